@@ -1,0 +1,1 @@
+"""Checkpoint savers: the interface (base), in-memory, SQLite and PostgreSQL backends."""

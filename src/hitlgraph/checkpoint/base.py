@@ -1,0 +1,225 @@
+"""The checkpoint saver interface, with LangGraph's method names.
+
+A saver stores, per thread and namespace, a chain of checkpoints (each naming its parent) and,
+per checkpoint, the pending writes of the tasks of the step that follows it. The engine calls
+`put` after each superstep and `put_writes` as each task finishes.
+
+Checkpoint dicts carry every channel's value in `channel_values` when read. When written,
+`new_versions` names the channels whose value changed since the parent checkpoint: a saver need
+only store those (by channel and version) and can rebuild the rest from earlier versions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any, NamedTuple, TypedDict
+
+from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
+
+__all__ = [
+    "EXPECTED_LATEST",
+    "BaseCheckpointSaver",
+    "ChannelVersions",
+    "Checkpoint",
+    "CheckpointMetadata",
+    "CheckpointTuple",
+    "PendingWrite",
+    "RunnableConfig",
+    "empty_checkpoint",
+    "get_checkpoint_id",
+]
+
+RunnableConfig = dict[str, Any]
+ChannelVersions = dict[str, int]
+PendingWrite = tuple[str, str, Any]
+"""(task_id, channel, value)."""
+
+EXPECTED_LATEST = "checkpoint_expected_latest"
+"""Optional key of config["configurable"] given to put(): the id the writer believes is the
+thread's latest checkpoint in its namespace ("" for none). A saver that supports compare-and-set
+raises CheckpointConflictError when the latest is another one."""
+
+
+class CheckpointMetadata(TypedDict, total=False):
+    """What is recorded beside each checkpoint.
+
+    Attributes:
+        source: "input" (made from run input), "loop" (after a superstep), "update"
+            (update_state), "fork" (a copy of an earlier checkpoint, to replay from it).
+        step: -1 for the first input checkpoint, then 0, 1, ... one per superstep.
+        parents: checkpoint ids of enclosing graphs, by namespace.
+    """
+
+    source: str
+    step: int
+    parents: dict[str, str]
+
+
+class Checkpoint(TypedDict):
+    """A snapshot of a graph's channels between two supersteps.
+
+    Attributes:
+        v: format version.
+        id: time-ordered unique id; later checkpoints sort after earlier ones.
+        ts: ISO 8601 time of creation.
+        channel_values: every channel's value (state keys, join barriers, pending sends).
+        channel_versions: each channel's version; a channel's version changes when it is written.
+        triggers: nodes that edges have triggered and that have not run yet.
+        updated_channels: channels written in the step that made this checkpoint.
+        writers: nodes whose writes made this checkpoint (update_state's as_node default).
+    """
+
+    v: int
+    id: str
+    ts: str
+    channel_values: dict[str, Any]
+    channel_versions: ChannelVersions
+    triggers: list[str]
+    updated_channels: list[str] | None
+    writers: list[str]
+
+
+class CheckpointTuple(NamedTuple):
+    """A checkpoint as a saver returns it, with its config, metadata, parent and pending writes."""
+
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    parent_config: RunnableConfig | None = None
+    pending_writes: list[PendingWrite] | None = None
+
+
+def empty_checkpoint(checkpoint_id: str, ts: str) -> Checkpoint:
+    """A checkpoint with no channels written."""
+    return Checkpoint(
+        v=1, id=checkpoint_id, ts=ts, channel_values={}, channel_versions={}, triggers=[],
+        updated_channels=None, writers=[],
+    )
+
+
+def get_checkpoint_id(config: RunnableConfig) -> str | None:
+    """The checkpoint id a config points at, or None for "the latest"."""
+    return config.get("configurable", {}).get("checkpoint_id")  # type: ignore[no-any-return]
+
+
+class BaseCheckpointSaver:
+    """Base class of savers. Subclasses implement the sync methods, the async ones, or both.
+
+    A sync saver gets async methods that run the sync ones in a worker thread, so it works
+    under `ainvoke` without blocking the event loop.
+    """
+
+    serde: SerializerProtocol
+
+    def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
+        self.serde = serde or MsgpackSerializer()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, config: RunnableConfig) -> Checkpoint | None:
+        """The checkpoint `config` points at (the thread's latest without checkpoint_id)."""
+        found = self.get_tuple(config)
+        return found.checkpoint if found else None
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The checkpoint tuple `config` points at, or None."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement get_tuple()")
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """Checkpoints of a thread (all threads with config None), newest first.
+
+        Args:
+            filter: keep only checkpoints whose metadata has these key/value pairs.
+            before: keep only checkpoints older than this one.
+            limit: at most this many.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement list()")
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Store `checkpoint` as the child of config's checkpoint_id; return its config."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement put()")
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store the writes of one task of the step after config's checkpoint."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement put_writes()")
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint and write of a thread."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement delete_thread()")
+
+    def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
+        """Keep only the newest `keep_last` checkpoints of each namespace of a thread."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement prune()")
+
+    def get_next_version(self, current: int | None, channel: Any = None) -> int:
+        """The version after `current` (None: the first version)."""
+        return 1 if current is None else int(current) + 1
+
+    # -- async: sync methods in a worker thread unless a subclass overrides ----------------------
+
+    async def aget(self, config: RunnableConfig) -> Checkpoint | None:
+        found = await self.aget_tuple(config)
+        return found.checkpoint if found else None
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return await asyncio.to_thread(self.get_tuple, config)
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        items = await asyncio.to_thread(
+            lambda: list(self.list(config, filter=filter, before=before, limit=limit))
+        )
+        for item in items:
+            yield item
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await asyncio.to_thread(self.delete_thread, thread_id)
+
+    async def aprune(self, thread_id: str, *, keep_last: int = 1) -> None:
+        await asyncio.to_thread(self.prune, thread_id, keep_last=keep_last)

@@ -1,0 +1,616 @@
+"""SQL text, schema migrations and row encoding shared by SqliteSaver and AsyncSqliteSaver.
+
+Plain functions over a `sqlite3.Connection`: the savers add only locking (and, for the async
+one, a worker thread). Every statement is a constant string; user data (thread ids, metadata
+filter keys and values) only ever travels as bound parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+import ormsgpack
+
+from hitlgraph.checkpoint.base import (
+    EXPECTED_LATEST,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    RunnableConfig,
+)
+from hitlgraph.checkpoint.memory import WRITES_IDX
+from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
+from hitlgraph.errors import CheckpointConflictError
+
+BUSY_TIMEOUT_MS: Final = 30_000
+"""How long a connection waits for another writer's lock before giving up."""
+
+LIST_PAGE_SIZE: Final = 100
+"""Checkpoint rows read per transaction by list()."""
+
+# -- schema ------------------------------------------------------------------------------------
+
+MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 0: the initial schema.
+    (
+        """CREATE TABLE IF NOT EXISTS checkpoints (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            parent_checkpoint_id TEXT,
+            ts TEXT NOT NULL,
+            record BLOB NOT NULL,
+            metadata_type TEXT NOT NULL,
+            metadata BLOB NOT NULL,
+            metadata_json TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS blobs (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL,
+            version NOT NULL,
+            type TEXT NOT NULL,
+            blob BLOB NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        )""",
+        """CREATE TABLE IF NOT EXISTS writes (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            type TEXT NOT NULL,
+            blob BLOB NOT NULL,
+            task_path TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+        )""",
+        # The primary key already serves "latest of a thread" (scanned backwards); this one
+        # serves list() across all threads, newest first.
+        "CREATE INDEX IF NOT EXISTS checkpoints_by_id ON checkpoints (checkpoint_id DESC)",
+    ),
+)
+"""Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
+add a new one. Each statement must be safe inside a transaction."""
+
+
+def configure(conn: sqlite3.Connection) -> None:
+    """Set the per-connection pragmas: busy timeout, WAL journal, synchronous=NORMAL."""
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:  # switching to WAL needs a lock another process may briefly hold
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, write: bool) -> Iterator[sqlite3.Connection]:
+    """One transaction: `BEGIN IMMEDIATE` for writes (takes the write lock up front, so it
+    waits on busy_timeout instead of failing mid-way), a deferred `BEGIN` (a consistent
+    snapshot) for reads. Commits on success, rolls back on any exception."""
+    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The highest migration applied to the database, -1 for none."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+    ).fetchone()
+    if exists is None:
+        return -1
+    row = conn.execute(f"SELECT MAX(v) FROM {MIGRATIONS_TABLE}").fetchone()
+    return -1 if row is None or row[0] is None else int(row[0])
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations the database lacks, all in one write transaction.
+
+    Safe to run again and from several processes at once: the write lock serializes them and
+    the second one finds nothing left to do. Returns the schema version.
+    """
+    with transaction(conn, write=False):
+        current = schema_version(conn)
+    if current >= len(MIGRATIONS) - 1:
+        return current
+    with transaction(conn, write=True):
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+            "(v INTEGER PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+        )
+        current = schema_version(conn)
+        for version in range(current + 1, len(MIGRATIONS)):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (v) VALUES (?)", (version,))
+    return len(MIGRATIONS) - 1
+
+
+# -- row encoding ------------------------------------------------------------------------------
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as strict JSON data for the searchable metadata copy.
+
+    Values JSON cannot hold exactly become objects, which a scalar filter never matches.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value if _INT64_MIN <= value <= _INT64_MAX else {"__int__": str(value)}
+    if isinstance(value, float):
+        finite = value == value and abs(value) != float("inf")
+        return value if finite else {"__float__": repr(value)}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if isinstance(k, str)}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return {"__type__": type(value).__qualname__}
+
+
+def metadata_json(metadata: CheckpointMetadata | dict[str, Any]) -> str:
+    """The JSON text copy of metadata that list() filters on (ASCII, strict JSON)."""
+    return json.dumps(_jsonable(dict(metadata)), ensure_ascii=True, allow_nan=False)
+
+
+def _pack_record(checkpoint: Checkpoint) -> bytes:
+    return ormsgpack.packb(
+        {
+            "v": checkpoint["v"],
+            "channel_versions": dict(checkpoint["channel_versions"]),
+            "triggers": list(checkpoint["triggers"]),
+            "updated_channels": checkpoint["updated_channels"],
+            "writers": list(checkpoint.get("writers", ())),
+        }
+    )
+
+
+def _unpack_record(data: bytes) -> dict[str, Any]:
+    record = ormsgpack.unpackb(data)
+    if not isinstance(record, dict):
+        raise ValueError("Corrupt checkpoint record: expected a map.")
+    return record
+
+
+def thread_ns(config: RunnableConfig) -> tuple[str, str]:
+    """The (thread_id, checkpoint_ns) a config names; thread_id is required."""
+    conf = config.get("configurable", {})
+    return str(conf["thread_id"]), str(conf.get("checkpoint_ns", ""))
+
+
+def make_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    """The config that points at one stored checkpoint."""
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
+                             "checkpoint_id": checkpoint_id}}
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+_CHECKPOINT_COLUMNS: Final = (
+    "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, record, "
+    "metadata_type, metadata"
+)
+_Row = tuple[str, str, str, "str | None", str, bytes, str, bytes]
+
+_SELECT_LATEST: Final = (
+    f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+    "ORDER BY checkpoint_id DESC LIMIT 1"
+)
+_SELECT_BY_ID: Final = (
+    f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
+)
+_SELECT_LATEST_ID: Final = (
+    "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+    "ORDER BY checkpoint_id DESC LIMIT 1"
+)
+_SELECT_BLOBS: Final = (
+    "SELECT b.channel, b.type, b.blob FROM json_each(?) AS j "
+    "JOIN blobs AS b ON b.thread_id = ? AND b.checkpoint_ns = ? "
+    "AND b.channel = j.key AND b.version = j.value"
+)
+_SELECT_WRITES: Final = (
+    "SELECT task_id, channel, type, blob FROM writes "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY rowid"
+)
+
+
+def _to_tuple(
+    conn: sqlite3.Connection,
+    serde: SerializerProtocol,
+    row: _Row,
+    metadata: Any,
+) -> CheckpointTuple:
+    thread_id, ns, checkpoint_id, parent, ts, record_bytes, _mtype, _mblob = row
+    record = _unpack_record(record_bytes)
+    versions: ChannelVersions = dict(record["channel_versions"])
+    loads = serde.loads_typed
+    values: dict[str, Any] = {}
+    if versions:
+        for channel, type_, blob in conn.execute(
+            _SELECT_BLOBS, (json.dumps(versions), thread_id, ns)
+        ):
+            values[channel] = loads((type_, blob))
+    # channel_values in channel_versions order, as InMemorySaver returns them
+    values = {chan: values[chan] for chan in versions if chan in values}
+    updated = record["updated_channels"]
+    checkpoint = Checkpoint(
+        v=int(record.get("v", 1)), id=checkpoint_id, ts=ts, channel_values=values,
+        channel_versions=versions, triggers=list(record["triggers"]),
+        updated_channels=list(updated) if updated is not None else None,
+        writers=list(record.get("writers", ())),
+    )
+    pending: list[PendingWrite] = [
+        (task_id, channel, loads((type_, blob)))
+        for task_id, channel, type_, blob in conn.execute(
+            _SELECT_WRITES, (thread_id, ns, checkpoint_id)
+        )
+    ]
+    return CheckpointTuple(
+        config=make_config(thread_id, ns, checkpoint_id),
+        checkpoint=checkpoint,
+        metadata=metadata,
+        parent_config=make_config(thread_id, ns, parent) if parent else None,
+        pending_writes=pending,
+    )
+
+
+def _load_metadata(serde: SerializerProtocol, row: _Row) -> Any:
+    return serde.loads_typed((row[6], row[7]))
+
+
+def get_tuple(
+    conn: sqlite3.Connection, serde: SerializerProtocol, config: RunnableConfig
+) -> CheckpointTuple | None:
+    """The checkpoint `config` points at (its thread's latest without checkpoint_id)."""
+    thread_id, ns = thread_ns(config)
+    checkpoint_id = config["configurable"].get("checkpoint_id")
+    with transaction(conn, write=False):
+        if checkpoint_id is None:
+            row = conn.execute(_SELECT_LATEST, (thread_id, ns)).fetchone()
+        else:
+            row = conn.execute(_SELECT_BY_ID, (thread_id, ns, str(checkpoint_id))).fetchone()
+        if row is None:
+            return None
+        return _to_tuple(conn, serde, row, _load_metadata(serde, row))
+
+
+_SAFE_FILTER_KEY: Final = re.compile(r"[ !#-\[\]-~]+")
+"""Printable ASCII without '"' and '\\': such a key is stored verbatim in the JSON copy and can
+be named by a quoted JSON path; other keys are matched in Python only."""
+
+
+def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """An SQL condition selecting (a superset of) rows whose metadata[key] == value, or None
+    when only the exact Python check can decide. The key becomes a bound JSON path."""
+    if not isinstance(key, str) or _SAFE_FILTER_KEY.fullmatch(key) is None:
+        return None
+    path = '$."' + key + '"'
+    if value is None:
+        return "json_extract(metadata_json, ?) IS NULL", (path,)
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        return (
+            "(json_type(metadata_json, ?) = 'text' AND json_extract(metadata_json, ?) = ?)",
+            (path, path, value),
+        )
+    if isinstance(value, (bool, int, float)):
+        number: int | float
+        if isinstance(value, float):
+            if value != value or abs(value) == float("inf"):
+                return None
+            number = value
+        else:
+            number = int(value)
+            if not _INT64_MIN <= number <= _INT64_MAX:
+                return None
+        return (
+            "(json_type(metadata_json, ?) IN ('integer', 'real', 'true', 'false') "
+            "AND json_extract(metadata_json, ?) = ?)",
+            (path, path, number),
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class ListCursor:
+    """Where a list() is: its query, how many more it may return, and the last row seen.
+
+    Built by `list_cursor`, advanced by `list_page`; None from list_page means done.
+    """
+
+    where: str
+    params: tuple[Any, ...]
+    filter: tuple[tuple[Any, Any], ...]
+    remaining: int | None
+    after: tuple[str, str, str] | None = None
+
+
+def list_cursor(
+    config: RunnableConfig | None,
+    *,
+    filter: dict[str, Any] | None = None,
+    before: RunnableConfig | None = None,
+    limit: int | None = None,
+) -> ListCursor | None:
+    """The start of a list() with InMemorySaver's arguments (None: nothing to list)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if config is not None:
+        conf = config.get("configurable", {})
+        if "thread_id" in conf:
+            clauses.append("thread_id = ?")
+            params.append(str(conf["thread_id"]))
+        if conf.get("checkpoint_ns") is not None:
+            clauses.append("checkpoint_ns = ?")
+            params.append(str(conf["checkpoint_ns"]))
+        if conf.get("checkpoint_id") is not None:
+            clauses.append("checkpoint_id = ?")
+            params.append(str(conf["checkpoint_id"]))
+    before_id = before.get("configurable", {}).get("checkpoint_id") if before else None
+    if before_id is not None:
+        clauses.append("checkpoint_id < ?")
+        params.append(str(before_id))
+    for key, value in (filter or {}).items():
+        clause = _filter_clause(key, value)
+        if clause is not None:
+            clauses.append(clause[0])
+            params.extend(clause[1])
+    if limit is not None and limit <= 0:
+        return None
+    return ListCursor(
+        where=" AND ".join(clauses) or "1",
+        params=tuple(params),
+        filter=tuple((filter or {}).items()),
+        remaining=limit,
+    )
+
+
+ListPage = tuple[list[CheckpointTuple], "ListCursor | None"]
+"""Some checkpoints of a list() and the cursor for the next ones (None: no more)."""
+
+
+def list_page(
+    conn: sqlite3.Connection, serde: SerializerProtocol, cursor: ListCursor
+) -> ListPage:
+    """The next checkpoints of a list(), newest first, read in one transaction, and the cursor
+    for the ones after them (None when there are no more)."""
+    where, params = cursor.where, cursor.params
+    if cursor.after is not None:
+        where += " AND (checkpoint_id, thread_id, checkpoint_ns) < (?, ?, ?)"
+        params += cursor.after
+    page_size = LIST_PAGE_SIZE
+    if cursor.remaining is not None and not cursor.filter:
+        page_size = min(page_size, cursor.remaining)
+    # `where` is assembled only from the constant fragments above; values are parameters.
+    sql = (
+        f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE {where} "
+        "ORDER BY checkpoint_id DESC, thread_id DESC, checkpoint_ns DESC LIMIT ?"
+    )
+    found: list[CheckpointTuple] = []
+    remaining = cursor.remaining
+    with transaction(conn, write=False):
+        rows: list[_Row] = conn.execute(sql, (*params, page_size)).fetchall()
+        for row in rows:
+            metadata = _load_metadata(serde, row)
+            if any(
+                not isinstance(metadata, dict) or metadata.get(k) != v for k, v in cursor.filter
+            ):
+                continue
+            found.append(_to_tuple(conn, serde, row, metadata))
+            if remaining is not None:
+                remaining -= 1
+                if remaining <= 0:
+                    return found, None
+    if len(rows) < page_size:
+        return found, None
+    last = rows[-1]
+    return found, replace(cursor, remaining=remaining, after=(last[2], last[0], last[1]))
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncodedPut:
+    """A checkpoint serialized for put(): done before taking any lock."""
+
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    expected_latest: str | None
+    checkpoint_row: tuple[Any, ...]
+    blob_rows: list[tuple[Any, ...]]
+
+
+def encode_put(
+    serde: SerializerProtocol,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    new_versions: ChannelVersions,
+) -> EncodedPut:
+    """Serialize a put(): the checkpoint row and a blob row for each channel in new_versions."""
+    thread_id, ns = thread_ns(config)
+    conf = config["configurable"]
+    values = checkpoint["channel_values"]
+    blob_rows = [
+        (thread_id, ns, chan, version, *dumps_channel(serde, chan, values[chan]))
+        for chan, version in new_versions.items()
+        if chan in values
+    ]
+    meta_type, meta_blob = serde.dumps_typed(dict(metadata))
+    parent = conf.get("checkpoint_id")
+    checkpoint_row = (
+        thread_id, ns, checkpoint["id"], str(parent) if parent else None, checkpoint["ts"],
+        _pack_record(checkpoint), meta_type, meta_blob, metadata_json(metadata),
+    )
+    expected = conf.get(EXPECTED_LATEST)
+    return EncodedPut(
+        thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
+        expected_latest=None if expected is None else str(expected),
+        checkpoint_row=checkpoint_row, blob_rows=blob_rows,
+    )
+
+
+_INSERT_BLOB: Final = (
+    "INSERT OR REPLACE INTO blobs (thread_id, checkpoint_ns, channel, version, type, blob) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+_INSERT_CHECKPOINT: Final = (
+    "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
+    "parent_checkpoint_id, ts, record, metadata_type, metadata, metadata_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def write_put(conn: sqlite3.Connection, put: EncodedPut) -> RunnableConfig:
+    """Store an encoded checkpoint in one write transaction, after the compare-and-set check.
+
+    Raises:
+        CheckpointConflictError: the config named an expected latest checkpoint (EXPECTED_LATEST,
+            "" for none) and the thread's latest in that namespace is another one.
+    """
+    with transaction(conn, write=True):
+        if put.expected_latest is not None:
+            row = conn.execute(_SELECT_LATEST_ID, (put.thread_id, put.ns)).fetchone()
+            latest: str | None = row[0] if row else None
+            if (latest or "") != put.expected_latest:
+                raise CheckpointConflictError(
+                    put.thread_id, put.expected_latest or None, latest
+                )
+        if put.blob_rows:
+            conn.executemany(_INSERT_BLOB, put.blob_rows)
+        conn.execute(_INSERT_CHECKPOINT, put.checkpoint_row)
+    return make_config(put.thread_id, put.ns, put.checkpoint_id)
+
+
+@dataclass(frozen=True)
+class EncodedWrites:
+    """A task's writes serialized for put_writes(), in order: (replace, row) pairs, where
+    replace is true for the special channels (fixed negative index, a later write replaces)."""
+
+    rows: list[tuple[bool, tuple[Any, ...]]]
+
+
+def encode_writes(
+    serde: SerializerProtocol,
+    config: RunnableConfig,
+    writes: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str = "",
+) -> EncodedWrites:
+    """Serialize a task's writes; special channels get their fixed negative index."""
+    thread_id, ns = thread_ns(config)
+    checkpoint_id = str(config["configurable"]["checkpoint_id"])
+    rows: list[tuple[bool, tuple[Any, ...]]] = []
+    for idx, (chan, value) in enumerate(writes):
+        index = WRITES_IDX.get(chan, idx)
+        row = (thread_id, ns, checkpoint_id, task_id, index, chan,
+               *dumps_channel(serde, chan, value), task_path)
+        rows.append((index < 0, row))
+    return EncodedWrites(rows=rows)
+
+
+_WRITE_COLUMNS: Final = (
+    "(thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPSERT_WRITE: Final = (
+    f"INSERT INTO writes {_WRITE_COLUMNS} "
+    "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET "
+    "channel = excluded.channel, type = excluded.type, blob = excluded.blob, "
+    "task_path = excluded.task_path"
+)
+_INSERT_WRITE: Final = f"INSERT OR IGNORE INTO writes {_WRITE_COLUMNS}"
+
+
+def write_writes(conn: sqlite3.Connection, writes: EncodedWrites) -> None:
+    """Store encoded writes in one write transaction, in order (rowid order is the order
+    pending writes are read back; an update in place keeps a write's position)."""
+    if not writes.rows:
+        return
+    with transaction(conn, write=True):
+        for replace_, row in writes.rows:
+            conn.execute(_UPSERT_WRITE if replace_ else _INSERT_WRITE, row)
+
+
+def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
+    """Delete every checkpoint, blob and write of a thread, in one transaction."""
+    with transaction(conn, write=True):
+        for table in ("checkpoints", "blobs", "writes"):
+            conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (str(thread_id),))
+
+
+def prune(conn: sqlite3.Connection, thread_id: str, keep_last: int) -> None:
+    """Keep the newest `keep_last` checkpoints of each namespace of a thread, their writes, and
+    the blobs they reference; delete the rest, in one transaction."""
+    if keep_last < 1:
+        raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+    thread_id = str(thread_id)
+    with transaction(conn, write=True):
+        namespaces = [
+            ns for (ns,) in conn.execute(
+                "SELECT DISTINCT checkpoint_ns FROM checkpoints WHERE thread_id = ?", (thread_id,)
+            )
+        ]
+        for ns in namespaces:
+            rows = conn.execute(
+                "SELECT checkpoint_id, record FROM checkpoints WHERE thread_id = ? "
+                "AND checkpoint_ns = ? ORDER BY checkpoint_id DESC",
+                (thread_id, ns),
+            ).fetchall()
+            old = [(thread_id, ns, checkpoint_id) for checkpoint_id, _ in rows[keep_last:]]
+            conn.executemany(
+                "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+                "AND checkpoint_id = ?", old,
+            )
+            conn.executemany(
+                "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
+                "AND checkpoint_id = ?", old,
+            )
+            kept = {
+                (chan, version)
+                for _, record in rows[:keep_last]
+                for chan, version in _unpack_record(record)["channel_versions"].items()
+            }
+            stale = [
+                (thread_id, ns, chan, version)
+                for chan, version in conn.execute(
+                    "SELECT channel, version FROM blobs WHERE thread_id = ? AND checkpoint_ns = ?",
+                    (thread_id, ns),
+                )
+                if (chan, version) not in kept
+            ]
+            conn.executemany(
+                "DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? "
+                "AND version = ?", stale,
+            )

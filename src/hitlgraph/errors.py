@@ -1,0 +1,149 @@
+"""Every exception hitlgraph raises, with LangGraph's names.
+
+    BaseException
+     +-- GraphBubbleUp ............. control flow, never an error (`except Exception` misses it)
+     |    +-- GraphInterrupt ............ a node called interrupt(); the run pauses
+     |    +-- ParentCommand ............. a subgraph node routes in its parent graph
+     +-- Exception
+          +-- RuntimeError
+          |    +-- RecursionError
+          |    |    +-- GraphRecursionError ....... recursion_limit supersteps ran without finishing
+          |    +-- CheckpointerRequiredError ...... a feature needs a checkpointer the graph lacks
+          +-- ValueError
+          |    +-- GraphValidationError ........... compile() found problems in the graph
+          |    +-- InvalidUpdateError ............. a write the state cannot take
+          |    +-- EmptyInputError ................ nothing to run: no input and no checkpoint
+          |    +-- ResumeError .................... a Command(resume=...) that nothing can take
+          |    +-- ThreadIdRequiredError .......... a checkpointed run without a thread id
+          +-- EmptyChannelError ................... a channel read before it was written
+          +-- CheckpointConflictError ............. the thread moved on while this run worked
+
+Messages say what happened, where, and what to do next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hitlgraph.types import Command, Interrupt
+
+__all__ = [
+    "CheckpointConflictError",
+    "CheckpointerRequiredError",
+    "EmptyChannelError",
+    "EmptyInputError",
+    "ErrorCode",
+    "GraphBubbleUp",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "GraphValidationError",
+    "InvalidUpdateError",
+    "NodeInterrupt",
+    "ParentCommand",
+    "ResumeError",
+    "ThreadIdRequiredError",
+]
+
+
+class ErrorCode(Enum):
+    """Stable codes for the errors users hit most, as LangGraph names them."""
+
+    GRAPH_RECURSION_LIMIT = "GRAPH_RECURSION_LIMIT"
+    INVALID_CONCURRENT_GRAPH_UPDATE = "INVALID_CONCURRENT_GRAPH_UPDATE"
+    INVALID_GRAPH_NODE_RETURN_VALUE = "INVALID_GRAPH_NODE_RETURN_VALUE"
+    MULTIPLE_SUBGRAPHS = "MULTIPLE_SUBGRAPHS"
+    INVALID_CHAT_HISTORY = "INVALID_CHAT_HISTORY"
+
+
+class GraphBubbleUp(BaseException):
+    """Control flow that travels up through nodes; derives from BaseException so that a
+    node's `except Exception:` cannot swallow it."""
+
+
+class GraphInterrupt(GraphBubbleUp):
+    """Raised by interrupt() to pause the run; carries the Interrupt values."""
+
+    def __init__(self, interrupts: Sequence[Interrupt] = ()) -> None:
+        super().__init__(tuple(interrupts))
+        self.interrupts: tuple[Interrupt, ...] = tuple(interrupts)
+
+
+class NodeInterrupt(GraphInterrupt):
+    """Deprecated in LangGraph: raise it from a node to pause with `value`. Prefer interrupt()."""
+
+    def __init__(self, value: Any, id: str | None = None) -> None:
+        from hitlgraph.types import Interrupt
+
+        super().__init__([Interrupt(value=value, id=id or "")])
+
+
+class ParentCommand(GraphBubbleUp):
+    """Carries a Command(graph=Command.PARENT) from a subgraph's node to its parent."""
+
+    def __init__(self, command: Command[Any]) -> None:
+        super().__init__(command)
+        self.command = command
+
+
+class GraphRecursionError(RecursionError):
+    """The graph ran `recursion_limit` supersteps without reaching END.
+
+    Raise the limit with config["recursion_limit"], or check the graph for a loop without exit.
+    """
+
+
+class CheckpointerRequiredError(RuntimeError):
+    """A feature needing saved state (interrupt(), breakpoints, get_state) has no checkpointer."""
+
+
+class GraphValidationError(ValueError):
+    """compile() found one or more problems; `problems` lists each, the message shows them all."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            super().__init__(self.problems[0])
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            super().__init__(f"The graph has {len(self.problems)} problems:\n{lines}")
+
+
+class InvalidUpdateError(ValueError):
+    """A write the state cannot take: two writes to a key without reducer, an unknown key,
+    a node returning something other than a dict, Command or None."""
+
+
+class EmptyInputError(ValueError):
+    """invoke(None) on a thread that has no checkpoint: there is nothing to continue."""
+
+
+class ResumeError(ValueError):
+    """Command(resume=...) that no pending interrupt can take."""
+
+
+class ThreadIdRequiredError(ValueError):
+    """A graph with a checkpointer was run without config["configurable"]["thread_id"]."""
+
+
+class EmptyChannelError(Exception):
+    """A channel was read before anything was written to it."""
+
+
+class CheckpointConflictError(RuntimeError):
+    """The thread's latest checkpoint changed while this run was working: another run moved on.
+
+    Attributes name the thread and the checkpoint this run expected to extend.
+    """
+
+    def __init__(self, thread_id: str, expected: str | None, actual: str | None) -> None:
+        self.thread_id = thread_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"Thread '{thread_id}' moved on: this run started from checkpoint '{expected}' but the "
+            f"latest is now '{actual}'. Another run resumed or updated it first; read the thread's "
+            "state again (get_state) and decide whether to resume it."
+        )

@@ -1,0 +1,127 @@
+"""State schemas (TypedDict, dataclass, pydantic model) turned into channel specs and coercers."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+Reducer = Callable[[Any, Any], Any]
+_NO_DEFAULT: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """One state key: its reducer (None: last value wins) and how to make its first value."""
+
+    key: str
+    reducer: Reducer | None
+    initial: Callable[[], Any] | None
+
+
+def _is_pydantic(schema: Any) -> bool:
+    return isinstance(schema, type) and hasattr(schema, "model_fields") and hasattr(
+        schema, "model_validate"
+    )
+
+
+def _is_typeddict(schema: Any) -> bool:
+    return isinstance(schema, type) and typing.is_typeddict(schema)
+
+
+def is_schema(obj: Any) -> bool:
+    """Whether `obj` is a class hitlgraph can use as a state schema."""
+    return _is_typeddict(obj) or (dataclasses.is_dataclass(obj) and isinstance(obj, type)) or (
+        _is_pydantic(obj)
+    )
+
+
+def _hints(schema: type) -> dict[str, Any]:
+    module = sys.modules.get(schema.__module__)
+    try:
+        return get_type_hints(schema, globalns=vars(module) if module else None,
+                              include_extras=True)
+    except (NameError, TypeError):
+        return dict(getattr(schema, "__annotations__", {}))
+
+
+def _reducer_of(annotation: Any) -> Reducer | None:
+    if get_origin(annotation) is not Annotated:
+        return None
+    for meta in reversed(annotation.__metadata__):
+        if callable(meta) and not isinstance(meta, type):
+            return meta  # type: ignore[no-any-return]
+    return None
+
+
+def _initial_of(annotation: Any) -> Callable[[], Any] | None:
+    """The empty value a reducer key starts from, when its type can make one (list -> [])."""
+    base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+    origin = get_origin(base) or base
+    if origin in (list, dict, set, tuple, int, float, str, frozenset):
+        return origin  # type: ignore[no-any-return]
+    if isinstance(origin, type) and origin.__module__ == "collections.abc":
+        return None
+    try:
+        origin()
+    except Exception:
+        return None
+    return origin  # type: ignore[no-any-return]
+
+
+def channel_specs(schema: Any) -> dict[str, ChannelSpec]:
+    """The state keys of `schema`, each with its reducer."""
+    if schema is None:
+        return {}
+    if not is_schema(schema):
+        raise TypeError(
+            f"State schema must be a TypedDict, a dataclass or a pydantic model, got {schema!r}."
+        )
+    specs: dict[str, ChannelSpec] = {}
+    for key, annotation in _hints(schema).items():
+        if key.startswith("__") and key.endswith("__"):
+            raise ValueError(f"State key '{key}' is reserved: names like '__x__' are hitlgraph's.")
+        reducer = _reducer_of(annotation)
+        specs[key] = ChannelSpec(key, reducer, _initial_of(annotation) if reducer else None)
+    return specs
+
+
+def keys_of(schema: Any) -> tuple[str, ...]:
+    """The state keys a schema names, in declaration order."""
+    return tuple(channel_specs(schema))
+
+
+def coercer(
+    schema: Any, keys: tuple[str, ...], *, full: bool
+) -> Callable[[dict[str, Any]], Any]:
+    """A function turning channel values into what a node expects: a dict, or a schema instance.
+
+    `full` says the keys are all the state's keys. Dicts list keys in schema order.
+    """
+    keyset = frozenset(keys)
+    del full
+    if _is_pydantic(schema):
+        def to_model(values: dict[str, Any]) -> Any:
+            return schema.model_validate({k: v for k, v in values.items() if k in keyset})
+        return to_model
+    if dataclasses.is_dataclass(schema) and isinstance(schema, type):
+        def to_dataclass(values: dict[str, Any]) -> Any:
+            return schema(**{k: v for k, v in values.items() if k in keyset})
+        return to_dataclass
+    def to_dict(values: dict[str, Any]) -> Any:
+        return {k: values[k] for k in keys if k in values}
+    return to_dict
+
+
+def update_pairs(schema: Any, value: Any) -> list[tuple[str, Any]] | None:
+    """The (key, value) writes in a node's returned object of a schema class, or None."""
+    if _is_pydantic(type(value)):
+        fields_set = getattr(value, "model_fields_set", None)
+        names = fields_set if fields_set is not None else type(value).model_fields
+        return [(k, getattr(value, k)) for k in type(value).model_fields if k in names]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)]
+    return None

@@ -1,0 +1,1 @@
+"""The execution engine: supersteps, tasks, checkpoints. Public entry: CompiledStateGraph."""

@@ -1,0 +1,430 @@
+"""Pure functions of the superstep: the run's state, planning tasks, turning node returns into
+writes, applying a step's writes, and building snapshots. No I/O, no awaiting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from hitlgraph._ids import checkpoint_id, interrupt_id, task_id
+from hitlgraph.checkpoint.base import Checkpoint, PendingWrite
+from hitlgraph.constants import (
+    END,
+    ERROR,
+    INTERRUPT,
+    NO_WRITES,
+    PULL,
+    PUSH,
+    RESUME,
+    START,
+    TASKS,
+    TRIGGER_PREFIX,
+)
+from hitlgraph.errors import InvalidUpdateError
+from hitlgraph.graph._schema import update_pairs
+from hitlgraph.pregel._context import TaskContext
+from hitlgraph.pregel._spec import GraphSpec, NodeSpec, Write
+from hitlgraph.types import Command, Interrupt, PregelTask, Send
+
+_MISSING: Any = object()
+_TRIGGER_LEN = len(TRIGGER_PREFIX)
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601, as checkpoints record it."""
+    return datetime.now(timezone.utc).isoformat()
+
+
+@dataclass(slots=True, kw_only=True)
+class RunState:
+    """The channels of a run between supersteps; becomes a checkpoint after each step."""
+
+    values: dict[str, Any]
+    versions: dict[str, int]
+    barriers: dict[str, frozenset[str]]
+    triggers: list[str]
+    sends: list[Send]
+    start_input: Any = _MISSING
+    id: str = ""
+    ts: str = ""
+    step: int = -1
+    writers: list[str] = field(default_factory=list)
+    updated: list[str] | None = None
+    max_version: int = 0
+
+    @classmethod
+    def fresh(cls, spec: GraphSpec) -> RunState:
+        """The state of a thread with no checkpoint: reducer keys hold their empty value."""
+        values = {k: c.initial() for k, c in spec.channels.items() if c.initial is not None}
+        return cls(values=values, versions=dict.fromkeys(values, 1), barriers={}, triggers=[],
+                   sends=[], max_version=1 if values else 0)
+
+    @classmethod
+    def from_checkpoint(cls, spec: GraphSpec, cp: Checkpoint) -> RunState:
+        """The state a checkpoint holds."""
+        raw = cp["channel_values"]
+        values = {k: v for k, v in raw.items() if k in spec.channels}
+        barriers = {k: frozenset(v) for k, v in raw.items() if k in spec.barriers}
+        versions = dict(cp["channel_versions"])
+        return cls(
+            values=values, versions=versions, barriers=barriers,
+            triggers=list(cp["triggers"]), sends=list(raw.get(TASKS, ())),
+            start_input=raw.get(START, _MISSING), id=cp["id"], ts=cp["ts"],
+            writers=list(cp.get("writers", ())), updated=cp.get("updated_channels"),
+            max_version=max(versions.values(), default=0),
+        )
+
+    def checkpoint(self) -> Checkpoint:
+        """This state as a checkpoint dict (values are shared, not copied)."""
+        values: dict[str, Any] = dict(self.values)
+        for chan, seen in self.barriers.items():
+            if seen:
+                values[chan] = sorted(seen)
+        if self.sends:
+            values[TASKS] = list(self.sends)
+        if self.start_input is not _MISSING:
+            values[START] = self.start_input
+        return Checkpoint(
+            v=1, id=self.id, ts=self.ts, channel_values=values,
+            channel_versions=dict(self.versions), triggers=list(self.triggers),
+            updated_channels=self.updated, writers=list(self.writers),
+        )
+
+    def renew(self) -> None:
+        """Give the state a new checkpoint id and time (it is about to be saved as new)."""
+        self.id = checkpoint_id()
+        self.ts = now_iso()
+
+    def bump(self, channels: Iterable[str]) -> dict[str, int]:
+        """Give `channels` a new version; return the new versions."""
+        self.max_version += 1
+        new = dict.fromkeys(channels, self.max_version)
+        self.versions.update(new)
+        return new
+
+
+@dataclass(slots=True, kw_only=True)
+class Task:
+    """One node run in one superstep."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    node: NodeSpec
+    input: Any
+    ctx: TaskContext
+    writes: list[Write] = field(default_factory=list)
+    update: Any = None
+    """What the node returned as its update, for the "updates" stream."""
+    error: Exception | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    done: bool = False
+
+
+def plan_tasks(
+    spec: GraphSpec,
+    st: RunState,
+    *,
+    ns: str,
+    config: dict[str, Any],
+    checkpointed: bool,
+    with_inputs: bool = True,
+) -> list[Task]:
+    """The tasks of the next superstep: triggered nodes (by name), then Sends (in order)."""
+    tasks: list[Task] = []
+    for name in st.triggers:
+        node = spec.nodes[name]
+        tid = task_id(st.id, ns, PULL, name)
+        if not with_inputs:
+            value = None
+        elif name == START:
+            value = st.start_input
+        else:
+            value = node.coerce(st.values)
+        tasks.append(_task(tid, name, (PULL, name), node, value, st, config, checkpointed))
+    for index, send in enumerate(st.sends):
+        tid = task_id(st.id, ns, PUSH, index, send.node)
+        tasks.append(_task(tid, send.node, (PUSH, index, False), spec.nodes[send.node],
+                           send.arg, st, config, checkpointed))
+    return tasks
+
+
+def _task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
+          st: RunState, config: dict[str, Any], checkpointed: bool) -> Task:
+    metadata = {
+        **config.get("metadata", {}),
+        "langgraph_step": st.step + 1,
+        "langgraph_node": name,
+        "langgraph_triggers": (TRIGGER_PREFIX + name,) if path[0] == PULL else (PUSH,),
+        "langgraph_path": path,
+        "langgraph_checkpoint_ns": f"{name}:{tid}",
+    }
+    task_config = {**config, "metadata": metadata}
+    ctx = TaskContext(task_id=tid, name=name, config=task_config, checkpointed=checkpointed)
+    return Task(id=tid, name=name, path=path, node=node, input=value, ctx=ctx)
+
+
+def task_sort_key(task: Task) -> tuple[Any, ...]:
+    """Tasks' writes are applied in path order: triggered nodes by name, then Sends in order."""
+    return task.path
+
+
+def node_writes(spec: GraphSpec, name: str, result: Any) -> tuple[list[Write], Any]:
+    """The writes for what node `name` returned, and the update to show in "updates"."""
+    if result is None:
+        return [], None
+    if isinstance(result, dict):
+        return _update_writes(spec, name, result), result
+    if isinstance(result, Command):
+        return command_writes(spec, name, result), result.update
+    if isinstance(result, (list, tuple)) and result and all(
+        isinstance(r, Command) for r in result
+    ):
+        writes: list[Write] = []
+        for cmd in result:
+            writes.extend(command_writes(spec, name, cmd))
+        return writes, [c.update for c in result]
+    pairs = update_pairs(None, result)
+    if pairs is not None:
+        writes = _update_writes(spec, name, dict(pairs))
+        return writes, dict(pairs)
+    raise InvalidUpdateError(
+        f"Expected dict, got {result!r}: node '{name}' must return a dict of state updates, "
+        "a Command, or None."
+    )
+
+
+def _update_writes(spec: GraphSpec, name: str, update: dict[str, Any]) -> list[Write]:
+    channels = spec.channels
+    for key in update:
+        if key not in channels:
+            if name == START:
+                raise InvalidUpdateError(
+                    f"Input key '{key}' is not in the state schema; expected some of "
+                    f"{sorted(spec.input_keys)}."
+                )
+            raise InvalidUpdateError(
+                f"Node '{name}' wrote key '{key}', which is not in the state schema; expected "
+                f"some of {sorted(channels)}. Add '{key}' to the state schema or drop it."
+            )
+    if name == START and len(spec.input_keys) != len(channels):
+        return [(k, v) for k, v in update.items() if k in spec.input_keys]
+    return list(update.items())
+
+
+def command_writes(spec: GraphSpec, name: str, cmd: Command[Any]) -> list[Write]:
+    """The writes of a Command: its update, then triggers for its goto."""
+    if cmd.graph == Command.PARENT:
+        raise InvalidUpdateError(
+            f"Node '{name}' returned Command(graph=Command.PARENT), but this graph has no parent."
+        )
+    writes: list[Write] = []
+    update = cmd.update
+    if update is not None:
+        if isinstance(update, dict):
+            writes.extend(_update_writes(spec, name, update))
+        elif isinstance(update, (list, tuple)) and all(
+            isinstance(p, tuple) and len(p) == 2 for p in update
+        ):
+            writes.extend(_update_writes_pairs(spec, name, update))
+        else:
+            pairs = update_pairs(None, update)
+            if pairs is None:
+                raise InvalidUpdateError(
+                    f"Command(update=...) from node '{name}' must be a dict, got {update!r}."
+                )
+            writes.extend(_update_writes(spec, name, dict(pairs)))
+    gotos = cmd.goto if isinstance(cmd.goto, (list, tuple)) else [cmd.goto]
+    for dest in gotos:
+        if isinstance(dest, Send):
+            if dest.node not in spec.nodes:
+                raise InvalidUpdateError(f"Command from '{name}' sent to unknown node "
+                                         f"'{dest.node}'.")
+            writes.append((TASKS, dest))
+        elif dest == END:
+            continue
+        elif isinstance(dest, str) and dest in spec.nodes and dest != START:
+            writes.append((TRIGGER_PREFIX + dest, None))
+        else:
+            raise InvalidUpdateError(
+                f"Command(goto={dest!r}) from node '{name}' names no node; known nodes: "
+                f"{sorted(n for n in spec.nodes if n != START)}."
+            )
+    return writes
+
+
+def _update_writes_pairs(spec: GraphSpec, name: str, pairs: Sequence[tuple[str, Any]]
+                         ) -> list[Write]:
+    for key, _ in pairs:
+        _update_writes(spec, name, {key: None})
+    return list(pairs)
+
+
+def edge_writes(node: NodeSpec) -> list[Write]:
+    """The writes a node's static edges and join edges make when it finishes."""
+    out: list[Write] = [(chan, None) for chan in node.edges]
+    out.extend((chan, node.name) for chan in node.joins)
+    return out
+
+
+def fresh_values(spec: GraphSpec, values: dict[str, Any], writes: Sequence[Write]
+                 ) -> dict[str, Any]:
+    """`values` with one task's own writes applied (what its conditional edges see)."""
+    view = dict(values)
+    channels = spec.channels
+    for chan, value in writes:
+        ch = channels.get(chan)
+        if ch is None:
+            continue
+        if ch.reducer is None:
+            view[chan] = value
+        elif chan in view:
+            view[chan] = ch.reducer(view[chan], value)
+        else:
+            view[chan] = value
+    return view
+
+
+def apply_writes(
+    spec: GraphSpec, st: RunState, tasks: Sequence[Task], extra: Sequence[Write] = (), *,
+    step: int,
+) -> tuple[list[str], list[str], list[Send]]:
+    """Apply a step's writes to `st.values` through the reducers, in task path order.
+
+    Returns the updated state keys and barriers, the nodes the step triggered and the Sends it
+    made. Raises InvalidUpdateError for two writes to a key that has no reducer.
+    """
+    grouped: dict[str, list[tuple[Any, str]]] = {}
+    triggered: list[str] = []
+    sends: list[Send] = []
+    barrier_hits: dict[str, set[str]] = {}
+    ordered = sorted(tasks, key=task_sort_key) if len(tasks) > 1 else tasks
+    batches: list[tuple[str, Sequence[Write]]] = [(t.name, t.writes) for t in ordered]
+    if extra:
+        batches.append((START, extra))
+    for name, writes in batches:
+        for chan, value in writes:
+            if chan[:_TRIGGER_LEN] == TRIGGER_PREFIX:
+                node = chan[_TRIGGER_LEN:]
+                if node not in triggered:
+                    triggered.append(node)
+            elif chan == TASKS:
+                sends.append(value)
+            elif chan in spec.channels:
+                grouped.setdefault(chan, []).append((value, name))
+            elif chan in spec.barriers:
+                barrier_hits.setdefault(chan, set()).add(value)
+            elif chan == NO_WRITES:
+                continue
+            else:
+                raise InvalidUpdateError(f"Node '{name}' wrote to unknown channel '{chan}'.")
+    updated: list[str] = []
+    values = st.values
+    for chan, items in grouped.items():
+        ch = spec.channels[chan]
+        if ch.reducer is None:
+            if len(items) > 1:
+                writers = " and ".join(f"'{n}'" for _, n in items)
+                raise InvalidUpdateError(
+                    f"Key '{chan}' got {len(items)} writes in step {step} (from {writers}) but "
+                    f"has no reducer, so it can take only one value per step. Give it one in the "
+                    f"schema, e.g. {chan}: Annotated[list, operator.add]."
+                )
+            values[chan] = items[0][0]
+        else:
+            current = values.get(chan, _MISSING)
+            for value, _ in items:
+                current = value if current is _MISSING else ch.reducer(current, value)
+            values[chan] = current
+        updated.append(chan)
+    for chan, names in barrier_hits.items():
+        waits_for, target = spec.barriers[chan]
+        seen = st.barriers.get(chan, frozenset()) | names
+        if seen >= waits_for:
+            seen = frozenset()
+            if target not in triggered:
+                triggered.append(target)
+        st.barriers[chan] = seen
+        updated.append(chan)
+    order = spec.node_order
+    return updated, sorted(triggered, key=order.__getitem__), sends
+
+
+def output_values(spec: GraphSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """The values a run returns: the output schema's keys that are set."""
+    return {k: values[k] for k in spec.output_keys if k in values}
+
+
+def state_values(spec: GraphSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """The state's keys that are set, as snapshots show them."""
+    return {k: values[k] for k in spec.state_keys if k in values}
+
+
+@dataclass(slots=True)
+class Pending:
+    """A checkpoint's pending writes, grouped by task."""
+
+    writes: dict[str, list[Write]] = field(default_factory=dict)
+    interrupts: dict[str, tuple[Interrupt, ...]] = field(default_factory=dict)
+    resumes: dict[str, list[Any]] = field(default_factory=dict)
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, pending: Iterable[PendingWrite] | None) -> Pending:
+        out = cls()
+        for tid, chan, value in pending or ():
+            if chan == INTERRUPT:
+                out.interrupts[tid] = tuple(value)
+            elif chan == RESUME:
+                out.resumes[tid] = list(value)
+            elif chan == ERROR:
+                out.errors[tid] = value
+            else:
+                out.writes.setdefault(tid, []).append((chan, value))
+        return out
+
+    def open_interrupts(self, task_ids: Iterable[str]) -> dict[str, tuple[str, Interrupt]]:
+        """Unanswered interrupts of these tasks: interrupt id -> (task id, interrupt)."""
+        out: dict[str, tuple[str, Interrupt]] = {}
+        for tid in task_ids:
+            if tid in self.writes:
+                continue
+            answered = {interrupt_id(tid, i) for i in range(len(self.resumes.get(tid, ())))}
+            for intr in self.interrupts.get(tid, ()):
+                if intr.id not in answered:
+                    out[intr.id] = (tid, intr)
+        return out
+
+
+def snapshot_tasks(
+    spec: GraphSpec, st: RunState, pending: Pending, *, ns: str, config: dict[str, Any]
+) -> tuple[tuple[PregelTask, ...], tuple[str, ...], dict[str, Any], tuple[Interrupt, ...]]:
+    """The next tasks of a checkpoint as PregelTasks, the names of those still to run, the values
+    (with the writes of finished tasks applied while their step is unfinished), and the open
+    interrupts."""
+    tasks = plan_tasks(spec, st, ns=ns, config=config, checkpointed=True, with_inputs=False)
+    out: list[PregelTask] = []
+    done: list[Task] = []
+    open_ = pending.open_interrupts(t.id for t in tasks)
+    for task in tasks:
+        writes = pending.writes.get(task.id)
+        result = None
+        if writes is not None:
+            result = {k: v for k, v in writes if k in spec.channels} or None
+            task.writes = writes
+            done.append(task)
+        error = pending.errors.get(task.id)
+        intrs = tuple(i for i in pending.interrupts.get(task.id, ()) if i.id in open_)
+        out.append(PregelTask(id=task.id, name=task.name, path=task.path, error=error,
+                              interrupts=intrs, result=result))
+    values = st.values
+    names = tuple(t.name for t in tasks)
+    if done and len(done) < len(tasks):  # an unfinished step shows what its finished tasks wrote
+        scratch = RunState(values=dict(values), versions={}, barriers=dict(st.barriers),
+                           triggers=[], sends=[])
+        apply_writes(spec, scratch, done, step=st.step + 1)
+        values = scratch.values
+        names = tuple(t.name for t in tasks if t not in done)
+    return tuple(out), names, values, tuple(i for _, i in open_.values())

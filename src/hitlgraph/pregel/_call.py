@@ -1,0 +1,182 @@
+"""Running one task: the node call, its edges, retries; written once as a generator of calls
+that the sync and the async driver carry out."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from hitlgraph.errors import GraphInterrupt
+from hitlgraph.pregel._algo import Task, edge_writes, fresh_values, node_writes
+from hitlgraph.pregel._context import set_task
+from hitlgraph.pregel._spec import GraphSpec
+from hitlgraph.types import RetryPolicy
+
+
+@dataclass(slots=True)
+class Call:
+    """Call `fn(*args, **kwargs)`; `offload` says a sync fn may block (a node, not an edge)."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    is_async: bool
+    offload: bool
+
+
+@dataclass(slots=True)
+class Sleep:
+    """Wait before a retry."""
+
+    seconds: float
+
+
+TaskStep = Generator["Call | Sleep", Any, None]
+
+
+def _policy_for(policies: tuple[RetryPolicy, ...], exc: Exception) -> RetryPolicy | None:
+    for policy in policies:
+        if policy.should_retry(exc):
+            return policy
+    return None
+
+
+def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> TaskStep:
+    """Run `task`: call its node, turn the result into writes, follow its conditional edges.
+
+    `values` is the state at the start of the step (what conditional edges see, with the task's
+    own writes applied). Retries follow the node's RetryPolicy; each attempt starts over.
+    """
+    node = task.node
+    policies = node.retry or spec.retry
+    attempt = 0
+    while True:
+        attempt += 1
+        task.ctx.calls = 0
+        try:
+            kwargs = {"config": task.ctx.config} if node.wants_config else {}
+            result = yield Call(node.fn, (task.input,), kwargs, node.is_async, True)
+            writes, update = node_writes(spec, task.name, result)
+            writes.extend(edge_writes(node))
+            if node.branches:
+                view = spec.state_coerce(fresh_values(spec, values, writes))
+                for branch in node.branches:
+                    bkw = {"config": task.ctx.config} if branch.wants_config else {}
+                    chosen = yield Call(branch.path, (view,), bkw, branch.is_async, False)
+                    writes.extend(branch.writes(chosen, spec.nodes))
+        except Exception as exc:
+            policy = _policy_for(policies, exc)
+            if policy is None or attempt >= policy.max_attempts:
+                raise
+            yield Sleep(policy.interval(attempt))
+            continue
+        task.writes = writes
+        task.update = update
+        return
+
+
+def _finish(task: Task, exc: BaseException) -> None:
+    if isinstance(exc, GraphInterrupt):
+        task.interrupts = exc.interrupts
+    elif isinstance(exc, Exception):
+        task.error = exc
+    else:
+        raise exc
+
+
+def run_coroutine(awaitable: Any) -> Any:
+    """Run an awaitable from sync code: on a private event loop, in a worker thread when this
+    thread already runs a loop (never on the caller's loop)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(_await(awaitable))
+    box: dict[str, Any] = {}
+    import contextvars
+
+    ctx = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            box["value"] = ctx.run(asyncio.run, _await(awaitable))
+        except BaseException as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=target, name="hitlgraph-async-node")
+    worker.start()
+    worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable
+
+
+def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
+    """Run a task to its end in this thread; errors and interrupts are recorded on it."""
+    set_task(task.ctx)
+    steps = task_steps(spec, task, values)
+    reply: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = steps.throw(error) if error is not None else steps.send(reply)
+        except StopIteration:
+            break
+        except BaseException as exc:
+            _finish(task, exc)
+            break
+        error = None
+        if isinstance(effect, Call):
+            try:
+                reply = effect.fn(*effect.args, **effect.kwargs)
+                if inspect.isawaitable(reply):
+                    reply = run_coroutine(reply)
+            except BaseException as exc:
+                error = exc
+        else:
+            time.sleep(effect.seconds)
+            reply = None
+    task.done = True
+    return task
+
+
+async def run_task_async(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
+    """Run a task on the event loop; sync node functions go to a worker thread."""
+    set_task(task.ctx)
+    steps = task_steps(spec, task, values)
+    reply: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            effect = steps.throw(error) if error is not None else steps.send(reply)
+        except StopIteration:
+            break
+        except BaseException as exc:
+            _finish(task, exc)
+            break
+        error = None
+        if isinstance(effect, Call):
+            try:
+                if effect.is_async:
+                    reply = await effect.fn(*effect.args, **effect.kwargs)
+                elif effect.offload:
+                    reply = await asyncio.to_thread(effect.fn, *effect.args, **effect.kwargs)
+                else:
+                    reply = effect.fn(*effect.args, **effect.kwargs)
+                if inspect.isawaitable(reply):
+                    reply = await reply
+            except BaseException as exc:
+                error = exc
+        else:
+            await asyncio.sleep(effect.seconds)
+            reply = None
+    task.done = True
+    return task

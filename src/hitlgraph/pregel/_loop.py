@@ -1,0 +1,520 @@
+"""The superstep machine: a generator of effects (load, save, run tasks, emit) with no I/O of its
+own. The sync and async drivers in _drive.py carry the effects out."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitlgraph._ids import is_interrupt_id
+from hitlgraph.checkpoint.base import EXPECTED_LATEST, CheckpointMetadata, CheckpointTuple
+from hitlgraph.constants import END, ERROR, INTERRUPT, RESUME, START
+from hitlgraph.errors import (
+    EmptyInputError,
+    GraphRecursionError,
+    InvalidUpdateError,
+    ResumeError,
+)
+from hitlgraph.pregel._algo import (
+    _MISSING,
+    Pending,
+    RunState,
+    Task,
+    apply_writes,
+    command_writes,
+    output_values,
+    plan_tasks,
+    task_sort_key,
+)
+from hitlgraph.pregel._spec import GraphSpec, NodeSpec, Write
+from hitlgraph.types import Command, Interrupt
+
+# -- effects ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Read a checkpoint tuple (the latest without checkpoint_id). Reply: CheckpointTuple|None."""
+
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Save:
+    """Write a checkpoint. Reply: its config."""
+
+    config: dict[str, Any]
+    checkpoint: Any
+    metadata: CheckpointMetadata
+    new_versions: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveWrites:
+    """Write one task's pending writes."""
+
+    config: dict[str, Any]
+    writes: Sequence[Write]
+    task_id: str
+    task_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Start running tasks; `values` is the state they read."""
+
+    tasks: Sequence[Task]
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """Wait for the next started task to finish. Reply: that Task."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """A stream chunk for `mode`."""
+
+    mode: str
+    chunk: Any
+
+
+Effect = Load | Save | SaveWrites | Start | Next | Emit
+NEXT = Next()
+
+
+@dataclass(slots=True, kw_only=True)
+class RunParams:
+    """One invocation's settings, parsed from the caller's arguments and config."""
+
+    spec: GraphSpec
+    input: Any
+    config: dict[str, Any]
+    checkpointed: bool
+    modes: frozenset[str]
+    interrupt_before: tuple[str, ...]
+    interrupt_after: tuple[str, ...]
+    durability: str
+    recursion_limit: int
+
+    @property
+    def thread_id(self) -> str:
+        return str(self.config["configurable"]["thread_id"])
+
+    @property
+    def ns(self) -> str:
+        return str(self.config.get("configurable", {}).get("checkpoint_ns", ""))
+
+
+@dataclass(slots=True)
+class RunResult:
+    """How a run ended: its output values and the interrupts it stopped at."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    interrupts: tuple[Interrupt, ...] = ()
+    paused: bool = False
+
+
+def _hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
+    if not names:
+        return False
+    every = "*" in names
+    return any(t.name != START and (every or t.name in names) for t in tasks)
+
+
+def _thread_config(p: RunParams, checkpoint_id: str | None = None) -> dict[str, Any]:
+    conf: dict[str, Any] = {"thread_id": p.thread_id, "checkpoint_ns": p.ns}
+    if checkpoint_id is not None:
+        conf["checkpoint_id"] = checkpoint_id
+    return {"configurable": conf}
+
+
+class _Saver:
+    """Checkpoint bookkeeping of one run: parent links, compare-and-set, durability."""
+
+    def __init__(self, p: RunParams, latest: str) -> None:
+        self.p = p
+        self.latest = latest
+        self.parent: str | None = None
+        self.unsaved: tuple[Any, CheckpointMetadata, dict[str, int]] | None = None
+        self.buffered: list[SaveWrites] = []
+
+    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int]
+             ) -> Generator[Effect, Any, None]:
+        if not self.p.checkpointed:
+            return
+        if self.p.durability == "exit":
+            if self.unsaved is not None:
+                new_versions = {**self.unsaved[2], **new_versions}
+            self.unsaved = (st.checkpoint(), metadata, new_versions)
+            self.buffered.clear()
+            return
+        yield from self._put(st.checkpoint(), metadata, new_versions)
+
+    def _put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, int]
+             ) -> Generator[Effect, Any, None]:
+        config = _thread_config(self.p, self.parent)
+        config["configurable"][EXPECTED_LATEST] = self.latest
+        yield Save(config, checkpoint, metadata, new_versions)
+        self.latest = self.parent = checkpoint["id"]
+
+    def save_writes(self, st: RunState, task: Task, writes: Sequence[Write]
+                    ) -> Generator[Effect, Any, None]:
+        if not self.p.checkpointed:
+            return
+        effect = SaveWrites(_thread_config(self.p, st.id), writes, task.id,
+                            "~".join(map(str, task.path)))
+        if self.unsaved is not None or self.p.durability == "exit":
+            self.buffered.append(effect)
+            return
+        yield effect
+
+    def flush(self) -> Generator[Effect, Any, None]:
+        if self.unsaved is not None:
+            checkpoint, metadata, versions = self.unsaved
+            self.unsaved = None
+            yield from self._put(checkpoint, metadata, versions)
+        buffered, self.buffered = self.buffered, []
+        yield from buffered
+
+
+def _resume_writes(
+    p: RunParams, cmd: Command[Any], pending: Pending, tasks: Sequence[Task]
+) -> dict[str, list[Any]]:
+    """Answers per task for Command(resume=...), checked against the open interrupts."""
+    open_ = pending.open_interrupts(t.id for t in tasks)
+    resume = cmd.resume
+    answers: dict[str, list[Any]] = {}
+    if isinstance(resume, dict) and resume and all(is_interrupt_id(k) for k in resume):
+        for iid, value in resume.items():
+            if iid not in open_:
+                known = ", ".join(f"'{i}'" for i in open_) or "none"
+                raise ResumeError(
+                    f"Command(resume=...) answers interrupt '{iid}', which thread "
+                    f"'{p.thread_id}' is not waiting for (unknown, or already answered). "
+                    f"Open interrupts: {known}. Read them with get_state(config).interrupts."
+                )
+            tid = open_[iid][0]
+            answers.setdefault(tid, list(pending.resumes.get(tid, ()))).append(value)
+        return answers
+    if not open_:
+        raise ResumeError(
+            f"Command(resume=...) was given, but thread '{p.thread_id}' has no interrupt waiting "
+            "for an answer. To continue from a breakpoint, invoke the graph with None as input; "
+            "to start again, pass a new input."
+        )
+    if len(open_) > 1:
+        ids = ", ".join(f"'{i}'" for i in open_)
+        raise ResumeError(
+            f"Thread '{p.thread_id}' has {len(open_)} interrupts waiting ({ids}); a single "
+            "resume value cannot say which it answers. Pass Command(resume={interrupt_id: "
+            "value, ...}) with the ids from get_state(config).interrupts."
+        )
+    tid = next(iter(open_.values()))[0]
+    return {tid: [*pending.resumes.get(tid, ()), resume]}
+
+
+def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
+    """Run supersteps until the graph ends, pauses or fails."""
+    spec = p.spec
+    start: CheckpointTuple | None = None
+    latest_id = ""
+    replay = False
+    if p.checkpointed:
+        requested = p.config["configurable"].get("checkpoint_id")
+        start = yield Load(_thread_config(p, requested))
+        if requested is not None:
+            if start is None:
+                raise ValueError(
+                    f"Thread '{p.thread_id}' has no checkpoint '{requested}'. Pick one from "
+                    "get_state_history(config)."
+                )
+            latest = yield Load(_thread_config(p))
+            latest_id = latest.checkpoint["id"] if latest else ""
+            replay = requested != latest_id
+        elif start is not None:
+            latest_id = start.checkpoint["id"]
+    saver = _Saver(p, latest_id)
+    if start is not None:
+        st = RunState.from_checkpoint(spec, start.checkpoint)
+        saver.parent = st.id
+        prev_step = int(start.metadata.get("step", -1))
+        pending = Pending.of(start.pending_writes)
+    else:
+        st = RunState.fresh(spec)
+        prev_step = -2
+        pending = Pending()
+    extra: list[Write] = []
+    inp = p.input
+    limit = p.recursion_limit
+
+    if inp is not None and not isinstance(inp, Command):
+        # New input: abandon whatever was pending and start from START.
+        st.triggers, st.sends, st.start_input = [START], [], inp
+        st.step, st.writers, st.updated = prev_step + 1, [], None
+        new = dict.fromkeys(st.values, st.max_version) if start is None else {}
+        new.update(st.bump([START]))
+        st.renew()
+        yield from saver.save(st, {"source": "input", "step": st.step, "parents": {}}, new)
+        pending = Pending()
+        stop = st.step + limit
+        skip_before = False
+    else:
+        if start is None:
+            if isinstance(inp, Command):
+                raise EmptyInputError(
+                    f"Command(...) was given for thread '{p.thread_id}', which has no checkpoint "
+                    "to resume. Start the thread with an input dict first."
+                    if p.checkpointed else
+                    "Command(...) needs a checkpointer: compile the graph with checkpointer=..."
+                )
+            raise EmptyInputError(
+                "Received no input for __start__: "
+                + (f"thread '{p.thread_id}' has no checkpoint to continue. "
+                   if p.checkpointed else "")
+                + "Pass an input dict to start the graph."
+            )
+        st.step = prev_step
+        if replay and not isinstance(inp, Command):
+            # Replaying from an earlier checkpoint: fork a copy and run its tasks anew.
+            st.step += 1
+            st.renew()
+            yield from saver.save(st, {"source": "fork", "step": st.step, "parents": {}}, {})
+            pending = Pending()
+        if isinstance(inp, Command):
+            probe = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=True,
+                               with_inputs=False)
+            if inp.resume is not None:
+                for tid, answers in _resume_writes(p, inp, pending, probe).items():
+                    pending.resumes[tid] = answers
+                    task = next(t for t in probe if t.id == tid)
+                    yield from saver.save_writes(st, task, [(RESUME, answers)])
+            if inp.update is not None or inp.goto:
+                extra = command_writes(spec, START, Command(update=inp.update, goto=inp.goto))
+        stop = st.step + limit + 1
+        skip_before = True
+        if "values" in p.modes:
+            yield Emit("values", output_values(spec, st.values))
+
+    while True:
+        if st.step > stop:
+            raise GraphRecursionError(
+                f"Recursion limit of {limit} reached without hitting a stop condition. You can "
+                "increase the limit by setting the `recursion_limit` config key, e.g. "
+                "graph.invoke(inputs, {'recursion_limit': 100}), or check the graph for a loop "
+                "that never reaches END."
+            )
+        tasks = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed)
+        if not tasks and not extra:
+            break
+        if not skip_before and _hits(tasks, p.interrupt_before):
+            return (yield from _pause(p, saver, st, ()))
+        skip_before = False
+
+        todo: list[Task] = []
+        for task in tasks:
+            cached = pending.writes.get(task.id)
+            if cached is not None:
+                task.writes, task.done = cached, True
+                if "updates" in p.modes and task.name != START:
+                    yield Emit("updates", {task.name: _update_of(spec, cached)})
+                continue
+            given = pending.resumes.get(task.id)
+            if given is not None:
+                task.ctx.resume = list(given)
+            elif task.id in pending.interrupts:
+                # Still unanswered: it would only ask again.
+                task.interrupts = pending.interrupts[task.id]
+                continue
+            todo.append(task)
+
+        if todo:
+            yield Start(todo, st.values)
+            for _ in range(len(todo)):
+                task = yield NEXT
+                if task.interrupts:
+                    writes: list[Write] = [(INTERRUPT, list(task.interrupts))]
+                    if task.ctx.resume:
+                        writes.append((RESUME, list(task.ctx.resume)))
+                    yield from saver.save_writes(st, task, writes)
+                elif task.error is not None:
+                    yield from saver.save_writes(st, task, [(ERROR, repr(task.error))])
+                else:
+                    if task.name != START:
+                        yield from saver.save_writes(st, task, task.writes or [("__no_writes__",
+                                                                                None)])
+                    if "updates" in p.modes and task.name != START:
+                        yield Emit("updates", {task.name: task.update})
+
+        failed = [t for t in tasks if t.error is not None]
+        if failed:
+            yield from saver.flush()
+            first = min(failed, key=task_sort_key)
+            error = first.error
+            assert error is not None
+            if hasattr(error, "add_note"):
+                error.add_note(f"During task with name '{first.name}' and id '{first.id}'")
+            raise error
+        interrupted = [t for t in tasks if t.interrupts]
+        if interrupted:
+            interrupts = tuple(i for t in sorted(interrupted, key=task_sort_key)
+                               for i in t.interrupts)
+            finished = [t for t in tasks if not t.interrupts]
+            return (yield from _pause(p, saver, st, interrupts, finished))
+
+        updated, triggered, sends = apply_writes(spec, st, tasks, extra, step=st.step + 1)
+        extra = []
+        st.writers = sorted({t.name for t in tasks})
+        st.triggers, st.sends = triggered, sends
+        changed = list(updated)
+        if st.start_input is not _MISSING:
+            st.start_input = _MISSING
+            changed.append(START)
+        if any(t.path[0] != "__pregel_pull" for t in tasks) or sends:
+            changed.append("__pregel_tasks")
+        st.step += 1
+        st.updated = updated
+        st.renew()
+        yield from saver.save(st, {"source": "loop", "step": st.step, "parents": {}},
+                              st.bump(changed))
+        pending = Pending()
+        if "values" in p.modes and any(k in spec.output_keys for k in updated):
+            yield Emit("values", output_values(spec, st.values))
+        if _hits(tasks, p.interrupt_after):
+            return (yield from _pause(p, saver, st, ()))
+
+    yield from saver.flush()
+    return RunResult(values=output_values(spec, st.values))
+
+
+def _pause(
+    p: RunParams, saver: _Saver, st: RunState, interrupts: tuple[Interrupt, ...],
+    finished: Sequence[Task] = (),
+) -> Generator[Effect, Any, RunResult]:
+    """End the run at a breakpoint or interrupt; everything needed to resume is saved."""
+    yield from saver.flush()
+    values = st.values
+    if finished:
+        scratch = RunState(values=dict(values), versions={}, barriers=dict(st.barriers),
+                           triggers=[], sends=[])
+        apply_writes(p.spec, scratch, finished, step=st.step + 1)
+        values = scratch.values
+    out = output_values(p.spec, values)
+    if "updates" in p.modes:
+        yield Emit("updates", {INTERRUPT: interrupts})
+    if interrupts and "values" in p.modes:
+        yield Emit("values", {**out, INTERRUPT: interrupts})
+    return RunResult(values=out, interrupts=interrupts, paused=True)
+
+
+def _update_of(spec: GraphSpec, writes: Sequence[Write]) -> Any:
+    update = {k: v for k, v in writes if k in spec.channels}
+    return update or None
+
+
+# -- update_state ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True, kw_only=True)
+class UpdateParams:
+    """An update_state call."""
+
+    run: RunParams
+    values: Any
+    as_node: str | None
+
+
+def _infer_as_node(spec: GraphSpec, st: RunState, thread_id: str) -> str:
+    writers = [w for w in st.writers if w in spec.nodes]
+    if not st.id or not writers:
+        return START
+    if len(writers) == 1:
+        return writers[0]
+    raise InvalidUpdateError(
+        f"Ambiguous update: the last step of thread '{thread_id}' ran {writers}. Say which node "
+        "the update comes from: update_state(config, values, as_node='...')."
+    )
+
+
+def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
+    """Apply `u.values` as if node `u.as_node` had returned them; save a new checkpoint."""
+    p = u.run
+    spec = p.spec
+    requested = p.config["configurable"].get("checkpoint_id")
+    start = yield Load(_thread_config(p, requested))
+    if requested is not None and start is None:
+        raise ValueError(f"Thread '{p.thread_id}' has no checkpoint '{requested}'.")
+    latest = start
+    if requested is not None:
+        latest = yield Load(_thread_config(p))
+    saver = _Saver(p, latest.checkpoint["id"] if latest else "")
+    if start is not None:
+        st = RunState.from_checkpoint(spec, start.checkpoint)
+        saver.parent = st.id
+        st.step = int(start.metadata.get("step", -1))
+    else:
+        st = RunState.fresh(spec)
+        st.step = -2
+    as_node = u.as_node if u.as_node is not None else _infer_as_node(spec, st, p.thread_id)
+    if as_node != END and as_node not in spec.nodes and as_node != "__copy__":
+        raise InvalidUpdateError(
+            f"Node '{as_node}' does not exist; as_node must be one of "
+            f"{sorted(n for n in spec.nodes if n != START)} or END."
+        )
+    new_versions: dict[str, int] = {}
+    source = "update"
+    if as_node == "__copy__":
+        source = "fork"
+    elif as_node == END:
+        if u.values is not None:
+            raise InvalidUpdateError(
+                "update_state(config, values, as_node=END) takes no values: pass None to drop the "
+                "pending tasks, or name the node the values come from."
+            )
+        changed = ["__pregel_tasks"] if st.sends else []
+        st.triggers, st.sends = [], []
+        new_versions = st.bump(changed) if changed else {}
+        st.writers = []
+    else:
+        node: NodeSpec = spec.nodes[as_node]
+        task = plan_tasks_for_update(spec, st, p, node, u.values)
+        yield Start([task], st.values)
+        done = yield NEXT
+        if done.error is not None:
+            raise done.error
+        if done.interrupts:
+            raise InvalidUpdateError("update_state values cannot call interrupt().")
+        updated, triggered, sends = apply_writes(spec, st, [done], step=st.step + 1)
+        st.triggers = sorted({*(t for t in st.triggers if t != as_node), *triggered},
+                             key=spec.node_order.__getitem__)
+        st.sends = [*st.sends, *sends]
+        changed = list(updated) + (["__pregel_tasks"] if sends else [])
+        new_versions = st.bump(changed) if changed else {}
+        st.updated = list(updated)
+        st.writers = [as_node]
+    st.step += 1
+    st.renew()
+    yield from saver._put(st.checkpoint(), {"source": source, "step": st.step, "parents": {}},
+                          new_versions)
+    return _thread_config(p, st.id)
+
+
+def plan_tasks_for_update(spec: GraphSpec, st: RunState, p: RunParams, node: NodeSpec,
+                          values: Any) -> Task:
+    """A task that "runs" `node` by returning `values`: its edges fire as if it had run."""
+    from hitlgraph.pregel._algo import _task
+
+    fake = NodeSpec(name=node.name, fn=lambda _input: values, is_async=False, wants_config=False,
+                    coerce=node.coerce, edges=node.edges, joins=node.joins,
+                    branches=node.branches)
+    if isinstance(values, dict):
+        unknown = [k for k in values if k not in spec.channels]
+        if unknown:
+            raise InvalidUpdateError(
+                f"update_state() got key '{unknown[0]}', which is not in the state schema; "
+                f"expected some of {sorted(spec.channels)}."
+            )
+    return _task(f"update:{node.name}", node.name, ("__pregel_pull", node.name), fake, None, st,
+                 p.config, p.checkpointed)

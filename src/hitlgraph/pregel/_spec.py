@@ -1,0 +1,127 @@
+"""The compiled form of a graph that the engine runs: nodes with their edges, channels, barriers."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitlgraph.constants import END, TASKS, TRIGGER_PREFIX
+from hitlgraph.errors import InvalidUpdateError
+from hitlgraph.graph._schema import ChannelSpec
+from hitlgraph.types import RetryPolicy, Send
+
+Write = tuple[str, Any]
+
+
+def accepts(fn: Callable[..., Any], name: str) -> bool:
+    """Whether `fn` takes a parameter called `name` (or **kwargs)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+def is_async_callable(fn: Callable[..., Any]) -> bool:
+    """Whether calling `fn` returns a coroutine."""
+    call = getattr(fn, "__call__", None)  # noqa: B004 - objects with an async __call__
+    return asyncio.iscoroutinefunction(fn) or (
+        call is not None and asyncio.iscoroutinefunction(call)
+    )
+
+
+@dataclass(slots=True, kw_only=True)
+class BranchSpec:
+    """A conditional edge: `path(state)` names the next node(s), mapped through `path_map`."""
+
+    source: str
+    path: Callable[..., Any]
+    path_map: dict[Any, str] | None
+    wants_config: bool
+    is_async: bool
+
+    def writes(self, result: Any, nodes: dict[str, Any]) -> list[Write]:
+        """The trigger writes for what `path` returned."""
+        items = result if isinstance(result, (list, tuple)) else [result]
+        out: list[Write] = []
+        for item in items:
+            if isinstance(item, Send):
+                if item.node not in nodes:
+                    raise InvalidUpdateError(
+                        f"Conditional edge from '{self.source}' sent to '{item.node}', which is "
+                        f"not a node. Known nodes: {sorted(n for n in nodes if n[:2] != '__')}."
+                    )
+                out.append((TASKS, item))
+                continue
+            dest = item
+            if self.path_map is not None:
+                try:
+                    dest = self.path_map[item]
+                except (KeyError, TypeError):
+                    raise InvalidUpdateError(
+                        f"Conditional edge from '{self.source}' returned {item!r}, which its "
+                        f"path_map does not have. path_map keys: {list(self.path_map)}."
+                    ) from None
+            if dest == END or dest is None:
+                continue
+            if not isinstance(dest, str) or dest not in nodes:
+                raise InvalidUpdateError(
+                    f"Conditional edge from '{self.source}' returned {dest!r}, which is not a "
+                    "node. Return a node name, END, a Send, or a list of them."
+                )
+            out.append((TRIGGER_PREFIX + dest, None))
+        return out
+
+
+@dataclass(slots=True, kw_only=True)
+class NodeSpec:
+    """A node as the engine runs it."""
+
+    name: str
+    fn: Callable[..., Any]
+    is_async: bool
+    wants_config: bool
+    coerce: Callable[[dict[str, Any]], Any]
+    """Turns state values into the node's input."""
+    edges: tuple[str, ...] = ()
+    """Trigger channels written when the node finishes (its static successors)."""
+    joins: tuple[str, ...] = ()
+    """Barrier channels the node's name is written to (edges that wait for several nodes)."""
+    branches: tuple[BranchSpec, ...] = ()
+    retry: tuple[RetryPolicy, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, kw_only=True)
+class GraphSpec:
+    """Everything the engine needs to run a compiled graph."""
+
+    channels: dict[str, ChannelSpec]
+    """State keys with their reducers."""
+    state_keys: tuple[str, ...]
+    input_keys: frozenset[str]
+    output_keys: tuple[str, ...]
+    nodes: dict[str, NodeSpec]
+    """Every node, START included."""
+    barriers: dict[str, tuple[frozenset[str], str]]
+    """Join channel -> (the nodes it waits for, the node it triggers)."""
+    state_coerce: Callable[[dict[str, Any]], Any]
+    """Turns state values into the state schema's type (what conditional edges receive)."""
+    retry: tuple[RetryPolicy, ...] = ()
+    node_order: dict[str, int] = field(default_factory=dict)
+    """Each node's position in declaration order (START first): the order of `next`."""
+
+    def __post_init__(self) -> None:
+        self.node_order = {name: i for i, name in enumerate(self.nodes)}
+
+
+def retry_tuple(policy: RetryPolicy | Sequence[RetryPolicy] | None) -> tuple[RetryPolicy, ...]:
+    """A node's retry policies as a tuple (LangGraph accepts one or a sequence)."""
+    if policy is None:
+        return ()
+    if isinstance(policy, RetryPolicy):
+        return (policy,)
+    return tuple(policy)

@@ -1,0 +1,392 @@
+"""CompiledStateGraph: run a graph (invoke, stream and their async twins) and read or edit the
+state of its threads. Four run methods over one engine: invoke consumes stream, ainvoke astream."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, get_args
+
+from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from hitlgraph.constants import INTERRUPT, START
+from hitlgraph.errors import (
+    CheckpointerRequiredError,
+    GraphValidationError,
+    ThreadIdRequiredError,
+)
+from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
+from hitlgraph.pregel._drive import Outcome, drive_async, drive_sync
+from hitlgraph.pregel._loop import RunParams, RunResult, UpdateParams, run_loop, update_loop
+from hitlgraph.pregel._spec import GraphSpec
+from hitlgraph.types import All, Durability, StateSnapshot, StreamMode
+
+if TYPE_CHECKING:
+    from hitlgraph.graph.state import StateGraph
+
+__all__ = ["CompiledStateGraph"]
+
+_SUPPORTED_MODES = frozenset({"values", "updates"})
+_ALL_MODES = frozenset(get_args(StreamMode))
+_DURABILITY = frozenset(get_args(Durability))
+
+
+def _merge(base: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
+    out = dict(base or {})
+    if extra:
+        for key, value in extra.items():
+            if key in ("configurable", "metadata") and isinstance(value, dict):
+                out[key] = {**out.get(key, {}), **value}
+            else:
+                out[key] = value
+    out.setdefault("configurable", {})
+    return out
+
+
+class CompiledStateGraph:
+    """A compiled StateGraph, ready to run. Made by `StateGraph.compile()`."""
+
+    stream_mode: StreamMode = "updates"
+
+    def __init__(
+        self,
+        *,
+        builder: StateGraph[Any],
+        spec: GraphSpec,
+        checkpointer: Any,
+        interrupt_before: tuple[str, ...],
+        interrupt_after: tuple[str, ...],
+        name: str,
+        cache: Any = None,
+        store: Any = None,
+        debug: bool = False,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.builder = builder
+        self.spec = spec
+        self.checkpointer = checkpointer
+        self.interrupt_before_nodes = interrupt_before
+        self.interrupt_after_nodes = interrupt_after
+        self.name = name
+        self.cache = cache
+        self.store = store
+        self.debug = debug
+        self.config = config
+
+    @property
+    def nodes(self) -> dict[str, Any]:
+        """The graph's nodes by name (START included)."""
+        return dict(self.spec.nodes)
+
+    def with_config(self, config: dict[str, Any] | None = None, **kwargs: Any
+                    ) -> CompiledStateGraph:
+        """A copy of this graph that merges `config` into every call's config."""
+        return CompiledStateGraph(
+            builder=self.builder, spec=self.spec, checkpointer=self.checkpointer,
+            interrupt_before=self.interrupt_before_nodes,
+            interrupt_after=self.interrupt_after_nodes, name=self.name, cache=self.cache,
+            store=self.store, debug=self.debug, config=_merge(_merge(self.config, config), kwargs),
+        )
+
+    # -- parsing the caller's arguments, once ----------------------------------------------------
+
+    @property
+    def _saver(self) -> BaseCheckpointSaver | None:
+        saver = self.checkpointer
+        return saver if isinstance(saver, BaseCheckpointSaver) else None
+
+    def _config(self, config: dict[str, Any] | None, *, need_thread: bool) -> dict[str, Any]:
+        merged = _merge(self.config, config)
+        if need_thread and "thread_id" not in merged["configurable"]:
+            raise ThreadIdRequiredError(
+                "This graph has a checkpointer, so each run belongs to a thread: pass "
+                "config={'configurable': {'thread_id': '...'}} "
+                "(config[\"configurable\"][\"thread_id\"] is missing)."
+            )
+        return merged
+
+    def _breakpoints(self, given: All | Sequence[str] | None, compiled: tuple[str, ...],
+                     label: str) -> tuple[str, ...]:
+        if given is None:
+            return compiled
+        names = ("*",) if given == "*" else (given,) if isinstance(given, str) else tuple(given)
+        unknown = [n for n in names if n != "*" and (n not in self.spec.nodes or n == START)]
+        if unknown:
+            raise GraphValidationError([
+                f"{label} names an unknown node: '{n}' is not a node; known nodes: "
+                f"{sorted(k for k in self.spec.nodes if k != START)}." for n in unknown
+            ])
+        return names
+
+    def _params(
+        self,
+        input: Any,
+        config: dict[str, Any] | None,
+        modes: frozenset[str],
+        interrupt_before: All | Sequence[str] | None,
+        interrupt_after: All | Sequence[str] | None,
+        durability: Durability | None,
+    ) -> RunParams:
+        saver = self._saver
+        merged = self._config(config, need_thread=saver is not None)
+        before = self._breakpoints(interrupt_before, self.interrupt_before_nodes,
+                                   "interrupt_before")
+        after = self._breakpoints(interrupt_after, self.interrupt_after_nodes, "interrupt_after")
+        if (before or after) and saver is None:
+            raise CheckpointerRequiredError(
+                "Breakpoints (interrupt_before / interrupt_after) pause a run so it can go on "
+                "later, which needs a checkpointer: compile with "
+                "builder.compile(checkpointer=InMemorySaver(), ...)."
+            )
+        limit = merged.get("recursion_limit", 25)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise ValueError(f"recursion_limit must be a positive int, got {limit!r}.")
+        mode = durability or merged.get("durability") or "async"
+        if mode not in _DURABILITY:
+            raise ValueError(f"durability must be one of {sorted(_DURABILITY)}, got {mode!r}.")
+        return RunParams(
+            spec=self.spec, input=input, config=merged, checkpointed=saver is not None,
+            modes=modes, interrupt_before=before, interrupt_after=after, durability=mode,
+            recursion_limit=limit,
+        )
+
+    @staticmethod
+    def _modes(stream_mode: StreamMode | Sequence[StreamMode] | None, default: str
+               ) -> tuple[frozenset[str], bool]:
+        chosen: Any = default if stream_mode is None else stream_mode
+        single = isinstance(chosen, str)
+        modes: frozenset[str] = frozenset([chosen] if single else chosen)
+        for mode in modes:
+            if mode not in _ALL_MODES:
+                raise ValueError(
+                    f"Unknown stream_mode {mode!r}; expected one of {sorted(_ALL_MODES)}."
+                )
+            if mode not in _SUPPORTED_MODES:
+                raise ValueError(
+                    f"stream_mode {mode!r} is not available yet in hitlgraph; use "
+                    f"{sorted(_SUPPORTED_MODES)}."
+                )
+        return modes, single
+
+    # -- running -----------------------------------------------------------------------------------
+
+    def stream(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        stream_mode: StreamMode | Sequence[StreamMode] | None = None,
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: All | Sequence[str] | None = None,
+        interrupt_after: All | Sequence[str] | None = None,
+        durability: Durability | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Run the graph and yield chunks as it goes.
+
+        With one stream mode, yields its chunks; with a list, yields (mode, chunk) pairs.
+        A run that pauses yields `{"__interrupt__": (...)}` in "updates" and ends.
+        """
+        modes, single = self._modes(stream_mode, self.stream_mode)
+        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        outcome: Outcome[RunResult] = Outcome()
+        for effect in drive_sync(run_loop(p), self.spec, self._saver, outcome):
+            yield effect.chunk if single else (effect.mode, effect.chunk)
+
+    async def astream(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        stream_mode: StreamMode | Sequence[StreamMode] | None = None,
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: All | Sequence[str] | None = None,
+        interrupt_after: All | Sequence[str] | None = None,
+        durability: Durability | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Like stream(), on the running event loop; async nodes of a step run concurrently."""
+        modes, single = self._modes(stream_mode, self.stream_mode)
+        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        outcome: Outcome[RunResult] = Outcome()
+        async for effect in drive_async(run_loop(p), self.spec, self._saver, outcome):
+            yield effect.chunk if single else (effect.mode, effect.chunk)
+
+    @staticmethod
+    def _result(result: RunResult | None) -> dict[str, Any]:
+        assert result is not None
+        out = dict(result.values)
+        if result.interrupts:
+            out[INTERRUPT] = list(result.interrupts)
+        return out
+
+    def invoke(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        stream_mode: StreamMode = "values",
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: All | Sequence[str] | None = None,
+        interrupt_after: All | Sequence[str] | None = None,
+        durability: Durability | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to its end (or its next pause) and return the state's values.
+
+        When the run pauses at interrupt(), the result also has "__interrupt__": a list of
+        Interrupt; answer with `invoke(Command(resume=...), config)`.
+        """
+        modes = frozenset() if stream_mode == "values" else self._modes(stream_mode, "values")[0]
+        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        outcome: Outcome[RunResult] = Outcome()
+        chunks = [e.chunk for e in drive_sync(run_loop(p), self.spec, self._saver, outcome)]
+        return self._result(outcome.value) if stream_mode == "values" else chunks
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: dict[str, Any] | None = None,
+        *,
+        stream_mode: StreamMode = "values",
+        output_keys: str | Sequence[str] | None = None,
+        interrupt_before: All | Sequence[str] | None = None,
+        interrupt_after: All | Sequence[str] | None = None,
+        durability: Durability | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Like invoke(), on the running event loop."""
+        modes = frozenset() if stream_mode == "values" else self._modes(stream_mode, "values")[0]
+        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        outcome: Outcome[RunResult] = Outcome()
+        chunks: list[Any] = []
+        async for effect in drive_async(run_loop(p), self.spec, self._saver, outcome):
+            chunks.append(effect.chunk)
+        return self._result(outcome.value) if stream_mode == "values" else chunks
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def _require_saver(self, what: str) -> BaseCheckpointSaver:
+        saver = self._saver
+        if saver is None:
+            raise CheckpointerRequiredError(
+                f"{what} reads saved checkpoints, but this graph has no checkpointer. Compile it "
+                "with one: builder.compile(checkpointer=InMemorySaver())."
+            )
+        return saver
+
+    def _snapshot(self, tup: CheckpointTuple) -> StateSnapshot:
+        st = RunState.from_checkpoint(self.spec, tup.checkpoint)
+        st.step = int(tup.metadata.get("step", -1))
+        ns = tup.config["configurable"].get("checkpoint_ns", "")
+        tasks, names, values, interrupts = snapshot_tasks(
+            self.spec, st, Pending.of(tup.pending_writes), ns=ns, config=tup.config
+        )
+        return StateSnapshot(
+            values=state_values(self.spec, values),
+            next=names,
+            config=tup.config,
+            metadata=dict(tup.metadata),
+            created_at=tup.checkpoint["ts"],
+            parent_config=tup.parent_config,
+            tasks=tasks,
+            interrupts=interrupts,
+        )
+
+    def _empty(self, config: dict[str, Any]) -> StateSnapshot:
+        return StateSnapshot(values={}, next=(), config=config, metadata=None, created_at=None,
+                             parent_config=None, tasks=(), interrupts=())
+
+    def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's state at its latest checkpoint (or at config's checkpoint_id)."""
+        saver = self._require_saver("get_state()")
+        merged = self._config(config, need_thread=True)
+        tup = saver.get_tuple(merged)
+        return self._snapshot(tup) if tup else self._empty(config)
+
+    async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False
+                         ) -> StateSnapshot:
+        """Like get_state(), without blocking the event loop."""
+        saver = self._require_saver("aget_state()")
+        merged = self._config(config, need_thread=True)
+        tup = await saver.aget_tuple(merged)
+        return self._snapshot(tup) if tup else self._empty(config)
+
+    def _history_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        merged = self._config(config, need_thread=True)
+        merged["configurable"].setdefault("checkpoint_ns", "")
+        return merged
+
+    def get_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """The thread's checkpoints as snapshots, newest first."""
+        saver = self._require_saver("get_state_history()")
+        for tup in saver.list(self._history_config(config), filter=filter, before=before,
+                              limit=limit):
+            yield self._snapshot(tup)
+
+    async def aget_state_history(
+        self,
+        config: dict[str, Any],
+        *,
+        filter: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Like get_state_history(), as an async iterator."""
+        saver = self._require_saver("aget_state_history()")
+        async for tup in saver.alist(self._history_config(config), filter=filter, before=before,
+                                     limit=limit):
+            yield self._snapshot(tup)
+
+    def _update_params(self, config: dict[str, Any], values: Any, as_node: str | None
+                       ) -> UpdateParams:
+        self._require_saver("update_state()")
+        run = self._params(None, config, frozenset(), (), (), None)
+        return UpdateParams(run=run, values=values, as_node=as_node)
+
+    def update_state(
+        self,
+        config: dict[str, Any],
+        values: dict[str, Any] | Any | None,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Edit the thread's state as if node `as_node` had returned `values`.
+
+        The values go through the reducers, and the next nodes become those that follow
+        `as_node`. `update_state(config, None, as_node=END)` drops the pending tasks. On an
+        older checkpoint (config with checkpoint_id) this forks the thread. Returns the config
+        of the new checkpoint.
+        """
+        u = self._update_params(config, values, as_node)
+        outcome: Outcome[dict[str, Any]] = Outcome()
+        for _ in drive_sync(update_loop(u), self.spec, self._saver, outcome):
+            pass
+        assert outcome.value is not None
+        return outcome.value
+
+    async def aupdate_state(
+        self,
+        config: dict[str, Any],
+        values: dict[str, Any] | Any | None,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Like update_state(), without blocking the event loop."""
+        u = self._update_params(config, values, as_node)
+        outcome: Outcome[dict[str, Any]] = Outcome()
+        async for _ in drive_async(update_loop(u), self.spec, self._saver, outcome):
+            pass
+        assert outcome.value is not None
+        return outcome.value
+
+

@@ -1,0 +1,227 @@
+"""Public values passed into and out of graphs: Command, Send, Interrupt, snapshots, policies.
+
+`interrupt()` lives here too, as in LangGraph.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+
+if TYPE_CHECKING:
+    from hitlgraph.pregel._context import TaskContext
+
+__all__ = [
+    "All",
+    "CachePolicy",
+    "Checkpointer",
+    "Command",
+    "Durability",
+    "Interrupt",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "StreamMode",
+    "interrupt",
+]
+
+N = TypeVar("N", bound=Hashable)
+
+All = Literal["*"]
+"""Passed as interrupt_before / interrupt_after: break at every node."""
+
+StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "messages", "custom"]
+"""What a stream yields:
+
+- "values": the whole state after each step (and at the start).
+- "updates": `{node: update}` for each node that finished, `{"__interrupt__": (...)}` when paused.
+- the rest ("custom", "messages", "debug", "tasks", "checkpoints") as LangGraph documents them.
+"""
+
+Durability = Literal["sync", "async", "exit"]
+"""When checkpoints are written:
+
+- "sync": each step's checkpoint is saved before the next step starts.
+- "async": saved while the next step runs (the default); all are saved before the run returns.
+- "exit": only when the run returns, pauses or fails.
+"""
+
+Checkpointer = Any
+"""What `compile(checkpointer=...)` accepts: a saver, None, or True/False for subgraphs."""
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """A question a paused graph asks; answer it with `Command(resume=...)`.
+
+    Attributes:
+        value: what the node passed to interrupt(), shown to the person.
+        id: stable id; `Command(resume={id: answer})` answers this one when several wait.
+    """
+
+    value: Any
+    id: str = ""
+    response_schema: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Run `node` in the next step with `arg` as its own input (a map step).
+
+    Return a list of these from a conditional edge to fan out.
+    """
+
+    node: str
+    arg: Any
+
+    def __init__(self, node: str, arg: Any) -> None:
+        object.__setattr__(self, "node", node)
+        object.__setattr__(self, "arg", arg)
+
+    def __repr__(self) -> str:
+        return f"Send(node={self.node!r}, arg={self.arg!r})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command(Generic[N]):
+    """Returned by a node to update state and route; passed as input to resume a paused run.
+
+    Attributes:
+        graph: None for the current graph, Command.PARENT for the closest parent graph.
+        update: state update, applied like a node's returned dict.
+        resume: the answer to interrupt(): a value, or `{interrupt_id: value}` for several.
+        goto: node name(s) or Send(s) to run next.
+    """
+
+    graph: str | None = None
+    update: Any | None = None
+    resume: dict[str, Any] | Any | None = None
+    goto: Send | Sequence[Send | N] | N = ()
+
+    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{k}={getattr(self, k)!r}"
+            for k in ("graph", "update", "resume", "goto")
+            if getattr(self, k) not in (None, ())
+        ]
+        return f"Command({', '.join(parts)})"
+
+
+def default_retry_on(exc: Exception) -> bool:
+    """Retry network-ish failures, not programming errors (LangGraph's default rule)."""
+    if isinstance(
+        exc,
+        (ValueError, TypeError, ArithmeticError, ImportError, LookupError, NameError,
+         SyntaxError, RuntimeError, ReferenceError, StopIteration, StopAsyncIteration, OSError),
+    ):
+        if isinstance(exc, ConnectionError):
+            return True
+        return False
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):
+        return status >= 500
+    return True
+
+
+class RetryPolicy(NamedTuple):
+    """How a failing node is retried.
+
+    Attributes:
+        initial_interval: seconds before the first retry.
+        backoff_factor: each next interval is multiplied by this.
+        max_interval: intervals never exceed this many seconds.
+        max_attempts: attempts in all, the first included.
+        jitter: add up to 1 second of random time to each interval.
+        retry_on: exception class(es), or a predicate taking the exception.
+    """
+
+    initial_interval: float = 0.5
+    backoff_factor: float = 2.0
+    max_interval: float = 128.0
+    max_attempts: int = 3
+    jitter: bool = True
+    retry_on: (
+        type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool]
+    ) = default_retry_on
+
+    def should_retry(self, exc: Exception) -> bool:
+        """Whether `exc` is one this policy retries."""
+        rule = self.retry_on
+        if isinstance(rule, type):
+            return isinstance(exc, rule)
+        if isinstance(rule, Sequence):
+            return isinstance(exc, tuple(rule))
+        return bool(rule(exc))
+
+    def interval(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        wait = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        return wait + random.uniform(0, 1) if self.jitter else wait
+
+
+KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., str | bytes])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachePolicy(Generic[KeyFuncT]):
+    """How a node's result is cached: by `key_func` of its input, for `ttl` seconds (None: ever)."""
+
+    key_func: KeyFuncT | Callable[..., str | bytes] = repr
+    ttl: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PregelTask:
+    """A task of a checkpoint's next step, as get_state() shows it."""
+
+    id: str
+    name: str
+    path: tuple[str | int | tuple[Any, ...], ...]
+    error: Exception | str | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: Any = None
+    result: Any | None = None
+
+
+class StateSnapshot(NamedTuple):
+    """A thread's state at one checkpoint."""
+
+    values: dict[str, Any] | Any
+    """The state's values."""
+    next: tuple[str, ...]
+    """Names of the nodes that run next; empty when the run is done."""
+    config: dict[str, Any]
+    """Config that points at this checkpoint."""
+    metadata: dict[str, Any] | None
+    """source ("input", "loop", "update" or "fork"), step, parents."""
+    created_at: str | None
+    """ISO 8601 time the checkpoint was written."""
+    parent_config: dict[str, Any] | None
+    """Config of the checkpoint before this one."""
+    tasks: tuple[PregelTask, ...]
+    """The next step's tasks, with their interrupts, errors and finished results."""
+    interrupts: tuple[Interrupt, ...] = ()
+    """Interrupts waiting for an answer."""
+
+
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
+    """Pause the graph and ask a person; return their answer once the run is resumed.
+
+    The first time a node reaches this call, the run stops and `value` is shown to the caller
+    (under "__interrupt__"). `invoke(Command(resume=answer), config)` runs the node again from
+    its start, and this call returns `answer`. Several calls in one node are answered in order.
+
+    Raises:
+        GraphInterrupt: to pause; never catch it (it is not an Exception subclass).
+        RuntimeError: outside a running node.
+        CheckpointerRequiredError: when the graph has no checkpointer to keep the pause.
+    """
+    from hitlgraph.pregel._context import current_task
+
+    task: TaskContext = current_task("interrupt()")
+    return task.interrupt(value, response_schema)
