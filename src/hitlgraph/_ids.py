@@ -20,17 +20,18 @@ def checkpoint_id() -> str:
         if ticks <= _last:
             ticks = _last + 1
         _last = ticks
-    high, low = ticks >> 12, ticks & 0xFFF
-    rand = random.getrandbits(62)
-    return (
-        f"{high >> 16:08x}-{high & 0xFFFF:04x}-6{low:03x}-"
-        f"{0x8000 | (rand >> 48):04x}-{rand & 0xFFFFFFFFFFFF:012x}"
+    # UUIDv6 layout: 48 high timestamp bits, version 6, 12 low bits, variant, random.
+    value = ((ticks >> 12) << 80) | (0x6 << 76) | ((ticks & 0xFFF) << 64) | (
+        0x8000000000000000 | random.getrandbits(62)
     )
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def task_id(*parts: str | int) -> str:
     """A task id that the same checkpoint, step and node always give: resume finds it again."""
-    digest = blake2b("\x00".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+    key = "\x00".join([p if isinstance(p, str) else str(p) for p in parts])
+    digest = blake2b(key.encode(), digest_size=16).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
 

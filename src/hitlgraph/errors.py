@@ -138,12 +138,22 @@ class CheckpointConflictError(RuntimeError):
     Attributes name the thread and the checkpoint this run expected to extend.
     """
 
-    def __init__(self, thread_id: str, expected: str | None, actual: str | None) -> None:
+    def __init__(self, thread_id: str, expected: str | None, actual: str | None, *,
+                 answered: bool = False) -> None:
         self.thread_id = thread_id
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"Thread '{thread_id}' moved on: this run started from checkpoint '{expected}' but the "
-            f"latest is now '{actual}'. Another run resumed or updated it first; read the thread's "
-            "state again (get_state) and decide whether to resume it."
-        )
+        self.answered = answered
+        if answered:
+            message = (
+                f"Thread '{thread_id}' moved on: another resume answered this interrupt at "
+                f"checkpoint '{expected}' first. Read the thread's state again (get_state) to see "
+                "what it waits for now."
+            )
+        else:
+            message = (
+                f"Thread '{thread_id}' moved on: this run started from checkpoint '{expected}' "
+                f"but the latest is now '{actual}'. Another run resumed or updated it first; read "
+                "the thread's state again (get_state) and decide whether to resume it."
+            )
+        super().__init__(message)

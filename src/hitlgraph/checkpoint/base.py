@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, Literal, NamedTuple, TypedDict
 
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 
 __all__ = [
     "EXPECTED_LATEST",
+    "WRITES_IDX",
+    "WriteMode",
+    "write_slot",
     "BaseCheckpointSaver",
     "ChannelVersions",
     "Checkpoint",
@@ -36,9 +39,35 @@ PendingWrite = tuple[str, str, Any]
 """(task_id, channel, value)."""
 
 EXPECTED_LATEST = "checkpoint_expected_latest"
-"""Optional key of config["configurable"] given to put(): the id the writer believes is the
-thread's latest checkpoint in its namespace ("" for none). A saver that supports compare-and-set
-raises CheckpointConflictError when the latest is another one."""
+"""Optional key of config["configurable"] given to put() and put_writes(): the id the writer
+believes is the thread's latest checkpoint in its namespace ("" for none). A saver that supports
+compare-and-set raises CheckpointConflictError when the latest is another one."""
+
+
+WRITES_IDX = {"__error__": -1, "__interrupt__": -3}
+"""Fixed write indexes of the special channels whose later write replaces the earlier one."""
+
+_RESUME_BASE = -100
+
+WriteMode = Literal["insert", "replace", "claim"]
+"""How put_writes stores one write:
+
+- "insert": kept only if the task has no write at that index yet (a task's normal writes).
+- "replace": replaces the task's earlier write at that index (errors and interrupts).
+- "claim": an answer to interrupt(), stored once; a second write of the same answer slot, or one
+  to a checkpoint that is no longer the thread's latest when config names EXPECTED_LATEST,
+  raises CheckpointConflictError (two resumes raced; one already answered).
+"""
+
+
+def write_slot(channel: str, idx: int, value: Any) -> tuple[int, WriteMode]:
+    """The index and mode under which a saver stores write number `idx` of a task."""
+    if channel == "__resume__":
+        return _RESUME_BASE - len(value), "claim"
+    special = WRITES_IDX.get(channel)
+    if special is not None:
+        return special, "replace"
+    return idx, "insert"
 
 
 class CheckpointMetadata(TypedDict, total=False):

@@ -13,6 +13,7 @@ from typing import Any
 
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
+    WRITES_IDX,
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
@@ -20,15 +21,12 @@ from hitlgraph.checkpoint.base import (
     CheckpointTuple,
     PendingWrite,
     RunnableConfig,
+    write_slot,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
-from hitlgraph.constants import ERROR, INTERRUPT, RESUME
 from hitlgraph.errors import CheckpointConflictError
 
-__all__ = ["InMemorySaver", "MemorySaver", "WRITES_IDX"]
-
-WRITES_IDX = {ERROR: -1, INTERRUPT: -3, RESUME: -4}
-"""Fixed write indexes of the special channels: writing one again replaces it."""
+__all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 
 _Typed = tuple[str, bytes]
 _Record = tuple[str, ChannelVersions, list[str], "list[str] | None", _Typed, "str | None",
@@ -167,14 +165,21 @@ class InMemorySaver(BaseCheckpointSaver):
         thread_id, ns = _thread_ns(config)
         conf = config["configurable"]
         values = checkpoint["channel_values"]
-        blobs = {
-            (thread_id, ns, chan, version): dumps_channel(self.serde, chan, values[chan])
-            for chan, version in new_versions.items()
-            if chan in values
-        }
+        dumps = self.serde.dumps_typed
+        try:
+            blobs = {
+                (thread_id, ns, chan, version): dumps(values[chan])
+                for chan, version in new_versions.items()
+                if chan in values
+            }
+        except Exception:  # say which key holds the value that cannot be stored
+            for chan in new_versions:
+                if chan in values:
+                    dumps_channel(self.serde, chan, values[chan])
+            raise
         record: _Record = (
             checkpoint["ts"], dict(checkpoint["channel_versions"]), list(checkpoint["triggers"]),
-            checkpoint["updated_channels"], self.serde.dumps_typed(dict(metadata)),
+            checkpoint["updated_channels"], self.serde.dumps_typed(metadata),
             conf.get("checkpoint_id"), list(checkpoint.get("writers", ())),
         )
         with self._lock:
@@ -198,17 +203,33 @@ class InMemorySaver(BaseCheckpointSaver):
         task_path: str = "",
     ) -> None:
         thread_id, ns = _thread_ns(config)
-        checkpoint_id = config["configurable"]["checkpoint_id"]
-        encoded = [
-            (WRITES_IDX.get(chan, idx), chan, dumps_channel(self.serde, chan, value))
-            for idx, (chan, value) in enumerate(writes)
-        ]
+        conf = config["configurable"]
+        checkpoint_id = conf["checkpoint_id"]
+        dumps = self.serde.dumps_typed
+        try:
+            encoded = [
+                (*write_slot(chan, idx, value), chan, dumps(value))
+                for idx, (chan, value) in enumerate(writes)
+            ]
+        except Exception:  # say which key holds the value that cannot be stored
+            for chan, value in writes:
+                dumps_channel(self.serde, chan, value)
+            raise
         with self._lock:
+            expected = conf.get(EXPECTED_LATEST)
+            if expected is not None:
+                latest = self._latest.get((thread_id, ns))
+                if latest != checkpoint_id:
+                    raise CheckpointConflictError(thread_id, checkpoint_id, latest)
             stored = self.writes[(thread_id, ns, checkpoint_id)]
-            for idx, chan, value in encoded:
+            for idx, mode, chan, value in encoded:
                 key = (task_id, idx)
-                if idx >= 0 and key in stored:
-                    continue
+                if key in stored:
+                    if mode == "insert":
+                        continue
+                    if mode == "claim":
+                        raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
+                                                      answered=True)
                 stored[key] = (task_id, chan, value, task_path)
 
     def delete_thread(self, thread_id: str) -> None:

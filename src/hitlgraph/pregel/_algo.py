@@ -153,16 +153,8 @@ def plan_tasks(
 
 def _task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
           st: RunState, config: dict[str, Any], checkpointed: bool) -> Task:
-    metadata = {
-        **config.get("metadata", {}),
-        "langgraph_step": st.step + 1,
-        "langgraph_node": name,
-        "langgraph_triggers": (TRIGGER_PREFIX + name,) if path[0] == PULL else (PUSH,),
-        "langgraph_path": path,
-        "langgraph_checkpoint_ns": f"{name}:{tid}",
-    }
-    task_config = {**config, "metadata": metadata}
-    ctx = TaskContext(task_id=tid, name=name, config=task_config, checkpointed=checkpointed)
+    ctx = TaskContext(task_id=tid, name=name, base_config=config, path=path, step=st.step + 1,
+                      checkpointed=checkpointed)
     return Task(id=tid, name=name, path=path, node=node, input=value, ctx=ctx)
 
 
@@ -378,7 +370,8 @@ class Pending:
             if chan == INTERRUPT:
                 out.interrupts[tid] = tuple(value)
             elif chan == RESUME:
-                out.resumes[tid] = list(value)
+                if len(value) >= len(out.resumes.get(tid, ())):
+                    out.resumes[tid] = list(value)
             elif chan == ERROR:
                 out.errors[tid] = value
             else:
@@ -415,8 +408,10 @@ def snapshot_tasks(
             result = {k: v for k, v in writes if k in spec.channels} or None
             task.writes = writes
             done.append(task)
+        elif task.name == START and isinstance(st.start_input, dict):
+            result = st.start_input
         error = pending.errors.get(task.id)
-        intrs = tuple(i for i in pending.interrupts.get(task.id, ()) if i.id in open_)
+        intrs = pending.interrupts.get(task.id, ())
         out.append(PregelTask(id=task.id, name=task.name, path=task.path, error=error,
                               interrupts=intrs, result=result))
     values = st.values

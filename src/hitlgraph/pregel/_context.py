@@ -20,7 +20,10 @@ class TaskContext:
 
     task_id: str
     name: str
-    config: dict[str, Any]
+    base_config: dict[str, Any]
+    """The run's config; the task's own (with its metadata) is built on first use."""
+    path: tuple[Any, ...]
+    step: int
     checkpointed: bool
     resume: list[Any] = field(default_factory=list)
     """Answers already given to this task's interrupt() calls, in order."""
@@ -29,6 +32,24 @@ class TaskContext:
     used_pending: bool = False
     calls: int = 0
     writer: Callable[[Any], None] | None = None
+    _config: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The config the node sees: the run's, with LangGraph's task metadata keys."""
+        if self._config is None:
+            base = self.base_config
+            pull = self.path[0] == "__pregel_pull"
+            metadata = {
+                **base.get("metadata", {}),
+                "langgraph_step": self.step,
+                "langgraph_node": self.name,
+                "langgraph_triggers": (f"branch:to:{self.name}",) if pull else ("__pregel_push",),
+                "langgraph_path": self.path,
+                "langgraph_checkpoint_ns": f"{self.name}:{self.task_id}",
+            }
+            self._config = {**base, "metadata": metadata}
+        return self._config
 
     def interrupt(self, value: Any, response_schema: Any = None) -> Any:
         if not self.checkpointed:

@@ -12,7 +12,7 @@ from typing import Any, Generic, TypeVar
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.pregel._algo import Task
 from hitlgraph.pregel._call import run_task_async, run_task_sync
-from hitlgraph.pregel._loop import Emit, Load, Next, Save, SaveWrites, Start
+from hitlgraph.pregel._loop import Emit, Load, Next, RunOne, Save, SaveWrites, Start
 from hitlgraph.pregel._spec import GraphSpec
 
 T = TypeVar("T")
@@ -44,8 +44,9 @@ def drive_sync(
                 return
             reply = None
             kind = type(effect)
-            if kind is Emit:
-                yield effect
+            if kind is RunOne:
+                reply = contextvars.copy_context().run(run_task_sync, spec, effect.task,
+                                                       effect.values)
             elif kind is Next:
                 if inline:
                     task, values = inline.pop()
@@ -68,8 +69,12 @@ def drive_sync(
                         ctx = contextvars.copy_context()
                         futures.add(pool.submit(ctx.run, run_task_sync, spec, task,
                                                 effect.values))
+            elif kind is Emit:
+                yield effect
             elif kind is Save:
                 assert saver is not None
+                for w in effect.before:
+                    saver.put_writes(w.config, w.writes, w.task_id, w.task_path)
                 reply = saver.put(effect.config, effect.checkpoint, effect.metadata,
                                   effect.new_versions)
             elif kind is SaveWrites:
@@ -104,6 +109,8 @@ async def drive_async(
             kind = type(effect)
             if kind is Emit:
                 yield effect
+            elif kind is RunOne:
+                reply = await run_task_async(spec, effect.task, effect.values)
             elif kind is Next:
                 finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 first = finished.pop()
@@ -114,6 +121,8 @@ async def drive_async(
                     running.add(asyncio.ensure_future(run_task_async(spec, task, effect.values)))
             elif kind is Save:
                 assert saver is not None
+                for w in effect.before:
+                    await saver.aput_writes(w.config, w.writes, w.task_id, w.task_path)
                 reply = await saver.aput(effect.config, effect.checkpoint, effect.metadata,
                                          effect.new_versions)
             elif kind is SaveWrites:

@@ -9,7 +9,7 @@ from typing import Any
 
 from hitlgraph._ids import is_interrupt_id
 from hitlgraph.checkpoint.base import EXPECTED_LATEST, CheckpointMetadata, CheckpointTuple
-from hitlgraph.constants import END, ERROR, INTERRUPT, RESUME, START
+from hitlgraph.constants import END, ERROR, INTERRUPT, NO_WRITES, PUSH, RESUME, START, TASKS
 from hitlgraph.errors import (
     EmptyInputError,
     GraphRecursionError,
@@ -41,16 +41,6 @@ class Load:
 
 
 @dataclass(frozen=True, slots=True)
-class Save:
-    """Write a checkpoint. Reply: its config."""
-
-    config: dict[str, Any]
-    checkpoint: Any
-    metadata: CheckpointMetadata
-    new_versions: dict[str, int]
-
-
-@dataclass(frozen=True, slots=True)
 class SaveWrites:
     """Write one task's pending writes."""
 
@@ -58,6 +48,18 @@ class SaveWrites:
     writes: Sequence[Write]
     task_id: str
     task_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Save:
+    """Write `before` (pending writes of the step that made it), then a checkpoint.
+    Reply: its config."""
+
+    config: dict[str, Any]
+    checkpoint: Any
+    metadata: CheckpointMetadata
+    new_versions: dict[str, int]
+    before: tuple[SaveWrites, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,14 @@ class Next:
 
 
 @dataclass(frozen=True, slots=True)
+class RunOne:
+    """Run a lone task to its end. Reply: the Task."""
+
+    task: Task
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Emit:
     """A stream chunk for `mode`."""
 
@@ -81,7 +91,7 @@ class Emit:
     chunk: Any
 
 
-Effect = Load | Save | SaveWrites | Start | Next | Emit
+Effect = Load | Save | SaveWrites | Start | Next | RunOne | Emit
 NEXT = Next()
 
 
@@ -98,14 +108,13 @@ class RunParams:
     interrupt_after: tuple[str, ...]
     durability: str
     recursion_limit: int
+    thread_id: str = field(init=False, default="")
+    ns: str = field(init=False, default="")
 
-    @property
-    def thread_id(self) -> str:
-        return str(self.config["configurable"]["thread_id"])
-
-    @property
-    def ns(self) -> str:
-        return str(self.config.get("configurable", {}).get("checkpoint_ns", ""))
+    def __post_init__(self) -> None:
+        conf = self.config.get("configurable", {})
+        self.thread_id = str(conf.get("thread_id", ""))
+        self.ns = str(conf.get("checkpoint_ns", ""))
 
 
 @dataclass(slots=True)
@@ -125,10 +134,14 @@ def _hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
 
 
 def _thread_config(p: RunParams, checkpoint_id: str | None = None) -> dict[str, Any]:
-    conf: dict[str, Any] = {"thread_id": p.thread_id, "checkpoint_ns": p.ns}
-    if checkpoint_id is not None:
-        conf["checkpoint_id"] = checkpoint_id
-    return {"configurable": conf}
+    if checkpoint_id is None:
+        return {"configurable": {"thread_id": p.thread_id, "checkpoint_ns": p.ns}}
+    return {"configurable": {"thread_id": p.thread_id, "checkpoint_ns": p.ns,
+                             "checkpoint_id": checkpoint_id}}
+
+
+def _task_path(task: Task) -> str:
+    return task.name if len(task.path) == 2 else f"{PUSH}~{task.path[1]}"
 
 
 class _Saver:
@@ -141,43 +154,58 @@ class _Saver:
         self.unsaved: tuple[Any, CheckpointMetadata, dict[str, int]] | None = None
         self.buffered: list[SaveWrites] = []
 
-    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int]
-             ) -> Generator[Effect, Any, None]:
+    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int],
+             before: tuple[SaveWrites, ...] = ()) -> Save | None:
+        """The effect saving `st` now (after `before`), or None when nothing is to be written
+        yet."""
         if not self.p.checkpointed:
-            return
+            return None
         if self.p.durability == "exit":
             if self.unsaved is not None:
                 new_versions = {**self.unsaved[2], **new_versions}
             self.unsaved = (st.checkpoint(), metadata, new_versions)
             self.buffered.clear()
-            return
-        yield from self._put(st.checkpoint(), metadata, new_versions)
+            return None
+        return self.put(st.checkpoint(), metadata, new_versions, before)
 
-    def _put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, int]
-             ) -> Generator[Effect, Any, None]:
+    def put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, int],
+            before: tuple[SaveWrites, ...] = ()) -> Save:
+        """The effect writing `checkpoint` as the child of the last one this run wrote."""
         config = _thread_config(self.p, self.parent)
         config["configurable"][EXPECTED_LATEST] = self.latest
-        yield Save(config, checkpoint, metadata, new_versions)
         self.latest = self.parent = checkpoint["id"]
+        return Save(config, checkpoint, metadata, new_versions, before)
 
-    def save_writes(self, st: RunState, task: Task, writes: Sequence[Write]
-                    ) -> Generator[Effect, Any, None]:
+    def save_writes(self, st: RunState, task: Task, writes: Sequence[Write], *,
+                    claim: bool = False) -> SaveWrites | None:
+        """The effect saving one task's writes now, or None (not checkpointed, or buffered).
+
+        With `claim`, the writes are saved only while st is the thread's latest checkpoint
+        (compare-and-set), right away whatever the durability: an answer to interrupt() is
+        claimed before anything runs, so of two racing resumes only one proceeds.
+        """
         if not self.p.checkpointed:
-            return
-        effect = SaveWrites(_thread_config(self.p, st.id), writes, task.id,
-                            "~".join(map(str, task.path)))
+            return None
+        config = _thread_config(self.p, st.id)
+        if claim:
+            config["configurable"][EXPECTED_LATEST] = st.id
+            return SaveWrites(config, writes, task.id, _task_path(task))
+        effect = SaveWrites(config, writes, task.id, _task_path(task))
         if self.unsaved is not None or self.p.durability == "exit":
             self.buffered.append(effect)
-            return
-        yield effect
+            return None
+        return effect
 
     def flush(self) -> Generator[Effect, Any, None]:
+        """Write what "exit" durability held back (a generator: the driver's replies to these
+        effects are dropped here, which `yield from` a list could not do)."""
         if self.unsaved is not None:
             checkpoint, metadata, versions = self.unsaved
             self.unsaved = None
-            yield from self._put(checkpoint, metadata, versions)
+            yield self.put(checkpoint, metadata, versions)
         buffered, self.buffered = self.buffered, []
-        yield from buffered
+        for effect in buffered:
+            yield effect
 
 
 def _resume_writes(
@@ -257,7 +285,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         new = dict.fromkeys(st.values, st.max_version) if start is None else {}
         new.update(st.bump([START]))
         st.renew()
-        yield from saver.save(st, {"source": "input", "step": st.step, "parents": {}}, new)
+        saving = saver.save(st, {"source": "input", "step": st.step, "parents": {}}, new)
+        if saving is not None:
+            yield saving
         pending = Pending()
         stop = st.step + limit
         skip_before = False
@@ -281,7 +311,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
             # Replaying from an earlier checkpoint: fork a copy and run its tasks anew.
             st.step += 1
             st.renew()
-            yield from saver.save(st, {"source": "fork", "step": st.step, "parents": {}}, {})
+            saving = saver.save(st, {"source": "fork", "step": st.step, "parents": {}}, {})
+            if saving is not None:
+                yield saving
             pending = Pending()
         if isinstance(inp, Command):
             probe = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=True,
@@ -290,7 +322,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                 for tid, answers in _resume_writes(p, inp, pending, probe).items():
                     pending.resumes[tid] = answers
                     task = next(t for t in probe if t.id == tid)
-                    yield from saver.save_writes(st, task, [(RESUME, answers)])
+                    effect = saver.save_writes(st, task, [(RESUME, answers)], claim=True)
+                    if effect is not None:
+                        yield effect
             if inp.update is not None or inp.goto:
                 extra = command_writes(spec, START, Command(update=inp.update, goto=inp.goto))
         stop = st.step + limit + 1
@@ -298,6 +332,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         if "values" in p.modes:
             yield Emit("values", output_values(spec, st.values))
 
+    want_updates = "updates" in p.modes
+    want_values = "values" in p.modes
+    output_keys = spec.output_keys
     while True:
         if st.step > stop:
             raise GraphRecursionError(
@@ -309,84 +346,118 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         tasks = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed)
         if not tasks and not extra:
             break
-        if not skip_before and _hits(tasks, p.interrupt_before):
+        if not skip_before and p.interrupt_before and _hits(tasks, p.interrupt_before):
             return (yield from _pause(p, saver, st, ()))
         skip_before = False
 
-        todo: list[Task] = []
-        for task in tasks:
-            cached = pending.writes.get(task.id)
-            if cached is not None:
-                task.writes, task.done = cached, True
-                if "updates" in p.modes and task.name != START:
-                    yield Emit("updates", {task.name: _update_of(spec, cached)})
-                continue
-            given = pending.resumes.get(task.id)
-            if given is not None:
-                task.ctx.resume = list(given)
-            elif task.id in pending.interrupts:
-                # Still unanswered: it would only ask again.
-                task.interrupts = pending.interrupts[task.id]
-                continue
-            todo.append(task)
+        todo: list[Task] = tasks
+        if pending.writes or pending.resumes or pending.interrupts:
+            todo = []
+            for task in tasks:
+                cached = pending.writes.get(task.id)
+                if cached is not None:
+                    task.writes, task.done = cached, True
+                    if want_updates and task.name != START:
+                        yield Emit("updates", {task.name: _update_of(spec, cached)})
+                    continue
+                given = pending.resumes.get(task.id)
+                if given is not None:
+                    task.ctx.resume = list(given)
+                elif task.id in pending.interrupts:
+                    # Still unanswered: it would only ask again.
+                    task.interrupts = pending.interrupts[task.id]
+                    continue
+                todo.append(task)
+            pending = Pending()
 
-        if todo:
+        stopped = False
+        deferred: tuple[SaveWrites, ...] = ()
+        if len(todo) == 1 and len(tasks) == 1:
+            # A lone task: its writes are saved with the checkpoint that follows.
+            task = yield RunOne(todo[0], st.values)
+            if task.interrupts or task.error is not None:
+                stopped = True
+                for effect in _outcome_writes(saver, st, task):
+                    yield effect
+            elif task.name != START:
+                effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
+                if effect is not None:
+                    deferred = (effect,)
+                if want_updates:
+                    yield Emit("updates", {task.name: task.update})
+        elif todo:
             yield Start(todo, st.values)
             for _ in range(len(todo)):
                 task = yield NEXT
-                if task.interrupts:
-                    writes: list[Write] = [(INTERRUPT, list(task.interrupts))]
-                    if task.ctx.resume:
-                        writes.append((RESUME, list(task.ctx.resume)))
-                    yield from saver.save_writes(st, task, writes)
-                elif task.error is not None:
-                    yield from saver.save_writes(st, task, [(ERROR, repr(task.error))])
+                if task.interrupts or task.error is not None:
+                    stopped = True
+                    for effect in _outcome_writes(saver, st, task):
+                        yield effect
+                    continue
+                if task.name == START:
+                    continue
                 else:
-                    if task.name != START:
-                        yield from saver.save_writes(st, task, task.writes or [("__no_writes__",
-                                                                                None)])
-                    if "updates" in p.modes and task.name != START:
+                    effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
+                    if want_updates:
+                        if effect is not None:
+                            yield effect
                         yield Emit("updates", {task.name: task.update})
+                        continue
+                if effect is not None:
+                    yield effect
 
-        failed = [t for t in tasks if t.error is not None]
-        if failed:
-            yield from saver.flush()
-            first = min(failed, key=task_sort_key)
-            error = first.error
-            assert error is not None
-            if hasattr(error, "add_note"):
-                error.add_note(f"During task with name '{first.name}' and id '{first.id}'")
-            raise error
-        interrupted = [t for t in tasks if t.interrupts]
-        if interrupted:
-            interrupts = tuple(i for t in sorted(interrupted, key=task_sort_key)
-                               for i in t.interrupts)
+        if stopped or any(t.interrupts for t in tasks):
+            failed = [t for t in tasks if t.error is not None]
+            if failed:
+                yield from saver.flush()
+                first = min(failed, key=task_sort_key)
+                error = first.error
+                assert error is not None
+                if hasattr(error, "add_note"):
+                    error.add_note(f"During task with name '{first.name}' and id '{first.id}'")
+                raise error
+            interrupted = sorted((t for t in tasks if t.interrupts), key=task_sort_key)
+            interrupts = tuple(i for t in interrupted for i in t.interrupts)
             finished = [t for t in tasks if not t.interrupts]
             return (yield from _pause(p, saver, st, interrupts, finished))
 
         updated, triggered, sends = apply_writes(spec, st, tasks, extra, step=st.step + 1)
         extra = []
-        st.writers = sorted({t.name for t in tasks})
-        st.triggers, st.sends = triggered, sends
+        st.writers = [tasks[0].name] if len(tasks) == 1 else sorted({t.name for t in tasks})
         changed = list(updated)
         if st.start_input is not _MISSING:
             st.start_input = _MISSING
             changed.append(START)
-        if any(t.path[0] != "__pregel_pull" for t in tasks) or sends:
-            changed.append("__pregel_tasks")
+        if st.sends or sends:
+            changed.append(TASKS)
+        st.triggers, st.sends = triggered, sends
         st.step += 1
         st.updated = updated
-        st.renew()
-        yield from saver.save(st, {"source": "loop", "step": st.step, "parents": {}},
-                              st.bump(changed))
-        pending = Pending()
-        if "values" in p.modes and any(k in spec.output_keys for k in updated):
+        if p.checkpointed:
+            st.renew()
+            saving = saver.save(st, {"source": "loop", "step": st.step, "parents": {}},
+                                st.bump(changed), deferred)
+            if saving is not None:
+                yield saving
+        else:
+            st.id = f"step-{st.step}"
+        if want_values and any(k in output_keys for k in updated):
             yield Emit("values", output_values(spec, st.values))
-        if _hits(tasks, p.interrupt_after):
+        if p.interrupt_after and _hits(tasks, p.interrupt_after):
             return (yield from _pause(p, saver, st, ()))
 
     yield from saver.flush()
     return RunResult(values=output_values(spec, st.values))
+
+
+def _outcome_writes(saver: _Saver, st: RunState, task: Task) -> list[SaveWrites]:
+    """The writes recording a task that interrupted or failed."""
+    if task.interrupts:  # (its answers so far were saved when they were given)
+        writes: list[Write] = [(INTERRUPT, list(task.interrupts))]
+    else:
+        writes = [(ERROR, repr(task.error))]
+    effect = saver.save_writes(st, task, writes)
+    return [effect] if effect is not None else []
 
 
 def _pause(
@@ -496,8 +567,8 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
         st.writers = [as_node]
     st.step += 1
     st.renew()
-    yield from saver._put(st.checkpoint(), {"source": source, "step": st.step, "parents": {}},
-                          new_versions)
+    yield saver.put(st.checkpoint(), {"source": source, "step": st.step, "parents": {}},
+                    new_versions)
     return _thread_config(p, st.id)
 
 

@@ -26,8 +26,8 @@ from hitlgraph.checkpoint.base import (
     CheckpointTuple,
     PendingWrite,
     RunnableConfig,
+    write_slot,
 )
-from hitlgraph.checkpoint.memory import WRITES_IDX
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
 from hitlgraph.errors import CheckpointConflictError
 
@@ -518,7 +518,9 @@ class EncodedWrites:
     """A task's writes serialized for put_writes(), in order: (replace, row) pairs, where
     replace is true for the special channels (fixed negative index, a later write replaces)."""
 
-    rows: list[tuple[bool, tuple[Any, ...]]]
+    rows: list[tuple[str, tuple[Any, ...]]]
+    expected: str | None = None
+    """When set, the writes are stored only if their checkpoint is the thread's latest."""
 
 
 def encode_writes(
@@ -531,13 +533,14 @@ def encode_writes(
     """Serialize a task's writes; special channels get their fixed negative index."""
     thread_id, ns = thread_ns(config)
     checkpoint_id = str(config["configurable"]["checkpoint_id"])
-    rows: list[tuple[bool, tuple[Any, ...]]] = []
+    rows: list[tuple[str, tuple[Any, ...]]] = []
     for idx, (chan, value) in enumerate(writes):
-        index = WRITES_IDX.get(chan, idx)
+        index, mode = write_slot(chan, idx, value)
         row = (thread_id, ns, checkpoint_id, task_id, index, chan,
                *dumps_channel(serde, chan, value), task_path)
-        rows.append((index < 0, row))
-    return EncodedWrites(rows=rows)
+        rows.append((mode, row))
+    expected = config["configurable"].get(EXPECTED_LATEST)
+    return EncodedWrites(rows=rows, expected=expected)
 
 
 _WRITE_COLUMNS: Final = (
@@ -558,9 +561,25 @@ def write_writes(conn: sqlite3.Connection, writes: EncodedWrites) -> None:
     pending writes are read back; an update in place keeps a write's position)."""
     if not writes.rows:
         return
+    thread_id, ns, checkpoint_id = writes.rows[0][1][:3]
     with transaction(conn, write=True):
-        for replace_, row in writes.rows:
-            conn.execute(_UPSERT_WRITE if replace_ else _INSERT_WRITE, row)
+        if writes.expected is not None:
+            found = conn.execute(
+                "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+                "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id, ns),
+            ).fetchone()
+            latest = found[0] if found else None
+            if latest != checkpoint_id:
+                raise CheckpointConflictError(thread_id, checkpoint_id, latest)
+        for mode, row in writes.rows:
+            if mode == "claim":
+                try:
+                    conn.execute(f"INSERT INTO writes {_WRITE_COLUMNS}", row)
+                except sqlite3.IntegrityError:
+                    raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
+                                                  answered=True) from None
+            else:
+                conn.execute(_UPSERT_WRITE if mode == "replace" else _INSERT_WRITE, row)
 
 
 def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
