@@ -34,7 +34,9 @@ __all__ = [
 ]
 
 RunnableConfig = dict[str, Any]
-ChannelVersions = dict[str, int]
+ChannelVersions = dict[str, Any]
+"""Channel -> version. hitlgraph's engine uses the id of the checkpoint that last wrote the
+channel (a string, unique per thread even across forks); any hashable, comparable value works."""
 PendingWrite = tuple[str, str, Any]
 """(task_id, channel, value)."""
 

@@ -42,7 +42,9 @@ class RunState:
     """The channels of a run between supersteps; becomes a checkpoint after each step."""
 
     values: dict[str, Any]
-    versions: dict[str, int]
+    versions: dict[str, str]
+    """Each channel's version: the id of the checkpoint that last wrote it (unique per thread,
+    also across forks, so a saver can key stored values by it)."""
     barriers: dict[str, frozenset[str]]
     triggers: list[str]
     sends: list[Send]
@@ -52,14 +54,12 @@ class RunState:
     step: int = -1
     writers: list[str] = field(default_factory=list)
     updated: list[str] | None = None
-    max_version: int = 0
 
     @classmethod
     def fresh(cls, spec: GraphSpec) -> RunState:
         """The state of a thread with no checkpoint: reducer keys hold their empty value."""
         values = {k: c.initial() for k, c in spec.channels.items() if c.initial is not None}
-        return cls(values=values, versions=dict.fromkeys(values, 1), barriers={}, triggers=[],
-                   sends=[], max_version=1 if values else 0)
+        return cls(values=values, versions={}, barriers={}, triggers=[], sends=[])
 
     @classmethod
     def from_checkpoint(cls, spec: GraphSpec, cp: Checkpoint) -> RunState:
@@ -73,7 +73,6 @@ class RunState:
             triggers=list(cp["triggers"]), sends=list(raw.get(TASKS, ())),
             start_input=raw.get(START, _MISSING), id=cp["id"], ts=cp["ts"],
             writers=list(cp.get("writers", ())), updated=cp.get("updated_channels"),
-            max_version=max(versions.values(), default=0),
         )
 
     def checkpoint(self) -> Checkpoint:
@@ -97,10 +96,9 @@ class RunState:
         self.id = checkpoint_id()
         self.ts = now_iso()
 
-    def bump(self, channels: Iterable[str]) -> dict[str, int]:
-        """Give `channels` a new version; return the new versions."""
-        self.max_version += 1
-        new = dict.fromkeys(channels, self.max_version)
+    def bump(self, channels: Iterable[str]) -> dict[str, str]:
+        """Mark `channels` as written by this (renewed) checkpoint; return their new versions."""
+        new = dict.fromkeys(channels, self.id)
         self.versions.update(new)
         return new
 

@@ -58,7 +58,7 @@ class Save:
     config: dict[str, Any]
     checkpoint: Any
     metadata: CheckpointMetadata
-    new_versions: dict[str, int]
+    new_versions: dict[str, str]
     before: tuple[SaveWrites, ...] = ()
 
 
@@ -108,6 +108,8 @@ class RunParams:
     interrupt_after: tuple[str, ...]
     durability: str
     recursion_limit: int
+    stream_keys: tuple[str, ...] = ()
+    """The keys of "values" chunks; empty: the output schema's (what invoke returns)."""
     thread_id: str = field(init=False, default="")
     ns: str = field(init=False, default="")
 
@@ -151,10 +153,10 @@ class _Saver:
         self.p = p
         self.latest = latest
         self.parent: str | None = None
-        self.unsaved: tuple[Any, CheckpointMetadata, dict[str, int]] | None = None
+        self.unsaved: tuple[Any, CheckpointMetadata, dict[str, str]] | None = None
         self.buffered: list[SaveWrites] = []
 
-    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int],
+    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, str],
              before: tuple[SaveWrites, ...] = ()) -> Save | None:
         """The effect saving `st` now (after `before`), or None when nothing is to be written
         yet."""
@@ -168,7 +170,7 @@ class _Saver:
             return None
         return self.put(st.checkpoint(), metadata, new_versions, before)
 
-    def put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, int],
+    def put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, str],
             before: tuple[SaveWrites, ...] = ()) -> Save:
         """The effect writing `checkpoint` as the child of the last one this run wrote."""
         config = _thread_config(self.p, self.parent)
@@ -282,9 +284,8 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         # New input: abandon whatever was pending and start from START.
         st.triggers, st.sends, st.start_input = [START], [], inp
         st.step, st.writers, st.updated = prev_step + 1, [], None
-        new = dict.fromkeys(st.values, st.max_version) if start is None else {}
-        new.update(st.bump([START]))
         st.renew()
+        new = st.bump([*st.values, START] if start is None else [START])
         saving = saver.save(st, {"source": "input", "step": st.step, "parents": {}}, new)
         if saving is not None:
             yield saving
@@ -330,11 +331,11 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         stop = st.step + limit + 1
         skip_before = True
         if "values" in p.modes:
-            yield Emit("values", output_values(spec, st.values))
+            yield Emit("values", _pick(st.values, p.stream_keys or spec.output_keys))
 
     want_updates = "updates" in p.modes
     want_values = "values" in p.modes
-    output_keys = spec.output_keys
+    stream_keys = p.stream_keys or spec.output_keys
     while True:
         if st.step > stop:
             raise GraphRecursionError(
@@ -441,8 +442,8 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                 yield saving
         else:
             st.id = f"step-{st.step}"
-        if want_values and any(k in output_keys for k in updated):
-            yield Emit("values", output_values(spec, st.values))
+        if want_values and any(k in stream_keys for k in updated):
+            yield Emit("values", _pick(st.values, stream_keys))
         if p.interrupt_after and _hits(tasks, p.interrupt_after):
             return (yield from _pause(p, saver, st, ()))
 
@@ -476,8 +477,13 @@ def _pause(
     if "updates" in p.modes:
         yield Emit("updates", {INTERRUPT: interrupts})
     if interrupts and "values" in p.modes:
-        yield Emit("values", {**out, INTERRUPT: interrupts})
+        shown = _pick(values, p.stream_keys or p.spec.output_keys)
+        yield Emit("values", {**shown, INTERRUPT: interrupts})
     return RunResult(values=out, interrupts=interrupts, paused=True)
+
+
+def _pick(values: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: values[k] for k in keys if k in values}
 
 
 def _update_of(spec: GraphSpec, writes: Sequence[Write]) -> Any:
@@ -534,8 +540,9 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
             f"Node '{as_node}' does not exist; as_node must be one of "
             f"{sorted(n for n in spec.nodes if n != START)} or END."
         )
-    new_versions: dict[str, int] = {}
+    new_versions: dict[str, str] = {}
     source = "update"
+    base_id = st.id
     if as_node == "__copy__":
         source = "fork"
     elif as_node == END:
@@ -546,18 +553,19 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
             )
         changed = ["__pregel_tasks"] if st.sends else []
         st.triggers, st.sends = [], []
+        st.renew()
         new_versions = st.bump(changed) if changed else {}
         st.writers = []
     else:
         node: NodeSpec = spec.nodes[as_node]
         task = plan_tasks_for_update(spec, st, p, node, u.values)
-        yield Start([task], st.values)
-        done = yield NEXT
+        done = yield RunOne(task, st.values)
         if done.error is not None:
             raise done.error
         if done.interrupts:
             raise InvalidUpdateError("update_state values cannot call interrupt().")
         updated, triggered, sends = apply_writes(spec, st, [done], step=st.step + 1)
+        st.renew()
         st.triggers = sorted({*(t for t in st.triggers if t != as_node), *triggered},
                              key=spec.node_order.__getitem__)
         st.sends = [*st.sends, *sends]
@@ -566,7 +574,10 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
         st.updated = list(updated)
         st.writers = [as_node]
     st.step += 1
-    st.renew()
+    if st.id == base_id:
+        st.renew()
+    if start is None:  # a thread's first checkpoint stores every value it has
+        new_versions = {**st.bump(st.values), **new_versions}
     yield saver.put(st.checkpoint(), {"source": source, "step": st.step, "parents": {}},
                     new_versions)
     return _thread_config(p, st.id)
