@@ -292,9 +292,7 @@ class Api:
         self._sqlite = importlib.import_module(f"{name}.checkpoint.sqlite")
 
     def sqlite_saver(self, path: str) -> contextlib.AbstractContextManager[Any]:
-        cm: contextlib.AbstractContextManager[Any] = self._sqlite.SqliteSaver.from_conn_string(
-            path
-        )
+        cm: contextlib.AbstractContextManager[Any] = self._sqlite.SqliteSaver.from_conn_string(path)
         return cm
 
     @contextlib.contextmanager
@@ -453,8 +451,9 @@ def sc_roundtrip(x: Ctx) -> None:
             pause_t: list[float] = []
             resume_t: list[float] = []
 
-            def roundtrip(p: Pauser = p, pause_t: list[float] = pause_t,
-                          resume_t: list[float] = resume_t) -> None:
+            def roundtrip(
+                p: Pauser = p, pause_t: list[float] = pause_t, resume_t: list[float] = resume_t
+            ) -> None:
                 tid = x.tid("rt")
                 t0 = perf()
                 p.start(tid, {"payload": pl})
@@ -545,8 +544,10 @@ def sc_paused_sql(x: Ctx) -> None:
         with store_for(x.impl, x.api, "sqlite", path) as store:  # a restarted process resumes
             p = Pauser(x.impl, x.api, store)
             out = p.resume(f"sq-{n // 2}", "ok")
-            check(out.get("result") == "ok|draft:" + payload(n // 2, nbytes)[:24],
-                  f"resume after reopen: {out!r}")
+            check(
+                out.get("result") == "ok|draft:" + payload(n // 2, nbytes)[:24],
+                f"resume after reopen: {out!r}",
+            )
 
 
 SCENARIO_FNS: dict[str, Callable[[Ctx], None]] = {
@@ -564,19 +565,26 @@ def run_child(impl: str, scenario: str, P: dict[str, Any]) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="bench_core_") as tmp:
             x = Ctx(impl, P, tmp)
             SCENARIO_FNS[scenario](x)
-        return {"metrics": x.metrics, "errors": x.errors, "error": None,
-                "elapsed_s": perf() - t0}
+        return {"metrics": x.metrics, "errors": x.errors, "error": None, "elapsed_s": perf() - t0}
     except ImportError as e:
-        return {"metrics": {}, "errors": {}, "error": f"not installed ({e})",
-                "not_installed": True, "elapsed_s": perf() - t0}
+        return {
+            "metrics": {},
+            "errors": {},
+            "error": f"not installed ({e})",
+            "not_installed": True,
+            "elapsed_s": perf() - t0,
+        }
     except Exception as e:
         log(traceback.format_exc())
-        return {"metrics": {}, "errors": {}, "error": f"{type(e).__name__}: {e}",
-                "elapsed_s": perf() - t0}
+        return {
+            "metrics": {},
+            "errors": {},
+            "error": f"{type(e).__name__}: {e}",
+            "elapsed_s": perf() - t0,
+        }
 
 
-def spawn(impl: str, scenario: str, args: argparse.Namespace, P: dict[str, Any]
-          ) -> dict[str, Any]:
+def spawn(impl: str, scenario: str, args: argparse.Namespace, P: dict[str, Any]) -> dict[str, Any]:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", f"{impl}:{scenario}"]
     if args.quick:
         cmd.append("--quick")
@@ -584,17 +592,26 @@ def spawn(impl: str, scenario: str, args: argparse.Namespace, P: dict[str, Any]
         cmd += ["--threads", str(args.threads)]
     t0 = perf()
     try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                              timeout=P["child_timeout_s"], check=False)
+        proc = subprocess.run(
+            cmd, stdout=subprocess.PIPE, text=True, timeout=P["child_timeout_s"], check=False
+        )
     except subprocess.TimeoutExpired:
-        return {"metrics": {}, "errors": {}, "elapsed_s": perf() - t0,
-                "error": f"timeout after {P['child_timeout_s']} s"}
+        return {
+            "metrics": {},
+            "errors": {},
+            "elapsed_s": perf() - t0,
+            "error": f"timeout after {P['child_timeout_s']} s",
+        }
     lines = proc.stdout.strip().splitlines()
     try:
         res: dict[str, Any] = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
-        return {"metrics": {}, "errors": {}, "elapsed_s": perf() - t0,
-                "error": f"child exited {proc.returncode} without a result"}
+        return {
+            "metrics": {},
+            "errors": {},
+            "elapsed_s": perf() - t0,
+            "error": f"child exited {proc.returncode} without a result",
+        }
     return res
 
 
@@ -604,30 +621,68 @@ def spawn(impl: str, scenario: str, args: argparse.Namespace, P: dict[str, Any]
 
 # (label, metric key, unit, floor key in the direct column, target for hitlgraph/langgraph)
 ROWS: list[tuple[str, str, str, str, float | None]] = [
-    ("chain100 no checkpointer", "chain.none.us_per_step", "us/step",
-     "chain.direct.us_per_step", None),
-    ("chain100 InMemorySaver", "chain.memory.us_per_step", "us/step",
-     "chain.direct.us_per_step", 0.10),
-    ("chain100 SqliteSaver", "chain.sqlite.us_per_step", "us/step",
-     "chain.direct.us_per_step", None),
+    (
+        "chain100 no checkpointer",
+        "chain.none.us_per_step",
+        "us/step",
+        "chain.direct.us_per_step",
+        None,
+    ),
+    (
+        "chain100 InMemorySaver",
+        "chain.memory.us_per_step",
+        "us/step",
+        "chain.direct.us_per_step",
+        0.10,
+    ),
+    (
+        "chain100 SqliteSaver",
+        "chain.sqlite.us_per_step",
+        "us/step",
+        "chain.direct.us_per_step",
+        None,
+    ),
     ("round trip InMemorySaver", "rt.memory.ms_roundtrip", "ms", "rt.memory.ms_roundtrip", 0.10),
-    ("  start -> interrupt", "rt.memory.ms_to_interrupt", "ms", "rt.memory.ms_to_interrupt",
-     None),
+    ("  start -> interrupt", "rt.memory.ms_to_interrupt", "ms", "rt.memory.ms_to_interrupt", None),
     ("  resume -> end", "rt.memory.ms_resume_to_end", "ms", "rt.memory.ms_resume_to_end", None),
     ("round trip SqliteSaver", "rt.sqlite.ms_roundtrip", "ms", "rt.sqlite.ms_roundtrip", None),
-    ("  start -> interrupt", "rt.sqlite.ms_to_interrupt", "ms", "rt.sqlite.ms_to_interrupt",
-     None),
+    ("  start -> interrupt", "rt.sqlite.ms_to_interrupt", "ms", "rt.sqlite.ms_to_interrupt", None),
     ("  resume -> end", "rt.sqlite.ms_resume_to_end", "ms", "rt.sqlite.ms_resume_to_end", None),
-    ("paused thread, RSS", "paused.memory.rss_B_per_thread", "B/thread",
-     "paused.memory.rss_B_per_thread", 0.50),
-    ("paused thread, tracemalloc", "paused.memory.traced_B_per_thread", "B/thread",
-     "paused.memory.traced_B_per_thread", 0.50),
-    ("paused thread, SQLite disk", "paused.sqlite.disk_B_per_thread", "B/thread",
-     "paused.sqlite.disk_B_per_thread", None),
-    ("pause, N threads in saver, mem", "paused.memory.ms_per_pause", "ms",
-     "paused.memory.ms_per_pause", None),
-    ("pause, N threads in saver, SQL", "paused.sqlite.ms_per_pause", "ms",
-     "paused.sqlite.ms_per_pause", None),
+    (
+        "paused thread, RSS",
+        "paused.memory.rss_B_per_thread",
+        "B/thread",
+        "paused.memory.rss_B_per_thread",
+        0.50,
+    ),
+    (
+        "paused thread, tracemalloc",
+        "paused.memory.traced_B_per_thread",
+        "B/thread",
+        "paused.memory.traced_B_per_thread",
+        0.50,
+    ),
+    (
+        "paused thread, SQLite disk",
+        "paused.sqlite.disk_B_per_thread",
+        "B/thread",
+        "paused.sqlite.disk_B_per_thread",
+        None,
+    ),
+    (
+        "pause, N threads in saver, mem",
+        "paused.memory.ms_per_pause",
+        "ms",
+        "paused.memory.ms_per_pause",
+        None,
+    ),
+    (
+        "pause, N threads in saver, SQL",
+        "paused.sqlite.ms_per_pause",
+        "ms",
+        "paused.sqlite.ms_per_pause",
+        None,
+    ),
 ]
 
 
@@ -657,38 +712,58 @@ def build_rows(metrics: dict[str, Metrics]) -> list[dict[str, Any]]:
         h = metrics.get("hitlgraph", {}).get(key)
         lg = metrics.get("langgraph", {}).get(key)
         hl = ratio(h, lg)
-        rows.append({
-            "label": label, "key": key, "unit": unit,
-            "direct": d, "hitlgraph": h, "langgraph": lg,
-            "hitlgraph_over_langgraph": hl,
-            "hitlgraph_over_direct": ratio(h, d),
-            "langgraph_over_direct": ratio(lg, d),
-            "target_hitlgraph_over_langgraph": target,
-            "target_met": None if target is None or hl is None else hl <= target,
-        })
+        rows.append(
+            {
+                "label": label,
+                "key": key,
+                "unit": unit,
+                "direct": d,
+                "hitlgraph": h,
+                "langgraph": lg,
+                "hitlgraph_over_langgraph": hl,
+                "hitlgraph_over_direct": ratio(h, d),
+                "langgraph_over_direct": ratio(lg, d),
+                "target_hitlgraph_over_langgraph": target,
+                "target_met": None if target is None or hl is None else hl <= target,
+            }
+        )
     return rows
 
 
-def print_table(meta: dict[str, Any], rows: list[dict[str, Any]],
-                results: dict[str, dict[str, Any]]) -> None:
-    print(f"bench_core  mode={meta['mode']}  python={meta['python']}  nproc={meta['nproc']}  "
-          f"paused_threads={meta['params']['paused_threads']}  "
-          f"payload={meta['params']['payload_bytes']} B")
+def print_table(
+    meta: dict[str, Any], rows: list[dict[str, Any]], results: dict[str, dict[str, Any]]
+) -> None:
+    print(
+        f"bench_core  mode={meta['mode']}  python={meta['python']}  nproc={meta['nproc']}  "
+        f"paused_threads={meta['params']['paused_threads']}  "
+        f"payload={meta['params']['payload_bytes']} B"
+    )
     print("versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
-    head = (f"{'scenario':<32} {'unit':<9} {'direct':>9} {'hitlgraph':>10} {'langgraph':>10} "
-            f"{'hitl/lg':>8} {'hitl/dir':>9} {'lg/dir':>8}  target")
+    head = (
+        f"{'scenario':<32} {'unit':<9} {'direct':>9} {'hitlgraph':>10} {'langgraph':>10} "
+        f"{'hitl/lg':>8} {'hitl/dir':>9} {'lg/dir':>8}  target"
+    )
     print()
     print(head)
     print("-" * len(head))
     for r in rows:
         tgt = r["target_hitlgraph_over_langgraph"]
-        t = "" if tgt is None else f"<= {tgt:g} " + (
-            "-" if r["target_met"] is None else ("met" if r["target_met"] else "MISSED"))
-        print(f"{r['label']:<32} {r['unit']:<9} {fmt(r['direct']):>9} {fmt(r['hitlgraph']):>10} "
-              f"{fmt(r['langgraph']):>10} {fmt(r['hitlgraph_over_langgraph']):>8} "
-              f"{fmt(r['hitlgraph_over_direct']):>9} {fmt(r['langgraph_over_direct']):>8}  {t}")
+        t = (
+            ""
+            if tgt is None
+            else f"<= {tgt:g} "
+            + ("-" if r["target_met"] is None else ("met" if r["target_met"] else "MISSED"))
+        )
+        print(
+            f"{r['label']:<32} {r['unit']:<9} {fmt(r['direct']):>9} {fmt(r['hitlgraph']):>10} "
+            f"{fmt(r['langgraph']):>10} {fmt(r['hitlgraph_over_langgraph']):>8} "
+            f"{fmt(r['hitlgraph_over_direct']):>9} {fmt(r['langgraph_over_direct']):>8}  {t}"
+        )
     print()
     for impl, by_sc in results.items():
+        if by_sc.get("not_installed"):
+            print(f"{impl}: {by_sc['error']}")
+            continue
         for sc, res in by_sc.items():
             if res.get("error"):
                 print(f"{impl}/{sc}: {res['error']}")
@@ -701,8 +776,14 @@ def versions() -> dict[str, str]:
     from importlib import metadata
 
     out = {}
-    for dist in ("hitlgraph", "langgraph", "langgraph-checkpoint", "langgraph-checkpoint-sqlite",
-                 "ormsgpack", "psutil"):
+    for dist in (
+        "hitlgraph",
+        "langgraph",
+        "langgraph-checkpoint",
+        "langgraph-checkpoint-sqlite",
+        "ormsgpack",
+        "psutil",
+    ):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -716,8 +797,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, < 60 s")
     ap.add_argument("--json", action="store_true", help="print one JSON object, not the table")
     ap.add_argument("--impls", default=",".join(IMPLS), help="comma-separated subset of impls")
-    ap.add_argument("--only", default=",".join(SCENARIOS),
-                    help="comma-separated subset of: " + ",".join(SCENARIOS))
+    ap.add_argument(
+        "--only",
+        default=",".join(SCENARIOS),
+        help="comma-separated subset of: " + ",".join(SCENARIOS),
+    )
     ap.add_argument("--threads", type=int, default=0, help="override the paused-thread count")
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -757,8 +841,10 @@ def main(argv: list[str] | None = None) -> int:
             res = spawn(impl, sc, args, P)
             results[impl][sc] = res
             metrics[impl].update(res.get("metrics", {}))
-            log(f"{impl}/{sc} done in {res.get('elapsed_s', 0):.1f} s"
-                + (f": {res['error']}" if res.get("error") else ""))
+            log(
+                f"{impl}/{sc} done in {res.get('elapsed_s', 0):.1f} s"
+                + (f": {res['error']}" if res.get("error") else "")
+            )
             if res.get("not_installed"):
                 results[impl] = {"error": res["error"], "not_installed": True}
                 break
@@ -767,8 +853,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"meta": meta, "rows": rows, "results": results}, indent=1))
     else:
-        flat = {i: (r if "not_installed" not in r else {"-": r}) for i, r in results.items()}
-        print_table(meta, rows, flat)
+        print_table(meta, rows, results)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -110,7 +111,7 @@ EXPECTED: dict[str, list[str]] = {
 }
 
 # Printed by a run that went wrong, whatever its exit code.
-NEVER = ["Traceback", "Error:"]
+NEVER = ["Traceback (most recent call last)"]
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +190,44 @@ def test_quickstart_db_option_keeps_the_file(run_example: Runner,
     assert proc.returncode == 0, proc.stderr
     assert_in_order(proc.stdout, ["still waiting at: ('review',)", "next: ()"])
     assert db.exists() and db.stat().st_size > 0
+
+
+# -- README ------------------------------------------------------------------------------------
+
+README = ROOT / "README.md"
+_PRINT_WITH_RESULT = re.compile(r"^\s*print\(.*\)\s+#\s*(?P<shown>.+)$")
+
+
+def test_readme_python_blocks_run_and_print_what_they_say(tmp_path: Path) -> None:
+    """The README's ```python blocks, run in order as one script, print what their
+    `print(...)  # shown` comments say (a shown text ending in "..." is a prefix)."""
+    blocks = re.findall(r"^```python\n(.*?)^```", README.read_text(), re.S | re.M)
+    assert blocks, "README.md has no python code blocks"
+    script = "\n".join(blocks)
+    expected = []
+    for line in script.splitlines():
+        found = _PRINT_WITH_RESULT.match(line)
+        if found:
+            expected.append(found["shown"])
+    assert expected, "README.md code shows no expected output"
+    path = tmp_path / "readme_blocks.py"
+    path.write_text(script)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"),
+                                                      env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, str(path)], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=TIMEOUT,
+                          stdin=subprocess.DEVNULL, check=False)
+    assert proc.returncode == 0, f"README code failed:\n{proc.stderr}"
+    lines = proc.stdout.splitlines()
+    at = 0
+    for shown in expected:
+        prefix = shown[:-3].rstrip() if shown.endswith("...") else None
+        for i in range(at, len(lines)):
+            if lines[i] == shown or (prefix is not None and lines[i].startswith(prefix)):
+                at = i + 1
+                break
+        else:
+            raise AssertionError(
+                f"README says a print shows {shown!r}; the output was:\n{proc.stdout}"
+            )

@@ -28,6 +28,15 @@ def checkpoint_id() -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+def version_of(checkpoint: str) -> int:
+    """The channel version a checkpoint gives the channels it writes: its id's 64 time bits.
+
+    Ids made in one process are strictly increasing in these bits, so versions are unique per
+    thread even across forks, ordered in time, and small to store.
+    """
+    return int(checkpoint[:8] + checkpoint[9:13] + checkpoint[14:18], 16)
+
+
 def task_id(*parts: str | int) -> str:
     """A task id that the same checkpoint, step and node always give: resume finds it again."""
     key = "\x00".join([p if isinstance(p, str) else str(p) for p in parts])

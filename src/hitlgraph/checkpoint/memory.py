@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
+from hitlgraph.checkpoint._delta import DeltaEncoder, delta_links, resolve
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
     WRITES_IDX,
@@ -32,6 +33,18 @@ _Typed = tuple[str, bytes]
 _Record = tuple[str, ChannelVersions, list[str], "list[str] | None", _Typed, "str | None",
                 list[str]]
 """ts, channel_versions, triggers, updated_channels, serialized metadata, parent id, writers."""
+
+
+class _ChannelBlobs:
+    """The stored versions of one channel of one thread, as resolve() reads them."""
+
+    def __init__(self, blobs: dict[tuple[str, str, str, Any], _Typed], thread_id: str, ns: str,
+                 chan: str) -> None:
+        self.blobs, self.prefix = blobs, (thread_id, ns, chan)
+
+    def __call__(self, version: Any) -> _Typed:
+        thread_id, ns, chan = self.prefix
+        return self.blobs[(thread_id, ns, chan, version)]
 
 
 def _thread_ns(config: RunnableConfig) -> tuple[str, str]:
@@ -57,10 +70,11 @@ class InMemorySaver(BaseCheckpointSaver):
         self._lock = threading.RLock()
         # thread -> ns -> checkpoint id -> record, in insertion (time) order
         self.storage: dict[str, dict[str, dict[str, _Record]]] = defaultdict(dict)
-        self.blobs: dict[tuple[str, str, str, int], _Typed] = {}
+        self.blobs: dict[tuple[str, str, str, Any], _Typed] = {}
         self.writes: dict[tuple[str, str, str], dict[tuple[str, int], tuple[str, str, _Typed, str]]]
         self.writes = defaultdict(dict)
         self._latest: dict[tuple[str, str], str] = {}
+        self._deltas = DeltaEncoder()
 
     def __enter__(self) -> InMemorySaver:
         return self
@@ -74,11 +88,14 @@ class InMemorySaver(BaseCheckpointSaver):
                ) -> CheckpointTuple:
         ts, versions, triggers, updated, meta, parent, writers = record
         loads = self.serde.loads_typed
-        values = {
-            chan: loads(self.blobs[(thread_id, ns, chan, version)])
-            for chan, version in versions.items()
-            if (thread_id, ns, chan, version) in self.blobs
-        }
+        blobs = self.blobs
+        values = {}
+        for chan, version in versions.items():
+            stored = blobs.get((thread_id, ns, chan, version))
+            if stored is not None:
+                if stored[0] != "msgpack":
+                    stored = resolve(stored, _ChannelBlobs(blobs, thread_id, ns, chan))
+                values[chan] = loads(stored)
         checkpoint = Checkpoint(
             v=1, id=checkpoint_id, ts=ts, channel_values=values,
             channel_versions=dict(versions), triggers=list(triggers),
@@ -166,9 +183,11 @@ class InMemorySaver(BaseCheckpointSaver):
         conf = config["configurable"]
         values = checkpoint["channel_values"]
         dumps = self.serde.dumps_typed
+        compact = self._deltas.encode
         try:
             blobs = {
-                (thread_id, ns, chan, version): dumps(values[chan])
+                (thread_id, ns, chan, version): compact(
+                    (thread_id, ns, chan), version, dumps(values[chan]))
                 for chan, version in new_versions.items()
                 if chan in values
             }
@@ -242,6 +261,7 @@ class InMemorySaver(BaseCheckpointSaver):
                 del self.writes[writes_key]
             for blob_key in [k for k in self.blobs if k[0] == thread_id]:
                 del self.blobs[blob_key]
+        self._deltas.forget(lambda key: key[0] == thread_id)  # type: ignore[index]
 
     def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
         if keep_last < 1:
@@ -254,6 +274,11 @@ class InMemorySaver(BaseCheckpointSaver):
                     del chain[old]
                     self.writes.pop((thread_id, ns, old), None)
                 kept = {(chan, v) for rec in chain.values() for chan, v in rec[1].items()}
+                for chan, version in list(kept):  # a kept delta needs the versions it extends
+                    stored = self.blobs.get((thread_id, ns, chan, version))
+                    while stored is not None and (links := delta_links(stored)) is not None:
+                        kept.add((chan, links[0]))
+                        stored = self.blobs.get((thread_id, ns, chan, links[0]))
                 for key in [k for k in self.blobs if k[:2] == (thread_id, ns)]:
                     if (key[2], key[3]) not in kept:
                         del self.blobs[key]

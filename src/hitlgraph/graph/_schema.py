@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+import typing_extensions
 
 Reducer = Callable[[Any, Any], Any]
 _NO_DEFAULT: Any = object()
@@ -29,7 +30,8 @@ def _is_pydantic(schema: Any) -> bool:
 
 
 def _is_typeddict(schema: Any) -> bool:
-    return isinstance(schema, type) and typing.is_typeddict(schema)
+    # typing_extensions' check also knows typing_extensions.TypedDict (LangGraph's docs use it)
+    return isinstance(schema, type) and typing_extensions.is_typeddict(schema)
 
 
 def is_schema(obj: Any) -> bool:

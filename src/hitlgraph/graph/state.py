@@ -198,8 +198,6 @@ class StateGraph(Generic[StateT]):
             raise ValueError(
                 f"Node name '{name}' is reserved or contains ':'; choose another name."
             )
-        if name in self.channels:
-            raise ValueError(f"Node name '{name}' is also a state key; node names must differ.")
         schema = input_schema if input_schema is not None else _first_param_schema(action)
         if schema is not None:
             self._add_schema(schema)

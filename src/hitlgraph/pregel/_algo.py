@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from hitlgraph._ids import checkpoint_id, interrupt_id, task_id
+from hitlgraph._ids import checkpoint_id, interrupt_id, task_id, version_of
 from hitlgraph.checkpoint.base import Checkpoint, PendingWrite
 from hitlgraph.constants import (
     END,
@@ -42,9 +42,9 @@ class RunState:
     """The channels of a run between supersteps; becomes a checkpoint after each step."""
 
     values: dict[str, Any]
-    versions: dict[str, str]
-    """Each channel's version: the id of the checkpoint that last wrote it (unique per thread,
-    also across forks, so a saver can key stored values by it)."""
+    versions: dict[str, int]
+    """Each channel's version: the time part of the id of the checkpoint that last wrote it
+    (unique per thread, also across forks, so a saver can key stored values by it)."""
     barriers: dict[str, frozenset[str]]
     triggers: list[str]
     sends: list[Send]
@@ -96,9 +96,9 @@ class RunState:
         self.id = checkpoint_id()
         self.ts = now_iso()
 
-    def bump(self, channels: Iterable[str]) -> dict[str, str]:
+    def bump(self, channels: Iterable[str]) -> dict[str, int]:
         """Mark `channels` as written by this (renewed) checkpoint; return their new versions."""
-        new = dict.fromkeys(channels, self.id)
+        new = dict.fromkeys(channels, version_of(self.id))
         self.versions.update(new)
         return new
 
@@ -390,11 +390,17 @@ class Pending:
 
 
 def snapshot_tasks(
-    spec: GraphSpec, st: RunState, pending: Pending, *, ns: str, config: dict[str, Any]
+    spec: GraphSpec, st: RunState, pending: Pending, *, ns: str, config: dict[str, Any],
+    live: bool = True,
 ) -> tuple[tuple[PregelTask, ...], tuple[str, ...], dict[str, Any], tuple[Interrupt, ...]]:
     """The next tasks of a checkpoint as PregelTasks, the names of those still to run, the values
-    (with the writes of finished tasks applied while their step is unfinished), and the open
-    interrupts."""
+    and the interrupts.
+
+    `live` (a thread's latest state, as LangGraph's get_state shows it): the values include the
+    writes of the tasks that finished while their step is unfinished, `next` leaves those tasks
+    out, and only the interrupts still waiting for an answer are shown. Otherwise (history, or a
+    checkpoint asked for by id) the snapshot is a record of the step: values as the step began,
+    every task, and every interrupt the tasks raised."""
     tasks = plan_tasks(spec, st, ns=ns, config=config, checkpointed=True, with_inputs=False)
     out: list[PregelTask] = []
     done: list[Task] = []
@@ -402,22 +408,26 @@ def snapshot_tasks(
     for task in tasks:
         writes = pending.writes.get(task.id)
         result = None
+        intrs = pending.interrupts.get(task.id, ())
         if writes is not None:
-            result = {k: v for k, v in writes if k in spec.channels} or None
+            result = {k: v for k, v in writes if k in spec.channels}
             task.writes = writes
             done.append(task)
+            if live:
+                intrs = ()  # a finished task waits for no answer
         elif task.name == START and isinstance(st.start_input, dict):
             result = st.start_input
         error = pending.errors.get(task.id)
-        intrs = pending.interrupts.get(task.id, ())
         out.append(PregelTask(id=task.id, name=task.name, path=task.path, error=error,
                               interrupts=intrs, result=result))
     values = st.values
     names = tuple(t.name for t in tasks)
-    if done and len(done) < len(tasks):  # an unfinished step shows what its finished tasks wrote
+    if live and done and len(done) < len(tasks):
         scratch = RunState(values=dict(values), versions={}, barriers=dict(st.barriers),
                            triggers=[], sends=[])
         apply_writes(spec, scratch, done, step=st.step + 1)
         values = scratch.values
         names = tuple(t.name for t in tasks if t not in done)
-    return tuple(out), names, values, tuple(i for _, i in open_.values())
+    if live:
+        return tuple(out), names, values, tuple(i for _, i in open_.values())
+    return tuple(out), names, values, tuple(i for t in out for i in t.interrupts)

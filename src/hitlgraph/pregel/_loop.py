@@ -58,7 +58,7 @@ class Save:
     config: dict[str, Any]
     checkpoint: Any
     metadata: CheckpointMetadata
-    new_versions: dict[str, str]
+    new_versions: dict[str, int]
     before: tuple[SaveWrites, ...] = ()
 
 
@@ -153,10 +153,10 @@ class _Saver:
         self.p = p
         self.latest = latest
         self.parent: str | None = None
-        self.unsaved: tuple[Any, CheckpointMetadata, dict[str, str]] | None = None
+        self.unsaved: tuple[Any, CheckpointMetadata, dict[str, int]] | None = None
         self.buffered: list[SaveWrites] = []
 
-    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, str],
+    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int],
              before: tuple[SaveWrites, ...] = ()) -> Save | None:
         """The effect saving `st` now (after `before`), or None when nothing is to be written
         yet."""
@@ -170,7 +170,7 @@ class _Saver:
             return None
         return self.put(st.checkpoint(), metadata, new_versions, before)
 
-    def put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, str],
+    def put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, int],
             before: tuple[SaveWrites, ...] = ()) -> Save:
         """The effect writing `checkpoint` as the child of the last one this run wrote."""
         config = _thread_config(self.p, self.parent)
@@ -206,7 +206,7 @@ class _Saver:
             self.unsaved = None
             yield self.put(checkpoint, metadata, versions)
         buffered, self.buffered = self.buffered, []
-        for effect in buffered:
+        for effect in buffered:  # noqa: UP028 - replies must not reach a list iterator
             yield effect
 
 
@@ -540,7 +540,7 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
             f"Node '{as_node}' does not exist; as_node must be one of "
             f"{sorted(n for n in spec.nodes if n != START)} or END."
         )
-    new_versions: dict[str, str] = {}
+    new_versions: dict[str, int] = {}
     source = "update"
     base_id = st.id
     if as_node == "__copy__":

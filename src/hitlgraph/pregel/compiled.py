@@ -189,6 +189,7 @@ class CompiledStateGraph:
         """
         modes, single = self._modes(stream_mode, self.stream_mode)
         p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        p.stream_keys = tuple(self.spec.channels)  # as LangGraph: all keys, not the output's
         outcome: Outcome[RunResult] = Outcome()
         for effect in drive_sync(run_loop(p), self.spec, self._saver, outcome):
             yield effect.chunk if single else (effect.mode, effect.chunk)
@@ -210,6 +211,7 @@ class CompiledStateGraph:
         """Like stream(), on the running event loop; async nodes of a step run concurrently."""
         modes, single = self._modes(stream_mode, self.stream_mode)
         p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        p.stream_keys = tuple(self.spec.channels)  # as LangGraph: all keys, not the output's
         outcome: Outcome[RunResult] = Outcome()
         async for effect in drive_async(run_loop(p), self.spec, self._saver, outcome):
             yield effect.chunk if single else (effect.mode, effect.chunk)
@@ -277,12 +279,14 @@ class CompiledStateGraph:
             )
         return saver
 
-    def _snapshot(self, tup: CheckpointTuple) -> StateSnapshot:
+    def _snapshot(self, tup: CheckpointTuple, *, live: bool = False) -> StateSnapshot:
+        """`live`: the thread's current state (get_state without checkpoint_id); otherwise a
+        record of the checkpoint's step (history)."""
         st = RunState.from_checkpoint(self.spec, tup.checkpoint)
         st.step = int(tup.metadata.get("step", -1))
         ns = tup.config["configurable"].get("checkpoint_ns", "")
         tasks, names, values, interrupts = snapshot_tasks(
-            self.spec, st, Pending.of(tup.pending_writes), ns=ns, config=tup.config
+            self.spec, st, Pending.of(tup.pending_writes), ns=ns, config=tup.config, live=live
         )
         return StateSnapshot(
             values=state_values(self.spec, values),
@@ -304,7 +308,8 @@ class CompiledStateGraph:
         saver = self._require_saver("get_state()")
         merged = self._config(config, need_thread=True)
         tup = saver.get_tuple(merged)
-        return self._snapshot(tup) if tup else self._empty(config)
+        live = "checkpoint_id" not in merged["configurable"]
+        return self._snapshot(tup, live=live) if tup else self._empty(config)
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False
                          ) -> StateSnapshot:
@@ -312,7 +317,8 @@ class CompiledStateGraph:
         saver = self._require_saver("aget_state()")
         merged = self._config(config, need_thread=True)
         tup = await saver.aget_tuple(merged)
-        return self._snapshot(tup) if tup else self._empty(config)
+        live = "checkpoint_id" not in merged["configurable"]
+        return self._snapshot(tup, live=live) if tup else self._empty(config)
 
     def _history_config(self, config: dict[str, Any]) -> dict[str, Any]:
         merged = self._config(config, need_thread=True)

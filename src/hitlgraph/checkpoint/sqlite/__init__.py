@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hitlgraph.checkpoint._delta import DeltaEncoder
 from hitlgraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -65,6 +66,7 @@ class SqliteSaver(BaseCheckpointSaver):
         self.conn = conn
         self.lock = threading.RLock()
         self.is_setup = False
+        self.deltas = DeltaEncoder()
 
     @classmethod
     @contextmanager
@@ -178,7 +180,8 @@ class SqliteSaver(BaseCheckpointSaver):
         Raises:
             CheckpointConflictError: EXPECTED_LATEST was given and the latest is another one.
         """
-        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions)
+        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
+                                  self.deltas)
         with self.lock:
             self._ensure_setup()
             return _sql.write_put(self.conn, encoded)

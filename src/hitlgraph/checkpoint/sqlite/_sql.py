@@ -13,11 +13,12 @@ import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import ormsgpack
 
+from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
     ChannelVersions,
@@ -229,10 +230,16 @@ _SELECT_LATEST_ID: Final = (
     "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
     "ORDER BY checkpoint_id DESC LIMIT 1"
 )
-_SELECT_BLOBS: Final = (
-    "SELECT b.channel, b.type, b.blob FROM json_each(?) AS j "
-    "JOIN blobs AS b ON b.thread_id = ? AND b.checkpoint_ns = ? "
-    "AND b.channel = j.key AND b.version = j.value"
+_SELECT_BLOB: Final = (
+    "SELECT type, blob FROM blobs "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"
+)
+_SELECT_BLOB_EXISTS: Final = (
+    "SELECT 1 FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"
+)
+_SELECT_CHAIN: Final = (
+    "SELECT version, type, blob FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+    "AND channel = ? AND version >= ? AND version <= ?"
 )
 _SELECT_WRITES: Final = (
     "SELECT task_id, channel, type, blob FROM writes "
@@ -251,11 +258,14 @@ def _to_tuple(
     versions: ChannelVersions = dict(record["channel_versions"])
     loads = serde.loads_typed
     values: dict[str, Any] = {}
-    if versions:
-        for channel, type_, blob in conn.execute(
-            _SELECT_BLOBS, (json.dumps(versions), thread_id, ns)
-        ):
-            values[channel] = loads((type_, blob))
+    for channel, version in versions.items():
+        found = conn.execute(_SELECT_BLOB, (thread_id, ns, channel, version)).fetchone()
+        if found is not None:
+            typed = (found[0], found[1])
+            type_ = found[0]
+            if type_ == DELTA_TAG:
+                typed = _resolve_delta(conn, thread_id, ns, channel, versions[channel], typed)
+            values[channel] = loads(typed)
     # channel_values in channel_versions order, as InMemorySaver returns them
     values = {chan: values[chan] for chan in versions if chan in values}
     updated = record["updated_channels"]
@@ -278,6 +288,18 @@ def _to_tuple(
         parent_config=make_config(thread_id, ns, parent) if parent else None,
         pending_writes=pending,
     )
+
+
+def _resolve_delta(conn: sqlite3.Connection, thread_id: str, ns: str, channel: str,
+                   version: Any, typed: tuple[str, bytes]) -> tuple[str, bytes]:
+    """The full value of a delta: its chain of versions, read in one query."""
+    links = delta_links(typed)
+    assert links is not None
+    chain = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(_SELECT_CHAIN, (thread_id, ns, channel, links[1], version))
+    }
+    return resolve(typed, chain)
 
 
 def _load_metadata(serde: SerializerProtocol, row: _Row) -> Any:
@@ -449,6 +471,9 @@ class EncodedPut:
     expected_latest: str | None
     checkpoint_row: tuple[Any, ...]
     blob_rows: list[tuple[Any, ...]]
+    full_rows: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    """For a blob row stored as a delta (by index): the full row, used when the version the
+    delta extends is no longer stored (another process pruned it)."""
 
 
 def encode_put(
@@ -457,16 +482,23 @@ def encode_put(
     checkpoint: Checkpoint,
     metadata: CheckpointMetadata,
     new_versions: ChannelVersions,
+    deltas: DeltaEncoder | None = None,
 ) -> EncodedPut:
-    """Serialize a put(): the checkpoint row and a blob row for each channel in new_versions."""
+    """Serialize a put(): the checkpoint row and a blob row for each channel in new_versions
+    (a list that grew by appending is stored as its new items when `deltas` is given)."""
     thread_id, ns = thread_ns(config)
     conf = config["configurable"]
     values = checkpoint["channel_values"]
-    blob_rows = [
-        (thread_id, ns, chan, version, *dumps_channel(serde, chan, values[chan]))
-        for chan, version in new_versions.items()
-        if chan in values
-    ]
+    blob_rows: list[tuple[Any, ...]] = []
+    full_rows: dict[int, tuple[Any, ...]] = {}
+    for chan, version in new_versions.items():
+        if chan not in values:
+            continue
+        typed = dumps_channel(serde, chan, values[chan])
+        stored = deltas.encode((thread_id, ns, chan), version, typed) if deltas else typed
+        if stored is not typed:
+            full_rows[len(blob_rows)] = (thread_id, ns, chan, version, *typed)
+        blob_rows.append((thread_id, ns, chan, version, *stored))
     meta_type, meta_blob = serde.dumps_typed(dict(metadata))
     parent = conf.get("checkpoint_id")
     checkpoint_row = (
@@ -477,7 +509,7 @@ def encode_put(
     return EncodedPut(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
         expected_latest=None if expected is None else str(expected),
-        checkpoint_row=checkpoint_row, blob_rows=blob_rows,
+        checkpoint_row=checkpoint_row, blob_rows=blob_rows, full_rows=full_rows,
     )
 
 
@@ -507,8 +539,16 @@ def write_put(conn: sqlite3.Connection, put: EncodedPut) -> RunnableConfig:
                 raise CheckpointConflictError(
                     put.thread_id, put.expected_latest or None, latest
                 )
-        if put.blob_rows:
-            conn.executemany(_INSERT_BLOB, put.blob_rows)
+        rows = put.blob_rows
+        if put.full_rows:
+            rows = list(rows)
+            for index, full in put.full_rows.items():
+                links = delta_links(rows[index][4:6])
+                assert links is not None
+                if conn.execute(_SELECT_BLOB_EXISTS, (*full[:3], links[0])).fetchone() is None:
+                    rows[index] = full
+        if rows:
+            conn.executemany(_INSERT_BLOB, rows)
         conn.execute(_INSERT_CHECKPOINT, put.checkpoint_row)
     return make_config(put.thread_id, put.ns, put.checkpoint_id)
 
@@ -621,6 +661,17 @@ def prune(conn: sqlite3.Connection, thread_id: str, keep_last: int) -> None:
                 for _, record in rows[:keep_last]
                 for chan, version in _unpack_record(record)["channel_versions"].items()
             }
+            for chan, version in list(kept):  # a kept delta needs the versions it extends
+                while True:
+                    found = conn.execute(
+                        "SELECT type, blob FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+                        "AND channel = ? AND version = ?", (thread_id, ns, chan, version),
+                    ).fetchone()
+                    links = delta_links((found[0], found[1])) if found else None
+                    if links is None:
+                        break
+                    version = links[0]
+                    kept.add((chan, version))
             stale = [
                 (thread_id, ns, chan, version)
                 for chan, version in conn.execute(
