@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hitlgraph.pregel._context import current_task
@@ -16,9 +17,9 @@ def get_config() -> RunnableConfig:
     return current_task("get_config()").config
 
 
-def get_stream_writer() -> Any:
-    """A function that sends a chunk to the "custom" stream of the running node."""
-    task = current_task("get_stream_writer()")
-    if task.writer is None:
-        return lambda _chunk: None
-    return task.writer
+def get_stream_writer() -> Callable[[Any], None]:
+    """A function that sends a chunk to the "custom" stream of the running node.
+
+    When the run is not streamed with stream_mode="custom", the function does nothing.
+    """
+    return current_task("get_stream_writer()").writer

@@ -194,6 +194,7 @@ def test_node_taking_config_sees_thread_id_and_task_metadata(run: Any, config: A
     assert cfg["configurable"]["thread_id"] == config["configurable"]["thread_id"]
     assert cfg["metadata"]["langgraph_node"] == "second"
     assert cfg["metadata"]["langgraph_step"] == 2
+    assert cfg["metadata"]["thread_id"] == config["configurable"]["thread_id"]
 
 
 def test_async_node_runs_in_both_apis(run: Any) -> None:

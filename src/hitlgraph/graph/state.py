@@ -199,6 +199,9 @@ class StateGraph(Generic[StateT]):
                 f"Node name '{name}' is reserved or contains ':'; choose another name."
             )
         schema = input_schema if input_schema is not None else _first_param_schema(action)
+        inner = getattr(action, "builder", None)
+        if schema is None and isinstance(inner, StateGraph):  # a compiled graph as a node
+            schema = inner.input_schema
         if schema is not None:
             self._add_schema(schema)
         dests = (tuple(destinations) if destinations is not None
@@ -381,18 +384,26 @@ class StateGraph(Generic[StateT]):
                 edges=tuple(successors.get(START, ())), branches=branches_of(START),
             )
         }
+        from hitlgraph.pregel.compiled import CompiledStateGraph
+
         for name, node in self.nodes.items():
             fn = node.action
-            if not callable(fn) and hasattr(fn, "invoke"):
+            subgraph = fn if isinstance(fn, CompiledStateGraph) else None
+            afn = None
+            if subgraph is not None:
+                fn, afn = subgraph.invoke, subgraph.ainvoke
+            elif not callable(fn) and hasattr(fn, "invoke"):
                 fn = fn.invoke
             schema = node.input_schema or self.state_schema
             keys = tuple(_schema.keys_of(schema))
             nodes[name] = NodeSpec(
                 name=name, fn=fn, is_async=is_async_callable(fn),
                 wants_config=accepts(fn, "config"),
+                wants_writer=subgraph is None and _takes(fn, "writer"),
                 coerce=_schema.coercer(schema, keys, full=set(keys) == set(all_keys)),
                 edges=tuple(successors.get(name, ())), joins=tuple(joins.get(name, ())),
                 branches=branches_of(name), retry=node.retry, metadata=node.metadata,
+                afn=afn, subgraph=subgraph,
             )
         return GraphSpec(
             channels=dict(self.channels),
@@ -404,6 +415,14 @@ class StateGraph(Generic[StateT]):
             state_coerce=_schema.coercer(self.state_schema, state_keys,
                                          full=set(state_keys) == set(all_keys)),
         )
+
+
+def _takes(fn: Callable[..., Any], name: str) -> bool:
+    """Whether `fn` names a parameter `name` (not merely **kwargs)."""
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _passthrough(value: Any) -> Any:

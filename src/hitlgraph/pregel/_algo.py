@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from hitlgraph._ids import checkpoint_id, interrupt_id, task_id, version_of
+from hitlgraph._ids import checkpoint_id, task_id, version_of
 from hitlgraph.checkpoint.base import Checkpoint, PendingWrite
 from hitlgraph.constants import (
     END,
@@ -129,6 +129,7 @@ def plan_tasks(
     config: dict[str, Any],
     checkpointed: bool,
     with_inputs: bool = True,
+    saver: Any = None,
 ) -> list[Task]:
     """The tasks of the next superstep: triggered nodes (by name), then Sends (in order)."""
     tasks: list[Task] = []
@@ -141,18 +142,20 @@ def plan_tasks(
             value = st.start_input
         else:
             value = node.coerce(st.values)
-        tasks.append(_task(tid, name, (PULL, name), node, value, st, config, checkpointed))
+        tasks.append(_task(tid, name, (PULL, name), node, value, st, config, checkpointed,
+                           ns, saver))
     for index, send in enumerate(st.sends):
         tid = task_id(st.id, ns, PUSH, index, send.node)
         tasks.append(_task(tid, send.node, (PUSH, index, False), spec.nodes[send.node],
-                           send.arg, st, config, checkpointed))
+                           send.arg, st, config, checkpointed, ns, saver))
     return tasks
 
 
 def _task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
-          st: RunState, config: dict[str, Any], checkpointed: bool) -> Task:
+          st: RunState, config: dict[str, Any], checkpointed: bool, ns: str = "",
+          saver: Any = None) -> Task:
     ctx = TaskContext(task_id=tid, name=name, base_config=config, path=path, step=st.step + 1,
-                      checkpointed=checkpointed)
+                      checkpointed=checkpointed, ns=ns, saver=saver, checkpoint_id=st.id)
     return Task(id=tid, name=name, path=path, node=node, input=value, ctx=ctx)
 
 
@@ -358,7 +361,8 @@ class Pending:
 
     writes: dict[str, list[Write]] = field(default_factory=dict)
     interrupts: dict[str, tuple[Interrupt, ...]] = field(default_factory=dict)
-    resumes: dict[str, list[Any]] = field(default_factory=dict)
+    resumes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Answers per task, by interrupt id."""
     errors: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -369,7 +373,7 @@ class Pending:
                 out.interrupts[tid] = tuple(value)
             elif chan == RESUME:
                 if len(value) >= len(out.resumes.get(tid, ())):
-                    out.resumes[tid] = list(value)
+                    out.resumes[tid] = dict(value)
             elif chan == ERROR:
                 out.errors[tid] = value
             else:
@@ -382,7 +386,7 @@ class Pending:
         for tid in task_ids:
             if tid in self.writes:
                 continue
-            answered = {interrupt_id(tid, i) for i in range(len(self.resumes.get(tid, ())))}
+            answered = self.resumes.get(tid, {})
             for intr in self.interrupts.get(tid, ()):
                 if intr.id not in answered:
                     out[intr.id] = (tid, intr)

@@ -8,14 +8,14 @@ import inspect
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from hitlgraph.errors import GraphInterrupt
+from hitlgraph.errors import GraphInterrupt, ParentCommand
 from hitlgraph.pregel._algo import Task, edge_writes, fresh_values, node_writes
 from hitlgraph.pregel._context import set_task
 from hitlgraph.pregel._spec import GraphSpec
-from hitlgraph.types import RetryPolicy
+from hitlgraph.types import Command, RetryPolicy
 
 
 @dataclass(slots=True)
@@ -27,6 +27,7 @@ class Call:
     kwargs: dict[str, Any]
     is_async: bool
     offload: bool
+    afn: Callable[..., Any] | None = None
 
 
 @dataclass(slots=True)
@@ -59,8 +60,15 @@ def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> TaskStep:
         attempt += 1
         task.ctx.calls = 0
         try:
-            kwargs = {"config": task.ctx.config} if node.wants_config else {}
-            result = yield Call(node.fn, (task.input,), kwargs, node.is_async, True)
+            kwargs: dict[str, Any] = {"config": task.ctx.config} if node.wants_config else {}
+            if node.wants_writer:
+                kwargs["writer"] = task.ctx.writer
+            try:
+                result = yield Call(node.fn, (task.input,), kwargs, node.is_async, True, node.afn)
+            except ParentCommand as routed:  # a subgraph's node routes in this graph
+                result = routed.command
+            if isinstance(result, Command) and result.graph == Command.PARENT and task.ctx.ns:
+                raise ParentCommand(replace(result, graph=None))
             writes, update = node_writes(spec, task.name, result)
             writes.extend(edge_writes(node))
             if node.branches:
@@ -165,7 +173,9 @@ async def run_task_async(spec: GraphSpec, task: Task, values: dict[str, Any]) ->
         error = None
         if isinstance(effect, Call):
             try:
-                if effect.is_async:
+                if effect.afn is not None:
+                    reply = await effect.afn(*effect.args, **effect.kwargs)
+                elif effect.is_async:
                     reply = await effect.fn(*effect.args, **effect.kwargs)
                 elif effect.offload:
                     reply = await asyncio.to_thread(effect.fn, *effect.args, **effect.kwargs)

@@ -11,7 +11,24 @@ from hitlgraph._ids import interrupt_id
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
 from hitlgraph.types import Interrupt
 
-_MISSING: Any = object()
+
+_TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
+                "assistant_id", "graph_id")
+"""Keys of config["configurable"] that LangGraph also copies into a node's config["metadata"]."""
+
+
+def _ignore(_chunk: Any) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class StreamSink:
+    """Where chunks made while a task runs go: custom writes, chat model tokens, and the chunks
+    of subgraphs. `put(mode, chunk, namespace)` may be called from any thread."""
+
+    modes: frozenset[str]
+    subgraphs: bool
+    put: Callable[[str, Any, tuple[str, ...]], None]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -25,14 +42,60 @@ class TaskContext:
     path: tuple[Any, ...]
     step: int
     checkpointed: bool
-    resume: list[Any] = field(default_factory=list)
-    """Answers already given to this task's interrupt() calls, in order."""
-    pending_resume: Any = _MISSING
-    """An answer given without an id, for the next unanswered interrupt() call."""
-    used_pending: bool = False
+    resume: dict[str, Any] = field(default_factory=dict)
+    """Answers given to interrupts raised in this task (by its interrupt() calls or by a subgraph
+    it runs), by interrupt id."""
     calls: int = 0
-    writer: Callable[[Any], None] | None = None
+    ns: str = ""
+    """The checkpoint namespace of the graph the task belongs to ("" at the top)."""
+    checkpoint_id: str = ""
+    """The checkpoint whose next step this task is."""
+    parents: dict[str, str] = field(default_factory=dict)
+    """Checkpoint ids of the graphs enclosing the task's graph, by namespace."""
+    saver: Any = None
+    """The checkpointer of the task's run; subgraphs run inside the task inherit it."""
+    sink: StreamSink | None = None
+    rerun: bool = False
+    """The task ran before and paused: a subgraph it runs continues where it stopped."""
+    subgraph_calls: int = 0
+    streamed: set[str] = field(default_factory=set)
+    """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None
+
+    @property
+    def writer(self) -> Callable[[Any], None]:
+        """The "custom" stream writer of this task (does nothing when nobody listens)."""
+        sink = self.sink
+        if sink is None or "custom" not in sink.modes:
+            return _ignore
+
+        def write(chunk: Any) -> None:
+            sink.put("custom", chunk, ())
+
+        return write
+
+    def message_metadata(self) -> dict[str, Any]:
+        """The metadata of "messages" chunks this task makes."""
+        config = self.config
+        return {**config.get("configurable", {}), **config["metadata"],
+                "checkpoint_ns": self.config["metadata"]["langgraph_checkpoint_ns"]}
+
+    def emit_message(self, message: Any) -> None:
+        """Stream a message (or a chunk of one) in "messages" mode, if anyone listens."""
+        sink = self.sink
+        if sink is not None and "messages" in sink.modes:
+            msg_id = getattr(message, "id", None)
+            if msg_id:
+                self.streamed.add(msg_id)
+            sink.put("messages", (message, self.message_metadata()), ())
+
+    def child_namespace(self) -> str:
+        """The checkpoint namespace of the next subgraph this task runs."""
+        segment = f"{self.name}:{self.task_id}"
+        if self.subgraph_calls:
+            segment += f"|{self.subgraph_calls}"
+        self.subgraph_calls += 1
+        return f"{self.ns}|{segment}" if self.ns else segment
 
     @property
     def config(self) -> dict[str, Any]:
@@ -40,7 +103,9 @@ class TaskContext:
         if self._config is None:
             base = self.base_config
             pull = self.path[0] == "__pregel_pull"
+            conf = base.get("configurable", {})
             metadata = {
+                **{k: conf[k] for k in _TO_METADATA if conf.get(k)},
                 **base.get("metadata", {}),
                 "langgraph_step": self.step,
                 "langgraph_node": self.name,
@@ -58,19 +123,12 @@ class TaskContext:
                 "the paused run. Pass one to compile(), e.g. "
                 "builder.compile(checkpointer=InMemorySaver())."
             )
-        index = self.calls
+        iid = interrupt_id(self.task_id, self.calls)
         self.calls += 1
-        if index < len(self.resume):
-            return self.resume[index]
-        if index == len(self.resume) and self.pending_resume is not _MISSING:
-            answer = self.pending_resume
-            self.pending_resume = _MISSING
-            self.used_pending = True
-            self.resume.append(answer)
-            return answer
+        if iid in self.resume:
+            return self.resume[iid]
         raise GraphInterrupt(
-            [Interrupt(value=value, id=interrupt_id(self.task_id, index),
-                       response_schema=response_schema)]
+            [Interrupt(value=value, id=iid, response_schema=response_schema)]
         )
 
 
@@ -85,6 +143,19 @@ def current_task(what: str) -> TaskContext:
             f"{what} can only be called inside a node while the graph is running."
         )
     return task
+
+
+def running_task() -> TaskContext | None:
+    """The task running in this context, if any (a graph invoked inside it is a subgraph)."""
+    return _current.get()
+
+
+def emit_message_chunk(message: Any) -> None:
+    """Called by chat models as they stream: sends `message` (a chunk) to the "messages" stream
+    of the running node, if there is one and anyone listens."""
+    task = _current.get()
+    if task is not None:
+        task.emit_message(message)
 
 
 def set_task(task: TaskContext | None) -> None:

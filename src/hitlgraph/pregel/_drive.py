@@ -1,9 +1,16 @@
-"""The two drivers of the effect generators in _loop.py: one for sync code, one for asyncio."""
+"""The two drivers of the effect generators in _loop.py: one for sync code, one for asyncio.
+
+When the consumer listens to chunks that tasks make while they run ("custom", "messages", or
+subgraphs' chunks), the drivers run every task off the driving thread (sync) or as its own
+asyncio task, and wait on one queue that receives both those chunks and finished tasks.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import queue
+import threading
 from collections.abc import AsyncIterator, Generator, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -12,6 +19,7 @@ from typing import Any, Generic, TypeVar
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.pregel._algo import Task
 from hitlgraph.pregel._call import run_task_async, run_task_sync
+from hitlgraph.pregel._context import StreamSink
 from hitlgraph.pregel._loop import Emit, Load, Next, RunOne, Save, SaveWrites, Start
 from hitlgraph.pregel._spec import GraphSpec
 
@@ -26,15 +34,54 @@ class Outcome(Generic[T]):
     done: bool = field(default=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Listen:
+    """What the consumer listens to while tasks run: these modes, and subgraphs' chunks."""
+
+    modes: frozenset[str]
+    subgraphs: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Crashed:
+    """A task whose run raised something that must stop the whole run (not an Exception)."""
+
+    error: BaseException
+
+
+def _report(spec: GraphSpec, task: Task, values: dict[str, Any], done: queue.SimpleQueue[Any]
+            ) -> None:
+    try:
+        run_task_sync(spec, task, values)
+    except BaseException as exc:
+        done.put(_Crashed(exc))
+        return
+    done.put(task)
+
+
 def drive_sync(
     steps: Generator[Any, Any, T], spec: GraphSpec, saver: BaseCheckpointSaver | None,
-    outcome: Outcome[T],
+    outcome: Outcome[T], listen: Listen | None = None,
 ) -> Iterator[Emit]:
     """Carry out `steps` in this thread, yielding its Emit effects; parallel tasks use threads."""
     reply: Any = None
     pool: ThreadPoolExecutor | None = None
     inline: list[tuple[Task, dict[str, Any]]] = []
     futures: set[Future[Task]] = set()
+    events: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    sink = None
+    if listen is not None:
+        sink = StreamSink(listen.modes, listen.subgraphs,
+                          lambda mode, chunk, ns: events.put(Emit(mode, chunk, ns)))
+
+    def submit(task: Task, values: dict[str, Any]) -> None:
+        nonlocal pool
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="hitlgraph-task")
+        task.ctx.sink = sink
+        ctx = contextvars.copy_context()
+        pool.submit(ctx.run, _report, spec, task, values, events)
+
     try:
         while True:
             try:
@@ -44,7 +91,19 @@ def drive_sync(
                 return
             reply = None
             kind = type(effect)
-            if kind is RunOne:
+            if sink is not None and (kind is RunOne or kind is Next):
+                if kind is RunOne:
+                    submit(effect.task, effect.values)
+                while True:
+                    item = events.get()
+                    if type(item) is Emit:
+                        yield item
+                    elif type(item) is _Crashed:
+                        raise item.error
+                    else:
+                        reply = item
+                        break
+            elif kind is RunOne:
                 reply = contextvars.copy_context().run(run_task_sync, spec, effect.task,
                                                        effect.values)
             elif kind is Next:
@@ -57,7 +116,10 @@ def drive_sync(
                     futures.discard(first)
                     reply = first.result()
             elif kind is Start:
-                if len(effect.tasks) == 1:
+                if sink is not None:
+                    for task in effect.tasks:
+                        submit(task, effect.values)
+                elif len(effect.tasks) == 1:
                     inline.append((effect.tasks[0], effect.values))
                 else:
                     if pool is None:
@@ -69,6 +131,9 @@ def drive_sync(
                         ctx = contextvars.copy_context()
                         futures.add(pool.submit(ctx.run, run_task_sync, spec, task,
                                                 effect.values))
+            elif kind is SaveWrites:
+                assert saver is not None
+                saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)
             elif kind is Emit:
                 yield effect
             elif kind is Save:
@@ -77,9 +142,6 @@ def drive_sync(
                     saver.put_writes(w.config, w.writes, w.task_id, w.task_path)
                 reply = saver.put(effect.config, effect.checkpoint, effect.metadata,
                                   effect.new_versions)
-            elif kind is SaveWrites:
-                assert saver is not None
-                saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)
             elif kind is Load:
                 assert saver is not None
                 reply = saver.get_tuple(effect.config)
@@ -93,11 +155,42 @@ def drive_sync(
 
 async def drive_async(
     steps: Generator[Any, Any, T], spec: GraphSpec, saver: BaseCheckpointSaver | None,
-    outcome: Outcome[T],
+    outcome: Outcome[T], listen: Listen | None = None,
 ) -> AsyncIterator[Emit]:
     """Carry out `steps` on the running event loop, yielding its Emit effects."""
     reply: Any = None
     running: set[asyncio.Task[Task]] = set()
+    events: asyncio.Queue[Any] = asyncio.Queue()
+    sink = None
+    if listen is not None:
+        loop = asyncio.get_running_loop()
+        loop_thread = threading.get_ident()
+
+        def put(mode: str, chunk: Any, ns: tuple[str, ...]) -> None:
+            item = Emit(mode, chunk, ns)
+            if threading.get_ident() == loop_thread:
+                events.put_nowait(item)
+            else:
+                loop.call_soon_threadsafe(events.put_nowait, item)
+
+        sink = StreamSink(listen.modes, listen.subgraphs, put)
+
+    async def report(task: Task, values: dict[str, Any]) -> Task:
+        try:
+            await run_task_async(spec, task, values)
+        except BaseException as exc:
+            events.put_nowait(_Crashed(exc))
+            return task
+        events.put_nowait(task)
+        return task
+
+    def start(task: Task, values: dict[str, Any]) -> None:
+        if sink is not None:
+            task.ctx.sink = sink
+            running.add(asyncio.ensure_future(report(task, values)))
+        else:
+            running.add(asyncio.ensure_future(run_task_async(spec, task, values)))
+
     try:
         while True:
             try:
@@ -107,7 +200,19 @@ async def drive_async(
                 return
             reply = None
             kind = type(effect)
-            if kind is Emit:
+            if sink is not None and (kind is RunOne or kind is Next):
+                if kind is RunOne:
+                    start(effect.task, effect.values)
+                while True:
+                    item = await events.get()
+                    if type(item) is Emit:
+                        yield item
+                    elif type(item) is _Crashed:
+                        raise item.error
+                    else:
+                        reply = item
+                        break
+            elif kind is Emit:
                 yield effect
             elif kind is RunOne:
                 reply = await run_task_async(spec, effect.task, effect.values)
@@ -118,7 +223,7 @@ async def drive_async(
                 reply = first.result()
             elif kind is Start:
                 for task in effect.tasks:
-                    running.add(asyncio.ensure_future(run_task_async(spec, task, effect.values)))
+                    start(task, effect.values)
             elif kind is Save:
                 assert saver is not None
                 for w in effect.before:
@@ -137,4 +242,5 @@ async def drive_async(
     finally:
         steps.close()
         for pending in running:
-            pending.cancel()
+            if not pending.done():
+                pending.cancel()

@@ -28,6 +28,13 @@ from hitlgraph.pregel._algo import (
     task_sort_key,
 )
 from hitlgraph.pregel._spec import GraphSpec, NodeSpec, Write
+from hitlgraph.pregel._stream import (
+    checkpoint_payload,
+    debug,
+    messages_in,
+    task_result,
+    task_start,
+)
 from hitlgraph.types import Command, Interrupt
 
 # -- effects ---------------------------------------------------------------------------------------
@@ -85,10 +92,11 @@ class RunOne:
 
 @dataclass(frozen=True, slots=True)
 class Emit:
-    """A stream chunk for `mode`."""
+    """A stream chunk for `mode`; `ns` is the namespace of the subgraph that made it."""
 
     mode: str
     chunk: Any
+    ns: tuple[str, ...] = ()
 
 
 Effect = Load | Save | SaveWrites | Start | Next | RunOne | Emit
@@ -110,6 +118,16 @@ class RunParams:
     recursion_limit: int
     stream_keys: tuple[str, ...] = ()
     """The keys of "values" chunks; empty: the output schema's (what invoke returns)."""
+    saver: Any = None
+    """The checkpointer (None when the run is not checkpointed)."""
+    parent: Any = None
+    """The task of the enclosing graph when this run is a subgraph's (a TaskContext)."""
+    subgraphs: bool = False
+    """Stream the chunks of subgraphs too (with their namespaces)."""
+    segment: str = ""
+    """A subgraph run's part of stream namespaces ("node:task_id")."""
+    parents: dict[str, str] = field(default_factory=dict)
+    """Checkpoint ids of the enclosing graphs' runs, by namespace (checkpoint metadata)."""
     thread_id: str = field(init=False, default="")
     ns: str = field(init=False, default="")
 
@@ -135,6 +153,10 @@ def _hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
     return any(t.name != START and (every or t.name in names) for t in tasks)
 
 
+def _meta(p: RunParams, source: str, step: int) -> CheckpointMetadata:
+    return {"source": source, "step": step, "parents": dict(p.parents)}
+
+
 def _thread_config(p: RunParams, checkpoint_id: str | None = None) -> dict[str, Any]:
     if checkpoint_id is None:
         return {"configurable": {"thread_id": p.thread_id, "checkpoint_ns": p.ns}}
@@ -155,6 +177,9 @@ class _Saver:
         self.parent: str | None = None
         self.unsaved: tuple[Any, CheckpointMetadata, dict[str, int]] | None = None
         self.buffered: list[SaveWrites] = []
+        self.parent_of: dict[str, str | None] = {}
+        self.source_of: dict[str, str] = {}
+        self.track = bool({"checkpoints", "debug"} & p.modes)
 
     def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int],
              before: tuple[SaveWrites, ...] = ()) -> Save | None:
@@ -173,6 +198,9 @@ class _Saver:
     def put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, int],
             before: tuple[SaveWrites, ...] = ()) -> Save:
         """The effect writing `checkpoint` as the child of the last one this run wrote."""
+        if self.track:
+            self.parent_of[checkpoint["id"]] = self.parent
+            self.source_of[checkpoint["id"]] = str(metadata.get("source", "loop"))
         config = _thread_config(self.p, self.parent)
         config["configurable"][EXPECTED_LATEST] = self.latest
         self.latest = self.parent = checkpoint["id"]
@@ -211,12 +239,12 @@ class _Saver:
 
 
 def _resume_writes(
-    p: RunParams, cmd: Command[Any], pending: Pending, tasks: Sequence[Task]
-) -> dict[str, list[Any]]:
-    """Answers per task for Command(resume=...), checked against the open interrupts."""
+    p: RunParams, resume: Any, pending: Pending, tasks: Sequence[Task]
+) -> dict[str, dict[str, Any]]:
+    """Answers per task (all of them, by interrupt id) for Command(resume=...), checked against
+    the open interrupts."""
     open_ = pending.open_interrupts(t.id for t in tasks)
-    resume = cmd.resume
-    answers: dict[str, list[Any]] = {}
+    answers: dict[str, dict[str, Any]] = {}
     if isinstance(resume, dict) and resume and all(is_interrupt_id(k) for k in resume):
         for iid, value in resume.items():
             if iid not in open_:
@@ -227,7 +255,7 @@ def _resume_writes(
                     f"Open interrupts: {known}. Read them with get_state(config).interrupts."
                 )
             tid = open_[iid][0]
-            answers.setdefault(tid, list(pending.resumes.get(tid, ()))).append(value)
+            answers.setdefault(tid, dict(pending.resumes.get(tid, {})))[iid] = value
         return answers
     if not open_:
         raise ResumeError(
@@ -242,8 +270,8 @@ def _resume_writes(
             "resume value cannot say which it answers. Pass Command(resume={interrupt_id: "
             "value, ...}) with the ids from get_state(config).interrupts."
         )
-    tid = next(iter(open_.values()))[0]
-    return {tid: [*pending.resumes.get(tid, ()), resume]}
+    iid, (tid, _) = next(iter(open_.items()))
+    return {tid: {**pending.resumes.get(tid, {}), iid: resume}}
 
 
 def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
@@ -270,6 +298,10 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
     if start is not None:
         st = RunState.from_checkpoint(spec, start.checkpoint)
         saver.parent = st.id
+        saver.source_of[st.id] = str(start.metadata.get("source", "loop"))
+        saver.parent_of[st.id] = (
+            start.parent_config["configurable"]["checkpoint_id"] if start.parent_config else None
+        )
         prev_step = int(start.metadata.get("step", -1))
         pending = Pending.of(start.pending_writes)
     else:
@@ -279,6 +311,16 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
     extra: list[Write] = []
     inp = p.input
     limit = p.recursion_limit
+    if p.parent is not None and p.parent.rerun and start is not None and (
+        st.triggers or st.sends
+    ):
+        # A subgraph whose parent task runs again after a pause: continue where it stopped,
+        # with the answers the parent was given for this subgraph's interrupts.
+        probe = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=True,
+                           with_inputs=False)
+        open_ = pending.open_interrupts(t.id for t in probe)
+        answers = {iid: p.parent.resume[iid] for iid in open_ if iid in p.parent.resume}
+        inp = Command(resume=answers) if answers else None
 
     if inp is not None and not isinstance(inp, Command):
         # New input: abandon whatever was pending and start from START.
@@ -286,7 +328,7 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         st.step, st.writers, st.updated = prev_step + 1, [], None
         st.renew()
         new = st.bump([*st.values, START] if start is None else [START])
-        saving = saver.save(st, {"source": "input", "step": st.step, "parents": {}}, new)
+        saving = saver.save(st, _meta(p, "input", st.step), new)
         if saving is not None:
             yield saving
         pending = Pending()
@@ -312,7 +354,7 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
             # Replaying from an earlier checkpoint: fork a copy and run its tasks anew.
             st.step += 1
             st.renew()
-            saving = saver.save(st, {"source": "fork", "step": st.step, "parents": {}}, {})
+            saving = saver.save(st, _meta(p, "fork", st.step), {})
             if saving is not None:
                 yield saving
             pending = Pending()
@@ -320,10 +362,10 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
             probe = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=True,
                                with_inputs=False)
             if inp.resume is not None:
-                for tid, answers in _resume_writes(p, inp, pending, probe).items():
-                    pending.resumes[tid] = answers
+                for tid, given in _resume_writes(p, inp.resume, pending, probe).items():
+                    pending.resumes[tid] = given
                     task = next(t for t in probe if t.id == tid)
-                    effect = saver.save_writes(st, task, [(RESUME, answers)], claim=True)
+                    effect = saver.save_writes(st, task, [(RESUME, given)], claim=True)
                     if effect is not None:
                         yield effect
             if inp.update is not None or inp.goto:
@@ -335,7 +377,12 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
 
     want_updates = "updates" in p.modes
     want_values = "values" in p.modes
+    want_tasks = "tasks" in p.modes
+    want_debug = "debug" in p.modes
+    want_checkpoints = "checkpoints" in p.modes
+    want_messages = "messages" in p.modes
     stream_keys = p.stream_keys or spec.output_keys
+    reported = ""  # the checkpoint last shown in "checkpoints"/"debug"
     while True:
         if st.step > stop:
             raise GraphRecursionError(
@@ -344,7 +391,16 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                 "graph.invoke(inputs, {'recursion_limit': 100}), or check the graph for a loop "
                 "that never reaches END."
             )
-        tasks = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed)
+        tasks = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
+                           saver=p.saver)
+        if (want_checkpoints or want_debug) and reported != st.id:
+            reported = st.id
+            for task in tasks:
+                task.interrupts = pending.interrupts.get(task.id, ())
+            for event in _checkpoint_events(p, st, saver, tasks):
+                yield event
+            for task in tasks:
+                task.interrupts = ()
         if not tasks and not extra:
             break
         if not skip_before and p.interrupt_before and _hits(tasks, p.interrupt_before):
@@ -361,16 +417,24 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                     if want_updates and task.name != START:
                         yield Emit("updates", {task.name: _update_of(spec, cached)})
                     continue
-                given = pending.resumes.get(task.id)
-                if given is not None:
-                    task.ctx.resume = list(given)
+                answered = pending.resumes.get(task.id)
+                if answered is not None:
+                    task.ctx.resume = dict(answered)
+                    task.ctx.rerun = True
                 elif task.id in pending.interrupts:
                     # Still unanswered: it would only ask again.
                     task.interrupts = pending.interrupts[task.id]
                     continue
+                if task.id in pending.errors:
+                    task.ctx.rerun = True
                 todo.append(task)
             pending = Pending()
 
+        if want_tasks or want_debug:
+            for task in todo:
+                if task.name != START:
+                    for event in _task_events(p, st, "task", task_start(task)):
+                        yield event
         stopped = False
         deferred: tuple[SaveWrites, ...] = ()
         if len(todo) == 1 and len(tasks) == 1:
@@ -386,10 +450,19 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                     deferred = (effect,)
                 if want_updates:
                     yield Emit("updates", {task.name: task.update})
+                if want_messages:
+                    for event in _message_events(task):
+                        yield event
+            if (want_tasks or want_debug) and task.name != START:
+                for event in _task_events(p, st, "task_result", task_result(spec, task)):
+                    yield event
         elif todo:
             yield Start(todo, st.values)
             for _ in range(len(todo)):
                 task = yield NEXT
+                if (want_tasks or want_debug) and task.name != START:
+                    for event in _task_events(p, st, "task_result", task_result(spec, task)):
+                        yield event
                 if task.interrupts or task.error is not None:
                     stopped = True
                     for effect in _outcome_writes(saver, st, task):
@@ -397,15 +470,14 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                     continue
                 if task.name == START:
                     continue
-                else:
-                    effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
-                    if want_updates:
-                        if effect is not None:
-                            yield effect
-                        yield Emit("updates", {task.name: task.update})
-                        continue
-                if effect is not None:
-                    yield effect
+                writes_effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
+                if writes_effect is not None:
+                    yield writes_effect
+                if want_updates:
+                    yield Emit("updates", {task.name: task.update})
+                if want_messages:
+                    for event in _message_events(task):
+                        yield event
 
         if stopped or any(t.interrupts for t in tasks):
             failed = [t for t in tasks if t.error is not None]
@@ -436,7 +508,7 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         st.updated = updated
         if p.checkpointed:
             st.renew()
-            saving = saver.save(st, {"source": "loop", "step": st.step, "parents": {}},
+            saving = saver.save(st, _meta(p, "loop", st.step),
                                 st.bump(changed), deferred)
             if saving is not None:
                 yield saving
@@ -449,6 +521,44 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
 
     yield from saver.flush()
     return RunResult(values=output_values(spec, st.values))
+
+
+def _checkpoint_events(p: RunParams, st: RunState, saver: _Saver, tasks: Sequence[Task]
+                       ) -> list[Emit]:
+    """The "checkpoints" and "debug" chunks for the checkpoint the run is at."""
+    metadata = _meta(p, "loop", st.step)
+    parent = saver.parent_of.get(st.id)
+    source = saver.source_of.get(st.id)
+    if source is not None:
+        metadata["source"] = source
+    payload = checkpoint_payload(p.spec, p.config, parent, st, dict(metadata), tasks)
+    out = []
+    if "checkpoints" in p.modes:
+        out.append(Emit("checkpoints", payload))
+    if "debug" in p.modes:
+        out.append(Emit("debug", debug("checkpoint", st.step, payload)))
+    return out
+
+
+def _task_events(p: RunParams, st: RunState, kind: str, payload: dict[str, Any]) -> list[Emit]:
+    """The "tasks" and "debug" chunks for a task that starts ("task") or ends ("task_result")."""
+    out = []
+    if "tasks" in p.modes:
+        out.append(Emit("tasks", payload))
+    if "debug" in p.modes:
+        out.append(Emit("debug", debug(kind, st.step + 1, payload)))
+    return out
+
+
+def _message_events(task: Task) -> list[Emit]:
+    """"messages" chunks for the messages a node returned that were not streamed already."""
+    out = []
+    for message in messages_in(task.writes):
+        msg_id = getattr(message, "id", None)
+        if msg_id and msg_id in task.ctx.streamed:
+            continue
+        out.append(Emit("messages", (message, task.ctx.message_metadata())))
+    return out
 
 
 def _outcome_writes(saver: _Saver, st: RunState, task: Task) -> list[SaveWrites]:
@@ -566,10 +676,11 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
             raise InvalidUpdateError("update_state values cannot call interrupt().")
         updated, triggered, sends = apply_writes(spec, st, [done], step=st.step + 1)
         st.renew()
-        st.triggers = sorted({*(t for t in st.triggers if t != as_node), *triggered},
-                             key=spec.node_order.__getitem__)
-        st.sends = [*st.sends, *sends]
-        changed = list(updated) + (["__pregel_tasks"] if sends else [])
+        # As in LangGraph, the update is a step of its own in which only as_node ran: next are
+        # the nodes its writes trigger; tasks the checkpoint had pending are dropped.
+        had_sends = bool(st.sends)
+        st.triggers, st.sends = triggered, sends
+        changed = list(updated) + (["__pregel_tasks"] if sends or had_sends else [])
         new_versions = st.bump(changed) if changed else {}
         st.updated = list(updated)
         st.writers = [as_node]
@@ -578,7 +689,7 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
         st.renew()
     if start is None:  # a thread's first checkpoint stores every value it has
         new_versions = {**st.bump(st.values), **new_versions}
-    yield saver.put(st.checkpoint(), {"source": source, "step": st.step, "parents": {}},
+    yield saver.put(st.checkpoint(), _meta(p, source, st.step),
                     new_versions)
     return _thread_config(p, st.id)
 

@@ -86,6 +86,8 @@ class NodeSpec:
     wants_config: bool
     coerce: Callable[[dict[str, Any]], Any]
     """Turns state values into the node's input."""
+    wants_writer: bool = False
+    """The node takes a `writer` argument: the "custom" stream writer."""
     edges: tuple[str, ...] = ()
     """Trigger channels written when the node finishes (its static successors)."""
     joins: tuple[str, ...] = ()
@@ -93,6 +95,10 @@ class NodeSpec:
     branches: tuple[BranchSpec, ...] = ()
     retry: tuple[RetryPolicy, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    afn: Callable[..., Any] | None = None
+    """An async twin of `fn` the async driver awaits instead (a subgraph's ainvoke)."""
+    subgraph: Any = None
+    """The compiled graph this node runs, when the node is one."""
 
 
 @dataclass(slots=True, kw_only=True)

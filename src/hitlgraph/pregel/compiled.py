@@ -3,28 +3,39 @@ state of its threads. Four run methods over one engine: invoke consumes stream, 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, get_args
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from hitlgraph.constants import INTERRUPT, START
 from hitlgraph.errors import (
     CheckpointerRequiredError,
+    GraphInterrupt,
     GraphValidationError,
     ThreadIdRequiredError,
 )
 from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
-from hitlgraph.pregel._drive import Outcome, drive_async, drive_sync
-from hitlgraph.pregel._loop import RunParams, RunResult, UpdateParams, run_loop, update_loop
+from hitlgraph.pregel._context import TaskContext, running_task
+from hitlgraph.pregel._drive import Listen, Outcome, drive_async, drive_sync
+from hitlgraph.pregel._loop import (
+    Emit,
+    RunParams,
+    RunResult,
+    UpdateParams,
+    run_loop,
+    update_loop,
+)
 from hitlgraph.pregel._spec import GraphSpec
-from hitlgraph.types import All, Durability, StateSnapshot, StreamMode
+from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
+from hitlgraph.types import All, Durability, PregelTask, StateSnapshot, StreamMode
 
 if TYPE_CHECKING:
     from hitlgraph.graph.state import StateGraph
 
 __all__ = ["CompiledStateGraph"]
 
-_SUPPORTED_MODES = frozenset({"values", "updates"})
 _ALL_MODES = frozenset(get_args(StreamMode))
 _DURABILITY = frozenset(get_args(Durability))
 
@@ -105,7 +116,7 @@ class CompiledStateGraph:
 
     def _breakpoints(self, given: All | Sequence[str] | None, compiled: tuple[str, ...],
                      label: str) -> tuple[str, ...]:
-        if given is None:
+        if not given:  # None or empty: the compiled breakpoints stay, as in LangGraph
             return compiled
         names = ("*",) if given == "*" else (given,) if isinstance(given, str) else tuple(given)
         unknown = [n for n in names if n != "*" and (n not in self.spec.nodes or n == START)]
@@ -124,7 +135,11 @@ class CompiledStateGraph:
         interrupt_before: All | Sequence[str] | None,
         interrupt_after: All | Sequence[str] | None,
         durability: Durability | None,
+        subgraphs: bool = False,
     ) -> RunParams:
+        parent = running_task() if self.checkpointer in (None, True, False) else None
+        if parent is not None:
+            return self._nested_params(parent, input, config, modes, subgraphs)
         saver = self._saver
         merged = self._config(config, need_thread=saver is not None)
         before = self._breakpoints(interrupt_before, self.interrupt_before_nodes,
@@ -145,8 +160,87 @@ class CompiledStateGraph:
         return RunParams(
             spec=self.spec, input=input, config=merged, checkpointed=saver is not None,
             modes=modes, interrupt_before=before, interrupt_after=after, durability=mode,
-            recursion_limit=limit,
+            recursion_limit=limit, saver=saver, subgraphs=subgraphs,
         )
+
+    def _nested_params(self, parent: TaskContext, input: Any, config: dict[str, Any] | None,
+                       modes: frozenset[str], subgraphs: bool) -> RunParams:
+        """A run of this graph inside a node of another: a subgraph. It keeps its checkpoints
+        in the parent's thread under its own namespace, and its pauses pause the parent."""
+        if self.interrupt_before_nodes or self.interrupt_after_nodes:
+            raise CheckpointerRequiredError(
+                f"Graph '{self.name}' runs as a subgraph (inside node '{parent.name}') and has "
+                "interrupt_before/interrupt_after breakpoints, which hitlgraph supports only at "
+                "the top level. Call interrupt() in the subgraph's node instead."
+            )
+        saver = None if self.checkpointer is False else parent.saver
+        ns = parent.child_namespace()
+        base = parent.base_config
+        merged = _merge({k: v for k, v in base.items() if k != "configurable"}, config)
+        merged["configurable"] = {
+            **{k: v for k, v in base.get("configurable", {}).items()
+               if k not in ("checkpoint_id", "checkpoint_ns")},
+            "checkpoint_ns": ns,
+        }
+        forward = parent.sink
+        if forward is not None:
+            modes = modes | (forward.modes if forward.subgraphs
+                             else forward.modes & STREAM_MODES_FROM_TASKS)
+        return RunParams(
+            spec=self.spec, input=input, config=merged, checkpointed=saver is not None,
+            modes=modes, interrupt_before=(), interrupt_after=(), durability="sync",
+            recursion_limit=int(base.get("recursion_limit", 25)), saver=saver,
+            parent=parent, subgraphs=subgraphs,
+            segment=ns[len(parent.ns) + 1:] if parent.ns else ns,
+            parents={**parent.parents, parent.ns: parent.checkpoint_id},
+        )
+
+    def _listen(self, p: RunParams) -> Listen | None:
+        """What the drivers must listen to while tasks run, for this run's consumer."""
+        if p.parent is not None and p.parent.sink is not None:
+            return Listen(p.modes, True)
+        if p.subgraphs or p.modes & STREAM_MODES_FROM_TASKS:
+            return Listen(p.modes, p.subgraphs)
+        return None
+
+    @staticmethod
+    def _route(p: RunParams, effect: Emit, wanted: frozenset[str]) -> bool:
+        """Forward a chunk of a subgraph's run to its parent's stream; say whether the caller
+        of this run wants it too."""
+        forward = p.parent.sink if p.parent is not None else None
+        if forward is not None and effect.mode in forward.modes and (
+            forward.subgraphs or effect.mode in STREAM_MODES_FROM_TASKS
+        ):
+            forward.put(effect.mode, effect.chunk, (p.segment, *effect.ns))
+        return effect.mode in wanted and (p.subgraphs or not effect.ns)
+
+    @staticmethod
+    def _finished(p: RunParams, result: RunResult | None) -> RunResult:
+        assert result is not None
+        if p.parent is not None and result.paused:  # a subgraph's pause pauses its parent
+            raise GraphInterrupt(result.interrupts)
+        return result
+
+    def _run(self, p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, RunResult]:
+        outcome: Outcome[RunResult] = Outcome()
+        for effect in drive_sync(run_loop(p), self.spec, p.saver, outcome, self._listen(p)):
+            if self._route(p, effect, wanted):
+                yield effect
+        return self._finished(p, outcome.value)
+
+    async def _arun(self, p: RunParams, wanted: frozenset[str], outcome: Outcome[RunResult]
+                    ) -> AsyncIterator[Emit]:
+        async for effect in drive_async(run_loop(p), self.spec, p.saver, outcome,
+                                        self._listen(p)):
+            if self._route(p, effect, wanted):
+                yield effect
+        outcome.value = self._finished(p, outcome.value)
+
+    @staticmethod
+    def _format(effect: Emit, single: bool, subgraphs: bool) -> Any:
+        if subgraphs:
+            return (effect.ns, effect.chunk) if single else (effect.ns, effect.mode, effect.chunk)
+        return effect.chunk if single else (effect.mode, effect.chunk)
 
     @staticmethod
     def _modes(stream_mode: StreamMode | Sequence[StreamMode] | None, default: str
@@ -158,11 +252,6 @@ class CompiledStateGraph:
             if mode not in _ALL_MODES:
                 raise ValueError(
                     f"Unknown stream_mode {mode!r}; expected one of {sorted(_ALL_MODES)}."
-                )
-            if mode not in _SUPPORTED_MODES:
-                raise ValueError(
-                    f"stream_mode {mode!r} is not available yet in hitlgraph; use "
-                    f"{sorted(_SUPPORTED_MODES)}."
                 )
         return modes, single
 
@@ -188,11 +277,11 @@ class CompiledStateGraph:
         A run that pauses yields `{"__interrupt__": (...)}` in "updates" and ends.
         """
         modes, single = self._modes(stream_mode, self.stream_mode)
-        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability,
+                         subgraphs)
         p.stream_keys = tuple(self.spec.channels)  # as LangGraph: all keys, not the output's
-        outcome: Outcome[RunResult] = Outcome()
-        for effect in drive_sync(run_loop(p), self.spec, self._saver, outcome):
-            yield effect.chunk if single else (effect.mode, effect.chunk)
+        for effect in self._run(p, modes):
+            yield self._format(effect, single, subgraphs)
 
     async def astream(
         self,
@@ -210,11 +299,12 @@ class CompiledStateGraph:
     ) -> AsyncIterator[Any]:
         """Like stream(), on the running event loop; async nodes of a step run concurrently."""
         modes, single = self._modes(stream_mode, self.stream_mode)
-        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability,
+                         subgraphs)
         p.stream_keys = tuple(self.spec.channels)  # as LangGraph: all keys, not the output's
         outcome: Outcome[RunResult] = Outcome()
-        async for effect in drive_async(run_loop(p), self.spec, self._saver, outcome):
-            yield effect.chunk if single else (effect.mode, effect.chunk)
+        async for effect in self._arun(p, modes, outcome):
+            yield self._format(effect, single, subgraphs)
 
     @staticmethod
     def _result(result: RunResult | None) -> dict[str, Any]:
@@ -243,9 +333,15 @@ class CompiledStateGraph:
         """
         modes = frozenset() if stream_mode == "values" else self._modes(stream_mode, "values")[0]
         p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
-        outcome: Outcome[RunResult] = Outcome()
-        chunks = [e.chunk for e in drive_sync(run_loop(p), self.spec, self._saver, outcome)]
-        return self._result(outcome.value) if stream_mode == "values" else chunks
+        chunks: list[Any] = []
+        run = self._run(p, modes)
+        while True:
+            try:
+                chunks.append(next(run).chunk)
+            except StopIteration as stop:
+                result: RunResult = stop.value
+                break
+        return self._result(result) if stream_mode == "values" else chunks
 
     async def ainvoke(
         self,
@@ -264,7 +360,7 @@ class CompiledStateGraph:
         p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
         outcome: Outcome[RunResult] = Outcome()
         chunks: list[Any] = []
-        async for effect in drive_async(run_loop(p), self.spec, self._saver, outcome):
+        async for effect in self._arun(p, modes, outcome):
             chunks.append(effect.chunk)
         return self._result(outcome.value) if stream_mode == "values" else chunks
 
@@ -279,15 +375,19 @@ class CompiledStateGraph:
             )
         return saver
 
-    def _snapshot(self, tup: CheckpointTuple, *, live: bool = False) -> StateSnapshot:
+    def _snapshot(self, tup: CheckpointTuple, *, live: bool = False,
+                  subgraphs: BaseCheckpointSaver | None = None) -> StateSnapshot:
         """`live`: the thread's current state (get_state without checkpoint_id); otherwise a
-        record of the checkpoint's step (history)."""
+        record of the checkpoint's step (history). With `subgraphs` (the saver to read them
+        from), tasks that run a subgraph carry its state."""
         st = RunState.from_checkpoint(self.spec, tup.checkpoint)
         st.step = int(tup.metadata.get("step", -1))
         ns = tup.config["configurable"].get("checkpoint_ns", "")
         tasks, names, values, interrupts = snapshot_tasks(
             self.spec, st, Pending.of(tup.pending_writes), ns=ns, config=tup.config, live=live
         )
+        if subgraphs is not None:
+            tasks = tuple(self._with_subgraph_state(subgraphs, tup, ns, task) for task in tasks)
         return StateSnapshot(
             values=state_values(self.spec, values),
             next=names,
@@ -299,6 +399,19 @@ class CompiledStateGraph:
             interrupts=interrupts,
         )
 
+    def _with_subgraph_state(self, saver: BaseCheckpointSaver, tup: CheckpointTuple, ns: str,
+                             task: PregelTask) -> PregelTask:
+        node = self.spec.nodes.get(task.name)
+        inner = node.subgraph if node is not None else None
+        if inner is None:
+            return task
+        child = f"{ns}|{task.name}:{task.id}" if ns else f"{task.name}:{task.id}"
+        conf = {"thread_id": tup.config["configurable"]["thread_id"], "checkpoint_ns": child}
+        found = saver.get_tuple({"configurable": conf})
+        if found is None:
+            return task
+        return replace(task, state=inner._snapshot(found, live=True, subgraphs=saver))
+
     def _empty(self, config: dict[str, Any]) -> StateSnapshot:
         return StateSnapshot(values={}, next=(), config=config, metadata=None, created_at=None,
                              parent_config=None, tasks=(), interrupts=())
@@ -309,7 +422,9 @@ class CompiledStateGraph:
         merged = self._config(config, need_thread=True)
         tup = saver.get_tuple(merged)
         live = "checkpoint_id" not in merged["configurable"]
-        return self._snapshot(tup, live=live) if tup else self._empty(config)
+        if tup is None:
+            return self._empty(config)
+        return self._snapshot(tup, live=live, subgraphs=saver if subgraphs else None)
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False
                          ) -> StateSnapshot:
@@ -318,7 +433,11 @@ class CompiledStateGraph:
         merged = self._config(config, need_thread=True)
         tup = await saver.aget_tuple(merged)
         live = "checkpoint_id" not in merged["configurable"]
-        return self._snapshot(tup, live=live) if tup else self._empty(config)
+        if tup is None:
+            return self._empty(config)
+        if subgraphs:  # reading the subgraphs' checkpoints would block the loop
+            return await asyncio.to_thread(self._snapshot, tup, live=live, subgraphs=saver)
+        return self._snapshot(tup, live=live)
 
     def _history_config(self, config: dict[str, Any]) -> dict[str, Any]:
         merged = self._config(config, need_thread=True)
