@@ -19,6 +19,7 @@ from hitlgraph.constants import (
     PUSH,
     RESUME,
     START,
+    TASK_RESULT,
     TASKS,
     TRIGGER_PREFIX,
 )
@@ -364,6 +365,8 @@ class Pending:
     resumes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Answers per task, by interrupt id."""
     errors: dict[str, Any] = field(default_factory=dict)
+    task_results: dict[str, Any] = field(default_factory=dict)
+    """Results of @task calls made inside the step's nodes, by call id."""
 
     @classmethod
     def of(cls, pending: Iterable[PendingWrite] | None) -> Pending:
@@ -376,6 +379,8 @@ class Pending:
                     out.resumes[tid] = dict(value)
             elif chan == ERROR:
                 out.errors[tid] = value
+            elif chan == TASK_RESULT:
+                out.task_results[tid] = value
             else:
                 out.writes.setdefault(tid, []).append((chan, value))
         return out

@@ -11,7 +11,6 @@ from hitlgraph._ids import interrupt_id
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
 from hitlgraph.types import Interrupt
 
-
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
                 "assistant_id", "graph_id")
 """Keys of config["configurable"] that LangGraph also copies into a node's config["metadata"]."""
@@ -58,6 +57,12 @@ class TaskContext:
     rerun: bool = False
     """The task ran before and paused: a subgraph it runs continues where it stopped."""
     subgraph_calls: int = 0
+    task_calls: int = 0
+    """@task calls made so far in this run of the node (their results are saved by order)."""
+    task_results: dict[str, Any] = field(default_factory=dict)
+    """Saved results of @task calls from earlier runs of this node, by call id."""
+    task_log: list[tuple[str, Any]] = field(default_factory=list)
+    """(task name, result) of the @task calls this run of the node completed."""
     streamed: set[str] = field(default_factory=set)
     """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None

@@ -7,7 +7,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitlgraph._ids import is_interrupt_id
+from hitlgraph._ids import interrupt_id, is_interrupt_id
 from hitlgraph.checkpoint.base import EXPECTED_LATEST, CheckpointMetadata, CheckpointTuple
 from hitlgraph.constants import END, ERROR, INTERRUPT, NO_WRITES, PUSH, RESUME, START, TASKS
 from hitlgraph.errors import (
@@ -361,8 +361,27 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         if isinstance(inp, Command):
             probe = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=True,
                                with_inputs=False)
+            edited: Pending | None = None
+            if (inp.resume is not None and start is not None and not pending.interrupts
+                    and start.metadata.get("source") == "update" and start.parent_config):
+                # The state was edited while a node waited at interrupt(): the answer goes to
+                # that node's first interrupt() when it runs again (as LangGraph does).
+                before = yield Load(start.parent_config)
+                if before is not None:
+                    asked = Pending.of(before.pending_writes)
+                    prior = RunState.from_checkpoint(spec, before.checkpoint)
+                    waiting = {
+                        t.name for t in plan_tasks(spec, prior, ns=p.ns, config=p.config,
+                                                   checkpointed=True, with_inputs=False)
+                        if t.id in asked.interrupts and t.id not in asked.writes
+                    }
+                    again = [t for t in probe if t.name in waiting]
+                    if len(again) == 1 and not isinstance(inp.resume, dict):
+                        edited = Pending(interrupts={again[0].id: (Interrupt(
+                            value=None, id=interrupt_id(again[0].id, 0)),)})
             if inp.resume is not None:
-                for tid, given in _resume_writes(p, inp.resume, pending, probe).items():
+                for tid, given in _resume_writes(p, inp.resume, edited or pending,
+                                                 probe).items():
                     pending.resumes[tid] = given
                     task = next(t for t in probe if t.id == tid)
                     effect = saver.save_writes(st, task, [(RESUME, given)], claim=True)
@@ -408,6 +427,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         skip_before = False
 
         todo: list[Task] = tasks
+        if pending.task_results:
+            for task in tasks:
+                task.ctx.task_results = pending.task_results
         if pending.writes or pending.resumes or pending.interrupts:
             todo = []
             for task in tasks:
@@ -440,6 +462,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         if len(todo) == 1 and len(tasks) == 1:
             # A lone task: its writes are saved with the checkpoint that follows.
             task = yield RunOne(todo[0], st.values)
+            if want_updates and task.ctx.task_log:
+                for name, value in task.ctx.task_log:
+                    yield Emit("updates", {name: value})
             if task.interrupts or task.error is not None:
                 stopped = True
                 for effect in _outcome_writes(saver, st, task):
@@ -460,6 +485,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
             yield Start(todo, st.values)
             for _ in range(len(todo)):
                 task = yield NEXT
+                if want_updates and task.ctx.task_log:
+                    for name, value in task.ctx.task_log:
+                        yield Emit("updates", {name: value})
                 if (want_tasks or want_debug) and task.name != START:
                     for event in _task_events(p, st, "task_result", task_result(spec, task)):
                         yield event

@@ -1,0 +1,305 @@
+"""The functional API: write a workflow as a plain function (`@entrypoint`) that calls
+`@task` functions, with interrupts and durable results, on the same engine as StateGraph.
+
+A `@task` call returns a future. Its result is saved as soon as it is known, so when the
+function runs again after an interrupt (it restarts from the top, like a node), a task that
+already finished returns its saved result instead of running again: side effects happen once.
+The same holds for `@task` calls made inside StateGraph nodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypedDict, TypeVar
+
+from hitlgraph._ids import task_id
+from hitlgraph.constants import INTERRUPT, START, TASK_RESULT
+from hitlgraph.pregel._context import TaskContext, running_task
+from hitlgraph.types import CachePolicy, RetryPolicy, StateSnapshot
+
+__all__ = ["entrypoint", "task"]
+
+T = TypeVar("T")
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="hitlgraph-@task")
+
+
+def _save_config(ctx: TaskContext) -> dict[str, Any]:
+    return {"configurable": {
+        "thread_id": ctx.base_config.get("configurable", {}).get("thread_id"),
+        "checkpoint_ns": ctx.ns,
+        "checkpoint_id": ctx.checkpoint_id,
+    }}
+
+
+def _retrying(fn: Callable[..., T], policies: tuple[RetryPolicy, ...]) -> Callable[..., T]:
+    if not policies:
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> T:
+        import time
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                policy = next((p for p in policies if p.should_retry(exc)), None)
+                if policy is None or attempt >= policy.max_attempts:
+                    raise
+                time.sleep(policy.interval(attempt))
+
+    return run
+
+
+class _Task(Generic[T]):
+    """A function whose calls inside a node or entrypoint run in the background and whose
+    results are saved with the thread's checkpoints."""
+
+    def __init__(self, func: Callable[..., T], name: str | None,
+                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None) -> None:
+        self.func = func
+        self.name: str = str(name or getattr(func, "__name__", "task"))
+        policies = () if retry_policy is None else (
+            (retry_policy,) if isinstance(retry_policy, RetryPolicy) else tuple(retry_policy)
+        )
+        self.policies: tuple[RetryPolicy, ...] = policies
+        self.is_async = inspect.iscoroutinefunction(func)
+        functools.update_wrapper(self, func)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        ctx = running_task()
+        if ctx is None:
+            raise RuntimeError(
+                f"@task '{self.name}' was called outside a running graph. Call it from an "
+                "@entrypoint function or a graph node."
+            )
+        call_id = task_id(ctx.task_id, "task", ctx.task_calls, self.name)
+        ctx.task_calls += 1
+        if call_id in ctx.task_results:
+            return _done(ctx.task_results[call_id], self.is_async)
+        if self.is_async:
+            return asyncio.ensure_future(self._arun(ctx, call_id, args, kwargs))
+        context = contextvars.copy_context()
+        return _pool.submit(context.run, self._run, ctx, call_id, args, kwargs)
+
+    def _run(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
+             kwargs: dict[str, Any]) -> T:
+        value = _retrying(self.func, self.policies)(*args, **kwargs)
+        ctx.task_results[call_id] = value
+        ctx.task_log.append((self.name, value))
+        if ctx.saver is not None:
+            ctx.saver.put_writes(_save_config(ctx), [(TASK_RESULT, value)], call_id, self.name)
+        return value
+
+    async def _arun(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
+                    kwargs: dict[str, Any]) -> T:
+        value: T = await self.func(*args, **kwargs)  # type: ignore[misc]
+        ctx.task_results[call_id] = value
+        ctx.task_log.append((self.name, value))
+        if ctx.saver is not None:
+            await ctx.saver.aput_writes(_save_config(ctx), [(TASK_RESULT, value)], call_id,
+                                        self.name)
+        return value
+
+
+def _done(value: Any, is_async: bool) -> Any:
+    if is_async:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(value)
+        return future
+    done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    done.set_result(value)
+    return done
+
+
+def task(
+    func: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+    cache_policy: CachePolicy[Any] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Make `func` a task: calling it returns a future (`.result()`, or `await` for async
+    functions) and its result is saved, so a rerun after an interrupt does not repeat it.
+
+    Example:
+        >>> @task
+        ... def send_email(to: str) -> str: ...
+    """
+    retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+
+    def wrap(fn: Callable[..., Any]) -> _Task[Any]:
+        return _Task(fn, name, retry_policy)
+
+    return wrap(func) if func is not None else wrap
+
+
+class _EntryState(TypedDict, total=False):
+    input: Any
+    value: Any
+    previous: Any
+
+
+@dataclass(frozen=True, slots=True)
+class _Final(Generic[T]):
+    """Returned by an entrypoint: give the caller `value`, keep `save` as the next `previous`."""
+
+    value: Any
+    save: Any
+
+
+class entrypoint:
+    """Turn a function into a durable workflow with LangGraph's `@entrypoint` API.
+
+    The function takes one input (and optionally `previous`: what the last run on the thread
+    returned or saved, and `config`). It may call `interrupt()` and `@task` functions. The
+    result runs like a compiled graph: invoke, stream, their async twins, get_state.
+
+    Example:
+        >>> @entrypoint(checkpointer=InMemorySaver())   # doctest: +SKIP
+        ... def review(draft: str) -> str:
+        ...     return interrupt({"draft": draft})
+    """
+
+    final = _Final
+
+    def __init__(self, checkpointer: Any = None, store: Any = None, cache: Any = None,
+                 context_schema: Any = None, cache_policy: Any = None,
+                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+                 **kwargs: Any) -> None:
+        self.checkpointer = checkpointer
+        self.retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+
+    def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
+        return EntrypointGraph(func, self.checkpointer, self.retry_policy)
+
+
+def _call_entry(func: Callable[..., Any], state: _EntryState, config: dict[str, Any]) -> Any:
+    params = inspect.signature(func).parameters
+    kwargs: dict[str, Any] = {}
+    if "previous" in params:
+        kwargs["previous"] = state.get("previous")
+    if "config" in params:
+        kwargs["config"] = config
+    return func(state.get("input"), **kwargs)
+
+
+def _entry_update(result: Any) -> dict[str, Any]:
+    if isinstance(result, _Final):
+        return {"value": result.value, "previous": result.save}
+    return {"value": result, "previous": result}
+
+
+class EntrypointGraph:
+    """An @entrypoint function compiled to a one-node graph."""
+
+    def __init__(self, func: Callable[..., Any], checkpointer: Any,
+                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None) -> None:
+        from hitlgraph.graph.state import StateGraph
+
+        self.func = func
+        self.name = getattr(func, "__name__", "entrypoint")
+        functools.update_wrapper(self, func)  # type: ignore[arg-type]
+        node: Callable[..., Any]
+        if inspect.iscoroutinefunction(func):
+            async def anode(state: _EntryState, config: dict[str, Any]) -> dict[str, Any]:
+                return _entry_update(await _call_entry(func, state, config))
+            node = anode
+        else:
+            def snode(state: _EntryState, config: dict[str, Any]) -> dict[str, Any]:
+                return _entry_update(_call_entry(func, state, config))
+            node = snode
+        builder = StateGraph(_EntryState)
+        builder.add_node(self.name, node, retry_policy=retry_policy)
+        builder.add_edge(START, self.name)
+        self.graph = builder.compile(checkpointer=checkpointer, name=self.name)
+        self.checkpointer = checkpointer
+
+    @staticmethod
+    def _input(value: Any) -> Any:
+        from hitlgraph.types import Command
+
+        return value if value is None or isinstance(value, Command) else {"input": value}
+
+    @staticmethod
+    def _output(out: dict[str, Any]) -> Any:
+        if INTERRUPT in out:
+            return {INTERRUPT: out[INTERRUPT]}
+        return out.get("value")
+
+    def invoke(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Run the function (or resume it with Command(resume=...)); return what it returned."""
+        return self._output(self.graph.invoke(self._input(input), config, **kwargs))
+
+    async def ainvoke(self, input: Any, config: dict[str, Any] | None = None,
+                      **kwargs: Any) -> Any:
+        """Like invoke(), on the running event loop."""
+        return self._output(await self.graph.ainvoke(self._input(input), config, **kwargs))
+
+    def _chunk(self, mode: str, chunk: Any) -> Any:
+        if mode == "updates" and isinstance(chunk, dict) and self.name in chunk:
+            return {self.name: (chunk[self.name] or {}).get("value")}
+        if mode == "values" and isinstance(chunk, dict):
+            return chunk if INTERRUPT in chunk else chunk.get("value")
+        return chunk
+
+    def _map(self, item: Any, stream_mode: Any) -> Any:
+        if isinstance(stream_mode, str):
+            return self._chunk(stream_mode, item)
+        mode, chunk = item
+        return mode, self._chunk(mode, chunk)
+
+    def _skip(self, item: Any, stream_mode: Any) -> bool:
+        mode, chunk = (stream_mode, item) if isinstance(stream_mode, str) else item
+        return mode == "values" and isinstance(chunk, dict) and "value" not in chunk and (
+            INTERRUPT not in chunk
+        )
+
+    def stream(self, input: Any, config: dict[str, Any] | None = None, *,
+               stream_mode: Any = "updates", **kwargs: Any) -> Iterator[Any]:
+        """Run the function and yield chunks; "updates" chunks are {function_name: result}."""
+        for item in self.graph.stream(self._input(input), config, stream_mode=stream_mode,
+                                      **kwargs):
+            if not self._skip(item, stream_mode):
+                yield self._map(item, stream_mode)
+
+    async def astream(self, input: Any, config: dict[str, Any] | None = None, *,
+                      stream_mode: Any = "updates", **kwargs: Any) -> AsyncIterator[Any]:
+        """Like stream(), on the running event loop."""
+        async for item in self.graph.astream(self._input(input), config,
+                                             stream_mode=stream_mode, **kwargs):
+            if not self._skip(item, stream_mode):
+                yield self._map(item, stream_mode)
+
+    def _state(self, snapshot: StateSnapshot) -> StateSnapshot:
+        values = snapshot.values.get("previous") if isinstance(snapshot.values, dict) else None
+        return snapshot._replace(values=values)
+
+    def get_state(self, config: dict[str, Any], **kwargs: Any) -> StateSnapshot:
+        """The thread's state: `values` is what the last run saved (its result)."""
+        return self._state(self.graph.get_state(config, **kwargs))
+
+    async def aget_state(self, config: dict[str, Any], **kwargs: Any) -> StateSnapshot:
+        """Like get_state(), without blocking the event loop."""
+        return self._state(await self.graph.aget_state(config, **kwargs))
+
+    def get_state_history(self, config: dict[str, Any], **kwargs: Any) -> Iterator[StateSnapshot]:
+        """The thread's checkpoints, newest first."""
+        for snapshot in self.graph.get_state_history(config, **kwargs):
+            yield self._state(snapshot)
+
+    def update_state(self, config: dict[str, Any], values: Any, as_node: str | None = None
+                     ) -> dict[str, Any]:
+        """Replace what the next run gets as `previous`."""
+        return self.graph.update_state(config, {"previous": values}, as_node or self.name)
+
+
