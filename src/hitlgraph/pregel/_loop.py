@@ -321,6 +321,10 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         open_ = pending.open_interrupts(t.id for t in probe)
         answers = {iid: p.parent.resume[iid] for iid in open_ if iid in p.parent.resume}
         inp = Command(resume=answers) if answers else None
+        if (not open_ and len(p.parent.resume) == 1 and start.metadata.get("source") == "update"):
+            # The subgraph's state was edited while it waited: the answer goes to the node
+            # that waited, as for an edited top-level thread.
+            inp = Command(resume=next(iter(p.parent.resume.values())))
 
     if inp is not None and not isinstance(inp, Command):
         # New input: abandon whatever was pending and start from START.

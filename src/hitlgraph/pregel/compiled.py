@@ -4,6 +4,7 @@ state of its threads. Four run methods over one engine: invoke consumes stream, 
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, get_args
@@ -56,6 +57,8 @@ class CompiledStateGraph:
     """A compiled StateGraph, ready to run. Made by `StateGraph.compile()`."""
 
     stream_mode: StreamMode = "updates"
+    _namespaced = False
+    """Set on a subgraph reached through a checkpoint_ns: its state calls serve that ns."""
 
     def __init__(
         self,
@@ -416,8 +419,35 @@ class CompiledStateGraph:
         return StateSnapshot(values={}, next=(), config=config, metadata=None, created_at=None,
                              parent_config=None, tasks=(), interrupts=())
 
+    def _for_namespace(self, config: dict[str, Any]) -> CompiledStateGraph:
+        """The graph whose checkpoints config's checkpoint_ns names: this one, or a subgraph
+        (run with this graph's checkpointer)."""
+        ns = (config or {}).get("configurable", {}).get("checkpoint_ns", "")
+        if not ns or self._namespaced:
+            return self
+        graph: CompiledStateGraph = self
+        for segment in ns.split("|"):
+            if segment.isdigit():  # a node's second, third... subgraph run
+                continue
+            node = graph.spec.nodes.get(segment.split(":", 1)[0])
+            if node is None or node.subgraph is None:
+                raise ValueError(
+                    f"checkpoint_ns {ns!r} names no subgraph of graph '{self.name}': "
+                    f"'{segment}' is not a node that runs a compiled graph."
+                )
+            graph = node.subgraph
+        if graph is self:
+            return self
+        clone = copy.copy(graph)
+        clone.checkpointer = self.checkpointer
+        clone._namespaced = True
+        return clone
+
     def get_state(self, config: dict[str, Any], *, subgraphs: bool = False) -> StateSnapshot:
         """The thread's state at its latest checkpoint (or at config's checkpoint_id)."""
+        target = self._for_namespace(config)
+        if target is not self:
+            return target.get_state(config, subgraphs=subgraphs)
         saver = self._require_saver("get_state()")
         merged = self._config(config, need_thread=True)
         tup = saver.get_tuple(merged)
@@ -429,6 +459,9 @@ class CompiledStateGraph:
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False
                          ) -> StateSnapshot:
         """Like get_state(), without blocking the event loop."""
+        target = self._for_namespace(config)
+        if target is not self:
+            return await target.aget_state(config, subgraphs=subgraphs)
         saver = self._require_saver("aget_state()")
         merged = self._config(config, need_thread=True)
         tup = await saver.aget_tuple(merged)
@@ -453,6 +486,11 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> Iterator[StateSnapshot]:
         """The thread's checkpoints as snapshots, newest first."""
+        target = self._for_namespace(config)
+        if target is not self:
+            yield from target.get_state_history(config, filter=filter, before=before,
+                                                limit=limit)
+            return
         saver = self._require_saver("get_state_history()")
         for tup in saver.list(self._history_config(config), filter=filter, before=before,
                               limit=limit):
@@ -467,6 +505,12 @@ class CompiledStateGraph:
         limit: int | None = None,
     ) -> AsyncIterator[StateSnapshot]:
         """Like get_state_history(), as an async iterator."""
+        target = self._for_namespace(config)
+        if target is not self:
+            async for snapshot in target.aget_state_history(config, filter=filter, before=before,
+                                                            limit=limit):
+                yield snapshot
+            return
         saver = self._require_saver("aget_state_history()")
         async for tup in saver.alist(self._history_config(config), filter=filter, before=before,
                                      limit=limit):
@@ -492,6 +536,9 @@ class CompiledStateGraph:
         older checkpoint (config with checkpoint_id) this forks the thread. Returns the config
         of the new checkpoint.
         """
+        target = self._for_namespace(config)
+        if target is not self:
+            return target.update_state(config, values, as_node, task_id)
         u = self._update_params(config, values, as_node)
         outcome: Outcome[dict[str, Any]] = Outcome()
         for _ in drive_sync(update_loop(u), self.spec, self._saver, outcome):
@@ -507,6 +554,9 @@ class CompiledStateGraph:
         task_id: str | None = None,
     ) -> dict[str, Any]:
         """Like update_state(), without blocking the event loop."""
+        target = self._for_namespace(config)
+        if target is not self:
+            return await target.aupdate_state(config, values, as_node, task_id)
         u = self._update_params(config, values, as_node)
         outcome: Outcome[dict[str, Any]] = Outcome()
         async for _ in drive_async(update_loop(u), self.spec, self._saver, outcome):
