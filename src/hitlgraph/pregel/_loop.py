@@ -260,8 +260,9 @@ def _resume_writes(
     if not open_:
         raise ResumeError(
             f"Command(resume=...) was given, but thread '{p.thread_id}' has no interrupt waiting "
-            "for an answer. To continue from a breakpoint, invoke the graph with None as input; "
-            "to start again, pass a new input."
+            "for an answer (if one was waiting, it was answered already, maybe by another "
+            "resume: the thread moved on). To continue from a breakpoint, invoke the graph with "
+            "None as input; to start again, pass a new input."
         )
     if len(open_) > 1:
         ids = ", ".join(f"'{i}'" for i in open_)
