@@ -17,7 +17,7 @@ from hitlgraph.errors import CheckpointConflictError, ResumeError
 from hitlgraph.types import Command
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _graphs import review_graph  # noqa: E402
+from _graphs import review_graph
 
 WORKER = str(Path(__file__).with_name("_graphs.py"))
 
