@@ -1,17 +1,20 @@
 """InMemorySaver: checkpoints in this process's memory, for tests and short-lived programs.
 
 Values are stored serialized, per channel and version, so a checkpoint costs only what changed
-in its step, and later mutation of a value in the caller cannot change history.
+in its step, and later mutation of a value in the caller cannot change history. Checkpoint
+records and values are kept as bytes, so many paused threads take little memory.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from hitlgraph.checkpoint._delta import DeltaEncoder, delta_links, resolve
+import ormsgpack
+
+from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
     WRITES_IDX,
@@ -30,21 +33,42 @@ from hitlgraph.errors import CheckpointConflictError
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 
 _Typed = tuple[str, bytes]
-_Record = tuple[str, ChannelVersions, list[str], "list[str] | None", _Typed, "str | None",
-                list[str]]
-"""ts, channel_versions, triggers, updated_channels, serialized metadata, parent id, writers."""
 
 
-class _ChannelBlobs:
-    """The stored versions of one channel of one thread, as resolve() reads them."""
+def _pack(typed: _Typed) -> bytes:
+    """(tag, data) as one bytes object: the tag's length, the tag, the data."""
+    tag = typed[0].encode()
+    return bytes((len(tag),)) + tag + typed[1]
 
-    def __init__(self, blobs: dict[tuple[str, str, str, Any], _Typed], thread_id: str, ns: str,
-                 chan: str) -> None:
-        self.blobs, self.prefix = blobs, (thread_id, ns, chan)
+
+def _unpack(packed: bytes) -> _Typed:
+    size = packed[0]
+    return packed[1:1 + size].decode(), packed[1 + size:]
+
+
+@dataclass(slots=True)
+class _Namespace:
+    """One namespace of one thread. Everything is held as bytes: a paused thread costs little
+    more than its data."""
+
+    checkpoints: dict[str, bytes] = field(default_factory=dict)
+    """Checkpoint id -> msgpack of [ts, parent, versions, triggers, updated, writers, metadata
+    tag, metadata bytes], in insertion (time) order."""
+    blobs: dict[tuple[str, Any], bytes] = field(default_factory=dict)
+    """(channel, version) -> packed value."""
+    writes: dict[str, dict[tuple[str, int], bytes]] = field(default_factory=dict)
+    """Checkpoint id -> (task id, index) -> msgpack of [task id, channel, tag, data, path]."""
+    latest: str | None = None
+
+
+class _Versions:
+    """The stored versions of one channel, as resolve() reads them."""
+
+    def __init__(self, blobs: dict[tuple[str, Any], bytes], chan: str) -> None:
+        self.blobs, self.chan = blobs, chan
 
     def __call__(self, version: Any) -> _Typed:
-        thread_id, ns, chan = self.prefix
-        return self.blobs[(thread_id, ns, chan, version)]
+        return _unpack(self.blobs[(self.chan, version)])
 
 
 def _thread_ns(config: RunnableConfig) -> tuple[str, str]:
@@ -58,7 +82,8 @@ def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
 
 
 class InMemorySaver(BaseCheckpointSaver):
-    """A checkpoint saver that keeps everything in a dict; safe for several threads.
+    """A checkpoint saver that keeps everything in this process's memory; safe for several
+    threads.
 
     Example:
         >>> from hitlgraph.checkpoint.memory import InMemorySaver
@@ -68,12 +93,7 @@ class InMemorySaver(BaseCheckpointSaver):
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
         self._lock = threading.RLock()
-        # thread -> ns -> checkpoint id -> record, in insertion (time) order
-        self.storage: dict[str, dict[str, dict[str, _Record]]] = defaultdict(dict)
-        self.blobs: dict[tuple[str, str, str, Any], _Typed] = {}
-        self.writes: dict[tuple[str, str, str], dict[tuple[str, int], tuple[str, str, _Typed, str]]]
-        self.writes = defaultdict(dict)
-        self._latest: dict[tuple[str, str], str] = {}
+        self._threads: dict[str, dict[str, _Namespace]] = {}
         self._deltas = DeltaEncoder()
 
     def __enter__(self) -> InMemorySaver:
@@ -82,34 +102,46 @@ class InMemorySaver(BaseCheckpointSaver):
     def __exit__(self, *exc: object) -> None:
         return None
 
+    @property
+    def blobs(self) -> dict[tuple[str, str, str, Any], _Typed]:
+        """Every stored channel value, by (thread, namespace, channel, version) (a copy, for
+        inspection)."""
+        with self._lock:
+            return {
+                (thread_id, ns, chan, version): _unpack(packed)
+                for thread_id, spaces in self._threads.items()
+                for ns, space in spaces.items()
+                for (chan, version), packed in space.blobs.items()
+            }
+
     # -- reading -------------------------------------------------------------------------------
 
-    def _tuple(self, thread_id: str, ns: str, checkpoint_id: str, record: _Record
+    def _tuple(self, thread_id: str, ns: str, space: _Namespace, checkpoint_id: str
                ) -> CheckpointTuple:
-        ts, versions, triggers, updated, meta, parent, writers = record
+        ts, parent, versions, triggers, updated, writers, mtag, mdata = ormsgpack.unpackb(
+            space.checkpoints[checkpoint_id])
         loads = self.serde.loads_typed
-        blobs = self.blobs
+        blobs = space.blobs
         values = {}
         for chan, version in versions.items():
-            stored = blobs.get((thread_id, ns, chan, version))
-            if stored is not None:
-                if stored[0] != "msgpack":
-                    stored = resolve(stored, _ChannelBlobs(blobs, thread_id, ns, chan))
+            packed = blobs.get((chan, version))
+            if packed is not None:
+                stored = _unpack(packed)
+                if stored[0] == DELTA_TAG:
+                    stored = resolve(stored, _Versions(blobs, chan))
                 values[chan] = loads(stored)
         checkpoint = Checkpoint(
-            v=1, id=checkpoint_id, ts=ts, channel_values=values,
-            channel_versions=dict(versions), triggers=list(triggers),
-            updated_channels=list(updated) if updated is not None else None,
-            writers=list(writers),
+            v=1, id=checkpoint_id, ts=ts, channel_values=values, channel_versions=versions,
+            triggers=triggers, updated_channels=updated, writers=writers,
         )
-        writes = self.writes.get((thread_id, ns, checkpoint_id), {})
-        pending: list[PendingWrite] = [
-            (task, chan, loads(value)) for task, chan, value, _path in writes.values()
-        ]
+        pending: list[PendingWrite] = []
+        for packed in space.writes.get(checkpoint_id, {}).values():
+            task, chan, tag, data, _path = ormsgpack.unpackb(packed)
+            pending.append((task, chan, loads((tag, data))))
         return CheckpointTuple(
             config=_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=loads(meta),
+            metadata=loads((mtag, mdata)),
             parent_config=_config(thread_id, ns, parent) if parent else None,
             pending_writes=pending,
         )
@@ -118,17 +150,14 @@ class InMemorySaver(BaseCheckpointSaver):
         thread_id, ns = _thread_ns(config)
         checkpoint_id = config["configurable"].get("checkpoint_id")
         with self._lock:
-            chain = self.storage.get(thread_id, {}).get(ns)
-            if not chain:
+            space = self._threads.get(thread_id, {}).get(ns)
+            if space is None:
                 return None
             if checkpoint_id is None:
-                checkpoint_id = self._latest.get((thread_id, ns))
-                if checkpoint_id is None:
-                    return None
-            record = chain.get(checkpoint_id)
-            if record is None:
+                checkpoint_id = space.latest
+            if checkpoint_id is None or checkpoint_id not in space.checkpoints:
                 return None
-            return self._tuple(thread_id, ns, checkpoint_id, record)
+            return self._tuple(thread_id, ns, space, checkpoint_id)
 
     def list(
         self,
@@ -143,34 +172,43 @@ class InMemorySaver(BaseCheckpointSaver):
             return iter(())
         with self._lock:
             if config is None:
-                threads = list(self.storage)
+                threads = list(self._threads)
                 only_ns: str | None = None
                 only_id = None
             else:
                 conf = config["configurable"]
-                threads = [str(conf["thread_id"])] if "thread_id" in conf else list(self.storage)
+                threads = ([str(conf["thread_id"])] if "thread_id" in conf
+                           else list(self._threads))
                 only_ns = conf.get("checkpoint_ns")
                 only_id = conf.get("checkpoint_id")
             found: list[CheckpointTuple] = []
             for thread_id in threads:
-                for ns, chain in self.storage.get(thread_id, {}).items():
+                for ns, space in self._threads.get(thread_id, {}).items():
                     if only_ns is not None and ns != only_ns:
                         continue
-                    for checkpoint_id in sorted(chain, reverse=True):
+                    for checkpoint_id in sorted(space.checkpoints, reverse=True):
                         if only_id is not None and checkpoint_id != only_id:
                             continue
                         if before_id is not None and checkpoint_id >= before_id:
                             continue
-                        record = chain[checkpoint_id]
-                        if filter:
-                            meta = self.serde.loads_typed(record[4])
-                            if any(meta.get(k) != v for k, v in filter.items()):
-                                continue
-                        found.append(self._tuple(thread_id, ns, checkpoint_id, record))
+                        found.append(self._tuple(thread_id, ns, space, checkpoint_id))
+                        if filter and any(
+                            found[-1].metadata.get(k) != v for k, v in filter.items()
+                        ):
+                            found.pop()
             found.sort(key=lambda t: t.checkpoint["id"], reverse=True)
             return iter(found[:limit] if limit is not None else found)
 
     # -- writing -------------------------------------------------------------------------------
+
+    def _space(self, thread_id: str, ns: str) -> _Namespace:
+        spaces = self._threads.get(thread_id)
+        if spaces is None:
+            spaces = self._threads[thread_id] = {}
+        space = spaces.get(ns)
+        if space is None:
+            space = spaces[ns] = _Namespace()
+        return space
 
     def put(
         self,
@@ -186,8 +224,8 @@ class InMemorySaver(BaseCheckpointSaver):
         compact = self._deltas.encode
         try:
             blobs = {
-                (thread_id, ns, chan, version): compact(
-                    (thread_id, ns, chan), version, dumps(values[chan]))
+                (chan, version): _pack(compact((thread_id, ns, chan), version,
+                                               dumps(values[chan])))
                 for chan, version in new_versions.items()
                 if chan in values
             }
@@ -196,23 +234,23 @@ class InMemorySaver(BaseCheckpointSaver):
                 if chan in values:
                     dumps_channel(self.serde, chan, values[chan])
             raise
-        record: _Record = (
-            checkpoint["ts"], dict(checkpoint["channel_versions"]), list(checkpoint["triggers"]),
-            checkpoint["updated_channels"], self.serde.dumps_typed(metadata),
-            conf.get("checkpoint_id"), list(checkpoint.get("writers", ())),
-        )
+        mtag, mdata = self.serde.dumps_typed(metadata)
+        record = ormsgpack.packb([
+            checkpoint["ts"], conf.get("checkpoint_id"), checkpoint["channel_versions"],
+            checkpoint["triggers"], checkpoint["updated_channels"],
+            checkpoint.get("writers", []), mtag, mdata,
+        ])
+        checkpoint_id = checkpoint["id"]
         with self._lock:
+            space = self._space(thread_id, ns)
             expected = conf.get(EXPECTED_LATEST)
-            if expected is not None:
-                latest = self._latest.get((thread_id, ns))
-                if (latest or "") != expected:
-                    raise CheckpointConflictError(thread_id, expected or None, latest)
-            self.blobs.update(blobs)
-            self.storage[thread_id].setdefault(ns, {})[checkpoint["id"]] = record
-            latest = self._latest.get((thread_id, ns))
-            if latest is None or checkpoint["id"] > latest:
-                self._latest[(thread_id, ns)] = checkpoint["id"]
-        return _config(thread_id, ns, checkpoint["id"])
+            if expected is not None and (space.latest or "") != expected:
+                raise CheckpointConflictError(thread_id, expected or None, space.latest)
+            space.blobs.update(blobs)
+            space.checkpoints[checkpoint_id] = record
+            if space.latest is None or checkpoint_id > space.latest:
+                space.latest = checkpoint_id
+        return _config(thread_id, ns, checkpoint_id)
 
     def put_writes(
         self,
@@ -227,7 +265,8 @@ class InMemorySaver(BaseCheckpointSaver):
         dumps = self.serde.dumps_typed
         try:
             encoded = [
-                (*write_slot(chan, idx, value), chan, dumps(value))
+                (*write_slot(chan, idx, value), ormsgpack.packb(
+                    [task_id, chan, *dumps(value), task_path]))
                 for idx, (chan, value) in enumerate(writes)
             ]
         except Exception:  # say which key holds the value that cannot be stored
@@ -235,13 +274,12 @@ class InMemorySaver(BaseCheckpointSaver):
                 dumps_channel(self.serde, chan, value)
             raise
         with self._lock:
+            space = self._space(thread_id, ns)
             expected = conf.get(EXPECTED_LATEST)
-            if expected is not None:
-                latest = self._latest.get((thread_id, ns))
-                if latest != checkpoint_id:
-                    raise CheckpointConflictError(thread_id, checkpoint_id, latest)
-            stored = self.writes[(thread_id, ns, checkpoint_id)]
-            for idx, mode, chan, value in encoded:
+            if expected is not None and space.latest != checkpoint_id:
+                raise CheckpointConflictError(thread_id, checkpoint_id, space.latest)
+            stored = space.writes.setdefault(checkpoint_id, {})
+            for idx, mode, packed in encoded:
                 key = (task_id, idx)
                 if key in stored:
                     if mode == "insert":
@@ -249,18 +287,12 @@ class InMemorySaver(BaseCheckpointSaver):
                     if mode == "claim":
                         raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
                                                       answered=True)
-                stored[key] = (task_id, chan, value, task_path)
+                stored[key] = packed
 
     def delete_thread(self, thread_id: str) -> None:
         thread_id = str(thread_id)
         with self._lock:
-            self.storage.pop(thread_id, None)
-            for latest_key in [k for k in self._latest if k[0] == thread_id]:
-                del self._latest[latest_key]
-            for writes_key in [k for k in self.writes if k[0] == thread_id]:
-                del self.writes[writes_key]
-            for blob_key in [k for k in self.blobs if k[0] == thread_id]:
-                del self.blobs[blob_key]
+            self._threads.pop(thread_id, None)
         self._deltas.forget(lambda key: key[0] == thread_id)  # type: ignore[index]
 
     def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
@@ -268,20 +300,22 @@ class InMemorySaver(BaseCheckpointSaver):
             raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
         thread_id = str(thread_id)
         with self._lock:
-            for ns, chain in self.storage.get(thread_id, {}).items():
-                ids = sorted(chain, reverse=True)
-                for old in ids[keep_last:]:
-                    del chain[old]
-                    self.writes.pop((thread_id, ns, old), None)
-                kept = {(chan, v) for rec in chain.values() for chan, v in rec[1].items()}
+            for space in self._threads.get(thread_id, {}).values():
+                for old in sorted(space.checkpoints, reverse=True)[keep_last:]:
+                    del space.checkpoints[old]
+                    space.writes.pop(old, None)
+                kept = {
+                    (chan, v)
+                    for record in space.checkpoints.values()
+                    for chan, v in ormsgpack.unpackb(record)[2].items()
+                }
                 for chan, version in list(kept):  # a kept delta needs the versions it extends
-                    stored = self.blobs.get((thread_id, ns, chan, version))
-                    while stored is not None and (links := delta_links(stored)) is not None:
+                    packed = space.blobs.get((chan, version))
+                    while packed is not None and (links := delta_links(_unpack(packed))):
                         kept.add((chan, links[0]))
-                        stored = self.blobs.get((thread_id, ns, chan, links[0]))
-                for key in [k for k in self.blobs if k[:2] == (thread_id, ns)]:
-                    if (key[2], key[3]) not in kept:
-                        del self.blobs[key]
+                        packed = space.blobs.get((chan, links[0]))
+                for key in [k for k in space.blobs if k not in kept]:
+                    del space.blobs[key]
 
     # -- async: a dict lookup needs no worker thread ---------------------------------------------
 
