@@ -74,7 +74,8 @@ def test_two_processes_resuming_one_interrupt_exactly_one_proceeds(tmp_path: Pat
     winners = [o for o in outputs if o.startswith("OK")]
     losers = [o for o in outputs if o.startswith("ERROR")]
     assert len(winners) == 1 and len(losers) == 1, outputs
-    assert "CheckpointConflictError" in losers[0] and "moved on" in losers[0]
+    # the loser either lost the compare-and-set, or started after the winner had finished
+    assert "moved on" in losers[0], losers
 
 
 def test_two_threads_resuming_one_interrupt_in_memory_exactly_one_proceeds() -> None:
