@@ -1,0 +1,81 @@
+"""@tool: name, description and argument schema from a plain function."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+import pytest
+
+from hitlgraph.prebuilt import Tool, tool
+
+
+@tool
+def search(query: str, limit: int = 5, exact: bool | None = None) -> list[str]:
+    """Search the notes.
+
+    Longer text that the model does not need.
+
+    Args:
+        query: what to look for.
+        limit: the most results to return.
+    """
+    return [query] * limit
+
+
+def test_tool_takes_name_and_first_docstring_paragraph() -> None:
+    assert isinstance(search, Tool)
+    assert (search.name, search.description) == ("search", "Search the notes.")
+
+
+def test_tool_schema_comes_from_the_signature_and_args_section() -> None:
+    assert search.args_schema == {
+        "type": "object",
+        "properties": {
+            "query": {"type": "string", "description": "what to look for."},
+            "limit": {"type": "integer", "description": "the most results to return.",
+                      "default": 5},
+            "exact": {"anyOf": [{"type": "boolean"}, {"type": "null"}], "default": None},
+        },
+        "required": ["query"],
+    }
+
+
+def test_tool_object_calls_and_invokes_the_function() -> None:
+    assert search("x", limit=2) == ["x", "x"]
+    assert search.invoke({"query": "y", "limit": 1}) == ["y"]
+
+
+def test_tool_invoke_refuses_unknown_arguments() -> None:
+    with pytest.raises(TypeError, match=r"Tool 'search' cannot take the arguments \{'q': 'x'\}"):
+        search.invoke({"q": "x"})
+
+
+def test_tool_name_and_description_can_be_given() -> None:
+    @tool("pick", description="Pick a color.")
+    def choose(color: Literal["red", "blue"]) -> str:
+        return color
+
+    @tool(name="other")
+    def unnamed() -> str:
+        return "x"
+
+    assert (choose.name, choose.description) == ("pick", "Pick a color.")
+    assert choose.args_schema["properties"]["color"] == {"enum": ["red", "blue"]}
+    assert unnamed.name == "other"
+
+
+def test_async_tool_runs_from_sync_and_async_code() -> None:
+    @tool
+    async def double(n: int) -> int:
+        """Double a number."""
+        return n * 2
+
+    assert double.is_async
+    assert double.invoke({"n": 2}) == 4
+    assert asyncio.run(double.ainvoke({"n": 3})) == 6
+
+
+def test_lambda_needs_a_name() -> None:
+    with pytest.raises(ValueError, match=r"pass one, e\.g\. @tool\('search'\)"):
+        tool(lambda: 1)
