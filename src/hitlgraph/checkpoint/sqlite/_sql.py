@@ -336,6 +336,8 @@ def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
     if value is None:
         return "json_extract(metadata_json, ?) IS NULL", (path,)
     if isinstance(value, str):
+        if "\x00" in value:  # SQLite's JSON functions cut text at NUL
+            return None
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -347,7 +349,8 @@ def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
     if isinstance(value, (bool, int, float)):
         number: int | float
         if isinstance(value, float):
-            if value != value or abs(value) == float("inf"):
+            # Beyond int64 a float may equal an int the JSON copy could not hold as a number.
+            if value != value or abs(value) >= 2.0**63:
                 return None
             number = value
         else:

@@ -1,0 +1,803 @@
+"""SQL text, schema migrations and row encoding shared by PostgresSaver and AsyncPostgresSaver.
+
+Plain functions with no database driver in them. Every operation is written once, as a
+generator of `Statement`s (an `Ops`): the shell executes each statement and sends the rows it
+returned (None for a statement that returns none) back into the generator, whose return value
+is the operation's result. The sync shell drives it with a psycopg cursor, the async shell
+with an async cursor, inside one transaction when the operation writes.
+
+Every statement is a constant string: user data (thread ids, namespaces, channel names,
+metadata filter keys and values) only ever travels as bound parameters.
+
+Tables carry a ``hitlgraph_`` prefix, so they never meet another library's ``checkpoints``
+table in a shared database. Key columns use the "C" collation: ids then sort by code point,
+as Python compares them, whatever the database's locale.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, replace
+from hashlib import blake2b
+from typing import Any, Final, TypeVar
+
+import ormsgpack
+
+from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint.base import (
+    EXPECTED_LATEST,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    RunnableConfig,
+    WriteMode,
+    write_slot,
+)
+from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
+from hitlgraph.errors import CheckpointConflictError
+
+_T = TypeVar("_T")
+
+Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One SQL statement and its parameters (psycopg's %s placeholders)."""
+
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+Ops = Generator[Statement, "Rows | None", _T]
+"""An operation: yields statements, is sent each one's rows (None if it returned no rows),
+returns the operation's result."""
+
+LIST_PAGE_SIZE: Final = 100
+"""Checkpoint rows read per statement by list()."""
+
+READ_COMMITTED: Final = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+"""Run first in a write transaction on a connection not configured for READ COMMITTED: the
+compare-and-set and the migrations read what committed while they waited for their lock,
+which a REPEATABLE READ snapshot taken before the wait would not show."""
+
+# -- schema ------------------------------------------------------------------------------------
+
+CHECKPOINTS: Final = "hitlgraph_checkpoints"
+BLOBS: Final = "hitlgraph_checkpoint_blobs"
+WRITES: Final = "hitlgraph_checkpoint_writes"
+MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
+TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, MIGRATIONS_TABLE)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 0: the initial schema.
+    (
+        f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL DEFAULT '',
+            checkpoint_id TEXT COLLATE "C" NOT NULL,
+            parent_checkpoint_id TEXT COLLATE "C",
+            ts TEXT NOT NULL,
+            channels TEXT[] COLLATE "C" NOT NULL,
+            versions TEXT[] COLLATE "C" NOT NULL,
+            record BYTEA NOT NULL,
+            metadata_type TEXT NOT NULL,
+            metadata BYTEA NOT NULL,
+            metadata_json JSONB NOT NULL DEFAULT '{{}}',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {BLOBS} (
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL DEFAULT '',
+            channel TEXT COLLATE "C" NOT NULL,
+            version TEXT COLLATE "C" NOT NULL,
+            type TEXT NOT NULL,
+            blob BYTEA NOT NULL,
+            base_version TEXT COLLATE "C",  -- a delta's: the version it extends
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {WRITES} (
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL DEFAULT '',
+            checkpoint_id TEXT COLLATE "C" NOT NULL,
+            task_id TEXT COLLATE "C" NOT NULL,
+            idx INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            type TEXT NOT NULL,
+            blob BYTEA NOT NULL,
+            task_path TEXT NOT NULL DEFAULT '',
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+        )""",
+        # The primary key serves "latest of a thread" (scanned backwards); this index serves
+        # list() across all threads, newest first; the GIN one serves metadata filters.
+        f"CREATE INDEX IF NOT EXISTS {CHECKPOINTS}_by_id ON {CHECKPOINTS} (checkpoint_id DESC)",
+        f"CREATE INDEX IF NOT EXISTS {CHECKPOINTS}_metadata ON {CHECKPOINTS} "
+        "USING gin (metadata_json jsonb_path_ops)",
+    ),
+)
+"""Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
+add a new one. Each statement must be safe inside a transaction."""
+
+LOCK_CLASS: Final = 0x68676C70
+"""First key of every advisory lock hitlgraph takes ("hglp"), apart from other users'."""
+
+_MIGRATION_LOCK: Final = 0
+
+
+def thread_lock_key(thread_id: str) -> int:
+    """The second advisory-lock key of a thread: a stable signed 32-bit hash of its id."""
+    digest = blake2b(thread_id.encode("utf-8", "surrogatepass"), digest_size=4).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    return key if key != _MIGRATION_LOCK else 1
+
+
+_LOCK: Final = "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)"
+
+
+def schema_version() -> Ops[int]:
+    """The highest migration applied, -1 for none (a read)."""
+    rows = yield Statement("SELECT to_regclass(%s) IS NOT NULL", (MIGRATIONS_TABLE,))
+    if not rows or not rows[0][0]:
+        return -1
+    rows = yield Statement(f"SELECT MAX(v) FROM {MIGRATIONS_TABLE}")
+    return -1 if not rows or rows[0][0] is None else int(rows[0][0])
+
+
+def migrate() -> Ops[int]:
+    """Apply the migrations the database lacks (run it in one write transaction).
+
+    An advisory lock serializes concurrent callers, from any process: the second finds
+    nothing left to do. Returns the schema version.
+    """
+    yield Statement(_LOCK, (LOCK_CLASS, _MIGRATION_LOCK))
+    yield Statement(
+        f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+        "(v INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    rows = yield Statement(f"SELECT MAX(v) FROM {MIGRATIONS_TABLE}")
+    current = -1 if not rows or rows[0][0] is None else int(rows[0][0])
+    for version in range(current + 1, len(MIGRATIONS)):
+        for sql in MIGRATIONS[version]:
+            yield Statement(sql)
+        yield Statement(f"INSERT INTO {MIGRATIONS_TABLE} (v) VALUES (%s)", (version,))
+    return len(MIGRATIONS) - 1
+
+
+# -- row encoding ------------------------------------------------------------------------------
+
+
+def _json_str_ok(value: str) -> bool:
+    """Whether PostgreSQL's jsonb can hold `value` verbatim (valid UTF-8, no NUL)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_number(value: int | float) -> int | float:
+    """A number for the JSON copy: an integral float as the int it equals, so that jsonb's
+    exact decimal comparison agrees with Python's (2.0**70 == 2**70, but the float's shortest
+    decimal, 1.1805916207174113e+21, is not the int's)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return int(value) if isinstance(value, int) else float(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` as JSON data jsonb can hold, for the searchable metadata copy.
+
+    Values it cannot hold exactly become marker objects, which a scalar filter never matches;
+    dict keys it cannot hold are left out (filters on them are decided in Python).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value if _json_str_ok(value) else {"__str__": None}
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return _json_number(value) if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, dict):
+        return {
+            str(k): _jsonable(v)
+            for k, v in value.items()
+            if isinstance(k, str) and _json_str_ok(k)
+        }
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return {"__type__": type(value).__qualname__}
+
+
+def metadata_json(metadata: CheckpointMetadata | dict[str, Any]) -> str:
+    """The JSON text copy of metadata that list() filters on."""
+    return json.dumps(_jsonable(dict(metadata)), ensure_ascii=True, allow_nan=False)
+
+
+def _pack_record(checkpoint: Checkpoint) -> bytes:
+    return ormsgpack.packb(
+        {
+            "v": checkpoint["v"],
+            "channel_versions": dict(checkpoint["channel_versions"]),
+            "triggers": list(checkpoint["triggers"]),
+            "updated_channels": checkpoint["updated_channels"],
+            "writers": list(checkpoint.get("writers", ())),
+        }
+    )
+
+
+def _unpack_record(data: bytes) -> dict[str, Any]:
+    record = ormsgpack.unpackb(data)
+    if not isinstance(record, dict):
+        raise ValueError("Corrupt checkpoint record: expected a map.")
+    return record
+
+
+def version_key(version: Any) -> str:
+    """A channel version as the blobs table keys it."""
+    return str(version)
+
+
+def thread_ns(config: RunnableConfig) -> tuple[str, str]:
+    """The (thread_id, checkpoint_ns) a config names; thread_id is required."""
+    conf = config.get("configurable", {})
+    return str(conf["thread_id"]), str(conf.get("checkpoint_ns", ""))
+
+
+def make_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    """The config that points at one stored checkpoint."""
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
+                             "checkpoint_id": checkpoint_id}}
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+MAX_CHAIN: Final = 1000
+"""Deltas followed at most from one value back to a full one (the encoder starts a new full
+value every few hundred); a bound, so that corrupt links cannot loop."""
+
+_SELECT: Final = f"""SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id,
+    c.parent_checkpoint_id, c.ts, c.record, c.metadata_type, c.metadata,
+    b.channels, b.versions, b.types, b.blobs, w.task_ids, w.channels, w.types, w.blobs
+FROM {CHECKPOINTS} AS c
+CROSS JOIN LATERAL (
+    WITH RECURSIVE chain (channel, version, type, blob, base_version, depth) AS (
+        SELECT bl.channel, bl.version, bl.type, bl.blob, bl.base_version, 0
+        FROM unnest(c.channels, c.versions) AS cv (channel, version)
+        CROSS JOIN LATERAL (
+            SELECT * FROM {BLOBS} AS b
+            WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+                AND b.channel = cv.channel AND b.version = cv.version
+            LIMIT 1
+        ) AS bl
+      UNION ALL
+        SELECT bl.channel, bl.version, bl.type, bl.blob, bl.base_version, ch.depth + 1
+        FROM chain AS ch
+        CROSS JOIN LATERAL (
+            SELECT * FROM {BLOBS} AS b
+            WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+                AND b.channel = ch.channel AND b.version = ch.base_version
+            LIMIT 1
+        ) AS bl
+        WHERE ch.depth < {MAX_CHAIN}
+    )
+    SELECT array_agg(channel) AS channels, array_agg(version) AS versions,
+        array_agg(type) AS types, array_agg(blob) AS blobs
+    FROM chain
+) AS b
+CROSS JOIN LATERAL (
+    SELECT array_agg(wr.task_id ORDER BY wr.seq) AS task_ids,
+        array_agg(wr.channel ORDER BY wr.seq) AS channels,
+        array_agg(wr.type ORDER BY wr.seq) AS types,
+        array_agg(wr.blob ORDER BY wr.seq) AS blobs
+    FROM {WRITES} AS wr
+    WHERE wr.thread_id = c.thread_id AND wr.checkpoint_ns = c.checkpoint_ns
+        AND wr.checkpoint_id = c.checkpoint_id
+) AS w"""
+"""A checkpoint row with its pending writes and its channels' stored values, including the
+values that deltas among them extend, back to full values: one statement, one snapshot.
+(LIMIT 1 keeps each value lookup an index probe on the primary key, whatever the statistics.)"""
+
+_SELECT_LATEST: Final = (
+    f"{_SELECT}\nWHERE c.thread_id = %s AND c.checkpoint_ns = %s "
+    "ORDER BY c.checkpoint_id DESC LIMIT 1"
+)
+_SELECT_BY_ID: Final = (
+    f"{_SELECT}\nWHERE c.thread_id = %s AND c.checkpoint_ns = %s AND c.checkpoint_id = %s"
+)
+
+
+def _fetcher(stored: dict[tuple[str, str], tuple[str, bytes]], channel: str
+             ) -> Callable[[Any], tuple[str, bytes]]:
+    """The stored value of another version of `channel`, for resolve()."""
+    def fetch(version: Any) -> tuple[str, bytes]:
+        return stored[(channel, version_key(version))]
+    return fetch
+
+
+def _to_tuple(serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any) -> CheckpointTuple:
+    (thread_id, ns, checkpoint_id, parent, ts, record_bytes, _mtype, _mblob,
+     b_channels, b_versions, b_types, b_blobs, w_tasks, w_channels, w_types, w_blobs) = row
+    record = _unpack_record(bytes(record_bytes))
+    versions: ChannelVersions = dict(record["channel_versions"])
+    stored: dict[tuple[str, str], tuple[str, bytes]] = {
+        (channel, version): (type_, bytes(blob))
+        for channel, version, type_, blob in zip(
+            b_channels or (), b_versions or (), b_types or (), b_blobs or (), strict=True
+        )
+    }
+    loads = serde.loads_typed
+    # channel_values in channel_versions order, as InMemorySaver returns them
+    values: dict[str, Any] = {}
+    for channel, version in versions.items():
+        typed = stored.get((channel, version_key(version)))
+        if typed is None:
+            continue
+        if typed[0] == DELTA_TAG:
+            typed = resolve(typed, _fetcher(stored, channel))
+        values[channel] = loads(typed)
+    updated = record["updated_channels"]
+    checkpoint = Checkpoint(
+        v=int(record.get("v", 1)), id=checkpoint_id, ts=ts, channel_values=values,
+        channel_versions=versions, triggers=list(record["triggers"]),
+        updated_channels=list(updated) if updated is not None else None,
+        writers=list(record.get("writers", ())),
+    )
+    pending: list[PendingWrite] = [
+        (task_id, channel, loads((type_, bytes(blob))))
+        for task_id, channel, type_, blob in zip(
+            w_tasks or (), w_channels or (), w_types or (), w_blobs or (), strict=True
+        )
+    ]
+    return CheckpointTuple(
+        config=make_config(thread_id, ns, checkpoint_id),
+        checkpoint=checkpoint,
+        metadata=metadata,
+        parent_config=make_config(thread_id, ns, parent) if parent else None,
+        pending_writes=pending,
+    )
+
+
+def _load_metadata(serde: SerializerProtocol, row: tuple[Any, ...]) -> Any:
+    return serde.loads_typed((row[6], bytes(row[7])))
+
+
+def get_tuple(serde: SerializerProtocol, config: RunnableConfig) -> Ops[CheckpointTuple | None]:
+    """The checkpoint `config` points at (its thread's latest without checkpoint_id)."""
+    thread_id, ns = thread_ns(config)
+    checkpoint_id = config["configurable"].get("checkpoint_id")
+    if checkpoint_id is None:
+        rows = yield Statement(_SELECT_LATEST, (thread_id, ns))
+    else:
+        rows = yield Statement(_SELECT_BY_ID, (thread_id, ns, str(checkpoint_id)))
+    if not rows:
+        return None
+    return _to_tuple(serde, rows[0], _load_metadata(serde, rows[0]))
+
+
+def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
+    """A jsonb containment test selecting (a superset of) the rows whose metadata[key] ==
+    value, or None when only the exact Python check can decide. Key and value travel as one
+    bound JSON document."""
+    if not isinstance(key, str) or not _json_str_ok(key):
+        return None
+    candidates: list[Any]
+    if isinstance(value, bool):
+        candidates = [value, int(value)]  # True == 1 == 1.0 in Python
+    elif isinstance(value, str):
+        if not _json_str_ok(value):
+            return None
+        candidates = [value]
+    elif isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        number = _json_number(value)
+        candidates = [number]
+        if number in (0, 1):
+            candidates.append(bool(number))
+    else:
+        return None  # None also matches a missing key; lists and dicts compare loosely
+    docs = [json.dumps({key: c}, ensure_ascii=True, allow_nan=False) for c in candidates]
+    if len(docs) == 1:
+        return "c.metadata_json @> %s::jsonb", (docs[0],)
+    return "c.metadata_json @> ANY(%s::jsonb[])", (docs,)
+
+
+@dataclass(frozen=True)
+class ListCursor:
+    """Where a list() is: its query, how many more it may return, and the last row seen.
+
+    Built by `list_cursor`, advanced by `list_page`; None from list_page means done.
+    """
+
+    where: str
+    params: tuple[Any, ...]
+    filter: tuple[tuple[Any, Any], ...]
+    remaining: int | None
+    after: tuple[str, str, str] | None = None
+
+
+def list_cursor(
+    config: RunnableConfig | None,
+    *,
+    filter: dict[str, Any] | None = None,
+    before: RunnableConfig | None = None,
+    limit: int | None = None,
+) -> ListCursor | None:
+    """The start of a list() with InMemorySaver's arguments (None: nothing to list)."""
+    if limit is not None and limit <= 0:
+        return None
+    clauses: list[str] = []
+    params: list[Any] = []
+    if config is not None:
+        conf = config.get("configurable", {})
+        if "thread_id" in conf:
+            clauses.append("c.thread_id = %s")
+            params.append(str(conf["thread_id"]))
+        if conf.get("checkpoint_ns") is not None:
+            clauses.append("c.checkpoint_ns = %s")
+            params.append(str(conf["checkpoint_ns"]))
+        if conf.get("checkpoint_id") is not None:
+            clauses.append("c.checkpoint_id = %s")
+            params.append(str(conf["checkpoint_id"]))
+    before_id = before.get("configurable", {}).get("checkpoint_id") if before else None
+    if before_id is not None:
+        clauses.append("c.checkpoint_id < %s")
+        params.append(str(before_id))
+    for key, value in (filter or {}).items():
+        clause = _filter_clause(key, value)
+        if clause is not None:
+            clauses.append(clause[0])
+            params.extend(clause[1])
+    return ListCursor(
+        where=" AND ".join(clauses) or "TRUE",
+        params=tuple(params),
+        filter=tuple((filter or {}).items()),
+        remaining=limit,
+    )
+
+
+ListPage = tuple[list[CheckpointTuple], "ListCursor | None"]
+"""Some checkpoints of a list() and the cursor for the next ones (None: no more)."""
+
+
+def list_page(serde: SerializerProtocol, cursor: ListCursor) -> Ops[ListPage]:
+    """The next checkpoints of a list(), newest first, and the cursor for the ones after them
+    (None when there are no more)."""
+    where, params = cursor.where, cursor.params
+    if cursor.after is not None:
+        where += " AND (c.checkpoint_id, c.thread_id, c.checkpoint_ns) < (%s, %s, %s)"
+        params += cursor.after
+    page_size = LIST_PAGE_SIZE
+    if cursor.remaining is not None and not cursor.filter:
+        page_size = min(page_size, cursor.remaining)
+    # `where` is assembled only from the constant fragments above; values are parameters.
+    rows = yield Statement(
+        f"{_SELECT}\nWHERE {where} "
+        "ORDER BY c.checkpoint_id DESC, c.thread_id DESC, c.checkpoint_ns DESC LIMIT %s",
+        (*params, page_size),
+    )
+    rows = rows or []
+    found: list[CheckpointTuple] = []
+    remaining = cursor.remaining
+    for row in rows:
+        metadata = _load_metadata(serde, row)
+        if any(not isinstance(metadata, dict) or metadata.get(k) != v for k, v in cursor.filter):
+            continue
+        found.append(_to_tuple(serde, row, metadata))
+        if remaining is not None:
+            remaining -= 1
+            if remaining <= 0:
+                return found, None
+    if len(rows) < page_size:
+        return found, None
+    last = rows[-1]
+    return found, replace(cursor, remaining=remaining, after=(last[2], last[0], last[1]))
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EncodedPut:
+    """A checkpoint serialized for put(): done before taking a connection.
+
+    The value rows are columns (channel, version, type, blob, base version); `full` holds, by
+    row index, the whole value of a row stored as a delta, used instead when the version the
+    delta extends is no longer stored (pruned, maybe by another process).
+    """
+
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    expected_latest: str | None
+    blobs: tuple[list[str], list[str], list[str], list[bytes], list[str | None]]
+    full: dict[int, tuple[str, bytes]]
+    checkpoint_params: tuple[Any, ...]
+
+
+def encode_put(
+    serde: SerializerProtocol,
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    new_versions: ChannelVersions,
+    deltas: DeltaEncoder | None = None,
+) -> EncodedPut:
+    """Serialize a put(): the checkpoint row and a value row for each channel in new_versions
+    (a list that grew by appending is stored as its new items when `deltas` is given)."""
+    thread_id, ns = thread_ns(config)
+    conf = config["configurable"]
+    values = checkpoint["channel_values"]
+    channels: list[str] = []
+    versions_: list[str] = []
+    types: list[str] = []
+    data: list[bytes] = []
+    bases: list[str | None] = []
+    full: dict[int, tuple[str, bytes]] = {}
+    for chan, version in new_versions.items():
+        if chan not in values:
+            continue
+        typed = dumps_channel(serde, chan, values[chan])
+        stored = deltas.encode((thread_id, ns, chan), version, typed) if deltas else typed
+        links = delta_links(stored)
+        if links is not None:
+            full[len(channels)] = typed
+        channels.append(chan)
+        versions_.append(version_key(version))
+        types.append(stored[0])
+        data.append(stored[1])
+        bases.append(None if links is None else version_key(links[0]))
+    meta_type, meta_blob = serde.dumps_typed(dict(metadata))
+    parent = conf.get("checkpoint_id")
+    versions = checkpoint["channel_versions"]
+    checkpoint_params = (
+        thread_id, ns, checkpoint["id"], str(parent) if parent else None, checkpoint["ts"],
+        list(versions), [version_key(v) for v in versions.values()], _pack_record(checkpoint),
+        meta_type, meta_blob, metadata_json(metadata),
+    )
+    expected = conf.get(EXPECTED_LATEST)
+    return EncodedPut(
+        thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
+        expected_latest=None if expected is None else str(expected),
+        blobs=(channels, versions_, types, data, bases), full=full,
+        checkpoint_params=checkpoint_params,
+    )
+
+
+_SELECT_LATEST_ID: Final = (
+    f"SELECT checkpoint_id FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_ns = %s "
+    "ORDER BY checkpoint_id DESC LIMIT 1"
+)
+_SELECT_STORED: Final = f"""SELECT b.channel, b.version
+FROM unnest(%s::text[], %s::text[]) AS u (channel, version)
+CROSS JOIN LATERAL (
+    SELECT bl.channel, bl.version FROM {BLOBS} AS bl
+    WHERE bl.thread_id = %s AND bl.checkpoint_ns = %s AND bl.channel = u.channel
+        AND bl.version = u.version
+    LIMIT 1
+) AS b"""
+_INSERT_CHECKPOINT: Final = f"""WITH new_blobs AS (
+    INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
+    SELECT %s, %s, u.channel, u.version, u.type, u.blob, u.base_version
+    FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[])
+        AS u (channel, version, type, blob, base_version)
+    ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO UPDATE SET
+        type = excluded.type, blob = excluded.blob, base_version = excluded.base_version
+)
+INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts,
+    channels, versions, record, metadata_type, metadata, metadata_json)
+VALUES (%s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s, %s, %s::jsonb)
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+    parent_checkpoint_id = excluded.parent_checkpoint_id, ts = excluded.ts,
+    channels = excluded.channels, versions = excluded.versions, record = excluded.record,
+    metadata_type = excluded.metadata_type, metadata = excluded.metadata,
+    metadata_json = excluded.metadata_json"""
+
+
+def _check_latest(thread_id: str, ns: str, expected: str) -> Ops[None]:
+    """Raise CheckpointConflictError unless the thread's latest checkpoint in `ns` is
+    `expected` ("" for none)."""
+    rows = yield Statement(_SELECT_LATEST_ID, (thread_id, ns))
+    latest: str | None = rows[0][0] if rows else None
+    if (latest or "") != expected:
+        raise CheckpointConflictError(thread_id, expected or None, latest)
+
+
+def put(encoded: EncodedPut) -> Ops[RunnableConfig]:
+    """Store an encoded checkpoint (run it in one write transaction).
+
+    With EXPECTED_LATEST, or with values stored as deltas, it first takes the thread's
+    advisory lock: then the latest is checked, and the versions deltas extend are looked up,
+    with no other compare-and-set put or prune of the thread in between.
+
+    Raises:
+        CheckpointConflictError: the config named an expected latest checkpoint (EXPECTED_LATEST,
+            "" for none) and the thread's latest in that namespace is another one.
+    """
+    thread_id, ns = encoded.thread_id, encoded.ns
+    if encoded.expected_latest is not None or encoded.full:
+        yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
+    if encoded.expected_latest is not None:
+        yield from _check_latest(thread_id, ns, encoded.expected_latest)
+    channels, versions, types, data, bases = encoded.blobs
+    if encoded.full:
+        wanted = [(channels[i], bases[i]) for i in encoded.full]
+        rows = yield Statement(_SELECT_STORED, (
+            [c for c, _ in wanted], [b for _, b in wanted], thread_id, ns))
+        stored = {(c, v) for c, v in rows or ()}
+        types, data, bases = list(types), list(data), list(bases)
+        for i, (type_, blob) in encoded.full.items():
+            if (channels[i], bases[i]) not in stored:
+                types[i], data[i], bases[i] = type_, blob, None
+    yield Statement(_INSERT_CHECKPOINT, (
+        thread_id, ns, channels, versions, types, data, bases, *encoded.checkpoint_params))
+    return make_config(thread_id, ns, encoded.checkpoint_id)
+
+
+_WriteGroup = tuple[WriteMode, list[int], list[str], list[str], list[bytes]]
+"""Consecutive writes stored the same way: mode, indexes, channels, types, blobs."""
+
+
+@dataclass(frozen=True)
+class EncodedWrites:
+    """A task's writes serialized for put_writes(), in groups of one mode, in order."""
+
+    thread_id: str
+    ns: str
+    checkpoint_id: str
+    task_id: str
+    task_path: str
+    groups: list[_WriteGroup]
+    expected: str | None
+    """When set, the writes are stored only if their checkpoint is the thread's latest."""
+
+
+def encode_writes(
+    serde: SerializerProtocol,
+    config: RunnableConfig,
+    writes: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str = "",
+) -> EncodedWrites:
+    """Serialize a task's writes, each at the index and in the mode `write_slot` gives it.
+
+    A slot written twice in one call keeps its first position: an "insert" its first value,
+    a "replace" its last; a "claim" raises CheckpointConflictError(answered=True).
+    """
+    thread_id, ns = thread_ns(config)
+    conf = config["configurable"]
+    checkpoint_id = str(conf["checkpoint_id"])
+    slots: dict[int, tuple[WriteMode, str, str, bytes]] = {}
+    for idx, (chan, value) in enumerate(writes):
+        index, mode = write_slot(chan, idx, value)
+        type_, data = dumps_channel(serde, chan, value)
+        if index in slots:
+            if mode == "insert":
+                continue
+            if mode == "claim":
+                raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
+                                              answered=True)
+        slots[index] = (mode, chan, type_, data)
+    groups: list[_WriteGroup] = []
+    for index, (mode, chan, type_, data) in slots.items():
+        if not groups or groups[-1][0] != mode:
+            groups.append((mode, [], [], [], []))
+        _, indexes, chans, types, blobs = groups[-1]
+        indexes.append(index)
+        chans.append(chan)
+        types.append(type_)
+        blobs.append(data)
+    expected = conf.get(EXPECTED_LATEST)
+    return EncodedWrites(
+        thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, task_id=task_id,
+        task_path=task_path, groups=groups, expected=None if expected is None else str(expected),
+    )
+
+
+_INSERT_WRITES: Final = f"""INSERT INTO {WRITES}
+    (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+SELECT %s, %s, %s, %s, %s, u.idx, u.channel, u.type, u.blob
+FROM unnest(%s::integer[], %s::text[], %s::text[], %s::bytea[]) WITH ORDINALITY
+    AS u (idx, channel, type, blob, ord)
+ORDER BY u.ord
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)"""
+_WRITE_CONFLICT: Final[dict[WriteMode, str]] = {
+    "insert": " DO NOTHING",
+    "replace": " DO UPDATE SET channel = excluded.channel, type = excluded.type, "
+               "blob = excluded.blob, task_path = excluded.task_path",
+    "claim": " DO NOTHING RETURNING idx",
+}
+"""An "insert" is kept only if the task has no write at its index yet; a "replace" replaces
+the earlier one in place; a "claim" that finds one stored already is a conflict. `seq`,
+assigned in the writes' order, is the order pending writes are read back in."""
+
+
+def put_writes(encoded: EncodedWrites) -> Ops[None]:
+    """Store encoded writes (run it in one write transaction: a conflict stores none).
+
+    Raises:
+        CheckpointConflictError: EXPECTED_LATEST was given and the writes' checkpoint is not the
+            thread's latest in its namespace, or an answer slot ("claim") was taken already.
+    """
+    thread_id, ns, checkpoint_id = encoded.thread_id, encoded.ns, encoded.checkpoint_id
+    if encoded.expected is not None:
+        yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
+        rows = yield Statement(_SELECT_LATEST_ID, (thread_id, ns))
+        latest: str | None = rows[0][0] if rows else None
+        if latest != checkpoint_id:
+            raise CheckpointConflictError(thread_id, checkpoint_id, latest)
+    for mode, indexes, chans, types, blobs in encoded.groups:
+        rows = yield Statement(_INSERT_WRITES + _WRITE_CONFLICT[mode], (
+            thread_id, ns, checkpoint_id, encoded.task_id, encoded.task_path,
+            indexes, chans, types, blobs))
+        if mode == "claim" and len(rows or ()) < len(indexes):
+            raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
+                                          answered=True)
+
+
+def delete_thread(thread_id: str) -> Ops[None]:
+    """Delete every checkpoint, value and write of a thread (under the thread's lock)."""
+    thread_id = str(thread_id)
+    yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
+    yield Statement(
+        f"WITH w AS (DELETE FROM {WRITES} WHERE thread_id = %s), "
+        f"b AS (DELETE FROM {BLOBS} WHERE thread_id = %s) "
+        f"DELETE FROM {CHECKPOINTS} WHERE thread_id = %s",
+        (thread_id, thread_id, thread_id),
+    )
+
+
+_PRUNE: Final = f"""WITH RECURSIVE ranked AS (
+    SELECT checkpoint_ns, checkpoint_id, channels, versions,
+        row_number() OVER (PARTITION BY checkpoint_ns ORDER BY checkpoint_id DESC) AS rn
+    FROM {CHECKPOINTS} WHERE thread_id = %s
+), kept (checkpoint_ns, channel, version) AS (
+    SELECT r.checkpoint_ns, cv.channel, cv.version
+    FROM ranked AS r, unnest(r.channels, r.versions) AS cv (channel, version)
+    WHERE r.rn <= %s
+  UNION
+    SELECT k.checkpoint_ns, k.channel, b.base_version
+    FROM kept AS k CROSS JOIN LATERAL (
+        SELECT bl.base_version FROM {BLOBS} AS bl
+        WHERE bl.thread_id = %s AND bl.checkpoint_ns = k.checkpoint_ns
+            AND bl.channel = k.channel AND bl.version = k.version
+        LIMIT 1
+    ) AS b
+    WHERE b.base_version IS NOT NULL
+), old AS (
+    DELETE FROM {CHECKPOINTS} AS c USING ranked AS r
+    WHERE c.thread_id = %s AND c.checkpoint_ns = r.checkpoint_ns
+        AND c.checkpoint_id = r.checkpoint_id AND r.rn > %s
+    RETURNING c.checkpoint_ns, c.checkpoint_id
+), old_writes AS (
+    DELETE FROM {WRITES} AS w USING old
+    WHERE w.thread_id = %s AND w.checkpoint_ns = old.checkpoint_ns
+        AND w.checkpoint_id = old.checkpoint_id
+)
+DELETE FROM {BLOBS} AS b
+WHERE b.thread_id = %s AND b.checkpoint_ns IN (SELECT checkpoint_ns FROM ranked)
+    AND NOT EXISTS (
+        SELECT 1 FROM kept AS k WHERE k.checkpoint_ns = b.checkpoint_ns
+            AND k.channel = b.channel AND k.version = b.version
+    )"""
+"""Kept: the values the kept checkpoints name, and the versions their deltas extend."""
+
+
+def prune(thread_id: str, keep_last: int) -> Ops[None]:
+    """Keep the newest `keep_last` checkpoints of each namespace of a thread, their writes, and
+    the values they use; delete the rest (run it in one write transaction; it takes the
+    thread's lock, so no compare-and-set put or delta of the thread interleaves)."""
+    if keep_last < 1:
+        raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+    thread_id = str(thread_id)
+    yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
+    yield Statement(_PRUNE, (thread_id, keep_last, thread_id, thread_id, keep_last, thread_id,
+                             thread_id))
