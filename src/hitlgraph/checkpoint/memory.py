@@ -279,14 +279,14 @@ class InMemorySaver(BaseCheckpointSaver):
             if expected is not None and space.latest != checkpoint_id:
                 raise CheckpointConflictError(thread_id, checkpoint_id, space.latest)
             stored = space.writes.setdefault(checkpoint_id, {})
+            if any(mode == "claim" and (task_id, idx) in stored for idx, mode, _ in encoded):
+                # checked before anything is stored: the call is all or nothing
+                raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
+                                              answered=True)
             for idx, mode, packed in encoded:
                 key = (task_id, idx)
-                if key in stored:
-                    if mode == "insert":
-                        continue
-                    if mode == "claim":
-                        raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
-                                                      answered=True)
+                if mode == "insert" and key in stored:
+                    continue
                 stored[key] = packed
 
     def delete_thread(self, thread_id: str) -> None:
