@@ -13,8 +13,11 @@ LANGGRAPH_PATHS = {
     "hitlgraph.graph": ["StateGraph", "START", "END"],
     "hitlgraph.types": [
         "interrupt", "Command", "Send", "Interrupt", "StateSnapshot", "RetryPolicy",
-        "CachePolicy", "PregelTask", "StreamMode", "Durability", "All",
+        "CachePolicy", "PregelTask", "StreamMode", "StreamWriter", "Durability", "All",
     ],
+    "hitlgraph.cache.base": ["BaseCache"],
+    "hitlgraph.cache.memory": ["InMemoryCache"],
+    "hitlgraph.func": ["entrypoint", "task"],
     "hitlgraph.checkpoint.memory": ["InMemorySaver", "MemorySaver"],
     "hitlgraph.checkpoint.base": [
         "BaseCheckpointSaver", "Checkpoint", "CheckpointMetadata", "CheckpointTuple",

@@ -14,6 +14,7 @@
           |    +-- InvalidUpdateError ............. a write the state cannot take
           |    +-- EmptyInputError ................ nothing to run: no input and no checkpoint
           |    +-- ResumeError .................... a Command(resume=...) that nothing can take
+          |                                         (also a RuntimeError, as LangGraph raises)
           |    +-- ThreadIdRequiredError .......... a checkpointed run without a thread id
           +-- EmptyChannelError ................... a channel read before it was written
           +-- CheckpointConflictError ............. the thread moved on while this run worked
@@ -120,7 +121,7 @@ class EmptyInputError(ValueError):
     """invoke(None) on a thread that has no checkpoint: there is nothing to continue."""
 
 
-class ResumeError(ValueError):
+class ResumeError(ValueError, RuntimeError):
     """Command(resume=...) that no pending interrupt can take."""
 
 

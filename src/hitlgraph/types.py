@@ -25,6 +25,7 @@ __all__ = [
     "Send",
     "StateSnapshot",
     "StreamMode",
+    "StreamWriter",
     "interrupt",
 ]
 
@@ -40,6 +41,10 @@ StreamMode = Literal["values", "updates", "checkpoints", "tasks", "debug", "mess
 - "updates": `{node: update}` for each node that finished, `{"__interrupt__": (...)}` when paused.
 - the rest ("custom", "messages", "debug", "tasks", "checkpoints") as LangGraph documents them.
 """
+
+StreamWriter = Callable[[Any], None]
+"""The type of a node's `writer` parameter (and of get_stream_writer()): sends a chunk to the
+"custom" stream."""
 
 Durability = Literal["sync", "async", "exit"]
 """When checkpoints are written:
@@ -167,11 +172,27 @@ class RetryPolicy(NamedTuple):
 KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., str | bytes])
 
 
+def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
+    """The default CachePolicy key: the input, serialized in a stable way (equal dicts give
+    equal keys whatever their order)."""
+    from hitlgraph.cache.base import default_cache_key as stable_key
+
+    return stable_key(*args, **kwargs)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CachePolicy(Generic[KeyFuncT]):
-    """How a node's result is cached: by `key_func` of its input, for `ttl` seconds (None: ever)."""
+    """How a node's writes (or a @task's result) are cached.
 
-    key_func: KeyFuncT | Callable[..., str | bytes] = repr
+    Attributes:
+        key_func: makes the cache key (str or bytes) from the node's input (a @task's
+            arguments); by default the input serialized in a stable way.
+        ttl: seconds an entry is kept; None keeps it until the cache is cleared.
+
+    Needs a cache: `compile(cache=InMemoryCache())`, or `@entrypoint(cache=...)`.
+    """
+
+    key_func: KeyFuncT | Callable[..., str | bytes] = default_cache_key
     ttl: int | None = None
 
 

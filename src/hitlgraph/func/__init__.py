@@ -14,11 +14,13 @@ import concurrent.futures
 import contextvars
 import functools
 import inspect
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar
 
 from hitlgraph._ids import task_id
+from hitlgraph.cache.base import WRITES_NS, BaseCache, FullKey, cache_key, identifier
 from hitlgraph.constants import INTERRUPT, START, TASK_RESULT
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.types import CachePolicy, RetryPolicy, StateSnapshot
@@ -37,26 +39,8 @@ def _save_config(ctx: TaskContext) -> dict[str, Any]:
     }}
 
 
-def _retrying(fn: Callable[..., T], policies: tuple[RetryPolicy, ...]) -> Callable[..., T]:
-    if not policies:
-        return fn
-
-    @functools.wraps(fn)
-    def run(*args: Any, **kwargs: Any) -> T:
-        import time
-
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                policy = next((p for p in policies if p.should_retry(exc)), None)
-                if policy is None or attempt >= policy.max_attempts:
-                    raise
-                time.sleep(policy.interval(attempt))
-
-    return run
+def _policy_for(policies: tuple[RetryPolicy, ...], exc: Exception) -> RetryPolicy | None:
+    return next((p for p in policies if p.should_retry(exc)), None)
 
 
 class _Task(Generic[T]):
@@ -64,13 +48,15 @@ class _Task(Generic[T]):
     results are saved with the thread's checkpoints."""
 
     def __init__(self, func: Callable[..., T], name: str | None,
-                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None) -> None:
+                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None,
+                 cache_policy: CachePolicy[Any] | None = None) -> None:
         self.func = func
         self.name: str = str(name or getattr(func, "__name__", "task"))
         policies = () if retry_policy is None else (
             (retry_policy,) if isinstance(retry_policy, RetryPolicy) else tuple(retry_policy)
         )
         self.policies: tuple[RetryPolicy, ...] = policies
+        self.cache_policy = cache_policy
         self.is_async = inspect.iscoroutinefunction(func)
         functools.update_wrapper(self, func)
 
@@ -90,24 +76,83 @@ class _Task(Generic[T]):
         context = contextvars.copy_context()
         return _pool.submit(context.run, self._run, ctx, call_id, args, kwargs)
 
+    def _cache_key(self, ctx: TaskContext, args: tuple[Any, ...], kwargs: dict[str, Any]
+                   ) -> FullKey | None:
+        policy = self.cache_policy
+        if policy is None or ctx.cache is None:
+            return None
+        return ((WRITES_NS, identifier(self.func)),
+                cache_key(policy.key_func, *args, **kwargs))
+
+    def _record(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
+                kwargs: dict[str, Any], value: Any, cached: bool) -> None:
+        ctx.task_results[call_id] = value
+        ctx.task_log.append((self.name, call_id, (args, kwargs), value, cached))
+
     def _run(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> T:
-        value = _retrying(self.func, self.policies)(*args, **kwargs)
-        ctx.task_results[call_id] = value
-        ctx.task_log.append((self.name, value))
+        key = self._cache_key(ctx, args, kwargs)
+        found = ctx.cache.get([key]) if key is not None else {}
+        if key is not None and key in found:
+            value, cached = found[key], True
+        else:
+            value, cached = self._call(args, kwargs), False
+            if key is not None and self.cache_policy is not None:
+                ctx.cache.set({key: (value, self.cache_policy.ttl)})
+        self._record(ctx, call_id, args, kwargs, value, cached)
         if ctx.saver is not None:
             ctx.saver.put_writes(_save_config(ctx), [(TASK_RESULT, value)], call_id, self.name)
-        return value
+        return value  # type: ignore[no-any-return]
 
     async def _arun(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
                     kwargs: dict[str, Any]) -> T:
-        value: T = await self.func(*args, **kwargs)  # type: ignore[misc]
-        ctx.task_results[call_id] = value
-        ctx.task_log.append((self.name, value))
+        key = self._cache_key(ctx, args, kwargs)
+        found = await ctx.cache.aget([key]) if key is not None else {}
+        if key is not None and key in found:
+            value, cached = found[key], True
+        else:
+            value, cached = await self._acall(args, kwargs), False
+            if key is not None and self.cache_policy is not None:
+                await ctx.cache.aset({key: (value, self.cache_policy.ttl)})
+        self._record(ctx, call_id, args, kwargs, value, cached)
         if ctx.saver is not None:
             await ctx.saver.aput_writes(_save_config(ctx), [(TASK_RESULT, value)], call_id,
                                         self.name)
-        return value
+        return value  # type: ignore[no-any-return]
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        """Call the function, retrying as the task's RetryPolicy says."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self.func(*args, **kwargs)
+            except Exception as exc:
+                policy = _policy_for(self.policies, exc)
+                if policy is None or attempt >= policy.max_attempts:
+                    raise
+                time.sleep(policy.interval(attempt))
+
+    async def _acall(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        """Await the coroutine function, retrying as the task's RetryPolicy says."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self.func(*args, **kwargs)  # type: ignore[no-any-return,misc]
+            except Exception as exc:
+                policy = _policy_for(self.policies, exc)
+                if policy is None or attempt >= policy.max_attempts:
+                    raise
+                await asyncio.sleep(policy.interval(attempt))
+
+    def clear_cache(self, cache: BaseCache[Any]) -> None:
+        """Drop this task's cached results from `cache`."""
+        cache.clear([(WRITES_NS, identifier(self.func))])
+
+    async def aclear_cache(self, cache: BaseCache[Any]) -> None:
+        """Like clear_cache(), without blocking the event loop."""
+        await cache.aclear([(WRITES_NS, identifier(self.func))])
 
 
 def _done(value: Any, is_async: bool) -> Any:
@@ -138,7 +183,7 @@ def task(
     retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
 
     def wrap(fn: Callable[..., Any]) -> _Task[Any]:
-        return _Task(fn, name, retry_policy)
+        return _Task(fn, name, retry_policy, cache_policy)
 
     return wrap(func) if func is not None else wrap
 
@@ -178,9 +223,12 @@ class entrypoint:
                  **kwargs: Any) -> None:
         self.checkpointer = checkpointer
         self.retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+        self.cache = cache
+        self.cache_policy = cache_policy
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
-        return EntrypointGraph(func, self.checkpointer, self.retry_policy)
+        return EntrypointGraph(func, self.checkpointer, self.retry_policy, cache=self.cache,
+                               cache_policy=self.cache_policy)
 
 
 def _call_entry(func: Callable[..., Any], state: _EntryState, config: dict[str, Any]) -> Any:
@@ -203,7 +251,8 @@ class EntrypointGraph:
     """An @entrypoint function compiled to a one-node graph."""
 
     def __init__(self, func: Callable[..., Any], checkpointer: Any,
-                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None) -> None:
+                 retry_policy: RetryPolicy | Sequence[RetryPolicy] | None, *,
+                 cache: Any = None, cache_policy: CachePolicy[Any] | None = None) -> None:
         from hitlgraph.graph.state import StateGraph
 
         self.func = func
@@ -219,9 +268,12 @@ class EntrypointGraph:
                 return _entry_update(_call_entry(func, state, config))
             node = snode
         builder = StateGraph(_EntryState)
-        builder.add_node(self.name, node, retry_policy=retry_policy)
+        builder.add_node(self.name, node, retry_policy=retry_policy, cache_policy=cache_policy)
         builder.add_edge(START, self.name)
-        self.graph = builder.compile(checkpointer=checkpointer, name=self.name)
+        self.graph = builder.compile(checkpointer=checkpointer, name=self.name, cache=cache)
+        # "values" chunks show what the function returned, when that changes (as LangGraph's).
+        self.graph._stream_keys = ("value",)
+        self.graph.spec.direct_input = True
         self.checkpointer = checkpointer
 
     @staticmethod
@@ -232,8 +284,10 @@ class EntrypointGraph:
 
     @staticmethod
     def _output(out: dict[str, Any]) -> Any:
-        if INTERRUPT in out:
-            return {INTERRUPT: out[INTERRUPT]}
+        if INTERRUPT in out:  # with what the last finished run returned, when that is a dict
+            last = out.get("value")
+            return {**last, INTERRUPT: out[INTERRUPT]} if isinstance(last, dict) else {
+                INTERRUPT: out[INTERRUPT]}
         return out.get("value")
 
     def invoke(self, input: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -249,7 +303,7 @@ class EntrypointGraph:
         if mode == "updates" and isinstance(chunk, dict) and self.name in chunk:
             return {self.name: (chunk[self.name] or {}).get("value")}
         if mode == "values" and isinstance(chunk, dict):
-            return chunk if INTERRUPT in chunk else chunk.get("value")
+            return {INTERRUPT: chunk[INTERRUPT]} if INTERRUPT in chunk else chunk.get("value")
         return chunk
 
     def _map(self, item: Any, stream_mode: Any) -> Any:
@@ -258,34 +312,26 @@ class EntrypointGraph:
         mode, chunk = item
         return mode, self._chunk(mode, chunk)
 
-    def _skip(self, item: Any, stream_mode: Any) -> bool:
-        mode, chunk = (stream_mode, item) if isinstance(stream_mode, str) else item
-        return mode == "values" and isinstance(chunk, dict) and "value" not in chunk and (
-            INTERRUPT not in chunk
-        )
-
     def stream(self, input: Any, config: dict[str, Any] | None = None, *,
                stream_mode: Any = "updates", **kwargs: Any) -> Iterator[Any]:
         """Run the function and yield chunks; "updates" chunks are {function_name: result}."""
         for item in self.graph.stream(self._input(input), config, stream_mode=stream_mode,
                                       **kwargs):
-            if not self._skip(item, stream_mode):
-                yield self._map(item, stream_mode)
+            yield self._map(item, stream_mode)
 
     async def astream(self, input: Any, config: dict[str, Any] | None = None, *,
                       stream_mode: Any = "updates", **kwargs: Any) -> AsyncIterator[Any]:
         """Like stream(), on the running event loop."""
         async for item in self.graph.astream(self._input(input), config,
                                              stream_mode=stream_mode, **kwargs):
-            if not self._skip(item, stream_mode):
-                yield self._map(item, stream_mode)
+            yield self._map(item, stream_mode)
 
     def _state(self, snapshot: StateSnapshot) -> StateSnapshot:
-        values = snapshot.values.get("previous") if isinstance(snapshot.values, dict) else None
+        values = snapshot.values.get("value") if isinstance(snapshot.values, dict) else None
         return snapshot._replace(values=values)
 
     def get_state(self, config: dict[str, Any], **kwargs: Any) -> StateSnapshot:
-        """The thread's state: `values` is what the last run saved (its result)."""
+        """The thread's state: `values` is what the last finished run returned."""
         return self._state(self.graph.get_state(config, **kwargs))
 
     async def aget_state(self, config: dict[str, Any], **kwargs: Any) -> StateSnapshot:
@@ -299,7 +345,19 @@ class EntrypointGraph:
 
     def update_state(self, config: dict[str, Any], values: Any, as_node: str | None = None
                      ) -> dict[str, Any]:
-        """Replace what the next run gets as `previous`."""
-        return self.graph.update_state(config, {"previous": values}, as_node or self.name)
+        """Replace the thread's value: what get_state shows and the next run gets as
+        `previous`."""
+        return self.graph.update_state(config, {"value": values, "previous": values},
+                                       as_node or self.name)
 
+    async def aget_state_history(self, config: dict[str, Any], **kwargs: Any
+                                 ) -> AsyncIterator[StateSnapshot]:
+        """Like get_state_history(), as an async iterator."""
+        async for snapshot in self.graph.aget_state_history(config, **kwargs):
+            yield self._state(snapshot)
 
+    async def aupdate_state(self, config: dict[str, Any], values: Any,
+                            as_node: str | None = None) -> dict[str, Any]:
+        """Like update_state(), without blocking the event loop."""
+        return await self.graph.aupdate_state(config, {"value": values, "previous": values},
+                                              as_node or self.name)

@@ -403,7 +403,8 @@ class StateGraph(Generic[StateT]):
                 coerce=_schema.coercer(schema, keys, full=set(keys) == set(all_keys)),
                 edges=tuple(successors.get(name, ())), joins=tuple(joins.get(name, ())),
                 branches=branches_of(name), retry=node.retry, metadata=node.metadata,
-                afn=afn, subgraph=subgraph,
+                cache_policy=node.cache_policy,
+                afn=afn, subgraph=subgraph if subgraph is not None else _referenced_graph(fn),
             )
         return GraphSpec(
             channels=dict(self.channels),
@@ -415,6 +416,40 @@ class StateGraph(Generic[StateT]):
             state_coerce=_schema.coercer(self.state_schema, state_keys,
                                          full=set(state_keys) == set(all_keys)),
         )
+
+
+def _referenced_graph(fn: Callable[..., Any]) -> CompiledStateGraph | None:
+    """A compiled graph a node function reaches (a variable it closes over, or a global it
+    names): the subgraph it presumably runs. As in LangGraph, get_state(subgraphs=True) then
+    shows that subgraph's state under the node's task, and its checkpoint_ns can be read and
+    edited. Graphs compiled with checkpointer=False keep no state and are not considered."""
+    from hitlgraph.pregel.compiled import CompiledStateGraph
+
+    func = getattr(fn, "__func__", fn)
+    wrapped = getattr(func, "__wrapped__", None)
+    if callable(wrapped):
+        func = getattr(wrapped, "__func__", wrapped)
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return None
+    found: list[Any] = []
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            found.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    names: set[str] = set()
+    todo = [code]
+    while todo:
+        current = todo.pop()
+        names.update(current.co_names)
+        todo.extend(c for c in current.co_consts if hasattr(c, "co_names"))
+    scope = getattr(func, "__globals__", {})
+    found.extend(scope[n] for n in sorted(names) if n in scope)
+    for value in found:
+        if isinstance(value, CompiledStateGraph) and value.checkpointer is not False:
+            return value
+    return None
 
 
 def _takes(fn: Callable[..., Any], name: str) -> bool:

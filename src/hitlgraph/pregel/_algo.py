@@ -356,6 +356,14 @@ def state_values(spec: GraphSpec, values: dict[str, Any]) -> dict[str, Any]:
     return {k: values[k] for k in spec.state_keys if k in values}
 
 
+def answers_in_force(log: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The answers of a resume log that still hold (the last word on each interrupt)."""
+    latest: dict[str, tuple[Any, bool]] = {}
+    for iid, answer, accepted in log:
+        latest[iid] = (answer, accepted)
+    return {iid: answer for iid, (answer, accepted) in latest.items() if accepted}
+
+
 @dataclass(slots=True)
 class Pending:
     """A checkpoint's pending writes, grouped by task."""
@@ -363,7 +371,10 @@ class Pending:
     writes: dict[str, list[Write]] = field(default_factory=dict)
     interrupts: dict[str, tuple[Interrupt, ...]] = field(default_factory=dict)
     resumes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Answers per task, by interrupt id."""
+    """Answers in force per task, by interrupt id."""
+    resume_log: dict[str, list[list[Any]]] = field(default_factory=dict)
+    """Every answer given per task, in order, as [interrupt id, answer, accepted]; an answer
+    whose run of the node failed is followed by [id, None, False] and no longer in force."""
     errors: dict[str, Any] = field(default_factory=dict)
     task_results: dict[str, Any] = field(default_factory=dict)
     """Results of @task calls made inside the step's nodes, by call id."""
@@ -375,8 +386,9 @@ class Pending:
             if chan == INTERRUPT:
                 out.interrupts[tid] = tuple(value)
             elif chan == RESUME:
-                if len(value) >= len(out.resumes.get(tid, ())):
-                    out.resumes[tid] = dict(value)
+                if len(value) >= len(out.resume_log.get(tid, ())):
+                    out.resume_log[tid] = [list(entry) for entry in value]
+                    out.resumes[tid] = answers_in_force(value)
             elif chan == ERROR:
                 out.errors[tid] = value
             elif chan == TASK_RESULT:

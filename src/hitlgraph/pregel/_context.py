@@ -53,6 +53,8 @@ class TaskContext:
     """Checkpoint ids of the graphs enclosing the task's graph, by namespace."""
     saver: Any = None
     """The checkpointer of the task's run; subgraphs run inside the task inherit it."""
+    cache: Any = None
+    """The cache of the task's run (a BaseCache), for @task calls with a cache_policy."""
     sink: StreamSink | None = None
     rerun: bool = False
     """The task ran before and paused: a subgraph it runs continues where it stopped."""
@@ -61,8 +63,9 @@ class TaskContext:
     """@task calls made so far in this run of the node (their results are saved by order)."""
     task_results: dict[str, Any] = field(default_factory=dict)
     """Saved results of @task calls from earlier runs of this node, by call id."""
-    task_log: list[tuple[str, Any]] = field(default_factory=list)
-    """(task name, result) of the @task calls this run of the node completed."""
+    task_log: list[tuple[str, str, Any, Any, bool]] = field(default_factory=list)
+    """(task name, call id, (args, kwargs), result, from the cache) of the @task calls this
+    run of the node completed."""
     streamed: set[str] = field(default_factory=set)
     """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None
@@ -82,8 +85,11 @@ class TaskContext:
     def message_metadata(self) -> dict[str, Any]:
         """The metadata of "messages" chunks this task makes."""
         config = self.config
-        return {**config.get("configurable", {}), **config["metadata"],
-                "checkpoint_ns": self.config["metadata"]["langgraph_checkpoint_ns"]}
+        # As langchain-core does, plain configurable values are copied into the metadata.
+        conf = {k: v for k, v in config.get("configurable", {}).items()
+                if not k.startswith("__") and isinstance(v, (str, int, float, bool))
+                and (k != "checkpoint_ns" or v)}
+        return {**conf, **config["metadata"]}
 
     def emit_message(self, message: Any) -> None:
         """Stream a message (or a chunk of one) in "messages" mode, if anyone listens."""
@@ -116,7 +122,8 @@ class TaskContext:
                 "langgraph_node": self.name,
                 "langgraph_triggers": (f"branch:to:{self.name}",) if pull else ("__pregel_push",),
                 "langgraph_path": self.path,
-                "langgraph_checkpoint_ns": f"{self.name}:{self.task_id}",
+                "langgraph_checkpoint_ns": (f"{self.ns}|{self.name}:{self.task_id}" if self.ns
+                                            else f"{self.name}:{self.task_id}"),
             }
             self._config = {**base, "metadata": metadata}
         return self._config

@@ -20,7 +20,18 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.pregel._algo import Task
 from hitlgraph.pregel._call import run_task_async, run_task_sync
 from hitlgraph.pregel._context import StreamSink
-from hitlgraph.pregel._loop import Emit, Load, Next, RunOne, Save, SaveWrites, Start
+from hitlgraph.pregel._loop import (
+    Abandoned,
+    CacheGet,
+    CacheSet,
+    Emit,
+    Load,
+    Next,
+    RunOne,
+    Save,
+    SaveWrites,
+    Start,
+)
 from hitlgraph.pregel._spec import GraphSpec
 
 T = TypeVar("T")
@@ -57,6 +68,54 @@ def _report(spec: GraphSpec, task: Task, values: dict[str, Any], done: queue.Sim
         done.put(_Crashed(exc))
         return
     done.put(task)
+
+
+def _abandon_sync(steps: Generator[Any, Any, Any], saver: BaseCheckpointSaver | None) -> None:
+    """The consumer left: let `steps` write what it held back, carrying out only its saves."""
+    try:
+        effect = steps.throw(Abandoned())
+        while True:
+            reply: Any = None
+            kind = type(effect)
+            if saver is not None and kind is Save:
+                for w in effect.before:
+                    saver.put_writes(w.config, w.writes, w.task_id, w.task_path)
+                reply = saver.put(effect.config, effect.checkpoint, effect.metadata,
+                                  effect.new_versions)
+            elif saver is not None and kind is SaveWrites:
+                saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)
+            elif saver is not None and kind is Load:
+                reply = saver.get_tuple(effect.config)
+            elif kind is CacheGet:
+                reply = {}
+            effect = steps.send(reply)
+    except (StopIteration, Abandoned):
+        return
+
+
+async def _abandon_async(steps: Generator[Any, Any, Any], saver: BaseCheckpointSaver | None
+                         ) -> None:
+    """Like _abandon_sync, with the saver's async methods."""
+    try:
+        effect = steps.throw(Abandoned())
+        while True:
+            reply: Any = None
+            kind = type(effect)
+            if saver is not None and kind is Save:
+                for w in effect.before:
+                    await saver.aput_writes(w.config, w.writes, w.task_id, w.task_path)
+                reply = await saver.aput(effect.config, effect.checkpoint, effect.metadata,
+                                         effect.new_versions)
+            elif saver is not None and kind is SaveWrites:
+                await saver.aput_writes(effect.config, effect.writes, effect.task_id,
+                                        effect.task_path)
+            elif saver is not None and kind is Load:
+                reply = await saver.aget_tuple(effect.config)
+            elif kind is CacheGet:
+                reply = {}
+            effect = steps.send(reply)
+    except (StopIteration, Abandoned):
+        return
 
 
 def drive_sync(
@@ -145,8 +204,15 @@ def drive_sync(
             elif kind is Load:
                 assert saver is not None
                 reply = saver.get_tuple(effect.config)
+            elif kind is CacheGet:
+                reply = effect.cache.get(effect.keys)
+            elif kind is CacheSet:
+                effect.cache.set(effect.pairs)
             else:  # pragma: no cover - the effect set is closed
                 raise TypeError(f"Unknown effect {effect!r}")
+    except GeneratorExit:  # the consumer stopped reading
+        _abandon_sync(steps, saver)
+        raise
     finally:
         steps.close()
         if pool is not None:
@@ -237,8 +303,15 @@ async def drive_async(
             elif kind is Load:
                 assert saver is not None
                 reply = await saver.aget_tuple(effect.config)
+            elif kind is CacheGet:
+                reply = await effect.cache.aget(effect.keys)
+            elif kind is CacheSet:
+                await effect.cache.aset(effect.pairs)
             else:  # pragma: no cover - the effect set is closed
                 raise TypeError(f"Unknown effect {effect!r}")
+    except (GeneratorExit, asyncio.CancelledError):  # the consumer stopped reading
+        await _abandon_async(steps, saver)
+        raise
     finally:
         steps.close()
         for pending in running:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph._ids import interrupt_id, is_interrupt_id
+from hitlgraph.cache.base import WRITES_NS, cache_key, identifier
 from hitlgraph.checkpoint.base import EXPECTED_LATEST, CheckpointMetadata, CheckpointTuple
 from hitlgraph.constants import END, ERROR, INTERRUPT, NO_WRITES, PUSH, RESUME, START, TASKS
 from hitlgraph.errors import (
@@ -21,21 +22,30 @@ from hitlgraph.pregel._algo import (
     Pending,
     RunState,
     Task,
+    answers_in_force,
     apply_writes,
     command_writes,
+    edge_writes,
+    node_writes,
     output_values,
     plan_tasks,
     task_sort_key,
 )
 from hitlgraph.pregel._spec import GraphSpec, NodeSpec, Write
 from hitlgraph.pregel._stream import (
+    STREAM_MODES_FROM_TASKS,
     checkpoint_payload,
     debug,
+    message_ids,
     messages_in,
+    patch_checkpoint_map,
     task_result,
     task_start,
 )
 from hitlgraph.types import Command, Interrupt
+
+CACHED_KEY = "__metadata__"
+"""The key of an "updates" chunk that marks writes reused instead of run again."""
 
 # -- effects ---------------------------------------------------------------------------------------
 
@@ -99,7 +109,23 @@ class Emit:
     ns: tuple[str, ...] = ()
 
 
-Effect = Load | Save | SaveWrites | Start | Next | RunOne | Emit
+@dataclass(frozen=True, slots=True)
+class CacheGet:
+    """Look cached node writes up. Reply: {full key: writes} for the keys found."""
+
+    cache: Any
+    keys: Sequence[tuple[tuple[str, ...], str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSet:
+    """Cache node writes: {full key: (writes, ttl)}."""
+
+    cache: Any
+    pairs: dict[tuple[tuple[str, ...], str], tuple[Any, int | None]]
+
+
+Effect = Load | Save | SaveWrites | Start | Next | RunOne | Emit | CacheGet | CacheSet
 NEXT = Next()
 
 
@@ -128,6 +154,8 @@ class RunParams:
     """A subgraph run's part of stream namespaces ("node:task_id")."""
     parents: dict[str, str] = field(default_factory=dict)
     """Checkpoint ids of the enclosing graphs' runs, by namespace (checkpoint metadata)."""
+    cache: Any = None
+    """Where nodes with a cache_policy (and @task calls with one) keep their results."""
     thread_id: str = field(init=False, default="")
     ns: str = field(init=False, default="")
 
@@ -135,6 +163,13 @@ class RunParams:
         conf = self.config.get("configurable", {})
         self.thread_id = str(conf.get("thread_id", ""))
         self.ns = str(conf.get("checkpoint_ns", ""))
+
+    @property
+    def listens(self) -> bool:
+        """Whether the consumer reads chunks that tasks make while they run (the drivers then
+        run every task off the driving thread or as its own asyncio task)."""
+        return bool(self.subgraphs or self.modes & STREAM_MODES_FROM_TASKS
+                    or (self.parent is not None and self.parent.sink is not None))
 
 
 @dataclass(slots=True)
@@ -241,8 +276,8 @@ class _Saver:
 def _resume_writes(
     p: RunParams, resume: Any, pending: Pending, tasks: Sequence[Task]
 ) -> dict[str, dict[str, Any]]:
-    """Answers per task (all of them, by interrupt id) for Command(resume=...), checked against
-    the open interrupts."""
+    """The new answers per task (by interrupt id) that Command(resume=...) gives, checked
+    against the open interrupts."""
     open_ = pending.open_interrupts(t.id for t in tasks)
     answers: dict[str, dict[str, Any]] = {}
     if isinstance(resume, dict) and resume and all(is_interrupt_id(k) for k in resume):
@@ -255,7 +290,7 @@ def _resume_writes(
                     f"Open interrupts: {known}. Read them with get_state(config).interrupts."
                 )
             tid = open_[iid][0]
-            answers.setdefault(tid, dict(pending.resumes.get(tid, {})))[iid] = value
+            answers.setdefault(tid, {})[iid] = value
         return answers
     if not open_:
         raise ResumeError(
@@ -272,11 +307,30 @@ def _resume_writes(
             "value, ...}) with the ids from get_state(config).interrupts."
         )
     iid, (tid, _) = next(iter(open_.items()))
-    return {tid: {**pending.resumes.get(tid, {}), iid: resume}}
+    return {tid: {iid: resume}}
+
+
+class Abandoned(Exception):
+    """Thrown into run_loop by a driver whose consumer stopped reading (closed the stream, or
+    cancelled it): the run saves what its durability held back and ends."""
 
 
 def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
-    """Run supersteps until the graph ends, pauses or fails."""
+    """Run supersteps until the graph ends, pauses or fails.
+
+    When Abandoned is thrown in, the checkpoint and writes that "exit" durability held back are
+    written (as LangGraph does when a stream is left early) and the run ends.
+    """
+    savers: list[_Saver] = []
+    try:
+        return (yield from _run_loop(p, savers))
+    except Abandoned:
+        if savers:
+            yield from savers[0].flush()
+        return RunResult()
+
+
+def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunResult]:
     spec = p.spec
     start: CheckpointTuple | None = None
     latest_id = ""
@@ -296,6 +350,7 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         elif start is not None:
             latest_id = start.checkpoint["id"]
     saver = _Saver(p, latest_id)
+    savers.append(saver)
     if start is not None:
         st = RunState.from_checkpoint(spec, start.checkpoint)
         saver.parent = st.id
@@ -312,6 +367,8 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
     extra: list[Write] = []
     inp = p.input
     limit = p.recursion_limit
+    # interrupts answered by this run's Command, per task: (the task's resume log, their ids)
+    fresh: dict[str, tuple[list[list[Any]], list[str]]] = {}
     if p.parent is not None and p.parent.rerun and start is not None and (
         st.triggers or st.sends
     ):
@@ -332,7 +389,14 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         st.triggers, st.sends, st.start_input = [START], [], inp
         st.step, st.writers, st.updated = prev_step + 1, [], None
         st.renew()
-        new = st.bump([*st.values, START] if start is None else [START])
+        if spec.direct_input:  # the input's writes go in the input checkpoint itself
+            writes, _ = node_writes(spec, START, inp)
+            writes.extend(edge_writes(spec.nodes[START]))
+            st.start_input = _MISSING
+            updated, st.triggers, st.sends = apply_writes(spec, st, [], writes, step=st.step)
+            new = st.bump([*st.values] if start is None else updated)
+        else:
+            new = st.bump([*st.values, START] if start is None else [START])
         saving = saver.save(st, _meta(p, "input", st.step), new)
         if saving is not None:
             yield saving
@@ -387,9 +451,13 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
             if inp.resume is not None:
                 for tid, given in _resume_writes(p, inp.resume, edited or pending,
                                                  probe).items():
-                    pending.resumes[tid] = given
+                    log = [*pending.resume_log.get(tid, ()),
+                           *([iid, answer, True] for iid, answer in given.items())]
+                    pending.resume_log[tid] = log
+                    pending.resumes[tid] = answers_in_force(log)
+                    fresh[tid] = (log, list(given))
                     task = next(t for t in probe if t.id == tid)
-                    effect = saver.save_writes(st, task, [(RESUME, given)], claim=True)
+                    effect = saver.save_writes(st, task, [(RESUME, log)], claim=True)
                     if effect is not None:
                         yield effect
             if inp.update is not None or inp.goto:
@@ -404,9 +472,9 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
     want_tasks = "tasks" in p.modes
     want_debug = "debug" in p.modes
     want_checkpoints = "checkpoints" in p.modes
-    want_messages = "messages" in p.modes
     stream_keys = p.stream_keys or spec.output_keys
     reported = ""  # the checkpoint last shown in "checkpoints"/"debug"
+    seen: set[str] = set()  # ids of the messages shown in "messages"
     while True:
         if st.step > stop:
             raise GraphRecursionError(
@@ -417,14 +485,10 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
             )
         tasks = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
                            saver=p.saver)
-        if (want_checkpoints or want_debug) and reported != st.id:
+        if (want_checkpoints or want_debug) and p.checkpointed and reported != st.id:
             reported = st.id
-            for task in tasks:
-                task.interrupts = pending.interrupts.get(task.id, ())
-            for event in _checkpoint_events(p, st, saver, tasks):
+            for event in _checkpoint_events(p, st, saver, tasks, pending):
                 yield event
-            for task in tasks:
-                task.interrupts = ()
         if not tasks and not extra:
             break
         if not skip_before and p.interrupt_before and _hits(tasks, p.interrupt_before):
@@ -432,6 +496,8 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
         skip_before = False
 
         todo: list[Task] = tasks
+        reused: list[Task] = []  # finished in an earlier run of this step: writes reused
+        unanswered: list[Task] = []  # paused at an interrupt nobody answered yet
         if pending.task_results:
             for task in tasks:
                 task.ctx.task_results = pending.task_results
@@ -441,8 +507,7 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                 cached = pending.writes.get(task.id)
                 if cached is not None:
                     task.writes, task.done = cached, True
-                    if want_updates and task.name != START:
-                        yield Emit("updates", {task.name: _update_of(spec, cached)})
+                    reused.append(task)
                     continue
                 answered = pending.resumes.get(task.id)
                 if answered is not None:
@@ -451,66 +516,94 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                 elif task.id in pending.interrupts:
                     # Still unanswered: it would only ask again.
                     task.interrupts = pending.interrupts[task.id]
+                    unanswered.append(task)
                     continue
                 if task.id in pending.errors:
                     task.ctx.rerun = True
                 todo.append(task)
             pending = Pending()
 
+        hits: list[Task] = []
+        cache_keys: dict[str, tuple[tuple[str, ...], str]] = {}
+        if p.cache is not None:
+            for task in tasks:
+                task.ctx.cache = p.cache
+            cache_keys = {t.id: _cache_key(t) for t in todo if t.node.cache_policy is not None}
+            if cache_keys:
+                found = yield CacheGet(p.cache, list(cache_keys.values()))
+                for task in todo:
+                    key = cache_keys.get(task.id)
+                    if key is not None and key in found:
+                        task.writes = [(chan, value) for chan, value in found[key]]
+                        task.done = True
+                        hits.append(task)
+                if hits:
+                    todo = [t for t in todo if not t.done]
+
+        lone = len(todo) == 1 and len(tasks) == 1
+        # The chunks of a lone task's step are shown once the step's checkpoint is saved (as in
+        # LangGraph), so a consumer that stops reading after one finds the step done. When the
+        # consumer also reads chunks made while tasks run, "task" chunks go out first.
+        held: list[Emit] = []
         if want_tasks or want_debug:
-            for task in todo:
+            for task in tasks:
                 if task.name != START:
                     for event in _task_events(p, st, "task", task_start(task)):
-                        yield event
+                        if lone and not p.listens:
+                            held.append(event)
+                        else:
+                            yield event
+        for task in hits:  # cached writes count as the task's, saved as such
+            effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
+            if effect is not None:
+                yield effect
+        if want_updates:
+            for task in [*reused, *hits]:
+                if task.name != START:
+                    yield Emit("updates", {task.name: _update_of(spec, task.writes),
+                                           CACHED_KEY: {"cached": True}})
         stopped = False
         deferred: tuple[SaveWrites, ...] = ()
-        if len(todo) == 1 and len(tasks) == 1:
+        if lone:
             # A lone task: its writes are saved with the checkpoint that follows.
             task = yield RunOne(todo[0], st.values)
-            if want_updates and task.ctx.task_log:
-                for name, value in task.ctx.task_log:
-                    yield Emit("updates", {name: value})
+            held.extend(_task_log_events(p, st, task))
             if task.interrupts or task.error is not None:
                 stopped = True
-                for effect in _outcome_writes(saver, st, task):
-                    yield effect
-            elif task.name != START:
-                effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
-                if effect is not None:
-                    deferred = (effect,)
-                if want_updates:
-                    yield Emit("updates", {task.name: task.update})
-                if want_messages:
-                    for event in _message_events(task):
-                        yield event
-            if (want_tasks or want_debug) and task.name != START:
-                for event in _task_events(p, st, "task_result", task_result(spec, task)):
+                for event in held:
                     yield event
+                held = []
+                for effect in _outcome_writes(saver, st, task, fresh):
+                    yield effect
+                for event in _finish_events(p, st, task, seen, stream_keys):
+                    yield event
+            else:
+                if task.name != START:
+                    effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
+                    if effect is not None:
+                        deferred = (effect,)
+                if task.id in cache_keys:
+                    yield _cache_set(p, task, cache_keys[task.id])
+                held.extend(_finish_events(p, st, task, seen, stream_keys))
         elif todo:
             yield Start(todo, st.values)
             for _ in range(len(todo)):
                 task = yield NEXT
-                if want_updates and task.ctx.task_log:
-                    for name, value in task.ctx.task_log:
-                        yield Emit("updates", {name: value})
-                if (want_tasks or want_debug) and task.name != START:
-                    for event in _task_events(p, st, "task_result", task_result(spec, task)):
-                        yield event
+                for event in _task_log_events(p, st, task):
+                    yield event
                 if task.interrupts or task.error is not None:
                     stopped = True
-                    for effect in _outcome_writes(saver, st, task):
+                    for effect in _outcome_writes(saver, st, task, fresh):
                         yield effect
-                    continue
-                if task.name == START:
-                    continue
-                writes_effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
-                if writes_effect is not None:
-                    yield writes_effect
-                if want_updates:
-                    yield Emit("updates", {task.name: task.update})
-                if want_messages:
-                    for event in _message_events(task):
-                        yield event
+                elif task.name != START:
+                    writes_effect = saver.save_writes(st, task,
+                                                      task.writes or [(NO_WRITES, None)])
+                    if writes_effect is not None:
+                        yield writes_effect
+                    if task.id in cache_keys:
+                        yield _cache_set(p, task, cache_keys[task.id])
+                for event in _finish_events(p, st, task, seen, stream_keys):
+                    yield event
 
         if stopped or any(t.interrupts for t in tasks):
             failed = [t for t in tasks if t.error is not None]
@@ -525,7 +618,7 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
             interrupted = sorted((t for t in tasks if t.interrupts), key=task_sort_key)
             interrupts = tuple(i for t in interrupted for i in t.interrupts)
             finished = [t for t in tasks if not t.interrupts]
-            return (yield from _pause(p, saver, st, interrupts, finished))
+            return (yield from _pause(p, saver, st, interrupts, finished, unanswered))
 
         updated, triggered, sends = apply_writes(spec, st, tasks, extra, step=st.step + 1)
         extra = []
@@ -547,6 +640,8 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
                 yield saving
         else:
             st.id = f"step-{st.step}"
+        for event in held:
+            yield event
         if want_values and any(k in stream_keys for k in updated):
             yield Emit("values", _pick(st.values, stream_keys))
         if p.interrupt_after and _hits(tasks, p.interrupt_after):
@@ -556,15 +651,15 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
     return RunResult(values=output_values(spec, st.values))
 
 
-def _checkpoint_events(p: RunParams, st: RunState, saver: _Saver, tasks: Sequence[Task]
-                       ) -> list[Emit]:
+def _checkpoint_events(p: RunParams, st: RunState, saver: _Saver, tasks: Sequence[Task],
+                       pending: Pending) -> list[Emit]:
     """The "checkpoints" and "debug" chunks for the checkpoint the run is at."""
     metadata = _meta(p, "loop", st.step)
     parent = saver.parent_of.get(st.id)
     source = saver.source_of.get(st.id)
     if source is not None:
         metadata["source"] = source
-    payload = checkpoint_payload(p.spec, p.config, parent, st, dict(metadata), tasks)
+    payload = checkpoint_payload(p.spec, p.config, parent, st, dict(metadata), tasks, pending)
     out = []
     if "checkpoints" in p.modes:
         out.append(Emit("checkpoints", payload))
@@ -583,45 +678,129 @@ def _task_events(p: RunParams, st: RunState, kind: str, payload: dict[str, Any])
     return out
 
 
-def _message_events(task: Task) -> list[Emit]:
-    """"messages" chunks for the messages a node returned that were not streamed already."""
+def _message_events(task: Task, seen: set[str]) -> list[Emit]:
+    """"messages" chunks for the messages a node returned that were not streamed already:
+    neither token by token, nor by an earlier node of the run, nor given to it in its input
+    (LangGraph's dedupe by message id)."""
     out = []
+    known = message_ids(task.input)
     for message in messages_in(task.writes):
         msg_id = getattr(message, "id", None)
-        if msg_id and msg_id in task.ctx.streamed:
+        if msg_id and (msg_id in task.ctx.streamed or msg_id in seen or msg_id in known):
             continue
+        if msg_id:
+            seen.add(msg_id)
         out.append(Emit("messages", (message, task.ctx.message_metadata())))
     return out
 
 
-def _outcome_writes(saver: _Saver, st: RunState, task: Task) -> list[SaveWrites]:
-    """The writes recording a task that interrupted or failed."""
+def _cache_key(task: Task) -> tuple[tuple[str, ...], str]:
+    """Where a task's writes are cached: under its node, by the key of its input."""
+    policy = task.node.cache_policy
+    assert policy is not None
+    ns = (WRITES_NS, identifier(task.node.fn), task.name)
+    return ns, cache_key(policy.key_func, task.input)
+
+
+def _cache_set(p: RunParams, task: Task, key: tuple[tuple[str, ...], str]) -> CacheSet:
+    policy = task.node.cache_policy
+    assert policy is not None
+    return CacheSet(p.cache, {key: ([list(w) for w in task.writes], policy.ttl)})
+
+
+def _task_log_events(p: RunParams, st: RunState, task: Task) -> list[Emit]:
+    """The chunks of the @task calls a node made that finished: each call's "tasks" start,
+    its {task_name: result} update and its "tasks" result, as LangGraph shows them."""
+    out: list[Emit] = []
+    shows_tasks = "tasks" in p.modes or "debug" in p.modes
+    for name, call_id, call_input, value, cached in task.ctx.task_log:
+        if shows_tasks:
+            out.extend(_task_events(p, st, "task", {
+                "id": call_id, "name": name, "input": call_input, "triggers": (PUSH,)}))
+        if "updates" in p.modes:
+            out.append(Emit("updates", {name: value, CACHED_KEY: {"cached": True}} if cached
+                            else {name: value}))
+        if shows_tasks and not cached:
+            out.extend(_task_events(p, st, "task_result", {
+                "id": call_id, "name": name, "error": None, "result": {"__return__": value},
+                "interrupts": []}))
+    return out
+
+
+def _finish_events(p: RunParams, st: RunState, task: Task, seen: set[str],
+                   stream_keys: Sequence[str]) -> list[Emit]:
+    """The chunks for a task that just finished, paused or failed, in LangGraph's order: its
+    messages and update (or its interrupts, in "updates" and in "values" with the state as the
+    step began), then its result in "tasks"/"debug"."""
+    modes = p.modes
+    out: list[Emit] = []
+    if task.interrupts:
+        if "updates" in modes:
+            out.append(Emit("updates", {INTERRUPT: task.interrupts}))
+        if "values" in modes:
+            out.append(Emit("values", {**_pick(st.values, stream_keys),
+                                       INTERRUPT: task.interrupts}))
+    elif task.error is None and task.name != START:
+        if "messages" in modes:
+            out.extend(_message_events(task, seen))
+        if "updates" in modes:
+            out.append(Emit("updates", {task.name: task.update}))
+    if ("tasks" in modes or "debug" in modes) and task.name != START:
+        out.extend(_task_events(p, st, "task_result", task_result(p.spec, task)))
+    return out
+
+
+def _outcome_writes(saver: _Saver, st: RunState, task: Task,
+                    fresh: dict[str, tuple[list[list[Any]], list[str]]]) -> list[SaveWrites]:
+    """The writes recording a task that interrupted or failed.
+
+    A task that failed right after being given answers gets those answers withdrawn (its
+    interrupts can be answered again), so a bad answer does not stick to the thread.
+    """
+    out: list[SaveWrites] = []
     if task.interrupts:  # (its answers so far were saved when they were given)
         writes: list[Write] = [(INTERRUPT, list(task.interrupts))]
     else:
         writes = [(ERROR, repr(task.error))]
+        if task.id in fresh:
+            log, answered = fresh.pop(task.id)
+            log = [*log, *([iid, None, False] for iid in answered)]
+            claim = saver.save_writes(st, task, [(RESUME, log)], claim=True)
+            if claim is not None:
+                out.append(claim)
     effect = saver.save_writes(st, task, writes)
-    return [effect] if effect is not None else []
+    if effect is not None:
+        out.append(effect)
+    return out
 
 
 def _pause(
     p: RunParams, saver: _Saver, st: RunState, interrupts: tuple[Interrupt, ...],
-    finished: Sequence[Task] = (),
+    finished: Sequence[Task] = (), waiting: Sequence[Task] = (),
 ) -> Generator[Effect, Any, RunResult]:
-    """End the run at a breakpoint or interrupt; everything needed to resume is saved."""
+    """End the run at a breakpoint or interrupt; everything needed to resume is saved.
+
+    Each interrupting task showed its own {"__interrupt__": (...)} chunk when it finished; tasks
+    still `waiting` for an answer from an earlier run show theirs now. A breakpoint shows
+    {"__interrupt__": ()}. Then, as LangGraph does, "values" shows the state with the writes
+    of the step's finished tasks, if they changed it.
+    """
     yield from saver.flush()
     values = st.values
+    keys = p.stream_keys or p.spec.output_keys
+    updated: list[str] = []
     if finished:
         scratch = RunState(values=dict(values), versions={}, barriers=dict(st.barriers),
                            triggers=[], sends=[])
-        apply_writes(p.spec, scratch, finished, step=st.step + 1)
+        updated, _, _ = apply_writes(p.spec, scratch, finished, step=st.step + 1)
         values = scratch.values
     out = output_values(p.spec, values)
-    if "updates" in p.modes:
-        yield Emit("updates", {INTERRUPT: interrupts})
-    if interrupts and "values" in p.modes:
-        shown = _pick(values, p.stream_keys or p.spec.output_keys)
-        yield Emit("values", {**shown, INTERRUPT: interrupts})
+    for task in sorted(waiting, key=task_sort_key):
+        yield from _finish_events(p, st, task, set(), keys)
+    if not interrupts and "updates" in p.modes:
+        yield Emit("updates", {INTERRUPT: ()})
+    if interrupts and "values" in p.modes and any(k in keys for k in updated):
+        yield Emit("values", _pick(values, keys))
     return RunResult(values=out, interrupts=interrupts, paused=True)
 
 
@@ -722,9 +901,12 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
         st.renew()
     if start is None:  # a thread's first checkpoint stores every value it has
         new_versions = {**st.bump(st.values), **new_versions}
-    yield saver.put(st.checkpoint(), _meta(p, source, st.step),
-                    new_versions)
-    return _thread_config(p, st.id)
+    metadata = _meta(p, source, st.step)
+    if p.ns and start is not None and not p.parents:
+        # A subgraph's checkpoint edited through its checkpoint_ns: it keeps its enclosing runs.
+        metadata["parents"] = dict(start.metadata.get("parents") or {})
+    yield saver.put(st.checkpoint(), metadata, new_versions)
+    return patch_checkpoint_map(_thread_config(p, st.id), metadata, last=True) or {}
 
 
 def plan_tasks_for_update(spec: GraphSpec, st: RunState, p: RunParams, node: NodeSpec,

@@ -11,7 +11,7 @@ from typing import Any
 from hitlgraph.constants import END, TASKS, TRIGGER_PREFIX
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph._schema import ChannelSpec
-from hitlgraph.types import RetryPolicy, Send
+from hitlgraph.types import CachePolicy, RetryPolicy, Send
 
 Write = tuple[str, Any]
 
@@ -94,6 +94,8 @@ class NodeSpec:
     """Barrier channels the node's name is written to (edges that wait for several nodes)."""
     branches: tuple[BranchSpec, ...] = ()
     retry: tuple[RetryPolicy, ...] = ()
+    cache_policy: CachePolicy[Any] | None = None
+    """Reuse the node's writes for an input seen before (when the run has a cache)."""
     metadata: dict[str, Any] = field(default_factory=dict)
     afn: Callable[..., Any] | None = None
     """An async twin of `fn` the async driver awaits instead (a subgraph's ainvoke)."""
@@ -117,6 +119,9 @@ class GraphSpec:
     state_coerce: Callable[[dict[str, Any]], Any]
     """Turns state values into the state schema's type (what conditional edges receive)."""
     retry: tuple[RetryPolicy, ...] = ()
+    direct_input: bool = False
+    """New input is written in the input checkpoint itself, whose next tasks are the nodes after
+    START (no START step), as LangGraph runs an @entrypoint."""
     node_order: dict[str, int] = field(default_factory=dict)
     """Each node's position in declaration order (START first): the order of `next`."""
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from hitlgraph.constants import PULL, PUSH, START, TRIGGER_PREFIX
-from hitlgraph.pregel._algo import RunState, Task, now_iso, state_values
+from hitlgraph.pregel._algo import Pending, RunState, Task, now_iso, state_values
 from hitlgraph.pregel._spec import GraphSpec
 
 STREAM_MODES_FROM_TASKS = frozenset({"custom", "messages"})
@@ -30,7 +30,7 @@ def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
     return {
         "id": task.id,
         "name": task.name,
-        "error": None if task.error is None else repr(task.error),
+        "error": task.error,
         "result": result,
         "interrupts": [dataclasses.asdict(i) for i in task.interrupts],
     }
@@ -38,30 +38,71 @@ def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
 
 def checkpoint_payload(
     spec: GraphSpec, config: dict[str, Any], parent: str | None, st: RunState,
-    metadata: dict[str, Any], tasks: Iterable[Task],
+    metadata: dict[str, Any], tasks: Iterable[Task], pending: Pending | None = None,
 ) -> dict[str, Any]:
-    """A "checkpoints" chunk: the checkpoint a run just reached and the tasks it plans next."""
+    """A "checkpoints" chunk: the checkpoint a run just reached and the tasks it plans next,
+    with what `pending` (the checkpoint's writes) says of them: their interrupts, and the
+    result or error of those that already ran."""
+    pending = pending if pending is not None else Pending()
     conf = config["configurable"]
-    base = {"checkpoint_ns": conf.get("checkpoint_ns", ""), "thread_id": conf.get("thread_id")}
+    ns = conf.get("checkpoint_ns", "")
+    base = {"checkpoint_ns": ns, "thread_id": conf.get("thread_id")}
     tasks = list(tasks)
     listed = []
     for task in tasks:
-        item: dict[str, Any] = {
-            "id": task.id, "name": task.name,
-            "interrupts": tuple(dataclasses.asdict(i) for i in task.interrupts),
-            "state": None,
-        }
-        if task.error is not None:
-            item["error"] = repr(task.error)
+        node = spec.nodes.get(task.name)
+        state = None
+        if node is not None and node.subgraph is not None:
+            state = subgraph_config(conf.get("thread_id"), ns, task.name, task.id)
+        interrupts = tuple(dataclasses.asdict(i)
+                           for i in pending.interrupts.get(task.id, task.interrupts))
+        writes = pending.writes.get(task.id)
+        result = {k: v for k, v in writes if k in spec.channels} if writes else None
+        error = pending.errors.get(task.id, task.error)
+        if error is not None:
+            item: dict[str, Any] = {"id": task.id, "name": task.name, "error": error,
+                                    "state": state}
+        elif result:
+            item = {"id": task.id, "name": task.name, "result": result,
+                    "interrupts": interrupts, "state": state}
+        else:
+            item = {"id": task.id, "name": task.name, "interrupts": interrupts, "state": state}
         listed.append(item)
+    own = {"configurable": {**base, "checkpoint_id": st.id}}
+    before = {"configurable": {**base, "checkpoint_id": parent}} if parent else None
     return {
-        "config": {"configurable": {**base, "checkpoint_id": st.id}},
-        "parent_config": {"configurable": {**base, "checkpoint_id": parent}} if parent else None,
+        "config": patch_checkpoint_map(own, metadata),
+        "parent_config": patch_checkpoint_map(before, metadata),
         "values": state_values(spec, st.values),
         "metadata": metadata,
         "next": [t.name for t in tasks],
         "tasks": listed,
     }
+
+
+def subgraph_config(thread_id: Any, ns: str, name: str, tid: str) -> dict[str, Any]:
+    """What LangGraph shows as the state of a task that runs a subgraph (when the subgraph's own
+    state is not asked for): a config naming the subgraph's checkpoints."""
+    child = f"{ns}|{name}:{tid}" if ns else f"{name}:{tid}"
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": child}}
+
+
+def patch_checkpoint_map(config: dict[str, Any] | None, metadata: Any, *, last: bool = False
+                         ) -> dict[str, Any] | None:
+    """A subgraph checkpoint's config with LangGraph's "checkpoint_map": the checkpoint ids of
+    the enclosing graphs' runs and its own, by namespace (`last`: as the config's last key, as
+    snapshots have it; otherwise before checkpoint_id, as stream chunks have it)."""
+    parents = metadata.get("parents") if metadata else None
+    if config is None or not parents:
+        return config
+    conf = config["configurable"]
+    cmap = {**parents, conf.get("checkpoint_ns", ""): conf.get("checkpoint_id")}
+    if last:
+        return {**config, "configurable": {**conf, "checkpoint_map": cmap}}
+    patched = {k: v for k, v in conf.items() if k != "checkpoint_id"}
+    patched["checkpoint_map"] = cmap
+    patched["checkpoint_id"] = conf.get("checkpoint_id")
+    return {**config, "configurable": patched}
 
 
 def debug(kind: str, step: int, payload: Any) -> dict[str, Any]:
@@ -88,3 +129,28 @@ def messages_in(writes: Iterable[tuple[str, Any]]) -> Iterator[Any]:
             for item in value:
                 if is_message(item):
                     yield item
+
+
+def message_ids(value: Any) -> set[str]:
+    """Ids of the messages in a node's input (its state's values, and lists in them)."""
+    if isinstance(value, dict):
+        values: Iterable[Any] = value.values()
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        values = [getattr(value, f.name) for f in dataclasses.fields(value)]
+    elif hasattr(value, "__dict__") and not is_message(value):
+        values = vars(value).values()
+    else:
+        values = [value]
+    out: set[str] = set()
+    for item in values:
+        if is_message(item):
+            items: Iterable[Any] = (item,)
+        elif isinstance(item, (list, tuple)):
+            items = item
+        else:
+            continue
+        for msg in items:
+            msg_id = getattr(msg, "id", None) if is_message(msg) else None
+            if isinstance(msg_id, str) and msg_id:
+                out.add(msg_id)
+    return out

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Generator, Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, get_args
 
+from hitlgraph.cache.base import WRITES_NS, BaseCache, identifier
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from hitlgraph.constants import INTERRUPT, START
 from hitlgraph.errors import (
@@ -29,10 +30,15 @@ from hitlgraph.pregel._loop import (
     update_loop,
 )
 from hitlgraph.pregel._spec import GraphSpec
-from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
+from hitlgraph.pregel._stream import (
+    STREAM_MODES_FROM_TASKS,
+    patch_checkpoint_map,
+    subgraph_config,
+)
 from hitlgraph.types import All, Durability, PregelTask, StateSnapshot, StreamMode
 
 if TYPE_CHECKING:
+    from hitlgraph.graph._draw import DrawableGraph
     from hitlgraph.graph.state import StateGraph
 
 __all__ = ["CompiledStateGraph"]
@@ -57,6 +63,8 @@ class CompiledStateGraph:
     """A compiled StateGraph, ready to run. Made by `StateGraph.compile()`."""
 
     stream_mode: StreamMode = "updates"
+    _stream_keys: tuple[str, ...] = ()
+    """The keys "values" chunks show (empty: every channel, as LangGraph's StateGraph)."""
     _namespaced = False
     """Set on a subgraph reached through a checkpoint_ns: its state calls serve that ns."""
 
@@ -106,6 +114,40 @@ class CompiledStateGraph:
     def _saver(self) -> BaseCheckpointSaver | None:
         saver = self.checkpointer
         return saver if isinstance(saver, BaseCheckpointSaver) else None
+
+    @property
+    def _cache(self) -> BaseCache[Any] | None:
+        cache = self.cache
+        return cache if isinstance(cache, BaseCache) else None
+
+    def _cache_namespaces(self, nodes: Sequence[str] | None) -> list[tuple[str, ...]]:
+        if self._cache is None:
+            raise ValueError(
+                f"Graph '{self.name}' has no cache to clear: compile it with one, e.g. "
+                "compile(cache=InMemoryCache())."
+            )
+        names = list(nodes) if nodes is not None else [n for n in self.spec.nodes if n != START]
+        unknown = [n for n in names if n not in self.spec.nodes or n == START]
+        if unknown:
+            raise ValueError(
+                f"clear_cache() names unknown node(s) {unknown}; known nodes: "
+                f"{sorted(n for n in self.spec.nodes if n != START)}."
+            )
+        return [(WRITES_NS, identifier(self.spec.nodes[n].fn), n) for n in names]
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Drop the cached writes of these nodes (all nodes by default)."""
+        cache = self._cache
+        namespaces = self._cache_namespaces(nodes)
+        assert cache is not None
+        cache.clear(namespaces)
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Like clear_cache(), without blocking the event loop."""
+        cache = self._cache
+        namespaces = self._cache_namespaces(nodes)
+        assert cache is not None
+        await cache.aclear(namespaces)
 
     def _config(self, config: dict[str, Any] | None, *, need_thread: bool) -> dict[str, Any]:
         merged = _merge(self.config, config)
@@ -163,7 +205,7 @@ class CompiledStateGraph:
         return RunParams(
             spec=self.spec, input=input, config=merged, checkpointed=saver is not None,
             modes=modes, interrupt_before=before, interrupt_after=after, durability=mode,
-            recursion_limit=limit, saver=saver, subgraphs=subgraphs,
+            recursion_limit=limit, saver=saver, subgraphs=subgraphs, cache=self._cache,
         )
 
     def _nested_params(self, parent: TaskContext, input: Any, config: dict[str, Any] | None,
@@ -193,7 +235,7 @@ class CompiledStateGraph:
             spec=self.spec, input=input, config=merged, checkpointed=saver is not None,
             modes=modes, interrupt_before=(), interrupt_after=(), durability="sync",
             recursion_limit=int(base.get("recursion_limit", 25)), saver=saver,
-            parent=parent, subgraphs=subgraphs,
+            parent=parent, subgraphs=subgraphs, cache=self._cache,
             segment=ns[len(parent.ns) + 1:] if parent.ns else ns,
             parents={**parent.parents, parent.ns: parent.checkpoint_id},
         )
@@ -202,7 +244,7 @@ class CompiledStateGraph:
         """What the drivers must listen to while tasks run, for this run's consumer."""
         if p.parent is not None and p.parent.sink is not None:
             return Listen(p.modes, True)
-        if p.subgraphs or p.modes & STREAM_MODES_FROM_TASKS:
+        if p.listens:
             return Listen(p.modes, p.subgraphs)
         return None
 
@@ -215,6 +257,12 @@ class CompiledStateGraph:
             forward.subgraphs or effect.mode in STREAM_MODES_FROM_TASKS
         ):
             forward.put(effect.mode, effect.chunk, (p.segment, *effect.ns))
+            if effect.mode == "messages" and forward.subgraphs:
+                # Shown with the subgraph's namespace: the enclosing node that returns the
+                # same message does not show it again.
+                msg_id = getattr(effect.chunk[0], "id", None)
+                if isinstance(msg_id, str) and msg_id and p.parent is not None:
+                    p.parent.streamed.add(msg_id)
         return effect.mode in wanted and (p.subgraphs or not effect.ns)
 
     @staticmethod
@@ -282,7 +330,8 @@ class CompiledStateGraph:
         modes, single = self._modes(stream_mode, self.stream_mode)
         p = self._params(input, config, modes, interrupt_before, interrupt_after, durability,
                          subgraphs)
-        p.stream_keys = tuple(self.spec.channels)  # as LangGraph: all keys, not the output's
+        # as LangGraph: all keys, not the output's
+        p.stream_keys = self._stream_keys or tuple(self.spec.channels)
         for effect in self._run(p, modes):
             yield self._format(effect, single, subgraphs)
 
@@ -304,7 +353,8 @@ class CompiledStateGraph:
         modes, single = self._modes(stream_mode, self.stream_mode)
         p = self._params(input, config, modes, interrupt_before, interrupt_after, durability,
                          subgraphs)
-        p.stream_keys = tuple(self.spec.channels)  # as LangGraph: all keys, not the output's
+        # as LangGraph: all keys, not the output's
+        p.stream_keys = self._stream_keys or tuple(self.spec.channels)
         outcome: Outcome[RunResult] = Outcome()
         async for effect in self._arun(p, modes, outcome):
             yield self._format(effect, single, subgraphs)
@@ -391,16 +441,27 @@ class CompiledStateGraph:
         )
         if subgraphs is not None:
             tasks = tuple(self._with_subgraph_state(subgraphs, tup, ns, task) for task in tasks)
+        else:
+            thread = tup.config["configurable"].get("thread_id")
+            tasks = tuple(
+                replace(task, state=subgraph_config(thread, ns, task.name, task.id))
+                if self._runs_subgraph(task.name) else task
+                for task in tasks
+            )
         return StateSnapshot(
             values=state_values(self.spec, values),
             next=names,
-            config=tup.config,
+            config=patch_checkpoint_map(tup.config, tup.metadata, last=True) or tup.config,
             metadata=dict(tup.metadata),
             created_at=tup.checkpoint["ts"],
-            parent_config=tup.parent_config,
+            parent_config=patch_checkpoint_map(tup.parent_config, tup.metadata, last=True),
             tasks=tasks,
             interrupts=interrupts,
         )
+
+    def _runs_subgraph(self, name: str) -> bool:
+        node = self.spec.nodes.get(name)
+        return node is not None and node.subgraph is not None
 
     def _with_subgraph_state(self, saver: BaseCheckpointSaver, tup: CheckpointTuple, ns: str,
                              task: PregelTask) -> PregelTask:
@@ -565,3 +626,18 @@ class CompiledStateGraph:
         return outcome.value
 
 
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def get_graph(self, config: dict[str, Any] | None = None, *, xray: int | bool = False
+                  ) -> DrawableGraph:
+        """The graph's structure: `.nodes`, `.edges`, and `.draw_mermaid()` for Mermaid text.
+
+        Conditional edges and Command(goto=...) destinations are dotted; nodes with breakpoints
+        are marked. `config` and `xray` are accepted for LangGraph compatibility; subgraphs are
+        drawn as one node.
+        """
+        from hitlgraph.graph._draw import build_drawable
+
+        return build_drawable(self.builder, self.interrupt_before_nodes,
+                              self.interrupt_after_nodes)

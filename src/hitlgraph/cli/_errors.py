@@ -1,0 +1,53 @@
+"""Exit codes of the `hitlgraph` command, and the error that carries one to the shell."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import click
+
+__all__ = ["CliError", "ExitCode", "exit_codes_help"]
+
+
+class ExitCode(IntEnum):
+    """What `hitlgraph` returns to the shell."""
+
+    OK = 0
+    """The command did its job; a run reached its end."""
+    GRAPH_ERROR = 1
+    """The graph's code failed: importing its module, compiling it, or a node while it ran."""
+    USAGE = 2
+    """A bad argument: MODULE:GRAPH without a colon or naming no graph, invalid JSON, a missing
+    option, an answer the paused thread cannot take."""
+    PAUSED = 3
+    """The run waits for a person: --no-input, or input ended (Ctrl-D) at a question."""
+    NOT_FOUND = 4
+    """A module, file, attribute, database, thread or interrupt id that does not exist."""
+    NOTHING_PENDING = 5
+    """`resume` on a thread that waits for nothing: its run has finished."""
+    INTERRUPTED = 130
+    """Ctrl-C. The thread keeps its last saved checkpoint and can be continued."""
+
+
+_HELP: dict[ExitCode, str] = {
+    ExitCode.OK: "done: the command worked, the run finished",
+    ExitCode.GRAPH_ERROR: "the graph's code failed (import, compile, or a node)",
+    ExitCode.USAGE: "usage error: a bad argument, invalid JSON, an answer not allowed",
+    ExitCode.PAUSED: "paused: the run waits for an answer (--no-input, or end of input)",
+    ExitCode.NOT_FOUND: "not found: module, file, attribute, database, thread or interrupt",
+    ExitCode.NOTHING_PENDING: "nothing to resume: the thread's run has finished",
+    ExitCode.INTERRUPTED: "stopped by Ctrl-C; the thread stays paused and can be continued",
+}
+
+
+def exit_codes_help() -> str:
+    """The exit codes as lines for `--help` and the README."""
+    return "\n".join(f"  {int(code):>3}  {_HELP[code]}" for code in ExitCode)
+
+
+class CliError(click.ClickException):
+    """An error a person can act on: the message names the bad value and what to do next."""
+
+    def __init__(self, message: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = int(code)

@@ -1,0 +1,219 @@
+"""How the command line shows things: Rich panels and tables for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.json import JSON
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from hitlgraph.cli._jsonable import dumps, is_message, to_jsonable
+from hitlgraph.cli._threads import PendingInterrupt, ThreadSummary
+
+__all__ = ["View", "is_tool_review"]
+
+_STATUS_STYLE = {"paused": "yellow", "failed": "red", "stopped": "cyan", "done": "green"}
+
+
+def is_tool_review(value: Any) -> bool:
+    """Whether an interrupt's value is a tool review request (hitlgraph.prebuilt)."""
+    return (isinstance(value, dict) and value.get("type") == "tool_review"
+            and isinstance(value.get("allowed"), list) and "tool" in value)
+
+
+def _json(value: Any) -> JSON:
+    out = JSON(dumps(value))
+    out.text.no_wrap = False  # long strings wrap inside panels instead of being cut
+    out.text.overflow = "fold"
+    return out
+
+
+def _call_text(call: dict[str, Any]) -> Text:
+    args = json.dumps(to_jsonable(call.get("args")), ensure_ascii=False)
+    out = Text()
+    out.append(str(call.get("name")), style="bold")
+    out.append(f"({args})")
+    out.append(f"  id {call.get('id')}", style="dim")
+    return out
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = json.dumps(to_jsonable(value), ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _content(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(to_jsonable(value), ensure_ascii=False)
+
+
+def _waiting_lines(s: ThreadSummary) -> list[str]:
+    lines: list[str] = []
+    for item in s.interrupts:
+        where = f"at {item.node}: " if item.node else ""
+        value = item.value
+        if is_tool_review(value):
+            what = (f"review [bold]{escape(str(value['tool']))}[/]"
+                    f"({escape(_short(value.get('args'), 50))})")
+        else:
+            what = escape(_short(value, 56))
+        lines.append(f"waits {escape(where)}{what}")
+        lines.append(f"  [dim]interrupt {escape(item.id)}[/]")
+    lines += [f"[red]failed:[/] {escape(_short(e, 70))}" for e in s.errors]
+    if not s.interrupts and s.next:
+        lines.append(f"stopped before {escape(', '.join(s.next))}")
+    return lines
+
+
+class View:
+    """Output of one command. `console` is for people; with `as_json` it writes to stderr and
+    `data()` prints the command's result as JSON on stdout."""
+
+    def __init__(self, *, as_json: bool = False, console: Console | None = None) -> None:
+        self.as_json = as_json
+        self.console = console or Console(stderr=as_json, highlight=False)
+        self._seen: dict[str, Any] = {}
+
+    # -- plain lines -----------------------------------------------------------------------------
+
+    def say(self, text: str, style: str | None = None, *, wrap: bool = True) -> None:
+        """A line for people (markup allowed); `wrap=False` keeps long lines (commands to copy)
+        whole."""
+        self.console.print(text, style=style, soft_wrap=not wrap)
+
+    def command_hint(self, lead: str, command: str) -> None:
+        """`lead`, then a command to copy on a line of its own, never wrapped."""
+        self.say(lead)
+        self.say(f"  [bold]{escape(command)}[/]", wrap=False)
+
+    def data(self, value: Any) -> None:
+        """The result for scripts: JSON on stdout."""
+        print(dumps(value), flush=True)
+
+    # -- while a run goes ------------------------------------------------------------------------
+
+    def progress(self, node: str, update: Any) -> None:
+        """One node finished: its name, the keys it wrote, and any chat messages in full."""
+        if isinstance(update, dict):
+            keys = ", ".join(update) or "nothing"
+            self.say(f"[green]✓[/] [bold]{escape(node)}[/] [dim]wrote {escape(keys)}[/]")
+            for value in update.values():
+                self.messages(value if isinstance(value, list) else [value])
+        else:
+            self.say(f"[green]✓[/] [bold]{escape(node)}[/] [dim]→ {escape(_short(update))}[/]")
+
+    def messages(self, items: Iterable[Any]) -> None:
+        """Chat messages as a transcript. A message shown before (same id) that comes again,
+        as when a review edits the tool calls, shows only its changed calls."""
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(overflow="fold")
+        for message in items:
+            if not is_message(message):
+                continue
+            kind = message.type
+            text = _content(message.content)
+            calls = list(getattr(message, "tool_calls", None) or ())
+            mid = getattr(message, "id", None)
+            before = self._seen.get(mid) if mid else None
+            if mid:
+                self._seen[mid] = message
+            if before is not None:
+                old = {c.get("id"): c for c in getattr(before, "tool_calls", None) or ()}
+                for call in calls:
+                    if old.get(call.get("id")) != call:
+                        grid.add_row(Text("  edited", style="magenta"), _call_text(call))
+                continue
+            if kind == "human":
+                grid.add_row(Text("  user", style="bold blue"), Text(text))
+            elif kind in ("ai", "AIMessageChunk"):
+                if text:
+                    grid.add_row(Text("  assistant", style="bold magenta"), Text(text))
+                for call in calls:
+                    grid.add_row(Text("  asks", style="magenta"), _call_text(call))
+            elif kind == "tool":
+                style = "red" if getattr(message, "status", "success") == "error" else "cyan"
+                name = str(getattr(message, "name", None) or "tool")
+                grid.add_row(Text(f"  {name}", style=style), Text(text))
+            else:
+                grid.add_row(Text(f"  {kind}", style="bold"), Text(text))
+        if grid.row_count:
+            self.console.print(grid)
+
+    def interrupt(self, item: PendingInterrupt, index: int, total: int) -> None:
+        """A question the run waits on, readably."""
+        count = f" {index} of {total}" if total > 1 else ""
+        where = f" · node {item.node}" if item.node else ""
+        value = item.value
+        if is_tool_review(value):
+            body: list[RenderableType] = []
+            if value.get("description"):
+                body.append(Text(str(value["description"])))
+            body.append(Text("Arguments:", style="bold"))
+            body.append(_json(value.get("args", {})))
+            body.append(Text(f"tool call id {value.get('id')} · interrupt id {item.id}",
+                             style="dim"))
+            title = f"Review tool call{count}: [bold]{escape(str(value['tool']))}[/]{where}"
+            self.console.print(Panel(Group(*body), title=title, title_align="left",
+                                     border_style="yellow"))
+            return
+        title = f"The run asks{count}{escape(where)}"
+        body2 = Group(_json(value), Text(f"interrupt id {item.id}", style="dim"))
+        self.console.print(Panel(body2, title=title, title_align="left", border_style="yellow"))
+
+    def interrupts(self, items: Sequence[PendingInterrupt]) -> None:
+        for n, item in enumerate(items, 1):
+            self.interrupt(item, n, len(items))
+
+    def final(self, thread_id: str, values: Any) -> None:
+        """The state a finished run left."""
+        self.console.print(Panel(_json(values), title=f"Finished · thread {escape(thread_id)}",
+                                 title_align="left", border_style="green"))
+
+    # -- reading threads ---------------------------------------------------------------------------
+
+    def threads(self, items: Sequence[ThreadSummary], db: str) -> None:
+        """One block per thread: id, status, step, time; then what it waits for."""
+        if not items:
+            self.say(f"No threads in {escape(db)}.")
+            return
+        self.say(f"[bold]{len(items)} thread(s)[/] in {escape(db)}, newest first:")
+        for s in items:
+            style = _STATUS_STYLE.get(s.status, "")
+            when = (s.created_at or "")[:16].replace("T", " ")
+            self.say(f"[{style}]●[/] [bold]{escape(s.thread_id)}[/]  [{style}]{s.status}[/]  "
+                     f"step {s.step}  [dim]{escape(when)}[/]")
+            for line in _waiting_lines(s):
+                self.say(f"    {line}")
+
+    def state(self, s: ThreadSummary) -> None:
+        style = _STATUS_STYLE.get(s.status, "")
+        self.say(f"thread [bold]{escape(s.thread_id)}[/]: [{style}]{s.status}[/] at step {s.step} "
+                 f"[dim](checkpoint {s.checkpoint_id}, {s.created_at})[/]")
+        if s.next:
+            self.say(f"next: {escape(', '.join(s.next))}")
+        self.console.print(Panel(_json(s.values), title="values", title_align="left"))
+        for error in s.errors:
+            self.say(f"[red]error:[/] {escape(error)}")
+        self.interrupts(s.interrupts)
+
+    def history(self, thread_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        table = Table(title=f"Checkpoints of thread {escape(thread_id)}, newest first",
+                      title_justify="left", box=box.SIMPLE_HEAD)
+        for column in ("step", "source", "created", "written by", "next", "checkpoint"):
+            table.add_column(column, overflow="fold", no_wrap=column != "checkpoint")
+        for row in rows:
+            waits = " [yellow](waits)[/]" if row["interrupts"] else ""
+            table.add_row(str(row["step"]), str(row["source"]),
+                          str(row["created_at"] or "")[11:19],
+                          escape(", ".join(row["writers"])), escape(", ".join(row["next"])) + waits,
+                          str(row["checkpoint_id"]))
+        self.console.print(table)

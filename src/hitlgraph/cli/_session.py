@@ -1,0 +1,126 @@
+"""Running a graph from the command line: run until the end or a pause, ask the person, resume,
+until the run ends (or the person stops, leaving the thread paused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hitlgraph.cli._threads import PendingInterrupt, ThreadSummary, summary_from_snapshot
+from hitlgraph.constants import INTERRUPT
+from hitlgraph.types import Command
+
+__all__ = ["Asker", "Outcome", "Stopped", "answers_command", "drive", "snapshot_of"]
+
+
+class Asker(Protocol):
+    """What drive() needs from the person; see Prompter."""
+
+    def answer(self, item: PendingInterrupt, index: int = 1, total: int = 1) -> Any:
+        """The answer to one interrupt (KeyboardInterrupt or EOFError to stop)."""
+
+    def go_on(self, next_nodes: tuple[str, ...]) -> None:
+        """Return to continue past a breakpoint."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Where a run left its thread: `summary.status` is "done" or "paused"/"stopped"."""
+
+    summary: ThreadSummary
+
+    @property
+    def done(self) -> bool:
+        return not self.summary.next and not self.summary.interrupts
+
+
+class Stopped(Exception):
+    """The person stopped (Ctrl-C, or end of input) while the thread waited or ran.
+
+    Attributes:
+        running: True when the graph was running (its last finished step is saved), False when
+            it waited at a question (nothing is lost).
+        eof: end of input rather than Ctrl-C.
+    """
+
+    def __init__(self, summary: ThreadSummary | None, *, running: bool, eof: bool) -> None:
+        super().__init__("stopped")
+        self.summary = summary
+        self.running = running
+        self.eof = eof
+
+
+def snapshot_of(runnable: Any, thread_id: str) -> ThreadSummary:
+    """The thread's summary through the graph's get_state()."""
+    config = {"configurable": {"thread_id": thread_id}}
+    return summary_from_snapshot(thread_id, runnable.get_state(config))
+
+
+def answers_command(answers: dict[str, Any], waiting: int) -> Command[Any]:
+    """Command(resume=answer) when one interrupt waits, else Command(resume={id: answer, ...})
+    (the interrupts not answered stay open)."""
+    if waiting == 1 and len(answers) == 1:
+        return Command(resume=next(iter(answers.values())))
+    return Command(resume=dict(answers))
+
+
+def _run_once(runnable: Any, value: Any, config: dict[str, Any],
+              on_update: Callable[[str, Any], None] | None) -> None:
+    for chunk in runnable.stream(value, config, stream_mode="updates"):
+        if on_update is None or not isinstance(chunk, dict):
+            continue
+        for node, update in chunk.items():
+            if node != INTERRUPT:
+                on_update(node, update)
+
+
+def drive(runnable: Any, first: Any, thread_id: str, *, asker: Asker | None,
+          on_update: Callable[[str, Any], None] | None = None,
+          start_paused: bool = False) -> Outcome:
+    """Run `runnable` on thread `thread_id` with input `first` (a value, a Command, or None to
+    continue), then, while it pauses and `asker` is given, ask for answers and resume.
+
+    Args:
+        start_paused: do not run first: the thread already waits; ask, then resume.
+
+    Returns:
+        The outcome: done, or paused (when `asker` is None).
+
+    Raises:
+        Stopped: Ctrl-C or end of input; the thread stays as saved.
+        Exception: whatever the graph raised.
+    """
+    config = {"configurable": {"thread_id": thread_id}}
+    value = first
+    running = not start_paused
+    while True:
+        if running:
+            try:
+                _run_once(runnable, value, config, on_update)
+            except KeyboardInterrupt:
+                raise Stopped(_safe_summary(runnable, thread_id), running=True, eof=False) from None
+        running = True
+        summary = snapshot_of(runnable, thread_id)
+        if (not summary.next and not summary.interrupts) or asker is None:
+            return Outcome(summary)
+        try:
+            if summary.interrupts:
+                total = len(summary.interrupts)
+                answers = {item.id: asker.answer(item, n, total)
+                           for n, item in enumerate(summary.interrupts, 1)}
+                value = answers_command(answers, total)
+            else:
+                asker.go_on(summary.next)
+                value = None
+        except KeyboardInterrupt:
+            raise Stopped(summary, running=False, eof=False) from None
+        except EOFError:
+            raise Stopped(summary, running=False, eof=True) from None
+
+
+def _safe_summary(runnable: Any, thread_id: str) -> ThreadSummary | None:
+    try:
+        return snapshot_of(runnable, thread_id)
+    except Exception:
+        return None

@@ -1,0 +1,177 @@
+"""What each thread of a saver waits for, read from its checkpoints (no graph code needed), or
+from a graph's get_state() when one is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from hitlgraph.constants import ERROR, INTERRUPT, RESUME, TASK_RESULT, TASKS
+from hitlgraph.types import StateSnapshot
+
+__all__ = [
+    "PendingInterrupt",
+    "ThreadSummary",
+    "list_threads",
+    "pending_from_writes",
+    "summary_from_snapshot",
+    "summary_from_tuple",
+    "thread_summary",
+    "visible_values",
+]
+
+_SPECIAL = frozenset({INTERRUPT, RESUME, ERROR, TASK_RESULT})
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInterrupt:
+    """An interrupt waiting for an answer."""
+
+    id: str
+    value: Any
+    node: str | None = None
+    """The node that asked (known when read through the graph)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    """A thread as its latest checkpoint shows it.
+
+    Attributes:
+        next: nodes that run next (from the checkpoint's triggers without a graph; exact with
+            one). Empty when the run is done.
+        interrupts: questions waiting for an answer.
+        errors: errors of nodes that failed in the step after the checkpoint.
+    """
+
+    thread_id: str
+    checkpoint_id: str | None
+    created_at: str | None
+    step: int | None
+    source: str | None
+    next: tuple[str, ...]
+    values: Any = None
+    interrupts: tuple[PendingInterrupt, ...] = ()
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        """"paused" (waits for answers), "failed" (a node raised), "stopped" (more to run: a
+        breakpoint or a stopped process) or "done"."""
+        if self.interrupts:
+            return "paused"
+        if self.errors:
+            return "failed"
+        return "stopped" if self.next else "done"
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as JSON-ready data (values excluded)."""
+        return {
+            "thread_id": self.thread_id,
+            "status": self.status,
+            "checkpoint_id": self.checkpoint_id,
+            "created_at": self.created_at,
+            "step": self.step,
+            "next": list(self.next),
+            "interrupts": [{"id": i.id, "node": i.node, "value": i.value}
+                           for i in self.interrupts],
+            "errors": list(self.errors),
+        }
+
+
+def pending_from_writes(writes: list[tuple[str, str, Any]] | None
+                        ) -> tuple[tuple[PendingInterrupt, ...], tuple[str, ...]]:
+    """The open interrupts and the errors in a checkpoint's pending writes.
+
+    An interrupt is open when its task wrote it ("__interrupt__"), no "__resume__" write of the
+    task answers its id, and the task has no normal write (it has not finished).
+    """
+    asked: dict[str, list[Any]] = {}
+    answered: dict[str, set[str]] = {}
+    finished: set[str] = set()
+    errors: dict[str, str] = {}
+    for task_id, channel, value in writes or ():
+        if channel == INTERRUPT:
+            asked[task_id] = list(value or ())
+        elif channel == RESUME:
+            if isinstance(value, dict):
+                answered.setdefault(task_id, set()).update(str(k) for k in value)
+        elif channel == ERROR:
+            errors[task_id] = str(value)
+        elif channel not in _SPECIAL:
+            finished.add(task_id)
+    out: list[PendingInterrupt] = []
+    for task_id, items in asked.items():
+        if task_id in finished:
+            continue
+        for item in items:
+            iid = str(getattr(item, "id", ""))
+            if iid not in answered.get(task_id, set()):
+                out.append(PendingInterrupt(iid, getattr(item, "value", item)))
+    failed = tuple(text for task_id, text in errors.items() if task_id not in finished)
+    return tuple(out), failed
+
+
+def visible_values(tup: CheckpointTuple) -> dict[str, Any]:
+    """The checkpoint's state keys, without the engine's own channels."""
+    return {
+        key: value for key, value in tup.checkpoint["channel_values"].items()
+        if not key.startswith(("__", "branch:to:", "join:"))
+    }
+
+
+def summary_from_tuple(tup: CheckpointTuple) -> ThreadSummary:
+    """The summary of a thread whose latest checkpoint is `tup`."""
+    interrupts, errors = pending_from_writes(tup.pending_writes)
+    checkpoint = tup.checkpoint
+    next_ = list(checkpoint.get("triggers") or ())
+    next_ += [getattr(s, "node", str(s)) for s in checkpoint["channel_values"].get(TASKS, ())]
+    conf = tup.config["configurable"]
+    step = tup.metadata.get("step")
+    if len(set(next_)) == 1:  # one node runs next: every open interrupt is its
+        interrupts = tuple(PendingInterrupt(i.id, i.value, next_[0]) for i in interrupts)
+    return ThreadSummary(
+        thread_id=str(conf["thread_id"]), checkpoint_id=conf.get("checkpoint_id"),
+        created_at=checkpoint.get("ts"), step=int(step) if step is not None else None,
+        source=tup.metadata.get("source"), next=tuple(dict.fromkeys(next_)),
+        values=visible_values(tup), interrupts=interrupts, errors=errors,
+    )
+
+
+def summary_from_snapshot(thread_id: str, snap: StateSnapshot) -> ThreadSummary:
+    """The summary of a thread from a graph's get_state() (exact next and interrupts)."""
+    by_id = {i.id: task.name for task in snap.tasks for i in task.interrupts}
+    errors = tuple(str(task.error) for task in snap.tasks if task.error is not None)
+    meta = snap.metadata or {}
+    step = meta.get("step")
+    return ThreadSummary(
+        thread_id=thread_id,
+        checkpoint_id=snap.config.get("configurable", {}).get("checkpoint_id"),
+        created_at=snap.created_at, step=int(step) if step is not None else None,
+        source=meta.get("source"), next=tuple(snap.next), values=snap.values,
+        interrupts=tuple(PendingInterrupt(i.id, i.value, by_id.get(i.id))
+                         for i in snap.interrupts),
+        errors=errors,
+    )
+
+
+def list_threads(saver: BaseCheckpointSaver) -> list[ThreadSummary]:
+    """Every thread of `saver`, from its latest top-level checkpoint; newest first."""
+    latest: dict[str, CheckpointTuple] = {}
+    for tup in saver.list(None):
+        conf = tup.config["configurable"]
+        if conf.get("checkpoint_ns", ""):
+            continue
+        thread = str(conf["thread_id"])
+        known = latest.get(thread)
+        if known is None or conf["checkpoint_id"] > known.config["configurable"]["checkpoint_id"]:
+            latest[thread] = tup
+    found = [summary_from_tuple(t) for t in latest.values()]
+    return sorted(found, key=lambda s: s.checkpoint_id or "", reverse=True)
+
+
+def thread_summary(saver: BaseCheckpointSaver, thread_id: str) -> ThreadSummary | None:
+    """The summary of one thread, or None when the saver has no checkpoint of it."""
+    tup = saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+    return summary_from_tuple(tup) if tup is not None else None
