@@ -79,10 +79,12 @@ class DeltaEncoder:
         """What to store for `typed` (the serialized value) at `version` of `key`."""
         tag, data = typed
         shape = _array(data) if tag == "msgpack" else None
+        if shape is None:
+            if key in self._last:
+                with self._lock:
+                    self._last.pop(key, None)
+            return typed
         with self._lock:
-            if shape is None:
-                self._last.pop(key, None)
-                return typed
             count, offset = shape
             body = data[offset:]
             last = self._last.get(key)

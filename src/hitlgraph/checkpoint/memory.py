@@ -35,15 +35,16 @@ __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 _Typed = tuple[str, bytes]
 
 
-def _pack(typed: _Typed) -> bytes:
-    """(tag, data) as one bytes object: the tag's length, the tag, the data."""
-    tag = typed[0].encode()
-    return bytes((len(tag),)) + tag + typed[1]
+_Stored = bytes | tuple[str, bytes]
+"""A stored value: msgpack bytes as they are (the common case, no copy), else (tag, data)."""
 
 
-def _unpack(packed: bytes) -> _Typed:
-    size = packed[0]
-    return packed[1:1 + size].decode(), packed[1 + size:]
+def _pack(typed: _Typed) -> _Stored:
+    return typed[1] if typed[0] == "msgpack" else typed
+
+
+def _unpack(stored: _Stored) -> _Typed:
+    return ("msgpack", stored) if type(stored) is bytes else stored  # type: ignore[return-value]
 
 
 @dataclass(slots=True)
@@ -54,7 +55,7 @@ class _Namespace:
     checkpoints: dict[str, bytes] = field(default_factory=dict)
     """Checkpoint id -> msgpack of [ts, parent, versions, triggers, updated, writers, metadata
     tag, metadata bytes], in insertion (time) order."""
-    blobs: dict[tuple[str, Any], bytes] = field(default_factory=dict)
+    blobs: dict[tuple[str, Any], _Stored] = field(default_factory=dict)
     """(channel, version) -> packed value."""
     writes: dict[str, dict[tuple[str, int], bytes]] = field(default_factory=dict)
     """Checkpoint id -> (task id, index) -> msgpack of [task id, channel, tag, data, path]."""
@@ -64,7 +65,7 @@ class _Namespace:
 class _Versions:
     """The stored versions of one channel, as resolve() reads them."""
 
-    def __init__(self, blobs: dict[tuple[str, Any], bytes], chan: str) -> None:
+    def __init__(self, blobs: dict[tuple[str, Any], _Stored], chan: str) -> None:
         self.blobs, self.chan = blobs, chan
 
     def __call__(self, version: Any) -> _Typed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,9 +34,18 @@ _MISSING: Any = object()
 _TRIGGER_LEN = len(TRIGGER_PREFIX)
 
 
+_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+
+
 def now_iso() -> str:
-    """The current UTC time in ISO 8601, as checkpoints record it."""
-    return datetime.now(timezone.utc).isoformat()
+    """The current UTC time in ISO 8601 (as datetime.isoformat() writes it), as checkpoints
+    record it; the date and time of day are formatted once a second."""
+    now = time.time()
+    whole = int(now)
+    if whole != _second[0]:
+        _second[1] = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second[0] = whole
+    return f"{_second[1]}.{int((now - whole) * 1_000_000):06d}+00:00"
 
 
 @dataclass(slots=True, kw_only=True)
