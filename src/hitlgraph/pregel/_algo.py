@@ -3,9 +3,9 @@ writes, applying a step's writes, and building snapshots. No I/O, no awaiting.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-import time
 from datetime import datetime, timezone
 from typing import Any
 
