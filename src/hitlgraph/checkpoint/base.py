@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any, Literal, NamedTuple, TypedDict
+from typing import Any, Literal, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 
@@ -28,6 +28,8 @@ __all__ = [
     "CheckpointMetadata",
     "CheckpointTuple",
     "PendingWrite",
+    "PendingWritesCall",
+    "StepWriter",
     "RunnableConfig",
     "empty_checkpoint",
     "get_checkpoint_id",
@@ -70,6 +72,20 @@ def write_slot(channel: str, idx: int, value: Any) -> tuple[int, WriteMode]:
     if special is not None:
         return special, "replace"
     return idx, "insert"
+
+
+PendingWritesCall = tuple["RunnableConfig", "Sequence[tuple[str, Any]]", str, str]
+"""The arguments of one put_writes() call: config, writes, task id, task path."""
+
+
+@runtime_checkable
+class StepWriter(Protocol):
+    """A saver that can store a finished step (its tasks' writes, then its checkpoint) in one
+    transaction. The engine uses it when present; otherwise it calls put_writes() and put()."""
+
+    def put_step(self, writes: Sequence[PendingWritesCall], config: RunnableConfig,
+                 checkpoint: Checkpoint, metadata: CheckpointMetadata,
+                 new_versions: ChannelVersions) -> RunnableConfig: ...
 
 
 class CheckpointMetadata(TypedDict, total=False):

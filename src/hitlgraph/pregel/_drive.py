@@ -16,7 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.checkpoint.base import BaseCheckpointSaver, StepWriter
+from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.pregel._algo import Task
 from hitlgraph.pregel._call import run_task_async, run_task_sync
 from hitlgraph.pregel._context import StreamSink
@@ -78,10 +79,7 @@ def _abandon_sync(steps: Generator[Any, Any, Any], saver: BaseCheckpointSaver | 
             reply: Any = None
             kind = type(effect)
             if saver is not None and kind is Save:
-                for w in effect.before:
-                    saver.put_writes(w.config, w.writes, w.task_id, w.task_path)
-                reply = saver.put(effect.config, effect.checkpoint, effect.metadata,
-                                  effect.new_versions)
+                reply = _save(saver, effect, isinstance(saver, StepWriter))
             elif saver is not None and kind is SaveWrites:
                 saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)
             elif saver is not None and kind is Load:
@@ -118,6 +116,78 @@ async def _abandon_async(steps: Generator[Any, Any, Any], saver: BaseCheckpointS
         return
 
 
+def _save(saver: BaseCheckpointSaver, effect: Save, step_writer: bool) -> Any:
+    if effect.before and step_writer:
+        return saver.put_step(  # type: ignore[attr-defined]
+            [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before],
+            effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
+    for w in effect.before:
+        saver.put_writes(w.config, w.writes, w.task_id, w.task_path)
+    return saver.put(effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
+
+
+class _Writer:
+    """Writes checkpoints in order on one background thread ("async" durability). Saves that
+    queue up while one is written go in one transaction when the saver can batch."""
+
+    def __init__(self, saver: BaseCheckpointSaver, step_writer: bool) -> None:
+        self.saver, self.step_writer = saver, step_writer
+        self.items: queue.SimpleQueue[Save | None] = queue.SimpleQueue()
+        self.pending = 0
+        self.error: BaseException | None = None
+        self.idle = threading.Condition()
+        self.thread = threading.Thread(target=self._run, name="hitlgraph-save", daemon=True)
+        self.thread.start()
+
+    def put(self, effect: Save) -> None:
+        with self.idle:
+            self.pending += 1
+        self.items.put(effect)
+
+    def _run(self) -> None:
+        batch_of = getattr(self.saver, "batch", None)
+        while True:
+            first = self.items.get()
+            if first is None:
+                return
+            batch = [first]
+            while True:
+                try:
+                    more = self.items.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self.items.put(None)
+                    break
+                batch.append(more)
+            try:
+                if self.error is None:
+                    if batch_of is not None and len(batch) > 1:
+                        with batch_of():
+                            for effect in batch:
+                                _save(self.saver, effect, self.step_writer)
+                    else:
+                        for effect in batch:
+                            _save(self.saver, effect, self.step_writer)
+            except BaseException as exc:
+                self.error = exc
+            with self.idle:
+                self.pending -= len(batch)
+                self.idle.notify_all()
+
+    def drain(self) -> None:
+        """Wait until everything queued is written; raise the first error a write had."""
+        with self.idle:
+            self.idle.wait_for(lambda: self.pending == 0)
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def stop(self) -> None:
+        self.items.put(None)
+        self.thread.join()
+
+
 def drive_sync(
     steps: Generator[Any, Any, T], spec: GraphSpec, saver: BaseCheckpointSaver | None,
     outcome: Outcome[T], listen: Listen | None = None,
@@ -125,6 +195,16 @@ def drive_sync(
     """Carry out `steps` in this thread, yielding its Emit effects; parallel tasks use threads."""
     reply: Any = None
     pool: ThreadPoolExecutor | None = None
+    # "async" durability: checkpoints of a saver that does I/O are written by one background
+    # thread, in order, while the run goes on; drain() waits for them (and raises their error).
+    writer: _Writer | None = None
+    slow_saver = saver is not None and not isinstance(saver, InMemorySaver)
+    step_writer = isinstance(saver, StepWriter)
+
+    def drain() -> None:
+        if writer is not None:
+            writer.drain()
+
     inline: list[tuple[Task, dict[str, Any]]] = []
     futures: set[Future[Task]] = set()
     events: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -192,17 +272,22 @@ def drive_sync(
                                                 effect.values))
             elif kind is SaveWrites:
                 assert saver is not None
+                drain()
                 saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)
             elif kind is Emit:
                 yield effect
             elif kind is Save:
                 assert saver is not None
-                for w in effect.before:
-                    saver.put_writes(w.config, w.writes, w.task_id, w.task_path)
-                reply = saver.put(effect.config, effect.checkpoint, effect.metadata,
-                                  effect.new_versions)
+                if effect.background and slow_saver:
+                    if writer is None:
+                        writer = _Writer(saver, step_writer)
+                    writer.put(effect)
+                else:
+                    drain()
+                    _save(saver, effect, step_writer)
             elif kind is Load:
                 assert saver is not None
+                drain()
                 reply = saver.get_tuple(effect.config)
             elif kind is CacheGet:
                 reply = effect.cache.get(effect.keys)
@@ -211,12 +296,18 @@ def drive_sync(
             else:  # pragma: no cover - the effect set is closed
                 raise TypeError(f"Unknown effect {effect!r}")
     except GeneratorExit:  # the consumer stopped reading
+        drain()
         _abandon_sync(steps, saver)
         raise
     finally:
-        steps.close()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            drain()
+        finally:
+            steps.close()
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+            if writer is not None:
+                writer.stop()
 
 
 async def drive_async(
@@ -290,6 +381,10 @@ async def drive_async(
             elif kind is Start:
                 for task in effect.tasks:
                     start(task, effect.values)
+            elif kind is Save and effect.before and hasattr(saver, "aput_step"):
+                reply = await saver.aput_step(  # type: ignore[union-attr]
+                    [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before],
+                    effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
             elif kind is Save:
                 assert saver is not None
                 for w in effect.before:

@@ -77,6 +77,9 @@ class Save:
     metadata: CheckpointMetadata
     new_versions: dict[str, int]
     before: tuple[SaveWrites, ...] = ()
+    background: bool = False
+    """The run goes on while this is written ("async" durability); the driver writes it before
+    anything it must read or claim, and before the run returns or raises."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +242,8 @@ class _Saver:
         config = _thread_config(self.p, self.parent)
         config["configurable"][EXPECTED_LATEST] = self.latest
         self.latest = self.parent = checkpoint["id"]
-        return Save(config, checkpoint, metadata, new_versions, before)
+        return Save(config, checkpoint, metadata, new_versions, before,
+                    self.p.durability == "async")
 
     def save_writes(self, st: RunState, task: Task, writes: Sequence[Write], *,
                     claim: bool = False) -> SaveWrites | None:

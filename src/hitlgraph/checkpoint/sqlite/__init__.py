@@ -26,6 +26,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWritesCall,
     RunnableConfig,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol
@@ -185,6 +186,30 @@ class SqliteSaver(BaseCheckpointSaver):
         with self.lock:
             self._ensure_setup()
             return _sql.write_put(self.conn, encoded)
+
+    def put_step(
+        self,
+        writes: Sequence[PendingWritesCall],
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """put_writes() for each of `writes`, then put(), in one transaction."""
+        encoded_writes = [_sql.encode_writes(self.serde, *call) for call in writes]
+        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
+                                  self.deltas)
+        with self.lock:
+            self._ensure_setup()
+            return _sql.write_step(self.conn, encoded_writes, encoded)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make the saver's writes inside the block one transaction (one commit)."""
+        with self.lock:
+            self._ensure_setup()
+            with _sql.transaction(self.conn, write=True):
+                yield
 
     def put_writes(
         self,

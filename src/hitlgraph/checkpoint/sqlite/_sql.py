@@ -106,7 +106,11 @@ def configure(conn: sqlite3.Connection) -> None:
 def transaction(conn: sqlite3.Connection, *, write: bool) -> Iterator[sqlite3.Connection]:
     """One transaction: `BEGIN IMMEDIATE` for writes (takes the write lock up front, so it
     waits on busy_timeout instead of failing mid-way), a deferred `BEGIN` (a consistent
-    snapshot) for reads. Commits on success, rolls back on any exception."""
+    snapshot) for reads. Commits on success, rolls back on any exception. Inside a transaction
+    already open, it joins it (the outer one commits)."""
+    if conn.in_transaction:
+        yield conn
+        return
     conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
     try:
         yield conn
@@ -623,6 +627,16 @@ def write_writes(conn: sqlite3.Connection, writes: EncodedWrites) -> None:
                                                   answered=True) from None
             else:
                 conn.execute(_UPSERT_WRITE if mode == "replace" else _INSERT_WRITE, row)
+
+
+def write_step(conn: sqlite3.Connection, writes: Sequence[EncodedWrites], put: EncodedPut
+               ) -> RunnableConfig:
+    """Store a finished step in one write transaction: its tasks' writes (pending writes of
+    the parent checkpoint), then the checkpoint it made."""
+    with transaction(conn, write=True):
+        for encoded in writes:
+            write_writes(conn, encoded)
+        return write_put(conn, put)
 
 
 def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:

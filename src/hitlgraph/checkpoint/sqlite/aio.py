@@ -26,6 +26,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWritesCall,
     RunnableConfig,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol
@@ -130,6 +131,19 @@ class AsyncSqliteSaver(SqliteSaver):
             CheckpointConflictError: EXPECTED_LATEST was given and the latest is another one.
         """
         return await self._run(self.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_step(
+        self,
+        writes: Sequence[PendingWritesCall],
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """A finished step's writes and checkpoint in one transaction (see
+        `SqliteSaver.put_step`)."""
+        return await self._run(self.put_step, writes, config, checkpoint, metadata,
+                               new_versions)
 
     async def aput_writes(
         self,
