@@ -37,6 +37,13 @@ def version_of(checkpoint: str) -> int:
     return int(checkpoint[:8] + checkpoint[9:13] + checkpoint[14:18], 16)
 
 
+def pull_task_id(checkpoint: str, ns: str, node: str) -> str:
+    """The id of the task that runs `node` after `checkpoint` (task_id's common case)."""
+    digest = blake2b(f"{checkpoint}\x00{ns}\x00__pregel_pull\x00{node}".encode(),
+                     digest_size=16).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
 def task_id(*parts: str | int) -> str:
     """A task id that the same checkpoint, step and node always give: resume finds it again."""
     key = "\x00".join([p if isinstance(p, str) else str(p) for p in parts])

@@ -24,6 +24,7 @@ from hitlgraph.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PendingWrite,
+    PendingWritesCall,
     RunnableConfig,
     write_slot,
 )
@@ -252,6 +253,20 @@ class InMemorySaver(BaseCheckpointSaver):
             if space.latest is None or checkpoint_id > space.latest:
                 space.latest = checkpoint_id
         return _config(thread_id, ns, checkpoint_id)
+
+    def put_step(
+        self,
+        writes: Sequence[PendingWritesCall],
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """put_writes() for each of `writes`, then put(), under one lock."""
+        with self._lock:
+            for call in writes:
+                self.put_writes(*call)
+            return self.put(config, checkpoint, metadata, new_versions)
 
     def put_writes(
         self,

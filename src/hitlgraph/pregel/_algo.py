@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from hitlgraph._ids import checkpoint_id, task_id, version_of
+from hitlgraph._ids import checkpoint_id, pull_task_id, task_id, version_of
 from hitlgraph.checkpoint.base import Checkpoint, PendingWrite
 from hitlgraph.constants import (
     END,
@@ -65,6 +65,8 @@ class RunState:
     step: int = -1
     writers: list[str] = field(default_factory=list)
     updated: list[str] | None = None
+    _version: int = 0
+    _version_of: str = ""
 
     @classmethod
     def fresh(cls, spec: GraphSpec) -> RunState:
@@ -109,7 +111,9 @@ class RunState:
 
     def bump(self, channels: Iterable[str]) -> dict[str, int]:
         """Mark `channels` as written by this (renewed) checkpoint; return their new versions."""
-        new = dict.fromkeys(channels, version_of(self.id))
+        if self._version_of != self.id:
+            self._version, self._version_of = version_of(self.id), self.id
+        new = dict.fromkeys(channels, self._version)
         self.versions.update(new)
         return new
 
@@ -146,7 +150,7 @@ def plan_tasks(
     tasks: list[Task] = []
     for name in st.triggers:
         node = spec.nodes[name]
-        tid = task_id(st.id, ns, PULL, name)
+        tid = pull_task_id(st.id, ns, name)
         if not with_inputs:
             value = None
         elif name == START:

@@ -127,6 +127,10 @@ async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
+_PLAIN = frozenset({dict, type(None), str, list, tuple})
+"""Types a node or edge returns that are never awaitable (skips the isawaitable check)."""
+
+
 def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task to its end in this thread; errors and interrupts are recorded on it."""
     set_task(task.ctx)
@@ -145,7 +149,7 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
         if isinstance(effect, Call):
             try:
                 reply = effect.fn(*effect.args, **effect.kwargs)
-                if inspect.isawaitable(reply):
+                if type(reply) not in _PLAIN and inspect.isawaitable(reply):
                     reply = run_coroutine(reply)
             except BaseException as exc:
                 error = exc
