@@ -584,13 +584,34 @@ def run_child(impl: str, scenario: str, P: dict[str, Any]) -> dict[str, Any]:
         }
 
 
+def busy_cpu_s() -> float | None:
+    """Machine-wide busy CPU seconds so far, from /proc/stat (Linux only)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def spawn(impl: str, scenario: str, args: argparse.Namespace, P: dict[str, Any]) -> dict[str, Any]:
     cmd = [sys.executable, os.path.abspath(__file__), "--child", f"{impl}:{scenario}"]
     if args.quick:
         cmd.append("--quick")
     if args.threads:
         cmd += ["--threads", str(args.threads)]
+    if args.payload_bytes:
+        cmd += ["--payload-bytes", str(args.payload_bytes)]
     t0 = perf()
+    busy0, own0 = busy_cpu_s(), children_cpu_s()
     try:
         proc = subprocess.run(
             cmd, stdout=subprocess.PIPE, text=True, timeout=P["child_timeout_s"], check=False
@@ -602,6 +623,7 @@ def spawn(impl: str, scenario: str, args: argparse.Namespace, P: dict[str, Any])
             "elapsed_s": perf() - t0,
             "error": f"timeout after {P['child_timeout_s']} s",
         }
+    busy1, own1 = busy_cpu_s(), children_cpu_s()
     lines = proc.stdout.strip().splitlines()
     try:
         res: dict[str, Any] = json.loads(lines[-1])
@@ -612,6 +634,11 @@ def spawn(impl: str, scenario: str, args: argparse.Namespace, P: dict[str, Any])
             "elapsed_s": perf() - t0,
             "error": f"child exited {proc.returncode} without a result",
         }
+    wall = perf() - t0
+    if busy0 is not None and busy1 is not None and wall > 0:
+        # noise: CPU that other processes used meanwhile, as a share of all cores' time
+        foreign = max(0.0, (busy1 - busy0) - (own1 - own0))
+        res["other_cpu_share"] = foreign / (wall * (os.cpu_count() or 1))
     return res
 
 
@@ -736,7 +763,7 @@ def print_table(
     print(
         f"bench_core  mode={meta['mode']}  python={meta['python']}  nproc={meta['nproc']}  "
         f"paused_threads={meta['params']['paused_threads']}  "
-        f"payload={meta['params']['payload_bytes']} B"
+        f"payload={meta['params']['payload_bytes']} B  rounds={meta['rounds']}"
     )
     print("versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
     head = (
@@ -769,6 +796,14 @@ def print_table(
                 print(f"{impl}/{sc}: {res['error']}")
             for name, err in res.get("errors", {}).items():
                 print(f"{impl}/{sc}/{name}: ERROR {err}")
+    noisy = [
+        f"{impl}/{sc} {res['other_cpu_share']:.0%}"
+        for impl, by_sc in results.items()
+        for sc, res in by_sc.items()
+        if isinstance(res, dict) and res.get("other_cpu_share", 0) >= 0.10
+    ]
+    if noisy:
+        print("noise: other processes used >= 10% of the CPU during: " + ", ".join(noisy))
     print(f"total {meta['total_s']:.1f} s")
 
 
@@ -792,6 +827,26 @@ def versions() -> dict[str, str]:
     return out
 
 
+def aggregate(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One child's results over rounds: min of the time medians, median of the byte counts."""
+    if len(rounds) == 1:
+        return rounds[0]
+    values: dict[str, list[float]] = {}
+    for r in rounds:
+        for k, v in r.get("metrics", {}).items():
+            values.setdefault(k, []).append(v)
+    shares = [r["other_cpu_share"] for r in rounds if "other_cpu_share" in r]
+    errors = [r["error"] for r in rounds if r.get("error")]
+    return {
+        "metrics": {k: median(v) if "_B_" in k else min(v) for k, v in values.items()},
+        "errors": {k: v for r in rounds for k, v in r.get("errors", {}).items()},
+        "error": errors[0] if errors else None,
+        "elapsed_s": sum(r.get("elapsed_s", 0.0) for r in rounds),
+        **({"other_cpu_share": min(shares)} if shares else {}),
+        "rounds": rounds,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions, < 60 s")
@@ -802,13 +857,24 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(SCENARIOS),
         help="comma-separated subset of: " + ",".join(SCENARIOS),
     )
+    ap.add_argument("--out", default="", help="also write the JSON object to this file")
+    ap.add_argument("--payload-bytes", type=int, default=0, help="override the payload size")
     ap.add_argument("--threads", type=int, default=0, help="override the paused-thread count")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every child N times, implementations interleaved; report the minimum of the "
+        "per-round medians for times, the median for bytes (for a machine with neighbours)",
+    )
     ap.add_argument("--child", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     P = dict(PARAMS["quick" if args.quick else "full"])
     if args.threads:
         P["paused_threads"] = args.threads
+    if args.payload_bytes:
+        P["payload_bytes"] = args.payload_bytes
 
     if args.child:
         impl, scenario = args.child.split(":")
@@ -830,28 +896,43 @@ def main(argv: list[str] | None = None) -> int:
         "versions": versions(),
         "params": P,
     }
+    meta["rounds"] = args.rounds
     t0 = perf()
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+        i: {sc: [] for sc in scenarios} for i in impls
+    }
+    missing: dict[str, str] = {}
+    for rnd in range(args.rounds):
+        for impl in impls:
+            if impl in missing:
+                continue
+            for sc in scenarios:
+                log(f"round {rnd + 1}/{args.rounds} {impl}/{sc} ...")
+                res = spawn(impl, sc, args, P)
+                log(
+                    f"{impl}/{sc} done in {res.get('elapsed_s', 0):.1f} s"
+                    + (f": {res['error']}" if res.get("error") else "")
+                )
+                if res.get("not_installed"):
+                    missing[impl] = res["error"]
+                    break
+                runs[impl][sc].append(res)
     results: dict[str, dict[str, Any]] = {}
     metrics: dict[str, Metrics] = {}
     for impl in impls:
-        results[impl] = {}
-        metrics[impl] = {}
-        for sc in scenarios:
-            log(f"{impl}/{sc} ...")
-            res = spawn(impl, sc, args, P)
-            results[impl][sc] = res
-            metrics[impl].update(res.get("metrics", {}))
-            log(
-                f"{impl}/{sc} done in {res.get('elapsed_s', 0):.1f} s"
-                + (f": {res['error']}" if res.get("error") else "")
-            )
-            if res.get("not_installed"):
-                results[impl] = {"error": res["error"], "not_installed": True}
-                break
+        if impl in missing:
+            results[impl] = {"error": missing[impl], "not_installed": True}
+            continue
+        results[impl] = {sc: aggregate(rs) for sc, rs in runs[impl].items()}
+        metrics[impl] = {k: v for r in results[impl].values() for k, v in r["metrics"].items()}
     meta["total_s"] = perf() - t0
     rows = build_rows(metrics)
+    report = json.dumps({"meta": meta, "rows": rows, "results": results}, indent=1)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(report + "\n")
     if args.json:
-        print(json.dumps({"meta": meta, "rows": rows, "results": results}, indent=1))
+        print(report)
     else:
         print_table(meta, rows, results)
     return 0
