@@ -295,6 +295,37 @@ def fresh_values(spec: GraphSpec, values: dict[str, Any], writes: Sequence[Write
     return view
 
 
+def _apply_lone(spec: GraphSpec, st: RunState, task: Task
+                ) -> tuple[list[str], list[str], list[Send]] | None:
+    """apply_writes for one task that writes each state key once and triggers plain nodes (the
+    common step); None when it does more (barriers, Sends, a key twice)."""
+    channels = spec.channels
+    values = st.values
+    updated: list[str] = []
+    triggered: list[str] = []
+    for chan, _ in task.writes:
+        if chan in channels and chan in updated:
+            return None
+        if chan in channels:
+            updated.append(chan)
+        elif chan[:_TRIGGER_LEN] == TRIGGER_PREFIX:
+            triggered.append(chan[_TRIGGER_LEN:])
+        elif chan != NO_WRITES:
+            return None
+    for chan, value in task.writes:
+        ch = channels.get(chan)
+        if ch is None:
+            continue
+        if ch.reducer is None or chan not in values:
+            values[chan] = value
+        else:
+            values[chan] = ch.reducer(values[chan], value)
+    if len(triggered) > 1:
+        order = spec.node_order
+        triggered = sorted(set(triggered), key=order.__getitem__)
+    return updated, triggered, []
+
+
 def apply_writes(
     spec: GraphSpec, st: RunState, tasks: Sequence[Task], extra: Sequence[Write] = (), *,
     step: int,
@@ -304,6 +335,10 @@ def apply_writes(
     Returns the updated state keys and barriers, the nodes the step triggered and the Sends it
     made. Raises InvalidUpdateError for two writes to a key that has no reducer.
     """
+    if len(tasks) == 1 and not extra:
+        fast = _apply_lone(spec, st, tasks[0])
+        if fast is not None:
+            return fast
     grouped: dict[str, list[tuple[Any, str]]] = {}
     triggered: list[str] = []
     sends: list[Send] = []

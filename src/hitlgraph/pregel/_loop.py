@@ -561,7 +561,7 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
             effect = saver.save_writes(st, task, task.writes or [(NO_WRITES, None)])
             if effect is not None:
                 yield effect
-        if want_updates:
+        if want_updates and (reused or hits):
             for task in [*reused, *hits]:
                 if task.name != START:
                     yield Emit("updates", {task.name: _update_of(spec, task.writes),
@@ -571,7 +571,8 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
         if lone:
             # A lone task: its writes are saved with the checkpoint that follows.
             task = yield RunOne(todo[0], st.values)
-            held.extend(_task_log_events(p, st, task))
+            if task.ctx.task_log:
+                held.extend(_task_log_events(p, st, task))
             if task.interrupts or task.error is not None:
                 stopped = True
                 for event in held:
@@ -588,7 +589,8 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
                         deferred = (effect,)
                 if task.id in cache_keys:
                     yield _cache_set(p, task, cache_keys[task.id])
-                held.extend(_finish_events(p, st, task, seen, stream_keys))
+                if p.modes:
+                    held.extend(_finish_events(p, st, task, seen, stream_keys))
         elif todo:
             yield Start(todo, st.values)
             for _ in range(len(todo)):
@@ -609,7 +611,7 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
                 for event in _finish_events(p, st, task, seen, stream_keys):
                     yield event
 
-        if stopped or any(t.interrupts for t in tasks):
+        if stopped or unanswered:
             failed = [t for t in tasks if t.error is not None]
             if failed:
                 yield from saver.flush()
