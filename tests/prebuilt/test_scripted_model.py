@@ -98,3 +98,24 @@ def test_bind_tools_returns_the_same_model() -> None:
 
     assert model.bind_tools([len]) is model
     assert model.bound_tools == [len]
+
+
+def test_scripted_model_streams_its_tokens_in_messages_mode_inside_a_node() -> None:
+    from hitlgraph.checkpoint.memory import InMemorySaver
+    from hitlgraph.graph import START, MessagesState, StateGraph
+
+    model = ScriptedChatModel(responses=["Hello there, how are you?"])
+
+    def chat(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    graph = (StateGraph(MessagesState).add_node("chat", chat).add_edge(START, "chat")
+             .compile(checkpointer=InMemorySaver()))
+    chunks = list(graph.stream({"messages": [("user", "hi")]},
+                               {"configurable": {"thread_id": "1"}}, stream_mode="messages"))
+
+    assert "".join(c.content for c, _ in chunks) == "Hello there, how are you?"
+    assert len(chunks) == 5  # token by token, and the whole message is not repeated
+    assert all(meta["langgraph_node"] == "chat" for _, meta in chunks)
+    assert graph.get_state({"configurable": {"thread_id": "1"}}).values["messages"][-1].content \
+        == "Hello there, how are you?"

@@ -21,7 +21,7 @@ from hitlgraph.prebuilt import (
     parse_review_answer,
     tools_condition,
 )
-from hitlgraph.types import Command, interrupt
+from hitlgraph.types import Command
 
 FIRST_ARGS = {"city": "Lisbon"}
 SECOND_ARGS = {"to": "team@example.com", "body": "Picnic at noon"}
@@ -256,29 +256,8 @@ def test_disallowed_kind_raises_naming_what_is_allowed(run: Any, config: Any) ->
     assert tools.ran == []
 
 
-def _engine_keeps_the_interrupt_after_a_failed_resume() -> bool:
-    """Whether a node failing on its answer leaves the question open (an engine feature)."""
-    def ask(state: MessagesState) -> dict[str, Any]:
-        if interrupt("q") == "bad":
-            raise ValueError("bad")
-        return {}
-
-    graph = (StateGraph(MessagesState).add_node("ask", ask).add_edge(START, "ask")
-             .compile(checkpointer=InMemorySaver()))
-    config = {"configurable": {"thread_id": "probe"}}
-    graph.invoke({"messages": []}, config)
-    try:
-        graph.invoke(Command(resume="bad"), config)
-    except ValueError:
-        pass
-    return bool(graph.get_state(config).interrupts)
 
 
-@pytest.mark.xfail(
-    not _engine_keeps_the_interrupt_after_a_failed_resume(), strict=True,
-    reason="engine: a resume whose node raises still consumes the answer, so the interrupt "
-           "is no longer pending (needs the engine change described in the tool-review report)",
-)
 def test_bad_answer_leaves_the_interrupt_pending_and_a_good_one_finishes(
     run: Any, config: Any
 ) -> None:

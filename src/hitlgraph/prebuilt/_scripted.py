@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from hitlgraph.messages import AIMessage, AIMessageChunk
+from hitlgraph.pregel._context import emit_message_chunk
 
 __all__ = ["ScriptExhaustedError", "ScriptedChatModel", "ScriptedResponse"]
 
@@ -98,21 +99,27 @@ class ScriptedChatModel:
         return answer
 
     def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> AIMessage:
-        """The next answer."""
-        return self._take(input)
+        """The next answer. Inside a graph streamed with stream_mode="messages", its tokens
+        are streamed as the model "generates" them, as a real chat model's would be."""
+        answer = self._take(input)
+        for chunk in _chunks(answer):
+            emit_message_chunk(chunk)
+        return answer
 
     async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> AIMessage:
         """The next answer (async)."""
-        return self._take(input)
+        return self.invoke(input, config, **kwargs)
 
     def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Iterator[AIMessageChunk]:
-        """The next answer, in pieces."""
-        yield from _chunks(self._take(input))
+        """The next answer, in pieces (also sent to the "messages" stream of the running node)."""
+        for chunk in _chunks(self._take(input)):
+            emit_message_chunk(chunk)
+            yield chunk
 
     async def astream(self, input: Any, config: Any = None,
                       **kwargs: Any) -> AsyncIterator[AIMessageChunk]:
         """The next answer, in pieces (async)."""
-        for chunk in _chunks(self._take(input)):
+        for chunk in self.stream(input, config, **kwargs):
             yield chunk
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:
