@@ -10,6 +10,11 @@ this same interpreter, so RSS figures are clean and one crash cannot take the ru
     paused_rss  N threads paused at an interrupt in one InMemorySaver: RSS growth per thread
     paused_tm   the same, measured with tracemalloc (Python allocations only)
     paused_sql  N threads paused at an interrupt in a SQLite file: bytes on disk per thread
+    stream      a 50-node chain streamed (updates / values / custom / [updates, values]):
+                us per chunk and per step, no checkpointer and InMemorySaver
+    fanout      a conditional edge sending 100 Send()s to one worker node: ms per invoke
+    backends    per saver (memory, SQLite, PostgreSQL when HITLGRAPH_TEST_POSTGRES_DSN is
+                set): put latency, get_state, interrupt round trip, PostgreSQL bytes/thread
 
 Implementations: ``direct`` (the same node functions called in plain Python: the floor),
 ``hitlgraph`` and ``langgraph`` (reported as "not installed" when it cannot be imported).
@@ -32,6 +37,7 @@ import gc
 import importlib
 import itertools
 import json
+import operator
 import os
 import platform
 import sqlite3
@@ -43,12 +49,21 @@ import time
 import traceback
 import tracemalloc
 from collections.abc import Callable, Iterator
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 perf = time.perf_counter
 
 IMPLS = ("direct", "hitlgraph", "langgraph")
-SCENARIOS = ("chain", "roundtrip", "paused_rss", "paused_tm", "paused_sql")
+SCENARIOS = (
+    "chain",
+    "roundtrip",
+    "paused_rss",
+    "paused_tm",
+    "paused_sql",
+    "stream",
+    "fanout",
+    "backends",
+)
 
 PARAMS: dict[str, dict[str, Any]] = {
     "full": {
@@ -60,6 +75,13 @@ PARAMS: dict[str, dict[str, Any]] = {
         "payload_bytes": 64,
         "budget_s": 20.0,
         "child_timeout_s": 900,
+        "stream_nodes": 50,
+        "stream_reps": 60,
+        "fanout_branches": 100,
+        "fanout_reps": 60,
+        "be_nodes": 10,
+        "be_reps": {"memory": 300, "sqlite": 150, "postgres": 100},
+        "pg_paused_threads": 10_000,
     },
     "quick": {
         "chain_nodes": 100,
@@ -69,7 +91,14 @@ PARAMS: dict[str, dict[str, Any]] = {
         "paused_threads": 1000,
         "payload_bytes": 64,
         "budget_s": 2.0,
-        "child_timeout_s": 120,
+        "child_timeout_s": 300,
+        "stream_nodes": 50,
+        "stream_reps": 10,
+        "fanout_branches": 100,
+        "fanout_reps": 10,
+        "be_nodes": 10,
+        "be_reps": {"memory": 40, "sqlite": 20, "postgres": 15},
+        "pg_paused_threads": 2000,
     },
 }
 
@@ -289,7 +318,17 @@ class Api:
         self.interrupt = types.interrupt
         self.Command = types.Command
         self.InMemorySaver = memory.InMemorySaver
+        self.Send = types.Send
+        self.get_stream_writer = importlib.import_module(f"{name}.config").get_stream_writer
         self._sqlite = importlib.import_module(f"{name}.checkpoint.sqlite")
+
+    @contextlib.contextmanager
+    def postgres_saver(self, dsn: str) -> Iterator[Any]:
+        """This implementation's own PostgresSaver (ImportError when not installed)."""
+        mod = importlib.import_module(f"{self.name}.checkpoint.postgres")
+        with mod.PostgresSaver.from_conn_string(dsn) as s:
+            s.setup()  # LangGraph's needs it; hitlgraph's is idempotent
+            yield s
 
     def sqlite_saver(self, path: str) -> contextlib.AbstractContextManager[Any]:
         cm: contextlib.AbstractContextManager[Any] = self._sqlite.SqliteSaver.from_conn_string(path)
@@ -301,6 +340,9 @@ class Api:
             yield None
         elif kind == "memory":
             yield self.InMemorySaver()
+        elif kind == "postgres":
+            with self.postgres_saver(path) as s:
+                yield s
         else:
             with self.sqlite_saver(path) as s:
                 yield s
@@ -550,12 +592,264 @@ def sc_paused_sql(x: Ctx) -> None:
             )
 
 
+# --------------------------------------------------------------------------------------------
+# streaming, Send fan-out, checkpoint backends
+# --------------------------------------------------------------------------------------------
+
+STREAM_MODES: dict[str, str | list[str]] = {
+    "updates": "updates",
+    "values": "values",
+    "custom": "custom",
+    "updates_values": ["updates", "values"],
+}
+
+
+def sc_stream(x: Ctx) -> None:
+    """A chain streamed in each mode: us per chunk and per step (invoke for reference)."""
+    P = x.P
+    k = P["stream_nodes"]
+    fns = make_chain_fns(k)
+    if x.api is None:  # the floor: a generator yielding each node's update
+
+        def gen() -> Iterator[dict[str, Any]]:
+            s: dict[str, Any] = {"n": 0}
+            for f in fns:
+                u = f(s)
+                s = {**s, **u}
+                yield u
+
+        def floor() -> int:
+            return sum(1 for _ in gen())
+
+        check(floor() == k, "direct stream wrong")
+        ts = timeit(floor, P["direct_chain_reps"], warmup=50, budget_s=P["budget_s"])
+        x.metrics["stream.direct.us_per_step"] = median(ts) / k * 1e6
+        return
+    api = x.api
+    writer_get = api.get_stream_writer
+
+    def with_writer(f: NodeFn) -> NodeFn:
+        def node(s: dict[str, Any]) -> dict[str, Any]:
+            writer_get()({"at": s["n"]})
+            return f(s)
+
+        return node
+
+    wfns = [with_writer(f) for f in fns]
+    for kind in ("none", "memory"):
+        with x.section(f"stream.{kind}"):
+            cp = api.InMemorySaver() if kind == "memory" else None
+            plain, custom = api.chain(fns, cp), api.chain(wfns, cp)
+
+            def inv(app: Any = plain, cp: Any = cp) -> int:
+                out = app.invoke({"n": 0}, cfg(x.tid("s") if cp is not None else None))
+                check(out["n"] == k, f"stream invoke result {out!r}")
+                return 1
+
+            inv()
+            ts = timeit(inv, P["stream_reps"], warmup=3, budget_s=P["budget_s"])
+            x.metrics[f"stream.{kind}.invoke.us_per_step"] = median(ts) / k * 1e6
+            for label, mode in STREAM_MODES.items():
+                app = custom if label == "custom" else plain
+                counted: list[int] = []
+
+                def run(
+                    app: Any = app, mode: Any = mode, counted: list[int] = counted, cp: Any = cp
+                ) -> None:
+                    c = cfg(x.tid("s") if cp is not None else None)
+                    counted.append(sum(1 for _ in app.stream({"n": 0}, c, stream_mode=mode)))
+
+                run()
+                chunks = counted[0]
+                check(chunks >= k, f"stream {label}: {chunks} chunks < {k}")
+                ts = timeit(run, P["stream_reps"], warmup=3, budget_s=P["budget_s"])
+                check(set(counted) == {chunks}, f"stream {label}: chunk counts {set(counted)}")
+                x.metrics[f"stream.{kind}.{label}.us_per_chunk"] = median(ts) / chunks * 1e6
+                x.metrics[f"stream.{kind}.{label}.us_per_step"] = median(ts) / k * 1e6
+                x.metrics[f"stream.{kind}.{label}.chunks"] = chunks
+
+
+class FanState(TypedDict, total=False):
+    items: Annotated[list[int], operator.add]
+
+
+def fan_worker(s: dict[str, Any]) -> dict[str, Any]:
+    return {"items": [s["i"] * 2]}
+
+
+def sc_fanout(x: Ctx) -> None:
+    """START --(conditional edge: B Send objects)--> worker (B tasks in one superstep)."""
+    P = x.P
+    nb = P["fanout_branches"]
+    want = [i * 2 for i in range(nb)]
+    if x.api is None:
+
+        def floor() -> list[int]:
+            items: list[int] = []
+            for i in range(nb):
+                items = items + fan_worker({"i": i})["items"]
+            return items
+
+        check(floor() == want, "direct fanout wrong")
+        ts = timeit(floor, P["direct_chain_reps"], warmup=50, budget_s=P["budget_s"])
+        x.metrics["fan.direct.ms_per_invoke"] = median(ts) * 1e3
+        x.metrics["fan.direct.us_per_branch"] = median(ts) / nb * 1e6
+        return
+    api = x.api
+
+    def fan(s: dict[str, Any]) -> list[Any]:
+        return [api.Send("worker", {"i": i}) for i in range(nb)]
+
+    for kind in ("none", "memory"):
+        with x.section(f"fan.{kind}"):
+            cp = api.InMemorySaver() if kind == "memory" else None
+            b = api.StateGraph(FanState)
+            b.add_node("worker", fan_worker)
+            b.add_conditional_edges(api.START, fan, ["worker"])
+            b.add_edge("worker", api.END)
+            app = b.compile(checkpointer=cp)
+
+            def run(app: Any = app, cp: Any = cp) -> Any:
+                return app.invoke({"items": []}, cfg(x.tid("f") if cp is not None else None))
+
+            out = run()
+            check(sorted(out["items"]) == want, f"fanout result {out!r}"[:200])
+            ts = timeit(run, P["fanout_reps"], warmup=3, budget_s=P["budget_s"])
+            x.metrics[f"fan.{kind}.ms_per_invoke"] = median(ts) * 1e3
+            x.metrics[f"fan.{kind}.us_per_branch"] = median(ts) / nb * 1e6
+
+
+PG_ENV = "HITLGRAPH_TEST_POSTGRES_DSN"
+
+
+@contextlib.contextmanager
+def pg_schema(tag: str) -> Iterator[tuple[str, str]]:
+    """A fresh schema in the $HITLGRAPH_TEST_POSTGRES_DSN database, dropped afterwards:
+    yields (DSN whose search_path is that schema, schema name)."""
+    import psycopg
+
+    base = os.environ[PG_ENV]
+    schema = f"bench_{tag}_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}", schema
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def pg_schema_bytes(schema: str) -> int:
+    """pg_total_relation_size (heap, indexes, TOAST) of every table in the schema."""
+    import psycopg
+
+    with psycopg.connect(os.environ[PG_ENV], autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relkind = 'r'",
+            (schema,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+@contextlib.contextmanager
+def timed_put(saver: Any, into: list[float]) -> Iterator[None]:
+    """Time every saver.put the engine makes (wall time, whichever thread calls it)."""
+    orig = saver.put
+
+    def put(*a: Any, **kw: Any) -> Any:
+        t0 = perf()
+        try:
+            return orig(*a, **kw)
+        finally:
+            into.append(perf() - t0)
+
+    saver.put = put
+    try:
+        yield
+    finally:
+        del saver.put
+
+
+def _backend(x: Ctx, kind: str, saver: Any) -> None:
+    assert x.api is not None
+    P = x.P
+    k = P["be_nodes"]
+    reps = P["be_reps"][kind]
+    fns = make_chain_fns(k)
+    app = x.api.chain(fns, saver)
+    puts: list[float] = []
+    with timed_put(saver, puts):
+
+        def run() -> Any:
+            return app.invoke({"n": 0}, cfg(x.tid("be")))
+
+        check(run()["n"] == k, "backend chain wrong")
+        ts = timeit(run, reps, warmup=3, budget_s=P["budget_s"])
+    x.metrics[f"be.{kind}.chain.us_per_step"] = median(ts) / k * 1e6
+    if puts:
+        x.metrics[f"be.{kind}.put.us"] = median(puts) * 1e6
+    tid = x.tid("be-read")
+    app.invoke({"n": 0}, cfg(tid))
+
+    def read() -> None:
+        check(app.get_state(cfg(tid)).values["n"] == k, "get_state wrong")
+
+    ts = timeit(read, reps, warmup=3, budget_s=P["budget_s"])
+    x.metrics[f"be.{kind}.get_state.ms"] = median(ts) * 1e3
+    p = Pauser(x.impl, x.api, saver)
+    pl = "p" * P["payload_bytes"]
+
+    def rt() -> None:
+        t = x.tid("be-rt")
+        p.start(t, {"payload": pl})
+        out = p.resume(t, "ok")
+        check(out.get("result") == "ok|draft:" + pl[:24], f"backend round trip {out!r}")
+
+    ts = timeit(rt, reps, warmup=3, budget_s=P["budget_s"])
+    x.metrics[f"be.{kind}.rt.ms"] = median(ts) * 1e3
+
+
+def sc_backends(x: Ctx) -> None:
+    if x.api is None:
+        return  # no direct floor: the figures are the savers'
+    api = x.api
+    with x.section("be.memory"):
+        _backend(x, "memory", api.InMemorySaver())
+    with x.section("be.sqlite"), api.sqlite_saver(os.path.join(x.tmp, "be.db")) as s:
+        _backend(x, "sqlite", s)
+    if not os.environ.get(PG_ENV):
+        x.errors["be.postgres"] = f"skipped: {PG_ENV} not set"
+        return
+    with x.section("be.postgres"):
+        with pg_schema(x.impl[:4]) as (dsn, _), api.postgres_saver(dsn) as s:
+            _backend(x, "postgres", s)
+        with pg_schema(x.impl[:4]) as (dsn, schema), api.postgres_saver(dsn) as s:
+            p = Pauser(x.impl, x.api, s)
+            nbytes = x.P["payload_bytes"]
+            p.start("warm", {"payload": payload(0, nbytes)})  # setup, caches, connection
+            b0 = pg_schema_bytes(schema)
+            n = x.P["pg_paused_threads"]
+            t0 = perf()
+            for i in range(n):
+                p.start(f"pg-{i}", {"payload": payload(i, nbytes)})
+            x.metrics["be.postgres.ms_per_pause"] = (perf() - t0) / n * 1e3
+            x.metrics["be.postgres.paused_B_per_thread"] = (pg_schema_bytes(schema) - b0) / n
+            out = p.resume(f"pg-{n // 2}", "ok")
+            check(out.get("result") == "ok|draft:" + payload(n // 2, nbytes)[:24], f"{out!r}")
+
+
 SCENARIO_FNS: dict[str, Callable[[Ctx], None]] = {
     "chain": sc_chain,
     "roundtrip": sc_roundtrip,
     "paused_rss": sc_paused_rss,
     "paused_tm": sc_paused_tm,
     "paused_sql": sc_paused_sql,
+    "stream": sc_stream,
+    "fanout": sc_fanout,
+    "backends": sc_backends,
 }
 
 
@@ -712,6 +1006,67 @@ ROWS: list[tuple[str, str, str, str, float | None]] = [
     ),
 ]
 
+_SAVER_NAMES = {"none": "no checkpointer", "memory": "InMemorySaver"}
+for _kind in ("none", "memory"):
+    ROWS.append(
+        (
+            f"chain50 invoke, {_SAVER_NAMES[_kind]}",
+            f"stream.{_kind}.invoke.us_per_step",
+            "us/step",
+            "stream.direct.us_per_step",
+            None,
+        )
+    )
+    for _label in STREAM_MODES:
+        ROWS.append(
+            (
+                f"  stream {_label.replace('_', '+')}",
+                f"stream.{_kind}.{_label}.us_per_step",
+                "us/step",
+                "stream.direct.us_per_step",
+                None,
+            )
+        )
+        ROWS.append(
+            (
+                f"  stream {_label.replace('_', '+')}",
+                f"stream.{_kind}.{_label}.us_per_chunk",
+                "us/chunk",
+                "-",
+                None,
+            )
+        )
+for _kind in ("none", "memory"):
+    ROWS.append(
+        (
+            f"fanout 100 Send, {_SAVER_NAMES[_kind]}",
+            f"fan.{_kind}.ms_per_invoke",
+            "ms",
+            "fan.direct.ms_per_invoke",
+            None,
+        )
+    )
+    ROWS.append(
+        (
+            "  per branch",
+            f"fan.{_kind}.us_per_branch",
+            "us/branch",
+            "fan.direct.us_per_branch",
+            None,
+        )
+    )
+for _kind in ("memory", "sqlite", "postgres"):
+    ROWS += [
+        (f"{_kind}: chain10 per step", f"be.{_kind}.chain.us_per_step", "us/step", "-", None),
+        (f"{_kind}: saver.put", f"be.{_kind}.put.us", "us/put", "-", None),
+        (f"{_kind}: get_state latest", f"be.{_kind}.get_state.ms", "ms", "-", None),
+        (f"{_kind}: interrupt round trip", f"be.{_kind}.rt.ms", "ms", "-", None),
+    ]
+ROWS += [
+    ("postgres: pause, N threads", "be.postgres.ms_per_pause", "ms", "-", None),
+    ("postgres: paused thread, bytes", "be.postgres.paused_B_per_thread", "B/thread", "-", None),
+]
+
 
 def fmt(v: float | None) -> str:
     if v is None or v != v:
@@ -816,6 +1171,8 @@ def versions() -> dict[str, str]:
         "langgraph",
         "langgraph-checkpoint",
         "langgraph-checkpoint-sqlite",
+        "langgraph-checkpoint-postgres",
+        "psycopg",
         "ormsgpack",
         "psutil",
     ):

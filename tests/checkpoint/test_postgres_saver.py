@@ -22,8 +22,11 @@ from typing import Any
 import pytest
 
 from hitlgraph.checkpoint.base import EXPECTED_LATEST
-from hitlgraph.checkpoint.conformance import EVIL, chain, conf, ids, make_checkpoint
+from hitlgraph.checkpoint.conformance import EVIL, chain, conf, make_checkpoint
 from hitlgraph.errors import CheckpointConflictError
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _saver_checks import check_list_reads_in_pages, store_and_delete_evil_thread
 
 
 def run_python(script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -199,9 +202,7 @@ def test_latest_lookup_uses_the_primary_key(saver: Any) -> None:
 def test_sql_looking_data_leaves_the_tables(saver: Any, pg_conninfo: str) -> None:
     from hitlgraph.checkpoint.postgres import _sql
 
-    chain(saver, EVIL, 2, metadata=[{"source": EVIL, EVIL: "k"}, {"step": 1}])
-    assert ids(saver.list(None, filter={"source": EVIL})) != []
-    saver.delete_thread(EVIL)
+    store_and_delete_evil_thread(saver)
     assert set(_sql.TABLES) <= tables(pg_conninfo)
 
 
@@ -209,21 +210,7 @@ def test_list_reads_in_pages(saver: Any, monkeypatch: pytest.MonkeyPatch) -> Non
     from hitlgraph.checkpoint.postgres import _sql
 
     monkeypatch.setattr(_sql, "LIST_PAGE_SIZE", 3)
-    metadata = [{"source": "loop", "step": i, "even": i % 2 == 0} for i in range(11)]
-    configs = chain(saver, "t", 11, metadata=metadata)
-    chain(saver, "u", 4)
-    all_ids = [c["configurable"]["checkpoint_id"] for c in configs][::-1]
-    assert ids(saver.list(conf("t"))) == all_ids
-    assert ids(saver.list(conf("t"), limit=7)) == all_ids[:7]
-    assert ids(saver.list(conf("t"), filter={"even": True})) == all_ids[::2]
-    assert ids(saver.list(conf("t"), filter={"even": True}, limit=4)) == all_ids[::2][:4]
-    assert ids(saver.list(conf("t"), filter={"step": [1]})) == []
-    assert len(list(saver.list(None))) == 15
-    # A listing started before a write goes on reading pages after it.
-    iterator = saver.list(conf("t"))
-    assert next(iterator).checkpoint["id"] == all_ids[0]
-    chain(saver, "late", 1)
-    assert ids(iterator) == all_ids[1:]
+    check_list_reads_in_pages(saver)
 
 
 def test_growing_list_is_stored_as_deltas(saver: Any, pg_conninfo: str) -> None:

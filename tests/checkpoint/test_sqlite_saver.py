@@ -19,10 +19,13 @@ from pathlib import Path
 import pytest
 
 from hitlgraph.checkpoint.base import EXPECTED_LATEST
-from hitlgraph.checkpoint.conformance import EVIL, chain, conf, ids, make_checkpoint
+from hitlgraph.checkpoint.conformance import chain, conf, make_checkpoint
 from hitlgraph.checkpoint.sqlite import SqliteSaver, _sql
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _saver_checks import check_list_reads_in_pages, store_and_delete_evil_thread
 
 
 @pytest.fixture
@@ -35,9 +38,7 @@ def db(tmp_path: Path) -> Iterator[SqliteSaver]:
 
 
 def test_sql_looking_data_leaves_the_tables(db: SqliteSaver) -> None:
-    chain(db, EVIL, 2, metadata=[{"source": EVIL, EVIL: "k"}, {"step": 1}])
-    assert ids(db.list(None, filter={"source": EVIL})) != []
-    db.delete_thread(EVIL)
+    store_and_delete_evil_thread(db)
     tables = {name for (name,) in db.conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"checkpoints", "blobs", "writes", _sql.MIGRATIONS_TABLE} <= tables
@@ -45,21 +46,7 @@ def test_sql_looking_data_leaves_the_tables(db: SqliteSaver) -> None:
 
 def test_list_reads_in_pages(db: SqliteSaver, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_sql, "LIST_PAGE_SIZE", 3)
-    metadata = [{"source": "loop", "step": i, "even": i % 2 == 0} for i in range(11)]
-    configs = chain(db, "t", 11, metadata=metadata)
-    chain(db, "u", 4)
-    all_ids = [c["configurable"]["checkpoint_id"] for c in configs][::-1]
-    assert ids(db.list(conf("t"))) == all_ids
-    assert ids(db.list(conf("t"), limit=7)) == all_ids[:7]
-    assert ids(db.list(conf("t"), filter={"even": True})) == all_ids[::2]
-    assert ids(db.list(conf("t"), filter={"even": True}, limit=4)) == all_ids[::2][:4]
-    assert ids(db.list(conf("t"), filter={"step": [1]})) == []
-    assert len(list(db.list(None))) == 15
-    # A listing started before a write goes on reading pages after it.
-    iterator = db.list(conf("t"))
-    assert next(iterator).checkpoint["id"] == all_ids[0]
-    chain(db, "late", 1)
-    assert ids(iterator) == all_ids[1:]
+    check_list_reads_in_pages(db)
 
 
 def test_latest_lookup_uses_the_index(db: SqliteSaver) -> None:

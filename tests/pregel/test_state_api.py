@@ -2,41 +2,21 @@
 
 from __future__ import annotations
 
-import operator
+import sys
 from collections import Counter
 from datetime import datetime
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
 import pytest
-from typing_extensions import TypedDict
 
 from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.types import Command, Send, interrupt
 
-
-class State(TypedDict):
-    x: int
-    log: Annotated[list[str], operator.add]
-
-
-def abc(calls: Counter[str] | None = None, **compile_kwargs: Any) -> Any:
-    """a -> b -> c, counting calls."""
-    counts = calls if calls is not None else Counter()
-
-    def logger(name: str) -> Any:
-        def node(state: State) -> dict[str, Any]:
-            counts[name] += 1
-            return {"log": [name]}
-
-        return node
-
-    builder = StateGraph(State)
-    for name in ("a", "b", "c"):
-        builder.add_node(name, logger(name))
-    builder.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c")
-    return builder.compile(checkpointer=InMemorySaver(), **compile_kwargs)
+sys.path.insert(0, str(Path(__file__).parent))
+from _abc_graph import INPUT, State, abc
 
 
 def ask_graph() -> Any:
@@ -48,7 +28,6 @@ def ask_graph() -> Any:
             .compile(checkpointer=InMemorySaver()))
 
 
-INPUT = {"x": 0, "log": []}
 
 
 # -- get_state -------------------------------------------------------------------------------

@@ -114,6 +114,11 @@ class DeltaEncoder:
             for key in [k for k in self._last if match(k)]:
                 del self._last[key]
 
+    def forget_thread(self, thread_id: str) -> None:
+        """Drop the remembered values of a thread (keys are (thread_id, ns, channel) tuples)."""
+        thread_id = str(thread_id)
+        self.forget(lambda key: isinstance(key, tuple) and key[0] == thread_id)
+
 
 def delta_links(typed: Typed) -> tuple[Any, Any] | None:
     """(base version, root version) of a stored delta, or None for a full value."""

@@ -309,7 +309,7 @@ class InMemorySaver(BaseCheckpointSaver):
         thread_id = str(thread_id)
         with self._lock:
             self._threads.pop(thread_id, None)
-        self._deltas.forget(lambda key: key[0] == thread_id)  # type: ignore[index]
+        self._deltas.forget_thread(thread_id)
 
     def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
         if keep_last < 1:

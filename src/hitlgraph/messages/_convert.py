@@ -135,6 +135,13 @@ def to_message(value: Any) -> Any:
     if is_langchain_message(value):
         ensure_langchain_registered()
         return with_langchain_id(value)
+    if (isinstance(value, (str, dict, tuple))
+            and "langchain_core.language_models.chat_models" in sys.modules):
+        # The program calls LangChain chat models, which take only LangChain's messages: make
+        # those, as LangGraph does (LangChain's own rules turn the value into a message).
+        ensure_langchain_registered()
+        made = sys.modules["langchain_core.messages"].convert_to_messages([value])[0]
+        return with_langchain_id(made)
     if isinstance(value, str):
         return HumanMessage(value)
     if isinstance(value, dict):

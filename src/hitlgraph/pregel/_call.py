@@ -14,6 +14,7 @@ from typing import Any
 from hitlgraph.errors import GraphInterrupt, ParentCommand
 from hitlgraph.pregel._algo import Task, edge_writes, fresh_values, node_writes
 from hitlgraph.pregel._context import set_task
+from hitlgraph.pregel._lc_stream import stream_chat_model_tokens
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.types import Command, RetryPolicy
 
@@ -134,6 +135,8 @@ _PLAIN = frozenset({dict, type(None), str, list, tuple})
 def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task to its end in this thread; errors and interrupts are recorded on it."""
     set_task(task.ctx)
+    if task.ctx.sink is not None:
+        stream_chat_model_tokens(task.ctx)
     steps = task_steps(spec, task, values)
     reply: Any = None
     error: BaseException | None = None
@@ -163,6 +166,8 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
 async def run_task_async(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task on the event loop; sync node functions go to a worker thread."""
     set_task(task.ctx)
+    if task.ctx.sink is not None:
+        stream_chat_model_tokens(task.ctx)
     steps = task_steps(spec, task, values)
     reply: Any = None
     error: BaseException | None = None

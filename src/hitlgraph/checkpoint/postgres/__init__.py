@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from hitlgraph.checkpoint._delta import DeltaEncoder
+from hitlgraph.checkpoint._rows import ListCursor, check_keep_last
 from hitlgraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -164,10 +165,6 @@ class PostgresSaver(BaseCheckpointSaver):
         if not self.is_setup:
             self.setup()
 
-    def _forget(self, thread_id: str) -> None:
-        thread_id = str(thread_id)
-        self.deltas.forget(lambda key: isinstance(key, tuple) and key[0] == thread_id)
-
     # -- reading -------------------------------------------------------------------------------
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -205,7 +202,7 @@ class PostgresSaver(BaseCheckpointSaver):
         cursor = _sql.list_cursor(config, filter=filter, before=before, limit=limit)
         return self._iter_pages(cursor)
 
-    def _iter_pages(self, cursor: _sql.ListCursor | None) -> Iterator[CheckpointTuple]:
+    def _iter_pages(self, cursor: ListCursor | None) -> Iterator[CheckpointTuple]:
         while cursor is not None:
             self._ensure_setup()
             items, cursor = self._run(_sql.list_page(self.serde, cursor), write=False)
@@ -275,7 +272,7 @@ class PostgresSaver(BaseCheckpointSaver):
         """
         self._ensure_setup()
         self._run(_sql.delete_thread(thread_id), write=True)
-        self._forget(thread_id)
+        self.deltas.forget_thread(thread_id)
 
     def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
         """Keep only the newest `keep_last` checkpoints of each namespace of a thread.
@@ -289,8 +286,7 @@ class PostgresSaver(BaseCheckpointSaver):
         Raises:
             ValueError: keep_last is below 1.
         """
-        if keep_last < 1:
-            raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+        check_keep_last(keep_last)
         self._ensure_setup()
         self._run(_sql.prune(thread_id, keep_last), write=True)
-        self._forget(thread_id)
+        self.deltas.forget_thread(thread_id)

@@ -23,9 +23,20 @@ from dataclasses import dataclass, replace
 from hashlib import blake2b
 from typing import Any, Final, TypeVar
 
-import ormsgpack
-
+from hitlgraph.checkpoint import _rows
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._rows import (
+    ListCursor,
+    ListPage,
+    check_keep_last,
+    checkpoint_tuple,
+    json_text_ok,
+    make_config,
+    matches,
+    pack_record,
+    thread_ns,
+    unpack_record,
+)
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
     ChannelVersions,
@@ -171,90 +182,24 @@ def migrate() -> Ops[int]:
 # -- row encoding ------------------------------------------------------------------------------
 
 
-def _json_str_ok(value: str) -> bool:
-    """Whether PostgreSQL's jsonb can hold `value` verbatim (valid UTF-8, no NUL)."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _json_number(value: int | float) -> int | float:
     """A number for the JSON copy: an integral float as the int it equals, so that jsonb's
     exact decimal comparison agrees with Python's (2.0**70 == 2**70, but the float's shortest
-    decimal, 1.1805916207174113e+21, is not the int's)."""
+    decimal, 1.1805916207174113e+21, is not the int's). jsonb holds ints of any size."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return int(value) if isinstance(value, int) else float(value)
 
 
-def _jsonable(value: Any) -> Any:
-    """`value` as JSON data jsonb can hold, for the searchable metadata copy.
-
-    Values it cannot hold exactly become marker objects, which a scalar filter never matches;
-    dict keys it cannot hold are left out (filters on them are decided in Python).
-    """
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        return value if _json_str_ok(value) else {"__str__": None}
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return _json_number(value) if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, dict):
-        return {
-            str(k): _jsonable(v)
-            for k, v in value.items()
-            if isinstance(k, str) and _json_str_ok(k)
-        }
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return {"__type__": type(value).__qualname__}
-
-
 def metadata_json(metadata: CheckpointMetadata | dict[str, Any]) -> str:
-    """The JSON text copy of metadata that list() filters on."""
-    return json.dumps(_jsonable(dict(metadata)), ensure_ascii=True, allow_nan=False)
-
-
-def _pack_record(checkpoint: Checkpoint) -> bytes:
-    return ormsgpack.packb(
-        {
-            "v": checkpoint["v"],
-            "channel_versions": dict(checkpoint["channel_versions"]),
-            "triggers": list(checkpoint["triggers"]),
-            "updated_channels": checkpoint["updated_channels"],
-            "writers": list(checkpoint.get("writers", ())),
-        }
-    )
-
-
-def _unpack_record(data: bytes) -> dict[str, Any]:
-    record = ormsgpack.unpackb(data)
-    if not isinstance(record, dict):
-        raise ValueError("Corrupt checkpoint record: expected a map.")
-    return record
+    """The JSON text copy of metadata that list() filters on, as jsonb holds it: text with a
+    NUL or not valid UTF-8 becomes a marker object (and such keys are left out)."""
+    return _rows.metadata_json(metadata, text_ok=json_text_ok, number=_json_number)
 
 
 def version_key(version: Any) -> str:
     """A channel version as the blobs table keys it."""
     return str(version)
-
-
-def thread_ns(config: RunnableConfig) -> tuple[str, str]:
-    """The (thread_id, checkpoint_ns) a config names; thread_id is required."""
-    conf = config.get("configurable", {})
-    return str(conf["thread_id"]), str(conf.get("checkpoint_ns", ""))
-
-
-def make_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
-    """The config that points at one stored checkpoint."""
-    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
-                             "checkpoint_id": checkpoint_id}}
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -325,7 +270,7 @@ def _fetcher(stored: dict[tuple[str, str], tuple[str, bytes]], channel: str
 def _to_tuple(serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any) -> CheckpointTuple:
     (thread_id, ns, checkpoint_id, parent, ts, record_bytes, _mtype, _mblob,
      b_channels, b_versions, b_types, b_blobs, w_tasks, w_channels, w_types, w_blobs) = row
-    record = _unpack_record(bytes(record_bytes))
+    record = unpack_record(bytes(record_bytes))
     versions: ChannelVersions = dict(record["channel_versions"])
     stored: dict[tuple[str, str], tuple[str, bytes]] = {
         (channel, version): (type_, bytes(blob))
@@ -343,26 +288,14 @@ def _to_tuple(serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any) ->
         if typed[0] == DELTA_TAG:
             typed = resolve(typed, _fetcher(stored, channel))
         values[channel] = loads(typed)
-    updated = record["updated_channels"]
-    checkpoint = Checkpoint(
-        v=int(record.get("v", 1)), id=checkpoint_id, ts=ts, channel_values=values,
-        channel_versions=versions, triggers=list(record["triggers"]),
-        updated_channels=list(updated) if updated is not None else None,
-        writers=list(record.get("writers", ())),
-    )
     pending: list[PendingWrite] = [
         (task_id, channel, loads((type_, bytes(blob))))
         for task_id, channel, type_, blob in zip(
             w_tasks or (), w_channels or (), w_types or (), w_blobs or (), strict=True
         )
     ]
-    return CheckpointTuple(
-        config=make_config(thread_id, ns, checkpoint_id),
-        checkpoint=checkpoint,
-        metadata=metadata,
-        parent_config=make_config(thread_id, ns, parent) if parent else None,
-        pending_writes=pending,
-    )
+    return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, ts, record, versions, values,
+                            metadata, pending)
 
 
 def _load_metadata(serde: SerializerProtocol, row: tuple[Any, ...]) -> Any:
@@ -386,13 +319,13 @@ def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
     """A jsonb containment test selecting (a superset of) the rows whose metadata[key] ==
     value, or None when only the exact Python check can decide. Key and value travel as one
     bound JSON document."""
-    if not isinstance(key, str) or not _json_str_ok(key):
+    if not isinstance(key, str) or not json_text_ok(key):
         return None
     candidates: list[Any]
     if isinstance(value, bool):
         candidates = [value, int(value)]  # True == 1 == 1.0 in Python
     elif isinstance(value, str):
-        if not _json_str_ok(value):
+        if not json_text_ok(value):
             return None
         candidates = [value]
     elif isinstance(value, (int, float)):
@@ -408,20 +341,6 @@ def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
     if len(docs) == 1:
         return "c.metadata_json @> %s::jsonb", (docs[0],)
     return "c.metadata_json @> ANY(%s::jsonb[])", (docs,)
-
-
-@dataclass(frozen=True)
-class ListCursor:
-    """Where a list() is: its query, how many more it may return, and the last row seen.
-
-    Built by `list_cursor`, advanced by `list_page`; None from list_page means done.
-    """
-
-    where: str
-    params: tuple[Any, ...]
-    filter: tuple[tuple[Any, Any], ...]
-    remaining: int | None
-    after: tuple[str, str, str] | None = None
 
 
 def list_cursor(
@@ -464,10 +383,6 @@ def list_cursor(
     )
 
 
-ListPage = tuple[list[CheckpointTuple], "ListCursor | None"]
-"""Some checkpoints of a list() and the cursor for the next ones (None: no more)."""
-
-
 def list_page(serde: SerializerProtocol, cursor: ListCursor) -> Ops[ListPage]:
     """The next checkpoints of a list(), newest first, and the cursor for the ones after them
     (None when there are no more)."""
@@ -489,7 +404,7 @@ def list_page(serde: SerializerProtocol, cursor: ListCursor) -> Ops[ListPage]:
     remaining = cursor.remaining
     for row in rows:
         metadata = _load_metadata(serde, row)
-        if any(not isinstance(metadata, dict) or metadata.get(k) != v for k, v in cursor.filter):
+        if not matches(metadata, cursor.filter):
             continue
         found.append(_to_tuple(serde, row, metadata))
         if remaining is not None:
@@ -560,7 +475,7 @@ def encode_put(
     versions = checkpoint["channel_versions"]
     checkpoint_params = (
         thread_id, ns, checkpoint["id"], str(parent) if parent else None, checkpoint["ts"],
-        list(versions), [version_key(v) for v in versions.values()], _pack_record(checkpoint),
+        list(versions), [version_key(v) for v in versions.values()], pack_record(checkpoint),
         meta_type, meta_blob, metadata_json(metadata),
     )
     expected = conf.get(EXPECTED_LATEST)
@@ -795,8 +710,7 @@ def prune(thread_id: str, keep_last: int) -> Ops[None]:
     """Keep the newest `keep_last` checkpoints of each namespace of a thread, their writes, and
     the values they use; delete the rest (run it in one write transaction; it takes the
     thread's lock, so no compare-and-set put or delta of the thread interleaves)."""
-    if keep_last < 1:
-        raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+    check_keep_last(keep_last)
     thread_id = str(thread_id)
     yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
     yield Statement(_PRUNE, (thread_id, keep_last, thread_id, thread_id, keep_last, thread_id,

@@ -21,6 +21,7 @@ from psycopg import AsyncConnection, AsyncCursor, IsolationLevel
 from psycopg_pool import AsyncConnectionPool
 
 from hitlgraph.checkpoint._delta import DeltaEncoder
+from hitlgraph.checkpoint._rows import ListCursor, ListPage, check_keep_last
 from hitlgraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -158,10 +159,6 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         if not self.is_setup:
             await self.asetup()
 
-    def _forget(self, thread_id: str) -> None:
-        thread_id = str(thread_id)
-        self.deltas.forget(lambda key: isinstance(key, tuple) and key[0] == thread_id)
-
     # -- async ---------------------------------------------------------------------------------
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -184,7 +181,7 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
             for item in items:
                 yield item
 
-    async def _list_page(self, cursor: _sql.ListCursor) -> _sql.ListPage:
+    async def _list_page(self, cursor: ListCursor) -> ListPage:
         await self._ensure_setup()
         return await self._run(_sql.list_page(self.serde, cursor), write=False)
 
@@ -223,15 +220,14 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         """Delete every checkpoint, value and write of a thread."""
         await self._ensure_setup()
         await self._run(_sql.delete_thread(thread_id), write=True)
-        self._forget(thread_id)
+        self.deltas.forget_thread(thread_id)
 
     async def aprune(self, thread_id: str, *, keep_last: int = 1) -> None:
         """Keep only the newest `keep_last` checkpoints of each namespace of a thread."""
-        if keep_last < 1:
-            raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+        check_keep_last(keep_last)
         await self._ensure_setup()
         await self._run(_sql.prune(thread_id, keep_last), write=True)
-        self._forget(thread_id)
+        self.deltas.forget_thread(thread_id)
 
     # -- sync: the async methods on the saver's loop, from another thread ----------------------
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from hitlgraph.checkpoint._delta import DeltaEncoder
+from hitlgraph.checkpoint._rows import ListCursor, ListPage
 from hitlgraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -144,12 +145,12 @@ class SqliteSaver(BaseCheckpointSaver):
         cursor = _sql.list_cursor(config, filter=filter, before=before, limit=limit)
         return self._iter_pages(cursor)
 
-    def _list_page(self, cursor: _sql.ListCursor) -> _sql.ListPage:
+    def _list_page(self, cursor: ListCursor) -> ListPage:
         with self.lock:
             self._ensure_setup()
             return _sql.list_page(self.conn, self.serde, cursor)
 
-    def _iter_pages(self, cursor: _sql.ListCursor | None) -> Iterator[CheckpointTuple]:
+    def _iter_pages(self, cursor: ListCursor | None) -> Iterator[CheckpointTuple]:
         while cursor is not None:
             items, cursor = self._list_page(cursor)
             yield from items

@@ -7,7 +7,6 @@ filter keys and values) only ever travels as bound parameters.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import time
@@ -16,9 +15,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-import ormsgpack
-
+from hitlgraph.checkpoint import _rows
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._rows import (
+    ListCursor,
+    ListPage,
+    check_keep_last,
+    checkpoint_tuple,
+    json_text_ok,
+    make_config,
+    matches,
+    pack_record,
+    thread_ns,
+    unpack_record,
+)
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
     ChannelVersions,
@@ -159,59 +169,18 @@ def migrate(conn: sqlite3.Connection) -> int:
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _jsonable(value: Any) -> Any:
-    """`value` as strict JSON data for the searchable metadata copy.
-
-    Values JSON cannot hold exactly become objects, which a scalar filter never matches.
-    """
-    if value is None or isinstance(value, (bool, str)):
+def _json_number(value: int | float) -> Any:
+    """A number for the JSON copy: SQLite's JSON functions hold 64-bit ints; a larger one
+    becomes a marker object."""
+    if isinstance(value, float) or _INT64_MIN <= value <= _INT64_MAX:
         return value
-    if isinstance(value, int):
-        return value if _INT64_MIN <= value <= _INT64_MAX else {"__int__": str(value)}
-    if isinstance(value, float):
-        finite = value == value and abs(value) != float("inf")
-        return value if finite else {"__float__": repr(value)}
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if isinstance(k, str)}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return {"__type__": type(value).__qualname__}
+    return {"__int__": str(value)}
 
 
 def metadata_json(metadata: CheckpointMetadata | dict[str, Any]) -> str:
-    """The JSON text copy of metadata that list() filters on (ASCII, strict JSON)."""
-    return json.dumps(_jsonable(dict(metadata)), ensure_ascii=True, allow_nan=False)
-
-
-def _pack_record(checkpoint: Checkpoint) -> bytes:
-    return ormsgpack.packb(
-        {
-            "v": checkpoint["v"],
-            "channel_versions": dict(checkpoint["channel_versions"]),
-            "triggers": list(checkpoint["triggers"]),
-            "updated_channels": checkpoint["updated_channels"],
-            "writers": list(checkpoint.get("writers", ())),
-        }
-    )
-
-
-def _unpack_record(data: bytes) -> dict[str, Any]:
-    record = ormsgpack.unpackb(data)
-    if not isinstance(record, dict):
-        raise ValueError("Corrupt checkpoint record: expected a map.")
-    return record
-
-
-def thread_ns(config: RunnableConfig) -> tuple[str, str]:
-    """The (thread_id, checkpoint_ns) a config names; thread_id is required."""
-    conf = config.get("configurable", {})
-    return str(conf["thread_id"]), str(conf.get("checkpoint_ns", ""))
-
-
-def make_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
-    """The config that points at one stored checkpoint."""
-    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
-                             "checkpoint_id": checkpoint_id}}
+    """The JSON text copy of metadata that list() filters on (ASCII, strict JSON): text is
+    stored verbatim, ints beyond 64 bits become marker objects."""
+    return _rows.metadata_json(metadata, number=_json_number)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -258,7 +227,7 @@ def _to_tuple(
     metadata: Any,
 ) -> CheckpointTuple:
     thread_id, ns, checkpoint_id, parent, ts, record_bytes, _mtype, _mblob = row
-    record = _unpack_record(record_bytes)
+    record = unpack_record(record_bytes)
     versions: ChannelVersions = dict(record["channel_versions"])
     loads = serde.loads_typed
     values: dict[str, Any] = {}
@@ -270,28 +239,14 @@ def _to_tuple(
             if type_ == DELTA_TAG:
                 typed = _resolve_delta(conn, thread_id, ns, channel, versions[channel], typed)
             values[channel] = loads(typed)
-    # channel_values in channel_versions order, as InMemorySaver returns them
-    values = {chan: values[chan] for chan in versions if chan in values}
-    updated = record["updated_channels"]
-    checkpoint = Checkpoint(
-        v=int(record.get("v", 1)), id=checkpoint_id, ts=ts, channel_values=values,
-        channel_versions=versions, triggers=list(record["triggers"]),
-        updated_channels=list(updated) if updated is not None else None,
-        writers=list(record.get("writers", ())),
-    )
     pending: list[PendingWrite] = [
         (task_id, channel, loads((type_, blob)))
         for task_id, channel, type_, blob in conn.execute(
             _SELECT_WRITES, (thread_id, ns, checkpoint_id)
         )
     ]
-    return CheckpointTuple(
-        config=make_config(thread_id, ns, checkpoint_id),
-        checkpoint=checkpoint,
-        metadata=metadata,
-        parent_config=make_config(thread_id, ns, parent) if parent else None,
-        pending_writes=pending,
-    )
+    return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, ts, record, versions, values,
+                            metadata, pending)
 
 
 def _resolve_delta(conn: sqlite3.Connection, thread_id: str, ns: str, channel: str,
@@ -340,11 +295,7 @@ def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
     if value is None:
         return "json_extract(metadata_json, ?) IS NULL", (path,)
     if isinstance(value, str):
-        if "\x00" in value:  # SQLite's JSON functions cut text at NUL
-            return None
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
+        if not json_text_ok(value):  # SQLite's JSON functions cut text at NUL
             return None
         return (
             "(json_type(metadata_json, ?) = 'text' AND json_extract(metadata_json, ?) = ?)",
@@ -367,20 +318,6 @@ def _filter_clause(key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
             (path, path, number),
         )
     return None
-
-
-@dataclass(frozen=True)
-class ListCursor:
-    """Where a list() is: its query, how many more it may return, and the last row seen.
-
-    Built by `list_cursor`, advanced by `list_page`; None from list_page means done.
-    """
-
-    where: str
-    params: tuple[Any, ...]
-    filter: tuple[tuple[Any, Any], ...]
-    remaining: int | None
-    after: tuple[str, str, str] | None = None
 
 
 def list_cursor(
@@ -423,10 +360,6 @@ def list_cursor(
     )
 
 
-ListPage = tuple[list[CheckpointTuple], "ListCursor | None"]
-"""Some checkpoints of a list() and the cursor for the next ones (None: no more)."""
-
-
 def list_page(
     conn: sqlite3.Connection, serde: SerializerProtocol, cursor: ListCursor
 ) -> ListPage:
@@ -450,9 +383,7 @@ def list_page(
         rows: list[_Row] = conn.execute(sql, (*params, page_size)).fetchall()
         for row in rows:
             metadata = _load_metadata(serde, row)
-            if any(
-                not isinstance(metadata, dict) or metadata.get(k) != v for k, v in cursor.filter
-            ):
+            if not matches(metadata, cursor.filter):
                 continue
             found.append(_to_tuple(conn, serde, row, metadata))
             if remaining is not None:
@@ -510,7 +441,7 @@ def encode_put(
     parent = conf.get("checkpoint_id")
     checkpoint_row = (
         thread_id, ns, checkpoint["id"], str(parent) if parent else None, checkpoint["ts"],
-        _pack_record(checkpoint), meta_type, meta_blob, metadata_json(metadata),
+        pack_record(checkpoint), meta_type, meta_blob, metadata_json(metadata),
     )
     expected = conf.get(EXPECTED_LATEST)
     return EncodedPut(
@@ -649,8 +580,7 @@ def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
 def prune(conn: sqlite3.Connection, thread_id: str, keep_last: int) -> None:
     """Keep the newest `keep_last` checkpoints of each namespace of a thread, their writes, and
     the blobs they reference; delete the rest, in one transaction."""
-    if keep_last < 1:
-        raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+    check_keep_last(keep_last)
     thread_id = str(thread_id)
     with transaction(conn, write=True):
         namespaces = [
@@ -676,7 +606,7 @@ def prune(conn: sqlite3.Connection, thread_id: str, keep_last: int) -> None:
             kept = {
                 (chan, version)
                 for _, record in rows[:keep_last]
-                for chan, version in _unpack_record(record)["channel_versions"].items()
+                for chan, version in unpack_record(record)["channel_versions"].items()
             }
             for chan, version in list(kept):  # a kept delta needs the versions it extends
                 while True:

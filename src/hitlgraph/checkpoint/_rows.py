@@ -1,0 +1,199 @@
+"""Row encoding shared by the SQL checkpoint savers (SQLite and PostgreSQL).
+
+Pure functions, no database driver: the checkpoint record packed into one column, the config
+<-> (thread_id, checkpoint_ns, checkpoint_id) mapping, the checkpoint tuple a stored row reads
+back as, and the searchable JSON copy of metadata. Where the backends' JSON types differ (which
+strings and numbers they hold exactly) each backend passes its own rules in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import ormsgpack
+
+from hitlgraph.checkpoint.base import (
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    RunnableConfig,
+)
+
+# -- the checkpoint record ---------------------------------------------------------------------
+
+
+def pack_record(checkpoint: Checkpoint) -> bytes:
+    """The parts of a checkpoint stored in its row's record column (values are stored apart)."""
+    return ormsgpack.packb(
+        {
+            "v": checkpoint["v"],
+            "channel_versions": dict(checkpoint["channel_versions"]),
+            "triggers": list(checkpoint["triggers"]),
+            "updated_channels": checkpoint["updated_channels"],
+            "writers": list(checkpoint.get("writers", ())),
+        }
+    )
+
+
+def unpack_record(data: bytes) -> dict[str, Any]:
+    """A record packed by `pack_record`."""
+    record = ormsgpack.unpackb(data)
+    if not isinstance(record, dict):
+        raise ValueError("Corrupt checkpoint record: expected a map.")
+    return record
+
+
+# -- configs -----------------------------------------------------------------------------------
+
+
+def thread_ns(config: RunnableConfig) -> tuple[str, str]:
+    """The (thread_id, checkpoint_ns) a config names; thread_id is required."""
+    conf = config.get("configurable", {})
+    return str(conf["thread_id"]), str(conf.get("checkpoint_ns", ""))
+
+
+def make_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    """The config that points at one stored checkpoint."""
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
+                             "checkpoint_id": checkpoint_id}}
+
+
+def checkpoint_tuple(
+    thread_id: str,
+    ns: str,
+    checkpoint_id: str,
+    parent: str | None,
+    ts: str,
+    record: dict[str, Any],
+    versions: ChannelVersions,
+    values: dict[str, Any],
+    metadata: Any,
+    pending: list[PendingWrite],
+) -> CheckpointTuple:
+    """The CheckpointTuple of a stored row: its unpacked record, its loaded channel values
+    (in channel_versions order, as InMemorySaver returns them) and pending writes."""
+    updated = record["updated_channels"]
+    checkpoint = Checkpoint(
+        v=int(record.get("v", 1)), id=checkpoint_id, ts=ts, channel_values=values,
+        channel_versions=versions, triggers=list(record["triggers"]),
+        updated_channels=list(updated) if updated is not None else None,
+        writers=list(record.get("writers", ())),
+    )
+    return CheckpointTuple(
+        config=make_config(thread_id, ns, checkpoint_id),
+        checkpoint=checkpoint,
+        metadata=metadata,
+        parent_config=make_config(thread_id, ns, parent) if parent else None,
+        pending_writes=pending,
+    )
+
+
+def check_keep_last(keep_last: int) -> None:
+    """Raise ValueError unless a prune's keep_last is at least 1."""
+    if keep_last < 1:
+        raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+
+
+# -- list() ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListCursor:
+    """Where a list() is: its query, how many more it may return, and the last row seen.
+
+    Built by the backend's `list_cursor`, advanced by its `list_page`; None from list_page
+    means done.
+    """
+
+    where: str
+    params: tuple[Any, ...]
+    filter: tuple[tuple[Any, Any], ...]
+    remaining: int | None
+    after: tuple[str, str, str] | None = None
+
+
+ListPage = tuple[list[CheckpointTuple], "ListCursor | None"]
+"""Some checkpoints of a list() and the cursor for the next ones (None: no more)."""
+
+
+def matches(metadata: Any, filter: Sequence[tuple[Any, Any]]) -> bool:
+    """Whether loaded metadata passes a list() filter (the exact check, done in Python)."""
+    return not any(
+        not isinstance(metadata, dict) or metadata.get(k) != v for k, v in filter
+    )
+
+
+# -- the searchable JSON copy of metadata ------------------------------------------------------
+
+
+def json_text_ok(value: str) -> bool:
+    """Whether a database's JSON functions hold `value` verbatim: valid UTF-8, no NUL
+    (PostgreSQL's jsonb rejects NUL; SQLite's JSON functions cut text at it)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _any_text(value: str) -> bool:
+    return True
+
+
+def _same_number(value: int | float) -> int | float:
+    return value
+
+
+def jsonable(
+    value: Any,
+    *,
+    text_ok: Callable[[str], bool] = _any_text,
+    number: Callable[[int | float], Any] = _same_number,
+) -> Any:
+    """`value` as strict JSON data for the searchable metadata copy.
+
+    Values the backend's JSON cannot hold exactly become marker objects, which a scalar filter
+    never matches: a string `text_ok` rejects, a non-finite float, an object of another type;
+    `number` maps each finite int or float (to itself, or to a marker object). Dict entries
+    whose key is not a string `text_ok` accepts are left out (filters on them are decided in
+    Python).
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value if text_ok(value) else {"__str__": None}
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": repr(value)}
+    if isinstance(value, (int, float)):
+        return number(value)
+    if isinstance(value, dict):
+        return {
+            k: jsonable(v, text_ok=text_ok, number=number)
+            for k, v in value.items()
+            if isinstance(k, str) and text_ok(k)
+        }
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v, text_ok=text_ok, number=number) for v in value]
+    return {"__type__": type(value).__qualname__}
+
+
+def metadata_json(
+    metadata: CheckpointMetadata | dict[str, Any],
+    *,
+    text_ok: Callable[[str], bool] = _any_text,
+    number: Callable[[int | float], Any] = _same_number,
+) -> str:
+    """The JSON text copy of metadata that list() filters on (ASCII, strict JSON), with the
+    backend's rules for text and numbers (see `jsonable`)."""
+    return json.dumps(
+        jsonable(dict(metadata), text_ok=text_ok, number=number),
+        ensure_ascii=True, allow_nan=False,
+    )
