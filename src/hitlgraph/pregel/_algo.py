@@ -270,11 +270,9 @@ def _update_writes_pairs(spec: GraphSpec, name: str, pairs: Sequence[tuple[str, 
     return list(pairs)
 
 
-def edge_writes(node: NodeSpec) -> list[Write]:
+def edge_writes(node: NodeSpec) -> tuple[Write, ...]:
     """The writes a node's static edges and join edges make when it finishes."""
-    out: list[Write] = [(chan, None) for chan in node.edges]
-    out.extend((chan, node.name) for chan in node.joins)
-    return out
+    return node.static_writes
 
 
 def fresh_values(spec: GraphSpec, values: dict[str, Any], writes: Sequence[Write]

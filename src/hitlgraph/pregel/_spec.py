@@ -99,6 +99,12 @@ class NodeSpec:
     metadata: dict[str, Any] = field(default_factory=dict)
     afn: Callable[..., Any] | None = None
     """An async twin of `fn` the async driver awaits instead (a subgraph's ainvoke)."""
+    static_writes: tuple[Write, ...] = ()
+    """The writes of `edges` and `joins` (computed once)."""
+
+    def __post_init__(self) -> None:
+        self.static_writes = (*((chan, None) for chan in self.edges),
+                              *((chan, self.name) for chan in self.joins))
     subgraph: Any = None
     """The compiled graph this node runs, when the node is one."""
 
