@@ -79,7 +79,7 @@ def _abandon_sync(steps: Generator[Any, Any, Any], saver: BaseCheckpointSaver | 
             reply: Any = None
             kind = type(effect)
             if saver is not None and kind is Save:
-                reply = _save(saver, effect, isinstance(saver, StepWriter))
+                reply = _save(saver, effect, _writes_steps(saver))
             elif saver is not None and kind is SaveWrites:
                 saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)
             elif saver is not None and kind is Load:
@@ -114,6 +114,18 @@ async def _abandon_async(steps: Generator[Any, Any, Any], saver: BaseCheckpointS
             effect = steps.send(reply)
     except (StopIteration, Abandoned):
         return
+
+
+_step_writers: dict[type, bool] = {}
+
+
+def _writes_steps(saver: Any) -> bool:
+    """Whether the saver has put_step (a runtime Protocol check is slow: cached per class)."""
+    kind = type(saver)
+    known = _step_writers.get(kind)
+    if known is None:
+        known = _step_writers[kind] = isinstance(saver, StepWriter)
+    return known
 
 
 def _save(saver: BaseCheckpointSaver, effect: Save, step_writer: bool) -> Any:
@@ -199,7 +211,7 @@ def drive_sync(
     # thread, in order, while the run goes on; drain() waits for them (and raises their error).
     writer: _Writer | None = None
     slow_saver = saver is not None and not isinstance(saver, InMemorySaver)
-    step_writer = isinstance(saver, StepWriter)
+    step_writer = _writes_steps(saver)
 
     def drain() -> None:
         if writer is not None:
