@@ -95,13 +95,14 @@ class RunState:
             if seen:
                 values[chan] = sorted(seen)
         if self.sends:
-            values[TASKS] = list(self.sends)
+            values[TASKS] = self.sends
         if self.start_input is not _MISSING:
             values[START] = self.start_input
+        # triggers, sends and writers are replaced, never changed in place: no copies needed
         return Checkpoint(
             v=1, id=self.id, ts=self.ts, channel_values=values,
-            channel_versions=dict(self.versions), triggers=list(self.triggers),
-            updated_channels=self.updated, writers=list(self.writers),
+            channel_versions=dict(self.versions), triggers=self.triggers,
+            updated_channels=self.updated, writers=self.writers,
         )
 
     def renew(self) -> None:

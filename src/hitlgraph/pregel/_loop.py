@@ -192,7 +192,7 @@ def _hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
 
 
 def _meta(p: RunParams, source: str, step: int) -> CheckpointMetadata:
-    return {"source": source, "step": step, "parents": dict(p.parents)}
+    return {"source": source, "step": step, "parents": p.parents}
 
 
 def _thread_config(p: RunParams, checkpoint_id: str | None = None) -> dict[str, Any]:
