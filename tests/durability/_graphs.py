@@ -64,13 +64,22 @@ def slow_steps(marker_dir: str, steps: int) -> StateGraph[Steps]:
     return builder
 
 
-def main() -> None:
-    """Child-process entry: python _graphs.py ACTION DB THREAD [ARGS...]."""
+def open_saver(db: str) -> Any:
+    """A saver on `db`: a PostgreSQL URL, or a SQLite file path."""
+    if db.startswith("postgresql://"):
+        from hitlgraph.checkpoint.postgres import PostgresSaver
+
+        return PostgresSaver.from_conn_string(db)
     from hitlgraph.checkpoint.sqlite import SqliteSaver
 
+    return SqliteSaver.from_conn_string(db)
+
+
+def main() -> None:
+    """Child-process entry: python _graphs.py ACTION DB THREAD [ARGS...]."""
     action, db, thread = sys.argv[1:4]
     config: dict[str, Any] = {"configurable": {"thread_id": thread}, "recursion_limit": 1000}
-    with SqliteSaver.from_conn_string(db) as saver:
+    with open_saver(db) as saver:
         if action == "pause":
             graph = review_graph().compile(checkpointer=saver)
             out = graph.invoke({"draft": "hello", "log": []}, config)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,25 @@ from _graphs import review_graph
 WORKER = str(Path(__file__).with_name("_graphs.py"))
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the child processes keep their checkpoints: a SQLite file, or PostgreSQL (the
+    test database of HITLGRAPH_TEST_POSTGRES_DSN: skipped without it, failed under CI=true)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "threads.sqlite")
+    dsn = os.environ.get("HITLGRAPH_TEST_POSTGRES_DSN")
+    if not dsn:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true: HITLGRAPH_TEST_POSTGRES_DSN is not set (source scripts/services)")
+        pytest.skip("HITLGRAPH_TEST_POSTGRES_DSN is not set: source scripts/services")
+    return dsn
+
+
+def fresh(name: str) -> str:
+    """A thread id no earlier run used (PostgreSQL keeps threads between tests)."""
+    return f"{name}-{uuid.uuid4().hex[:12]}"
+
+
 def child(*args: str, wait: bool = True) -> Any:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     cmd = [sys.executable, WORKER, *args]
@@ -32,10 +52,10 @@ def child(*args: str, wait: bool = True) -> Any:
     return done.stdout.strip()
 
 
-def test_pause_in_one_process_resume_in_another(tmp_path: Path) -> None:
-    db = str(tmp_path / "threads.sqlite")
-    assert child("pause", db, "t1") == "[{'draft': 'HELLO'}]"
-    assert child("resume", db, "t1", "", "approve") == (
+def test_pause_in_one_process_resume_in_another(db: str) -> None:
+    thread = fresh("t1")
+    assert child("pause", db, thread) == "[{'draft': 'HELLO'}]"
+    assert child("resume", db, thread, "", "approve") == (
         "OK ['write', 'review:approve', 'publish:approve']"
     )
     # the same as a run that was answered in one go, in this process
@@ -47,12 +67,12 @@ def test_pause_in_one_process_resume_in_another(tmp_path: Path) -> None:
 
 
 def test_killed_run_continues_from_last_checkpoint_without_losing_or_repeating_steps(
-    tmp_path: Path,
+    tmp_path: Path, db: str,
 ) -> None:
-    db = str(tmp_path / "steps.sqlite")
+    thread = fresh("k1")
     markers = tmp_path / "markers"
     markers.mkdir()
-    proc = child("steps", db, "k1", str(markers), "40", wait=False)
+    proc = child("steps", db, thread, str(markers), "40", wait=False)
     deadline = time.monotonic() + 60
     while not (markers / "step-8").exists():
         assert proc.poll() is None, "the run ended before it could be killed"
@@ -60,14 +80,16 @@ def test_killed_run_continues_from_last_checkpoint_without_losing_or_repeating_s
         time.sleep(0.005)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate()
-    assert child("continue", db, "k1", str(markers), "40") == repr(list(range(1, 41)))
+    assert child("continue", db, thread, str(markers), "40") == repr(list(range(1, 41)))
 
 
-def test_two_processes_resuming_one_interrupt_exactly_one_proceeds(tmp_path: Path) -> None:
-    db = str(tmp_path / "race.sqlite")
-    child("pause", db, "r1")
+def test_two_processes_resuming_one_interrupt_exactly_one_proceeds(
+    tmp_path: Path, db: str
+) -> None:
+    thread = fresh("r1")
+    child("pause", db, thread)
     go = tmp_path / "go"
-    racers = [child("resume", db, "r1", str(go), answer, wait=False) for answer in ("a", "b")]
+    racers = [child("resume", db, thread, str(go), answer, wait=False) for answer in ("a", "b")]
     time.sleep(0.5)  # both are waiting at the barrier (nothing asserts on time)
     go.write_text("go")
     outputs = sorted(p.communicate(timeout=120)[0].strip() for p in racers)
@@ -109,11 +131,11 @@ def test_two_threads_resuming_one_interrupt_in_memory_exactly_one_proceeds() -> 
 
 @pytest.mark.parametrize("answer", ["approve"])
 def test_resume_after_another_resume_finished_says_nothing_is_pending(
-    tmp_path: Path, answer: str
+    db: str, answer: str
 ) -> None:
-    db = str(tmp_path / "twice.sqlite")
-    child("pause", db, "d1")
-    assert child("resume", db, "d1", "", answer).startswith("OK")
-    second = child("resume", db, "d1", "", "again")
+    thread = fresh("d1")
+    child("pause", db, thread)
+    assert child("resume", db, thread, "", answer).startswith("OK")
+    second = child("resume", db, thread, "", "again")
     assert second.startswith("ERROR ResumeError") and "no interrupt waiting" in second
     assert "answered already" in second
