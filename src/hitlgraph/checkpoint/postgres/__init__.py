@@ -43,6 +43,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWritesCall,
     RunnableConfig,
 )
 from hitlgraph.checkpoint.postgres import _sql
@@ -239,6 +240,21 @@ class PostgresSaver(BaseCheckpointSaver):
                                   self.deltas)
         self._ensure_setup()
         return self._run(_sql.put(encoded), write=True)
+
+    def put_step(
+        self,
+        writes: Sequence[PendingWritesCall],
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """put_writes() for each of `writes`, then put(), in one transaction."""
+        encoded_writes = [_sql.encode_writes(self.serde, *call) for call in writes]
+        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
+                                  self.deltas)
+        self._ensure_setup()
+        return self._run(_sql.put_step(encoded_writes, encoded), write=True)
 
     def put_writes(
         self,

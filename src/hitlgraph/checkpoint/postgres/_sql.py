@@ -715,3 +715,11 @@ def prune(thread_id: str, keep_last: int) -> Ops[None]:
     yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
     yield Statement(_PRUNE, (thread_id, keep_last, thread_id, thread_id, keep_last, thread_id,
                              thread_id))
+
+
+def put_step(writes: Sequence[EncodedWrites], encoded: EncodedPut) -> Ops[RunnableConfig]:
+    """A finished step in one transaction: its tasks' writes, then its checkpoint."""
+    for one in writes:
+        if one.groups or one.expected is not None:
+            yield from put_writes(one)
+    return (yield from put(encoded))

@@ -28,6 +28,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWritesCall,
     RunnableConfig,
 )
 from hitlgraph.checkpoint.postgres import _sql
@@ -201,6 +202,21 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
                                   self.deltas)
         await self._ensure_setup()
         return await self._run(_sql.put(encoded), write=True)
+
+    async def aput_step(
+        self,
+        writes: Sequence[PendingWritesCall],
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """A finished step's writes and checkpoint in one transaction."""
+        encoded_writes = [_sql.encode_writes(self.serde, *call) for call in writes]
+        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
+                                  self.deltas)
+        await self._ensure_setup()
+        return await self._run(_sql.put_step(encoded_writes, encoded), write=True)
 
     async def aput_writes(
         self,
