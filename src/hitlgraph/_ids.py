@@ -21,11 +21,11 @@ def checkpoint_id() -> str:
             ticks = _last + 1
         _last = ticks
     # UUIDv6 layout: 48 high timestamp bits, version 6, 12 low bits, variant, random.
-    value = ((ticks >> 12) << 80) | (0x6 << 76) | ((ticks & 0xFFF) << 64) | (
-        0x8000000000000000 | random.getrandbits(62)
+    rand = random.getrandbits(62)
+    return "%08x-%04x-6%03x-%04x-%012x" % (  # noqa: UP031 - the fastest way here
+        ticks >> 28, (ticks >> 12) & 0xFFFF, ticks & 0xFFF, 0x8000 | (rand >> 48),
+        rand & 0xFFFFFFFFFFFF,
     )
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def version_of(checkpoint: str) -> int:

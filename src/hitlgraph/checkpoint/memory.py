@@ -63,6 +63,14 @@ class _Namespace:
     latest: str | None = None
 
 
+_EXACT = (
+    ormsgpack.OPT_PASSTHROUGH_TUPLE | ormsgpack.OPT_PASSTHROUGH_DATACLASS
+    | ormsgpack.OPT_PASSTHROUGH_DATETIME | ormsgpack.OPT_PASSTHROUGH_UUID
+    | ormsgpack.OPT_PASSTHROUGH_ENUM | ormsgpack.OPT_PASSTHROUGH_SUBCLASS
+)
+"""ormsgpack options under which anything that would not read back exactly is refused."""
+
+
 class _Versions:
     """The stored versions of one channel, as resolve() reads them."""
 
@@ -120,8 +128,8 @@ class InMemorySaver(BaseCheckpointSaver):
 
     def _tuple(self, thread_id: str, ns: str, space: _Namespace, checkpoint_id: str
                ) -> CheckpointTuple:
-        ts, parent, versions, triggers, updated, writers, mtag, mdata = ormsgpack.unpackb(
-            space.checkpoints[checkpoint_id])
+        fields = ormsgpack.unpackb(space.checkpoints[checkpoint_id])
+        ts, parent, versions, triggers, updated, writers, meta = fields[:7]
         loads = self.serde.loads_typed
         blobs = space.blobs
         values = {}
@@ -139,11 +147,15 @@ class InMemorySaver(BaseCheckpointSaver):
         pending: list[PendingWrite] = []
         for packed in space.writes.get(checkpoint_id, {}).values():
             task, chan, tag, data, _path = ormsgpack.unpackb(packed)
-            pending.append((task, chan, loads((tag, data))))
+            if type(chan) is list:  # a finished task's writes, stored together
+                pending.extend(
+                    (task, c, v) for c, v in zip(chan, loads((tag, data)), strict=True))
+            else:
+                pending.append((task, chan, loads((tag, data))))
         return CheckpointTuple(
             config=_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=loads((mtag, mdata)),
+            metadata=loads(tuple(meta)) if len(fields) > 7 else meta,
             parent_config=_config(thread_id, ns, parent) if parent else None,
             pending_writes=pending,
         )
@@ -236,12 +248,17 @@ class InMemorySaver(BaseCheckpointSaver):
                 if chan in values:
                     dumps_channel(self.serde, chan, values[chan])
             raise
-        mtag, mdata = self.serde.dumps_typed(metadata)
-        record = ormsgpack.packb([
+        fields = [
             checkpoint["ts"], conf.get("checkpoint_id"), checkpoint["channel_versions"],
             checkpoint["triggers"], checkpoint["updated_channels"],
-            checkpoint.get("writers", []), mtag, mdata,
-        ])
+            checkpoint.get("writers", []), metadata,
+        ]
+        try:  # plain metadata (the engine's) goes in as it is
+            record = ormsgpack.packb(fields, option=_EXACT)
+        except TypeError:  # anything else through the serializer, exactly
+            fields[6] = list(self.serde.dumps_typed(metadata))
+            fields.append(True)
+            record = ormsgpack.packb(fields)
         checkpoint_id = checkpoint["id"]
         with self._lock:
             space = self._space(thread_id, ns)
@@ -265,8 +282,31 @@ class InMemorySaver(BaseCheckpointSaver):
         """put_writes() for each of `writes`, then put(), under one lock."""
         with self._lock:
             for call in writes:
-                self.put_writes(*call)
+                self._put_task_writes(*call)
             return self.put(config, checkpoint, metadata, new_versions)
+
+    def _put_task_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
+                         task_id: str, task_path: str = "") -> None:
+        """put_writes() for the writes of a finished task stored for the first time: one
+        entry for all of them (read back as separate writes)."""
+        thread_id, ns = _thread_ns(config)
+        checkpoint_id = config["configurable"]["checkpoint_id"]
+        space = self._space(thread_id, ns)
+        stored = space.writes.get(checkpoint_id)
+        if (stored and any(key[0] == task_id for key in stored)) or any(
+            write_slot(chan, idx, value)[1] != "insert"
+            for idx, (chan, value) in enumerate(writes)
+        ):
+            self.put_writes(config, writes, task_id, task_path)
+            return
+        try:
+            tag, data = self.serde.dumps_typed([value for _, value in writes])
+        except Exception:  # say which key holds the value that cannot be stored
+            for chan, value in writes:
+                dumps_channel(self.serde, chan, value)
+            raise
+        packed = ormsgpack.packb([task_id, [chan for chan, _ in writes], tag, data, task_path])
+        space.writes.setdefault(checkpoint_id, {})[(task_id, 0)] = packed
 
     def put_writes(
         self,
