@@ -63,6 +63,9 @@ class _Namespace:
     latest: str | None = None
 
 
+_SPECIAL = frozenset({"__error__", "__interrupt__", "__resume__"})
+"""Channels whose writes put_writes stores one by one (they replace or claim)."""
+
 _EXACT = (
     ormsgpack.OPT_PASSTHROUGH_TUPLE | ormsgpack.OPT_PASSTHROUGH_DATACLASS
     | ormsgpack.OPT_PASSTHROUGH_DATETIME | ormsgpack.OPT_PASSTHROUGH_UUID
@@ -294,8 +297,7 @@ class InMemorySaver(BaseCheckpointSaver):
         space = self._space(thread_id, ns)
         stored = space.writes.get(checkpoint_id)
         if (stored and any(key[0] == task_id for key in stored)) or any(
-            write_slot(chan, idx, value)[1] != "insert"
-            for idx, (chan, value) in enumerate(writes)
+            chan in _SPECIAL for chan, _ in writes
         ):
             self.put_writes(config, writes, task_id, task_path)
             return
