@@ -61,17 +61,12 @@ def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> TaskStep:
         attempt += 1
         task.ctx.calls = 0
         try:
-            kwargs: dict[str, Any] = {"config": task.ctx.config} if node.wants_config else {}
-            if node.wants_writer:
-                kwargs["writer"] = task.ctx.writer
             try:
-                result = yield Call(node.fn, (task.input,), kwargs, node.is_async, True, node.afn)
+                result = yield Call(node.fn, (task.input,), _node_kwargs(task), node.is_async,
+                                    True, node.afn)
             except ParentCommand as routed:  # a subgraph's node routes in this graph
                 result = routed.command
-            if isinstance(result, Command) and result.graph == Command.PARENT and task.ctx.ns:
-                raise ParentCommand(replace(result, graph=None))
-            writes, update = node_writes(spec, task.name, result)
-            writes.extend(edge_writes(node))
+            writes, update = _writes_of(spec, task, result)
             if node.branches:
                 view = spec.state_coerce(fresh_values(spec, values, writes))
                 for branch in node.branches:
@@ -87,6 +82,38 @@ def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> TaskStep:
         task.writes = writes
         task.update = update
         return
+
+
+def _node_kwargs(task: Task) -> dict[str, Any]:
+    node = task.node
+    kwargs: dict[str, Any] = {"config": task.ctx.config} if node.wants_config else {}
+    if node.wants_writer:
+        kwargs["writer"] = task.ctx.writer
+    return kwargs
+
+
+def _writes_of(spec: GraphSpec, task: Task, result: Any) -> tuple[list[Any], Any]:
+    """The writes (with the node's static edges) and the update of what a node returned."""
+    if isinstance(result, Command) and result.graph == Command.PARENT and task.ctx.ns:
+        raise ParentCommand(replace(result, graph=None))
+    writes, update = node_writes(spec, task.name, result)
+    writes.extend(edge_writes(task.node))
+    return writes, update
+
+
+def _run_plain(spec: GraphSpec, task: Task) -> None:
+    """run_task_sync's fast path for a sync node without retries or conditional edges: the
+    same as task_steps, without the generator."""
+    try:
+        try:
+            result = task.node.fn(task.input, **_node_kwargs(task))
+            if type(result) not in _PLAIN and inspect.isawaitable(result):
+                result = run_coroutine(result)
+        except ParentCommand as routed:
+            result = routed.command
+        task.writes, task.update = _writes_of(spec, task, result)
+    except BaseException as exc:
+        _finish(task, exc)
 
 
 def _finish(task: Task, exc: BaseException) -> None:
@@ -137,6 +164,10 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     set_task(task.ctx)
     if task.ctx.sink is not None:
         stream_chat_model_tokens(task.ctx)
+    if task.node.plain and not spec.retry:
+        _run_plain(spec, task)
+        task.done = True
+        return task
     steps = task_steps(spec, task, values)
     reply: Any = None
     error: BaseException | None = None
