@@ -71,6 +71,12 @@ class _Task(Generic[T]):
         ctx.task_calls += 1
         if call_id in ctx.task_results:
             return _done(ctx.task_results[call_id], self.is_async)
+        # The calls finish on other threads: give them containers of this task's own to add to
+        # (made here, on the node's thread, so two finishing calls never race to make them).
+        if not isinstance(ctx.task_results, dict):
+            ctx.task_results = dict(ctx.task_results)
+        if not isinstance(ctx.task_log, list):
+            ctx.task_log = list(ctx.task_log)
         if self.is_async:
             return asyncio.ensure_future(self._arun(ctx, call_id, args, kwargs))
         context = contextvars.copy_context()
@@ -86,8 +92,10 @@ class _Task(Generic[T]):
 
     def _record(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
                 kwargs: dict[str, Any], value: Any, cached: bool) -> None:
-        ctx.task_results[call_id] = value
-        ctx.task_log.append((self.name, call_id, (args, kwargs), value, cached))
+        results, log = ctx.task_results, ctx.task_log
+        assert isinstance(results, dict) and isinstance(log, list)  # made by __call__
+        results[call_id] = value
+        log.append((self.name, call_id, (args, kwargs), value, cached))
 
     def _run(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
              kwargs: dict[str, Any]) -> T:

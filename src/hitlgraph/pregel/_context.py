@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph._ids import interrupt_id
@@ -18,6 +19,26 @@ _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_i
 
 def _ignore(_chunk: Any) -> None:
     return None
+
+
+class _Empty(Mapping[str, Any]):
+    """An empty, immutable, hashable map: the default of TaskContext's maps (a task that
+    needs one of its own gets a new dict)."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __hash__(self) -> int:
+        return 0
+
+
+_NOTHING: Mapping[str, Any] = _Empty()
 
 
 @dataclass(slots=True)
@@ -41,7 +62,7 @@ class TaskContext:
     path: tuple[Any, ...]
     step: int
     checkpointed: bool
-    resume: dict[str, Any] = field(default_factory=dict)
+    resume: Mapping[str, Any] = _NOTHING
     """Answers given to interrupts raised in this task (by its interrupt() calls or by a subgraph
     it runs), by interrupt id."""
     calls: int = 0
@@ -49,7 +70,7 @@ class TaskContext:
     """The checkpoint namespace of the graph the task belongs to ("" at the top)."""
     checkpoint_id: str = ""
     """The checkpoint whose next step this task is."""
-    parents: dict[str, str] = field(default_factory=dict)
+    parents: Mapping[str, str] = _NOTHING
     """Checkpoint ids of the graphs enclosing the task's graph, by namespace."""
     saver: Any = None
     """The checkpointer of the task's run; subgraphs run inside the task inherit it."""
@@ -61,12 +82,12 @@ class TaskContext:
     subgraph_calls: int = 0
     task_calls: int = 0
     """@task calls made so far in this run of the node (their results are saved by order)."""
-    task_results: dict[str, Any] = field(default_factory=dict)
+    task_results: Mapping[str, Any] = _NOTHING
     """Saved results of @task calls from earlier runs of this node, by call id."""
-    task_log: list[tuple[str, str, Any, Any, bool]] = field(default_factory=list)
+    task_log: Sequence[tuple[str, str, Any, Any, bool]] = ()
     """(task name, call id, (args, kwargs), result, from the cache) of the @task calls this
     run of the node completed."""
-    streamed: set[str] = field(default_factory=set)
+    streamed: AbstractSet[str] = frozenset()
     """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None
 
@@ -97,7 +118,7 @@ class TaskContext:
         if sink is not None and "messages" in sink.modes:
             msg_id = getattr(message, "id", None)
             if msg_id:
-                self.streamed.add(msg_id)
+                self.streamed = self.streamed | {msg_id}
             sink.put("messages", (message, self.message_metadata()), ())
 
     def child_namespace(self) -> str:

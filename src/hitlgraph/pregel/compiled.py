@@ -262,7 +262,7 @@ class CompiledStateGraph:
                 # same message does not show it again.
                 msg_id = getattr(effect.chunk[0], "id", None)
                 if isinstance(msg_id, str) and msg_id and p.parent is not None:
-                    p.parent.streamed.add(msg_id)
+                    p.parent.streamed = p.parent.streamed | {msg_id}
         return effect.mode in wanted and (p.subgraphs or not effect.ns)
 
     @staticmethod
