@@ -371,6 +371,7 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
     extra: list[Write] = []
     inp = p.input
     limit = p.recursion_limit
+    planned: list[Task] | None = None  # the first step's tasks, when already planned
     # interrupts answered by this run's Command, per task: (the task's resume log, their ids)
     fresh: dict[str, tuple[list[list[Any]], list[str]]] = {}
     if p.parent is not None and p.parent.rerun and start is not None and (
@@ -432,8 +433,9 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
                 yield saving
             pending = Pending()
         if isinstance(inp, Command):
-            probe = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=True,
-                               with_inputs=False)
+            # planned with inputs: the first step below runs these same tasks
+            probe = planned = plan_tasks(spec, st, ns=p.ns, config=p.config,
+                                         checkpointed=p.checkpointed, saver=p.saver)
             edited: Pending | None = None
             if (inp.resume is not None and start is not None and not pending.interrupts
                     and start.metadata.get("source") == "update" and start.parent_config):
@@ -487,8 +489,11 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
                 "graph.invoke(inputs, {'recursion_limit': 100}), or check the graph for a loop "
                 "that never reaches END."
             )
-        tasks = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
-                           saver=p.saver)
+        if planned is not None:
+            tasks, planned = planned, None
+        else:
+            tasks = plan_tasks(spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
+                               saver=p.saver)
         if (want_checkpoints or want_debug) and p.checkpointed and reported != st.id:
             reported = st.id
             for event in _checkpoint_events(p, st, saver, tasks, pending):
