@@ -108,6 +108,15 @@ class DeltaEncoder:
                 self._last.popitem(last=False)
             return typed
 
+    def full(self, key: Hashable, version: Any) -> Typed | None:
+        """The full serialized value of `key` at `version`, if it is the last one this encoder
+        saw (so reading the latest state needs no walk along its deltas)."""
+        with self._lock:
+            last = self._last.get(key)
+            if last is None or last.version != version:
+                return None
+            return "msgpack", _header(last.count) + last.body
+
     def forget(self, match: Callable[[Hashable], bool]) -> None:
         """Drop remembered values whose key matches (after deleting or pruning a thread)."""
         with self._lock:

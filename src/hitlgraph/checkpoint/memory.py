@@ -141,7 +141,8 @@ class InMemorySaver(BaseCheckpointSaver):
             if packed is not None:
                 stored = _unpack(packed)
                 if stored[0] == DELTA_TAG:
-                    stored = resolve(stored, _Versions(blobs, chan))
+                    stored = self._deltas.full((thread_id, ns, chan), version) or resolve(
+                        stored, _Versions(blobs, chan))
                 values[chan] = loads(stored)
         checkpoint = Checkpoint(
             v=1, id=checkpoint_id, ts=ts, channel_values=values, channel_versions=versions,

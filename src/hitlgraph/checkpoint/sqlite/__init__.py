@@ -120,7 +120,7 @@ class SqliteSaver(BaseCheckpointSaver):
         """
         with self.lock:
             self._ensure_setup()
-            return _sql.get_tuple(self.conn, self.serde, config)
+            return _sql.get_tuple(self.conn, self.serde, config, self.deltas)
 
     def list(
         self,

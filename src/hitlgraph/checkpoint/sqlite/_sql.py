@@ -225,6 +225,7 @@ def _to_tuple(
     serde: SerializerProtocol,
     row: _Row,
     metadata: Any,
+    deltas: DeltaEncoder | None = None,
 ) -> CheckpointTuple:
     thread_id, ns, checkpoint_id, parent, ts, record_bytes, _mtype, _mblob = row
     record = unpack_record(record_bytes)
@@ -237,7 +238,9 @@ def _to_tuple(
             typed = (found[0], found[1])
             type_ = found[0]
             if type_ == DELTA_TAG:
-                typed = _resolve_delta(conn, thread_id, ns, channel, versions[channel], typed)
+                version = versions[channel]
+                cached = deltas.full((thread_id, ns, channel), version) if deltas else None
+                typed = cached or _resolve_delta(conn, thread_id, ns, channel, version, typed)
             values[channel] = loads(typed)
     pending: list[PendingWrite] = [
         (task_id, channel, loads((type_, blob)))
@@ -266,7 +269,8 @@ def _load_metadata(serde: SerializerProtocol, row: _Row) -> Any:
 
 
 def get_tuple(
-    conn: sqlite3.Connection, serde: SerializerProtocol, config: RunnableConfig
+    conn: sqlite3.Connection, serde: SerializerProtocol, config: RunnableConfig,
+    deltas: DeltaEncoder | None = None,
 ) -> CheckpointTuple | None:
     """The checkpoint `config` points at (its thread's latest without checkpoint_id)."""
     thread_id, ns = thread_ns(config)
@@ -278,7 +282,7 @@ def get_tuple(
             row = conn.execute(_SELECT_BY_ID, (thread_id, ns, str(checkpoint_id))).fetchone()
         if row is None:
             return None
-        return _to_tuple(conn, serde, row, _load_metadata(serde, row))
+        return _to_tuple(conn, serde, row, _load_metadata(serde, row), deltas)
 
 
 _SAFE_FILTER_KEY: Final = re.compile(r"[ !#-\[\]-~]+")
