@@ -11,13 +11,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from hitlgraph.pregel._stream import is_message
+
 __all__ = ["dumps", "is_message", "parse_json", "to_jsonable", "JSONInputError"]
-
-
-def is_message(value: Any) -> bool:
-    """Whether `value` looks like a chat message (hitlgraph's or langchain_core's)."""
-    return (not isinstance(value, (type, Mapping)) and isinstance(getattr(value, "type", None), str)
-            and hasattr(value, "content"))
 
 
 def _message(value: Any) -> dict[str, Any]:

@@ -100,10 +100,7 @@ async def _abandon_async(steps: Generator[Any, Any, Any], saver: BaseCheckpointS
             reply: Any = None
             kind = type(effect)
             if saver is not None and kind is Save:
-                for w in effect.before:
-                    await saver.aput_writes(w.config, w.writes, w.task_id, w.task_path)
-                reply = await saver.aput(effect.config, effect.checkpoint, effect.metadata,
-                                         effect.new_versions)
+                reply = await _asave(saver, effect)
             elif saver is not None and kind is SaveWrites:
                 await saver.aput_writes(effect.config, effect.writes, effect.task_id,
                                         effect.task_path)
@@ -198,6 +195,19 @@ class _Writer:
     def stop(self) -> None:
         self.items.put(None)
         self.thread.join()
+
+
+async def _asave(saver: BaseCheckpointSaver, effect: Save) -> Any:
+    """_save with the saver's async methods (aput_step when it has one)."""
+    step = getattr(saver, "aput_step", None)
+    if effect.before and step is not None:
+        return await step(
+            [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before],
+            effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
+    for w in effect.before:
+        await saver.aput_writes(w.config, w.writes, w.task_id, w.task_path)
+    return await saver.aput(effect.config, effect.checkpoint, effect.metadata,
+                            effect.new_versions)
 
 
 def drive_sync(
@@ -393,16 +403,9 @@ async def drive_async(
             elif kind is Start:
                 for task in effect.tasks:
                     start(task, effect.values)
-            elif kind is Save and effect.before and hasattr(saver, "aput_step"):
-                reply = await saver.aput_step(  # type: ignore[union-attr]
-                    [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before],
-                    effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
             elif kind is Save:
                 assert saver is not None
-                for w in effect.before:
-                    await saver.aput_writes(w.config, w.writes, w.task_id, w.task_path)
-                reply = await saver.aput(effect.config, effect.checkpoint, effect.metadata,
-                                         effect.new_versions)
+                reply = await _asave(saver, effect)
             elif kind is SaveWrites:
                 assert saver is not None
                 await saver.aput_writes(effect.config, effect.writes, effect.task_id,

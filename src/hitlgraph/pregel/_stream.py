@@ -4,7 +4,7 @@ shapes LangGraph gives them."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from hitlgraph.constants import PULL, PUSH, START, TRIGGER_PREFIX
@@ -114,7 +114,7 @@ def is_message(value: Any) -> bool:
     """Whether `value` looks like a chat message (hitlgraph's or langchain-core's)."""
     return (
         hasattr(value, "content") and isinstance(getattr(value, "type", None), str)
-        and not isinstance(value, type)
+        and not isinstance(value, (type, Mapping))
     )
 
 
