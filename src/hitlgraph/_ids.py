@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from datetime import datetime, timezone
 from hashlib import blake2b
 
 _GREGORIAN_OFFSET = 0x01B21DD213814000  # 100 ns ticks from 1582-10-15 to 1970-01-01
@@ -26,6 +27,32 @@ def checkpoint_id() -> str:
         ticks >> 28, (ticks >> 12) & 0xFFFF, ticks & 0xFFF, 0x8000 | (rand >> 48),
         rand & 0xFFFFFFFFFFFF,
     )
+
+
+def ticks_of(checkpoint: str) -> int:
+    """The 100 ns ticks since 1582-10-15 that a checkpoint id made here carries.
+
+    Raises ValueError for an id of another shape.
+    """
+    if len(checkpoint) != 36 or checkpoint[14] != "6":
+        raise ValueError(f"Not a time-ordered checkpoint id: {checkpoint!r}")
+    return int(checkpoint[:8] + checkpoint[9:13] + checkpoint[15:18], 16)
+
+
+_second: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
+
+
+def ts_of(checkpoint: str) -> str:
+    """The checkpoint's time in ISO 8601, from its id (microseconds, UTC): a checkpoint's `ts`,
+    so a saver need not store it. Raises ValueError for an id of another shape."""
+    micros = (ticks_of(checkpoint) - _GREGORIAN_OFFSET) // 10
+    global _second
+    whole, fraction = divmod(micros, 1_000_000)
+    second = _second
+    if whole != second[0]:
+        text = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = second = (whole, text)
+    return f"{second[1]}.{fraction:06d}+00:00"
 
 
 def version_of(checkpoint: str) -> int:

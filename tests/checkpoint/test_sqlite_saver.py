@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import operator
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated, Any, TypedDict
 
+import ormsgpack
 import pytest
 
 from hitlgraph.checkpoint.base import EXPECTED_LATEST
@@ -23,6 +26,7 @@ from hitlgraph.checkpoint.conformance import chain, conf, make_checkpoint
 from hitlgraph.checkpoint.sqlite import SqliteSaver, _sql
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError
+from hitlgraph.graph import END, START, StateGraph
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _saver_checks import check_list_reads_in_pages, store_and_delete_evil_thread
@@ -55,7 +59,7 @@ def test_latest_lookup_uses_the_index(db: SqliteSaver) -> None:
         str(row[-1]) for row in db.conn.execute(
             "EXPLAIN QUERY PLAN " + _sql._SELECT_LATEST, ("t", ""))
     )
-    assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, plan
+    assert "USING PRIMARY KEY" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_pragmas_and_setup_idempotent(tmp_path: Path) -> None:
@@ -320,3 +324,71 @@ def test_async_saver_round_trip(tmp_path: Path) -> None:
     # What the async saver wrote is on disk for a sync one.
     with SqliteSaver.from_conn_string(path) as saver:
         assert len(list(saver.list(None))) == 20
+
+
+# -- compact storage ---------------------------------------------------------------------------
+
+
+class Chat(TypedDict):
+    messages: Annotated[list[str], operator.add]
+
+
+def _grow_chat(db: SqliteSaver, steps: int) -> Any:
+    def agent(state: Chat) -> dict[str, Any]:
+        return {"messages": [f"{len(state['messages']):04d}".ljust(200, "m")]}
+
+    graph = StateGraph(Chat)
+    graph.add_node("agent", agent)
+    graph.add_edge(START, "agent")
+    graph.add_conditional_edges(
+        "agent", lambda s: END if len(s["messages"]) >= steps else "agent", ["agent", END])
+    app = graph.compile(checkpointer=db)
+    config = {"configurable": {"thread_id": "chat"}, "recursion_limit": steps + 10}
+    app.invoke({"messages": []}, config)
+    return app, config
+
+
+def test_checkpoint_time_and_plain_metadata_are_not_stored_twice(db: SqliteSaver) -> None:
+    app, config = _grow_chat(db, 5)
+    rows = db.conn.execute("SELECT ts, metadata_type, metadata FROM checkpoints").fetchall()
+    assert rows and all(row == (None, None, None) for row in rows)
+    for state in app.get_state_history(config):
+        found = db.get_tuple(state.config)
+        assert found is not None and found.checkpoint["ts"] == state.created_at
+        assert found.metadata["source"] in ("input", "loop")
+
+
+def test_metadata_json_cannot_hold_is_stored_as_msgpack(db: SqliteSaver) -> None:
+    odd = {"source": "update", "step": 1, "parents": {}, "pair": (1, 2), "raw": b"\x00",
+           "big": 2**70}
+    config = db.put(conf("t"), make_checkpoint({}, {}), odd, {})  # type: ignore[arg-type]
+    found = db.get_tuple(config)
+    assert found is not None and found.metadata == odd
+    assert db.conn.execute("SELECT metadata IS NOT NULL FROM checkpoints").fetchone() == (1,)
+
+
+def test_a_steps_appended_items_are_stored_once(db: SqliteSaver) -> None:
+    app, config = _grow_chat(db, 60)
+    kinds = [entry[2] for (packed,) in db.conn.execute("SELECT writes FROM writes")
+             for entry in ormsgpack.unpackb(packed) if entry[1] == "messages"]
+    assert kinds.count("ref") >= 55  # the rest are full values (the first, and snapshots)
+    history = list(app.get_state_history(config))
+    checked = 0
+    for newer, older in itertools.pairwise(history):
+        if older.metadata["step"] < 0:  # the input checkpoint: __start__ wrote the input
+            continue
+        found = db.get_tuple(older.config)
+        assert found is not None
+        written = [v for _, chan, v in found.pending_writes if chan == "messages"]
+        assert written == [newer.values["messages"][-1:]]
+        checked += 1
+    assert checked == 60
+
+
+def test_500_appends_of_200_bytes_stay_under_5x_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "chat.db"
+    with SqliteSaver.from_conn_string(str(path)) as db:
+        app, config = _grow_chat(db, 500)
+        assert len(app.get_state(config).values["messages"]) == 500
+    size = sum(p.stat().st_size for p in tmp_path.glob("chat.db*"))
+    assert size <= 5 * 500 * 200, size

@@ -3,8 +3,10 @@
 A saver stores each changed channel value per version. Written whole, a list that gains one
 item a step costs O(n^2) bytes over n steps. Here a new version whose msgpack bytes extend the
 previous version's bytes (the same items, then more) is stored as just the new items plus a
-pointer to the version it extends. Every `max_chain` deltas a full value is stored again, so
-reading a value touches at most `max_chain` + 1 rows however long the history.
+pointer to the version it extends. A full value is stored again once the deltas since the last
+full one add up to `growth` times its size (at least `min_snapshot` bytes), or after `max_chain`
+deltas. Reading a value then touches at most `max_chain` + 1 rows however long the history, and
+full copies cost at most (1 + 1/growth) times the final size in all.
 
 Correctness does not depend on the caller: a delta is written only after comparing the stored
 bytes, and it names the exact version it extends.
@@ -20,10 +22,23 @@ from typing import Any
 
 import ormsgpack
 
-__all__ = ["DELTA_TAG", "DeltaEncoder", "delta_links", "resolve"]
+__all__ = [
+    "DELTA_TAG",
+    "REF_TAG",
+    "ChainCache",
+    "DeltaEncoder",
+    "delta_links",
+    "reference",
+    "referenced_value",
+    "resolve",
+]
 
 DELTA_TAG = "delta"
 """Tag of a stored value that is a delta: msgpack of [base version, root version, count, items]."""
+
+REF_TAG = "ref"
+"""Tag of a stored pending write that is a reference: msgpack of [version, count], meaning "the
+`count` items that channel's value gained at `version`" (see `reference`)."""
 
 Typed = tuple[str, bytes]
 
@@ -69,8 +84,11 @@ class DeltaEncoder:
     recently used first out); a saver in a new process starts each chain with a full value.
     """
 
-    def __init__(self, *, max_chain: int = 400, max_entries: int = 2048) -> None:
+    def __init__(self, *, max_chain: int = 400, growth: int = 2, min_snapshot: int = 4096,
+                 max_entries: int = 2048) -> None:
         self.max_chain = max_chain
+        self.growth = growth
+        self.min_snapshot = min_snapshot
         self.max_entries = max_entries
         self._last: OrderedDict[Hashable, _Last] = OrderedDict()
         self._lock = threading.Lock()
@@ -91,7 +109,7 @@ class DeltaEncoder:
             if (
                 last is not None
                 and last.chain < self.max_chain
-                and last.added < max(last.root_size, 4096)
+                and last.added < max(last.root_size * self.growth, self.min_snapshot)
                 and count >= last.count
                 and body.startswith(last.body)
                 and last.version != version
@@ -160,3 +178,115 @@ def resolve(typed: Typed, fetch: Callable[[Any], Typed] | Mapping[Any, Typed]) -
     parts.append(current[1][offset:])
     parts.reverse()
     return "msgpack", _header(count + added_total) + b"".join(parts)
+
+
+def reference(write: Typed, stored: Typed, version: Any) -> Typed | None:
+    """A reference to store instead of a task's write, when the write is exactly the items a
+    channel's delta (`stored`, at `version`) appends: a step's appended messages are then
+    stored once, in the channel's value, and the write names them. None otherwise."""
+    if write[0] != "msgpack" or stored[0] != DELTA_TAG:
+        return None
+    _base, _root, count, items = ormsgpack.unpackb(stored[1])
+    if write[1] != _header(count) + items:
+        return None
+    return REF_TAG, ormsgpack.packb([version, count])
+
+
+def reference_target(ref: Typed) -> tuple[Any, int]:
+    """(version, item count) a stored reference names."""
+    version, count = ormsgpack.unpackb(ref[1])
+    return version, int(count)
+
+
+def referenced_value(
+    ref: Typed, stored: Typed | None, loads: Callable[[Typed], Any],
+    full: Callable[[], Typed],
+) -> Any:
+    """The value of a write stored as a reference. `stored` is the channel's stored value at
+    the version the reference names (None when missing); `full` gives that version's full
+    value (following its deltas) for the rare case where it was stored another way."""
+    version, count = reference_target(ref)
+    if stored is None:
+        raise ValueError(
+            f"Corrupt pending write: it refers to version {version!r} of its channel, which is "
+            "not stored."
+        )
+    if stored[0] == DELTA_TAG:
+        _base, _root, added, items = ormsgpack.unpackb(stored[1])
+        if added == count:
+            return loads(("msgpack", _header(count) + items))
+    value = loads(full())
+    if not isinstance(value, list) or len(value) < count:
+        raise ValueError(
+            f"Corrupt pending write: version {version!r} of its channel is not a list of at "
+            f"least {count} items."
+        )
+    return value[len(value) - count:]
+
+
+_Link = tuple[Any, int, bytes]
+"""A stored value, decoded: (the version it extends or None for a full value, the items it
+adds (a full value: all its items; -1 if it is not a list), the bytes of those items)."""
+
+
+class ChainCache:
+    """Full values of one thread namespace's stored deltas, for reading many checkpoints at once
+    (a page of history): each stored row is fetched and decoded once, however many checkpoints
+    need it; each value then costs one join of its parts.
+
+    `fetch(channel, low, high)` gives the stored values of a channel's versions from low to
+    high (inclusive), as {version: (tag, bytes)}.
+    """
+
+    def __init__(self, fetch: Callable[[str, Any, Any], Mapping[Any, Typed]]) -> None:
+        self._fetch = fetch
+        self._rows: dict[str, dict[Any, Typed]] = {}
+        self._links: dict[str, dict[Any, _Link]] = {}
+
+    def full(self, channel: str, version: Any, stored: Typed) -> Typed:
+        """The full serialized value of `channel` at `version`, stored as `stored`."""
+        if stored[0] != DELTA_TAG:
+            return stored
+        rows = self._rows.setdefault(channel, {})
+        links = self._links.setdefault(channel, {})
+        if version not in rows:
+            root = ormsgpack.unpackb(stored[1])[1]
+            rows.update(self._fetch(channel, root, version))
+            rows[version] = stored
+        parts: list[bytes] = []
+        total = 0
+        at = version
+        while True:
+            link = links.get(at)
+            if link is None:
+                typed = rows.get(at)
+                if typed is None:  # a base outside what was fetched: fetch its own chain
+                    typed = self._fetch(channel, at, at).get(at)
+                    if typed is None:
+                        raise ValueError(f"Stored delta of {channel!r} extends version {at!r}, "
+                                         "which is not stored.")
+                    rows[at] = typed
+                    if typed[0] == DELTA_TAG:
+                        typed = self.full(channel, at, typed)
+                link = links[at] = _parse(typed)
+            base, count, items = link
+            if count < 0:
+                raise ValueError(f"Stored delta of {channel!r} extends a value that is not a "
+                                 "list.")
+            parts.append(items)
+            total += count
+            if base is None:
+                break
+            at = base
+        parts.reverse()
+        return "msgpack", _header(total) + b"".join(parts)
+
+
+def _parse(typed: Typed) -> _Link:
+    if typed[0] == DELTA_TAG:
+        base, _root, count, items = ormsgpack.unpackb(typed[1])
+        return base, count, items
+    shape = _array(typed[1]) if typed[0] == "msgpack" else None
+    if shape is None:  # no delta can extend it
+        return None, -1, b""
+    return None, shape[0], typed[1][shape[1]:]

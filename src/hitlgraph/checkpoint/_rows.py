@@ -16,6 +16,7 @@ from typing import Any
 
 import ormsgpack
 
+from hitlgraph._ids import ts_of
 from hitlgraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -28,25 +29,47 @@ from hitlgraph.checkpoint.base import (
 # -- the checkpoint record ---------------------------------------------------------------------
 
 
+_RECORD_FIELDS = ("v", "channel_versions", "triggers", "updated_channels", "writers")
+
+
 def pack_record(checkpoint: Checkpoint) -> bytes:
-    """The parts of a checkpoint stored in its row's record column (values are stored apart)."""
+    """The parts of a checkpoint stored in its row's record column (values are stored apart):
+    msgpack of a list of `_RECORD_FIELDS`, in that order."""
     return ormsgpack.packb(
-        {
-            "v": checkpoint["v"],
-            "channel_versions": dict(checkpoint["channel_versions"]),
-            "triggers": list(checkpoint["triggers"]),
-            "updated_channels": checkpoint["updated_channels"],
-            "writers": list(checkpoint.get("writers", ())),
-        }
+        [
+            checkpoint["v"],
+            dict(checkpoint["channel_versions"]),
+            list(checkpoint["triggers"]),
+            checkpoint["updated_channels"],
+            list(checkpoint.get("writers", ())),
+        ]
     )
 
 
 def unpack_record(data: bytes) -> dict[str, Any]:
-    """A record packed by `pack_record`."""
+    """A record packed by `pack_record` (or by hitlgraph 0.1's, a map), as a map of
+    `_RECORD_FIELDS`."""
     record = ormsgpack.unpackb(data)
+    if isinstance(record, list) and len(record) == len(_RECORD_FIELDS):
+        return dict(zip(_RECORD_FIELDS, record, strict=True))
     if not isinstance(record, dict):
-        raise ValueError("Corrupt checkpoint record: expected a map.")
+        raise ValueError("Corrupt checkpoint record: expected a list of "
+                         f"{len(_RECORD_FIELDS)} fields or a map.")
     return record
+
+
+def stored_ts(checkpoint: Checkpoint) -> str | None:
+    """What a saver stores of a checkpoint's ts: None when its id carries it (see `row_ts`)."""
+    ts = checkpoint["ts"]
+    try:
+        return None if ts_of(checkpoint["id"]) == ts else ts
+    except ValueError:
+        return ts
+
+
+def row_ts(checkpoint_id: str, stored: str | None) -> str:
+    """A checkpoint's ts from its stored column (None: the time its id carries)."""
+    return ts_of(checkpoint_id) if stored is None else stored
 
 
 # -- configs -----------------------------------------------------------------------------------
@@ -92,6 +115,18 @@ def checkpoint_tuple(
         parent_config=make_config(thread_id, ns, parent) if parent else None,
         pending_writes=pending,
     )
+
+
+def by_task(pending: list[PendingWrite]) -> list[PendingWrite]:
+    """Pending writes grouped by task, tasks in the order of their first write, each task's
+    writes in their order (the order every saver returns them in)."""
+    if len(pending) > 1:
+        first: dict[str, int] = {}
+        for task, _, _ in pending:
+            first.setdefault(task, len(first))
+        if len(first) > 1:
+            pending.sort(key=lambda write: first[write[0]])
+    return pending
 
 
 def check_keep_last(keep_last: int) -> None:
@@ -185,6 +220,22 @@ def jsonable(
     return {"__type__": type(value).__qualname__}
 
 
+def _same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+def json_exact(metadata: CheckpointMetadata | dict[str, Any], text: str) -> bool:
+    """Whether the JSON copy `text` reads back as exactly `metadata` (same types, same order):
+    then a saver need not store metadata a second time."""
+    return _same(json.loads(text), dict(metadata))
+
+
 def metadata_json(
     metadata: CheckpointMetadata | dict[str, Any],
     *,
@@ -195,5 +246,5 @@ def metadata_json(
     backend's rules for text and numbers (see `jsonable`)."""
     return json.dumps(
         jsonable(dict(metadata), text_ok=text_ok, number=number),
-        ensure_ascii=True, allow_nan=False,
+        ensure_ascii=True, allow_nan=False, separators=(",", ":"),
     )

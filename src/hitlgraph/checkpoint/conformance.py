@@ -52,6 +52,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWrite,
     RunnableConfig,
     empty_checkpoint,
 )
@@ -362,7 +363,9 @@ def check_list_many(saver: BaseCheckpointSaver, backend: Backend) -> None:
 
 
 def check_put_writes(saver: BaseCheckpointSaver, backend: Backend) -> None:
-    """Special channels' writes replace in place; others keep the first write per index."""
+    """Special channels' writes replace in place; others keep the first write per index.
+    Pending writes come grouped by task (tasks in the order of their first write), each task's
+    in the order written."""
     config = chain(saver, "t", 1)[0]
     saver.put_writes(config, [("a", 1), ("b", 2)], "task-1", "path")
     saver.put_writes(config, [("__interrupt__", {"value": "first"})], "task-1")
@@ -382,8 +385,8 @@ def check_put_writes(saver: BaseCheckpointSaver, backend: Backend) -> None:
         ("task-1", "a", 1),
         ("task-1", "b", 2),
         ("task-1", "__interrupt__", {"value": "second"}),
-        ("task-2", "c", 3),
         ("task-1", "d", 4),
+        ("task-2", "c", 3),
         ("task-2", "__error__", "boom"),
         ("task-4", "__error__", "e2"),
         ("task-4", "e", 5),
@@ -498,6 +501,48 @@ def check_growing_lists(saver: BaseCheckpointSaver, backend: Backend) -> None:
         found = saver.get_tuple(conf(thread))
         assert found is not None
         _eq(found.checkpoint["channel_values"]["messages"], again[-1][1], "after delete")
+
+
+def check_step_writes_of_growing_lists(saver: BaseCheckpointSaver, backend: Backend) -> None:
+    """A finished step's writes that are exactly the items a list channel gained (which a
+    saver may store once, in the channel's value) read back as written: at every checkpoint,
+    listed, after a fork, and after prune."""
+    put_step = getattr(saver, "put_step", None)
+    if put_step is None:
+        return
+    thread = "step-writes"
+    parent: str | None = None
+    messages: list[Any] = []
+    made: list[tuple[RunnableConfig, list[PendingWrite]]] = []
+    for i in range(30):
+        item = {"role": "ai", "content": f"reply {i} " + "y" * (i % 5)}
+        writes: list[PendingWrite] = [(f"task-{i}", "messages", [item]),
+                                      (f"task-{i}", "branch:to:agent", None)]
+        if i % 4 == 3:  # a second task appends too: its write is not the whole increment
+            writes.append((f"other-{i}", "messages", [{"role": "tool", "content": str(i)}]))
+        calls = [(conf(thread, "", parent), [(c, v) for t, c, v in writes if t == task], task, "")
+                 for task in dict.fromkeys(t for t, _, _ in writes)] if parent else []
+        messages = [*messages, *(v[0] for _, c, v in writes if c == "messages")]
+        checkpoint = make_checkpoint({"messages": messages, "step": i}, {})
+        version = i + 1
+        checkpoint["channel_versions"] = {"messages": version, "step": version}
+        config = put_step(calls, conf(thread, "", parent), checkpoint, {"step": i},
+                          {"messages": version, "step": version})
+        if parent is not None:
+            made.append((conf(thread, "", parent), writes))
+        parent = _id(config)
+    for config, writes in made:
+        found = saver.get_tuple(config)
+        assert found is not None
+        _eq(found.pending_writes, writes, "a step's writes")
+    listed = {_id(t.config): t.pending_writes for t in saver.list(conf(thread))}
+    for config, writes in made:
+        _eq(listed[_id(config)], writes, "a step's writes, listed")
+    saver.prune(thread, keep_last=4)
+    for config, writes in made[-3:]:
+        found = saver.get_tuple(config)
+        assert found is not None
+        _eq(found.pending_writes, writes, "a step's writes after prune")
 
 
 def check_delete_thread(saver: BaseCheckpointSaver, backend: Backend) -> None:
@@ -803,6 +848,7 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "put_writes": check_put_writes,
     "put_writes_claims": check_put_writes_claims,
     "growing_lists": check_growing_lists,
+    "step_writes_of_growing_lists": check_step_writes_of_growing_lists,
     "delete_thread": check_delete_thread,
     "prune": check_prune,
     "compare_and_set": check_compare_and_set,

@@ -15,6 +15,7 @@ from typing import Any
 import ormsgpack
 
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._rows import by_task
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
     WRITES_IDX,
@@ -156,6 +157,7 @@ class InMemorySaver(BaseCheckpointSaver):
                     (task, c, v) for c, v in zip(chan, loads((tag, data)), strict=True))
             else:
                 pending.append((task, chan, loads((tag, data))))
+        by_task(pending)
         return CheckpointTuple(
             config=_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from hitlgraph._ids import checkpoint_id, pull_task_id, task_id, version_of
+from hitlgraph._ids import checkpoint_id, pull_task_id, task_id, ts_of, version_of
 from hitlgraph.checkpoint.base import Checkpoint, PendingWrite
 from hitlgraph.constants import (
     END,
@@ -108,7 +108,7 @@ class RunState:
     def renew(self) -> None:
         """Give the state a new checkpoint id and time (it is about to be saved as new)."""
         self.id = checkpoint_id()
-        self.ts = now_iso()
+        self.ts = ts_of(self.id)
 
     def bump(self, channels: Iterable[str]) -> dict[str, int]:
         """Mark `channels` as written by this (renewed) checkpoint; return their new versions."""

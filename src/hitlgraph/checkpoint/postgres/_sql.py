@@ -28,6 +28,7 @@ from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, re
 from hitlgraph.checkpoint._rows import (
     ListCursor,
     ListPage,
+    by_task,
     check_keep_last,
     checkpoint_tuple,
     json_text_ok,
@@ -295,7 +296,7 @@ def _to_tuple(serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any) ->
         )
     ]
     return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, ts, record, versions, values,
-                            metadata, pending)
+                            metadata, by_task(pending))
 
 
 def _load_metadata(serde: SerializerProtocol, row: tuple[Any, ...]) -> Any:

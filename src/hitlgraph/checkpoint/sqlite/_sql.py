@@ -7,25 +7,40 @@ filter keys and values) only ever travels as bound parameters.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+import ormsgpack
+
 from hitlgraph.checkpoint import _rows
-from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._delta import (
+    DELTA_TAG,
+    REF_TAG,
+    ChainCache,
+    DeltaEncoder,
+    delta_links,
+    reference,
+    reference_target,
+    referenced_value,
+)
 from hitlgraph.checkpoint._rows import (
     ListCursor,
     ListPage,
     check_keep_last,
     checkpoint_tuple,
+    json_exact,
     json_text_ok,
     make_config,
     matches,
     pack_record,
+    row_ts,
+    stored_ts,
     thread_ns,
     unpack_record,
 )
@@ -52,7 +67,9 @@ LIST_PAGE_SIZE: Final = 100
 
 MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+Migration = str | Callable[[sqlite3.Connection], None]
+
+MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     # 0: the initial schema.
     (
         """CREATE TABLE IF NOT EXISTS checkpoints (
@@ -92,9 +109,80 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # serves list() across all threads, newest first.
         "CREATE INDEX IF NOT EXISTS checkpoints_by_id ON checkpoints (checkpoint_id DESC)",
     ),
+    # 1: compact tables. Clustered on their keys (WITHOUT ROWID: no second copy of each key in
+    # an index); ts and the msgpack metadata are NULL when the id or the JSON copy holds them;
+    # writes keep their order in `seq`. list() across all threads sorts instead of using an
+    # index of its own.
+    (
+        """CREATE TABLE checkpoints_v1 (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            parent_checkpoint_id TEXT,
+            ts TEXT,
+            record BLOB NOT NULL,
+            metadata_type TEXT,
+            metadata BLOB,
+            metadata_json TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        ) WITHOUT ROWID""",
+        "INSERT INTO checkpoints_v1 SELECT thread_id, checkpoint_ns, checkpoint_id, "
+        "parent_checkpoint_id, ts, record, metadata_type, metadata, metadata_json FROM checkpoints",
+        "DROP INDEX IF EXISTS checkpoints_by_id",
+        "DROP TABLE checkpoints",
+        "ALTER TABLE checkpoints_v1 RENAME TO checkpoints",
+        """CREATE TABLE blobs_v1 (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL,
+            version NOT NULL,
+            type TEXT NOT NULL,
+            blob BLOB NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        ) WITHOUT ROWID""",
+        "INSERT INTO blobs_v1 SELECT thread_id, checkpoint_ns, channel, version, type, blob "
+        "FROM blobs",
+        "DROP TABLE blobs",
+        "ALTER TABLE blobs_v1 RENAME TO blobs",
+        # One row per task: its writes packed together (most steps write two or three
+        # values per task, and the key columns cost more than the values).
+        """CREATE TABLE writes_v1 (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            task_path TEXT NOT NULL DEFAULT '',
+            writes BLOB NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id)
+        ) WITHOUT ROWID""",
+        lambda conn: _pack_v0_writes(conn),
+        "DROP TABLE writes",
+        "ALTER TABLE writes_v1 RENAME TO writes",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
-add a new one. Each statement must be safe inside a transaction."""
+add a new one. Each step (SQL text, or a function of the connection) must be safe inside a
+transaction."""
+
+
+def _pack_v0_writes(conn: sqlite3.Connection) -> None:
+    """Migration 1: copy schema 0's writes (a row per write) into writes_v1 (a row per task)."""
+    tasks: dict[tuple[str, str, str, str], tuple[int, str, list[list[Any]]]] = {}
+    for row in conn.execute(
+        "SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, "
+        "task_path, rowid FROM writes ORDER BY rowid"
+    ):
+        key = (row[0], row[1], row[2], row[3])
+        if key not in tasks:
+            tasks[key] = (row[9], row[8], [])
+        tasks[key][2].append([row[4], row[5], row[6], row[7]])
+    conn.executemany(
+        "INSERT INTO writes_v1 (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, "
+        "task_path, writes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(*key, seq, path, ormsgpack.packb(entries))
+         for key, (seq, path, entries) in tasks.items()],
+    )
 
 
 def configure(conn: sqlite3.Connection) -> None:
@@ -158,8 +246,11 @@ def migrate(conn: sqlite3.Connection) -> int:
         )
         current = schema_version(conn)
         for version in range(current + 1, len(MIGRATIONS)):
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
+            for step in MIGRATIONS[version]:
+                if isinstance(step, str):
+                    conn.execute(step)
+                else:
+                    step(conn)
             conn.execute(f"INSERT INTO {MIGRATIONS_TABLE} (v) VALUES (?)", (version,))
     return len(MIGRATIONS) - 1
 
@@ -187,9 +278,9 @@ def metadata_json(metadata: CheckpointMetadata | dict[str, Any]) -> str:
 
 _CHECKPOINT_COLUMNS: Final = (
     "thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts, record, "
-    "metadata_type, metadata"
+    "metadata_type, metadata, metadata_json"
 )
-_Row = tuple[str, str, str, "str | None", str, bytes, str, bytes]
+_Row = tuple[str, str, str, "str | None", "str | None", bytes, "str | None", "bytes | None", str]
 
 _SELECT_LATEST: Final = (
     f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
@@ -215,9 +306,21 @@ _SELECT_CHAIN: Final = (
     "AND channel = ? AND version >= ? AND version <= ?"
 )
 _SELECT_WRITES: Final = (
-    "SELECT task_id, channel, type, blob FROM writes "
-    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY rowid"
+    "SELECT task_id, writes FROM writes "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY seq"
 )
+
+
+def _chains(conn: sqlite3.Connection, thread_id: str, ns: str) -> ChainCache:
+    """A cache of one thread namespace's stored deltas, read through `conn`."""
+
+    def fetch(channel: str, low: Any, high: Any) -> dict[Any, tuple[str, bytes]]:
+        return {
+            row[0]: (row[1], row[2])
+            for row in conn.execute(_SELECT_CHAIN, (thread_id, ns, channel, low, high))
+        }
+
+    return ChainCache(fetch)
 
 
 def _to_tuple(
@@ -226,9 +329,10 @@ def _to_tuple(
     row: _Row,
     metadata: Any,
     deltas: DeltaEncoder | None = None,
+    chains: ChainCache | None = None,
 ) -> CheckpointTuple:
-    thread_id, ns, checkpoint_id, parent, ts, record_bytes, _mtype, _mblob = row
-    record = unpack_record(record_bytes)
+    thread_id, ns, checkpoint_id, parent, ts = row[:5]
+    record = unpack_record(row[5])
     versions: ChannelVersions = dict(record["channel_versions"])
     loads = serde.loads_typed
     values: dict[str, Any] = {}
@@ -236,35 +340,43 @@ def _to_tuple(
         found = conn.execute(_SELECT_BLOB, (thread_id, ns, channel, version)).fetchone()
         if found is not None:
             typed = (found[0], found[1])
-            type_ = found[0]
-            if type_ == DELTA_TAG:
-                version = versions[channel]
+            if found[0] == DELTA_TAG:
                 cached = deltas.full((thread_id, ns, channel), version) if deltas else None
-                typed = cached or _resolve_delta(conn, thread_id, ns, channel, version, typed)
+                if cached is None:
+                    chains = chains or _chains(conn, thread_id, ns)
+                    cached = chains.full(channel, version, typed)
+                typed = cached
             values[channel] = loads(typed)
-    pending: list[PendingWrite] = [
-        (task_id, channel, loads((type_, blob)))
-        for task_id, channel, type_, blob in conn.execute(
-            _SELECT_WRITES, (thread_id, ns, checkpoint_id)
-        )
-    ]
-    return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, ts, record, versions, values,
-                            metadata, pending)
+    pending: list[PendingWrite] = []
+    for task_id, packed in conn.execute(_SELECT_WRITES, (thread_id, ns, checkpoint_id)):
+        for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
+            if type_ == REF_TAG:
+                chains = chains or _chains(conn, thread_id, ns)
+                value = _referenced(conn, serde, thread_id, ns, channel, (type_, blob), chains)
+            else:
+                value = loads((type_, blob))
+            pending.append((task_id, channel, value))
+    return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, row_ts(checkpoint_id, ts),
+                            record, versions, values, metadata, pending)
 
 
-def _resolve_delta(conn: sqlite3.Connection, thread_id: str, ns: str, channel: str,
-                   version: Any, typed: tuple[str, bytes]) -> tuple[str, bytes]:
-    """The full value of a delta: its chain of versions, read in one query."""
-    links = delta_links(typed)
-    assert links is not None
-    chain = {
-        row[0]: (row[1], row[2])
-        for row in conn.execute(_SELECT_CHAIN, (thread_id, ns, channel, links[1], version))
-    }
-    return resolve(typed, chain)
+def _referenced(conn: sqlite3.Connection, serde: SerializerProtocol, thread_id: str, ns: str,
+                channel: str, ref: tuple[str, bytes], chains: ChainCache) -> Any:
+    """The value of a pending write stored as a reference to a channel's delta."""
+    version, _count = reference_target(ref)
+    found = conn.execute(_SELECT_BLOB, (thread_id, ns, channel, version)).fetchone()
+    stored = None if found is None else (found[0], found[1])
+
+    def full() -> tuple[str, bytes]:
+        assert stored is not None
+        return chains.full(channel, version, stored)
+
+    return referenced_value(ref, stored, serde.loads_typed, full)
 
 
 def _load_metadata(serde: SerializerProtocol, row: _Row) -> Any:
+    if row[6] is None or row[7] is None:  # the JSON copy is exact
+        return json.loads(row[8])
     return serde.loads_typed((row[6], row[7]))
 
 
@@ -383,13 +495,17 @@ def list_page(
     )
     found: list[CheckpointTuple] = []
     remaining = cursor.remaining
+    chains: dict[tuple[str, str], ChainCache] = {}
     with transaction(conn, write=False):
         rows: list[_Row] = conn.execute(sql, (*params, page_size)).fetchall()
         for row in rows:
             metadata = _load_metadata(serde, row)
             if not matches(metadata, cursor.filter):
                 continue
-            found.append(_to_tuple(conn, serde, row, metadata))
+            key = (row[0], row[1])
+            if key not in chains:
+                chains[key] = _chains(conn, *key)
+            found.append(_to_tuple(conn, serde, row, metadata, chains=chains[key]))
             if remaining is not None:
                 remaining -= 1
                 if remaining <= 0:
@@ -441,11 +557,15 @@ def encode_put(
         if stored is not typed:
             full_rows[len(blob_rows)] = (thread_id, ns, chan, version, *typed)
         blob_rows.append((thread_id, ns, chan, version, *stored))
-    meta_type, meta_blob = serde.dumps_typed(dict(metadata))
+    meta_text = metadata_json(metadata)
+    meta_type: str | None = None
+    meta_blob: bytes | None = None
+    if not json_exact(metadata, meta_text):
+        meta_type, meta_blob = serde.dumps_typed(dict(metadata))
     parent = conf.get("checkpoint_id")
     checkpoint_row = (
-        thread_id, ns, checkpoint["id"], str(parent) if parent else None, checkpoint["ts"],
-        pack_record(checkpoint), meta_type, meta_blob, metadata_json(metadata),
+        thread_id, ns, checkpoint["id"], str(parent) if parent else None, stored_ts(checkpoint),
+        pack_record(checkpoint), meta_type, meta_blob, meta_text,
     )
     expected = conf.get(EXPECTED_LATEST)
     return EncodedPut(
@@ -466,7 +586,22 @@ _INSERT_CHECKPOINT: Final = (
 )
 
 
-def write_put(conn: sqlite3.Connection, put: EncodedPut) -> RunnableConfig:
+def _final_blob_rows(conn: sqlite3.Connection, put: EncodedPut) -> list[tuple[Any, ...]]:
+    """The blob rows to store: a delta whose base version is no longer stored (another process
+    pruned it) is stored as its full value instead."""
+    rows = put.blob_rows
+    if put.full_rows:
+        rows = list(rows)
+        for index, full in put.full_rows.items():
+            links = delta_links(rows[index][4:6])
+            assert links is not None
+            if conn.execute(_SELECT_BLOB_EXISTS, (*full[:3], links[0])).fetchone() is None:
+                rows[index] = full
+    return rows
+
+
+def write_put(conn: sqlite3.Connection, put: EncodedPut,
+              blob_rows: list[tuple[Any, ...]] | None = None) -> RunnableConfig:
     """Store an encoded checkpoint in one write transaction, after the compare-and-set check.
 
     Raises:
@@ -481,14 +616,7 @@ def write_put(conn: sqlite3.Connection, put: EncodedPut) -> RunnableConfig:
                 raise CheckpointConflictError(
                     put.thread_id, put.expected_latest or None, latest
                 )
-        rows = put.blob_rows
-        if put.full_rows:
-            rows = list(rows)
-            for index, full in put.full_rows.items():
-                links = delta_links(rows[index][4:6])
-                assert links is not None
-                if conn.execute(_SELECT_BLOB_EXISTS, (*full[:3], links[0])).fetchone() is None:
-                    rows[index] = full
+        rows = _final_blob_rows(conn, put) if blob_rows is None else blob_rows
         if rows:
             conn.executemany(_INSERT_BLOB, rows)
         conn.execute(_INSERT_CHECKPOINT, put.checkpoint_row)
@@ -525,43 +653,80 @@ def encode_writes(
     return EncodedWrites(rows=rows, expected=expected)
 
 
-_WRITE_COLUMNS: Final = (
-    "(thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, task_path) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SELECT_TASK_WRITES: Final = (
+    "SELECT seq, writes FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
+    "AND checkpoint_id = ? AND task_id = ?"
 )
-_UPSERT_WRITE: Final = (
-    f"INSERT INTO writes {_WRITE_COLUMNS} "
-    "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE SET "
-    "channel = excluded.channel, type = excluded.type, blob = excluded.blob, "
-    "task_path = excluded.task_path"
+_UPSERT_TASK_WRITES: Final = (
+    "INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, "
+    "task_path, writes) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_WRITE: Final = f"INSERT OR IGNORE INTO writes {_WRITE_COLUMNS}"
 
 
 def write_writes(conn: sqlite3.Connection, writes: EncodedWrites) -> None:
-    """Store encoded writes in one write transaction, in order (rowid order is the order
-    pending writes are read back; an update in place keeps a write's position)."""
+    """Store a task's encoded writes in one write transaction, merged into the task's row
+    (`seq` orders a checkpoint's tasks as their writes first came; an update in place keeps
+    a write's position)."""
     if not writes.rows:
         return
-    thread_id, ns, checkpoint_id = writes.rows[0][1][:3]
+    thread_id, ns, checkpoint_id, task_id = writes.rows[0][1][:4]
+    task_path = writes.rows[0][1][8]
     with transaction(conn, write=True):
         if writes.expected is not None:
-            found = conn.execute(
-                "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
-                "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id, ns),
-            ).fetchone()
+            found = conn.execute(_SELECT_LATEST_ID, (thread_id, ns)).fetchone()
             latest = found[0] if found else None
             if latest != checkpoint_id:
                 raise CheckpointConflictError(thread_id, checkpoint_id, latest)
-        for mode, row in writes.rows:
-            if mode == "claim":
-                try:
-                    conn.execute(f"INSERT INTO writes {_WRITE_COLUMNS}", row)
-                except sqlite3.IntegrityError:
-                    raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
-                                                  answered=True) from None
-            else:
-                conn.execute(_UPSERT_WRITE if mode == "replace" else _INSERT_WRITE, row)
+        key = (thread_id, ns, checkpoint_id, task_id)
+        row = conn.execute(_SELECT_TASK_WRITES, key).fetchone()
+        if row is None:
+            seq = conn.execute(
+                "SELECT COALESCE(MAX(seq), -1) + 1 FROM writes WHERE thread_id = ? "
+                "AND checkpoint_ns = ? AND checkpoint_id = ?", key[:3],
+            ).fetchone()[0]
+            entries: list[list[Any]] = []
+        else:
+            seq, entries = row[0], ormsgpack.unpackb(row[1])
+        position = {entry[0]: i for i, entry in enumerate(entries)}
+        changed = False
+        for mode, (*_, idx, chan, type_, blob, _path) in writes.rows:
+            at = position.get(idx)
+            if at is None:
+                position[idx] = len(entries)
+                entries.append([idx, chan, type_, blob])
+                changed = True
+            elif mode == "claim":
+                raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
+                                              answered=True)
+            elif mode == "replace":
+                entries[at] = [idx, chan, type_, blob]
+                changed = True
+        if changed:
+            conn.execute(_UPSERT_TASK_WRITES, (*key, seq, task_path, ormsgpack.packb(entries)))
+
+
+def _link_writes(writes: Sequence[EncodedWrites], put: EncodedPut,
+                 blob_rows: list[tuple[Any, ...]]) -> list[EncodedWrites]:
+    """The step's writes, each one that is exactly the items a channel's stored delta appends
+    replaced by a reference to that delta (so the items are stored once)."""
+    deltas = {row[2]: (row[3], (row[4], row[5])) for row in blob_rows if row[4] == DELTA_TAG}
+    if not deltas:
+        return list(writes)
+    parent = put.checkpoint_row[3]
+    linked: list[EncodedWrites] = []
+    for encoded in writes:
+        rows = encoded.rows
+        for i, (mode, row) in enumerate(rows):
+            found = deltas.get(row[5])
+            if mode != "insert" or found is None or row[2] != parent:
+                continue
+            ref = reference((row[6], row[7]), found[1], found[0])
+            if ref is not None:
+                if rows is encoded.rows:
+                    rows = list(rows)
+                rows[i] = (mode, (*row[:6], *ref, row[8]))
+        linked.append(encoded if rows is encoded.rows else replace(encoded, rows=rows))
+    return linked
 
 
 def write_step(conn: sqlite3.Connection, writes: Sequence[EncodedWrites], put: EncodedPut
@@ -569,9 +734,10 @@ def write_step(conn: sqlite3.Connection, writes: Sequence[EncodedWrites], put: E
     """Store a finished step in one write transaction: its tasks' writes (pending writes of
     the parent checkpoint), then the checkpoint it made."""
     with transaction(conn, write=True):
-        for encoded in writes:
+        blob_rows = _final_blob_rows(conn, put)
+        for encoded in _link_writes(writes, put, blob_rows):
             write_writes(conn, encoded)
-        return write_put(conn, put)
+        return write_put(conn, put, blob_rows)
 
 
 def delete_thread(conn: sqlite3.Connection, thread_id: str) -> None:
@@ -612,6 +778,11 @@ def prune(conn: sqlite3.Connection, thread_id: str, keep_last: int) -> None:
                 for _, record in rows[:keep_last]
                 for chan, version in unpack_record(record)["channel_versions"].items()
             }
+            for checkpoint_id, _ in rows[:keep_last]:  # versions kept writes refer to
+                for _task, packed in conn.execute(_SELECT_WRITES, (thread_id, ns, checkpoint_id)):
+                    for _idx, chan, type_, blob in ormsgpack.unpackb(packed):
+                        if type_ == REF_TAG:
+                            kept.add((chan, reference_target((type_, blob))[0]))
             for chan, version in list(kept):  # a kept delta needs the versions it extends
                 while True:
                     found = conn.execute(
