@@ -65,11 +65,28 @@ def drive(cursor: psycopg.Cursor[Any], ops: _sql.Ops[_T]) -> _T:
     try:
         statement = next(ops)
         while True:
+            if isinstance(statement, _sql.Batch):
+                statement = ops.send(_pipeline(cursor, statement))
+                continue
             cursor.execute(statement.sql, statement.params or None)
             rows = cursor.fetchall() if cursor.description is not None else None
             statement = ops.send(rows)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+def _pipeline(cursor: psycopg.Cursor[Any], batch: _sql.Batch) -> list[_sql.Rows | None]:
+    """A batch's statements in one pipeline (one round trip), each with a cursor of its own."""
+    conn = cursor.connection
+    cursors = [conn.cursor(binary=True) for _ in batch.statements]
+    with conn.pipeline():
+        for one, statement in zip(cursors, batch.statements, strict=True):
+            one.execute(statement.sql, statement.params or None)
+    results: list[_sql.Rows | None] = []
+    for one in cursors:
+        results.append(one.fetchall() if one.description is not None else None)
+        one.close()
+    return results
 
 
 class PostgresSaver(BaseCheckpointSaver):

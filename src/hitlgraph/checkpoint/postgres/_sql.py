@@ -62,12 +62,20 @@ class Statement:
     """One SQL statement and its parameters (psycopg's %s placeholders)."""
 
     sql: str
-    params: tuple[Any, ...] = ()
+    params: tuple[Any, ...] | dict[str, Any] = ()
 
 
-Ops = Generator[Statement, "Rows | None", _T]
-"""An operation: yields statements, is sent each one's rows (None if it returned no rows),
-returns the operation's result."""
+@dataclass(frozen=True)
+class Batch:
+    """Statements sent together (a pipeline: one round trip), none of which needs the rows of
+    another; the operation is sent the rows of each, in order."""
+
+    statements: tuple[Statement, ...]
+
+
+Ops = Generator["Statement | Batch", Any, _T]
+"""An operation: yields statements (or batches of them), is sent each one's rows (None if it
+returned no rows; for a batch, a list of those), returns the operation's result."""
 
 LIST_PAGE_SIZE: Final = 100
 """Checkpoint rows read per statement by list()."""
@@ -492,43 +500,86 @@ _SELECT_LATEST_ID: Final = (
     f"SELECT checkpoint_id FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_ns = %s "
     "ORDER BY checkpoint_id DESC LIMIT 1"
 )
-_SELECT_STORED: Final = f"""SELECT b.channel, b.version
-FROM unnest(%s::text[], %s::text[]) AS u (channel, version)
-CROSS JOIN LATERAL (
-    SELECT bl.channel, bl.version FROM {BLOBS} AS bl
-    WHERE bl.thread_id = %s AND bl.checkpoint_ns = %s AND bl.channel = u.channel
-        AND bl.version = u.version
-    LIMIT 1
-) AS b"""
-_INSERT_CHECKPOINT: Final = f"""WITH new_blobs AS (
+_PUT_GUARDED: Final = f"""WITH latest AS (
+    SELECT checkpoint_id FROM {CHECKPOINTS} WHERE thread_id = %(thread)s AND checkpoint_ns = %(ns)s
+    ORDER BY checkpoint_id DESC LIMIT 1
+), u AS (
+    SELECT * FROM unnest(%(channels)s::text[], %(versions)s::text[], %(types)s::text[],
+        %(blobs)s::bytea[], %(bases)s::text[]) AS u (channel, version, type, blob, base_version)
+), missing AS (
+    SELECT count(*) AS n FROM u
+    WHERE u.base_version IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM {BLOBS} AS b WHERE b.thread_id = %(thread)s AND b.checkpoint_ns = %(ns)s
+            AND b.channel = u.channel AND b.version = u.base_version)
+), ok AS (
+    SELECT 1 WHERE (%(expected)s::text IS NULL
+            OR COALESCE((SELECT checkpoint_id FROM latest), '') = %(expected)s::text)
+        AND (SELECT n FROM missing) = 0
+), new_blobs AS (
     INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
-    SELECT %s, %s, u.channel, u.version, u.type, u.blob, u.base_version
-    FROM unnest(%s::text[], %s::text[], %s::text[], %s::bytea[], %s::text[])
-        AS u (channel, version, type, blob, base_version)
+    SELECT %(thread)s, %(ns)s, u.channel, u.version, u.type, u.blob, u.base_version
+    FROM u WHERE EXISTS (SELECT 1 FROM ok)
     ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO UPDATE SET
         type = excluded.type, blob = excluded.blob, base_version = excluded.base_version
+), new_checkpoint AS (
+    INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id,
+        ts, channels, versions, record, metadata_type, metadata, metadata_json)
+    SELECT %(thread)s, %(ns)s, %(id)s, %(parent)s, %(ts)s, %(all_channels)s::text[],
+        %(all_versions)s::text[], %(record)s, %(metadata_type)s, %(metadata)s,
+        %(metadata_json)s::jsonb
+    WHERE EXISTS (SELECT 1 FROM ok)
+    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+        parent_checkpoint_id = excluded.parent_checkpoint_id, ts = excluded.ts,
+        channels = excluded.channels, versions = excluded.versions, record = excluded.record,
+        metadata_type = excluded.metadata_type, metadata = excluded.metadata,
+        metadata_json = excluded.metadata_json
 )
-INSERT INTO {CHECKPOINTS} (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, ts,
-    channels, versions, record, metadata_type, metadata, metadata_json)
-VALUES (%s, %s, %s, %s, %s, %s::text[], %s::text[], %s, %s, %s, %s::jsonb)
-ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
-    parent_checkpoint_id = excluded.parent_checkpoint_id, ts = excluded.ts,
-    channels = excluded.channels, versions = excluded.versions, record = excluded.record,
-    metadata_type = excluded.metadata_type, metadata = excluded.metadata,
-    metadata_json = excluded.metadata_json"""
+SELECT (SELECT checkpoint_id FROM latest), (SELECT n FROM missing), EXISTS (SELECT 1 FROM ok)"""
+"""A checkpoint and its values, stored only if the thread's latest checkpoint is the expected
+one (when one is expected) and every version a delta extends is stored; returns the latest,
+the count of missing versions, and whether it stored. Run after the thread's lock in the same
+transaction, it reads what committed while the lock was awaited (a new statement, a new
+snapshot under READ COMMITTED)."""
 
 
-def _check_latest(thread_id: str, ns: str, expected: str) -> Ops[None]:
-    """Raise CheckpointConflictError unless the thread's latest checkpoint in `ns` is
-    `expected` ("" for none)."""
-    rows = yield Statement(_SELECT_LATEST_ID, (thread_id, ns))
-    latest: str | None = rows[0][0] if rows else None
-    if (latest or "") != expected:
-        raise CheckpointConflictError(thread_id, expected or None, latest)
+def _put_statements(encoded: EncodedPut, *, full: bool = False) -> list[Statement]:
+    """The statements of a put: the thread's lock when it compares or stores deltas, then the
+    guarded insert (with `full`, deltas are stored as their full values)."""
+    channels, versions, types, data, bases = encoded.blobs
+    if full and encoded.full:
+        types, data, bases = list(types), list(data), list(bases)
+        for i, (type_, blob) in encoded.full.items():
+            types[i], data[i], bases[i] = type_, blob, None
+    (thread, ns, checkpoint_id, parent, ts, all_channels, all_versions, record, metadata_type,
+     metadata, meta_json) = encoded.checkpoint_params
+    statements = []
+    if encoded.expected_latest is not None or encoded.full:
+        statements.append(Statement(_LOCK, (LOCK_CLASS, thread_lock_key(encoded.thread_id))))
+    statements.append(Statement(_PUT_GUARDED, {
+        "thread": thread, "ns": ns, "channels": channels, "versions": versions, "types": types,
+        "blobs": data, "bases": bases, "expected": encoded.expected_latest, "id": checkpoint_id,
+        "parent": parent, "ts": ts, "all_channels": all_channels, "all_versions": all_versions,
+        "record": record, "metadata_type": metadata_type, "metadata": metadata,
+        "metadata_json": meta_json,
+    }))
+    return statements
+
+
+def _put_outcome(encoded: EncodedPut, row: tuple[Any, ...]) -> bool:
+    """Whether the guarded insert stored; raises CheckpointConflictError when the latest was
+    not the expected one. False means a delta's base is missing: put again with full values."""
+    latest, missing, stored = row
+    if stored:
+        return True
+    expected = encoded.expected_latest
+    if expected is not None and (latest or "") != expected:
+        raise CheckpointConflictError(encoded.thread_id, expected or None, latest)
+    assert missing
+    return False
 
 
 def put(encoded: EncodedPut) -> Ops[RunnableConfig]:
-    """Store an encoded checkpoint (run it in one write transaction).
+    """Store an encoded checkpoint (run it in one write transaction): one round trip.
 
     With EXPECTED_LATEST, or with values stored as deltas, it first takes the thread's
     advisory lock: then the latest is checked, and the versions deltas extend are looked up,
@@ -538,24 +589,11 @@ def put(encoded: EncodedPut) -> Ops[RunnableConfig]:
         CheckpointConflictError: the config named an expected latest checkpoint (EXPECTED_LATEST,
             "" for none) and the thread's latest in that namespace is another one.
     """
-    thread_id, ns = encoded.thread_id, encoded.ns
-    if encoded.expected_latest is not None or encoded.full:
-        yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
-    if encoded.expected_latest is not None:
-        yield from _check_latest(thread_id, ns, encoded.expected_latest)
-    channels, versions, types, data, bases = encoded.blobs
-    if encoded.full:
-        wanted = [(channels[i], bases[i]) for i in encoded.full]
-        rows = yield Statement(_SELECT_STORED, (
-            [c for c, _ in wanted], [b for _, b in wanted], thread_id, ns))
-        stored = {(c, v) for c, v in rows or ()}
-        types, data, bases = list(types), list(data), list(bases)
-        for i, (type_, blob) in encoded.full.items():
-            if (channels[i], bases[i]) not in stored:
-                types[i], data[i], bases[i] = type_, blob, None
-    yield Statement(_INSERT_CHECKPOINT, (
-        thread_id, ns, channels, versions, types, data, bases, *encoded.checkpoint_params))
-    return make_config(thread_id, ns, encoded.checkpoint_id)
+    results = yield Batch(tuple(_put_statements(encoded)))
+    if not _put_outcome(encoded, results[-1][0]):
+        retry = yield _put_statements(encoded, full=True)[-1]
+        _put_outcome(encoded, retry[0])
+    return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)
 
 
 _WriteGroup = tuple[WriteMode, list[int], list[str], list[str], list[bytes]]
@@ -636,6 +674,25 @@ the earlier one in place; a "claim" that finds one stored already is a conflict.
 assigned in the writes' order, is the order pending writes are read back in."""
 
 
+def _writes_statements(encoded: EncodedWrites) -> list[Statement]:
+    """The inserts of a task's writes, one per group of one mode."""
+    return [
+        Statement(_INSERT_WRITES + _WRITE_CONFLICT[mode], (
+            encoded.thread_id, encoded.ns, encoded.checkpoint_id, encoded.task_id,
+            encoded.task_path, indexes, chans, types, blobs))
+        for mode, indexes, chans, types, blobs in encoded.groups
+    ]
+
+
+def _check_claims(encoded: EncodedWrites, results: Sequence[Rows | None]) -> None:
+    """Raise CheckpointConflictError(answered=True) if a "claim" group found a slot taken
+    (`results`: the rows of `_writes_statements`, in order)."""
+    for (mode, indexes, *_), rows in zip(encoded.groups, results, strict=True):
+        if mode == "claim" and len(rows or ()) < len(indexes):
+            raise CheckpointConflictError(encoded.thread_id, encoded.checkpoint_id,
+                                          encoded.checkpoint_id, answered=True)
+
+
 def put_writes(encoded: EncodedWrites) -> Ops[None]:
     """Store encoded writes (run it in one write transaction: a conflict stores none).
 
@@ -650,13 +707,9 @@ def put_writes(encoded: EncodedWrites) -> Ops[None]:
         latest: str | None = rows[0][0] if rows else None
         if latest != checkpoint_id:
             raise CheckpointConflictError(thread_id, checkpoint_id, latest)
-    for mode, indexes, chans, types, blobs in encoded.groups:
-        rows = yield Statement(_INSERT_WRITES + _WRITE_CONFLICT[mode], (
-            thread_id, ns, checkpoint_id, encoded.task_id, encoded.task_path,
-            indexes, chans, types, blobs))
-        if mode == "claim" and len(rows or ()) < len(indexes):
-            raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
-                                          answered=True)
+    statements = _writes_statements(encoded)
+    if statements:
+        _check_claims(encoded, (yield Batch(tuple(statements))))
 
 
 def delete_thread(thread_id: str) -> Ops[None]:
@@ -719,8 +772,22 @@ def prune(thread_id: str, keep_last: int) -> Ops[None]:
 
 
 def put_step(writes: Sequence[EncodedWrites], encoded: EncodedPut) -> Ops[RunnableConfig]:
-    """A finished step in one transaction: its tasks' writes, then its checkpoint."""
-    for one in writes:
-        if one.groups or one.expected is not None:
+    """A finished step in one transaction: its tasks' writes, then its checkpoint. Sent as one
+    batch (one round trip) unless a write compares the latest checkpoint itself."""
+    if any(one.expected is not None for one in writes):
+        for one in writes:
             yield from put_writes(one)
-    return (yield from put(encoded))
+        return (yield from put(encoded))
+    put_statements = _put_statements(encoded)
+    per_task = [_writes_statements(one) for one in writes]
+    batch = [*put_statements[:-1], *(st for group in per_task for st in group),
+             put_statements[-1]]
+    results = yield Batch(tuple(batch))
+    at = len(put_statements) - 1
+    for one, statements in zip(writes, per_task, strict=True):
+        _check_claims(one, results[at:at + len(statements)])
+        at += len(statements)
+    if not _put_outcome(encoded, results[-1][0]):
+        retry = yield _put_statements(encoded, full=True)[-1]
+        _put_outcome(encoded, retry[0])
+    return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)

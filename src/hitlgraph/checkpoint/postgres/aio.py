@@ -49,11 +49,28 @@ async def drive(cursor: AsyncCursor[Any], ops: _sql.Ops[_T]) -> _T:
     try:
         statement = next(ops)
         while True:
+            if isinstance(statement, _sql.Batch):
+                statement = ops.send(await _pipeline(cursor, statement))
+                continue
             await cursor.execute(statement.sql, statement.params or None)
             rows = await cursor.fetchall() if cursor.description is not None else None
             statement = ops.send(rows)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+async def _pipeline(cursor: AsyncCursor[Any], batch: _sql.Batch) -> list[_sql.Rows | None]:
+    """A batch's statements in one pipeline (one round trip), each with a cursor of its own."""
+    conn = cursor.connection
+    cursors = [conn.cursor(binary=True) for _ in batch.statements]
+    async with conn.pipeline():
+        for one, statement in zip(cursors, batch.statements, strict=True):
+            await one.execute(statement.sql, statement.params or None)
+    results: list[_sql.Rows | None] = []
+    for one in cursors:
+        results.append(await one.fetchall() if one.description is not None else None)
+        await one.close()
+    return results
 
 
 class AsyncPostgresSaver(BaseCheckpointSaver):
