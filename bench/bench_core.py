@@ -15,6 +15,9 @@ this same interpreter, so RSS figures are clean and one crash cannot take the ru
     fanout      a conditional edge sending 100 Send()s to one worker node: ms per invoke
     backends    per saver (memory, SQLite, PostgreSQL when HITLGRAPH_TEST_POSTGRES_DSN is
                 set): put latency, get_state, interrupt round trip, PostgreSQL bytes/thread
+    history     a chat that appends one 200-byte item per step for 500 steps, SQLite file:
+                bytes on disk (per step, and over the 100 KB of data), get_state of the
+                latest (same saver, and a new saver as in a new process), history reads
 
 Implementations: ``direct`` (the same node functions called in plain Python: the floor),
 ``hitlgraph`` and ``langgraph`` (reported as "not installed" when it cannot be imported).
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import importlib
 import itertools
@@ -63,6 +67,7 @@ SCENARIOS = (
     "stream",
     "fanout",
     "backends",
+    "history",
 )
 
 PARAMS: dict[str, dict[str, Any]] = {
@@ -841,6 +846,62 @@ def sc_backends(x: Ctx) -> None:
             check(out.get("result") == "ok|draft:" + payload(n // 2, nbytes)[:24], f"{out!r}")
 
 
+class HistoryState(TypedDict):
+    messages: Annotated[list[str], operator.add]
+
+
+def _history_app(api: Api, saver: Any, steps: int, item: int) -> Any:
+    def agent(state: HistoryState) -> dict[str, Any]:
+        return {"messages": [f"{len(state['messages']):08d}".ljust(item, "m")]}
+
+    def route(state: HistoryState) -> str:
+        return api.END if len(state["messages"]) >= steps else "agent"
+
+    b = api.StateGraph(HistoryState)
+    b.add_node("agent", agent)
+    b.add_edge(api.START, "agent")
+    b.add_conditional_edges("agent", route, ["agent", api.END])
+    return b.compile(checkpointer=saver)
+
+
+def sc_history(x: Ctx) -> None:
+    """Compact storage of a growing list: bytes on disk and read latency, SQLite file."""
+    if x.api is None:
+        return
+    api, steps, item = x.api, 500, 200
+    path = os.path.join(x.tmp, "history.sqlite")
+    config = {"configurable": {"thread_id": "chat"}, "recursion_limit": steps + 100}
+    with api.sqlite_saver(path) as saver:
+        app = _history_app(api, saver, steps, item)
+        t0 = perf()
+        out = app.invoke({"messages": []}, config)
+        x.metrics["hist.ms_per_step"] = (perf() - t0) / steps * 1e3
+        check(len(out["messages"]) == steps, f"{len(out['messages'])} items")
+        ts = [timed(lambda: app.get_state(config)) for _ in range(50)]
+        x.metrics["hist.get_state.ms"] = median(ts) * 1e3
+    size = disk_bytes(path)
+    x.metrics["hist.disk_B_per_step"] = size / steps
+    x.metrics["hist.disk_x_data"] = size / (steps * item)
+    cold = []
+    for _ in range(15):  # a new saver each time: nothing remembered from writing
+        with api.sqlite_saver(path) as saver:
+            fresh = _history_app(api, saver, steps, item)
+            cold.append(timed(functools.partial(fresh.get_state, config)))
+    x.metrics["hist.get_state_new_saver.ms"] = median(cold) * 1e3
+    with api.sqlite_saver(path) as saver:
+        app = _history_app(api, saver, steps, item)
+        ts = [timed(lambda: list(app.get_state_history(config, limit=10))) for _ in range(20)]
+        x.metrics["hist.history10.ms"] = median(ts) * 1e3
+        ts = [timed(lambda: list(app.get_state_history(config))) for _ in range(3)]
+        x.metrics["hist.history_all.ms"] = median(ts) * 1e3
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    t0 = perf()
+    fn()
+    return perf() - t0
+
+
 SCENARIO_FNS: dict[str, Callable[[Ctx], None]] = {
     "chain": sc_chain,
     "roundtrip": sc_roundtrip,
@@ -850,6 +911,7 @@ SCENARIO_FNS: dict[str, Callable[[Ctx], None]] = {
     "stream": sc_stream,
     "fanout": sc_fanout,
     "backends": sc_backends,
+    "history": sc_history,
 }
 
 
@@ -1062,6 +1124,15 @@ for _kind in ("memory", "sqlite", "postgres"):
         (f"{_kind}: get_state latest", f"be.{_kind}.get_state.ms", "ms", "-", None),
         (f"{_kind}: interrupt round trip", f"be.{_kind}.rt.ms", "ms", "-", None),
     ]
+ROWS += [
+    ("history: step, SQLite", "hist.ms_per_step", "ms/step", "-", None),
+    ("history: disk per step", "hist.disk_B_per_step", "B/step", "-", None),
+    ("history: disk / data", "hist.disk_x_data", "x", "-", None),
+    ("history: get_state", "hist.get_state.ms", "ms", "-", None),
+    ("history: get_state, new saver", "hist.get_state_new_saver.ms", "ms", "-", None),
+    ("history: history limit=10", "hist.history10.ms", "ms", "-", None),
+    ("history: whole history", "hist.history_all.ms", "ms", "-", None),
+]
 ROWS += [
     ("postgres: pause, N threads", "be.postgres.ms_per_pause", "ms", "-", None),
     ("postgres: paused thread, bytes", "be.postgres.paused_B_per_thread", "B/thread", "-", None),
