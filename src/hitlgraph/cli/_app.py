@@ -22,6 +22,7 @@ from hitlgraph.cli._jsonable import JSONInputError, parse_json, to_jsonable
 from hitlgraph.cli._load import Target, bind, load_object
 from hitlgraph.cli._prompt import Prompter
 from hitlgraph.cli._render import View, is_tool_review
+from hitlgraph.cli._serve import serve
 from hitlgraph.cli._session import Outcome, Stopped, answers_command, drive, snapshot_of
 from hitlgraph.cli._threads import (
     PendingInterrupt,
@@ -523,6 +524,9 @@ def demo(ctx: click.Context, db: str, new: bool) -> None:
     view.say(f"[green]Demo finished[/] (thread {thread}). Its checkpoints:")
     view.say(f"  [bold]hitlgraph history {thread}{_db_flag(db)}[/]", wrap=False)
     view.say(f"`{hint}` starts a new conversation.")
+
+
+cli.add_command(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,76 @@
+"""`hitlgraph serve`: the LangGraph server API over the graphs a langgraph.json names."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import click
+
+from hitlgraph.cli._errors import CliError, ExitCode
+
+__all__ = ["is_loopback", "serve"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command(short_help="Serve graphs over the LangGraph server HTTP API.")
+@click.option("--config", "config_path", default="langgraph.json", show_default=True,
+              metavar="PATH", help="langgraph.json naming the graphs to serve.")
+@click.option("--db", default="hitlgraph.sqlite", show_default=True, envvar="HITLGRAPH_DB",
+              metavar="PATH", help="SQLite file of threads, runs and checkpoints (env "
+              "HITLGRAPH_DB).")
+@click.option("--postgres", metavar="DSN", help="PostgreSQL instead of SQLite (not yet "
+              "supported).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8123, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Runs this process executes at once.")
+def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
+          workers: int) -> None:
+    """Serve the graphs of a langgraph.json over HTTP, as the LangGraph server does, so the
+    langgraph-sdk client (and LangGraph's UIs) work against it.
+
+    API keys come from $HITLGRAPH_API_KEYS ("tenant:key,..."), or "hitlgraph": {"api_keys":
+    ...} in langgraph.json; clients send theirs in the x-api-key header. Without any, the
+    server only listens on a loopback address.
+    """
+    if postgres:
+        raise CliError("--postgres is not yet supported: the server keeps its data in SQLite "
+                       "for now (--db PATH).", ExitCode.USAGE)
+    try:
+        import uvicorn
+
+        from hitlgraph.server import ServerSettings, create_app
+        from hitlgraph.server.app import resolve_auth
+        from hitlgraph.server.config import ConfigError, load_config
+    except ImportError as exc:
+        raise CliError(f"{exc}. Install the server with: pip install 'hitlgraph[server]'",
+                       ExitCode.USAGE) from None
+    settings = ServerSettings(config=config_path, db=db, workers=workers)
+    try:
+        auth = resolve_auth(settings, load_config(config_path))
+    except (ConfigError, ValueError) as exc:
+        raise CliError(str(exc), ExitCode.USAGE) from None
+    if auth is None and not is_loopback(host):
+        raise CliError(
+            f"Refusing to listen on {host} without authentication: anyone who reaches it could "
+            "read and resume every thread. Add an API key, e.g. export "
+            "HITLGRAPH_API_KEYS='my-team:'$(python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'), or list hashed keys under \"hitlgraph\": "
+            "{\"api_keys\": {\"my-team\": \"sha256:...\"}} in langgraph.json; or listen on "
+            "127.0.0.1.", ExitCode.USAGE)
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise CliError(str(exc), ExitCode.GRAPH_ERROR) from None
+    click.echo(f"hitlgraph server on http://{host}:{port} (graphs from {config_path}, data in "
+               f"{db}, {workers} worker{'s' if workers != 1 else ''})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")

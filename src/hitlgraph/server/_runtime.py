@@ -1,0 +1,126 @@
+"""What the routes and workers share: the store, the checkpointer, the served graphs (as
+assistants), and in-process wake-up signals."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import HTTPException
+
+from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.server.config import BoundGraph, ServerSettings
+from hitlgraph.server.store.base import Store
+
+__all__ = ["ASSISTANT_NAMESPACE", "Runtime", "Signals", "assistant_id_for"]
+
+ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+"""uuid5 namespace of assistant ids: a graph's assistant id is uuid5(this, graph_id)."""
+
+
+def assistant_id_for(graph_id: str) -> str:
+    """The stable id of the assistant serving `graph_id`."""
+    return str(uuid.uuid5(ASSISTANT_NAMESPACE, graph_id))
+
+
+class Signals:
+    """Wake-ups within this process: `notify(key)` wakes every `wait(key)` begun before it.
+
+    Take `watch(key)` before reading the database and wait on it after, so a notify that
+    lands in between is not lost. Other processes are not reached: waiters also re-read the
+    database every `poll_seconds`.
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+
+    def watch(self, key: str) -> asyncio.Event:
+        """The event the next notify(key) sets."""
+        event = self._events.get(key)
+        if event is None:
+            event = self._events[key] = asyncio.Event()
+        return event
+
+    def notify(self, key: str) -> None:
+        """Wake the current watchers of `key`."""
+        event = self._events.pop(key, None)
+        if event is not None:
+            event.set()
+
+    @staticmethod
+    async def wait(event: asyncio.Event, timeout: float) -> None:
+        """Until `event` is set or `timeout` seconds pass."""
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+
+@dataclass(slots=True, kw_only=True)
+class Assistant:
+    """The assistant of one served graph."""
+
+    assistant_id: str
+    graph_id: str
+    created_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """As the SDK's Assistant."""
+        return {"assistant_id": self.assistant_id, "graph_id": self.graph_id, "config": {},
+                "context": {}, "created_at": self.created_at, "updated_at": self.created_at,
+                "metadata": {"created_by": "system"}, "version": 1, "name": self.graph_id,
+                "description": None}
+
+
+@dataclass(slots=True, kw_only=True)
+class Runtime:
+    """The server's shared pieces, built in the app's lifespan."""
+
+    settings: ServerSettings
+    store: Store
+    saver: BaseCheckpointSaver
+    graphs: dict[str, BoundGraph]
+    assistants: dict[str, Assistant]
+    signals: Signals = field(default_factory=Signals)
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def assistant(self, assistant_id: str) -> Assistant:
+        """The assistant by id or by graph id.
+
+        Raises:
+            HTTPException: 404 naming the assistants there are.
+        """
+        found = self.assistants.get(assistant_id)
+        if found is None:
+            for item in self.assistants.values():
+                if item.graph_id == assistant_id:
+                    return item
+            known = ", ".join(f"'{a.graph_id}'" for a in self.assistants.values())
+            raise HTTPException(404, f"Assistant '{assistant_id}' not found. Pass an assistant "
+                                f"id or a graph id; the graphs served are {known}.")
+        return found
+
+    def graph(self, graph_id: str) -> BoundGraph:
+        """The served graph `graph_id` (a graph that left the config answers 404)."""
+        found = self.graphs.get(graph_id)
+        if found is None:
+            raise HTTPException(404, f"Graph '{graph_id}' is not served any more; the graphs "
+                                f"served are {', '.join(sorted(self.graphs))}.")
+        return found
+
+    @staticmethod
+    def checkpoint_thread(tenant: str, thread_id: str) -> str:
+        """The thread id the checkpointer keeps a tenant's thread under: tenants never share
+        checkpoints, even for equal thread ids."""
+        return f"{tenant}/{thread_id}" if tenant else thread_id
+
+    def spawn(self, work: Awaitable[Any]) -> None:
+        """Run `work` in the background, keeping a reference until it ends."""
+        async def _run() -> None:
+            await work
+        task = asyncio.get_running_loop().create_task(_run())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)

@@ -1,0 +1,100 @@
+"""Threads, runs and state snapshots as the LangGraph server's JSON shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hitlgraph.server._json import interrupt_json, to_jsonable
+from hitlgraph.server.store.base import RunRow, ThreadRow
+from hitlgraph.types import StateSnapshot
+
+__all__ = [
+    "checkpoint_json",
+    "interrupts_by_task",
+    "run_json",
+    "snapshot_json",
+    "thread_json",
+    "values_with_interrupts",
+]
+
+
+def checkpoint_json(config: Mapping[str, Any] | None, thread_id: str) -> dict[str, Any] | None:
+    """A checkpoint config as {thread_id, checkpoint_ns, checkpoint_id, checkpoint_map}, with
+    the public thread id (the checkpointer's may carry the tenant)."""
+    if not config:
+        return None
+    conf = config.get("configurable", {})
+    return {"thread_id": thread_id, "checkpoint_ns": conf.get("checkpoint_ns", ""),
+            "checkpoint_id": conf.get("checkpoint_id"),
+            "checkpoint_map": to_jsonable(conf.get("checkpoint_map"))}
+
+
+def _task_json(task: Any, thread_id: str) -> dict[str, Any]:
+    state = task.state
+    nested: dict[str, Any] | None = None
+    checkpoint: dict[str, Any] | None = None
+    if isinstance(state, StateSnapshot):
+        nested = snapshot_json(state, thread_id)
+    elif isinstance(state, Mapping):
+        checkpoint = checkpoint_json(state, thread_id)
+    error = task.error
+    return {
+        "id": task.id, "name": task.name,
+        "error": None if error is None else (error if isinstance(error, str) else repr(error)),
+        "interrupts": [interrupt_json(i) for i in task.interrupts],
+        "checkpoint": checkpoint, "state": nested, "result": to_jsonable(task.result),
+    }
+
+
+def snapshot_json(snap: StateSnapshot, thread_id: str) -> dict[str, Any]:
+    """A StateSnapshot as the SDK's ThreadState."""
+    return {
+        "values": to_jsonable(snap.values),
+        "next": list(snap.next),
+        "checkpoint": checkpoint_json(snap.config, thread_id) or {
+            "thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": None,
+            "checkpoint_map": None},
+        "metadata": to_jsonable(snap.metadata) if snap.metadata is not None else None,
+        "created_at": snap.created_at,
+        "parent_checkpoint": checkpoint_json(snap.parent_config, thread_id),
+        "tasks": [_task_json(t, thread_id) for t in snap.tasks],
+        "interrupts": [interrupt_json(i) for i in snap.interrupts],
+    }
+
+
+def interrupts_by_task(snap: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
+    """The snapshot's open interrupts as {task_id: [interrupt, ...]} (Thread.interrupts)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for task in snap.tasks:
+        if task.interrupts:
+            out[task.id] = [interrupt_json(i) for i in task.interrupts]
+    if not out and snap.interrupts:
+        out[""] = [interrupt_json(i) for i in snap.interrupts]
+    return out
+
+
+def values_with_interrupts(snap: StateSnapshot) -> Any:
+    """What runs/wait and join answer: the values, plus "__interrupt__" when paused."""
+    values = to_jsonable(snap.values)
+    if snap.interrupts:
+        base = values if isinstance(values, dict) else {}
+        return {**base, "__interrupt__": [interrupt_json(i) for i in snap.interrupts]}
+    return values
+
+
+def thread_json(row: ThreadRow, select: list[str] | None = None) -> dict[str, Any]:
+    """A thread row as the SDK's Thread."""
+    out = {"thread_id": row.thread_id, "created_at": row.created_at,
+           "updated_at": row.updated_at, "metadata": row.metadata, "status": row.status,
+           "values": row.values, "interrupts": row.interrupts, "config": {}, "context": {}}
+    return {k: v for k, v in out.items() if k in select} if select else out
+
+
+def run_json(row: RunRow) -> dict[str, Any]:
+    """A run row as the SDK's Run."""
+    return {"run_id": row.run_id, "thread_id": row.thread_id,
+            "assistant_id": row.assistant_id, "created_at": row.created_at,
+            "updated_at": row.updated_at, "status": row.status, "metadata": row.metadata,
+            "kwargs": row.kwargs, "multitask_strategy": row.multitask_strategy,
+            "cancel_reason": row.cancel_action if row.status == "interrupted" else None}

@@ -1,0 +1,150 @@
+"""The app factory: `create_app(settings)` builds the FastAPI app; its lifespan opens the
+database and the checkpointer, binds the graphs to it, and starts the run workers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from hitlgraph.errors import CheckpointConflictError, ResumeError
+from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
+from hitlgraph.server.auth import (
+    ApiKeyAuth,
+    Authenticator,
+    RequestGuard,
+    api_keys_from_env,
+)
+from hitlgraph.server.config import (
+    ConfigError,
+    ServerConfig,
+    ServerSettings,
+    bind_graph,
+    load_config,
+    load_graph_object,
+)
+from hitlgraph.server.routes import assistants, runs, threads
+from hitlgraph.server.store.sqlite import SqliteStore
+from hitlgraph.server.worker import WorkerPool
+
+__all__ = ["create_app", "resolve_auth"]
+
+
+def _config_of(settings: ServerSettings) -> ServerConfig | None:
+    return load_config(settings.config) if settings.config is not None else None
+
+
+def resolve_auth(settings: ServerSettings, config: ServerConfig | None = None
+                 ) -> Authenticator | None:
+    """The authenticator the settings ask for: settings.auth, else the config's auth.path,
+    else API keys (settings, $HITLGRAPH_API_KEYS, config), else None (no authentication)."""
+    if settings.auth is not None:
+        auth: Authenticator = settings.auth
+        return auth
+    if config is not None and config.auth_path:
+        found = _load_attr(config.auth_path, config.base_dir)
+        if not callable(found):
+            raise ConfigError(f"auth.path '{config.auth_path}' is not callable: it must take "
+                              "the request and return a tenant id or None.")
+        loaded: Authenticator = found
+        return loaded
+    keys: dict[str, str] = dict(config.api_keys) if config is not None else {}
+    if settings.read_env:
+        keys.update(api_keys_from_env())
+    keys.update(settings.api_keys or {})
+    return ApiKeyAuth(keys) if keys else None
+
+
+def _load_attr(spec: str, base_dir: Path) -> Any:
+    from hitlgraph.server.config import _import_module
+
+    module_name, sep, attr = spec.rpartition(":")
+    if not sep:
+        raise ConfigError(f"'{spec}' is not \"module:attr\" or \"./file.py:attr\".")
+    value: Any = _import_module(module_name, base_dir, spec)
+    for part in attr.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _graph_objects(settings: ServerSettings, config: ServerConfig | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if config is not None:
+        for graph_id, spec in config.graphs.items():
+            out[graph_id] = load_graph_object(spec, config.base_dir)
+    for graph_id, value in (settings.graphs or {}).items():
+        out[graph_id] = (load_graph_object(value, Path.cwd()) if isinstance(value, str)
+                         else value)
+    if not out:
+        raise ConfigError("No graphs to serve: give a langgraph.json with \"graphs\" "
+                          "(--config PATH), or ServerSettings(graphs={...}).")
+    return out
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """The server's ASGI app. Graph modules are imported here (so a bad config fails now);
+    the database, checkpointer and workers start with the app's lifespan.
+
+    Raises:
+        ConfigError: the config file or a graph it names is unusable.
+    """
+    config = _config_of(settings)
+    objects = _graph_objects(settings, config)
+    auth = resolve_auth(settings, config)
+    db = str(settings.db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if db != ":memory:":
+                Path(db).parent.mkdir(parents=True, exist_ok=True)
+            store = SqliteStore(db)
+            await store.setup()
+            stack.push_async_callback(store.close)
+            saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(db))
+            started = datetime.now(timezone.utc).isoformat()
+            graphs = {gid: bind_graph(gid, obj, saver) for gid, obj in objects.items()}
+            assistants_ = {assistant_id_for(gid): Assistant(
+                assistant_id=assistant_id_for(gid), graph_id=gid, created_at=started)
+                for gid in graphs}
+            rt = Runtime(settings=settings, store=store, saver=saver, graphs=graphs,
+                         assistants=assistants_)
+            app.state.runtime = rt
+            pool = WorkerPool(rt, settings.workers)
+            pool.start()
+            stack.push_async_callback(pool.stop)
+            yield
+
+    app = FastAPI(title="hitlgraph server", version="0.1.0", lifespan=lifespan,
+                  description="The LangGraph server API over hitlgraph graphs.")
+    app.state.auth_configured = auth is not None
+    app.state.pid = os.getpid()
+
+    @app.get("/ok", tags=["system"])
+    async def ok() -> dict[str, bool]:
+        """Liveness: always {"ok": true}, without authentication."""
+        return {"ok": True}
+
+    @app.get("/info", tags=["system"])
+    async def info() -> dict[str, Any]:
+        """What this server is."""
+        return {"version": "0.1.0", "server": "hitlgraph", "flags": {"assistants": True,
+                "crons": False, "langsmith": False, "strict_resume": True}}
+
+    @app.exception_handler(ResumeError)
+    @app.exception_handler(CheckpointConflictError)
+    async def conflict(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    app.include_router(assistants.router)
+    app.include_router(threads.router)
+    app.include_router(runs.router)
+    app.add_middleware(RequestGuard, auth=auth, max_body_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,186 @@
+"""Who is calling: API keys (hashed) or a custom callable, and the request-body size limit.
+
+With authentication configured, every request but `GET /ok` must be accepted by it, or
+answers 401. The identity it returns is the request's *tenant*: every thread and run belongs
+to one, and another tenant's ids answer 404 as missing ones do. Without any authentication
+all requests share the tenant "" (fine on 127.0.0.1; `hitlgraph serve` refuses to listen on
+another address without it).
+
+API keys are kept only as SHA-256 digests and compared in constant time. Give them as
+"tenant:key" pairs in $HITLGRAPH_API_KEYS (comma-separated; a bare key is tenant "default"),
+in `ServerSettings.api_keys`, or in langgraph.json under "hitlgraph": {"api_keys": ...}, where
+"sha256:<hex>" keeps the key itself out of the file. Clients send it in the `x-api-key`
+header (`get_client(url=..., api_key=...)` does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import json
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "ApiKeyAuth",
+    "Authenticator",
+    "RequestGuard",
+    "hash_key",
+    "parse_api_keys",
+    "tenant_of",
+]
+
+Authenticator = Callable[[Request], "str | Awaitable[str | None] | None"]
+"""Takes the request, returns the caller's tenant id, or None to refuse it (401)."""
+
+ENV_KEYS = "HITLGRAPH_API_KEYS"
+HEADER = "x-api-key"
+_SCOPE_KEY = "hitlgraph.tenant"
+_OPEN_PATHS = frozenset({"/ok"})
+
+
+def hash_key(key: str) -> str:
+    """The form a key is stored in: "sha256:<hex digest>"."""
+    return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def parse_api_keys(text: str) -> dict[str, str]:
+    """ "tenant:key,tenant2:key2" (a bare key: tenant "default") as tenant -> key.
+
+    Raises:
+        ValueError: an entry has an empty tenant or key.
+    """
+    out: dict[str, str] = {}
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        tenant, sep, key = entry.partition(":")
+        if not sep:
+            tenant, key = "default", entry
+        if not tenant.strip() or not key.strip():
+            raise ValueError(f"${ENV_KEYS} has an entry without tenant or key: write "
+                             "'tenant:key' pairs separated by commas.")
+        out[tenant.strip()] = key.strip()
+    return out
+
+
+class ApiKeyAuth:
+    """Accepts a request whose `x-api-key` header is one of the keys; its tenant is the key's.
+
+    Args:
+        keys: tenant -> key, or tenant -> "sha256:<hex digest of the key>".
+    """
+
+    def __init__(self, keys: Mapping[str, str]) -> None:
+        self._digests: list[tuple[bytes, str]] = []
+        for tenant, key in keys.items():
+            digest = key if key.startswith("sha256:") and len(key) == 71 else hash_key(key)
+            self._digests.append((digest.encode("ascii"), tenant))
+        if not self._digests:
+            raise ValueError("ApiKeyAuth needs at least one key.")
+
+    def __call__(self, request: Request) -> str | None:
+        given = request.headers.get(HEADER)
+        if not given:
+            return None
+        digest = hash_key(given).encode("ascii")
+        found: str | None = None
+        for stored, tenant in self._digests:  # look at every key: timing says nothing
+            if hmac.compare_digest(stored, digest):
+                found = tenant
+        return found
+
+
+def api_keys_from_env() -> dict[str, str]:
+    """$HITLGRAPH_API_KEYS parsed (empty when unset)."""
+    text = os.environ.get(ENV_KEYS, "")
+    return parse_api_keys(text) if text.strip() else {}
+
+
+def tenant_of(request: Request) -> str:
+    """The tenant the guard found for this request ("" without authentication)."""
+    return str(request.scope.get(_SCOPE_KEY, ""))
+
+
+async def _send_json(send: Send, status: int, detail: str,
+                     headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode("utf-8")
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestGuard:
+    """ASGI middleware: refuses bodies over `max_body_bytes` (413) and unauthenticated
+    requests (401), and records the tenant in the scope. Plain ASGI, so SSE responses
+    stream through untouched."""
+
+    def __init__(self, app: ASGIApp, *, auth: Authenticator | None, max_body_bytes: int
+                 ) -> None:
+        self.app = app
+        self.auth = auth
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope[_SCOPE_KEY] = ""
+        if self.auth is not None and scope.get("path") not in _OPEN_PATHS:
+            tenant = self.auth(Request(scope))
+            if inspect.isawaitable(tenant):
+                tenant = await tenant
+            if not tenant:
+                await _send_json(send, 401, "Missing or invalid API key: send it in the "
+                                 "'x-api-key' header (get_client(url=..., api_key=...)).",
+                                 [(b"www-authenticate", b"x-api-key")])
+                return
+            scope[_SCOPE_KEY] = str(tenant)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        limit = self.max_body_bytes
+        too_big = (f"The request body is larger than the server's limit of {limit} bytes; "
+                   "send less (the limit is ServerSettings.max_body_bytes).")
+        if length is not None and length.isdigit() and int(length) > limit:
+            await _send_json(send, 413, too_big)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and length is None:
+            await self.app(scope, receive, send)
+            return
+        # Read the body here, up to the limit, and replay it to the app.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([], message, receive), send)
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _send_json(send, 413, too_big)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(chunks, None, receive), send)
+
+
+def _replay(chunks: list[bytes], pending: Message | None, receive: Receive) -> Receive:
+    state: dict[str, Any] = {"sent": False}
+
+    async def replayed() -> Message:
+        if not state["sent"]:
+            state["sent"] = True
+            if pending is not None:
+                return pending
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        return await receive()
+
+    return replayed

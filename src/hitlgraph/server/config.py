@@ -1,0 +1,230 @@
+"""Server settings, and the `langgraph.json` file that names the graphs to serve.
+
+`langgraph.json` has LangGraph's shape::
+
+    {
+      "graphs": {"agent": "./agent.py:graph", "review": "my_app.review:builder"},
+      "auth": {"path": "./auth.py:authenticate"},
+      "hitlgraph": {"api_keys": {"team-a": "sha256:9f86d0...", "team-b": "sha256:..."}}
+    }
+
+A graph is "module.path:attr" or "path/to/file.py:attr" (a path relative to the config file);
+attr (dotted allowed) holds a compiled graph, a StateGraph builder (compiled with the server's
+checkpointer), an @entrypoint, or a function without arguments returning one of these.
+"auth.path" names a callable taking the request and returning a tenant id, or None to refuse
+it (see `hitlgraph.server.auth`). "hitlgraph.api_keys" maps tenants to API keys, stored as
+"sha256:<hex digest of the key>" (plain keys are accepted too, but better kept out of files).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import json
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.func import EntrypointGraph
+from hitlgraph.graph.state import StateGraph
+from hitlgraph.pregel.compiled import CompiledStateGraph
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "BoundGraph",
+    "ConfigError",
+    "ServerConfig",
+    "ServerSettings",
+    "bind_graph",
+    "load_config",
+    "load_graph_object",
+]
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+_WHAT = ("a compiled graph, a StateGraph builder, an @entrypoint, or a function without "
+         "arguments that returns one")
+
+
+class ConfigError(ValueError):
+    """The config file, a graph it names, or a setting is unusable; the message says why."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerConfig:
+    """What a `langgraph.json` holds, resolved."""
+
+    graphs: dict[str, str]
+    """Graph id -> "module:attr" or "file.py:attr" spec."""
+    base_dir: Path
+    """The folder the config file is in: relative paths start there."""
+    auth_path: str | None = None
+    """"module:attr" of a custom auth callable, or None."""
+    api_keys: dict[str, str] = field(default_factory=dict)
+    """Tenant -> key, or "sha256:<hex>"."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    """How `create_app()` builds the server.
+
+    Give the graphs with `config` (a langgraph.json path) or `graphs` (id -> spec string or
+    graph object), or both (`graphs` wins for an id in both).
+    """
+
+    config: str | Path | None = None
+    """Path of a langgraph.json file."""
+    graphs: Mapping[str, Any] | None = None
+    """Graph id -> "module:attr" spec, or the graph object itself."""
+    db: str | Path = "hitlgraph.sqlite"
+    """SQLite file holding threads, runs, run events and checkpoints."""
+    workers: int = 2
+    """Runs executed at once by this process (each worker is an asyncio task)."""
+    api_keys: Mapping[str, str] | None = None
+    """Tenant -> API key (or "sha256:<hex>"); merged with $HITLGRAPH_API_KEYS and the config's."""
+    read_env: bool = True
+    """Read $HITLGRAPH_API_KEYS ("tenant:key,tenant2:key2"; a bare key is tenant "default")."""
+    auth: Any = None
+    """A callable (request) -> tenant id or None (sync or async); overrides the config's."""
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    """Larger request bodies answer 413."""
+    lease_seconds: float = 30.0
+    """How long a worker's claim on a run lasts without a heartbeat."""
+    poll_seconds: float = 0.5
+    """How often waiters re-read the database when no in-process signal woke them."""
+
+
+def load_config(path: str | Path) -> ServerConfig:
+    """Read a langgraph.json file.
+
+    Raises:
+        ConfigError: the file is missing, not JSON, or has no usable "graphs".
+    """
+    file = Path(path)
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file '{file}': {exc.strerror or exc}. "
+                          "Pass --config PATH to a langgraph.json file.") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"The config file '{file}' is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"The config file '{file}' must hold a JSON object with \"graphs\".")
+    graphs = data.get("graphs")
+    if not isinstance(graphs, dict) or not graphs or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in graphs.items()):
+        raise ConfigError(
+            f"The config file '{file}' needs \"graphs\": an object of graph id -> "
+            "\"module:attr\" or \"./file.py:attr\", e.g. {\"graphs\": {\"agent\": "
+            "\"./agent.py:graph\"}}.")
+    auth = data.get("auth")
+    auth_path = auth.get("path") if isinstance(auth, dict) else None
+    extra = data.get("hitlgraph") or {}
+    keys = extra.get("api_keys") if isinstance(extra, dict) else None
+    if keys is not None and not (isinstance(keys, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in keys.items())):
+        raise ConfigError(f"\"hitlgraph.api_keys\" in '{file}' must map tenant names to keys "
+                          "(\"sha256:<hex>\" or the key itself).")
+    return ServerConfig(graphs=dict(graphs), base_dir=file.resolve().parent,
+                        auth_path=auth_path if isinstance(auth_path, str) else None,
+                        api_keys=dict(keys or {}))
+
+
+def _import_module(name: str, base_dir: Path, spec: str) -> Any:
+    if name.endswith(".py") or "/" in name or "\\" in name:
+        path = Path(name)
+        if not path.is_absolute():
+            path = base_dir / path
+        if not path.is_file():
+            raise ConfigError(f"'{spec}' names the file '{path}', which does not exist.")
+        digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]
+        mod_name = f"_hitlgraph_served_{path.stem}_{digest}"
+        if mod_name in sys.modules:
+            return sys.modules[mod_name]
+        loader = importlib.util.spec_from_file_location(mod_name, path)
+        if loader is None or loader.loader is None:
+            raise ConfigError(f"'{spec}': cannot load '{path}' as a Python module.")
+        module = importlib.util.module_from_spec(loader)
+        sys.modules[mod_name] = module
+        if str(path.parent) not in sys.path:
+            sys.path.insert(0, str(path.parent))
+        try:
+            loader.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(mod_name, None)
+            raise
+        return module
+    if str(base_dir) not in sys.path:
+        sys.path.insert(0, str(base_dir))
+    return importlib.import_module(name)
+
+
+def _is_graph(value: Any) -> bool:
+    return isinstance(value, (CompiledStateGraph, StateGraph, EntrypointGraph))
+
+
+def load_graph_object(spec: str, base_dir: Path) -> Any:
+    """The graph "module:attr" names (a factory is called).
+
+    Raises:
+        ConfigError: naming the spec and what is wrong with it.
+    """
+    module_name, sep, attr = spec.rpartition(":")
+    if not sep or not module_name or not attr:
+        raise ConfigError(f"Graph '{spec}' is not \"module:attr\" or \"./file.py:attr\".")
+    try:
+        value: Any = _import_module(module_name, base_dir, spec)
+    except ConfigError:
+        raise
+    except Exception as exc:
+        raise ConfigError(f"Importing '{module_name}' for graph '{spec}' failed: "
+                          f"{type(exc).__name__}: {exc}") from exc
+    for part in attr.split("."):
+        if not hasattr(value, part):
+            raise ConfigError(f"'{module_name}' has no attribute '{attr}' (graph '{spec}').")
+        value = getattr(value, part)
+    if not _is_graph(value) and inspect.isfunction(value):
+        try:
+            value = value()
+        except Exception as exc:
+            raise ConfigError(f"Calling {attr}() to make graph '{spec}' failed: "
+                              f"{type(exc).__name__}: {exc}") from exc
+    if not _is_graph(value):
+        raise ConfigError(f"Graph '{spec}' is a {type(value).__name__}, not {_WHAT}.")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class BoundGraph:
+    """A served graph, using the server's checkpointer."""
+
+    graph_id: str
+    runnable: Any
+    """What runs: a CompiledStateGraph, or an @entrypoint."""
+    compiled: CompiledStateGraph
+    """The CompiledStateGraph underneath (state, history, drawing)."""
+
+
+def bind_graph(graph_id: str, value: Any, saver: BaseCheckpointSaver) -> BoundGraph:
+    """`value` (a graph object) made to run with `saver`; a builder is compiled, a compiled
+    graph or entrypoint copied with its checkpointer replaced."""
+    if isinstance(value, StateGraph):
+        compiled = value.compile(checkpointer=saver)
+        return BoundGraph(graph_id, compiled, compiled)
+    if isinstance(value, EntrypointGraph):
+        entry = copy.copy(value)
+        entry.graph = copy.copy(value.graph)
+        entry.graph.checkpointer = saver
+        entry.checkpointer = saver
+        return BoundGraph(graph_id, entry, entry.graph)
+    if isinstance(value, CompiledStateGraph):
+        compiled = copy.copy(value)
+        compiled.checkpointer = saver
+        return BoundGraph(graph_id, compiled, compiled)
+    raise ConfigError(f"Graph '{graph_id}' is a {type(value).__name__}, not {_WHAT}.")

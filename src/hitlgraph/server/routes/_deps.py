@@ -1,0 +1,50 @@
+"""What every route needs: the runtime, the caller's tenant, and 404s that look the same for
+missing rows and other tenants' rows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from hitlgraph.server._runtime import Runtime
+from hitlgraph.server.auth import tenant_of
+from hitlgraph.server.store.base import ThreadRow
+
+__all__ = ["RuntimeDep", "TenantDep", "contains", "get_runtime", "require_thread",
+           "thread_not_found"]
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The runtime the app's lifespan built."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+TenantDep = Annotated[str, Depends(tenant_of)]
+
+
+def thread_not_found(thread_id: str) -> HTTPException:
+    """The 404 of a thread that is missing (or another tenant's: the same answer)."""
+    return HTTPException(404, f"Thread '{thread_id}' not found.")
+
+
+async def require_thread(rt: Runtime, tenant: str, thread_id: str) -> ThreadRow:
+    """The thread, or a 404."""
+    row = await rt.store.get_thread(tenant, thread_id)
+    if row is None:
+        raise thread_not_found(thread_id)
+    return row
+
+
+def contains(data: Any, wanted: Any) -> bool:
+    """JSON containment, as PostgreSQL's `@>`: every key of `wanted` is in `data` with a
+    value that contains its value; a list contains a list whose items it each contains."""
+    if isinstance(wanted, dict):
+        return isinstance(data, dict) and all(
+            k in data and contains(data[k], v) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(data, list) and all(
+            any(contains(d, w) for d in data) for w in wanted)
+    return bool(data == wanted)

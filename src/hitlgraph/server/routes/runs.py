@@ -1,0 +1,288 @@
+"""Runs: background, wait and stream; stateful (on a thread) and stateless; join, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._state import run_json
+from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread
+from hitlgraph.server.schemas import RunCreate, RunCreateStateless
+from hitlgraph.server.sse import follow_run
+from hitlgraph.server.store.base import TERMINAL, NewRun, RunRow, ThreadBusyError
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["runs"])
+
+_KWARGS = ("input", "config", "context", "stream_mode", "stream_subgraphs", "interrupt_before",
+           "interrupt_after", "durability", "on_disconnect", "checkpoint_id")
+
+
+def _run_not_found(run_id: str) -> HTTPException:
+    return HTTPException(404, f"Run '{run_id}' not found.")
+
+
+def _check_breakpoints(rt: Runtime, graph_id: str, body: RunCreateStateless) -> None:
+    nodes = set(rt.graph(graph_id).compiled.nodes)
+    for field in ("interrupt_before", "interrupt_after"):
+        names = getattr(body, field)
+        if isinstance(names, list):
+            unknown = [n for n in names if n not in nodes]
+            if unknown:
+                known = sorted(nodes - {"__start__"})
+                raise HTTPException(422, f"{field} names {unknown}, which graph '{graph_id}' "
+                                    f"does not have; its nodes are {known}.")
+
+
+async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless
+                        ) -> None:
+    """Refuse a resume that nothing waits for now (409), unless the thread is busy: then a
+    queued resume is judged when it runs."""
+    if body.command is None or "resume" not in body.command.model_fields_set:
+        return
+    thread = await rt.store.get_thread(tenant, thread_id)
+    if thread is None or thread.status == "busy" or thread.interrupts:
+        return
+    raise HTTPException(409, f"Thread '{thread_id}' has no interrupt waiting for an answer "
+                        f"(its status is '{thread.status}'): it was answered already, or never "
+                        f"asked. Read GET /threads/{thread_id}/state; to continue from a "
+                        "breakpoint, send input null without a command.")
+
+
+async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
+                     thread_id: str | None) -> RunRow:
+    """Queue the run the body describes; stateless (a temporary thread) when thread_id is
+    None."""
+    assistant = rt.assistant(body.assistant_id)
+    _check_breakpoints(rt, assistant.graph_id, body)
+    kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
+                              if k in _KWARGS}
+    if body.command is not None:
+        kwargs["command"] = body.command.model_dump(mode="json", exclude_unset=True)
+    if isinstance(body, RunCreate) and body.checkpoint is not None:
+        kwargs["checkpoint"] = body.checkpoint.model_dump(mode="json")
+    stateless = thread_id is None
+    if thread_id is None:
+        thread_id = str(uuid.uuid4())
+    else:
+        await _check_resume(rt, tenant, thread_id, body)
+    strategy = body.multitask_strategy if isinstance(body, RunCreate) else "reject"
+    create = stateless or (isinstance(body, RunCreate) and body.if_not_exists == "create")
+    new = NewRun(tenant=tenant, run_id=str(uuid.uuid4()), thread_id=thread_id,
+                 assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
+                 metadata=body.metadata or {}, kwargs=kwargs, multitask_strategy=strategy,
+                 temporary=stateless, on_completion=body.on_completion)
+    try:
+        row = await rt.store.create_run(new, create_thread=create, thread_metadata={
+            "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id})
+    except ThreadBusyError as exc:
+        raise HTTPException(409, str(exc)) from None
+    if row is None:
+        raise HTTPException(404, f"Thread '{thread_id}' not found. Create it first (POST "
+                            "/threads), or send if_not_exists 'create'.")
+    rt.signals.notify("queue")
+    return row
+
+
+async def wait_for_run(rt: Runtime, tenant: str, run_id: str,
+                       request: Request | None = None,
+                       on_disconnect: Callable[[], None] | None = None) -> RunRow | None:
+    """The run once it has finished (None when it was deleted meanwhile)."""
+    while True:
+        woken = rt.signals.watch(f"run:{run_id}")
+        row = await rt.store.get_run(tenant, run_id)
+        if row is None or row.status in TERMINAL:
+            return row
+        if request is not None and await request.is_disconnected():
+            if on_disconnect is not None:
+                on_disconnect()
+            return row
+        await rt.signals.wait(woken, rt.settings.poll_seconds)
+
+
+def _locations(row: RunRow, stateless: bool) -> dict[str, str]:
+    if stateless:
+        return {"Content-Location": f"/runs/{row.run_id}"}
+    base = f"/threads/{row.thread_id}/runs/{row.run_id}"
+    return {"Location": f"{base}/stream", "Content-Location": base}
+
+
+async def _cancel(rt: Runtime, tenant: str, row: RunRow,
+                  action: Literal["interrupt", "rollback"]) -> None:
+    await rt.store.cancel_run(tenant, row.thread_id, row.run_id, action)
+    rt.signals.notify(f"cancel:{row.run_id}")
+    rt.signals.notify(f"run:{row.run_id}")
+
+
+def _cancel_later(rt: Runtime, tenant: str, row: RunRow) -> Callable[[], None]:
+    def go() -> None:
+        rt.spawn(_cancel(rt, tenant, row, "interrupt"))
+    return go
+
+
+async def _result(rt: Runtime, tenant: str, row: RunRow | None, thread_id: str) -> Any:
+    """What wait and join answer: the run's output; 409 when its resume could not apply."""
+    if row is None:
+        thread = await rt.store.get_thread(tenant, thread_id)
+        return thread.values if thread is not None else None
+    if row.status == "error" and row.error is not None:
+        if row.error.get("status_code") == 409:
+            raise HTTPException(409, row.error.get("message", "conflict"))
+        return {"__error__": {"error": row.error.get("error"),
+                              "message": row.error.get("message")}}
+    if row.output is None and row.status != "success":
+        thread = await rt.store.get_thread(tenant, thread_id)
+        return thread.values if thread is not None else None
+    return row.output
+
+
+async def _wait(rt: Runtime, tenant: str, request: Request, body: RunCreateStateless,
+                thread_id: str | None) -> JSONResponse:
+    row = await create_run(rt, tenant, body, thread_id)
+    cancel = _cancel_later(rt, tenant, row) if body.on_disconnect == "cancel" else None
+    done = await wait_for_run(rt, tenant, row.run_id, request, cancel)
+    content = await _result(rt, tenant, done, row.thread_id)
+    return JSONResponse(content, headers=_locations(row, thread_id is None))
+
+
+def _stream(rt: Runtime, tenant: str, row: RunRow, *, stateless: bool, cancel_on_close: bool,
+            after_seq: int = 0, modes: list[str] | None = None) -> StreamingResponse:
+    def on_close(finished: bool) -> None:
+        if not finished and cancel_on_close:
+            rt.spawn(_cancel(rt, tenant, row, "interrupt"))
+
+    return StreamingResponse(
+        follow_run(rt, tenant, row.run_id, after_seq=after_seq, modes=modes,
+                   on_close=on_close),
+        media_type="text/event-stream",
+        headers={**_locations(row, stateless), "Cache-Control": "no-store"})
+
+
+# -- stateful --------------------------------------------------------------------------------
+
+@router.post("/threads/{thread_id}/runs")
+async def create_background_run(thread_id: str, body: RunCreate, rt: RuntimeDep,
+                                tenant: TenantDep) -> JSONResponse:
+    """Queue a run; answers it (status 'pending') at once."""
+    row = await create_run(rt, tenant, body, thread_id)
+    return JSONResponse(run_json(row), headers=_locations(row, False))
+
+
+@router.post("/threads/{thread_id}/runs/wait")
+async def create_run_wait(thread_id: str, body: RunCreate, request: Request, rt: RuntimeDep,
+                          tenant: TenantDep) -> JSONResponse:
+    """Run and answer the thread's values at its end (with "__interrupt__" when paused)."""
+    return await _wait(rt, tenant, request, body, thread_id)
+
+
+@router.post("/threads/{thread_id}/runs/stream")
+async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
+                            tenant: TenantDep) -> StreamingResponse:
+    """Run and stream its events as SSE."""
+    row = await create_run(rt, tenant, body, thread_id)
+    return _stream(rt, tenant, row, stateless=False,
+                   cancel_on_close=body.on_disconnect == "cancel")
+
+
+@router.get("/threads/{thread_id}/runs")
+async def list_runs(thread_id: str, rt: RuntimeDep, tenant: TenantDep,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+                    offset: Annotated[int, Query(ge=0)] = 0, status: str | None = None
+                    ) -> list[dict[str, Any]]:
+    """The thread's runs, newest first."""
+    await require_thread(rt, tenant, thread_id)
+    rows = await rt.store.list_runs(tenant, thread_id, limit=limit, offset=offset,
+                                    status=status)
+    return [run_json(r) for r in rows]
+
+
+async def _require_run(rt: Runtime, tenant: str, thread_id: str, run_id: str) -> RunRow:
+    row = await rt.store.get_run(tenant, run_id, thread_id)
+    if row is None:
+        raise _run_not_found(run_id)
+    return row
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}")
+async def get_run(thread_id: str, run_id: str, rt: RuntimeDep, tenant: TenantDep
+                  ) -> dict[str, Any]:
+    """One run."""
+    return run_json(await _require_run(rt, tenant, thread_id, run_id))
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join")
+async def join_run(thread_id: str, run_id: str, request: Request, rt: RuntimeDep,
+                   tenant: TenantDep) -> JSONResponse:
+    """Wait for the run to finish; answer its result as runs/wait does."""
+    await _require_run(rt, tenant, thread_id, run_id)
+    done = await wait_for_run(rt, tenant, run_id, request)
+    return JSONResponse(await _result(rt, tenant, done, thread_id))
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/stream")
+async def join_run_stream(thread_id: str, run_id: str, request: Request, rt: RuntimeDep,
+                          tenant: TenantDep,
+                          stream_mode: Annotated[list[str] | None, Query()] = None,
+                          cancel_on_disconnect: bool = False) -> StreamingResponse:
+    """The run's events as SSE: from the start (or after Last-Event-ID) until it ends."""
+    row = await _require_run(rt, tenant, thread_id, run_id)
+    last = request.headers.get("last-event-id", "")
+    return _stream(rt, tenant, row, stateless=False, cancel_on_close=cancel_on_disconnect,
+                   after_seq=int(last) if last.isdigit() else 0,
+                   modes=[m for m in stream_mode or () if m] or None)
+
+
+@router.post("/threads/{thread_id}/runs/{run_id}/cancel", status_code=204)
+async def cancel_run(thread_id: str, run_id: str, request: Request, rt: RuntimeDep,
+                     tenant: TenantDep, wait: bool = False,
+                     action: Literal["interrupt", "rollback"] = "interrupt") -> Response:
+    """Cancel a pending or running run ('rollback' also deletes it)."""
+    row = await _require_run(rt, tenant, thread_id, run_id)
+    await _cancel(rt, tenant, row, action)
+    if wait:
+        await wait_for_run(rt, tenant, run_id, request)
+    return Response(status_code=204)
+
+
+@router.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+async def delete_run(thread_id: str, run_id: str, rt: RuntimeDep, tenant: TenantDep
+                     ) -> Response:
+    """Delete a finished run (an active one answers 409: cancel it first)."""
+    row = await _require_run(rt, tenant, thread_id, run_id)
+    if row.status not in TERMINAL:
+        raise HTTPException(409, f"Run '{run_id}' is {row.status}: cancel it first (POST "
+                            f"/threads/{thread_id}/runs/{run_id}/cancel).")
+    await rt.store.delete_run(tenant, thread_id, run_id)
+    return Response(status_code=204)
+
+
+# -- stateless -------------------------------------------------------------------------------
+
+@router.post("/runs")
+async def create_stateless_run(body: RunCreateStateless, rt: RuntimeDep, tenant: TenantDep
+                               ) -> JSONResponse:
+    """Queue a run on a new temporary thread."""
+    row = await create_run(rt, tenant, body, None)
+    return JSONResponse(run_json(row), headers=_locations(row, True))
+
+
+@router.post("/runs/wait")
+async def create_stateless_run_wait(body: RunCreateStateless, request: Request,
+                                    rt: RuntimeDep, tenant: TenantDep) -> JSONResponse:
+    """Run on a temporary thread; answer its values at the end."""
+    return await _wait(rt, tenant, request, body, None)
+
+
+@router.post("/runs/stream")
+async def create_stateless_run_stream(body: RunCreateStateless, rt: RuntimeDep,
+                                      tenant: TenantDep) -> StreamingResponse:
+    """Run on a temporary thread and stream its events."""
+    row = await create_run(rt, tenant, body, None)
+    return _stream(rt, tenant, row, stateless=True,
+                   cancel_on_close=body.on_disconnect == "cancel")

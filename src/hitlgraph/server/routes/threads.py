@@ -1,0 +1,296 @@
+"""Threads: create, read, search, copy, delete, and their state and history."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+
+from hitlgraph.checkpoint.base import CheckpointTuple
+from hitlgraph.errors import CheckpointConflictError, InvalidUpdateError
+from hitlgraph.server._json import to_jsonable
+from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._state import (
+    checkpoint_json,
+    interrupts_by_task,
+    snapshot_json,
+    thread_json,
+)
+from hitlgraph.server.config import BoundGraph
+from hitlgraph.server.routes._deps import (
+    RuntimeDep,
+    TenantDep,
+    contains,
+    require_thread,
+    thread_not_found,
+)
+from hitlgraph.server.schemas import (
+    CheckpointRef,
+    HistoryRequest,
+    StateCheckpointRequest,
+    StateUpdate,
+    ThreadCount,
+    ThreadCreate,
+    ThreadPatch,
+    ThreadSearch,
+)
+from hitlgraph.server.store.base import ThreadRow
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["threads"])
+
+
+def graph_of(rt: Runtime, thread: ThreadRow) -> BoundGraph | None:
+    """The graph the thread runs (None before its first run, unless created with one)."""
+    graph_id = thread.graph_id or thread.metadata.get("graph_id")
+    if not isinstance(graph_id, str):
+        return None
+    return rt.graphs.get(graph_id)
+
+
+def _empty_state(thread_id: str) -> dict[str, Any]:
+    return {"values": {}, "next": [], "checkpoint": {
+        "thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": None,
+        "checkpoint_map": None}, "metadata": None, "created_at": None,
+        "parent_checkpoint": None, "tasks": [], "interrupts": []}
+
+
+def _state_config(rt: Runtime, tenant: str, thread_id: str,
+                  checkpoint: CheckpointRef | None = None,
+                  checkpoint_id: str | None = None) -> dict[str, Any]:
+    conf: dict[str, Any] = {"thread_id": rt.checkpoint_thread(tenant, thread_id)}
+    if checkpoint is not None:
+        conf["checkpoint_ns"] = checkpoint.checkpoint_ns
+        checkpoint_id = checkpoint_id or checkpoint.checkpoint_id
+    if checkpoint_id:
+        conf["checkpoint_id"] = checkpoint_id
+    return {"configurable": conf}
+
+
+def _select(state: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
+    if not select:
+        return state
+    out: dict[str, Any] = {}
+    for field in select:
+        if field.startswith("values.") and isinstance(state.get("values"), dict):
+            key = field[len("values."):]
+            out.setdefault("values", {})[key] = state["values"].get(key)
+        elif field in state:
+            out[field] = state[field]
+    return out
+
+
+async def read_state(rt: Runtime, tenant: str, thread: ThreadRow, *,
+                     checkpoint: CheckpointRef | None = None, checkpoint_id: str | None = None,
+                     subgraphs: bool = False) -> dict[str, Any]:
+    """The thread's state (at a checkpoint when given) as ThreadState JSON."""
+    bound = graph_of(rt, thread)
+    if bound is None:
+        return _empty_state(thread.thread_id)
+    config = _state_config(rt, tenant, thread.thread_id, checkpoint, checkpoint_id)
+    try:
+        snap = await bound.compiled.aget_state(config, subgraphs=subgraphs)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if checkpoint_id and snap.metadata is None:
+        raise HTTPException(404, f"Thread '{thread.thread_id}' has no checkpoint "
+                            f"'{checkpoint_id}'.")
+    return snapshot_json(snap, thread.thread_id)
+
+
+async def refresh_thread(rt: Runtime, tenant: str, thread: ThreadRow, bound: BoundGraph
+                         ) -> None:
+    """Store what the thread's latest checkpoint shows in its row (values, interrupts)."""
+    snap = await bound.compiled.aget_state(_state_config(rt, tenant, thread.thread_id))
+    interrupts = interrupts_by_task(snap)
+    await rt.store.save_thread_state(
+        tenant, thread.thread_id, values=to_jsonable(snap.values), interrupts=interrupts,
+        status="interrupted" if (snap.next or snap.interrupts) else "idle",
+        graph_id=bound.graph_id)
+
+
+@router.post("/threads")
+async def create_thread(body: ThreadCreate, rt: RuntimeDep, tenant: TenantDep
+                        ) -> dict[str, Any]:
+    """Create a thread (if_exists 'raise': 409 when the id is taken; 'do_nothing': return
+    the existing one)."""
+    thread_id = body.thread_id or str(uuid.uuid4())
+    row = await rt.store.create_thread(tenant, thread_id, body.metadata or {},
+                                       if_exists=body.if_exists)
+    if row is None:
+        raise HTTPException(409, f"Thread '{thread_id}' already exists. Send if_exists "
+                            "'do_nothing' to get it instead.")
+    return thread_json(row)
+
+
+@router.post("/threads/search")
+async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep
+                         ) -> list[dict[str, Any]]:
+    """Threads matching metadata and values (containment), status and ids."""
+    rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
+                                       sort_by=body.sort_by or "created_at",
+                                       sort_order=body.sort_order or "desc")
+    rows = [r for r in rows if (body.metadata is None or contains(r.metadata, body.metadata))
+            and (body.values is None or contains(r.values, body.values))]
+    return [thread_json(r, body.select) for r in rows[body.offset:body.offset + body.limit]]
+
+
+@router.post("/threads/count")
+async def count_threads(body: ThreadCount, rt: RuntimeDep, tenant: TenantDep) -> int:
+    """How many threads match."""
+    rows = await rt.store.list_threads(tenant, status=body.status)
+    return sum(1 for r in rows
+               if (body.metadata is None or contains(r.metadata, body.metadata))
+               and (body.values is None or contains(r.values, body.values)))
+
+
+@router.get("/threads/{thread_id}")
+async def get_thread(thread_id: str, rt: RuntimeDep, tenant: TenantDep) -> dict[str, Any]:
+    """One thread."""
+    return thread_json(await require_thread(rt, tenant, thread_id))
+
+
+@router.patch("/threads/{thread_id}")
+async def patch_thread(thread_id: str, body: ThreadPatch, rt: RuntimeDep, tenant: TenantDep
+                       ) -> dict[str, Any]:
+    """Merge metadata into the thread's."""
+    row = await rt.store.patch_thread(tenant, thread_id, body.metadata)
+    if row is None:
+        raise thread_not_found(thread_id)
+    return thread_json(row)
+
+
+@router.delete("/threads/{thread_id}", status_code=204)
+async def delete_thread(thread_id: str, rt: RuntimeDep, tenant: TenantDep) -> Response:
+    """Delete the thread, its runs (active ones are cancelled) and its checkpoints."""
+    await require_thread(rt, tenant, thread_id)
+    for run in await rt.store.list_runs(tenant, thread_id, limit=1000, offset=0,
+                                        status="running"):
+        await rt.store.cancel_run(tenant, thread_id, run.run_id, "interrupt")
+        rt.signals.notify(f"cancel:{run.run_id}")
+    if not await rt.store.delete_thread(tenant, thread_id):
+        raise thread_not_found(thread_id)
+    await rt.saver.adelete_thread(rt.checkpoint_thread(tenant, thread_id))
+    return Response(status_code=204)
+
+
+async def _copy_checkpoints(rt: Runtime, source: str, target: str) -> None:
+    tuples: list[CheckpointTuple] = [t async for t in rt.saver.alist(
+        {"configurable": {"thread_id": source}})]
+    for tup in reversed(tuples):  # oldest first, so each parent exists before its child
+        conf = tup.config["configurable"]
+        ns = conf.get("checkpoint_ns", "")
+        parent = (tup.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+        put_config: dict[str, Any] = {"configurable": {"thread_id": target, "checkpoint_ns": ns}}
+        if parent:
+            put_config["configurable"]["checkpoint_id"] = parent
+        saved = await rt.saver.aput(put_config, tup.checkpoint, tup.metadata,
+                                    dict(tup.checkpoint.get("channel_versions", {})))
+        by_task: dict[str, list[tuple[str, Any]]] = {}
+        for task_id, channel, value in tup.pending_writes or ():
+            by_task.setdefault(task_id, []).append((channel, value))
+        for task_id, writes in by_task.items():
+            await rt.saver.aput_writes(saved, writes, task_id)
+
+
+@router.post("/threads/{thread_id}/copy")
+async def copy_thread(thread_id: str, rt: RuntimeDep, tenant: TenantDep) -> dict[str, Any]:
+    """A new thread with the thread's metadata and checkpoints."""
+    source = await require_thread(rt, tenant, thread_id)
+    new_id = str(uuid.uuid4())
+    created = await rt.store.create_thread(tenant, new_id, dict(source.metadata),
+                                           if_exists="raise")
+    assert created is not None
+    await _copy_checkpoints(rt, rt.checkpoint_thread(tenant, thread_id),
+                            rt.checkpoint_thread(tenant, new_id))
+    bound = graph_of(rt, source)
+    if bound is not None:
+        await refresh_thread(rt, tenant, created, bound)
+    row = await require_thread(rt, tenant, new_id)
+    return thread_json(row)
+
+
+@router.get("/threads/{thread_id}/state")
+async def get_state(thread_id: str, rt: RuntimeDep, tenant: TenantDep,
+                    subgraphs: bool = False) -> dict[str, Any]:
+    """The thread's latest state."""
+    thread = await require_thread(rt, tenant, thread_id)
+    return await read_state(rt, tenant, thread, subgraphs=subgraphs)
+
+
+@router.get("/threads/{thread_id}/state/{checkpoint_id}")
+async def get_state_at(thread_id: str, checkpoint_id: str, rt: RuntimeDep, tenant: TenantDep,
+                       subgraphs: bool = False) -> dict[str, Any]:
+    """The thread's state at one checkpoint."""
+    thread = await require_thread(rt, tenant, thread_id)
+    return await read_state(rt, tenant, thread, checkpoint_id=checkpoint_id,
+                            subgraphs=subgraphs)
+
+
+@router.post("/threads/{thread_id}/state/checkpoint")
+async def post_state_at(thread_id: str, body: StateCheckpointRequest, rt: RuntimeDep,
+                        tenant: TenantDep) -> dict[str, Any]:
+    """The thread's state at the checkpoint given in the body."""
+    thread = await require_thread(rt, tenant, thread_id)
+    state = await read_state(rt, tenant, thread, checkpoint=body.checkpoint,
+                             checkpoint_id=body.checkpoint.checkpoint_id,
+                             subgraphs=body.subgraphs)
+    return _select(state, body.select)
+
+
+@router.post("/threads/{thread_id}/state")
+async def update_state(thread_id: str, body: StateUpdate, rt: RuntimeDep, tenant: TenantDep
+                       ) -> dict[str, Any]:
+    """Update the state as node `as_node` would; answers the new checkpoint."""
+    thread = await require_thread(rt, tenant, thread_id)
+    if thread.status == "busy":
+        raise HTTPException(409, f"Thread '{thread_id}' is busy: a run is pending or running. "
+                            "Update its state once the run has finished (or cancel it).")
+    bound = graph_of(rt, thread)
+    if bound is None:
+        raise HTTPException(409, f"Thread '{thread_id}' has no graph yet: start a run on it, "
+                            "or create it with a graph_id, before updating its state.")
+    config = _state_config(rt, tenant, thread_id, body.checkpoint, body.checkpoint_id)
+    try:
+        saved = await bound.compiled.aupdate_state(config, body.values, as_node=body.as_node)
+    except CheckpointConflictError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except (InvalidUpdateError, ValueError, KeyError) as exc:
+        raise HTTPException(400, f"{type(exc).__name__}: {exc}") from None
+    await refresh_thread(rt, tenant, thread, bound)
+    return {"checkpoint": checkpoint_json(saved, thread_id)}
+
+
+async def _history(rt: Runtime, tenant: str, thread_id: str, *, limit: int,
+                   before: CheckpointRef | str | None, metadata: dict[str, Any] | None,
+                   checkpoint: CheckpointRef | None) -> list[dict[str, Any]]:
+    thread = await require_thread(rt, tenant, thread_id)
+    bound = graph_of(rt, thread)
+    if bound is None:
+        return []
+    config = _state_config(rt, tenant, thread_id, checkpoint)
+    config["configurable"].setdefault("checkpoint_ns", "")
+    before_id = before if isinstance(before, str) else (before.checkpoint_id if before else None)
+    before_config = (_state_config(rt, tenant, thread_id, None, before_id)
+                     if before_id else None)
+    return [snapshot_json(s, thread_id) async for s in bound.compiled.aget_state_history(
+        config, filter=metadata, before=before_config, limit=limit)]
+
+
+@router.post("/threads/{thread_id}/history")
+async def post_history(thread_id: str, body: HistoryRequest, rt: RuntimeDep, tenant: TenantDep
+                       ) -> list[dict[str, Any]]:
+    """The thread's checkpoints as states, newest first."""
+    states = await _history(rt, tenant, thread_id, limit=body.limit, before=body.before,
+                            metadata=body.metadata, checkpoint=body.checkpoint)
+    return [_select(s, body.select) for s in states]
+
+
+@router.get("/threads/{thread_id}/history")
+async def get_history(thread_id: str, rt: RuntimeDep, tenant: TenantDep, limit: int = 10,
+                      before: str | None = None) -> list[dict[str, Any]]:
+    """The thread's checkpoints as states, newest first (`before`: a checkpoint id)."""
+    return await _history(rt, tenant, thread_id, limit=limit, before=before, metadata=None,
+                          checkpoint=None)

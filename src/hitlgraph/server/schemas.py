@@ -1,0 +1,178 @@
+"""Request bodies, as the LangGraph server takes them. Unknown fields are refused (422, naming
+the field) rather than silently ignored; the few accepted but ignored are marked so."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "AssistantSearch",
+    "CommandBody",
+    "HistoryRequest",
+    "RunCreate",
+    "RunCreateStateless",
+    "StateCheckpointRequest",
+    "StateUpdate",
+    "ThreadCount",
+    "ThreadCreate",
+    "ThreadPatch",
+    "ThreadSearch",
+]
+
+StreamModeName = Literal["values", "updates", "messages", "messages-tuple", "custom", "debug",
+                         "tasks", "checkpoints"]
+ThreadStatusName = Literal["idle", "busy", "interrupted", "error"]
+MultitaskStrategyName = Literal["reject", "interrupt", "rollback", "enqueue"]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckpointRef(_Body):
+    """A checkpoint named by the client (ThreadState.checkpoint)."""
+
+    thread_id: str | None = None
+    checkpoint_ns: str = ""
+    checkpoint_id: str | None = None
+    checkpoint_map: dict[str, Any] | None = None
+
+
+class AssistantSearch(_Body):
+    """POST /assistants/search."""
+
+    metadata: dict[str, Any] | None = None
+    graph_id: str | None = None
+    name: str | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[str] | None = None
+
+
+class ThreadCreate(_Body):
+    """POST /threads."""
+
+    thread_id: str | None = Field(default=None, min_length=1)
+    metadata: dict[str, Any] | None = None
+    if_exists: Literal["raise", "do_nothing"] = "raise"
+
+
+class ThreadPatch(_Body):
+    """PATCH /threads/{thread_id}."""
+
+    metadata: dict[str, Any]
+
+
+class ThreadSearch(_Body):
+    """POST /threads/search: metadata and values match by containment."""
+
+    metadata: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+    ids: list[str] | None = None
+    status: ThreadStatusName | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: Literal["thread_id", "status", "created_at", "updated_at",
+                     "state_updated_at"] | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[str] | None = None
+
+
+class ThreadCount(_Body):
+    """POST /threads/count."""
+
+    metadata: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+    status: ThreadStatusName | None = None
+
+
+class StateUpdate(_Body):
+    """POST /threads/{thread_id}/state."""
+
+    values: Any = None
+    as_node: str | None = None
+    checkpoint: CheckpointRef | None = None
+    checkpoint_id: str | None = None
+
+
+class StateCheckpointRequest(_Body):
+    """POST /threads/{thread_id}/state/checkpoint."""
+
+    checkpoint: CheckpointRef
+    subgraphs: bool = False
+    select: list[str] | None = None
+
+
+class HistoryRequest(_Body):
+    """POST /threads/{thread_id}/history."""
+
+    limit: int = Field(default=10, ge=1, le=1000)
+    before: CheckpointRef | str | None = None
+    metadata: dict[str, Any] | None = None
+    checkpoint: CheckpointRef | None = None
+    select: list[str] | None = None
+
+
+class SendBody(_Body):
+    """A Send in Command.goto."""
+
+    node: str
+    input: Any = None
+
+
+class CommandBody(_Body):
+    """Command(resume=..., update=..., goto=...) as JSON."""
+
+    resume: Any = None
+    update: Any = None
+    goto: SendBody | str | list[SendBody | str] | None = None
+
+
+class RunCreateStateless(_Body):
+    """POST /runs, /runs/wait, /runs/stream (a temporary thread).
+
+    Accepted and ignored: webhook, feedback_keys, langsmith_tracer (LangSmith features), and
+    checkpoint_during (deprecated; use durability). stream_resumable is always true here:
+    every event is stored. strict_resume is always on: a resume nothing waits for is refused.
+    """
+
+    assistant_id: str = Field(min_length=1)
+    input: Any = None
+    command: CommandBody | None = None
+    metadata: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    stream_mode: StreamModeName | list[StreamModeName] = "values"
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    interrupt_before: Literal["*"] | list[str] | None = None
+    interrupt_after: Literal["*"] | list[str] | None = None
+    on_disconnect: Literal["cancel", "continue"] = "continue"
+    on_completion: Literal["delete", "keep"] = "delete"
+    durability: Literal["sync", "async", "exit"] | None = None
+    webhook: str | None = None
+    feedback_keys: list[str] | None = None
+    langsmith_tracer: dict[str, Any] | None = None
+    checkpoint_during: bool | None = None
+    strict_resume: bool | None = None
+
+    @model_validator(mode="after")
+    def _input_or_command(self) -> RunCreateStateless:
+        if self.input is not None and self.command is not None:
+            raise ValueError("Give either 'input' (start or continue the thread) or 'command' "
+                             "(resume, update, goto), not both.")
+        return self
+
+
+class RunCreate(RunCreateStateless):
+    """POST /threads/{thread_id}/runs, .../runs/wait, .../runs/stream."""
+
+    checkpoint: CheckpointRef | None = None
+    checkpoint_id: str | None = None
+    multitask_strategy: MultitaskStrategyName = "enqueue"
+    if_not_exists: Literal["create", "reject"] = "reject"
+    on_completion: Literal["delete", "keep"] = "keep"

@@ -1,0 +1,160 @@
+"""The SQLite store's SQL text, migrations and row decoding, as plain data and functions.
+
+Tables (prefixed `hg_` so they can share a file with the checkpoint saver's):
+
+- hg_threads(tenant, thread_id) -> metadata, status, values, interrupts, graph_id, times
+- hg_runs(run_id) -> tenant, thread_id, status, kwargs, lease_owner, lease_until, fencing, ...
+- hg_run_events(run_id, seq) -> event, data: the run's stream chunks, seq counting from 1
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from hitlgraph.server.store.base import RunRow, ThreadRow
+
+MIGRATIONS_TABLE = "hg_server_migrations"
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS hg_threads (
+            tenant TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'idle',
+            "values" TEXT,
+            interrupts TEXT NOT NULL DEFAULT '{}',
+            graph_id TEXT,
+            PRIMARY KEY (tenant, thread_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS hg_runs (
+            run_id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            assistant_id TEXT NOT NULL,
+            graph_id TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            kwargs TEXT NOT NULL DEFAULT '{}',
+            multitask_strategy TEXT NOT NULL,
+            lease_owner TEXT,
+            lease_until REAL,
+            fencing INTEGER NOT NULL DEFAULT 0,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            cancel_action TEXT,
+            output TEXT,
+            error TEXT,
+            temporary INTEGER NOT NULL DEFAULT 0,
+            on_completion TEXT NOT NULL DEFAULT 'keep'
+        )""",
+        "CREATE INDEX IF NOT EXISTS hg_runs_thread ON hg_runs (tenant, thread_id, created_at)",
+        "CREATE INDEX IF NOT EXISTS hg_runs_status ON hg_runs (status, created_at)",
+        """CREATE TABLE IF NOT EXISTS hg_run_events (
+            run_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        )""",
+    ),
+)
+
+THREAD_COLUMNS = ('tenant, thread_id, created_at, updated_at, metadata, status, "values", '
+                  "interrupts, graph_id")
+RUN_COLUMNS = ("tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, "
+               "status, metadata, kwargs, multitask_strategy, fencing, attempt, cancel_action, "
+               "output, error, temporary, on_completion")
+
+INSERT_THREAD = (
+    'INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, metadata, status, '
+    '"values", interrupts) VALUES (?, ?, ?, ?, ?, \'idle\', NULL, \'{}\')'
+)
+GET_THREAD = f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE tenant = ? AND thread_id = ?"
+ACTIVE_RUNS = (
+    "SELECT run_id, status FROM hg_runs WHERE tenant = ? AND thread_id = ? "
+    "AND status IN ('pending', 'running') ORDER BY created_at, rowid"
+)
+INSERT_RUN = (
+    "INSERT INTO hg_runs (run_id, tenant, thread_id, assistant_id, graph_id, created_at, "
+    "updated_at, status, metadata, kwargs, multitask_strategy, temporary, on_completion) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)"
+)
+GET_RUN = f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = ? AND run_id = ?"
+
+# The oldest runnable run: pending, or running with an expired lease (its worker died), on a
+# thread where no other run holds a live lease, and with no older pending run on its thread.
+CLAIMABLE = """
+SELECT r.run_id FROM hg_runs r
+WHERE (r.status = 'pending' OR (r.status = 'running' AND r.lease_until < :now))
+  AND NOT EXISTS (
+    SELECT 1 FROM hg_runs o
+    WHERE o.tenant = r.tenant AND o.thread_id = r.thread_id AND o.run_id != r.run_id
+      AND o.status = 'running' AND o.lease_until >= :now)
+  AND NOT EXISTS (
+    SELECT 1 FROM hg_runs e
+    WHERE e.tenant = r.tenant AND e.thread_id = r.thread_id AND e.run_id != r.run_id
+      AND e.status IN ('pending', 'running')
+      AND (e.created_at < r.created_at OR (e.created_at = r.created_at AND e.rowid < r.rowid)))
+ORDER BY r.created_at, r.rowid
+LIMIT 1
+"""
+CLAIM = (
+    "UPDATE hg_runs SET status = 'running', lease_owner = :worker, lease_until = :until, "
+    "fencing = fencing + 1, attempt = attempt + 1, updated_at = :at WHERE run_id = :run_id"
+)
+HEARTBEAT = (
+    "UPDATE hg_runs SET lease_until = :until WHERE run_id = :run_id AND fencing = :fencing "
+    "AND status = 'running' RETURNING cancel_action"
+)
+FINISH = (
+    "UPDATE hg_runs SET status = :status, output = :output, error = :error, updated_at = :at, "
+    "lease_owner = NULL, lease_until = NULL WHERE run_id = :run_id AND fencing = :fencing "
+    "AND status = 'running' RETURNING tenant, thread_id"
+)
+THREAD_AFTER_RUN = (
+    'UPDATE hg_threads SET "values" = :values, interrupts = :interrupts, updated_at = :at, '
+    "status = CASE WHEN EXISTS (SELECT 1 FROM hg_runs WHERE tenant = :tenant AND thread_id = "
+    ":thread_id AND status IN ('pending', 'running')) THEN 'busy' ELSE :status END "
+    "WHERE tenant = :tenant AND thread_id = :thread_id"
+)
+HOLDS = "SELECT 1 FROM hg_runs WHERE run_id = ? AND fencing = ? AND status = 'running'"
+LAST_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM hg_run_events WHERE run_id = ?"
+INSERT_EVENT = "INSERT INTO hg_run_events (run_id, seq, event, data) VALUES (?, ?, ?, ?)"
+READ_EVENTS = (
+    "SELECT run_id, seq, event, data FROM hg_run_events WHERE run_id = ? AND seq > ? "
+    "ORDER BY seq LIMIT ?"
+)
+
+
+def _load(text: str | None, default: Any) -> Any:
+    return default if text is None else json.loads(text)
+
+
+def thread_row(row: sqlite3.Row | tuple[Any, ...]) -> ThreadRow:
+    """A hg_threads row (THREAD_COLUMNS order) as a ThreadRow."""
+    (tenant, thread_id, created_at, updated_at, metadata, status, values, interrupts,
+     graph_id) = tuple(row)
+    return ThreadRow(tenant=tenant, thread_id=thread_id, created_at=created_at,
+                     updated_at=updated_at, metadata=_load(metadata, {}), status=status,
+                     values=_load(values, None), interrupts=_load(interrupts, {}),
+                     graph_id=graph_id)
+
+
+def run_row(row: sqlite3.Row | tuple[Any, ...]) -> RunRow:
+    """A hg_runs row (RUN_COLUMNS order) as a RunRow."""
+    (tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, status,
+     metadata, kwargs, strategy, fencing, attempt, cancel_action, output, error, temporary,
+     on_completion) = tuple(row)
+    return RunRow(tenant=tenant, run_id=run_id, thread_id=thread_id, assistant_id=assistant_id,
+                  graph_id=graph_id, created_at=created_at, updated_at=updated_at,
+                  status=status, metadata=_load(metadata, {}), kwargs=_load(kwargs, {}),
+                  multitask_strategy=strategy, fencing=fencing, attempt=attempt,
+                  cancel_action=cancel_action, output=_load(output, None),
+                  error=_load(error, None), temporary=bool(temporary),
+                  on_completion=on_completion)

@@ -1,0 +1,271 @@
+"""The store interface: threads, runs (a queue with leases and fencing tokens) and run events.
+
+Every row belongs to a tenant, and every method that reads or changes a thread or run takes
+the tenant: a row of another tenant is invisible, exactly like a missing one.
+
+Run lifecycle::
+
+    pending --claim_run--> running --finish_run--> success | error | interrupted | timeout
+       \\--cancel (before a worker claims it)--> interrupted
+
+A claim sets `lease_until` and increments the run's `fencing` token. The worker renews the
+lease with `heartbeat`, and every write it makes for the run (`append_events`, `heartbeat`,
+`finish_run`) names the token: once another worker has claimed the run again (the lease ran
+out), the old worker's writes are refused and it stops.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = [
+    "Claim",
+    "Heartbeat",
+    "NewRun",
+    "RunEvent",
+    "RunRow",
+    "RunStatus",
+    "Store",
+    "ThreadBusyError",
+    "ThreadRow",
+    "ThreadStatus",
+]
+
+RunStatus = Literal["pending", "running", "success", "error", "interrupted", "timeout"]
+"""A run's status:
+- "pending": queued, no worker has it yet.
+- "running": a worker holds its lease.
+- "success": the graph returned, or paused at an interrupt or breakpoint.
+- "error": the graph (or the resume it was given) failed.
+- "interrupted": cancelled (POST .../cancel, or a later run's multitask strategy).
+- "timeout": reserved; not set yet.
+"""
+
+ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
+"""A thread's status:
+- "idle": nothing runs and nothing waits.
+- "busy": a run is pending or running.
+- "interrupted": paused at an interrupt() or a breakpoint, waiting to be resumed.
+- "error": its last run failed.
+"""
+
+MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
+CancelAction = Literal["interrupt", "rollback"]
+
+TERMINAL: frozenset[str] = frozenset({"success", "error", "interrupted", "timeout"})
+ACTIVE: frozenset[str] = frozenset({"pending", "running"})
+
+
+class ThreadBusyError(Exception):
+    """A run was refused because the thread has an active run (multitask_strategy 'reject')."""
+
+    def __init__(self, thread_id: str, run_id: str) -> None:
+        self.thread_id = thread_id
+        self.run_id = run_id
+        super().__init__(
+            f"Thread '{thread_id}' is busy with run '{run_id}' and the request's "
+            "multitask_strategy is 'reject'. Wait for it (GET .../runs/{run_id}/join), or send "
+            "multitask_strategy 'enqueue' (queue after it), 'interrupt' or 'rollback'.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadRow:
+    """A thread as stored. `values` and `interrupts` are JSON data saved when a run ends."""
+
+    tenant: str
+    thread_id: str
+    created_at: str
+    updated_at: str
+    metadata: dict[str, Any]
+    status: ThreadStatus
+    values: Any
+    interrupts: dict[str, list[dict[str, Any]]]
+    graph_id: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewRun:
+    """What creating a run needs."""
+
+    tenant: str
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    graph_id: str
+    metadata: dict[str, Any]
+    kwargs: dict[str, Any]
+    """JSON data: input, command, config, stream_mode, stream_subgraphs, breakpoints, ..."""
+    multitask_strategy: MultitaskStrategy
+    temporary: bool = False
+    """A stateless run's thread: deleted once the run ends when on_completion is 'delete'."""
+    on_completion: Literal["delete", "keep"] = "keep"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunRow:
+    """A run as stored."""
+
+    tenant: str
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    graph_id: str
+    created_at: str
+    updated_at: str
+    status: RunStatus
+    metadata: dict[str, Any]
+    kwargs: dict[str, Any]
+    multitask_strategy: str
+    fencing: int
+    attempt: int
+    cancel_action: str | None
+    output: Any
+    """The run's result (the thread's values, with "__interrupt__" when paused)."""
+    error: dict[str, Any] | None
+    """{"error": type name, "message": text, "status_code": HTTP status} when it failed."""
+    temporary: bool
+    on_completion: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    """A run a worker holds: it may write for the run only with this `fencing` token."""
+
+    run: RunRow
+    fencing: int
+    worker_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEvent:
+    """One stream chunk of a run: `seq` counts from 1 per run; `data` is JSON text."""
+
+    run_id: str
+    seq: int
+    event: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Heartbeat:
+    """What renewing a lease learned."""
+
+    held: bool
+    """False: the run was claimed again by someone else (or deleted); stop working on it."""
+    cancel_action: str | None
+    """Set when a cancel was requested ("interrupt" or "rollback")."""
+
+
+class Store(abc.ABC):
+    """Threads, runs and run events of the server, per tenant. Methods are coroutines."""
+
+    @abc.abstractmethod
+    async def setup(self) -> None:
+        """Create or migrate the tables."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+    # -- threads -----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_thread(self, tenant: str, thread_id: str, metadata: dict[str, Any],
+                            *, if_exists: Literal["raise", "do_nothing"]) -> ThreadRow | None:
+        """Insert a thread; when it exists, return it ("do_nothing") or None ("raise")."""
+
+    @abc.abstractmethod
+    async def get_thread(self, tenant: str, thread_id: str) -> ThreadRow | None:
+        """The thread, or None when missing (or another tenant's)."""
+
+    @abc.abstractmethod
+    async def patch_thread(self, tenant: str, thread_id: str, metadata: dict[str, Any]
+                           ) -> ThreadRow | None:
+        """Merge `metadata` into the thread's; None when missing."""
+
+    @abc.abstractmethod
+    async def delete_thread(self, tenant: str, thread_id: str, *, keep_runs: bool = False
+                            ) -> bool:
+        """Delete the thread, its runs and their events (`keep_runs`: only the thread row,
+        for a stateless run whose client may still read its events); False when missing."""
+
+    @abc.abstractmethod
+    async def list_threads(self, tenant: str, *, status: str | None = None,
+                           ids: Sequence[str] | None = None, sort_by: str = "created_at",
+                           sort_order: str = "desc") -> list[ThreadRow]:
+        """The tenant's threads, filtered by status and ids, sorted."""
+
+    @abc.abstractmethod
+    async def save_thread_state(self, tenant: str, thread_id: str, *, values: Any,
+                                interrupts: dict[str, list[dict[str, Any]]],
+                                status: ThreadStatus | None, graph_id: str | None) -> None:
+        """Store what the thread's latest checkpoint shows (after an update or a copy).
+        `status` None keeps "busy" while runs are active, else sets it from the state."""
+
+    # -- runs -------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_run(self, run: NewRun, *, create_thread: bool,
+                         thread_metadata: Mapping[str, Any]) -> RunRow | None:
+        """Queue a run (status pending) on its thread, applying its multitask strategy to
+        the thread's active runs, and mark the thread busy. None when the thread is missing
+        and `create_thread` is False.
+
+        Raises:
+            ThreadBusyError: the strategy is 'reject' and the thread has an active run.
+        """
+
+    @abc.abstractmethod
+    async def get_run(self, tenant: str, run_id: str, thread_id: str | None = None
+                      ) -> RunRow | None:
+        """The run (on `thread_id` when given), or None."""
+
+    @abc.abstractmethod
+    async def list_runs(self, tenant: str, thread_id: str, *, limit: int, offset: int,
+                        status: str | None) -> list[RunRow]:
+        """The thread's runs, newest first."""
+
+    @abc.abstractmethod
+    async def delete_run(self, tenant: str, thread_id: str, run_id: str) -> bool:
+        """Delete a run and its events; False when missing."""
+
+    @abc.abstractmethod
+    async def cancel_run(self, tenant: str, thread_id: str, run_id: str,
+                         action: CancelAction) -> RunRow | None:
+        """Cancel: a pending run becomes 'interrupted' at once; a running one gets
+        `cancel_action` for its worker to act on. None when missing."""
+
+    @abc.abstractmethod
+    async def claim_run(self, worker_id: str, lease_seconds: float) -> Claim | None:
+        """Take the oldest runnable run (pending, or running with an expired lease) of a
+        thread that has no other running run: set it running, renew its lease, increment
+        its fencing token. None when there is nothing to do."""
+
+    @abc.abstractmethod
+    async def heartbeat(self, run_id: str, fencing: int, lease_seconds: float) -> Heartbeat:
+        """Renew the lease of a run this worker holds."""
+
+    @abc.abstractmethod
+    async def finish_run(self, run_id: str, fencing: int, *, status: RunStatus, output: Any,
+                         error: dict[str, Any] | None, thread_values: Any,
+                         thread_interrupts: dict[str, list[dict[str, Any]]],
+                         thread_status: ThreadStatus, delete_run: bool = False) -> bool:
+        """Record the run's end and its thread's new state in one transaction; the thread
+        stays 'busy' while other runs are active. False (nothing written) when the token is
+        stale."""
+
+    # -- run events -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def append_events(self, run_id: str, fencing: int,
+                            events: Sequence[tuple[str, str]]) -> bool:
+        """Append (event, JSON data) pairs after the run's last seq; False when the token
+        is stale."""
+
+    @abc.abstractmethod
+    async def read_events(self, run_id: str, after_seq: int, limit: int = 500
+                          ) -> list[RunEvent]:
+        """Events with seq > after_seq, in order."""

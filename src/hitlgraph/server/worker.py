@@ -1,0 +1,269 @@
+"""Workers: claim queued runs from the store and execute them with the graph's `astream`.
+
+Each worker is an asyncio task. It claims a run (lease + fencing token), streams the graph
+with the run's stream modes, appends every chunk to the run's events (refused once the token
+is stale), renews the lease while it works, watches for cancel requests, and finishes the run
+together with its thread's new state in one store transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from hitlgraph.errors import CheckpointConflictError, EmptyInputError, ResumeError
+from hitlgraph.func import EntrypointGraph
+from hitlgraph.server._json import dumps, to_jsonable
+from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._state import interrupts_by_task, values_with_interrupts
+from hitlgraph.server.config import BoundGraph
+from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
+from hitlgraph.types import Command, Send
+
+__all__ = ["WorkerPool", "build_command", "conflict_error", "graph_modes"]
+
+log = logging.getLogger("hitlgraph.server")
+
+_CONFLICTS = (ResumeError, CheckpointConflictError, EmptyInputError)
+_SDK_TO_GRAPH = {"messages-tuple": "messages"}
+
+
+def graph_modes(stream_mode: Any) -> list[str]:
+    """The hitlgraph stream modes a run's `stream_mode` (one name or a list) asks for."""
+    names = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode or ["values"])
+    out: list[str] = []
+    for name in names:
+        mode = _SDK_TO_GRAPH.get(name, name)
+        if mode not in out:
+            out.append(mode)
+    return out
+
+
+def build_command(data: dict[str, Any]) -> Command[Any]:
+    """A Command from its JSON body ({resume, update, goto}; Send as {node, input})."""
+    fields: dict[str, Any] = {}
+    if "resume" in data:
+        fields["resume"] = data["resume"]
+    if data.get("update") is not None:
+        fields["update"] = data["update"]
+    goto = data.get("goto")
+    if goto is not None:
+        def one(item: Any) -> Any:
+            return Send(item["node"], item.get("input")) if isinstance(item, dict) else item
+        fields["goto"] = [one(g) for g in goto] if isinstance(goto, list) else one(goto)
+    return Command(**fields)
+
+
+def conflict_error(exc: BaseException) -> bool:
+    """Whether `exc` means the run could not take the thread as it is (HTTP 409): a resume
+    nothing waits for, or another run that moved the thread on first."""
+    return isinstance(exc, _CONFLICTS)
+
+
+def error_json(exc: BaseException) -> dict[str, Any]:
+    """The `error` event's data."""
+    return {"error": type(exc).__name__, "message": str(exc),
+            "status_code": 409 if conflict_error(exc) else 500}
+
+
+class _LostLease(Exception):
+    """Another worker claimed the run: stop without writing."""
+
+
+@dataclass(slots=True)
+class _Stop:
+    reason: str  # "cancel" or "lost"
+    action: str | None = None
+
+
+def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
+    """The config the graph runs with: the request's, on the tenant's checkpoint thread."""
+    kwargs = run.kwargs
+    config: dict[str, Any] = dict(kwargs.get("config") or {})
+    configurable = dict(config.get("configurable") or {})
+    configurable.update(kwargs.get("context") or {})
+    configurable.update({"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id),
+                         "run_id": run.run_id, "assistant_id": run.assistant_id,
+                         "graph_id": run.graph_id})
+    checkpoint = kwargs.get("checkpoint") or {}
+    checkpoint_id = kwargs.get("checkpoint_id") or checkpoint.get("checkpoint_id")
+    if checkpoint_id:
+        configurable["checkpoint_id"] = checkpoint_id
+        configurable["checkpoint_ns"] = checkpoint.get("checkpoint_ns", "")
+    config["configurable"] = configurable
+    config["metadata"] = {**(config.get("metadata") or {}), **run.metadata,
+                          "run_id": run.run_id, "thread_id": run.thread_id}
+    return config
+
+
+def _state_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
+    return {"configurable": {"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id)}}
+
+
+class WorkerPool:
+    """`count` workers executing runs in this process."""
+
+    def __init__(self, rt: Runtime, count: int) -> None:
+        self.rt = rt
+        self.count = max(1, count)
+        self.tasks: list[asyncio.Task[None]] = []
+        self.prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def start(self) -> None:
+        """Start the workers on the running loop."""
+        loop = asyncio.get_running_loop()
+        self.tasks = [loop.create_task(self._loop(f"{self.prefix}:{i}"), name=f"worker-{i}")
+                      for i in range(self.count)]
+
+    async def stop(self) -> None:
+        """Cancel the workers; a run they held is left to its lease (another worker, in this
+        or another process, takes it over once the lease runs out)."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks = []
+
+    async def _loop(self, worker_id: str) -> None:
+        rt = self.rt
+        while True:
+            woken = rt.signals.watch("queue")
+            try:
+                claim = await rt.store.claim_run(worker_id, rt.settings.lease_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("claiming a run failed")
+                claim = None
+            if claim is None:
+                await rt.signals.wait(woken, rt.settings.poll_seconds)
+                continue
+            try:
+                await self.execute(claim)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("run %s failed in the worker", claim.run.run_id)
+            finally:
+                rt.signals.notify(f"run:{claim.run.run_id}")
+                rt.signals.notify("queue")
+
+    async def _watch(self, claim: Claim) -> _Stop:
+        """Renew the lease until the run is cancelled or claimed by someone else."""
+        rt, run = self.rt, claim.run
+        every = max(0.05, min(rt.settings.lease_seconds / 3, rt.settings.poll_seconds))
+        while True:
+            woken = rt.signals.watch(f"cancel:{run.run_id}")
+            beat = await rt.store.heartbeat(run.run_id, claim.fencing, rt.settings.lease_seconds)
+            if not beat.held:
+                return _Stop("lost")
+            if beat.cancel_action:
+                return _Stop("cancel", beat.cancel_action)
+            await rt.signals.wait(woken, every)
+
+    async def execute(self, claim: Claim) -> None:
+        """Run one claimed run to its end, and record how it ended."""
+        rt, run = self.rt, claim.run
+        bound = rt.graphs.get(run.graph_id)
+        if bound is None:
+            await self._finish(claim, None, "error", error={
+                "error": "GraphNotFound", "status_code": 404,
+                "message": f"Graph '{run.graph_id}' is not served by this server."})
+            return
+        prior = await bound.compiled.aget_state(_state_config(rt, run))
+        streaming = asyncio.ensure_future(self._stream(claim, bound))
+        watching = asyncio.ensure_future(self._watch(claim))
+        try:
+            await asyncio.wait({streaming, watching}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            streaming.cancel()
+            watching.cancel()
+            raise
+        if not streaming.done():
+            stop = watching.result()
+            streaming.cancel()
+            await asyncio.gather(streaming, return_exceptions=True)
+            if stop.reason == "lost":
+                return
+            await self._cancelled(claim, bound, stop.action or "interrupt",
+                                  prior.config if prior.metadata is not None else None)
+            return
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
+        exc = streaming.exception()
+        if isinstance(exc, _LostLease):
+            return
+        if exc is not None:
+            await self._append(claim, [("error", dumps(error_json(exc)))], quiet=True)
+            await self._finish(claim, bound, "error", error=error_json(exc),
+                               failed=not conflict_error(exc))
+            return
+        await self._finish(claim, bound, "success")
+
+    async def _append(self, claim: Claim, events: list[tuple[str, str]], *,
+                      quiet: bool = False) -> None:
+        held = await self.rt.store.append_events(claim.run.run_id, claim.fencing, events)
+        self.rt.signals.notify(f"run:{claim.run.run_id}")
+        if not held and not quiet:
+            raise _LostLease
+
+    async def _stream(self, claim: Claim, bound: BoundGraph) -> None:
+        run = claim.run
+        kwargs = run.kwargs
+        config = run_config(self.rt, run)
+        value: Any = (build_command(kwargs["command"]) if kwargs.get("command") is not None
+                      else kwargs.get("input"))
+        modes = graph_modes(kwargs.get("stream_mode"))
+        subgraphs = bool(kwargs.get("stream_subgraphs")) and not isinstance(
+            bound.runnable, EntrypointGraph)
+        options: dict[str, Any] = {"stream_mode": modes}
+        if subgraphs:
+            options["subgraphs"] = True
+        for key in ("interrupt_before", "interrupt_after", "durability"):
+            if kwargs.get(key) is not None:
+                options[key] = kwargs[key]
+        async for item in bound.runnable.astream(value, config, **options):
+            if subgraphs:
+                ns, mode, chunk = item
+            else:
+                (mode, chunk), ns = item, ()
+            name = mode if not ns else "|".join([mode, *ns])
+            await self._append(claim, [(name, dumps(chunk))])
+
+    async def _thread_after(self, claim: Claim, bound: BoundGraph | None
+                            ) -> tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]:
+        """(output, values, interrupts, status) the thread's latest checkpoint shows."""
+        if bound is None:
+            return None, None, {}, "idle"
+        snap = await bound.compiled.aget_state(_state_config(self.rt, claim.run))
+        interrupts = interrupts_by_task(snap)
+        status: ThreadStatus = "interrupted" if (snap.next or snap.interrupts) else "idle"
+        return values_with_interrupts(snap), to_jsonable(snap.values), interrupts, status
+
+    async def _finish(self, claim: Claim, bound: BoundGraph | None, status: Any, *,
+                      error: dict[str, Any] | None = None, failed: bool = False,
+                      delete_run: bool = False) -> None:
+        rt, run = self.rt, claim.run
+        output, values, interrupts, thread_status = await self._thread_after(claim, bound)
+        if failed:
+            thread_status = "error"
+        await rt.store.finish_run(
+            run.run_id, claim.fencing, status=status, output=output, error=error,
+            thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
+            delete_run=delete_run)
+        rt.signals.notify(f"run:{run.run_id}")
+        if run.temporary and run.on_completion == "delete":
+            await rt.store.delete_thread(run.tenant, run.thread_id, keep_runs=True)
+            await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
+
+    async def _cancelled(self, claim: Claim, bound: BoundGraph, action: str,
+                         prior: dict[str, Any] | None) -> None:
+        rt, run = self.rt, claim.run
+        if action == "rollback" and prior is None:
+            # The run started the thread: rolling back leaves no checkpoint.
+            await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
+        await self._finish(claim, bound, "interrupted", delete_run=action == "rollback")

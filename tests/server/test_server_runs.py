@@ -1,0 +1,188 @@
+"""Background runs, join, cancel, multitask strategies, stateless runs, thread management."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+from langgraph_sdk.client import SyncLangGraphClient
+from langgraph_sdk.errors import ConflictError, NotFoundError
+
+from conftest import RunningServer
+
+
+def _wait_status(client: SyncLangGraphClient, tid: str, rid: str, status: str) -> dict:
+    deadline = time.monotonic() + 10
+    while True:
+        run = client.runs.get(tid, rid)
+        if run["status"] == status or time.monotonic() > deadline:
+            return run
+        time.sleep(0.05)
+
+
+def test_background_run_is_pending_then_join_returns_its_values(
+        client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    run = client.runs.create(tid, "steps", input={"value": "bg"}, metadata={"who": "test"})
+    assert run["status"] in ("pending", "running")
+    assert run["thread_id"] == tid and run["metadata"] == {"who": "test"}
+    assert run["multitask_strategy"] == "enqueue"
+    result = client.runs.join(tid, run["run_id"])
+    assert result["log"] == ["a", "b saw bg", "c"]
+    assert client.runs.get(tid, run["run_id"])["status"] == "success"
+    assert [r["run_id"] for r in client.runs.list(tid)] == [run["run_id"]]
+    assert client.threads.get(tid)["values"]["log"] == ["a", "b saw bg", "c"]
+
+
+def test_join_stream_replays_a_finished_runs_events(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    run = client.runs.create(tid, "steps", input={"value": "x"}, stream_mode=["updates"])
+    client.runs.join(tid, run["run_id"])
+    parts = list(client.runs.join_stream(tid, run["run_id"]))
+    assert parts[0].event == "metadata"
+    assert [list(p.data) for p in parts[1:]] == [["step_a"], ["step_b"], ["step_c"]]
+
+
+def test_cancel_interrupts_a_running_run(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    run = client.runs.create(tid, "slow", input={"seconds": 30})
+    _wait_status(client, tid, run["run_id"], "running")
+    started = time.monotonic()
+    client.runs.cancel(tid, run["run_id"], wait=True)
+    assert time.monotonic() - started < 10
+    assert client.runs.get(tid, run["run_id"])["status"] == "interrupted"
+    assert client.threads.get(tid)["status"] != "busy"
+    with pytest.raises(NotFoundError):
+        client.runs.cancel(tid, str(uuid.uuid4()))
+
+
+def test_cancel_of_a_pending_run_never_runs_it(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    first = client.runs.create(tid, "slow", input={"seconds": 0.5})
+    second = client.runs.create(tid, "slow", input={"seconds": 0.1})
+    client.runs.cancel(tid, second["run_id"])
+    client.runs.join(tid, first["run_id"])
+    assert client.runs.get(tid, second["run_id"])["status"] == "interrupted"
+    assert client.threads.get_state(tid)["values"]["done"] == ["slow"]
+
+
+def test_multitask_reject_answers_409_while_busy(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    first = client.runs.create(tid, "slow", input={"seconds": 0.5})
+    with pytest.raises(ConflictError, match="busy"):
+        client.runs.create(tid, "slow", input={"seconds": 0.1}, multitask_strategy="reject")
+    client.runs.join(tid, first["run_id"])
+
+
+def test_multitask_enqueue_runs_one_after_the_other(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    first = client.runs.create(tid, "slow", input={"seconds": 0.4})
+    second = client.runs.create(tid, "slow", input={"seconds": 0.1},
+                                multitask_strategy="enqueue")
+    assert client.threads.get(tid)["status"] == "busy"
+    result = client.runs.join(tid, second["run_id"])
+    assert result["done"] == ["slow", "slow"]
+    assert client.runs.get(tid, first["run_id"])["status"] == "success"
+    assert client.threads.get(tid)["status"] == "idle"
+
+
+def test_multitask_interrupt_cancels_the_running_run(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    first = client.runs.create(tid, "slow", input={"seconds": 30})
+    _wait_status(client, tid, first["run_id"], "running")
+    second = client.runs.create(tid, "slow", input={"seconds": 0.1},
+                                multitask_strategy="interrupt")
+    client.runs.join(tid, second["run_id"])
+    assert client.runs.get(tid, first["run_id"])["status"] == "interrupted"
+    assert client.runs.get(tid, second["run_id"])["status"] == "success"
+
+
+def test_stateless_wait_runs_on_a_temporary_thread(client: SyncLangGraphClient) -> None:
+    result = client.runs.wait(None, "steps", input={"value": "once"})
+    assert result["log"] == ["a", "b saw once", "c"]
+    assert client.threads.search() == []
+    kept = client.runs.wait(None, "steps", input={"value": "kept"}, on_completion="keep")
+    assert kept["log"][1] == "b saw kept"
+    (thread,) = client.threads.search()
+    assert thread["values"]["log"] == kept["log"]
+
+
+def test_stateless_stream_sends_metadata_then_chunks(client: SyncLangGraphClient) -> None:
+    parts = list(client.runs.stream(None, "steps", input={"value": "s"},
+                                    stream_mode="updates"))
+    assert parts[0].event == "metadata"
+    assert [list(p.data) for p in parts[1:]] == [["step_a"], ["step_b"], ["step_c"]]
+
+
+def test_run_on_a_missing_thread_is_404_unless_if_not_exists_create(
+        client: SyncLangGraphClient) -> None:
+    tid = str(uuid.uuid4())
+    with pytest.raises(NotFoundError):
+        client.runs.create(tid, "steps", input={"value": "x"})
+    made = client.runs.wait(tid, "steps", input={"value": "x"}, if_not_exists="create")
+    assert made["log"][0] == "a"
+    assert client.threads.get(tid)["metadata"]["graph_id"] == "steps"
+
+
+def test_delete_run_refuses_an_active_run(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    run = client.runs.create(tid, "slow", input={"seconds": 30})
+    with pytest.raises(ConflictError):
+        client.runs.delete(tid, run["run_id"])
+    client.runs.cancel(tid, run["run_id"], wait=True)
+    client.runs.delete(tid, run["run_id"])
+    with pytest.raises(NotFoundError):
+        client.runs.get(tid, run["run_id"])
+
+
+def test_threads_search_count_patch_copy_delete(client: SyncLangGraphClient) -> None:
+    one = client.threads.create(metadata={"team": "a", "n": 1})
+    two = client.threads.create(metadata={"team": "b"})
+    client.runs.wait(one["thread_id"], "steps", input={"value": "v1"})
+    assert [t["thread_id"] for t in client.threads.search(metadata={"team": "a"})] == [
+        one["thread_id"]]
+    assert [t["thread_id"] for t in client.threads.search(values={"value": "v1"})] == [
+        one["thread_id"]]
+    assert client.threads.count() == 2
+    assert client.threads.count(status="idle") == 2
+    assert len(client.threads.search(limit=1)) == 1
+    assert client.threads.search(limit=1, offset=1)[0]["thread_id"] == one["thread_id"]
+
+    patched = client.threads.update(two["thread_id"], metadata={"n": 2})
+    assert patched["metadata"] == {"team": "b", "n": 2}
+
+    copy = client.threads.copy(one["thread_id"])
+    assert copy["thread_id"] != one["thread_id"]
+    assert client.threads.get_state(copy["thread_id"])["values"] == client.threads.get_state(
+        one["thread_id"])["values"]
+    again = client.runs.wait(copy["thread_id"], "steps", input={"value": "v2"})
+    assert again["log"] == ["a", "b saw v1", "c", "a", "b saw v2", "c"]
+    assert client.threads.get_state(one["thread_id"])["values"]["log"] == [
+        "a", "b saw v1", "c"]
+
+    client.threads.delete(one["thread_id"])
+    with pytest.raises(NotFoundError):
+        client.threads.get(one["thread_id"])
+    with pytest.raises(ConflictError):
+        client.threads.create(thread_id=two["thread_id"])
+    same = client.threads.create(thread_id=two["thread_id"], if_exists="do_nothing")
+    assert same["metadata"]["n"] == 2
+
+
+def test_state_at_a_checkpoint_and_history_before(server: RunningServer,
+                                                  client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    client.runs.wait(tid, "steps", input={"value": "h"})
+    history = client.threads.get_history(tid, limit=10)
+    assert len(history) >= 4
+    older = history[2]
+    at = client.threads.get_state(tid, checkpoint_id=older["checkpoint"]["checkpoint_id"])
+    assert at["values"] == older["values"]
+    posted = client.threads.get_state(tid, checkpoint=older["checkpoint"])
+    assert posted["values"] == older["values"]
+    before = client.threads.get_history(tid, before=history[1]["checkpoint"])
+    assert before[0]["checkpoint"] == history[2]["checkpoint"]
+    got = httpx.get(f"{server.url}/threads/{tid}/history", params={"limit": 2}).json()
+    assert [h["checkpoint"] for h in got] == [h["checkpoint"] for h in history[:2]]
