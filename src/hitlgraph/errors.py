@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CheckpointConflictError",
+    "FencedWriteError",
     "CheckpointerRequiredError",
     "EmptyChannelError",
     "EmptyInputError",
@@ -158,3 +159,23 @@ class CheckpointConflictError(RuntimeError):
                 "the thread's state again (get_state) and decide whether to resume it."
             )
         super().__init__(message)
+
+
+class FencedWriteError(CheckpointConflictError):
+    """A write carried a fence token that is no longer current: whoever holds the run's lease
+    now is another worker, and this one must stop without writing."""
+
+    def __init__(self, thread_id: str, key: str, token: int, current: int | None) -> None:
+        RuntimeError.__init__(
+            self,
+            f"Write to thread '{thread_id}' refused: its fence '{key}' is at token {current}, "
+            f"this writer holds token {token}. Another worker took the lease over; stop this "
+            "run here (the new holder continues it from the last checkpoint).",
+        )
+        self.thread_id = thread_id
+        self.expected = None
+        self.actual = None
+        self.answered = False
+        self.key = key
+        self.token = token
+        self.current = current

@@ -128,7 +128,7 @@ def test_user_data_never_enters_sql_text() -> None:
     evil_conf = conf(EVIL, EVIL, EVIL, **{EXPECTED_LATEST: EVIL})
     checkpoint = make_checkpoint({EVIL: EVIL}, {EVIL: EVIL})
     encoded = _sql.encode_put(serde, evil_conf, checkpoint, {EVIL: EVIL}, {EVIL: EVIL})
-    statements = collect(_sql.put(encoded), [(EVIL, 1, False)])
+    statements = collect(_sql.put(encoded), [(EVIL, 1, False, None)])
     statements += collect(_sql.put_writes(_sql.encode_writes(
         serde, conf(EVIL, EVIL, EVIL), [(EVIL, EVIL), ("__error__", EVIL)], EVIL, EVIL)))
     statements += collect(_sql.get_tuple(serde, evil_conf), [])

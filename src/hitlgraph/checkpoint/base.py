@@ -19,6 +19,7 @@ from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 
 __all__ = [
     "EXPECTED_LATEST",
+    "FENCE",
     "WRITES_IDX",
     "WriteMode",
     "write_slot",
@@ -47,6 +48,13 @@ EXPECTED_LATEST = "checkpoint_expected_latest"
 believes is the thread's latest checkpoint in its namespace ("" for none). A saver that supports
 compare-and-set raises CheckpointConflictError when the latest is another one."""
 
+FENCE = "checkpoint_fence"
+"""Optional key of config["configurable"]: a (key, token) pair from `advance_fence(key)`. A run
+given it passes it to every put(), put_writes() and put_step(); the saver stores them only
+while `token` is still the key's latest (in the same transaction), and raises FencedWriteError
+otherwise. A worker holding a lease on a run passes the token it got when it took the lease:
+once another worker takes the lease over (advancing the fence), the first one's writes are
+refused."""
 
 WRITES_IDX = {"__error__": -1, "__interrupt__": -3}
 """Fixed write indexes of the special channels whose later write replaces the earlier one."""
@@ -220,6 +228,11 @@ class BaseCheckpointSaver:
         """Keep only the newest `keep_last` checkpoints of each namespace of a thread."""
         raise NotImplementedError(f"{type(self).__name__} does not implement prune()")
 
+    def advance_fence(self, key: str) -> int:
+        """A new token for `key` (see FENCE): writes carrying an older token of it are refused
+        from now on."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement fences")
+
     def get_next_version(self, current: int | None, channel: Any = None) -> int:
         """The version after `current` (None: the first version)."""
         return 1 if current is None else int(current) + 1
@@ -270,3 +283,22 @@ class BaseCheckpointSaver:
 
     async def aprune(self, thread_id: str, *, keep_last: int = 1) -> None:
         await asyncio.to_thread(self.prune, thread_id, keep_last=keep_last)
+
+    async def aadvance_fence(self, key: str) -> int:
+        return await asyncio.to_thread(self.advance_fence, key)
+
+
+def fence_of(config: RunnableConfig) -> tuple[str, int] | None:
+    """The (key, token) fence a saver call's config carries, or None (raises ValueError for a
+    malformed one)."""
+    fence = config.get("configurable", {}).get(FENCE)
+    if fence is None:
+        return None
+    try:
+        key, token = fence
+        return str(key), int(token)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"config['configurable'][{FENCE!r}] must be a (key, token) pair from "
+            f"advance_fence(key), got {fence!r}."
+        ) from None

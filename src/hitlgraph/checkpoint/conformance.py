@@ -48,6 +48,7 @@ from uuid import UUID
 from hitlgraph._ids import checkpoint_id
 from hitlgraph.checkpoint.base import (
     EXPECTED_LATEST,
+    FENCE,
     BaseCheckpointSaver,
     Checkpoint,
     CheckpointMetadata,
@@ -56,7 +57,7 @@ from hitlgraph.checkpoint.base import (
     RunnableConfig,
     empty_checkpoint,
 )
-from hitlgraph.errors import CheckpointConflictError
+from hitlgraph.errors import CheckpointConflictError, FencedWriteError
 
 __all__ = [
     "ASYNC_CHECKS",
@@ -545,6 +546,49 @@ def check_step_writes_of_growing_lists(saver: BaseCheckpointSaver, backend: Back
         _eq(found.pending_writes, writes, "a step's writes after prune")
 
 
+def check_fences(saver: BaseCheckpointSaver, backend: Backend) -> None:
+    """A write carrying a fence token is stored only while the token is its key's latest; a
+    refused call stores nothing (put, put_writes, put_step), whatever else it carried."""
+    first = saver.advance_fence("run-1")
+    _eq(saver.advance_fence("other-run"), 1, "a new key's first token")
+
+    def fenced(token: int, parent: str | None = None, key: str = "run-1") -> RunnableConfig:
+        config = conf("fenced", "", parent)
+        config["configurable"][FENCE] = (key, token)
+        return config
+
+    made = saver.put(fenced(first), make_checkpoint({"a": 1}, {"a": 1}), {"step": 0}, {"a": 1})
+    saver.put_writes(fenced(first, _id(made)), [("a", 2)], "task-1")
+    second = saver.advance_fence("run-1")
+    _ok(second > first, "advance_fence gives a newer token")
+    refused: list[Callable[[], object]] = [
+        lambda: saver.put(fenced(first, _id(made)), make_checkpoint({"a": 3}, {"a": 3}), {},
+                          {"a": 3}),
+        lambda: saver.put_writes(fenced(first, _id(made)), [("b", 1)], "task-2"),
+        lambda: saver.put(fenced(second, _id(made), key="never-advanced"),
+                          make_checkpoint({"a": 3}, {"a": 3}), {}, {"a": 3}),
+    ]
+    put_step = getattr(saver, "put_step", None)
+    if put_step is not None:
+        refused.append(lambda: put_step(
+            [(fenced(first, _id(made)), [("c", 1)], "task-3", "")], fenced(first, _id(made)),
+            make_checkpoint({"a": 4}, {"a": 4}), {}, {"a": 4}))
+    for call in refused:
+        try:
+            call()
+        except FencedWriteError:
+            continue
+        raise AssertionError("a write with a stale fence token was stored")
+    latest = saver.get_tuple(conf("fenced"))
+    assert latest is not None
+    _eq((_id(latest.config), latest.pending_writes), (_id(made), [("task-1", "a", 2)]),
+        "the thread after refused writes")
+    newer = saver.put(fenced(second, _id(made)), make_checkpoint({"a": 5}, {"a": 5}), {}, {"a": 5})
+    found = saver.get_tuple(conf("fenced"))
+    assert found is not None
+    _eq(_id(found.config), _id(newer), "a write with the current token")
+
+
 def check_delete_thread(saver: BaseCheckpointSaver, backend: Backend) -> None:
     """delete_thread() removes a thread's checkpoints, values and writes in every namespace."""
     doomed = chain(saver, "doomed", 3)
@@ -849,6 +893,7 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "put_writes_claims": check_put_writes_claims,
     "growing_lists": check_growing_lists,
     "step_writes_of_growing_lists": check_step_writes_of_growing_lists,
+    "fences": check_fences,
     "delete_thread": check_delete_thread,
     "prune": check_prune,
     "compare_and_set": check_compare_and_set,

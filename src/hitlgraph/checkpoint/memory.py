@@ -27,10 +27,11 @@ from hitlgraph.checkpoint.base import (
     PendingWrite,
     PendingWritesCall,
     RunnableConfig,
+    fence_of,
     write_slot,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
-from hitlgraph.errors import CheckpointConflictError
+from hitlgraph.errors import CheckpointConflictError, FencedWriteError
 
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 
@@ -109,6 +110,20 @@ class InMemorySaver(BaseCheckpointSaver):
         self._lock = threading.RLock()
         self._threads: dict[str, dict[str, _Namespace]] = {}
         self._deltas = DeltaEncoder()
+        self._fences: dict[str, int] = {}
+
+    def advance_fence(self, key: str) -> int:
+        """A new token for `key` (see checkpoint.base.FENCE)."""
+        with self._lock:
+            token = self._fences[key] = self._fences.get(key, 0) + 1
+            return token
+
+    def _check_fence(self, config: RunnableConfig) -> None:
+        """Raise FencedWriteError if config's fence token is no longer its key's latest."""
+        fence = fence_of(config)
+        if fence is not None and self._fences.get(fence[0]) != fence[1]:
+            raise FencedWriteError(str(config["configurable"]["thread_id"]), *fence,
+                                   self._fences.get(fence[0]))
 
     def __enter__(self) -> InMemorySaver:
         return self
@@ -267,6 +282,7 @@ class InMemorySaver(BaseCheckpointSaver):
             record = ormsgpack.packb(fields)
         checkpoint_id = checkpoint["id"]
         with self._lock:
+            self._check_fence(config)
             space = self._space(thread_id, ns)
             expected = conf.get(EXPECTED_LATEST)
             if expected is not None and (space.latest or "") != expected:
@@ -285,8 +301,15 @@ class InMemorySaver(BaseCheckpointSaver):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """put_writes() for each of `writes`, then put(), under one lock."""
+        """put_writes() for each of `writes`, then put(), under one lock (nothing is stored when
+        the fence or the compare-and-set refuses the checkpoint)."""
         with self._lock:
+            self._check_fence(config)
+            expected = config["configurable"].get(EXPECTED_LATEST)
+            thread_id, ns = _thread_ns(config)
+            latest = self._space(thread_id, ns).latest
+            if expected is not None and (latest or "") != expected:
+                raise CheckpointConflictError(thread_id, expected or None, latest)
             for call in writes:
                 self._put_task_writes(*call)
             return self.put(config, checkpoint, metadata, new_versions)
@@ -335,6 +358,7 @@ class InMemorySaver(BaseCheckpointSaver):
                 dumps_channel(self.serde, chan, value)
             raise
         with self._lock:
+            self._check_fence(config)
             space = self._space(thread_id, ns)
             expected = conf.get(EXPECTED_LATEST)
             if expected is not None and space.latest != checkpoint_id:

@@ -9,7 +9,12 @@ from typing import Any
 
 from hitlgraph._ids import interrupt_id, is_interrupt_id
 from hitlgraph.cache.base import WRITES_NS, cache_key, identifier
-from hitlgraph.checkpoint.base import EXPECTED_LATEST, CheckpointMetadata, CheckpointTuple
+from hitlgraph.checkpoint.base import (
+    EXPECTED_LATEST,
+    FENCE,
+    CheckpointMetadata,
+    CheckpointTuple,
+)
 from hitlgraph.constants import END, ERROR, INTERRUPT, NO_WRITES, PUSH, RESUME, START, TASKS
 from hitlgraph.errors import (
     EmptyInputError,
@@ -161,11 +166,14 @@ class RunParams:
     """Where nodes with a cache_policy (and @task calls with one) keep their results."""
     thread_id: str = field(init=False, default="")
     ns: str = field(init=False, default="")
+    fence: Any = field(init=False, default=None)
+    """The (key, token) fence the run's saver calls carry (see checkpoint.base.FENCE)."""
 
     def __post_init__(self) -> None:
         conf = self.config.get("configurable", {})
         self.thread_id = str(conf.get("thread_id", ""))
         self.ns = str(conf.get("checkpoint_ns", ""))
+        self.fence = conf.get(FENCE)
 
     @property
     def listens(self) -> bool:
@@ -196,10 +204,12 @@ def _meta(p: RunParams, source: str, step: int) -> CheckpointMetadata:
 
 
 def _thread_config(p: RunParams, checkpoint_id: str | None = None) -> dict[str, Any]:
-    if checkpoint_id is None:
-        return {"configurable": {"thread_id": p.thread_id, "checkpoint_ns": p.ns}}
-    return {"configurable": {"thread_id": p.thread_id, "checkpoint_ns": p.ns,
-                             "checkpoint_id": checkpoint_id}}
+    conf: dict[str, Any] = {"thread_id": p.thread_id, "checkpoint_ns": p.ns}
+    if checkpoint_id is not None:
+        conf["checkpoint_id"] = checkpoint_id
+    if p.fence is not None:
+        conf[FENCE] = p.fence
+    return {"configurable": conf}
 
 
 def _task_path(task: Task) -> str:

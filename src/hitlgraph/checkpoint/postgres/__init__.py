@@ -297,6 +297,19 @@ class PostgresSaver(BaseCheckpointSaver):
         self._ensure_setup()
         self._run(_sql.put_writes(encoded), write=True)
 
+    def advance_fence(self, key: str) -> int:
+        """A new token for `key`: writes whose config carries an older token of it (the FENCE
+        key of checkpoint.base) are refused from now on.
+
+        Args:
+            key: what the fence guards, e.g. a run id.
+
+        Returns:
+            The new token.
+        """
+        self._ensure_setup()
+        return self._run(_sql.advance_fence(key), write=True)
+
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of a thread.
 

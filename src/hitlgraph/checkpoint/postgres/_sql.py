@@ -47,10 +47,11 @@ from hitlgraph.checkpoint.base import (
     PendingWrite,
     RunnableConfig,
     WriteMode,
+    fence_of,
     write_slot,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
-from hitlgraph.errors import CheckpointConflictError
+from hitlgraph.errors import CheckpointConflictError, FencedWriteError
 
 _T = TypeVar("_T")
 
@@ -91,7 +92,8 @@ CHECKPOINTS: Final = "hitlgraph_checkpoints"
 BLOBS: Final = "hitlgraph_checkpoint_blobs"
 WRITES: Final = "hitlgraph_checkpoint_writes"
 MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
-TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, MIGRATIONS_TABLE)
+FENCES: Final = "hitlgraph_checkpoint_fences"
+TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, FENCES, MIGRATIONS_TABLE)
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     # 0: the initial schema.
@@ -138,6 +140,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"CREATE INDEX IF NOT EXISTS {CHECKPOINTS}_by_id ON {CHECKPOINTS} (checkpoint_id DESC)",
         f"CREATE INDEX IF NOT EXISTS {CHECKPOINTS}_metadata ON {CHECKPOINTS} "
         "USING gin (metadata_json jsonb_path_ops)",
+    ),
+    # 1: fences (checkpoint.base.FENCE): the latest token per key.
+    (
+        f"""CREATE TABLE IF NOT EXISTS {FENCES} (
+            key TEXT COLLATE "C" PRIMARY KEY,
+            token BIGINT NOT NULL
+        )""",
     ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
@@ -445,6 +454,7 @@ class EncodedPut:
     blobs: tuple[list[str], list[str], list[str], list[bytes], list[str | None]]
     full: dict[int, tuple[str, bytes]]
     checkpoint_params: tuple[Any, ...]
+    fence: tuple[str, int] | None = None
 
 
 def encode_put(
@@ -492,7 +502,7 @@ def encode_put(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
         expected_latest=None if expected is None else str(expected),
         blobs=(channels, versions_, types, data, bases), full=full,
-        checkpoint_params=checkpoint_params,
+        checkpoint_params=checkpoint_params, fence=fence_of(config),
     )
 
 
@@ -500,7 +510,9 @@ _SELECT_LATEST_ID: Final = (
     f"SELECT checkpoint_id FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_ns = %s "
     "ORDER BY checkpoint_id DESC LIMIT 1"
 )
-_PUT_GUARDED: Final = f"""WITH latest AS (
+_PUT_GUARDED: Final = f"""WITH fence AS (
+    SELECT token FROM {FENCES} WHERE key = %(fence_key)s FOR SHARE
+), latest AS (
     SELECT checkpoint_id FROM {CHECKPOINTS} WHERE thread_id = %(thread)s AND checkpoint_ns = %(ns)s
     ORDER BY checkpoint_id DESC LIMIT 1
 ), u AS (
@@ -514,6 +526,8 @@ _PUT_GUARDED: Final = f"""WITH latest AS (
 ), ok AS (
     SELECT 1 WHERE (%(expected)s::text IS NULL
             OR COALESCE((SELECT checkpoint_id FROM latest), '') = %(expected)s::text)
+        AND (%(fence_key)s::text IS NULL
+            OR (SELECT token FROM fence) IS NOT DISTINCT FROM %(fence_token)s::bigint)
         AND (SELECT n FROM missing) = 0
 ), new_blobs AS (
     INSERT INTO {BLOBS} (thread_id, checkpoint_ns, channel, version, type, blob, base_version)
@@ -534,12 +548,14 @@ _PUT_GUARDED: Final = f"""WITH latest AS (
         metadata_type = excluded.metadata_type, metadata = excluded.metadata,
         metadata_json = excluded.metadata_json
 )
-SELECT (SELECT checkpoint_id FROM latest), (SELECT n FROM missing), EXISTS (SELECT 1 FROM ok)"""
+SELECT (SELECT checkpoint_id FROM latest), (SELECT n FROM missing), EXISTS (SELECT 1 FROM ok),
+    (SELECT token FROM fence)"""
 """A checkpoint and its values, stored only if the thread's latest checkpoint is the expected
-one (when one is expected) and every version a delta extends is stored; returns the latest,
-the count of missing versions, and whether it stored. Run after the thread's lock in the same
-transaction, it reads what committed while the lock was awaited (a new statement, a new
-snapshot under READ COMMITTED)."""
+one (when one is expected), its fence token (if any) is current, and every version a delta
+extends is stored; returns the latest, the count of missing versions, whether it stored, and
+the fence's current token (the row is share-locked: no advance until the transaction ends).
+Run after the thread's lock in the same transaction, it reads what committed while the lock
+was awaited (a new statement, a new snapshot under READ COMMITTED)."""
 
 
 def _put_statements(encoded: EncodedPut, *, full: bool = False) -> list[Statement]:
@@ -561,6 +577,8 @@ def _put_statements(encoded: EncodedPut, *, full: bool = False) -> list[Statemen
         "parent": parent, "ts": ts, "all_channels": all_channels, "all_versions": all_versions,
         "record": record, "metadata_type": metadata_type, "metadata": metadata,
         "metadata_json": meta_json,
+        "fence_key": encoded.fence[0] if encoded.fence else None,
+        "fence_token": encoded.fence[1] if encoded.fence else None,
     }))
     return statements
 
@@ -568,9 +586,11 @@ def _put_statements(encoded: EncodedPut, *, full: bool = False) -> list[Statemen
 def _put_outcome(encoded: EncodedPut, row: tuple[Any, ...]) -> bool:
     """Whether the guarded insert stored; raises CheckpointConflictError when the latest was
     not the expected one. False means a delta's base is missing: put again with full values."""
-    latest, missing, stored = row
+    latest, missing, stored, token = row
     if stored:
         return True
+    if encoded.fence is not None and token != encoded.fence[1]:
+        raise FencedWriteError(encoded.thread_id, *encoded.fence, token)
     expected = encoded.expected_latest
     if expected is not None and (latest or "") != expected:
         raise CheckpointConflictError(encoded.thread_id, expected or None, latest)
@@ -612,6 +632,7 @@ class EncodedWrites:
     groups: list[_WriteGroup]
     expected: str | None
     """When set, the writes are stored only if their checkpoint is the thread's latest."""
+    fence: tuple[str, int] | None = None
 
 
 def encode_writes(
@@ -653,6 +674,7 @@ def encode_writes(
     return EncodedWrites(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, task_id=task_id,
         task_path=task_path, groups=groups, expected=None if expected is None else str(expected),
+        fence=fence_of(config),
     )
 
 
@@ -693,6 +715,28 @@ def _check_claims(encoded: EncodedWrites, results: Sequence[Rows | None]) -> Non
                                           encoded.checkpoint_id, answered=True)
 
 
+_FENCE_TOKEN: Final = f"SELECT token FROM {FENCES} WHERE key = %s FOR SHARE"
+
+
+def _check_fence(thread_id: str, fence: tuple[str, int] | None) -> Ops[None]:
+    """Raise FencedWriteError unless `fence`'s token is current; share-locks the fence row, so
+    no advance can come before the transaction ends."""
+    if fence is None:
+        return
+    rows = yield Statement(_FENCE_TOKEN, (fence[0],))
+    current = rows[0][0] if rows else None
+    if current != fence[1]:
+        raise FencedWriteError(thread_id, fence[0], fence[1], current)
+
+
+def advance_fence(key: str) -> Ops[int]:
+    """A new token for `key` (see checkpoint.base.FENCE); run it in a write transaction."""
+    rows = yield Statement(
+        f"INSERT INTO {FENCES} AS f (key, token) VALUES (%s, 1) "
+        "ON CONFLICT (key) DO UPDATE SET token = f.token + 1 RETURNING token", (str(key),))
+    return int(rows[0][0])
+
+
 def put_writes(encoded: EncodedWrites) -> Ops[None]:
     """Store encoded writes (run it in one write transaction: a conflict stores none).
 
@@ -701,6 +745,7 @@ def put_writes(encoded: EncodedWrites) -> Ops[None]:
             thread's latest in its namespace, or an answer slot ("claim") was taken already.
     """
     thread_id, ns, checkpoint_id = encoded.thread_id, encoded.ns, encoded.checkpoint_id
+    yield from _check_fence(thread_id, encoded.fence)
     if encoded.expected is not None:
         yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
         rows = yield Statement(_SELECT_LATEST_ID, (thread_id, ns))
@@ -774,7 +819,7 @@ def prune(thread_id: str, keep_last: int) -> Ops[None]:
 def put_step(writes: Sequence[EncodedWrites], encoded: EncodedPut) -> Ops[RunnableConfig]:
     """A finished step in one transaction: its tasks' writes, then its checkpoint. Sent as one
     batch (one round trip) unless a write compares the latest checkpoint itself."""
-    if any(one.expected is not None for one in writes):
+    if any(one.expected is not None or one.fence != encoded.fence for one in writes):
         for one in writes:
             yield from put_writes(one)
         return (yield from put(encoded))

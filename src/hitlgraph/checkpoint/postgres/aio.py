@@ -249,6 +249,11 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         await self._ensure_setup()
         await self._run(_sql.put_writes(encoded), write=True)
 
+    async def aadvance_fence(self, key: str) -> int:
+        """A new token for `key` (see PostgresSaver.advance_fence)."""
+        await self._ensure_setup()
+        return await self._run(_sql.advance_fence(key), write=True)
+
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of a thread."""
         await self._ensure_setup()
@@ -327,6 +332,10 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     ) -> None:
         """`aput_writes()` from another thread."""
         self._wait(self.aput_writes(config, writes, task_id, task_path))
+
+    def advance_fence(self, key: str) -> int:
+        """`aadvance_fence()` from another thread."""
+        return self._wait(self.aadvance_fence(key))
 
     def delete_thread(self, thread_id: str) -> None:
         """`adelete_thread()` from another thread."""

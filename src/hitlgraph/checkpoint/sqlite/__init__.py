@@ -235,6 +235,20 @@ class SqliteSaver(BaseCheckpointSaver):
             self._ensure_setup()
             _sql.write_writes(self.conn, encoded)
 
+    def advance_fence(self, key: str) -> int:
+        """A new token for `key`: writes whose config carries an older token of it (the FENCE
+        key of checkpoint.base) are refused from now on.
+
+        Args:
+            key: what the fence guards, e.g. a run id.
+
+        Returns:
+            The new token.
+        """
+        with self.lock:
+            self._ensure_setup()
+            return _sql.advance_fence(self.conn, key)
+
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of a thread.
 

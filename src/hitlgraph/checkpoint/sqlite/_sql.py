@@ -52,10 +52,11 @@ from hitlgraph.checkpoint.base import (
     CheckpointTuple,
     PendingWrite,
     RunnableConfig,
+    fence_of,
     write_slot,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
-from hitlgraph.errors import CheckpointConflictError
+from hitlgraph.errors import CheckpointConflictError, FencedWriteError
 
 BUSY_TIMEOUT_MS: Final = 30_000
 """How long a connection waits for another writer's lock before giving up."""
@@ -159,6 +160,13 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         lambda conn: _pack_v0_writes(conn),
         "DROP TABLE writes",
         "ALTER TABLE writes_v1 RENAME TO writes",
+    ),
+    # 2: fences (checkpoint.base.FENCE): the latest token per key.
+    (
+        """CREATE TABLE IF NOT EXISTS fences (
+            key TEXT PRIMARY KEY,
+            token INTEGER NOT NULL
+        ) WITHOUT ROWID""",
     ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
@@ -532,6 +540,7 @@ class EncodedPut:
     full_rows: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     """For a blob row stored as a delta (by index): the full row, used when the version the
     delta extends is no longer stored (another process pruned it)."""
+    fence: tuple[str, int] | None = None
 
 
 def encode_put(
@@ -572,6 +581,7 @@ def encode_put(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
         expected_latest=None if expected is None else str(expected),
         checkpoint_row=checkpoint_row, blob_rows=blob_rows, full_rows=full_rows,
+        fence=fence_of(config),
     )
 
 
@@ -609,6 +619,7 @@ def write_put(conn: sqlite3.Connection, put: EncodedPut,
             "" for none) and the thread's latest in that namespace is another one.
     """
     with transaction(conn, write=True):
+        check_fence(conn, put.thread_id, put.fence)
         if put.expected_latest is not None:
             row = conn.execute(_SELECT_LATEST_ID, (put.thread_id, put.ns)).fetchone()
             latest: str | None = row[0] if row else None
@@ -631,6 +642,7 @@ class EncodedWrites:
     rows: list[tuple[str, tuple[Any, ...]]]
     expected: str | None = None
     """When set, the writes are stored only if their checkpoint is the thread's latest."""
+    fence: tuple[str, int] | None = None
 
 
 def encode_writes(
@@ -650,7 +662,28 @@ def encode_writes(
                *dumps_channel(serde, chan, value), task_path)
         rows.append((mode, row))
     expected = config["configurable"].get(EXPECTED_LATEST)
-    return EncodedWrites(rows=rows, expected=expected)
+    return EncodedWrites(rows=rows, expected=expected, fence=fence_of(config))
+
+
+def advance_fence(conn: sqlite3.Connection, key: str) -> int:
+    """A new token for `key` (see checkpoint.base.FENCE), in one write transaction."""
+    with transaction(conn, write=True):
+        row = conn.execute(
+            "INSERT INTO fences (key, token) VALUES (?, 1) "
+            "ON CONFLICT (key) DO UPDATE SET token = token + 1 RETURNING token", (str(key),),
+        ).fetchone()
+    return int(row[0])
+
+
+def check_fence(conn: sqlite3.Connection, thread_id: str, fence: tuple[str, int] | None) -> None:
+    """Raise FencedWriteError unless `fence`'s token is its key's latest (call it inside the
+    write transaction, so no advance can come between the check and the write)."""
+    if fence is None:
+        return
+    row = conn.execute("SELECT token FROM fences WHERE key = ?", (fence[0],)).fetchone()
+    current = None if row is None else int(row[0])
+    if current != fence[1]:
+        raise FencedWriteError(thread_id, fence[0], fence[1], current)
 
 
 _SELECT_TASK_WRITES: Final = (
@@ -672,6 +705,7 @@ def write_writes(conn: sqlite3.Connection, writes: EncodedWrites) -> None:
     thread_id, ns, checkpoint_id, task_id = writes.rows[0][1][:4]
     task_path = writes.rows[0][1][8]
     with transaction(conn, write=True):
+        check_fence(conn, thread_id, writes.fence)
         if writes.expected is not None:
             found = conn.execute(_SELECT_LATEST_ID, (thread_id, ns)).fetchone()
             latest = found[0] if found else None
@@ -734,6 +768,7 @@ def write_step(conn: sqlite3.Connection, writes: Sequence[EncodedWrites], put: E
     """Store a finished step in one write transaction: its tasks' writes (pending writes of
     the parent checkpoint), then the checkpoint it made."""
     with transaction(conn, write=True):
+        check_fence(conn, put.thread_id, put.fence)
         blob_rows = _final_blob_rows(conn, put)
         for encoded in _link_writes(writes, put, blob_rows):
             write_writes(conn, encoded)

@@ -155,6 +155,10 @@ class AsyncSqliteSaver(SqliteSaver):
         """Store the writes of one task (see `SqliteSaver.put_writes`)."""
         await self._run(self.put_writes, config, writes, task_id, task_path)
 
+    async def aadvance_fence(self, key: str) -> int:
+        """A new token for `key` (see SqliteSaver.advance_fence)."""
+        return await self._run(self.advance_fence, key)
+
     async def adelete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, value and write of a thread."""
         await self._run(self.delete_thread, thread_id)

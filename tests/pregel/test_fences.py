@@ -1,0 +1,63 @@
+"""A run given a fence (config["configurable"][FENCE]) writes checkpoints only while its token is
+the latest: once another worker advances the fence (takes the run's lease over), the first
+run's next write is refused and the thread keeps its last good checkpoint."""
+
+from __future__ import annotations
+
+import operator
+from pathlib import Path
+from typing import Annotated, Any
+
+import pytest
+from typing_extensions import TypedDict
+
+from hitlgraph.checkpoint.base import FENCE
+from hitlgraph.checkpoint.sqlite import SqliteSaver
+from hitlgraph.errors import CheckpointConflictError, FencedWriteError
+from hitlgraph.graph import START, StateGraph
+
+
+class State(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+def _graph(saver: SqliteSaver, on_b: Any) -> Any:
+    builder = StateGraph(State)
+    builder.add_node("a", lambda s: {"log": ["a"]})
+
+    def b(state: State) -> dict[str, Any]:
+        on_b()
+        return {"log": ["b"]}
+
+    builder.add_node("b", b)
+    builder.add_node("c", lambda s: {"log": ["c"]})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", "c")
+    return builder.compile(checkpointer=saver)
+
+
+def test_run_whose_fence_was_advanced_stops_without_writing(run: Any, tmp_path: Path,
+                                                             config: dict[str, Any]) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "fenced.db")) as saver:
+        token = saver.advance_fence("run-1")
+        graph = _graph(saver, lambda: saver.advance_fence("run-1"))  # taken over during b
+        fenced = {"configurable": {**config["configurable"], FENCE: ("run-1", token)}}
+        with pytest.raises(FencedWriteError) as caught:
+            run.invoke(graph, {"log": []}, fenced, durability="sync")
+        assert isinstance(caught.value, CheckpointConflictError)
+        assert "Another worker took the lease over" in str(caught.value)
+        state = run.get_state(graph, config)
+        assert state.values["log"] == ["a"] and state.next == ("b",)
+        # The new holder continues from that checkpoint with its own token.
+        fresh = {"configurable": {**config["configurable"], FENCE: ("run-1", token + 1)}}
+        graph = _graph(saver, lambda: None)
+        assert run.invoke(graph, None, fresh)["log"] == ["a", "b", "c"]
+
+
+def test_malformed_fence_is_a_clear_error(tmp_path: Path, config: dict[str, Any]) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "fenced.db")) as saver:
+        graph = _graph(saver, lambda: None)
+        bad = {"configurable": {**config["configurable"], FENCE: "run-1"}}
+        with pytest.raises(ValueError, match="must be a \\(key, token\\) pair"):
+            graph.invoke({"log": []}, bad)
