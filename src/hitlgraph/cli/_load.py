@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import difflib
 import hashlib
 import importlib
@@ -15,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from hitlgraph._rebind import with_checkpointer
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.cli._errors import CliError, ExitCode
 from hitlgraph.func import EntrypointGraph
@@ -188,21 +188,11 @@ def bind(value: Any, saver: BaseCheckpointSaver | None, spec: str) -> Target:
     """
     from hitlgraph.errors import GraphValidationError
 
-    if isinstance(value, StateGraph):
-        try:
-            compiled = value.compile(checkpointer=saver)
-        except GraphValidationError as exc:
-            raise CliError(f"Compiling '{spec}' failed: {exc}", ExitCode.GRAPH_ERROR) from exc
-        return Target(spec, compiled, compiled)
-    if isinstance(value, EntrypointGraph):
-        entry = copy.copy(value)
-        entry.graph = copy.copy(value.graph)
-        entry.graph.checkpointer = saver
-        entry.checkpointer = saver
-        return Target(spec, entry, entry.graph)
-    compiled = copy.copy(value)
-    compiled.checkpointer = saver
-    return Target(spec, compiled, compiled)
+    try:
+        runnable, compiled = with_checkpointer(value, saver)
+    except GraphValidationError as exc:
+        raise CliError(f"Compiling '{spec}' failed: {exc}", ExitCode.GRAPH_ERROR) from exc
+    return Target(spec, runnable, compiled)
 
 
 def load_target(spec: str, saver: BaseCheckpointSaver | None) -> Target:

@@ -18,7 +18,6 @@ it (see `hitlgraph.server.auth`). "hitlgraph.api_keys" maps tenants to API keys,
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib
 import importlib.util
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hitlgraph._rebind import with_checkpointer
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.graph.state import StateGraph
@@ -214,17 +214,8 @@ class BoundGraph:
 def bind_graph(graph_id: str, value: Any, saver: BaseCheckpointSaver) -> BoundGraph:
     """`value` (a graph object) made to run with `saver`; a builder is compiled, a compiled
     graph or entrypoint copied with its checkpointer replaced."""
-    if isinstance(value, StateGraph):
-        compiled = value.compile(checkpointer=saver)
-        return BoundGraph(graph_id, compiled, compiled)
-    if isinstance(value, EntrypointGraph):
-        entry = copy.copy(value)
-        entry.graph = copy.copy(value.graph)
-        entry.graph.checkpointer = saver
-        entry.checkpointer = saver
-        return BoundGraph(graph_id, entry, entry.graph)
-    if isinstance(value, CompiledStateGraph):
-        compiled = copy.copy(value)
-        compiled.checkpointer = saver
-        return BoundGraph(graph_id, compiled, compiled)
-    raise ConfigError(f"Graph '{graph_id}' is a {type(value).__name__}, not {_WHAT}.")
+    try:
+        runnable, compiled = with_checkpointer(value, saver)
+    except TypeError:
+        raise ConfigError(f"Graph '{graph_id}' is a {type(value).__name__}, not {_WHAT}.") from None
+    return BoundGraph(graph_id, runnable, compiled)
