@@ -52,6 +52,16 @@ EXPECTED: dict[str, list[str]] = {
         "decision: reject",
         "outcome: claim of Linus refused",
     ],
+    "server_quickstart": [
+        "== a web app starts a run; it stops at the review",
+        "waiting for: Publish this draft? You may also edit it.",
+        "threads waiting: 1",
+        "next: ['review']",
+        "published: THREE TIPS FOR CODE REVIEW: BE KIND, BE QUICK.",
+        "thread status: idle",
+        "== a second answer to the same question is refused",
+        "status: 409",
+    ],
     "breakpoints": [
         "log: ['step1 ran']",
         "next: ('step2',)",
