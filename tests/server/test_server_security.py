@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import AuthenticationError, NotFoundError
 
-from conftest import RunningServer
+from conftest import RunningServer, ServerProcess
 from hitlgraph.cli import cli
 from hitlgraph.server.auth import hash_key
 
@@ -108,10 +109,17 @@ def test_serve_refuses_a_public_host_without_keys(config_file: Path,
     assert "HITLGRAPH_API_KEYS" in result.output
 
 
-def test_serve_postgres_is_not_yet_supported(config_file: Path) -> None:
-    result = CliRunner().invoke(cli, ["serve", "--config", str(config_file), "--postgres",
-                                      "postgresql://localhost/x"])
-    assert result.exit_code == 2 and "not yet supported" in result.output
+def test_serve_keeps_runs_in_sqlite_or_postgres(
+        database: str, start_process: Callable[..., ServerProcess]) -> None:
+    served = start_process(database)  # --db PATH, or --postgres URL
+    with get_sync_client(url=served.url, timeout=60) as client:
+        tid = client.threads.create()["thread_id"]
+        paused = client.runs.wait(tid, "review", input={"topic": "serving"})
+        assert paused["__interrupt__"][0]["value"]["draft"] == "Tips for serving"
+        final = client.runs.wait(tid, "review", command={"resume": {"approved": True}})
+        assert final["published"] == "TIPS FOR SERVING"
+    where = "PostgreSQL" if database.startswith("postgresql://") else database
+    assert any(f"data in {where}" in line for line in served.log)
 
 
 def test_custom_auth_callable_picks_the_tenant(

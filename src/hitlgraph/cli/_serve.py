@@ -27,14 +27,19 @@ def is_loopback(host: str) -> bool:
 @click.option("--db", default="hitlgraph.sqlite", show_default=True, envvar="HITLGRAPH_DB",
               metavar="PATH", help="SQLite file of threads, runs and checkpoints (env "
               "HITLGRAPH_DB).")
-@click.option("--postgres", metavar="DSN", help="PostgreSQL instead of SQLite (not yet "
-              "supported).")
+@click.option("--postgres", metavar="DSN", envvar="HITLGRAPH_POSTGRES",
+              help="Keep threads, runs and checkpoints in this PostgreSQL database instead "
+              "(a postgresql:// URL or a libpq \"key=value\" string; env HITLGRAPH_POSTGRES). "
+              "Several servers may share it: each executes runs any of them queued.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8123, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
               help="Runs this process executes at once.")
+@click.option("--lease-seconds", default=30.0, show_default=True,
+              type=click.FloatRange(min=0.1), help="How long a worker's claim on a run lasts "
+              "without renewal: a run whose server died is taken over by another after this.")
 def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
-          workers: int) -> None:
+          workers: int, lease_seconds: float) -> None:
     """Serve the graphs of a langgraph.json over HTTP, as the LangGraph server does, so the
     langgraph-sdk client (and LangGraph's UIs) work against it.
 
@@ -42,9 +47,6 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
     ...} in langgraph.json; clients send theirs in the x-api-key header. Without any, the
     server only listens on a loopback address.
     """
-    if postgres:
-        raise CliError("--postgres is not yet supported: the server keeps its data in SQLite "
-                       "for now (--db PATH).", ExitCode.USAGE)
     try:
         import uvicorn
 
@@ -54,7 +56,20 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
     except ImportError as exc:
         raise CliError(f"{exc}. Install the server with: pip install 'hitlgraph[server]'",
                        ExitCode.USAGE) from None
-    settings = ServerSettings(config=config_path, db=db, workers=workers)
+    where = db
+    if postgres:
+        try:
+            from hitlgraph.server.store.postgres import postgres_url
+        except ImportError as exc:
+            raise CliError(str(exc), ExitCode.USAGE) from None
+        try:
+            db = postgres_url(postgres)
+        except Exception as exc:  # psycopg.ProgrammingError: a malformed conninfo
+            raise CliError(f"--postgres: {exc}. Give a URL such as "
+                           "postgresql://user@127.0.0.1:5432/app.", ExitCode.USAGE) from None
+        where = "PostgreSQL"
+    settings = ServerSettings(config=config_path, db=db, workers=workers,
+                              lease_seconds=lease_seconds)
     try:
         auth = resolve_auth(settings, load_config(config_path))
     except (ConfigError, ValueError) as exc:
@@ -72,5 +87,5 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
     except ConfigError as exc:
         raise CliError(str(exc), ExitCode.GRAPH_ERROR) from None
     click.echo(f"hitlgraph server on http://{host}:{port} (graphs from {config_path}, data in "
-               f"{db}, {workers} worker{'s' if workers != 1 else ''})", err=True)
+               f"{where}, {workers} worker{'s' if workers != 1 else ''})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info")

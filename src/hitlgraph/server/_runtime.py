@@ -30,8 +30,9 @@ class Signals:
     """Wake-ups within this process: `notify(key)` wakes every `wait(key)` begun before it.
 
     Take `watch(key)` before reading the database and wait on it after, so a notify that
-    lands in between is not lost. Other processes are not reached: waiters also re-read the
-    database every `poll_seconds`.
+    lands in between is not lost. Other processes reach these only through a store that
+    pushes notifications (`store.base.Notifier`, e.g. PostgreSQL's LISTEN); waiters also
+    re-read the database every `poll_seconds`.
     """
 
     def __init__(self) -> None:
@@ -49,6 +50,19 @@ class Signals:
         event = self._events.pop(key, None)
         if event is not None:
             event.set()
+
+    def notify_all(self) -> None:
+        """Wake every current watcher (anything may have changed)."""
+        events, self._events = self._events, {}
+        for event in events.values():
+            event.set()
+
+    def wake(self, key: str) -> None:
+        """`notify(key)`, or `notify_all()` for "*": what a store's notifications call."""
+        if key == "*":
+            self.notify_all()
+        else:
+            self.notify(key)
 
     @staticmethod
     async def wait(event: asyncio.Event, timeout: float) -> None:

@@ -1,8 +1,15 @@
 """The app factory: `create_app(settings)` builds the FastAPI app; its lifespan opens the
-database and the checkpointer, binds the graphs to it, and starts the run workers."""
+database and the checkpointer, binds the graphs to it, and starts the run workers.
+
+`settings.db` picks the database: a file path (or ":memory:") is SQLite (`SqliteStore` and
+`AsyncSqliteSaver` in that file); a postgresql:// URL is PostgreSQL (`PostgresStore` and
+`AsyncPostgresSaver` in that database, plus a LISTEN connection that wakes this process's
+workers and streamers when another process queues, writes or cancels a run)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -13,6 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError, ResumeError
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
@@ -30,7 +38,8 @@ from hitlgraph.server.config import (
     load_config,
     load_graph_object,
 )
-from hitlgraph.server.routes import assistants, runs, threads
+from hitlgraph.server.routes import assistants, inbox, runs, threads
+from hitlgraph.server.store.base import Notifier, Store
 from hitlgraph.server.store.sqlite import SqliteStore
 from hitlgraph.server.worker import WorkerPool
 
@@ -88,6 +97,39 @@ def _graph_objects(settings: ServerSettings, config: ServerConfig | None) -> dic
     return out
 
 
+async def _cancel_task(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _open_database(stack: AsyncExitStack, db: str, settings: ServerSettings
+                         ) -> tuple[Store, BaseCheckpointSaver]:
+    """The store and the checkpointer on `db` (a SQLite path or a postgresql:// URL), closed
+    when `stack` closes."""
+    store: Store
+    saver: BaseCheckpointSaver
+    if db.startswith(("postgresql://", "postgres://")):
+        try:
+            from hitlgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+            from hitlgraph.server.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise ConfigError(str(exc)) from exc
+        store = PostgresStore.from_conn_string(db, max_size=settings.workers + 8)
+        stack.push_async_callback(store.close)
+        await store.setup()
+        saver = await stack.enter_async_context(AsyncPostgresSaver.from_conn_string(
+            db, max_size=settings.workers + 8))
+        return store, saver
+    if db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    store = SqliteStore(db)
+    await store.setup()
+    stack.push_async_callback(store.close)
+    saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(db))
+    return store, saver
+
+
 def create_app(settings: ServerSettings) -> FastAPI:
     """The server's ASGI app. Graph modules are imported here (so a bad config fails now);
     the database, checkpointer and workers start with the app's lifespan.
@@ -103,12 +145,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            if db != ":memory:":
-                Path(db).parent.mkdir(parents=True, exist_ok=True)
-            store = SqliteStore(db)
-            await store.setup()
-            stack.push_async_callback(store.close)
-            saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(db))
+            store, saver = await _open_database(stack, db, settings)
             started = datetime.now(timezone.utc).isoformat()
             graphs = {gid: bind_graph(gid, obj, saver) for gid, obj in objects.items()}
             assistants_ = {assistant_id_for(gid): Assistant(
@@ -117,6 +154,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
             rt = Runtime(settings=settings, store=store, saver=saver, graphs=graphs,
                          assistants=assistants_)
             app.state.runtime = rt
+            if isinstance(store, Notifier):
+                listening = asyncio.get_running_loop().create_task(
+                    store.listen(rt.signals.wake), name="hitlgraph-listen")
+                stack.push_async_callback(_cancel_task, listening)
             pool = WorkerPool(rt, settings.workers)
             pool.start()
             stack.push_async_callback(pool.stop)
@@ -146,5 +187,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(assistants.router)
     app.include_router(threads.router)
     app.include_router(runs.router)
+    app.include_router(inbox.router)
     app.add_middleware(RequestGuard, auth=auth, max_body_bytes=settings.max_body_bytes)
     return app

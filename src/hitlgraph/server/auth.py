@@ -1,10 +1,15 @@
 """Who is calling: API keys (hashed) or a custom callable, and the request-body size limit.
 
-With authentication configured, every request but `GET /ok` must be accepted by it, or
-answers 401. The identity it returns is the request's *tenant*: every thread and run belongs
-to one, and another tenant's ids answer 404 as missing ones do. Without any authentication
-all requests share the tenant "" (fine on 127.0.0.1; `hitlgraph serve` refuses to listen on
-another address without it).
+With authentication configured, every request must be accepted by it, or answers 401; the
+identity it returns is the request's *tenant*: every thread and run belongs to one, and another
+tenant's ids answer 404 as missing ones do. Without any authentication all requests share the
+tenant "" (fine on 127.0.0.1; `hitlgraph serve` refuses to listen on another address without
+it).
+
+Open to all: `GET /ok`, and the inbox page's static shell, exactly `GET`/`HEAD` of `/inbox`,
+`/inbox/inbox.js` and `/inbox/inbox.css`. Those three files hold no data; the page loads, asks
+the person for their key, and sends it on every call it makes for data, which is
+authenticated like any other client's (a 401 brings its key form back).
 
 API keys are kept only as SHA-256 digests and compared in constant time. Give them as
 "tenant:key" pairs in $HITLGRAPH_API_KEYS (comma-separated; a bare key is tenant "default"),
@@ -42,6 +47,9 @@ ENV_KEYS = "HITLGRAPH_API_KEYS"
 HEADER = "x-api-key"
 _SCOPE_KEY = "hitlgraph.tenant"
 _OPEN_PATHS = frozenset({"/ok"})
+# The inbox page's static files (routes/inbox.py serves them): they hold no data.
+_STATIC_PATHS = frozenset({"/inbox", "/inbox/inbox.js", "/inbox/inbox.css"})
+_STATIC_METHODS = frozenset({"GET", "HEAD"})
 
 
 def hash_key(key: str) -> str:
@@ -132,7 +140,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         scope[_SCOPE_KEY] = ""
-        if self.auth is not None and scope.get("path") not in _OPEN_PATHS:
+        if self.auth is not None and not _is_open(scope):
             tenant = self.auth(Request(scope))
             if inspect.isawaitable(tenant):
                 tenant = await tenant
@@ -170,6 +178,13 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(chunks, None, receive), send)
+
+
+def _is_open(scope: Scope) -> bool:
+    """Whether the request needs no authentication: /ok, and GETs of the inbox shell."""
+    path = scope.get("path")
+    return path in _OPEN_PATHS or (path in _STATIC_PATHS
+                                   and scope.get("method") in _STATIC_METHODS)
 
 
 def _replay(chunks: list[bytes], pending: Message | None, receive: Receive) -> Receive:

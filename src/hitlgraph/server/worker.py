@@ -4,6 +4,20 @@ Each worker is an asyncio task. It claims a run (lease + fencing token), streams
 with the run's stream modes, appends every chunk to the run's events (refused once the token
 is stale), renews the lease while it works, watches for cancel requests, and finishes the run
 together with its thread's new state in one store transaction.
+
+Checkpoint writes are fenced too: on each claim the worker advances the checkpointer's fence
+of the run (`aadvance_fence(run_id)`) and runs the graph with that token (`FENCE`), so once
+another worker has taken the run over, the first one's next checkpoint write fails
+(FencedWriteError) and it stops without writing anything more: no events, no finish.
+
+A run claimed again after its worker died continues rather than starts over. Before running
+the graph, the first worker records where the thread stood (`record_start`: its latest
+checkpoint id and how many pending writes that had). A later worker compares: the same, and
+the run had not begun (it is run as asked); moved on (a checkpoint saved, an answer to an
+interrupt claimed, a task's writes saved), and the graph continues from the latest
+checkpoint with input None: finished tasks' writes are reused, a claimed answer is given to
+the node that asked, and no node that completed runs again. A run that had already reached
+its breakpoint is finished without running anything.
 """
 
 from __future__ import annotations
@@ -13,10 +27,17 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hitlgraph.errors import CheckpointConflictError, EmptyInputError, ResumeError
+from hitlgraph.checkpoint.base import FENCE
+from hitlgraph.errors import (
+    CheckpointConflictError,
+    EmptyInputError,
+    FencedWriteError,
+    ResumeError,
+)
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._runtime import Runtime
@@ -61,8 +82,9 @@ def build_command(data: dict[str, Any]) -> Command[Any]:
 
 def conflict_error(exc: BaseException) -> bool:
     """Whether `exc` means the run could not take the thread as it is (HTTP 409): a resume
-    nothing waits for, or another run that moved the thread on first."""
-    return isinstance(exc, _CONFLICTS)
+    nothing waits for, or another run that moved the thread on first. (A FencedWriteError
+    is not one: its worker lost the run, and says nothing.)"""
+    return isinstance(exc, _CONFLICTS) and not isinstance(exc, FencedWriteError)
 
 
 def error_json(exc: BaseException) -> dict[str, Any]:
@@ -79,6 +101,19 @@ class _LostLease(Exception):
 class _Stop:
     reason: str  # "cancel" or "lost"
     action: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Plan:
+    """How this worker runs its claim of a run."""
+
+    value: Any
+    """The graph's input: the run's input or Command, or None to continue the thread."""
+    config: dict[str, Any]
+    started_thread: bool
+    """The thread had no checkpoint when the run began (a rollback deletes them all)."""
+    ended: bool = False
+    """An earlier worker already ran the graph to its breakpoint: only finish the run."""
 
 
 def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
@@ -174,8 +209,13 @@ class WorkerPool:
                 "error": "GraphNotFound", "status_code": 404,
                 "message": f"Graph '{run.graph_id}' is not served by this server."})
             return
-        prior = await bound.compiled.aget_state(_state_config(rt, run))
-        streaming = asyncio.ensure_future(self._stream(claim, bound))
+        plan = await self._plan(claim, bound)
+        if plan is None:
+            return
+        if plan.ended:
+            await self._finish(claim, bound, "success")
+            return
+        streaming = asyncio.ensure_future(self._stream(claim, bound, plan))
         watching = asyncio.ensure_future(self._watch(claim))
         try:
             await asyncio.wait({streaming, watching}, return_when=asyncio.FIRST_COMPLETED)
@@ -190,19 +230,99 @@ class WorkerPool:
             if stop.reason == "lost":
                 return
             await self._cancelled(claim, bound, stop.action or "interrupt",
-                                  prior.config if prior.metadata is not None else None)
+                                  plan.started_thread)
             return
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
         exc = streaming.exception()
-        if isinstance(exc, _LostLease):
+        if isinstance(exc, (_LostLease, FencedWriteError)):
+            log.info("run %s was taken over by another worker; this one (token %s) stops",
+                     run.run_id, claim.fencing)
             return
         if exc is not None:
-            await self._append(claim, [("error", dumps(error_json(exc)))], quiet=True)
-            await self._finish(claim, bound, "error", error=error_json(exc),
+            error = await self._error_json(claim, bound, exc)
+            await self._append(claim, [("error", dumps(error))], quiet=True)
+            await self._finish(claim, bound, "error", error=error,
                                failed=not conflict_error(exc))
             return
         await self._finish(claim, bound, "success")
+
+    async def _fence(self, run_id: str) -> tuple[str, int] | None:
+        """A new fence token of the run for this claim (None: the checkpointer has no
+        fences, and checkpoint writes go unguarded)."""
+        try:
+            token = await self.rt.saver.aadvance_fence(run_id)
+        except NotImplementedError:
+            return None
+        return run_id, token
+
+    async def _plan(self, claim: Claim, bound: BoundGraph) -> _Plan | None:
+        """Where the graph starts for this claim (see the module docstring); None when the
+        run was taken over meanwhile."""
+        rt, run = self.rt, claim.run
+        config = run_config(rt, run)
+        # Advance the fence before reading the thread: a worker that lost the run can write
+        # no checkpoint after that read.
+        fence = await self._fence(run.run_id)
+        if fence is not None:
+            config["configurable"][FENCE] = fence
+        latest = await rt.saver.aget_tuple(_state_config(rt, run))
+        point = {"checkpoint_id": latest.checkpoint["id"] if latest is not None else None,
+                 "writes": len(latest.pending_writes or ()) if latest is not None else 0}
+        start = run.start_point
+        if start is None:
+            if not await rt.store.record_start(run.run_id, claim.fencing, point):
+                return None
+            start = point
+        started_thread = start.get("checkpoint_id") is None
+        if start == point:
+            kwargs = run.kwargs
+            value = (build_command(kwargs["command"]) if kwargs.get("command") is not None
+                     else kwargs.get("input"))
+            return _Plan(value=value, config=config, started_thread=started_thread)
+        log.info("run %s continues from checkpoint %s (attempt %s)", run.run_id,
+                 point["checkpoint_id"], run.attempt)
+        configurable = config["configurable"]
+        configurable.pop("checkpoint_id", None)
+        configurable.pop("checkpoint_ns", None)
+        ended = (point["checkpoint_id"] != start.get("checkpoint_id")
+                 and await self._at_breakpoint(bound, run))
+        return _Plan(value=None, config=config, started_thread=started_thread, ended=ended)
+
+    async def _at_breakpoint(self, bound: BoundGraph, run: RunRow) -> bool:
+        """Whether the thread's latest checkpoint (written by this run) is where one of the
+        run's breakpoints paused it: continuing with None would go past it."""
+        graph = bound.compiled
+        before = run.kwargs.get("interrupt_before") or graph.interrupt_before_nodes
+        after = run.kwargs.get("interrupt_after") or graph.interrupt_after_nodes
+        if not before and not after:
+            return False
+
+        def hits(names: Any, nodes: Sequence[str]) -> bool:
+            listed = [names] if isinstance(names, str) else list(names or ())
+            return "*" in listed or any(n in listed for n in nodes)
+
+        snap = await graph.aget_state(_state_config(self.rt, run))
+        if not snap.next:
+            return False
+        if hits(before, snap.next):
+            return True
+        if after and snap.parent_config is not None:
+            ran = await graph.aget_state(snap.parent_config)
+            return hits(after, ran.next)
+        return False
+
+    async def _error_json(self, claim: Claim, bound: BoundGraph, exc: BaseException
+                          ) -> dict[str, Any]:
+        """The run's error; a conflict also says what the thread waits for now."""
+        error = error_json(exc)
+        if conflict_error(exc):
+            snap = await bound.compiled.aget_state(_state_config(self.rt, claim.run))
+            waiting = [i.id for i in snap.interrupts]
+            error["message"] += (
+                f" The thread's state now: next {list(snap.next)}, "
+                + (f"open interrupts {waiting}." if waiting else "no open interrupt."))
+        return error
 
     async def _append(self, claim: Claim, events: list[tuple[str, str]], *,
                       quiet: bool = False) -> None:
@@ -211,12 +331,9 @@ class WorkerPool:
         if not held and not quiet:
             raise _LostLease
 
-    async def _stream(self, claim: Claim, bound: BoundGraph) -> None:
-        run = claim.run
-        kwargs = run.kwargs
-        config = run_config(self.rt, run)
-        value: Any = (build_command(kwargs["command"]) if kwargs.get("command") is not None
-                      else kwargs.get("input"))
+    async def _stream(self, claim: Claim, bound: BoundGraph, plan: _Plan) -> None:
+        kwargs = claim.run.kwargs
+        value, config = plan.value, plan.config
         modes = graph_modes(kwargs.get("stream_mode"))
         subgraphs = bool(kwargs.get("stream_subgraphs")) and not isinstance(
             bound.runnable, EntrypointGraph)
@@ -251,19 +368,23 @@ class WorkerPool:
         output, values, interrupts, thread_status = await self._thread_after(claim, bound)
         if failed:
             thread_status = "error"
-        await rt.store.finish_run(
+        finished = await rt.store.finish_run(
             run.run_id, claim.fencing, status=status, output=output, error=error,
             thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
             delete_run=delete_run)
         rt.signals.notify(f"run:{run.run_id}")
+        if not finished:
+            log.info("run %s was taken over by another worker; this one (token %s) stops",
+                     run.run_id, claim.fencing)
+            return
         if run.temporary and run.on_completion == "delete":
             await rt.store.delete_thread(run.tenant, run.thread_id, keep_runs=True)
             await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
 
     async def _cancelled(self, claim: Claim, bound: BoundGraph, action: str,
-                         prior: dict[str, Any] | None) -> None:
+                         started_thread: bool) -> None:
         rt, run = self.rt, claim.run
-        if action == "rollback" and prior is None:
+        if action == "rollback" and started_thread:
             # The run started the thread: rolling back leaves no checkpoint.
             await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
         await self._finish(claim, bound, "interrupted", delete_run=action == "rollback")

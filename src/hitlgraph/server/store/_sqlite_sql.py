@@ -63,13 +63,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (run_id, seq)
         )""",
     ),
+    # 1: where a run started (RunRow.start_point), so a reclaimed run continues from there.
+    ("ALTER TABLE hg_runs ADD COLUMN start_point TEXT",),
 )
 
 THREAD_COLUMNS = ('tenant, thread_id, created_at, updated_at, metadata, status, "values", '
                   "interrupts, graph_id")
 RUN_COLUMNS = ("tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, "
                "status, metadata, kwargs, multitask_strategy, fencing, attempt, cancel_action, "
-               "output, error, temporary, on_completion")
+               "output, error, temporary, on_completion, start_point")
 
 INSERT_THREAD = (
     'INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, metadata, status, '
@@ -123,6 +125,10 @@ THREAD_AFTER_RUN = (
     ":thread_id AND status IN ('pending', 'running')) THEN 'busy' ELSE :status END "
     "WHERE tenant = :tenant AND thread_id = :thread_id"
 )
+RECORD_START = (
+    "UPDATE hg_runs SET start_point = COALESCE(start_point, ?) WHERE run_id = ? "
+    "AND fencing = ? AND status = 'running'"
+)
 HOLDS = "SELECT 1 FROM hg_runs WHERE run_id = ? AND fencing = ? AND status = 'running'"
 LAST_SEQ = "SELECT COALESCE(MAX(seq), 0) FROM hg_run_events WHERE run_id = ?"
 INSERT_EVENT = "INSERT INTO hg_run_events (run_id, seq, event, data) VALUES (?, ?, ?, ?)"
@@ -150,11 +156,11 @@ def run_row(row: sqlite3.Row | tuple[Any, ...]) -> RunRow:
     """A hg_runs row (RUN_COLUMNS order) as a RunRow."""
     (tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, status,
      metadata, kwargs, strategy, fencing, attempt, cancel_action, output, error, temporary,
-     on_completion) = tuple(row)
+     on_completion, start_point) = tuple(row)
     return RunRow(tenant=tenant, run_id=run_id, thread_id=thread_id, assistant_id=assistant_id,
                   graph_id=graph_id, created_at=created_at, updated_at=updated_at,
                   status=status, metadata=_load(metadata, {}), kwargs=_load(kwargs, {}),
                   multitask_strategy=strategy, fencing=fencing, attempt=attempt,
                   cancel_action=cancel_action, output=_load(output, None),
                   error=_load(error, None), temporary=bool(temporary),
-                  on_completion=on_completion)
+                  on_completion=on_completion, start_point=_load(start_point, None))

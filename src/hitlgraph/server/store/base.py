@@ -12,19 +12,29 @@ A claim sets `lease_until` and increments the run's `fencing` token. The worker 
 lease with `heartbeat`, and every write it makes for the run (`append_events`, `heartbeat`,
 `finish_run`) names the token: once another worker has claimed the run again (the lease ran
 out), the old worker's writes are refused and it stops.
+
+A worker records where a run started (`record_start`: the thread's latest checkpoint and how
+many pending writes it had) before running its graph. A worker that claims the run again
+after the first one died compares that with the thread's checkpoint now: unchanged, the run
+is started over; moved on, the graph continues from its latest checkpoint.
+
+A store shared by several processes may also push wake-ups (`Notifier`): then a run queued,
+written to or cancelled in one process wakes the waiters of every other at once, instead of
+at their next poll.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "Claim",
     "Heartbeat",
     "NewRun",
+    "Notifier",
     "RunEvent",
     "RunRow",
     "RunStatus",
@@ -128,6 +138,9 @@ class RunRow:
     """{"error": type name, "message": text, "status_code": HTTP status} when it failed."""
     temporary: bool
     on_completion: str
+    start_point: dict[str, Any] | None = None
+    """Where the run's first worker found the thread ({"checkpoint_id": id or None,
+    "writes": pending writes there}), recorded before it ran the graph; None until then."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -257,6 +270,12 @@ class Store(abc.ABC):
         stays 'busy' while other runs are active. False (nothing written) when the token is
         stale."""
 
+    @abc.abstractmethod
+    async def record_start(self, run_id: str, fencing: int, start_point: dict[str, Any]
+                           ) -> bool:
+        """Record the run's start point unless one is recorded already (a reclaimed run
+        keeps its first). False (nothing written) when the token is stale."""
+
     # -- run events -------------------------------------------------------------------------
 
     @abc.abstractmethod
@@ -269,3 +288,15 @@ class Store(abc.ABC):
     async def read_events(self, run_id: str, after_seq: int, limit: int = 500
                           ) -> list[RunEvent]:
         """Events with seq > after_seq, in order."""
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """A store that pushes wake-ups from other processes (PostgreSQL's LISTEN/NOTIFY)."""
+
+    async def listen(self, wake: Callable[[str], None]) -> None:
+        """Call `wake(key)` for each change any process makes, until cancelled. Keys are
+        those of `Signals`: "queue" (a run was queued, or a thread's run ended), "run:<id>"
+        (events appended, or the run finished), "cancel:<id>" (a cancel was requested), and
+        "*" (anything may have changed: the connection was lost and is back)."""
+        ...

@@ -372,6 +372,15 @@ class SqliteStore(Store):
                 "at": at, "tenant": tenant, "thread_id": thread_id, "status": thread_status})
             return True
 
+    async def record_start(self, run_id: str, fencing: int, start_point: dict[str, Any]
+                           ) -> bool:
+        return await self._run(self._record_start, run_id, fencing, start_point)
+
+    def _record_start(self, run_id: str, fencing: int, start_point: dict[str, Any]) -> bool:
+        with self._tx() as conn:
+            return conn.execute(sql.RECORD_START,
+                                (_json(start_point), run_id, fencing)).rowcount > 0
+
     # -- run events ----------------------------------------------------------------------------
 
     async def append_events(self, run_id: str, fencing: int,

@@ -1,0 +1,55 @@
+"""GET /inbox: the reviewer inbox, a static page (HTML, one script, one style sheet) that
+lists the threads waiting for a person and answers them through this server's own API.
+
+The three files hold no data, so they load without an API key (see `auth.py`): the page
+asks for the key itself and sends it on every data call it makes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+from fastapi import APIRouter, Response
+
+__all__ = ["PAGES", "router"]
+
+PAGES: dict[str, tuple[str, str]] = {
+    "/inbox": ("index.html", "text/html; charset=utf-8"),
+    "/inbox/inbox.js": ("inbox.js", "text/javascript; charset=utf-8"),
+    "/inbox/inbox.css": ("inbox.css", "text/css; charset=utf-8"),
+}
+"""URL path -> (file in the `hitlgraph.server.inbox` package, content type)."""
+
+# The page runs only its own script and style sheet and talks only to this origin: a value
+# that slipped through escaping still could not load or run anything.
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+                               "connect-src 'self'; img-src 'self'; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+router = APIRouter(tags=["inbox"])
+
+
+@cache
+def _read(name: str) -> bytes:
+    return files("hitlgraph.server.inbox").joinpath(name).read_bytes()
+
+
+def _serve(path: str) -> None:
+    name, media_type = PAGES[path]
+
+    async def page() -> Response:
+        return Response(_read(name), media_type=media_type, headers=_HEADERS)
+
+    page.__doc__ = f"The inbox page's {name} (no authentication: it holds no data)."
+    router.add_api_route(path, page, methods=["GET", "HEAD"], include_in_schema=False,
+                         name=f"inbox:{name}")
+
+
+for _path in PAGES:
+    _serve(_path)

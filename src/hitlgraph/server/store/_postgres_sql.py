@@ -1,0 +1,312 @@
+"""The PostgreSQL store's SQL text, migrations, notify channels and row decoding.
+
+Tables (prefixed `hg_`, in the connection's `search_path` schema, beside the checkpoint
+saver's `hitlgraph_*` tables when they share a database):
+
+- hg_threads(tenant, thread_id) -> metadata, status, values, interrupts, graph_id, times
+- hg_runs(run_id) -> seq (queue order), tenant, thread_id, status, kwargs, lease_owner,
+  lease_until, fencing, attempt, start_point, ...
+- hg_run_events(run_id, seq) -> event, data: the run's stream chunks, seq counting from 1
+
+JSON data (metadata, values, kwargs, outputs, event data) is kept as JSON *text*, not jsonb:
+jsonb refuses the string "\\u0000" and reorders keys, and the server only ever hands these
+values back as they came. Leases use the database's clock (`now()`), so servers on machines
+whose clocks disagree still agree on when a lease ran out.
+
+Every statement is a constant string; values travel only as bound parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, Final
+
+from hitlgraph.server.store.base import RunRow, ThreadRow
+
+MIGRATIONS_TABLE: Final = "hg_server_migrations"
+
+LOCK_CLASS: Final = 0x68677376
+"""First key of the advisory lock serializing migrations ("hgsv"): apart from the checkpoint
+saver's lock class, whose second keys are hashes of thread ids."""
+MIGRATION_LOCK: Final = 0
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 0: the initial schema.
+    (
+        """CREATE TABLE IF NOT EXISTS hg_threads (
+            tenant TEXT COLLATE "C" NOT NULL,
+            thread_id TEXT COLLATE "C" NOT NULL,
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'idle',
+            "values" TEXT,
+            interrupts TEXT NOT NULL DEFAULT '{}',
+            graph_id TEXT,
+            PRIMARY KEY (tenant, thread_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS hg_runs (
+            run_id TEXT COLLATE "C" PRIMARY KEY,
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            tenant TEXT COLLATE "C" NOT NULL,
+            thread_id TEXT COLLATE "C" NOT NULL,
+            assistant_id TEXT NOT NULL,
+            graph_id TEXT NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            status TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            kwargs TEXT NOT NULL DEFAULT '{}',
+            multitask_strategy TEXT NOT NULL,
+            lease_owner TEXT,
+            lease_until TIMESTAMPTZ,
+            fencing BIGINT NOT NULL DEFAULT 0,
+            attempt INTEGER NOT NULL DEFAULT 0,
+            cancel_action TEXT,
+            output TEXT,
+            error TEXT,
+            temporary BOOLEAN NOT NULL DEFAULT FALSE,
+            on_completion TEXT NOT NULL DEFAULT 'keep',
+            start_point TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS hg_runs_thread ON hg_runs (tenant, thread_id, seq)",
+        # The claim query scans only the active runs, oldest first.
+        "CREATE INDEX IF NOT EXISTS hg_runs_active ON hg_runs (seq) "
+        "WHERE status IN ('pending', 'running')",
+        """CREATE TABLE IF NOT EXISTS hg_run_events (
+            run_id TEXT COLLATE "C" NOT NULL,
+            seq INTEGER NOT NULL,
+            event TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        )""",
+    ),
+)
+"""Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
+add a new one. Each statement must be safe inside a transaction."""
+
+LOCK: Final = "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)"
+CREATE_MIGRATIONS: Final = (
+    f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+    "(v INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+)
+SCHEMA_VERSION: Final = f"SELECT MAX(v) FROM {MIGRATIONS_TABLE}"
+HAS_MIGRATIONS: Final = "SELECT to_regclass(%s) IS NOT NULL"
+RECORD_MIGRATION: Final = f"INSERT INTO {MIGRATIONS_TABLE} (v) VALUES (%s)"
+
+# -- notify channels ------------------------------------------------------------------------
+
+QUEUED: Final = "hitlgraph_run_queued"
+"""A run was queued, or a thread's run ended (its next queued run may start): idle workers
+look for work. No payload."""
+CHANGED: Final = "hitlgraph_run_changed"
+"""Events were appended to a run, or it finished: its streamers and joiners read again.
+Payload: the run id."""
+CANCEL: Final = "hitlgraph_run_cancel"
+"""A cancel was requested for a run: its worker renews its lease now and sees it. Payload:
+the run id."""
+CHANNELS: Final = (QUEUED, CHANGED, CANCEL)
+
+NOTIFY: Final = "SELECT pg_notify(%s, %s)"
+"""Sent inside the writing transaction: PostgreSQL delivers it only when that commits."""
+
+
+def wake_key(channel: str, payload: str) -> str:
+    """The `Signals` key a notification wakes."""
+    if channel == CHANGED:
+        return f"run:{payload}"
+    if channel == CANCEL:
+        return f"cancel:{payload}"
+    return "queue"
+
+
+# -- threads ----------------------------------------------------------------------------------
+
+THREAD_COLUMNS: Final = ('tenant, thread_id, created_at, updated_at, metadata, status, '
+                         '"values", interrupts, graph_id')
+RUN_COLUMNS: Final = (
+    "tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, status, "
+    "metadata, kwargs, multitask_strategy, fencing, attempt, cancel_action, output, error, "
+    "temporary, on_completion, start_point"
+)
+
+INSERT_THREAD: Final = (
+    "INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, metadata) "
+    "VALUES (%s, %s, now(), now(), %s) ON CONFLICT (tenant, thread_id) DO NOTHING "
+    f"RETURNING {THREAD_COLUMNS}"
+)
+GET_THREAD: Final = f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE tenant = %s AND thread_id = %s"
+LOCK_THREAD: Final = GET_THREAD + " FOR UPDATE"
+"""Serializes what changes one thread's runs (creating, cancelling, finishing them)."""
+PATCH_THREAD: Final = (
+    "UPDATE hg_threads SET metadata = %s, updated_at = now() WHERE tenant = %s AND "
+    f"thread_id = %s RETURNING {THREAD_COLUMNS}"
+)
+DELETE_THREAD: Final = "DELETE FROM hg_threads WHERE tenant = %s AND thread_id = %s"
+DELETE_THREAD_EVENTS: Final = (
+    "DELETE FROM hg_run_events WHERE run_id IN (SELECT run_id FROM hg_runs WHERE tenant = %s "
+    "AND thread_id = %s)"
+)
+DELETE_THREAD_RUNS: Final = "DELETE FROM hg_runs WHERE tenant = %s AND thread_id = %s"
+
+# list_threads: the filters are fixed fragments, switched on or off by NULL parameters.
+LIST_THREADS: Final = {
+    (column, order): (
+        f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE tenant = %(tenant)s "
+        "AND (%(status)s::text IS NULL OR status = %(status)s) "
+        "AND (%(ids)s::text[] IS NULL OR thread_id = ANY(%(ids)s::text[])) "
+        f"ORDER BY {column} {order}, seq {order}"
+    )
+    for column in ("thread_id", "status", "created_at", "updated_at")
+    for order in ("ASC", "DESC")
+}
+
+THREAD_AFTER_RUN: Final = (
+    'UPDATE hg_threads SET "values" = %(values)s, interrupts = %(interrupts)s, '
+    "updated_at = now(), status = CASE WHEN EXISTS (SELECT 1 FROM hg_runs WHERE tenant = "
+    "%(tenant)s AND thread_id = %(thread_id)s AND status IN ('pending', 'running')) THEN "
+    "'busy' ELSE %(status)s END WHERE tenant = %(tenant)s AND thread_id = %(thread_id)s"
+)
+SET_THREAD_GRAPH: Final = (
+    "UPDATE hg_threads SET graph_id = COALESCE(graph_id, %s) WHERE tenant = %s AND "
+    "thread_id = %s"
+)
+THREAD_BUSY: Final = (
+    "UPDATE hg_threads SET status = 'busy', updated_at = now(), metadata = %s, "
+    "graph_id = COALESCE(graph_id, %s) WHERE tenant = %s AND thread_id = %s"
+)
+SETTLE_THREAD: Final = (
+    "UPDATE hg_threads SET status = CASE WHEN interrupts <> '{}' THEN 'interrupted' "
+    "ELSE 'idle' END, updated_at = now() WHERE tenant = %(tenant)s AND thread_id = "
+    "%(thread_id)s AND status = 'busy' AND NOT EXISTS (SELECT 1 FROM hg_runs WHERE tenant = "
+    "%(tenant)s AND thread_id = %(thread_id)s AND status IN ('pending', 'running'))"
+)
+"""A thread left 'busy' with no active run goes back to what its state shows."""
+
+# -- runs -------------------------------------------------------------------------------------
+
+ACTIVE_RUNS: Final = (
+    "SELECT run_id, status FROM hg_runs WHERE tenant = %s AND thread_id = %s "
+    "AND status IN ('pending', 'running') ORDER BY seq"
+)
+INSERT_RUN: Final = (
+    "INSERT INTO hg_runs (run_id, tenant, thread_id, assistant_id, graph_id, created_at, "
+    "updated_at, status, metadata, kwargs, multitask_strategy, temporary, on_completion) "
+    "VALUES (%s, %s, %s, %s, %s, now(), now(), 'pending', %s, %s, %s, %s, %s) "
+    f"RETURNING {RUN_COLUMNS}"
+)
+GET_RUN: Final = f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = %s AND run_id = %s"
+LIST_RUNS: Final = (
+    f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = %(tenant)s AND thread_id = "
+    "%(thread_id)s AND (%(status)s::text IS NULL OR status = %(status)s) "
+    "ORDER BY seq DESC LIMIT %(limit)s OFFSET %(offset)s"
+)
+DELETE_RUN: Final = (
+    "DELETE FROM hg_runs WHERE tenant = %s AND thread_id = %s AND run_id = %s RETURNING run_id"
+)
+DELETE_RUN_EVENTS: Final = "DELETE FROM hg_run_events WHERE run_id = %s"
+DELETE_RUN_BY_ID: Final = "DELETE FROM hg_runs WHERE run_id = %s"
+CANCEL_PENDING: Final = (
+    "UPDATE hg_runs SET status = 'interrupted', cancel_action = %s, updated_at = now() "
+    "WHERE run_id = %s"
+)
+CANCEL_RUNNING: Final = "UPDATE hg_runs SET cancel_action = %s WHERE run_id = %s"
+
+CLAIM: Final = f"""WITH candidate AS (
+    SELECT r.run_id FROM hg_runs r
+    WHERE (r.status = 'pending' OR (r.status = 'running' AND r.lease_until < now()))
+      AND NOT EXISTS (
+        SELECT 1 FROM hg_runs o
+        WHERE o.tenant = r.tenant AND o.thread_id = r.thread_id AND o.run_id <> r.run_id
+          AND o.status = 'running' AND o.lease_until >= now())
+      AND NOT EXISTS (
+        SELECT 1 FROM hg_runs e
+        WHERE e.tenant = r.tenant AND e.thread_id = r.thread_id AND e.seq < r.seq
+          AND e.status IN ('pending', 'running'))
+    ORDER BY r.seq
+    LIMIT 1
+    FOR UPDATE OF r SKIP LOCKED
+)
+UPDATE hg_runs AS u SET status = 'running', lease_owner = %(worker)s,
+    lease_until = now() + make_interval(secs => %(lease)s), fencing = u.fencing + 1,
+    attempt = u.attempt + 1, updated_at = now()
+FROM candidate WHERE u.run_id = candidate.run_id
+RETURNING {', '.join('u.' + c.strip() for c in RUN_COLUMNS.split(','))}"""
+"""Take the oldest runnable run (pending, or running with an expired lease: its worker died)
+of a thread where no other run holds a live lease and no older run is active, as SQLite's
+claim does. Rows another worker is claiming are skipped, not waited for; a row claimed and
+committed meanwhile is re-checked against the WHERE clause and dropped."""
+
+HEARTBEAT: Final = (
+    "UPDATE hg_runs SET lease_until = now() + make_interval(secs => %s) WHERE run_id = %s "
+    "AND fencing = %s AND status = 'running' RETURNING cancel_action"
+)
+FINISH: Final = (
+    "UPDATE hg_runs SET status = %(status)s, output = %(output)s, error = %(error)s, "
+    "updated_at = now(), lease_owner = NULL, lease_until = NULL WHERE run_id = %(run_id)s "
+    "AND fencing = %(fencing)s AND status = 'running' RETURNING tenant, thread_id"
+)
+RUN_THREAD: Final = "SELECT tenant, thread_id FROM hg_runs WHERE run_id = %s"
+RECORD_START: Final = (
+    "UPDATE hg_runs SET start_point = COALESCE(start_point, %s) WHERE run_id = %s "
+    "AND fencing = %s AND status = 'running' RETURNING run_id"
+)
+HOLDS: Final = (
+    "SELECT 1 FROM hg_runs WHERE run_id = %s AND fencing = %s AND status = 'running' FOR SHARE"
+)
+"""The share lock makes a claim by another worker wait until this transaction's writes are
+in, so none land after the run changed hands."""
+
+# -- run events -------------------------------------------------------------------------------
+
+APPEND_EVENTS: Final = (
+    "INSERT INTO hg_run_events (run_id, seq, event, data) "
+    "SELECT %(run_id)s, last.seq + t.n, t.event, t.data "
+    "FROM (SELECT COALESCE(MAX(seq), 0) AS seq FROM hg_run_events WHERE run_id = %(run_id)s) "
+    "AS last, unnest(%(events)s::text[], %(data)s::text[]) WITH ORDINALITY AS t(event, data, n)"
+)
+READ_EVENTS: Final = (
+    "SELECT run_id, seq, event, data FROM hg_run_events WHERE run_id = %s AND seq > %s "
+    "ORDER BY seq LIMIT %s"
+)
+
+
+# -- rows -------------------------------------------------------------------------------------
+
+def dumps(value: Any) -> str:
+    """JSON text as stored."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _load(text: str | None, default: Any) -> Any:
+    return default if text is None else json.loads(text)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def thread_row(row: tuple[Any, ...]) -> ThreadRow:
+    """A hg_threads row (THREAD_COLUMNS order) as a ThreadRow."""
+    (tenant, thread_id, created_at, updated_at, metadata, status, values, interrupts,
+     graph_id) = row
+    return ThreadRow(tenant=tenant, thread_id=thread_id, created_at=_iso(created_at),
+                     updated_at=_iso(updated_at), metadata=_load(metadata, {}), status=status,
+                     values=_load(values, None), interrupts=_load(interrupts, {}),
+                     graph_id=graph_id)
+
+
+def run_row(row: tuple[Any, ...]) -> RunRow:
+    """A hg_runs row (RUN_COLUMNS order) as a RunRow."""
+    (tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, status,
+     metadata, kwargs, strategy, fencing, attempt, cancel_action, output, error, temporary,
+     on_completion, start_point) = row
+    return RunRow(tenant=tenant, run_id=run_id, thread_id=thread_id, assistant_id=assistant_id,
+                  graph_id=graph_id, created_at=_iso(created_at), updated_at=_iso(updated_at),
+                  status=status, metadata=_load(metadata, {}), kwargs=_load(kwargs, {}),
+                  multitask_strategy=strategy, fencing=int(fencing), attempt=int(attempt),
+                  cancel_action=cancel_action, output=_load(output, None),
+                  error=_load(error, None), temporary=bool(temporary),
+                  on_completion=on_completion, start_point=_load(start_point, None))
