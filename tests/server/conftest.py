@@ -40,6 +40,7 @@ GRAPHS = {
     "review": "./graphs.py:review_builder",
     "steps": "./graphs.py:build_steps",
     "slow": "./graphs.py:slow_builder",
+    "chat": "./graphs.py:chat_builder",
 }
 
 

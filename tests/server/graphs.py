@@ -6,7 +6,8 @@ import asyncio
 import operator
 from typing import Annotated, Any, TypedDict
 
-from hitlgraph.graph import END, START, StateGraph
+from hitlgraph.graph import END, START, MessagesState, StateGraph
+from hitlgraph.prebuilt import ScriptedChatModel
 from hitlgraph.types import interrupt
 
 
@@ -77,3 +78,19 @@ slow_builder = StateGraph(SlowState)
 slow_builder.add_node("slow", slow)
 slow_builder.add_edge(START, "slow")
 slow_builder.add_edge("slow", END)
+
+
+def chat(state: MessagesState) -> dict[str, Any]:
+    """Streams a scripted reply token by token (the "messages" stream mode sees the chunks)."""
+    model = ScriptedChatModel(responses=["Hello there, reviewer!"])
+    reply = None
+    for chunk in model.stream(state["messages"]):
+        reply = chunk if reply is None else reply + chunk
+    assert reply is not None
+    return {"messages": [reply.to_message()]}
+
+
+chat_builder = StateGraph(MessagesState)
+chat_builder.add_node("chat", chat)
+chat_builder.add_edge(START, "chat")
+chat_builder.add_edge("chat", END)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 
@@ -114,6 +115,25 @@ def test_stateless_stream_sends_metadata_then_chunks(client: SyncLangGraphClient
                                     stream_mode="updates"))
     assert parts[0].event == "metadata"
     assert [list(p.data) for p in parts[1:]] == [["step_a"], ["step_b"], ["step_c"]]
+
+
+def test_messages_mode_streams_a_reply_as_it_grows_then_tuples_mode_as_chunks(
+        client: SyncLangGraphClient) -> None:
+    parts = list(client.runs.stream(None, "chat", input={"messages": [{"role": "user", "content": "hi"}]},
+                                    stream_mode="messages"))
+    events = [p.event for p in parts]
+    assert events[0] == "metadata" and events[1] == "messages/metadata", parts
+    partial = [p.data[0]["content"] for p in parts if p.event == "messages/partial"]
+    assert len(partial) > 2 and partial[-1] == "Hello there, reviewer!"
+    assert all(b.startswith(a) for a, b in itertools.pairwise(partial))
+    metadata = next(p.data for p in parts if p.event == "messages/metadata")
+    (only,) = metadata.values()
+    assert only["metadata"]["langgraph_node"] == "chat"
+    tuples = [p for p in client.runs.stream(None, "chat", input={"messages": [{"role": "user", "content": "hi"}]},
+                                            stream_mode="messages-tuple")
+              if p.event == "messages"]
+    assert "".join(p.data[0]["content"] for p in tuples) == "Hello there, reviewer!"
+    assert all(p.data[1]["langgraph_node"] == "chat" for p in tuples)
 
 
 def test_run_on_a_missing_thread_is_404_unless_if_not_exists_create(

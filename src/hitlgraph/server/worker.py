@@ -93,6 +93,53 @@ def error_json(exc: BaseException) -> dict[str, Any]:
             "status_code": 409 if conflict_error(exc) else 500}
 
 
+def _as_message(message: Any) -> Any:
+    """A message chunk as the whole message it adds up to so far (other messages as they are)."""
+    if not type(message).__name__.endswith("Chunk"):
+        return message
+    convert = getattr(message, "to_message", None)
+    if callable(convert):
+        return convert()
+    try:
+        from langchain_core.messages import message_chunk_to_message
+    except ImportError:  # pragma: no cover - a LangChain chunk implies langchain_core
+        return message
+    return message_chunk_to_message(message)
+
+
+class _MessageStream:
+    """The SSE events of the graph's "messages" chunks ((message, metadata) pairs), as the
+    LangGraph server sends them: `messages` with the pair for the SDK's "messages-tuple"
+    mode; for its "messages" mode, `messages/metadata` the first time a message id is seen,
+    then `messages/partial` with the message as streamed so far (chunks added up), or
+    `messages/complete` with a whole message."""
+
+    def __init__(self, *, tuples: bool, whole: bool) -> None:
+        self.tuples = tuples
+        self.whole = whole
+        self.seen: dict[str, Any] = {}
+
+    def events(self, pair: Any, ns: tuple[str, ...]) -> list[tuple[str, str]]:
+        suffix = "|".join(("", *ns)) if ns else ""
+        out: list[tuple[str, str]] = []
+        if self.tuples:
+            out.append(("messages" + suffix, dumps(pair)))
+        if not self.whole:
+            return out
+        message, metadata = pair
+        key = str(getattr(message, "id", None) or id(message))
+        if key not in self.seen:
+            out.append(("messages/metadata" + suffix, dumps({key: {"metadata": metadata}})))
+        partial = type(message).__name__.endswith("Chunk")
+        before = self.seen.get(key)
+        if partial and before is not None and type(before).__name__.endswith("Chunk"):
+            message = before + message
+        self.seen[key] = message
+        kind = "messages/partial" if partial else "messages/complete"
+        out.append((kind + suffix, dumps([_as_message(message)])))
+        return out
+
+
 class _LostLease(Exception):
     """Another worker claimed the run: stop without writing."""
 
@@ -343,13 +390,19 @@ class WorkerPool:
         for key in ("interrupt_before", "interrupt_after", "durability"):
             if kwargs.get(key) is not None:
                 options[key] = kwargs[key]
+        asked = kwargs.get("stream_mode")
+        asked = [asked] if isinstance(asked, str) else list(asked or ())
+        messages = _MessageStream(tuples="messages-tuple" in asked, whole="messages" in asked)
         async for item in bound.runnable.astream(value, config, **options):
             if subgraphs:
                 ns, mode, chunk = item
             else:
                 (mode, chunk), ns = item, ()
-            name = mode if not ns else "|".join([mode, *ns])
-            await self._append(claim, [(name, dumps(chunk))])
+            if mode == "messages":
+                events = messages.events(chunk, ns)
+            else:
+                events = [(mode if not ns else "|".join([mode, *ns]), dumps(chunk))]
+            await self._append(claim, events)
 
     async def _thread_after(self, claim: Claim, bound: BoundGraph | None
                             ) -> tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]:
