@@ -119,8 +119,8 @@ def test_stateless_stream_sends_metadata_then_chunks(client: SyncLangGraphClient
 
 def test_messages_mode_streams_a_reply_as_it_grows_then_tuples_mode_as_chunks(
         client: SyncLangGraphClient) -> None:
-    parts = list(client.runs.stream(None, "chat", input={"messages": [{"role": "user", "content": "hi"}]},
-                                    stream_mode="messages"))
+    hello = {"messages": [{"role": "user", "content": "hi"}]}
+    parts = list(client.runs.stream(None, "chat", input=hello, stream_mode="messages"))
     events = [p.event for p in parts]
     assert events[0] == "metadata" and events[1] == "messages/metadata", parts
     partial = [p.data[0]["content"] for p in parts if p.event == "messages/partial"]
@@ -129,7 +129,7 @@ def test_messages_mode_streams_a_reply_as_it_grows_then_tuples_mode_as_chunks(
     metadata = next(p.data for p in parts if p.event == "messages/metadata")
     (only,) = metadata.values()
     assert only["metadata"]["langgraph_node"] == "chat"
-    tuples = [p for p in client.runs.stream(None, "chat", input={"messages": [{"role": "user", "content": "hi"}]},
+    tuples = [p for p in client.runs.stream(None, "chat", input=hello,
                                             stream_mode="messages-tuple")
               if p.event == "messages"]
     assert "".join(p.data[0]["content"] for p in tuples) == "Hello there, reviewer!"
