@@ -83,7 +83,9 @@ class ServerSettings:
     graphs: Mapping[str, Any] | None = None
     """Graph id -> "module:attr" spec, or the graph object itself."""
     db: str | Path = "hitlgraph.sqlite"
-    """SQLite file holding threads, runs, run events and checkpoints."""
+    """Where threads, runs, run events and checkpoints live: a SQLite file path (":memory:"
+    for a private in-memory database), or a postgresql:// URL (several server processes, on
+    several machines, may share one PostgreSQL database)."""
     workers: int = 2
     """Runs executed at once by this process (each worker is an asyncio task)."""
     api_keys: Mapping[str, str] | None = None
