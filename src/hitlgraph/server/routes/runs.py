@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import run_json
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread
+from hitlgraph.server.routes.threads import require_checkpoint
 from hitlgraph.server.schemas import RunCreate, RunCreateStateless
 from hitlgraph.server.sse import follow_run
 from hitlgraph.server.store.base import TERMINAL, NewRun, RunRow, ThreadBusyError
@@ -55,6 +56,20 @@ async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreat
                         "breakpoint, send input null without a command.")
 
 
+async def _check_checkpoint(rt: Runtime, tenant: str, thread_id: str, body: RunCreate,
+                            create: bool) -> None:
+    """A run from a checkpoint the thread does not have answers 404 now, as reading that
+    checkpoint's state does, instead of a run that fails naming the checkpointer's thread."""
+    checkpoint_id = body.checkpoint_id or (body.checkpoint.checkpoint_id
+                                           if body.checkpoint is not None else None)
+    if not checkpoint_id:
+        return
+    if not create and await rt.store.get_thread(tenant, thread_id) is None:
+        return  # the store's 404 for the thread comes first
+    await require_checkpoint(rt, tenant, thread_id, checkpoint_id,
+                             body.checkpoint.checkpoint_ns if body.checkpoint else "")
+
+
 async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                      thread_id: str | None) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
@@ -74,6 +89,8 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
         await _check_resume(rt, tenant, thread_id, body)
     strategy = body.multitask_strategy if isinstance(body, RunCreate) else "reject"
     create = stateless or (isinstance(body, RunCreate) and body.if_not_exists == "create")
+    if isinstance(body, RunCreate) and not stateless:
+        await _check_checkpoint(rt, tenant, thread_id, body, create)
     new = NewRun(tenant=tenant, run_id=str(uuid.uuid4()), thread_id=thread_id,
                  assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
                  metadata=body.metadata or {}, kwargs=kwargs, multitask_strategy=strategy,

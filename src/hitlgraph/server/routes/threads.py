@@ -82,6 +82,17 @@ def _select(state: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
     return out
 
 
+async def require_checkpoint(rt: Runtime, tenant: str, thread_id: str, checkpoint_id: str,
+                             checkpoint_ns: str = "") -> None:
+    """404 unless the tenant's thread has that checkpoint, naming the public thread id (the
+    checkpointer's, which carries the tenant, never shows)."""
+    found = await rt.saver.aget_tuple({"configurable": {
+        "thread_id": rt.checkpoint_thread(tenant, thread_id), "checkpoint_ns": checkpoint_ns,
+        "checkpoint_id": checkpoint_id}})
+    if found is None:
+        raise HTTPException(404, f"Thread '{thread_id}' has no checkpoint '{checkpoint_id}'.")
+
+
 async def read_state(rt: Runtime, tenant: str, thread: ThreadRow, *,
                      checkpoint: CheckpointRef | None = None, checkpoint_id: str | None = None,
                      subgraphs: bool = False) -> dict[str, Any]:
@@ -253,6 +264,9 @@ async def update_state(thread_id: str, body: StateUpdate, rt: RuntimeDep, tenant
         raise HTTPException(409, f"Thread '{thread_id}' has no graph yet: start a run on it, "
                             "or create it with a graph_id, before updating its state.")
     config = _state_config(rt, tenant, thread_id, body.checkpoint, body.checkpoint_id)
+    if "checkpoint_id" in config["configurable"]:
+        await require_checkpoint(rt, tenant, thread_id, config["configurable"]["checkpoint_id"],
+                                 config["configurable"].get("checkpoint_ns", ""))
     try:
         saved = await bound.compiled.aupdate_state(config, body.values, as_node=body.as_node)
     except CheckpointConflictError as exc:
