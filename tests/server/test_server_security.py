@@ -13,7 +13,7 @@ from langgraph_sdk.errors import AuthenticationError, NotFoundError
 
 from conftest import RunningServer, ServerProcess
 from hitlgraph.cli import cli
-from hitlgraph.server.auth import hash_key
+from hitlgraph.server.auth import ApiKeyAuth, hash_key
 
 KEY_A = "key-of-team-a"
 KEY_B = "key-of-team-b"
@@ -64,6 +64,25 @@ def test_another_tenants_thread_and_run_ids_answer_404(keyed: RunningServer) -> 
     assert mine["thread_id"] == tid and mine["values"] is None
     assert b.threads.get_state(tid)["values"] == {}
     assert a.threads.get_state(tid)["values"]["topic"] == "secrets"
+
+
+def test_errors_name_the_thread_as_its_tenant_knows_it(keyed: RunningServer) -> None:
+    a = keyed.client(api_key=KEY_A)
+    tid = a.threads.create()["thread_id"]
+    a.runs.wait(tid, "review", input={"topic": "t"})
+    answer = {"command": {"resume": {"approved": True}}}
+    first = a.runs.create(tid, "review", **answer)
+    second = a.runs.create(tid, "review", **answer)  # queued behind the first
+    a.runs.join(tid, first["run_id"])
+    with pytest.raises(httpx.HTTPStatusError) as caught:
+        a.runs.join(tid, second["run_id"])
+    message = caught.value.response.text
+    assert f"'{tid}'" in message and "team-a/" not in message
+
+
+def test_a_tenant_name_with_a_slash_is_refused() -> None:
+    with pytest.raises(ValueError, match="contains '/'"):
+        ApiKeyAuth({"team/a": KEY_A})
 
 
 def test_invalid_run_body_is_422_naming_the_field(server: RunningServer) -> None:

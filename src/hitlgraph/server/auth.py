@@ -37,6 +37,7 @@ __all__ = [
     "RequestGuard",
     "hash_key",
     "parse_api_keys",
+    "check_tenant",
     "tenant_of",
 ]
 
@@ -87,6 +88,7 @@ class ApiKeyAuth:
     def __init__(self, keys: Mapping[str, str]) -> None:
         self._digests: list[tuple[bytes, str]] = []
         for tenant, key in keys.items():
+            check_tenant(tenant)
             digest = key if key.startswith("sha256:") and len(key) == 71 else hash_key(key)
             self._digests.append((digest.encode("ascii"), tenant))
         if not self._digests:
@@ -108,6 +110,15 @@ def api_keys_from_env() -> dict[str, str]:
     """$HITLGRAPH_API_KEYS parsed (empty when unset)."""
     text = os.environ.get(ENV_KEYS, "")
     return parse_api_keys(text) if text.strip() else {}
+
+
+def check_tenant(tenant: str) -> str:
+    """`tenant`, if it can name a tenant: no "/" (a tenant's checkpoints are kept under
+    "tenant/thread_id", which must not be ambiguous). Raises ValueError otherwise."""
+    if "/" in tenant:
+        raise ValueError(f"Tenant {tenant!r} contains '/', which tenant names cannot: rename it "
+                         "(in the API keys, or in what the auth callable returns).")
+    return tenant
 
 
 def tenant_of(request: Request) -> str:
@@ -149,7 +160,11 @@ class RequestGuard:
                                  "'x-api-key' header (get_client(url=..., api_key=...)).",
                                  [(b"www-authenticate", b"x-api-key")])
                 return
-            scope[_SCOPE_KEY] = str(tenant)
+            try:
+                scope[_SCOPE_KEY] = check_tenant(str(tenant))
+            except ValueError as exc:  # the auth callable's bug: say so, serve nothing
+                await _send_json(send, 500, str(exc))
+                return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         limit = self.max_body_bytes

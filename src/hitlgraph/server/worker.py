@@ -363,6 +363,10 @@ class WorkerPool:
                           ) -> dict[str, Any]:
         """The run's error; a conflict also says what the thread waits for now."""
         error = error_json(exc)
+        internal = self.rt.checkpoint_thread(claim.run.tenant, claim.run.thread_id)
+        if internal != claim.run.thread_id:  # name the thread as the caller knows it
+            error["message"] = error["message"].replace(f"'{internal}'",
+                                                        f"'{claim.run.thread_id}'")
         if conflict_error(exc):
             snap = await bound.compiled.aget_state(_state_config(self.rt, claim.run))
             waiting = [i.id for i in snap.interrupts]
