@@ -27,6 +27,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from _services import require_postgres
+
 pytest.importorskip("fastapi")
 pytest.importorskip("langgraph_sdk")
 
@@ -44,34 +46,9 @@ GRAPHS = {
 }
 
 
-DSN_VAR = "HITLGRAPH_TEST_POSTGRES_DSN"
 BOTH_BACKENDS = ("test_server_basics", "test_server_interrupts", "test_server_runs",
                  "test_server_security", "test_server_workers")
 """Modules whose tests run on SQLite and on PostgreSQL (those of other modules: SQLite)."""
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
-def require_postgres() -> str:
-    """The test database's DSN; skips the test without one (fails it in CI)."""
-    dsn = os.environ.get(DSN_VAR, "").strip()
-    if not dsn:
-        message = (f"{DSN_VAR} is not set: run `source scripts/services` (it starts a private "
-                   "PostgreSQL server) or point it at a scratch database.")
-        if in_ci():
-            pytest.fail(f"CI=true: {message}", pytrace=False)
-        pytest.skip(message)
-    try:
-        import psycopg  # noqa: F401
-        import psycopg_pool  # noqa: F401
-    except ImportError as exc:
-        if in_ci():
-            pytest.fail(f"CI=true: psycopg is missing ({exc}): pip install -e '.[dev]'",
-                        pytrace=False)
-        pytest.skip(f"psycopg is missing: pip install -e '.[postgres]' ({exc})")
-    return dsn
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

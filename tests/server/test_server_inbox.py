@@ -20,6 +20,7 @@ import httpx
 import pytest
 from langgraph_sdk.client import SyncLangGraphClient
 
+from _services import in_ci
 from conftest import RunningServer
 
 try:
@@ -44,7 +45,7 @@ INBOX_GRAPHS = {
 
 
 def _missing(reason: str) -> None:
-    if os.environ.get("CI") == "true":
+    if in_ci():
         pytest.fail(f"{reason} Under CI the browser tests must run: scripts/services installs "
                     "Debian's chromium package, and `pip install -e '.[dev]'` installs "
                     "playwright.", pytrace=False)

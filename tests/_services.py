@@ -1,0 +1,35 @@
+"""What the tests need from outside Python (a PostgreSQL server), and the rule for when it is
+missing: locally the tests that need it skip; under CI=true they fail, because CI must never
+pass by skipping them. `source scripts/services` provides it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+DSN_VAR = "HITLGRAPH_TEST_POSTGRES_DSN"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def require_postgres() -> str:
+    """The test database's DSN; skips the test without one (fails it in CI)."""
+    dsn = os.environ.get(DSN_VAR, "").strip()
+    if not dsn:
+        message = (f"{DSN_VAR} is not set: run `source scripts/services` (it starts a private "
+                   "PostgreSQL server) or point it at a scratch database.")
+        if in_ci():
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message)
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError as exc:
+        if in_ci():
+            pytest.fail(f"CI=true: psycopg is missing ({exc}): pip install -e '.[dev]'",
+                        pytrace=False)
+        pytest.skip(f"psycopg is missing: pip install -e '.[postgres]' ({exc})")
+    return dsn
