@@ -170,3 +170,32 @@ def test_exit_durability_keeps_only_the_final_checkpoint(run: Any, config: Any) 
 def test_unknown_durability_is_refused(run: Any, config: Any) -> None:
     with pytest.raises(ValueError, match="durability must be one of"):
         run.invoke(chain("a"), {"x": 0, "log": []}, config, durability="later")
+
+
+def test_config_metadata_and_plain_configurable_values_go_into_checkpoint_metadata(
+        run: Any) -> None:
+    # As LangGraph 1.2: plain values (str, int, float, bool) of config["metadata"], then of
+    # config["configurable"] under other names; not None, containers, objects, "__" keys, the
+    # thread's own keys, or the engine's source/step/parents.
+    graph = chain("a")
+    config = {
+        "configurable": {"thread_id": "meta-1", "user": "ada", "n": 3, "f": 1.5, "b": True,
+                         "k": "from configurable", "none": None, "d": {"x": 1}, "__p": "x",
+                         "_q": "y", "source": "mine", "step": 99, "o": object()},
+        "metadata": {"run_id": "r1", "k": "from metadata", "lst": [1], "parents": "p",
+                     "thread_id": "t"},
+    }
+    run.invoke(graph, {"x": 0, "log": []}, config)
+    expected = {"run_id": "r1", "k": "from metadata", "user": "ada", "n": 3, "f": 1.5,
+                "b": True, "_q": "y"}
+    history = run.history(graph, {"configurable": {"thread_id": "meta-1"}})
+    assert [s.metadata for s in history] == [
+        {"source": "loop", "step": 1, "parents": {}, **expected},
+        {"source": "loop", "step": 0, "parents": {}, **expected},
+        {"source": "input", "step": -1, "parents": {}, **expected},
+    ]
+    run.update_state(graph, {"configurable": {"thread_id": "meta-1", "editor": "grace"},
+                             "metadata": {"why": "typo"}}, {"x": 5})
+    latest = run.get_state(graph, {"configurable": {"thread_id": "meta-1"}})
+    assert latest.metadata == {"source": "update", "step": 2, "parents": {}, "why": "typo",
+                               "editor": "grace"}

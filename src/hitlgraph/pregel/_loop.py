@@ -168,12 +168,15 @@ class RunParams:
     ns: str = field(init=False, default="")
     fence: Any = field(init=False, default=None)
     """The (key, token) fence the run's saver calls carry (see checkpoint.base.FENCE)."""
+    meta_extra: dict[str, Any] = field(init=False, default_factory=dict)
+    """What the config adds to every checkpoint's metadata (see `_config_metadata`)."""
 
     def __post_init__(self) -> None:
         conf = self.config.get("configurable", {})
         self.thread_id = str(conf.get("thread_id", ""))
         self.ns = str(conf.get("checkpoint_ns", ""))
         self.fence = conf.get(FENCE)
+        self.meta_extra = _config_metadata(self.config)
 
     @property
     def listens(self) -> bool:
@@ -199,8 +202,31 @@ def _hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
     return any(t.name != START and (every or t.name in names) for t in tasks)
 
 
+_NOT_METADATA = frozenset({"source", "step", "parents", "thread_id", "checkpoint_id",
+                           "checkpoint_ns", "checkpoint_map"})
+
+
+def _config_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """What a run's config adds to its checkpoints' metadata, as LangGraph does: the plain
+    values (str, int, float, bool) of config["metadata"], then those of config["configurable"]
+    under other names, except private keys ("__..."), the thread's own keys and the keys the
+    engine sets."""
+    extra: dict[str, Any] = {}
+    for source, private in ((config.get("metadata") or {}, False),
+                            (config.get("configurable") or {}, True)):
+        for key, value in source.items():
+            if (isinstance(value, (str, int, float)) and isinstance(key, str)
+                    and key not in _NOT_METADATA and key not in extra
+                    and not (private and key.startswith("__"))):
+                extra[key] = value
+    return extra
+
+
 def _meta(p: RunParams, source: str, step: int) -> CheckpointMetadata:
-    return {"source": source, "step": step, "parents": p.parents}
+    meta: CheckpointMetadata = {"source": source, "step": step, "parents": p.parents}
+    if p.meta_extra:
+        meta.update(p.meta_extra)  # type: ignore[typeddict-item]
+    return meta
 
 
 def _thread_config(p: RunParams, checkpoint_id: str | None = None) -> dict[str, Any]:
