@@ -13,19 +13,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from _harness import GRAPHS, RunningServer, ServerProcess
 
 from _services import require_postgres
 
@@ -33,18 +32,9 @@ pytest.importorskip("fastapi")
 pytest.importorskip("langgraph_sdk")
 
 import uvicorn
-from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
 from hitlgraph.server import ServerSettings, create_app
-
-GRAPHS = {
-    "review": "./graphs.py:review_builder",
-    "steps": "./graphs.py:build_steps",
-    "slow": "./graphs.py:slow_builder",
-    "chat": "./graphs.py:chat_builder",
-}
-
 
 BOTH_BACKENDS = ("test_server_basics", "test_server_interrupts", "test_server_runs",
                  "test_server_security", "test_server_workers")
@@ -88,21 +78,6 @@ def database(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> st
     if backend == "postgres":
         return str(request.getfixturevalue("pg_url"))
     return str(tmp_path / "shared.sqlite")
-
-
-@dataclass
-class RunningServer:
-    """A server started for a test."""
-
-    url: str
-    db: Path | str
-    clients: list[SyncLangGraphClient]
-
-    def client(self, api_key: str | None = None) -> SyncLangGraphClient:
-        """An SDK client of this server (with `api_key` in x-api-key), closed after the test."""
-        made = get_sync_client(url=self.url, api_key=api_key, timeout=30)
-        self.clients.append(made)
-        return made
 
 
 @pytest.fixture(autouse=True)
@@ -172,30 +147,6 @@ def server(start_server: Callable[..., RunningServer]) -> RunningServer:
 def client(server: RunningServer) -> SyncLangGraphClient:
     """An SDK client of `server`."""
     return server.client()
-
-
-@dataclass
-class ServerProcess:
-    """`hitlgraph serve` running in a subprocess."""
-
-    process: subprocess.Popen[str]
-    url: str
-    log: list[str] = field(default_factory=list)
-    """Its stderr lines so far."""
-    reader: threading.Thread | None = None
-
-    def kill(self) -> None:
-        """SIGKILL: the process dies at once, leaving its runs to their leases."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self.close()
-
-    def close(self) -> None:
-        """Once the process has ended: read the rest of its stderr and close the pipe."""
-        if self.reader is not None:
-            self.reader.join(timeout=30)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
 
 
 _LISTENING = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")

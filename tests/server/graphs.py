@@ -94,3 +94,26 @@ chat_builder = StateGraph(MessagesState)
 chat_builder.add_node("chat", chat)
 chat_builder.add_edge(START, "chat")
 chat_builder.add_edge("chat", END)
+
+
+class SlowReviewState(TypedDict, total=False):
+    seconds: float
+    answer: str
+    done: Annotated[list[str], operator.add]
+
+
+def ask_first(state: SlowReviewState) -> SlowReviewState:
+    return {"answer": interrupt("Go ahead?")}
+
+
+async def then_slow(state: SlowReviewState) -> SlowReviewState:
+    await asyncio.sleep(state.get("seconds", 0.0))
+    return {"done": [f"slow after {state['answer']}"]}
+
+
+slow_review_builder = StateGraph(SlowReviewState)
+slow_review_builder.add_node("ask", ask_first)
+slow_review_builder.add_node("slow", then_slow)
+slow_review_builder.add_edge(START, "ask")
+slow_review_builder.add_edge("ask", "slow")
+slow_review_builder.add_edge("slow", END)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import httpx
+from _harness import GRAPHS, RunningServer
 from langgraph_sdk.client import SyncLangGraphClient
-
-from conftest import GRAPHS, RunningServer
 
 
 def test_ok_answers_true_and_openapi_is_served(server: RunningServer) -> None:

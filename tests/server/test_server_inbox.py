@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
+from _harness import RunningServer
 from langgraph_sdk.client import SyncLangGraphClient
 
 from _services import in_ci
-from conftest import RunningServer
 
 try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright

@@ -8,10 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from _harness import RunningServer
 from langgraph_sdk.client import SyncLangGraphClient
 from langgraph_sdk.errors import NotFoundError
-
-from conftest import RunningServer
 
 
 def _status(exc: pytest.ExceptionInfo[httpx.HTTPStatusError]) -> int:

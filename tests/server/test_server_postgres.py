@@ -11,9 +11,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from _harness import ServerProcess
 from langgraph_sdk import get_sync_client
 
-from conftest import ServerProcess
 from hitlgraph.server.store.base import NewRun
 
 

@@ -8,10 +8,9 @@ import uuid
 
 import httpx
 import pytest
+from _harness import RunningServer
 from langgraph_sdk.client import SyncLangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError
-
-from conftest import RunningServer
 
 
 def _wait_status(client: SyncLangGraphClient, tid: str, rid: str, status: str) -> dict:
@@ -98,6 +97,49 @@ def test_multitask_interrupt_cancels_the_running_run(client: SyncLangGraphClient
     client.runs.join(tid, second["run_id"])
     assert client.runs.get(tid, first["run_id"])["status"] == "interrupted"
     assert client.runs.get(tid, second["run_id"])["status"] == "success"
+
+
+def test_rollback_leaves_the_thread_as_it_was_before_the_run(
+        client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    client.runs.wait(tid, "slow", input={"seconds": 0})
+    before = client.threads.get_history(tid, limit=100)
+    run = client.runs.create(tid, "slow", input={"seconds": 30})
+    _wait_status(client, tid, run["run_id"], "running")
+    client.runs.cancel(tid, run["run_id"], wait=True, action="rollback")
+    with pytest.raises(NotFoundError):
+        client.runs.get(tid, run["run_id"])
+    after = client.threads.get_history(tid, limit=100)
+    assert [s["checkpoint"] for s in after] == [s["checkpoint"] for s in before]
+    assert client.threads.get_state(tid)["values"]["done"] == ["slow"]
+
+
+def test_rollback_of_a_resume_leaves_the_interrupt_answerable(
+        client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    client.runs.wait(tid, "slow_review", input={"seconds": 30})
+    resume = client.runs.create(tid, "slow_review", command={"resume": "first answer"})
+    _wait_status(client, tid, resume["run_id"], "running")
+    client.runs.cancel(tid, resume["run_id"], wait=True, action="rollback")
+    state = client.threads.get_state(tid)
+    assert state["next"] == ["ask"] and state["interrupts"][0]["value"] == "Go ahead?"
+    out = client.runs.wait(tid, "slow_review",
+                           command={"resume": "second answer", "update": {"seconds": 0}})
+    assert out["done"] == ["slow after second answer"]
+
+
+def test_multitask_rollback_replaces_the_running_run(client: SyncLangGraphClient) -> None:
+    tid = client.threads.create()["thread_id"]
+    first = client.runs.create(tid, "slow", input={"seconds": 30})
+    _wait_status(client, tid, first["run_id"], "running")
+    second = client.runs.create(tid, "slow", input={"seconds": 0.1},
+                                multitask_strategy="rollback")
+    client.runs.join(tid, second["run_id"])
+    with pytest.raises(NotFoundError):
+        client.runs.get(tid, first["run_id"])
+    assert client.threads.get_state(tid)["values"]["done"] == ["slow"]
+    assert [s["metadata"]["run_id"] for s in client.threads.get_history(tid)] == (
+        [second["run_id"]] * 3)
 
 
 def test_stateless_wait_runs_on_a_temporary_thread(client: SyncLangGraphClient) -> None:

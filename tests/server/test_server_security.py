@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from _harness import RunningServer, ServerProcess
 from click.testing import CliRunner
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.errors import AuthenticationError, NotFoundError
 
-from conftest import RunningServer, ServerProcess
 from hitlgraph.cli import cli
 from hitlgraph.server.auth import ApiKeyAuth, hash_key
 

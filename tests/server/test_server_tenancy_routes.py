@@ -23,11 +23,11 @@ from typing import Any
 
 import httpx
 import pytest
+from _harness import RunningServer
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from conftest import RunningServer
 from hitlgraph.server import ServerSettings, create_app
 
 KEY_A = "tenancy-key-a"

@@ -16,9 +16,9 @@ from typing import Annotated, Any, TypedDict
 
 import httpx
 import pytest
+from _harness import RunningServer, ServerProcess
 from langgraph_sdk import get_sync_client
 
-from conftest import RunningServer, ServerProcess
 from hitlgraph.checkpoint.base import FENCE, BaseCheckpointSaver
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.graph import START, StateGraph

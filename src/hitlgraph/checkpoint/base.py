@@ -33,6 +33,8 @@ __all__ = [
     "StepWriter",
     "RunnableConfig",
     "empty_checkpoint",
+    "fence_of",
+    "writes_by_task",
     "get_checkpoint_id",
 ]
 
@@ -228,6 +230,14 @@ class BaseCheckpointSaver:
         """Keep only the newest `keep_last` checkpoints of each namespace of a thread."""
         raise NotImplementedError(f"{type(self).__name__} does not implement prune()")
 
+    def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
+        """Make the checkpoint `config` names its thread's latest again, as it was: delete every
+        checkpoint of the thread made after it (in every namespace, with their writes and the
+        values only they use), and give it `pending_writes` (as get_tuple() returned them
+        before) instead of the ones it has now. Undoes a run that started from that checkpoint
+        (the server's "rollback"). Raises ValueError when the checkpoint does not exist."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement rewind()")
+
     def advance_fence(self, key: str) -> int:
         """A new token for `key` (see FENCE): writes carrying an older token of it are refused
         from now on."""
@@ -284,8 +294,21 @@ class BaseCheckpointSaver:
     async def aprune(self, thread_id: str, *, keep_last: int = 1) -> None:
         await asyncio.to_thread(self.prune, thread_id, keep_last=keep_last)
 
+    async def arewind(self, config: RunnableConfig,
+                      pending_writes: Sequence[PendingWrite]) -> None:
+        await asyncio.to_thread(self.rewind, config, pending_writes)
+
     async def aadvance_fence(self, key: str) -> int:
         return await asyncio.to_thread(self.advance_fence, key)
+
+
+def writes_by_task(pending: Sequence[PendingWrite]) -> list[tuple[str, list[tuple[str, Any]]]]:
+    """Pending writes as one (task_id, [(channel, value), ...]) put_writes() call per task, in
+    the order of each task's first write."""
+    calls: dict[str, list[tuple[str, Any]]] = {}
+    for task_id, channel, value in pending:
+        calls.setdefault(task_id, []).append((channel, value))
+    return list(calls.items())
 
 
 def fence_of(config: RunnableConfig) -> tuple[str, int] | None:

@@ -589,6 +589,47 @@ def check_fences(saver: BaseCheckpointSaver, backend: Backend) -> None:
     _eq(_id(found.config), _id(newer), "a write with the current token")
 
 
+def check_rewind(saver: BaseCheckpointSaver, backend: Backend) -> None:
+    """rewind(config, writes) makes config's checkpoint the latest again: later checkpoints
+    (every namespace) and their values go, its pending writes become `writes`; the thread then
+    grows on from there, other threads untouched."""
+    made = _grow(saver, "rewound", 6)
+    back_to, messages = made[2]
+    before = saver.get_tuple(back_to)
+    assert before is not None
+    saver.put_writes(back_to, [("messages", ["answer"]), ("__interrupt__", "q")], "task-a")
+    kept_writes = list(saver.get_tuple(back_to).pending_writes)  # type: ignore[union-attr]
+    # What a run did after back_to: writes on it, later checkpoints, a subgraph's checkpoints.
+    saver.put_writes(back_to, [("__resume__", ["yes"])], "task-a")
+    saver.put_writes(back_to, [("other", 1)], "task-b")
+    chain(saver, "rewound", 2, ns="child:1")
+    other = chain(saver, "bystander", 2)
+    saver.rewind(back_to, kept_writes)
+
+    latest = saver.get_tuple(conf("rewound"))
+    assert latest is not None
+    _eq(_id(latest.config), _id(back_to), "the latest after rewind")
+    _eq(latest.checkpoint["channel_values"]["messages"], messages, "its values")
+    _eq(latest.pending_writes, kept_writes, "its pending writes")
+    _eq(ids(saver.list(conf("rewound"))), [_id(c) for c, _ in made[:3]][::-1], "history")
+    _eq(list(saver.list(conf("rewound", "child:1"))), [], "a later subgraph namespace")
+    _eq(len(list(saver.list(conf("bystander")))), len(other), "another thread")
+    if backend.blob_keys is not None:
+        versions = {v for n, c, v in backend.blob_keys(saver, "rewound") if c == "messages"}
+        _ok(str(len(made[3][1])) not in versions, "a rewound checkpoint's value was kept")
+    grown = _grow(saver, "rewound", 3, parent=_id(back_to), start=messages)
+    for config, grown_messages in grown:
+        found = saver.get_tuple(config)
+        assert found is not None
+        _eq(found.checkpoint["channel_values"]["messages"], grown_messages, "grown after rewind")
+    try:
+        saver.rewind(conf("rewound", "", "no-such-checkpoint"), [])
+    except ValueError as exc:
+        _ok("no-such-checkpoint" in str(exc), "the error names the checkpoint")
+    else:
+        raise AssertionError("rewind to a missing checkpoint did not raise ValueError")
+
+
 def check_delete_thread(saver: BaseCheckpointSaver, backend: Backend) -> None:
     """delete_thread() removes a thread's checkpoints, values and writes in every namespace."""
     doomed = chain(saver, "doomed", 3)
@@ -894,6 +935,7 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "growing_lists": check_growing_lists,
     "step_writes_of_growing_lists": check_step_writes_of_growing_lists,
     "fences": check_fences,
+    "rewind": check_rewind,
     "delete_thread": check_delete_thread,
     "prune": check_prune,
     "compare_and_set": check_compare_and_set,

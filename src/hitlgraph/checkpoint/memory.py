@@ -29,6 +29,7 @@ from hitlgraph.checkpoint.base import (
     RunnableConfig,
     fence_of,
     write_slot,
+    writes_by_task,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
 from hitlgraph.errors import CheckpointConflictError, FencedWriteError
@@ -389,18 +390,43 @@ class InMemorySaver(BaseCheckpointSaver):
                 for old in sorted(space.checkpoints, reverse=True)[keep_last:]:
                     del space.checkpoints[old]
                     space.writes.pop(old, None)
-                kept = {
-                    (chan, v)
-                    for record in space.checkpoints.values()
-                    for chan, v in ormsgpack.unpackb(record)[2].items()
-                }
-                for chan, version in list(kept):  # a kept delta needs the versions it extends
-                    packed = space.blobs.get((chan, version))
-                    while packed is not None and (links := delta_links(_unpack(packed))):
-                        kept.add((chan, links[0]))
-                        packed = space.blobs.get((chan, links[0]))
-                for key in [k for k in space.blobs if k not in kept]:
-                    del space.blobs[key]
+                self._collect(space)
+
+    def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
+        thread_id, ns = _thread_ns(config)
+        checkpoint_id = str(config["configurable"]["checkpoint_id"])
+        with self._lock:
+            spaces = self._threads.get(thread_id, {})
+            if ns not in spaces or checkpoint_id not in spaces[ns].checkpoints:
+                raise ValueError(f"Thread '{thread_id}' has no checkpoint '{checkpoint_id}' "
+                                 f"in namespace '{ns}' to rewind to.")
+            for space in spaces.values():
+                for newer in [c for c in space.checkpoints if c > checkpoint_id]:
+                    del space.checkpoints[newer]
+                    space.writes.pop(newer, None)
+                space.latest = max(space.checkpoints, default=None)
+                self._collect(space)
+            spaces[ns].writes.pop(checkpoint_id, None)
+            self._deltas.forget_thread(thread_id)
+            target = _config(thread_id, ns, checkpoint_id)
+            for task_id, writes in writes_by_task(pending_writes):
+                self.put_writes(target, writes, task_id)
+
+    @staticmethod
+    def _collect(space: _Namespace) -> None:
+        """Drop the stored values no checkpoint of `space` uses (nor a delta they need)."""
+        kept = {
+            (chan, v)
+            for record in space.checkpoints.values()
+            for chan, v in ormsgpack.unpackb(record)[2].items()
+        }
+        for chan, version in list(kept):  # a kept delta needs the versions it extends
+            packed = space.blobs.get((chan, version))
+            while packed is not None and (links := delta_links(_unpack(packed))):
+                kept.add((chan, links[0]))
+                packed = space.blobs.get((chan, links[0]))
+        for key in [k for k in space.blobs if k not in kept]:
+            del space.blobs[key]
 
     # -- async: a dict lookup needs no worker thread ---------------------------------------------
 

@@ -161,6 +161,9 @@ class _Plan:
     """The thread had no checkpoint when the run began (a rollback deletes them all)."""
     ended: bool = False
     """An earlier worker already ran the graph to its breakpoint: only finish the run."""
+    rewind_to: tuple[dict[str, Any], list[Any]] | None = None
+    """The thread's latest checkpoint and its pending writes when this run began (seen by
+    this worker): what a rollback restores."""
 
 
 def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
@@ -276,8 +279,7 @@ class WorkerPool:
             await asyncio.gather(streaming, return_exceptions=True)
             if stop.reason == "lost":
                 return
-            await self._cancelled(claim, bound, stop.action or "interrupt",
-                                  plan.started_thread)
+            await self._cancelled(claim, bound, stop.action or "interrupt", plan)
             return
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
@@ -326,7 +328,10 @@ class WorkerPool:
             kwargs = run.kwargs
             value = (build_command(kwargs["command"]) if kwargs.get("command") is not None
                      else kwargs.get("input"))
-            return _Plan(value=value, config=config, started_thread=started_thread)
+            rewind_to = None if latest is None else (latest.config,
+                                                     list(latest.pending_writes or ()))
+            return _Plan(value=value, config=config, started_thread=started_thread,
+                         rewind_to=rewind_to)
         log.info("run %s continues from checkpoint %s (attempt %s)", run.run_id,
                  point["checkpoint_id"], run.attempt)
         configurable = config["configurable"]
@@ -439,9 +444,17 @@ class WorkerPool:
             await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
 
     async def _cancelled(self, claim: Claim, bound: BoundGraph, action: str,
-                         started_thread: bool) -> None:
+                         plan: _Plan) -> None:
+        """A cancelled run ends "interrupted"; a rolled back one also leaves the thread as it
+        was before the run (checkpoints and pending writes), and is deleted."""
         rt, run = self.rt, claim.run
-        if action == "rollback" and started_thread:
-            # The run started the thread: rolling back leaves no checkpoint.
-            await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
+        if action == "rollback":
+            if plan.started_thread:  # the run started the thread: no checkpoint stays
+                await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
+            elif plan.rewind_to is not None:
+                await rt.saver.arewind(*plan.rewind_to)
+            else:
+                log.warning("run %s is rolled back, but this worker took it over from "
+                            "another and cannot tell what the thread held before it: the "
+                            "checkpoints it wrote stay", run.run_id)
         await self._finish(claim, bound, "interrupted", delete_run=action == "rollback")

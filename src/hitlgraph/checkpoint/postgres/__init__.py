@@ -43,6 +43,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWrite,
     PendingWritesCall,
     RunnableConfig,
 )
@@ -296,6 +297,13 @@ class PostgresSaver(BaseCheckpointSaver):
             return
         self._ensure_setup()
         self._run(_sql.put_writes(encoded), write=True)
+
+    def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
+        """Make config's checkpoint the thread's latest again, with `pending_writes` (see
+        BaseCheckpointSaver.rewind); one transaction."""
+        self._ensure_setup()
+        self._run(_sql.rewind(self.serde, config, pending_writes), write=True)
+        self.deltas.forget_thread(str(config["configurable"]["thread_id"]))
 
     def advance_fence(self, key: str) -> int:
         """A new token for `key`: writes whose config carries an older token of it (the FENCE

@@ -49,6 +49,7 @@ from hitlgraph.checkpoint.base import (
     WriteMode,
     fence_of,
     write_slot,
+    writes_by_task,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
 from hitlgraph.errors import CheckpointConflictError, FencedWriteError
@@ -814,6 +815,39 @@ def prune(thread_id: str, keep_last: int) -> Ops[None]:
     yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
     yield Statement(_PRUNE, (thread_id, keep_last, thread_id, thread_id, keep_last, thread_id,
                              thread_id))
+
+
+_KEEP_ALL: Final = 2**62
+"""keep_last for a prune that deletes no checkpoint, only values none of them uses."""
+
+
+def rewind(serde: SerializerProtocol, config: RunnableConfig,
+           pending_writes: Sequence[PendingWrite]) -> Ops[None]:
+    """See BaseCheckpointSaver.rewind (run it in one write transaction; it takes the thread's
+    lock)."""
+    thread_id, ns = thread_ns(config)
+    checkpoint_id = str(config["configurable"]["checkpoint_id"])
+    yield Statement(_LOCK, (LOCK_CLASS, thread_lock_key(thread_id)))
+    found = yield Statement(
+        f"SELECT 1 FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_ns = %s "
+        "AND checkpoint_id = %s", (thread_id, ns, checkpoint_id))
+    if not found:
+        raise ValueError(f"Thread '{thread_id}' has no checkpoint '{checkpoint_id}' in "
+                         f"namespace '{ns}' to rewind to.")
+    yield Statement(
+        f"WITH w AS (DELETE FROM {WRITES} WHERE thread_id = %s AND (checkpoint_id > %s "
+        "OR (checkpoint_ns = %s AND checkpoint_id = %s))) "
+        f"DELETE FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_id > %s",
+        (thread_id, checkpoint_id, ns, checkpoint_id, thread_id, checkpoint_id))
+    target = make_config(thread_id, ns, checkpoint_id)
+    for task_id, writes in writes_by_task(pending_writes):
+        yield from put_writes(encode_writes(serde, target, writes, task_id))
+    yield Statement(_PRUNE, (thread_id, _KEEP_ALL, thread_id, thread_id, _KEEP_ALL, thread_id,
+                             thread_id))
+    yield Statement(
+        f"DELETE FROM {BLOBS} WHERE thread_id = %s AND checkpoint_ns NOT IN "
+        f"(SELECT checkpoint_ns FROM {CHECKPOINTS} WHERE thread_id = %s)",
+        (thread_id, thread_id))
 
 
 def put_step(writes: Sequence[EncodedWrites], encoded: EncodedPut) -> Ops[RunnableConfig]:

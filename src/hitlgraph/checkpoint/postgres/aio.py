@@ -28,6 +28,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWrite,
     PendingWritesCall,
     RunnableConfig,
 )
@@ -249,6 +250,13 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         await self._ensure_setup()
         await self._run(_sql.put_writes(encoded), write=True)
 
+    async def arewind(self, config: RunnableConfig,
+                      pending_writes: Sequence[PendingWrite]) -> None:
+        """Make config's checkpoint the thread's latest again (see PostgresSaver.rewind)."""
+        await self._ensure_setup()
+        await self._run(_sql.rewind(self.serde, config, pending_writes), write=True)
+        self.deltas.forget_thread(str(config["configurable"]["thread_id"]))
+
     async def aadvance_fence(self, key: str) -> int:
         """A new token for `key` (see PostgresSaver.advance_fence)."""
         await self._ensure_setup()
@@ -332,6 +340,10 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
     ) -> None:
         """`aput_writes()` from another thread."""
         self._wait(self.aput_writes(config, writes, task_id, task_path))
+
+    def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
+        """`arewind()` from another thread."""
+        self._wait(self.arewind(config, pending_writes))
 
     def advance_fence(self, key: str) -> int:
         """`aadvance_fence()` from another thread."""

@@ -27,6 +27,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWrite,
     PendingWritesCall,
     RunnableConfig,
 )
@@ -234,6 +235,14 @@ class SqliteSaver(BaseCheckpointSaver):
         with self.lock:
             self._ensure_setup()
             _sql.write_writes(self.conn, encoded)
+
+    def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
+        """Make config's checkpoint the thread's latest again, with `pending_writes` (see
+        BaseCheckpointSaver.rewind); one transaction."""
+        with self.lock:
+            self._ensure_setup()
+            _sql.rewind(self.conn, self.serde, config, pending_writes)
+            self.deltas.forget_thread(str(config["configurable"]["thread_id"]))
 
     def advance_fence(self, key: str) -> int:
         """A new token for `key`: writes whose config carries an older token of it (the FENCE

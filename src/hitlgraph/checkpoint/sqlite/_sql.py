@@ -54,6 +54,7 @@ from hitlgraph.checkpoint.base import (
     RunnableConfig,
     fence_of,
     write_slot,
+    writes_by_task,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
 from hitlgraph.errors import CheckpointConflictError, FencedWriteError
@@ -808,36 +809,67 @@ def prune(conn: sqlite3.Connection, thread_id: str, keep_last: int) -> None:
                 "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
                 "AND checkpoint_id = ?", old,
             )
-            kept = {
-                (chan, version)
-                for _, record in rows[:keep_last]
-                for chan, version in unpack_record(record)["channel_versions"].items()
-            }
-            for checkpoint_id, _ in rows[:keep_last]:  # versions kept writes refer to
-                for _task, packed in conn.execute(_SELECT_WRITES, (thread_id, ns, checkpoint_id)):
-                    for _idx, chan, type_, blob in ormsgpack.unpackb(packed):
-                        if type_ == REF_TAG:
-                            kept.add((chan, reference_target((type_, blob))[0]))
-            for chan, version in list(kept):  # a kept delta needs the versions it extends
-                while True:
-                    found = conn.execute(
-                        "SELECT type, blob FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
-                        "AND channel = ? AND version = ?", (thread_id, ns, chan, version),
-                    ).fetchone()
-                    links = delta_links((found[0], found[1])) if found else None
-                    if links is None:
-                        break
-                    version = links[0]
-                    kept.add((chan, version))
-            stale = [
-                (thread_id, ns, chan, version)
-                for chan, version in conn.execute(
-                    "SELECT channel, version FROM blobs WHERE thread_id = ? AND checkpoint_ns = ?",
-                    (thread_id, ns),
-                )
-                if (chan, version) not in kept
-            ]
-            conn.executemany(
-                "DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? "
-                "AND version = ?", stale,
-            )
+            _collect(conn, thread_id, ns, rows[:keep_last])
+
+
+def _collect(conn: sqlite3.Connection, thread_id: str, ns: str,
+             kept_rows: Sequence[tuple[str, bytes]]) -> None:
+    """Delete the blobs of a thread namespace that none of `kept_rows` ((checkpoint_id,
+    record) of the checkpoints it keeps) uses: not as a channel value, not through a pending
+    write's reference, not as the base of a delta they need."""
+    kept = {
+        (chan, version)
+        for _, record in kept_rows
+        for chan, version in unpack_record(record)["channel_versions"].items()
+    }
+    for checkpoint_id, _ in kept_rows:  # versions kept writes refer to
+        for _task, packed in conn.execute(_SELECT_WRITES, (thread_id, ns, checkpoint_id)):
+            for _idx, chan, type_, blob in ormsgpack.unpackb(packed):
+                if type_ == REF_TAG:
+                    kept.add((chan, reference_target((type_, blob))[0]))
+    for chan, version in list(kept):  # a kept delta needs the versions it extends
+        while True:
+            found = conn.execute(_SELECT_BLOB, (thread_id, ns, chan, version)).fetchone()
+            links = delta_links((found[0], found[1])) if found else None
+            if links is None:
+                break
+            version = links[0]
+            kept.add((chan, version))
+    stale = [
+        (thread_id, ns, chan, version)
+        for chan, version in conn.execute(
+            "SELECT channel, version FROM blobs WHERE thread_id = ? AND checkpoint_ns = ?",
+            (thread_id, ns),
+        )
+        if (chan, version) not in kept
+    ]
+    conn.executemany(
+        "DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? "
+        "AND version = ?", stale,
+    )
+
+
+def rewind(conn: sqlite3.Connection, serde: SerializerProtocol, config: RunnableConfig,
+           pending_writes: Sequence[PendingWrite]) -> None:
+    """See BaseCheckpointSaver.rewind: one write transaction."""
+    thread_id, ns = thread_ns(config)
+    checkpoint_id = str(config["configurable"]["checkpoint_id"])
+    with transaction(conn, write=True):
+        if conn.execute(_SELECT_BY_ID, (thread_id, ns, checkpoint_id)).fetchone() is None:
+            raise ValueError(f"Thread '{thread_id}' has no checkpoint '{checkpoint_id}' in "
+                             f"namespace '{ns}' to rewind to.")
+        for table in ("checkpoints", "writes"):
+            conn.execute(f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id > ?",
+                         (thread_id, checkpoint_id))
+        conn.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
+                     "AND checkpoint_id = ?", (thread_id, ns, checkpoint_id))
+        target = make_config(thread_id, ns, checkpoint_id)
+        for task_id, writes in writes_by_task(pending_writes):
+            write_writes(conn, encode_writes(serde, target, writes, task_id))
+        namespaces = {found for (found,) in conn.execute(
+            "SELECT DISTINCT checkpoint_ns FROM blobs WHERE thread_id = ?", (thread_id,))}
+        for space in sorted(namespaces):
+            rows = conn.execute(
+                "SELECT checkpoint_id, record FROM checkpoints WHERE thread_id = ? "
+                "AND checkpoint_ns = ?", (thread_id, space)).fetchall()
+            _collect(conn, thread_id, space, rows)

@@ -26,6 +26,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PendingWrite,
     PendingWritesCall,
     RunnableConfig,
 )
@@ -154,6 +155,11 @@ class AsyncSqliteSaver(SqliteSaver):
     ) -> None:
         """Store the writes of one task (see `SqliteSaver.put_writes`)."""
         await self._run(self.put_writes, config, writes, task_id, task_path)
+
+    async def arewind(self, config: RunnableConfig,
+                      pending_writes: Sequence[PendingWrite]) -> None:
+        """Make config's checkpoint the thread's latest again (see SqliteSaver.rewind)."""
+        await self._run(self.rewind, config, pending_writes)
 
     async def aadvance_fence(self, key: str) -> int:
         """A new token for `key` (see SqliteSaver.advance_fence)."""
