@@ -598,7 +598,9 @@ def check_rewind(saver: BaseCheckpointSaver, backend: Backend) -> None:
     before = saver.get_tuple(back_to)
     assert before is not None
     saver.put_writes(back_to, [("messages", ["answer"]), ("__interrupt__", "q")], "task-a")
-    kept_writes = list(saver.get_tuple(back_to).pending_writes)  # type: ignore[union-attr]
+    with_writes = saver.get_tuple(back_to)
+    assert with_writes is not None
+    kept_writes = list(with_writes.pending_writes or ())
     # What a run did after back_to: writes on it, later checkpoints, a subgraph's checkpoints.
     saver.put_writes(back_to, [("__resume__", ["yes"])], "task-a")
     saver.put_writes(back_to, [("other", 1)], "task-b")
