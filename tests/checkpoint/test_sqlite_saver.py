@@ -392,3 +392,31 @@ def test_500_appends_of_200_bytes_stay_under_5x_on_disk(tmp_path: Path) -> None:
         assert len(app.get_state(config).values["messages"]) == 500
     size = sum(p.stat().st_size for p in tmp_path.glob("chat.db*"))
     assert size <= 5 * 500 * 200, size
+
+
+def test_long_values_live_in_blob_data_and_leave_with_their_rows(db: SqliteSaver) -> None:
+    def count() -> int:
+        return int(db.conn.execute("SELECT COUNT(*) FROM blob_data").fetchone()[0])
+
+    long = "x" * (2 * _sql.INLINE_MAX)
+    first = db.put(conf("t"), make_checkpoint({"a": long, "b": "short"}, {"a": 1, "b": 1}),
+                   {}, {"a": 1, "b": 1})
+    db.put_writes(first, [("a", long), ("b", "short")], "task-1")
+    assert count() == 2  # the long value, and the task's packed writes
+    found = db.get_tuple(first)
+    assert found is not None and found.checkpoint["channel_values"]["a"] == long
+    assert found.pending_writes == [("task-1", "a", long), ("task-1", "b", "short")]
+    db.put_writes(first, [("__error__", "y" * 2 * _sql.INLINE_MAX)], "task-1")
+    assert count() == 2  # the task's row was rewritten: its old packed writes went
+    second = db.put(conf("t", "", _id_of(first)),
+                    make_checkpoint({"a": long + "!", "b": "short"}, {"a": 2, "b": 1}), {},
+                    {"a": 2})
+    db.prune("t", keep_last=1)
+    assert count() == 1  # only the kept checkpoint's value
+    assert db.get_tuple(second).checkpoint["channel_values"]["a"] == long + "!"  # type: ignore[union-attr]
+    db.delete_thread("t")
+    assert count() == 0
+
+
+def _id_of(config: Any) -> str:
+    return str(config["configurable"]["checkpoint_id"])

@@ -284,7 +284,7 @@ def test_run_of_a_killed_server_is_finished_by_another_from_its_last_checkpoint(
     wait_for_custom(doomed.url, tid, run["run_id"], "started")  # 'one' is checkpointed
     doomed.kill()
     heir = start_process(database, "--workers", "1", "--lease-seconds", "2",
-                         config=crash_config)
+                         "--poll-seconds", "0.1", config=crash_config)
     with get_sync_client(url=heir.url, timeout=60) as client:
         parts = list(client.runs.join_stream(tid, run["run_id"]))
         final = client.runs.join(tid, run["run_id"])
@@ -312,7 +312,7 @@ def test_resume_claimed_before_a_crash_is_continued_with_its_answer(
     wait_for_custom(doomed.url, tid, run["run_id"], "answered")
     doomed.kill()
     heir = start_process(database, "--workers", "1", "--lease-seconds", "2",
-                         config=crash_config)
+                         "--poll-seconds", "0.1", config=crash_config)
     with get_sync_client(url=heir.url, timeout=60) as client:
         final = client.runs.join(tid, run["run_id"])
         assert client.runs.get(tid, run["run_id"])["status"] == "success"

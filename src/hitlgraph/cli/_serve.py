@@ -38,8 +38,12 @@ def is_loopback(host: str) -> bool:
 @click.option("--lease-seconds", default=30.0, show_default=True,
               type=click.FloatRange(min=0.1), help="How long a worker's claim on a run lasts "
               "without renewal: a run whose server died is taken over by another after this.")
+@click.option("--poll-seconds", default=0.5, show_default=True,
+              type=click.FloatRange(min=0.01), help="How often a process looks in the "
+              "database for work and run events that no notification announced (on SQLite, "
+              "how soon one process sees what another did).")
 def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
-          workers: int, lease_seconds: float) -> None:
+          workers: int, lease_seconds: float, poll_seconds: float) -> None:
     """Serve the graphs of a langgraph.json over HTTP, as the LangGraph server does, so the
     langgraph-sdk client (and LangGraph's UIs) work against it.
 
@@ -69,7 +73,7 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
                            "postgresql://user@127.0.0.1:5432/app.", ExitCode.USAGE) from None
         where = "PostgreSQL"
     settings = ServerSettings(config=config_path, db=db, workers=workers,
-                              lease_seconds=lease_seconds)
+                              lease_seconds=lease_seconds, poll_seconds=poll_seconds)
     try:
         auth = resolve_auth(settings, load_config(config_path))
     except (ConfigError, ValueError) as exc:

@@ -133,17 +133,24 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         "DROP INDEX IF EXISTS checkpoints_by_id",
         "DROP TABLE checkpoints",
         "ALTER TABLE checkpoints_v1 RENAME TO checkpoints",
+        # Values longer than INLINE_MAX bytes live in `blob_data` (a rowid table, whose pages
+        # hold them whole); a clustered table keeps only short values in its own pages.
+        """CREATE TABLE blob_data (
+            id INTEGER PRIMARY KEY,
+            data BLOB NOT NULL
+        )""",
         """CREATE TABLE blobs_v1 (
             thread_id TEXT NOT NULL,
             checkpoint_ns TEXT NOT NULL DEFAULT '',
             channel TEXT NOT NULL,
             version NOT NULL,
             type TEXT NOT NULL,
-            blob BLOB NOT NULL,
+            blob BLOB,
+            data_id INTEGER,
             PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
         ) WITHOUT ROWID""",
-        "INSERT INTO blobs_v1 SELECT thread_id, checkpoint_ns, channel, version, type, blob "
-        "FROM blobs",
+        "INSERT INTO blobs_v1 (thread_id, checkpoint_ns, channel, version, type, blob) "
+        "SELECT thread_id, checkpoint_ns, channel, version, type, blob FROM blobs",
         "DROP TABLE blobs",
         "ALTER TABLE blobs_v1 RENAME TO blobs",
         # One row per task: its writes packed together (most steps write two or three
@@ -155,12 +162,21 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
             task_id TEXT NOT NULL,
             seq INTEGER NOT NULL,
             task_path TEXT NOT NULL DEFAULT '',
-            writes BLOB NOT NULL,
+            writes BLOB,
+            data_id INTEGER,
             PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id)
         ) WITHOUT ROWID""",
         lambda conn: _pack_v0_writes(conn),
         "DROP TABLE writes",
         "ALTER TABLE writes_v1 RENAME TO writes",
+        *(statement for table in ("blobs", "writes") for statement in (
+            f"CREATE TRIGGER {table}_data_deleted AFTER DELETE ON {table} "
+            "WHEN old.data_id IS NOT NULL BEGIN "
+            "DELETE FROM blob_data WHERE id = old.data_id; END",
+            f"CREATE TRIGGER {table}_data_replaced AFTER UPDATE OF data_id ON {table} "
+            "WHEN old.data_id IS NOT NULL AND old.data_id IS NOT new.data_id BEGIN "
+            "DELETE FROM blob_data WHERE id = old.data_id; END",
+        )),
     ),
     # 2: fences (checkpoint.base.FENCE): the latest token per key.
     (
@@ -303,21 +319,35 @@ _SELECT_LATEST_ID: Final = (
     "SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
     "ORDER BY checkpoint_id DESC LIMIT 1"
 )
+INLINE_MAX: Final = 800
+"""Longest value stored in its row of `blobs` or `writes`; a longer one goes to `blob_data`."""
+
+_VALUE: Final = "COALESCE(blob, (SELECT data FROM blob_data WHERE id = data_id))"
+_WRITES_VALUE: Final = "COALESCE(writes, (SELECT data FROM blob_data WHERE id = data_id))"
+
 _SELECT_BLOB: Final = (
-    "SELECT type, blob FROM blobs "
+    f"SELECT type, {_VALUE} FROM blobs "
     "WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"
 )
 _SELECT_BLOB_EXISTS: Final = (
     "SELECT 1 FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"
 )
 _SELECT_CHAIN: Final = (
-    "SELECT version, type, blob FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+    f"SELECT version, type, {_VALUE} FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? "
     "AND channel = ? AND version >= ? AND version <= ?"
 )
 _SELECT_WRITES: Final = (
-    "SELECT task_id, writes FROM writes "
+    f"SELECT task_id, {_WRITES_VALUE} FROM writes "
     "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY seq"
 )
+
+
+def _place(conn: sqlite3.Connection, data: bytes) -> tuple[bytes | None, int | None]:
+    """(inline value, blob_data id) to store `data` as: short values stay in their row."""
+    if len(data) <= INLINE_MAX:
+        return data, None
+    cursor = conn.execute("INSERT INTO blob_data (data) VALUES (?)", (data,))
+    return None, cursor.lastrowid
 
 
 def _chains(conn: sqlite3.Connection, thread_id: str, ns: str) -> ChainCache:
@@ -587,8 +617,9 @@ def encode_put(
 
 
 _INSERT_BLOB: Final = (
-    "INSERT OR REPLACE INTO blobs (thread_id, checkpoint_ns, channel, version, type, blob) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO blobs (thread_id, checkpoint_ns, channel, version, type, blob, data_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id, checkpoint_ns, channel, version) "
+    "DO UPDATE SET type = excluded.type, blob = excluded.blob, data_id = excluded.data_id"
 )
 _INSERT_CHECKPOINT: Final = (
     "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
@@ -630,7 +661,7 @@ def write_put(conn: sqlite3.Connection, put: EncodedPut,
                 )
         rows = _final_blob_rows(conn, put) if blob_rows is None else blob_rows
         if rows:
-            conn.executemany(_INSERT_BLOB, rows)
+            conn.executemany(_INSERT_BLOB, [(*row[:5], *_place(conn, row[5])) for row in rows])
         conn.execute(_INSERT_CHECKPOINT, put.checkpoint_row)
     return make_config(put.thread_id, put.ns, put.checkpoint_id)
 
@@ -688,12 +719,15 @@ def check_fence(conn: sqlite3.Connection, thread_id: str, fence: tuple[str, int]
 
 
 _SELECT_TASK_WRITES: Final = (
-    "SELECT seq, writes FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
+    f"SELECT seq, {_WRITES_VALUE} FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
     "AND checkpoint_id = ? AND task_id = ?"
 )
 _UPSERT_TASK_WRITES: Final = (
-    "INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, "
-    "task_path, writes) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
+    "writes, data_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id) DO UPDATE SET "
+    "seq = excluded.seq, task_path = excluded.task_path, writes = excluded.writes, "
+    "data_id = excluded.data_id"
 )
 
 
@@ -737,7 +771,8 @@ def write_writes(conn: sqlite3.Connection, writes: EncodedWrites) -> None:
                 entries[at] = [idx, chan, type_, blob]
                 changed = True
         if changed:
-            conn.execute(_UPSERT_TASK_WRITES, (*key, seq, task_path, ormsgpack.packb(entries)))
+            conn.execute(_UPSERT_TASK_WRITES, (*key, seq, task_path,
+                                               *_place(conn, ormsgpack.packb(entries))))
 
 
 def _link_writes(writes: Sequence[EncodedWrites], put: EncodedPut,
