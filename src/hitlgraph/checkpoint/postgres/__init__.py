@@ -23,6 +23,7 @@ from __future__ import annotations
 try:
     import psycopg
     from psycopg import Connection, IsolationLevel
+    from psycopg.pq import TransactionStatus
     from psycopg_pool import ConnectionPool
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
@@ -61,13 +62,16 @@ def configure_connection(conn: Connection[Any]) -> None:
     conn.isolation_level = IsolationLevel.READ_COMMITTED
 
 
-def drive(cursor: psycopg.Cursor[Any], ops: _sql.Ops[_T]) -> _T:
-    """Run an operation of `_sql` on a cursor: each statement, its rows sent back in."""
+def drive(cursor: psycopg.Cursor[Any], ops: _sql.Ops[_T], *, standalone: bool = False) -> _T:
+    """Run an operation of `_sql` on a cursor: each statement, its rows sent back in.
+    `standalone`: the cursor's connection is in autocommit mode and the operation's batches
+    marked `transaction` bring their own BEGIN and COMMIT."""
     try:
         statement = next(ops)
         while True:
             if isinstance(statement, _sql.Batch):
-                statement = ops.send(_pipeline(cursor, statement))
+                own = standalone and statement.transaction
+                statement = ops.send(_pipeline(cursor, statement, own=own))
                 continue
             cursor.execute(statement.sql, statement.params or None)
             rows = cursor.fetchall() if cursor.description is not None else None
@@ -76,13 +80,24 @@ def drive(cursor: psycopg.Cursor[Any], ops: _sql.Ops[_T]) -> _T:
         return done.value  # type: ignore[no-any-return]
 
 
-def _pipeline(cursor: psycopg.Cursor[Any], batch: _sql.Batch) -> list[_sql.Rows | None]:
-    """A batch's statements in one pipeline (one round trip), each with a cursor of its own."""
+def _pipeline(cursor: psycopg.Cursor[Any], batch: _sql.Batch, *, own: bool = False
+              ) -> list[_sql.Rows | None]:
+    """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
+    with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
     conn = cursor.connection
     cursors = [conn.cursor(binary=True) for _ in batch.statements]
-    with conn.pipeline():
-        for one, statement in zip(cursors, batch.statements, strict=True):
-            one.execute(statement.sql, statement.params or None)
+    try:
+        with conn.pipeline():
+            if own:
+                cursor.execute(_sql.BEGIN)
+            for one, statement in zip(cursors, batch.statements, strict=True):
+                one.execute(statement.sql, statement.params or None)
+            if own:
+                cursor.execute("COMMIT")
+    except BaseException:
+        if own and conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+        raise
     results: list[_sql.Rows | None] = []
     for one in cursors:
         results.append(one.fetchall() if one.description is not None else None)
@@ -161,11 +176,11 @@ class PostgresSaver(BaseCheckpointSaver):
             with self.lock:
                 yield self.conn
 
-    def _run(self, ops: _sql.Ops[_T], *, write: bool) -> _T:
+    def _run(self, ops: _sql.Ops[_T], *, write: bool, standalone: bool = False) -> _T:
         with self._connection() as conn:
-            if not write and conn.autocommit:
+            if conn.autocommit and (not write or standalone):
                 with conn.cursor(binary=True) as cursor:
-                    return drive(cursor, ops)
+                    return drive(cursor, ops, standalone=standalone)
             with conn.transaction(), conn.cursor(binary=True) as cursor:
                 if write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
                     cursor.execute(_sql.READ_COMMITTED)
@@ -257,7 +272,7 @@ class PostgresSaver(BaseCheckpointSaver):
         encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
                                   self.deltas)
         self._ensure_setup()
-        return self._run(_sql.put(encoded), write=True)
+        return self._run(_sql.put(encoded), write=True, standalone=True)
 
     def put_step(
         self,
@@ -272,7 +287,8 @@ class PostgresSaver(BaseCheckpointSaver):
         encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
                                   self.deltas)
         self._ensure_setup()
-        return self._run(_sql.put_step(encoded_writes, encoded), write=True)
+        return self._run(_sql.put_step(encoded_writes, encoded), write=True,
+                         standalone=_sql.put_step_standalone(encoded_writes, encoded))
 
     def put_writes(
         self,

@@ -73,6 +73,10 @@ class Batch:
     another; the operation is sent the rows of each, in order."""
 
     statements: tuple[Statement, ...]
+    transaction: bool = False
+    """The batch is a whole transaction: in an operation run standalone (see
+    `put_step_standalone`), the driver sends BEGIN before it and COMMIT after it in the same
+    pipeline; otherwise it runs inside the operation's transaction like any batch."""
 
 
 Ops = Generator["Statement | Batch", Any, _T]
@@ -83,6 +87,8 @@ LIST_PAGE_SIZE: Final = 100
 """Checkpoint rows read per statement by list()."""
 
 READ_COMMITTED: Final = "SET TRANSACTION ISOLATION LEVEL READ COMMITTED"
+BEGIN: Final = "BEGIN ISOLATION LEVEL READ COMMITTED"
+"""How a standalone batch begins its own transaction (see Batch.transaction)."""
 """Run first in a write transaction on a connection not configured for READ COMMITTED: the
 compare-and-set and the migrations read what committed while they waited for their lock,
 which a REPEATABLE READ snapshot taken before the wait would not show."""
@@ -610,10 +616,10 @@ def put(encoded: EncodedPut) -> Ops[RunnableConfig]:
         CheckpointConflictError: the config named an expected latest checkpoint (EXPECTED_LATEST,
             "" for none) and the thread's latest in that namespace is another one.
     """
-    results = yield Batch(tuple(_put_statements(encoded)))
+    results = yield Batch(tuple(_put_statements(encoded)), transaction=True)
     if not _put_outcome(encoded, results[-1][0]):
-        retry = yield _put_statements(encoded, full=True)[-1]
-        _put_outcome(encoded, retry[0])
+        retry = yield Batch(tuple(_put_statements(encoded, full=True)), transaction=True)
+        _put_outcome(encoded, retry[-1][0])
     return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)
 
 
@@ -850,23 +856,50 @@ def rewind(serde: SerializerProtocol, config: RunnableConfig,
         (thread_id, thread_id))
 
 
+_STORED_GUARD: Final = (
+    f"\nWHERE EXISTS (SELECT 1 FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_ns = %s "
+    "AND checkpoint_id = %s)"
+)
+
+
+def _step_writes_statements(one: EncodedWrites, encoded: EncodedPut) -> list[Statement]:
+    """A finished task's writes, inserted only if the step's checkpoint was stored (by the
+    guarded put earlier in the same transaction): a refused put leaves nothing behind."""
+    head, tail = _INSERT_WRITES.split("\nORDER BY u.ord")
+    sql = head + _STORED_GUARD + "\nORDER BY u.ord" + tail
+    guard = (encoded.thread_id, encoded.ns, encoded.checkpoint_id)
+    return [
+        Statement(sql + _WRITE_CONFLICT[mode], (
+            one.thread_id, one.ns, one.checkpoint_id, one.task_id, one.task_path,
+            indexes, chans, types, blobs, *guard))
+        for mode, indexes, chans, types, blobs in one.groups
+    ]
+
+
+def put_step_standalone(writes: Sequence[EncodedWrites], encoded: EncodedPut) -> bool:
+    """Whether put_step() is one self-contained transaction (one round trip, BEGIN and COMMIT
+    included): none of the writes claims an answer slot or compares the latest itself, and
+    they carry the put's fence."""
+    return all(
+        one.expected is None and one.fence == encoded.fence
+        and all(group[0] != "claim" for group in one.groups)
+        for one in writes
+    )
+
+
 def put_step(writes: Sequence[EncodedWrites], encoded: EncodedPut) -> Ops[RunnableConfig]:
-    """A finished step in one transaction: its tasks' writes, then its checkpoint. Sent as one
-    batch (one round trip) unless a write compares the latest checkpoint itself."""
-    if any(one.expected is not None or one.fence != encoded.fence for one in writes):
+    """A finished step in one transaction: its tasks' writes, then its checkpoint. Standalone
+    (see put_step_standalone), the checkpoint goes first and the writes follow only if it was
+    stored, all in one batch; otherwise the writes are stored (and checked) first."""
+    if not put_step_standalone(writes, encoded):
         for one in writes:
             yield from put_writes(one)
         return (yield from put(encoded))
-    put_statements = _put_statements(encoded)
-    per_task = [_writes_statements(one) for one in writes]
-    batch = [*put_statements[:-1], *(st for group in per_task for st in group),
-             put_statements[-1]]
-    results = yield Batch(tuple(batch))
-    at = len(put_statements) - 1
-    for one, statements in zip(writes, per_task, strict=True):
-        _check_claims(one, results[at:at + len(statements)])
-        at += len(statements)
-    if not _put_outcome(encoded, results[-1][0]):
-        retry = yield _put_statements(encoded, full=True)[-1]
-        _put_outcome(encoded, retry[0])
-    return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)
+    tail = [st for one in writes for st in _step_writes_statements(one, encoded)]
+    full = False
+    while True:
+        statements = _put_statements(encoded, full=full)
+        results = yield Batch((*statements, *tail), transaction=True)
+        if _put_outcome(encoded, results[len(statements) - 1][0]):
+            return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)
+        full = True

@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from psycopg import AsyncConnection, AsyncCursor, IsolationLevel
+from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
 from hitlgraph.checkpoint._delta import DeltaEncoder
@@ -45,13 +46,16 @@ async def configure_connection(conn: AsyncConnection[Any]) -> None:
     await conn.set_isolation_level(IsolationLevel.READ_COMMITTED)
 
 
-async def drive(cursor: AsyncCursor[Any], ops: _sql.Ops[_T]) -> _T:
-    """Run an operation of `_sql` on an async cursor: each statement, its rows sent back in."""
+async def drive(cursor: AsyncCursor[Any], ops: _sql.Ops[_T], *, standalone: bool = False) -> _T:
+    """Run an operation of `_sql` on an async cursor: each statement, its rows sent back in.
+    `standalone`: the cursor's connection is in autocommit mode and the operation's batches
+    marked `transaction` bring their own BEGIN and COMMIT."""
     try:
         statement = next(ops)
         while True:
             if isinstance(statement, _sql.Batch):
-                statement = ops.send(await _pipeline(cursor, statement))
+                own = standalone and statement.transaction
+                statement = ops.send(await _pipeline(cursor, statement, own=own))
                 continue
             await cursor.execute(statement.sql, statement.params or None)
             rows = await cursor.fetchall() if cursor.description is not None else None
@@ -60,13 +64,24 @@ async def drive(cursor: AsyncCursor[Any], ops: _sql.Ops[_T]) -> _T:
         return done.value  # type: ignore[no-any-return]
 
 
-async def _pipeline(cursor: AsyncCursor[Any], batch: _sql.Batch) -> list[_sql.Rows | None]:
-    """A batch's statements in one pipeline (one round trip), each with a cursor of its own."""
+async def _pipeline(cursor: AsyncCursor[Any], batch: _sql.Batch, *, own: bool = False
+                    ) -> list[_sql.Rows | None]:
+    """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
+    with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
     conn = cursor.connection
     cursors = [conn.cursor(binary=True) for _ in batch.statements]
-    async with conn.pipeline():
-        for one, statement in zip(cursors, batch.statements, strict=True):
-            await one.execute(statement.sql, statement.params or None)
+    try:
+        async with conn.pipeline():
+            if own:
+                await cursor.execute(_sql.BEGIN)
+            for one, statement in zip(cursors, batch.statements, strict=True):
+                await one.execute(statement.sql, statement.params or None)
+            if own:
+                await cursor.execute("COMMIT")
+    except BaseException:
+        if own and conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.rollback()
+        raise
     results: list[_sql.Rows | None] = []
     for one in cursors:
         results.append(await one.fetchall() if one.description is not None else None)
@@ -144,20 +159,21 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
             self._lock = asyncio.Lock()
             self._setup_lock = asyncio.Lock()
 
-    async def _run(self, ops: _sql.Ops[_T], *, write: bool) -> _T:
+    async def _run(self, ops: _sql.Ops[_T], *, write: bool, standalone: bool = False) -> _T:
         self._bind()
         if isinstance(self.conn, AsyncConnectionPool):
             async with self.conn.connection() as conn:
-                return await self._run_on(conn, ops, write=write)
+                return await self._run_on(conn, ops, write=write, standalone=standalone)
         assert self._lock is not None
         async with self._lock:
-            return await self._run_on(self.conn, ops, write=write)
+            return await self._run_on(self.conn, ops, write=write, standalone=standalone)
 
     @staticmethod
-    async def _run_on(conn: AsyncConnection[Any], ops: _sql.Ops[_T], *, write: bool) -> _T:
-        if not write and conn.autocommit:
+    async def _run_on(conn: AsyncConnection[Any], ops: _sql.Ops[_T], *, write: bool,
+                      standalone: bool = False) -> _T:
+        if conn.autocommit and (not write or standalone):
             async with conn.cursor(binary=True) as cursor:
-                return await drive(cursor, ops)
+                return await drive(cursor, ops, standalone=standalone)
         async with conn.transaction(), conn.cursor(binary=True) as cursor:
             if write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
                 await cursor.execute(_sql.READ_COMMITTED)
@@ -219,7 +235,7 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
                                   self.deltas)
         await self._ensure_setup()
-        return await self._run(_sql.put(encoded), write=True)
+        return await self._run(_sql.put(encoded), write=True, standalone=True)
 
     async def aput_step(
         self,
@@ -234,7 +250,8 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
                                   self.deltas)
         await self._ensure_setup()
-        return await self._run(_sql.put_step(encoded_writes, encoded), write=True)
+        return await self._run(_sql.put_step(encoded_writes, encoded), write=True,
+                               standalone=_sql.put_step_standalone(encoded_writes, encoded))
 
     async def aput_writes(
         self,
