@@ -42,9 +42,16 @@ def ticks_of(checkpoint: str) -> int:
 _second: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
 
 
+_last_ts: tuple[str, str] = ("", "")  # the last id formatted, and its ts
+
+
 def ts_of(checkpoint: str) -> str:
     """The checkpoint's time in ISO 8601, from its id (microseconds, UTC): a checkpoint's `ts`,
     so a saver need not store it. Raises ValueError for an id of another shape."""
+    global _last_ts
+    last = _last_ts
+    if last[0] == checkpoint:
+        return last[1]
     micros = (ticks_of(checkpoint) - _GREGORIAN_OFFSET) // 10
     global _second
     whole, fraction = divmod(micros, 1_000_000)
@@ -52,7 +59,9 @@ def ts_of(checkpoint: str) -> str:
     if whole != second[0]:
         text = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         _second = second = (whole, text)
-    return f"{second[1]}.{fraction:06d}+00:00"
+    ts = f"{second[1]}.{fraction:06d}+00:00"
+    _last_ts = (checkpoint, ts)
+    return ts
 
 
 def version_of(checkpoint: str) -> int:

@@ -358,12 +358,20 @@ def test_checkpoint_time_and_plain_metadata_are_not_stored_twice(db: SqliteSaver
         assert found.metadata["source"] in ("input", "loop")
 
 
-def test_metadata_json_cannot_hold_is_stored_as_msgpack(db: SqliteSaver) -> None:
-    odd = {"source": "update", "step": 1, "parents": {}, "pair": (1, 2), "raw": b"\x00",
-           "big": 2**70}
+class _Name(str):
+    pass
+
+
+@pytest.mark.parametrize("value", [(1, 2), b"\x00", 2**70, float("inf"), {1: "a"},
+                                   _Name("n"), [1, (2,)]],
+                         ids=["tuple", "bytes", "big int", "inf", "int key", "str subclass",
+                              "nested tuple"])
+def test_metadata_json_cannot_hold_is_stored_as_msgpack(db: SqliteSaver, value: Any) -> None:
+    odd = {"source": "update", "step": 1, "parents": {}, "odd": value}
     config = db.put(conf("t"), make_checkpoint({}, {}), odd, {})  # type: ignore[arg-type]
     found = db.get_tuple(config)
     assert found is not None and found.metadata == odd
+    assert type(found.metadata["odd"]) is type(value) or isinstance(value, _Name)
     assert db.conn.execute("SELECT metadata IS NOT NULL FROM checkpoints").fetchone() == (1,)
 
 

@@ -220,20 +220,29 @@ def jsonable(
     return {"__type__": type(value).__qualname__}
 
 
-def _same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+_INT64 = (-(2**63), 2**63 - 1)
 
 
-def json_exact(metadata: CheckpointMetadata | dict[str, Any], text: str) -> bool:
-    """Whether the JSON copy `text` reads back as exactly `metadata` (same types, same order):
-    then a saver need not store metadata a second time."""
-    return _same(json.loads(text), dict(metadata))
+def _plain(value: Any) -> bool:
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return bool(_INT64[0] <= value <= _INT64[1])
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return False
+
+
+def json_exact(metadata: CheckpointMetadata | dict[str, Any]) -> bool:
+    """Whether metadata's JSON copy reads back as exactly it (plain str, bool, None, 64-bit
+    int, finite float, lists, and dicts with str keys; no subclasses): then a saver need not
+    store metadata a second time."""
+    return _plain(dict(metadata))
 
 
 def metadata_json(

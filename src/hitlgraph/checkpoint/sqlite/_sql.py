@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -293,9 +294,14 @@ def _json_number(value: int | float) -> Any:
     return {"__int__": str(value)}
 
 
-def metadata_json(metadata: CheckpointMetadata | dict[str, Any]) -> str:
+def metadata_json(metadata: CheckpointMetadata | dict[str, Any], *,
+                  exact: bool | None = None) -> str:
     """The JSON text copy of metadata that list() filters on (ASCII, strict JSON): text is
-    stored verbatim, ints beyond 64 bits become marker objects."""
+    stored verbatim, ints beyond 64 bits become marker objects. `exact`: json_exact(metadata),
+    if the caller knows it (then the text is plain json.dumps)."""
+    if exact if exact is not None else json_exact(metadata):
+        return json.dumps(dict(metadata), ensure_ascii=True, allow_nan=False,
+                          separators=(",", ":"))
     return _rows.metadata_json(metadata, number=_json_number)
 
 
@@ -597,10 +603,11 @@ def encode_put(
         if stored is not typed:
             full_rows[len(blob_rows)] = (thread_id, ns, chan, version, *typed)
         blob_rows.append((thread_id, ns, chan, version, *stored))
-    meta_text = metadata_json(metadata)
+    exact = json_exact(metadata)
+    meta_text = metadata_json(metadata, exact=exact)
     meta_type: str | None = None
     meta_blob: bytes | None = None
-    if not json_exact(metadata, meta_text):
+    if not exact:
         meta_type, meta_blob = serde.dumps_typed(dict(metadata))
     parent = conf.get("checkpoint_id")
     checkpoint_row = (
@@ -722,6 +729,24 @@ _SELECT_TASK_WRITES: Final = (
     f"SELECT seq, {_WRITES_VALUE} FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
     "AND checkpoint_id = ? AND task_id = ?"
 )
+_seq_lock = threading.Lock()
+_last_seq = 0
+
+
+def _next_seq() -> int:
+    """A task row's `seq`: when its first writes came (nanoseconds since the epoch), strictly
+    increasing in this process, so a checkpoint's tasks read back in the order they wrote."""
+    global _last_seq
+    with _seq_lock:
+        _last_seq = max(time.time_ns(), _last_seq + 1)
+        return _last_seq
+
+
+_INSERT_NEW_TASK_WRITES: Final = (
+    "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
+    "writes, data_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id) DO NOTHING"
+)
 _UPSERT_TASK_WRITES: Final = (
     "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
     "writes, data_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -747,32 +772,40 @@ def write_writes(conn: sqlite3.Connection, writes: EncodedWrites) -> None:
             if latest != checkpoint_id:
                 raise CheckpointConflictError(thread_id, checkpoint_id, latest)
         key = (thread_id, ns, checkpoint_id, task_id)
-        row = conn.execute(_SELECT_TASK_WRITES, key).fetchone()
-        if row is None:
-            seq = conn.execute(
-                "SELECT COALESCE(MAX(seq), -1) + 1 FROM writes WHERE thread_id = ? "
-                "AND checkpoint_ns = ? AND checkpoint_id = ?", key[:3],
-            ).fetchone()[0]
-            entries: list[list[Any]] = []
-        else:
-            seq, entries = row[0], ormsgpack.unpackb(row[1])
-        position = {entry[0]: i for i, entry in enumerate(entries)}
-        changed = False
-        for mode, (*_, idx, chan, type_, blob, _path) in writes.rows:
-            at = position.get(idx)
-            if at is None:
-                position[idx] = len(entries)
-                entries.append([idx, chan, type_, blob])
-                changed = True
-            elif mode == "claim":
-                raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
-                                              answered=True)
-            elif mode == "replace":
-                entries[at] = [idx, chan, type_, blob]
-                changed = True
-        if changed:
+        entries: list[list[Any]] = []
+        _merge(entries, writes.rows, thread_id, checkpoint_id)
+        inline, data_id = _place(conn, ormsgpack.packb(entries))
+        if conn.execute(_INSERT_NEW_TASK_WRITES,
+                        (*key, _next_seq(), task_path, inline, data_id)).rowcount == 1:
+            return  # the task's first writes (a finished task's, usually): one statement
+        if data_id is not None:
+            conn.execute("DELETE FROM blob_data WHERE id = ?", (data_id,))
+        seq, packed = conn.execute(_SELECT_TASK_WRITES, key).fetchone()
+        entries = ormsgpack.unpackb(packed)
+        if _merge(entries, writes.rows, thread_id, checkpoint_id):
             conn.execute(_UPSERT_TASK_WRITES, (*key, seq, task_path,
                                                *_place(conn, ormsgpack.packb(entries))))
+
+
+def _merge(entries: list[list[Any]], rows: Sequence[tuple[str, tuple[Any, ...]]],
+           thread_id: str, checkpoint_id: str) -> bool:
+    """Merge encoded write rows into a task's stored entries ([idx, channel, type, blob]) by
+    their modes; whether anything changed. A "claim" of a taken slot raises
+    CheckpointConflictError(answered=True)."""
+    position = {entry[0]: i for i, entry in enumerate(entries)}
+    changed = False
+    for mode, (*_, idx, chan, type_, blob, _path) in rows:
+        at = position.get(idx)
+        if at is None:
+            position[idx] = len(entries)
+            entries.append([idx, chan, type_, blob])
+            changed = True
+        elif mode == "claim":
+            raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id, answered=True)
+        elif mode == "replace":
+            entries[at] = [idx, chan, type_, blob]
+            changed = True
+    return changed
 
 
 def _link_writes(writes: Sequence[EncodedWrites], put: EncodedPut,
