@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -140,6 +143,34 @@ def test_multitask_rollback_replaces_the_running_run(client: SyncLangGraphClient
     assert client.threads.get_state(tid)["values"]["done"] == ["slow"]
     assert [s["metadata"]["run_id"] for s in client.threads.get_history(tid)] == (
         [second["run_id"]] * 3)
+
+
+def _temporary_runs(db: Any) -> int:
+    query = "SELECT COUNT(*) FROM hg_runs WHERE temporary = ?"
+    if str(db).startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(str(db)) as conn:
+            row = conn.execute(query.replace("?", "%s"), (True,)).fetchone()
+    else:
+        with sqlite3.connect(str(db)) as conn:
+            row = conn.execute(query, (1,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_finished_stateless_runs_are_swept_after_a_while(
+        start_server: Callable[..., RunningServer]) -> None:
+    server = start_server(sweep_seconds=0.3)
+    client = server.client()
+    assert client.runs.wait(None, "steps", input={"value": "gone"})["log"][0] == "a"
+    kept = client.runs.wait(None, "steps", input={"value": "kept"}, on_completion="keep")
+    assert kept["log"][0] == "a"
+    deadline = time.monotonic() + 15
+    while _temporary_runs(server.db) > 1:
+        assert time.monotonic() < deadline, "the finished stateless run was not swept"
+        time.sleep(0.1)
+    assert len(client.threads.search()) == 1  # the kept one
 
 
 def test_stateless_wait_runs_on_a_temporary_thread(client: SyncLangGraphClient) -> None:

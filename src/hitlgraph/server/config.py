@@ -100,6 +100,9 @@ class ServerSettings:
     """How long a worker's claim on a run lasts without a heartbeat."""
     poll_seconds: float = 0.5
     """How often waiters re-read the database when no in-process signal woke them."""
+    sweep_seconds: float = 60.0
+    """How long the finished run of a stateless request with on_completion "delete" stays
+    readable (by a client joining it) before the server deletes it and its events."""
 
 
 def load_config(path: str | Path) -> ServerConfig:

@@ -204,6 +204,7 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         self.tasks = [loop.create_task(self._loop(f"{self.prefix}:{i}"), name=f"worker-{i}")
                       for i in range(self.count)]
+        self.tasks.append(loop.create_task(self._sweep(), name="sweeper"))
 
     async def stop(self) -> None:
         """Cancel the workers; a run they held is left to its lease (another worker, in this
@@ -212,6 +213,20 @@ class WorkerPool:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks = []
+
+    async def _sweep(self) -> None:
+        """Now and then, delete the finished runs of stateless requests that asked for it
+        (any process may; deleting twice is harmless)."""
+        rt = self.rt
+        every = max(0.05, min(rt.settings.sweep_seconds / 2, 30.0))
+        while True:
+            try:
+                await rt.store.sweep_runs(rt.settings.sweep_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweeping finished stateless runs failed")
+            await asyncio.sleep(every)
 
     async def _loop(self, worker_id: str) -> None:
         rt = self.rt

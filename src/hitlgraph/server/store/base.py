@@ -289,6 +289,13 @@ class Store(abc.ABC):
                           ) -> list[RunEvent]:
         """Events with seq > after_seq, in order."""
 
+    @abc.abstractmethod
+    async def sweep_runs(self, older_than_seconds: float) -> int:
+        """Delete the finished runs of stateless requests made with on_completion "delete"
+        (their thread is gone already), and their events, once they ended more than
+        `older_than_seconds` ago (time for a waiting client to read the result). Returns how
+        many went."""
+
 
 @runtime_checkable
 class Notifier(Protocol):

@@ -281,6 +281,17 @@ class PostgresStore(Store):
                 await conn.execute(sql.DELETE_RUN_EVENTS, (run_id,))
         return gone is not None
 
+    async def sweep_runs(self, older_than_seconds: float) -> int:
+        async with self.pool.connection() as conn, conn.transaction():
+            row = await (await conn.execute(
+                "WITH gone AS (DELETE FROM hg_runs WHERE temporary AND on_completion = 'delete' "
+                "AND status IN ('success', 'error', 'interrupted', 'timeout') "
+                "AND updated_at < now() - make_interval(secs => %s) RETURNING run_id), "
+                "events AS (DELETE FROM hg_run_events WHERE run_id IN "
+                "(SELECT run_id FROM gone)) SELECT count(*) FROM gone",
+                (float(older_than_seconds),))).fetchone()
+            return int(row[0]) if row else 0
+
     async def cancel_run(self, tenant: str, thread_id: str, run_id: str,
                          action: CancelAction) -> RunRow | None:
         async with self.pool.connection() as conn, conn.transaction():

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
 
 from hitlgraph.server.store import _sqlite_sql as sql
@@ -289,6 +289,21 @@ class SqliteStore(Store):
             if gone:
                 conn.execute("DELETE FROM hg_run_events WHERE run_id = ?", (run_id,))
             return gone > 0
+
+    async def sweep_runs(self, older_than_seconds: float) -> int:
+        return await self._run(self._sweep_runs, older_than_seconds)
+
+    def _sweep_runs(self, older_than_seconds: float) -> int:
+        cutoff = (datetime.now(timezone.utc) - timedelta(seconds=older_than_seconds)).isoformat()
+        with self._tx() as conn:
+            gone = [run_id for (run_id,) in conn.execute(
+                "SELECT run_id FROM hg_runs WHERE temporary = 1 AND on_completion = 'delete' "
+                "AND status IN ('success', 'error', 'interrupted', 'timeout') "
+                "AND updated_at < ?", (cutoff,))]
+            for run_id in gone:
+                conn.execute("DELETE FROM hg_run_events WHERE run_id = ?", (run_id,))
+                conn.execute("DELETE FROM hg_runs WHERE run_id = ?", (run_id,))
+            return len(gone)
 
     async def cancel_run(self, tenant: str, thread_id: str, run_id: str,
                          action: CancelAction) -> RunRow | None:
