@@ -154,6 +154,44 @@ class ListCursor:
 
 
 ListPage = tuple[list[CheckpointTuple], "ListCursor | None"]
+
+
+def list_cursor(
+    config: RunnableConfig | None,
+    *,
+    filter: dict[str, Any] | None,
+    before: RunnableConfig | None,
+    limit: int | None,
+    condition: Callable[[str, str], str],
+    filter_clause: Callable[[Any, Any], tuple[str, tuple[Any, ...]] | None],
+    everything: str,
+) -> ListCursor | None:
+    """The start of a list() with InMemorySaver's arguments (None: nothing to list), in a
+    backend's SQL: `condition(column, operator)` writes one bound comparison, `filter_clause`
+    one metadata filter's (None: only Python can decide it), `everything` a true condition."""
+    if limit is not None and limit <= 0:
+        return None
+    clauses: list[str] = []
+    params: list[Any] = []
+    conf = config.get("configurable", {}) if config is not None else {}
+    if "thread_id" in conf:
+        clauses.append(condition("thread_id", "="))
+        params.append(str(conf["thread_id"]))
+    for column in ("checkpoint_ns", "checkpoint_id"):
+        if conf.get(column) is not None:
+            clauses.append(condition(column, "="))
+            params.append(str(conf[column]))
+    before_id = before.get("configurable", {}).get("checkpoint_id") if before else None
+    if before_id is not None:
+        clauses.append(condition("checkpoint_id", "<"))
+        params.append(str(before_id))
+    for key, value in (filter or {}).items():
+        clause = filter_clause(key, value)
+        if clause is not None:
+            clauses.append(clause[0])
+            params.extend(clause[1])
+    return ListCursor(where=" AND ".join(clauses) or everything, params=tuple(params),
+                      filter=tuple((filter or {}).items()), remaining=limit)
 """Some checkpoints of a list() and the cursor for the next ones (None: no more)."""
 
 

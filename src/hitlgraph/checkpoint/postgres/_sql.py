@@ -376,35 +376,10 @@ def list_cursor(
     limit: int | None = None,
 ) -> ListCursor | None:
     """The start of a list() with InMemorySaver's arguments (None: nothing to list)."""
-    if limit is not None and limit <= 0:
-        return None
-    clauses: list[str] = []
-    params: list[Any] = []
-    if config is not None:
-        conf = config.get("configurable", {})
-        if "thread_id" in conf:
-            clauses.append("c.thread_id = %s")
-            params.append(str(conf["thread_id"]))
-        if conf.get("checkpoint_ns") is not None:
-            clauses.append("c.checkpoint_ns = %s")
-            params.append(str(conf["checkpoint_ns"]))
-        if conf.get("checkpoint_id") is not None:
-            clauses.append("c.checkpoint_id = %s")
-            params.append(str(conf["checkpoint_id"]))
-    before_id = before.get("configurable", {}).get("checkpoint_id") if before else None
-    if before_id is not None:
-        clauses.append("c.checkpoint_id < %s")
-        params.append(str(before_id))
-    for key, value in (filter or {}).items():
-        clause = _filter_clause(key, value)
-        if clause is not None:
-            clauses.append(clause[0])
-            params.extend(clause[1])
-    return ListCursor(
-        where=" AND ".join(clauses) or "TRUE",
-        params=tuple(params),
-        filter=tuple((filter or {}).items()),
-        remaining=limit,
+    return _rows.list_cursor(
+        config, filter=filter, before=before, limit=limit,
+        condition=lambda column, op: f"c.{column} {op} %s", filter_clause=_filter_clause,
+        everything="TRUE",
     )
 
 
