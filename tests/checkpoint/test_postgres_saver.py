@@ -522,3 +522,33 @@ def test_without_a_dsn_postgres_tests_skip_locally_and_fail_in_ci(
         require_postgres_fn()
     monkeypatch.setenv("HITLGRAPH_TEST_POSTGRES_DSN", "postgresql://somewhere/db")
     assert require_postgres_fn() == "postgresql://somewhere/db"
+
+
+def test_a_put_that_fails_in_its_pipeline_leaves_no_transaction_open(
+        pg_conninfo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    from hitlgraph.checkpoint.postgres import PostgresSaver, _sql
+
+    with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+        saver = PostgresSaver(conn)
+        first = saver.put(conf("t", **{EXPECTED_LATEST: ""}), make_checkpoint({"a": 1}, {"a": 1}),
+                          {}, {"a": 1})
+        real = _sql._put_statements
+
+        def failing(*args: Any, **kwargs: Any) -> list[Any]:
+            statements = real(*args, **kwargs)
+            return [*statements[:-1], _sql.Statement("SELECT 1 / 0"), statements[-1]]
+
+        monkeypatch.setattr(_sql, "_put_statements", failing)
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            saver.put(conf("t", "", first["configurable"]["checkpoint_id"]),
+                      make_checkpoint({"a": 2}, {"a": 2}), {}, {"a": 2})
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+        monkeypatch.setattr(_sql, "_put_statements", real)
+        found = saver.get_tuple(conf("t"))
+        assert found is not None and found.config == first
+        second = saver.put(conf("t", "", first["configurable"]["checkpoint_id"]),
+                           make_checkpoint({"a": 3}, {"a": 3}), {}, {"a": 3})
+        assert saver.get_tuple(conf("t")).config == second  # type: ignore[union-attr]
