@@ -552,3 +552,34 @@ def test_a_put_that_fails_in_its_pipeline_leaves_no_transaction_open(
         second = saver.put(conf("t", "", first["configurable"]["checkpoint_id"]),
                            make_checkpoint({"a": 3}, {"a": 3}), {}, {"a": 3})
         assert saver.get_tuple(conf("t")).config == second  # type: ignore[union-attr]
+
+
+def test_an_async_put_that_fails_in_its_pipeline_leaves_no_transaction_open(
+        pg_conninfo: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    from hitlgraph.checkpoint.postgres import _sql
+    from hitlgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    real = _sql._put_statements
+
+    def failing(*args: Any, **kwargs: Any) -> list[Any]:
+        statements = real(*args, **kwargs)
+        return [*statements[:-1], _sql.Statement("SELECT 1 / 0"), statements[-1]]
+
+    async def main() -> None:
+        async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as conn:
+            saver = AsyncPostgresSaver(conn)
+            first = await saver.aput(conf("t", **{EXPECTED_LATEST: ""}),
+                                     make_checkpoint({"a": 1}, {"a": 1}), {}, {"a": 1})
+            monkeypatch.setattr(_sql, "_put_statements", failing)
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await saver.aput(conf("t", "", first["configurable"]["checkpoint_id"]),
+                                 make_checkpoint({"a": 2}, {"a": 2}), {}, {"a": 2})
+            assert conn.info.transaction_status == TransactionStatus.IDLE
+            monkeypatch.setattr(_sql, "_put_statements", real)
+            found = await saver.aget_tuple(conf("t"))
+            assert found is not None and found.config == first
+
+    asyncio.run(main())
