@@ -46,8 +46,24 @@ def exit_codes_help() -> str:
 
 
 class CliError(click.ClickException):
-    """An error a person can act on: the message names the bad value and what to do next."""
+    """An error a person can act on: the message names the bad value and what to do next.
+
+    `CliError(message, code)` builds an instance of the subclass for `code`, whose class-level
+    `exit_code` is what click exits with (click declares `exit_code` as a class variable).
+    """
+
+    code: ExitCode
+
+    def __new__(cls, message: str, code: ExitCode) -> CliError:
+        return super().__new__(_ERROR_CLASSES[code], message, code)
 
     def __init__(self, message: str, code: ExitCode) -> None:
         super().__init__(message)
-        self.exit_code = int(code)
+        self.code = code
+
+
+_ERROR_CLASSES: dict[ExitCode, type[CliError]] = {
+    code: type(f"CliError{code.name.title().replace('_', '')}", (CliError,),
+               {"exit_code": int(code), "__module__": __name__})
+    for code in ExitCode
+}
