@@ -4,7 +4,7 @@ A scripted chat model (standing in for a real one) plans a trip: it asks to sear
 then to book one. The "tools" node is a ToolReviewNode, so each call waits for a person:
 accept it, edit its arguments, respond instead of running it, or ignore it.
 
-Run it in the terminal (pip install 'hitlgraph[cli]'):
+Run it in the terminal (pip install -e '.[cli]'):
 
     hitlgraph run examples/agent.py:graph \\
         --input '{"messages": [{"role": "user", "content": "Book me a flight to Lisbon"}]}'

@@ -1,9 +1,11 @@
 """The `hitlgraph` command line: run graphs in the terminal, answer their interrupts, and look at
-their threads. Needs the `cli` extra: ``pip install 'hitlgraph[cli]'``.
+their threads. Needs the `cli` extra: ``pip install -e '.[cli]'`` from the repository.
 
 Commands: run, resume, threads, state, history, graph, demo (see ``hitlgraph --help``). Exit
 codes are `ExitCode`'s values.
 """
+
+from hitlgraph._install import install_command
 
 try:
     import click  # noqa: F401
@@ -11,7 +13,7 @@ try:
 except ImportError as _missing:
     raise ImportError(
         "The hitlgraph command line needs click and rich, which are not installed "
-        f"({_missing}). Install them with: pip install 'hitlgraph[cli]'"
+        f"({_missing}). Install them with: {install_command('cli')}"
     ) from _missing
 
 from hitlgraph.cli._app import cli, main

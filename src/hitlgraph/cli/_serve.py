@@ -6,6 +6,7 @@ import ipaddress
 
 import click
 
+from hitlgraph._install import install_command
 from hitlgraph.cli._errors import CliError, ExitCode
 
 __all__ = ["is_loopback", "serve"]
@@ -58,7 +59,7 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
         from hitlgraph.server.app import resolve_auth
         from hitlgraph.server.config import ConfigError, load_config
     except ImportError as exc:
-        raise CliError(f"{exc}. Install the server with: pip install 'hitlgraph[server]'",
+        raise CliError(f"{exc}. Install the server with: {install_command('server')}",
                        ExitCode.USAGE) from None
     where = db
     if postgres:

@@ -7,7 +7,7 @@ registered with the serializer under the names "hitlgraph.messages.<Class>".
 
 When langchain_core is installed, its message objects work too: add_messages keeps them as they
 are (mixed with these), ToolNode and tools_condition read them, and savers store them (install
-with ``pip install 'hitlgraph[langchain]'``).
+with ``pip install -e '.[langchain]'`` from the repository).
 
 Example:
     >>> from hitlgraph.messages import AIMessage, HumanMessage, add_messages

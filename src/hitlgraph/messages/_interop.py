@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from hitlgraph._install import install_command
 from hitlgraph.checkpoint.serde import register_type
 
 __all__ = [
@@ -98,7 +99,7 @@ def _decoder(class_name: str) -> Callable[[Any], Any]:
         except ImportError as exc:
             raise ImportError(
                 f"This checkpoint holds a langchain_core {class_name}, but langchain_core is not "
-                "installed. Install it with: pip install 'hitlgraph[langchain]'."
+                f"installed. Install it with: {install_command('langchain')}."
             ) from exc
         values, fields_set = state
         # No validation: the values were valid when stored and keep their exact types.

@@ -1,8 +1,9 @@
 """hitlgraph's HTTP server: the LangGraph server REST API over hitlgraph graphs and SQLite.
 
 The official `langgraph-sdk` client works against it unchanged. Needs the `server` extra:
-``pip install 'hitlgraph[server]'``. Nothing starts at import: `create_app(settings)` builds
-the ASGI app, whose lifespan opens the database and starts the run workers.
+``pip install -e '.[server]'`` from the repository. Nothing starts at import:
+`create_app(settings)` builds the ASGI app, whose lifespan opens the database and starts
+the run workers.
 
 Example:
     >>> from hitlgraph.server import ServerSettings, create_app
@@ -12,12 +13,14 @@ Example:
 
 from __future__ import annotations
 
+from hitlgraph._install import install_command
+
 try:
     import fastapi  # noqa: F401
 except ImportError as _missing:  # pragma: no cover - depends on the environment
     raise ImportError(
         "The hitlgraph server needs FastAPI and uvicorn, which are not installed "
-        f"({_missing}). Install them with: pip install 'hitlgraph[server]'"
+        f"({_missing}). Install them with: {install_command('server')}"
     ) from _missing
 
 from hitlgraph.server.app import create_app

@@ -1,6 +1,7 @@
 """PostgresSaver: checkpoints in PostgreSQL, shared safely by threads, processes and machines.
 
-Needs the `postgres` extra: ``pip install 'hitlgraph[postgres]'`` (psycopg 3 and psycopg-pool).
+Needs the `postgres` extra (psycopg 3 and psycopg-pool): ``pip install -e '.[postgres]'`` from
+the repository.
 
 Every write is one transaction. `put` checks the compare-and-set key EXPECTED_LATEST under a
 per-thread advisory lock (`pg_advisory_xact_lock`) in the same transaction as its inserts: of
@@ -20,6 +21,8 @@ transactions to READ COMMITTED, at the cost of one statement).
 
 from __future__ import annotations
 
+from hitlgraph._install import install_command
+
 try:
     import psycopg
     from psycopg import Connection, IsolationLevel
@@ -28,7 +31,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise ImportError(
         "hitlgraph.checkpoint.postgres needs psycopg 3 and psycopg-pool, which the `postgres` "
-        f"extra installs: pip install 'hitlgraph[postgres]' ({exc})"
+        f"extra installs: {install_command('postgres')} ({exc})"
     ) from exc
 
 import threading

@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+from hitlgraph._install import install_command
+
 try:
     import psycopg
     from psycopg import AsyncConnection
@@ -21,7 +23,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "hitlgraph's PostgreSQL server store needs psycopg 3 and psycopg-pool, which the "
-        f"`postgres` extra installs: pip install 'hitlgraph[postgres]' ({exc})"
+        f"`postgres` extra installs: {install_command('postgres')} ({exc})"
     ) from exc
 
 import asyncio
