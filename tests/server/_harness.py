@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,18 @@ class ServerProcess:
     log: list[str] = field(default_factory=list)
     """Its stderr lines so far."""
     reader: threading.Thread | None = None
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        """The first stderr line holding `text`, waiting up to `timeout` seconds for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((line for line in list(self.log) if text in line), None)
+            if found is not None:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no line with {text!r} in the server's stderr:\n"
+                                     + "".join(self.log))
+            time.sleep(0.05)
 
     def kill(self) -> None:
         """SIGKILL: the process dies at once, leaving its runs to their leases."""

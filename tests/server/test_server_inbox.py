@@ -137,6 +137,18 @@ def _answer(item: Locator, text: str) -> None:
     item.get_by_role("button", name="Send answer").click()
 
 
+def test_opening_the_server_address_shows_the_inbox_without_a_failed_request(
+        page: Page, server: RunningServer) -> None:
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
+            if r.status >= 400 else None)
+    page.goto(f"{server.url}/")
+    expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    assert page.url == f"{server.url}/inbox"
+    expect(page.locator("#summary")).not_to_have_text("Loading…")
+    assert failed == []
+
+
 def test_lists_every_waiting_thread_newest_first_with_its_questions(
         page: Page, server: RunningServer, client: SyncLangGraphClient, tmp_path: Path) -> None:
     older = _interrupted(client, "review", {"topic": "apples"})
@@ -420,8 +432,10 @@ def test_the_static_shell_loads_without_a_key_and_the_data_does_not(
         start_server: Callable[..., RunningServer], inbox_config: Path) -> None:
     from hitlgraph.server import auth
     from hitlgraph.server.routes.inbox import PAGES
+    from hitlgraph.server.routes.root import PATHS
 
-    assert set(PAGES) == auth._STATIC_PATHS  # the exemption is exactly the inbox's files
+    # The exemption is exactly the inbox's files, / (a redirect to it) and the icon.
+    assert set(PAGES) | set(PATHS) == auth._STATIC_PATHS
     secured = start_server(config=inbox_config, api_keys={"alice": "alice-key"})
     with httpx.Client(base_url=secured.url, timeout=30) as http:
         for path, (_, media_type) in PAGES.items():

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 import click
 
 from hitlgraph._install import install_command
 from hitlgraph.cli._errors import CliError, ExitCode
+
+if TYPE_CHECKING:
+    from hitlgraph.server.config import ServerSettings
 
 __all__ = ["is_loopback", "serve"]
 
@@ -50,31 +54,55 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
 
     API keys come from $HITLGRAPH_API_KEYS ("tenant:key,..."), or "hitlgraph": {"api_keys":
     ...} in langgraph.json; clients send theirs in the x-api-key header. Without any, the
-    server only listens on a loopback address.
+    server only listens on a loopback address. Once it listens, it prints its address and the
+    reviewer inbox's (/, opened in a browser, leads there too).
     """
     try:
-        import uvicorn
-
         from hitlgraph.server import ServerSettings, create_app
-        from hitlgraph.server.app import resolve_auth
-        from hitlgraph.server.config import ConfigError, load_config
+        from hitlgraph.server._uvicorn import configure_logging, run
+        from hitlgraph.server.config import ConfigError
     except ImportError as exc:
         raise CliError(f"{exc}. Install the server with: {install_command('server')}",
                        ExitCode.USAGE) from None
-    where = db
-    if postgres:
-        try:
-            from hitlgraph.server.store.postgres import postgres_url
-        except ImportError as exc:
-            raise CliError(str(exc), ExitCode.USAGE) from None
-        try:
-            db = postgres_url(postgres)
-        except Exception as exc:  # psycopg.ProgrammingError: a malformed conninfo
-            raise CliError(f"--postgres: {exc}. Give a URL such as "
-                           "postgresql://user@127.0.0.1:5432/app.", ExitCode.USAGE) from None
-        where = "PostgreSQL"
+    db, where = _database(db, postgres)
     settings = ServerSettings(config=config_path, db=db, workers=workers,
                               lease_seconds=lease_seconds, poll_seconds=poll_seconds)
+    _check_auth(settings, config_path, host)
+    configure_logging()  # before the app is built: it may log already
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise CliError(str(exc), ExitCode.GRAPH_ERROR) from None
+
+    def ready(url: str) -> None:
+        click.echo(f"hitlgraph server on {url}, reviewer inbox at {url}/inbox (graphs from "
+                   f"{config_path}, data in {where}, {workers} worker"
+                   f"{'s' if workers != 1 else ''})", err=True)
+
+    run(app, host=host, port=port, on_ready=ready)
+
+
+def _database(db: str, postgres: str | None) -> tuple[str, str]:
+    """The database to use (--db's path, or --postgres's URL), and how the startup line
+    names it."""
+    if not postgres:
+        return db, db
+    try:
+        from hitlgraph.server.store.postgres import postgres_url
+    except ImportError as exc:
+        raise CliError(str(exc), ExitCode.USAGE) from None
+    try:
+        return postgres_url(postgres), "PostgreSQL"
+    except Exception as exc:  # psycopg.ProgrammingError: a malformed conninfo
+        raise CliError(f"--postgres: {exc}. Give a URL such as "
+                       "postgresql://user@127.0.0.1:5432/app.", ExitCode.USAGE) from None
+
+
+def _check_auth(settings: ServerSettings, config_path: str, host: str) -> None:
+    """Refuse to listen on a host other machines reach without authentication."""
+    from hitlgraph.server.app import resolve_auth
+    from hitlgraph.server.config import ConfigError, load_config
+
     try:
         auth = resolve_auth(settings, load_config(config_path))
     except (ConfigError, ValueError) as exc:
@@ -87,10 +115,3 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
             "print(secrets.token_urlsafe(32))'), or list hashed keys under \"hitlgraph\": "
             "{\"api_keys\": {\"my-team\": \"sha256:...\"}} in langgraph.json; or listen on "
             "127.0.0.1.", ExitCode.USAGE)
-    try:
-        app = create_app(settings)
-    except ConfigError as exc:
-        raise CliError(str(exc), ExitCode.GRAPH_ERROR) from None
-    click.echo(f"hitlgraph server on http://{host}:{port} (graphs from {config_path}, data in "
-               f"{where}, {workers} worker{'s' if workers != 1 else ''})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -38,7 +38,7 @@ from hitlgraph.server.config import (
     load_config,
     load_graph_object,
 )
-from hitlgraph.server.routes import assistants, inbox, runs, threads
+from hitlgraph.server.routes import assistants, inbox, root, runs, threads
 from hitlgraph.server.store.base import Notifier, Store
 from hitlgraph.server.store.sqlite import SqliteStore
 from hitlgraph.server.worker import WorkerPool
@@ -188,5 +188,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(threads.router)
     app.include_router(runs.router)
     app.include_router(inbox.router)
+    app.include_router(root.router)
     app.add_middleware(RequestGuard, auth=auth, max_body_bytes=settings.max_body_bytes)
     return app

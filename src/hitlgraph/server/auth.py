@@ -7,9 +7,10 @@ tenant "" (fine on 127.0.0.1; `hitlgraph serve` refuses to listen on another add
 it).
 
 Open to all: `GET /ok`, and the inbox page's static shell, exactly `GET`/`HEAD` of `/inbox`,
-`/inbox/inbox.js` and `/inbox/inbox.css`. Those three files hold no data; the page loads, asks
-the person for their key, and sends it on every call it makes for data, which is
-authenticated like any other client's (a 401 brings its key form back).
+`/inbox/inbox.js` and `/inbox/inbox.css`, plus `/` (a redirect to `/inbox`) and `/favicon.ico`.
+None of them holds data; the page loads, asks the person for their key, and sends it on every
+call it makes for data, which is authenticated like any other client's (a 401 brings its key
+form back).
 
 API keys are kept only as SHA-256 digests and compared in constant time. Give them as
 "tenant:key" pairs in $HITLGRAPH_API_KEYS (comma-separated; a bare key is tenant "default"),
@@ -48,8 +49,10 @@ ENV_KEYS = "HITLGRAPH_API_KEYS"
 HEADER = "x-api-key"
 _SCOPE_KEY = "hitlgraph.tenant"
 _OPEN_PATHS = frozenset({"/ok"})
-# The inbox page's static files (routes/inbox.py serves them): they hold no data.
-_STATIC_PATHS = frozenset({"/inbox", "/inbox/inbox.js", "/inbox/inbox.css"})
+# The inbox page's static files (routes/inbox.py serves them), the redirect from / to it and
+# the icon (routes/root.py): they hold no data.
+_STATIC_PATHS = frozenset({"/inbox", "/inbox/inbox.js", "/inbox/inbox.css", "/",
+                           "/favicon.ico"})
 _STATIC_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -196,7 +199,8 @@ class RequestGuard:
 
 
 def _is_open(scope: Scope) -> bool:
-    """Whether the request needs no authentication: /ok, and GETs of the inbox shell."""
+    """Whether the request needs no authentication: /ok, and GETs of the inbox shell, of /
+    and of the icon."""
     path = scope.get("path")
     return path in _OPEN_PATHS or (path in _STATIC_PATHS
                                    and scope.get("method") in _STATIC_METHODS)
