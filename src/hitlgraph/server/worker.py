@@ -40,6 +40,7 @@ from hitlgraph.errors import (
 )
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.server._json import dumps, to_jsonable
+from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import interrupts_by_task, values_with_interrupts
 from hitlgraph.server.config import BoundGraph
@@ -304,6 +305,7 @@ class WorkerPool:
                      run.run_id, claim.fencing)
             return
         if exc is not None:
+            log_run_error(run, exc, conflict=conflict_error(exc))
             error = await self._error_json(claim, bound, exc)
             await self._append(claim, [("error", dumps(error))], quiet=True)
             await self._finish(claim, bound, "error", error=error,
