@@ -3,7 +3,9 @@ server's address (/) leads to the inbox, and the browser's icon request finds an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 from _harness import RunningServer, ServerProcess
@@ -59,3 +61,14 @@ def test_root_and_favicon_stay_out_of_the_openapi_schema(server: RunningServer) 
     paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
     assert not set(PATHS) & set(paths)
     assert "/threads/{thread_id}/runs/wait" in paths
+
+
+def test_serve_names_keys_without_effect_once(
+        start_process: Callable[..., ServerProcess], database: str, config_file: Path) -> None:
+    # `hitlgraph serve` reads the config twice (the auth check, then the app): one warning.
+    data = json.loads(config_file.read_text(encoding="utf-8"))
+    config_file.write_text(json.dumps({**data, "dependencies": ["."]}), encoding="utf-8")
+    served = start_process(database)
+    served.wait_for("hitlgraph server on ")
+    warned = [line for line in served.log if "no effect in hitlgraph serve" in line]
+    assert len(warned) == 1 and "'dependencies'" in warned[0]

@@ -68,7 +68,7 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
     settings = ServerSettings(config=config_path, db=db, workers=workers,
                               lease_seconds=lease_seconds, poll_seconds=poll_seconds)
     _check_auth(settings, config_path, host)
-    configure_logging()  # before the app is built: it may log already
+    configure_logging()  # the app logs langgraph.json's warnings while it is built
     try:
         app = create_app(settings)
     except ConfigError as exc:
@@ -99,12 +99,15 @@ def _database(db: str, postgres: str | None) -> tuple[str, str]:
 
 
 def _check_auth(settings: ServerSettings, config_path: str, host: str) -> None:
-    """Refuse to listen on a host other machines reach without authentication."""
+    """Refuse to listen on a host other machines reach without authentication. The config's
+    "env" is applied first: API keys, or what the auth callable reads, may come from it."""
     from hitlgraph.server.app import resolve_auth
-    from hitlgraph.server.config import ConfigError, load_config
+    from hitlgraph.server.config import ConfigError, apply_env, load_config
 
     try:
-        auth = resolve_auth(settings, load_config(config_path))
+        config = load_config(config_path)
+        apply_env(config)
+        auth = resolve_auth(settings, config)
     except (ConfigError, ValueError) as exc:
         raise CliError(str(exc), ExitCode.USAGE) from None
     if auth is None and not is_loopback(host):

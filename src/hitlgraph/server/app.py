@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -34,6 +35,7 @@ from hitlgraph.server.config import (
     ConfigError,
     ServerConfig,
     ServerSettings,
+    apply_env,
     bind_graph,
     load_config,
     load_graph_object,
@@ -45,9 +47,19 @@ from hitlgraph.server.worker import WorkerPool
 
 __all__ = ["create_app", "resolve_auth"]
 
+log = logging.getLogger("hitlgraph.server")
 
-def _config_of(settings: ServerSettings) -> ServerConfig | None:
-    return load_config(settings.config) if settings.config is not None else None
+
+def _open_config(settings: ServerSettings) -> ServerConfig | None:
+    """The settings' langgraph.json, its "env" applied and its warnings logged (once per app:
+    here)."""
+    if settings.config is None:
+        return None
+    config = load_config(settings.config)
+    apply_env(config)
+    for warning in config.warnings:
+        log.warning(warning)
+    return config
 
 
 def resolve_auth(settings: ServerSettings, config: ServerConfig | None = None
@@ -131,13 +143,14 @@ async def _open_database(stack: AsyncExitStack, db: str, settings: ServerSetting
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
-    """The server's ASGI app. Graph modules are imported here (so a bad config fails now);
-    the database, checkpointer and workers start with the app's lifespan.
+    """The server's ASGI app. The config's "env" is applied and graph modules are imported
+    here (so a bad config fails now); the database, checkpointer and workers start with the
+    app's lifespan.
 
     Raises:
         ConfigError: the config file or a graph it names is unusable.
     """
-    config = _config_of(settings)
+    config = _open_config(settings)
     objects = _graph_objects(settings, config)
     auth = resolve_auth(settings, config)
     db = str(settings.db)

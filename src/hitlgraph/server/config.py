@@ -4,6 +4,7 @@
 
     {
       "graphs": {"agent": "./agent.py:graph", "review": "my_app.review:builder"},
+      "env": ".env",
       "auth": {"path": "./auth.py:authenticate"},
       "hitlgraph": {"api_keys": {"team-a": "sha256:9f86d0...", "team-b": "sha256:..."}}
     }
@@ -14,6 +15,9 @@ checkpointer), an @entrypoint, or a function without arguments returning one of 
 "auth.path" names a callable taking the request and returning a tenant id, or None to refuse
 it (see `hitlgraph.server.auth`). "hitlgraph.api_keys" maps tenants to API keys, stored as
 "sha256:<hex digest of the key>" (plain keys are accepted too, but better kept out of files).
+"env" sets environment variables (see `_env.py`): `apply_env` sets them before anything the
+config names is imported. LangGraph's other keys are accepted and have no effect; the server
+names them in a warning at startup (see `_config_keys.py`), as it does unknown keys.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +39,8 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.graph.state import StateGraph
 from hitlgraph.pregel.compiled import CompiledStateGraph
+from hitlgraph.server._config_keys import key_warnings
+from hitlgraph.server._env import EnvError, env_from_config
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -41,6 +48,7 @@ __all__ = [
     "ConfigError",
     "ServerConfig",
     "ServerSettings",
+    "apply_env",
     "bind_graph",
     "load_config",
     "load_graph_object",
@@ -68,6 +76,11 @@ class ServerConfig:
     """"module:attr" of a custom auth callable, or None."""
     api_keys: dict[str, str] = field(default_factory=dict)
     """Tenant -> key, or "sha256:<hex>"."""
+    env: dict[str, str] = field(default_factory=dict)
+    """The environment variables "env" sets (its .env file's, read when the config is)."""
+    warnings: tuple[str, ...] = ()
+    """What to tell the person starting the server, once: keys with no effect in hitlgraph,
+    unknown keys, an "env" file that does not exist."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -109,7 +122,7 @@ def load_config(path: str | Path) -> ServerConfig:
     """Read a langgraph.json file.
 
     Raises:
-        ConfigError: the file is missing, not JSON, or has no usable "graphs".
+        ConfigError: the file is missing, not JSON, or has no usable "graphs" or "env".
     """
     file = Path(path)
     try:
@@ -136,9 +149,21 @@ def load_config(path: str | Path) -> ServerConfig:
             isinstance(k, str) and isinstance(v, str) for k, v in keys.items())):
         raise ConfigError(f"\"hitlgraph.api_keys\" in '{file}' must map tenant names to keys "
                           "(\"sha256:<hex>\" or the key itself).")
-    return ServerConfig(graphs=dict(graphs), base_dir=file.resolve().parent,
+    base_dir = file.resolve().parent
+    try:
+        env, env_warnings = env_from_config(data.get("env"), base_dir, file)
+    except EnvError as exc:
+        raise ConfigError(str(exc)) from None
+    return ServerConfig(graphs=dict(graphs), base_dir=base_dir,
                         auth_path=auth_path if isinstance(auth_path, str) else None,
-                        api_keys=dict(keys or {}))
+                        api_keys=dict(keys or {}), env=env,
+                        warnings=(*key_warnings(data, file), *env_warnings))
+
+
+def apply_env(config: ServerConfig) -> None:
+    """Set the environment variables the config's "env" gives, replacing those already set
+    (as `langgraph dev` does). Call it before importing what the config names."""
+    os.environ.update(config.env)
 
 
 def _import_module(name: str, base_dir: Path, spec: str) -> Any:
