@@ -3,16 +3,21 @@ LangGraph SDK client (`pip install langgraph-sdk`) starts it, finds it waiting, 
 
 This script starts the server itself (a subprocess on a free port of 127.0.0.1, with its
 SQLite file in a temporary directory), does what a web app or a reviewer's inbox would do,
-and stops the server. By hand it is:
+and stops the server. It needs the server extra and the test extra (httpx and the
+langgraph-sdk client); without them it says so and exits with status 1:
+
+    pip install -e '.[server,test]'
+    python examples/server_quickstart.py
+
+The server it starts is, by hand:
 
     hitlgraph serve --config langgraph.json --db server.sqlite   # {"graphs": {"drafts": ...}}
-
-    python examples/server_quickstart.py
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import socket
 import subprocess
 import sys
@@ -21,10 +26,16 @@ import time
 import urllib.request
 from pathlib import Path
 
-import httpx
-from langgraph_sdk import get_sync_client
-
 HERE = Path(__file__).resolve().parent
+
+try:  # the client side needs the test extra; `hitlgraph serve` the server extra
+    import fastapi  # noqa: F401
+    import httpx
+    import uvicorn  # noqa: F401
+    from langgraph_sdk import get_sync_client
+except ImportError as missing:
+    sys.exit(f"{missing}: this example needs hitlgraph's server and test extras. Install them "
+             f"with: pip install -e {shlex.quote(f'{HERE.parent}[server,test]')}")
 
 
 def free_port() -> int:
