@@ -209,3 +209,19 @@ def test_console_script(tmp_path: Path, env: dict[str, str]) -> None:
     assert result.returncode == ExitCode.NOT_FOUND
     assert "No checkpoint database at 'hitlgraph.sqlite'" in result.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_a_menu_choice_is_echoed_as_typed(hitlgraph: Invoke) -> None:
+    result = hitlgraph("run", "flows:guarded", "--input",
+                       '{"messages": [{"role": "user", "content": "rm it"}]}',
+                       input="Yes\n[b]Nope\na\n")
+    assert result.exit_code == 0, result.output
+    assert "'Yes' is not an answer here" in result.stdout
+    assert "'[b]Nope' is not an answer here" in result.stdout
+
+
+def test_bad_edit_arguments_are_named_in_good_english(hitlgraph: Invoke) -> None:
+    result = hitlgraph("demo", input='e\n{"order_id": 7\n{"order_id": 7}\na\n')
+    assert result.exit_code == 0, result.output
+    assert "That edit is not valid JSON: Expecting ',' delimiter" in result.stdout
+    assert "Those arguments" not in result.stdout

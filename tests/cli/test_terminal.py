@@ -170,3 +170,17 @@ def test_ctrl_c_while_the_graph_runs(spawn: Any, hitlgraph: Any) -> None:
     out = hitlgraph.json("state", "slow-1")
     assert out["status"] == "stopped" and out["next"] == ["nap"]
     assert out["values"] == {"log": ["step1"]}
+
+
+def test_an_answer_that_makes_the_node_fail_is_asked_again(spawn: Any, hitlgraph: Any) -> None:
+    child = spawn("run", "flows:review_graph", "--input", '{"topic": "tty"}', "--thread", "f-1")
+    child.expect("answer> ")
+    child.sendline("yes")  # review() reads answer["approved"]: a string fails there
+    child.expect("That answer made the run fail: TypeError: string indices must be integers")
+    child.expect("The question is still open: answer it again.")
+    child.expect(r"Publish this draft\?")
+    child.expect("answer> ")
+    child.sendline('{"approved": true}')
+    child.expect("TIPS FOR TTY.")
+    assert finish(child) == ExitCode.OK
+    assert "Fix the code" not in (child.before or "")

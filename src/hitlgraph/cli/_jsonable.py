@@ -7,7 +7,7 @@ from typing import Any
 
 from hitlgraph._jsonable import Jsonable, is_message
 
-__all__ = ["dumps", "is_message", "parse_json", "to_jsonable", "JSONInputError"]
+__all__ = ["dumps", "is_message", "parse_answer", "parse_json", "to_jsonable", "JSONInputError"]
 
 
 to_jsonable = Jsonable()
@@ -45,3 +45,16 @@ def parse_json(text: str, what: str) -> Any:
             f"{what} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}):\n"
             f"  {shown}\n  {' ' * (col - 1)}^"
         ) from None
+
+
+def parse_answer(text: str, what: str) -> Any:
+    """An answer as a person gives it: JSON, or else plain text, taken as a string (`yes`,
+    `Ada Lovelace`). Text starting with { [ or " is meant as JSON, so it must parse:
+    JSONInputError otherwise, as for empty text."""
+    text = text.strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        if text and text[0] not in '{["':
+            return text
+    return parse_json(text, what)

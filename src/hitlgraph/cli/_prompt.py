@@ -9,11 +9,11 @@ from typing import Any
 
 import click
 
-from hitlgraph.cli._jsonable import JSONInputError, parse_json, to_jsonable
+from hitlgraph.cli._jsonable import JSONInputError, parse_answer, parse_json, to_jsonable
 from hitlgraph.cli._render import View, is_tool_review
 from hitlgraph.cli._threads import PendingInterrupt
 
-__all__ = ["Prompter"]
+__all__ = ["Prompter", "review_kind"]
 
 _KINDS = ("accept", "edit", "respond", "ignore")
 _MEANING = {
@@ -22,6 +22,14 @@ _MEANING = {
     "respond": "don't run it; send your text to the assistant instead",
     "ignore": "don't run it; tell the assistant it was skipped",
 }
+
+
+def review_kind(word: str) -> str | None:
+    """The review answer a word means (accept, edit, respond, ignore, or the start of one, any
+    case), or None."""
+    word = word.strip().lower()
+    chosen = [k for k in _KINDS if word and k.startswith(word)]
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def _editor_wanted() -> bool:
@@ -63,40 +71,41 @@ class Prompter:
         self.view.say("[dim]Answer with JSON (e.g. true, 42, {\"approved\": true}) or plain text "
                       "(taken as a string).[/]")
         while True:
-            text = self.read("[bold]answer>[/] ").strip()
-            if not text:
+            text = self.read("[bold]answer>[/] ")
+            if not text.strip():
                 self.view.say('[yellow]An answer is needed; type "" for an empty string.[/]')
                 continue
             try:
-                return json.loads(text)
-            except json.JSONDecodeError:
-                pass
-            if text[0] not in '{["':
-                return text
-            try:
-                parse_json(text, "That answer")
+                return parse_answer(text, "That answer")
             except JSONInputError as exc:
                 self.view.say(f"[red]{_escape(str(exc))}[/]")
                 self.view.say("[dim]Fix it and try again (plain text must not start with "
                               "{ [ or \").[/]")
+
+    def failed(self, error: Exception) -> None:
+        """The run failed after the answers given, and its questions are still open."""
+        first = (str(error).strip().splitlines() or [""])[0]
+        self.view.say(f"[red]That answer made the run fail:[/] "
+                      f"{_escape(type(error).__name__)}: {_escape(first)}")
+        self.view.say("[dim]The question is still open: answer it again.[/]")
 
     # -- tool review -----------------------------------------------------------------------------
 
     def tool_review(self, request: dict[str, Any]) -> dict[str, Any]:
         """accept / edit / respond / ignore, as the request allows; returns the answer dict."""
         allowed = [k for k in _KINDS if k in request["allowed"]]
-        for kind in allowed:
-            self.view.say(f"  [bold]{kind[0]}[/]{kind[1:]:<8} {_MEANING[kind]}")
+        for name in allowed:
+            self.view.say(f"  [bold]{name[0]}[/]{name[1:]:<8} {_MEANING[name]}")
         shown = "/".join(allowed)
         while True:
-            text = self.read(f"[bold]review ({shown})>[/] ").strip().lower()
-            if not text:
+            typed = self.read(f"[bold]review ({shown})>[/] ").strip()
+            if not typed:
                 continue
-            chosen = [k for k in _KINDS if k.startswith(text)]
-            if len(chosen) != 1:
-                self.view.say(f"[yellow]'{text}' is not an answer here; type one of: {shown}.[/]")
+            kind = review_kind(typed)
+            if kind is None:
+                self.view.say(f"[yellow]'{_escape(typed)}' is not an answer here; type one of: "
+                              f"{shown}.[/]")
                 continue
-            kind = chosen[0]
             if kind not in allowed:
                 self.view.say(f"[yellow]'{kind}' is not allowed for this call; type one of: "
                               f"{shown}.[/]")
@@ -105,15 +114,16 @@ class Prompter:
                 args = self.edit_args(dict(request.get("args") or {}))
                 if args is None:
                     continue
-                self.view.say(f"→ edit: run {request['tool']} with "
-                              f"{json.dumps(to_jsonable(args), ensure_ascii=False)}")
+                shown_args = json.dumps(to_jsonable(args), ensure_ascii=False)
+                self.view.say(f"→ edit: run {_escape(str(request['tool']))} with "
+                              f"{_escape(shown_args)}")
                 return {"type": "edit", "args": args}
             if kind == "respond":
                 content = self.read("[bold]your reply to the assistant>[/] ").strip()
                 if not content:
                     self.view.say("[yellow]An empty reply; choose again.[/]")
                     continue
-                self.view.say(f"→ respond: {content}")
+                self.view.say(f"→ respond: {_escape(content)}")
                 return {"type": "respond", "content": content}
             self.view.say(f"→ {kind}")
             return {"type": kind}
@@ -129,7 +139,7 @@ class Prompter:
             if not text:
                 return args
             try:
-                new = parse_json(text, "Those arguments")
+                new = parse_json(text, "That edit")
             except JSONInputError as exc:
                 self.view.say(f"[red]{_escape(str(exc))}[/]")
                 continue

@@ -23,6 +23,9 @@ class Asker(Protocol):
     def go_on(self, next_nodes: tuple[str, ...]) -> None:
         """Return to continue past a breakpoint."""
 
+    def failed(self, error: Exception) -> None:
+        """The run failed after this person's answers, and its questions are still open."""
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
@@ -77,46 +80,70 @@ def _run_once(runnable: Any, value: Any, config: dict[str, Any],
 
 def drive(runnable: Any, first: Any, thread_id: str, *, asker: Asker | None,
           on_update: Callable[[str, Any], None] | None = None,
-          start_paused: bool = False) -> Outcome:
+          start_paused: bool = False, metadata: dict[str, Any] | None = None) -> Outcome:
     """Run `runnable` on thread `thread_id` with input `first` (a value, a Command, or None to
     continue), then, while it pauses and `asker` is given, ask for answers and resume.
 
+    When answers `asker` gave make the run fail and its questions are still open (a failed run
+    keeps its last checkpoint and open interrupts), `asker` hears of the error and is asked
+    again.
+
     Args:
         start_paused: do not run first: the thread already waits; ask, then resume.
+        metadata: the run config's "metadata": it goes into every checkpoint's metadata.
 
     Returns:
         The outcome: done, or paused (when `asker` is None).
 
     Raises:
         Stopped: Ctrl-C or end of input; the thread stays as saved.
-        Exception: whatever the graph raised.
+        Exception: whatever the graph raised (unless it is asked again, as above).
     """
-    config = {"configurable": {"thread_id": thread_id}}
-    value = first
-    running = not start_paused
+    config = {"configurable": {"thread_id": thread_id}, "metadata": dict(metadata or {})}
+    summary = snapshot_of(runnable, thread_id) if start_paused else None
+    value, answered = first, False
     while True:
-        if running:
-            try:
-                _run_once(runnable, value, config, on_update)
-            except KeyboardInterrupt:
-                raise Stopped(_safe_summary(runnable, thread_id), running=True, eof=False) from None
-        running = True
-        summary = snapshot_of(runnable, thread_id)
+        if summary is None:
+            summary = _run(runnable, value, config, on_update, asker if answered else None)
         if (not summary.next and not summary.interrupts) or asker is None:
             return Outcome(summary)
-        try:
-            if summary.interrupts:
-                total = len(summary.interrupts)
-                answers = {item.id: asker.answer(item, n, total)
-                           for n, item in enumerate(summary.interrupts, 1)}
-                value = answers_command(answers, total)
-            else:
-                asker.go_on(summary.next)
-                value = None
-        except KeyboardInterrupt:
-            raise Stopped(summary, running=False, eof=False) from None
-        except EOFError:
-            raise Stopped(summary, running=False, eof=True) from None
+        value, answered = _ask(asker, summary), True
+        summary = None
+
+
+def _run(runnable: Any, value: Any, config: dict[str, Any],
+         on_update: Callable[[str, Any], None] | None, asker: Asker | None) -> ThreadSummary:
+    """Run once and read where the thread stands. A failure is told to `asker` (the one who
+    just answered), if given, when questions are still open; it is raised otherwise."""
+    thread_id = str(config["configurable"]["thread_id"])
+    try:
+        _run_once(runnable, value, config, on_update)
+    except KeyboardInterrupt:
+        raise Stopped(_safe_summary(runnable, thread_id), running=True, eof=False) from None
+    except Exception as exc:
+        summary = _safe_summary(runnable, thread_id) if asker is not None else None
+        if asker is None or summary is None or not summary.interrupts:
+            raise
+        asker.failed(exc)
+        return summary
+    return snapshot_of(runnable, thread_id)
+
+
+def _ask(asker: Asker, summary: ThreadSummary) -> Any:
+    """The value that resumes the thread: the answers to its questions, or None past a
+    breakpoint."""
+    try:
+        if not summary.interrupts:
+            asker.go_on(summary.next)
+            return None
+        total = len(summary.interrupts)
+        answers = {item.id: asker.answer(item, n, total)
+                   for n, item in enumerate(summary.interrupts, 1)}
+        return answers_command(answers, total)
+    except KeyboardInterrupt:
+        raise Stopped(summary, running=False, eof=False) from None
+    except EOFError:
+        raise Stopped(summary, running=False, eof=True) from None
 
 
 def _safe_summary(runnable: Any, thread_id: str) -> ThreadSummary | None:
