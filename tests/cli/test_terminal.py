@@ -184,3 +184,16 @@ def test_an_answer_that_makes_the_node_fail_is_asked_again(spawn: Any, hitlgraph
     child.expect("TIPS FOR TTY.")
     assert finish(child) == ExitCode.OK
     assert "Fix the code" not in (child.before or "")
+
+
+def test_history_keeps_checkpoint_ids_whole_at_80_columns(spawn: Any, hitlgraph: Any) -> None:
+    hitlgraph.json("run", "flows:review_graph", "--input", '{"topic": "x"}', "--thread",
+                   "h-1", "--no-input", code=ExitCode.PAUSED)
+    ids = [r["checkpoint_id"] for r in hitlgraph.json("history", "h-1")]
+    child = spawn("history", "h-1", COLUMNS="80")
+    assert finish(child) == ExitCode.OK
+    lines = (child.before or "").splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines)
+    for checkpoint in ids:
+        assert any(checkpoint in line for line in lines), checkpoint
+    assert "write_draft" in child.before and "(waits)" in child.before

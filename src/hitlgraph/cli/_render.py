@@ -206,14 +206,22 @@ class View:
         self.interrupts(s.interrupts)
 
     def history(self, thread_id: str, rows: Sequence[dict[str, Any]]) -> None:
-        table = Table(title=f"Checkpoints of thread {escape(thread_id)}, newest first",
-                      title_justify="left", box=box.SIMPLE_HEAD)
-        for column in ("step", "source", "created", "written by", "next", "checkpoint"):
-            table.add_column(column, overflow="fold", no_wrap=column != "checkpoint")
+        """The checkpoints as a table that fits 80 columns: only the "ran → next" column
+        wraps, never a checkpoint id (it is copied whole)."""
+        graph = next((r["graph"] for r in rows if r.get("graph")), None)
+        ran = f" (graph {escape(graph)})" if graph else ""
+        table = Table(title=f"Checkpoints of thread {escape(thread_id)}{ran}, newest first",
+                      title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        width = max((len(str(r["checkpoint_id"])) for r in rows), default=0)
+        for column in ("step", "source", "time"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("ran → next", overflow="fold", ratio=1)
+        table.add_column("checkpoint", no_wrap=True, min_width=width)
         for row in rows:
             waits = " [yellow](waits)[/]" if row["interrupts"] else ""
+            moved = (f"{', '.join(row['writers']) or '·'} → "
+                     f"{', '.join(row['next']) or 'end'}")
             table.add_row(str(row["step"]), str(row["source"]),
-                          str(row["created_at"] or "")[11:19],
-                          escape(", ".join(row["writers"])), escape(", ".join(row["next"])) + waits,
+                          str(row["created_at"] or "")[11:19], escape(moved) + waits,
                           str(row["checkpoint_id"]))
         self.console.print(table)
