@@ -66,13 +66,14 @@ def hitlgraph(workdir: Path) -> Invoke:
 
 @pytest.fixture
 def spawn(workdir: Path) -> Iterator[Callable[..., Any]]:
-    """Starts `python -m hitlgraph.cli ARGS...` in a pseudo-terminal (pexpect.spawn)."""
+    """Starts `python -m hitlgraph.cli ARGS...` in a pseudo-terminal (pexpect.spawn), in the
+    work folder or `cwd`; keyword arguments are environment variables."""
     pexpect = pytest.importorskip("pexpect")
     children: list[Any] = []
 
-    def start(*args: str, **env: str) -> Any:
+    def start(*args: str, cwd: Path | None = None, **env: str) -> Any:
         child = pexpect.spawn(
-            sys.executable, ["-m", "hitlgraph.cli", *args], cwd=str(workdir),
+            sys.executable, ["-m", "hitlgraph.cli", *args], cwd=str(cwd or workdir),
             env=plain_env(**env), encoding="utf-8", timeout=30, dimensions=(50, 200),
         )
         children.append(child)

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hitlgraph.cli import ExitCode
 from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.messages import AIMessage
@@ -49,7 +51,7 @@ def test_run_no_input_stops_at_the_first_interrupt(hitlgraph: Invoke, workdir: P
     assert "Publish this draft?" in out and "Tips for tests." in out
     assert "node review" in out
     thread = out.split("thread ", 1)[1].split()[0]
-    assert f"hitlgraph resume {thread} --graph flows:review_graph" in out
+    assert f"  hitlgraph resume {thread}\n" in out  # the graph is recorded in the thread
     assert "interrupt id " in out
     assert (workdir / "hitlgraph.sqlite").exists()
 
@@ -337,6 +339,19 @@ def test_json_of_messages() -> None:
     assert to_jsonable({1, 2}) == [1, 2] and to_jsonable(b"\x00") == {"base64": "AA=="}
 
 
+def test_an_interrupt_answered_in_the_resume_log_is_not_pending() -> None:
+    from hitlgraph.cli._threads import pending_from_writes
+    from hitlgraph.constants import INTERRUPT, RESUME
+    from hitlgraph.types import Interrupt
+
+    asked = ("t1", INTERRUPT, [Interrupt(value="Name?", id="i1")])
+    answered, _ = pending_from_writes([asked, ("t1", RESUME, [["i1", "Ada", True]])])
+    assert answered == ()
+    withdrawn, _ = pending_from_writes([asked, ("t1", RESUME, [["i1", "Ada", True],
+                                                              ["i1", None, False]])])
+    assert [i.id for i in withdrawn] == ["i1"]
+
+
 def test_the_example_agent(hitlgraph: Invoke) -> None:
     example = Path(__file__).resolve().parents[2] / "examples" / "agent.py"
     result = hitlgraph("run", f"{example}:graph", "--input",
@@ -347,3 +362,70 @@ def test_the_example_agent(hitlgraph: Invoke) -> None:
     assert "Review tool call: book_flight" in result.stderr
     final = json.loads(result.stdout)["values"]["messages"][-1]["content"]
     assert "Booked TP1350 for Grace Hopper" in final
+
+
+def test_graph_option_overrides_the_recorded_one_and_is_recorded(hitlgraph: Invoke) -> None:
+    thread = start_paused(hitlgraph, "flows:greet", "{}")["thread_id"]
+    out = hitlgraph.json("resume", thread, "--graph", "flows:greet_builder", "--value", "Ada")
+    assert out["status"] == "done" and out["graph"] == "flows:greet_builder"
+    assert hitlgraph.json("history", thread)[0]["graph"] == "flows:greet_builder"
+    assert hitlgraph.json("history", thread)[-1]["graph"] == "flows:greet"
+
+
+def test_threads_state_and_history_show_the_recorded_graph(hitlgraph: Invoke) -> None:
+    thread = start_paused(hitlgraph)["thread_id"]
+    assert start_paused(hitlgraph)["graph"] == "flows:review_graph"
+    assert {r["graph"] for r in hitlgraph.json("threads")} == {"flows:review_graph"}
+    assert all(r["graph"] == "flows:review_graph" for r in hitlgraph.json("history", thread))
+    assert "graph: flows:review_graph" in hitlgraph("state", thread).stdout
+    assert f"{thread}  paused" in hitlgraph("threads").stdout
+    assert "flows:review_graph" in hitlgraph("threads").stdout
+    assert f"thread {thread} (graph flows:review_graph)" in hitlgraph("history", thread).stdout
+
+
+def test_value_takes_plain_text_as_the_prompt_does(hitlgraph: Invoke) -> None:
+    thread = start_paused(hitlgraph, "flows:greet", "{}")["thread_id"]
+    out = hitlgraph.json("resume", thread, "--value", "Ada Lovelace")
+    assert out["values"]["greeting"] == "Hello, Ada Lovelace!"
+    thread = start_paused(hitlgraph, "flows:greet", "{}")["thread_id"]
+    out = hitlgraph.json("resume", thread, "--value", '"42"')
+    assert out["values"]["greeting"] == "Hello, 42!"
+
+
+def test_value_takes_a_review_word_as_the_prompt_does(hitlgraph: Invoke) -> None:
+    thread = start_paused(hitlgraph, "flows:guarded", ASK_TO_DELETE)["thread_id"]
+    result = hitlgraph("resume", thread, "--value", "edit")
+    assert result.exit_code == ExitCode.USAGE
+    assert "--value 'edit' means edit, which needs more than a word" in result.stderr
+    assert '--value \'{"type": "edit", "args": {...}}\'' in result.stderr
+    out = hitlgraph.json("resume", thread, "--value", "I")
+    assert [m["type"] for m in out["values"]["messages"]] == ["human", "ai", "tool", "ai"]
+    assert "skipped" in out["values"]["messages"][2]["content"]
+
+
+def test_a_factory_is_called_and_named(hitlgraph: Invoke) -> None:
+    result = hitlgraph("run", "flows:make_graph", "--input", '{"topic": "f"}', "--no-input")
+    assert result.exit_code == ExitCode.PAUSED
+    assert ("graph flows:make_graph: make_graph(), a factory that returned a compiled graph"
+            in result.stdout)
+    result = hitlgraph("run", "flows:review_builder", "--input", '{"topic": "f"}', "--no-input")
+    assert "graph flows:review_builder: a StateGraph builder (compiled here)" in result.stdout
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.mark.parametrize("example", sorted(
+    p.name for p in EXAMPLES.glob("*.py") if "\ndef build_graph() -> " in p.read_text()))
+def test_the_examples_build_graph_factories_load(hitlgraph: Invoke, example: str) -> None:
+    result = hitlgraph("graph", f"{EXAMPLES / example}:build_graph")
+    assert result.exit_code == 0, result.output
+    assert "graph TD;" in result.stdout
+
+
+def test_the_readme_quickstart_command_runs(hitlgraph: Invoke) -> None:
+    result = hitlgraph("run", f"{EXAMPLES / 'quickstart.py'}:build_graph", "--input",
+                       '{"topic": "code review"}', input='{"approved": true}\n')
+    assert result.exit_code == 0, result.output
+    assert "build_graph(), a factory that returned a StateGraph builder" in result.stdout
+    assert "THREE TIPS FOR CODE REVIEW" in result.stdout

@@ -55,7 +55,8 @@ def test_bad_module_graph(hitlgraph: Invoke, spec: str, code: int, expected: str
 def test_module_that_fails_to_import(hitlgraph: Invoke, workdir: Path) -> None:
     (workdir / "broken.py").write_text("raise RuntimeError('no config file')\n")
     (workdir / "needs.py").write_text("import nonexistent_dependency_xyz\n")
-    (workdir / "factory.py").write_text("def make():\n    raise KeyError('api key')\n")
+    (workdir / "factory.py").write_text("def make() -> 'StateGraph':\n"
+                                        "    raise KeyError('api key')\n")
     message = fails(hitlgraph, ExitCode.GRAPH_ERROR, "graph", "broken:graph")
     assert "Importing 'broken' (from 'broken:graph') failed: RuntimeError: no config file" \
         in message
@@ -122,11 +123,22 @@ def test_not_a_database(hitlgraph: Invoke, workdir: Path) -> None:
     assert "Cannot use 'notes.txt' as a checkpoint database" in message
 
 
-def test_resume_needs_the_graph(hitlgraph: Invoke) -> None:
-    thread = paused_thread(hitlgraph)
-    message = fails(hitlgraph, ExitCode.USAGE, "resume", thread, "--value", "1")
-    assert f"Resuming thread {thread} runs its graph's code, so name the graph: --graph " \
+def test_resume_of_a_thread_run_elsewhere_needs_the_graph(hitlgraph: Invoke,
+                                                          workdir: Path) -> None:
+    from flows import review_builder
+
+    from hitlgraph.checkpoint.sqlite import SqliteSaver
+
+    with SqliteSaver.from_conn_string(str(workdir / "hitlgraph.sqlite")) as saver:
+        graph = review_builder.compile(checkpointer=saver)
+        graph.invoke({"topic": "py"}, {"configurable": {"thread_id": "from-python"}})
+    message = fails(hitlgraph, ExitCode.USAGE, "resume", "from-python", "--value", "1")
+    assert "Resuming thread from-python runs its graph's code, so name the graph: --graph " \
            "MODULE:GRAPH" in message
+    assert "No graph is recorded in the thread: it was not run by `hitlgraph run`." in message
+    out = hitlgraph.json("resume", "from-python", "--graph", "flows:review_graph",
+                         "--value", '{"approved": true}')
+    assert out["status"] == "done" and out["graph"] == "flows:review_graph"
 
 
 def test_resume_with_nothing_pending(hitlgraph: Invoke) -> None:
@@ -145,11 +157,11 @@ def test_resume_answers_that_cannot_be_taken(hitlgraph: Invoke) -> None:
     assert "(legal)" in message and "(finance)" in message
     message = fails(hitlgraph, ExitCode.USAGE, "resume", thread, "--graph", "flows:signoff",
                     "--interrupt", "zzz")
-    assert "--interrupt ID names which interrupt --value answers: give --value JSON too" \
+    assert "--interrupt ID names which interrupt --value answers: give --value ANSWER too" \
         in message
     message = fails(hitlgraph, ExitCode.USAGE, "resume", thread, "--graph", "flows:signoff",
                     "--no-input")
-    assert "waits for an answer and --no-input forbids asking: give it with --value JSON" \
+    assert "waits for an answer and --no-input forbids asking: give it with --value ANSWER" \
         in message
 
 
@@ -159,7 +171,7 @@ def test_graph_error_during_a_run(hitlgraph: Invoke) -> None:
     message = " ".join(result.stderr.split())
     assert "The graph failed on thread b1: ValueError: the flux capacitor is empty" in message
     assert "`hitlgraph state b1` shows it" in message
-    assert "hitlgraph resume b1 --graph flows:boom" in message
+    assert "continue with: hitlgraph resume b1 (" in message
     assert "Traceback" not in result.output
     result = hitlgraph("--traceback", "run", "flows:boom", "--input", '{"log": []}')
     assert "Traceback (most recent call last)" in result.stderr and "def explode" not in \
@@ -209,6 +221,58 @@ def test_console_script(tmp_path: Path, env: dict[str, str]) -> None:
     assert result.returncode == ExitCode.NOT_FOUND
     assert "No checkpoint database at 'hitlgraph.sqlite'" in result.stderr
     assert os.listdir(tmp_path) == []
+
+
+def test_a_function_not_annotated_as_a_factory_is_not_called(hitlgraph: Invoke,
+                                                             workdir: Path) -> None:
+    message = fails(hitlgraph, ExitCode.USAGE, "run", "flows:main", "--input", "{}")
+    assert "main() was called" not in message
+    assert ("'flows:main' is a function, not a graph, and hitlgraph does not call it to make "
+            "one: main() is annotated to return 'None'.") in message
+    assert "A factory is a function without arguments whose return annotation names a graph " \
+           "type (StateGraph, CompiledStateGraph or EntrypointGraph)" in message
+    assert "graphs it has: boom, boom_builder" in message
+    message = fails(hitlgraph, ExitCode.USAGE, "graph", "flows:write_draft")
+    assert "write_draft() takes arguments (state)" in message
+    (workdir / "script.py").write_text("def main():\n    raise SystemExit('called')\n")
+    message = fails(hitlgraph, ExitCode.USAGE, "graph", "script:main")
+    assert "main() has no return annotation" in message
+    assert "it has no graph at module level" in message
+
+
+@pytest.mark.parametrize("example", sorted(
+    p.name for p in (Path(__file__).resolve().parents[2] / "examples").glob("*.py")
+    if "\ndef main(" in p.read_text()))
+def test_an_examples_main_is_not_called(hitlgraph: Invoke, example: str) -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / example
+    message = fails(hitlgraph, ExitCode.USAGE, "graph", f"{path}:main")
+    assert "is a function, not a graph, and hitlgraph does not call it" in message
+
+
+def test_invalid_json_value_hint_shows_an_answer(hitlgraph: Invoke) -> None:
+    thread = paused_thread(hitlgraph)
+    message = fails(hitlgraph, ExitCode.USAGE, "resume", thread, "--value", '{"approved": yes}')
+    assert "Quote the JSON for the shell, e.g. --value '{\"approved\": true}'" in message
+    assert "e.g. --value yes" in message and "topic" not in message
+
+
+def test_resume_through_a_wrong_graph_does_not_say_leave_out_graph(hitlgraph: Invoke) -> None:
+    thread = paused_thread(hitlgraph)
+    message = fails(hitlgraph, ExitCode.GRAPH_ERROR, "resume", thread, "--graph", "flows:greet",
+                    "--value", "1")
+    assert f"Reading thread {thread} through 'flows:greet' failed: KeyError" in message
+    assert "Leave out --graph" not in message
+    assert "name the one it was run with, --graph MODULE:GRAPH" in message
+    message = fails(hitlgraph, ExitCode.GRAPH_ERROR, "state", thread, "--graph", "flows:greet")
+    assert "Leave out --graph to read the checkpoint as it is" in message
+
+
+def test_a_failing_answer_with_no_input_keeps_exit_code_1(hitlgraph: Invoke) -> None:
+    thread = paused_thread(hitlgraph)
+    message = fails(hitlgraph, ExitCode.GRAPH_ERROR, "resume", thread, "--value", "yes",
+                    "--no-input")
+    assert f"The graph failed on thread {thread}: TypeError" in message
+    assert "Fix the code" in message
 
 
 def test_a_menu_choice_is_echoed_as_typed(hitlgraph: Invoke) -> None:

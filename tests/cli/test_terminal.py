@@ -151,7 +151,7 @@ def test_ctrl_c_at_a_question_of_run(spawn: Any, hitlgraph: Any) -> None:
     child.expect("answer> ")
     child.send("\x03")
     child.expect(r"Stopped \(Ctrl-C\): thread tty-1 is left paused")
-    child.expect("hitlgraph resume tty-1 --graph flows:greet")
+    child.expect("hitlgraph resume tty-1\r\n")
     assert finish(child) == ExitCode.INTERRUPTED
     out = hitlgraph.json("resume", "tty-1", "--graph", "flows:greet", "--value", '"Grace"')
     assert out["values"]["greeting"] == "Hello, Grace!"
@@ -165,11 +165,65 @@ def test_ctrl_c_while_the_graph_runs(spawn: Any, hitlgraph: Any) -> None:
     child.send("\x03")
     child.expect(r"Stopped \(Ctrl-C\) while the graph ran\. Thread slow-1 keeps its last "
                  "finished step")
-    child.expect("hitlgraph resume slow-1 --graph flows:slow")
+    child.expect("hitlgraph resume slow-1\r\n")
     assert finish(child) == ExitCode.INTERRUPTED
     out = hitlgraph.json("state", "slow-1")
     assert out["status"] == "stopped" and out["next"] == ["nap"]
     assert out["values"] == {"log": ["step1"]}
+
+
+def test_resume_without_graph_runs_the_graph_the_thread_recorded(spawn: Any,
+                                                                 hitlgraph: Any) -> None:
+    child = spawn("run", "flows:greet", "--input", "{}", "--thread", "rec-1")
+    child.expect("graph flows:greet: a compiled graph")
+    child.expect("answer> ")
+    child.send("\x03")
+    child.expect("hitlgraph resume rec-1\r\n")  # no --graph to remember
+    assert finish(child) == ExitCode.INTERRUPTED
+    assert hitlgraph.json("state", "rec-1")["graph"] == "flows:greet"
+
+    child = spawn("resume", "rec-1")
+    child.expect("graph flows:greet: a compiled graph")
+    child.expect("What is your name?")
+    child.expect("answer> ")
+    child.sendline("Ada")
+    child.expect("Hello, Ada!")
+    assert finish(child) == ExitCode.OK
+
+
+def test_a_file_spec_is_recorded_as_an_absolute_path_for_any_folder(
+        spawn: Any, hitlgraph: Any, workdir: Path) -> None:
+    child = spawn("run", "./flows.py:greet", "--input", "{}", "--thread", "far-1",
+                  "--no-input")
+    assert finish(child) == ExitCode.PAUSED
+    assert hitlgraph.json("state", "far-1")["graph"] == f"{workdir / 'flows.py'}:greet"
+    elsewhere = workdir / "elsewhere"
+    elsewhere.mkdir()
+    db = str(workdir / "hitlgraph.sqlite")
+    child = spawn("resume", "far-1", "--db", db, "--value", "Grace", cwd=elsewhere)
+    child.expect("Hello, Grace!")
+    assert finish(child) == ExitCode.OK
+
+
+def test_a_thread_is_named_by_a_unique_start_of_its_id(spawn: Any, hitlgraph: Any) -> None:
+    for thread in ("alpha-1", "alpha-2", "beta-1"):
+        hitlgraph.json("run", "flows:greet", "--input", "{}", "--thread", thread, "--no-input",
+                       code=ExitCode.PAUSED)
+    child = spawn("resume", "bet")
+    child.expect("What is your name?")
+    child.expect("answer> ")
+    child.sendline("Bea")
+    child.expect("Hello, Bea!")
+    assert finish(child) == ExitCode.OK
+    assert hitlgraph.json("state", "beta-1")["status"] == "done"
+
+    child = spawn("state", "alpha")
+    child.expect("Thread 'alpha' is ambiguous: 2 threads' ids start with it")
+    child.expect(r"\(alpha-1, alpha-2\)\. Give more of the id\.")
+    assert finish(child) == ExitCode.USAGE
+    child = spawn("history", "gamma")
+    child.expect("No thread 'gamma' in hitlgraph.sqlite")
+    assert finish(child) == ExitCode.NOT_FOUND
 
 
 def test_an_answer_that_makes_the_node_fail_is_asked_again(spawn: Any, hitlgraph: Any) -> None:
@@ -197,3 +251,63 @@ def test_history_keeps_checkpoint_ids_whole_at_80_columns(spawn: Any, hitlgraph:
     for checkpoint in ids:
         assert any(checkpoint in line for line in lines), checkpoint
     assert "write_draft" in child.before and "(waits)" in child.before
+
+
+def test_run_on_a_thread_paused_at_a_question_says_it_starts_over(spawn: Any,
+                                                                  hitlgraph: Any) -> None:
+    hitlgraph.json("run", "flows:greet", "--input", "{}", "--thread", "p-1", "--no-input",
+                   code=ExitCode.PAUSED)
+    child = spawn("run", "flows:review_graph", "--input", '{"topic": "new"}', "--thread", "p-1")
+    child.expect(r"Thread p-1 was paused at a question \(ask_name: \"What is your name\?\"\)")
+    child.expect("This run starts it over from the new input, as LangGraph does")
+    child.expect("hitlgraph resume p-1\r\n")
+    child.expect(r"Publish this draft\?")  # and it did start over
+    child.expect("answer> ")
+    child.sendline('{"approved": false}')
+    assert finish(child) == ExitCode.OK
+
+
+def test_demo_picked_up_shows_the_answers_given_in_this_round(spawn: Any,
+                                                               hitlgraph: Any) -> None:
+    child = spawn("demo")
+    child.expect(r"Thread (\S+), saved in")
+    thread = child.match.group(1)
+    child.expect(REVIEW_PROMPT)
+    child.sendline("a")
+    child.expect("Review tool call: send_email")
+    child.expect(REVIEW_PROMPT)
+    child.send("\x03")
+    assert finish(child) == ExitCode.INTERRUPTED
+
+    again = spawn("demo")
+    again.expect(f"Picking up the paused demo on thread {thread}")
+    again.expect("Already answered in this round:")
+    again.expect("✓ lookup_order → accept")
+    again.expect("Review tool call: send_email")
+    again.expect(REVIEW_PROMPT)
+    again.sendline("i")
+    again.expect("Demo finished")
+    assert finish(again) == ExitCode.OK
+
+
+def test_demo_new_says_the_earlier_conversation_stays_paused(spawn: Any,
+                                                              hitlgraph: Any) -> None:
+    child = spawn("demo")
+    child.expect(r"Thread (\S+), saved in")
+    earlier = child.match.group(1)
+    child.expect(REVIEW_PROMPT)
+    child.send("\x03")
+    assert finish(child) == ExitCode.INTERRUPTED
+
+    child = spawn("demo", "--new")
+    child.expect(f"The earlier demo conversation \\(thread {earlier}\\) stays paused")
+    child.expect(f"hitlgraph resume {earlier}\r\n")
+    child.expect(r"Thread (\S+), saved in")
+    assert child.match.group(1) != earlier
+    child.expect(REVIEW_PROMPT)
+    child.send("\x03")
+    assert finish(child) == ExitCode.INTERRUPTED
+
+    out = hitlgraph.json("resume", earlier, "--value", "accept", "--no-input",
+                         code=ExitCode.PAUSED)  # the demo's graph is recorded
+    assert out["interrupts"][0]["value"]["tool"] == "send_email"

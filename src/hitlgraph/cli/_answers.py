@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hitlgraph.cli._errors import CliError, ExitCode
+from hitlgraph.cli._prompt import review_kind
 from hitlgraph.cli._render import is_tool_review
 from hitlgraph.cli._session import answers_command
 from hitlgraph.cli._threads import PendingInterrupt, ThreadSummary
@@ -27,9 +28,21 @@ def _pick_interrupt(summary: ThreadSummary, wanted: str) -> PendingInterrupt:
                    f"{listing}.", ExitCode.NOT_FOUND)
 
 
-def _check_review_answer(item: PendingInterrupt, value: Any) -> None:
+_SHAPES = {"edit": '{"type": "edit", "args": {...}}',
+           "respond": '{"type": "respond", "content": "..."}'}
+
+
+def _review_answer(item: PendingInterrupt, value: Any) -> Any:
+    """`value` as the answer to `item`, checked when it is a tool review request: there a bare
+    word answers as at the prompt (accept, ignore, or their first letters)."""
     if not is_tool_review(item.value):
-        return
+        return value
+    kind = review_kind(value) if isinstance(value, str) else None
+    if kind in _SHAPES:
+        raise CliError(f"--value '{value}' means {kind}, which needs more than a word: give it "
+                       f"as JSON, e.g. --value '{_SHAPES[kind]}'.", ExitCode.USAGE)
+    if kind is not None:
+        value = {"type": kind}
     from hitlgraph.prebuilt import (
         InvalidReviewAnswerError,
         ToolReviewRequest,
@@ -41,7 +54,8 @@ def _check_review_answer(item: PendingInterrupt, value: Any) -> None:
     except InvalidReviewAnswerError as exc:
         raise CliError(str(exc), ExitCode.USAGE) from None
     except (KeyError, TypeError, ValueError):
-        return  # not a request hitlgraph.prebuilt made: let the graph judge
+        pass  # not a request hitlgraph.prebuilt made: let the graph judge
+    return value
 
 
 def resume_value(summary: ThreadSummary, value: Any, interrupt_id: str | None) -> Any:
@@ -50,19 +64,15 @@ def resume_value(summary: ThreadSummary, value: Any, interrupt_id: str | None) -
     ids = {i.id for i in open_}
     if interrupt_id is not None:
         item = _pick_interrupt(summary, interrupt_id)
-        _check_review_answer(item, value)
-        return answers_command({item.id: value}, len(open_))
+        return answers_command({item.id: _review_answer(item, value)}, len(open_))
     if len(open_) == 1:
-        _check_review_answer(open_[0], value)
-        return answers_command({open_[0].id: value}, 1)
+        return answers_command({open_[0].id: _review_answer(open_[0], value)}, 1)
     if isinstance(value, dict) and value and set(value) <= ids:
-        for item in open_:
-            if item.id in value:
-                _check_review_answer(item, value[item.id])
-        return answers_command(value, len(open_))  # by id: the others stay open
+        answers = {i.id: _review_answer(i, value[i.id]) for i in open_ if i.id in value}
+        return answers_command(answers, len(open_))  # by id: the others stay open
     listing = "; ".join(f"{i.id} ({i.node or 'node ?'})" for i in open_)
     raise CliError(
         f"Thread {summary.thread_id} waits for {len(open_)} answers: answer one with "
-        "--interrupt ID --value JSON, or all with --value '{\"ID\": answer, ...}'. Open: "
+        "--interrupt ID --value ANSWER, or all with --value '{\"ID\": answer, ...}'. Open: "
         f"{listing}.", ExitCode.USAGE,
     )

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from hitlgraph import __version__
 from hitlgraph.cli._answers import resume_value
@@ -15,28 +16,24 @@ from hitlgraph.cli._common import (
     EPILOG,
     db_flag,
     db_option,
-    exists,
+    graph_of_thread,
     json_option,
     no_input_option,
-    not_found,
     open_saver,
+    read_answer,
     read_json,
     read_through,
+    resolve_thread,
 )
-from hitlgraph.cli._demo_thread import recall_demo_thread, remember_demo_thread
+from hitlgraph.cli._demo_cmd import demo
 from hitlgraph.cli._errors import CliError, ExitCode
-from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.cli._load import bind, load_object
 from hitlgraph.cli._render import View
-from hitlgraph.cli._runner import Runner, outcome_json
+from hitlgraph.cli._runner import Runner, outcome_json, resume_hint
 from hitlgraph.cli._serve import serve
-from hitlgraph.cli._session import snapshot_of
-from hitlgraph.cli._threads import list_threads, summary_from_tuple, thread_summary
+from hitlgraph.cli._threads import ThreadSummary, history_rows, list_threads, thread_summary
 
 __all__ = ["cli", "main"]
-
-DEMO_SPEC = "hitlgraph.cli.demo:graph"
-
 
 class _Group(click.Group):
     """Ctrl-C anywhere in a command (importing a slow module, say) exits with code 130."""
@@ -58,7 +55,10 @@ def cli(ctx: click.Context, traceback: bool) -> None:
 
     MODULE:GRAPH names a graph: a module on the import path (the current folder is on it) or a
     .py file, and the variable holding a compiled graph, a StateGraph builder or an
-    @entrypoint, e.g. my_app.agent:graph or ./agent.py:builder.
+    @entrypoint, e.g. my_app.agent:graph or ./agent.py:builder; or a factory, a function
+    without arguments whose return annotation names one of those types
+    (def build_graph() -> StateGraph[State]), which is called. THREAD is a thread id or the
+    start of one.
     """
     ctx.obj = {"traceback": traceback}
 
@@ -79,28 +79,34 @@ def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | N
 
     Tool review requests (hitlgraph.prebuilt) are answered with accept / edit / respond /
     ignore; other questions with a JSON value (plain text is taken as a string). Ctrl-C leaves
-    the thread paused (exit 130); `hitlgraph resume` continues it.
+    the thread paused (exit 130); `hitlgraph resume THREAD` continues it. The thread records
+    MODULE:GRAPH, so later commands need no --graph. On a thread paused at a question, the run
+    starts over (as in LangGraph) and says so.
     """
     view = View(as_json=as_json)
     value = read_json(input_text, "--input")
-    obj = load_object(graph_spec)
+    loaded = load_object(graph_spec)
     thread = thread_id or str(uuid.uuid4())
     with open_saver(db, create=True) as saver:
-        target = bind(obj, saver, graph_spec)
-        view.say(f"thread [bold]{thread}[/]" + ("" if thread_id else " [dim](new)[/]"))
-        hint = (f"hitlgraph resume {shlex.quote(thread)} --graph {shlex.quote(graph_spec)}"
-                f"{db_flag(db)}")
+        target = bind(loaded, saver)
+        view.say(f"thread [bold]{escape(thread)}[/]" + ("" if thread_id else " [dim](new)[/]"))
+        view.found(loaded)
+        hint = resume_hint(thread, db)
+        before = thread_summary(saver, thread) if thread_id else None
+        if before is not None and before.interrupts:
+            view.starting_over(before, hint)
         Runner(ctx, view, continue_hint=hint, db=db).go(target, value, thread, no_input=no_input)
 
 
 @cli.command(epilog=EPILOG, short_help="Answer a paused thread and run it on.")
 @click.argument("thread_id", metavar="THREAD")
-@click.option("--value", "value_text", metavar="JSON",
-              help="The answer, as JSON (or @FILE). Without it, ask in the terminal.")
+@click.option("--value", "value_text", metavar="ANSWER",
+              help="The answer: JSON, or plain text taken as a string (as at the prompt), or "
+                   "@FILE. Without it, ask in the terminal.")
 @click.option("--interrupt", "interrupt_id", metavar="ID",
               help="Which interrupt --value answers, when several wait (an id or its start).")
 @click.option("--graph", "graph_spec", metavar="MODULE:GRAPH",
-              help="The graph the thread runs (required: resuming runs its code).")
+              help="The graph to run the thread with (default: the one recorded when it ran).")
 @db_option
 @no_input_option
 @json_option
@@ -110,56 +116,59 @@ def resume(ctx: click.Context, thread_id: str, value_text: str | None,
            as_json: bool) -> None:
     """Answer a paused thread and run it on, until it ends or pauses again.
 
-    With --value, that answer goes to the interrupt waiting (or to --interrupt ID); without
-    it, the questions are asked in the terminal. A thread stopped at a breakpoint (or by
-    Ctrl-C while running) continues without --value. Later pauses are asked in the terminal
-    unless --no-input.
+    THREAD is a thread id or its start. With --value, that answer goes to the interrupt
+    waiting (or to --interrupt ID); without it, the questions are asked in the terminal. A
+    thread stopped at a breakpoint (or by Ctrl-C while running) continues without --value.
+    Later pauses are asked in the terminal unless --no-input.
     """
-    if graph_spec is None:
-        raise CliError(
-            f"Resuming thread {thread_id} runs its graph's code, so name the graph: --graph "
-            "MODULE:GRAPH (the one the thread was started with, e.g. --graph "
-            f"my_app.agent:graph; the demo's is {DEMO_SPEC}).",
-            ExitCode.USAGE,
-        )
     if interrupt_id is not None and value_text is None:
-        raise CliError("--interrupt ID names which interrupt --value answers: give --value JSON "
-                       "too.", ExitCode.USAGE)
-    value = read_json(value_text, "--value") if value_text is not None else None
+        raise CliError("--interrupt ID names which interrupt --value answers: give --value "
+                       "ANSWER too.", ExitCode.USAGE)
+    value = read_answer(value_text) if value_text is not None else None
     view = View(as_json=as_json)
-    obj = load_object(graph_spec)
     with open_saver(db, create=False) as saver:
-        if not exists(saver, thread_id):
-            raise not_found(thread_id, db)
-        target = bind(obj, saver, graph_spec)
-        summary = read_through(target, thread_id)
-        hint = (f"hitlgraph resume {shlex.quote(thread_id)} --graph {shlex.quote(graph_spec)}"
-                f"{db_flag(db)}")
-        if not summary.next and not summary.interrupts:
-            raise CliError(
-                f"Thread {thread_id} has nothing to resume: its run finished (step "
-                f"{summary.step}). `hitlgraph state {thread_id}{db_flag(db)}` shows its state; "
-                f"start a new run with `hitlgraph run {graph_spec} --input JSON`.",
-                ExitCode.NOTHING_PENDING,
-            )
-        runner = Runner(ctx, view, continue_hint=hint, db=db)
+        thread = resolve_thread(saver, thread_id, db)
+        loaded = graph_of_thread(saver, thread, graph_spec)
+        target = bind(loaded, saver)
+        summary = read_through(target, thread, advice=_RESUME_ADVICE)
+        _check_resumable(summary, loaded.spec, db, given=value_text is not None,
+                         no_input=no_input)
+        view.found(loaded)
+        runner = Runner(ctx, view, continue_hint=resume_hint(thread, db), db=db)
         if not summary.interrupts:
-            if value_text is not None:
-                raise CliError(
-                    f"Thread {thread_id} is not waiting at interrupt() but stopped before "
-                    f"{', '.join(summary.next)} (a breakpoint, or a run that was stopped): "
-                    "continue it without --value.", ExitCode.USAGE)
-            runner.go(target, None, thread_id, no_input=no_input)
-            return
-        if value_text is None:
-            if no_input:
-                raise CliError(
-                    f"Thread {thread_id} waits for an answer and --no-input forbids asking: give "
-                    "it with --value JSON (and --interrupt ID when several wait).", ExitCode.USAGE)
-            runner.go(target, None, thread_id, no_input=False, start_paused=True)
-            return
-        command = resume_value(summary, value, interrupt_id)
-        runner.go(target, command, thread_id, no_input=no_input)
+            runner.go(target, None, thread, no_input=no_input)
+        elif value_text is None:
+            runner.go(target, None, thread, no_input=False, start_paused=True)
+        else:
+            command = resume_value(summary, value, interrupt_id)
+            runner.go(target, command, thread, no_input=no_input)
+
+
+_RESUME_ADVICE = ("Resuming runs the graph's code: name the one it was run with, --graph "
+                  "MODULE:GRAPH.")
+_READ_ADVICE = "Leave out --graph to read the checkpoint as it is."
+
+
+def _check_resumable(summary: ThreadSummary, spec: str, db: str, *, given: bool,
+                     no_input: bool) -> None:
+    """A usage error unless the thread waits for what resume was given."""
+    thread = summary.thread_id
+    if not summary.next and not summary.interrupts:
+        raise CliError(
+            f"Thread {thread} has nothing to resume: its run finished (step {summary.step}). "
+            f"`hitlgraph state {shlex.quote(thread)}{db_flag(db)}` shows its state; start a new "
+            f"run with `hitlgraph run {shlex.quote(spec)} --input JSON`.",
+            ExitCode.NOTHING_PENDING,
+        )
+    if not summary.interrupts and given:
+        raise CliError(
+            f"Thread {thread} is not waiting at interrupt() but stopped before "
+            f"{', '.join(summary.next)} (a breakpoint, or a run that was stopped): continue it "
+            "without --value.", ExitCode.USAGE)
+    if summary.interrupts and not given and no_input:
+        raise CliError(
+            f"Thread {thread} waits for an answer and --no-input forbids asking: give it with "
+            "--value ANSWER (and --interrupt ID when several wait).", ExitCode.USAGE)
 
 
 @cli.command(epilog=EPILOG, short_help="List threads and what each waits for.")
@@ -168,14 +177,15 @@ def resume(ctx: click.Context, thread_id: str, value_text: str | None,
               help="Read each thread through this graph (exact next nodes and node names).")
 @json_option
 def threads(db: str, graph_spec: str | None, as_json: bool) -> None:
-    """List the threads of the database, newest first, and what each waits for."""
+    """List the threads of the database, newest first, what each waits for, and the graph it
+    was run with."""
     view = View(as_json=as_json)
-    obj = load_object(graph_spec) if graph_spec else None
+    loaded = load_object(graph_spec) if graph_spec else None
     with open_saver(db, create=False) as saver:
         found = list_threads(saver)
-        if obj is not None:
-            target = bind(obj, saver, graph_spec or "")
-            found = [read_through(target, s.thread_id) for s in found]
+        if loaded is not None:
+            target = bind(loaded, saver)
+            found = [read_through(target, s.thread_id, advice=_READ_ADVICE) for s in found]
     if as_json:
         view.data([s.to_json() for s in found])
     else:
@@ -189,17 +199,17 @@ def threads(db: str, graph_spec: str | None, as_json: bool) -> None:
               help="Read the state through this graph (its get_state: exact next, node names).")
 @json_option
 def state(thread_id: str, db: str, graph_spec: str | None, as_json: bool) -> None:
-    """Show a thread's latest state: values, next nodes, open interrupts."""
+    """Show a thread's latest state: values, next nodes, open interrupts, and the graph it was
+    run with. THREAD is a thread id or its start."""
     view = View(as_json=as_json)
-    obj = load_object(graph_spec) if graph_spec else None
+    loaded = load_object(graph_spec) if graph_spec else None
     with open_saver(db, create=False) as saver:
-        if not exists(saver, thread_id):
-            raise not_found(thread_id, db)
-        if obj is not None:
-            summary = read_through(bind(obj, saver, graph_spec or ""), thread_id)
+        thread = resolve_thread(saver, thread_id, db)
+        if loaded is not None:
+            summary = read_through(bind(loaded, saver), thread, advice=_READ_ADVICE)
         else:
-            found = thread_summary(saver, thread_id)
-            assert found is not None
+            found = thread_summary(saver, thread)
+            assert found is not None  # resolve_thread found its checkpoint
             summary = found
     if as_json:
         view.data(outcome_json(summary))
@@ -214,28 +224,15 @@ def state(thread_id: str, db: str, graph_spec: str | None, as_json: bool) -> Non
               help="Show only the newest N checkpoints.")
 @json_option
 def history(thread_id: str, db: str, limit: int | None, as_json: bool) -> None:
-    """List a thread's checkpoints, newest first."""
+    """List a thread's checkpoints, newest first. THREAD is a thread id or its start."""
     view = View(as_json=as_json)
     with open_saver(db, create=False) as saver:
-        config = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
-        rows = []
-        for tup in saver.list(config, limit=limit):
-            s = summary_from_tuple(tup)
-            parent = (tup.parent_config or {}).get("configurable", {}).get("checkpoint_id")
-            rows.append({
-                "checkpoint_id": s.checkpoint_id, "parent_checkpoint_id": parent,
-                "step": s.step, "source": s.source, "created_at": s.created_at,
-                "writers": list(tup.checkpoint.get("writers") or ()), "next": list(s.next),
-                "interrupts": [{"id": i.id, "value": to_jsonable(i.value)}
-                               for i in s.interrupts],
-                "values": to_jsonable(s.values),
-            })
-    if not rows:
-        raise not_found(thread_id, db)
+        thread = resolve_thread(saver, thread_id, db)
+        rows = history_rows(saver, thread, limit)
     if as_json:
         view.data(rows)
     else:
-        view.history(thread_id, rows)
+        view.history(thread, rows)
 
 
 @cli.command("graph", epilog=EPILOG, short_help="Print a graph as Mermaid text.")
@@ -243,7 +240,7 @@ def history(thread_id: str, db: str, limit: int | None, as_json: bool) -> None:
 @json_option
 def graph_cmd(graph_spec: str, as_json: bool) -> None:
     """Print a graph as Mermaid text (or its nodes and edges with --json)."""
-    target = bind(load_object(graph_spec), None, graph_spec)
+    target = bind(load_object(graph_spec), None)
     drawing = target.compiled.get_graph()
     if as_json:
         View(as_json=True).data(drawing.to_json())
@@ -251,46 +248,7 @@ def graph_cmd(graph_spec: str, as_json: bool) -> None:
         click.echo(drawing.draw_mermaid(), nl=False)
 
 
-@cli.command(epilog=EPILOG, short_help="Review an assistant's tool calls (a demo).")
-@db_option
-@click.option("--new", is_flag=True, help="Start a new demo conversation even if one is paused.")
-@click.pass_context
-def demo(ctx: click.Context, db: str, new: bool) -> None:
-    """An assistant drafts a reply and asks to run tools; you review each call.
-
-    Answer each tool call with accept, edit (change its arguments), respond (send text back
-    instead) or ignore. Ctrl-C leaves the demo paused; `hitlgraph demo` again picks it up, in
-    this process or a new one.
-    """
-    from hitlgraph.cli import demo as agent
-
-    view = View()
-    with open_saver(db, create=True) as saver:
-        target = bind(agent.graph, saver, DEMO_SPEC)
-        hint = f"hitlgraph demo{db_flag(db)}"
-        known = None if new else recall_demo_thread(saver)
-        summary = snapshot_of(target.runnable, known) if known else None
-        runner = Runner(ctx, view, continue_hint=hint, db=db, show_final=False)
-        if known and summary is not None and (summary.next or summary.interrupts):
-            view.say(f"[bold]Picking up the paused demo[/] on thread {known} "
-                     f"[dim]({db})[/]. So far:")
-            view.messages((summary.values or {}).get("messages", []))
-            runner.go(target, None, known, no_input=False,
-                      start_paused=bool(summary.interrupts))
-            thread = known
-        else:
-            thread = str(uuid.uuid4())
-            remember_demo_thread(saver, thread)
-            view.say("[bold]hitlgraph demo[/]: an assistant drafts a reply to a customer and asks "
-                     "to run two tools; you review each call before it runs.")
-            view.say(f"[dim]Thread {thread}, saved in {db}. Ctrl-C leaves it paused; "
-                     f"`{hint}` picks it up again.[/]")
-            runner.go(target, agent.demo_input(), thread, no_input=False)
-    view.say(f"[green]Demo finished[/] (thread {thread}). Its checkpoints:")
-    view.say(f"  [bold]hitlgraph history {thread}{db_flag(db)}[/]", wrap=False)
-    view.say(f"`{hint}` starts a new conversation.")
-
-
+cli.add_command(demo)
 cli.add_command(serve)
 
 

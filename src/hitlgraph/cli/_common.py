@@ -14,24 +14,30 @@ import click
 
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.cli._errors import CliError, ExitCode, exit_codes_help
-from hitlgraph.cli._jsonable import JSONInputError, parse_json
-from hitlgraph.cli._load import Target
+from hitlgraph.cli._jsonable import JSONInputError, parse_answer, parse_json
+from hitlgraph.cli._load import Loaded, Target, load_object
 from hitlgraph.cli._session import snapshot_of
-from hitlgraph.cli._threads import ThreadSummary
+from hitlgraph.cli._threads import ThreadSummary, recorded_graph, thread_ids
 
 __all__ = [
     "DEFAULT_DB",
+    "DEMO_SPEC",
     "EPILOG",
     "db_flag",
     "db_option",
     "exists",
+    "graph_of_thread",
     "json_option",
     "no_input_option",
     "not_found",
     "open_saver",
+    "read_answer",
     "read_json",
     "read_through",
+    "resolve_thread",
 ]
+
+DEMO_SPEC = "hitlgraph.cli.demo:graph"
 
 DEFAULT_DB = "hitlgraph.sqlite"
 
@@ -71,22 +77,38 @@ def db_flag(db: str) -> str:
     return "" if db == DEFAULT_DB else f" --db {shlex.quote(db)}"
 
 
+def _argument_text(text: str, what: str) -> tuple[str, str]:
+    """(the text, what to call it in errors); "@PATH" reads the text from a file."""
+    if not text.startswith("@"):
+        return text, what
+    path = Path(text[1:])
+    try:
+        return path.read_text(encoding="utf-8"), f"{what} (file {path})"
+    except OSError as exc:
+        raise CliError(f"{what} names the file '{path}', which cannot be read: "
+                       f"{exc.strerror or exc}.", ExitCode.NOT_FOUND) from None
+
+
 def read_json(text: str, what: str) -> Any:
-    """A JSON argument; "@PATH" reads the JSON from a file."""
-    source = what
-    if text.startswith("@"):
-        path = Path(text[1:])
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CliError(f"{what} names the file '{path}', which cannot be read: "
-                           f"{exc.strerror or exc}.", ExitCode.NOT_FOUND) from None
-        source = f"{what} (file {path})"
+    """A JSON argument such as --input; "@PATH" reads the JSON from a file."""
+    text, source = _argument_text(text, what)
     try:
         return parse_json(text, source)
     except JSONInputError as exc:
         raise CliError(f"{exc}\nQuote the JSON for the shell, e.g. {what} "
                        "'{\"topic\": \"tests\"}'.", ExitCode.USAGE) from None
+
+
+def read_answer(text: str) -> Any:
+    """--value: JSON, or plain text taken as a string, as the prompt takes it; "@PATH" reads
+    the answer from a file."""
+    text, source = _argument_text(text, "--value")
+    try:
+        return parse_answer(text, source)
+    except JSONInputError as exc:
+        raise CliError(f"{exc}\nQuote the JSON for the shell, e.g. --value "
+                       "'{\"approved\": true}'; plain text not starting with { [ or \" is taken "
+                       "as a string, e.g. --value yes.", ExitCode.USAGE) from None
 
 
 @contextmanager
@@ -124,12 +146,46 @@ def exists(saver: SqliteSaver, thread_id: str) -> bool:
         is not None
 
 
-def read_through(target: Target, thread_id: str) -> ThreadSummary:
-    """The thread as the graph's get_state() shows it."""
+def resolve_thread(saver: SqliteSaver, wanted: str, db: str) -> str:
+    """The thread `wanted` names: its id, or the start of exactly one thread's id."""
+    if exists(saver, wanted):
+        return wanted
+    found = sorted(t for t in thread_ids(saver) if t.startswith(wanted))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise not_found(wanted, db)
+    shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    raise CliError(f"Thread '{wanted}' is ambiguous: {len(found)} threads' ids start with it "
+                   f"({shown}). Give more of the id.", ExitCode.USAGE)
+
+
+def graph_of_thread(saver: SqliteSaver, thread_id: str, given: str | None) -> Loaded:
+    """The graph to run the thread with: --graph when given, else the one recorded when the
+    thread ran."""
+    if given is not None:
+        return load_object(given)
+    recorded = recorded_graph(saver, thread_id)
+    if recorded is None:
+        raise CliError(
+            f"Resuming thread {thread_id} runs its graph's code, so name the graph: --graph "
+            "MODULE:GRAPH (the one the thread was started with, e.g. --graph "
+            f"my_app.agent:graph; the demo's is {DEMO_SPEC}). No graph is recorded in the "
+            "thread: it was not run by `hitlgraph run`.", ExitCode.USAGE)
+    try:
+        return load_object(recorded)
+    except CliError as exc:
+        raise CliError(f"Thread {thread_id} was run with the graph '{recorded}' (recorded in its "
+                       f"checkpoints), which cannot be loaded now: {exc.message} Or name the "
+                       "graph to use with --graph MODULE:GRAPH.", exc.code) from exc
+
+
+def read_through(target: Target, thread_id: str, *, advice: str) -> ThreadSummary:
+    """The thread as the graph's get_state() shows it; `advice` ends the error if it fails."""
     try:
         return snapshot_of(target.runnable, thread_id)
     except Exception as exc:
         raise CliError(
             f"Reading thread {thread_id} through '{target.spec}' failed: {type(exc).__name__}: "
-            f"{exc}. Is it the graph the thread was run with? Leave out --graph to read the "
-            "checkpoint as it is.", ExitCode.GRAPH_ERROR) from exc
+            f"{exc}. Is it the graph the thread was run with? {advice}",
+            ExitCode.GRAPH_ERROR) from exc

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hitlgraph.cli._jsonable import dumps, is_message, to_jsonable
+from hitlgraph.cli._load import Loaded
 from hitlgraph.cli._threads import PendingInterrupt, ThreadSummary
 
 __all__ = ["View", "is_tool_review"]
@@ -93,6 +94,21 @@ class View:
         """`lead`, then a command to copy on a line of its own, never wrapped."""
         self.say(lead)
         self.say(f"  [bold]{escape(command)}[/]", wrap=False)
+
+    def found(self, loaded: Loaded) -> None:
+        """Which graph a MODULE:GRAPH argument named, and what kind of thing it was."""
+        self.say(f"[dim]graph {escape(loaded.spec)}: {escape(loaded.found)}[/]")
+
+    def starting_over(self, before: ThreadSummary, resume_command: str) -> None:
+        """`run --thread` on a thread paused at a question: it starts over, as in LangGraph."""
+        asked = "; ".join(f"{i.node + ': ' if i.node else ''}{_short(i.value, 56)}"
+                          for i in before.interrupts)
+        thread = escape(before.thread_id)
+        self.command_hint(
+            f"[yellow]Thread {thread} was paused at a question[/] ({escape(asked)}). This run "
+            "starts it over from the new input, as LangGraph does, so that question is no "
+            f"longer open (its checkpoint stays in `hitlgraph history {thread}`). To answer a "
+            "paused question instead of starting over, use:", resume_command)
 
     def data(self, value: Any) -> None:
         """The result for scripts: JSON on stdout."""
@@ -173,6 +189,17 @@ class View:
         for n, item in enumerate(items, 1):
             self.interrupt(item, n, len(items))
 
+    def review_answer(self, tool: str, answer: Any) -> None:
+        """A tool review answer given earlier, one line."""
+        kind = answer.get("type") if isinstance(answer, dict) else None
+        if kind == "edit":
+            what = f"edit, run with {_short(answer.get('args'))}"
+        elif kind == "respond":
+            what = f"respond: {_short(answer.get('content'))}"
+        else:
+            what = str(kind) if kind else _short(answer)
+        self.say(f"  [green]✓[/] [bold]{escape(tool)}[/] → {escape(what)}")
+
     def final(self, thread_id: str, values: Any) -> None:
         """The state a finished run left."""
         self.console.print(Panel(_json(values), title=f"Finished · thread {escape(thread_id)}",
@@ -189,8 +216,9 @@ class View:
         for s in items:
             style = _STATUS_STYLE.get(s.status, "")
             when = (s.created_at or "")[:16].replace("T", " ")
+            graph = f"  [dim]{escape(s.graph)}[/]" if s.graph else ""
             self.say(f"[{style}]●[/] [bold]{escape(s.thread_id)}[/]  [{style}]{s.status}[/]  "
-                     f"step {s.step}  [dim]{escape(when)}[/]")
+                     f"step {s.step}  [dim]{escape(when)}[/]{graph}")
             for line in _waiting_lines(s):
                 self.say(f"    {line}")
 
@@ -198,6 +226,8 @@ class View:
         style = _STATUS_STYLE.get(s.status, "")
         self.say(f"thread [bold]{escape(s.thread_id)}[/]: [{style}]{s.status}[/] at step {s.step} "
                  f"[dim](checkpoint {s.checkpoint_id}, {s.created_at})[/]")
+        if s.graph:
+            self.say(f"graph: {escape(s.graph)}")
         if s.next:
             self.say(f"next: {escape(', '.join(s.next))}")
         self.console.print(Panel(_json(s.values), title="values", title_align="left"))

@@ -12,13 +12,18 @@ import click
 from hitlgraph.cli._common import db_flag
 from hitlgraph.cli._errors import CliError, ExitCode
 from hitlgraph.cli._jsonable import to_jsonable
-from hitlgraph.cli._load import Target
+from hitlgraph.cli._load import Target, resolvable_spec
 from hitlgraph.cli._prompt import Prompter
 from hitlgraph.cli._render import View
 from hitlgraph.cli._session import Outcome, Stopped, drive
-from hitlgraph.cli._threads import ThreadSummary
+from hitlgraph.cli._threads import GRAPH_KEY, ThreadSummary
 
-__all__ = ["Runner", "outcome_json"]
+__all__ = ["Runner", "outcome_json", "resume_hint"]
+
+
+def resume_hint(thread_id: str, db: str) -> str:
+    """The command that continues a thread (its graph is recorded in its checkpoints)."""
+    return f"hitlgraph resume {shlex.quote(thread_id)}{db_flag(db)}"
 
 
 def outcome_json(summary: ThreadSummary) -> dict[str, Any]:
@@ -43,7 +48,8 @@ class Runner:
         asker = None if no_input else Prompter(self.view)
         try:
             outcome = drive(target.runnable, first, thread_id, asker=asker,
-                            on_update=self.view.progress, start_paused=start_paused)
+                            on_update=self.view.progress, start_paused=start_paused,
+                            metadata={GRAPH_KEY: resolvable_spec(target.spec)})
         except Stopped as stop:
             self._stopped(thread_id, stop)
         except (CliError, click.exceptions.Exit):

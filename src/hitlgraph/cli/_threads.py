@@ -7,21 +7,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.constants import ERROR, INTERRUPT, RESUME, TASK_RESULT, TASKS
+from hitlgraph.pregel._algo import answers_in_force
 from hitlgraph.types import StateSnapshot
 
 __all__ = [
+    "GRAPH_KEY",
     "PendingInterrupt",
     "ThreadSummary",
+    "answers_given",
+    "history_rows",
     "list_threads",
     "pending_from_writes",
+    "recorded_graph",
     "summary_from_snapshot",
     "summary_from_tuple",
+    "thread_ids",
     "thread_summary",
     "visible_values",
 ]
 
 _SPECIAL = frozenset({INTERRUPT, RESUME, ERROR, TASK_RESULT})
+
+GRAPH_KEY = "hitlgraph_graph"
+"""The checkpoint metadata key holding the MODULE:GRAPH a `hitlgraph` command ran the thread
+with (from the run config's "metadata"), so later commands need no --graph."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,8 @@ class ThreadSummary:
     values: Any = None
     interrupts: tuple[PendingInterrupt, ...] = ()
     errors: tuple[str, ...] = field(default=())
+    graph: str | None = None
+    """The MODULE:GRAPH recorded in the checkpoint's metadata (see GRAPH_KEY), if any."""
 
     @property
     def status(self) -> str:
@@ -77,6 +90,7 @@ class ThreadSummary:
             "interrupts": [{"id": i.id, "node": i.node, "value": i.value}
                            for i in self.interrupts],
             "errors": list(self.errors),
+            "graph": self.graph,
         }
 
 
@@ -95,8 +109,7 @@ def pending_from_writes(writes: list[tuple[str, str, Any]] | None
         if channel == INTERRUPT:
             asked[task_id] = list(value or ())
         elif channel == RESUME:
-            if isinstance(value, dict):
-                answered.setdefault(task_id, set()).update(str(k) for k in value)
+            answered.setdefault(task_id, set()).update(str(k) for k in _answers(value))
         elif channel == ERROR:
             errors[task_id] = str(value)
         elif channel not in _SPECIAL:
@@ -111,6 +124,26 @@ def pending_from_writes(writes: list[tuple[str, str, Any]] | None
                 out.append(PendingInterrupt(iid, getattr(item, "value", item)))
     failed = tuple(text for task_id, text in errors.items() if task_id not in finished)
     return tuple(out), failed
+
+
+def _answers(resume: Any) -> dict[str, Any]:
+    """The answers in force in a "__resume__" write: a log of [id, answer, in force] entries,
+    or a plain {id: answer} dict."""
+    if isinstance(resume, dict):
+        return resume
+    if isinstance(resume, list):
+        return answers_in_force(resume)
+    return {}
+
+
+def answers_given(saver: BaseCheckpointSaver, thread_id: str) -> list[Any]:
+    """The answers the thread's unfinished tasks have had so far, in the order given (a node
+    asking several questions in turn has these behind it)."""
+    tup = saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+    writes = tup.pending_writes if tup is not None else None
+    done = {task for task, channel, _ in writes or () if channel not in _SPECIAL}
+    return [answer for task, channel, value in writes or ()
+            if channel == RESUME and task not in done for answer in _answers(value).values()]
 
 
 def visible_values(tup: CheckpointTuple) -> dict[str, Any]:
@@ -136,6 +169,7 @@ def summary_from_tuple(tup: CheckpointTuple) -> ThreadSummary:
         created_at=checkpoint.get("ts"), step=int(step) if step is not None else None,
         source=tup.metadata.get("source"), next=tuple(dict.fromkeys(next_)),
         values=visible_values(tup), interrupts=interrupts, errors=errors,
+        graph=_graph_in(tup.metadata),
     )
 
 
@@ -152,8 +186,28 @@ def summary_from_snapshot(thread_id: str, snap: StateSnapshot) -> ThreadSummary:
         source=meta.get("source"), next=tuple(snap.next), values=snap.values,
         interrupts=tuple(PendingInterrupt(i.id, i.value, by_id.get(i.id))
                          for i in snap.interrupts),
-        errors=errors,
+        errors=errors, graph=_graph_in(meta),
     )
+
+
+def _graph_in(metadata: Any) -> str | None:
+    spec = (metadata or {}).get(GRAPH_KEY)
+    return spec if isinstance(spec, str) and spec else None
+
+
+def recorded_graph(saver: BaseCheckpointSaver, thread_id: str) -> str | None:
+    """The MODULE:GRAPH last recorded in the thread's checkpoints, or None (a thread run
+    elsewhere, e.g. from Python)."""
+    for tup in saver.list({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}):
+        spec = _graph_in(tup.metadata)
+        if spec is not None:
+            return spec
+    return None
+
+
+def thread_ids(saver: BaseCheckpointSaver) -> set[str]:
+    """The id of every thread with a checkpoint in `saver`."""
+    return {str(tup.config["configurable"]["thread_id"]) for tup in saver.list(None)}
 
 
 def list_threads(saver: BaseCheckpointSaver) -> list[ThreadSummary]:
@@ -175,3 +229,21 @@ def thread_summary(saver: BaseCheckpointSaver, thread_id: str) -> ThreadSummary 
     """The summary of one thread, or None when the saver has no checkpoint of it."""
     tup = saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
     return summary_from_tuple(tup) if tup is not None else None
+
+
+def history_rows(saver: BaseCheckpointSaver, thread_id: str,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """The thread's checkpoints, newest first, as JSON-ready rows (`hitlgraph history`)."""
+    rows = []
+    for tup in saver.list({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}},
+                          limit=limit):
+        s = summary_from_tuple(tup)
+        parent = (tup.parent_config or {}).get("configurable", {}).get("checkpoint_id")
+        rows.append({
+            "checkpoint_id": s.checkpoint_id, "parent_checkpoint_id": parent,
+            "step": s.step, "source": s.source, "created_at": s.created_at,
+            "writers": list(tup.checkpoint.get("writers") or ()), "next": list(s.next),
+            "interrupts": [{"id": i.id, "value": to_jsonable(i.value)} for i in s.interrupts],
+            "values": to_jsonable(s.values), "graph": s.graph,
+        })
+    return rows

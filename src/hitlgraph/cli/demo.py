@@ -14,7 +14,7 @@ Use it from the command line:
     hitlgraph demo
     hitlgraph run hitlgraph.cli.demo:graph \
         --input '{"messages": [{"role": "user", "content": "Where is order 1042?"}]}'
-    hitlgraph resume THREAD --graph hitlgraph.cli.demo:graph --value '{"type": "accept"}'
+    hitlgraph resume THREAD --value accept
 """
 
 from __future__ import annotations
