@@ -30,7 +30,10 @@ def test_background_run_is_pending_then_join_returns_its_values(
     tid = client.threads.create()["thread_id"]
     run = client.runs.create(tid, "steps", input={"value": "bg"}, metadata={"who": "test"})
     assert run["status"] in ("pending", "running")
-    assert run["thread_id"] == tid and run["metadata"] == {"who": "test"}
+    assert run["thread_id"] == tid
+    # As on LangGraph's server: created_by, the thread's metadata, then the client's own.
+    assert run["metadata"] == {"created_by": "system", "graph_id": "steps",
+                               "assistant_id": run["assistant_id"], "who": "test"}
     assert run["multitask_strategy"] == "enqueue"
     result = client.runs.join(tid, run["run_id"])
     assert result["log"] == ["a", "b saw bg", "c"]

@@ -12,15 +12,13 @@ __all__ = ["dumps", "interrupt_json", "to_jsonable"]
 
 
 class _ServerJsonable(Jsonable):
-    """The LangGraph server's shapes: messages as their whole dicts, interrupts with their
-    response schema, exceptions as {"error", "message"}, every public dataclass field."""
+    """The LangGraph server's shapes: messages as their whole dicts, interrupts in values and
+    stream chunks as every field of the Interrupt (response_schema null when unset),
+    exceptions as {"error", "message"}, every public dataclass field."""
 
     def interrupt(self, value: Any) -> Any:
-        out: dict[str, Any] = {"value": self(value.value), "id": value.id}
-        schema = getattr(value, "response_schema", None)
-        if schema is not None:
-            out["response_schema"] = self(schema)
-        return out
+        return {"value": self(value.value), "id": value.id,
+                "response_schema": self(getattr(value, "response_schema", None))}
 
     def message(self, value: Any) -> Any:
         dump = getattr(value, "model_dump", None)
@@ -50,8 +48,13 @@ dataclasses and pydantic models dicts, tuples lists, anything else unknown its r
 
 
 def interrupt_json(value: Any) -> Any:
-    """An Interrupt as the LangGraph server shows it: {"value", "id"} (+ "response_schema")."""
-    return to_jsonable.interrupt(value)
+    """An Interrupt as the LangGraph server shows it in thread states and Thread.interrupts:
+    {"id", "value"}, and "response_schema" only when the interrupt has one."""
+    out: dict[str, Any] = {"id": value.id, "value": to_jsonable(value.value)}
+    schema = getattr(value, "response_schema", None)
+    if schema is not None:
+        out["response_schema"] = to_jsonable(schema)
+    return out
 
 
 def dumps(value: Any) -> str:

@@ -20,14 +20,13 @@ __all__ = [
 
 
 def checkpoint_json(config: Mapping[str, Any] | None, thread_id: str) -> dict[str, Any] | None:
-    """A checkpoint config as {thread_id, checkpoint_ns, checkpoint_id, checkpoint_map}, with
-    the public thread id (the checkpointer's may carry the tenant)."""
+    """A checkpoint config as {thread_id, checkpoint_ns, checkpoint_id}, with the public
+    thread id (the checkpointer's may carry the tenant)."""
     if not config:
         return None
     conf = config.get("configurable", {})
     return {"thread_id": thread_id, "checkpoint_ns": conf.get("checkpoint_ns", ""),
-            "checkpoint_id": conf.get("checkpoint_id"),
-            "checkpoint_map": to_jsonable(conf.get("checkpoint_map"))}
+            "checkpoint_id": conf.get("checkpoint_id")}
 
 
 def _task_json(task: Any, thread_id: str) -> dict[str, Any]:
@@ -40,26 +39,37 @@ def _task_json(task: Any, thread_id: str) -> dict[str, Any]:
         checkpoint = checkpoint_json(state, thread_id)
     error = task.error
     return {
-        "id": task.id, "name": task.name,
+        "id": task.id, "name": task.name, "path": to_jsonable(task.path),
         "error": None if error is None else (error if isinstance(error, str) else repr(error)),
         "interrupts": [interrupt_json(i) for i in task.interrupts],
         "checkpoint": checkpoint, "state": nested, "result": to_jsonable(task.result),
     }
 
 
+def _metadata_json(metadata: Mapping[str, Any] | None, thread_id: str) -> Any:
+    """Checkpoint metadata with the public thread id, as LangGraph's server stores it."""
+    if metadata is None:
+        return None
+    return {**to_jsonable(metadata), "thread_id": thread_id}
+
+
 def snapshot_json(snap: StateSnapshot, thread_id: str) -> dict[str, Any]:
-    """A StateSnapshot as the SDK's ThreadState."""
+    """A StateSnapshot as the SDK's ThreadState (with LangGraph's top-level checkpoint_id and
+    parent_checkpoint_id)."""
+    checkpoint = checkpoint_json(snap.config, thread_id) or {
+        "thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": None}
+    parent = checkpoint_json(snap.parent_config, thread_id)
     return {
         "values": to_jsonable(snap.values),
         "next": list(snap.next),
-        "checkpoint": checkpoint_json(snap.config, thread_id) or {
-            "thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": None,
-            "checkpoint_map": None},
-        "metadata": to_jsonable(snap.metadata) if snap.metadata is not None else None,
+        "checkpoint": checkpoint,
+        "metadata": _metadata_json(snap.metadata, thread_id),
         "created_at": snap.created_at,
-        "parent_checkpoint": checkpoint_json(snap.parent_config, thread_id),
+        "parent_checkpoint": parent,
         "tasks": [_task_json(t, thread_id) for t in snap.tasks],
         "interrupts": [interrupt_json(i) for i in snap.interrupts],
+        "checkpoint_id": checkpoint["checkpoint_id"],
+        "parent_checkpoint_id": parent["checkpoint_id"] if parent else None,
     }
 
 
@@ -79,15 +89,22 @@ def values_with_interrupts(snap: StateSnapshot) -> Any:
     values = to_jsonable(snap.values)
     if snap.interrupts:
         base = values if isinstance(values, dict) else {}
-        return {**base, "__interrupt__": [interrupt_json(i) for i in snap.interrupts]}
+        return {**base, "__interrupt__": to_jsonable(list(snap.interrupts))}
     return values
 
 
 def thread_json(row: ThreadRow, select: list[str] | None = None) -> dict[str, Any]:
-    """A thread row as the SDK's Thread."""
-    out = {"thread_id": row.thread_id, "created_at": row.created_at,
-           "updated_at": row.updated_at, "metadata": row.metadata, "status": row.status,
-           "values": row.values, "interrupts": row.interrupts, "config": {}, "context": {}}
+    """A thread row as the SDK's Thread. As on LangGraph's server, a thread that no run or
+    state update has touched yet has no `interrupts` and an empty `config`."""
+    touched = row.values is not None or bool(row.interrupts)
+    out: dict[str, Any] = {
+        "thread_id": row.thread_id, "created_at": row.created_at,
+        "updated_at": row.updated_at, "state_updated_at": row.state_updated_at,
+        "metadata": row.metadata, "status": row.status,
+        "config": {"configurable": {}} if touched else {}, "values": row.values}
+    if touched:
+        out["error"] = row.error
+        out["interrupts"] = row.interrupts
     return {k: v for k, v in out.items() if k in select} if select else out
 
 
@@ -97,4 +114,4 @@ def run_json(row: RunRow) -> dict[str, Any]:
             "assistant_id": row.assistant_id, "created_at": row.created_at,
             "updated_at": row.updated_at, "status": row.status, "metadata": row.metadata,
             "kwargs": row.kwargs, "multitask_strategy": row.multitask_strategy,
-            "cancel_reason": row.cancel_action if row.status == "interrupted" else None}
+            "langsmith_session_name": None}

@@ -175,7 +175,8 @@ def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
     configurable.update(kwargs.get("context") or {})
     configurable.update({"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id),
                          "run_id": run.run_id, "assistant_id": run.assistant_id,
-                         "graph_id": run.graph_id})
+                         "graph_id": run.graph_id, "user_id": run.tenant,
+                         "langgraph_auth_user_id": run.tenant})
     checkpoint = kwargs.get("checkpoint") or {}
     checkpoint_id = kwargs.get("checkpoint_id") or checkpoint.get("checkpoint_id")
     if checkpoint_id:
@@ -183,7 +184,8 @@ def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
         configurable["checkpoint_ns"] = checkpoint.get("checkpoint_ns", "")
     config["configurable"] = configurable
     config["metadata"] = {**(config.get("metadata") or {}), **run.metadata,
-                          "run_id": run.run_id, "thread_id": run.thread_id}
+                          "run_attempt": max(run.attempt, 1), "run_id": run.run_id,
+                          "thread_id": run.thread_id}
     return config
 
 

@@ -83,6 +83,11 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (run_id, seq)
         )""",
     ),
+    # 1: a thread's last error and when its state last changed (LangGraph's Thread fields).
+    (
+        "ALTER TABLE hg_threads ADD COLUMN IF NOT EXISTS state_updated_at TIMESTAMPTZ",
+        "ALTER TABLE hg_threads ADD COLUMN IF NOT EXISTS error TEXT",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one. Each statement must be safe inside a transaction."""
@@ -125,7 +130,8 @@ def wake_key(channel: str, payload: str) -> str:
 # -- threads ----------------------------------------------------------------------------------
 
 THREAD_COLUMNS: Final = ('tenant, thread_id, created_at, updated_at, metadata, status, '
-                         '"values", interrupts, graph_id')
+                         '"values", interrupts, graph_id, '
+                         'COALESCE(state_updated_at, updated_at), error')
 RUN_COLUMNS: Final = (
     "tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, status, "
     "metadata, kwargs, multitask_strategy, fencing, attempt, cancel_action, output, error, "
@@ -133,8 +139,8 @@ RUN_COLUMNS: Final = (
 )
 
 INSERT_THREAD: Final = (
-    "INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, metadata) "
-    "VALUES (%s, %s, now(), now(), %s) ON CONFLICT (tenant, thread_id) DO NOTHING "
+    "INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, state_updated_at, "
+    "metadata) VALUES (%s, %s, now(), now(), now(), %s) ON CONFLICT (tenant, thread_id) DO NOTHING "
     f"RETURNING {THREAD_COLUMNS}"
 )
 GET_THREAD: Final = f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE tenant = %s AND thread_id = %s"
@@ -165,7 +171,8 @@ LIST_THREADS: Final = {
 
 THREAD_AFTER_RUN: Final = (
     'UPDATE hg_threads SET "values" = %(values)s, interrupts = %(interrupts)s, '
-    "updated_at = now(), status = CASE WHEN EXISTS (SELECT 1 FROM hg_runs WHERE tenant = "
+    "updated_at = now(), state_updated_at = now(), error = %(error)s, "
+    "status = CASE WHEN EXISTS (SELECT 1 FROM hg_runs WHERE tenant = "
     "%(tenant)s AND thread_id = %(thread_id)s AND status IN ('pending', 'running')) THEN "
     "'busy' ELSE %(status)s END WHERE tenant = %(tenant)s AND thread_id = %(thread_id)s"
 )
@@ -280,6 +287,11 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def dumps_or_null(value: Any) -> str | None:
+    """JSON text as stored, or NULL for None."""
+    return None if value is None else dumps(value)
+
+
 def _load(text: str | None, default: Any) -> Any:
     return default if text is None else json.loads(text)
 
@@ -291,11 +303,12 @@ def _iso(value: datetime) -> str:
 def thread_row(row: tuple[Any, ...]) -> ThreadRow:
     """A hg_threads row (THREAD_COLUMNS order) as a ThreadRow."""
     (tenant, thread_id, created_at, updated_at, metadata, status, values, interrupts,
-     graph_id) = row
+     graph_id, state_updated_at, error) = row
     return ThreadRow(tenant=tenant, thread_id=thread_id, created_at=_iso(created_at),
                      updated_at=_iso(updated_at), metadata=_load(metadata, {}), status=status,
                      values=_load(values, None), interrupts=_load(interrupts, {}),
-                     graph_id=graph_id)
+                     graph_id=graph_id, state_updated_at=_iso(state_updated_at),
+                     error=_load(error, None))
 
 
 def run_row(row: tuple[Any, ...]) -> RunRow:

@@ -65,17 +65,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     # 1: where a run started (RunRow.start_point), so a reclaimed run continues from there.
     ("ALTER TABLE hg_runs ADD COLUMN start_point TEXT",),
+    # 2: a thread's last error and when its state last changed (LangGraph's Thread fields).
+    ("ALTER TABLE hg_threads ADD COLUMN state_updated_at TEXT",
+     "ALTER TABLE hg_threads ADD COLUMN error TEXT"),
 )
 
 THREAD_COLUMNS = ('tenant, thread_id, created_at, updated_at, metadata, status, "values", '
-                  "interrupts, graph_id")
+                  "interrupts, graph_id, COALESCE(state_updated_at, updated_at), error")
 RUN_COLUMNS = ("tenant, run_id, thread_id, assistant_id, graph_id, created_at, updated_at, "
                "status, metadata, kwargs, multitask_strategy, fencing, attempt, cancel_action, "
                "output, error, temporary, on_completion, start_point")
 
 INSERT_THREAD = (
-    'INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, metadata, status, '
-    '"values", interrupts) VALUES (?, ?, ?, ?, ?, \'idle\', NULL, \'{}\')'
+    'INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, state_updated_at, '
+    'metadata, status, "values", interrupts) VALUES (?, ?, ?, ?, ?, ?, \'idle\', NULL, \'{}\')'
 )
 GET_THREAD = f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE tenant = ? AND thread_id = ?"
 ACTIVE_RUNS = (
@@ -121,6 +124,7 @@ FINISH = (
 )
 THREAD_AFTER_RUN = (
     'UPDATE hg_threads SET "values" = :values, interrupts = :interrupts, updated_at = :at, '
+    "state_updated_at = :at, error = :error, "
     "status = CASE WHEN EXISTS (SELECT 1 FROM hg_runs WHERE tenant = :tenant AND thread_id = "
     ":thread_id AND status IN ('pending', 'running')) THEN 'busy' ELSE :status END "
     "WHERE tenant = :tenant AND thread_id = :thread_id"
@@ -145,11 +149,12 @@ def _load(text: str | None, default: Any) -> Any:
 def thread_row(row: sqlite3.Row | tuple[Any, ...]) -> ThreadRow:
     """A hg_threads row (THREAD_COLUMNS order) as a ThreadRow."""
     (tenant, thread_id, created_at, updated_at, metadata, status, values, interrupts,
-     graph_id) = tuple(row)
+     graph_id, state_updated_at, error) = tuple(row)
     return ThreadRow(tenant=tenant, thread_id=thread_id, created_at=created_at,
                      updated_at=updated_at, metadata=_load(metadata, {}), status=status,
                      values=_load(values, None), interrupts=_load(interrupts, {}),
-                     graph_id=graph_id)
+                     graph_id=graph_id, state_updated_at=state_updated_at,
+                     error=_load(error, None))
 
 
 def run_row(row: sqlite3.Row | tuple[Any, ...]) -> RunRow:

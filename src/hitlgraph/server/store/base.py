@@ -42,6 +42,8 @@ __all__ = [
     "ThreadBusyError",
     "ThreadRow",
     "ThreadStatus",
+    "queued_metadata",
+    "thread_error",
 ]
 
 RunStatus = Literal["pending", "running", "success", "error", "interrupted", "timeout"]
@@ -94,6 +96,27 @@ class ThreadRow:
     values: Any
     interrupts: dict[str, list[dict[str, Any]]]
     graph_id: str | None
+    state_updated_at: str
+    """When a run or update_state last changed the thread's state (created_at before)."""
+    error: dict[str, Any] | None = None
+    """{"error": class name, "message": ...} of the run that ended the thread in error."""
+
+
+def queued_metadata(thread: ThreadRow, run: NewRun) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the run's metadata, the thread's new metadata) once `run` is queued on `thread`, as on
+    LangGraph's server: the thread records the graph and assistant it last ran; the run's
+    metadata is created_by, then the thread's, then the client's own."""
+    thread_metadata = {**thread.metadata, "graph_id": run.graph_id,
+                       "assistant_id": run.assistant_id}
+    return {"created_by": "system", **thread_metadata, **run.metadata}, thread_metadata
+
+
+def thread_error(status: str, run_error: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A thread's `error` once a run ended it in `status`: the run's error class and message,
+    as LangGraph's server shows them, when the thread is in error; None otherwise."""
+    if status != "error" or run_error is None:
+        return None
+    return {"error": run_error.get("error"), "message": run_error.get("message")}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

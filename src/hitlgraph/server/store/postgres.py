@@ -45,6 +45,8 @@ from hitlgraph.server.store.base import (
     ThreadBusyError,
     ThreadRow,
     ThreadStatus,
+    queued_metadata,
+    thread_error,
 )
 
 __all__ = ["PostgresStore", "is_postgres_url", "postgres_url"]
@@ -206,7 +208,7 @@ class PostgresStore(Store):
             await conn.execute(sql.LOCK_THREAD, (tenant, thread_id))
             await conn.execute(sql.THREAD_AFTER_RUN, {
                 "values": sql.dumps(values), "interrupts": sql.dumps(interrupts),
-                "tenant": tenant, "thread_id": thread_id,
+                "error": None, "tenant": tenant, "thread_id": thread_id,
                 "status": status or ("interrupted" if interrupts else "idle")})
             if graph_id is not None:
                 await conn.execute(sql.SET_THREAD_GRAPH, (graph_id, tenant, thread_id))
@@ -234,14 +236,12 @@ class PostgresStore(Store):
                     raise ThreadBusyError(run.thread_id, active[0][0])
                 if strategy in ("interrupt", "rollback"):
                     await self._cancel_active(conn, active, strategy)
+            run_metadata, metadata = queued_metadata(thread, run)
             row = await (await conn.execute(sql.INSERT_RUN, (
                 run.run_id, run.tenant, run.thread_id, run.assistant_id, run.graph_id,
-                sql.dumps(run.metadata), sql.dumps(run.kwargs), run.multitask_strategy,
+                sql.dumps(run_metadata), sql.dumps(run.kwargs), run.multitask_strategy,
                 run.temporary, run.on_completion))).fetchone()
             assert row is not None  # INSERT ... RETURNING returns the row
-            metadata = dict(thread.metadata)
-            metadata.setdefault("graph_id", run.graph_id)
-            metadata.setdefault("assistant_id", run.assistant_id)
             await conn.execute(sql.THREAD_BUSY, (sql.dumps(metadata), run.graph_id, run.tenant,
                                                  run.thread_id))
             await conn.execute(sql.NOTIFY, (sql.QUEUED, ""))
@@ -359,7 +359,8 @@ class PostgresStore(Store):
                 await conn.execute(sql.DELETE_RUN_EVENTS, (run_id,))
             await conn.execute(sql.THREAD_AFTER_RUN, {
                 "values": sql.dumps(thread_values), "interrupts": sql.dumps(thread_interrupts),
-                "tenant": tenant, "thread_id": thread_id, "status": thread_status})
+                "tenant": tenant, "thread_id": thread_id, "status": thread_status,
+                "error": sql.dumps_or_null(thread_error(thread_status, error))})
             await conn.execute(sql.NOTIFY, (sql.CHANGED, run_id))
             await conn.execute(sql.NOTIFY, (sql.QUEUED, ""))
         return True

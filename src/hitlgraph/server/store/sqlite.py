@@ -31,6 +31,8 @@ from hitlgraph.server.store.base import (
     ThreadBusyError,
     ThreadRow,
     ThreadStatus,
+    queued_metadata,
+    thread_error,
 )
 
 __all__ = ["SqliteStore"]
@@ -47,6 +49,10 @@ def now_iso() -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_or_null(value: Any) -> str | None:
+    return None if value is None else _json(value)
 
 
 class SqliteStore(Store):
@@ -120,7 +126,7 @@ class SqliteStore(Store):
             if found is not None:
                 return sql.thread_row(found) if if_exists == "do_nothing" else None
             at = now_iso()
-            conn.execute(sql.INSERT_THREAD, (tenant, thread_id, at, at, _json(metadata)))
+            conn.execute(sql.INSERT_THREAD, (tenant, thread_id, at, at, at, _json(metadata)))
             return sql.thread_row(conn.execute(sql.GET_THREAD, (tenant, thread_id)).fetchone())
 
     async def get_thread(self, tenant: str, thread_id: str) -> ThreadRow | None:
@@ -197,7 +203,7 @@ class SqliteStore(Store):
         with self._tx() as conn:
             conn.execute(sql.THREAD_AFTER_RUN, {
                 "values": _json(values), "interrupts": _json(interrupts), "at": now_iso(),
-                "tenant": tenant, "thread_id": thread_id,
+                "error": None, "tenant": tenant, "thread_id": thread_id,
                 "status": status or ("interrupted" if interrupts else "idle")})
             if graph_id is not None:
                 conn.execute("UPDATE hg_threads SET graph_id = COALESCE(graph_id, ?) WHERE "
@@ -217,7 +223,7 @@ class SqliteStore(Store):
             if found is None:
                 if not create_thread:
                     return None
-                conn.execute(sql.INSERT_THREAD, (run.tenant, run.thread_id, at, at,
+                conn.execute(sql.INSERT_THREAD, (run.tenant, run.thread_id, at, at, at,
                                                  _json(thread_metadata)))
                 found = conn.execute(sql.GET_THREAD, (run.tenant, run.thread_id)).fetchone()
             thread = sql.thread_row(found)
@@ -228,13 +234,11 @@ class SqliteStore(Store):
                     raise ThreadBusyError(run.thread_id, active[0][0])
                 if strategy in ("interrupt", "rollback"):
                     self._cancel_active(conn, active, strategy, at)
+            run_metadata, metadata = queued_metadata(thread, run)
             conn.execute(sql.INSERT_RUN, (
                 run.run_id, run.tenant, run.thread_id, run.assistant_id, run.graph_id, at, at,
-                _json(run.metadata), _json(run.kwargs), run.multitask_strategy,
+                _json(run_metadata), _json(run.kwargs), run.multitask_strategy,
                 int(run.temporary), run.on_completion))
-            metadata = dict(thread.metadata)
-            metadata.setdefault("graph_id", run.graph_id)
-            metadata.setdefault("assistant_id", run.assistant_id)
             conn.execute(
                 "UPDATE hg_threads SET status = 'busy', updated_at = ?, metadata = ?, "
                 "graph_id = COALESCE(graph_id, ?) WHERE tenant = ? AND thread_id = ?",
@@ -374,7 +378,7 @@ class SqliteStore(Store):
             at = now_iso()
             found = conn.execute(sql.FINISH, {
                 "status": status, "output": _json(output),
-                "error": None if error is None else _json(error), "at": at,
+                "error": _json_or_null(error), "at": at,
                 "run_id": run_id, "fencing": fencing}).fetchone()
             if found is None:
                 return False
@@ -384,7 +388,8 @@ class SqliteStore(Store):
                 conn.execute("DELETE FROM hg_run_events WHERE run_id = ?", (run_id,))
             conn.execute(sql.THREAD_AFTER_RUN, {
                 "values": _json(thread_values), "interrupts": _json(thread_interrupts),
-                "at": at, "tenant": tenant, "thread_id": thread_id, "status": thread_status})
+                "at": at, "tenant": tenant, "thread_id": thread_id, "status": thread_status,
+                "error": _json_or_null(thread_error(thread_status, error))})
             return True
 
     async def record_start(self, run_id: str, fencing: int, start_point: dict[str, Any]
