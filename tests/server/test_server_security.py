@@ -95,7 +95,8 @@ def test_invalid_run_body_is_422_naming_the_field(server: RunningServer) -> None
                          json={"assistant_id": "review", "surprise": 1})
     assert unknown.status_code == 422 and "surprise" in unknown.text
     both = httpx.post(f"{server.url}/threads/{tid}/runs",
-                      json={"assistant_id": "review", "input": {}, "command": {"resume": 1}})
+                      json={"assistant_id": "review", "input": {"topic": "x"},
+                            "command": {"resume": 1}})
     assert both.status_code == 422
     node = httpx.post(f"{server.url}/threads/{tid}/runs",
                       json={"assistant_id": "steps", "interrupt_before": ["nope"]})

@@ -138,6 +138,8 @@ class RunCreateStateless(_Body):
     Accepted and ignored: webhook, feedback_keys, langsmith_tracer (LangSmith features), and
     checkpoint_during (deprecated; use durability). stream_resumable is always true here:
     every event is stored. strict_resume is always on: a resume nothing waits for is refused.
+    An input of {} or null beside a command is no input; any other input beside a command is
+    refused (LangGraph's server runs the command and ignores that input).
     """
 
     assistant_id: str = Field(min_length=1)
@@ -162,9 +164,13 @@ class RunCreateStateless(_Body):
 
     @model_validator(mode="after")
     def _input_or_command(self) -> RunCreateStateless:
+        # An empty input beside a command is no input (Agent Chat UI resumes with input {}).
+        if self.command is not None and self.input == {}:
+            self.input = None
         if self.input is not None and self.command is not None:
             raise ValueError("Give either 'input' (start or continue the thread) or 'command' "
-                             "(resume, update, goto), not both.")
+                             "(resume, update, goto), not both: drop 'input', or send it as "
+                             "{} or null.")
         return self
 
 
