@@ -244,7 +244,9 @@ def test_threads_search_count_patch_copy_delete(client: SyncLangGraphClient) -> 
     assert client.threads.count() == 2
     assert client.threads.count(status="idle") == 2
     assert len(client.threads.search(limit=1)) == 1
-    assert client.threads.search(limit=1, offset=1)[0]["thread_id"] == one["thread_id"]
+    # Newest update first, as LangGraph's server sorts by default: `one` ran after both
+    # were created.
+    assert client.threads.search(limit=1, offset=1)[0]["thread_id"] == two["thread_id"]
 
     patched = client.threads.update(two["thread_id"], metadata={"n": 2})
     assert patched["metadata"] == {"team": "b", "n": 2}

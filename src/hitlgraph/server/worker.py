@@ -309,7 +309,8 @@ class WorkerPool:
         if exc is not None:
             log_run_error(run, exc, conflict=conflict_error(exc))
             error = await self._error_json(claim, bound, exc)
-            await self._append(claim, [("error", dumps(error))], quiet=True)
+            event = {"error": error["error"], "message": error["message"]}  # as LangGraph's
+            await self._append(claim, [("error", dumps(event))], quiet=True)
             await self._finish(claim, bound, "error", error=error,
                                failed=not conflict_error(exc))
             return

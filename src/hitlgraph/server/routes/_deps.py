@@ -3,6 +3,7 @@ missing rows and other tenants' rows."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -12,7 +13,7 @@ from hitlgraph.server.auth import tenant_of
 from hitlgraph.server.store.base import ThreadRow
 
 __all__ = ["RuntimeDep", "TenantDep", "contains", "get_runtime", "require_thread",
-           "thread_not_found"]
+           "thread_not_found", "valid_path_ids"]
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -22,6 +23,22 @@ def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+_PATH_IDS = {"thread_id": "thread", "run_id": "run"}
+
+
+def valid_path_ids(request: Request) -> None:
+    """Thread and run ids in the path are UUIDs, as on LangGraph's server: anything else is a
+    422 naming the id, before any lookup."""
+    for key, what in _PATH_IDS.items():
+        value = request.path_params.get(key)
+        if value is None:
+            continue
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise HTTPException(422, f"Invalid {what} ID: must be a UUID (got {value!r}).") \
+                from None
 TenantDep = Annotated[str, Depends(tenant_of)]
 
 

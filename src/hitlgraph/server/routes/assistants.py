@@ -31,7 +31,11 @@ async def search_assistants(body: AssistantSearch, rt: RuntimeDep, response: Res
     """The assistants matching the filters."""
     found = [a.to_json() for a in rt.assistants.values() if _matches(a, body)]
     key = body.sort_by or "created_at"
-    found.sort(key=lambda a: (str(a[key]), a["graph_id"]), reverse=body.sort_order != "asc")
+    # Ties keep the config's order, newest (last) first when descending, as LangGraph's server
+    # creates its assistants one after another in that order.
+    order = {a["assistant_id"]: i for i, a in enumerate(found)}
+    found.sort(key=lambda a: (str(a[key]), order[a["assistant_id"]]),
+               reverse=body.sort_order != "asc")
     page = found[body.offset:body.offset + body.limit]
     if body.offset + body.limit < len(found):
         response.headers["X-Pagination-Next"] = str(body.offset + body.limit)

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import run_json
-from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread
+from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
 from hitlgraph.server.routes.threads import require_checkpoint
 from hitlgraph.server.schemas import RunCreate, RunCreateStateless
 from hitlgraph.server.sse import follow_run
@@ -19,7 +19,7 @@ from hitlgraph.server.store.base import TERMINAL, NewRun, RunRow, ThreadBusyErro
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], dependencies=[Depends(valid_path_ids)])
 
 _KWARGS = ("input", "config", "context", "stream_mode", "stream_subgraphs", "interrupt_before",
            "interrupt_after", "durability", "on_disconnect", "checkpoint_id")
@@ -74,7 +74,10 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                      thread_id: str | None) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
     None."""
-    assistant = rt.assistant(body.assistant_id)
+    try:
+        assistant = rt.assistant(body.assistant_id)
+    except HTTPException as exc:  # LangGraph's server: an invalid assistant in a run body
+        raise HTTPException(422, exc.detail) from None
     _check_breakpoints(rt, assistant.graph_id, body)
     kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
                               if k in _KWARGS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 
 from hitlgraph.checkpoint.base import CheckpointTuple
 from hitlgraph.errors import CheckpointConflictError, InvalidUpdateError
@@ -24,6 +24,7 @@ from hitlgraph.server.routes._deps import (
     contains,
     require_thread,
     thread_not_found,
+    valid_path_ids,
 )
 from hitlgraph.server.schemas import (
     CheckpointRef,
@@ -39,7 +40,7 @@ from hitlgraph.server.store.base import ThreadRow
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["threads"])
+router = APIRouter(tags=["threads"], dependencies=[Depends(valid_path_ids)])
 
 
 def graph_of(rt: Runtime, thread: ThreadRow) -> BoundGraph | None:
@@ -51,10 +52,9 @@ def graph_of(rt: Runtime, thread: ThreadRow) -> BoundGraph | None:
 
 
 def _empty_state(thread_id: str) -> dict[str, Any]:
-    return {"values": {}, "next": [], "checkpoint": {
-        "thread_id": thread_id, "checkpoint_ns": "", "checkpoint_id": None,
-        "checkpoint_map": None}, "metadata": None, "created_at": None,
-        "parent_checkpoint": None, "tasks": [], "interrupts": []}
+    return {"values": {}, "next": [], "checkpoint": None, "metadata": None,
+            "created_at": None, "parent_checkpoint": None, "tasks": [], "interrupts": [],
+            "checkpoint_id": None, "parent_checkpoint_id": None}
 
 
 def _state_config(rt: Runtime, tenant: str, thread_id: str,
@@ -141,7 +141,7 @@ async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep
                          ) -> list[dict[str, Any]]:
     """Threads matching metadata and values (containment), status and ids."""
     rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
-                                       sort_by=body.sort_by or "created_at",
+                                       sort_by=body.sort_by or "updated_at",
                                        sort_order=body.sort_order or "desc")
     rows = [r for r in rows if (body.metadata is None or contains(r.metadata, body.metadata))
             and (body.values is None or contains(r.values, body.values))]
@@ -261,9 +261,10 @@ async def update_state(thread_id: str, body: StateUpdate, rt: RuntimeDep, tenant
                             "Update its state once the run has finished (or cancel it).")
     bound = graph_of(rt, thread)
     if bound is None:
-        raise HTTPException(409, f"Thread '{thread_id}' has no graph yet: start a run on it, "
+        raise HTTPException(400, f"Thread '{thread_id}' has no graph yet: start a run on it, "
                             "or create it with a graph_id, before updating its state.")
     config = _state_config(rt, tenant, thread_id, body.checkpoint, body.checkpoint_id)
+    config["configurable"]["graph_id"] = bound.graph_id  # in the checkpoint's metadata
     if "checkpoint_id" in config["configurable"]:
         await require_checkpoint(rt, tenant, thread_id, config["configurable"]["checkpoint_id"],
                                  config["configurable"].get("checkpoint_ns", ""))
@@ -274,7 +275,9 @@ async def update_state(thread_id: str, body: StateUpdate, rt: RuntimeDep, tenant
     except (InvalidUpdateError, ValueError, KeyError) as exc:
         raise HTTPException(400, f"{type(exc).__name__}: {exc}") from None
     await refresh_thread(rt, tenant, thread, bound)
-    return {"checkpoint": checkpoint_json(saved, thread_id)}
+    checkpoint = checkpoint_json(saved, thread_id)
+    return {"checkpoint": checkpoint, "configurable": checkpoint,
+            "checkpoint_id": checkpoint["checkpoint_id"] if checkpoint else None}
 
 
 async def _history(rt: Runtime, tenant: str, thread_id: str, *, limit: int,

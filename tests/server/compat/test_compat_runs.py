@@ -1,0 +1,61 @@
+"""Runs and assistants: the same flows at langgraph dev and hitlgraph serve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from _compat import Observed, Pair
+from langgraph_sdk.client import SyncLangGraphClient
+
+
+def events_of(client: SyncLangGraphClient, *args: Any, **kwargs: Any) -> list[list[Any]]:
+    return [[part.event, part.data] for part in client.runs.stream(*args, **kwargs)]
+
+
+def _background_run(client: SyncLangGraphClient, seen: Observed) -> None:
+    tid = seen.call("create thread", client.threads.create)["thread_id"]
+    run = seen.run("create run", client.runs.create, tid, "steps", input={"value": "bg"},
+                    metadata={"origin": "compat"})
+    seen.call("join", client.runs.join, tid, run["run_id"])
+    seen.run("get", client.runs.get, tid, run["run_id"])
+    seen.run("list", client.runs.list, tid)
+
+
+def test_background_run_join_get_and_list_observe_the_same(pair: Pair) -> None:
+    pair.compare(_background_run)
+
+
+def _streams(client: SyncLangGraphClient, seen: Observed) -> None:
+    tid = seen.call("create thread", client.threads.create)["thread_id"]
+    seen.call("stream values", events_of, client, tid, "steps", input={"value": "s"},
+              stream_mode="values")
+    seen.call("stream updates", events_of, client, tid, "review", input={"topic": "u"},
+              stream_mode="updates")
+    seen.call("stream the resume", events_of, client, tid, "review",
+              command={"resume": {"approved": False}}, stream_mode=["values", "updates"])
+    seen.call("stream a failing run", events_of, client, None, "failing", input={"value": "x"})
+
+
+def test_streams_send_the_same_events(pair: Pair) -> None:
+    pair.compare(_streams)
+
+
+def _stateless(client: SyncLangGraphClient, seen: Observed) -> None:
+    seen.call("stateless wait", client.runs.wait, None, "steps", input={"value": "none"})
+    seen.call("stateless wait to an interrupt", client.runs.wait, None, "review",
+              input={"topic": "t"})
+
+
+def test_stateless_runs_answer_alike(pair: Pair) -> None:
+    pair.compare(_stateless)
+
+
+def _assistants(client: SyncLangGraphClient, seen: Observed) -> None:
+    found = seen.call("search", client.assistants.search, graph_id="review")
+    seen.call("get", client.assistants.get, found[0]["assistant_id"])
+    seen.call("search all, in order", lambda: [a["graph_id"]
+                                               for a in client.assistants.search()])
+
+
+def test_assistants_observe_the_same(pair: Pair) -> None:
+    pair.compare(_assistants)
