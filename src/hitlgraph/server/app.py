@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError, ResumeError
+from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
 from hitlgraph.server.auth import (
     ApiKeyAuth,
@@ -202,5 +203,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(inbox.router)
     app.include_router(root.router)
+    app.add_middleware(JsonBodies)
     app.add_middleware(RequestGuard, auth=auth, max_body_bytes=settings.max_body_bytes)
     return app
