@@ -110,12 +110,13 @@ def test_keys_without_effect_are_named_in_one_warning(
     folder = _app_folder(tmp_path, **{
         "$schema": "https://langgra.ph/schema.json", "dependencies": ["."],
         "python_version": "3.12", "dockerfile_lines": [], "store": {}, "checkpointer": {},
-        "http": {"cors": {}}, "ui": {}, "auth": {"openapi": {}}, "env": {}})
+        "http": {"cors": {}, "mount_prefix": "/api"}, "ui": {}, "auth": {"openapi": {}},
+        "env": {}})
     with caplog.at_level(logging.WARNING, logger="hitlgraph.server"):
         _create(folder)
     [warning] = [r.getMessage() for r in caplog.records]
     assert warning.startswith("'dependencies', 'python_version', 'dockerfile_lines', 'store', "
-                              "'checkpointer', 'http', 'ui', 'auth.openapi' in ")
+                              "'checkpointer', 'http.mount_prefix', 'ui', 'auth.openapi' in ")
     assert "have no effect in hitlgraph serve" in warning
 
 

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING
 
 import click
 
 from hitlgraph._install import install_command
+from hitlgraph._net import is_loopback
 from hitlgraph.cli._errors import CliError, ExitCode
 
 if TYPE_CHECKING:
     from hitlgraph.server.config import ServerSettings
 
 __all__ = ["is_loopback", "serve"]
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command(short_help="Serve graphs over the LangGraph server HTTP API.")
@@ -65,7 +55,7 @@ def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
         raise CliError(f"{exc}. Install the server with: {install_command('server')}",
                        ExitCode.USAGE) from None
     db, where = _database(db, postgres)
-    settings = ServerSettings(config=config_path, db=db, workers=workers,
+    settings = ServerSettings(config=config_path, db=db, workers=workers, host=host,
                               lease_seconds=lease_seconds, poll_seconds=poll_seconds)
     _check_auth(settings, config_path, host)
     configure_logging()  # the app logs langgraph.json's warnings while it is built

@@ -1,11 +1,12 @@
 """Which keys of a langgraph.json `hitlgraph serve` reads, and the warnings about the others.
 
-LangGraph's CLI reads more than the graphs, "env" and "auth.path": most other keys describe the
-Docker image it builds ("dependencies", "python_version", "dockerfile_lines", ...) or parts of
-its own server ("store", "checkpointer", "http", "ui", ...). hitlgraph serve imports the graphs
-into the Python environment it runs in and brings its own HTTP server and storage, so those
-keys have no effect here. They are accepted (one langgraph.json can serve both) and named in
-one warning at startup. Keys neither reads get a warning of their own: most are typos.
+LangGraph's CLI reads more than the graphs, "env", "auth.path" and "http.cors": most other keys
+describe the Docker image it builds ("dependencies", "python_version", "dockerfile_lines", ...)
+or parts of its own server ("store", "checkpointer", "http.app", "ui", ...). hitlgraph serve
+imports the graphs into the Python environment it runs in and brings its own HTTP server and
+storage, so those keys have no effect here. They are accepted (one langgraph.json can serve
+both) and named in one warning at startup. Keys neither reads get a warning of their own: most
+are typos.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 __all__ = ["key_warnings"]
 
-_READ = frozenset({"$schema", "graphs", "env", "auth", "auth.path", "hitlgraph",
+_READ = frozenset({"$schema", "graphs", "env", "auth", "auth.path", "http.cors", "hitlgraph",
                    "hitlgraph.api_keys"})
 """What hitlgraph serve reads ("$schema" only tells editors how to check the file)."""
 
@@ -28,10 +29,15 @@ _NO_EFFECT = frozenset({
     # LangGraph's server
     "store", "checkpointer", "encryption", "http", "webhooks", "ui", "ui_config",
     "disable_persistence", "auth.openapi", "auth.disable_studio_auth", "auth.cache",
+    # its HTTP server, beside "http.cors" ("http" itself: when it is not an object of these)
+    "http.app", "http.mount_prefix", "http.disable_assistants", "http.disable_threads",
+    "http.disable_runs", "http.disable_store", "http.disable_meta", "http.disable_webhooks",
+    "http.disable_ui", "http.disable_mcp", "http.disable_a2a", "http.configurable_headers",
+    "http.logging_headers", "http.enable_custom_route_auth", "http.middleware_order",
 })
 """LangGraph's keys that hitlgraph serve accepts and does nothing with."""
 
-_SECTIONS = ("auth", "hitlgraph")
+_SECTIONS = ("auth", "http", "hitlgraph")
 """Objects whose own keys are sorted one by one (as "auth.path", "auth.openapi", ...)."""
 
 
@@ -66,5 +72,5 @@ def key_warnings(data: Mapping[str, Any], file: Path) -> list[str]:
         out.append(
             f"{_quoted(unknown)} in '{file}' {'is' if len(unknown) == 1 else 'are'} unknown to "
             "hitlgraph serve and ignored: check the spelling. It reads 'graphs', 'env', "
-            "'auth.path' and 'hitlgraph.api_keys'.")
+            "'auth.path', 'http.cors' and 'hitlgraph.api_keys'.")
     return out

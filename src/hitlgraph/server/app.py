@@ -20,10 +20,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.middleware.cors import CORSMiddleware
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError, ResumeError
+from hitlgraph.server._cors import CorsError, check_cors, cors_options
 from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
 from hitlgraph.server.auth import (
@@ -46,7 +48,7 @@ from hitlgraph.server.store.base import Notifier, Store
 from hitlgraph.server.store.sqlite import SqliteStore
 from hitlgraph.server.worker import WorkerPool
 
-__all__ = ["create_app", "resolve_auth"]
+__all__ = ["create_app", "resolve_auth", "resolve_cors"]
 
 log = logging.getLogger("hitlgraph.server")
 
@@ -82,6 +84,23 @@ def resolve_auth(settings: ServerSettings, config: ServerConfig | None = None
         keys.update(api_keys_from_env())
     keys.update(settings.api_keys or {})
     return ApiKeyAuth(keys) if keys else None
+
+
+def resolve_cors(settings: ServerSettings, config: ServerConfig | None = None
+                 ) -> dict[str, Any] | None:
+    """CORSMiddleware's options for these settings (settings.cors, else the config's
+    "http.cors", else the default for settings.host), or None for no CORS headers.
+
+    Raises:
+        ConfigError: settings.cors is not what "http.cors" takes.
+    """
+    cors = config.cors if config is not None else None
+    if settings.cors is not None:
+        try:
+            cors = check_cors(settings.cors, "ServerSettings.cors")
+        except CorsError as exc:
+            raise ConfigError(str(exc)) from None
+    return cors_options(cors, settings.host)
 
 
 def _load_attr(spec: str, base_dir: Path) -> Any:
@@ -154,6 +173,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     config = _open_config(settings)
     objects = _graph_objects(settings, config)
     auth = resolve_auth(settings, config)
+    cors = resolve_cors(settings, config)
     db = str(settings.db)
 
     @asynccontextmanager
@@ -203,6 +223,10 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(runs.router)
     app.include_router(inbox.router)
     app.include_router(root.router)
+    # The last added runs first: CORS answers preflights before authentication (browsers
+    # send no API key with them) and adds its headers to every answer, a 401 included.
     app.add_middleware(JsonBodies)
     app.add_middleware(RequestGuard, auth=auth, max_body_bytes=settings.max_body_bytes)
+    if cors is not None:
+        app.add_middleware(CORSMiddleware, **cors)
     return app

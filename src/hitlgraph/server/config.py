@@ -6,6 +6,8 @@
       "graphs": {"agent": "./agent.py:graph", "review": "my_app.review:builder"},
       "env": ".env",
       "auth": {"path": "./auth.py:authenticate"},
+      "http": {"cors": {"allow_origins": ["https://inbox.example.com"],
+                        "allow_methods": ["GET", "POST"], "allow_headers": ["x-api-key"]}},
       "hitlgraph": {"api_keys": {"team-a": "sha256:9f86d0...", "team-b": "sha256:..."}}
     }
 
@@ -16,8 +18,10 @@ checkpointer), an @entrypoint, or a function without arguments returning one of 
 it (see `hitlgraph.server.auth`). "hitlgraph.api_keys" maps tenants to API keys, stored as
 "sha256:<hex digest of the key>" (plain keys are accepted too, but better kept out of files).
 "env" sets environment variables (see `_env.py`): `apply_env` sets them before anything the
-config names is imported. LangGraph's other keys are accepted and have no effect; the server
-names them in a warning at startup (see `_config_keys.py`), as it does unknown keys.
+config names is imported. "http.cors" says which web pages may call the server from a browser;
+without it, the server's address decides (see `_cors.py`). LangGraph's other keys are accepted
+and have no effect; the server names them in a warning at startup (see `_config_keys.py`), as
+it does unknown keys.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from hitlgraph.func import EntrypointGraph
 from hitlgraph.graph.state import StateGraph
 from hitlgraph.pregel.compiled import CompiledStateGraph
 from hitlgraph.server._config_keys import key_warnings
+from hitlgraph.server._cors import CorsError, check_cors
 from hitlgraph.server._env import EnvError, env_from_config
 
 __all__ = [
@@ -78,6 +83,8 @@ class ServerConfig:
     """Tenant -> key, or "sha256:<hex>"."""
     env: dict[str, str] = field(default_factory=dict)
     """The environment variables "env" sets (its .env file's, read when the config is)."""
+    cors: dict[str, Any] | None = None
+    """"http.cors", checked: CORSMiddleware's settings, or None when it is not given."""
     warnings: tuple[str, ...] = ()
     """What to tell the person starting the server, once: keys with no effect in hitlgraph,
     unknown keys, an "env" file that does not exist."""
@@ -107,6 +114,15 @@ class ServerSettings:
     """Read $HITLGRAPH_API_KEYS ("tenant:key,tenant2:key2"; a bare key is tenant "default")."""
     auth: Any = None
     """A callable (request) -> tenant id or None (sync or async); overrides the config's."""
+    host: str | None = None
+    """The address the server listens on (`hitlgraph serve` passes its --host; this does not
+    bind anything). Without CORS settings, a loopback host (127.0.0.1, ::1, localhost) lets web
+    pages of any origin call the server, for local development; any other host, or None (not
+    told), sends no CORS headers."""
+    cors: Mapping[str, Any] | None = None
+    """CORS settings as "http.cors" in langgraph.json takes them (allow_origins, allow_methods,
+    allow_headers, allow_credentials, allow_origin_regex, expose_headers, max_age); replaces
+    the config's."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     """Larger request bodies answer 413."""
     lease_seconds: float = 30.0
@@ -156,8 +172,18 @@ def load_config(path: str | Path) -> ServerConfig:
         raise ConfigError(str(exc)) from None
     return ServerConfig(graphs=dict(graphs), base_dir=base_dir,
                         auth_path=auth_path if isinstance(auth_path, str) else None,
-                        api_keys=dict(keys or {}), env=env,
+                        api_keys=dict(keys or {}), env=env, cors=_cors_of(data, file),
                         warnings=(*key_warnings(data, file), *env_warnings))
+
+
+def _cors_of(data: Mapping[str, Any], file: Path) -> dict[str, Any] | None:
+    """The config's "http.cors", checked (None when it is not given)."""
+    http = data.get("http")
+    try:
+        return check_cors(http.get("cors") if isinstance(http, dict) else None, "http.cors",
+                          f" in '{file}'")
+    except CorsError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def apply_env(config: ServerConfig) -> None:
