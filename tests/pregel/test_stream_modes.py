@@ -249,6 +249,42 @@ def test_checkpoints_mode_yields_each_checkpoint_with_its_next_tasks(run: Any,
     assert last["config"] == run.get_state(graph, config).config
 
 
+def test_checkpoints_mode_config_carries_the_run_configurable_metadata_only_the_engines(
+        run: Any) -> None:
+    # As LangGraph: the chunk's config has the caller's configurable values (not the engine's
+    # private ones); its metadata is source, step and parents, without what the config adds
+    # to the stored checkpoint's metadata.
+    graph = chain("a", checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t-ck", "user_id": "u", "run_id": "r"},
+              "metadata": {"team": "support"}}
+
+    chunks = run.stream(graph, {"x": 1, "log": []}, config, stream_mode="checkpoints")
+
+    for chunk in chunks:
+        assert set(chunk["metadata"]) == {"source", "step", "parents"}
+        conf = chunk["config"]["configurable"]
+        assert sorted(conf) == ["checkpoint_id", "checkpoint_ns", "run_id", "thread_id",
+                                "user_id"]
+    assert chunks[1]["parent_config"]["configurable"]["user_id"] == "u"
+    stored = run.get_state(graph, {"configurable": {"thread_id": "t-ck"}}).metadata
+    assert stored["team"] == "support" and stored["user_id"] == "u"
+
+
+def test_tasks_mode_start_chunk_carries_the_run_metadata_run_id_and_tags(run: Any) -> None:
+    config = {"configurable": {"thread_id": "t-md", "run_id": "r", "user_id": "u"},
+              "metadata": {"team": "support"}, "tags": ["mine", "seq:step:1"]}
+
+    start, _result = run.stream(chain("a"), {"x": 1, "log": []}, config, stream_mode="tasks")
+
+    assert start["metadata"] == {"team": "support", "run_id": "r", "tags": ["mine"]}
+
+
+def test_tasks_mode_start_chunk_has_no_metadata_when_the_run_has_none(run: Any) -> None:
+    start, _result = run.stream(chain("a"), {"x": 1, "log": []}, stream_mode="tasks")
+
+    assert "metadata" not in start
+
+
 def test_checkpoints_mode_shows_the_interrupts_a_task_waits_on_when_resumed(
     run: Any, config: Any,
 ) -> None:

@@ -593,7 +593,7 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
         if want_tasks or want_debug:
             for task in tasks:
                 if task.name != START:
-                    for event in _task_events(p, st, "task", task_start(task)):
+                    for event in _task_events(p, st, "task", task_start(task, p.config)):
                         if lone and not p.listens:
                             held.append(event)
                         else:
@@ -700,13 +700,15 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
 
 def _checkpoint_events(p: RunParams, st: RunState, saver: _Saver, tasks: Sequence[Task],
                        pending: Pending) -> list[Emit]:
-    """The "checkpoints" and "debug" chunks for the checkpoint the run is at."""
-    metadata = _meta(p, "loop", st.step)
+    """The "checkpoints" and "debug" chunks for the checkpoint the run is at. As in LangGraph,
+    their metadata is the engine's own (source, step, parents), without what the config adds
+    to the stored checkpoint's."""
+    metadata: dict[str, Any] = {"source": "loop", "step": st.step, "parents": p.parents}
     parent = saver.parent_of.get(st.id)
     source = saver.source_of.get(st.id)
     if source is not None:
         metadata["source"] = source
-    payload = checkpoint_payload(p.spec, p.config, parent, st, dict(metadata), tasks, pending)
+    payload = checkpoint_payload(p.spec, p.config, parent, st, metadata, tasks, pending)
     out = []
     if "checkpoints" in p.modes:
         out.append(Emit("checkpoints", payload))

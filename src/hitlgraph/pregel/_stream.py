@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from hitlgraph.checkpoint.base import EXPECTED_LATEST, FENCE
 from hitlgraph.constants import PULL, PUSH, START, TRIGGER_PREFIX
 from hitlgraph.pregel._algo import Pending, RunState, Task, now_iso, state_values
 from hitlgraph.pregel._spec import GraphSpec
@@ -15,10 +16,33 @@ STREAM_MODES_FROM_TASKS = frozenset({"custom", "messages"})
 """Modes whose chunks a running task makes (so the driver must listen while tasks run)."""
 
 
-def task_start(task: Task) -> dict[str, Any]:
-    """A "tasks" chunk for a task that starts."""
+_FRAMEWORK_METADATA = frozenset({
+    "thread_id", "checkpoint_id", "checkpoint_ns", "checkpoint_map", "langgraph_step",
+    "langgraph_node", "langgraph_triggers", "langgraph_path", "langgraph_checkpoint_ns"})
+
+
+def _task_metadata(config: Mapping[str, Any]) -> dict[str, Any]:
+    """What LangGraph shows of a starting task's config: the run's metadata (without the
+    engine's keys), its run id, and its tags (without the `seq:step` bookkeeping ones)."""
+    metadata = {k: v for k, v in (config.get("metadata") or {}).items()
+                if k not in _FRAMEWORK_METADATA}
+    run_id = (config.get("configurable") or {}).get("run_id")
+    if run_id is not None:
+        metadata.setdefault("run_id", run_id)
+    tags = [t for t in config.get("tags") or () if not str(t).startswith("seq:step")]
+    if tags:
+        metadata["tags"] = tags
+    return metadata
+
+
+def task_start(task: Task, config: Mapping[str, Any]) -> dict[str, Any]:
+    """A "tasks" chunk for a task that starts (with "metadata" when the run has any)."""
     triggers = (TRIGGER_PREFIX + task.name,) if task.path[0] == PULL else (PUSH,)
-    return {"id": task.id, "name": task.name, "input": task.input, "triggers": triggers}
+    chunk = {"id": task.id, "name": task.name, "input": task.input, "triggers": triggers}
+    metadata = _task_metadata(config)
+    if metadata:
+        chunk["metadata"] = metadata
+    return chunk
 
 
 def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
@@ -34,6 +58,16 @@ def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
         "result": result,
         "interrupts": [dataclasses.asdict(i) for i in task.interrupts],
     }
+
+
+_ENGINE_KEYS = frozenset({EXPECTED_LATEST, FENCE, "checkpoint_map"})
+
+
+def _run_configurable(conf: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's configurable values as LangGraph shows them in a checkpoint chunk's config:
+    the caller's, without the engine's own keys."""
+    return {k: v for k, v in conf.items()
+            if k not in _ENGINE_KEYS and not k.startswith("__pregel_")}
 
 
 def checkpoint_payload(
@@ -68,8 +102,9 @@ def checkpoint_payload(
         else:
             item = {"id": task.id, "name": task.name, "interrupts": interrupts, "state": state}
         listed.append(item)
-    own = {"configurable": {**base, "checkpoint_id": st.id}}
-    before = {"configurable": {**base, "checkpoint_id": parent}} if parent else None
+    run = {**_run_configurable(conf), **base}
+    own = {"configurable": {**run, "checkpoint_id": st.id}}
+    before = {"configurable": {**run, "checkpoint_id": parent}} if parent else None
     return {
         "config": patch_checkpoint_map(own, metadata),
         "parent_config": patch_checkpoint_map(before, metadata),

@@ -11,6 +11,7 @@ from hitlgraph.types import StateSnapshot
 
 __all__ = [
     "checkpoint_json",
+    "debug_chunk",
     "interrupts_by_task",
     "run_json",
     "snapshot_json",
@@ -27,6 +28,17 @@ def checkpoint_json(config: Mapping[str, Any] | None, thread_id: str) -> dict[st
     conf = config.get("configurable", {})
     return {"thread_id": thread_id, "checkpoint_ns": conf.get("checkpoint_ns", ""),
             "checkpoint_id": conf.get("checkpoint_id")}
+
+
+def debug_chunk(chunk: Any, thread_id: str) -> Any:
+    """A "debug" chunk as LangGraph's server streams it: a checkpoint's payload also names
+    its checkpoint and parent as {thread_id, checkpoint_ns, checkpoint_id}."""
+    if not isinstance(chunk, Mapping) or chunk.get("type") != "checkpoint":
+        return chunk
+    payload = dict(chunk["payload"])
+    payload["checkpoint"] = checkpoint_json(payload.get("config"), thread_id)
+    payload["parent_checkpoint"] = checkpoint_json(payload.get("parent_config"), thread_id)
+    return {**chunk, "payload": payload}
 
 
 def _task_json(task: Any, thread_id: str) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from hitlgraph.func import EntrypointGraph
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
-from hitlgraph.server._state import interrupts_by_task, values_with_interrupts
+from hitlgraph.server._state import debug_chunk, interrupts_by_task, values_with_interrupts
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
 from hitlgraph.types import Command, Send
@@ -176,7 +176,8 @@ def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
     configurable.update({"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id),
                          "run_id": run.run_id, "assistant_id": run.assistant_id,
                          "graph_id": run.graph_id, "user_id": run.tenant,
-                         "langgraph_auth_user_id": run.tenant})
+                         "langgraph_auth_user_id": run.tenant, "langgraph_auth_user": None,
+                         "langgraph_auth_permissions": []})
     checkpoint = kwargs.get("checkpoint") or {}
     checkpoint_id = kwargs.get("checkpoint_id") or checkpoint.get("checkpoint_id")
     if checkpoint_id:
@@ -430,6 +431,8 @@ class WorkerPool:
             if mode == "messages":
                 events = messages.events(chunk, ns)
             else:
+                if mode == "debug":
+                    chunk = debug_chunk(chunk, claim.run.thread_id)
                 events = [(mode if not ns else "|".join([mode, *ns]), dumps(chunk))]
             await self._append(claim, events)
 

@@ -18,10 +18,12 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2
 
 DEPLOYMENT_KEYS = frozenset({
     "langgraph_api_url", "langgraph_api_version", "langgraph_host", "langgraph_plan",
-    "langgraph_request_id", "langgraph_version",
+    "langgraph_request_id", "langgraph_version", "__request_start_time_ms__",
+    "__after_seconds__",
 })
-"""Metadata keys that describe LangGraph's own deployment (its version, plan, host and URL, a
-request id): left out on both sides, since hitlgraph is not that deployment."""
+"""Metadata and config keys that describe LangGraph's own deployment (its version, plan, host
+and URL, a request id, its request timing): left out on both sides, since hitlgraph is not
+that deployment."""
 
 
 def mask(value: Any) -> Any:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import operator
+import time
 from typing import Annotated, Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -78,9 +79,22 @@ failing_builder.add_edge("step_a", "fail")
 failing_builder.add_edge("fail", END)
 failing_graph = failing_builder.compile()
 
+
+def slow_step(state: StepsState) -> StepsState:
+    time.sleep(1.0)
+    return {"log": ["slow"]}
+
+
+slow_builder = StateGraph(StepsState)
+slow_builder.add_node("slow_step", slow_step)
+slow_builder.add_edge(START, "slow_step")
+slow_builder.add_edge("slow_step", END)
+slow_graph = slow_builder.compile()
+
 GRAPHS: dict[str, Any] = {
     "review": "review_graph",
     "steps": "steps_graph",
     "failing": "failing_graph",
+    "slow": "slow_graph",
 }
 """Graph id -> the variable holding it (langgraph.json is written from this)."""

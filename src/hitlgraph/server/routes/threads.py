@@ -234,10 +234,14 @@ async def get_state(thread_id: str, rt: RuntimeDep, tenant: TenantDep,
 @router.get("/threads/{thread_id}/state/{checkpoint_id}")
 async def get_state_at(thread_id: str, checkpoint_id: str, rt: RuntimeDep, tenant: TenantDep,
                        subgraphs: bool = False) -> dict[str, Any]:
-    """The thread's state at one checkpoint."""
+    """The thread's state at one checkpoint. As on LangGraph's server, its `checkpoint` names
+    the thread and the checkpoint id only (the namespace is the root's)."""
     thread = await require_thread(rt, tenant, thread_id)
-    return await read_state(rt, tenant, thread, checkpoint_id=checkpoint_id,
-                            subgraphs=subgraphs)
+    state = await read_state(rt, tenant, thread, checkpoint_id=checkpoint_id,
+                             subgraphs=subgraphs)
+    if isinstance(state.get("checkpoint"), dict):
+        state["checkpoint"].pop("checkpoint_ns", None)
+    return state
 
 
 @router.post("/threads/{thread_id}/state/checkpoint")

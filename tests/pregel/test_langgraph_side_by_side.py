@@ -1,0 +1,96 @@
+"""The same programs run on LangGraph and on hitlgraph, side by side: each script below is
+written against `langgraph.*` and run as it is, then with the import prefix replaced by
+`hitlgraph`; their printed output, with ids and timestamps masked, must be equal.
+
+LangGraph comes with the `compat` extra (a test-only dependency); without it these tests skip,
+and fail under CI=true."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from _services import in_ci
+
+_MASKS = (
+    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<id>"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[.\d]*(\+00:00)?"), "<time>"),
+)
+
+_HEADER = """
+from typing import Annotated, TypedDict
+import operator
+from langgraph.graph import START, StateGraph
+from langgraph.checkpoint.memory import InMemorySaver
+
+class State(TypedDict, total=False):
+    x: int
+    log: Annotated[list[str], operator.add]
+
+def chain():
+    b = StateGraph(State)
+    b.add_node("a", lambda s: {"log": ["a"]})
+    b.add_node("b", lambda s: {"log": ["b"]})
+    b.add_edge(START, "a")
+    b.add_edge("a", "b")
+    return b.compile(checkpointer=InMemorySaver())
+
+CONFIG = {"configurable": {"thread_id": "t", "user_id": "u", "run_id": "r"},
+          "metadata": {"team": "support"}, "tags": ["mine"]}
+"""
+
+SCRIPTS = {
+    "checkpoints chunks": """
+        for chunk in chain().stream({"x": 1}, CONFIG, stream_mode="checkpoints"):
+            print(sorted(chunk["metadata"].items()), sorted(chunk["config"]["configurable"]),
+                  chunk["parent_config"] and sorted(chunk["parent_config"]["configurable"]))
+    """,
+    "tasks chunks": """
+        for chunk in chain().stream({"x": 1}, CONFIG, stream_mode="tasks"):
+            print(sorted(chunk), chunk.get("metadata"))
+    """,
+    "debug chunks": """
+        for chunk in chain().stream({"x": 1}, CONFIG, stream_mode="debug"):
+            print(chunk["type"], chunk["step"], sorted(chunk["payload"]),
+                  chunk["payload"].get("metadata"))
+    """,
+    "stored metadata": """
+        graph = chain()
+        graph.invoke({"x": 1}, CONFIG)
+        for snap in graph.get_state_history({"configurable": {"thread_id": "t"}}):
+            print(sorted(snap.metadata.items()))
+    """,
+}
+
+
+def _run(source: str) -> str:
+    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for pattern, mask in _MASKS:
+        out = pattern.sub(mask, out)
+    return out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _langgraph_installed() -> None:
+    try:
+        import langgraph.graph  # noqa: F401
+    except ImportError:
+        why = "LangGraph is not installed: pip install -e '.[compat]'"
+        if in_ci():
+            pytest.fail(f"CI=true: {why}", pytrace=False)
+        pytest.skip(why)
+
+
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_the_same_program_prints_the_same_on_langgraph_and_hitlgraph(name: str) -> None:
+    source = _HEADER + textwrap.dedent(SCRIPTS[name])
+    theirs = _run(source)
+    ours = _run(source.replace("langgraph", "hitlgraph"))
+    assert ours == theirs
