@@ -1,4 +1,5 @@
-"""Persistence of the server's threads, runs and run events (checkpoints stay in the saver).
+"""Persistence of the server's threads, runs, run events and the assistants tenants make
+(checkpoints stay in the saver).
 
 `base.py` is the backend-neutral interface and its records; `sqlite.py` implements it with SQL
 from `_sqlite_sql.py`, and `postgres.py` (the `postgres` extra) with SQL from
@@ -7,6 +8,9 @@ from `_sqlite_sql.py`, and `postgres.py` (the `postgres` extra) with SQL from
 """
 
 from hitlgraph.server.store.base import (
+    AssistantChange,
+    AssistantFields,
+    AssistantRow,
     Claim,
     Heartbeat,
     NewRun,
@@ -17,9 +21,13 @@ from hitlgraph.server.store.base import (
     ThreadBusyError,
     ThreadRow,
     ThreadStatus,
+    UnknownVersionError,
 )
 
 __all__ = [
+    "AssistantChange",
+    "AssistantFields",
+    "AssistantRow",
     "Claim",
     "Heartbeat",
     "NewRun",
@@ -30,4 +38,5 @@ __all__ = [
     "ThreadBusyError",
     "ThreadRow",
     "ThreadStatus",
+    "UnknownVersionError",
 ]

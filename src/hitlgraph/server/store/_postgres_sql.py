@@ -7,6 +7,8 @@ saver's `hitlgraph_*` tables when they share a database):
 - hg_runs(run_id) -> seq (queue order), tenant, thread_id, status, kwargs, lease_owner,
   lease_until, fencing, attempt, start_point, ...
 - hg_run_events(run_id, seq) -> event, data: the run's stream chunks, seq counting from 1
+- hg_assistants(tenant, assistant_id) -> graph_id, config, context, metadata, name, version, ...
+- hg_assistant_versions(tenant, assistant_id, version) -> what that version held
 
 JSON data (metadata, values, kwargs, outputs, event data) is kept as JSON *text*, not jsonb:
 jsonb refuses the string "\\u0000" and reorders keys, and the server only ever hands these
@@ -22,6 +24,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Final
 
+from hitlgraph.server.store._assistants import COLUMNS as ASSISTANT_COLUMNS
 from hitlgraph.server.store.base import RunRow, ThreadRow
 
 MIGRATIONS_TABLE: Final = "hg_server_migrations"
@@ -87,6 +90,37 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         "ALTER TABLE hg_threads ADD COLUMN IF NOT EXISTS state_updated_at TIMESTAMPTZ",
         "ALTER TABLE hg_threads ADD COLUMN IF NOT EXISTS error TEXT",
+    ),
+    # 2: assistants made through the API, and every version of each.
+    (
+        """CREATE TABLE IF NOT EXISTS hg_assistants (
+            tenant TEXT COLLATE "C" NOT NULL,
+            assistant_id TEXT COLLATE "C" NOT NULL,
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            graph_id TEXT NOT NULL,
+            config TEXT NOT NULL,
+            context TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            version INTEGER NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (tenant, assistant_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS hg_assistant_versions (
+            tenant TEXT COLLATE "C" NOT NULL,
+            assistant_id TEXT COLLATE "C" NOT NULL,
+            version INTEGER NOT NULL,
+            graph_id TEXT NOT NULL,
+            config TEXT NOT NULL,
+            context TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            created_at TIMESTAMPTZ NOT NULL,
+            PRIMARY KEY (tenant, assistant_id, version)
+        )""",
     ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
@@ -205,6 +239,10 @@ INSERT_RUN: Final = (
     f"RETURNING {RUN_COLUMNS}"
 )
 GET_RUN: Final = f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = %s AND run_id = %s"
+ASSISTANT_ACTIVE_RUNS: Final = (
+    f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = %s AND assistant_id = %s "
+    "AND status IN ('pending', 'running') ORDER BY seq"
+)
 LIST_RUNS: Final = (
     f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = %(tenant)s AND thread_id = "
     "%(thread_id)s AND (%(status)s::text IS NULL OR status = %(status)s) "
@@ -279,6 +317,46 @@ READ_EVENTS: Final = (
     "ORDER BY seq LIMIT %s"
 )
 
+
+# -- assistants -------------------------------------------------------------------------------
+
+_KEY: Final = "tenant = %(tenant)s AND assistant_id = %(assistant_id)s"
+_VERSION_COLUMNS: Final = ASSISTANT_COLUMNS.replace("updated_at", "created_at")
+_SET_VERSION: Final = (
+    "graph_id = %(graph_id)s, config = %(config)s, context = %(context)s, metadata = "
+    "%(metadata)s, name = %(name)s, description = %(description)s, version = %(version)s"
+)
+
+ASSISTANTS: Final[dict[str, str]] = {
+    "insert": (
+        "INSERT INTO hg_assistants (tenant, assistant_id, graph_id, config, context, metadata, "
+        "name, description, version, created_at, updated_at) VALUES (%(tenant)s, "
+        "%(assistant_id)s, %(graph_id)s, %(config)s, %(context)s, %(metadata)s, %(name)s, "
+        "%(description)s, %(version)s, %(at)s::timestamptz, %(at)s::timestamptz) "
+        f"ON CONFLICT (tenant, assistant_id) DO NOTHING RETURNING {ASSISTANT_COLUMNS}"),
+    "insert_version": (
+        "INSERT INTO hg_assistant_versions (tenant, assistant_id, version, graph_id, config, "
+        "context, metadata, name, description, created_at) VALUES (%(tenant)s, "
+        "%(assistant_id)s, %(version)s, %(graph_id)s, %(config)s, %(context)s, %(metadata)s, "
+        "%(name)s, %(description)s, %(at)s::timestamptz)"),
+    "get": f"SELECT {ASSISTANT_COLUMNS} FROM hg_assistants WHERE {_KEY}",
+    # Serializes the updates of one assistant, so each computes its version after the last.
+    "lock": f"SELECT {ASSISTANT_COLUMNS} FROM hg_assistants WHERE {_KEY} FOR UPDATE",
+    "list": (f"SELECT {ASSISTANT_COLUMNS} FROM hg_assistants WHERE tenant = %(tenant)s "
+             "ORDER BY seq"),
+    "update": (f"UPDATE hg_assistants SET {_SET_VERSION}, updated_at = %(at)s::timestamptz "
+               f"WHERE {_KEY} RETURNING {ASSISTANT_COLUMNS}"),
+    "delete": f"DELETE FROM hg_assistants WHERE {_KEY} RETURNING assistant_id",
+    "delete_versions": f"DELETE FROM hg_assistant_versions WHERE {_KEY}",
+    "max_version": f"SELECT COALESCE(MAX(version), 0) FROM hg_assistant_versions WHERE {_KEY}",
+    "version": (f"SELECT {_VERSION_COLUMNS} FROM hg_assistant_versions WHERE {_KEY} "
+                "AND version = %(version)s"),
+    "version_numbers": (f"SELECT version FROM hg_assistant_versions WHERE {_KEY} "
+                        "ORDER BY version"),
+    "versions": (f"SELECT {_VERSION_COLUMNS} FROM hg_assistant_versions WHERE {_KEY} "
+                 "ORDER BY version DESC"),
+}
+"""The SQL text of each statement store/_assistants.py names."""
 
 # -- rows -------------------------------------------------------------------------------------
 

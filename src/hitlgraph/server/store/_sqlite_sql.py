@@ -5,6 +5,8 @@ Tables (prefixed `hg_` so they can share a file with the checkpoint saver's):
 - hg_threads(tenant, thread_id) -> metadata, status, values, interrupts, graph_id, times
 - hg_runs(run_id) -> tenant, thread_id, status, kwargs, lease_owner, lease_until, fencing, ...
 - hg_run_events(run_id, seq) -> event, data: the run's stream chunks, seq counting from 1
+- hg_assistants(tenant, assistant_id) -> graph_id, config, context, metadata, name, version, ...
+- hg_assistant_versions(tenant, assistant_id, version) -> what that version held
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import sqlite3
 from typing import Any
 
+from hitlgraph.server.store._assistants import COLUMNS as ASSISTANT_COLUMNS
 from hitlgraph.server.store.base import RunRow, ThreadRow
 
 MIGRATIONS_TABLE = "hg_server_migrations"
@@ -68,6 +71,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 2: a thread's last error and when its state last changed (LangGraph's Thread fields).
     ("ALTER TABLE hg_threads ADD COLUMN state_updated_at TEXT",
      "ALTER TABLE hg_threads ADD COLUMN error TEXT"),
+    # 3: assistants made through the API, and every version of each.
+    (
+        """CREATE TABLE IF NOT EXISTS hg_assistants (
+            tenant TEXT NOT NULL,
+            assistant_id TEXT NOT NULL,
+            graph_id TEXT NOT NULL,
+            config TEXT NOT NULL,
+            context TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            version INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (tenant, assistant_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS hg_assistant_versions (
+            tenant TEXT NOT NULL,
+            assistant_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            graph_id TEXT NOT NULL,
+            config TEXT NOT NULL,
+            context TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (tenant, assistant_id, version)
+        )""",
+    ),
 )
 
 THREAD_COLUMNS = ('tenant, thread_id, created_at, updated_at, metadata, status, "values", '
@@ -91,6 +124,10 @@ INSERT_RUN = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)"
 )
 GET_RUN = f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = ? AND run_id = ?"
+ASSISTANT_ACTIVE_RUNS = (
+    f"SELECT {RUN_COLUMNS} FROM hg_runs WHERE tenant = ? AND assistant_id = ? "
+    "AND status IN ('pending', 'running') ORDER BY created_at, rowid"
+)
 
 # The oldest runnable run: pending, or running with an expired lease (its worker died), on a
 # thread where no other run holds a live lease, and with no older pending run on its thread.
@@ -140,6 +177,40 @@ READ_EVENTS = (
     "SELECT run_id, seq, event, data FROM hg_run_events WHERE run_id = ? AND seq > ? "
     "ORDER BY seq LIMIT ?"
 )
+
+_KEY = "tenant = :tenant AND assistant_id = :assistant_id"
+_VERSION_COLUMNS = ASSISTANT_COLUMNS.replace("updated_at", "created_at")
+_SET_VERSION = ("graph_id = :graph_id, config = :config, context = :context, metadata = "
+                ":metadata, name = :name, description = :description, version = :version")
+
+ASSISTANTS: dict[str, str] = {
+    "insert": (
+        "INSERT INTO hg_assistants (tenant, assistant_id, graph_id, config, context, metadata, "
+        "name, description, version, created_at, updated_at) VALUES (:tenant, :assistant_id, "
+        ":graph_id, :config, :context, :metadata, :name, :description, :version, :at, :at) "
+        f"ON CONFLICT (tenant, assistant_id) DO NOTHING RETURNING {ASSISTANT_COLUMNS}"),
+    "insert_version": (
+        "INSERT INTO hg_assistant_versions (tenant, assistant_id, version, graph_id, config, "
+        "context, metadata, name, description, created_at) VALUES (:tenant, :assistant_id, "
+        ":version, :graph_id, :config, :context, :metadata, :name, :description, :at)"),
+    "get": f"SELECT {ASSISTANT_COLUMNS} FROM hg_assistants WHERE {_KEY}",
+    # BEGIN IMMEDIATE already holds the database's write lock.
+    "lock": f"SELECT {ASSISTANT_COLUMNS} FROM hg_assistants WHERE {_KEY}",
+    "list": (f"SELECT {ASSISTANT_COLUMNS} FROM hg_assistants WHERE tenant = :tenant "
+             "ORDER BY created_at, rowid"),
+    "update": (f"UPDATE hg_assistants SET {_SET_VERSION}, updated_at = :at WHERE {_KEY} "
+               f"RETURNING {ASSISTANT_COLUMNS}"),
+    "delete": f"DELETE FROM hg_assistants WHERE {_KEY} RETURNING assistant_id",
+    "delete_versions": f"DELETE FROM hg_assistant_versions WHERE {_KEY}",
+    "max_version": f"SELECT COALESCE(MAX(version), 0) FROM hg_assistant_versions WHERE {_KEY}",
+    "version": (f"SELECT {_VERSION_COLUMNS} FROM hg_assistant_versions WHERE {_KEY} "
+                "AND version = :version"),
+    "version_numbers": (f"SELECT version FROM hg_assistant_versions WHERE {_KEY} "
+                        "ORDER BY version"),
+    "versions": (f"SELECT {_VERSION_COLUMNS} FROM hg_assistant_versions WHERE {_KEY} "
+                 "ORDER BY version DESC"),
+}
+"""The SQL text of each statement store/_assistants.py names."""
 
 
 def _load(text: str | None, default: Any) -> Any:

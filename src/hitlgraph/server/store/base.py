@@ -21,16 +21,30 @@ is started over; moved on, the graph continues from its latest checkpoint.
 A store shared by several processes may also push wake-ups (`Notifier`): then a run queued,
 written to or cancelled in one process wakes the waiters of every other at once, instead of
 at their next poll.
+
+Assistants made through the API are a tenant's rows too, each with every version it had;
+`_assistants.py` holds their rules and operations, which every backend runs unchanged.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar, runtime_checkable
+
+from hitlgraph.server.store import _assistants as assistants
+from hitlgraph.server.store._assistants import (
+    AssistantChange,
+    AssistantFields,
+    AssistantRow,
+    UnknownVersionError,
+)
 
 __all__ = [
+    "AssistantChange",
+    "AssistantFields",
+    "AssistantRow",
     "Claim",
     "Heartbeat",
     "NewRun",
@@ -42,9 +56,12 @@ __all__ = [
     "ThreadBusyError",
     "ThreadRow",
     "ThreadStatus",
+    "UnknownVersionError",
     "queued_metadata",
     "thread_error",
 ]
+
+_T = TypeVar("_T")
 
 RunStatus = Literal["pending", "running", "success", "error", "interrupted", "timeout"]
 """A run's status:
@@ -105,10 +122,12 @@ class ThreadRow:
 def queued_metadata(thread: ThreadRow, run: NewRun) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the run's metadata, the thread's new metadata) once `run` is queued on `thread`, as on
     LangGraph's server: the thread records the graph and assistant it last ran; the run's
-    metadata is created_by, then the thread's, then the client's own."""
+    metadata is its assistant's (created_by "system" for a served graph's own), then the
+    thread's, then the client's own, and names the run's assistant whatever those say."""
     thread_metadata = {**thread.metadata, "graph_id": run.graph_id,
                        "assistant_id": run.assistant_id}
-    return {"created_by": "system", **thread_metadata, **run.metadata}, thread_metadata
+    return ({**run.assistant_metadata, **thread_metadata, **run.metadata,
+             "assistant_id": run.assistant_id}, thread_metadata)
 
 
 def thread_error(status: str, run_error: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -135,6 +154,10 @@ class NewRun:
     temporary: bool = False
     """A stateless run's thread: deleted once the run ends when on_completion is 'delete'."""
     on_completion: Literal["delete", "keep"] = "keep"
+    assistant_metadata: dict[str, Any] = field(
+        default_factory=lambda: {"created_by": "system"})
+    """The metadata of the run's assistant, under the run's own (by default, that of a
+    served graph's own assistant)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -298,6 +321,57 @@ class Store(abc.ABC):
                            ) -> bool:
         """Record the run's start point unless one is recorded already (a reclaimed run
         keeps its first). False (nothing written) when the token is stale."""
+
+    @abc.abstractmethod
+    async def active_runs_of_assistant(self, tenant: str, assistant_id: str) -> list[RunRow]:
+        """The pending and running runs of an assistant, oldest first."""
+
+    # -- assistants ---------------------------------------------------------------------------
+
+    # Written once here over `_assistant_op`, which each backend supplies.
+
+    @abc.abstractmethod
+    async def _assistant_op(self, op: assistants.Op[_T]) -> _T:
+        """Run an operation of `_assistants.py` in one transaction."""
+
+    async def create_assistant(self, tenant: str, assistant_id: str, fields: AssistantFields,
+                               *, if_exists: Literal["raise", "do_nothing"]
+                               ) -> AssistantRow | None:
+        """Insert an assistant (version 1); when the id is taken, return the assistant there
+        ("do_nothing") or None ("raise")."""
+        return await self._assistant_op(assistants.create(tenant, assistant_id, fields,
+                                                          if_exists))
+
+    async def get_assistant(self, tenant: str, assistant_id: str) -> AssistantRow | None:
+        """The assistant, or None when missing (or another tenant's)."""
+        return await self._assistant_op(assistants.get(tenant, assistant_id))
+
+    async def list_assistants(self, tenant: str) -> list[AssistantRow]:
+        """The tenant's assistants, oldest first."""
+        return await self._assistant_op(assistants.list_all(tenant))
+
+    async def patch_assistant(self, tenant: str, assistant_id: str, change: AssistantChange
+                              ) -> AssistantRow | None:
+        """Apply `change` as the assistant's next version; None when missing."""
+        return await self._assistant_op(assistants.patch(tenant, assistant_id, change))
+
+    async def set_latest_assistant(self, tenant: str, assistant_id: str, version: int
+                                   ) -> AssistantRow | None:
+        """Make an earlier version the assistant again; None when missing.
+
+        Raises:
+            UnknownVersionError: the assistant has no such version.
+        """
+        return await self._assistant_op(assistants.set_latest(tenant, assistant_id, version))
+
+    async def list_assistant_versions(self, tenant: str, assistant_id: str
+                                      ) -> list[AssistantRow] | None:
+        """Every version of the assistant, newest first; None when missing."""
+        return await self._assistant_op(assistants.versions(tenant, assistant_id))
+
+    async def delete_assistant(self, tenant: str, assistant_id: str) -> bool:
+        """Delete the assistant and its versions; False when missing."""
+        return await self._assistant_op(assistants.delete(tenant, assistant_id))
 
     # -- run events -------------------------------------------------------------------------
 

@@ -29,9 +29,10 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 
+from hitlgraph.server.store import _assistants as assistants
 from hitlgraph.server.store import _postgres_sql as sql
 from hitlgraph.server.store.base import (
     CancelAction,
@@ -53,6 +54,7 @@ __all__ = ["PostgresStore", "is_postgres_url", "postgres_url"]
 
 log = logging.getLogger("hitlgraph.server")
 
+_T = TypeVar("_T")
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at"}
 _RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
 
@@ -364,6 +366,27 @@ class PostgresStore(Store):
             await conn.execute(sql.NOTIFY, (sql.CHANGED, run_id))
             await conn.execute(sql.NOTIFY, (sql.QUEUED, ""))
         return True
+
+    async def active_runs_of_assistant(self, tenant: str, assistant_id: str) -> list[RunRow]:
+        async with self.pool.connection() as conn:
+            rows = await (await conn.execute(sql.ASSISTANT_ACTIVE_RUNS, (tenant, assistant_id))
+                          ).fetchall()
+        return [sql.run_row(r) for r in rows]
+
+    # -- assistants ----------------------------------------------------------------------------
+
+    async def _assistant_op(self, op: assistants.Op[_T]) -> _T:
+        """`assistants.drive`, awaiting each statement, in one transaction."""
+        async with self.pool.connection() as conn, conn.transaction():
+            try:
+                name, params = next(op)
+                while True:
+                    cursor = await conn.execute(sql.ASSISTANTS[name], params)
+                    rows = await cursor.fetchall() if cursor.description else []
+                    name, params = op.send(rows)
+            except StopIteration as stop:
+                result: _T = stop.value
+                return result
 
     # -- run events ----------------------------------------------------------------------------
 

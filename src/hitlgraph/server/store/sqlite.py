@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal, TypeVar
 
+from hitlgraph.server.store import _assistants as assistants
 from hitlgraph.server.store import _sqlite_sql as sql
+from hitlgraph.server.store._assistants import now_iso
 from hitlgraph.server.store.base import (
     CancelAction,
     Claim,
@@ -40,11 +42,6 @@ __all__ = ["SqliteStore"]
 _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30.0
 _SORTABLE = {"thread_id", "status", "created_at", "updated_at", "state_updated_at"}
-
-
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 text (microseconds, "+00:00")."""
-    return datetime.now(timezone.utc).isoformat()
 
 
 def _json(value: Any) -> str:
@@ -400,6 +397,22 @@ class SqliteStore(Store):
         with self._tx() as conn:
             return conn.execute(sql.RECORD_START,
                                 (_json(start_point), run_id, fencing)).rowcount > 0
+
+    async def active_runs_of_assistant(self, tenant: str, assistant_id: str) -> list[RunRow]:
+        return await self._run(self._active_runs_of_assistant, tenant, assistant_id)
+
+    def _active_runs_of_assistant(self, tenant: str, assistant_id: str) -> list[RunRow]:
+        rows = self.conn.execute(sql.ASSISTANT_ACTIVE_RUNS, (tenant, assistant_id)).fetchall()
+        return [sql.run_row(r) for r in rows]
+
+    # -- assistants ----------------------------------------------------------------------------
+
+    async def _assistant_op(self, op: assistants.Op[_T]) -> _T:
+        def run() -> _T:
+            with self._tx() as conn:
+                return assistants.drive(op, lambda name, params: conn.execute(
+                    sql.ASSISTANTS[name], params).fetchall())
+        return await self._run(run)
 
     # -- run events ----------------------------------------------------------------------------
 
