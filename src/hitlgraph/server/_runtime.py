@@ -1,11 +1,11 @@
-"""What the routes and workers share: the store, the checkpointer, the served graphs (as
-assistants), and in-process wake-up signals."""
+"""What the routes and workers share: the store, the checkpointer, the served graphs (each
+with its own assistant), and in-process wake-up signals."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,9 +13,10 @@ from fastapi import HTTPException
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.server.config import BoundGraph, ServerSettings
-from hitlgraph.server.store.base import Store
+from hitlgraph.server.store.base import AssistantRow, Store
 
-__all__ = ["ASSISTANT_NAMESPACE", "Runtime", "Signals", "assistant_id_for"]
+__all__ = ["ASSISTANT_NAMESPACE", "Assistant", "Runtime", "Signals", "assistant_id_for",
+           "assistant_not_found", "canonical_uuid"]
 
 ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 """uuid5 namespace of assistant ids: a graph's assistant id is uuid5(this, graph_id)."""
@@ -75,18 +76,36 @@ class Signals:
 
 @dataclass(slots=True, kw_only=True)
 class Assistant:
-    """The assistant of one served graph."""
+    """The assistant of one served graph (a "system" assistant): every tenant's, never
+    stored, made again at each start."""
 
     assistant_id: str
     graph_id: str
     created_at: str
 
-    def to_json(self) -> dict[str, Any]:
-        """As the SDK's Assistant."""
-        return {"assistant_id": self.assistant_id, "graph_id": self.graph_id, "config": {},
-                "context": {}, "created_at": self.created_at, "updated_at": self.created_at,
-                "metadata": {"created_by": "system"}, "version": 1, "name": self.graph_id,
-                "description": None}
+    def row(self) -> AssistantRow:
+        """As the assistants tenants create are read."""
+        return AssistantRow(assistant_id=self.assistant_id, graph_id=self.graph_id, config={},
+                            context={}, metadata={"created_by": "system"}, name=self.graph_id,
+                            description=None, version=1, created_at=self.created_at,
+                            updated_at=self.created_at)
+
+
+def canonical_uuid(value: str) -> str | None:
+    """`value` as a UUID in its usual form (lower case, with hyphens), or None when it is not
+    one: LangGraph's server takes assistant ids in any form uuid.UUID() reads."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def assistant_not_found(assistant_id: str, graphs: Iterable[str]) -> HTTPException:
+    """The 404 of an assistant that is missing (or another tenant's: the same answer)."""
+    known = ", ".join(f"'{g}'" for g in graphs)
+    return HTTPException(404, f"Assistant '{assistant_id}' not found. Pass the id of an "
+                         "assistant made with POST /assistants, or a graph id; the graphs "
+                         f"served are {known}.")
 
 
 @dataclass(slots=True, kw_only=True)
@@ -101,20 +120,29 @@ class Runtime:
     signals: Signals = field(default_factory=Signals)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
-    def assistant(self, assistant_id: str) -> Assistant:
-        """The assistant by id or by graph id.
-
-        Raises:
-            HTTPException: 404 naming the assistants there are.
-        """
+    def system_assistant(self, assistant_id: str) -> Assistant | None:
+        """The served graph's assistant `assistant_id` names (by its id or the graph id)."""
         found = self.assistants.get(assistant_id)
         if found is None:
-            for item in self.assistants.values():
-                if item.graph_id == assistant_id:
-                    return item
-            known = ", ".join(f"'{a.graph_id}'" for a in self.assistants.values())
-            raise HTTPException(404, f"Assistant '{assistant_id}' not found. Pass an assistant "
-                                f"id or a graph id; the graphs served are {known}.")
+            found = self.assistants.get(canonical_uuid(assistant_id) or "")
+        if found is None:
+            found = next((a for a in self.assistants.values() if a.graph_id == assistant_id),
+                         None)
+        return found
+
+    async def find_assistant(self, tenant: str, assistant_id: str) -> AssistantRow:
+        """A served graph's assistant (by id or graph id), or one the tenant made.
+
+        Raises:
+            HTTPException: 404 naming the graphs served.
+        """
+        system = self.system_assistant(assistant_id)
+        if system is not None:
+            return system.row()
+        key = canonical_uuid(assistant_id)
+        found = await self.store.get_assistant(tenant, key) if key is not None else None
+        if found is None:
+            raise assistant_not_found(assistant_id, self.graphs)
         return found
 
     def graph(self, graph_id: str) -> BoundGraph:

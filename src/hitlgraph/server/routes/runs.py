@@ -9,13 +9,20 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._runtime import Runtime, canonical_uuid
 from hitlgraph.server._state import run_json
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
 from hitlgraph.server.routes.threads import require_checkpoint
 from hitlgraph.server.schemas import RunCreate, RunCreateStateless
 from hitlgraph.server.sse import follow_run
-from hitlgraph.server.store.base import TERMINAL, NewRun, RunRow, ThreadBusyError
+from hitlgraph.server.store._assistants import ConfigAndContextError, for_run
+from hitlgraph.server.store.base import (
+    TERMINAL,
+    AssistantRow,
+    NewRun,
+    RunRow,
+    ThreadBusyError,
+)
 
 __all__ = ["router"]
 
@@ -70,17 +77,36 @@ async def _check_checkpoint(rt: Runtime, tenant: str, thread_id: str, body: RunC
                              body.checkpoint.checkpoint_ns if body.checkpoint else "")
 
 
+async def _run_assistant(rt: Runtime, tenant: str, assistant_id: str) -> AssistantRow:
+    """The run's assistant. One not found answers 404 when named by a UUID (LangGraph's
+    server: "Thread or assistant not found"), and 422 otherwise (neither a UUID nor a graph
+    id: LangGraph's "Invalid assistant")."""
+    try:
+        return await rt.find_assistant(tenant, assistant_id)
+    except HTTPException as exc:
+        if canonical_uuid(assistant_id) is not None:
+            raise
+        raise HTTPException(422, exc.detail) from None
+
+
+def _settings(assistant: AssistantRow, body: RunCreateStateless
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The run's config and context, over its assistant's."""
+    try:
+        return for_run(assistant, body.config, body.context)
+    except ConfigAndContextError as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
 async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                      thread_id: str | None) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
     None."""
-    try:
-        assistant = rt.assistant(body.assistant_id)
-    except HTTPException as exc:  # LangGraph's server: an invalid assistant in a run body
-        raise HTTPException(422, exc.detail) from None
+    assistant = await _run_assistant(rt, tenant, body.assistant_id)
     _check_breakpoints(rt, assistant.graph_id, body)
     kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
                               if k in _KWARGS}
+    kwargs["config"], kwargs["context"] = _settings(assistant, body)
     if body.command is not None:
         kwargs["command"] = body.command.model_dump(mode="json", exclude_unset=True)
     if isinstance(body, RunCreate) and body.checkpoint is not None:
@@ -97,7 +123,8 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     new = NewRun(tenant=tenant, run_id=str(uuid.uuid4()), thread_id=thread_id,
                  assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
                  metadata=body.metadata or {}, kwargs=kwargs, multitask_strategy=strategy,
-                 temporary=stateless, on_completion=body.on_completion)
+                 temporary=stateless, on_completion=body.on_completion,
+                 assistant_metadata=assistant.metadata)
     try:
         row = await rt.store.create_run(new, create_thread=create, thread_metadata={
             "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id})
