@@ -47,7 +47,7 @@ class IdKind:
 
     owned: bool
     """True: one tenant's (another tenant's must look missing). False: every tenant sees
-    the same ones (assistants are the served graphs)."""
+    the same ones (a subgraph's namespace)."""
     what: str
 
 
@@ -55,14 +55,17 @@ ID_KINDS: dict[str, IdKind] = {
     "thread_id": IdKind(owned=True, what="a thread (POST /threads)"),
     "run_id": IdKind(owned=True, what="a finished run on that thread"),
     "checkpoint_id": IdKind(owned=True, what="an older checkpoint of that thread"),
-    "assistant_id": IdKind(owned=False, what="a served graph's assistant (shared)"),
+    "assistant_id": IdKind(owned=True, what="an assistant made with POST /assistants (a "
+                           "served graph's own assistant is every tenant's: see "
+                           "test_shared_assistants_answer_every_tenant_alike)"),
+    "namespace": IdKind(owned=False, what="a subgraph's namespace (node names: no tenant's)"),
 }
 """Path parameter name -> its kind. A World (below) holds one real id of each kind."""
 
 QUERY_IDS: dict[str, str | None] = {
     "before": "checkpoint_id", "limit": None, "offset": None, "status": None,
     "subgraphs": None, "stream_mode": None, "cancel_on_disconnect": None, "wait": None,
-    "action": None, "xray": None,
+    "action": None, "xray": None, "recurse": None, "delete_threads": None,
 }
 """Query parameter name -> the id kind it carries, or None when it carries no id."""
 
@@ -114,6 +117,8 @@ ORDER = frozenset({"cp", "cp_thread"})
 def _run_calls(path: str) -> list[Call]:
     return [
         Call("POST", path, body=lambda i: RESUME, label="resume"),
+        Call("POST", path, slots={"asst": "assistant_id"}, label="a made assistant",
+             body=lambda i: {"assistant_id": i["asst"], "input": {"topic": "mine"}}),
         Call("POST", path, slots=CP, label="fork at checkpoint_id", body=lambda i: {
             "assistant_id": "review", "input": {"topic": "fork"}, "checkpoint_id": i["cp"]}),
         Call("POST", path, slots=CP_T, label="fork at checkpoint", body=lambda i: {
@@ -126,6 +131,12 @@ CALLS: list[Call] = [
     Call("GET", "/assistants/{assistant_id}"),
     Call("GET", "/assistants/{assistant_id}/graph"),
     Call("GET", "/assistants/{assistant_id}/schemas"),
+    Call("GET", "/assistants/{assistant_id}/subgraphs", query=lambda i: {"recurse": "true"}),
+    Call("GET", "/assistants/{assistant_id}/subgraphs/{namespace}"),
+    Call("PATCH", "/assistants/{assistant_id}", body=lambda i: {"metadata": {"patched": True}}),
+    Call("POST", "/assistants/{assistant_id}/versions", body=lambda i: {"limit": 100}),
+    Call("POST", "/assistants/{assistant_id}/latest", body=lambda i: {"version": 1}),
+    Call("DELETE", "/assistants/{assistant_id}", query=lambda i: {"delete_threads": "true"}),
     Call("GET", T),
     Call("PATCH", T, body=lambda i: {"metadata": {"patched": True}}),
     Call("DELETE", T),
@@ -164,8 +175,9 @@ BODY_ID_PROBES: dict[tuple[str, str], str] = {
     ("POST", "/runs"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
     ("POST", "/runs/wait"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
     ("POST", "/runs/stream"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
-    ("POST", "/assistants/search"): "assistants are shared: graph_id is no tenant's id",
-    ("POST", "/assistants/count"): "assistants are shared: graph_id is no tenant's id",
+    ("POST", "/assistants"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
+    ("POST", "/assistants/search"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
+    ("POST", "/assistants/count"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
 }
 """Routes without an id in the path whose body carries ids, and the test probing them."""
 
@@ -331,8 +343,9 @@ def test_an_uncovered_route_fails_with_how_to_cover_it(config_file: Path,
 
 @dataclass
 class World:
-    """One tenant's data: an interrupted thread with a finished run and checkpoints, and a
-    finished thread. `secret` is in the first thread's values and metadata."""
+    """One tenant's data: an interrupted thread with a finished run and checkpoints, a
+    finished thread, and an assistant with two versions. `secret` is in the first thread's
+    values and metadata, and in the assistant's metadata."""
 
     tenant: str
     http: httpx.Client
@@ -343,10 +356,12 @@ class World:
     interrupt_id: str
     done_thread_id: str
     all_ids: set[str]
+    assistant_id: str = ""
 
     def ids(self) -> Ids:
         return {"thread_id": self.thread_id, "run_id": self.run_id,
-                "checkpoint_id": self.checkpoint_id, "assistant_id": "review"}
+                "checkpoint_id": self.checkpoint_id, "assistant_id": self.assistant_id,
+                "namespace": "inner"}
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -370,14 +385,18 @@ def make_world(http: httpx.Client, tenant: str, secret: str) -> World:
                                                       "input": {"value": secret}}))
     done_runs = _ok(http.get(f"/threads/{done}/runs"))
     done_history = _ok(http.get(f"/threads/{done}/history", params={"limit": 100}))
-    all_ids = {tenant, tid, done, run["run_id"], asked["id"], secret, *checkpoints,
+    assistant = _ok(http.post("/assistants", json={
+        "graph_id": "review", "name": f"assistant of {tenant}",
+        "metadata": {"owner": tenant, "secret": secret}}))["assistant_id"]
+    _ok(http.patch(f"/assistants/{assistant}", json={"context": {"tone": secret}}))
+    all_ids = {tenant, tid, done, run["run_id"], asked["id"], secret, assistant, *checkpoints,
                *(r["run_id"] for r in done_runs),
                *(h["checkpoint"]["checkpoint_id"] for h in done_history)}
     for h in history + done_history:
         all_ids.update(t["id"] for t in h["tasks"])
     return World(tenant=tenant, http=http, secret=secret, thread_id=tid, run_id=run["run_id"],
                  checkpoint_id=checkpoints[1], interrupt_id=asked["id"], done_thread_id=done,
-                 all_ids=all_ids)
+                 all_ids=all_ids, assistant_id=assistant)
 
 
 def snapshot(world: World) -> list[Any]:
@@ -389,6 +408,10 @@ def snapshot(world: World) -> list[Any]:
         out.append(_ok(world.http.get(f"/threads/{tid}/history", params={"limit": 100})))
         out.append(_ok(world.http.get(f"/threads/{tid}/runs", params={"limit": 100})))
     out.append(_ok(world.http.post("/threads/search", json={"limit": 1000})))
+    out.append(_ok(world.http.get(f"/assistants/{world.assistant_id}")))
+    out.append(_ok(world.http.post(f"/assistants/{world.assistant_id}/versions",
+                                   json={"limit": 100})))
+    out.append(_ok(world.http.post("/assistants/search", json={"limit": 1000})))
     return out
 
 
@@ -531,7 +554,7 @@ def tenants(start_server: Callable[..., RunningServer]
 
 def _missing(a: World) -> Ids:
     return {"thread_id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()),
-            "checkpoint_id": _same_shape(a.checkpoint_id), "assistant_id": "no-such-graph"}
+            "checkpoint_id": _same_shape(a.checkpoint_id), "assistant_id": str(uuid.uuid4())}
 
 
 @both_backends
@@ -569,15 +592,21 @@ def test_owners_get_an_answer_from_every_call(
 @both_backends
 def test_shared_assistants_answer_every_tenant_alike(
         tenants: tuple[World, World, Callable[[], World]]) -> None:
+    """A served graph's own assistant (by graph id or its id): every tenant reads the same,
+    and none may change it (409)."""
     a, b, _ = tenants
+    review = _ok(a.http.get("/assistants/review"))["assistant_id"]
     for call in CALLS:
-        if set(_slots(call).values()) != {"assistant_id"}:
+        if set(_slots(call).values()) - {"namespace"} != {"assistant_id"}:
             continue
-        seen_a = send(a.http, call, {"assistant_id": "review"})
-        seen_b = send(b.http, call, {"assistant_id": "review"})
-        assert (seen_a.status, seen_a.text) == (seen_b.status, seen_b.text) and \
-            seen_a.status == 200
-        assert send(b.http, call, {"assistant_id": "no-such-graph"}).status == 404
+        for name in ("review", review):
+            ids = {"assistant_id": name, "namespace": "inner"}
+            seen_a, seen_b = send(a.http, call, ids), send(b.http, call, ids)
+            assert (seen_a.status, seen_a.text) == (seen_b.status, seen_b.text), (call, name)
+            assert seen_a.status == (409 if call.method in ("PATCH", "DELETE") else 200), \
+                (call, name, seen_a)
+        missing = send(b.http, call, {"assistant_id": "no-such-graph", "namespace": "inner"})
+        assert missing.status == 404, (call, missing)
 
 
 @both_backends
@@ -647,6 +676,37 @@ def test_ids_in_bodies_and_filters_never_reach_another_tenant(
                  sent={a.thread_id, a.checkpoint_id}, names=names)
     assert snapshot(a) == before, "stateless runs of tenant B changed tenant A's threads"
 
+    # Assistants: A's assistant in a run body, or as the id of one B makes, is B's business
+    # only; searching and counting by A's metadata find nothing.
+    fresh = str(uuid.uuid4())
+    names = {a.assistant_id: "assistant", fresh: "assistant", a.secret: "secret",
+             "nothing": "secret"}
+    for path in ("/runs", "/runs/wait", "/runs/stream"):
+        f, _ = both("POST", path, {"assistant_id": a.assistant_id, "input": {"topic": "x"}},
+                    {"assistant_id": fresh, "input": {"topic": "x"}},
+                    sent={a.assistant_id}, names=names)
+        assert f.status == 404
+    for if_exists in ("raise", "do_nothing"):
+        f, _ = both("POST", "/assistants", {"assistant_id": a.assistant_id,
+                                           "graph_id": "steps", "if_exists": if_exists},
+                    {"assistant_id": fresh, "graph_id": "steps", "if_exists": if_exists},
+                    sent={a.assistant_id}, names=names)
+        assert f.status == 200 and json.loads(f.text)["version"] == 1
+        for made in (a.assistant_id, fresh):
+            _ok(b.http.delete(f"/assistants/{made}"))
+    for body_of in (lambda s: {"metadata": {"secret": s}},
+                    lambda s: {"metadata": {"owner": "team-a"}}, lambda s: {"name": "team-a"}):
+        f, _ = both("POST", "/assistants/search", body_of(a.secret), body_of("nothing"),
+                    sent={a.secret, a.tenant}, names=names)
+        assert f.status == 200 and json.loads(f.text) == []
+        f, _ = both("POST", "/assistants/count", body_of(a.secret), body_of("nothing"),
+                    sent={a.secret, a.tenant}, names=names)
+        assert f.status == 200 and json.loads(f.text) == 0
+    mine = _ok(b.http.post("/assistants/search", json={"limit": 1000}))
+    assert b.assistant_id in {x["assistant_id"] for x in mine}
+    assert _ok(b.http.post("/assistants/count", json={})) == len(mine)
+    assert snapshot(a) == before, "tenant B's assistant requests changed tenant A's"
+
     # A's thread id as the id of a thread B creates (directly, or by a run with
     # if_not_exists "create"): B gets a thread of its own, empty, and A's is untouched.
     twin_names = {a.done_thread_id: "thread", a.thread_id: "thread"}
@@ -688,7 +748,8 @@ def test_a_thread_id_both_tenants_use_keeps_their_data_apart(
                  run_id=_ok(b.http.get(f"/threads/{a.thread_id}/runs"))[0]["run_id"],
                  checkpoint_id=_ok(b.http.get(f"/threads/{a.thread_id}/history"))[1][
                      "checkpoint"]["checkpoint_id"],
-                 interrupt_id="", done_thread_id=b.done_thread_id, all_ids=set())
+                 interrupt_id="", done_thread_id=b.done_thread_id, all_ids=set(),
+                 assistant_id=b.assistant_id)
     state = _ok(b.http.get(f"/threads/{a.thread_id}/state"))
     assert state["values"]["topic"] == "twin" and a.secret not in json.dumps(state)
     check = Checker(a=a, b=twin, new_b=lambda: twin, missing=_missing(a))
