@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 StreamModeName = Literal["values", "updates", "messages", "messages-tuple", "custom", "debug",
-                         "tasks", "checkpoints"]
+                         "tasks", "checkpoints", "events"]
 ThreadStatusName = Literal["idle", "busy", "interrupted", "error"]
 MultitaskStrategyName = Literal["reject", "interrupt", "rollback", "enqueue"]
 

@@ -39,6 +39,7 @@ from hitlgraph.errors import (
     ResumeError,
 )
 from hitlgraph.func import EntrypointGraph
+from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
@@ -55,14 +56,18 @@ _CONFLICTS = (ResumeError, CheckpointConflictError, EmptyInputError)
 _SDK_TO_GRAPH = {"messages-tuple": "messages"}
 
 
+def _mode_names(stream_mode: Any) -> list[str]:
+    return [stream_mode] if isinstance(stream_mode, str) else list(stream_mode or ["values"])
+
+
 def graph_modes(stream_mode: Any) -> list[str]:
-    """The hitlgraph stream modes a run's `stream_mode` (one name or a list) asks for."""
-    names = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode or ["values"])
+    """The hitlgraph stream modes a run's `stream_mode` (one name or a list) asks for;
+    "events" asks for those its events are made from (EVENT_MODES)."""
     out: list[str] = []
-    for name in names:
-        mode = _SDK_TO_GRAPH.get(name, name)
-        if mode not in out:
-            out.append(mode)
+    for name in _mode_names(stream_mode):
+        for mode in EVENT_MODES if name == "events" else (_SDK_TO_GRAPH.get(name, name),):
+            if mode not in out:
+                out.append(mode)
     return out
 
 
@@ -411,30 +416,44 @@ class WorkerPool:
     async def _stream(self, claim: Claim, bound: BoundGraph, plan: _Plan) -> None:
         kwargs = claim.run.kwargs
         value, config = plan.value, plan.config
-        modes = graph_modes(kwargs.get("stream_mode"))
         subgraphs = bool(kwargs.get("stream_subgraphs")) and not isinstance(
             bound.runnable, EntrypointGraph)
-        options: dict[str, Any] = {"stream_mode": modes}
+        options: dict[str, Any] = {"stream_mode": graph_modes(kwargs.get("stream_mode"))}
         if subgraphs:
             options["subgraphs"] = True
         for key in ("interrupt_before", "interrupt_after", "durability"):
             if kwargs.get(key) is not None:
                 options[key] = kwargs[key]
-        asked = kwargs.get("stream_mode")
-        asked = [asked] if isinstance(asked, str) else list(asked or ())
+        asked = _mode_names(kwargs.get("stream_mode"))
+        wanted = {_SDK_TO_GRAPH.get(name, name) for name in asked}
         messages = _MessageStream(tuples="messages-tuple" in asked, whole="messages" in asked)
+        events = None
+        if "events" in asked:
+            events = EventStream(graph_run(run_id=claim.run.run_id, graph_id=bound.graph_id,
+                                           graph=bound.runnable, kwargs=kwargs, config=config))
+            await self._append(claim, events.begin())
         async for item in bound.runnable.astream(value, config, **options):
             if subgraphs:
                 ns, mode, chunk = item
             else:
                 (mode, chunk), ns = item, ()
-            if mode == "messages":
-                events = messages.events(chunk, ns)
-            else:
-                if mode == "debug":
-                    chunk = debug_chunk(chunk, claim.run.thread_id)
-                events = [(mode if not ns else "|".join([mode, *ns]), dumps(chunk))]
-            await self._append(claim, events)
+            sent = self._chunk_events(claim, messages, mode, chunk, ns) if mode in wanted else []
+            if events is not None and not ns:
+                sent = events.feed(mode, chunk, sent)
+            if sent:
+                await self._append(claim, sent)
+        if events is not None:
+            await self._append(claim, events.end())
+
+    @staticmethod
+    def _chunk_events(claim: Claim, messages: _MessageStream, mode: str, chunk: Any,
+                      ns: tuple[str, ...]) -> list[tuple[str, str]]:
+        """The SSE events of a chunk of a mode the client asked for."""
+        if mode == "messages":
+            return messages.events(chunk, ns)
+        if mode == "debug":
+            chunk = debug_chunk(chunk, claim.run.thread_id)
+        return [(mode if not ns else "|".join([mode, *ns]), dumps(chunk))]
 
     async def _thread_after(self, claim: Claim, bound: BoundGraph | None
                             ) -> tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]:
