@@ -10,8 +10,9 @@ import operator
 import time
 from typing import Annotated, Any, TypedDict
 
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import interrupt
+from langgraph.types import Send, interrupt
 
 
 class ReviewState(TypedDict, total=False):
@@ -91,10 +92,95 @@ slow_builder.add_edge(START, "slow_step")
 slow_builder.add_edge("slow_step", END)
 slow_graph = slow_builder.compile()
 
+
+
+class EchoState(TypedDict, total=False):
+    asked: str
+    seen: dict[str, Any]
+
+
+ECHOED = ("model", "tone", "shared")
+"""The config["configurable"] keys the echo graph reports: an assistant's and a run's
+config or context reach a node there."""
+
+
+def echo(state: EchoState) -> EchoState:
+    configurable = get_config().get("configurable") or {}
+    return {"seen": {key: configurable.get(key) for key in ECHOED}}
+
+
+echo_builder = StateGraph(EchoState)
+echo_builder.add_node("echo", echo)
+echo_builder.add_edge(START, "echo")
+echo_builder.add_edge("echo", END)
+echo_graph = echo_builder.compile()
+
+
+def pick(state: StepsState) -> str:
+    return "step_b" if state.get("value") else "step_c"
+
+
+nested_builder = StateGraph(StepsState)
+nested_builder.add_node("step_a", step_a, metadata={"kind": "first"})
+nested_builder.add_node("step_b", step_b)
+nested_builder.add_node("step_c", step_c)
+nested_builder.add_node("inner", steps_graph)
+nested_builder.add_edge(START, "step_a")
+nested_builder.add_conditional_edges("step_a", pick, ["step_b", "step_c"])
+nested_builder.add_edge("step_b", "inner")
+nested_builder.add_edge("inner", END)
+nested_builder.add_edge("step_c", END)
+nested_graph = nested_builder.compile()
+"""A conditional edge, node metadata and a subgraph node: what drawings and subgraph
+schemas show."""
+
+def ask_inbox(state: StepsState) -> StepsState:
+    """Asks as Agent Inbox graphs do: a list of one request, answered by a list of one
+    HumanResponse."""
+    request = {"action_request": {"action": "send", "args": {"to": state.get("value")}},
+               "config": {"allow_accept": True, "allow_edit": False, "allow_respond": False,
+                          "allow_ignore": True},
+               "description": "Send it?"}
+    answer = interrupt([request])
+    return {"log": [f"answer {answer[0]['type']}"]}
+
+
+inbox_builder = StateGraph(StepsState)
+inbox_builder.add_node("ask_inbox", ask_inbox)
+inbox_builder.add_edge(START, "ask_inbox")
+inbox_builder.add_edge("ask_inbox", END)
+inbox_graph = inbox_builder.compile()
+
+
+def say_nothing(state: StepsState) -> None:
+    return None
+
+
+def fan_out(state: StepsState) -> list[Send]:
+    return [Send("fan_worker", {"value": "1"}), Send("fan_worker", {"value": "2"})]
+
+
+def fan_worker(state: StepsState) -> StepsState:
+    return {"log": [f"worker {state['value']}"]}
+
+
+fanout_builder = StateGraph(StepsState)
+fanout_builder.add_node("say_nothing", say_nothing)
+fanout_builder.add_node("fan_worker", fan_worker)
+fanout_builder.add_edge(START, "say_nothing")
+fanout_builder.add_conditional_edges("say_nothing", fan_out, ["fan_worker"])
+fanout_builder.add_edge("fan_worker", END)
+fanout_graph = fanout_builder.compile()
+"""A node that returns None, then two Sends to one node."""
+
 GRAPHS: dict[str, Any] = {
     "review": "review_graph",
     "steps": "steps_graph",
     "failing": "failing_graph",
     "slow": "slow_graph",
+    "echo": "echo_graph",
+    "nested": "nested_graph",
+    "inbox": "inbox_graph",
+    "fanout": "fanout_graph",
 }
 """Graph id -> the variable holding it (langgraph.json is written from this)."""
