@@ -10,6 +10,7 @@ import operator
 import time
 from typing import Annotated, Any, TypedDict
 
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
 
@@ -91,6 +92,48 @@ slow_builder.add_edge(START, "slow_step")
 slow_builder.add_edge("slow_step", END)
 slow_graph = slow_builder.compile()
 
+
+
+class EchoState(TypedDict, total=False):
+    asked: str
+    seen: dict[str, Any]
+
+
+ECHOED = ("model", "tone", "shared")
+"""The config["configurable"] keys the echo graph reports: an assistant's and a run's
+config or context reach a node there."""
+
+
+def echo(state: EchoState) -> EchoState:
+    configurable = get_config().get("configurable") or {}
+    return {"seen": {key: configurable.get(key) for key in ECHOED}}
+
+
+echo_builder = StateGraph(EchoState)
+echo_builder.add_node("echo", echo)
+echo_builder.add_edge(START, "echo")
+echo_builder.add_edge("echo", END)
+echo_graph = echo_builder.compile()
+
+
+def pick(state: StepsState) -> str:
+    return "step_b" if state.get("value") else "step_c"
+
+
+nested_builder = StateGraph(StepsState)
+nested_builder.add_node("step_a", step_a, metadata={"kind": "first"})
+nested_builder.add_node("step_b", step_b)
+nested_builder.add_node("step_c", step_c)
+nested_builder.add_node("inner", steps_graph)
+nested_builder.add_edge(START, "step_a")
+nested_builder.add_conditional_edges("step_a", pick, ["step_b", "step_c"])
+nested_builder.add_edge("step_b", "inner")
+nested_builder.add_edge("inner", END)
+nested_builder.add_edge("step_c", END)
+nested_graph = nested_builder.compile()
+"""A conditional edge, node metadata and a subgraph node: what drawings and subgraph
+schemas show."""
+
 def ask_inbox(state: StepsState) -> StepsState:
     """Asks as Agent Inbox graphs do: a list of one request, answered by a list of one
     HumanResponse."""
@@ -135,6 +178,8 @@ GRAPHS: dict[str, Any] = {
     "steps": "steps_graph",
     "failing": "failing_graph",
     "slow": "slow_graph",
+    "echo": "echo_graph",
+    "nested": "nested_graph",
     "inbox": "inbox_graph",
     "fanout": "fanout_graph",
 }
