@@ -93,7 +93,6 @@ slow_builder.add_edge("slow_step", END)
 slow_graph = slow_builder.compile()
 
 
-
 class EchoState(TypedDict, total=False):
     asked: str
     seen: dict[str, Any]
@@ -133,6 +132,7 @@ nested_builder.add_edge("step_c", END)
 nested_graph = nested_builder.compile()
 """A conditional edge, node metadata and a subgraph node: what drawings and subgraph
 schemas show."""
+
 
 def ask_inbox(state: StepsState) -> StepsState:
     """Asks as Agent Inbox graphs do: a list of one request, answered by a list of one
