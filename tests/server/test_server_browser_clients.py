@@ -220,8 +220,8 @@ def test_invalid_json_body_without_content_type_is_422_naming_the_decode_error(
         server: RunningServer, headers: dict[str, str]) -> None:
     answer = httpx.post(f"{server.url}/threads", content=b'{"metadata":', headers=headers)
     assert answer.status_code == 422
-    [error] = answer.json()["detail"]
-    assert error["type"] == "json_invalid" and error["msg"] == "JSON decode error"
+    # A string detail, as LangGraph's server answers ("Invalid JSON in request body").
+    assert "JSON decode error" in answer.json()["detail"]
 
 
 # A resume with input {} (or null) beside the command.

@@ -90,7 +90,8 @@ def test_invalid_run_body_is_422_naming_the_field(server: RunningServer) -> None
     bad = httpx.post(f"{server.url}/threads/{tid}/runs",
                      json={"assistant_id": "review", "stream_mode": "everything"})
     assert bad.status_code == 422
-    assert all(e["loc"][:2] == ["body", "stream_mode"] for e in bad.json()["detail"])
+    # As on LangGraph's server, the detail is a string; ours names the field at fault.
+    assert isinstance(bad.json()["detail"], str) and "stream_mode" in bad.json()["detail"]
     unknown = httpx.post(f"{server.url}/threads/{tid}/runs",
                          json={"assistant_id": "review", "surprise": 1})
     assert unknown.status_code == 422 and "surprise" in unknown.text

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 
@@ -26,6 +27,7 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError, ResumeError
 from hitlgraph.server._cors import CorsError, check_cors, cors_options
+from hitlgraph.server._errors import validation_error
 from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
 from hitlgraph.server.auth import (
@@ -212,6 +214,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
         """What this server is."""
         return {"version": "0.1.0", "server": "hitlgraph", "flags": {"assistants": True,
                 "crons": False, "langsmith": False, "strict_resume": True}}
+
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(ResumeError)
     @app.exception_handler(CheckpointConflictError)

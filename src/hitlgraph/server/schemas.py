@@ -3,9 +3,10 @@ the field) rather than silently ignored; the few accepted but ignored are marked
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "AssistantSearch",
@@ -59,6 +60,17 @@ class ThreadCreate(_Body):
     thread_id: str | None = Field(default=None, min_length=1)
     metadata: dict[str, Any] | None = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
+
+    @field_validator("thread_id")
+    @classmethod
+    def _uuid(cls, value: str | None) -> str | None:
+        """As on LangGraph's server, a thread id is a UUID."""
+        if value is not None:
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                raise ValueError(f"Invalid thread ID: must be a UUID (got {value!r}).") from None
+        return value
 
 
 class ThreadPatch(_Body):

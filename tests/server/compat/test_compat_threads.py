@@ -92,6 +92,10 @@ def _not_found_and_malformed(client: SyncLangGraphClient, seen: Observed) -> Non
     seen.call("state of an unknown thread", client.threads.get_state,
               "6f1d3c3e-2b1a-4f3e-9a53-0c1d2e3f4a5b")
     seen.call("run on an unknown graph", client.runs.wait, None, "no-such-graph", input={})
+    seen.call("run with an unknown stream mode", client.runs.create, None, "steps", input={},
+              stream_mode="everything")
+    seen.call("thread created with an id that is not a UUID", client.threads.create,
+              thread_id="not-a-uuid")
 
 
 def test_not_found_and_malformed_ids_answer_alike(pair: Pair) -> None:
