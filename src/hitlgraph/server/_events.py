@@ -1,14 +1,15 @@
 """The "events" stream mode: LangChain's astream_events (v2) events, as LangGraph's server sends
 them (SSE event `events`), for the graph's run and for each node it runs.
 
-LangGraph's server gets them from LangChain callbacks, which hitlgraph does not run. They are
-made here from chunks of hitlgraph's own stream modes, which the worker also asks for when a
-client asks for "events" (EVENT_MODES; chunks of a mode the client did not ask for are not
-sent): "debug" tells when each task starts (its id, node, input, triggers and step) and how it
-ended (done, paused at an interrupt, or failed); "updates" what each node returned; "values" the
-state, whose last value is the graph's output. Because "custom" is a mode whose chunks tasks
-make while they run, asking for it makes the engine send each task's start as it happens, as
-LangGraph does, rather than once its step is over; the chunks themselves are dropped.
+LangGraph's server gets them from LangChain callbacks, which hitlgraph does not run around its
+nodes. They are made here from chunks of hitlgraph's own stream modes, which the worker also asks
+for when a client asks for "events" (EVENT_MODES; chunks of a mode the client did not ask for
+are not sent): "debug" tells when each task starts (its id, node, input, triggers and step) and
+how it ended (done, paused at an interrupt, or failed); "updates" what each node returned;
+"values" the state, whose last value is the graph's output. "custom" and "messages" are modes
+whose chunks tasks make while they run: asking for them makes the engine send each task's start
+as it happens, as LangGraph does, rather than once its step is over, and "messages" also makes
+LangChain chat models stream their tokens (their events: _model_events.py).
 
 What is sent, as on LangGraph's server:
 
@@ -19,9 +20,9 @@ What is sent, as on LangGraph's server:
   paused at an interrupt or failed sends neither of the two; the run's `error` event follows
   a failure. A node's run id is new for each task, and its `parent_ids` name the graph's run.
 
-Not sent: events of a subgraph's nodes, of edge functions (routers run as nodes' children in
-LangGraph), and of chat models (`on_chat_model_*`); the graph's own `on_chain_stream` is not
-sent by LangGraph's server either. A node that returns a Command shows its update.
+Not sent: events of a subgraph's nodes and of edge functions (routers run as nodes' children
+in LangGraph); the graph's own `on_chain_stream` is not sent by LangGraph's server either. A
+node that returns a Command shows its update, where LangGraph shows the Command.
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from hitlgraph.constants import INTERRUPT, PULL, PUSH
 from hitlgraph.pregel._loop import CACHED_KEY
 from hitlgraph.server._json import dumps
 
-__all__ = ["EVENT_MODES", "EventStream", "GraphRun", "command_input", "graph_run"]
+__all__ = ["EVENT_MODES", "EventStream", "GraphRun", "Sse", "command_input", "graph_run",
+           "node_run_id", "sse"]
 
-EVENT_MODES = ("debug", "updates", "values", "custom")
+EVENT_MODES = ("debug", "updates", "values", "custom", "messages")
 """The graph's stream modes the events are made from (see the module docstring)."""
 
 Sse = tuple[str, str]
@@ -119,10 +121,10 @@ class EventStream:
 
     def begin(self) -> list[Sse]:
         """The graph's `on_chain_start`."""
-        return [_sse({"event": "on_chain_start", "data": {"input": self.run.input},
-                      "name": self.run.name, "tags": list(self.run.tags),
-                      "run_id": self.run.run_id, "metadata": self.metadata,
-                      "parent_ids": []})]
+        return [sse({"event": "on_chain_start", "data": {"input": self.run.input},
+                     "name": self.run.name, "tags": list(self.run.tags),
+                     "run_id": self.run.run_id, "metadata": self.metadata,
+                     "parent_ids": []})]
 
     def feed(self, mode: str, chunk: Any, passthrough: Sequence[Sse] = ()) -> list[Sse]:
         """The events to send now for a chunk of `mode`, given the events `passthrough` the
@@ -147,10 +149,10 @@ class EventStream:
     def end(self) -> list[Sse]:
         """The graph's `on_chain_end` with its output (after anything still held)."""
         out, self.held = self.held, []
-        out.append(_sse({"event": "on_chain_end", "data": {"output": self.output},
-                         "run_id": self.run.run_id, "name": self.run.name,
-                         "tags": list(self.run.tags), "metadata": self.metadata,
-                         "parent_ids": []}))
+        out.append(sse({"event": "on_chain_end", "data": {"output": self.output},
+                        "run_id": self.run.run_id, "name": self.run.name,
+                        "tags": list(self.run.tags), "metadata": self.metadata,
+                        "parent_ids": []}))
         return out
 
     def _returned(self, chunk: Mapping[str, Any]) -> None:
@@ -174,16 +176,16 @@ class EventStream:
     def _start(self, task: Mapping[str, Any], step: int) -> Sse:
         name = str(task.get("name"))
         triggers = list(task.get("triggers") or ())
-        node = _Node(run_id=_node_run_id(self.run.run_id, str(task.get("id"))), name=name,
+        node = _Node(run_id=node_run_id(self.run.run_id, str(task.get("id"))), name=name,
                      input=task.get("input"), tags=[f"graph:step:{step}", *self.run.tags],
                      metadata={**self.metadata, "langgraph_step": step, "langgraph_node": name,
                                "langgraph_triggers": triggers,
                                "langgraph_path": self._path(name, triggers, step),
                                "langgraph_checkpoint_ns": f"{name}:{task.get('id')}"})
         self.started[str(task.get("id"))] = node
-        return _sse({"event": "on_chain_start", "data": {"input": node.input}, "name": name,
-                     "tags": node.tags, "run_id": node.run_id, "metadata": node.metadata,
-                     "parent_ids": [self.run.run_id]})
+        return sse({"event": "on_chain_start", "data": {"input": node.input}, "name": name,
+                    "tags": node.tags, "run_id": node.run_id, "metadata": node.metadata,
+                    "parent_ids": [self.run.run_id]})
 
     def _path(self, name: str, triggers: list[Any], step: int) -> list[Any]:
         """The task's path: a triggered node's, or the index of a Send among its step's
@@ -202,16 +204,18 @@ class EventStream:
         output = waiting.pop(0) if waiting else None
         common = {"run_id": node.run_id, "name": node.name, "tags": node.tags,
                   "metadata": node.metadata}
-        return [_sse({"event": "on_chain_stream", **common, "data": {"chunk": output},
-                      "parent_ids": [self.run.run_id]}),
-                _sse({"event": "on_chain_end", "data": {"output": output, "input": node.input},
-                      **common, "parent_ids": [self.run.run_id]})]
+        return [sse({"event": "on_chain_stream", **common, "data": {"chunk": output},
+                     "parent_ids": [self.run.run_id]}),
+                sse({"event": "on_chain_end", "data": {"output": output, "input": node.input},
+                     **common, "parent_ids": [self.run.run_id]})]
 
 
-def _node_run_id(run_id: str, task_id: str) -> str:
-    """A node's run id: the same for a task each time a worker runs it within the run."""
+def node_run_id(run_id: str, task_id: str) -> str:
+    """A node's run id: the same for a task each time a worker runs it within the run (and
+    the same for the events of a chat model it calls)."""
     return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{run_id}|{task_id}"))
 
 
-def _sse(event: dict[str, Any]) -> Sse:
+def sse(event: dict[str, Any]) -> Sse:
+    """An `events` SSE event."""
     return "events", dumps(event)

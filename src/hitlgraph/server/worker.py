@@ -41,6 +41,7 @@ from hitlgraph.errors import (
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
 from hitlgraph.server._json import dumps, to_jsonable
+from hitlgraph.server._model_events import listen
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import debug_chunk, interrupts_by_task, values_with_interrupts
@@ -427,10 +428,13 @@ class WorkerPool:
         asked = _mode_names(kwargs.get("stream_mode"))
         wanted = {_SDK_TO_GRAPH.get(name, name) for name in asked}
         messages = _MessageStream(tuples="messages-tuple" in asked, whole="messages" in asked)
-        events = None
+        events = models = None
         if "events" in asked:
-            events = EventStream(graph_run(run_id=claim.run.run_id, graph_id=bound.graph_id,
-                                           graph=bound.runnable, kwargs=kwargs, config=config))
+            run = graph_run(run_id=claim.run.run_id, graph_id=bound.graph_id,
+                            graph=bound.runnable, kwargs=kwargs, config=config)
+            events = EventStream(run)
+            models = listen(run.run_id, list(run.tags),
+                            tags_in_metadata="messages" in wanted)
             await self._append(claim, events.begin())
         async for item in bound.runnable.astream(value, config, **options):
             if subgraphs:
@@ -440,10 +444,12 @@ class WorkerPool:
             sent = self._chunk_events(claim, messages, mode, chunk, ns) if mode in wanted else []
             if events is not None and not ns:
                 sent = events.feed(mode, chunk, sent)
+            if models is not None:
+                sent = models.drain() + sent
             if sent:
                 await self._append(claim, sent)
         if events is not None:
-            await self._append(claim, events.end())
+            await self._append(claim, (models.drain() if models else []) + events.end())
 
     @staticmethod
     def _chunk_events(claim: Claim, messages: _MessageStream, mode: str, chunk: Any,
