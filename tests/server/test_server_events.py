@@ -1,10 +1,11 @@
-"""The "events" stream mode: Agent Inbox's answer as it sends it, node run ids, and the order
-in which EventStream makes events from the engine's chunks."""
+"""The "events" stream mode: Agent Inbox's answer as it sends it, node run ids, the order in
+which EventStream makes events from the engine's chunks, and chat model events."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ import httpx
 import pytest
 from _harness import RunningServer
 
-from hitlgraph.server._events import EventStream, GraphRun
+from hitlgraph.server._events import EventStream, GraphRun, node_run_id
+from hitlgraph.server._model_events import ModelEvents
 
 ACCEPT = {"command": {"resume": [{"type": "accept", "args": None}]}, "stream_mode": "events"}
 """Agent Inbox's accept, as it posts it to /threads/{thread_id}/runs/stream (with the
@@ -138,3 +140,20 @@ def test_sends_are_numbered_in_their_steps_path() -> None:
              ["metadata"]["langgraph_path"] for i, step in enumerate((1, 1, 2))]
     assert paths == [["__pregel_push", 0, False], ["__pregel_push", 1, False],
                      ["__pregel_push", 0, False]]
+
+
+def test_a_chat_models_events_chain_to_its_node_and_the_graph_run() -> None:
+    events = ModelEvents("run-1", ["mine"], tags_in_metadata=False)
+    call = uuid.uuid4()
+    events.start(call, "FakeModel", [], {"langgraph_checkpoint_ns": "answer:task-1"}, [[]], None)
+    events.token(call, {"content": "Hi"})
+    events.end(call, {"content": "Hi"})
+    events.start(uuid.uuid4(), "Elsewhere", [], {}, [[]], None)  # not inside a node: no events
+    sent = [json.loads(data) for _, data in events.drain()]
+    assert [e["event"] for e in sent] == ["on_chat_model_start", "on_chat_model_stream",
+                                          "on_chat_model_end"]
+    assert {e["run_id"] for e in sent} == {str(call)}
+    assert all(e["parent_ids"] == ["run-1", node_run_id("run-1", "task-1")] for e in sent)
+    assert sent[0]["tags"] == ["seq:step:1", "mine"]
+    assert sent[0]["metadata"]["checkpoint_ns"] == "answer:task-1"
+    assert events.drain() == []

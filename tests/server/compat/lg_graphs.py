@@ -10,8 +10,10 @@ import operator
 import time
 from typing import Annotated, Any, TypedDict
 
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
 from langgraph.config import get_config
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Send, interrupt
 
 
@@ -173,6 +175,18 @@ fanout_builder.add_edge("fan_worker", END)
 fanout_graph = fanout_builder.compile()
 """A node that returns None, then two Sends to one node."""
 
+def answer(state: MessagesState) -> dict[str, Any]:
+    """Calls a LangChain chat model (offline: LangChain's fake one, streaming word by word)."""
+    model = GenericFakeChatModel(messages=iter([AIMessage("Hello there friend", id="ai-1")]))
+    return {"messages": [model.invoke(state["messages"])]}
+
+
+chat_model_builder = StateGraph(MessagesState)
+chat_model_builder.add_node("answer", answer)
+chat_model_builder.add_edge(START, "answer")
+chat_model_builder.add_edge("answer", END)
+chat_model_graph = chat_model_builder.compile()
+
 GRAPHS: dict[str, Any] = {
     "review": "review_graph",
     "steps": "steps_graph",
@@ -182,5 +196,6 @@ GRAPHS: dict[str, Any] = {
     "nested": "nested_graph",
     "inbox": "inbox_graph",
     "fanout": "fanout_graph",
+    "chat_model": "chat_model_graph",
 }
 """Graph id -> the variable holding it (langgraph.json is written from this)."""

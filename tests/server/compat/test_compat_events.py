@@ -2,13 +2,15 @@
 langgraph dev and hitlgraph serve send the same events, in the same order.
 
 The events are compared whole, with one projection: a node's `langgraph_checkpoint_ns` ("node
-name:task id") is split in two, so that its task id, which derives from a checkpoint id and so
-differs between the servers like any id, is masked as the other ids are (one task keeps one
-mask). The fan-out flow also leaves out the events of LangChain's own runnables inside a node
-(tagged `seq:step:N`: there, the conditional edge's function), which hitlgraph does not run as
-runnables (clients read the graph's and the nodes' events); and as two nodes run at once, their
-events interleave by timing, on either server: they are compared run by run (each run's events
-in order, the runs in the order they started).
+name:task id"; a chat model's `checkpoint_ns` too) is split in two, so that its task id, which
+derives from a checkpoint id and so differs between the servers like any id, is masked as the
+other ids are (one task keeps one mask). The fan-out flow also leaves out the events of
+LangChain's own runnables inside a node (tagged `seq:step:N`: there, the conditional edge's
+function), which hitlgraph does not run as runnables (clients read the graph's and the nodes'
+events); and as two nodes run at once, their events interleave by timing, on either server:
+they are compared run by run (each run's events in order, the runs in the order they started).
+Likewise a chat model's token events and the "messages" chunks of the same tokens interleave by
+timing: beside "messages-tuple", only the events are compared (in their order).
 """
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ from _compat import Observed, Pair
 from langgraph_sdk.client import SyncLangGraphClient
 from test_compat_runs import events_of
 
+_NAMESPACES = ("langgraph_checkpoint_ns", "checkpoint_ns")
+
 
 def _projected(events: list[list[Any]]) -> list[list[Any]]:
     out = []
     for name, data in events:
         if isinstance(data, dict) and isinstance(data.get("metadata"), dict):
-            metadata = data["metadata"]
-            ns = metadata.get("langgraph_checkpoint_ns")
-            if isinstance(ns, str):
-                data = {**data, "metadata": {**metadata,
-                                             "langgraph_checkpoint_ns": ns.split(":")}}
+            data = {**data, "metadata": {
+                key: value.split(":") if key in _NAMESPACES and isinstance(value, str) else value
+                for key, value in data["metadata"].items()}}
         out.append([name, data])
     return out
 
@@ -112,3 +114,16 @@ def _fanout(client: SyncLangGraphClient, seen: Observed) -> None:
 
 def test_sends_and_a_none_return_send_the_same_node_events(pair: Pair) -> None:
     pair.compare(_fanout)
+
+
+def _chat_model(client: SyncLangGraphClient, seen: Observed) -> None:
+    question = {"messages": [{"role": "user", "content": "hi", "id": "human-1"}]}
+    seen.call("chat model tokens", stream_events, client, None, "chat_model", input=question,
+              stream_mode="events", config={"tags": ["mine"]})
+    both = stream_events(client, None, "chat_model", input=question,
+                         stream_mode=["events", "messages-tuple"], config={"tags": ["mine"]})
+    seen.steps.append(("beside messages-tuple", [e for e in both if e[0] == "events"]))
+
+
+def test_chat_model_token_events_are_the_same(pair: Pair) -> None:
+    pair.compare(_chat_model)
