@@ -58,6 +58,25 @@ SCRIPTS = {
             print(chunk["type"], chunk["step"], sorted(chunk["payload"]),
                   chunk["payload"].get("metadata"))
     """,
+    "edit while paused, then resume with a dict answer": """
+        from langgraph.types import Command, interrupt
+
+        def review(state):
+            answer = interrupt("approve?")
+            return {"log": [f"approved={answer['approved']}"]}
+
+        b = StateGraph(State)
+        b.add_node("a", lambda s: {"log": ["a"]})
+        b.add_node("review", review)
+        b.add_edge(START, "a")
+        b.add_edge("a", "review")
+        graph = b.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "e"}}
+        graph.invoke({"x": 1}, config)
+        graph.update_state(config, {"x": 2})
+        print(graph.get_state(config).next, graph.get_state(config).interrupts)
+        print(graph.invoke(Command(resume={"approved": True}), config))
+    """,
     "stored metadata": """
         graph = chain()
         graph.invoke({"x": 1}, CONFIG)

@@ -313,6 +313,11 @@ class _Saver:
             yield effect
 
 
+def _answers_by_id(resume: Any) -> bool:
+    """Whether a resume value maps interrupt ids to answers (rather than being one answer)."""
+    return isinstance(resume, dict) and bool(resume) and all(is_interrupt_id(k) for k in resume)
+
+
 def _resume_writes(
     p: RunParams, resume: Any, pending: Pending, tasks: Sequence[Task]
 ) -> dict[str, dict[str, Any]]:
@@ -320,7 +325,7 @@ def _resume_writes(
     against the open interrupts."""
     open_ = pending.open_interrupts(t.id for t in tasks)
     answers: dict[str, dict[str, Any]] = {}
-    if isinstance(resume, dict) and resume and all(is_interrupt_id(k) for k in resume):
+    if _answers_by_id(resume):
         for iid, value in resume.items():
             if iid not in open_:
                 known = ", ".join(f"'{i}'" for i in open_) or "none"
@@ -487,7 +492,7 @@ def _run_loop(p: RunParams, savers: list[_Saver]) -> Generator[Effect, Any, RunR
                         if t.id in asked.interrupts and t.id not in asked.writes
                     }
                     again = [t for t in probe if t.name in waiting]
-                    if len(again) == 1 and not isinstance(inp.resume, dict):
+                    if len(again) == 1 and not _answers_by_id(inp.resume):
                         edited = Pending(interrupts={again[0].id: (Interrupt(
                             value=None, id=interrupt_id(again[0].id, 0)),)})
             if inp.resume is not None:

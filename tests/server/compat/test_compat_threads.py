@@ -120,3 +120,17 @@ def _history_paging(client: SyncLangGraphClient, seen: Observed) -> None:
 
 def test_history_paging_and_state_at_a_checkpoint_observe_the_same(pair: Pair) -> None:
     pair.compare(_history_paging)
+
+
+def _edit_while_paused_then_resume(client: SyncLangGraphClient, seen: Observed) -> None:
+    tid = seen.call("create thread", client.threads.create)["thread_id"]
+    seen.call("pause", client.runs.wait, tid, "review", input={"topic": "e"})
+    seen.call("edit the state", client.threads.update_state, tid, {"draft": "Edited"})
+    seen.call("state after the edit", client.threads.get_state, tid)
+    seen.call("resume with an answer", client.runs.wait, tid, "review",
+              command={"resume": {"approved": True}})
+    seen.call("state when done", client.threads.get_state, tid)
+
+
+def test_an_edit_while_paused_then_a_resume_reruns_the_node_with_the_answer(pair: Pair) -> None:
+    pair.compare(_edit_while_paused_then_resume)

@@ -51,16 +51,26 @@ def _check_breakpoints(rt: Runtime, graph_id: str, body: RunCreateStateless) -> 
 async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless
                         ) -> None:
     """Refuse a resume that nothing waits for now (409), unless the thread is busy: then a
-    queued resume is judged when it runs."""
+    queued resume is judged when it runs. A thread whose state was edited while a node waited
+    at interrupt() takes the answer for that node (the library decides, as LangGraph does)."""
     if body.command is None or "resume" not in body.command.model_fields_set:
         return
     thread = await rt.store.get_thread(tenant, thread_id)
     if thread is None or thread.status == "busy" or thread.interrupts:
         return
+    if await _edited_last(rt, tenant, thread_id):
+        return
     raise HTTPException(409, f"Thread '{thread_id}' has no interrupt waiting for an answer "
                         f"(its status is '{thread.status}'): it was answered already, or never "
                         f"asked. Read GET /threads/{thread_id}/state; to continue from a "
                         "breakpoint, send input null without a command.")
+
+
+async def _edited_last(rt: Runtime, tenant: str, thread_id: str) -> bool:
+    """Whether the thread's latest checkpoint was made by update_state."""
+    latest = await rt.saver.aget_tuple(
+        {"configurable": {"thread_id": rt.checkpoint_thread(tenant, thread_id)}})
+    return latest is not None and (latest.metadata or {}).get("source") == "update"
 
 
 async def _check_checkpoint(rt: Runtime, tenant: str, thread_id: str, body: RunCreate,
