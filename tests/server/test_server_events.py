@@ -8,13 +8,15 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import pytest
 from _harness import RunningServer
 
-from hitlgraph.server._events import EventStream, GraphRun, node_run_id
+from hitlgraph.func import entrypoint
+from hitlgraph.graph import START, StateGraph
+from hitlgraph.server._events import EventStream, GraphRun, graph_run, node_run_id
 from hitlgraph.server._model_events import ModelEvents
 
 ACCEPT = {"command": {"resume": [{"type": "accept", "args": None}]}, "stream_mode": "events"}
@@ -92,6 +94,28 @@ def test_node_events_share_their_run_id_and_chain_to_the_graph_run(
     assert {n["run_id"] for n in nodes} != {run_id}
     assert len({n["run_id"] for n in nodes}) == 1
     assert all(n["parent_ids"] == [run_id] for n in nodes)
+
+
+class _Named(TypedDict):
+    value: int
+
+
+def test_the_graph_run_is_named_as_on_langgraphs_server() -> None:
+    builder = StateGraph(_Named)
+    builder.add_node("a", lambda state: state)
+    builder.add_edge(START, "a")
+
+    @entrypoint()
+    def flow(value: int) -> int:
+        return value
+
+    def name(graph: Any) -> str:
+        return graph_run(run_id="r", graph_id="served", graph=graph, kwargs={},
+                         config={}).name
+
+    assert name(builder.compile()) == "served"
+    assert name(builder.compile(name="drafts")) == "drafts"
+    assert name(flow) == "served"
 
 
 def _run() -> GraphRun:

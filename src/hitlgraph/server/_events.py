@@ -22,7 +22,9 @@ What is sent, as on LangGraph's server:
 
 Not sent: events of a subgraph's nodes and of edge functions (routers run as nodes' children
 in LangGraph); the graph's own `on_chain_stream` is not sent by LangGraph's server either. A
-node that returns a Command shows its update, where LangGraph shows the Command.
+node that returns a Command shows its update, where LangGraph shows the Command. An
+@entrypoint's events show hitlgraph's own task inputs, steps and paths (its node's input as
+{"input": ...}, a @task's as [args, kwargs]), not LangGraph's.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph.constants import INTERRUPT, PULL, PUSH
+from hitlgraph.func import EntrypointGraph
 from hitlgraph.pregel._loop import CACHED_KEY
 from hitlgraph.server._json import dumps
 
@@ -78,7 +81,8 @@ def graph_run(*, run_id: str, graph_id: str, graph: Any, kwargs: Mapping[str, An
               config: Mapping[str, Any]) -> GraphRun:
     """The GraphRun of a server run of `graph` (served as `graph_id`), asked with `kwargs`
     (its input or command) and run with `config`."""
-    name = getattr(graph, "name", None)
+    # LangGraph names an @entrypoint's graph "LangGraph" too; hitlgraph's is named after it.
+    name = None if isinstance(graph, EntrypointGraph) else getattr(graph, "name", None)
     if not isinstance(name, str) or not name or name == "LangGraph":
         name = graph_id
     command = kwargs.get("command")
