@@ -72,7 +72,7 @@ def _check_config_and_context(config: dict[str, Any] | None,
         raise HTTPException(400, str(exc)) from None
 
 
-async def _stored_id(rt: Runtime, tenant: str, assistant_id: str, verb: str) -> str:
+def _stored_id(rt: Runtime, assistant_id: str, verb: str) -> str:
     """The id of an assistant the tenant made, for a route that would `verb` it: a served
     graph's own assistant answers 409 (LangGraph's server lets it go, the graph's runs by
     graph id then fail until it restarts), an id that is no UUID 404."""
@@ -227,7 +227,7 @@ async def set_latest_assistant_version(assistant_id: str, body: AssistantLatest,
         if body.version != 1:
             raise HTTPException(404, str(UnknownVersionError(assistant_id, body.version, [1])))
         return assistant_json(system.row())
-    key = await _stored_id(rt, tenant, assistant_id, "change")
+    key = _stored_id(rt, assistant_id, "change")
     try:
         row = await rt.store.set_latest_assistant(tenant, key, body.version)
     except UnknownVersionError as exc:
@@ -270,7 +270,7 @@ async def create_assistant(body: AssistantCreate, rt: RuntimeDep, tenant: Tenant
 async def patch_assistant(assistant_id: str, body: AssistantPatch, rt: RuntimeDep,
                           tenant: TenantDep) -> dict[str, Any]:
     """Change an assistant you made: its next version becomes the current one."""
-    key = await _stored_id(rt, tenant, assistant_id, "update")
+    key = _stored_id(rt, assistant_id, "update")
     config = body.config.value() if body.config is not None else None
     _check_config_and_context(config, body.context)
     if body.graph_id is not None:
@@ -289,7 +289,7 @@ async def delete_assistant(assistant_id: str, rt: RuntimeDep, tenant: TenantDep,
     """Delete an assistant you made and its versions, cancelling its pending and running
     runs; with `delete_threads`, also the threads it last ran on (their metadata's
     assistant_id), with their runs and checkpoints."""
-    key = await _stored_id(rt, tenant, assistant_id, "delete")
+    key = _stored_id(rt, assistant_id, "delete")
     if await rt.store.get_assistant(tenant, key) is None:
         raise assistant_not_found(assistant_id, rt.graphs)
     if delete_threads:
