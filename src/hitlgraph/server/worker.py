@@ -39,12 +39,13 @@ from hitlgraph.errors import (
     ResumeError,
 )
 from hitlgraph.func import EntrypointGraph
+from hitlgraph.server._chunks import SDK_TO_GRAPH, ChunkEvents, mode_names
 from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
-from hitlgraph.server._state import debug_chunk, interrupts_by_task, values_with_interrupts
+from hitlgraph.server._state import interrupts_by_task, values_with_interrupts
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
 from hitlgraph.types import Command, Send
@@ -54,19 +55,14 @@ __all__ = ["WorkerPool", "build_command", "conflict_error", "graph_modes"]
 log = logging.getLogger("hitlgraph.server")
 
 _CONFLICTS = (ResumeError, CheckpointConflictError, EmptyInputError)
-_SDK_TO_GRAPH = {"messages-tuple": "messages"}
-
-
-def _mode_names(stream_mode: Any) -> list[str]:
-    return [stream_mode] if isinstance(stream_mode, str) else list(stream_mode or ["values"])
 
 
 def graph_modes(stream_mode: Any) -> list[str]:
     """The hitlgraph stream modes a run's `stream_mode` (one name or a list) asks for;
     "events" asks for those its events are made from (EVENT_MODES)."""
     out: list[str] = []
-    for name in _mode_names(stream_mode):
-        for mode in EVENT_MODES if name == "events" else (_SDK_TO_GRAPH.get(name, name),):
+    for name in mode_names(stream_mode):
+        for mode in EVENT_MODES if name == "events" else (SDK_TO_GRAPH.get(name, name),):
             if mode not in out:
                 out.append(mode)
     return out
@@ -98,53 +94,6 @@ def error_json(exc: BaseException) -> dict[str, Any]:
     """The `error` event's data."""
     return {"error": type(exc).__name__, "message": str(exc),
             "status_code": 409 if conflict_error(exc) else 500}
-
-
-def _as_message(message: Any) -> Any:
-    """A message chunk as the whole message it adds up to so far (other messages as they are)."""
-    if not type(message).__name__.endswith("Chunk"):
-        return message
-    convert = getattr(message, "to_message", None)
-    if callable(convert):
-        return convert()
-    try:
-        from langchain_core.messages import message_chunk_to_message
-    except ImportError:  # pragma: no cover - a LangChain chunk implies langchain_core
-        return message
-    return message_chunk_to_message(message)
-
-
-class _MessageStream:
-    """The SSE events of the graph's "messages" chunks ((message, metadata) pairs), as the
-    LangGraph server sends them: `messages` with the pair for the SDK's "messages-tuple"
-    mode; for its "messages" mode, `messages/metadata` the first time a message id is seen,
-    then `messages/partial` with the message as streamed so far (chunks added up), or
-    `messages/complete` with a whole message."""
-
-    def __init__(self, *, tuples: bool, whole: bool) -> None:
-        self.tuples = tuples
-        self.whole = whole
-        self.seen: dict[str, Any] = {}
-
-    def events(self, pair: Any, ns: tuple[str, ...]) -> list[tuple[str, str]]:
-        suffix = "|".join(("", *ns)) if ns else ""
-        out: list[tuple[str, str]] = []
-        if self.tuples:
-            out.append(("messages" + suffix, dumps(pair)))
-        if not self.whole:
-            return out
-        message, metadata = pair
-        key = str(getattr(message, "id", None) or id(message))
-        if key not in self.seen:
-            out.append(("messages/metadata" + suffix, dumps({key: {"metadata": metadata}})))
-        partial = type(message).__name__.endswith("Chunk")
-        before = self.seen.get(key)
-        if partial and before is not None and type(before).__name__.endswith("Chunk"):
-            message = before + message
-        self.seen[key] = message
-        kind = "messages/partial" if partial else "messages/complete"
-        out.append((kind + suffix, dumps([_as_message(message)])))
-        return out
 
 
 class _LostLease(Exception):
@@ -425,23 +374,22 @@ class WorkerPool:
         for key in ("interrupt_before", "interrupt_after", "durability"):
             if kwargs.get(key) is not None:
                 options[key] = kwargs[key]
-        asked = _mode_names(kwargs.get("stream_mode"))
-        wanted = {_SDK_TO_GRAPH.get(name, name) for name in asked}
-        messages = _MessageStream(tuples="messages-tuple" in asked, whole="messages" in asked)
+        asked = mode_names(kwargs.get("stream_mode"))
+        chunks = ChunkEvents(asked, claim.run.thread_id)
         events = models = None
         if "events" in asked:
             run = graph_run(run_id=claim.run.run_id, graph_id=bound.graph_id,
                             graph=bound.runnable, kwargs=kwargs, config=config)
             events = EventStream(run)
             models = listen(run.run_id, list(run.tags),
-                            tags_in_metadata="messages" in wanted)
+                            tags_in_metadata="messages" in chunks.wanted)
             await self._append(claim, events.begin())
         async for item in bound.runnable.astream(value, config, **options):
             if subgraphs:
                 ns, mode, chunk = item
             else:
                 (mode, chunk), ns = item, ()
-            sent = self._chunk_events(claim, messages, mode, chunk, ns) if mode in wanted else []
+            sent = chunks.events(mode, chunk, ns)
             if events is not None and not ns:
                 sent = events.feed(mode, chunk, sent)
             if models is not None:
@@ -450,16 +398,6 @@ class WorkerPool:
                 await self._append(claim, sent)
         if events is not None:
             await self._append(claim, (models.drain() if models else []) + events.end())
-
-    @staticmethod
-    def _chunk_events(claim: Claim, messages: _MessageStream, mode: str, chunk: Any,
-                      ns: tuple[str, ...]) -> list[tuple[str, str]]:
-        """The SSE events of a chunk of a mode the client asked for."""
-        if mode == "messages":
-            return messages.events(chunk, ns)
-        if mode == "debug":
-            chunk = debug_chunk(chunk, claim.run.thread_id)
-        return [(mode if not ns else "|".join([mode, *ns]), dumps(chunk))]
 
     async def _thread_after(self, claim: Claim, bound: BoundGraph | None
                             ) -> tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]:
