@@ -132,6 +132,10 @@ class ServerSettings:
     sweep_seconds: float = 60.0
     """How long the finished run of a stateless request with on_completion "delete" stays
     readable (by a client joining it) before the server deletes it and its events."""
+    keepalive_seconds: float = 5.0
+    """runs/wait and join on a run still going after this long answer 200 at once and send a
+    newline this often until the result follows, as LangGraph's server does, so that proxies
+    do not cut a quiet connection."""
 
 
 def load_config(path: str | Path) -> ServerConfig:

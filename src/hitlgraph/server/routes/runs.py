@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from hitlgraph.server._json import dumps
 from hitlgraph.server._runtime import Runtime, canonical_uuid
 from hitlgraph.server._state import run_json
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
@@ -200,12 +202,42 @@ async def _result(rt: Runtime, tenant: str, row: RunRow | None, thread_id: str) 
 
 
 async def _wait(rt: Runtime, tenant: str, request: Request, body: RunCreateStateless,
-                thread_id: str | None) -> JSONResponse:
+                thread_id: str | None) -> Response:
     row = await create_run(rt, tenant, body, thread_id)
     cancel = _cancel_later(rt, tenant, row) if body.on_disconnect == "cancel" else None
-    done = await wait_for_run(rt, tenant, row.run_id, request, cancel)
-    content = await _result(rt, tenant, done, row.thread_id)
-    return JSONResponse(content, headers=_locations(row, thread_id is None))
+    return await _when_done(rt, tenant, row.run_id, row.thread_id, request, cancel,
+                            _locations(row, thread_id is None))
+
+
+async def _when_done(rt: Runtime, tenant: str, run_id: str, thread_id: str, request: Request,
+                     on_disconnect: Callable[[], None] | None,
+                     headers: dict[str, str] | None = None) -> Response:
+    """The run's result once it has finished. A run still going after keepalive_seconds gets
+    a 200 at once, a newline every keepalive_seconds, then its result (JSON parsers skip the
+    leading whitespace): the status is sent by then, so a resume that could not apply is an
+    `__error__` body instead of a 409, as LangGraph's server answers it."""
+    waiting = asyncio.ensure_future(wait_for_run(rt, tenant, run_id, request, on_disconnect))
+    every = rt.settings.keepalive_seconds
+    done, _ = await asyncio.wait({waiting}, timeout=every)
+    if done:
+        return JSONResponse(await _result(rt, tenant, waiting.result(), thread_id),
+                            headers=headers)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            while not waiting.done():
+                await asyncio.wait({waiting}, timeout=every)
+                if not waiting.done():
+                    yield b"\n"
+            try:
+                content = await _result(rt, tenant, waiting.result(), thread_id)
+            except HTTPException as exc:
+                content = {"__error__": {"error": "Conflict", "message": exc.detail}}
+            yield dumps(content).encode()
+        finally:
+            waiting.cancel()
+
+    return StreamingResponse(body(), media_type="application/json", headers=headers)
 
 
 def _stream(rt: Runtime, tenant: str, row: RunRow, *, stateless: bool, cancel_on_close: bool,
@@ -233,7 +265,7 @@ async def create_background_run(thread_id: str, body: RunCreate, rt: RuntimeDep,
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def create_run_wait(thread_id: str, body: RunCreate, request: Request, rt: RuntimeDep,
-                          tenant: TenantDep) -> JSONResponse:
+                          tenant: TenantDep) -> Response:
     """Run and answer the thread's values at its end (with "__interrupt__" when paused)."""
     return await _wait(rt, tenant, request, body, thread_id)
 
@@ -275,11 +307,10 @@ async def get_run(thread_id: str, run_id: str, rt: RuntimeDep, tenant: TenantDep
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(thread_id: str, run_id: str, request: Request, rt: RuntimeDep,
-                   tenant: TenantDep) -> JSONResponse:
+                   tenant: TenantDep) -> Response:
     """Wait for the run to finish; answer its result as runs/wait does."""
     await _require_run(rt, tenant, thread_id, run_id)
-    done = await wait_for_run(rt, tenant, run_id, request)
-    return JSONResponse(await _result(rt, tenant, done, thread_id))
+    return await _when_done(rt, tenant, run_id, thread_id, request, None)
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")
@@ -331,7 +362,7 @@ async def create_stateless_run(body: RunCreateStateless, rt: RuntimeDep, tenant:
 
 @router.post("/runs/wait")
 async def create_stateless_run_wait(body: RunCreateStateless, request: Request,
-                                    rt: RuntimeDep, tenant: TenantDep) -> JSONResponse:
+                                    rt: RuntimeDep, tenant: TenantDep) -> Response:
     """Run on a temporary thread; answer its values at the end."""
     return await _wait(rt, tenant, request, body, None)
 
