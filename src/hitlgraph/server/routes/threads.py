@@ -137,15 +137,21 @@ async def create_thread(body: ThreadCreate, rt: RuntimeDep, tenant: TenantDep
 
 
 @router.post("/threads/search")
-async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep
-                         ) -> list[dict[str, Any]]:
-    """Threads matching metadata and values (containment), status and ids."""
+async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep,
+                         response: Response) -> list[dict[str, Any]]:
+    """Threads matching metadata and values (containment), status and ids; the headers
+    X-Pagination-Total (how many match) and X-Pagination-Next (the next page's offset, while
+    there is one), as LangGraph's server sends them."""
     rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
                                        sort_by=body.sort_by or "updated_at",
                                        sort_order=body.sort_order or "desc")
     rows = [r for r in rows if (body.metadata is None or contains(r.metadata, body.metadata))
             and (body.values is None or contains(r.values, body.values))]
-    return [thread_json(r, body.select) for r in rows[body.offset:body.offset + body.limit]]
+    end = body.offset + body.limit
+    response.headers["X-Pagination-Total"] = str(len(rows))
+    if end < len(rows):
+        response.headers["X-Pagination-Next"] = str(end)
+    return [thread_json(r, body.select) for r in rows[body.offset:end]]
 
 
 @router.post("/threads/count")
