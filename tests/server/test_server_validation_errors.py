@@ -3,7 +3,9 @@ naming each field at fault and never echoing the values sent."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
+from _harness import RunningServer
 
 pytest.importorskip("fastapi")
 
@@ -29,3 +31,10 @@ def test_many_errors_are_counted_after_the_first_ten() -> None:
     errors = [{"loc": ("body", f"f{i}"), "msg": "bad"} for i in range(25)]
     detail = describe_errors(errors)
     assert "f9: bad" in detail and "f10" not in detail and "15 more errors" in detail
+
+
+def test_a_run_with_a_webhook_is_refused_until_webhooks_exist(
+        server: RunningServer) -> None:
+    answer = httpx.post(f"{server.url}/runs/wait", timeout=30, json={
+        "assistant_id": "steps", "input": {}, "webhook": "https://example.invalid/hook"})
+    assert answer.status_code == 422 and "webhook" in answer.json()["detail"]

@@ -147,9 +147,11 @@ class CommandBody(_Body):
 class RunCreateStateless(_Body):
     """POST /runs, /runs/wait, /runs/stream (a temporary thread).
 
-    Accepted and ignored: webhook, feedback_keys, langsmith_tracer (LangSmith features), and
-    checkpoint_during (deprecated; use durability). stream_resumable is always true here:
-    every event is stored. strict_resume is always on: a resume nothing waits for is refused.
+    Accepted and ignored: feedback_keys, langsmith_tracer (LangSmith features), and
+    checkpoint_during (deprecated; use durability). A webhook is refused (422) until run
+    webhooks are implemented: silently not calling it would lose the caller's notification.
+    stream_resumable is always true here: every event is stored. strict_resume is always on:
+    a resume nothing waits for is refused.
     An input of {} or null beside a command is no input; any other input beside a command is
     refused (LangGraph's server runs the command and ignores that input).
     """
@@ -173,6 +175,15 @@ class RunCreateStateless(_Body):
     langsmith_tracer: dict[str, Any] | None = None
     checkpoint_during: bool | None = None
     strict_resume: bool | None = None
+
+    @field_validator("webhook")
+    @classmethod
+    def _no_webhook(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError("run webhooks are not implemented by hitlgraph serve yet: leave "
+                             "out 'webhook' and join the run (GET .../runs/{run_id}/join) or "
+                             "stream it instead.")
+        return value
 
     @model_validator(mode="after")
     def _input_or_command(self) -> RunCreateStateless:
