@@ -9,6 +9,7 @@ and fail under CI=true.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -22,7 +23,6 @@ from pathlib import Path
 import httpx
 import pytest
 from _compat import Pair
-from lg_graphs import GRAPHS
 
 from _services import in_ci
 
@@ -48,10 +48,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _graphs(source: str) -> dict[str, str]:
+    """lg_graphs.py's GRAPHS, read from its text: the test process never imports LangGraph's
+    graphs (importing them would load LangGraph and LangChain here, which changes how
+    hitlgraph converts messages in the other tests of the session)."""
+    for node in ast.parse(source).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) else None)
+        if isinstance(target, ast.Name) and target.id == "GRAPHS" and node.value is not None:
+            graphs: dict[str, str] = ast.literal_eval(node.value)
+            return graphs
+    raise AssertionError("lg_graphs.py has no GRAPHS dict")
+
+
 def _write_project(folder: Path, source: str) -> None:
     folder.mkdir()
     (folder / "lg_graphs.py").write_text(source)
-    graphs = {name: f"./lg_graphs.py:{attr}" for name, attr in GRAPHS.items()}
+    graphs = {name: f"./lg_graphs.py:{attr}" for name, attr in _graphs(source).items()}
     (folder / "langgraph.json").write_text(json.dumps({"graphs": graphs,
                                                        "dependencies": ["."]}))
 
