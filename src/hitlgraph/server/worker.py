@@ -18,6 +18,11 @@ interrupt claimed, a task's writes saved), and the graph continues from the late
 checkpoint with input None: finished tasks' writes are reused, a claimed answer is given to
 the node that asked, and no node that completed runs again. A run that had already reached
 its breakpoint is finished without running anything.
+
+A run that fails outside its graph (reading the thread, planning, finishing: a graph's own
+failure ends its run at once) is left to its lease and claimed again, up to ATTEMPTS claims;
+then it ends in error and its thread is free again, idle or interrupted as its state shows.
+A claim beyond ATTEMPTS (the earlier ones died with their process) only ends the run so.
 """
 
 from __future__ import annotations
@@ -55,6 +60,9 @@ __all__ = ["WorkerPool", "build_command", "conflict_error", "graph_modes"]
 log = logging.getLogger("hitlgraph.server")
 
 _CONFLICTS = (ResumeError, CheckpointConflictError, EmptyInputError)
+
+ATTEMPTS = 3
+"""Claims of a run that may fail outside its graph before the run ends in error."""
 
 
 def graph_modes(stream_mode: Any) -> list[str]:
@@ -94,6 +102,10 @@ def error_json(exc: BaseException) -> dict[str, Any]:
     """The `error` event's data."""
     return {"error": type(exc).__name__, "message": str(exc),
             "status_code": 409 if conflict_error(exc) else 500}
+
+
+_After = tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]
+"""How a run leaves its thread: (output, values, interrupts, status)."""
 
 
 class _LostLease(Exception):
@@ -225,7 +237,40 @@ class WorkerPool:
             await rt.signals.wait(woken, every)
 
     async def execute(self, claim: Claim) -> None:
-        """Run one claimed run to its end, and record how it ended."""
+        """Run one claimed run to its end, and record how it ended. A failure outside the
+        graph is raised for the lease to retry the run, until its last attempt (ATTEMPTS)."""
+        if claim.run.attempt > ATTEMPTS:
+            await self._give_up(claim, None)
+            return
+        try:
+            await self._execute(claim)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if claim.run.attempt < ATTEMPTS:
+                raise
+            await self._give_up(claim, exc)
+
+    async def _give_up(self, claim: Claim, exc: Exception | None) -> None:
+        """End a run no claim could carry through as "error"; its thread is left as its state
+        shows (as its row holds it, when the graph cannot tell)."""
+        run = claim.run
+        cause = f"{type(exc).__name__}: {exc}" if exc is not None else "its workers died"
+        log.error("run %s (thread '%s') failed outside its graph on claim %s (%s); it ends in "
+                  "error", run.run_id, run.thread_id, run.attempt, cause, exc_info=exc)
+        error = {"error": type(exc).__name__ if exc is not None else "WorkerError",
+                 "status_code": 500,
+                 "message": f"The server gave up on run '{run.run_id}' after {run.attempt} "
+                            f"attempts ({cause}). The thread takes new runs; the server log "
+                            "has the details."}
+        await self._error_event(claim, error)
+        try:
+            await self._finish(claim, self.rt.graphs.get(run.graph_id), "error", error=error)
+        except Exception:
+            log.exception("run %s: its thread's state could not be read either", run.run_id)
+            await self._finish(claim, None, "error", error=error)
+
+    async def _execute(self, claim: Claim) -> None:
         rt, run = self.rt, claim.run
         bound = rt.graphs.get(run.graph_id)
         if bound is None:
@@ -265,8 +310,7 @@ class WorkerPool:
         if exc is not None:
             log_run_error(run, exc, conflict=conflict_error(exc))
             error = await self._error_json(claim, bound, exc)
-            event = {"error": error["error"], "message": error["message"]}  # as LangGraph's
-            await self._append(claim, [("error", dumps(event))], quiet=True)
+            await self._error_event(claim, error)
             await self._finish(claim, bound, "error", error=error,
                                failed=not conflict_error(exc))
             return
@@ -356,6 +400,10 @@ class WorkerPool:
                 + (f"open interrupts {waiting}." if waiting else "no open interrupt."))
         return error
 
+    async def _error_event(self, claim: Claim, error: dict[str, Any]) -> None:
+        event = {"error": error["error"], "message": error["message"]}  # as LangGraph's
+        await self._append(claim, [("error", dumps(event))], quiet=True)
+
     async def _append(self, claim: Claim, events: list[tuple[str, str]], *,
                       quiet: bool = False) -> None:
         held = await self.rt.store.append_events(claim.run.run_id, claim.fencing, events)
@@ -399,15 +447,21 @@ class WorkerPool:
         if events is not None:
             await self._append(claim, (models.drain() if models else []) + events.end())
 
-    async def _thread_after(self, claim: Claim, bound: BoundGraph | None
-                            ) -> tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]:
-        """(output, values, interrupts, status) the thread's latest checkpoint shows."""
+    async def _thread_after(self, claim: Claim, bound: BoundGraph | None) -> _After:
+        """(output, values, interrupts, status) the thread's latest checkpoint shows; without
+        the graph, no output and what the thread's row holds."""
         if bound is None:
-            return None, None, {}, "idle"
+            return await self._stored_state(claim)
         snap = await bound.compiled.aget_state(_state_config(self.rt, claim.run))
         interrupts = interrupts_by_task(snap)
         status: ThreadStatus = "interrupted" if (snap.next or snap.interrupts) else "idle"
         return values_with_interrupts(snap), to_jsonable(snap.values), interrupts, status
+
+    async def _stored_state(self, claim: Claim) -> _After:
+        row = await self.rt.store.get_thread(claim.run.tenant, claim.run.thread_id)
+        if row is None:
+            return None, None, {}, "idle"
+        return None, row.values, row.interrupts, "interrupted" if row.interrupts else "idle"
 
     async def _finish(self, claim: Claim, bound: BoundGraph | None, status: Any, *,
                       error: dict[str, Any] | None = None, failed: bool = False,
