@@ -10,6 +10,8 @@ import operator
 import time
 from typing import Annotated, Any, TypedDict
 
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
 from langgraph.config import get_config
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Send, interrupt
@@ -175,11 +177,6 @@ fanout_graph = fanout_builder.compile()
 
 def answer(state: MessagesState) -> dict[str, Any]:
     """Calls a LangChain chat model (offline: LangChain's fake one, streaming word by word)."""
-    # Imported here: loading LangChain's chat models changes how hitlgraph's add_messages
-    # converts dicts in the test process, which imports this file to read GRAPHS.
-    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-    from langchain_core.messages import AIMessage
-
     model = GenericFakeChatModel(messages=iter([AIMessage("Hello there friend", id="ai-1")]))
     return {"messages": [model.invoke(state["messages"])]}
 
