@@ -1,5 +1,5 @@
 """Request bodies are read as JSON whatever their Content-Type says, as LangGraph's server
-reads them.
+reads them, and only standard JSON nested at most MAX_DEPTH levels gets through.
 
 FastAPI parses a body as JSON only when the request says so (application/json, or a +json
 type); any other body reaches the route as bytes, which every route here refuses with a 422.
@@ -9,17 +9,71 @@ text/plain when fetch() labels the string it forwards. This middleware labels th
 POST, PUT and PATCH as application/json before FastAPI sees it; a body that is not JSON then
 fails FastAPI's parsing, a 422 "JSON decode error" giving the position. No route takes a form
 or a file: one that does would need its path exempted here.
+
+Python's parser also takes NaN, Infinity and -Infinity, and nesting as deep as its recursion
+limit. Neither can be stored in PostgreSQL's jsonb or answered back, and deep values break
+every later comparison and answer, so both are refused here (422) before any route parses
+the body. The body is parsed once more for that: its size is bounded already (RequestGuard).
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+import json
+from typing import Any
 
-__all__ = ["JsonBodies"]
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["MAX_DEPTH", "JsonBodies", "body_problem", "deeper_than"]
+
+MAX_DEPTH = 64
+"""How many levels arrays and objects may nest in a request body (the body itself is one)."""
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _CONTENT_TYPE = b"content-type"
 _JSON = b"application/json"
+_TOO_DEEP = (f"arrays and objects nest deeper than {MAX_DEPTH} levels, the server's limit: "
+             "send flatter data.")
+
+
+class _NotStandard(ValueError):
+    """A constant Python's parser takes and JSON does not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotStandard(f"'{name}' is not JSON (JSON has no NaN, Infinity or -Infinity): "
+                       "send a number, null or a string instead.")
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels in `value` (walked without
+    recursion, so any depth can be measured)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
+    return False
+
+
+def body_problem(body: bytes) -> str | None:
+    """Why a request body is refused: non-standard constants, or nesting deeper than
+    MAX_DEPTH. None for any other body (one that is not JSON at all is left to FastAPI's
+    parser, whose 422 gives the position)."""
+    if not body:
+        return None
+    try:
+        value = json.loads(body, parse_constant=_refuse_constant)
+    except _NotStandard as exc:
+        return str(exc)
+    except RecursionError:
+        return _TOO_DEEP
+    except ValueError:
+        return None
+    return _TOO_DEEP if deeper_than(value, MAX_DEPTH) else None
 
 
 def _says_json(value: bytes) -> bool:
@@ -28,17 +82,56 @@ def _says_json(value: bytes) -> bool:
                                    and media_type.endswith(b"+json"))
 
 
+def _labelled(scope: Scope) -> Scope:
+    headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
+    given = [v for k, v in headers if k.lower() == _CONTENT_TYPE]
+    if given and _says_json(given[0]):
+        return scope
+    kept = [(k, v) for k, v in headers if k.lower() != _CONTENT_TYPE]
+    return {**scope, "headers": [*kept, (_CONTENT_TYPE, _JSON)]}
+
+
+async def _read(receive: Receive) -> tuple[bytes, Message | None]:
+    """The whole body, and the message that ended it early (a disconnect), if one did."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks), message
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks), None
+
+
+def _replay(body: bytes, ended: Message | None, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return ended or {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
 class JsonBodies:
-    """ASGI middleware: a POST, PUT or PATCH without a JSON Content-Type gets one."""
+    """ASGI middleware: a POST, PUT or PATCH without a JSON Content-Type gets one, and a body
+    body_problem() finds fault with is answered 422 (its detail a string, as validation
+    errors are)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in _WITH_BODY:
-            headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
-            given = [v for k, v in headers if k.lower() == _CONTENT_TYPE]
-            if not (given and _says_json(given[0])):
-                kept = [(k, v) for k, v in headers if k.lower() != _CONTENT_TYPE]
-                scope = {**scope, "headers": [*kept, (_CONTENT_TYPE, _JSON)]}
-        await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        body, ended = await _read(receive)
+        problem = body_problem(body) if ended is None else None
+        if problem is not None:
+            answer = JSONResponse({"detail": f"Invalid request body: {problem}"}, 422)
+            await answer(scope, receive, send)
+            return
+        await self.app(_labelled(scope), _replay(body, ended, receive), send)

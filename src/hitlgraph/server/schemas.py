@@ -4,11 +4,21 @@ the field) rather than silently ignored; the few accepted but ignored are marked
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from hitlgraph.server._assistant_schemas import AssistantConfig
 
 __all__ = [
+    "MAX_SEARCH_IDS",
     "AssistantSearch",
     "CommandBody",
     "HistoryRequest",
@@ -28,15 +38,38 @@ ThreadStatusName = Literal["idle", "busy", "interrupted", "error"]
 MultitaskStrategyName = Literal["reject", "interrupt", "rollback", "enqueue"]
 
 
+MAX_SEARCH_IDS = 10_000
+"""Thread ids one POST /threads/search may name (more would overflow SQLite's statement)."""
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _run_config(value: dict[str, Any]) -> dict[str, Any]:
+    """A run's config holds the keys an assistant's may, each of its type (a configurable
+    that is not an object would fail the run where no client sees it); kept a dict."""
+    return AssistantConfig.model_validate(value).value()
+
+
+RunConfig = Annotated[dict[str, Any], AfterValidator(_run_config)]
+
+
+def _namespace(value: str) -> str:
+    """'' (the graph's own) or "node:task_id" segments joined by "|", as tasks and stream
+    namespaces show them (a segment may be a node alone, or a subgraph call's number)."""
+    if value and not all(part.strip(":") == part != "" for part in value.split("|")):
+        raise ValueError("a checkpoint_ns is '' (the graph's own checkpoints) or a "
+                         "subgraph's, \"node:task_id\" segments joined by '|' as a state's "
+                         "tasks show it: no segment may be empty or start or end with ':'.")
+    return value
 
 
 class CheckpointRef(_Body):
     """A checkpoint named by the client (ThreadState.checkpoint)."""
 
     thread_id: str | None = None
-    checkpoint_ns: str = ""
+    checkpoint_ns: Annotated[str, AfterValidator(_namespace)] = ""
     checkpoint_id: str | None = None
     checkpoint_map: dict[str, Any] | None = None
 
@@ -84,7 +117,7 @@ class ThreadSearch(_Body):
 
     metadata: dict[str, Any] | None = None
     values: dict[str, Any] | None = None
-    ids: list[str] | None = None
+    ids: list[str] | None = Field(default=None, max_length=MAX_SEARCH_IDS)
     status: ThreadStatusName | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
@@ -160,7 +193,7 @@ class RunCreateStateless(_Body):
     input: Any = None
     command: CommandBody | None = None
     metadata: dict[str, Any] | None = None
-    config: dict[str, Any] | None = None
+    config: RunConfig | None = None
     context: dict[str, Any] | None = None
     stream_mode: StreamModeName | list[StreamModeName] = "values"
     stream_subgraphs: bool = False

@@ -1,19 +1,23 @@
-"""What every route needs: the runtime, the caller's tenant, and 404s that look the same for
-missing rows and other tenants' rows."""
+"""What every route needs: the runtime, the caller's tenant, 404s that look the same for
+missing rows and other tenants' rows, and bounded matching and answering of stored JSON."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+import pydantic_core
+from fastapi import Depends, HTTPException, Request, Response
 
+from hitlgraph.server._json_body import MAX_DEPTH
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.auth import tenant_of
 from hitlgraph.server.store.base import ThreadRow
 
 __all__ = ["RuntimeDep", "TenantDep", "contains", "get_runtime", "require_thread",
-           "thread_not_found", "valid_path_ids"]
+           "stored_json", "thread_not_found", "valid_path_ids"]
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -55,13 +59,30 @@ async def require_thread(rt: Runtime, tenant: str, thread_id: str) -> ThreadRow:
     return row
 
 
-def contains(data: Any, wanted: Any) -> bool:
+def contains(data: Any, wanted: Any, depth: int = 1) -> bool:
     """JSON containment, as PostgreSQL's `@>`: every key of `wanted` is in `data` with a
-    value that contains its value; a list contains a list whose items it each contains."""
+    value that contains its value; a list contains a list whose items it each contains.
+    The walk follows `wanted` and stops after MAX_DEPTH levels (as deep as a request body
+    may nest; deeper parts match nothing), so a stored value of any depth is compared in
+    bounded steps and never breaks a search."""
+    if depth > MAX_DEPTH:
+        return False
     if isinstance(wanted, dict):
         return isinstance(data, dict) and all(
-            k in data and contains(data[k], v) for k, v in wanted.items())
+            k in data and contains(data[k], v, depth + 1) for k, v in wanted.items())
     if isinstance(wanted, list):
         return isinstance(data, list) and all(
-            any(contains(d, w) for d in data) for w in wanted)
+            any(contains(d, w, depth + 1) for d in data) for w in wanted)
     return bool(data == wanted)
+
+
+def stored_json(content: Any, headers: Mapping[str, str] | None = None) -> Response:
+    """`content` (stored data) as a JSON answer, written as FastAPI writes one (NaN and the
+    infinities as null); when it nests deeper than that writer goes (255 levels: a graph's
+    values may, and bodies could before they were bounded), by json.dumps, which goes as
+    deep as anything the store could hold."""
+    try:
+        data = pydantic_core.to_json(content, inf_nan_mode="null")
+    except pydantic_core.PydanticSerializationError:
+        data = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(data, media_type="application/json", headers=headers)

@@ -23,6 +23,7 @@ from hitlgraph.server.routes._deps import (
     TenantDep,
     contains,
     require_thread,
+    stored_json,
     thread_not_found,
     valid_path_ids,
 )
@@ -137,21 +138,21 @@ async def create_thread(body: ThreadCreate, rt: RuntimeDep, tenant: TenantDep
 
 
 @router.post("/threads/search")
-async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep,
-                         response: Response) -> list[dict[str, Any]]:
+async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep) -> Response:
     """Threads matching metadata and values (containment), status and ids; the headers
     X-Pagination-Total (how many match) and X-Pagination-Next (the next page's offset, while
-    there is one), as LangGraph's server sends them."""
+    there is one), as LangGraph's server sends them. Answered by stored_json, so that a
+    thread stored with deep values is listed rather than breaking the search."""
     rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
                                        sort_by=body.sort_by or "updated_at",
                                        sort_order=body.sort_order or "desc")
     rows = [r for r in rows if (body.metadata is None or contains(r.metadata, body.metadata))
             and (body.values is None or contains(r.values, body.values))]
     end = body.offset + body.limit
-    response.headers["X-Pagination-Total"] = str(len(rows))
+    headers = {"X-Pagination-Total": str(len(rows))}
     if end < len(rows):
-        response.headers["X-Pagination-Next"] = str(end)
-    return [thread_json(r, body.select) for r in rows[body.offset:end]]
+        headers["X-Pagination-Next"] = str(end)
+    return stored_json([thread_json(r, body.select) for r in rows[body.offset:end]], headers)
 
 
 @router.post("/threads/count")
@@ -302,8 +303,16 @@ async def _history(rt: Runtime, tenant: str, thread_id: str, *, limit: int,
     before_id = before if isinstance(before, str) else (before.checkpoint_id if before else None)
     before_config = (_state_config(rt, tenant, thread_id, None, before_id)
                      if before_id else None)
-    return [snapshot_json(s, thread_id) async for s in bound.compiled.aget_state_history(
-        config, filter=metadata, before=before_config, limit=limit)]
+    try:
+        return [snapshot_json(s, thread_id) async for s in bound.compiled.aget_state_history(
+            config, filter=metadata, before=before_config, limit=limit)]
+    except ValueError as exc:  # the graph has no subgraph where the namespace points
+        if not config["configurable"]["checkpoint_ns"]:
+            raise
+        raise HTTPException(404, f"Thread '{thread_id}' has no checkpoints in that namespace: "
+                            f"{exc} Name a subgraph's namespace as the thread's state shows it "
+                            "in tasks[].checkpoint.checkpoint_ns, or '' for the graph's "
+                            "own.") from None
 
 
 @router.post("/threads/{thread_id}/history")
