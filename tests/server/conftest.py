@@ -37,7 +37,8 @@ from langgraph_sdk.client import SyncLangGraphClient
 from hitlgraph.server import ServerSettings, create_app
 
 BOTH_BACKENDS = ("test_server_assistants", "test_server_basics", "test_server_interrupts",
-                 "test_server_runs", "test_server_security", "test_server_workers")
+                 "test_server_more_routes", "test_server_runs", "test_server_security",
+                 "test_server_workers")
 """Modules whose tests run on SQLite and on PostgreSQL (those of other modules: SQLite)."""
 
 

@@ -14,9 +14,12 @@ from collections.abc import AsyncIterator, Callable, Collection
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.store.base import TERMINAL
 
-__all__ = ["follow_run", "format_event"]
+__all__ = ["HEARTBEAT", "HEARTBEAT_SECONDS", "follow_run", "format_event", "run_metadata"]
 
 HEARTBEAT_SECONDS = 15.0
+"""How long a stream stays silent before it sends HEARTBEAT (proxies close idle streams)."""
+
+HEARTBEAT = b": heartbeat\n\n"
 
 
 def format_event(event: str, data: str, event_id: str | None = None) -> bytes:
@@ -26,6 +29,11 @@ def format_event(event: str, data: str, event_id: str | None = None) -> bytes:
     if event_id is not None:
         lines.append(f"id: {event_id}")
     return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
+def run_metadata(run_id: str) -> str:
+    """The data of the `metadata` event that opens a run's events."""
+    return json.dumps({"run_id": run_id, "attempt": 1})
 
 
 def _wanted(event: str, modes: Collection[str] | None) -> bool:
@@ -45,7 +53,7 @@ async def follow_run(rt: Runtime, tenant: str, run_id: str, *, after_seq: int = 
     """
     finished = False
     try:
-        yield format_event("metadata", json.dumps({"run_id": run_id, "attempt": 1}))
+        yield format_event("metadata", run_metadata(run_id))
         seq = after_seq
         idle = 0.0
         while True:
@@ -67,7 +75,7 @@ async def follow_run(rt: Runtime, tenant: str, run_id: str, *, after_seq: int = 
             idle += rt.settings.poll_seconds
             if idle >= HEARTBEAT_SECONDS:
                 idle = 0.0
-                yield b": heartbeat\n\n"
+                yield HEARTBEAT
     finally:
         if on_close is not None:
             on_close(finished)

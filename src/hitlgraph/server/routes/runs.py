@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from hitlgraph.server._json import dumps
+from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
 from hitlgraph.server._runtime import Runtime, canonical_uuid
 from hitlgraph.server._state import run_json
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
@@ -374,3 +375,24 @@ async def create_stateless_run_stream(body: RunCreateStateless, rt: RuntimeDep,
     row = await create_run(rt, tenant, body, None)
     return _stream(rt, tenant, row, stateless=True,
                    cancel_on_close=body.on_disconnect == "cancel")
+
+
+@router.post("/runs/batch")
+async def create_run_batch(body: RunBatch, rt: RuntimeDep, tenant: TenantDep
+                           ) -> list[dict[str, Any]]:
+    """Queue several runs, each on a new temporary thread as POST /runs does; answers them
+    in the order sent. Every run is checked before any is queued, so a refused one (its
+    error says which) queues none."""
+    for number, item in enumerate(body.root, start=1):
+        await _check_batch_item(rt, tenant, item, f"Run {number} of {len(body.root)}")
+    return [run_json(await create_run(rt, tenant, item, None)) for item in body.root]
+
+
+async def _check_batch_item(rt: Runtime, tenant: str, item: RunBatchItem, which: str) -> None:
+    """What create_run would refuse about the item, said of it by `which`."""
+    try:
+        assistant = await _run_assistant(rt, tenant, item.assistant_id)
+        _check_breakpoints(rt, assistant.graph_id, item)
+        _settings(assistant, item)
+    except HTTPException as exc:
+        raise HTTPException(exc.status_code, f"{which} in the batch: {exc.detail}") from None

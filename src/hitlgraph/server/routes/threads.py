@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from hitlgraph.checkpoint.base import CheckpointTuple
 from hitlgraph.errors import CheckpointConflictError, InvalidUpdateError
 from hitlgraph.server._json import to_jsonable
+from hitlgraph.server._more_schemas import ThreadPrune, thread_stream_modes
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import (
     checkpoint_json,
@@ -17,6 +19,7 @@ from hitlgraph.server._state import (
     snapshot_json,
     thread_json,
 )
+from hitlgraph.server._thread_stream import ThreadFollower, parse_last_event_id
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.routes._deps import (
     RuntimeDep,
@@ -330,3 +333,53 @@ async def get_history(thread_id: str, rt: RuntimeDep, tenant: TenantDep, limit: 
     """The thread's checkpoints as states, newest first (`before`: a checkpoint id)."""
     return await _history(rt, tenant, thread_id, limit=limit, before=before, metadata=None,
                           checkpoint=None)
+
+
+@router.get("/threads/{thread_id}/stream")
+async def join_thread_stream(thread_id: str, request: Request, rt: RuntimeDep,
+                             tenant: TenantDep,
+                             stream_modes: Annotated[list[str] | None, Query()] = None,
+                             stream_mode: Annotated[list[str] | None, Query()] = None
+                             ) -> StreamingResponse:
+    """The thread's live output as SSE, open until the client leaves (see _thread_stream).
+    `stream_modes` as LangGraph's server reads it, else `stream_mode` as langgraph-sdk sends
+    it (LangGraph's server ignores that one); Last-Event-ID resumes."""
+    thread = await require_thread(rt, tenant, thread_id)
+    follower = await ThreadFollower.open(
+        rt, thread, modes=thread_stream_modes(stream_modes or stream_mode or []),
+        resume=parse_last_event_id(request.headers.get("last-event-id")),
+        state_at=lambda row, checkpoint_id: read_state(rt, tenant, row,
+                                                       checkpoint_id=checkpoint_id))
+    return StreamingResponse(follower.events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store"})
+
+
+@router.post("/threads/prune")
+async def prune_threads(body: ThreadPrune, rt: RuntimeDep, tenant: TenantDep
+                        ) -> dict[str, int]:
+    """Delete the threads ('delete'), or all their checkpoints but the latest ('keep_latest');
+    answers how many there were. One missing (or another tenant's) is not counted, as on
+    LangGraph's server."""
+    if body.strategy == "delete":
+        return {"pruned_count": sum([await _deleted(rt, tenant, t) for t in body.thread_ids])}
+    found = [await rt.store.get_thread(tenant, t) for t in body.thread_ids]
+    threads = [t for t in found if t is not None]
+    busy = [t.thread_id for t in threads if t.status == "busy"]
+    if busy:
+        raise HTTPException(409, f"Threads {busy} are busy: a run is pending or running, and "
+                            "keep_latest would delete the checkpoint it started from. Prune "
+                            "them once their runs have finished (or cancel the runs).")
+    for thread in threads:
+        await rt.saver.aprune(rt.checkpoint_thread(tenant, thread.thread_id), keep_last=1)
+    return {"pruned_count": len(threads)}
+
+
+async def _deleted(rt: Runtime, tenant: str, thread_id: str) -> bool:
+    """Delete the thread as DELETE /threads/{thread_id} does; False when it is missing."""
+    try:
+        await delete_thread(thread_id, rt, tenant)
+    except HTTPException as exc:
+        if exc.status_code != 404:
+            raise
+        return False
+    return True
