@@ -66,12 +66,14 @@ QUERY_IDS: dict[str, str | None] = {
     "before": "checkpoint_id", "limit": None, "offset": None, "status": None,
     "subgraphs": None, "stream_mode": None, "cancel_on_disconnect": None, "wait": None,
     "action": None, "xray": None, "recurse": None, "delete_threads": None,
+    "stream_modes": None,
 }
 """Query parameter name -> the id kind it carries, or None when it carries no id."""
 
 BODY_IDS: dict[str, str | None] = {
     "assistant_id": "assistant_id", "thread_id": "thread_id", "ids": "thread_id",
     "checkpoint_id": "checkpoint_id", "before": "checkpoint_id", "checkpoint": "checkpoint_id",
+    "thread_ids": "thread_id",
     "graph_id": None, "as_node": None, "metadata": None, "values": None, "config": None,
     "context": None,
 }
@@ -104,6 +106,10 @@ class Call:
     """Slots whose id the server does not look up, so a foreign one needs no 404: a
     checkpoint's own thread_id (the path names the thread), history's `before` (an order:
     "older than this id", whoever's it is)."""
+    headers: Callable[[Ids], dict[str, str]] | None = None
+    stream: bool = False
+    """The route answers a stream that stays open (a thread's): only its status is read,
+    and its body when it is an error."""
 
 
 RESUME = {"assistant_id": "review", "command": {"resume": {"approved": True}}}
@@ -166,6 +172,9 @@ CALLS: list[Call] = [
     Call("GET", RUN + "/stream"),
     Call("POST", RUN + "/cancel", query=lambda i: {"wait": "true"}),
     Call("DELETE", RUN),
+    Call("GET", T + "/stream", query=lambda i: {"stream_modes": "lifecycle"}, stream=True),
+    Call("GET", T + "/stream", slots={"run": "run_id"}, stream=True, label="resumed",
+         headers=lambda i: {"Last-Event-ID": f"{i['run']}:done"}),
 ]
 """Requests for every route that takes an id (a route may have several)."""
 
@@ -178,6 +187,8 @@ BODY_ID_PROBES: dict[tuple[str, str], str] = {
     ("POST", "/assistants"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
     ("POST", "/assistants/search"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
     ("POST", "/assistants/count"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
+    ("POST", "/threads/prune"): "test_pruning_and_batches_never_reach_another_tenant",
+    ("POST", "/runs/batch"): "test_pruning_and_batches_never_reach_another_tenant",
 }
 """Routes without an id in the path whose body carries ids, and the test probing them."""
 
@@ -450,10 +461,17 @@ class Answer:
 def send(http: httpx.Client, call: Call, ids: Ids) -> Answer:
     path = call.path.format(**{k: v for k, v in ids.items()
                                if "{" + k + "}" in call.path})
-    response = http.request(call.method, path,
-                            json=call.body(ids) if call.body is not None else None,
-                            params=call.query(ids) if call.query is not None else None)
-    return Answer(response.status_code, response.text)
+    request = http.build_request(
+        call.method, path, json=call.body(ids) if call.body is not None else None,
+        params=call.query(ids) if call.query is not None else None,
+        headers=call.headers(ids) if call.headers is not None else None)
+    response = http.send(request, stream=call.stream)
+    try:
+        if call.stream and response.status_code < 400:
+            return Answer(response.status_code, "")
+        return Answer(response.status_code, response.read().decode())
+    finally:
+        response.close()
 
 
 def _path_params(call: Call) -> list[str]:
@@ -768,3 +786,42 @@ def test_a_thread_id_both_tenants_use_keeps_their_data_apart(
     _ok(b.http.delete(f"/threads/{a.thread_id}"))
     assert not check.failures, "\n".join(check.failures)
     assert snapshot(a) == before, "B's twin thread changed A's"
+
+
+@both_backends
+def test_pruning_and_batches_never_reach_another_tenant(
+        tenants: tuple[World, World, Callable[[], World]]) -> None:
+    """B prunes A's thread ids (both strategies), and sends A's assistant in a batch: the
+    answers are those of ids nobody has, and A's threads stay as they were."""
+    a, b, _ = tenants
+    before = snapshot(a)
+    check = Checker(a=a, b=b, new_b=lambda: b, missing=_missing(a))
+
+    def same(path: str, foreign: Any, missing: Any, names: dict[str, str]) -> tuple[int, str]:
+        seen = []
+        for side, body in (("foreign", foreign), ("missing", missing)):
+            response = b.http.post(path, json=body)
+            answer = Answer(response.status_code, response.text)
+            check.leak(f"POST {path} as B, {side}", answer, set(names))
+            seen.append((answer.status, normalised(answer.text, names)))
+        assert seen[0] == seen[1], seen
+        return seen[0]
+
+    lost = [str(uuid.uuid4()), str(uuid.uuid4())]
+    names = {a.thread_id: "t1", lost[0]: "t1", a.done_thread_id: "t2", lost[1]: "t2"}
+    for strategy in ("keep_latest", "delete"):
+        assert same("/threads/prune", {"thread_ids": [a.thread_id, a.done_thread_id],
+                                       "strategy": strategy},
+                    {"thread_ids": lost, "strategy": strategy}, names) == (
+            200, '{"pruned_count":0}')
+    fresh = str(uuid.uuid4())
+
+    def batch(assistant: str) -> list[dict[str, Any]]:
+        return [{"assistant_id": "steps", "input": {"value": "x"}},
+                {"assistant_id": assistant, "input": {"topic": "x"}}]
+
+    status, _ = same("/runs/batch", batch(a.assistant_id), batch(fresh),
+                     {a.assistant_id: "assistant", fresh: "assistant"})
+    assert status == 404
+    assert snapshot(a) == before, "tenant B's prunes and batches changed tenant A's threads"
+    assert not check.failures, "\n".join(check.failures)
