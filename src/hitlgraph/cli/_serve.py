@@ -40,7 +40,7 @@ __all__ = ["is_loopback", "serve"]
 def serve(config_path: str, db: str, postgres: str | None, host: str, port: int,
           workers: int, lease_seconds: float, poll_seconds: float) -> None:
     """Serve the graphs of a langgraph.json over HTTP, as the LangGraph server does, so the
-    langgraph-sdk client (and LangGraph's UIs) work against it.
+    langgraph-sdk client works against it (and browser front ends, through CORS).
 
     API keys come from $HITLGRAPH_API_KEYS ("tenant:key,..."), or "hitlgraph": {"api_keys":
     ...} in langgraph.json; clients send theirs in the x-api-key header. Without any, the
