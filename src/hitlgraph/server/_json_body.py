@@ -24,6 +24,8 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hitlgraph.server._asgi import replay
+
 __all__ = ["MAX_DEPTH", "JsonBodies", "body_problem", "deeper_than"]
 
 MAX_DEPTH = 64
@@ -103,19 +105,6 @@ async def _read(receive: Receive) -> tuple[bytes, Message | None]:
             return b"".join(chunks), None
 
 
-def _replay(body: bytes, ended: Message | None, receive: Receive) -> Receive:
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return ended or {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed
-
-
 class JsonBodies:
     """ASGI middleware: a POST, PUT or PATCH without a JSON Content-Type gets one, and a body
     body_problem() finds fault with is answered 422 (its detail a string, as validation
@@ -134,4 +123,4 @@ class JsonBodies:
             answer = JSONResponse({"detail": f"Invalid request body: {problem}"}, 422)
             await answer(scope, receive, send)
             return
-        await self.app(_labelled(scope), _replay(body, ended, receive), send)
+        await self.app(_labelled(scope), replay(body, ended, receive), send)

@@ -27,10 +27,11 @@ import inspect
 import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hitlgraph.server._asgi import replay
 
 __all__ = [
     "ApiKeyAuth",
@@ -185,7 +186,7 @@ class RequestGuard:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay([], message, receive), send)
+                await self.app(scope, replay(b"", message, receive), send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -195,7 +196,7 @@ class RequestGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, _replay(chunks, None, receive), send)
+        await self.app(scope, replay(b"".join(chunks), None, receive), send)
 
 
 def _is_open(scope: Scope) -> bool:
@@ -204,17 +205,3 @@ def _is_open(scope: Scope) -> bool:
     path = scope.get("path")
     return path in _OPEN_PATHS or (path in _STATIC_PATHS
                                    and scope.get("method") in _STATIC_METHODS)
-
-
-def _replay(chunks: list[bytes], pending: Message | None, receive: Receive) -> Receive:
-    state: dict[str, Any] = {"sent": False}
-
-    async def replayed() -> Message:
-        if not state["sent"]:
-            state["sent"] = True
-            if pending is not None:
-                return pending
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        return await receive()
-
-    return replayed
