@@ -113,6 +113,10 @@ class ThreadFollower:
     """The thread's latest root checkpoint already accounted for (state_update)."""
     state_seen: str = ""
 
+    @property
+    def _sends_runs(self) -> bool:
+        return bool(self.modes & {"run_modes", "lifecycle"})
+
     @classmethod
     async def open(cls, rt: Runtime, thread: ThreadRow, *, modes: frozenset[str],
                    resume: Resume | None, state_at: StateAt) -> ThreadFollower:
@@ -125,7 +129,7 @@ class ThreadFollower:
                        state_at=state_at, state_seen=thread.state_updated_at)
         runs = await follower._all_runs()
         follower.known = {row.run_id for row in runs}
-        follower.runs = follower._resumed(runs, resume)
+        follower.runs = follower._resumed(runs, resume) if follower._sends_runs else []
         if "state_update" in modes:
             latest = await rt.saver.aget_tuple(follower._checkpoint_config())
             follower.checkpoint_id = latest.config["configurable"]["checkpoint_id"] \
@@ -202,7 +206,8 @@ class ThreadFollower:
                 break
         for row in reversed(new):
             self.known.add(row.run_id)
-            self.runs.append(_Run(row.run_id))
+            if self._sends_runs:
+                self.runs.append(_Run(row.run_id))
         return bool(new)
 
     async def _run_chunks(self) -> list[bytes]:
@@ -227,9 +232,7 @@ class ThreadFollower:
             if run.opened:
                 out.append(format_event("metadata", json.dumps(
                     {"status": "run_done", "run_id": run.run_id}), f"{run.run_id}:{_DONE}"))
-        if "run_modes" in self.modes or "lifecycle" in self.modes:
-            return out
-        return []
+        return out
 
     async def _state_updates(self, thread: ThreadRow) -> list[bytes]:
         """A state_update event for each update of the thread's state since the last look
