@@ -152,6 +152,7 @@ def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
         configurable["checkpoint_ns"] = checkpoint.get("checkpoint_ns", "")
     config["configurable"] = configurable
     config["metadata"] = {**(config.get("metadata") or {}), **run.metadata,
+                          "graph_id": run.graph_id, "assistant_id": run.assistant_id,
                           "run_attempt": max(run.attempt, 1), "run_id": run.run_id,
                           "thread_id": run.thread_id}
     return config

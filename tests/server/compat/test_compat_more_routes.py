@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 from _compat import Observed, Pair
 from _joined import join_thread, run_dones
 from langgraph_sdk.client import SyncLangGraphClient
@@ -112,24 +111,12 @@ def test_prune_deletes_alike(pair: Pair) -> None:
     pair.compare(_prune)
 
 
-_STATELESS_GAP = ("multitask_strategy", "graph_id")
-"""Where a stateless run (POST /runs and /runs/batch alike) differs today: hitlgraph's says
-multitask_strategy 'reject' (LangGraph's: 'enqueue') and has graph_id in its metadata
-(LangGraph's has not). Left out of _batch, pinned by the xfail test below."""
-
-
-def _without_gap(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**{k: v for k, v in run.items() if k not in _STATELESS_GAP},
-             "metadata": {k: v for k, v in run["metadata"].items() if k not in _STATELESS_GAP}}
-            for run in runs]
-
-
 def _batch(client: SyncLangGraphClient, seen: Observed) -> None:
     runs = client.runs.create_batch([
         {"assistant_id": "steps", "input": {"value": "one"}, "on_completion": "keep"},
         {"assistant_id": "review", "input": {"topic": "two"}, "metadata": {"n": 2},
          "on_completion": "keep"}])
-    seen.run("a batch", _without_gap, runs)
+    seen.run("a batch", lambda: runs)
     for number, run in enumerate(runs, start=1):
         seen.call(f"join run {number}", client.runs.join, run["thread_id"], run["run_id"])
         seen.call(f"the thread of run {number}", client.threads.get_state, run["thread_id"])
@@ -153,8 +140,6 @@ def _stateless_gap(client: SyncLangGraphClient, seen: Observed) -> None:
         seen.steps.append((label, [run["multitask_strategy"], run["metadata"].get("graph_id")]))
 
 
-@pytest.mark.xfail(reason="hitlgraph's stateless runs say multitask_strategy 'reject' and carry "
-                   "graph_id in their metadata (runs.create_run); LangGraph's do not")
 def test_stateless_runs_show_langgraphs_strategy_and_metadata(pair: Pair) -> None:
     pair.compare(_stateless_gap)
 

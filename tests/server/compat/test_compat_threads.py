@@ -134,3 +134,17 @@ def _edit_while_paused_then_resume(client: SyncLangGraphClient, seen: Observed) 
 
 def test_an_edit_while_paused_then_a_resume_reruns_the_node_with_the_answer(pair: Pair) -> None:
     pair.compare(_edit_while_paused_then_resume)
+
+
+def _two_graphs_on_one_thread(client: SyncLangGraphClient, seen: Observed) -> None:
+    tid = seen.call("create thread", client.threads.create)["thread_id"]
+    seen.call("run one graph", client.runs.wait, tid, "steps", input={"value": "g"})
+    seen.call("then another", client.runs.wait, tid, "review", input={"topic": "g"})
+    seen.call("the thread names the last", client.threads.get, tid)
+    seen.call("its state reads through the last", client.threads.get_state, tid)
+    seen.call("update it as the last one's node", client.threads.update_state, tid,
+              {"draft": "Edited"}, as_node="write_draft")
+
+
+def test_a_thread_that_ran_two_graphs_reads_through_the_last(pair: Pair) -> None:
+    pair.compare(_two_graphs_on_one_thread)

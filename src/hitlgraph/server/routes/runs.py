@@ -129,7 +129,7 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
         thread_id = str(uuid.uuid4())
     else:
         await _check_resume(rt, tenant, thread_id, body)
-    strategy = body.multitask_strategy if isinstance(body, RunCreate) else "reject"
+    strategy = body.multitask_strategy if isinstance(body, RunCreate) else "enqueue"
     create = stateless or (isinstance(body, RunCreate) and body.if_not_exists == "create")
     if isinstance(body, RunCreate) and not stateless:
         await _check_checkpoint(rt, tenant, thread_id, body, create)

@@ -216,7 +216,7 @@ SET_THREAD_GRAPH: Final = (
 )
 THREAD_BUSY: Final = (
     "UPDATE hg_threads SET status = 'busy', updated_at = now(), metadata = %s, "
-    "graph_id = COALESCE(graph_id, %s) WHERE tenant = %s AND thread_id = %s"
+    "graph_id = %s WHERE tenant = %s AND thread_id = %s"
 )
 SETTLE_THREAD: Final = (
     "UPDATE hg_threads SET status = CASE WHEN interrupts <> '{}' THEN 'interrupted' "

@@ -123,9 +123,13 @@ def queued_metadata(thread: ThreadRow, run: NewRun) -> tuple[dict[str, Any], dic
     """(the run's metadata, the thread's new metadata) once `run` is queued on `thread`, as on
     LangGraph's server: the thread records the graph and assistant it last ran; the run's
     metadata is its assistant's (created_by "system" for a served graph's own), then the
-    thread's, then the client's own, and names the run's assistant whatever those say."""
+    thread's, then the client's own, and names the run's assistant whatever those say. A
+    stateless run's new thread takes the run's own metadata instead of giving it its own."""
     thread_metadata = {**thread.metadata, "graph_id": run.graph_id,
                        "assistant_id": run.assistant_id}
+    if run.temporary:
+        return ({**run.assistant_metadata, **run.metadata, "assistant_id": run.assistant_id},
+                {**thread_metadata, **run.metadata})
     return ({**run.assistant_metadata, **thread_metadata, **run.metadata,
              "assistant_id": run.assistant_id}, thread_metadata)
 

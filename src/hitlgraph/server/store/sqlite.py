@@ -238,7 +238,7 @@ class SqliteStore(Store):
                 int(run.temporary), run.on_completion))
             conn.execute(
                 "UPDATE hg_threads SET status = 'busy', updated_at = ?, metadata = ?, "
-                "graph_id = COALESCE(graph_id, ?) WHERE tenant = ? AND thread_id = ?",
+                "graph_id = ? WHERE tenant = ? AND thread_id = ?",
                 (at, _json(metadata), run.graph_id, run.tenant, run.thread_id))
             return sql.run_row(conn.execute(sql.GET_RUN, (run.tenant, run.run_id)).fetchone())
 
