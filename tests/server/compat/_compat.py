@@ -128,3 +128,22 @@ class Pair:
                 flow(client, observed)
         difference = first_difference(ours.masked(), theirs.masked())
         assert not difference, difference
+
+
+def at_both(pair: Pair, flow: Callable[[SyncLangGraphClient], Any]) -> tuple[Any, Any]:
+    """(what hitlgraph's server gave, what LangGraph's gave) for a flow whose results are
+    asserted one by one (a deliberate difference) rather than compared whole."""
+    results = []
+    for url in (pair.hitlgraph, pair.langgraph):
+        with get_sync_client(url=url, timeout=30) as client:
+            results.append(flow(client))
+    return results[0], results[1]
+
+
+def status_of(call: Callable[[], Any]) -> int:
+    """The HTTP status an SDK call got (200 when it raised nothing)."""
+    try:
+        call()
+    except httpx.HTTPStatusError as exc:
+        return exc.response.status_code
+    return 200

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from _compat import Observed, Pair
+from _compat import Observed, Pair, at_both, status_of
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
@@ -209,21 +208,6 @@ def test_delete_answers_alike(pair: Pair) -> None:
 # -- deliberate differences ----------------------------------------------------------------------
 # Each leaves both servers as it found them, so that later flows still see equal servers.
 
-def _at_both(pair: Pair, flow: Callable[[SyncLangGraphClient], Any]) -> tuple[Any, Any]:
-    """(what hitlgraph's server gave, what LangGraph's gave)."""
-    results = []
-    for url in (pair.hitlgraph, pair.langgraph):
-        with get_sync_client(url=url, timeout=30) as client:
-            results.append(flow(client))
-    return results[0], results[1]
-
-
-def _status(call: Callable[[], Any]) -> int:
-    try:
-        call()
-    except httpx.HTTPStatusError as exc:
-        return exc.response.status_code
-    return 200
 
 
 def test_set_latest_restores_the_versions_context_and_graph(pair: Pair) -> None:
@@ -235,7 +219,7 @@ def test_set_latest_restores_the_versions_context_and_graph(pair: Pair) -> None:
         client.assistants.delete(aid)
         return back["graph_id"], back["config"], back["context"]
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     # LangGraph's server restores config but keeps the newer graph and context.
     assert theirs == ("review", {"configurable": {"model": "m1"}}, {"model": "m2"})
     assert ours == ("echo", {"configurable": {"model": "m1"}}, {"model": "m1"})
@@ -255,7 +239,7 @@ def test_a_create_mistake_is_422(pair: Pair, body: dict[str, Any], why: str) -> 
         client.assistants.delete(made["assistant_id"])
         return 200
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == 200, why  # LangGraph keeps the key, or drops it silently
     assert ours == 422, why
 
@@ -263,11 +247,11 @@ def test_a_create_mistake_is_422(pair: Pair, body: dict[str, Any], why: str) -> 
 def test_set_latest_without_a_version_is_422(pair: Pair) -> None:
     def flow(client: SyncLangGraphClient) -> int:
         aid = client.assistants.create("echo", metadata=_tag())["assistant_id"]
-        status = _status(lambda: client.http.post(f"/assistants/{aid}/latest", json={}))
+        status = status_of(lambda: client.http.post(f"/assistants/{aid}/latest", json={}))
         client.assistants.delete(aid)
         return status
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == 404  # "Version None not found"
     assert ours == 422
 
@@ -276,28 +260,28 @@ def test_a_graphs_own_assistant_cannot_be_updated_or_deleted(pair: Pair) -> None
     def flow(client: SyncLangGraphClient) -> int:
         aid = client.assistants.search(graph_id="echo", metadata={"created_by": "system"})[0][
             "assistant_id"]
-        status = _status(lambda: client.assistants.update(aid, description="changed"))
+        status = status_of(lambda: client.assistants.update(aid, description="changed"))
         if status == 200:  # back to version 1, as the other server has it
             client.assistants.set_latest(aid, 1)
         return status
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == 200  # LangGraph's server makes a version 2 of it
     assert ours == 409
     # Deleting one at LangGraph's server would leave its graph without an assistant for
     # the rest of the session's tests (runs by graph id answer 404 until it restarts), so
     # only ours is asked here.
     with get_sync_client(url=pair.hitlgraph, timeout=30) as client:
-        assert _status(lambda: client.assistants.delete("echo")) == 409
+        assert status_of(lambda: client.assistants.delete("echo")) == 409
         assert client.assistants.get("echo")["version"] == 1
 
 
 def test_a_graph_id_names_its_assistant_on_every_route(pair: Pair) -> None:
     def flow(client: SyncLangGraphClient) -> list[int]:
-        return [_status(lambda: client.assistants.get("steps")),
-                _status(lambda: client.assistants.get_schemas("steps")),
-                _status(lambda: client.assistants.get_versions("steps"))]
+        return [status_of(lambda: client.assistants.get("steps")),
+                status_of(lambda: client.assistants.get_schemas("steps")),
+                status_of(lambda: client.assistants.get_versions("steps"))]
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == [422, 422, 422]  # LangGraph: a graph id only in runs and drawings
     assert ours == [200, 200, 200]

@@ -6,31 +6,11 @@ asserts our behaviour."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 import pytest
-from _compat import Pair
-from langgraph_sdk import get_sync_client
+from _compat import Pair, at_both, status_of
 from langgraph_sdk.client import SyncLangGraphClient
-
-
-def _at_both(pair: Pair, flow: Callable[[SyncLangGraphClient], Any]) -> tuple[Any, Any]:
-    """(what hitlgraph's server gave, what LangGraph's gave)."""
-    results = []
-    for url in (pair.hitlgraph, pair.langgraph):
-        with get_sync_client(url=url, timeout=30) as client:
-            results.append(flow(client))
-    return results[0], results[1]
-
-
-def _status(call: Callable[[], Any]) -> int:
-    try:
-        call()
-    except httpx.HTTPStatusError as exc:
-        return exc.response.status_code
-    return 200
 
 
 def _paused(client: SyncLangGraphClient) -> str:
@@ -43,11 +23,11 @@ def test_a_second_resume_of_an_answered_interrupt_is_409(pair: Pair) -> None:
     def flow(client: SyncLangGraphClient) -> tuple[int, Any]:
         tid = _paused(client)
         client.runs.wait(tid, "review", command={"resume": {"approved": True}})
-        again = _status(lambda: client.runs.wait(tid, "review",
+        again = status_of(lambda: client.runs.wait(tid, "review",
                                                  command={"resume": {"approved": False}}))
         return again, client.threads.get_state(tid)["values"]["approved"]
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == (200, True)  # LangGraph: accepted, and nothing happens
     assert ours == (409, True)
 
@@ -55,9 +35,9 @@ def test_a_second_resume_of_an_answered_interrupt_is_409(pair: Pair) -> None:
 def test_joining_a_run_that_does_not_exist_is_404(pair: Pair) -> None:
     def flow(client: SyncLangGraphClient) -> int:
         tid = client.threads.create()["thread_id"]
-        return _status(lambda: client.runs.join(tid, str(uuid.uuid4())))
+        return status_of(lambda: client.runs.join(tid, str(uuid.uuid4())))
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == 200  # LangGraph: 200 with {"__error__": ... "404: Run not found"}
     assert ours == 404
 
@@ -70,7 +50,7 @@ def test_a_failing_answer_leaves_the_interrupt_open_for_a_new_answer(pair: Pair)
                          raise_error=False)
         return client.threads.get_state(tid)["values"].get("published")
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs is None  # LangGraph replays the failing answer: the thread stays stuck
     assert ours == "TIPS FOR DELIBERATE"
 
@@ -78,10 +58,10 @@ def test_a_failing_answer_leaves_the_interrupt_open_for_a_new_answer(pair: Pair)
 def test_input_beside_a_command_is_refused(pair: Pair) -> None:
     def flow(client: SyncLangGraphClient) -> int:
         tid = _paused(client)
-        return _status(lambda: client.runs.wait(tid, "review", input={"topic": "other"},
+        return status_of(lambda: client.runs.wait(tid, "review", input={"topic": "other"},
                                                 command={"resume": {"approved": True}}))
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == 200  # LangGraph ignores the input
     assert ours == 422
 
@@ -92,7 +72,7 @@ def test_a_copied_thread_shows_the_state_it_copied(pair: Pair, field: str) -> No
         copy = client.threads.copy(_paused(client))["thread_id"]
         return client.threads.get(copy).get(field), client.threads.get_state(copy)["next"]
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     # LangGraph copies the checkpoints but its thread row says idle, with no values.
     assert theirs[0] == {"values": None, "status": "idle"}[field] and theirs[1] == ["review"]
     assert ours[0] == {"values": {"topic": "deliberate", "draft": "Tips for deliberate"},

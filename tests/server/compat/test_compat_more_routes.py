@@ -9,10 +9,9 @@ import uuid
 from typing import Any
 
 import httpx
-from _compat import Observed, Pair
+from _compat import Observed, Pair, at_both, status_of
 from _joined import join_thread, run_dones
 from langgraph_sdk.client import SyncLangGraphClient
-from test_compat_deliberate import _at_both, _status
 
 # -- the same at both ------------------------------------------------------------------------
 
@@ -153,7 +152,7 @@ def test_joining_the_stream_of_a_thread_that_does_not_exist_is_404(pair: Pair) -
         with client.http.client.stream("GET", url) as response:
             return response.status_code
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == 200  # LangGraph: an empty stream that never ends
     assert ours == 404
 
@@ -165,7 +164,7 @@ def test_the_sdks_stream_mode_of_a_thread_stream_is_honoured(pair: Pair) -> None
         client.runs.create(tid, "steps", input={"value": "sdk"})
         return [event for event, _ in joined.events()]
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     # LangGraph's server reads `stream_modes`; the SDK sends `stream_mode`, which it ignores.
     assert theirs == ["metadata", "values", "values", "values", "values", "metadata"]
     assert ours == ["metadata", "metadata"]
@@ -175,11 +174,11 @@ def test_prune_keep_latest_keeps_the_latest_checkpoint(pair: Pair) -> None:
     def flow(client: SyncLangGraphClient) -> tuple[int, Any]:
         tid = client.threads.create()["thread_id"]
         client.runs.wait(tid, "steps", input={"value": "kept"})
-        status = _status(lambda: client.threads.prune([tid], strategy="keep_latest"))
+        status = status_of(lambda: client.threads.prune([tid], strategy="keep_latest"))
         history = client.threads.get_history(tid, limit=100)
         return status, [h["values"] for h in history]
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs[0] == 422 and len(theirs[1]) == 5  # "not supported in in-memory runtime"
     assert ours == (200, [{"value": "kept", "log": ["a", "b saw kept", "c"]}])
 
@@ -194,6 +193,6 @@ def test_a_batch_run_naming_a_thread_is_422(pair: Pair) -> None:
             return exc.response.status_code, False
         return 200, run["thread_id"] == tid
 
-    ours, theirs = _at_both(pair, flow)
+    ours, theirs = at_both(pair, flow)
     assert theirs == (200, False)  # LangGraph runs it on a new thread, not on the one named
     assert ours == (422, False)
