@@ -22,6 +22,8 @@ from typing import Any
 
 import ormsgpack
 
+from hitlgraph.checkpoint.serde._errors import SerializationError
+
 __all__ = [
     "DELTA_TAG",
     "REF_TAG",
@@ -155,10 +157,22 @@ def delta_links(typed: Typed) -> tuple[Any, Any] | None:
     return base, root
 
 
-def resolve(typed: Typed, fetch: Callable[[Any], Typed] | Mapping[Any, Typed]) -> Typed:
+def broken_chain(channel: Any, version: Any, why: str) -> SerializationError:
+    """The error of a stored delta chain that cannot be followed (tampered or corrupt rows)."""
+    return SerializationError(
+        f"Stored value of channel {channel!r} at version {version!r} cannot be read: {why}. "
+        "The checkpoint's stored rows were changed or damaged; restore them from a backup, or "
+        "rewind the thread to an earlier checkpoint.",
+        reason=f"a broken delta chain ({why})", key=None if channel is None else str(channel))
+
+
+def resolve(typed: Typed, fetch: Callable[[Any], Typed] | Mapping[Any, Typed], *,
+            channel: Any = None) -> Typed:
     """The full serialized value of a stored one, following deltas back to a full value.
 
-    `fetch` gives the stored value of another version of the same channel.
+    `fetch` gives the stored value of another version of the same channel. A chain that comes
+    back to a version it passed (a delta based on itself, or a cycle) raises
+    SerializationError instead of looping.
     """
     if typed[0] != DELTA_TAG:
         return typed
@@ -166,8 +180,12 @@ def resolve(typed: Typed, fetch: Callable[[Any], Typed] | Mapping[Any, Typed]) -
     parts: list[bytes] = []
     added_total = 0
     current = typed
+    seen: set[Any] = set()
     while current[0] == DELTA_TAG:
         base, _root, added, items = ormsgpack.unpackb(current[1])
+        if base in seen:
+            raise broken_chain(channel, base, "its deltas form a cycle")
+        seen.add(base)
         parts.append(items)
         added_total += added
         current = get(base)
@@ -256,7 +274,11 @@ class ChainCache:
         parts: list[bytes] = []
         total = 0
         at = version
+        seen: set[Any] = set()
         while True:
+            if at in seen:
+                raise broken_chain(channel, at, "its deltas form a cycle")
+            seen.add(at)
             link = links.get(at)
             if link is None:
                 typed = rows.get(at)

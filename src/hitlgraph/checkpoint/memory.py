@@ -159,7 +159,7 @@ class InMemorySaver(BaseCheckpointSaver):
                 stored = _unpack(packed)
                 if stored[0] == DELTA_TAG:
                     stored = self._deltas.full((thread_id, ns, chan), version) or resolve(
-                        stored, _Versions(blobs, chan))
+                        stored, _Versions(blobs, chan), channel=chan)
                 values[chan] = loads(stored)
         checkpoint = Checkpoint(
             v=1, id=checkpoint_id, ts=ts, channel_values=values, channel_versions=versions,

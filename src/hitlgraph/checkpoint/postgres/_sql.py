@@ -311,7 +311,7 @@ def _to_tuple(serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any) ->
         if typed is None:
             continue
         if typed[0] == DELTA_TAG:
-            typed = resolve(typed, _fetcher(stored, channel))
+            typed = resolve(typed, _fetcher(stored, channel), channel=channel)
         values[channel] = loads(typed)
     pending: list[PendingWrite] = [
         (task_id, channel, loads((type_, bytes(blob))))
