@@ -89,6 +89,15 @@ def test_checkpointed_graph_without_thread_id_names_the_config_key(run: Any) -> 
         run.stream(graph, INPUT, {"configurable": {}})
 
 
+def test_a_none_thread_id_is_refused_not_run_as_the_thread_none(run: Any) -> None:
+    # LangGraph runs it on the thread "None", which every such call then shares.
+    graph = single(lambda s: None, InMemorySaver())
+
+    with pytest.raises(ThreadIdRequiredError, match=r'\["thread_id"\] is None'):
+        run.invoke(graph, INPUT, {"configurable": {"thread_id": None}})
+    assert run.get_state(graph, {"configurable": {"thread_id": "None"}}).values == {}
+
+
 def test_get_state_without_thread_id_names_the_config_key(run: Any) -> None:
     graph = single(lambda s: None, InMemorySaver())
 

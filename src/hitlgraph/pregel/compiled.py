@@ -151,11 +151,13 @@ class CompiledStateGraph:
 
     def _config(self, config: dict[str, Any] | None, *, need_thread: bool) -> dict[str, Any]:
         merged = _merge(self.config, config)
-        if need_thread and "thread_id" not in merged["configurable"]:
+        if need_thread and merged["configurable"].get("thread_id") is None:
+            # LangGraph runs a None thread id as the thread "None", shared by every such call.
+            what = "is None" if "thread_id" in merged["configurable"] else "is missing"
             raise ThreadIdRequiredError(
                 "This graph has a checkpointer, so each run belongs to a thread: pass "
                 "config={'configurable': {'thread_id': '...'}} "
-                "(config[\"configurable\"][\"thread_id\"] is missing)."
+                f"(config[\"configurable\"][\"thread_id\"] {what})."
             )
         return merged
 
