@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hitlgraph.server._runtime import canonical_uuid
+from hitlgraph.server._ids import canonical_uuid
 
 __all__ = [
     "ASSISTANT_FIELDS",

@@ -4,13 +4,13 @@ mistakes LangGraph's server lets pass silently (each says so where it is checked
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
+from hitlgraph.server._ids import not_a_uuid
 from hitlgraph.server.schemas import RunCreateStateless
 
 __all__ = [
@@ -69,11 +69,9 @@ class ThreadPrune(_Body):
     def _uuids(cls, value: list[str]) -> list[str]:
         """As on LangGraph's server, thread ids are UUIDs (and then each counts once)."""
         for thread_id in value:
-            try:
-                uuid.UUID(thread_id)
-            except ValueError:
-                raise ValueError(f"Invalid thread ID: must be a UUID (got {thread_id!r}).") \
-                    from None
+            refusal = not_a_uuid(thread_id, "thread")
+            if refusal is not None:
+                raise ValueError(refusal)
         return list(dict.fromkeys(value))
 
 

@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import HTTPException
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server.config import BoundGraph, ServerSettings
 from hitlgraph.server.store.base import AssistantRow, Store
 
 __all__ = ["ASSISTANT_NAMESPACE", "Assistant", "Runtime", "Signals", "assistant_id_for",
-           "assistant_not_found", "canonical_uuid"]
+           "assistant_not_found"]
 
 ASSISTANT_NAMESPACE = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 """uuid5 namespace of assistant ids: a graph's assistant id is uuid5(this, graph_id)."""
@@ -89,15 +90,6 @@ class Assistant:
                             context={}, metadata={"created_by": "system"}, name=self.graph_id,
                             description=None, version=1, created_at=self.created_at,
                             updated_at=self.created_at)
-
-
-def canonical_uuid(value: str) -> str | None:
-    """`value` as a UUID in its usual form (lower case, with hyphens), or None when it is not
-    one: LangGraph's server takes assistant ids in any form uuid.UUID() reads."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
 
 
 def assistant_not_found(assistant_id: str, graphs: Iterable[str]) -> HTTPException:

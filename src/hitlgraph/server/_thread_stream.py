@@ -24,8 +24,9 @@ from typing import Any
 
 from fastapi import HTTPException
 
+from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server._json import dumps
-from hitlgraph.server._runtime import Runtime, canonical_uuid
+from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.sse import HEARTBEAT, HEARTBEAT_SECONDS, format_event, run_metadata
 from hitlgraph.server.store.base import TERMINAL, RunRow, ThreadRow
 

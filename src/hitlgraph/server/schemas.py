@@ -3,7 +3,6 @@ the field) rather than silently ignored; the few accepted but ignored are marked
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,6 +15,7 @@ from pydantic import (
 )
 
 from hitlgraph.server._assistant_schemas import AssistantConfig
+from hitlgraph.server._ids import not_a_uuid
 
 __all__ = [
     "MAX_SEARCH_IDS",
@@ -98,11 +98,9 @@ class ThreadCreate(_Body):
     @classmethod
     def _uuid(cls, value: str | None) -> str | None:
         """As on LangGraph's server, a thread id is a UUID."""
-        if value is not None:
-            try:
-                uuid.UUID(value)
-            except ValueError:
-                raise ValueError(f"Invalid thread ID: must be a UUID (got {value!r}).") from None
+        refusal = None if value is None else not_a_uuid(value, "thread")
+        if refusal is not None:
+            raise ValueError(refusal)
         return value
 
 

@@ -4,13 +4,13 @@ missing rows and other tenants' rows, and bounded matching and answering of stor
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import pydantic_core
 from fastapi import Depends, HTTPException, Request, Response
 
+from hitlgraph.server._ids import not_a_uuid
 from hitlgraph.server._json_body import MAX_DEPTH
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.auth import tenant_of
@@ -36,13 +36,9 @@ def valid_path_ids(request: Request) -> None:
     422 naming the id, before any lookup."""
     for key, what in _PATH_IDS.items():
         value = request.path_params.get(key)
-        if value is None:
-            continue
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            raise HTTPException(422, f"Invalid {what} ID: must be a UUID (got {value!r}).") \
-                from None
+        refusal = None if value is None else not_a_uuid(value, what)
+        if refusal is not None:
+            raise HTTPException(422, refusal)
 TenantDep = Annotated[str, Depends(tenant_of)]
 
 

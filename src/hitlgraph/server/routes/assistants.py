@@ -22,7 +22,8 @@ from hitlgraph.server._assistant_schemas import (
     AssistantVersions,
 )
 from hitlgraph.server._graph_info import graph_json, schemas_json, subgraphs_json
-from hitlgraph.server._runtime import Runtime, assistant_not_found, canonical_uuid
+from hitlgraph.server._ids import canonical_uuid
+from hitlgraph.server._runtime import Runtime, assistant_not_found
 from hitlgraph.server.routes import threads
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, contains
 from hitlgraph.server.routes.runs import _cancel as cancel_run

@@ -10,9 +10,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
-from hitlgraph.server._runtime import Runtime, canonical_uuid
+from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import run_json
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
 from hitlgraph.server.routes.threads import require_checkpoint
