@@ -13,7 +13,9 @@ or a file: one that does would need its path exempted here.
 Python's parser also takes NaN, Infinity and -Infinity, and nesting as deep as its recursion
 limit. Neither can be stored in PostgreSQL's jsonb or answered back, and deep values break
 every later comparison and answer, so both are refused here (422) before any route parses
-the body. The body is parsed once more for that: its size is bounded already (RequestGuard).
+the body. A body is parsed once more for that only when a cheap look at its bytes cannot
+rule it out (it names NaN or Infinity, or opens more than MAX_DEPTH brackets); its size is
+bounded already (RequestGuard).
 """
 
 from __future__ import annotations
@@ -61,11 +63,18 @@ def deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+def _may_be_refused(body: bytes) -> bool:
+    """A cheap look that rules out most bodies without parsing them: NaN and Infinity spell
+    their names, and nesting deeper than MAX_DEPTH opens more than MAX_DEPTH brackets."""
+    return (b"NaN" in body or b"Infinity" in body
+            or body.count(b"[") + body.count(b"{") > MAX_DEPTH)
+
+
 def body_problem(body: bytes) -> str | None:
     """Why a request body is refused: non-standard constants, or nesting deeper than
     MAX_DEPTH. None for any other body (one that is not JSON at all is left to FastAPI's
     parser, whose 422 gives the position)."""
-    if not body:
+    if not body or not _may_be_refused(body):
         return None
     try:
         value = json.loads(body, parse_constant=_refuse_constant)
