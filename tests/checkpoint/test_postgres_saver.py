@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 
 from hitlgraph._install import install_command
-from hitlgraph.checkpoint.base import EXPECTED_LATEST
-from hitlgraph.checkpoint.conformance import EVIL, chain, conf, make_checkpoint
+from hitlgraph.checkpoint.conformance import EVIL, chain, conf, expecting, make_checkpoint
 from hitlgraph.errors import CheckpointConflictError
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -126,7 +125,7 @@ def test_user_data_never_enters_sql_text() -> None:
     from hitlgraph.checkpoint.serde import MsgpackSerializer
 
     serde = MsgpackSerializer()
-    evil_conf = conf(EVIL, EVIL, EVIL, **{EXPECTED_LATEST: EVIL})
+    evil_conf = conf(EVIL, EVIL, EVIL, **expecting(EVIL))
     checkpoint = make_checkpoint({EVIL: EVIL}, {EVIL: EVIL})
     encoded = _sql.encode_put(serde, evil_conf, checkpoint, {EVIL: EVIL}, {EVIL: EVIL})
     statements = collect(_sql.put(encoded), [(EVIL, 1, False, None)])
@@ -264,7 +263,7 @@ def test_single_connections_and_a_plain_pool(pg_conninfo: str) -> None:
 
     with psycopg.connect(pg_conninfo, autocommit=True) as conn:
         one = PostgresSaver(conn)
-        config = one.put(conf("t", **{EXPECTED_LATEST: ""}), make_checkpoint({"a": 1}, {"a": 1}),
+        config = one.put(conf("t", **expecting("")), make_checkpoint({"a": 1}, {"a": 1}),
                          {}, {"a": 1})
         errors: list[BaseException] = []
 
@@ -293,7 +292,7 @@ def test_single_connections_and_a_plain_pool(pg_conninfo: str) -> None:
             moved = other.put(conf("t", "", config["configurable"]["checkpoint_id"]),
                               make_checkpoint({"a": 2}, {"a": 2}), {}, {"a": 2})
         with pytest.raises(CheckpointConflictError) as caught:
-            legacy.put(conf("t", **{EXPECTED_LATEST: config["configurable"]["checkpoint_id"]}),
+            legacy.put(conf("t", **expecting(config["configurable"]["checkpoint_id"])),
                        make_checkpoint({"a": 3}, {"a": 3}), {}, {"a": 3})
         assert caught.value.actual == moved["configurable"]["checkpoint_id"]
         assert conn.info.transaction_status == TransactionStatus.IDLE
@@ -326,7 +325,8 @@ def test_another_process_reads_what_one_wrote(saver: Any, pg_conninfo: str) -> N
 RACE_WORKER = textwrap.dedent("""
     import os, sys, time
     from hitlgraph._ids import checkpoint_id
-    from hitlgraph.checkpoint.base import EXPECTED_LATEST, empty_checkpoint
+    from hitlgraph.checkpoint.base import empty_checkpoint
+    from hitlgraph.checkpoint.conformance import expecting
     from hitlgraph.checkpoint.postgres import PostgresSaver
     from hitlgraph.errors import CheckpointConflictError
 
@@ -351,7 +351,7 @@ RACE_WORKER = textwrap.dedent("""
             checkpoint["channel_values"] = {"who": name}
             checkpoint["channel_versions"] = {"who": checkpoint["id"]}
             config = {"configurable": {"thread_id": "race", "checkpoint_id": base,
-                                       EXPECTED_LATEST: base}}
+                                       **expecting(base)}}
             try:
                 saver.put(config, checkpoint, {"round": r, "who": name},
                           {"who": checkpoint["id"]})
@@ -393,7 +393,8 @@ def test_processes_racing_compare_and_set_have_one_winner(
 COUNTER_WORKER = textwrap.dedent("""
     import os, sys, time
     from hitlgraph._ids import checkpoint_id
-    from hitlgraph.checkpoint.base import EXPECTED_LATEST, empty_checkpoint
+    from hitlgraph.checkpoint.base import empty_checkpoint
+    from hitlgraph.checkpoint.conformance import expecting
     from hitlgraph.checkpoint.postgres import PostgresSaver
     from hitlgraph.errors import CheckpointConflictError
 
@@ -410,7 +411,7 @@ COUNTER_WORKER = textwrap.dedent("""
                 checkpoint = empty_checkpoint(checkpoint_id(), "ts")
                 checkpoint["channel_values"] = {"total": total + 1}
                 checkpoint["channel_versions"] = {"total": checkpoint["id"]}
-                configurable = {"thread_id": "shared", EXPECTED_LATEST: latest_id or ""}
+                configurable = {"thread_id": "shared", **expecting(latest_id or "")}
                 if latest_id:
                     configurable["checkpoint_id"] = latest_id
                 try:
@@ -462,7 +463,7 @@ def test_async_saver_round_trip(pg_conninfo: str) -> None:
     async def main() -> AsyncPostgresSaver:
         async with AsyncPostgresSaver.from_conn_string(pg_conninfo) as saver:
             first = make_checkpoint({"a": 1, "b": "x"}, {"a": 1, "b": 1})
-            c1 = await saver.aput(conf("t", **{EXPECTED_LATEST: ""}), first,
+            c1 = await saver.aput(conf("t", **expecting("")), first,
                                   {"source": "input", "step": -1}, {"a": 1, "b": 1})
             second = make_checkpoint({"a": 2}, {"a": 2, "b": 1})
             c2 = await saver.aput(c1, second, {"source": "loop", "step": 0}, {"a": 2})
@@ -475,7 +476,7 @@ def test_async_saver_round_trip(pg_conninfo: str) -> None:
             assert [t.config async for t in saver.alist(conf("t"))] == [c2, c1]
             with pytest.raises(CheckpointConflictError):
                 await saver.aput(conf("t", "", c1["configurable"]["checkpoint_id"],
-                                      **{EXPECTED_LATEST: c1["configurable"]["checkpoint_id"]}),
+                                      **expecting(c1["configurable"]["checkpoint_id"])),
                                  make_checkpoint({}, {}), {}, {})
             # Sync methods: from another thread they work, on the loop's thread they refuse.
             assert await asyncio.to_thread(saver.get_tuple, conf("t")) == latest
@@ -534,7 +535,7 @@ def test_a_put_that_fails_in_its_pipeline_leaves_no_transaction_open(
 
     with psycopg.connect(pg_conninfo, autocommit=True) as conn:
         saver = PostgresSaver(conn)
-        first = saver.put(conf("t", **{EXPECTED_LATEST: ""}), make_checkpoint({"a": 1}, {"a": 1}),
+        first = saver.put(conf("t", **expecting("")), make_checkpoint({"a": 1}, {"a": 1}),
                           {}, {"a": 1})
         real = _sql._put_statements
 
@@ -572,7 +573,7 @@ def test_an_async_put_that_fails_in_its_pipeline_leaves_no_transaction_open(
     async def main() -> None:
         async with await psycopg.AsyncConnection.connect(pg_conninfo, autocommit=True) as conn:
             saver = AsyncPostgresSaver(conn)
-            first = await saver.aput(conf("t", **{EXPECTED_LATEST: ""}),
+            first = await saver.aput(conf("t", **expecting("")),
                                      make_checkpoint({"a": 1}, {"a": 1}), {}, {"a": 1})
             monkeypatch.setattr(_sql, "_put_statements", failing)
             with pytest.raises(psycopg.errors.DivisionByZero):

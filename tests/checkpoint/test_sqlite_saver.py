@@ -21,8 +21,7 @@ from typing import Annotated, Any, TypedDict
 import ormsgpack
 import pytest
 
-from hitlgraph.checkpoint.base import EXPECTED_LATEST
-from hitlgraph.checkpoint.conformance import chain, conf, make_checkpoint
+from hitlgraph.checkpoint.conformance import chain, conf, expecting, make_checkpoint
 from hitlgraph.checkpoint.sqlite import SqliteSaver, _sql
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError
@@ -138,10 +137,10 @@ def test_compare_and_set_between_two_connections(tmp_path: Path) -> None:
         seen_by_two = two.get_tuple(conf("t"))
         assert seen_by_one is not None and seen_by_two is not None
         assert seen_by_one.config == seen_by_two.config == base
-        won = one.put(conf("t", "", base_id, **{EXPECTED_LATEST: base_id}),
+        won = one.put(conf("t", "", base_id, **expecting(base_id)),
                       make_checkpoint({"b": "one"}, {"a": 1, "b": 2}), {}, {"b": 2})
         with pytest.raises(CheckpointConflictError) as caught:
-            two.put(conf("t", "", base_id, **{EXPECTED_LATEST: base_id}),
+            two.put(conf("t", "", base_id, **expecting(base_id)),
                     make_checkpoint({"b": "two"}, {"a": 1, "b": 2}), {}, {"b": 2})
         assert caught.value.actual == won["configurable"]["checkpoint_id"]
         latest = two.get_tuple(conf("t"))
@@ -151,7 +150,8 @@ def test_compare_and_set_between_two_connections(tmp_path: Path) -> None:
 WORKER = textwrap.dedent("""
     import os, sys, time
     from hitlgraph._ids import checkpoint_id
-    from hitlgraph.checkpoint.base import EXPECTED_LATEST, empty_checkpoint
+    from hitlgraph.checkpoint.base import empty_checkpoint
+    from hitlgraph.checkpoint.conformance import expecting
     from hitlgraph.checkpoint.sqlite import SqliteSaver
     from hitlgraph.errors import CheckpointConflictError
 
@@ -183,7 +183,7 @@ WORKER = textwrap.dedent("""
                 checkpoint = empty_checkpoint(checkpoint_id(), "ts")
                 checkpoint["channel_values"] = {"total": total + 1}
                 checkpoint["channel_versions"] = {"total": new_version}
-                configurable = {"thread_id": "shared", EXPECTED_LATEST: latest_id or ""}
+                configurable = {"thread_id": "shared", **expecting(latest_id or "")}
                 if latest_id:
                     configurable["checkpoint_id"] = latest_id
                 try:
@@ -273,7 +273,7 @@ def test_async_saver_round_trip(tmp_path: Path) -> None:
     async def main() -> None:
         async with AsyncSqliteSaver.from_conn_string(path) as saver:
             first = make_checkpoint({"a": 1, "b": "x"}, {"a": 1, "b": 1})
-            c1 = await saver.aput(conf("t", **{EXPECTED_LATEST: ""}), first,
+            c1 = await saver.aput(conf("t", **expecting("")), first,
                                   {"source": "input", "step": -1}, {"a": 1, "b": 1})
             second = make_checkpoint({"a": 2}, {"a": 2, "b": 1})
             c2 = await saver.aput(c1, second, {"source": "loop", "step": 0}, {"a": 2})
@@ -294,7 +294,7 @@ def test_async_saver_round_trip(tmp_path: Path) -> None:
 
             with pytest.raises(CheckpointConflictError):
                 await saver.aput(conf("t", "", c1["configurable"]["checkpoint_id"],
-                                      **{EXPECTED_LATEST: c1["configurable"]["checkpoint_id"]}),
+                                      **expecting(c1["configurable"]["checkpoint_id"])),
                                  make_checkpoint({}, {}), {}, {})
 
             # Sync methods work from another thread while the loop runs.

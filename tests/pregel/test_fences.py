@@ -1,5 +1,5 @@
-"""A run given a fence (config["configurable"][FENCE]) writes checkpoints only while its token is
-the latest: once another worker advances the fence (takes the run's lease over), the first
+"""A run given a fence (WriteRules(fence=...).on(config)) writes checkpoints only while its
+token is the latest: once another worker advances the fence (takes the run's lease over), the first
 run's next write is refused and the thread keeps its last good checkpoint."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
-from hitlgraph.checkpoint.base import FENCE
+from hitlgraph.checkpoint.base import WRITE_RULES
+from hitlgraph.checkpoint.conformance import fenced_by
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.errors import CheckpointConflictError, FencedWriteError
 from hitlgraph.graph import START, StateGraph
@@ -42,7 +43,7 @@ def test_run_whose_fence_was_advanced_stops_without_writing(run: Any, tmp_path: 
     with SqliteSaver.from_conn_string(str(tmp_path / "fenced.db")) as saver:
         token = saver.advance_fence("run-1")
         graph = _graph(saver, lambda: saver.advance_fence("run-1"))  # taken over during b
-        fenced = {"configurable": {**config["configurable"], FENCE: ("run-1", token)}}
+        fenced = {"configurable": {**config["configurable"], **fenced_by("run-1", token)}}
         with pytest.raises(FencedWriteError) as caught:
             run.invoke(graph, {"log": []}, fenced, durability="sync")
         assert isinstance(caught.value, CheckpointConflictError)
@@ -50,14 +51,14 @@ def test_run_whose_fence_was_advanced_stops_without_writing(run: Any, tmp_path: 
         state = run.get_state(graph, config)
         assert state.values["log"] == ["a"] and state.next == ("b",)
         # The new holder continues from that checkpoint with its own token.
-        fresh = {"configurable": {**config["configurable"], FENCE: ("run-1", token + 1)}}
+        fresh = {"configurable": {**config["configurable"], **fenced_by("run-1", token + 1)}}
         graph = _graph(saver, lambda: None)
         assert run.invoke(graph, None, fresh)["log"] == ["a", "b", "c"]
 
 
-def test_malformed_fence_is_a_clear_error(tmp_path: Path, config: dict[str, Any]) -> None:
+def test_malformed_write_rules_are_a_clear_error(tmp_path: Path, config: dict[str, Any]) -> None:
     with SqliteSaver.from_conn_string(str(tmp_path / "fenced.db")) as saver:
         graph = _graph(saver, lambda: None)
-        bad = {"configurable": {**config["configurable"], FENCE: "run-1"}}
-        with pytest.raises(ValueError, match="must be a \\(key, token\\) pair"):
+        bad = {"configurable": {**config["configurable"], WRITE_RULES: "run-1"}}
+        with pytest.raises(TypeError, match="must be a WriteRules"):
             graph.invoke({"log": []}, bad)

@@ -19,7 +19,8 @@ import pytest
 from _harness import RunningServer, ServerProcess
 from langgraph_sdk import get_sync_client
 
-from hitlgraph.checkpoint.base import FENCE, BaseCheckpointSaver
+from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.checkpoint.conformance import fenced_by
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.graph import START, StateGraph
 from hitlgraph.server._runtime import Runtime
@@ -94,12 +95,12 @@ def test_stale_worker_writes_are_refused_after_a_takeover(database: str) -> None
             builder.add_edge(START, "a")
             graph = builder.compile(checkpointer=saver)
             thread = {"thread_id": "t1"}
-            stale = {"configurable": {**thread, FENCE: ("r1", old)}}
+            stale = {"configurable": {**thread, **fenced_by("r1", old)}}
             with pytest.raises(FencedWriteError, match="Another worker took the lease over"):
                 await graph.ainvoke({"log": []}, stale)
             assert (await graph.aget_state({"configurable": thread})).metadata is None
             done = await graph.ainvoke({"log": []}, {"configurable": {**thread,
-                                                                       FENCE: ("r1", new)}})
+                                                                       **fenced_by("r1", new)}})
             assert done["log"] == ["a"]
 
     asyncio.run(main())

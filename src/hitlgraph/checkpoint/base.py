@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 
 __all__ = [
-    "EXPECTED_LATEST",
-    "FENCE",
+    "NO_RULES",
+    "WRITE_RULES",
+    "Fence",
+    "WriteRules",
+    "rules_of",
     "WRITES_IDX",
     "WriteMode",
     "write_slot",
@@ -33,7 +37,6 @@ __all__ = [
     "StepWriter",
     "RunnableConfig",
     "empty_checkpoint",
-    "fence_of",
     "writes_by_task",
     "get_checkpoint_id",
 ]
@@ -45,18 +48,56 @@ channel (a string, unique per thread even across forks); any hashable, comparabl
 PendingWrite = tuple[str, str, Any]
 """(task_id, channel, value)."""
 
-EXPECTED_LATEST = "checkpoint_expected_latest"
-"""Optional key of config["configurable"] given to put() and put_writes(): the id the writer
-believes is the thread's latest checkpoint in its namespace ("" for none). A saver that supports
-compare-and-set raises CheckpointConflictError when the latest is another one."""
+WRITE_RULES = "__hitlgraph_write_rules"
+"""The key of config["configurable"] under which a put(), put_writes() or put_step() call
+carries its WriteRules (set it with `WriteRules.on(config)`, read it with `rules_of(config)`)."""
 
-FENCE = "checkpoint_fence"
-"""Optional key of config["configurable"]: a (key, token) pair from `advance_fence(key)`. A run
-given it passes it to every put(), put_writes() and put_step(); the saver stores them only
-while `token` is still the key's latest (in the same transaction), and raises FencedWriteError
-otherwise. A worker holding a lease on a run passes the token it got when it took the lease:
-once another worker takes the lease over (advancing the fence), the first one's writes are
-refused."""
+
+class Fence(NamedTuple):
+    """A token from `advance_fence(key)`: writes carrying it are stored only while `token` is
+    still the key's latest."""
+
+    key: str
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRules:
+    """What a saver checks, in the transaction that stores a write, before storing it.
+
+    - `expected_latest`: the id the writer believes is the thread's latest checkpoint in its
+      namespace ("" for none). A saver that supports compare-and-set raises
+      CheckpointConflictError when the latest is another one.
+    - `fence`: the writer's fencing token. The saver stores the write only while the token is
+      still its key's latest, and raises FencedWriteError otherwise. A worker holding a lease on
+      a run gives the run the token it got when it took the lease: once another worker takes
+      the lease over (advancing the fence), the first one's writes are refused.
+
+    Given in a run's config (`WriteRules(fence=...).on(config)`), the fence guards every
+    checkpoint and write of that run.
+    """
+
+    expected_latest: str | None = None
+    fence: Fence | None = None
+
+    def on(self, config: RunnableConfig) -> RunnableConfig:
+        """A copy of `config` carrying these rules."""
+        return {**config, "configurable": {**config.get("configurable", {}), WRITE_RULES: self}}
+
+
+NO_RULES = WriteRules()
+
+
+def rules_of(config: RunnableConfig) -> WriteRules:
+    """The WriteRules a saver call's config carries (NO_RULES when none)."""
+    rules = config.get("configurable", {}).get(WRITE_RULES, NO_RULES)
+    if not isinstance(rules, WriteRules):
+        raise TypeError(
+            f"config['configurable'][{WRITE_RULES!r}] must be a WriteRules "
+            f"(WriteRules(...).on(config)), got {type(rules).__name__}: {rules!r}."
+        )
+    return rules
+
 
 WRITES_IDX = {"__error__": -1, "__interrupt__": -3}
 """Fixed write indexes of the special channels whose later write replaces the earlier one."""
@@ -69,8 +110,8 @@ WriteMode = Literal["insert", "replace", "claim"]
 - "insert": kept only if the task has no write at that index yet (a task's normal writes).
 - "replace": replaces the task's earlier write at that index (errors and interrupts).
 - "claim": an answer to interrupt(), stored once; a second write of the same answer slot, or one
-  to a checkpoint that is no longer the thread's latest when config names EXPECTED_LATEST,
-  raises CheckpointConflictError (two resumes raced; one already answered).
+  to a checkpoint that is no longer the thread's latest when the call's WriteRules name an
+  expected latest, raises CheckpointConflictError (two resumes raced; one already answered).
 """
 
 
@@ -239,8 +280,8 @@ class BaseCheckpointSaver:
         raise NotImplementedError(f"{type(self).__name__} does not implement rewind()")
 
     def advance_fence(self, key: str) -> int:
-        """A new token for `key` (see FENCE): writes carrying an older token of it are refused
-        from now on."""
+        """A new token for `key` (see WriteRules.fence): writes carrying an older token of it
+        are refused from now on."""
         raise NotImplementedError(f"{type(self).__name__} does not implement fences")
 
     def get_next_version(self, current: int | None, channel: Any = None) -> int:
@@ -309,19 +350,3 @@ def writes_by_task(pending: Sequence[PendingWrite]) -> list[tuple[str, list[tupl
     for task_id, channel, value in pending:
         calls.setdefault(task_id, []).append((channel, value))
     return list(calls.items())
-
-
-def fence_of(config: RunnableConfig) -> tuple[str, int] | None:
-    """The (key, token) fence a saver call's config carries, or None (raises ValueError for a
-    malformed one)."""
-    fence = config.get("configurable", {}).get(FENCE)
-    if fence is None:
-        return None
-    try:
-        key, token = fence
-        return str(key), int(token)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"config['configurable'][{FENCE!r}] must be a (key, token) pair from "
-            f"advance_fence(key), got {fence!r}."
-        ) from None

@@ -26,9 +26,9 @@ rebuilt from per-channel versions when put() stores only `new_versions`; list() 
 with filter (Python equality, including True == 1), before, limit, namespaces and all threads,
 across more rows than a page; put_writes() replacing special channels (error, interrupt),
 claiming answers (resume) once, keeping the first write at other indexes, and honouring
-EXPECTED_LATEST; lists that grow by appending (stored as deltas by some savers);
+WriteRules.expected_latest; lists that grow by appending (stored as deltas by some savers);
 delete_thread(); prune(keep_last);
-compare-and-set through EXPECTED_LATEST; SQL-looking ids, keys and values stored as data;
+compare-and-set through WriteRules.expected_latest; SQL-looking ids, keys and values stored as data;
 nothing stored when a value cannot be serialized; several threads sharing one saver; and the
 async methods.
 """
@@ -47,14 +47,15 @@ from uuid import UUID
 
 from hitlgraph._ids import checkpoint_id
 from hitlgraph.checkpoint.base import (
-    EXPECTED_LATEST,
-    FENCE,
+    WRITE_RULES,
     BaseCheckpointSaver,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    Fence,
     PendingWrite,
     RunnableConfig,
+    WriteRules,
     empty_checkpoint,
 )
 from hitlgraph.errors import CheckpointConflictError, FencedWriteError
@@ -126,6 +127,17 @@ def conf(thread_id: str, ns: str = "", checkpoint: str | None = None, **more: An
     if checkpoint is not None:
         configurable["checkpoint_id"] = checkpoint
     return {"configurable": configurable}
+
+
+def expecting(checkpoint_id: str) -> dict[str, Any]:
+    """configurable keys asking for compare-and-set: store only while `checkpoint_id` ("" for
+    none) is the thread's latest checkpoint in the namespace."""
+    return {WRITE_RULES: WriteRules(expected_latest=checkpoint_id)}
+
+
+def fenced_by(key: str, token: int) -> dict[str, Any]:
+    """configurable keys carrying a fence: store only while `token` is `key`'s latest."""
+    return {WRITE_RULES: WriteRules(fence=Fence(key, token))}
 
 
 def ids(tuples: Iterable[CheckpointTuple]) -> list[str]:
@@ -407,8 +419,9 @@ def check_put_writes(saver: BaseCheckpointSaver, backend: Backend) -> None:
 
 
 def check_put_writes_claims(saver: BaseCheckpointSaver, backend: Backend) -> None:
-    """Answers to interrupts ("__resume__") are claimed once; with EXPECTED_LATEST, writes go
-    only to the thread's latest checkpoint. A conflict raises CheckpointConflictError."""
+    """Answers to interrupts ("__resume__") are claimed once; with an expected latest
+    checkpoint, writes go only to the thread's latest checkpoint. A conflict raises
+    CheckpointConflictError."""
     first, second = chain(saver, "t", 2)
     saver.put_writes(second, [("__resume__", ["yes"])], "task")
     with _raises(CheckpointConflictError, "claiming an answered interrupt") as caught:
@@ -425,7 +438,7 @@ def check_put_writes_claims(saver: BaseCheckpointSaver, backend: Backend) -> Non
                                ("task", "__resume__", ["yes", "again"]),
                                ("task-2", "__resume__", ["other"])], "claimed answers")
 
-    latest = {EXPECTED_LATEST: _id(second)}
+    latest = expecting(_id(second))
     saver.put_writes(conf("t", "", _id(second), **latest), [("x", 1)], "task-3")
     with _raises(CheckpointConflictError, "writing to a checkpoint that is not the latest"
                  ) as caught:
@@ -439,7 +452,7 @@ def check_put_writes_claims(saver: BaseCheckpointSaver, backend: Backend) -> Non
     _eq(old.pending_writes, [], "writes of the refused call")
     found = saver.get_tuple(second)
     assert found is not None
-    _eq((found.pending_writes or [])[-1:], [("task-3", "x", 1)], "writes with EXPECTED_LATEST")
+    _eq((found.pending_writes or [])[-1:], [("task-3", "x", 1)], "writes with an expected latest")
 
 
 def _grow(saver: BaseCheckpointSaver, thread_id: str, steps: int, *, parent: str | None = None,
@@ -554,7 +567,7 @@ def check_fences(saver: BaseCheckpointSaver, backend: Backend) -> None:
 
     def fenced(token: int, parent: str | None = None, key: str = "run-1") -> RunnableConfig:
         config = conf("fenced", "", parent)
-        config["configurable"][FENCE] = (key, token)
+        config["configurable"].update(fenced_by(key, token))
         return config
 
     made = saver.put(fenced(first), make_checkpoint({"a": 1}, {"a": 1}), {"step": 0}, {"a": 1})
@@ -700,21 +713,22 @@ def check_prune(saver: BaseCheckpointSaver, backend: Backend) -> None:
 
 
 def check_compare_and_set(saver: BaseCheckpointSaver, backend: Backend) -> None:
-    """With EXPECTED_LATEST, put() stores only if the thread's latest is the expected one."""
-    first = saver.put(conf("t", **{EXPECTED_LATEST: ""}), make_checkpoint({}, {}), {}, {})
+    """With WriteRules.expected_latest, put() stores only if the thread's latest is the expected
+    one."""
+    first = saver.put(conf("t", **expecting("")), make_checkpoint({}, {}), {}, {})
     first_id = _id(first)
 
     with _raises(CheckpointConflictError, "expecting no checkpoint") as caught:
-        saver.put(conf("t", **{EXPECTED_LATEST: ""}), make_checkpoint({}, {}), {}, {})
+        saver.put(conf("t", **expecting("")), make_checkpoint({}, {}), {}, {})
     error = caught[0]
     assert isinstance(error, CheckpointConflictError)
     _eq((error.thread_id, error.expected, error.actual), ("t", None, first_id), "error")
 
-    second = saver.put(conf("t", "", first_id, **{EXPECTED_LATEST: first_id}),
+    second = saver.put(conf("t", "", first_id, **expecting(first_id)),
                        make_checkpoint({}, {}), {}, {})
     second_id = _id(second)
     with _raises(CheckpointConflictError, "expecting an old checkpoint") as caught:
-        saver.put(conf("t", "", first_id, **{EXPECTED_LATEST: first_id}),
+        saver.put(conf("t", "", first_id, **expecting(first_id)),
                   make_checkpoint({"x": 1}, {"x": 1}), {}, {"x": 1})
     error = caught[0]
     assert isinstance(error, CheckpointConflictError)
@@ -722,8 +736,8 @@ def check_compare_and_set(saver: BaseCheckpointSaver, backend: Backend) -> None:
     # The losing put stored nothing.
     _eq(ids(saver.list(conf("t"))), [second_id, first_id], "after a conflict")
     # Namespaces and threads are separate.
-    saver.put(conf("t", "child", **{EXPECTED_LATEST: ""}), make_checkpoint({}, {}), {}, {})
-    saver.put(conf("t2", **{EXPECTED_LATEST: ""}), make_checkpoint({}, {}), {}, {})
+    saver.put(conf("t", "child", **expecting("")), make_checkpoint({}, {}), {}, {})
+    saver.put(conf("t2", **expecting("")), make_checkpoint({}, {}), {}, {})
     # Without the key, put does not check.
     saver.put(conf("t", "", first_id), make_checkpoint({}, {}), {}, {})
     _eq(len(list(saver.list(conf("t")))), 3, "an unchecked put")
@@ -849,7 +863,7 @@ def check_several_threads_share_one_saver(saver: BaseCheckpointSaver, backend: B
 async def check_async_round_trip(saver: BaseCheckpointSaver, backend: Backend) -> None:
     """aput, aput_writes, aget_tuple, aget, alist, aprune and adelete_thread, CAS included."""
     first = make_checkpoint({"a": 1, "b": "x"}, {"a": 1, "b": 1})
-    c1 = await saver.aput(conf("t", **{EXPECTED_LATEST: ""}), first,
+    c1 = await saver.aput(conf("t", **expecting("")), first,
                           {"source": "input", "step": -1}, {"a": 1, "b": 1})
     second = make_checkpoint({"a": 2}, {"a": 2, "b": 1})
     c2 = await saver.aput(c1, second, {"source": "loop", "step": 0}, {"a": 2})
@@ -872,12 +886,12 @@ async def check_async_round_trip(saver: BaseCheckpointSaver, backend: Backend) -
     _eq([t.config async for t in saver.alist(conf("t"), limit=0)], [], "limit=0")
 
     try:
-        await saver.aput(conf("t", "", _id(c1), **{EXPECTED_LATEST: _id(c1)}),
+        await saver.aput(conf("t", "", _id(c1), **expecting(_id(c1))),
                          make_checkpoint({}, {}), {}, {})
     except CheckpointConflictError as exc:
         _eq((exc.expected, exc.actual), (_id(c1), _id(c2)), "conflict")
     else:
-        raise AssertionError("aput() with a stale EXPECTED_LATEST did not conflict")
+        raise AssertionError("aput() with a stale expected latest did not conflict")
 
     # Sync methods work from another thread while the loop runs.
     from_thread = await asyncio.to_thread(saver.get_tuple, conf("t"))

@@ -17,7 +17,6 @@ import ormsgpack
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
 from hitlgraph.checkpoint._rows import by_task
 from hitlgraph.checkpoint.base import (
-    EXPECTED_LATEST,
     WRITES_IDX,
     BaseCheckpointSaver,
     ChannelVersions,
@@ -27,7 +26,7 @@ from hitlgraph.checkpoint.base import (
     PendingWrite,
     PendingWritesCall,
     RunnableConfig,
-    fence_of,
+    rules_of,
     write_slot,
     writes_by_task,
 )
@@ -114,14 +113,14 @@ class InMemorySaver(BaseCheckpointSaver):
         self._fences: dict[str, int] = {}
 
     def advance_fence(self, key: str) -> int:
-        """A new token for `key` (see checkpoint.base.FENCE)."""
+        """A new token for `key` (see checkpoint.base.WriteRules)."""
         with self._lock:
             token = self._fences[key] = self._fences.get(key, 0) + 1
             return token
 
     def _check_fence(self, config: RunnableConfig) -> None:
         """Raise FencedWriteError if config's fence token is no longer its key's latest."""
-        fence = fence_of(config)
+        fence = rules_of(config).fence
         if fence is not None and self._fences.get(fence[0]) != fence[1]:
             raise FencedWriteError(str(config["configurable"]["thread_id"]), *fence,
                                    self._fences.get(fence[0]))
@@ -285,7 +284,7 @@ class InMemorySaver(BaseCheckpointSaver):
         with self._lock:
             self._check_fence(config)
             space = self._space(thread_id, ns)
-            expected = conf.get(EXPECTED_LATEST)
+            expected = rules_of(config).expected_latest
             if expected is not None and (space.latest or "") != expected:
                 raise CheckpointConflictError(thread_id, expected or None, space.latest)
             space.blobs.update(blobs)
@@ -306,7 +305,7 @@ class InMemorySaver(BaseCheckpointSaver):
         the fence or the compare-and-set refuses the checkpoint)."""
         with self._lock:
             self._check_fence(config)
-            expected = config["configurable"].get(EXPECTED_LATEST)
+            expected = rules_of(config).expected_latest
             thread_id, ns = _thread_ns(config)
             latest = self._space(thread_id, ns).latest
             if expected is not None and (latest or "") != expected:
@@ -361,7 +360,7 @@ class InMemorySaver(BaseCheckpointSaver):
         with self._lock:
             self._check_fence(config)
             space = self._space(thread_id, ns)
-            expected = conf.get(EXPECTED_LATEST)
+            expected = rules_of(config).expected_latest
             if expected is not None and space.latest != checkpoint_id:
                 raise CheckpointConflictError(thread_id, checkpoint_id, space.latest)
             stored = space.writes.setdefault(checkpoint_id, {})

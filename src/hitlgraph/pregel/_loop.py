@@ -10,10 +10,12 @@ from typing import Any
 from hitlgraph._ids import interrupt_id, is_interrupt_id
 from hitlgraph.cache.base import WRITES_NS, cache_key, identifier
 from hitlgraph.checkpoint.base import (
-    EXPECTED_LATEST,
-    FENCE,
+    WRITE_RULES,
     CheckpointMetadata,
     CheckpointTuple,
+    Fence,
+    WriteRules,
+    rules_of,
 )
 from hitlgraph.constants import END, ERROR, INTERRUPT, NO_WRITES, PUSH, RESUME, START, TASKS
 from hitlgraph.errors import (
@@ -166,8 +168,8 @@ class RunParams:
     """Where nodes with a cache_policy (and @task calls with one) keep their results."""
     thread_id: str = field(init=False, default="")
     ns: str = field(init=False, default="")
-    fence: Any = field(init=False, default=None)
-    """The (key, token) fence the run's saver calls carry (see checkpoint.base.FENCE)."""
+    fence: Fence | None = field(init=False, default=None)
+    """The fence the run's saver calls carry (see checkpoint.base.WriteRules)."""
     meta_extra: dict[str, Any] = field(init=False, default_factory=dict)
     """What the config adds to every checkpoint's metadata (see `_config_metadata`)."""
 
@@ -175,7 +177,7 @@ class RunParams:
         conf = self.config.get("configurable", {})
         self.thread_id = str(conf.get("thread_id", ""))
         self.ns = str(conf.get("checkpoint_ns", ""))
-        self.fence = conf.get(FENCE)
+        self.fence = rules_of(self.config).fence
         self.meta_extra = _config_metadata(self.config)
 
     @property
@@ -229,12 +231,15 @@ def _meta(p: RunParams, source: str, step: int) -> CheckpointMetadata:
     return meta
 
 
-def _thread_config(p: RunParams, checkpoint_id: str | None = None) -> dict[str, Any]:
+def _thread_config(p: RunParams, checkpoint_id: str | None = None,
+                   expected_latest: str | None = None) -> dict[str, Any]:
+    """The config of a saver call of the run: its thread, namespace and checkpoint, and the
+    rules the saver checks (the run's fence; the compare-and-set when `expected_latest`)."""
     conf: dict[str, Any] = {"thread_id": p.thread_id, "checkpoint_ns": p.ns}
     if checkpoint_id is not None:
         conf["checkpoint_id"] = checkpoint_id
-    if p.fence is not None:
-        conf[FENCE] = p.fence
+    if p.fence is not None or expected_latest is not None:
+        conf[WRITE_RULES] = WriteRules(expected_latest, p.fence)
     return {"configurable": conf}
 
 
@@ -275,8 +280,7 @@ class _Saver:
         if self.track:
             self.parent_of[checkpoint["id"]] = self.parent
             self.source_of[checkpoint["id"]] = str(metadata.get("source", "loop"))
-        config = _thread_config(self.p, self.parent)
-        config["configurable"][EXPECTED_LATEST] = self.latest
+        config = _thread_config(self.p, self.parent, expected_latest=self.latest)
         self.latest = self.parent = checkpoint["id"]
         return Save(config, checkpoint, metadata, new_versions, before,
                     self.p.durability == "async")
@@ -291,11 +295,10 @@ class _Saver:
         """
         if not self.p.checkpointed:
             return None
-        config = _thread_config(self.p, st.id)
         if claim:
-            config["configurable"][EXPECTED_LATEST] = st.id
-            return SaveWrites(config, writes, task.id, _task_path(task))
-        effect = SaveWrites(config, writes, task.id, _task_path(task))
+            return SaveWrites(_thread_config(self.p, st.id, expected_latest=st.id), writes,
+                              task.id, _task_path(task))
+        effect = SaveWrites(_thread_config(self.p, st.id), writes, task.id, _task_path(task))
         if self.unsaved is not None or self.p.durability == "exit":
             self.buffered.append(effect)
             return None

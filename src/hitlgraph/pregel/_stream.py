@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from hitlgraph.checkpoint.base import EXPECTED_LATEST, FENCE
+from hitlgraph.checkpoint.base import WRITE_RULES
 from hitlgraph.constants import PULL, PUSH, START, TRIGGER_PREFIX
 from hitlgraph.pregel._algo import Pending, RunState, Task, now_iso, state_values
 from hitlgraph.pregel._spec import GraphSpec
@@ -60,7 +60,7 @@ def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
     }
 
 
-_ENGINE_KEYS = frozenset({EXPECTED_LATEST, FENCE, "checkpoint_map"})
+_ENGINE_KEYS = frozenset({WRITE_RULES, "checkpoint_map"})
 
 
 def _run_configurable(conf: Mapping[str, Any]) -> dict[str, Any]:

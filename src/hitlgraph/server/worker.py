@@ -6,9 +6,10 @@ is stale), renews the lease while it works, watches for cancel requests, and fin
 together with its thread's new state in one store transaction.
 
 Checkpoint writes are fenced too: on each claim the worker advances the checkpointer's fence
-of the run (`aadvance_fence(run_id)`) and runs the graph with that token (`FENCE`), so once
-another worker has taken the run over, the first one's next checkpoint write fails
-(FencedWriteError) and it stops without writing anything more: no events, no finish.
+of the run (`aadvance_fence(run_id)`) and runs the graph with that token
+(`WriteRules.fence`), so once another worker has taken the run over, the first one's next
+checkpoint write fails (FencedWriteError) and it stops without writing anything
+more: no events, no finish.
 
 A run claimed again after its worker died continues rather than starts over. Before running
 the graph, the first worker records where the thread stood (`record_start`: its latest
@@ -36,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hitlgraph.checkpoint.base import FENCE
+from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules
 from hitlgraph.errors import (
     CheckpointConflictError,
     EmptyInputError,
@@ -317,14 +318,14 @@ class WorkerPool:
             return
         await self._finish(claim, bound, "success")
 
-    async def _fence(self, run_id: str) -> tuple[str, int] | None:
+    async def _fence(self, run_id: str) -> Fence | None:
         """A new fence token of the run for this claim (None: the checkpointer has no
         fences, and checkpoint writes go unguarded)."""
         try:
             token = await self.rt.saver.aadvance_fence(run_id)
         except NotImplementedError:
             return None
-        return run_id, token
+        return Fence(run_id, token)
 
     async def _plan(self, claim: Claim, bound: BoundGraph) -> _Plan | None:
         """Where the graph starts for this claim (see the module docstring); None when the
@@ -335,7 +336,7 @@ class WorkerPool:
         # no checkpoint after that read.
         fence = await self._fence(run.run_id)
         if fence is not None:
-            config["configurable"][FENCE] = fence
+            config["configurable"][WRITE_RULES] = WriteRules(fence=fence)
         latest = await rt.saver.aget_tuple(_state_config(rt, run))
         point = {"checkpoint_id": latest.checkpoint["id"] if latest is not None else None,
                  "writes": len(latest.pending_writes or ()) if latest is not None else 0}

@@ -3,9 +3,9 @@
 Needs the `postgres` extra (psycopg 3 and psycopg-pool): ``pip install -e '.[postgres]'`` from
 the repository.
 
-Every write is one transaction. `put` checks the compare-and-set key EXPECTED_LATEST under a
-per-thread advisory lock (`pg_advisory_xact_lock`) in the same transaction as its inserts: of
-two runs extending the same checkpoint, in any processes, exactly one wins.
+Every write is one transaction. `put` checks the compare-and-set rule (WriteRules.expected_latest)
+under a per-thread advisory lock (`pg_advisory_xact_lock`) in the same transaction as its
+inserts: of two runs extending the same checkpoint, in any processes, exactly one wins.
 
 Example:
     >>> from hitlgraph.checkpoint.postgres import PostgresSaver
@@ -261,7 +261,7 @@ class PostgresSaver(BaseCheckpointSaver):
 
         Args:
             config: names thread_id, checkpoint_ns, the parent checkpoint_id and optionally
-                EXPECTED_LATEST, the id the caller believes is the latest ("" for none).
+                WriteRules.expected_latest, the id the caller believes is the latest ("" for none).
             checkpoint: the checkpoint, with the values of at least the new channels.
             metadata: stored beside it; list() can filter on it.
             new_versions: the channels written since the parent, with their new versions.
@@ -270,7 +270,8 @@ class PostgresSaver(BaseCheckpointSaver):
             The config that points at the stored checkpoint.
 
         Raises:
-            CheckpointConflictError: EXPECTED_LATEST was given and the latest is another one.
+            CheckpointConflictError: WriteRules.expected_latest was given and the latest is
+                another one.
         """
         encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
                                   self.deltas)
@@ -325,8 +326,8 @@ class PostgresSaver(BaseCheckpointSaver):
         self.deltas.forget_thread(str(config["configurable"]["thread_id"]))
 
     def advance_fence(self, key: str) -> int:
-        """A new token for `key`: writes whose config carries an older token of it (the FENCE
-        key of checkpoint.base) are refused from now on.
+        """A new token for `key`: writes whose config carries an older token of it (their
+        WriteRules.fence) are refused from now on.
 
         Args:
             key: what the fence guards, e.g. a run id.

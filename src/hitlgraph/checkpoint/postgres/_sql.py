@@ -39,7 +39,6 @@ from hitlgraph.checkpoint._rows import (
     unpack_record,
 )
 from hitlgraph.checkpoint.base import (
-    EXPECTED_LATEST,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
@@ -47,7 +46,7 @@ from hitlgraph.checkpoint.base import (
     PendingWrite,
     RunnableConfig,
     WriteMode,
-    fence_of,
+    rules_of,
     write_slot,
     writes_by_task,
 )
@@ -148,7 +147,7 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         f"CREATE INDEX IF NOT EXISTS {CHECKPOINTS}_metadata ON {CHECKPOINTS} "
         "USING gin (metadata_json jsonb_path_ops)",
     ),
-    # 1: fences (checkpoint.base.FENCE): the latest token per key.
+    # 1: fences (checkpoint.base.WriteRules.fence): the latest token per key.
     (
         f"""CREATE TABLE IF NOT EXISTS {FENCES} (
             key TEXT COLLATE "C" PRIMARY KEY,
@@ -479,12 +478,12 @@ def encode_put(
         list(versions), [version_key(v) for v in versions.values()], pack_record(checkpoint),
         meta_type, meta_blob, metadata_json(metadata),
     )
-    expected = conf.get(EXPECTED_LATEST)
+    expected = rules_of(config).expected_latest
     return EncodedPut(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
         expected_latest=None if expected is None else str(expected),
         blobs=(channels, versions_, types, data, bases), full=full,
-        checkpoint_params=checkpoint_params, fence=fence_of(config),
+        checkpoint_params=checkpoint_params, fence=rules_of(config).fence,
     )
 
 
@@ -583,13 +582,13 @@ def _put_outcome(encoded: EncodedPut, row: tuple[Any, ...]) -> bool:
 def put(encoded: EncodedPut) -> Ops[RunnableConfig]:
     """Store an encoded checkpoint (run it in one write transaction): one round trip.
 
-    With EXPECTED_LATEST, or with values stored as deltas, it first takes the thread's
+    With WriteRules.expected_latest, or with values stored as deltas, it first takes the thread's
     advisory lock: then the latest is checked, and the versions deltas extend are looked up,
     with no other compare-and-set put or prune of the thread in between.
 
     Raises:
-        CheckpointConflictError: the config named an expected latest checkpoint (EXPECTED_LATEST,
-            "" for none) and the thread's latest in that namespace is another one.
+        CheckpointConflictError: the config's WriteRules named an expected latest checkpoint
+            ("" for none) and the thread's latest in that namespace is another one.
     """
     results = yield Batch(tuple(_put_statements(encoded)), transaction=True)
     if not _put_outcome(encoded, results[-1][0]):
@@ -652,11 +651,11 @@ def encode_writes(
         chans.append(chan)
         types.append(type_)
         blobs.append(data)
-    expected = conf.get(EXPECTED_LATEST)
+    expected = rules_of(config).expected_latest
     return EncodedWrites(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, task_id=task_id,
         task_path=task_path, groups=groups, expected=None if expected is None else str(expected),
-        fence=fence_of(config),
+        fence=rules_of(config).fence,
     )
 
 
@@ -712,7 +711,7 @@ def _check_fence(thread_id: str, fence: tuple[str, int] | None) -> Ops[None]:
 
 
 def advance_fence(key: str) -> Ops[int]:
-    """A new token for `key` (see checkpoint.base.FENCE); run it in a write transaction."""
+    """A new token for `key` (see checkpoint.base.WriteRules); run it in a write transaction."""
     rows = yield Statement(
         f"INSERT INTO {FENCES} AS f (key, token) VALUES (%s, 1) "
         "ON CONFLICT (key) DO UPDATE SET token = f.token + 1 RETURNING token", (str(key),))
@@ -723,8 +722,9 @@ def put_writes(encoded: EncodedWrites) -> Ops[None]:
     """Store encoded writes (run it in one write transaction: a conflict stores none).
 
     Raises:
-        CheckpointConflictError: EXPECTED_LATEST was given and the writes' checkpoint is not the
-            thread's latest in its namespace, or an answer slot ("claim") was taken already.
+        CheckpointConflictError: WriteRules.expected_latest was given and the writes'
+            checkpoint is not the thread's latest in its namespace, or an answer slot ("claim") was
+            taken already.
     """
     thread_id, ns, checkpoint_id = encoded.thread_id, encoded.ns, encoded.checkpoint_id
     yield from _check_fence(thread_id, encoded.fence)

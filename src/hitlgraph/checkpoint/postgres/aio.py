@@ -230,7 +230,8 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         """Store a checkpoint (see `PostgresSaver.put`).
 
         Raises:
-            CheckpointConflictError: EXPECTED_LATEST was given and the latest is another one.
+            CheckpointConflictError: WriteRules.expected_latest was given and the latest is
+                another one.
         """
         encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
                                   self.deltas)

@@ -2,8 +2,9 @@
 
 The database runs in WAL mode (readers never block the writer), every write is one
 `BEGIN IMMEDIATE` transaction and every connection waits on a busy timeout, so several
-processes can use one file. `put` checks the compare-and-set key EXPECTED_LATEST in the same
-transaction as its inserts: of two runs extending the same checkpoint, exactly one wins.
+processes can use one file. `put` checks the compare-and-set rule
+(WriteRules.expected_latest) in the same transaction as its inserts: of two runs extending
+the same checkpoint, exactly one wins.
 
 Example:
     >>> from hitlgraph.checkpoint.sqlite import SqliteSaver
@@ -172,7 +173,7 @@ class SqliteSaver(BaseCheckpointSaver):
 
         Args:
             config: names thread_id, checkpoint_ns, the parent checkpoint_id and optionally
-                EXPECTED_LATEST, the id the caller believes is the latest ("" for none).
+                WriteRules.expected_latest, the id the caller believes is the latest ("" for none).
             checkpoint: the checkpoint, with the values of at least the new channels.
             metadata: stored beside it; list() can filter on it.
             new_versions: the channels written since the parent, with their new versions.
@@ -181,7 +182,8 @@ class SqliteSaver(BaseCheckpointSaver):
             The config that points at the stored checkpoint.
 
         Raises:
-            CheckpointConflictError: EXPECTED_LATEST was given and the latest is another one.
+            CheckpointConflictError: WriteRules.expected_latest was given and the latest is
+                another one.
         """
         encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
                                   self.deltas)
@@ -245,8 +247,8 @@ class SqliteSaver(BaseCheckpointSaver):
             self.deltas.forget_thread(str(config["configurable"]["thread_id"]))
 
     def advance_fence(self, key: str) -> int:
-        """A new token for `key`: writes whose config carries an older token of it (the FENCE
-        key of checkpoint.base) are refused from now on.
+        """A new token for `key`: writes whose config carries an older token of it (their
+        WriteRules.fence) are refused from now on.
 
         Args:
             key: what the fence guards, e.g. a run id.

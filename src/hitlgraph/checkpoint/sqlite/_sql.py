@@ -46,14 +46,13 @@ from hitlgraph.checkpoint._rows import (
     unpack_record,
 )
 from hitlgraph.checkpoint.base import (
-    EXPECTED_LATEST,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
     PendingWrite,
     RunnableConfig,
-    fence_of,
+    rules_of,
     write_slot,
     writes_by_task,
 )
@@ -179,7 +178,7 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
             "DELETE FROM blob_data WHERE id = old.data_id; END",
         )),
     ),
-    # 2: fences (checkpoint.base.FENCE): the latest token per key.
+    # 2: fences (checkpoint.base.WriteRules.fence): the latest token per key.
     (
         """CREATE TABLE IF NOT EXISTS fences (
             key TEXT PRIMARY KEY,
@@ -589,12 +588,12 @@ def encode_put(
         thread_id, ns, checkpoint["id"], str(parent) if parent else None, stored_ts(checkpoint),
         pack_record(checkpoint), meta_type, meta_blob, meta_text,
     )
-    expected = conf.get(EXPECTED_LATEST)
+    expected = rules_of(config).expected_latest
     return EncodedPut(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
         expected_latest=None if expected is None else str(expected),
         checkpoint_row=checkpoint_row, blob_rows=blob_rows, full_rows=full_rows,
-        fence=fence_of(config),
+        fence=rules_of(config).fence,
     )
 
 
@@ -629,8 +628,8 @@ def write_put(conn: sqlite3.Connection, put: EncodedPut,
     """Store an encoded checkpoint in one write transaction, after the compare-and-set check.
 
     Raises:
-        CheckpointConflictError: the config named an expected latest checkpoint (EXPECTED_LATEST,
-            "" for none) and the thread's latest in that namespace is another one.
+        CheckpointConflictError: the config's WriteRules named an expected latest checkpoint
+            ("" for none) and the thread's latest in that namespace is another one.
     """
     with transaction(conn, write=True):
         check_fence(conn, put.thread_id, put.fence)
@@ -675,12 +674,12 @@ def encode_writes(
         row = (thread_id, ns, checkpoint_id, task_id, index, chan,
                *dumps_channel(serde, chan, value), task_path)
         rows.append((mode, row))
-    expected = config["configurable"].get(EXPECTED_LATEST)
-    return EncodedWrites(rows=rows, expected=expected, fence=fence_of(config))
+    expected = rules_of(config).expected_latest
+    return EncodedWrites(rows=rows, expected=expected, fence=rules_of(config).fence)
 
 
 def advance_fence(conn: sqlite3.Connection, key: str) -> int:
-    """A new token for `key` (see checkpoint.base.FENCE), in one write transaction."""
+    """A new token for `key` (see checkpoint.base.WriteRules), in one write transaction."""
     with transaction(conn, write=True):
         row = conn.execute(
             "INSERT INTO fences (key, token) VALUES (?, 1) "

@@ -129,7 +129,8 @@ class AsyncSqliteSaver(SqliteSaver):
         """Store a checkpoint (see `SqliteSaver.put`).
 
         Raises:
-            CheckpointConflictError: EXPECTED_LATEST was given and the latest is another one.
+            CheckpointConflictError: WriteRules.expected_latest was given and the latest is
+                another one.
         """
         return await self._run(self.put, config, checkpoint, metadata, new_versions)
 
