@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Protocol, TypedDict, runtime_checkable
+from typing import Any, ClassVar, Literal, NamedTuple, TypedDict
 
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 
@@ -34,7 +34,8 @@ __all__ = [
     "CheckpointTuple",
     "PendingWrite",
     "PendingWritesCall",
-    "StepWriter",
+    "SaverTraits",
+    "traits_of",
     "RunnableConfig",
     "empty_checkpoint",
     "writes_by_task",
@@ -129,16 +130,6 @@ PendingWritesCall = tuple["RunnableConfig", "Sequence[tuple[str, Any]]", str, st
 """The arguments of one put_writes() call: config, writes, task id, task path."""
 
 
-@runtime_checkable
-class StepWriter(Protocol):
-    """A saver that can store a finished step (its tasks' writes, then its checkpoint) in one
-    transaction. The engine uses it when present; otherwise it calls put_writes() and put()."""
-
-    def put_step(self, writes: Sequence[PendingWritesCall], config: RunnableConfig,
-                 checkpoint: Checkpoint, metadata: CheckpointMetadata,
-                 new_versions: ChannelVersions) -> RunnableConfig: ...
-
-
 class CheckpointMetadata(TypedDict, total=False):
     """What is recorded beside each checkpoint.
 
@@ -209,6 +200,8 @@ class BaseCheckpointSaver:
     """
 
     serde: SerializerProtocol
+    in_process: ClassVar[bool] = False
+    """Whether the saver keeps everything in this process's memory (a write costs no I/O)."""
 
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         self.serde = serde or MsgpackSerializer()
@@ -350,3 +343,39 @@ def writes_by_task(pending: Sequence[PendingWrite]) -> list[tuple[str, list[tupl
     for task_id, channel, value in pending:
         calls.setdefault(task_id, []).append((channel, value))
     return list(calls.items())
+
+
+@dataclass(frozen=True, slots=True)
+class SaverTraits:
+    """What a saver can do beyond LangGraph's saver interface, found once per saver class; the
+    engine's drivers and the server read this instead of probing the saver themselves."""
+
+    step_writes: bool
+    """put_step(writes, config, checkpoint, metadata, new_versions): a finished step's writes
+    and its checkpoint in one transaction (otherwise put_writes() per task, then put())."""
+    async_step_writes: bool
+    """aput_step(...), the same without blocking the event loop."""
+    batches: bool
+    """batch(): a context manager that makes the writes inside it one transaction."""
+    in_process: bool
+    """Everything stays in this process's memory: writing in the background gains nothing."""
+    fences: bool
+    """advance_fence(key) / aadvance_fence(key) work (WriteRules.fence can guard writes)."""
+
+
+_traits: dict[type, SaverTraits] = {}
+
+
+def traits_of(saver: BaseCheckpointSaver) -> SaverTraits:
+    """The traits of `saver`'s class (computed on first use, then cached)."""
+    kind = type(saver)
+    found = _traits.get(kind)
+    if found is None:
+        found = _traits[kind] = SaverTraits(
+            step_writes=callable(getattr(kind, "put_step", None)),
+            async_step_writes=callable(getattr(kind, "aput_step", None)),
+            batches=callable(getattr(kind, "batch", None)),
+            in_process=bool(getattr(kind, "in_process", False)),
+            fences=getattr(kind, "advance_fence", None) is not BaseCheckpointSaver.advance_fence,
+        )
+    return found

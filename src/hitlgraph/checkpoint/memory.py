@@ -105,6 +105,8 @@ class InMemorySaver(BaseCheckpointSaver):
         >>> graph = builder.compile(checkpointer=InMemorySaver())  # doctest: +SKIP
     """
 
+    in_process = True
+
     def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
         super().__init__(serde=serde)
         self._lock = threading.RLock()

@@ -16,8 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from hitlgraph.checkpoint.base import BaseCheckpointSaver, StepWriter
-from hitlgraph.checkpoint.memory import InMemorySaver
+from hitlgraph.checkpoint.base import BaseCheckpointSaver, traits_of
 from hitlgraph.pregel._algo import Task
 from hitlgraph.pregel._call import run_task_async, run_task_sync
 from hitlgraph.pregel._context import StreamSink
@@ -79,7 +78,7 @@ def _abandon_sync(steps: Generator[Any, Any, Any], saver: BaseCheckpointSaver | 
             reply: Any = None
             kind = type(effect)
             if saver is not None and kind is Save:
-                reply = _save(saver, effect, _writes_steps(saver))
+                reply = _save(saver, effect, traits_of(saver).step_writes)
             elif saver is not None and kind is SaveWrites:
                 saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)
             elif saver is not None and kind is Load:
@@ -113,18 +112,6 @@ async def _abandon_async(steps: Generator[Any, Any, Any], saver: BaseCheckpointS
         return
 
 
-_step_writers: dict[type, bool] = {}
-
-
-def _writes_steps(saver: Any) -> bool:
-    """Whether the saver has put_step (a runtime Protocol check is slow: cached per class)."""
-    kind = type(saver)
-    known = _step_writers.get(kind)
-    if known is None:
-        known = _step_writers[kind] = isinstance(saver, StepWriter)
-    return known
-
-
 def _save(saver: BaseCheckpointSaver, effect: Save, step_writer: bool) -> Any:
     if effect.before and step_writer:
         return saver.put_step(  # type: ignore[attr-defined]
@@ -154,7 +141,7 @@ class _Writer:
         self.items.put(effect)
 
     def _run(self) -> None:
-        batch_of = getattr(self.saver, "batch", None)
+        batch_of = self.saver.batch if traits_of(self.saver).batches else None  # type: ignore[attr-defined]
         while True:
             first = self.items.get()
             if first is None:
@@ -199,9 +186,8 @@ class _Writer:
 
 async def _asave(saver: BaseCheckpointSaver, effect: Save) -> Any:
     """_save with the saver's async methods (aput_step when it has one)."""
-    step = getattr(saver, "aput_step", None)
-    if effect.before and step is not None:
-        return await step(
+    if effect.before and traits_of(saver).async_step_writes:
+        return await saver.aput_step(  # type: ignore[attr-defined]
             [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before],
             effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
     for w in effect.before:
@@ -220,8 +206,9 @@ def drive_sync(
     # "async" durability: checkpoints of a saver that does I/O are written by one background
     # thread, in order, while the run goes on; drain() waits for them (and raises their error).
     writer: _Writer | None = None
-    slow_saver = saver is not None and not isinstance(saver, InMemorySaver)
-    step_writer = _writes_steps(saver)
+    traits = traits_of(saver) if saver is not None else None
+    slow_saver = traits is not None and not traits.in_process
+    step_writer = traits is not None and traits.step_writes
 
     def drain() -> None:
         if writer is not None:

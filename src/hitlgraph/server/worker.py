@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules
+from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules, traits_of
 from hitlgraph.errors import (
     CheckpointConflictError,
     EmptyInputError,
@@ -321,11 +321,9 @@ class WorkerPool:
     async def _fence(self, run_id: str) -> Fence | None:
         """A new fence token of the run for this claim (None: the checkpointer has no
         fences, and checkpoint writes go unguarded)."""
-        try:
-            token = await self.rt.saver.aadvance_fence(run_id)
-        except NotImplementedError:
+        if not traits_of(self.rt.saver).fences:
             return None
-        return Fence(run_id, token)
+        return Fence(run_id, await self.rt.saver.aadvance_fence(run_id))
 
     async def _plan(self, claim: Claim, bound: BoundGraph) -> _Plan | None:
         """Where the graph starts for this claim (see the module docstring); None when the
