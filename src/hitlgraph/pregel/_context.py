@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph._ids import interrupt_id
+from hitlgraph._running import current as _current
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
-from hitlgraph.types import Interrupt
+from hitlgraph._control import Interrupt
 
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
                 "assistant_id", "graph_id")
@@ -163,9 +163,6 @@ class TaskContext:
         raise GraphInterrupt(
             [Interrupt(value=value, id=iid, response_schema=response_schema)]
         )
-
-
-_current: ContextVar[TaskContext | None] = ContextVar("hitlgraph_task", default=None)
 
 
 def current_task(what: str) -> TaskContext:
