@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hitlgraph.pregel._context import current_task
+from hitlgraph._running import current_task
 
 __all__ = ["get_config", "get_stream_writer"]
 

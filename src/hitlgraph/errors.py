@@ -16,8 +16,8 @@
           |    +-- ResumeError .................... a Command(resume=...) that nothing can take
           |                                         (also a RuntimeError, as LangGraph raises)
           |    +-- ThreadIdRequiredError .......... a checkpointed run without a thread id
-          +-- EmptyChannelError ................... a channel read before it was written
           +-- CheckpointConflictError ............. the thread moved on while this run worked
+               +-- FencedWriteError ............... another worker holds the run's lease now
 
 Messages say what happened, where, and what to do next.
 """
@@ -28,14 +28,15 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from hitlgraph._control import Interrupt
+
 if TYPE_CHECKING:
-    from hitlgraph.types import Command, Interrupt
+    from hitlgraph._control import Command
 
 __all__ = [
     "CheckpointConflictError",
     "FencedWriteError",
     "CheckpointerRequiredError",
-    "EmptyChannelError",
     "EmptyInputError",
     "ErrorCode",
     "GraphBubbleUp",
@@ -77,8 +78,6 @@ class NodeInterrupt(GraphInterrupt):
     """Deprecated in LangGraph: raise it from a node to pause with `value`. Prefer interrupt()."""
 
     def __init__(self, value: Any, id: str | None = None) -> None:
-        from hitlgraph.types import Interrupt
-
         super().__init__([Interrupt(value=value, id=id or "")])
 
 
@@ -128,10 +127,6 @@ class ResumeError(ValueError, RuntimeError):
 
 class ThreadIdRequiredError(ValueError):
     """A graph with a checkpointer was run without config["configurable"]["thread_id"]."""
-
-
-class EmptyChannelError(Exception):
-    """A channel was read before anything was written to it."""
 
 
 class CheckpointConflictError(RuntimeError):

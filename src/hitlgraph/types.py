@@ -1,17 +1,20 @@
 """Public values passed into and out of graphs: Command, Send, Interrupt, snapshots, policies.
 
-`interrupt()` lives here too, as in LangGraph.
+`interrupt()` lives here too, as in LangGraph. This module holds plain values: it imports only
+leaf modules (the values stored in checkpoints, the running task's ContextVar, the default
+cache key), never the engine.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
-if TYPE_CHECKING:
-    from hitlgraph.pregel._context import TaskContext
+from hitlgraph._control import Command, Interrupt, Send
+from hitlgraph._running import current_task
+from hitlgraph.cache._keys import default_cache_key
 
 __all__ = [
     "All",
@@ -28,8 +31,6 @@ __all__ = [
     "StreamWriter",
     "interrupt",
 ]
-
-N = TypeVar("N", bound=Hashable)
 
 All = Literal["*"]
 """Passed as interrupt_before / interrupt_after: break at every node."""
@@ -56,65 +57,6 @@ Durability = Literal["sync", "async", "exit"]
 
 Checkpointer = Any
 """What `compile(checkpointer=...)` accepts: a saver, None, or True/False for subgraphs."""
-
-
-@dataclass(frozen=True, slots=True)
-class Interrupt:
-    """A question a paused graph asks; answer it with `Command(resume=...)`.
-
-    Attributes:
-        value: what the node passed to interrupt(), shown to the person.
-        id: stable id; `Command(resume={id: answer})` answers this one when several wait.
-    """
-
-    value: Any
-    id: str = ""
-    response_schema: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    """Run `node` in the next step with `arg` as its own input (a map step).
-
-    Return a list of these from a conditional edge to fan out.
-    """
-
-    node: str
-    arg: Any
-
-    def __init__(self, node: str, arg: Any) -> None:
-        object.__setattr__(self, "node", node)
-        object.__setattr__(self, "arg", arg)
-
-    def __repr__(self) -> str:
-        return f"Send(node={self.node!r}, arg={self.arg!r})"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Command(Generic[N]):
-    """Returned by a node to update state and route; passed as input to resume a paused run.
-
-    Attributes:
-        graph: None for the current graph, Command.PARENT for the closest parent graph.
-        update: state update, applied like a node's returned dict.
-        resume: the answer to interrupt(): a value, or `{interrupt_id: value}` for several.
-        goto: node name(s) or Send(s) to run next.
-    """
-
-    graph: str | None = None
-    update: Any | None = None
-    resume: dict[str, Any] | Any | None = None
-    goto: Send | Sequence[Send | N] | N = ()
-
-    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
-
-    def __repr__(self) -> str:
-        parts = [
-            f"{k}={getattr(self, k)!r}"
-            for k in ("graph", "update", "resume", "goto")
-            if getattr(self, k) not in (None, ())
-        ]
-        return f"Command({', '.join(parts)})"
 
 
 def default_retry_on(exc: Exception) -> bool:
@@ -170,14 +112,6 @@ class RetryPolicy(NamedTuple):
 
 
 KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., str | bytes])
-
-
-def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
-    """The default CachePolicy key: the input, serialized in a stable way (equal dicts give
-    equal keys whatever their order)."""
-    from hitlgraph.cache.base import default_cache_key as stable_key
-
-    return stable_key(*args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -242,7 +176,4 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
         RuntimeError: outside a running node.
         CheckpointerRequiredError: when the graph has no checkpointer to keep the pause.
     """
-    from hitlgraph.pregel._context import current_task
-
-    task: TaskContext = current_task("interrupt()")
-    return task.interrupt(value, response_schema)
+    return current_task("interrupt()").interrupt(value, response_schema)

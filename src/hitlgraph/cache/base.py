@@ -1,32 +1,38 @@
-"""The cache interface, and how cache entries of nodes and @task calls are named.
+"""The cache interface.
 
 A cache maps full keys `(namespace, key)` to values, each kept for its own time to live.
-Namespaces are tuples of strings: hitlgraph keeps the writes of a node under
-``("__hitlgraph_writes", <function>, <node name>)`` and the result of a @task under
-``("__hitlgraph_writes", <function>)``; keys are hex digests of what the CachePolicy's
-`key_func` made of the input. `clear(namespaces)` drops whole namespaces (all of them
+Namespaces are tuples of strings (how hitlgraph names them: `hitlgraph.cache._keys`, whose
+names are also importable from here). `clear(namespaces)` drops whole namespaces (all of them
 without an argument).
 """
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Generic, TypeVar
 
-from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializationError, SerializerProtocol
+from hitlgraph.cache._keys import (
+    WRITES_NS,
+    FullKey,
+    Namespace,
+    cache_key,
+    default_cache_key,
+    identifier,
+)
+from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 
-__all__ = ["BaseCache", "FullKey", "Namespace", "cache_key", "default_cache_key"]
+__all__ = [
+    "WRITES_NS",
+    "BaseCache",
+    "FullKey",
+    "Namespace",
+    "cache_key",
+    "default_cache_key",
+    "identifier",
+]
 
 ValueT = TypeVar("ValueT")
-Namespace = tuple[str, ...]
-FullKey = tuple[Namespace, str]
-
-WRITES_NS = "__hitlgraph_writes"
-"""The first part of the namespaces under which node writes and @task results are cached."""
-
 
 class BaseCache(ABC, Generic[ValueT]):
     """Where cached node writes and @task results are kept.
@@ -63,61 +69,3 @@ class BaseCache(ABC, Generic[ValueT]):
     @abstractmethod
     async def aclear(self, namespaces: Sequence[Namespace] | None = None) -> None:
         """Like clear(), without blocking the event loop."""
-
-
-def _freeze(value: Any) -> Any:
-    """`value` with dicts and sets in a fixed order, so equal inputs make equal keys."""
-    if isinstance(value, dict):
-        items = [(_freeze(k), _freeze(v)) for k, v in value.items()]
-        return ("__dict__", tuple(sorted(items, key=lambda kv: (type(kv[0]).__name__,
-                                                                   repr(kv[0])))))
-    if isinstance(value, (set, frozenset)):
-        return ("__set__", tuple(sorted((_freeze(v) for v in value), key=repr)))
-    if isinstance(value, (list, tuple)):
-        return type(value)(_freeze(v) for v in value)
-    return value
-
-
-_KEY_SERDE = MsgpackSerializer()
-
-
-def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
-    """The default `CachePolicy.key_func`: the arguments, serialized in a stable way (msgpack;
-    pickle for what msgpack cannot encode)."""
-    frozen = (_freeze(args), _freeze(kwargs))
-    try:
-        tag, data = _KEY_SERDE.dumps_typed(frozen)
-    except SerializationError:
-        try:
-            return b"pickle:" + pickle.dumps(frozen, protocol=5)
-        except Exception as exc:
-            raise TypeError(
-                f"Cannot make a cache key from {args!r} {kwargs!r}: it can be neither "
-                "serialized nor pickled. Give the CachePolicy a key_func, e.g. "
-                "CachePolicy(key_func=lambda state: str(state['id']))."
-            ) from exc
-    return tag.encode() + b":" + data
-
-
-def cache_key(key_func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
-    """The key of an input: the digest of what `key_func` makes of it (str or bytes)."""
-    raw = key_func(*args, **kwargs)
-    if isinstance(raw, str):
-        raw = raw.encode()
-    if not isinstance(raw, bytes):
-        raise TypeError(
-            f"CachePolicy key_func {getattr(key_func, '__name__', key_func)!r} returned "
-            f"{type(raw).__name__}; it must return str or bytes."
-        )
-    return hashlib.blake2b(raw, digest_size=16).hexdigest()
-
-
-def identifier(fn: Any) -> str:
-    """A name for the function whose results are cached: "module.qualname", or "__dynamic__"
-    for lambdas and functions defined inside other functions (they have no stable name)."""
-    fn = getattr(fn, "__func__", fn)
-    module = getattr(fn, "__module__", None)
-    qualname = getattr(fn, "__qualname__", None)
-    if not module or not qualname or "<lambda>" in qualname or "<locals>" in qualname:
-        return "__dynamic__"
-    return f"{module}.{qualname}"

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from hitlgraph._control import Command, Interrupt, Send
 from hitlgraph.checkpoint.serde._codec import NATIVE_TYPES
 
 __all__ = [
@@ -149,24 +150,17 @@ class TypeRegistry:
     under that name.
     """
 
-    __slots__ = ("_by_cls", "_by_name", "_loader", "_lock", "_parent")
+    __slots__ = ("_by_cls", "_by_name", "_lock", "_parent")
 
-    def __init__(
-        self,
-        parent: TypeRegistry | None = None,
-        *,
-        loader: Callable[[TypeRegistry], None] | None = None,
-    ) -> None:
+    def __init__(self, parent: TypeRegistry | None = None) -> None:
         """Create an empty registry.
 
         Args:
             parent: consulted when this registry has no entry.
-            loader: called once, on the first lookup that misses, to add default entries.
         """
         self._by_cls: dict[type, TypeEntry] = {}
         self._by_name: dict[str, TypeEntry] = {}
         self._parent = parent
-        self._loader = loader
         self._lock = threading.Lock()
 
     def register(
@@ -209,24 +203,11 @@ class TypeRegistry:
             self._by_name[name] = entry
         return entry
 
-    def _load_defaults(self) -> bool:
-        loader = self._loader
-        if loader is None:
-            return False
-        with self._lock:
-            if self._loader is None:
-                return True  # another thread loaded them meanwhile
-            self._loader = None
-        loader(self)
-        return True
-
     def for_class(self, cls: type) -> TypeEntry | None:
         """The entry of exactly `cls` (subclasses are separate entries), or None."""
         entry = self._by_cls.get(cls)
         if entry is not None:
             return entry
-        if self._loader is not None and self._load_defaults():
-            return self.for_class(cls)
         if self._parent is not None:
             return self._parent.for_class(cls)
         return None
@@ -236,24 +217,15 @@ class TypeRegistry:
         entry = self._by_name.get(name)
         if entry is not None:
             return entry
-        if self._loader is not None and self._load_defaults():
-            return self.for_name(name)
         if self._parent is not None:
             return self._parent.for_name(name)
         return None
 
 
-def _load_hitlgraph_types(registry: TypeRegistry) -> None:
-    # Imported here, not at module level: hitlgraph.checkpoint.base imports this package.
-    from hitlgraph.types import Command, Interrupt, Send
-
-    for cls in (Interrupt, Send, Command):
-        if registry._by_cls.get(cls) is None:
-            registry.register(cls)
-
-
-DEFAULT_REGISTRY = TypeRegistry(loader=_load_hitlgraph_types)
-"""The process-wide registry every serializer falls back to."""
+DEFAULT_REGISTRY = TypeRegistry()
+"""The process-wide registry every serializer falls back to; it knows hitlgraph's own values."""
+for _cls in (Interrupt, Send, Command):
+    DEFAULT_REGISTRY.register(_cls)
 
 
 def register_type(
