@@ -55,9 +55,10 @@ def demo(ctx: click.Context, db: str, new: bool) -> None:
 
 
 def _demo_input() -> Any:
-    from hitlgraph.cli import demo as agent
+    # Imported when the demo runs: importing it builds the demo's graph.
+    from hitlgraph.cli.demo import demo_input
 
-    return agent.demo_input()
+    return demo_input()
 
 
 def _paused_demo(saver: SqliteSaver, target: Target) -> ThreadSummary | None:
