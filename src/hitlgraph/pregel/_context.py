@@ -7,10 +7,10 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
+from hitlgraph._control import Interrupt
 from hitlgraph._ids import interrupt_id
 from hitlgraph._running import current as _current
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
-from hitlgraph._control import Interrupt
 
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
                 "assistant_id", "graph_id")
