@@ -1,6 +1,7 @@
 """Drawing a graph: its nodes and edges as data, and as Mermaid flowchart text.
 
-`CompiledStateGraph.get_graph()` returns a `DrawableGraph` built from the StateGraph builder:
+`CompiledStateGraph.get_graph()` returns a `DrawableGraph` built from the graph's structure as it
+was compiled:
 plain edges are solid, edges chosen at run time (conditional edges, a node's Command(goto=...)
 destinations) are dotted and carry their path_map key as a label when it differs from the target.
 Nodes with breakpoints say so in their label.
@@ -9,16 +10,18 @@ Nodes with breakpoints say so in their label.
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Final
 
 from hitlgraph.constants import END, START
+from hitlgraph.graph._structure import GraphStructure
 
-if TYPE_CHECKING:
-    from hitlgraph.graph.state import StateGraph
+__all__ = ["BREAKPOINT_KEY", "DrawableGraph", "Edge", "Node", "build_drawable"]
 
-__all__ = ["DrawableGraph", "Edge", "Node", "build_drawable"]
+BREAKPOINT_KEY: Final = "__interrupt"
+"""The metadata key of a drawn node with breakpoints (LangGraph's): "before", "after" or
+"before,after"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class DrawableGraph:
         lines.append("graph TD;")
         for node in self.nodes.values():
             label = _escape(node.name)
-            where = node.metadata.get("__interrupt")
+            where = node.metadata.get(BREAKPOINT_KEY)
             if where:
                 label += f"<br/><small><em>interrupt {_escape(str(where))}</em></small>"
             if node.id == START:
@@ -120,9 +123,9 @@ def _mermaid_ids(nodes: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def build_drawable(builder: StateGraph[Any], interrupt_before: Iterable[str] = (),
+def build_drawable(builder: GraphStructure, interrupt_before: Iterable[str] = (),
                    interrupt_after: Iterable[str] = ()) -> DrawableGraph:
-    """The drawing of `builder`'s graph (with the breakpoints of its compiled form)."""
+    """The drawing of a compiled graph's structure, with its breakpoints."""
     names = list(builder.nodes)
     before, after = set(interrupt_before), set(interrupt_after)
     found: dict[tuple[str, str, str | None], bool] = {}
@@ -139,7 +142,7 @@ def build_drawable(builder: StateGraph[Any], interrupt_before: Iterable[str] = (
     anywhere = [*names, END]
     for src, branches in builder.branches.items():
         for branch in branches.values():
-            mapping: dict[Hashable, str] | None = branch.path_map
+            mapping: Mapping[Hashable, str] | None = branch.path_map
             if mapping is None:
                 for dst in anywhere:
                     if dst != src:
@@ -159,7 +162,7 @@ def build_drawable(builder: StateGraph[Any], interrupt_before: Iterable[str] = (
         where = [w for w, chosen in (("before", before), ("after", after))
                  if name in chosen or "*" in chosen]
         if where:
-            meta["__interrupt"] = ",".join(where)
+            meta[BREAKPOINT_KEY] = ",".join(where)
         nodes[name] = Node(name, name, builder.nodes[name].action, meta)
     if reached_end:
         nodes[END] = Node(END, END)

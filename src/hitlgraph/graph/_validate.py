@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from hitlgraph.constants import END, START
 from hitlgraph.errors import GraphValidationError
-
-if TYPE_CHECKING:
-    from hitlgraph.graph.state import StateGraph
+from hitlgraph.graph._structure import GraphStructure
 
 
 def _known(name: str, nodes: Iterable[str]) -> str:
@@ -17,7 +14,7 @@ def _known(name: str, nodes: Iterable[str]) -> str:
 
 
 def validate(
-    graph: StateGraph[Any],
+    graph: GraphStructure,
     interrupt_before: Iterable[str] = (),
     interrupt_after: Iterable[str] = (),
 ) -> None:
@@ -70,7 +67,7 @@ def validate(
         raise GraphValidationError(problems)
 
 
-def _unreachable(graph: StateGraph[Any]) -> list[str]:
+def _unreachable(graph: GraphStructure) -> list[str]:
     """Nodes no edge, conditional edge or declared Command destination can reach."""
     targets: dict[str, set[str]] = {name: set() for name in (*graph.nodes, START)}
     everything = set(graph.nodes)

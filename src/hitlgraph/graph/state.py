@@ -5,45 +5,23 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 
+import hitlgraph.graph._schema as _schema
 from hitlgraph.constants import END, START, TRIGGER_PREFIX
-from hitlgraph.graph import _schema
+from hitlgraph.graph._compile import build_spec
+from hitlgraph.graph._structure import BranchDef, GraphStructure, NodeDef, freeze_branches
 from hitlgraph.graph._validate import validate
 from hitlgraph.pregel._spec import (
-    BranchSpec,
-    GraphSpec,
-    NodeSpec,
-    accepts,
-    is_async_callable,
     retry_tuple,
 )
+from hitlgraph.pregel.compiled import CompiledStateGraph
 from hitlgraph.types import All, CachePolicy, Command, RetryPolicy
-
-if typing.TYPE_CHECKING:
-    from hitlgraph.pregel.compiled import CompiledStateGraph
 
 __all__ = ["StateGraph"]
 
 StateT = TypeVar("StateT")
-
-
-@dataclass(slots=True)
-class _NodeDef:
-    action: Callable[..., Any]
-    input_schema: Any
-    retry: tuple[RetryPolicy, ...]
-    cache_policy: CachePolicy[Any] | None
-    destinations: tuple[str, ...] | None
-    metadata: dict[str, Any]
-    defer: bool
-
-
-@dataclass(slots=True)
-class _BranchDef:
-    path: Callable[..., Any]
-    path_map: dict[Hashable, str] | None
 
 
 def _name_of(action: Any) -> str:
@@ -149,10 +127,10 @@ class StateGraph(Generic[StateT]):
         self.channels: dict[str, _schema.ChannelSpec] = {}
         for schema in (state_schema, self.input_schema, self.output_schema):
             self._add_schema(schema)
-        self.nodes: dict[str, _NodeDef] = {}
+        self.nodes: dict[str, NodeDef] = {}
         self.edges: set[tuple[str, str]] = set()
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
-        self.branches: dict[str, dict[str, _BranchDef]] = {}
+        self.branches: dict[str, dict[str, BranchDef]] = {}
         self.compiled = False
 
     def _add_schema(self, schema: Any) -> None:
@@ -208,7 +186,7 @@ class StateGraph(Generic[StateT]):
                  else _command_destinations(action))
         if dests is None and _mentions_command(action):
             dests = ("*",)
-        self.nodes[name] = _NodeDef(
+        self.nodes[name] = NodeDef(
             action=action, input_schema=schema, retry=retry_tuple(retry_policy),
             cache_policy=cache_policy, destinations=dests, metadata=dict(metadata or {}),
             defer=defer,
@@ -287,7 +265,7 @@ class StateGraph(Generic[StateT]):
         while name in branches:
             n += 1
             name = f"{base}_{n}"
-        branches[name] = _BranchDef(path, mapping)
+        branches[name] = BranchDef(path, None if mapping is None else MappingProxyType(mapping))
         return self
 
     def set_entry_point(self, key: str) -> StateGraph[StateT]:
@@ -308,8 +286,20 @@ class StateGraph(Generic[StateT]):
 
     def validate(self, interrupt: Sequence[str] | None = None) -> StateGraph[StateT]:
         """Check the graph's structure; raise GraphValidationError listing every problem."""
-        validate(self, interrupt or ())
+        validate(self._structure(), interrupt or ())
         return self
+
+    def _structure(self) -> GraphStructure:
+        """The graph as it is now, frozen: what compile() hands the compiled graph."""
+        return GraphStructure(
+            nodes=MappingProxyType(dict(self.nodes)),
+            edges=frozenset(self.edges),
+            waiting_edges=frozenset(self.waiting_edges),
+            branches=freeze_branches(self.branches),
+            state_schema=self.state_schema,
+            input_schema=self.input_schema,
+            output_schema=self.output_schema,
+        )
 
     def compile(
         self,
@@ -334,15 +324,15 @@ class StateGraph(Generic[StateT]):
             GraphValidationError: naming every unknown node, missing entry point and unreachable
                 node.
         """
-        from hitlgraph.pregel.compiled import CompiledStateGraph
-
         before = _breakpoints(interrupt_before)
         after = _breakpoints(interrupt_after)
-        validate(self, before, after)
+        structure = self._structure()
+        validate(structure, before, after)
         self.compiled = True
         return CompiledStateGraph(
             builder=self,
-            spec=self._spec(),
+            structure=structure,
+            spec=build_spec(structure, self.channels),
             checkpointer=checkpointer,
             interrupt_before=before,
             interrupt_after=after,
@@ -351,117 +341,6 @@ class StateGraph(Generic[StateT]):
             store=store,
             debug=debug,
         )
-
-    def _spec(self) -> GraphSpec:
-        state_keys = tuple(_schema.keys_of(self.state_schema))
-        all_keys = tuple(self.channels)
-        successors: dict[str, list[str]] = {}
-        for src, dst in sorted(self.edges):
-            if dst != END:
-                successors.setdefault(src, []).append(TRIGGER_PREFIX + dst)
-        barriers: dict[str, tuple[frozenset[str], str]] = {}
-        joins: dict[str, list[str]] = {}
-        for srcs, dst in sorted(self.waiting_edges):
-            if dst == END:
-                continue
-            chan = f"join:{'+'.join(srcs)}:{dst}"
-            barriers[chan] = (frozenset(srcs), dst)
-            for src in srcs:
-                joins.setdefault(src, []).append(chan)
-
-        def branches_of(src: str) -> tuple[BranchSpec, ...]:
-            return tuple(
-                BranchSpec(source=src, path=b.path, path_map=b.path_map,
-                           wants_config=accepts(b.path, "config"),
-                           is_async=is_async_callable(b.path))
-                for b in self.branches.get(src, {}).values()
-            )
-
-        nodes: dict[str, NodeSpec] = {
-            START: NodeSpec(
-                name=START, fn=_passthrough, is_async=False, wants_config=False,
-                coerce=_schema.coercer(self.input_schema, all_keys, full=True),
-                edges=tuple(successors.get(START, ())), branches=branches_of(START),
-            )
-        }
-        from hitlgraph.pregel.compiled import CompiledStateGraph
-
-        for name, node in self.nodes.items():
-            fn = node.action
-            subgraph = fn if isinstance(fn, CompiledStateGraph) else None
-            afn = None
-            if subgraph is not None:
-                fn, afn = subgraph.invoke, subgraph.ainvoke
-            elif not callable(fn) and hasattr(fn, "invoke"):
-                fn = fn.invoke
-            schema = node.input_schema or self.state_schema
-            keys = tuple(_schema.keys_of(schema))
-            nodes[name] = NodeSpec(
-                name=name, fn=fn, is_async=is_async_callable(fn),
-                wants_config=accepts(fn, "config"),
-                wants_writer=subgraph is None and _takes(fn, "writer"),
-                coerce=_schema.coercer(schema, keys, full=set(keys) == set(all_keys)),
-                edges=tuple(successors.get(name, ())), joins=tuple(joins.get(name, ())),
-                branches=branches_of(name), retry=node.retry, metadata=node.metadata,
-                cache_policy=node.cache_policy,
-                afn=afn, subgraph=subgraph if subgraph is not None else _referenced_graph(fn),
-            )
-        return GraphSpec(
-            channels=dict(self.channels),
-            state_keys=state_keys,
-            input_keys=frozenset(_schema.keys_of(self.input_schema)),
-            output_keys=tuple(_schema.keys_of(self.output_schema)),
-            nodes=nodes,
-            barriers=barriers,
-            state_coerce=_schema.coercer(self.state_schema, state_keys,
-                                         full=set(state_keys) == set(all_keys)),
-        )
-
-
-def _referenced_graph(fn: Callable[..., Any]) -> CompiledStateGraph | None:
-    """A compiled graph a node function reaches (a variable it closes over, or a global it
-    names): the subgraph it presumably runs. As in LangGraph, get_state(subgraphs=True) then
-    shows that subgraph's state under the node's task, and its checkpoint_ns can be read and
-    edited. Graphs compiled with checkpointer=False keep no state and are not considered."""
-    from hitlgraph.pregel.compiled import CompiledStateGraph
-
-    func = getattr(fn, "__func__", fn)
-    wrapped = getattr(func, "__wrapped__", None)
-    if callable(wrapped):
-        func = getattr(wrapped, "__func__", wrapped)
-    code = getattr(func, "__code__", None)
-    if code is None:
-        return None
-    found: list[Any] = []
-    for cell in getattr(func, "__closure__", None) or ():
-        try:
-            found.append(cell.cell_contents)
-        except ValueError:  # an empty cell
-            continue
-    names: set[str] = set()
-    todo = [code]
-    while todo:
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if hasattr(c, "co_names"))
-    scope = getattr(func, "__globals__", {})
-    found.extend(scope[n] for n in sorted(names) if n in scope)
-    for value in found:
-        if isinstance(value, CompiledStateGraph) and value.checkpointer is not False:
-            return value
-    return None
-
-
-def _takes(fn: Callable[..., Any], name: str) -> bool:
-    """Whether `fn` names a parameter `name` (not merely **kwargs)."""
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _passthrough(value: Any) -> Any:
-    return value
 
 
 def _breakpoints(value: All | Sequence[str] | None) -> tuple[str, ...]:

@@ -18,27 +18,24 @@ from hitlgraph.errors import (
     GraphValidationError,
     ThreadIdRequiredError,
 )
+from hitlgraph.graph._draw import DrawableGraph, build_drawable
+from hitlgraph.graph._structure import GraphStructure
 from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.pregel._drive import Listen, Outcome, drive_async, drive_sync
-from hitlgraph.pregel._loop import (
-    Emit,
-    RunParams,
-    RunResult,
-    UpdateParams,
-    run_loop,
-    update_loop,
-)
+from hitlgraph.pregel._effects import Emit, RunResult
+from hitlgraph.pregel._loop import run_loop
+from hitlgraph.pregel._params import RunParams
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import (
     STREAM_MODES_FROM_TASKS,
     patch_checkpoint_map,
     subgraph_config,
 )
+from hitlgraph.pregel._update import UpdateParams, update_loop
 from hitlgraph.types import All, Durability, PregelTask, StateSnapshot, StreamMode
 
 if TYPE_CHECKING:
-    from hitlgraph.graph._draw import DrawableGraph
     from hitlgraph.graph.state import StateGraph
 
 __all__ = ["CompiledStateGraph"]
@@ -72,6 +69,7 @@ class CompiledStateGraph:
         self,
         *,
         builder: StateGraph[Any],
+        structure: GraphStructure,
         spec: GraphSpec,
         checkpointer: Any,
         interrupt_before: tuple[str, ...],
@@ -83,6 +81,9 @@ class CompiledStateGraph:
         config: dict[str, Any] | None = None,
     ) -> None:
         self.builder = builder
+        """The StateGraph this graph was compiled from (LangGraph's attribute). Changing it
+        changes nothing here: this graph reads only `structure` and `spec`, made at compile()."""
+        self.structure = structure
         self.spec = spec
         self.checkpointer = checkpointer
         self.interrupt_before_nodes = interrupt_before
@@ -102,7 +103,8 @@ class CompiledStateGraph:
                     ) -> CompiledStateGraph:
         """A copy of this graph that merges `config` into every call's config."""
         return CompiledStateGraph(
-            builder=self.builder, spec=self.spec, checkpointer=self.checkpointer,
+            builder=self.builder, structure=self.structure, spec=self.spec,
+            checkpointer=self.checkpointer,
             interrupt_before=self.interrupt_before_nodes,
             interrupt_after=self.interrupt_after_nodes, name=self.name, cache=self.cache,
             store=self.store, debug=self.debug, config=_merge(_merge(self.config, config), kwargs),
@@ -639,7 +641,5 @@ class CompiledStateGraph:
         are marked. `config` and `xray` are accepted for LangGraph compatibility; subgraphs are
         drawn as one node.
         """
-        from hitlgraph.graph._draw import build_drawable
-
-        return build_drawable(self.builder, self.interrupt_before_nodes,
+        return build_drawable(self.structure, self.interrupt_before_nodes,
                               self.interrupt_after_nodes)
