@@ -22,6 +22,8 @@ import ormsgpack
 import pytest
 
 from hitlgraph.checkpoint.conformance import chain, conf, expecting, make_checkpoint
+from hitlgraph.checkpoint._store.calls import Call
+from hitlgraph.checkpoint._store.schema import migrate
 from hitlgraph.checkpoint.sqlite import SqliteSaver, _sql
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError
@@ -48,7 +50,7 @@ def test_sql_looking_data_leaves_the_tables(db: SqliteSaver) -> None:
 
 
 def test_list_reads_in_pages(db: SqliteSaver, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_sql, "LIST_PAGE_SIZE", 3)
+    monkeypatch.setattr(_sql.DIALECT, "list_page_size", 3)
     check_list_reads_in_pages(db)
 
 
@@ -56,7 +58,7 @@ def test_latest_lookup_uses_the_index(db: SqliteSaver) -> None:
     chain(db, "t", 50)
     plan = " ".join(
         str(row[-1]) for row in db.conn.execute(
-            "EXPLAIN QUERY PLAN " + _sql._SELECT_LATEST, ("t", ""))
+            "EXPLAIN QUERY PLAN " + _sql.DIALECT.select_latest, ("t", ""))
     )
     assert "USING PRIMARY KEY" in plan and "TEMP B-TREE" not in plan, plan
 
@@ -68,7 +70,7 @@ def test_pragmas_and_setup_idempotent(tmp_path: Path) -> None:
         assert saver.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert saver.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
         saver.setup()
-        assert _sql.migrate(saver.conn) == len(_sql.MIGRATIONS) - 1
+        assert saver._drive(Call(migrate(_sql.DIALECT), write=True)) == len(_sql.MIGRATIONS) - 1
         versions = [v for (v,) in saver.conn.execute(
             f"SELECT v FROM {_sql.MIGRATIONS_TABLE} ORDER BY v")]
         assert versions == list(range(len(_sql.MIGRATIONS)))

@@ -1,0 +1,139 @@
+"""What a database supplies to the storage layer: its SQL text, and the few steps where its
+schema lays data out its own way.
+
+The operations (`reads`, `writes`, `gc`, `schema`) are written once over this interface.
+The SQLite and PostgreSQL schemas differ (SQLite packs a task's writes into one row and keeps
+long values apart; PostgreSQL keeps a row per write, and a checkpoint's channels as arrays so
+that one statement reads a checkpoint whole), and the on-disk schemas must not change: those
+differences are the dialect's methods, each a generator of statements like the operations.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from hitlgraph.checkpoint._delta import DeltaEncoder
+from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
+from hitlgraph.checkpoint._store.ops import Ops, Statement
+from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple
+from hitlgraph.checkpoint.serde import SerializerProtocol
+
+__all__ = ["Dialect", "Migration", "PutOutcome"]
+
+Migration = str | Callable[[], Ops[None]]
+"""One step of a migration: SQL text, or an operation (for a step SQL alone cannot do)."""
+
+PutOutcome = tuple["str | None", int, bool, "int | None"]
+"""What storing a checkpoint found: (the latest checkpoint id, how many versions its deltas
+extend are missing, whether it stored, the fence's current token)."""
+
+
+class Dialect(ABC):
+    """SQL text and schema-specific steps of one database. Placeholders are the driver's
+    (`?` for sqlite3, `%s` for psycopg); every value travels as a bound parameter."""
+
+    # -- schema ---------------------------------------------------------------------------------
+    migrations: ClassVar[tuple[tuple[Migration, ...], ...]]
+    """Append-only: the index of an entry is its schema version."""
+    migrations_exist: ClassVar[str]
+    """One row whose first column is true when the migrations table exists."""
+    create_migrations: ClassVar[str]
+    max_migration: ClassVar[str]
+    insert_migration: ClassVar[str]
+    migration_lock: ClassVar[Statement | None] = None
+    """Taken before migrating, where the write transaction alone does not serialize it."""
+
+    # -- rows -----------------------------------------------------------------------------------
+    compact: ClassVar[bool]
+    """Rows leave out what can be rebuilt: ts when the checkpoint id carries it, and the
+    serialized metadata when its JSON copy reads back exactly."""
+    list_page_size: ClassVar[int] = 100
+    """Checkpoint rows read per statement by list()."""
+    select_latest: ClassVar[str]
+    select_by_id: ClassVar[str]
+    select_latest_id: ClassVar[str]
+    select_exists: ClassVar[str]
+    fence_token: ClassVar[str]
+    advance_fence: ClassVar[str]
+    after_clause: ClassVar[str]
+    """list()'s keyset condition: (checkpoint_id, thread_id, checkpoint_ns) below the last."""
+    everything: ClassVar[str]
+    """A condition that is always true."""
+    steps_in_one_batch: ClassVar[bool] = False
+    """put_step() sends a step's checkpoint and writes as one batch when it can."""
+
+    @abstractmethod
+    def version_key(self, version: Any) -> Any:
+        """A channel version as the values table keys it."""
+
+    @abstractmethod
+    def metadata_json(self, metadata: CheckpointMetadata, *, exact: bool) -> str:
+        """The JSON copy of metadata list() filters on (`exact`: json_exact(metadata))."""
+
+    @abstractmethod
+    def condition(self, column: str, op: str) -> str:
+        """One bound comparison of a checkpoints column, for list()."""
+
+    @abstractmethod
+    def filter_clause(self, key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
+        """A condition selecting (a superset of) rows whose metadata[key] == value, or None
+        when only the exact check in Python can decide."""
+
+    @abstractmethod
+    def select_page(self, where: str) -> str:
+        """list()'s statement: checkpoint rows matching `where`, newest first, LIMIT bound."""
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def load_metadata(self, serde: SerializerProtocol, row: tuple[Any, ...]) -> Any:
+        """The metadata of a checkpoint row."""
+
+    @abstractmethod
+    def read_tuple(self, serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any,
+                   deltas: DeltaEncoder | None, cache: dict[Any, Any]) -> Ops[CheckpointTuple]:
+        """The tuple of a checkpoint row: its values and pending writes. `cache` lives as long
+        as one read (a page of list()) for what several rows share."""
+
+    # -- writing --------------------------------------------------------------------------------
+
+    @abstractmethod
+    def lock_thread(self, thread_id: str) -> Ops[None]:
+        """Take the thread's lock for the rest of the transaction, where a write transaction
+        alone does not exclude every other writer of the thread."""
+
+    @abstractmethod
+    def store_checkpoint(self, put: EncodedPut, *, full: bool,
+                         then: Sequence[EncodedWrites] = ()) -> Ops[PutOutcome]:
+        """Store a checkpoint and its values if the write rules allow it; with `full`, deltas
+        as their whole values. `then`: writes stored after it only if it was stored (only
+        when `steps_in_one_batch`)."""
+
+    @abstractmethod
+    def store_writes(self, writes: EncodedWrites) -> Ops[None]:
+        """Store a task's writes by their slots' modes (rules checked already); a "claim" of a
+        taken slot raises CheckpointConflictError(answered=True)."""
+
+    def link_writes(self, writes: Sequence[EncodedWrites], put: EncodedPut
+                    ) -> Sequence[EncodedWrites]:
+        """A step's writes as this schema stores them beside its checkpoint (SQLite stores a
+        write that repeats a delta's items as a reference to them)."""
+        return writes
+
+    # -- garbage collection ---------------------------------------------------------------------
+
+    @abstractmethod
+    def delete_thread(self, thread_id: str) -> Sequence[Statement]:
+        """Statements that delete every row of a thread."""
+
+    @abstractmethod
+    def delete_after(self, thread_id: str, ns: str, checkpoint_id: str) -> Sequence[Statement]:
+        """Statements that delete a thread's checkpoints after `checkpoint_id` (in every
+        namespace) with their writes, and the writes of that checkpoint."""
+
+    @abstractmethod
+    def collect(self, thread_id: str, keep_last: int | None) -> Ops[None]:
+        """Keep the newest `keep_last` checkpoints of each namespace of a thread (None: all)
+        and their writes; delete the rest, and the values no kept checkpoint uses."""

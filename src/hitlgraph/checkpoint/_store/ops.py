@@ -1,0 +1,68 @@
+"""Operations as generators of SQL statements, and the loop that drives one.
+
+An operation yields a `Statement` (or a `Batch` of them), is sent the rows it returned (None
+for a statement that returns none; for a batch, a list of those) and returns its result. It
+never touches a connection, so one operation serves a sync and an async driver, and SQLite
+as well as PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+__all__ = ["Batch", "Ops", "Rows", "Statement", "arun", "nothing", "run"]
+
+_T = TypeVar("_T")
+
+Rows = list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL statement and its parameters, in the dialect's placeholder style."""
+
+    sql: str
+    params: tuple[Any, ...] | dict[str, Any] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Statements sent together (PostgreSQL: one pipeline, one round trip), none of which needs
+    the rows of another; the operation is sent the rows of each, in order."""
+
+    statements: tuple[Statement, ...]
+    transaction: bool = False
+    """The batch is a whole transaction: in an operation run standalone (see
+    `writes.one_transaction`), the driver sends BEGIN before it and COMMIT after it in the same
+    pipeline; otherwise it runs inside the operation's transaction like any batch."""
+
+
+Ops = Generator[Statement | Batch, Any, _T]
+"""An operation: yields statements or batches, is sent their rows, returns its result."""
+
+
+def nothing() -> Ops[None]:
+    """An operation with no statement (a dialect step one database does not need)."""
+    yield from ()
+
+
+def run(ops: Ops[_T], execute: Callable[[Statement | Batch], Any]) -> _T:
+    """Drive `ops`, carrying out each statement or batch with `execute`."""
+    try:
+        step = next(ops)
+        while True:
+            step = ops.send(execute(step))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+async def arun(ops: Ops[_T], execute: Callable[[Statement | Batch], Awaitable[Any]]) -> _T:
+    """Drive `ops`, awaiting `execute` for each statement or batch."""
+    try:
+        step = next(ops)
+        while True:
+            step = ops.send(await execute(step))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]

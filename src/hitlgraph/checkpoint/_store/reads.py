@@ -1,0 +1,76 @@
+"""Reading checkpoints, written once: get_tuple() and list() page by page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from hitlgraph.checkpoint import _rows
+from hitlgraph.checkpoint._delta import DeltaEncoder
+from hitlgraph.checkpoint._rows import ListCursor, ListPage, matches, thread_ns
+from hitlgraph.checkpoint._store.dialect import Dialect
+from hitlgraph.checkpoint._store.ops import Ops, Statement
+from hitlgraph.checkpoint.base import CheckpointTuple, RunnableConfig
+from hitlgraph.checkpoint.serde import SerializerProtocol
+
+__all__ = ["get_tuple", "list_cursor", "list_page"]
+
+
+def get_tuple(dialect: Dialect, serde: SerializerProtocol, config: RunnableConfig,
+              deltas: DeltaEncoder | None = None) -> Ops[CheckpointTuple | None]:
+    """The checkpoint `config` points at (its thread's latest without checkpoint_id)."""
+    thread_id, ns = thread_ns(config)
+    checkpoint_id = config["configurable"].get("checkpoint_id")
+    if checkpoint_id is None:
+        rows = yield Statement(dialect.select_latest, (thread_id, ns))
+    else:
+        rows = yield Statement(dialect.select_by_id, (thread_id, ns, str(checkpoint_id)))
+    if not rows:
+        return None
+    metadata = dialect.load_metadata(serde, rows[0])
+    return (yield from dialect.read_tuple(serde, rows[0], metadata, deltas, {}))
+
+
+def list_cursor(
+    dialect: Dialect,
+    config: RunnableConfig | None,
+    *,
+    filter: dict[str, Any] | None = None,
+    before: RunnableConfig | None = None,
+    limit: int | None = None,
+) -> ListCursor | None:
+    """The start of a list() with InMemorySaver's arguments (None: nothing to list)."""
+    return _rows.list_cursor(
+        config, filter=filter, before=before, limit=limit, condition=dialect.condition,
+        filter_clause=dialect.filter_clause, everything=dialect.everything,
+    )
+
+
+def list_page(dialect: Dialect, serde: SerializerProtocol, cursor: ListCursor) -> Ops[ListPage]:
+    """The next checkpoints of a list(), newest first, and the cursor for the ones after them
+    (None when there are no more)."""
+    where, params = cursor.where, cursor.params
+    if cursor.after is not None:
+        where += " AND " + dialect.after_clause
+        params += cursor.after
+    page_size = dialect.list_page_size
+    if cursor.remaining is not None and not cursor.filter:
+        page_size = min(page_size, cursor.remaining)
+    # `where` is assembled only from the dialect's constant fragments; values are parameters.
+    rows = (yield Statement(dialect.select_page(where), (*params, page_size))) or []
+    found: list[CheckpointTuple] = []
+    remaining = cursor.remaining
+    cache: dict[Any, Any] = {}
+    for row in rows:
+        metadata = dialect.load_metadata(serde, row)
+        if not matches(metadata, cursor.filter):
+            continue
+        found.append((yield from dialect.read_tuple(serde, row, metadata, None, cache)))
+        if remaining is not None:
+            remaining -= 1
+            if remaining <= 0:
+                return found, None
+    if len(rows) < page_size:
+        return found, None
+    last = rows[-1]
+    return found, replace(cursor, remaining=remaining, after=(last[2], last[0], last[1]))

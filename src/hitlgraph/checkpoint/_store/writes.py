@@ -1,0 +1,112 @@
+"""Writing checkpoints and pending writes, written once: put(), put_writes(), put_step() and
+advance_fence(), each under the write rules (base.WriteRules) checked in its transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hitlgraph.checkpoint._rows import make_config
+from hitlgraph.checkpoint._store import rules
+from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
+from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
+from hitlgraph.checkpoint._store.ops import Ops, Statement
+from hitlgraph.checkpoint.base import Fence, RunnableConfig
+
+__all__ = ["advance_fence", "check_fence", "one_transaction", "put", "put_step", "put_writes"]
+
+
+def check_fence(dialect: Dialect, thread_id: str, fence: Fence | None) -> Ops[None]:
+    """Raise FencedWriteError unless `fence`'s token is its key's latest (inside the write
+    transaction, which keeps any advance out until it ends)."""
+    if fence is None:
+        return
+    rows = yield Statement(dialect.fence_token, (fence.key,))
+    rules.check_fence(thread_id, fence, None if not rows else int(rows[0][0]))
+
+
+def advance_fence(dialect: Dialect, key: str) -> Ops[int]:
+    """A new token for `key` (see checkpoint.base.WriteRules); run it in a write transaction."""
+    rows = yield Statement(dialect.advance_fence, (str(key),))
+    return int(rows[0][0])
+
+
+def latest_id(dialect: Dialect, thread_id: str, ns: str) -> Ops[str | None]:
+    """The id of the thread's latest checkpoint in `ns` (None: it has none)."""
+    rows = yield Statement(dialect.select_latest_id, (thread_id, ns))
+    return rows[0][0] if rows else None
+
+
+def _stored(put: EncodedPut, outcome: PutOutcome) -> bool:
+    """Whether the checkpoint was stored; raises when a write rule refused it. False: a delta's
+    base version is missing, so store it again with whole values."""
+    latest, missing, stored, token = outcome
+    if stored:
+        return True
+    rules.check_fence(put.thread_id, put.fence, token)
+    rules.check_latest(put.thread_id, put.expected_latest, latest)
+    if not missing:  # pragma: no cover - a dialect refuses only for these reasons
+        raise RuntimeError("A checkpoint was not stored, and no write rule refused it.")
+    return False
+
+
+def put(dialect: Dialect, encoded: EncodedPut, then: Sequence[EncodedWrites] = ()
+        ) -> Ops[RunnableConfig]:
+    """Store an encoded checkpoint (and, with `then`, writes that follow it in the same
+    batch).
+
+    Raises:
+        FencedWriteError: its fence token is no longer its key's latest.
+        CheckpointConflictError: the config's WriteRules named an expected latest checkpoint
+            ("" for none) and the thread's latest in that namespace is another one.
+    """
+    full = False
+    while not _stored(encoded, (yield from dialect.store_checkpoint(encoded, full=full,
+                                                                     then=then))):
+        full = True
+    return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)
+
+
+def put_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
+    """Store a task's encoded writes (run it in one write transaction: a refusal stores none).
+
+    Raises:
+        FencedWriteError: their fence token is no longer its key's latest.
+        CheckpointConflictError: WriteRules.expected_latest was given and the writes'
+            checkpoint is not the thread's latest in its namespace, or an answer slot ("claim")
+            was taken already.
+    """
+    if not encoded.slots and encoded.expected is None:
+        return
+    yield from check_fence(dialect, encoded.thread_id, encoded.fence)
+    if encoded.expected is not None:
+        yield from dialect.lock_thread(encoded.thread_id)
+        latest = yield from latest_id(dialect, encoded.thread_id, encoded.ns)
+        rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id, latest)
+    if encoded.slots:
+        yield from dialect.store_writes(encoded)
+
+
+def one_transaction(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: EncodedPut
+                    ) -> bool:
+    """Whether put_step() is one batch that brings its own transaction (one round trip, BEGIN
+    and COMMIT included): the dialect can, and none of the writes claims an answer slot or
+    compares the latest itself, and they carry the put's fence."""
+    return dialect.steps_in_one_batch and all(
+        one.expected is None and one.fence == encoded.fence
+        and all(slot.mode != "claim" for slot in one.slots)
+        for one in writes
+    )
+
+
+def put_step(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: EncodedPut
+             ) -> Ops[RunnableConfig]:
+    """A finished step in one transaction: its tasks' writes (pending writes of the parent
+    checkpoint), then the checkpoint it made. As one batch (see one_transaction), the checkpoint
+    goes first and the writes follow only if it was stored."""
+    if one_transaction(dialect, writes, encoded):
+        return (yield from put(dialect, encoded, then=writes))
+    if any(one.fence != encoded.fence for one in writes):
+        yield from check_fence(dialect, encoded.thread_id, encoded.fence)
+    for one in dialect.link_writes(writes, encoded):
+        yield from put_writes(dialect, one)
+    return (yield from put(dialect, encoded))

@@ -1,0 +1,157 @@
+"""The SQLite checkpoint schema: its migrations, applied by `_store.schema`.
+
+Migration 1 made the tables compact: clustered on their keys (WITHOUT ROWID), long values
+apart in `blob_data`, a task's writes packed in one row. The schema on disk is what these
+entries build; never edit one, add a new one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import ormsgpack
+
+from hitlgraph.checkpoint._store.dialect import Migration
+from hitlgraph.checkpoint._store.ops import Batch, Ops, Statement
+
+__all__ = ["MIGRATIONS", "MIGRATIONS_TABLE"]
+
+MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
+
+MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
+    # 0: the initial schema.
+    (
+        """CREATE TABLE IF NOT EXISTS checkpoints (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            parent_checkpoint_id TEXT,
+            ts TEXT NOT NULL,
+            record BLOB NOT NULL,
+            metadata_type TEXT NOT NULL,
+            metadata BLOB NOT NULL,
+            metadata_json TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS blobs (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL,
+            version NOT NULL,
+            type TEXT NOT NULL,
+            blob BLOB NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        )""",
+        """CREATE TABLE IF NOT EXISTS writes (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            idx INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            type TEXT NOT NULL,
+            blob BLOB NOT NULL,
+            task_path TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+        )""",
+        # The primary key already serves "latest of a thread" (scanned backwards); this one
+        # serves list() across all threads, newest first.
+        "CREATE INDEX IF NOT EXISTS checkpoints_by_id ON checkpoints (checkpoint_id DESC)",
+    ),
+    # 1: compact tables. Clustered on their keys (WITHOUT ROWID: no second copy of each key in
+    # an index); ts and the msgpack metadata are NULL when the id or the JSON copy holds them;
+    # writes keep their order in `seq`. list() across all threads sorts instead of using an
+    # index of its own.
+    (
+        """CREATE TABLE checkpoints_v1 (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            parent_checkpoint_id TEXT,
+            ts TEXT,
+            record BLOB NOT NULL,
+            metadata_type TEXT,
+            metadata BLOB,
+            metadata_json TEXT NOT NULL DEFAULT '{}',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        ) WITHOUT ROWID""",
+        "INSERT INTO checkpoints_v1 SELECT thread_id, checkpoint_ns, checkpoint_id, "
+        "parent_checkpoint_id, ts, record, metadata_type, metadata, metadata_json FROM checkpoints",
+        "DROP INDEX IF EXISTS checkpoints_by_id",
+        "DROP TABLE checkpoints",
+        "ALTER TABLE checkpoints_v1 RENAME TO checkpoints",
+        # Values longer than INLINE_MAX bytes live in `blob_data` (a rowid table, whose pages
+        # hold them whole); a clustered table keeps only short values in its own pages.
+        """CREATE TABLE blob_data (
+            id INTEGER PRIMARY KEY,
+            data BLOB NOT NULL
+        )""",
+        """CREATE TABLE blobs_v1 (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            channel TEXT NOT NULL,
+            version NOT NULL,
+            type TEXT NOT NULL,
+            blob BLOB,
+            data_id INTEGER,
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        ) WITHOUT ROWID""",
+        "INSERT INTO blobs_v1 (thread_id, checkpoint_ns, channel, version, type, blob) "
+        "SELECT thread_id, checkpoint_ns, channel, version, type, blob FROM blobs",
+        "DROP TABLE blobs",
+        "ALTER TABLE blobs_v1 RENAME TO blobs",
+        # One row per task: its writes packed together (most steps write two or three
+        # values per task, and the key columns cost more than the values).
+        """CREATE TABLE writes_v1 (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            task_path TEXT NOT NULL DEFAULT '',
+            writes BLOB,
+            data_id INTEGER,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id)
+        ) WITHOUT ROWID""",
+        lambda: _pack_v0_writes(),
+        "DROP TABLE writes",
+        "ALTER TABLE writes_v1 RENAME TO writes",
+        *(statement for table in ("blobs", "writes") for statement in (
+            f"CREATE TRIGGER {table}_data_deleted AFTER DELETE ON {table} "
+            "WHEN old.data_id IS NOT NULL BEGIN "
+            "DELETE FROM blob_data WHERE id = old.data_id; END",
+            f"CREATE TRIGGER {table}_data_replaced AFTER UPDATE OF data_id ON {table} "
+            "WHEN old.data_id IS NOT NULL AND old.data_id IS NOT new.data_id BEGIN "
+            "DELETE FROM blob_data WHERE id = old.data_id; END",
+        )),
+    ),
+    # 2: fences (checkpoint.base.WriteRules.fence): the latest token per key.
+    (
+        """CREATE TABLE IF NOT EXISTS fences (
+            key TEXT PRIMARY KEY,
+            token INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+    ),
+)
+"""Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
+add a new one. Each step (SQL text, or an operation) must be safe inside a transaction."""
+
+
+def _pack_v0_writes() -> Ops[None]:
+    """Migration 1: copy schema 0's writes (a row per write) into writes_v1 (a row per task)."""
+    tasks: dict[tuple[str, str, str, str], tuple[int, str, list[list[Any]]]] = {}
+    rows = yield Statement(
+        "SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob, "
+        "task_path, rowid FROM writes ORDER BY rowid"
+    )
+    for row in rows or ():
+        key = (row[0], row[1], row[2], row[3])
+        if key not in tasks:
+            tasks[key] = (row[9], row[8], [])
+        tasks[key][2].append([row[4], row[5], row[6], row[7]])
+    yield Batch(tuple(
+        Statement("INSERT INTO writes_v1 (thread_id, checkpoint_ns, checkpoint_id, task_id, "
+                  "seq, task_path, writes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  (*key, seq, path, ormsgpack.packb(entries)))
+        for key, (seq, path, entries) in tasks.items()
+    ))
