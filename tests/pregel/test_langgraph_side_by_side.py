@@ -77,6 +77,37 @@ SCRIPTS = {
         print(graph.get_state(config).next, graph.get_state(config).interrupts)
         print(graph.invoke(Command(resume={"approved": True}), config))
     """,
+    "output_keys as a str and as lists, in values and updates": """
+        import asyncio
+
+        def both(**kw):
+            print(chain().invoke({"x": 1}, CONFIG, **kw))
+            print(asyncio.run(chain().ainvoke({"x": 1}, CONFIG, **kw)))
+
+        for keys in ("log", ["log"], ["x"], ["x", "log"], []):
+            both(output_keys=keys)
+            both(output_keys=keys, stream_mode="updates")
+            for mode in ("values", "updates", ["values", "updates"]):
+                print(list(chain().stream({"x": 1}, CONFIG, output_keys=keys, stream_mode=mode)))
+    """,
+    "output_keys of a paused run": """
+        from langgraph.types import interrupt
+
+        b = StateGraph(State)
+        b.add_node("a", lambda s: {"log": ["a"]})
+        b.add_node("ask", lambda s: {"x": interrupt("x?")})
+        b.add_edge(START, "a")
+        b.add_edge("a", "ask")
+        graph = b.compile(checkpointer=InMemorySaver())
+        for n, keys in enumerate(("x", ["x"], "log", ["x", "log"])):
+            config = {"configurable": {"thread_id": f"p{n}"}}
+            out = graph.invoke({"x": 1}, config, output_keys=keys)
+            print({k: v if k != "__interrupt__" else [i.value for i in v] for k, v in out.items()})
+            chunks = graph.stream({"x": 1}, {"configurable": {"thread_id": f"q{n}"}},
+                                  output_keys=keys, stream_mode=["values", "updates"])
+            print([(mode, "interrupt" if "__interrupt__" in str(chunk) else chunk)
+                   for mode, chunk in chunks])
+    """,
     "stored metadata": """
         graph = chain()
         graph.invoke({"x": 1}, CONFIG)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator, Generator, Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, get_args
 
 from hitlgraph.cache.base import WRITES_NS, BaseCache, identifier
@@ -23,16 +23,21 @@ from hitlgraph.graph._structure import GraphStructure
 from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.pregel._drive import Listen, Outcome, drive_async, drive_sync
-from hitlgraph.pregel._effects import Emit, RunResult
-from hitlgraph.pregel._loop import run_loop
-from hitlgraph.pregel._params import RunParams
+from hitlgraph.pregel._loop import (
+    Emit,
+    RunParams,
+    RunResult,
+    UpdateParams,
+    run_loop,
+    update_loop,
+)
+from hitlgraph.pregel._output import SKIP, Collected, OutputKeys, View, check_keywords
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import (
     STREAM_MODES_FROM_TASKS,
     patch_checkpoint_map,
     subgraph_config,
 )
-from hitlgraph.pregel._update import UpdateParams, update_loop
 from hitlgraph.types import All, Durability, PregelTask, StateSnapshot, StreamMode
 
 if TYPE_CHECKING:
@@ -42,6 +47,22 @@ __all__ = ["CompiledStateGraph"]
 
 _ALL_MODES = frozenset(get_args(StreamMode))
 _DURABILITY = frozenset(get_args(Durability))
+
+
+_INVOKE_EXTRA = frozenset({"debug", "subgraphs"})
+"""invoke() passes these on to stream() in LangGraph, so it takes them; hitlgraph ignores them."""
+
+
+@dataclass(frozen=True, slots=True)
+class _CallArgs:
+    """The run options of one invoke/stream call, as the caller gave them."""
+
+    stream_mode: StreamMode | Sequence[StreamMode] | None
+    output_keys: str | Sequence[str] | None
+    interrupt_before: All | Sequence[str] | None
+    interrupt_after: All | Sequence[str] | None
+    durability: Durability | None
+    subgraphs: bool = False
 
 
 def _merge(base: dict[str, Any] | None, extra: dict[str, Any] | None) -> dict[str, Any]:
@@ -292,12 +313,6 @@ class CompiledStateGraph:
         outcome.value = self._finished(p, outcome.value)
 
     @staticmethod
-    def _format(effect: Emit, single: bool, subgraphs: bool) -> Any:
-        if subgraphs:
-            return (effect.ns, effect.chunk) if single else (effect.ns, effect.mode, effect.chunk)
-        return effect.chunk if single else (effect.mode, effect.chunk)
-
-    @staticmethod
     def _modes(stream_mode: StreamMode | Sequence[StreamMode] | None, default: str
                ) -> tuple[frozenset[str], bool]:
         chosen: Any = default if stream_mode is None else stream_mode
@@ -309,6 +324,47 @@ class CompiledStateGraph:
                     f"Unknown stream_mode {mode!r}; expected one of {sorted(_ALL_MODES)}."
                 )
         return modes, single
+
+    def _output_keys(self, given: str | Sequence[str] | None) -> OutputKeys | None:
+        return None if given is None else OutputKeys.parse(given, self.spec.channels)
+
+    def _streamed(self, input: Any, config: dict[str, Any] | None, a: _CallArgs
+                  ) -> tuple[RunParams, View]:
+        """stream() and astream(): the run, and how its chunks are shown."""
+        modes, single = self._modes(a.stream_mode, self.stream_mode)
+        out = self._output_keys(a.output_keys)
+        p = self._params(input, config, modes, a.interrupt_before, a.interrupt_after,
+                         a.durability, a.subgraphs)
+        # as LangGraph: all keys, not the output's
+        p.stream_keys = (out.keys if out is not None and out.keys
+                         else self._stream_keys or tuple(self.spec.channels))
+        return p, View(single, a.subgraphs, out, frozenset(self.spec.nodes))
+
+    def _invoked(self, input: Any, config: dict[str, Any] | None, a: _CallArgs
+                 ) -> tuple[RunParams, Collected]:
+        """invoke() and ainvoke(): the run, and where its chunks are gathered."""
+        out = self._output_keys(a.output_keys)
+        if a.stream_mode == "values":
+            modes = frozenset() if out is None else frozenset(["values"])
+        else:
+            modes = self._modes(a.stream_mode, "values")[0]
+        p = self._params(input, config, modes, a.interrupt_before, a.interrupt_after,
+                         a.durability)
+        if out is not None and out.keys:
+            p.stream_keys = out.keys
+        return p, Collected(View(True, False, out, frozenset(self.spec.nodes)))
+
+    @staticmethod
+    def _invoke_result(a: _CallArgs, collected: Collected, result: RunResult | None) -> Any:
+        assert result is not None
+        if a.stream_mode != "values":
+            return collected.chunks
+        if collected.view.out is not None:
+            return collected.values(result.interrupts)
+        out = dict(result.values)
+        if result.interrupts:
+            out[INTERRUPT] = list(result.interrupts)
+        return out
 
     # -- running -----------------------------------------------------------------------------------
 
@@ -330,14 +386,20 @@ class CompiledStateGraph:
 
         With one stream mode, yields its chunks; with a list, yields (mode, chunk) pairs.
         A run that pauses yields `{"__interrupt__": (...)}` in "updates" and ends.
+        `output_keys` narrows "values" and "updates" chunks to those state keys (one str: the
+        key's bare value). LangGraph's `debug`, `context`, `print_mode`, `control` and `version`
+        are accepted and have no effect yet.
+
+        Raises:
+            TypeError: for a keyword LangGraph's stream() does not take either.
         """
-        modes, single = self._modes(stream_mode, self.stream_mode)
-        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability,
-                         subgraphs)
-        # as LangGraph: all keys, not the output's
-        p.stream_keys = self._stream_keys or tuple(self.spec.channels)
-        for effect in self._run(p, modes):
-            yield self._format(effect, single, subgraphs)
+        check_keywords("stream", kwargs)
+        p, view = self._streamed(input, config, _CallArgs(
+            stream_mode, output_keys, interrupt_before, interrupt_after, durability, subgraphs))
+        for effect in self._run(p, p.modes):
+            chunk = view.show(effect)
+            if chunk is not SKIP:
+                yield chunk
 
     async def astream(
         self,
@@ -354,22 +416,13 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Like stream(), on the running event loop; async nodes of a step run concurrently."""
-        modes, single = self._modes(stream_mode, self.stream_mode)
-        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability,
-                         subgraphs)
-        # as LangGraph: all keys, not the output's
-        p.stream_keys = self._stream_keys or tuple(self.spec.channels)
-        outcome: Outcome[RunResult] = Outcome()
-        async for effect in self._arun(p, modes, outcome):
-            yield self._format(effect, single, subgraphs)
-
-    @staticmethod
-    def _result(result: RunResult | None) -> dict[str, Any]:
-        assert result is not None
-        out = dict(result.values)
-        if result.interrupts:
-            out[INTERRUPT] = list(result.interrupts)
-        return out
+        check_keywords("astream", kwargs)
+        p, view = self._streamed(input, config, _CallArgs(
+            stream_mode, output_keys, interrupt_before, interrupt_after, durability, subgraphs))
+        async for effect in self._arun(p, p.modes, Outcome()):
+            chunk = view.show(effect)
+            if chunk is not SKIP:
+                yield chunk
 
     def invoke(
         self,
@@ -386,19 +439,21 @@ class CompiledStateGraph:
         """Run the graph to its end (or its next pause) and return the state's values.
 
         When the run pauses at interrupt(), the result also has "__interrupt__": a list of
-        Interrupt; answer with `invoke(Command(resume=...), config)`.
+        Interrupt; answer with `invoke(Command(resume=...), config)`. With `output_keys`, only
+        those keys (one str: that key's value, None if no step wrote it).
+
+        Raises:
+            TypeError: for a keyword LangGraph's invoke() does not take either.
         """
-        modes = frozenset() if stream_mode == "values" else self._modes(stream_mode, "values")[0]
-        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
-        chunks: list[Any] = []
-        run = self._run(p, modes)
+        check_keywords("invoke", kwargs, _INVOKE_EXTRA)
+        a = _CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability)
+        p, collected = self._invoked(input, config, a)
+        run = self._run(p, p.modes)
         while True:
             try:
-                chunks.append(next(run).chunk)
+                collected.add(next(run))
             except StopIteration as stop:
-                result: RunResult = stop.value
-                break
-        return self._result(result) if stream_mode == "values" else chunks
+                return self._invoke_result(a, collected, stop.value)
 
     async def ainvoke(
         self,
@@ -413,13 +468,13 @@ class CompiledStateGraph:
         **kwargs: Any,
     ) -> Any:
         """Like invoke(), on the running event loop."""
-        modes = frozenset() if stream_mode == "values" else self._modes(stream_mode, "values")[0]
-        p = self._params(input, config, modes, interrupt_before, interrupt_after, durability)
+        check_keywords("ainvoke", kwargs, _INVOKE_EXTRA)
+        a = _CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability)
+        p, collected = self._invoked(input, config, a)
         outcome: Outcome[RunResult] = Outcome()
-        chunks: list[Any] = []
-        async for effect in self._arun(p, modes, outcome):
-            chunks.append(effect.chunk)
-        return self._result(outcome.value) if stream_mode == "values" else chunks
+        async for effect in self._arun(p, p.modes, outcome):
+            collected.add(effect)
+        return self._invoke_result(a, collected, outcome.value)
 
     # -- state -----------------------------------------------------------------------------------
 
