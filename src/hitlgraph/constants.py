@@ -26,4 +26,6 @@ PUSH: Final = "__pregel_push"
 PULL: Final = "__pregel_pull"
 NULL_TASK_ID: Final = "00000000-0000-0000-0000-000000000000"
 TRIGGER_PREFIX: Final = "branch:to:"
+JOIN_PREFIX: Final = "join:"
+"""Channels of edges that wait for several nodes: "join:<a>+<b>:<target>"."""
 RESERVED_KEYS: Final = frozenset({START, END, INTERRUPT, RESUME, ERROR, NO_WRITES, TASKS})

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import hitlgraph.graph._schema as _schema
-from hitlgraph.constants import END, START, TRIGGER_PREFIX
+from hitlgraph.constants import END, JOIN_PREFIX, START, TRIGGER_PREFIX
 from hitlgraph.graph._structure import GraphStructure, NodeDef
 from hitlgraph.pregel._spec import BranchSpec, GraphSpec, NodeSpec, accepts, is_async_callable
 from hitlgraph.pregel.compiled import CompiledStateGraph
@@ -58,7 +58,7 @@ def _wiring(structure: GraphStructure) -> tuple[
     for srcs, dst in sorted(structure.waiting_edges):
         if dst == END:
             continue
-        chan = f"join:{'+'.join(srcs)}:{dst}"
+        chan = f"{JOIN_PREFIX}{'+'.join(srcs)}:{dst}"
         barriers[chan] = (frozenset(srcs), dst)
         for src in srcs:
             joins.setdefault(src, []).append(chan)
