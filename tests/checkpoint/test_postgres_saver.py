@@ -104,7 +104,7 @@ def test_import_hitlgraph_does_not_import_psycopg() -> None:
 
 def collect(ops: Any, reply: Any = None) -> list[Any]:
     """Drive an operation of `_sql` with no database: every statement gets `reply` as rows."""
-    from hitlgraph.checkpoint.postgres._sql import Batch
+    from hitlgraph.checkpoint._store.ops import Batch
 
     statements = []
     try:
@@ -121,22 +121,24 @@ def collect(ops: Any, reply: Any = None) -> list[Any]:
 
 
 def test_user_data_never_enters_sql_text() -> None:
-    from hitlgraph.checkpoint.postgres import _sql
+    from hitlgraph.checkpoint._store import gc, reads, writes
+    from hitlgraph.checkpoint._store.encode import encode_put, encode_writes
+    from hitlgraph.checkpoint.postgres._sql import DIALECT as d
     from hitlgraph.checkpoint.serde import MsgpackSerializer
 
     serde = MsgpackSerializer()
     evil_conf = conf(EVIL, EVIL, EVIL, **expecting(EVIL))
     checkpoint = make_checkpoint({EVIL: EVIL}, {EVIL: EVIL})
-    encoded = _sql.encode_put(serde, evil_conf, checkpoint, {EVIL: EVIL}, {EVIL: EVIL})
-    statements = collect(_sql.put(encoded), [(EVIL, 1, False, None)])
-    statements += collect(_sql.put_writes(_sql.encode_writes(
+    encoded = encode_put(d, serde, evil_conf, checkpoint, {EVIL: EVIL}, {EVIL: EVIL})
+    statements = collect(writes.put(d, encoded), [(EVIL, 1, False, None)])
+    statements += collect(writes.put_writes(d, encode_writes(
         serde, conf(EVIL, EVIL, EVIL), [(EVIL, EVIL), ("__error__", EVIL)], EVIL, EVIL)))
-    statements += collect(_sql.get_tuple(serde, evil_conf), [])
-    statements += collect(_sql.delete_thread(EVIL)) + collect(_sql.prune(EVIL, 1))
-    cursor = _sql.list_cursor(evil_conf, filter={EVIL: EVIL, "step": 1, "x": [EVIL]},
-                              before=evil_conf, limit=3)
+    statements += collect(reads.get_tuple(d, serde, evil_conf), [])
+    statements += collect(gc.delete_thread(d, EVIL)) + collect(gc.prune(d, EVIL, 1))
+    cursor = reads.list_cursor(d, evil_conf, filter={EVIL: EVIL, "step": 1, "x": [EVIL]},
+                               before=evil_conf, limit=3)
     assert cursor is not None
-    statements += collect(_sql.list_page(serde, cursor), [])
+    statements += collect(reads.list_page(d, serde, cursor), [])
     assert len(statements) >= 8
     for statement in statements:
         assert EVIL not in statement.sql and "DROP" not in statement.sql
@@ -220,7 +222,7 @@ def test_sql_looking_data_leaves_the_tables(saver: Any, pg_conninfo: str) -> Non
 def test_list_reads_in_pages(saver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from hitlgraph.checkpoint.postgres import _sql
 
-    monkeypatch.setattr(_sql, "LIST_PAGE_SIZE", 3)
+    monkeypatch.setattr(_sql.DIALECT, "list_page_size", 3)
     check_list_reads_in_pages(saver)
 
 

@@ -21,9 +21,9 @@ from typing import Annotated, Any, TypedDict
 import ormsgpack
 import pytest
 
-from hitlgraph.checkpoint.conformance import chain, conf, expecting, make_checkpoint
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.schema import migrate
+from hitlgraph.checkpoint.conformance import chain, conf, expecting, make_checkpoint
 from hitlgraph.checkpoint.sqlite import SqliteSaver, _sql
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError

@@ -38,15 +38,12 @@ def latest_id(dialect: Dialect, thread_id: str, ns: str) -> Ops[str | None]:
 
 def _stored(put: EncodedPut, outcome: PutOutcome) -> bool:
     """Whether the checkpoint was stored; raises when a write rule refused it. False: a delta's
-    base version is missing, so store it again with whole values."""
-    latest, missing, stored, token = outcome
-    if stored:
-        return True
-    rules.check_fence(put.thread_id, put.fence, token)
-    rules.check_latest(put.thread_id, put.expected_latest, latest)
-    if not missing:  # pragma: no cover - a dialect refuses only for these reasons
-        raise RuntimeError("A checkpoint was not stored, and no write rule refused it.")
-    return False
+    base version is missing (the only other reason), so store it again with whole values."""
+    latest, _missing, stored, token = outcome
+    if not stored:
+        rules.check_fence(put.thread_id, put.fence, token)
+        rules.check_latest(put.thread_id, put.expected_latest, latest)
+    return stored
 
 
 def put(dialect: Dialect, encoded: EncodedPut, then: Sequence[EncodedWrites] = ()
@@ -59,10 +56,9 @@ def put(dialect: Dialect, encoded: EncodedPut, then: Sequence[EncodedWrites] = (
         CheckpointConflictError: the config's WriteRules named an expected latest checkpoint
             ("" for none) and the thread's latest in that namespace is another one.
     """
-    full = False
-    while not _stored(encoded, (yield from dialect.store_checkpoint(encoded, full=full,
-                                                                     then=then))):
-        full = True
+    if not _stored(encoded, (yield from dialect.store_checkpoint(encoded, full=False,
+                                                                  then=then))):
+        _stored(encoded, (yield from dialect.store_checkpoint(encoded, full=True, then=then)))
     return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)
 
 

@@ -35,23 +35,14 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from hitlgraph.checkpoint._delta import DeltaEncoder
-from hitlgraph.checkpoint._rows import ListCursor, check_keep_last
-from hitlgraph.checkpoint.base import (
-    BaseCheckpointSaver,
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
-    CheckpointTuple,
-    PendingWrite,
-    PendingWritesCall,
-    RunnableConfig,
-)
-from hitlgraph.checkpoint.postgres import _sql
+from hitlgraph.checkpoint._store import ops, schema
+from hitlgraph.checkpoint._store.calls import Call
+from hitlgraph.checkpoint._store.shell import StepStore
+from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
 __all__ = ["PostgresSaver"]
@@ -65,26 +56,23 @@ def configure_connection(conn: Connection[Any]) -> None:
     conn.isolation_level = IsolationLevel.READ_COMMITTED
 
 
-def drive(cursor: psycopg.Cursor[Any], ops: _sql.Ops[_T], *, standalone: bool = False) -> _T:
-    """Run an operation of `_sql` on a cursor: each statement, its rows sent back in.
+def drive(cursor: psycopg.Cursor[Any], operation: ops.Ops[_T], *, standalone: bool = False
+          ) -> _T:
+    """Run an operation of `_store` on a cursor: each statement, its rows sent back in.
     `standalone`: the cursor's connection is in autocommit mode and the operation's batches
     marked `transaction` bring their own BEGIN and COMMIT."""
-    try:
-        statement = next(ops)
-        while True:
-            if isinstance(statement, _sql.Batch):
-                own = standalone and statement.transaction
-                statement = ops.send(_pipeline(cursor, statement, own=own))
-                continue
-            cursor.execute(statement.sql, statement.params or None)
-            rows = cursor.fetchall() if cursor.description is not None else None
-            statement = ops.send(rows)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+
+    def execute(step: ops.Statement | ops.Batch) -> Any:
+        if isinstance(step, ops.Batch):
+            return _pipeline(cursor, step, own=standalone and step.transaction)
+        cursor.execute(step.sql, step.params or None)
+        return cursor.fetchall() if cursor.description is not None else None
+
+    return ops.run(operation, execute)
 
 
-def _pipeline(cursor: psycopg.Cursor[Any], batch: _sql.Batch, *, own: bool = False
-              ) -> list[_sql.Rows | None]:
+def _pipeline(cursor: psycopg.Cursor[Any], batch: ops.Batch, *, own: bool = False
+              ) -> list[ops.Rows | None]:
     """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
     with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
     conn = cursor.connection
@@ -92,7 +80,7 @@ def _pipeline(cursor: psycopg.Cursor[Any], batch: _sql.Batch, *, own: bool = Fal
     try:
         with conn.pipeline():
             if own:
-                cursor.execute(_sql.BEGIN)
+                cursor.execute(BEGIN)
             for one, statement in zip(cursors, batch.statements, strict=True):
                 one.execute(statement.sql, statement.params or None)
             if own:
@@ -101,14 +89,14 @@ def _pipeline(cursor: psycopg.Cursor[Any], batch: _sql.Batch, *, own: bool = Fal
         if own and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
         raise
-    results: list[_sql.Rows | None] = []
+    results: list[ops.Rows | None] = []
     for one in cursors:
         results.append(one.fetchall() if one.description is not None else None)
         one.close()
     return results
 
 
-class PostgresSaver(BaseCheckpointSaver):
+class PostgresSaver(StepStore):
     """A checkpoint saver backed by PostgreSQL; safe for several threads and processes.
 
     Args:
@@ -120,6 +108,7 @@ class PostgresSaver(BaseCheckpointSaver):
     The schema is created (or migrated) by `setup()`, which the first use calls if needed.
     """
 
+    dialect = DIALECT
     conn: Connection[Any] | ConnectionPool[Any]
 
     def __init__(
@@ -132,8 +121,6 @@ class PostgresSaver(BaseCheckpointSaver):
         self.conn = conn
         self.lock = threading.RLock()
         self.is_setup = False
-        self.deltas = DeltaEncoder()
-        """Stores a list that grew by appending as its new items (see checkpoint._delta)."""
 
     @classmethod
     @contextmanager
@@ -179,188 +166,27 @@ class PostgresSaver(BaseCheckpointSaver):
             with self.lock:
                 yield self.conn
 
-    def _run(self, ops: _sql.Ops[_T], *, write: bool, standalone: bool = False) -> _T:
+    def _drive(self, call: Call[_T]) -> _T:
         with self._connection() as conn:
-            if conn.autocommit and (not write or standalone):
+            if conn.autocommit and (not call.write or call.standalone):
                 with conn.cursor(binary=True) as cursor:
-                    return drive(cursor, ops, standalone=standalone)
+                    return drive(cursor, call.ops, standalone=call.standalone)
             with conn.transaction(), conn.cursor(binary=True) as cursor:
-                if write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
-                    cursor.execute(_sql.READ_COMMITTED)
-                return drive(cursor, ops)
+                if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
+                    cursor.execute(READ_COMMITTED)
+                return drive(cursor, call.ops)
+
+    def _run(self, call: Call[_T]) -> _T:
+        if not self.is_setup:
+            self.setup()
+        return self._drive(call)
 
     def setup(self) -> None:
         """Create or migrate the tables. Idempotent; safe from several processes at once."""
         with self.lock:
             if self.is_setup:
                 return
-            if self._run(_sql.schema_version(), write=False) < len(_sql.MIGRATIONS) - 1:
-                self._run(_sql.migrate(), write=True)
+            if self._drive(Call(schema.schema_version(DIALECT), write=False)) < (
+                    schema.latest_version(DIALECT)):
+                self._drive(Call(schema.migrate(DIALECT), write=True))
             self.is_setup = True
-
-    def _ensure_setup(self) -> None:
-        if not self.is_setup:
-            self.setup()
-
-    # -- reading -------------------------------------------------------------------------------
-
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """The checkpoint tuple `config` points at (the thread's latest without checkpoint_id).
-
-        Args:
-            config: names thread_id, optionally checkpoint_ns and checkpoint_id.
-
-        Returns:
-            The tuple with every channel's value and the pending writes, or None.
-        """
-        self._ensure_setup()
-        return self._run(_sql.get_tuple(self.serde, config), write=False)
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        """Checkpoints newest first: of config's thread (and namespace, if it names one), or of
-        all threads with config None.
-
-        Args:
-            config: the thread to list, or None for all threads.
-            filter: keep only checkpoints whose metadata has these key/value pairs.
-            before: keep only checkpoints older than this config's checkpoint_id.
-            limit: at most this many.
-
-        Returns:
-            An iterator that reads the checkpoints page by page as it is consumed.
-        """
-        cursor = _sql.list_cursor(config, filter=filter, before=before, limit=limit)
-        return self._iter_pages(cursor)
-
-    def _iter_pages(self, cursor: ListCursor | None) -> Iterator[CheckpointTuple]:
-        while cursor is not None:
-            self._ensure_setup()
-            items, cursor = self._run(_sql.list_page(self.serde, cursor), write=False)
-            yield from items
-
-    # -- writing -------------------------------------------------------------------------------
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """Store `checkpoint` as the child of config's checkpoint_id.
-
-        Only the channels named in `new_versions` are stored; the others are found by version
-        among earlier checkpoints' values when read.
-
-        Args:
-            config: names thread_id, checkpoint_ns, the parent checkpoint_id and optionally
-                WriteRules.expected_latest, the id the caller believes is the latest ("" for none).
-            checkpoint: the checkpoint, with the values of at least the new channels.
-            metadata: stored beside it; list() can filter on it.
-            new_versions: the channels written since the parent, with their new versions.
-
-        Returns:
-            The config that points at the stored checkpoint.
-
-        Raises:
-            CheckpointConflictError: WriteRules.expected_latest was given and the latest is
-                another one.
-        """
-        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
-                                  self.deltas)
-        self._ensure_setup()
-        return self._run(_sql.put(encoded), write=True, standalone=True)
-
-    def put_step(
-        self,
-        writes: Sequence[PendingWritesCall],
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """put_writes() for each of `writes`, then put(), in one transaction."""
-        encoded_writes = [_sql.encode_writes(self.serde, *call) for call in writes]
-        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
-                                  self.deltas)
-        self._ensure_setup()
-        return self._run(_sql.put_step(encoded_writes, encoded), write=True,
-                         standalone=_sql.put_step_standalone(encoded_writes, encoded))
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Store the writes of one task of the step after config's checkpoint.
-
-        A write to a special channel (error, interrupt, resume) replaces the task's earlier
-        one; another write is kept only if the task has none at that index yet.
-
-        Args:
-            config: names thread_id, checkpoint_ns and checkpoint_id.
-            writes: (channel, value) pairs, in the order the task made them.
-            task_id: the task's id.
-            task_path: the task's path in the graph.
-        """
-        encoded = _sql.encode_writes(self.serde, config, writes, task_id, task_path)
-        if not encoded.groups and encoded.expected is None:
-            return
-        self._ensure_setup()
-        self._run(_sql.put_writes(encoded), write=True)
-
-    def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
-        """Make config's checkpoint the thread's latest again, with `pending_writes` (see
-        BaseCheckpointSaver.rewind); one transaction."""
-        self._ensure_setup()
-        self._run(_sql.rewind(self.serde, config, pending_writes), write=True)
-        self.deltas.forget_thread(str(config["configurable"]["thread_id"]))
-
-    def advance_fence(self, key: str) -> int:
-        """A new token for `key`: writes whose config carries an older token of it (their
-        WriteRules.fence) are refused from now on.
-
-        Args:
-            key: what the fence guards, e.g. a run id.
-
-        Returns:
-            The new token.
-        """
-        self._ensure_setup()
-        return self._run(_sql.advance_fence(key), write=True)
-
-    def delete_thread(self, thread_id: str) -> None:
-        """Delete every checkpoint, value and write of a thread.
-
-        Args:
-            thread_id: the thread to delete.
-        """
-        self._ensure_setup()
-        self._run(_sql.delete_thread(thread_id), write=True)
-        self.deltas.forget_thread(thread_id)
-
-    def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
-        """Keep only the newest `keep_last` checkpoints of each namespace of a thread.
-
-        Values still referenced by a kept checkpoint are kept.
-
-        Args:
-            thread_id: the thread to prune.
-            keep_last: how many checkpoints to keep per namespace (at least 1).
-
-        Raises:
-            ValueError: keep_last is below 1.
-        """
-        check_keep_last(keep_last)
-        self._ensure_setup()
-        self._run(_sql.prune(thread_id, keep_last), write=True)
-        self.deltas.forget_thread(thread_id)

@@ -13,7 +13,7 @@ run the async ones on the loop the saver was first used on and wait for the resu
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -21,19 +21,10 @@ from psycopg import AsyncConnection, AsyncCursor, IsolationLevel
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
-from hitlgraph.checkpoint._delta import DeltaEncoder
-from hitlgraph.checkpoint._rows import ListCursor, ListPage, check_keep_last
-from hitlgraph.checkpoint.base import (
-    BaseCheckpointSaver,
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
-    CheckpointTuple,
-    PendingWrite,
-    PendingWritesCall,
-    RunnableConfig,
-)
-from hitlgraph.checkpoint.postgres import _sql
+from hitlgraph.checkpoint._store import ops, schema
+from hitlgraph.checkpoint._store.calls import Call
+from hitlgraph.checkpoint._store.shell import AsyncStore, SyncStore
+from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
 __all__ = ["AsyncPostgresSaver"]
@@ -46,26 +37,21 @@ async def configure_connection(conn: AsyncConnection[Any]) -> None:
     await conn.set_isolation_level(IsolationLevel.READ_COMMITTED)
 
 
-async def drive(cursor: AsyncCursor[Any], ops: _sql.Ops[_T], *, standalone: bool = False) -> _T:
-    """Run an operation of `_sql` on an async cursor: each statement, its rows sent back in.
-    `standalone`: the cursor's connection is in autocommit mode and the operation's batches
-    marked `transaction` bring their own BEGIN and COMMIT."""
-    try:
-        statement = next(ops)
-        while True:
-            if isinstance(statement, _sql.Batch):
-                own = standalone and statement.transaction
-                statement = ops.send(await _pipeline(cursor, statement, own=own))
-                continue
-            await cursor.execute(statement.sql, statement.params or None)
-            rows = await cursor.fetchall() if cursor.description is not None else None
-            statement = ops.send(rows)
-    except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone: bool = False
+                ) -> _T:
+    """Run an operation of `_store` on an async cursor (see the sync `drive`)."""
+
+    async def execute(step: ops.Statement | ops.Batch) -> Any:
+        if isinstance(step, ops.Batch):
+            return await _pipeline(cursor, step, own=standalone and step.transaction)
+        await cursor.execute(step.sql, step.params or None)
+        return await cursor.fetchall() if cursor.description is not None else None
+
+    return await ops.arun(operation, execute)
 
 
-async def _pipeline(cursor: AsyncCursor[Any], batch: _sql.Batch, *, own: bool = False
-                    ) -> list[_sql.Rows | None]:
+async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = False
+                    ) -> list[ops.Rows | None]:
     """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
     with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
     conn = cursor.connection
@@ -73,7 +59,7 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: _sql.Batch, *, own: bool = 
     try:
         async with conn.pipeline():
             if own:
-                await cursor.execute(_sql.BEGIN)
+                await cursor.execute(BEGIN)
             for one, statement in zip(cursors, batch.statements, strict=True):
                 await one.execute(statement.sql, statement.params or None)
             if own:
@@ -82,14 +68,14 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: _sql.Batch, *, own: bool = 
         if own and conn.info.transaction_status != TransactionStatus.IDLE:
             await conn.rollback()
         raise
-    results: list[_sql.Rows | None] = []
+    results: list[ops.Rows | None] = []
     for one in cursors:
         results.append(await one.fetchall() if one.description is not None else None)
         await one.close()
     return results
 
 
-class AsyncPostgresSaver(BaseCheckpointSaver):
+class AsyncPostgresSaver(AsyncStore, SyncStore):
     """A checkpoint saver backed by PostgreSQL with async methods (aget_tuple, alist, aput, ...).
 
     Args:
@@ -99,8 +85,10 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         serde: the serializer of channel values, writes and metadata (default msgpack).
 
     The schema is created (or migrated) by `asetup()`, which the first use calls if needed.
+    The sync methods run the async ones on the saver's loop (see the module's documentation).
     """
 
+    dialect = DIALECT
     conn: AsyncConnection[Any] | AsyncConnectionPool[Any]
 
     def __init__(
@@ -112,8 +100,6 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         super().__init__(serde=serde)
         self.conn = conn
         self.is_setup = False
-        self.deltas = DeltaEncoder()
-        """Stores a list that grew by appending as its new items (see checkpoint._delta)."""
         self.loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
         self._setup_lock: asyncio.Lock | None = None
@@ -159,25 +145,29 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
             self._lock = asyncio.Lock()
             self._setup_lock = asyncio.Lock()
 
-    async def _run(self, ops: _sql.Ops[_T], *, write: bool, standalone: bool = False) -> _T:
+    async def _drive(self, call: Call[_T]) -> _T:
         self._bind()
         if isinstance(self.conn, AsyncConnectionPool):
             async with self.conn.connection() as conn:
-                return await self._run_on(conn, ops, write=write, standalone=standalone)
+                return await self._drive_on(conn, call)
         assert self._lock is not None
         async with self._lock:
-            return await self._run_on(self.conn, ops, write=write, standalone=standalone)
+            return await self._drive_on(self.conn, call)
 
     @staticmethod
-    async def _run_on(conn: AsyncConnection[Any], ops: _sql.Ops[_T], *, write: bool,
-                      standalone: bool = False) -> _T:
-        if conn.autocommit and (not write or standalone):
+    async def _drive_on(conn: AsyncConnection[Any], call: Call[_T]) -> _T:
+        if conn.autocommit and (not call.write or call.standalone):
             async with conn.cursor(binary=True) as cursor:
-                return await drive(cursor, ops, standalone=standalone)
+                return await drive(cursor, call.ops, standalone=call.standalone)
         async with conn.transaction(), conn.cursor(binary=True) as cursor:
-            if write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
-                await cursor.execute(_sql.READ_COMMITTED)
-            return await drive(cursor, ops)
+            if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
+                await cursor.execute(READ_COMMITTED)
+            return await drive(cursor, call.ops)
+
+    async def _arun(self, call: Call[_T]) -> _T:
+        if not self.is_setup:
+            await self.asetup()
+        return await self._drive(call)
 
     async def asetup(self) -> None:
         """Create or migrate the tables. Idempotent; safe from several processes at once."""
@@ -186,112 +176,10 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
         async with self._setup_lock:
             if self.is_setup:
                 return
-            if await self._run(_sql.schema_version(), write=False) < len(_sql.MIGRATIONS) - 1:
-                await self._run(_sql.migrate(), write=True)
+            if await self._drive(Call(schema.schema_version(DIALECT), write=False)) < (
+                    schema.latest_version(DIALECT)):
+                await self._drive(Call(schema.migrate(DIALECT), write=True))
             self.is_setup = True
-
-    async def _ensure_setup(self) -> None:
-        if not self.is_setup:
-            await self.asetup()
-
-    # -- async ---------------------------------------------------------------------------------
-
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """The checkpoint tuple `config` points at (see `PostgresSaver.get_tuple`)."""
-        await self._ensure_setup()
-        return await self._run(_sql.get_tuple(self.serde, config), write=False)
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        """Checkpoints newest first, read page by page (see `PostgresSaver.list`)."""
-        cursor = _sql.list_cursor(config, filter=filter, before=before, limit=limit)
-        while cursor is not None:
-            items, cursor = await self._list_page(cursor)
-            for item in items:
-                yield item
-
-    async def _list_page(self, cursor: ListCursor) -> ListPage:
-        await self._ensure_setup()
-        return await self._run(_sql.list_page(self.serde, cursor), write=False)
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """Store a checkpoint (see `PostgresSaver.put`).
-
-        Raises:
-            CheckpointConflictError: WriteRules.expected_latest was given and the latest is
-                another one.
-        """
-        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
-                                  self.deltas)
-        await self._ensure_setup()
-        return await self._run(_sql.put(encoded), write=True, standalone=True)
-
-    async def aput_step(
-        self,
-        writes: Sequence[PendingWritesCall],
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """A finished step's writes and checkpoint in one transaction."""
-        encoded_writes = [_sql.encode_writes(self.serde, *call) for call in writes]
-        encoded = _sql.encode_put(self.serde, config, checkpoint, metadata, new_versions,
-                                  self.deltas)
-        await self._ensure_setup()
-        return await self._run(_sql.put_step(encoded_writes, encoded), write=True,
-                               standalone=_sql.put_step_standalone(encoded_writes, encoded))
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Store the writes of one task (see `PostgresSaver.put_writes`)."""
-        encoded = _sql.encode_writes(self.serde, config, writes, task_id, task_path)
-        if not encoded.groups and encoded.expected is None:
-            return
-        await self._ensure_setup()
-        await self._run(_sql.put_writes(encoded), write=True)
-
-    async def arewind(self, config: RunnableConfig,
-                      pending_writes: Sequence[PendingWrite]) -> None:
-        """Make config's checkpoint the thread's latest again (see PostgresSaver.rewind)."""
-        await self._ensure_setup()
-        await self._run(_sql.rewind(self.serde, config, pending_writes), write=True)
-        self.deltas.forget_thread(str(config["configurable"]["thread_id"]))
-
-    async def aadvance_fence(self, key: str) -> int:
-        """A new token for `key` (see PostgresSaver.advance_fence)."""
-        await self._ensure_setup()
-        return await self._run(_sql.advance_fence(key), write=True)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        """Delete every checkpoint, value and write of a thread."""
-        await self._ensure_setup()
-        await self._run(_sql.delete_thread(thread_id), write=True)
-        self.deltas.forget_thread(thread_id)
-
-    async def aprune(self, thread_id: str, *, keep_last: int = 1) -> None:
-        """Keep only the newest `keep_last` checkpoints of each namespace of a thread."""
-        check_keep_last(keep_last)
-        await self._ensure_setup()
-        await self._run(_sql.prune(thread_id, keep_last), write=True)
-        self.deltas.forget_thread(thread_id)
 
     # -- sync: the async methods on the saver's loop, from another thread ----------------------
 
@@ -317,60 +205,9 @@ class AsyncPostgresSaver(BaseCheckpointSaver):
             )
         return asyncio.run_coroutine_threadsafe(coro, loop).result()
 
+    def _run(self, call: Call[_T]) -> _T:
+        return self._wait(self._arun(call))
+
     def setup(self) -> None:
         """`asetup()` from another thread."""
         self._wait(self.asetup())
-
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        """`aget_tuple()` from another thread."""
-        return self._wait(self.aget_tuple(config))
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        """`alist()` from another thread, page by page."""
-        cursor = _sql.list_cursor(config, filter=filter, before=before, limit=limit)
-        while cursor is not None:
-            items, cursor = self._wait(self._list_page(cursor))
-            yield from items
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """`aput()` from another thread."""
-        return self._wait(self.aput(config, checkpoint, metadata, new_versions))
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """`aput_writes()` from another thread."""
-        self._wait(self.aput_writes(config, writes, task_id, task_path))
-
-    def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
-        """`arewind()` from another thread."""
-        self._wait(self.arewind(config, pending_writes))
-
-    def advance_fence(self, key: str) -> int:
-        """`aadvance_fence()` from another thread."""
-        return self._wait(self.aadvance_fence(key))
-
-    def delete_thread(self, thread_id: str) -> None:
-        """`adelete_thread()` from another thread."""
-        self._wait(self.adelete_thread(thread_id))
-
-    def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
-        """`aprune()` from another thread."""
-        self._wait(self.aprune(thread_id, keep_last=keep_last))

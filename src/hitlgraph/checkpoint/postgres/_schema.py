@@ -1,0 +1,100 @@
+"""The PostgreSQL checkpoint schema: its migrations (applied by `_store.schema`) and the
+advisory locks the saver takes.
+
+Tables carry a ``hitlgraph_`` prefix, so they never meet another library's ``checkpoints``
+table in a shared database. Key columns use the "C" collation: ids then sort by code point,
+as Python compares them, whatever the database's locale.
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+from typing import Final
+
+from hitlgraph.checkpoint._store.ops import Statement
+
+__all__ = [
+    "BLOBS", "CHECKPOINTS", "FENCES", "LOCK", "LOCK_CLASS", "MIGRATIONS", "MIGRATIONS_TABLE",
+    "MIGRATION_LOCK", "TABLES", "WRITES", "thread_lock_key",
+]
+
+CHECKPOINTS: Final = "hitlgraph_checkpoints"
+BLOBS: Final = "hitlgraph_checkpoint_blobs"
+WRITES: Final = "hitlgraph_checkpoint_writes"
+MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
+FENCES: Final = "hitlgraph_checkpoint_fences"
+TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, FENCES, MIGRATIONS_TABLE)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 0: the initial schema.
+    (
+        f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL DEFAULT '',
+            checkpoint_id TEXT COLLATE "C" NOT NULL,
+            parent_checkpoint_id TEXT COLLATE "C",
+            ts TEXT NOT NULL,
+            channels TEXT[] COLLATE "C" NOT NULL,
+            versions TEXT[] COLLATE "C" NOT NULL,
+            record BYTEA NOT NULL,
+            metadata_type TEXT NOT NULL,
+            metadata BYTEA NOT NULL,
+            metadata_json JSONB NOT NULL DEFAULT '{{}}',
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {BLOBS} (
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL DEFAULT '',
+            channel TEXT COLLATE "C" NOT NULL,
+            version TEXT COLLATE "C" NOT NULL,
+            type TEXT NOT NULL,
+            blob BYTEA NOT NULL,
+            base_version TEXT COLLATE "C",  -- a delta's: the version it extends
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {WRITES} (
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL DEFAULT '',
+            checkpoint_id TEXT COLLATE "C" NOT NULL,
+            task_id TEXT COLLATE "C" NOT NULL,
+            idx INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            type TEXT NOT NULL,
+            blob BYTEA NOT NULL,
+            task_path TEXT NOT NULL DEFAULT '',
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+        )""",
+        # The primary key serves "latest of a thread" (scanned backwards); this index serves
+        # list() across all threads, newest first; the GIN one serves metadata filters.
+        f"CREATE INDEX IF NOT EXISTS {CHECKPOINTS}_by_id ON {CHECKPOINTS} (checkpoint_id DESC)",
+        f"CREATE INDEX IF NOT EXISTS {CHECKPOINTS}_metadata ON {CHECKPOINTS} "
+        "USING gin (metadata_json jsonb_path_ops)",
+    ),
+    # 1: fences (checkpoint.base.WriteRules.fence): the latest token per key.
+    (
+        f"""CREATE TABLE IF NOT EXISTS {FENCES} (
+            key TEXT COLLATE "C" PRIMARY KEY,
+            token BIGINT NOT NULL
+        )""",
+    ),
+)
+"""Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
+add a new one. Each statement must be safe inside a transaction."""
+
+LOCK_CLASS: Final = 0x68676C70
+"""First key of every advisory lock hitlgraph takes ("hglp"), apart from other users'."""
+
+_MIGRATION_LOCK: Final = 0
+
+
+def thread_lock_key(thread_id: str) -> int:
+    """The second advisory-lock key of a thread: a stable signed 32-bit hash of its id."""
+    digest = blake2b(thread_id.encode("utf-8", "surrogatepass"), digest_size=4).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    return key if key != _MIGRATION_LOCK else 1
+
+
+LOCK: Final = "SELECT pg_advisory_xact_lock(%s::integer, %s::integer)"
+"""Takes one advisory lock until the transaction ends."""
+MIGRATION_LOCK: Final = Statement(LOCK, (LOCK_CLASS, _MIGRATION_LOCK))
