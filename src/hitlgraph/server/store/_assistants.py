@@ -1,11 +1,5 @@
-"""Assistants as the server stores them: the records, LangGraph's rules for them, and each
-store operation written once, for every backend.
-
-An operation is a generator: it yields `(statement name, named parameters)` and is sent back
-the rows the statement returned. A backend supplies the SQL text of each name (the
-`ASSISTANTS` dict of `_sqlite_sql.py` and `_postgres_sql.py`) and drives the operation inside
-one transaction (`drive`, given a function that executes one statement), so versioning and
-`if_exists` are decided here only, and a backend adds no rule of its own.
+"""Assistants as the server stores them: the records and LangGraph's rules for them (the
+operations that store them are in `_assistant_ops.py`).
 
 Rules, as on LangGraph's server:
 
@@ -19,40 +13,21 @@ Rules, as on LangGraph's server:
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Literal, TypeVar
+from typing import Any
 
 __all__ = [
     "AssistantChange",
     "AssistantFields",
     "AssistantRow",
     "ConfigAndContextError",
-    "Op",
     "UnknownVersionError",
     "check_config_and_context",
-    "create",
-    "delete",
-    "drive",
     "for_run",
-    "get",
-    "list_all",
-    "patch",
     "patched",
-    "set_latest",
     "synced",
-    "versions",
 ]
-
-_T = TypeVar("_T")
-Statement = tuple[str, dict[str, Any]]
-"""The name of a statement of the backend's ASSISTANTS dict, and its named parameters."""
-Rows = list[tuple[Any, ...]]
-Op = Generator[Statement, Rows, _T]
-
-IfExists = Literal["raise", "do_nothing"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,128 +142,3 @@ def patched(current: AssistantFields, change: AssistantChange) -> AssistantField
         name=change.name if change.name is not None else current.name,
         description=(change.description if change.description is not None
                      else current.description))
-
-
-# -- rows -----------------------------------------------------------------------------------------
-
-COLUMNS = ("assistant_id, graph_id, config, context, metadata, name, description, version, "
-           "created_at, updated_at")
-"""What the statements returning assistants select, in this order (a version selects its
-created_at twice)."""
-
-
-def _time(value: str | datetime) -> str:
-    return value if isinstance(value, str) else value.astimezone(timezone.utc).isoformat()
-
-
-def _row(row: tuple[Any, ...]) -> AssistantRow:
-    (assistant_id, graph_id, config, context, metadata, name, description, version,
-     created_at, updated_at) = row
-    return AssistantRow(assistant_id=assistant_id, graph_id=graph_id, config=json.loads(config),
-                        context=json.loads(context), metadata=json.loads(metadata), name=name,
-                        description=description, version=int(version),
-                        created_at=_time(created_at), updated_at=_time(updated_at))
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _params(tenant: str, assistant_id: str, fields: AssistantFields, version: int,
-            at: str) -> dict[str, Any]:
-    return {"tenant": tenant, "assistant_id": assistant_id, "graph_id": fields.graph_id,
-            "config": _dumps(fields.config), "context": _dumps(fields.context),
-            "metadata": _dumps(fields.metadata), "name": fields.name,
-            "description": fields.description, "version": version, "at": at}
-
-
-def now_iso() -> str:
-    """The current UTC time as ISO 8601 text (the times assistants are stored with)."""
-    return datetime.now(timezone.utc).isoformat()
-
-
-# -- operations -----------------------------------------------------------------------------------
-
-def create(tenant: str, assistant_id: str, fields: AssistantFields, if_exists: IfExists
-           ) -> Op[AssistantRow | None]:
-    """Insert the assistant and its version 1. When the id is taken: the assistant there
-    ("do_nothing"), or None ("raise")."""
-    params = _params(tenant, assistant_id, fields, 1, now_iso())
-    made = yield ("insert", params)
-    if made:
-        yield ("insert_version", params)
-        return _row(made[0])
-    if if_exists == "raise":
-        return None
-    return (yield from get(tenant, assistant_id))
-
-
-def get(tenant: str, assistant_id: str) -> Op[AssistantRow | None]:
-    """The assistant, or None."""
-    found = yield ("get", {"tenant": tenant, "assistant_id": assistant_id})
-    return _row(found[0]) if found else None
-
-
-def list_all(tenant: str) -> Op[list[AssistantRow]]:
-    """The tenant's assistants, oldest first."""
-    return [_row(r) for r in (yield ("list", {"tenant": tenant}))]
-
-
-def patch(tenant: str, assistant_id: str, change: AssistantChange
-          ) -> Op[AssistantRow | None]:
-    """Apply `change` as a new version, which becomes the assistant; None when missing."""
-    key = {"tenant": tenant, "assistant_id": assistant_id}
-    found = yield ("lock", key)
-    if not found:
-        return None
-    ((top,),) = yield ("max_version", key)
-    params = _params(tenant, assistant_id, patched(_row(found[0]), change), int(top) + 1,
-                     now_iso())
-    yield ("insert_version", params)
-    return _row((yield ("update", params))[0])
-
-
-def set_latest(tenant: str, assistant_id: str, version: int) -> Op[AssistantRow | None]:
-    """Make `version` the assistant again; None when the assistant is missing.
-
-    Raises:
-        UnknownVersionError: it has no such version.
-    """
-    key = {"tenant": tenant, "assistant_id": assistant_id}
-    if not (yield ("lock", key)):
-        return None
-    found = yield ("version", {**key, "version": version})
-    if not found:
-        known = yield ("version_numbers", key)
-        raise UnknownVersionError(assistant_id, version, [int(v) for (v,) in known])
-    chosen = _row(found[0])
-    return _row((yield ("update", _params(tenant, assistant_id, chosen, version,
-                                          now_iso())))[0])
-
-
-def versions(tenant: str, assistant_id: str) -> Op[list[AssistantRow] | None]:
-    """Every version of the assistant, newest first; None when it is missing."""
-    key = {"tenant": tenant, "assistant_id": assistant_id}
-    if not (yield ("get", key)):
-        return None
-    return [_row(r) for r in (yield ("versions", key))]
-
-
-def delete(tenant: str, assistant_id: str) -> Op[bool]:
-    """Delete the assistant and its versions; False when it is missing."""
-    key = {"tenant": tenant, "assistant_id": assistant_id}
-    gone = yield ("delete", key)
-    yield ("delete_versions", key)
-    return bool(gone)
-
-
-def drive(op: Op[_T], execute: Callable[[str, Mapping[str, Any]], Rows]) -> _T:
-    """Run `op`, executing each statement it yields with `execute(name, params)` (a
-    synchronous backend's driver; an async one loops the same way with await)."""
-    try:
-        name, params = next(op)
-        while True:
-            name, params = op.send(execute(name, params))
-    except StopIteration as stop:
-        result: _T = stop.value
-        return result

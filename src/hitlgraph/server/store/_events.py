@@ -1,0 +1,41 @@
+"""Run events (a run's stream chunks, `seq` counting from 1 per run), for every backend (see
+`_ops.py`): the worker holding the run appends them, clients read them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hitlgraph.server.store._dialect import Dialect
+from hitlgraph.server.store._notify import CHANGED, notify
+from hitlgraph.server.store._ops import Op
+from hitlgraph.server.store._records import RunEvent
+
+__all__ = ["append", "read"]
+
+
+def append(d: Dialect, run_id: str, fencing: int, events: Sequence[tuple[str, str]]
+           ) -> Op[bool]:
+    """Append (event, JSON data) pairs after the run's last seq; False (nothing written) when
+    the token is stale. The run's row stays locked meanwhile, so another worker claiming it
+    waits until these events are in."""
+    held = yield ("SELECT 1 FROM hg_runs WHERE run_id = :run_id AND fencing = :fencing AND "
+                  f"status = 'running'{d.share_row}", {"run_id": run_id, "fencing": fencing})
+    if not held:
+        return False
+    if events:
+        yield ("INSERT INTO hg_run_events (run_id, seq, event, data) "
+               "SELECT :run_id, last.seq + t.n, t.event, t.data FROM (SELECT "
+               "COALESCE(MAX(seq), 0) AS seq FROM hg_run_events WHERE run_id = :run_id) "
+               f"AS last, {d.event_rows}",
+               {"run_id": run_id, "events": [e for e, _ in events],
+                "data": [data for _, data in events]})
+        yield from notify(d, CHANGED, run_id)
+    return True
+
+
+def read(d: Dialect, run_id: str, after_seq: int, limit: int) -> Op[list[RunEvent]]:
+    """Events with seq > after_seq, in order, at most `limit`."""
+    rows = yield ("SELECT run_id, seq, event, data FROM hg_run_events WHERE run_id = :run_id "
+                  "AND seq > :after ORDER BY seq LIMIT :limit",
+                  {"run_id": run_id, "after": after_seq, "limit": limit})
+    return [RunEvent(run_id=r[0], seq=r[1], event=r[2], data=r[3]) for r in rows]

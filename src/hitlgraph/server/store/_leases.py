@@ -1,0 +1,112 @@
+"""What a worker does with runs, for every backend (see `_ops.py`): claim one, renew its lease,
+record where it started, finish it.
+
+A claim sets `lease_until` and increments the run's `fencing` token; every later write of the
+worker names the token and is refused (nothing written) once another worker has claimed the
+run again after its lease ran out.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import hitlgraph.server.store._threads as threads
+from hitlgraph.server.store._dialect import Dialect
+from hitlgraph.server.store._notify import CHANGED, QUEUED, notify
+from hitlgraph.server.store._ops import Op
+from hitlgraph.server.store._records import Claim, Heartbeat, RunStatus, ThreadStatus
+from hitlgraph.server.store._rows import RUN_COLUMNS, dumps, dumps_or_null, now_iso, run_row
+from hitlgraph.server.store._rules import thread_error
+
+__all__ = ["claim", "finish", "heartbeat", "record_start"]
+
+_HELD = "run_id = :run_id AND fencing = :fencing AND status = 'running'"
+
+
+def _claimable(d: Dialect) -> str:
+    """The oldest runnable run: pending, or running with an expired lease (its worker died),
+    on a thread where no other run holds a live lease and no older run is active. (Where
+    rows are locked, one another claim is taking is skipped, not waited for.)"""
+    return f"""SELECT r.run_id FROM hg_runs r
+    WHERE (r.status = 'pending' OR (r.status = 'running' AND r.lease_until < {d.clock}))
+      AND NOT EXISTS (
+        SELECT 1 FROM hg_runs o
+        WHERE o.tenant = r.tenant AND o.thread_id = r.thread_id AND o.run_id <> r.run_id
+          AND o.status = 'running' AND o.lease_until >= {d.clock})
+      AND NOT EXISTS (
+        SELECT 1 FROM hg_runs e
+        WHERE e.tenant = r.tenant AND e.thread_id = r.thread_id AND e.run_id <> r.run_id
+          AND e.status IN ('pending', 'running') AND {d.earlier('e', 'r')})
+    ORDER BY {d.oldest_first('r')}
+    LIMIT 1{d.skip_locked}"""
+
+
+def claim(d: Dialect, worker_id: str, lease_seconds: float) -> Op[Claim | None]:
+    """Take the oldest runnable run: set it running, leased to `worker_id` for
+    `lease_seconds`, with the next fencing token. None when there is nothing to do."""
+    found = yield (
+        f"UPDATE hg_runs SET status = 'running', lease_owner = :worker, "
+        f"lease_until = {d.lease_end}, fencing = fencing + 1, attempt = attempt + 1, "
+        f"updated_at = {d.now} WHERE run_id = ({_claimable(d)}) RETURNING {RUN_COLUMNS}",
+        {"worker": worker_id, "lease": float(lease_seconds), "now": time.time(),
+         "at": now_iso()})
+    if not found:
+        return None
+    row = run_row(found[0])
+    return Claim(run=row, fencing=row.fencing, worker_id=worker_id)
+
+
+def heartbeat(d: Dialect, run_id: str, fencing: int, lease_seconds: float) -> Op[Heartbeat]:
+    """Renew the lease of a run the worker holds, and read whether a cancel was asked."""
+    found = yield (f"UPDATE hg_runs SET lease_until = {d.lease_end} WHERE {_HELD} "
+                   "RETURNING cancel_action",
+                   {"run_id": run_id, "fencing": fencing, "lease": float(lease_seconds),
+                    "now": time.time()})
+    if not found:
+        return Heartbeat(held=False, cancel_action=None)
+    return Heartbeat(held=True, cancel_action=found[0][0])
+
+
+def record_start(d: Dialect, run_id: str, fencing: int, start_point: dict[str, Any]
+                 ) -> Op[bool]:
+    """Record where the run started unless that is recorded already (a reclaimed run keeps
+    its first). False when the token is stale."""
+    found = yield (f"UPDATE hg_runs SET start_point = COALESCE(start_point, :start_point) "
+                   f"WHERE {_HELD} RETURNING run_id",
+                   {"run_id": run_id, "fencing": fencing, "start_point": dumps(start_point)})
+    return bool(found)
+
+
+def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: Any,
+           error: dict[str, Any] | None, thread_values: Any,
+           thread_interrupts: dict[str, list[dict[str, Any]]], thread_status: ThreadStatus,
+           delete_run: bool) -> Op[bool]:
+    """Record the run's end and its thread's new state (the thread stays 'busy' while other
+    runs are active); with `delete_run`, the run and its events go. False (nothing written)
+    when the token is stale."""
+    owner = yield "SELECT tenant, thread_id FROM hg_runs WHERE run_id = :run_id", {
+        "run_id": run_id}
+    if not owner:
+        return False
+    # The thread before the run: the order in which creating and cancelling runs lock them.
+    yield from threads.lock(d, *owner[0])
+    at = now_iso()
+    found = yield (f"UPDATE hg_runs SET status = :status, output = :output, error = :error, "
+                   f"updated_at = {d.now}, lease_owner = NULL, lease_until = NULL "
+                   f"WHERE {_HELD} RETURNING tenant, thread_id",
+                   {"run_id": run_id, "fencing": fencing, "status": status, "at": at,
+                    "output": dumps(output), "error": dumps_or_null(error)})
+    if not found:
+        return False
+    if delete_run:
+        yield "DELETE FROM hg_runs WHERE run_id = :run_id", {"run_id": run_id}
+        yield "DELETE FROM hg_run_events WHERE run_id = :run_id", {"run_id": run_id}
+    tenant, thread_id = found[0]
+    yield threads.after_run(d), {
+        "tenant": tenant, "thread_id": thread_id, "at": at, "status": thread_status,
+        "values": dumps(thread_values), "interrupts": dumps(thread_interrupts),
+        "error": dumps_or_null(thread_error(thread_status, error))}
+    yield from notify(d, CHANGED, run_id)
+    yield from notify(d, QUEUED)
+    return True
