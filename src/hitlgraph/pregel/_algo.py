@@ -158,16 +158,16 @@ def plan_tasks(
             value = st.start_input
         else:
             value = node.coerce(st.values)
-        tasks.append(_task(tid, name, (PULL, name), node, value, st, config, checkpointed,
+        tasks.append(make_task(tid, name, (PULL, name), node, value, st, config, checkpointed,
                            ns, saver))
     for index, send in enumerate(st.sends):
         tid = task_id(st.id, ns, PUSH, index, send.node)
-        tasks.append(_task(tid, send.node, (PUSH, index, False), spec.nodes[send.node],
+        tasks.append(make_task(tid, send.node, (PUSH, index, False), spec.nodes[send.node],
                            send.arg, st, config, checkpointed, ns, saver))
     return tasks
 
 
-def _task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
+def make_task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
           st: RunState, config: dict[str, Any], checkpointed: bool, ns: str = "",
           saver: Any = None) -> Task:
     ctx = TaskContext(task_id=tid, name=name, base_config=config, path=path, step=st.step + 1,

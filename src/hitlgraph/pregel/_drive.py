@@ -1,4 +1,5 @@
-"""The two drivers of the effect generators in _loop.py: one for sync code, one for asyncio.
+"""The two drivers of the effect generators (_loop.py, _update.py): one for sync code, one
+for asyncio.
 
 When the consumer listens to chunks that tasks make while they run ("custom", "messages", or
 subgraphs' chunks), the drivers run every task off the driving thread (sync) or as its own
@@ -20,7 +21,7 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver, traits_of
 from hitlgraph.pregel._algo import Task
 from hitlgraph.pregel._call import run_task_async, run_task_sync
 from hitlgraph.pregel._context import StreamSink
-from hitlgraph.pregel._loop import (
+from hitlgraph.pregel._effects import (
     Abandoned,
     CacheGet,
     CacheSet,

@@ -36,7 +36,7 @@ from typing import Any
 
 from hitlgraph.constants import INTERRUPT, PULL, PUSH
 from hitlgraph.func import EntrypointGraph
-from hitlgraph.pregel._loop import CACHED_KEY
+from hitlgraph.pregel._emit import CACHED_KEY
 from hitlgraph.server._json import dumps
 
 __all__ = ["EVENT_MODES", "EventStream", "GraphRun", "Sse", "command_input", "graph_run",

@@ -1,0 +1,112 @@
+"""What the superstep machine (run_loop, update_loop) and its drivers (_drive.py) exchange:
+the effects the machine yields, and how a run ended. The machine does no I/O of its own; the
+drivers carry the effects out and send the replies back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitlgraph.checkpoint.base import CheckpointMetadata
+from hitlgraph.pregel._algo import Task
+from hitlgraph.pregel._spec import Write
+from hitlgraph.types import Interrupt
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Read a checkpoint tuple (the latest without checkpoint_id). Reply: CheckpointTuple|None."""
+
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SaveWrites:
+    """Write one task's pending writes."""
+
+    config: dict[str, Any]
+    writes: Sequence[Write]
+    task_id: str
+    task_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Save:
+    """Write `before` (pending writes of the step that made it), then a checkpoint.
+    Reply: its config."""
+
+    config: dict[str, Any]
+    checkpoint: Any
+    metadata: CheckpointMetadata
+    new_versions: dict[str, int]
+    before: tuple[SaveWrites, ...] = ()
+    background: bool = False
+    """The run goes on while this is written ("async" durability); the driver writes it before
+    anything it must read or claim, and before the run returns or raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """Start running tasks; `values` is the state they read."""
+
+    tasks: Sequence[Task]
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    """Wait for the next started task to finish. Reply: that Task."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOne:
+    """Run a lone task to its end. Reply: the Task."""
+
+    task: Task
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """A stream chunk for `mode`; `ns` is the namespace of the subgraph that made it."""
+
+    mode: str
+    chunk: Any
+    ns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheGet:
+    """Look cached node writes up. Reply: {full key: writes} for the keys found."""
+
+    cache: Any
+    keys: Sequence[tuple[tuple[str, ...], str]]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSet:
+    """Cache node writes: {full key: (writes, ttl)}."""
+
+    cache: Any
+    pairs: dict[tuple[tuple[str, ...], str], tuple[Any, int | None]]
+
+
+Effect = Load | Save | SaveWrites | Start | Next | RunOne | Emit | CacheGet | CacheSet
+NEXT = Next()
+
+
+@dataclass(slots=True)
+class RunResult:
+    """How a run ended: its output values and the interrupts it stopped at."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    interrupts: tuple[Interrupt, ...] = ()
+    paused: bool = False
+
+
+class Abandoned(Exception):
+    """Thrown into run_loop by a driver whose consumer stopped reading (closed the stream, or
+    cancelled it): the run saves what its durability held back and ends."""
+
+

@@ -1,0 +1,273 @@
+"""Opening a run: load the thread's checkpoint, then start anew (new input), fork (replay from
+an earlier checkpoint) or continue (None, or a Command that answers interrupts), and return the
+LoopState the supersteps work on."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitlgraph._ids import interrupt_id, is_interrupt_id
+from hitlgraph.checkpoint.base import CheckpointTuple
+from hitlgraph.constants import RESUME, START
+from hitlgraph.errors import EmptyInputError, ResumeError
+from hitlgraph.pregel._algo import (
+    _MISSING,
+    Pending,
+    RunState,
+    Task,
+    answers_in_force,
+    apply_writes,
+    command_writes,
+    edge_writes,
+    node_writes,
+    plan_tasks,
+)
+from hitlgraph.pregel._effects import Effect, Emit, Load
+from hitlgraph.pregel._emit import pick
+from hitlgraph.pregel._params import RunParams, checkpoint_metadata, thread_config
+from hitlgraph.pregel._saving import RunSaver
+from hitlgraph.pregel._spec import Write
+from hitlgraph.types import Command, Interrupt
+
+Answered = dict[str, tuple[list[list[Any]], list[str]]]
+"""Interrupts this run's Command answered, per task: (the task's resume log, their ids)."""
+
+
+@dataclass(slots=True)
+class LoopState:
+    """What the supersteps of one run carry from one step to the next."""
+
+    st: RunState
+    """The graph's state: values, versions, what the next step runs."""
+    saver: RunSaver
+    pending: Pending
+    """The writes saved for the next step's tasks by an earlier run (reused, not run again)."""
+    stop: int = 0
+    """The last step the recursion limit allows."""
+    extra: list[Write] = field(default_factory=list)
+    """Writes of Command(update=..., goto=...), applied with the next step's."""
+    planned: list[Task] | None = None
+    """The next step's tasks, when opening the run planned them already."""
+    skip_before: bool = False
+    """The next step continues a paused one: its interrupt_before breakpoint was hit before."""
+    fresh: Answered = field(default_factory=dict)
+    reported: str = ""
+    """The checkpoint last shown in "checkpoints"/"debug" chunks."""
+    seen: set[str] = field(default_factory=set)
+    """Ids of the messages shown in "messages" chunks."""
+
+
+def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, LoopState]:
+    """Load the thread and prepare the first step; `savers` gets the run's RunSaver as soon as
+    it exists (run_loop flushes it when the consumer leaves early)."""
+    start, latest_id, replay = yield from _load(p)
+    saver = RunSaver(p, latest_id)
+    savers.append(saver)
+    ls, prev_step = _state_from(p, start, saver)
+    inp = p.input
+    if (p.parent is not None and p.parent.rerun and start is not None
+            and (ls.st.triggers or ls.st.sends)):
+        inp = _subgraph_resume(p, ls, start)
+    if inp is not None and not isinstance(inp, Command):
+        yield from _begin(p, ls, start, inp, prev_step)
+        return ls
+    if start is None:
+        raise _nothing_to_continue(p, inp)
+    ls.st.step = prev_step
+    if replay and not isinstance(inp, Command):
+        yield from _fork(p, ls)
+    if isinstance(inp, Command):
+        yield from _command(p, ls, start, inp)
+    ls.stop = ls.st.step + p.recursion_limit + 1
+    ls.skip_before = True
+    if "values" in p.modes:
+        yield Emit("values", pick(ls.st.values, p.stream_keys or p.spec.output_keys))
+    return ls
+
+
+def _load(p: RunParams) -> Generator[Effect, Any, tuple[CheckpointTuple | None, str, bool]]:
+    """The checkpoint the run starts from, the thread's latest checkpoint id, and whether the
+    run replays an earlier checkpoint."""
+    if not p.checkpointed:
+        return None, "", False
+    requested = p.config["configurable"].get("checkpoint_id")
+    start = yield Load(thread_config(p, requested))
+    if requested is None:
+        return start, start.checkpoint["id"] if start is not None else "", False
+    if start is None:
+        raise ValueError(
+            f"Thread '{p.thread_id}' has no checkpoint '{requested}'. Pick one from "
+            "get_state_history(config)."
+        )
+    latest = yield Load(thread_config(p))
+    latest_id = latest.checkpoint["id"] if latest else ""
+    return start, latest_id, requested != latest_id
+
+
+def _state_from(p: RunParams, start: CheckpointTuple | None, saver: RunSaver
+                ) -> tuple[LoopState, int]:
+    """The loop state at `start` (a fresh graph without one), and the step it was saved at."""
+    if start is None:
+        return LoopState(RunState.fresh(p.spec), saver, Pending()), -2
+    st = RunState.from_checkpoint(p.spec, start.checkpoint)
+    saver.parent = st.id
+    saver.source_of[st.id] = str(start.metadata.get("source", "loop"))
+    saver.parent_of[st.id] = (
+        start.parent_config["configurable"]["checkpoint_id"] if start.parent_config else None
+    )
+    pending = Pending.of(start.pending_writes)
+    return LoopState(st, saver, pending), int(start.metadata.get("step", -1))
+
+
+def _subgraph_resume(p: RunParams, ls: LoopState, start: CheckpointTuple) -> Any:
+    """The input of a subgraph whose parent task runs again after a pause: continue where it
+    stopped, with the answers the parent was given for this subgraph's interrupts."""
+    parent = p.parent
+    probe = plan_tasks(p.spec, ls.st, ns=p.ns, config=p.config, checkpointed=True,
+                       with_inputs=False)
+    open_ = ls.pending.open_interrupts(t.id for t in probe)
+    answers = {iid: parent.resume[iid] for iid in open_ if iid in parent.resume}
+    if not open_ and len(parent.resume) == 1 and start.metadata.get("source") == "update":
+        # The subgraph's state was edited while it waited: the answer goes to the node that
+        # waited, as for an edited top-level thread.
+        return Command(resume=next(iter(parent.resume.values())))
+    return Command(resume=answers) if answers else None
+
+
+def _begin(p: RunParams, ls: LoopState, start: CheckpointTuple | None, inp: Any,
+           prev_step: int) -> Generator[Effect, Any, None]:
+    """New input: abandon whatever was pending and start from START."""
+    spec, st = p.spec, ls.st
+    st.triggers, st.sends, st.start_input = [START], [], inp
+    st.step, st.writers, st.updated = prev_step + 1, [], None
+    st.renew()
+    if spec.direct_input:  # the input's writes go in the input checkpoint itself
+        writes, _ = node_writes(spec, START, inp)
+        writes.extend(edge_writes(spec.nodes[START]))
+        st.start_input = _MISSING
+        updated, st.triggers, st.sends = apply_writes(spec, st, [], writes, step=st.step)
+        new = st.bump([*st.values] if start is None else updated)
+    else:
+        new = st.bump([*st.values, START] if start is None else [START])
+    saving = ls.saver.save(st, checkpoint_metadata(p, "input", st.step), new)
+    if saving is not None:
+        yield saving
+    ls.pending = Pending()
+    ls.stop = st.step + p.recursion_limit
+
+
+def _nothing_to_continue(p: RunParams, inp: Any) -> EmptyInputError:
+    if isinstance(inp, Command):
+        return EmptyInputError(
+            f"Command(...) was given for thread '{p.thread_id}', which has no checkpoint "
+            "to resume. Start the thread with an input dict first."
+            if p.checkpointed else
+            "Command(...) needs a checkpointer: compile the graph with checkpointer=..."
+        )
+    return EmptyInputError(
+        "Received no input for __start__: "
+        + (f"thread '{p.thread_id}' has no checkpoint to continue. " if p.checkpointed else "")
+        + "Pass an input dict to start the graph."
+    )
+
+
+def _fork(p: RunParams, ls: LoopState) -> Generator[Effect, Any, None]:
+    """Replaying from an earlier checkpoint: fork a copy and run its tasks anew."""
+    ls.st.step += 1
+    ls.st.renew()
+    saving = ls.saver.save(ls.st, checkpoint_metadata(p, "fork", ls.st.step), {})
+    if saving is not None:
+        yield saving
+    ls.pending = Pending()
+
+
+def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[Any]
+             ) -> Generator[Effect, Any, None]:
+    """Continue with Command(resume=..., update=..., goto=...): claim the answers (saved at
+    once, compare-and-set), and keep the update's writes for the first step."""
+    # planned with inputs: the first step runs these same tasks
+    probe = ls.planned = plan_tasks(p.spec, ls.st, ns=p.ns, config=p.config,
+                                    checkpointed=p.checkpointed, saver=p.saver)
+    if cmd.resume is not None:
+        edited = yield from _edited_while_waiting(p, ls, start, cmd.resume, probe)
+        for tid, given in _resume_writes(p, cmd.resume, edited or ls.pending, probe).items():
+            log = [*ls.pending.resume_log.get(tid, ()),
+                   *([iid, answer, True] for iid, answer in given.items())]
+            ls.pending.resume_log[tid] = log
+            ls.pending.resumes[tid] = answers_in_force(log)
+            ls.fresh[tid] = (log, list(given))
+            task = next(t for t in probe if t.id == tid)
+            effect = ls.saver.save_writes(ls.st, task, [(RESUME, log)], claim=True)
+            if effect is not None:
+                yield effect
+    if cmd.update is not None or cmd.goto:
+        ls.extra = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
+
+
+def _edited_while_waiting(p: RunParams, ls: LoopState, start: CheckpointTuple, resume: Any,
+                          probe: Sequence[Task]) -> Generator[Effect, Any, Pending | None]:
+    """When the state was edited (update_state) while a node waited at interrupt(), the open
+    interrupt the answer goes to: that node's first interrupt() when it runs again (as
+    LangGraph does). None otherwise."""
+    if (ls.pending.interrupts or start.metadata.get("source") != "update"
+            or not start.parent_config):
+        return None
+    before = yield Load(start.parent_config)
+    if before is None:
+        return None
+    asked = Pending.of(before.pending_writes)
+    prior = RunState.from_checkpoint(p.spec, before.checkpoint)
+    waiting = {
+        t.name for t in plan_tasks(p.spec, prior, ns=p.ns, config=p.config, checkpointed=True,
+                                   with_inputs=False)
+        if t.id in asked.interrupts and t.id not in asked.writes
+    }
+    again = [t for t in probe if t.name in waiting]
+    if len(again) != 1 or answers_by_id(resume):
+        return None
+    return Pending(interrupts={again[0].id: (Interrupt(value=None,
+                                                       id=interrupt_id(again[0].id, 0)),)})
+
+
+def answers_by_id(resume: Any) -> bool:
+    """Whether a resume value maps interrupt ids to answers (rather than being one answer)."""
+    return isinstance(resume, dict) and bool(resume) and all(is_interrupt_id(k) for k in resume)
+
+
+def _resume_writes(
+    p: RunParams, resume: Any, pending: Pending, tasks: Sequence[Task]
+) -> dict[str, dict[str, Any]]:
+    """The new answers per task (by interrupt id) that Command(resume=...) gives, checked
+    against the open interrupts."""
+    open_ = pending.open_interrupts(t.id for t in tasks)
+    answers: dict[str, dict[str, Any]] = {}
+    if answers_by_id(resume):
+        for iid, value in resume.items():
+            if iid not in open_:
+                known = ", ".join(f"'{i}'" for i in open_) or "none"
+                raise ResumeError(
+                    f"Command(resume=...) answers interrupt '{iid}', which thread "
+                    f"'{p.thread_id}' is not waiting for (unknown, or already answered). "
+                    f"Open interrupts: {known}. Read them with get_state(config).interrupts."
+                )
+            tid = open_[iid][0]
+            answers.setdefault(tid, {})[iid] = value
+        return answers
+    if not open_:
+        raise ResumeError(
+            f"Command(resume=...) was given, but thread '{p.thread_id}' has no interrupt waiting "
+            "for an answer (if one was waiting, it was answered already, maybe by another "
+            "resume: the thread moved on). To continue from a breakpoint, invoke the graph with "
+            "None as input; to start again, pass a new input."
+        )
+    if len(open_) > 1:
+        ids = ", ".join(f"'{i}'" for i in open_)
+        raise ResumeError(
+            f"Thread '{p.thread_id}' has {len(open_)} interrupts waiting ({ids}); a single "
+            "resume value cannot say which it answers. Pass Command(resume={interrupt_id: "
+            "value, ...}) with the ids from get_state(config).interrupts."
+        )
+    iid, (tid, _) = next(iter(open_.items()))
+    return {tid: {iid: resume}}

@@ -1,0 +1,99 @@
+"""One invocation's settings (RunParams), and the configs and metadata of its saver calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitlgraph.checkpoint.base import WRITE_RULES, CheckpointMetadata, Fence, WriteRules, rules_of
+from hitlgraph.pregel._spec import GraphSpec
+from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
+
+
+@dataclass(slots=True, kw_only=True)
+class RunParams:
+    """One invocation's settings, parsed from the caller's arguments and config."""
+
+    spec: GraphSpec
+    input: Any
+    config: dict[str, Any]
+    checkpointed: bool
+    modes: frozenset[str]
+    interrupt_before: tuple[str, ...]
+    interrupt_after: tuple[str, ...]
+    durability: str
+    recursion_limit: int
+    stream_keys: tuple[str, ...] = ()
+    """The keys of "values" chunks; empty: the output schema's (what invoke returns)."""
+    saver: Any = None
+    """The checkpointer (None when the run is not checkpointed)."""
+    parent: Any = None
+    """The task of the enclosing graph when this run is a subgraph's (a TaskContext)."""
+    subgraphs: bool = False
+    """Stream the chunks of subgraphs too (with their namespaces)."""
+    segment: str = ""
+    """A subgraph run's part of stream namespaces ("node:task_id")."""
+    parents: dict[str, str] = field(default_factory=dict)
+    """Checkpoint ids of the enclosing graphs' runs, by namespace (checkpoint metadata)."""
+    cache: Any = None
+    """Where nodes with a cache_policy (and @task calls with one) keep their results."""
+    thread_id: str = field(init=False, default="")
+    ns: str = field(init=False, default="")
+    fence: Fence | None = field(init=False, default=None)
+    """The fence the run's saver calls carry (see checkpoint.base.WriteRules)."""
+    meta_extra: dict[str, Any] = field(init=False, default_factory=dict)
+    """What the config adds to every checkpoint's metadata (see `config_metadata`)."""
+
+    def __post_init__(self) -> None:
+        conf = self.config.get("configurable", {})
+        self.thread_id = str(conf.get("thread_id", ""))
+        self.ns = str(conf.get("checkpoint_ns", ""))
+        self.fence = rules_of(self.config).fence
+        self.meta_extra = config_metadata(self.config)
+
+    @property
+    def listens(self) -> bool:
+        """Whether the consumer reads chunks that tasks make while they run (the drivers then
+        run every task off the driving thread or as its own asyncio task)."""
+        return bool(self.subgraphs or self.modes & STREAM_MODES_FROM_TASKS
+                    or (self.parent is not None and self.parent.sink is not None))
+
+
+_NOT_METADATA = frozenset({"source", "step", "parents", "thread_id", "checkpoint_id",
+                           "checkpoint_ns", "checkpoint_map"})
+
+
+def config_metadata(config: dict[str, Any]) -> dict[str, Any]:
+    """What a run's config adds to its checkpoints' metadata, as LangGraph does: the plain
+    values (str, int, float, bool) of config["metadata"], then those of config["configurable"]
+    under other names, except private keys ("__..."), the thread's own keys and the keys the
+    engine sets."""
+    extra: dict[str, Any] = {}
+    for source, private in ((config.get("metadata") or {}, False),
+                            (config.get("configurable") or {}, True)):
+        for key, value in source.items():
+            if (isinstance(value, (str, int, float)) and isinstance(key, str)
+                    and key not in _NOT_METADATA and key not in extra
+                    and not (private and key.startswith("__"))):
+                extra[key] = value
+    return extra
+
+
+def checkpoint_metadata(p: RunParams, source: str, step: int) -> CheckpointMetadata:
+    """The metadata of a checkpoint the run writes."""
+    meta: CheckpointMetadata = {"source": source, "step": step, "parents": p.parents}
+    if p.meta_extra:
+        meta.update(p.meta_extra)  # type: ignore[typeddict-item]
+    return meta
+
+
+def thread_config(p: RunParams, checkpoint_id: str | None = None,
+                   expected_latest: str | None = None) -> dict[str, Any]:
+    """The config of a saver call of the run: its thread, namespace and checkpoint, and the
+    rules the saver checks (the run's fence; the compare-and-set when `expected_latest`)."""
+    conf: dict[str, Any] = {"thread_id": p.thread_id, "checkpoint_ns": p.ns}
+    if checkpoint_id is not None:
+        conf["checkpoint_id"] = checkpoint_id
+    if p.fence is not None or expected_latest is not None:
+        conf[WRITE_RULES] = WriteRules(expected_latest, p.fence)
+    return {"configurable": conf}

@@ -1,0 +1,87 @@
+"""A run's checkpoint bookkeeping: which checkpoint is the parent of the next, the
+compare-and-set each save carries, and what "exit" durability holds back until the run ends."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+from hitlgraph.checkpoint.base import CheckpointMetadata
+from hitlgraph.constants import PUSH
+from hitlgraph.pregel._algo import RunState, Task
+from hitlgraph.pregel._effects import Effect, Save, SaveWrites
+from hitlgraph.pregel._params import RunParams, thread_config
+from hitlgraph.pregel._spec import Write
+
+
+def task_path(task: Task) -> str:
+    return task.name if len(task.path) == 2 else f"{PUSH}~{task.path[1]}"
+
+
+class RunSaver:
+    """Checkpoint bookkeeping of one run: parent links, compare-and-set, durability."""
+
+    def __init__(self, p: RunParams, latest: str) -> None:
+        self.p = p
+        self.latest = latest
+        self.parent: str | None = None
+        self.unsaved: tuple[Any, CheckpointMetadata, dict[str, int]] | None = None
+        self.buffered: list[SaveWrites] = []
+        self.parent_of: dict[str, str | None] = {}
+        self.source_of: dict[str, str] = {}
+        self.track = bool({"checkpoints", "debug"} & p.modes)
+
+    def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int],
+             before: tuple[SaveWrites, ...] = ()) -> Save | None:
+        """The effect saving `st` now (after `before`), or None when nothing is to be written
+        yet."""
+        if not self.p.checkpointed:
+            return None
+        if self.p.durability == "exit":
+            if self.unsaved is not None:
+                new_versions = {**self.unsaved[2], **new_versions}
+            self.unsaved = (st.checkpoint(), metadata, new_versions)
+            self.buffered.clear()
+            return None
+        return self.put(st.checkpoint(), metadata, new_versions, before)
+
+    def put(self, checkpoint: Any, metadata: CheckpointMetadata, new_versions: dict[str, int],
+            before: tuple[SaveWrites, ...] = ()) -> Save:
+        """The effect writing `checkpoint` as the child of the last one this run wrote."""
+        if self.track:
+            self.parent_of[checkpoint["id"]] = self.parent
+            self.source_of[checkpoint["id"]] = str(metadata.get("source", "loop"))
+        config = thread_config(self.p, self.parent, expected_latest=self.latest)
+        self.latest = self.parent = checkpoint["id"]
+        return Save(config, checkpoint, metadata, new_versions, before,
+                    self.p.durability == "async")
+
+    def save_writes(self, st: RunState, task: Task, writes: Sequence[Write], *,
+                    claim: bool = False) -> SaveWrites | None:
+        """The effect saving one task's writes now, or None (not checkpointed, or buffered).
+
+        With `claim`, the writes are saved only while st is the thread's latest checkpoint
+        (compare-and-set), right away whatever the durability: an answer to interrupt() is
+        claimed before anything runs, so of two racing resumes only one proceeds.
+        """
+        if not self.p.checkpointed:
+            return None
+        if claim:
+            return SaveWrites(thread_config(self.p, st.id, expected_latest=st.id), writes,
+                              task.id, task_path(task))
+        effect = SaveWrites(thread_config(self.p, st.id), writes, task.id, task_path(task))
+        if self.unsaved is not None or self.p.durability == "exit":
+            self.buffered.append(effect)
+            return None
+        return effect
+
+    def flush(self) -> Generator[Effect, Any, None]:
+        """Write what "exit" durability held back (a generator: the driver's replies to these
+        effects are dropped here, which `yield from` a list could not do)."""
+        if self.unsaved is not None:
+            checkpoint, metadata, versions = self.unsaved
+            self.unsaved = None
+            yield self.put(checkpoint, metadata, versions)
+        buffered, self.buffered = self.buffered, []
+        for effect in buffered:  # noqa: UP028 - replies must not reach a list iterator
+            yield effect

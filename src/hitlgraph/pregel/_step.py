@@ -1,0 +1,353 @@
+"""One superstep: plan the tasks, reuse what an earlier run of the step finished, look the
+cache up, run the rest, record each outcome, apply the writes and save the checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitlgraph.cache.base import WRITES_NS, cache_key, identifier
+from hitlgraph.constants import ERROR, INTERRUPT, NO_WRITES, RESUME, START, TASKS
+from hitlgraph.errors import GraphRecursionError
+from hitlgraph.pregel._algo import (
+    _MISSING,
+    Pending,
+    RunState,
+    Task,
+    apply_writes,
+    output_values,
+    plan_tasks,
+    task_sort_key,
+)
+from hitlgraph.pregel._effects import (
+    NEXT,
+    CacheGet,
+    CacheSet,
+    Effect,
+    Emit,
+    RunOne,
+    RunResult,
+    SaveWrites,
+    Start,
+)
+from hitlgraph.pregel._emit import (
+    CACHED_KEY,
+    checkpoint_events,
+    finish_events,
+    pick,
+    task_events,
+    task_log_events,
+    update_of,
+)
+from hitlgraph.pregel._open import Answered, LoopState
+from hitlgraph.pregel._params import RunParams, checkpoint_metadata
+from hitlgraph.pregel._saving import RunSaver
+from hitlgraph.pregel._spec import Write
+from hitlgraph.pregel._stream import task_start
+from hitlgraph.types import Interrupt
+
+CacheKey = tuple[tuple[str, ...], str]
+
+
+@dataclass(slots=True)
+class StepRun:
+    """One step's tasks as they run."""
+
+    tasks: list[Task]
+    todo: list[Task]
+    """The tasks that run now (not reused, not from the cache, not waiting for an answer)."""
+    lone: bool = False
+    """A single task runs, alone in its step: its writes are saved with the checkpoint that
+    follows, and its chunks are shown once that checkpoint is saved (as in LangGraph), so a
+    consumer that stops reading after one finds the step done."""
+    cache_keys: dict[str, CacheKey] = field(default_factory=dict)
+    held: list[Emit] = field(default_factory=list)
+    """Chunks shown after the step's checkpoint is saved."""
+    deferred: tuple[SaveWrites, ...] = ()
+    """Writes saved in the same transaction as the step's checkpoint."""
+    stopped: bool = False
+    """A task paused at an interrupt or failed: the step will not be applied."""
+
+
+def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult | None]:
+    """Run one step; return how the run ended (finished, paused), or None to go on."""
+    tasks = yield from _plan(p, ls)
+    if not tasks and not ls.extra:
+        yield from ls.saver.flush()
+        return RunResult(values=output_values(p.spec, ls.st.values))
+    if not ls.skip_before and hits(tasks, p.interrupt_before):
+        return (yield from pause(p, ls.saver, ls.st, ()))
+    ls.skip_before = False
+    todo, reused, unanswered = _reuse(ls, tasks)
+    run = StepRun(tasks, todo)
+    cached = yield from _from_cache(p, ls, run)
+    run.lone = len(run.todo) == 1 and len(tasks) == 1
+    yield from _announce(p, ls, run, reused, cached)
+    if run.lone:
+        yield from _record(p, ls, run, (yield RunOne(run.todo[0], ls.st.values)))
+    elif run.todo:
+        yield Start(run.todo, ls.st.values)
+        for _ in range(len(run.todo)):
+            yield from _record(p, ls, run, (yield NEXT))
+    if run.stopped or unanswered:
+        return (yield from _stop(p, ls, tasks, unanswered))
+    yield from _apply(p, ls, run)
+    if hits(tasks, p.interrupt_after):
+        return (yield from pause(p, ls.saver, ls.st, ()))
+    return None
+
+
+def hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
+    """Whether a breakpoint on `names` stops before or after these tasks."""
+    if not names:
+        return False
+    every = "*" in names
+    return any(t.name != START and (every or t.name in names) for t in tasks)
+
+
+def _plan(p: RunParams, ls: LoopState) -> Generator[Effect, Any, list[Task]]:
+    """The step's tasks (after the recursion limit check), shown in "checkpoints"/"debug"."""
+    st = ls.st
+    if st.step > ls.stop:
+        raise GraphRecursionError(
+            f"Recursion limit of {p.recursion_limit} reached without hitting a stop condition. "
+            "You can increase the limit by setting the `recursion_limit` config key, e.g. "
+            "graph.invoke(inputs, {'recursion_limit': 100}), or check the graph for a loop "
+            "that never reaches END."
+        )
+    if ls.planned is not None:
+        tasks, ls.planned = ls.planned, None
+    else:
+        tasks = plan_tasks(p.spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
+                           saver=p.saver)
+    if ({"checkpoints", "debug"} & p.modes and p.checkpointed and ls.reported != st.id):
+        ls.reported = st.id
+        yield from checkpoint_events(p, st, ls.saver, tasks, ls.pending)
+    return tasks
+
+
+def _reuse(ls: LoopState, tasks: list[Task]) -> tuple[list[Task], list[Task], list[Task]]:
+    """Split the tasks by what an earlier run of this step left: (to run, finished then: their
+    writes reused, paused at an interrupt nobody answered yet). Answers given meanwhile go to
+    the tasks that asked."""
+    pending = ls.pending
+    if pending.task_results:
+        for task in tasks:
+            task.ctx.task_results = pending.task_results
+    if not (pending.writes or pending.resumes or pending.interrupts):
+        return tasks, [], []
+    todo: list[Task] = []
+    reused: list[Task] = []
+    unanswered: list[Task] = []
+    for task in tasks:
+        cached = pending.writes.get(task.id)
+        if cached is not None:
+            task.writes, task.done = cached, True
+            reused.append(task)
+            continue
+        answered = pending.resumes.get(task.id)
+        if answered is not None:
+            task.ctx.resume = dict(answered)
+            task.ctx.rerun = True
+        elif task.id in pending.interrupts:  # still unanswered: it would only ask again
+            task.interrupts = pending.interrupts[task.id]
+            unanswered.append(task)
+            continue
+        if task.id in pending.errors:
+            task.ctx.rerun = True
+        todo.append(task)
+    ls.pending = Pending()
+    return todo, reused, unanswered
+
+
+def _from_cache(p: RunParams, ls: LoopState, run: StepRun) -> Generator[Effect, Any, list[Task]]:
+    """Give the tasks whose node has a cache policy their cached writes, if any; return those
+    tasks (they do not run)."""
+    if p.cache is None:
+        return []
+    for task in run.tasks:
+        task.ctx.cache = p.cache
+    run.cache_keys = {t.id: _cache_key(t) for t in run.todo if t.node.cache_policy is not None}
+    if not run.cache_keys:
+        return []
+    found = yield CacheGet(p.cache, list(run.cache_keys.values()))
+    hit: list[Task] = []
+    for task in run.todo:
+        key = run.cache_keys.get(task.id)
+        if key is not None and key in found:
+            task.writes = [(chan, value) for chan, value in found[key]]
+            task.done = True
+            hit.append(task)
+    if hit:
+        run.todo = [t for t in run.todo if not t.done]
+    return hit
+
+
+def _cache_key(task: Task) -> CacheKey:
+    """Where a task's writes are cached: under its node, by the key of its input."""
+    policy = task.node.cache_policy
+    assert policy is not None
+    ns = (WRITES_NS, identifier(task.node.fn), task.name)
+    return ns, cache_key(policy.key_func, task.input)
+
+
+def _announce(p: RunParams, ls: LoopState, run: StepRun, reused: Sequence[Task],
+              cached: Sequence[Task]) -> Generator[Effect, Any, None]:
+    """Before tasks run: "task" chunks for every task, the writes of cache hits saved as the
+    tasks' own, and the "updates" of reused and cached writes."""
+    if "tasks" in p.modes or "debug" in p.modes:
+        hold = run.lone and not p.listens
+        for task in run.tasks:
+            if task.name != START:
+                for event in task_events(p, ls.st, "task", task_start(task, p.config)):
+                    if hold:
+                        run.held.append(event)
+                    else:
+                        yield event
+    for task in cached:
+        effect = ls.saver.save_writes(ls.st, task, task.writes or [(NO_WRITES, None)])
+        if effect is not None:
+            yield effect
+    if "updates" in p.modes:
+        for task in [*reused, *cached]:
+            if task.name != START:
+                yield Emit("updates", {task.name: update_of(p.spec, task.writes),
+                                       CACHED_KEY: {"cached": True}})
+
+
+def _record(p: RunParams, ls: LoopState, run: StepRun, task: Task
+            ) -> Generator[Effect, Any, None]:
+    """A task finished (or paused, or failed): save its writes (a lone task's go with the
+    checkpoint), cache them, and show its chunks (a lone task's after the checkpoint)."""
+    events = task_log_events(p, ls.st, task)
+    if task.interrupts or task.error is not None:
+        run.stopped = True
+        for event in [*run.held, *events]:
+            yield event
+        run.held = []
+        yield from _outcome_writes(ls.saver, ls.st, task, ls.fresh)
+        yield from finish_events(p, ls.st, task, ls.seen)
+        return
+    if run.lone:
+        run.held.extend(events)
+    else:
+        yield from events
+    if task.name != START:
+        effect = ls.saver.save_writes(ls.st, task, task.writes or [(NO_WRITES, None)])
+        if effect is not None and run.lone:
+            run.deferred = (effect,)
+        elif effect is not None:
+            yield effect
+    key = run.cache_keys.get(task.id)
+    if key is not None:
+        policy = task.node.cache_policy
+        assert policy is not None
+        yield CacheSet(p.cache, {key: ([list(w) for w in task.writes], policy.ttl)})
+    if run.lone:
+        if p.modes:
+            run.held.extend(finish_events(p, ls.st, task, ls.seen))
+    else:
+        for event in finish_events(p, ls.st, task, ls.seen):
+            yield event
+
+
+def _outcome_writes(saver: RunSaver, st: RunState, task: Task, fresh: Answered
+                    ) -> list[SaveWrites]:
+    """The writes recording a task that interrupted or failed.
+
+    A task that failed right after being given answers gets those answers withdrawn (its
+    interrupts can be answered again), so a bad answer does not stick to the thread.
+    """
+    out: list[SaveWrites] = []
+    if task.interrupts:  # (its answers so far were saved when they were given)
+        writes: list[Write] = [(INTERRUPT, list(task.interrupts))]
+    else:
+        writes = [(ERROR, repr(task.error))]
+        if task.id in fresh:
+            log, answered = fresh.pop(task.id)
+            log = [*log, *([iid, None, False] for iid in answered)]
+            claim = saver.save_writes(st, task, [(RESUME, log)], claim=True)
+            if claim is not None:
+                out.append(claim)
+    effect = saver.save_writes(st, task, writes)
+    if effect is not None:
+        out.append(effect)
+    return out
+
+
+def _stop(p: RunParams, ls: LoopState, tasks: Sequence[Task], unanswered: Sequence[Task]
+          ) -> Generator[Effect, Any, RunResult]:
+    """The step did not finish: raise the first failure, or pause at its interrupts."""
+    failed = [t for t in tasks if t.error is not None]
+    if failed:
+        yield from ls.saver.flush()
+        first = min(failed, key=task_sort_key)
+        error = first.error
+        assert error is not None
+        if hasattr(error, "add_note"):
+            error.add_note(f"During task with name '{first.name}' and id '{first.id}'")
+        raise error
+    interrupted = sorted((t for t in tasks if t.interrupts), key=task_sort_key)
+    interrupts = tuple(i for t in interrupted for i in t.interrupts)
+    finished = [t for t in tasks if not t.interrupts]
+    return (yield from pause(p, ls.saver, ls.st, interrupts, finished, unanswered))
+
+
+def _apply(p: RunParams, ls: LoopState, run: StepRun) -> Generator[Effect, Any, None]:
+    """Apply the step's writes, save its checkpoint, then show what was held for after it."""
+    st, tasks = ls.st, run.tasks
+    updated, triggered, sends = apply_writes(p.spec, st, tasks, ls.extra, step=st.step + 1)
+    ls.extra = []
+    st.writers = [tasks[0].name] if len(tasks) == 1 else sorted({t.name for t in tasks})
+    changed = list(updated)
+    if st.start_input is not _MISSING:
+        st.start_input = _MISSING
+        changed.append(START)
+    if st.sends or sends:
+        changed.append(TASKS)
+    st.triggers, st.sends = triggered, sends
+    st.step += 1
+    st.updated = updated
+    if p.checkpointed:
+        st.renew()
+        saving = ls.saver.save(st, checkpoint_metadata(p, "loop", st.step), st.bump(changed),
+                               run.deferred)
+        if saving is not None:
+            yield saving
+    else:
+        st.id = f"step-{st.step}"
+    yield from run.held
+    keys = p.stream_keys or p.spec.output_keys
+    if "values" in p.modes and any(k in keys for k in updated):
+        yield Emit("values", pick(st.values, keys))
+
+
+def pause(
+    p: RunParams, saver: RunSaver, st: RunState, interrupts: tuple[Interrupt, ...],
+    finished: Sequence[Task] = (), waiting: Sequence[Task] = (),
+) -> Generator[Effect, Any, RunResult]:
+    """End the run at a breakpoint or interrupt; everything needed to resume is saved.
+
+    Each interrupting task showed its own {"__interrupt__": (...)} chunk when it finished; tasks
+    still `waiting` for an answer from an earlier run show theirs now. A breakpoint shows
+    {"__interrupt__": ()}. Then, as LangGraph does, "values" shows the state with the writes
+    of the step's finished tasks, if they changed it.
+    """
+    yield from saver.flush()
+    values = st.values
+    keys = p.stream_keys or p.spec.output_keys
+    updated: list[str] = []
+    if finished:
+        scratch = RunState(values=dict(values), versions={}, barriers=dict(st.barriers),
+                           triggers=[], sends=[])
+        updated, _, _ = apply_writes(p.spec, scratch, finished, step=st.step + 1)
+        values = scratch.values
+    out = output_values(p.spec, values)
+    for task in sorted(waiting, key=task_sort_key):
+        yield from finish_events(p, st, task, set())
+    if not interrupts and "updates" in p.modes:
+        yield Emit("updates", {INTERRUPT: ()})
+    if interrupts and "values" in p.modes and any(k in keys for k in updated):
+        yield Emit("values", pick(values, keys))
+    return RunResult(values=out, interrupts=interrupts, paused=True)
