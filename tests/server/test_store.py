@@ -161,6 +161,11 @@ def test_events_number_on_across_batches_and_a_stale_token_writes_none(
         assert [(e.seq, e.event, e.data) for e in events] == [
             (1, "values", '{"a":"é"}'), (2, "updates", "[1]"), (3, "end", "null")]
         assert [e.seq for e in await store.read_events("r1", 1, limit=1)] == [2]
+        batch = [("messages", f'{{"i":{i}}}') for i in range(300)]
+        assert await store.append_events("r1", claim.fencing, batch)
+        tail = await store.read_events("r1", 3, limit=1000)
+        assert [(e.seq, e.event, e.data) for e in tail] == [
+            (4 + i, event, data) for i, (event, data) in enumerate(batch)]
 
     run_on(scenario)
 

@@ -20,6 +20,14 @@ Params = Mapping[str, Any]
 """A statement's named parameters."""
 
 
+def _as_written(sql: str) -> str:
+    return sql
+
+
+def _as_given(params: Params) -> Params:
+    return params
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Dialect:
     """One database's SQL fragments, statements and schema."""
@@ -63,9 +71,9 @@ class Dialect:
     """A statement that serializes migrations across processes until the transaction ends."""
     migrations: tuple[tuple[str, ...], ...]
     """Append-only: the index of an entry is its schema version (see `_schema.py`)."""
-    render: Callable[[str], str]
+    render: Callable[[str], str] = _as_written
     """A statement written with `:name` parameters, as the driver takes it."""
-    bind: Callable[[Params], Params]
+    bind: Callable[[Params], Params] = _as_given
     """Parameters as the driver takes them."""
 
     def oldest_first(self, alias: str = "", *, desc: bool = False) -> str:

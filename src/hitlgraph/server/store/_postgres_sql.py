@@ -17,7 +17,7 @@ import functools
 import re
 from typing import Final
 
-from hitlgraph.server.store._dialect import Dialect, Params
+from hitlgraph.server.store._dialect import Dialect
 from hitlgraph.server.store._schema import MIGRATIONS_TABLE
 
 __all__ = ["MIGRATIONS", "POSTGRES"]
@@ -128,10 +128,6 @@ def _render(sql: str) -> str:
     return _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
-def _bind(params: Params) -> Params:
-    return params
-
-
 POSTGRES = Dialect(
     name="postgres",
     now="now()",
@@ -155,5 +151,4 @@ POSTGRES = Dialect(
     lock_migrations=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {MIGRATION_LOCK})",
     migrations=MIGRATIONS,
     render=_render,
-    bind=_bind,
 )

@@ -53,9 +53,9 @@ def create(d: Dialect, tenant: str, thread_id: str, metadata: dict[str, Any],
 def get(d: Dialect, tenant: str, thread_id: str, *, for_update: bool = False
         ) -> Op[ThreadRow | None]:
     """The thread, or None (`for_update`: locked until the transaction ends)."""
-    found = yield (f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE {KEY}"
-                   f"{d.lock_row if for_update else ''}"), {"tenant": tenant,
-                                                            "thread_id": thread_id}
+    lock_row = d.lock_row if for_update else ""
+    found = yield (f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE {KEY}{lock_row}",
+                   {"tenant": tenant, "thread_id": thread_id})
     return thread_row(found[0]) if found else None
 
 
