@@ -362,3 +362,26 @@ def test_async_entrypoint_resumes_without_running_finished_async_tasks(config: A
     assert [i.value for i in paused["__interrupt__"]] == [{"values": [0, 10]}]
     assert done == {"values": [0, 10], "answer": "ok"}
     assert calls == [0, 1]
+
+
+def test_exit_durability_saves_task_results_when_the_run_pauses(run: Any, tmp_path: Path
+                                                                 ) -> None:
+    calls: list[str] = []
+
+    @task
+    def side_effect(x: str) -> str:
+        calls.append(x)
+        return x.upper()
+
+    with SqliteSaver.from_conn_string(str(tmp_path / "exit.db")) as saver:
+        @entrypoint(checkpointer=saver)
+        def flow(x: str) -> str:
+            done = side_effect(x).result()
+            return f"{done}:{interrupt('ok?')}"
+
+        config = {"configurable": {"thread_id": "exit-durability"}}
+        run.invoke(flow, "a", config, durability="exit")
+        writes = saver.get_tuple(config).pending_writes
+        assert [w[1] for w in writes].count("__task_result__") == 1
+        assert run.invoke(flow, Command(resume="yes"), config, durability="exit") == "A:yes"
+        assert calls == ["a"]

@@ -62,3 +62,39 @@ def test_malformed_write_rules_are_a_clear_error(tmp_path: Path, config: dict[st
         bad = {"configurable": {**config["configurable"], WRITE_RULES: "run-1"}}
         with pytest.raises(TypeError, match="must be a WriteRules"):
             graph.invoke({"log": []}, bad)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync task", "async task"])
+def test_a_taken_over_worker_stores_nothing_not_even_task_results(
+        run: Any, tmp_path: Path, config: dict[str, Any], asynchronous: bool) -> None:
+    from hitlgraph.func import task
+
+    with SqliteSaver.from_conn_string(str(tmp_path / "fenced.db")) as saver:
+        token = saver.advance_fence("run-1")
+
+        def work() -> str:  # the lease is taken over while the @task runs
+            saver.advance_fence("run-1")
+            return "done"
+
+        async def awork() -> str:
+            return work()
+
+        step = task(awork if asynchronous else work)
+
+        async def anode(state: State) -> dict[str, Any]:
+            return {"log": [await step()]}
+
+        def node(state: State) -> dict[str, Any]:
+            return {"log": [step().result()]}
+
+        builder = StateGraph(State)
+        builder.add_node("a", anode if asynchronous else node)
+        builder.add_edge(START, "a")
+        graph = builder.compile(checkpointer=saver)
+        fenced = {"configurable": {**config["configurable"], **fenced_by("run-1", token)}}
+        with pytest.raises(FencedWriteError):
+            run.invoke(graph, {"log": []}, fenced, durability="sync")
+        stored = saver.get_tuple(config)
+        assert stored is not None
+        assert stored.pending_writes == []  # no task result, no error record: nothing
+        assert [t.metadata["source"] for t in saver.list(config)] == ["input"]

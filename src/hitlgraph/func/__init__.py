@@ -14,7 +14,6 @@ import concurrent.futures
 import contextvars
 import functools
 import inspect
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar
@@ -22,25 +21,15 @@ from typing import Any, Generic, TypedDict, TypeVar
 from hitlgraph._ids import task_id
 from hitlgraph.cache.base import WRITES_NS, BaseCache, FullKey, cache_key, identifier
 from hitlgraph.constants import INTERRUPT, START, TASK_RESULT
+from hitlgraph.pregel._call import Call, Steps, carry_async, carry_sync, retrying
 from hitlgraph.pregel._context import TaskContext, running_task
+from hitlgraph.pregel._effects import CacheGet, CacheSet, SaveWrites
 from hitlgraph.types import CachePolicy, RetryPolicy, StateSnapshot
 
 __all__ = ["entrypoint", "task"]
 
 T = TypeVar("T")
 _pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="hitlgraph-@task")
-
-
-def _save_config(ctx: TaskContext) -> dict[str, Any]:
-    return {"configurable": {
-        "thread_id": ctx.base_config.get("configurable", {}).get("thread_id"),
-        "checkpoint_ns": ctx.ns,
-        "checkpoint_id": ctx.checkpoint_id,
-    }}
-
-
-def _policy_for(policies: tuple[RetryPolicy, ...], exc: Exception) -> RetryPolicy | None:
-    return next((p for p in policies if p.should_retry(exc)), None)
 
 
 class _Task(Generic[T]):
@@ -77,10 +66,32 @@ class _Task(Generic[T]):
             ctx.task_results = dict(ctx.task_results)
         if not isinstance(ctx.task_log, list):
             ctx.task_log = list(ctx.task_log)
+        steps = self._steps(ctx, call_id, args, kwargs)
         if self.is_async:
-            return asyncio.ensure_future(self._arun(ctx, call_id, args, kwargs))
-        context = contextvars.copy_context()
-        return _pool.submit(context.run, self._run, ctx, call_id, args, kwargs)
+            return asyncio.ensure_future(carry_async(steps, ctx.persist))
+        return _pool.submit(contextvars.copy_context().run, carry_sync, steps, ctx.persist)
+
+    def _steps(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Steps[Any]:
+        """One call as effects the driver's carry functions carry out: the cache lookup, the
+        call (retried as the RetryPolicy says), the cache update and the saved result (through
+        the run's saver access, under its fence; with "exit" durability the run saves it)."""
+        key = self._cache_key(ctx, args, kwargs)
+        found = (yield CacheGet(ctx.cache, [key])) if key is not None else {}
+        cached = key is not None and key in found
+        if cached:
+            value = found[key]
+        else:
+            value = yield from retrying(lambda: self._attempt(args, kwargs), self.policies)
+            if key is not None and self.cache_policy is not None:
+                yield CacheSet(ctx.cache, {key: (value, self.cache_policy.ttl)})
+        self._record(ctx, call_id, args, kwargs, value, cached)
+        if ctx.persist is not None and ctx.durability != "exit":
+            yield SaveWrites(ctx.results_config(), [(TASK_RESULT, value)], call_id, self.name)
+        return value
+
+    def _attempt(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Steps[Any]:
+        return (yield Call(self.func, args, kwargs, self.is_async, True))
 
     def _cache_key(self, ctx: TaskContext, args: tuple[Any, ...], kwargs: dict[str, Any]
                    ) -> FullKey | None:
@@ -96,63 +107,6 @@ class _Task(Generic[T]):
         assert isinstance(results, dict) and isinstance(log, list)  # made by __call__
         results[call_id] = value
         log.append((self.name, call_id, (args, kwargs), value, cached))
-
-    def _run(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
-             kwargs: dict[str, Any]) -> T:
-        key = self._cache_key(ctx, args, kwargs)
-        found = ctx.cache.get([key]) if key is not None else {}
-        if key is not None and key in found:
-            value, cached = found[key], True
-        else:
-            value, cached = self._call(args, kwargs), False
-            if key is not None and self.cache_policy is not None:
-                ctx.cache.set({key: (value, self.cache_policy.ttl)})
-        self._record(ctx, call_id, args, kwargs, value, cached)
-        if ctx.saver is not None:
-            ctx.saver.put_writes(_save_config(ctx), [(TASK_RESULT, value)], call_id, self.name)
-        return value  # type: ignore[no-any-return]
-
-    async def _arun(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
-                    kwargs: dict[str, Any]) -> T:
-        key = self._cache_key(ctx, args, kwargs)
-        found = await ctx.cache.aget([key]) if key is not None else {}
-        if key is not None and key in found:
-            value, cached = found[key], True
-        else:
-            value, cached = await self._acall(args, kwargs), False
-            if key is not None and self.cache_policy is not None:
-                await ctx.cache.aset({key: (value, self.cache_policy.ttl)})
-        self._record(ctx, call_id, args, kwargs, value, cached)
-        if ctx.saver is not None:
-            await ctx.saver.aput_writes(_save_config(ctx), [(TASK_RESULT, value)], call_id,
-                                        self.name)
-        return value  # type: ignore[no-any-return]
-
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-        """Call the function, retrying as the task's RetryPolicy says."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return self.func(*args, **kwargs)
-            except Exception as exc:
-                policy = _policy_for(self.policies, exc)
-                if policy is None or attempt >= policy.max_attempts:
-                    raise
-                time.sleep(policy.interval(attempt))
-
-    async def _acall(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-        """Await the coroutine function, retrying as the task's RetryPolicy says."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self.func(*args, **kwargs)  # type: ignore[no-any-return,misc]
-            except Exception as exc:
-                policy = _policy_for(self.policies, exc)
-                if policy is None or attempt >= policy.max_attempts:
-                    raise
-                await asyncio.sleep(policy.interval(attempt))
 
     def clear_cache(self, cache: BaseCache[Any]) -> None:
         """Drop this task's cached results from `cache`."""

@@ -146,6 +146,7 @@ def plan_tasks(
     checkpointed: bool,
     with_inputs: bool = True,
     saver: Any = None,
+    durability: str = "async",
 ) -> list[Task]:
     """The tasks of the next superstep: triggered nodes (by name), then Sends (in order)."""
     tasks: list[Task] = []
@@ -159,19 +160,20 @@ def plan_tasks(
         else:
             value = node.coerce(st.values)
         tasks.append(make_task(tid, name, (PULL, name), node, value, st, config, checkpointed,
-                           ns, saver))
+                               ns, saver, durability))
     for index, send in enumerate(st.sends):
         tid = task_id(st.id, ns, PUSH, index, send.node)
         tasks.append(make_task(tid, send.node, (PUSH, index, False), spec.nodes[send.node],
-                           send.arg, st, config, checkpointed, ns, saver))
+                               send.arg, st, config, checkpointed, ns, saver, durability))
     return tasks
 
 
 def make_task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
-          st: RunState, config: dict[str, Any], checkpointed: bool, ns: str = "",
-          saver: Any = None) -> Task:
+              st: RunState, config: dict[str, Any], checkpointed: bool, ns: str = "",
+              saver: Any = None, durability: str = "async") -> Task:
     ctx = TaskContext(task_id=tid, name=name, base_config=config, path=path, step=st.step + 1,
-                      checkpointed=checkpointed, ns=ns, saver=saver, checkpoint_id=st.id)
+                      checkpointed=checkpointed, ns=ns, saver=saver, checkpoint_id=st.id,
+                      durability=durability)
     return Task(id=tid, name=name, path=path, node=node, input=value, ctx=ctx)
 
 

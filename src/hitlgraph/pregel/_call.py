@@ -1,22 +1,27 @@
-"""Running one task: the node call, its edges, retries; written once as a generator of calls
-that the sync and the async driver carry out."""
+"""Running one task: the node call, its edges, retries; and running the @task calls a node
+makes. Each is written once as a generator of effects (calls, sleeps, cache lookups, saves)
+that carry_sync and carry_async carry out."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import threading
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from hitlgraph.errors import GraphInterrupt, ParentCommand
 from hitlgraph.pregel._algo import Task, edge_writes, fresh_values, node_writes
 from hitlgraph.pregel._context import set_task
+from hitlgraph.pregel._effects import CacheGet, CacheSet, SaveWrites, unknown
 from hitlgraph.pregel._lc_stream import stream_chat_model_tokens
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.types import Command, RetryPolicy
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -38,50 +43,58 @@ class Sleep:
     seconds: float
 
 
-TaskStep = Generator["Call | Sleep", Any, None]
+TaskEffect = Call | Sleep | CacheGet | CacheSet | SaveWrites
+Steps = Generator[TaskEffect, Any, T]
+Persist = Callable[[SaveWrites], Any]
+"""Where a task's SaveWrites effects go: the driver's saver access (see _saver_io)."""
 
 
 def _policy_for(policies: tuple[RetryPolicy, ...], exc: Exception) -> RetryPolicy | None:
-    for policy in policies:
-        if policy.should_retry(exc):
-            return policy
-    return None
+    return next((p for p in policies if p.should_retry(exc)), None)
 
 
-def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> TaskStep:
+def retrying(attempt: Callable[[], Steps[T]], policies: tuple[RetryPolicy, ...]) -> Steps[T]:
+    """Run `attempt()` until it succeeds or a RetryPolicy gives up (each attempt starts over,
+    after the policy's Sleep)."""
+    count = 0
+    while True:
+        count += 1
+        try:
+            return (yield from attempt())
+        except Exception as exc:
+            policy = _policy_for(policies, exc)
+            if policy is None or count >= policy.max_attempts:
+                raise
+            yield Sleep(policy.interval(count))
+
+
+def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Steps[None]:
     """Run `task`: call its node, turn the result into writes, follow its conditional edges.
 
     `values` is the state at the start of the step (what conditional edges see, with the task's
     own writes applied). Retries follow the node's RetryPolicy; each attempt starts over.
     """
+    task.writes, task.update = yield from retrying(lambda: _attempt(spec, task, values),
+                                                   task.node.retry or spec.retry)
+
+
+def _attempt(spec: GraphSpec, task: Task, values: dict[str, Any]
+             ) -> Steps[tuple[list[Any], Any]]:
     node = task.node
-    policies = node.retry or spec.retry
-    attempt = 0
-    while True:
-        attempt += 1
-        task.ctx.calls = 0
-        try:
-            try:
-                result = yield Call(node.fn, (task.input,), _node_kwargs(task), node.is_async,
-                                    True, node.afn)
-            except ParentCommand as routed:  # a subgraph's node routes in this graph
-                result = routed.command
-            writes, update = _writes_of(spec, task, result)
-            if node.branches:
-                view = spec.state_coerce(fresh_values(spec, values, writes))
-                for branch in node.branches:
-                    bkw = {"config": task.ctx.config} if branch.wants_config else {}
-                    chosen = yield Call(branch.path, (view,), bkw, branch.is_async, False)
-                    writes.extend(branch.writes(chosen, spec.nodes))
-        except Exception as exc:
-            policy = _policy_for(policies, exc)
-            if policy is None or attempt >= policy.max_attempts:
-                raise
-            yield Sleep(policy.interval(attempt))
-            continue
-        task.writes = writes
-        task.update = update
-        return
+    task.ctx.calls = 0
+    try:
+        result = yield Call(node.fn, (task.input,), _node_kwargs(task), node.is_async, True,
+                            node.afn)
+    except ParentCommand as routed:  # a subgraph's node routes in this graph
+        result = routed.command
+    writes, update = _writes_of(spec, task, result)
+    if node.branches:
+        view = spec.state_coerce(fresh_values(spec, values, writes))
+        for branch in node.branches:
+            bkw = {"config": task.ctx.config} if branch.wants_config else {}
+            chosen = yield Call(branch.path, (view,), bkw, branch.is_async, False)
+            writes.extend(branch.writes(chosen, spec.nodes))
+    return writes, update
 
 
 def _node_kwargs(task: Task) -> dict[str, Any]:
@@ -101,21 +114,6 @@ def _writes_of(spec: GraphSpec, task: Task, result: Any) -> tuple[list[Any], Any
     return writes, update
 
 
-def _run_plain(spec: GraphSpec, task: Task) -> None:
-    """run_task_sync's fast path for a sync node without retries or conditional edges: the
-    same as task_steps, without the generator."""
-    try:
-        try:
-            result = task.node.fn(task.input, **_node_kwargs(task))
-            if type(result) not in _PLAIN and inspect.isawaitable(result):
-                result = run_coroutine(result)
-        except ParentCommand as routed:
-            result = routed.command
-        task.writes, task.update = _writes_of(spec, task, result)
-    except BaseException as exc:
-        _finish(task, exc)
-
-
 def _finish(task: Task, exc: BaseException) -> None:
     if isinstance(exc, GraphInterrupt):
         task.interrupts = exc.interrupts
@@ -123,6 +121,97 @@ def _finish(task: Task, exc: BaseException) -> None:
         task.error = exc
     else:
         raise exc
+
+
+_PLAIN = frozenset({dict, type(None), str, list, tuple})
+"""Types a node or edge returns that are never awaitable (skips the isawaitable check)."""
+
+
+def _advance(steps: Steps[T], reply: Any, error: BaseException | None
+             ) -> tuple[bool, Any]:
+    """Send the last reply (or throw its error) into `steps`: (finished, its value or next
+    effect)."""
+    try:
+        return False, (steps.throw(error) if error is not None else steps.send(reply))
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def _io(effect: TaskEffect, persist: Persist | None, aio: bool
+        ) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    """The function (async one with `aio`) and arguments carrying out an effect other than a
+    Call."""
+    match effect:
+        case Sleep():
+            return (asyncio.sleep if aio else time.sleep), (effect.seconds,)
+        case CacheGet():
+            return (effect.cache.aget if aio else effect.cache.get), (effect.keys,)
+        case CacheSet():
+            return (effect.cache.aset if aio else effect.cache.set), (effect.pairs,)
+        case SaveWrites():
+            assert persist is not None, "a task saved writes in a run without a saver"
+            return persist, (effect,)
+        case Call():
+            raise TypeError("calls are carried out by the carry functions themselves")
+        case _:
+            unknown(effect)
+
+
+def carry_sync(steps: Steps[T], persist: Persist | None) -> T:
+    """Carry `steps` out in this thread; an effect's error is thrown back into the steps."""
+    reply: Any = None
+    error: BaseException | None = None
+    while True:
+        done, effect = _advance(steps, reply, error)
+        if done:
+            return effect  # type: ignore[no-any-return]
+        reply, error = None, None
+        try:
+            if type(effect) is Call:
+                reply = effect.fn(*effect.args, **effect.kwargs)
+                if type(reply) not in _PLAIN and inspect.isawaitable(reply):
+                    reply = run_coroutine(reply)
+            else:
+                fn, args = _io(effect, persist, aio=False)
+                reply = fn(*args)
+        except BaseException as exc:
+            error = exc
+
+
+async def carry_async(steps: Steps[T], persist: Persist | None) -> T:
+    """Carry `steps` out on the running event loop; sync functions that may block go to a
+    worker thread."""
+    reply: Any = None
+    error: BaseException | None = None
+    while True:
+        done, effect = _advance(steps, reply, error)
+        if done:
+            return effect  # type: ignore[no-any-return]
+        reply, error = None, None
+        try:
+            if type(effect) is Call:
+                reply = await _call_async(effect)
+            else:
+                fn, args = _io(effect, persist, aio=True)
+                reply = fn(*args)
+                if inspect.isawaitable(reply):
+                    reply = await reply
+        except BaseException as exc:
+            error = exc
+
+
+async def _call_async(call: Call) -> Any:
+    if call.afn is not None:
+        reply = await call.afn(*call.args, **call.kwargs)
+    elif call.is_async:
+        reply = await call.fn(*call.args, **call.kwargs)
+    elif call.offload:
+        reply = await asyncio.to_thread(call.fn, *call.args, **call.kwargs)
+    else:
+        reply = call.fn(*call.args, **call.kwargs)
+    if inspect.isawaitable(reply):
+        reply = await reply
+    return reply
 
 
 def run_coroutine(awaitable: Any) -> Any:
@@ -133,8 +222,6 @@ def run_coroutine(awaitable: Any) -> Any:
     except RuntimeError:
         return asyncio.run(_await(awaitable))
     box: dict[str, Any] = {}
-    import contextvars
-
     ctx = contextvars.copy_context()
 
     def target() -> None:
@@ -155,41 +242,15 @@ async def _await(awaitable: Any) -> Any:
     return await awaitable
 
 
-_PLAIN = frozenset({dict, type(None), str, list, tuple})
-"""Types a node or edge returns that are never awaitable (skips the isawaitable check)."""
-
-
 def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task to its end in this thread; errors and interrupts are recorded on it."""
     set_task(task.ctx)
     if task.ctx.sink is not None:
         stream_chat_model_tokens(task.ctx)
-    if task.node.plain and not spec.retry:
-        _run_plain(spec, task)
-        task.done = True
-        return task
-    steps = task_steps(spec, task, values)
-    reply: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            effect = steps.throw(error) if error is not None else steps.send(reply)
-        except StopIteration:
-            break
-        except BaseException as exc:
-            _finish(task, exc)
-            break
-        error = None
-        if isinstance(effect, Call):
-            try:
-                reply = effect.fn(*effect.args, **effect.kwargs)
-                if type(reply) not in _PLAIN and inspect.isawaitable(reply):
-                    reply = run_coroutine(reply)
-            except BaseException as exc:
-                error = exc
-        else:
-            time.sleep(effect.seconds)
-            reply = None
+    try:
+        carry_sync(task_steps(spec, task, values), None)
+    except BaseException as exc:
+        _finish(task, exc)
     task.done = True
     return task
 
@@ -199,34 +260,9 @@ async def run_task_async(spec: GraphSpec, task: Task, values: dict[str, Any]) ->
     set_task(task.ctx)
     if task.ctx.sink is not None:
         stream_chat_model_tokens(task.ctx)
-    steps = task_steps(spec, task, values)
-    reply: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            effect = steps.throw(error) if error is not None else steps.send(reply)
-        except StopIteration:
-            break
-        except BaseException as exc:
-            _finish(task, exc)
-            break
-        error = None
-        if isinstance(effect, Call):
-            try:
-                if effect.afn is not None:
-                    reply = await effect.afn(*effect.args, **effect.kwargs)
-                elif effect.is_async:
-                    reply = await effect.fn(*effect.args, **effect.kwargs)
-                elif effect.offload:
-                    reply = await asyncio.to_thread(effect.fn, *effect.args, **effect.kwargs)
-                else:
-                    reply = effect.fn(*effect.args, **effect.kwargs)
-                if inspect.isawaitable(reply):
-                    reply = await reply
-            except BaseException as exc:
-                error = exc
-        else:
-            await asyncio.sleep(effect.seconds)
-            reply = None
+    try:
+        await carry_async(task_steps(spec, task, values), None)
+    except BaseException as exc:
+        _finish(task, exc)
     task.done = True
     return task

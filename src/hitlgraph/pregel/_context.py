@@ -10,6 +10,7 @@ from typing import Any
 from hitlgraph._control import Interrupt
 from hitlgraph._ids import interrupt_id
 from hitlgraph._running import current as _current
+from hitlgraph.checkpoint.base import WRITE_RULES, WriteRules, rules_of
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
 
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
@@ -77,6 +78,12 @@ class TaskContext:
     cache: Any = None
     """The cache of the task's run (a BaseCache), for @task calls with a cache_policy."""
     sink: StreamSink | None = None
+    persist: Callable[[Any], Any] | None = None
+    """Where the task's @task calls save their results (the driver's saver access; None when
+    the run has no saver). Called with a SaveWrites effect; may return an awaitable."""
+    durability: str = "async"
+    """The run's durability: with "exit", @task results are saved with the run's other
+    writes when it ends or pauses, not as each call finishes."""
     rerun: bool = False
     """The task ran before and paused: a subgraph it runs continues where it stopped."""
     subgraph_calls: int = 0
@@ -128,6 +135,17 @@ class TaskContext:
             segment += f"|{self.subgraph_calls}"
         self.subgraph_calls += 1
         return f"{self.ns}|{segment}" if self.ns else segment
+
+    def results_config(self) -> dict[str, Any]:
+        """The config under which the task's @task results are saved: the task's checkpoint,
+        guarded by the run's fence."""
+        conf = self.base_config.get("configurable", {})
+        fence = rules_of(self.base_config).fence
+        configurable = {"thread_id": conf.get("thread_id"), "checkpoint_ns": self.ns,
+                        "checkpoint_id": self.checkpoint_id}
+        if fence is not None:
+            configurable[WRITE_RULES] = WriteRules(fence=fence)
+        return {"configurable": configurable}
 
     @property
     def config(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from hitlgraph.checkpoint.base import CheckpointMetadata
 from hitlgraph.pregel._algo import Task
@@ -94,6 +94,12 @@ class CacheSet:
 
 Effect = Load | Save | SaveWrites | Start | Next | RunOne | Emit | CacheGet | CacheSet
 NEXT = Next()
+
+
+def unknown(effect: NoReturn) -> NoReturn:
+    """The last case of a `match` over effects: mypy rejects the call unless every other
+    effect type was matched before it (the set of effects is closed)."""
+    raise TypeError(f"Unknown effect {effect!r}")
 
 
 @dataclass(slots=True)

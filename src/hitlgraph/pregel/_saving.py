@@ -7,7 +7,7 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from hitlgraph.checkpoint.base import CheckpointMetadata
-from hitlgraph.constants import PUSH
+from hitlgraph.constants import PUSH, TASK_RESULT
 from hitlgraph.pregel._algo import RunState, Task
 from hitlgraph.pregel._effects import Effect, Save, SaveWrites
 from hitlgraph.pregel._params import RunParams, thread_config
@@ -74,6 +74,14 @@ class RunSaver:
             self.buffered.append(effect)
             return None
         return effect
+
+    def hold_call_results(self, st: RunState, task: Task) -> None:
+        """Under "exit" durability, keep the results of the task's @task calls for the end of
+        the run (with other durabilities each call saved its result as it finished)."""
+        if self.p.checkpointed and self.p.durability == "exit":
+            config = thread_config(self.p, st.id)
+            for name, call_id, _, value, _ in task.ctx.task_log:
+                self.buffered.append(SaveWrites(config, [(TASK_RESULT, value)], call_id, name))
 
     def flush(self) -> Generator[Effect, Any, None]:
         """Write what "exit" durability held back (a generator: the driver's replies to these

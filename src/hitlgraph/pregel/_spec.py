@@ -102,14 +102,9 @@ class NodeSpec:
     static_writes: tuple[Write, ...] = ()
     """The writes of `edges` and `joins` (computed once)."""
 
-    plain: bool = False
-    """A sync node without retries or conditional edges (run without the task generator)."""
-
     def __post_init__(self) -> None:
         self.static_writes = (*((chan, None) for chan in self.edges),
                               *((chan, self.name) for chan in self.joins))
-        self.plain = (not self.is_async and self.afn is None and not self.branches
-                      and not self.retry)
     subgraph: Any = None
     """The compiled graph this node runs, when the node is one."""
 

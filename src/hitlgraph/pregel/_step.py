@@ -120,7 +120,7 @@ def _plan(p: RunParams, ls: LoopState) -> Generator[Effect, Any, list[Task]]:
         tasks, ls.planned = ls.planned, None
     else:
         tasks = plan_tasks(p.spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
-                           saver=p.saver)
+                           saver=p.saver, durability=p.durability)
     if ({"checkpoints", "debug"} & p.modes and p.checkpointed and ls.reported != st.id):
         ls.reported = st.id
         yield from checkpoint_events(p, st, ls.saver, tasks, ls.pending)
@@ -221,6 +221,7 @@ def _record(p: RunParams, ls: LoopState, run: StepRun, task: Task
     """A task finished (or paused, or failed): save its writes (a lone task's go with the
     checkpoint), cache them, and show its chunks (a lone task's after the checkpoint)."""
     events = task_log_events(p, ls.st, task)
+    ls.saver.hold_call_results(ls.st, task)
     if task.interrupts or task.error is not None:
         run.stopped = True
         for event in [*run.held, *events]:

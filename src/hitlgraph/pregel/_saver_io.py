@@ -1,0 +1,178 @@
+"""The drivers' access to the saver: which saver methods carry out a Load, Save or SaveWrites
+effect (decided once, for sync and async alike), and the one durability policy both drivers
+follow: a Save marked `background` ("async" durability) of a saver that does I/O is written by
+a background writer, in order, while the run goes on; anything that reads or claims waits for
+those writes first, and so does the end of the run."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hitlgraph.checkpoint.base import BaseCheckpointSaver, SaverTraits, traits_of
+from hitlgraph.pregel._effects import Load, Save, SaveWrites, unknown
+
+StorageEffect = Load | Save | SaveWrites
+SaverCall = tuple[str, tuple[Any, ...]]
+"""A saver method name (the sync one; the async twin is "a" + name) and its arguments."""
+
+
+def saver_calls(effect: StorageEffect, traits: SaverTraits, aio: bool) -> list[SaverCall]:
+    """The saver calls that carry `effect` out; the reply is the last call's result."""
+    match effect:
+        case Load(config=config):
+            return [("get_tuple", (config,))]
+        case SaveWrites():
+            return [("put_writes", (effect.config, effect.writes, effect.task_id,
+                                    effect.task_path))]
+        case Save():
+            put = (effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
+            before = [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before]
+            if before and (traits.async_step_writes if aio else traits.step_writes):
+                return [("put_step", (before, *put))]
+            return [*(("put_writes", args) for args in before), ("put", put)]
+        case _:
+            unknown(effect)
+
+
+def in_background(effect: StorageEffect, traits: SaverTraits) -> bool:
+    """Whether the driver writes `effect` in the background (the run does not wait for it)."""
+    return isinstance(effect, Save) and effect.background and not traits.in_process
+
+
+class SyncSaverIO:
+    """The sync driver's saver calls, with a writer thread for background saves. Saves that
+    queue up while one is written go in one transaction when the saver can batch."""
+
+    def __init__(self, saver: BaseCheckpointSaver) -> None:
+        self.saver = saver
+        self.traits = traits_of(saver)
+        self._queue: queue.SimpleQueue[Save | None] = queue.SimpleQueue()
+        self._pending = 0
+        self._error: BaseException | None = None
+        self._idle = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def carry(self, effect: StorageEffect) -> Any:
+        """Carry `effect` out; its reply."""
+        if in_background(effect, self.traits):
+            assert isinstance(effect, Save)
+            self._enqueue(effect)
+            return None
+        self.drain()
+        return self._call(effect)
+
+    def _call(self, effect: StorageEffect) -> Any:
+        reply = None
+        for name, args in saver_calls(effect, self.traits, aio=False):
+            reply = getattr(self.saver, name)(*args)
+        return reply
+
+    def _enqueue(self, effect: Save) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write, name="hitlgraph-save",
+                                            daemon=True)
+            self._thread.start()
+        with self._idle:
+            self._pending += 1
+        self._queue.put(effect)
+
+    def _write(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            try:
+                if self._error is None:
+                    self._write_batch(batch)
+            except BaseException as exc:
+                self._error = exc
+            with self._idle:
+                self._pending -= len(batch)
+                self._idle.notify_all()
+
+    def _next_batch(self) -> list[Save] | None:
+        """The saves queued now (None: stop)."""
+        first = self._queue.get()
+        if first is None:
+            return None
+        batch = [first]
+        while True:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                return batch
+            if more is None:
+                self._queue.put(None)
+                return batch
+            batch.append(more)
+
+    def _write_batch(self, batch: list[Save]) -> None:
+        if len(batch) > 1 and self.traits.batches:
+            with self.saver.batch():  # type: ignore[attr-defined]
+                for effect in batch:
+                    self._call(effect)
+            return
+        for effect in batch:
+            self._call(effect)
+
+    def drain(self) -> None:
+        """Wait until every background save is written; raise the first error one had."""
+        if self._thread is None:
+            return
+        with self._idle:
+            self._idle.wait_for(lambda: self._pending == 0)
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+
+class AsyncSaverIO:
+    """The async driver's saver calls; background saves are written in order by a chain of
+    asyncio tasks, each awaiting the one before."""
+
+    def __init__(self, saver: BaseCheckpointSaver) -> None:
+        self.saver = saver
+        self.traits = traits_of(saver)
+        self._last: asyncio.Future[None] | None = None
+        self._error: BaseException | None = None
+
+    async def carry(self, effect: StorageEffect) -> Any:
+        """Carry `effect` out; its reply."""
+        if in_background(effect, self.traits):
+            self._last = asyncio.ensure_future(self._after(self._last, effect))
+            return None
+        await self.drain()
+        return await self._call(effect)
+
+    async def _call(self, effect: StorageEffect) -> Any:
+        reply = None
+        for name, args in saver_calls(effect, self.traits, aio=True):
+            method: Callable[..., Awaitable[Any]] = getattr(self.saver, "a" + name)
+            reply = await method(*args)
+        return reply
+
+    async def _after(self, before: asyncio.Future[None] | None, effect: StorageEffect) -> None:
+        if before is not None:
+            await before
+        if self._error is not None:
+            return
+        try:
+            await self._call(effect)
+        except BaseException as exc:
+            self._error = exc
+
+    async def drain(self) -> None:
+        """Wait until every background save is written; raise the first error one had."""
+        if self._last is not None:
+            last, self._last = self._last, None
+            await last
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
