@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypedDict, TypeVar
 
-from hitlgraph._ids import task_id
 from hitlgraph.cache.base import WRITES_NS, BaseCache, FullKey, cache_key, identifier
 from hitlgraph.constants import INTERRUPT, START, TASK_RESULT
 from hitlgraph.pregel._call import Call, Steps, carry_async, carry_sync, retrying
@@ -56,16 +55,9 @@ class _Task(Generic[T]):
                 f"@task '{self.name}' was called outside a running graph. Call it from an "
                 "@entrypoint function or a graph node."
             )
-        call_id = task_id(ctx.task_id, "task", ctx.task_calls, self.name)
-        ctx.task_calls += 1
-        if call_id in ctx.task_results:
-            return _done(ctx.task_results[call_id], self.is_async)
-        # The calls finish on other threads: give them containers of this task's own to add to
-        # (made here, on the node's thread, so two finishing calls never race to make them).
-        if not isinstance(ctx.task_results, dict):
-            ctx.task_results = dict(ctx.task_results)
-        if not isinstance(ctx.task_log, list):
-            ctx.task_log = list(ctx.task_log)
+        call_id = ctx.task_calls.next_id(ctx.task_id, self.name)
+        if call_id in ctx.task_calls.saved:
+            return _done(ctx.task_calls.saved[call_id], self.is_async)
         steps = self._steps(ctx, call_id, args, kwargs)
         if self.is_async:
             return asyncio.ensure_future(carry_async(steps, ctx.persist))
@@ -85,7 +77,7 @@ class _Task(Generic[T]):
             value = yield from retrying(lambda: self._attempt(args, kwargs), self.policies)
             if key is not None and self.cache_policy is not None:
                 yield CacheSet(ctx.cache, {key: (value, self.cache_policy.ttl)})
-        self._record(ctx, call_id, args, kwargs, value, cached)
+        ctx.task_calls.record(self.name, call_id, (args, kwargs), value, cached)
         if ctx.persist is not None and ctx.durability != "exit":
             yield SaveWrites(ctx.results_config(), [(TASK_RESULT, value)], call_id, self.name)
         return value
@@ -100,13 +92,6 @@ class _Task(Generic[T]):
             return None
         return ((WRITES_NS, identifier(self.func)),
                 cache_key(policy.key_func, *args, **kwargs))
-
-    def _record(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
-                kwargs: dict[str, Any], value: Any, cached: bool) -> None:
-        results, log = ctx.task_results, ctx.task_log
-        assert isinstance(results, dict) and isinstance(log, list)  # made by __call__
-        results[call_id] = value
-        log.append((self.name, call_id, (args, kwargs), value, cached))
 
     def clear_cache(self, cache: BaseCache[Any]) -> None:
         """Drop this task's cached results from `cache`."""

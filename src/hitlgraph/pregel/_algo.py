@@ -147,6 +147,7 @@ def plan_tasks(
     with_inputs: bool = True,
     saver: Any = None,
     durability: str = "async",
+    cache: Any = None,
 ) -> list[Task]:
     """The tasks of the next superstep: triggered nodes (by name), then Sends (in order)."""
     tasks: list[Task] = []
@@ -160,20 +161,21 @@ def plan_tasks(
         else:
             value = node.coerce(st.values)
         tasks.append(make_task(tid, name, (PULL, name), node, value, st, config, checkpointed,
-                               ns, saver, durability))
+                               ns, saver, durability, cache))
     for index, send in enumerate(st.sends):
         tid = task_id(st.id, ns, PUSH, index, send.node)
         tasks.append(make_task(tid, send.node, (PUSH, index, False), spec.nodes[send.node],
-                               send.arg, st, config, checkpointed, ns, saver, durability))
+                               send.arg, st, config, checkpointed, ns, saver, durability,
+                               cache))
     return tasks
 
 
 def make_task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
               st: RunState, config: dict[str, Any], checkpointed: bool, ns: str = "",
-              saver: Any = None, durability: str = "async") -> Task:
+              saver: Any = None, durability: str = "async", cache: Any = None) -> Task:
     ctx = TaskContext(task_id=tid, name=name, base_config=config, path=path, step=st.step + 1,
                       checkpointed=checkpointed, ns=ns, saver=saver, checkpoint_id=st.id,
-                      durability=durability)
+                      durability=durability, cache=cache)
     return Task(id=tid, name=name, path=path, node=node, input=value, ctx=ctx)
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph._control import Interrupt
 from hitlgraph._ids import interrupt_id
+from hitlgraph._ids import task_id as make_task_id
 from hitlgraph._running import current as _current
 from hitlgraph.checkpoint.base import WRITE_RULES, WriteRules, rules_of
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
@@ -52,6 +54,31 @@ class StreamSink:
     put: Callable[[str, Any, tuple[str, ...]], None]
 
 
+@dataclass(slots=True)
+class TaskCalls:
+    """The @task calls of one run of a node: numbered in call order (so a rerun finds the
+    results earlier runs saved), recorded as they finish (from any thread)."""
+
+    saved: Mapping[str, Any] = _NOTHING
+    """Results of calls from earlier runs of the node, by call id."""
+    count: int = 0
+    done: list[tuple[str, str, Any, Any, bool]] = field(default_factory=list)
+    """(task name, call id, (args, kwargs), result, from the cache) of the calls this run of
+    the node completed, in the order they finished."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_id(self, task_id: str, name: str) -> str:
+        """The id of the next call (made on the node's thread, in call order)."""
+        call_id = make_task_id(task_id, "task", self.count, name)
+        self.count += 1
+        return call_id
+
+    def record(self, name: str, call_id: str, call_input: Any, value: Any, cached: bool
+               ) -> None:
+        with self._lock:
+            self.done.append((name, call_id, call_input, value, cached))
+
+
 @dataclass(slots=True, kw_only=True)
 class TaskContext:
     """What a node's code can reach while it runs."""
@@ -77,26 +104,39 @@ class TaskContext:
     """The checkpointer of the task's run; subgraphs run inside the task inherit it."""
     cache: Any = None
     """The cache of the task's run (a BaseCache), for @task calls with a cache_policy."""
-    sink: StreamSink | None = None
-    persist: Callable[[Any], Any] | None = None
-    """Where the task's @task calls save their results (the driver's saver access; None when
-    the run has no saver). Called with a SaveWrites effect; may return an awaitable."""
     durability: str = "async"
     """The run's durability: with "exit", @task results are saved with the run's other
     writes when it ends or pauses, not as each call finishes."""
+    sink: StreamSink | None = None
+    """Where chunks made while the task runs go (set by the driver: `attach`)."""
+    persist: Callable[[Any], Any] | None = None
+    """Where the task's @task calls save their results (the driver's saver access; None when
+    the run has no saver). Called with a SaveWrites effect; may return an awaitable."""
     rerun: bool = False
     """The task ran before and paused: a subgraph it runs continues where it stopped."""
     subgraph_calls: int = 0
-    task_calls: int = 0
-    """@task calls made so far in this run of the node (their results are saved by order)."""
-    task_results: Mapping[str, Any] = _NOTHING
-    """Saved results of @task calls from earlier runs of this node, by call id."""
-    task_log: Sequence[tuple[str, str, Any, Any, bool]] = ()
-    """(task name, call id, (args, kwargs), result, from the cache) of the @task calls this
-    run of the node completed."""
+    task_calls: TaskCalls = field(default_factory=lambda: TaskCalls())
     streamed: AbstractSet[str] = frozenset()
     """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None
+
+    def attach(self, sink: StreamSink | None, persist: Callable[[Any], Any] | None) -> None:
+        """The driver that runs the task gives it where its chunks and @task results go."""
+        self.sink, self.persist = sink, persist
+
+    def continue_from(self, *, answers: Mapping[str, Any] | None = None, rerun: bool = False,
+                      results: Mapping[str, Any] | None = None) -> None:
+        """What earlier runs of this task left (set by the loop before it runs again): answers
+        to its interrupts by id, whether it ran and stopped before, its @task results."""
+        if answers is not None:
+            self.resume = dict(answers)
+        self.rerun = self.rerun or rerun
+        if results:
+            self.task_calls.saved = results
+
+    def mark_streamed(self, message_id: str) -> None:
+        """A message this task made was streamed already (not shown again when it returns)."""
+        self.streamed = self.streamed | {message_id}
 
     @property
     def writer(self) -> Callable[[Any], None]:
@@ -125,7 +165,7 @@ class TaskContext:
         if sink is not None and "messages" in sink.modes:
             msg_id = getattr(message, "id", None)
             if msg_id:
-                self.streamed = self.streamed | {msg_id}
+                self.mark_streamed(msg_id)
             sink.put("messages", (message, self.message_metadata()), ())
 
     def child_namespace(self) -> str:

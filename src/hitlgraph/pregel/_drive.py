@@ -137,8 +137,7 @@ class _SyncRun:
                 return item  # type: ignore[no-any-return]
 
     def _prepare(self, task: Task) -> Task:
-        task.ctx.persist = self.persist if self.io is not None else None
-        task.ctx.sink = self.sink
+        task.ctx.attach(self.sink, self.persist if self.io is not None else None)
         return task
 
     def _run_here(self, task: Task, values: dict[str, Any]) -> Task:
@@ -306,13 +305,12 @@ class _AsyncRun:
                 return
 
     def _prepare(self, task: Task) -> Task:
-        task.ctx.persist = self.persist if self.io is not None else None
+        task.ctx.attach(self.sink, self.persist if self.io is not None else None)
         return task
 
     def _start(self, task: Task, values: dict[str, Any]) -> None:
         self._prepare(task)
         if self.sink is not None:
-            task.ctx.sink = self.sink
             self.running.add(asyncio.ensure_future(self._report(task, values)))
         else:
             self.running.add(asyncio.ensure_future(run_task_async(self.spec, task, values)))

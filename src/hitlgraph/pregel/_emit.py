@@ -74,7 +74,7 @@ def task_log_events(p: RunParams, st: RunState, task: Task) -> list[Emit]:
     its {task_name: result} update and its "tasks" result, as LangGraph shows them."""
     out: list[Emit] = []
     shows_tasks = "tasks" in p.modes or "debug" in p.modes
-    for name, call_id, call_input, value, cached in task.ctx.task_log:
+    for name, call_id, call_input, value, cached in task.ctx.task_calls.done:
         if shows_tasks:
             out.extend(task_events(p, st, "task", {
                 "id": call_id, "name": name, "input": call_input, "triggers": (PUSH,)}))

@@ -190,7 +190,7 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
     # planned with inputs: the first step runs these same tasks
     probe = ls.planned = plan_tasks(p.spec, ls.st, ns=p.ns, config=p.config,
                                     checkpointed=p.checkpointed, saver=p.saver,
-                                    durability=p.durability)
+                                    durability=p.durability, cache=p.cache)
     if cmd.resume is not None:
         edited = yield from _edited_while_waiting(p, ls, start, cmd.resume, probe)
         for tid, given in _resume_writes(p, cmd.resume, edited or ls.pending, probe).items():

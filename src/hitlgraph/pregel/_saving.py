@@ -80,7 +80,7 @@ class RunSaver:
         the run (with other durabilities each call saved its result as it finished)."""
         if self.p.checkpointed and self.p.durability == "exit":
             config = thread_config(self.p, st.id)
-            for name, call_id, _, value, _ in task.ctx.task_log:
+            for name, call_id, _, value, _ in task.ctx.task_calls.done:
                 self.buffered.append(SaveWrites(config, [(TASK_RESULT, value)], call_id, name))
 
     def flush(self) -> Generator[Effect, Any, None]:

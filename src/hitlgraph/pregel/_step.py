@@ -120,7 +120,7 @@ def _plan(p: RunParams, ls: LoopState) -> Generator[Effect, Any, list[Task]]:
         tasks, ls.planned = ls.planned, None
     else:
         tasks = plan_tasks(p.spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
-                           saver=p.saver, durability=p.durability)
+                           saver=p.saver, durability=p.durability, cache=p.cache)
     if ({"checkpoints", "debug"} & p.modes and p.checkpointed and ls.reported != st.id):
         ls.reported = st.id
         yield from checkpoint_events(p, st, ls.saver, tasks, ls.pending)
@@ -134,7 +134,7 @@ def _reuse(ls: LoopState, tasks: list[Task]) -> tuple[list[Task], list[Task], li
     pending = ls.pending
     if pending.task_results:
         for task in tasks:
-            task.ctx.task_results = pending.task_results
+            task.ctx.continue_from(results=pending.task_results)
     if not (pending.writes or pending.resumes or pending.interrupts):
         return tasks, [], []
     todo: list[Task] = []
@@ -148,14 +148,13 @@ def _reuse(ls: LoopState, tasks: list[Task]) -> tuple[list[Task], list[Task], li
             continue
         answered = pending.resumes.get(task.id)
         if answered is not None:
-            task.ctx.resume = dict(answered)
-            task.ctx.rerun = True
+            task.ctx.continue_from(answers=answered, rerun=True)
         elif task.id in pending.interrupts:  # still unanswered: it would only ask again
             task.interrupts = pending.interrupts[task.id]
             unanswered.append(task)
             continue
         if task.id in pending.errors:
-            task.ctx.rerun = True
+            task.ctx.continue_from(rerun=True)
         todo.append(task)
     ls.pending = Pending()
     return todo, reused, unanswered
@@ -166,8 +165,6 @@ def _from_cache(p: RunParams, ls: LoopState, run: StepRun) -> Generator[Effect, 
     tasks (they do not run)."""
     if p.cache is None:
         return []
-    for task in run.tasks:
-        task.ctx.cache = p.cache
     run.cache_keys = {t.id: _cache_key(t) for t in run.todo if t.node.cache_policy is not None}
     if not run.cache_keys:
         return []
