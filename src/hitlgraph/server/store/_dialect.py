@@ -58,8 +58,6 @@ class Dialect:
     """The column numbering a table's rows as they were inserted (a sort's last key)."""
     in_list: str
     """`IN` a list bound as the parameter `{name}` (SQLite binds lists as JSON text)."""
-    event_rows: str
-    """A table `t(n, event, data)` of the lists bound as `:events` and `:data`, n from 1."""
     notify: str | None
     """A statement sending `:payload` on `:channel` to other processes when the transaction
     commits; None: the database has none (SQLite's processes poll)."""

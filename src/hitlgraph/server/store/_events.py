@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from hitlgraph.server.store._dialect import Dialect
@@ -11,6 +12,21 @@ from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._records import RunEvent
 
 __all__ = ["append", "read"]
+
+
+_CHUNK = 100
+"""Events per INSERT: 201 bound parameters, far below either database's limit."""
+
+
+@functools.lru_cache(maxsize=_CHUNK)
+def _insert(count: int) -> str:
+    """An INSERT of `count` events (`:event1`, `:data1`, ...) numbered on from the run's last
+    seq. (Both databases name a VALUES list's columns column1, column2, ...)"""
+    rows = ", ".join(f"({n}, :event{n}, :data{n})" for n in range(1, count + 1))
+    return ("INSERT INTO hg_run_events (run_id, seq, event, data) "
+            "SELECT :run_id, last.seq + t.column1, t.column2, t.column3 FROM (SELECT "
+            "COALESCE(MAX(seq), 0) AS seq FROM hg_run_events WHERE run_id = :run_id) AS last, "
+            f"(VALUES {rows}) AS t")
 
 
 def append(d: Dialect, run_id: str, fencing: int, events: Sequence[tuple[str, str]]
@@ -22,13 +38,13 @@ def append(d: Dialect, run_id: str, fencing: int, events: Sequence[tuple[str, st
                   f"status = 'running'{d.share_row}", {"run_id": run_id, "fencing": fencing})
     if not held:
         return False
+    for start in range(0, len(events), _CHUNK):
+        chunk = events[start:start + _CHUNK]
+        params: dict[str, str] = {"run_id": run_id}
+        for n, (event, data) in enumerate(chunk, 1):
+            params[f"event{n}"], params[f"data{n}"] = event, data
+        yield _insert(len(chunk)), params
     if events:
-        yield ("INSERT INTO hg_run_events (run_id, seq, event, data) "
-               "SELECT :run_id, last.seq + t.n, t.event, t.data FROM (SELECT "
-               "COALESCE(MAX(seq), 0) AS seq FROM hg_run_events WHERE run_id = :run_id) "
-               f"AS last, {d.event_rows}",
-               {"run_id": run_id, "events": [e for e, _ in events],
-                "data": [data for _, data in events]})
         yield from notify(d, CHANGED, run_id)
     return True
 

@@ -85,12 +85,9 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
     """Record the run's end and its thread's new state (the thread stays 'busy' while other
     runs are active); with `delete_run`, the run and its events go. False (nothing written)
     when the token is stale."""
-    owner = yield "SELECT tenant, thread_id FROM hg_runs WHERE run_id = :run_id", {
-        "run_id": run_id}
-    if not owner:
-        return False
     # The thread before the run: the order in which creating and cancelling runs lock them.
-    yield from threads.lock(d, *owner[0])
+    yield (f"SELECT 1 FROM hg_threads WHERE (tenant, thread_id) = (SELECT tenant, thread_id "
+           f"FROM hg_runs WHERE run_id = :run_id){d.lock_row}", {"run_id": run_id})
     at = now_iso()
     found = yield (f"UPDATE hg_runs SET status = :status, output = :output, error = :error, "
                    f"updated_at = {d.now}, lease_owner = NULL, lease_until = NULL "

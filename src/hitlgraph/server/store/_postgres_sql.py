@@ -143,7 +143,6 @@ POSTGRES = Dialect(
     created=("seq",),
     rowid="seq",
     in_list="= ANY(:{name}::text[])",
-    event_rows="unnest(:events::text[], :data::text[]) WITH ORDINALITY AS t(event, data, n)",
     notify="SELECT pg_notify(:channel, :payload)",
     has_table="SELECT to_regclass(:table) IS NOT NULL",
     migrations_table=(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "

@@ -103,7 +103,7 @@ add a new one."""
 
 
 def _bind(params: Params) -> dict[str, Any]:
-    """sqlite3 binds no lists: they go as JSON text (see `Dialect.in_list`, `event_rows`)."""
+    """sqlite3 binds no lists: they go as JSON text (see `Dialect.in_list`)."""
     return {key: dumps(value) if isinstance(value, list) else value
             for key, value in params.items()}
 
@@ -121,10 +121,6 @@ SQLITE = Dialect(
     created=("created_at", "rowid"),
     rowid="rowid",
     in_list="IN (SELECT value FROM json_each(:{name}))",
-    # Not a join of two json_each (SQLite would scan the second once per row of the first):
-    # json_extract parses :data once per statement and indexes into it.
-    event_rows=("(SELECT e.key + 1 AS n, e.value AS event, json_extract(:data, '$[' || e.key "
-                "|| ']') AS data FROM json_each(:events) AS e) AS t"),
     notify=None,
     has_table=("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' "
                "AND name = :table)"),
