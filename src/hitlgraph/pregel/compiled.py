@@ -23,21 +23,17 @@ from hitlgraph.graph._structure import GraphStructure
 from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.pregel._drive import Listen, Outcome, drive_async, drive_sync
-from hitlgraph.pregel._loop import (
-    Emit,
-    RunParams,
-    RunResult,
-    UpdateParams,
-    run_loop,
-    update_loop,
-)
+from hitlgraph.pregel._effects import Emit, RunResult
+from hitlgraph.pregel._loop import run_loop
 from hitlgraph.pregel._output import SKIP, Collected, OutputKeys, View, check_keywords
+from hitlgraph.pregel._params import RunParams
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import (
     STREAM_MODES_FROM_TASKS,
     patch_checkpoint_map,
     subgraph_config,
 )
+from hitlgraph.pregel._update import UpdateParams, update_loop
 from hitlgraph.types import All, Durability, PregelTask, StateSnapshot, StreamMode
 
 if TYPE_CHECKING:
