@@ -10,7 +10,7 @@ rule of the store (what a claim takes, what a cancel changes) cannot differ betw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +22,6 @@ Params = Mapping[str, Any]
 
 def _as_written(sql: str) -> str:
     return sql
-
-
-def _as_given(params: Params) -> Params:
-    return params
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,7 +53,9 @@ class Dialect:
     rowid: str
     """The column numbering a table's rows as they were inserted (a sort's last key)."""
     in_list: str
-    """`IN` a list bound as the parameter `{name}` (SQLite binds lists as JSON text)."""
+    """`IN` a list of texts bound as the parameter `{name}`, made by `text_list`."""
+    text_list: Callable[[Sequence[str]], Any]
+    """A list of texts as the driver binds it: an array (PostgreSQL), JSON text (SQLite)."""
     notify: str | None
     """A statement sending `:payload` on `:channel` to other processes when the transaction
     commits; None: the database has none (SQLite's processes poll)."""
@@ -71,8 +69,6 @@ class Dialect:
     """Append-only: the index of an entry is its schema version (see `_schema.py`)."""
     render: Callable[[str], str] = _as_written
     """A statement written with `:name` parameters, as the driver takes it."""
-    bind: Callable[[Params], Params] = _as_given
-    """Parameters as the driver takes them."""
 
     def oldest_first(self, alias: str = "", *, desc: bool = False) -> str:
         """An ORDER BY list: rows in the order they were made (newest first with `desc`)."""

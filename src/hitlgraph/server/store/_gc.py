@@ -22,5 +22,5 @@ def sweep_runs(d: Dialect, older_than_seconds: float) -> Op[int]:
                   {"age": float(older_than_seconds), "cutoff": cutoff.isoformat()})
     if gone:
         yield (f"DELETE FROM hg_run_events WHERE {d.member('run_id', 'ids')}",
-               {"ids": [run_id for (run_id,) in gone]})
+               {"ids": d.text_list([run_id for (run_id,) in gone])})
     return len(gone)

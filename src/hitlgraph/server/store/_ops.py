@@ -1,7 +1,8 @@
 """A store operation: a generator that yields `(sql, params)` and is sent back the rows each
 statement returned, written once for every backend. A backend drives it inside one
 transaction (or none, for a read) with `drive` (a blocking connection) or `adrive` (an
-asynchronous one); the dialect turns each statement into its driver's form on the way.
+asynchronous one); the dialect turns each statement's text into its driver's form on the
+way.
 
 Written so, an operation's rules (what it checks, in which order it locks, what it refuses)
 exist once, and a backend is only the loop that executes statements.
@@ -30,7 +31,7 @@ def drive(op: Op[_T], dialect: Dialect, execute: Callable[[str, Params], Rows]) 
     try:
         sql, params = next(op)
         while True:
-            sql, params = op.send(execute(dialect.render(sql), dialect.bind(params)))
+            sql, params = op.send(execute(dialect.render(sql), params))
     except StopIteration as stop:
         result: _T = stop.value
         return result
@@ -42,7 +43,7 @@ async def adrive(op: Op[_T], dialect: Dialect,
     try:
         sql, params = next(op)
         while True:
-            rows = await execute(dialect.render(sql), dialect.bind(params))
+            rows = await execute(dialect.render(sql), params)
             sql, params = op.send(rows)
     except StopIteration as stop:
         result: _T = stop.value

@@ -143,6 +143,7 @@ POSTGRES = Dialect(
     created=("seq",),
     rowid="seq",
     in_list="= ANY(:{name}::text[])",
+    text_list=list,
     notify="SELECT pg_notify(:channel, :payload)",
     has_table="SELECT to_regclass(:table) IS NOT NULL",
     migrations_table=(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "

@@ -8,9 +8,9 @@ leases epoch seconds it binds, from the server's clock; rows keep their insertio
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from hitlgraph.server.store._dialect import Dialect, Params
+from hitlgraph.server.store._dialect import Dialect
 from hitlgraph.server.store._rows import dumps
 from hitlgraph.server.store._schema import MIGRATIONS_TABLE
 
@@ -102,10 +102,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 add a new one."""
 
 
-def _bind(params: Params) -> dict[str, Any]:
-    """sqlite3 binds no lists: they go as JSON text (see `Dialect.in_list`)."""
-    return {key: dumps(value) if isinstance(value, list) else value
-            for key, value in params.items()}
+def _json_list(values: Sequence[str]) -> str:
+    """sqlite3 binds no lists: they go as JSON text, read back with json_each."""
+    return dumps(list(values))
 
 
 SQLITE = Dialect(
@@ -121,11 +120,11 @@ SQLITE = Dialect(
     created=("created_at", "rowid"),
     rowid="rowid",
     in_list="IN (SELECT value FROM json_each(:{name}))",
+    text_list=_json_list,
     notify=None,
     has_table=("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' "
                "AND name = :table)"),
     migrations_table=f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (v INTEGER PRIMARY KEY)",
     lock_migrations=None,
     migrations=MIGRATIONS,
-    bind=_bind,
 )

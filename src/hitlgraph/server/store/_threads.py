@@ -100,7 +100,7 @@ def search(d: Dialect, tenant: str, status: str | None, ids: Sequence[str] | Non
     if ids is not None and not ids:
         return []
     where, params = ["tenant = :tenant"], {"tenant": tenant, "status": status,
-                                           "ids": None if ids is None else list(ids)}
+                                           "ids": None if ids is None else d.text_list(ids)}
     if status is not None:
         where.append("status = :status")
     if ids is not None:
