@@ -28,7 +28,6 @@ def _as_written(sql: str) -> str:
 class Dialect:
     """One database's SQL fragments, statements and schema."""
 
-    name: str
     now: str
     """The time a row is made or changed: SQLite binds the operation's `:at` (ISO text);
     PostgreSQL uses `now()`, the database's clock."""

@@ -129,7 +129,6 @@ def _render(sql: str) -> str:
 
 
 POSTGRES = Dialect(
-    name="postgres",
     now="now()",
     clock="now()",
     lease_end="now() + make_interval(secs => :lease)",

@@ -108,7 +108,6 @@ def _json_list(values: Sequence[str]) -> str:
 
 
 SQLITE = Dialect(
-    name="sqlite",
     now=":at",
     clock=":now",
     lease_end=":now + :lease",
