@@ -101,8 +101,9 @@ def stored(checkpoint_id: str) -> dict[str, Any]:
 
 def as_loaded(save: Save, pending: list[PendingWrite] | None = None) -> CheckpointTuple:
     """What a saver's get_tuple() gives back after storing `save` (the reply to a Load)."""
+    parent = save.config["configurable"].get("checkpoint_id")
     return CheckpointTuple(stored(save.checkpoint["id"]), save.checkpoint, save.metadata,
-                           save.config, pending or [])
+                           stored(parent) if parent else None, pending or [])
 
 
 def returned(spec: GraphSpec, task: Task, update: Any) -> Task:
