@@ -62,8 +62,7 @@ class Fence(NamedTuple):
     token: int
 
 
-@dataclass(frozen=True, slots=True)
-class WriteRules:
+class WriteRules(NamedTuple):
     """What a saver checks, in the transaction that stores a write, before storing it.
 
     - `expected_latest`: the id the writer believes is the thread's latest checkpoint in its
@@ -75,7 +74,7 @@ class WriteRules:
       the lease over (advancing the fence), the first one's writes are refused.
 
     Given in a run's config (`WriteRules(fence=...).on(config)`), the fence guards every
-    checkpoint and write of that run.
+    checkpoint and write of that run. (A NamedTuple: the engine makes one per checkpoint.)
     """
 
     expected_latest: str | None = None

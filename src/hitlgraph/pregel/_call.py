@@ -69,32 +69,38 @@ def retrying(attempt: Callable[[], Steps[T]], policies: tuple[RetryPolicy, ...])
 
 
 def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Steps[None]:
-    """Run `task`: call its node, turn the result into writes, follow its conditional edges.
+    """Run `task`: call its node, turn the result into writes, follow its conditional edges
+    (the task's `writes` and `update` are set at the end).
 
     `values` is the state at the start of the step (what conditional edges see, with the task's
     own writes applied). Retries follow the node's RetryPolicy; each attempt starts over.
     """
-    task.writes, task.update = yield from retrying(lambda: _attempt(spec, task, values),
-                                                   task.node.retry or spec.retry)
+    policies = task.node.retry or spec.retry
+    if not policies:
+        return _attempt(spec, task, values)
+    return retrying(lambda: _attempt(spec, task, values), policies)
 
 
-def _attempt(spec: GraphSpec, task: Task, values: dict[str, Any]
-             ) -> Steps[tuple[list[Any], Any]]:
+def _node_call(task: Task) -> Call:
+    """The call of the task's node (an attempt starts its interrupt() count over)."""
     node = task.node
     task.ctx.calls = 0
+    return Call(node.fn, (task.input,), _node_kwargs(task), node.is_async, True, node.afn)
+
+
+def _attempt(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Steps[None]:
     try:
-        result = yield Call(node.fn, (task.input,), _node_kwargs(task), node.is_async, True,
-                            node.afn)
+        result = yield _node_call(task)
     except ParentCommand as routed:  # a subgraph's node routes in this graph
         result = routed.command
     writes, update = _writes_of(spec, task, result)
-    if node.branches:
+    if task.node.branches:
         view = spec.state_coerce(fresh_values(spec, values, writes))
-        for branch in node.branches:
+        for branch in task.node.branches:
             bkw = {"config": task.ctx.config} if branch.wants_config else {}
             chosen = yield Call(branch.path, (view,), bkw, branch.is_async, False)
             writes.extend(branch.writes(chosen, spec.nodes))
-    return writes, update
+    task.writes, task.update = writes, update
 
 
 def _node_kwargs(task: Task) -> dict[str, Any]:
@@ -168,9 +174,7 @@ def carry_sync(steps: Steps[T], persist: Persist | None) -> T:
         reply, error = None, None
         try:
             if type(effect) is Call:
-                reply = effect.fn(*effect.args, **effect.kwargs)
-                if type(reply) not in _PLAIN and inspect.isawaitable(reply):
-                    reply = run_coroutine(reply)
+                reply = _call_sync(effect.fn, effect.args, effect.kwargs)
             else:
                 fn, args = _io(effect, persist, aio=False)
                 reply = fn(*args)
@@ -198,6 +202,13 @@ async def carry_async(steps: Steps[T], persist: Persist | None) -> T:
                     reply = await reply
         except BaseException as exc:
             error = exc
+
+
+def _call_sync(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    reply = fn(*args, **kwargs)
+    if type(reply) not in _PLAIN and inspect.isawaitable(reply):
+        reply = run_coroutine(reply)
+    return reply
 
 
 async def _call_async(call: Call) -> Any:
@@ -248,7 +259,15 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     if task.ctx.sink is not None:
         stream_chat_model_tokens(task.ctx)
     try:
-        carry_sync(task_steps(spec, task, values), None)
+        if task.node.branches or task.node.retry or spec.retry:
+            carry_sync(task_steps(spec, task, values), None)
+        else:  # one call and nothing to retry: _attempt's steps without the generator
+            task.ctx.calls = 0
+            try:
+                result = _call_sync(task.node.fn, (task.input,), _node_kwargs(task))
+            except ParentCommand as routed:
+                result = routed.command
+            task.writes, task.update = _writes_of(spec, task, result)
     except BaseException as exc:
         _finish(task, exc)
     task.done = True

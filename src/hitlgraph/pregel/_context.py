@@ -115,10 +115,21 @@ class TaskContext:
     rerun: bool = False
     """The task ran before and paused: a subgraph it runs continues where it stopped."""
     subgraph_calls: int = 0
-    task_calls: TaskCalls = field(default_factory=lambda: TaskCalls())
+    _task_calls: TaskCalls | None = None
     streamed: AbstractSet[str] = frozenset()
     """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None
+
+    @property
+    def task_calls(self) -> TaskCalls:
+        """The @task calls of this run of the node (made on first use)."""
+        if self._task_calls is None:
+            self._task_calls = TaskCalls()
+        return self._task_calls
+
+    @property
+    def has_task_calls(self) -> bool:
+        return self._task_calls is not None
 
     def attach(self, sink: StreamSink | None, persist: Callable[[Any], Any] | None) -> None:
         """The driver that runs the task gives it where its chunks and @task results go."""

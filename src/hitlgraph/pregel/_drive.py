@@ -104,11 +104,11 @@ class _SyncRun:
     def carry(self, effect: Effect) -> Any:
         """Carry out an effect other than Emit; its reply."""
         match effect:
+            case RunOne():
+                return self._run_here(effect.task, effect.values)
             case Load() | Save() | SaveWrites():
                 assert self.io is not None
                 return self.io.carry(effect)
-            case RunOne():
-                return self._run_here(effect.task, effect.values)
             case Next():
                 return self._next()
             case Start():

@@ -10,15 +10,11 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from hitlgraph.pregel._effects import Abandoned, Effect, Emit, RunResult
+from hitlgraph.pregel._effects import Abandoned, Effect, RunResult
 from hitlgraph.pregel._open import open_run
 from hitlgraph.pregel._params import RunParams
 from hitlgraph.pregel._saving import RunSaver
 from hitlgraph.pregel._step import superstep
-from hitlgraph.pregel._update import UpdateParams, update_loop
-
-# TRANSITIONAL: compiled.py imports these from here until its import lines move (same session).
-__all__ = ["Emit", "RunParams", "RunResult", "UpdateParams", "run_loop", "update_loop"]
 
 
 def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:

@@ -44,6 +44,8 @@ def check_keywords(method: str, given: Collection[str], also: Collection[str] = 
     Raises:
         TypeError: naming each unknown keyword.
     """
+    if not given:
+        return
     unknown = sorted(k for k in given if k not in UNIMPLEMENTED_KEYWORDS and k not in also)
     if unknown:
         names = ", ".join(f"'{k}'" for k in unknown)

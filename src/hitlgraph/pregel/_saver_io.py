@@ -23,15 +23,17 @@ SaverCall = tuple[str, tuple[Any, ...]]
 def saver_calls(effect: StorageEffect, traits: SaverTraits, aio: bool) -> list[SaverCall]:
     """The saver calls that carry `effect` out; the reply is the last call's result."""
     match effect:
-        case Load(config=config):
-            return [("get_tuple", (config,))]
+        case Load():
+            return [("get_tuple", (effect.config,))]
         case SaveWrites():
             return [("put_writes", (effect.config, effect.writes, effect.task_id,
                                     effect.task_path))]
         case Save():
             put = (effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
+            if not effect.before:
+                return [("put", put)]
             before = [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before]
-            if before and (traits.async_step_writes if aio else traits.step_writes):
+            if traits.async_step_writes if aio else traits.step_writes:
                 return [("put_step", (before, *put))]
             return [*(("put_writes", args) for args in before), ("put", put)]
         case _:

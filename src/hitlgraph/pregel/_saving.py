@@ -78,7 +78,8 @@ class RunSaver:
     def hold_call_results(self, st: RunState, task: Task) -> None:
         """Under "exit" durability, keep the results of the task's @task calls for the end of
         the run (with other durabilities each call saved its result as it finished)."""
-        if self.p.checkpointed and self.p.durability == "exit":
+        if (self.p.checkpointed and self.p.durability == "exit"
+                and task.ctx.has_task_calls):
             config = thread_config(self.p, st.id)
             for name, call_id, _, value, _ in task.ctx.task_calls.done:
                 self.buffered.append(SaveWrites(config, [(TASK_RESULT, value)], call_id, name))

@@ -131,8 +131,12 @@ class GraphSpec:
     node_order: dict[str, int] = field(default_factory=dict)
     """Each node's position in declaration order (START first): the order of `next`."""
 
+    node_names: frozenset[str] = frozenset()
+    """The names of `nodes` (computed once)."""
+
     def __post_init__(self) -> None:
         self.node_order = {name: i for i, name in enumerate(self.nodes)}
+        self.node_names = frozenset(self.nodes)
 
 
 def retry_tuple(policy: RetryPolicy | Sequence[RetryPolicy] | None) -> tuple[RetryPolicy, ...]:

@@ -48,6 +48,7 @@ from hitlgraph.pregel._stream import task_start
 from hitlgraph.types import Interrupt
 
 CacheKey = tuple[tuple[str, ...], str]
+_TASK_MODES = frozenset({"tasks", "debug"})
 
 
 @dataclass(slots=True)
@@ -61,7 +62,8 @@ class StepRun:
     """A single task runs, alone in its step: its writes are saved with the checkpoint that
     follows, and its chunks are shown once that checkpoint is saved (as in LangGraph), so a
     consumer that stops reading after one finds the step done."""
-    cache_keys: dict[str, CacheKey] = field(default_factory=dict)
+    cache_keys: dict[str, CacheKey] | None = None
+    """Where the writes of tasks whose node has a cache policy go (None: no cache)."""
     held: list[Emit] = field(default_factory=list)
     """Chunks shown after the step's checkpoint is saved."""
     deferred: tuple[SaveWrites, ...] = ()
@@ -72,7 +74,9 @@ class StepRun:
 
 def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult | None]:
     """Run one step; return how the run ended (finished, paused), or None to go on."""
-    tasks = yield from _plan(p, ls)
+    tasks = _plan(p, ls)
+    if p.checkpointed and ls.reported != ls.st.id:
+        yield from _checkpoint_chunks(p, ls, tasks)  # (Emit: the reply is None)
     if not tasks and not ls.extra:
         yield from ls.saver.flush()
         return RunResult(values=output_values(p.spec, ls.st.values))
@@ -81,18 +85,24 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
     ls.skip_before = False
     todo, reused, unanswered = _reuse(ls, tasks)
     run = StepRun(tasks, todo)
-    cached = yield from _from_cache(p, ls, run)
+    cached = (yield from _from_cache(p, ls, run)) if p.cache is not None else []
     run.lone = len(run.todo) == 1 and len(tasks) == 1
-    yield from _announce(p, ls, run, reused, cached)
+    # (the phases below return their effects as lists: the replies to them are not needed)
+    if reused or cached or p.modes & _TASK_MODES:
+        for effect in _announce(p, ls, run, reused, cached):
+            yield effect
     if run.lone:
-        yield from _record(p, ls, run, (yield RunOne(run.todo[0], ls.st.values)))
+        for effect in _record(p, ls, run, (yield RunOne(run.todo[0], ls.st.values))):
+            yield effect
     elif run.todo:
         yield Start(run.todo, ls.st.values)
         for _ in range(len(run.todo)):
-            yield from _record(p, ls, run, (yield NEXT))
+            for effect in _record(p, ls, run, (yield NEXT)):
+                yield effect
     if run.stopped or unanswered:
         return (yield from _stop(p, ls, tasks, unanswered))
-    yield from _apply(p, ls, run)
+    for effect in _apply(p, ls, run):
+        yield effect
     if hits(tasks, p.interrupt_after):
         return (yield from pause(p, ls.saver, ls.st, ()))
     return None
@@ -106,8 +116,8 @@ def hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
     return any(t.name != START and (every or t.name in names) for t in tasks)
 
 
-def _plan(p: RunParams, ls: LoopState) -> Generator[Effect, Any, list[Task]]:
-    """The step's tasks (after the recursion limit check), shown in "checkpoints"/"debug"."""
+def _plan(p: RunParams, ls: LoopState) -> list[Task]:
+    """The step's tasks (after the recursion limit check)."""
     st = ls.st
     if st.step > ls.stop:
         raise GraphRecursionError(
@@ -121,10 +131,15 @@ def _plan(p: RunParams, ls: LoopState) -> Generator[Effect, Any, list[Task]]:
     else:
         tasks = plan_tasks(p.spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
                            saver=p.saver, durability=p.durability, cache=p.cache)
-    if ({"checkpoints", "debug"} & p.modes and p.checkpointed and ls.reported != st.id):
-        ls.reported = st.id
-        yield from checkpoint_events(p, st, ls.saver, tasks, ls.pending)
     return tasks
+
+
+def _checkpoint_chunks(p: RunParams, ls: LoopState, tasks: list[Task]) -> list[Emit]:
+    """The "checkpoints"/"debug" chunks of the checkpoint the step starts from (once)."""
+    if not {"checkpoints", "debug"} & p.modes:
+        return []
+    ls.reported = ls.st.id
+    return checkpoint_events(p, ls.st, ls.saver, tasks, ls.pending)
 
 
 def _reuse(ls: LoopState, tasks: list[Task]) -> tuple[list[Task], list[Task], list[Task]]:
@@ -163,8 +178,6 @@ def _reuse(ls: LoopState, tasks: list[Task]) -> tuple[list[Task], list[Task], li
 def _from_cache(p: RunParams, ls: LoopState, run: StepRun) -> Generator[Effect, Any, list[Task]]:
     """Give the tasks whose node has a cache policy their cached writes, if any; return those
     tasks (they do not run)."""
-    if p.cache is None:
-        return []
     run.cache_keys = {t.id: _cache_key(t) for t in run.todo if t.node.cache_policy is not None}
     if not run.cache_keys:
         return []
@@ -190,64 +203,54 @@ def _cache_key(task: Task) -> CacheKey:
 
 
 def _announce(p: RunParams, ls: LoopState, run: StepRun, reused: Sequence[Task],
-              cached: Sequence[Task]) -> Generator[Effect, Any, None]:
+              cached: Sequence[Task]) -> list[Effect]:
     """Before tasks run: "task" chunks for every task, the writes of cache hits saved as the
     tasks' own, and the "updates" of reused and cached writes."""
+    out: list[Effect] = []
     if "tasks" in p.modes or "debug" in p.modes:
-        hold = run.lone and not p.listens
+        hold = run.held if run.lone and not p.listens else out
         for task in run.tasks:
             if task.name != START:
-                for event in task_events(p, ls.st, "task", task_start(task, p.config)):
-                    if hold:
-                        run.held.append(event)
-                    else:
-                        yield event
+                hold.extend(task_events(p, ls.st, "task", task_start(task, p.config)))
     for task in cached:
         effect = ls.saver.save_writes(ls.st, task, task.writes or [(NO_WRITES, None)])
         if effect is not None:
-            yield effect
+            out.append(effect)
     if "updates" in p.modes:
-        for task in [*reused, *cached]:
-            if task.name != START:
-                yield Emit("updates", {task.name: update_of(p.spec, task.writes),
-                                       CACHED_KEY: {"cached": True}})
+        out.extend(Emit("updates", {task.name: update_of(p.spec, task.writes),
+                                    CACHED_KEY: {"cached": True}})
+                   for task in [*reused, *cached] if task.name != START)
+    return out
 
 
-def _record(p: RunParams, ls: LoopState, run: StepRun, task: Task
-            ) -> Generator[Effect, Any, None]:
+def _record(p: RunParams, ls: LoopState, run: StepRun, task: Task) -> list[Effect]:
     """A task finished (or paused, or failed): save its writes (a lone task's go with the
     checkpoint), cache them, and show its chunks (a lone task's after the checkpoint)."""
-    events = task_log_events(p, ls.st, task)
-    ls.saver.hold_call_results(ls.st, task)
+    out: list[Effect] = []
+    later = run.held if run.lone else out
+    if task.ctx.has_task_calls:
+        later.extend(task_log_events(p, ls.st, task))
+        ls.saver.hold_call_results(ls.st, task)
     if task.interrupts or task.error is not None:
         run.stopped = True
-        for event in [*run.held, *events]:
-            yield event
-        run.held = []
-        yield from _outcome_writes(ls.saver, ls.st, task, ls.fresh)
-        yield from finish_events(p, ls.st, task, ls.seen)
-        return
-    if run.lone:
-        run.held.extend(events)
-    else:
-        yield from events
+        out[:0], run.held = run.held, []
+        out.extend(_outcome_writes(ls.saver, ls.st, task, ls.fresh))
+        out.extend(finish_events(p, ls.st, task, ls.seen))
+        return out
     if task.name != START:
         effect = ls.saver.save_writes(ls.st, task, task.writes or [(NO_WRITES, None)])
         if effect is not None and run.lone:
             run.deferred = (effect,)
         elif effect is not None:
-            yield effect
-    key = run.cache_keys.get(task.id)
+            out.append(effect)
+    key = run.cache_keys.get(task.id) if run.cache_keys else None
     if key is not None:
         policy = task.node.cache_policy
         assert policy is not None
-        yield CacheSet(p.cache, {key: ([list(w) for w in task.writes], policy.ttl)})
-    if run.lone:
-        if p.modes:
-            run.held.extend(finish_events(p, ls.st, task, ls.seen))
-    else:
-        for event in finish_events(p, ls.st, task, ls.seen):
-            yield event
+        out.append(CacheSet(p.cache, {key: ([list(w) for w in task.writes], policy.ttl)}))
+    if p.modes:
+        later.extend(finish_events(p, ls.st, task, ls.seen))
+    return out
 
 
 def _outcome_writes(saver: RunSaver, st: RunState, task: Task, fresh: Answered
@@ -292,7 +295,7 @@ def _stop(p: RunParams, ls: LoopState, tasks: Sequence[Task], unanswered: Sequen
     return (yield from pause(p, ls.saver, ls.st, interrupts, finished, unanswered))
 
 
-def _apply(p: RunParams, ls: LoopState, run: StepRun) -> Generator[Effect, Any, None]:
+def _apply(p: RunParams, ls: LoopState, run: StepRun) -> list[Effect]:
     """Apply the step's writes, save its checkpoint, then show what was held for after it."""
     st, tasks = ls.st, run.tasks
     updated, triggered, sends = apply_writes(p.spec, st, tasks, ls.extra, step=st.step + 1)
@@ -307,18 +310,20 @@ def _apply(p: RunParams, ls: LoopState, run: StepRun) -> Generator[Effect, Any, 
     st.triggers, st.sends = triggered, sends
     st.step += 1
     st.updated = updated
+    out: list[Effect] = []
     if p.checkpointed:
         st.renew()
         saving = ls.saver.save(st, checkpoint_metadata(p, "loop", st.step), st.bump(changed),
                                run.deferred)
         if saving is not None:
-            yield saving
+            out.append(saving)
     else:
         st.id = f"step-{st.step}"
-    yield from run.held
+    out.extend(run.held)
     keys = p.stream_keys or p.spec.output_keys
     if "values" in p.modes and any(k in keys for k in updated):
-        yield Emit("values", pick(st.values, keys))
+        out.append(Emit("values", pick(st.values, keys)))
+    return out
 
 
 def pause(

@@ -334,7 +334,7 @@ class CompiledStateGraph:
         # as LangGraph: all keys, not the output's
         p.stream_keys = (out.keys if out is not None and out.keys
                          else self._stream_keys or tuple(self.spec.channels))
-        return p, View(single, a.subgraphs, out, frozenset(self.spec.nodes))
+        return p, View(single, a.subgraphs, out, self.spec.node_names)
 
     def _invoked(self, input: Any, config: dict[str, Any] | None, a: _CallArgs
                  ) -> tuple[RunParams, Collected]:
@@ -348,7 +348,7 @@ class CompiledStateGraph:
                          a.durability)
         if out is not None and out.keys:
             p.stream_keys = out.keys
-        return p, Collected(View(True, False, out, frozenset(self.spec.nodes)))
+        return p, Collected(View(True, False, out, self.spec.node_names))
 
     @staticmethod
     def _invoke_result(a: _CallArgs, collected: Collected, result: RunResult | None) -> Any:
