@@ -1,18 +1,20 @@
 """Operations as generators of SQL statements, and the loop that drives one.
 
-An operation yields a `Statement` (or a `Batch` of them), is sent the rows it returned (None
-for a statement that returns none; for a batch, a list of those) and returns its result. It
-never touches a connection, so one operation serves a sync and an async driver, and SQLite
-as well as PostgreSQL.
+An operation yields a `Statement`, a `Many` (one statement, many parameter rows) or a `Batch`
+of statements, and is sent its reply: the rows of a statement that has result columns,
+otherwise the number of rows it changed (the driver's rowcount: an insert need not return a
+column only to tell whether it stored its row); for a batch, a list of those. It returns its
+result. It never touches a connection, so one operation serves a sync and an async driver,
+and SQLite as well as PostgreSQL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-__all__ = ["Batch", "Ops", "Rows", "Statement", "arun", "nothing", "run"]
+__all__ = ["Batch", "Many", "Ops", "Rows", "Statement", "Step", "arun", "nothing", "run"]
 
 _T = TypeVar("_T")
 
@@ -28,6 +30,15 @@ class Statement:
 
 
 @dataclass(frozen=True, slots=True)
+class Many:
+    """One statement run once for each parameter row (the driver's executemany: one call
+    however many rows); replied the number of rows changed."""
+
+    sql: str
+    rows: Sequence[tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     """Statements sent together (PostgreSQL: one pipeline, one round trip), none of which needs
     the rows of another; the operation is sent the rows of each, in order."""
@@ -39,8 +50,11 @@ class Batch:
     pipeline; otherwise it runs inside the operation's transaction like any batch."""
 
 
-Ops = Generator[Statement | Batch, Any, _T]
-"""An operation: yields statements or batches, is sent their rows, returns its result."""
+Step = Statement | Many | Batch
+"""What an operation yields to its driver."""
+
+Ops = Generator[Step, Any, _T]
+"""An operation: yields steps, is sent their replies, returns its result."""
 
 
 def nothing() -> Ops[None]:
@@ -48,7 +62,7 @@ def nothing() -> Ops[None]:
     yield from ()
 
 
-def run(ops: Ops[_T], execute: Callable[[Statement | Batch], Any]) -> _T:
+def run(ops: Ops[_T], execute: Callable[[Step], Any]) -> _T:
     """Drive `ops`, carrying out each statement or batch with `execute`."""
     try:
         step = next(ops)
@@ -58,7 +72,7 @@ def run(ops: Ops[_T], execute: Callable[[Statement | Batch], Any]) -> _T:
         return done.value  # type: ignore[no-any-return]
 
 
-async def arun(ops: Ops[_T], execute: Callable[[Statement | Batch], Awaitable[Any]]) -> _T:
+async def arun(ops: Ops[_T], execute: Callable[[Step], Awaitable[Any]]) -> _T:
     """Drive `ops`, awaiting `execute` for each statement or batch."""
     try:
         step = next(ops)

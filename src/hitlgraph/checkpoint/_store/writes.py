@@ -73,7 +73,8 @@ def put_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
     """
     if not encoded.slots and encoded.expected is None:
         return
-    yield from check_fence(dialect, encoded.thread_id, encoded.fence)
+    if encoded.fence is not None:
+        yield from check_fence(dialect, encoded.thread_id, encoded.fence)
     if encoded.expected is not None:
         yield from dialect.lock_thread(encoded.thread_id)
         latest = yield from latest_id(dialect, encoded.thread_id, encoded.ns)

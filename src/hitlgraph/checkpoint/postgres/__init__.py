@@ -62,17 +62,20 @@ def drive(cursor: psycopg.Cursor[Any], operation: ops.Ops[_T], *, standalone: bo
     `standalone`: the cursor's connection is in autocommit mode and the operation's batches
     marked `transaction` bring their own BEGIN and COMMIT."""
 
-    def execute(step: ops.Statement | ops.Batch) -> Any:
+    def execute(step: ops.Step) -> Any:
         if isinstance(step, ops.Batch):
             return _pipeline(cursor, step, own=standalone and step.transaction)
-        cursor.execute(step.sql, step.params or None)
-        return cursor.fetchall() if cursor.description is not None else None
+        if isinstance(step, ops.Many):
+            cursor.executemany(step.sql, step.rows)
+        else:
+            cursor.execute(step.sql, step.params or None)
+        return cursor.fetchall() if cursor.description is not None else cursor.rowcount
 
     return ops.run(operation, execute)
 
 
 def _pipeline(cursor: psycopg.Cursor[Any], batch: ops.Batch, *, own: bool = False
-              ) -> list[ops.Rows | None]:
+              ) -> list[ops.Rows | int]:
     """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
     with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
     conn = cursor.connection
@@ -89,9 +92,9 @@ def _pipeline(cursor: psycopg.Cursor[Any], batch: ops.Batch, *, own: bool = Fals
         if own and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.rollback()
         raise
-    results: list[ops.Rows | None] = []
+    results: list[ops.Rows | int] = []
     for one in cursors:
-        results.append(one.fetchall() if one.description is not None else None)
+        results.append(one.fetchall() if one.description is not None else one.rowcount)
         one.close()
     return results
 

@@ -402,9 +402,9 @@ class PostgresDialect(Dialect):
     def store_writes(self, encoded: EncodedWrites) -> Ops[None]:
         """One insert per run of one mode, in one batch; a "claim" that found its slot taken
         returns fewer rows than it inserts."""
-        results: list[Rows | None] = yield Batch(tuple(_writes_statements(encoded)))
-        for (mode, indexes, *_), rows in zip(_groups(encoded), results, strict=True):
-            if mode == "claim" and len(rows or ()) < len(indexes):
+        results: list[Rows | int] = yield Batch(tuple(_writes_statements(encoded)))
+        for (mode, indexes, *_), reply in zip(_groups(encoded), results, strict=True):
+            if mode == "claim" and len(cast("Rows", reply)) < len(indexes):  # RETURNING idx
                 raise rules.answered(encoded.thread_id, encoded.checkpoint_id)
 
     def delete_thread(self, thread_id: str) -> Sequence[Statement]:

@@ -41,17 +41,20 @@ async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone:
                 ) -> _T:
     """Run an operation of `_store` on an async cursor (see the sync `drive`)."""
 
-    async def execute(step: ops.Statement | ops.Batch) -> Any:
+    async def execute(step: ops.Step) -> Any:
         if isinstance(step, ops.Batch):
             return await _pipeline(cursor, step, own=standalone and step.transaction)
-        await cursor.execute(step.sql, step.params or None)
-        return await cursor.fetchall() if cursor.description is not None else None
+        if isinstance(step, ops.Many):
+            await cursor.executemany(step.sql, step.rows)
+        else:
+            await cursor.execute(step.sql, step.params or None)
+        return await cursor.fetchall() if cursor.description is not None else cursor.rowcount
 
     return await ops.arun(operation, execute)
 
 
 async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = False
-                    ) -> list[ops.Rows | None]:
+                    ) -> list[ops.Rows | int]:
     """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
     with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
     conn = cursor.connection
@@ -68,9 +71,9 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = F
         if own and conn.info.transaction_status != TransactionStatus.IDLE:
             await conn.rollback()
         raise
-    results: list[ops.Rows | None] = []
+    results: list[ops.Rows | int] = []
     for one in cursors:
-        results.append(await one.fetchall() if one.description is not None else None)
+        results.append(await one.fetchall() if one.description is not None else one.rowcount)
         await one.close()
     return results
 

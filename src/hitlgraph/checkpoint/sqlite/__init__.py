@@ -61,22 +61,36 @@ def configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
 
 
-@contextmanager
-def transaction(conn: sqlite3.Connection, *, write: bool) -> Iterator[sqlite3.Connection]:
-    """One transaction: `BEGIN IMMEDIATE` for writes (takes the write lock up front, so it
-    waits on busy_timeout instead of failing mid-way), a deferred `BEGIN` (a consistent
-    snapshot) for reads. Commits on success, rolls back on any exception. Inside a transaction
-    already open, it joins it (the outer one commits)."""
-    if conn.in_transaction:
-        yield conn
-        return
-    conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-    try:
-        yield conn
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
+class Transaction:
+    """One transaction, as a `with` block: `BEGIN IMMEDIATE` for writes (takes the write lock
+    up front, so it waits on busy_timeout instead of failing mid-way), a deferred `BEGIN` (a
+    consistent snapshot) for reads. Commits on success, rolls back on any exception. Inside a
+    transaction already open, it joins it (the outer one commits).
+
+    A class rather than a @contextmanager generator: every saver call enters one, and this
+    costs less than half as much.
+    """
+
+    __slots__ = ("conn", "own", "write")
+
+    def __init__(self, conn: sqlite3.Connection, *, write: bool) -> None:
+        self.conn = conn
+        self.write = write
+        self.own = False
+
+    def __enter__(self) -> sqlite3.Connection:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+            self.own = True
+        return self.conn
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if not self.own:
+            return
+        if kind is None:
+            self.conn.commit()
+        else:
+            self.conn.rollback()
 
 
 class SqliteSaver(StepStore):
@@ -144,14 +158,17 @@ class SqliteSaver(StepStore):
             return self._drive(call)
 
     def _drive(self, call: Call[_T]) -> _T:
-        with transaction(self.conn, write=call.write):
+        with Transaction(self.conn, write=call.write):
             return ops.run(call.ops, self._execute)
 
-    def _execute(self, step: ops.Statement | ops.Batch) -> Any:
-        if isinstance(step, ops.Batch):
+    def _execute(self, step: ops.Step) -> Any:
+        if isinstance(step, ops.Statement):
+            cursor = self.conn.execute(step.sql, step.params)
+        elif isinstance(step, ops.Many):
+            cursor = self.conn.executemany(step.sql, step.rows)
+        else:
             return [self._execute(one) for one in step.statements]
-        cursor = self.conn.execute(step.sql, step.params)
-        return cursor.fetchall() if cursor.description is not None else None
+        return cursor.fetchall() if cursor.description is not None else cursor.rowcount
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -159,5 +176,5 @@ class SqliteSaver(StepStore):
         with self.lock:
             if not self.is_setup:
                 self.setup()
-            with transaction(self.conn, write=True):
+            with Transaction(self.conn, write=True):
                 yield

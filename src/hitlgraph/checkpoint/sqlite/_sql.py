@@ -35,7 +35,7 @@ from hitlgraph.checkpoint._rows import checkpoint_tuple, row_ts, unpack_record
 from hitlgraph.checkpoint._store import rules, writes
 from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedValue, EncodedWrites, Slot
-from hitlgraph.checkpoint._store.ops import Batch, Ops, Statement, nothing
+from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite._filters import INT64, filter_clause
@@ -58,6 +58,9 @@ _SELECT_BLOB: Final = (
     f"SELECT type, {_VALUE} FROM blobs "
     "WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"
 )
+_VALUES_PER_READ: Final = 250
+"""Most channels whose values one statement reads (two parameters each: under the 999
+parameters older SQLite builds allow)."""
 _SELECT_BLOB_EXISTS: Final = (
     "SELECT 1 FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"
 )
@@ -86,7 +89,7 @@ _INSERT_CHECKPOINT: Final = (
 _INSERT_NEW_TASK_WRITES: Final = (
     "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
     "writes, data_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id) DO NOTHING RETURNING seq"
+    "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id) DO NOTHING"
 )
 _UPSERT_TASK_WRITES: Final = (
     "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
@@ -96,6 +99,19 @@ _UPSERT_TASK_WRITES: Final = (
     "data_id = excluded.data_id"
 )
 _DELETE_AT: Final = "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
+
+
+@functools.cache
+def _select_values(count: int) -> str:
+    """A statement reading the values of `count` (channel, version) keys of a thread
+    namespace, in one call; CROSS JOIN makes the keys the outer loop, so each is one lookup
+    of the primary key (not a scan of the thread's values)."""
+    keys = ", ".join(["(?, ?)"] * count)
+    return (
+        "SELECT b.channel, b.type, COALESCE(b.blob, (SELECT data FROM blob_data "
+        f"WHERE id = b.data_id)) FROM (VALUES {keys}) AS k CROSS JOIN blobs AS b "
+        "WHERE b.thread_id = ? AND b.checkpoint_ns = ? AND b.channel = k.column1 "
+        "AND b.version = k.column2")
 
 _seq_lock = threading.Lock()
 _last_seq = 0
@@ -139,6 +155,20 @@ def _merge(entries: list[list[Any]], slots: Sequence[Slot], thread_id: str,
     return changed
 
 
+def _stored_values(thread_id: str, ns: str, versions: Mapping[str, Any]
+                   ) -> Ops[dict[str, tuple[str, bytes]]]:
+    """The stored (type, data) of each channel at its version in `versions`, as stored (a
+    delta as its items); a channel with no stored value is left out."""
+    keys = [part for key in versions.items() for part in key]  # channel, version, ...
+    stored: dict[str, tuple[str, bytes]] = {}
+    for start in range(0, len(keys), 2 * _VALUES_PER_READ):
+        chunk = keys[start:start + 2 * _VALUES_PER_READ]
+        rows = yield Statement(_select_values(len(chunk) // 2), (*chunk, thread_id, ns))
+        for channel, type_, data in rows:
+            stored[channel] = (type_, data)
+    return stored
+
+
 class _Missing(Exception):
     """Stored rows a ChainCache asked for that this read has not fetched yet."""
 
@@ -169,6 +199,15 @@ class _Chains:
             except _Missing as missing:
                 rows = yield Statement(_SELECT_CHAIN, (self.thread_id, self.ns, *missing.key))
                 self.fetched[missing.key] = {row[0]: (row[1], row[2]) for row in rows or ()}
+
+
+def _chains(cache: dict[Any, Any], thread_id: str, ns: str) -> _Chains:
+    """The read's _Chains of a thread namespace, made when a delta or reference first needs
+    it (most checkpoints have neither)."""
+    chains = cache.get((thread_id, ns))
+    if chains is None:
+        chains = cache[(thread_id, ns)] = _Chains(thread_id, ns)
+    return chains
 
 
 class SqliteDialect(Dialect):
@@ -231,31 +270,30 @@ class SqliteDialect(Dialect):
         thread_id, ns, checkpoint_id, parent, ts = row[:5]
         record = unpack_record(row[5])
         versions = dict(record["channel_versions"])
-        chains = cache.get((thread_id, ns))
-        if chains is None:
-            chains = cache[(thread_id, ns)] = _Chains(thread_id, ns)
+        stored = yield from _stored_values(thread_id, ns, versions)
         values: dict[str, Any] = {}
         for channel, version in versions.items():
-            found = yield Statement(_SELECT_BLOB, (thread_id, ns, channel, version))
-            if found:
-                typed = (found[0][0], found[0][1])
+            typed = stored.get(channel)
+            if typed is not None:
                 if typed[0] == DELTA_TAG:
+                    chains = _chains(cache, thread_id, ns)
                     typed = (deltas.full((thread_id, ns, channel), version) if deltas else None
                              ) or (yield from chains.resolving(
                                  functools.partial(chains.cache.full, channel, version, typed)))
                 values[channel] = serde.loads_typed(typed)
-        pending = yield from self._pending(serde, chains, checkpoint_id)
+        pending = yield from self._pending(serde, cache, thread_id, ns, checkpoint_id)
         return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, row_ts(checkpoint_id, ts),
                                 record, versions, values, metadata, pending)
 
-    def _pending(self, serde: SerializerProtocol, chains: _Chains, checkpoint_id: str
-                 ) -> Ops[list[PendingWrite]]:
+    def _pending(self, serde: SerializerProtocol, cache: dict[Any, Any], thread_id: str,
+                 ns: str, checkpoint_id: str) -> Ops[list[PendingWrite]]:
         pending: list[PendingWrite] = []
-        rows = yield Statement(_SELECT_WRITES, (chains.thread_id, chains.ns, checkpoint_id))
-        for task_id, packed in rows or ():
+        rows = yield Statement(_SELECT_WRITES, (thread_id, ns, checkpoint_id))
+        for task_id, packed in rows:
             for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
                 if type_ == REF_TAG:
-                    value = yield from self._referenced(serde, chains, channel, (type_, blob))
+                    value = yield from self._referenced(
+                        serde, _chains(cache, thread_id, ns), channel, (type_, blob))
                 else:
                     value = serde.loads_typed((type_, blob))
                 pending.append((task_id, channel, value))
@@ -282,32 +320,42 @@ class SqliteDialect(Dialect):
     def lock_thread(self, thread_id: str) -> Ops[None]:
         return nothing()  # BEGIN IMMEDIATE holds the database's one write lock already
 
-    def _place(self, data: bytes) -> Ops[tuple[bytes | None, int | None]]:
-        """(inline value, blob_data id) to store `data` as: short values stay in their row."""
-        if len(data) <= INLINE_MAX:
-            return data, None
+    def _spill(self, data: bytes) -> Ops[tuple[None, int]]:
+        """Store a value longer than INLINE_MAX in `blob_data`: (no inline value, its id)."""
         rows = yield Statement("INSERT INTO blob_data (data) VALUES (?) RETURNING id", (data,))
         return None, int(rows[0][0])
 
     def _value_row(self, put: EncodedPut, value: EncodedValue) -> Ops[tuple[Any, ...]]:
-        """A value's blobs row; a delta whose base version is no longer stored (another
-        process pruned it) is stored as its whole value instead."""
+        """A delta's or a long value's blobs row; a delta whose base version is no longer
+        stored (another process pruned it) is stored as its whole value instead."""
         if value.full is not None:
             base = yield Statement(_SELECT_BLOB_EXISTS,
                                    (put.thread_id, put.ns, value.channel, value.base))
             if not base:
                 value = value.as_full()
-        placed = yield from self._place(value.stored[1])
-        return (put.thread_id, put.ns, value.channel, value.version, value.stored[0], *placed)
+        type_, data = value.stored
+        placed = (data, None) if len(data) <= INLINE_MAX else (yield from self._spill(data))
+        return (put.thread_id, put.ns, value.channel, value.version, type_, *placed)
 
     def store_checkpoint(self, put: EncodedPut, *, full: bool,
                          then: Sequence[EncodedWrites] = ()) -> Ops[PutOutcome]:
-        yield from writes.check_fence(self, put.thread_id, put.fence)
+        """The checks, then every value in one executemany (a short whole value, the usual
+        case, is its row as it stands), then the checkpoint."""
+        if put.fence is not None:
+            yield from writes.check_fence(self, put.thread_id, put.fence)
         if put.expected_latest is not None:
             latest = yield from writes.latest_id(self, put.thread_id, put.ns)
             rules.check_latest(put.thread_id, put.expected_latest, latest)
+        rows: list[tuple[Any, ...]] = []
         for value in put.values:
-            yield Statement(_INSERT_BLOB, (yield from self._value_row(put, value)))
+            type_, data = value.stored
+            if value.full is None and len(data) <= INLINE_MAX:
+                rows.append((put.thread_id, put.ns, value.channel, value.version, type_, data,
+                             None))
+            else:
+                rows.append((yield from self._value_row(put, value)))
+        if rows:
+            yield Many(_INSERT_BLOB, rows)
         yield Statement(_INSERT_CHECKPOINT, (
             put.thread_id, put.ns, put.checkpoint_id, put.parent, put.ts, put.record,
             put.metadata_type, put.metadata, put.metadata_json))
@@ -330,6 +378,12 @@ class SqliteDialect(Dialect):
         if _merge(entries, encoded.slots, encoded.thread_id, encoded.checkpoint_id):
             placed = yield from self._place(ormsgpack.packb(entries))
             yield Statement(_UPSERT_TASK_WRITES, (*key, seq, encoded.task_path, *placed))
+
+    def _place(self, data: bytes) -> Ops[tuple[bytes | None, int | None]]:
+        """(inline value, blob_data id) to store `data` as: short values stay in their row."""
+        if len(data) <= INLINE_MAX:
+            return data, None
+        return (yield from self._spill(data))
 
     def link_writes(self, writes: Sequence[EncodedWrites], put: EncodedPut
                     ) -> Sequence[EncodedWrites]:
@@ -366,8 +420,9 @@ class SqliteDialect(Dialect):
             rows = rows or []
             if keep_last is not None:
                 old = [(thread_id, ns, checkpoint_id) for checkpoint_id, _ in rows[keep_last:]]
-                yield Batch(tuple(Statement(f"DELETE FROM {table} {_DELETE_AT}", key)
-                                  for table in ("checkpoints", "writes") for key in old))
+                if old:
+                    yield Many(f"DELETE FROM checkpoints {_DELETE_AT}", old)
+                    yield Many(f"DELETE FROM writes {_DELETE_AT}", old)
                 rows = rows[:keep_last]
             yield from _collect_values(thread_id, ns, rows)
 
@@ -410,11 +465,11 @@ def _collect_values(thread_id: str, ns: str, kept_rows: Sequence[tuple[str, byte
     stored = yield Statement(
         "SELECT channel, version FROM blobs WHERE thread_id = ? AND checkpoint_ns = ?",
         (thread_id, ns))
-    yield Batch(tuple(
-        Statement("DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? "
-                  "AND version = ?", (thread_id, ns, chan, version))
-        for chan, version in stored or () if (chan, version) not in kept
-    ))
+    unused = [(thread_id, ns, chan, version) for chan, version in stored
+              if (chan, version) not in kept]
+    if unused:
+        yield Many("DELETE FROM blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? "
+                   "AND version = ?", unused)
 
 
 DIALECT: Final = SqliteDialect()
