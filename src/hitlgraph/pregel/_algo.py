@@ -298,34 +298,36 @@ def fresh_values(spec: GraphSpec, values: dict[str, Any], writes: Sequence[Write
     return view
 
 
+def _write(values: dict[str, Any], chan: str, reducer: Any, value: Any) -> None:
+    """Write `value` to state key `chan` (through its reducer, once the key has a value)."""
+    if reducer is None or chan not in values:
+        values[chan] = value
+    else:
+        values[chan] = reducer(values[chan], value)
+
+
 def _apply_lone(spec: GraphSpec, st: RunState, task: Task
                 ) -> tuple[list[str], list[str], list[Send]] | None:
-    """apply_writes for one task that writes each state key once and triggers plain nodes (the
-    common step); None when it does more (barriers, Sends, a key twice)."""
+    """apply_writes' path for one task that writes each state key once and triggers plain
+    nodes (the common step): the same writes through `_write`, without grouping them by
+    key; None when the task does more (barriers, Sends, a key twice)."""
     channels = spec.channels
-    values = st.values
     updated: list[str] = []
     triggered: list[str] = []
     for chan, _ in task.writes:
-        if chan in channels and chan in updated:
-            return None
         if chan in channels:
+            if chan in updated:
+                return None
             updated.append(chan)
         elif chan[:_TRIGGER_LEN] == TRIGGER_PREFIX:
             triggered.append(chan[_TRIGGER_LEN:])
         elif chan != NO_WRITES:
             return None
     for chan, value in task.writes:
-        ch = channels.get(chan)
-        if ch is None:
-            continue
-        if ch.reducer is None or chan not in values:
-            values[chan] = value
-        else:
-            values[chan] = ch.reducer(values[chan], value)
+        if chan in channels:
+            _write(st.values, chan, channels[chan].reducer, value)
     if len(triggered) > 1:
-        order = spec.node_order
-        triggered = sorted(set(triggered), key=order.__getitem__)
+        triggered = sorted(set(triggered), key=spec.node_order.__getitem__)
     return updated, triggered, []
 
 
@@ -378,12 +380,8 @@ def apply_writes(
                     f"has no reducer, so it can take only one value per step. Give it one in the "
                     f"schema, e.g. {chan}: Annotated[list, operator.add]."
                 )
-            values[chan] = items[0][0]
-        else:
-            current = values.get(chan, _MISSING)
-            for value, _ in items:
-                current = value if current is _MISSING else ch.reducer(current, value)
-            values[chan] = current
+        for value, _ in items:
+            _write(values, chan, ch.reducer, value)
         updated.append(chan)
     for chan, names in barrier_hits.items():
         waits_for, target = spec.barriers[chan]

@@ -234,16 +234,6 @@ class TaskContext:
         )
 
 
-def current_task(what: str) -> TaskContext:
-    """The running task, or a clear error naming `what` was called outside a node."""
-    task = _current.get()
-    if task is None:
-        raise RuntimeError(
-            f"{what} can only be called inside a node while the graph is running."
-        )
-    return task
-
-
 def running_task() -> TaskContext | None:
     """The task running in this context, if any (a graph invoked inside it is a subgraph)."""
     return _current.get()
