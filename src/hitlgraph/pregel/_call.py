@@ -167,19 +167,9 @@ def carry_sync(steps: Steps[T], persist: Persist | None) -> T:
     """Carry `steps` out in this thread; an effect's error is thrown back into the steps."""
     reply: Any = None
     error: BaseException | None = None
-    while True:
-        done, effect = _advance(steps, reply, error)
-        if done:
-            return effect  # type: ignore[no-any-return]
-        reply, error = None, None
-        try:
-            if type(effect) is Call:
-                reply = _call_sync(effect.fn, effect.args, effect.kwargs)
-            else:
-                fn, args = _io(effect, persist, aio=False)
-                reply = fn(*args)
-        except BaseException as exc:
-            error = exc
+    while not (step := _advance(steps, reply, error))[0]:
+        reply, error = _effect_sync(step[1], persist)
+    return step[1]  # type: ignore[no-any-return]
 
 
 async def carry_async(steps: Steps[T], persist: Persist | None) -> T:
@@ -187,21 +177,33 @@ async def carry_async(steps: Steps[T], persist: Persist | None) -> T:
     worker thread."""
     reply: Any = None
     error: BaseException | None = None
-    while True:
-        done, effect = _advance(steps, reply, error)
-        if done:
-            return effect  # type: ignore[no-any-return]
-        reply, error = None, None
-        try:
-            if type(effect) is Call:
-                reply = await _call_async(effect)
-            else:
-                fn, args = _io(effect, persist, aio=True)
-                reply = fn(*args)
-                if inspect.isawaitable(reply):
-                    reply = await reply
-        except BaseException as exc:
-            error = exc
+    while not (step := _advance(steps, reply, error))[0]:
+        reply, error = await _effect_async(step[1], persist)
+    return step[1]  # type: ignore[no-any-return]
+
+
+def _effect_sync(effect: TaskEffect, persist: Persist | None) -> tuple[Any, BaseException | None]:
+    """Carry one effect out: (its reply, None) or (None, the error it raised)."""
+    try:
+        if type(effect) is Call:
+            return _call_sync(effect.fn, effect.args, effect.kwargs), None
+        fn, args = _io(effect, persist, aio=False)
+        return fn(*args), None
+    except BaseException as exc:
+        return None, exc
+
+
+async def _effect_async(effect: TaskEffect, persist: Persist | None
+                        ) -> tuple[Any, BaseException | None]:
+    """Carry one effect out on the event loop: (its reply, None) or (None, its error)."""
+    try:
+        if type(effect) is Call:
+            return await _call_async(effect), None
+        fn, args = _io(effect, persist, aio=True)
+        reply = fn(*args)
+        return (await reply if inspect.isawaitable(reply) else reply), None
+    except BaseException as exc:
+        return None, exc
 
 
 def _call_sync(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

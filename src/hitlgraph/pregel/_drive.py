@@ -65,6 +65,15 @@ class _Crashed:
     error: BaseException
 
 
+def _next(steps: Generator[Effect, Any, T], reply: Any, outcome: Outcome[T]) -> Effect | None:
+    """Send `reply` into `steps`: its next effect, or None once it returned (into `outcome`)."""
+    try:
+        return steps.send(reply)
+    except StopIteration as stop:
+        outcome.value, outcome.done = stop.value, True
+        return None
+
+
 def _abandoned(steps: Generator[Effect, Any, Any]) -> Generator[StorageEffect, Any, None]:
     """The consumer left: throw Abandoned into `steps` and pass on the saver effects it still
     makes (it writes what its durability held back); other effects get empty replies."""
@@ -212,12 +221,7 @@ def drive_sync(
     run = _SyncRun(spec, saver, listen)
     reply: Any = None
     try:
-        while True:
-            try:
-                effect = steps.send(reply)
-            except StopIteration as stop:
-                outcome.value, outcome.done = stop.value, True
-                return
+        while (effect := _next(steps, reply, outcome)) is not None:
             reply = None
             if type(effect) is Emit:
                 yield effect
@@ -350,12 +354,7 @@ async def drive_async(
     run = _AsyncRun(spec, saver, listen)
     reply: Any = None
     try:
-        while True:
-            try:
-                effect = steps.send(reply)
-            except StopIteration as stop:
-                outcome.value, outcome.done = stop.value, True
-                return
+        while (effect := _next(steps, reply, outcome)) is not None:
             reply = None
             if type(effect) is Emit:
                 yield effect
