@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple, TypedDict
 
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
+from hitlgraph.constants import RESUME
 
 __all__ = [
     "NO_RULES",
@@ -27,6 +28,7 @@ __all__ = [
     "WRITES_IDX",
     "WriteMode",
     "write_slot",
+    "WriteSlot",
     "BaseCheckpointSaver",
     "ChannelVersions",
     "Checkpoint",
@@ -115,14 +117,24 @@ WriteMode = Literal["insert", "replace", "claim"]
 """
 
 
-def write_slot(channel: str, idx: int, value: Any) -> tuple[int, WriteMode]:
-    """The index and mode under which a saver stores write number `idx` of a task."""
-    if channel == "__resume__":
-        return _RESUME_BASE - len(value), "claim"
+class WriteSlot(NamedTuple):
+    """Where and how a saver stores one write of a task (see WriteMode)."""
+
+    position: int
+    mode: WriteMode
+
+
+def write_slot(channel: str, idx: int, value: Any) -> WriteSlot:
+    """The slot of write number `idx` of a task. A task's normal writes keep their position;
+    an error or interrupt has a fixed slot that its next one replaces; each answer to
+    interrupt() (a resume log one entry longer than the last) claims a slot of its own below
+    _RESUME_BASE, so two racing answers collide on the same slot."""
+    if channel == RESUME:
+        return WriteSlot(_RESUME_BASE - len(value), "claim")
     special = WRITES_IDX.get(channel)
     if special is not None:
-        return special, "replace"
-    return idx, "insert"
+        return WriteSlot(special, "replace")
+    return WriteSlot(idx, "insert")
 
 
 PendingWritesCall = tuple["RunnableConfig", "Sequence[tuple[str, Any]]", str, str]
