@@ -23,6 +23,7 @@ from hitlgraph.constants import INTERRUPT, START, TASK_RESULT
 from hitlgraph.pregel._call import Call, Steps, carry_async, carry_sync, retrying
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.pregel._effects import CacheGet, CacheSet, SaveWrites
+from hitlgraph.pregel._shape import RunShape
 from hitlgraph.types import CachePolicy, RetryPolicy, StateSnapshot
 
 __all__ = ["entrypoint", "task"]
@@ -194,13 +195,18 @@ def _entry_update(result: Any) -> dict[str, Any]:
     return {"value": result, "previous": result}
 
 
+_ENTRY_SHAPE = RunShape(stream_keys=("value",), direct_input=True)
+"""As LangGraph runs an @entrypoint: its input goes in the first checkpoint (no START step),
+and "values" chunks show what the function returned, when that changes."""
+
+
 class EntrypointGraph:
     """An @entrypoint function compiled to a one-node graph."""
 
     def __init__(self, func: Callable[..., Any], checkpointer: Any,
                  retry_policy: RetryPolicy | Sequence[RetryPolicy] | None, *,
                  cache: Any = None, cache_policy: CachePolicy[Any] | None = None) -> None:
-        from hitlgraph.graph.state import StateGraph
+        from hitlgraph.graph.state import StateGraph, compile_graph
 
         self.func = func
         self.name = getattr(func, "__name__", "entrypoint")
@@ -217,10 +223,8 @@ class EntrypointGraph:
         builder = StateGraph(_EntryState)
         builder.add_node(self.name, node, retry_policy=retry_policy, cache_policy=cache_policy)
         builder.add_edge(START, self.name)
-        self.graph = builder.compile(checkpointer=checkpointer, name=self.name, cache=cache)
-        # "values" chunks show what the function returned, when that changes (as LangGraph's).
-        self.graph._stream_keys = ("value",)
-        self.graph.spec.direct_input = True
+        self.graph = compile_graph(builder, _ENTRY_SHAPE, checkpointer=checkpointer,
+                                   name=self.name, cache=cache)
         self.checkpointer = checkpointer
 
     @staticmethod

@@ -16,9 +16,10 @@ from hitlgraph.pregel.compiled import CompiledStateGraph
 __all__ = ["build_spec"]
 
 
-def build_spec(structure: GraphStructure, channels: Mapping[str, _schema.ChannelSpec]
-               ) -> GraphSpec:
-    """The engine's description of the graph `structure` describes, over `channels`."""
+def build_spec(structure: GraphStructure, channels: Mapping[str, _schema.ChannelSpec], *,
+               direct_input: bool = False) -> GraphSpec:
+    """The engine's description of the graph `structure` describes, over `channels`;
+    `direct_input` as GraphSpec's."""
     state_keys = tuple(_schema.keys_of(structure.state_schema))
     all_keys = tuple(channels)
     successors, joins, barriers = _wiring(structure)
@@ -41,6 +42,7 @@ def build_spec(structure: GraphStructure, channels: Mapping[str, _schema.Channel
         barriers=barriers,
         state_coerce=_schema.coercer(structure.state_schema, state_keys,
                                      full=set(state_keys) == set(all_keys)),
+        direct_input=direct_input,
     )
 
 

@@ -13,13 +13,14 @@ from hitlgraph.constants import END, START, TRIGGER_PREFIX
 from hitlgraph.graph._compile import build_spec
 from hitlgraph.graph._structure import BranchDef, GraphStructure, NodeDef, freeze_branches
 from hitlgraph.graph._validate import validate
+from hitlgraph.pregel._shape import PLAIN_SHAPE, RunShape
 from hitlgraph.pregel._spec import (
     retry_tuple,
 )
 from hitlgraph.pregel.compiled import CompiledStateGraph
 from hitlgraph.types import All, CachePolicy, Command, RetryPolicy
 
-__all__ = ["StateGraph"]
+__all__ = ["StateGraph", "compile_graph"]
 
 StateT = TypeVar("StateT")
 
@@ -324,23 +325,45 @@ class StateGraph(Generic[StateT]):
             GraphValidationError: naming every unknown node, missing entry point and unreachable
                 node.
         """
-        before = _breakpoints(interrupt_before)
-        after = _breakpoints(interrupt_after)
-        structure = self._structure()
-        validate(structure, before, after)
-        self.compiled = True
-        return CompiledStateGraph(
-            builder=self,
-            structure=structure,
-            spec=build_spec(structure, self.channels),
-            checkpointer=checkpointer,
-            interrupt_before=before,
-            interrupt_after=after,
-            name=name or "LangGraph",
-            cache=cache,
-            store=store,
-            debug=debug,
+        return compile_graph(
+            self, PLAIN_SHAPE, checkpointer=checkpointer, cache=cache, store=store,
+            interrupt_before=interrupt_before, interrupt_after=interrupt_after, debug=debug,
+            name=name,
         )
+
+
+def compile_graph(
+    builder: StateGraph[Any],
+    shape: RunShape,
+    *,
+    checkpointer: Any = None,
+    cache: Any = None,
+    store: Any = None,
+    interrupt_before: All | Sequence[str] | None = None,
+    interrupt_after: All | Sequence[str] | None = None,
+    debug: bool = False,
+    name: str | None = None,
+) -> CompiledStateGraph:
+    """`builder.compile(...)` for a graph whose runs take `shape`: how the functional API
+    compiles its one-node graph (StateGraph.compile() takes LangGraph's keywords only)."""
+    before = _breakpoints(interrupt_before)
+    after = _breakpoints(interrupt_after)
+    structure = builder._structure()
+    validate(structure, before, after)
+    builder.compiled = True
+    return CompiledStateGraph(
+        builder=builder,
+        structure=structure,
+        spec=build_spec(structure, builder.channels, direct_input=shape.direct_input),
+        checkpointer=checkpointer,
+        interrupt_before=before,
+        interrupt_after=after,
+        name=name or "LangGraph",
+        cache=cache,
+        store=store,
+        debug=debug,
+        shape=shape,
+    )
 
 
 def _breakpoints(value: All | Sequence[str] | None) -> tuple[str, ...]:

@@ -1,0 +1,149 @@
+"""Running a compiled graph for invoke(), stream() and their async twins: the options of one
+call turned into RunParams and a way of showing chunks (written once for both twins), and
+the run itself under either driver, with a subgraph's chunks forwarded to its parent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, get_args
+
+from hitlgraph.constants import INTERRUPT
+from hitlgraph.errors import GraphInterrupt
+from hitlgraph.pregel._drive import Listen, Outcome, drive_async, drive_sync
+from hitlgraph.pregel._effects import Emit, RunResult
+from hitlgraph.pregel._invocation import run_params
+from hitlgraph.pregel._loop import run_loop
+from hitlgraph.pregel._output import Collected, OutputKeys, View
+from hitlgraph.pregel._params import RunParams
+from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
+from hitlgraph.types import All, Durability, StreamMode
+
+if TYPE_CHECKING:
+    from hitlgraph.pregel.compiled import CompiledStateGraph
+
+__all__ = ["CallArgs", "invoke_result", "invoked", "run_async", "run_sync", "streamed"]
+
+_ALL_MODES = frozenset(get_args(StreamMode))
+
+
+@dataclass(frozen=True, slots=True)
+class CallArgs:
+    """The run options of one invoke/stream call, as the caller gave them."""
+
+    stream_mode: StreamMode | Sequence[StreamMode] | None
+    output_keys: str | Sequence[str] | None
+    interrupt_before: All | Sequence[str] | None
+    interrupt_after: All | Sequence[str] | None
+    durability: Durability | None
+    subgraphs: bool = False
+
+
+def _modes(stream_mode: StreamMode | Sequence[StreamMode] | None, default: str
+           ) -> tuple[frozenset[str], bool]:
+    chosen: Any = default if stream_mode is None else stream_mode
+    single = isinstance(chosen, str)
+    modes: frozenset[str] = frozenset([chosen] if single else chosen)
+    for mode in modes:
+        if mode not in _ALL_MODES:
+            raise ValueError(
+                f"Unknown stream_mode {mode!r}; expected one of {sorted(_ALL_MODES)}."
+            )
+    return modes, single
+
+
+def _output_keys(graph: CompiledStateGraph, given: str | Sequence[str] | None
+                 ) -> OutputKeys | None:
+    return None if given is None else OutputKeys.parse(given, graph.spec.channels)
+
+
+def streamed(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | None,
+             a: CallArgs) -> tuple[RunParams, View]:
+    """stream() and astream(): the run, and how its chunks are shown."""
+    modes, single = _modes(a.stream_mode, graph.stream_mode)
+    out = _output_keys(graph, a.output_keys)
+    p = run_params(graph, input, config, modes, a.interrupt_before, a.interrupt_after,
+                   a.durability, a.subgraphs)
+    # as LangGraph: all keys, not the output's
+    p.stream_keys = (out.keys if out is not None and out.keys
+                     else graph.shape.stream_keys or tuple(graph.spec.channels))
+    return p, View(single, a.subgraphs, out, graph.spec.node_names)
+
+
+def invoked(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | None,
+            a: CallArgs) -> tuple[RunParams, Collected]:
+    """invoke() and ainvoke(): the run, and where its chunks are gathered."""
+    out = _output_keys(graph, a.output_keys)
+    if a.stream_mode == "values":
+        modes = frozenset() if out is None else frozenset(["values"])
+    else:
+        modes = _modes(a.stream_mode, "values")[0]
+    p = run_params(graph, input, config, modes, a.interrupt_before, a.interrupt_after,
+                   a.durability)
+    if out is not None and out.keys:
+        p.stream_keys = out.keys
+    return p, Collected(View(True, False, out, graph.spec.node_names))
+
+
+def invoke_result(a: CallArgs, collected: Collected, result: RunResult | None) -> Any:
+    """What invoke() and ainvoke() return once their run ended."""
+    assert result is not None
+    if a.stream_mode != "values":
+        return collected.chunks
+    if collected.view.out is not None:
+        return collected.values(result.interrupts)
+    out = dict(result.values)
+    if result.interrupts:
+        out[INTERRUPT] = list(result.interrupts)
+    return out
+
+
+def _listen(p: RunParams) -> Listen | None:
+    """What the drivers must listen to while tasks run, for this run's consumer."""
+    if p.parent is not None and p.parent.sink is not None:
+        return Listen(p.modes, True)
+    if p.listens:
+        return Listen(p.modes, p.subgraphs)
+    return None
+
+
+def _route(p: RunParams, effect: Emit, wanted: frozenset[str]) -> bool:
+    """Forward a chunk of a subgraph's run to its parent's stream; say whether the caller
+    of this run wants it too."""
+    forward = p.parent.sink if p.parent is not None else None
+    if forward is not None and effect.mode in forward.modes and (
+        forward.subgraphs or effect.mode in STREAM_MODES_FROM_TASKS
+    ):
+        forward.put(effect.mode, effect.chunk, (p.segment, *effect.ns))
+        if effect.mode == "messages" and forward.subgraphs:
+            # Shown with the subgraph's namespace: the enclosing node that returns the
+            # same message does not show it again.
+            msg_id = getattr(effect.chunk[0], "id", None)
+            if isinstance(msg_id, str) and msg_id and p.parent is not None:
+                p.parent.streamed = p.parent.streamed | {msg_id}
+    return effect.mode in wanted and (p.subgraphs or not effect.ns)
+
+
+def _finished(p: RunParams, result: RunResult | None) -> RunResult:
+    assert result is not None
+    if p.parent is not None and result.paused:  # a subgraph's pause pauses its parent
+        raise GraphInterrupt(result.interrupts)
+    return result
+
+
+def run_sync(p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, RunResult]:
+    """The run under the sync driver: the chunks its caller wants, then how it ended."""
+    outcome: Outcome[RunResult] = Outcome()
+    for effect in drive_sync(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
+        if _route(p, effect, wanted):
+            yield effect
+    return _finished(p, outcome.value)
+
+
+async def run_async(p: RunParams, wanted: frozenset[str], outcome: Outcome[RunResult]
+                    ) -> AsyncIterator[Emit]:
+    """The run under the async driver; how it ended is left in `outcome`."""
+    async for effect in drive_async(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
+        if _route(p, effect, wanted):
+            yield effect
+    outcome.value = _finished(p, outcome.value)
