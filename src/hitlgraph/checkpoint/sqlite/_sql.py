@@ -86,6 +86,12 @@ _INSERT_CHECKPOINT: Final = (
     "parent_checkpoint_id, ts, record, metadata_type, metadata, metadata_json) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_CHECKPOINT_IF_LATEST: Final = (
+    "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
+    "parent_checkpoint_id, ts, record, metadata_type, metadata, metadata_json) "
+    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE COALESCE((SELECT checkpoint_id FROM checkpoints "
+    "WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1), '') = ?"
+)
 _INSERT_NEW_TASK_WRITES: Final = (
     "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
     "writes, data_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
@@ -339,13 +345,11 @@ class SqliteDialect(Dialect):
 
     def store_checkpoint(self, put: EncodedPut, *, full: bool,
                          then: Sequence[EncodedWrites] = ()) -> Ops[PutOutcome]:
-        """The checks, then every value in one executemany (a short whole value, the usual
-        case, is its row as it stands), then the checkpoint."""
+        """The fence, then the checkpoint's row (with its compare-and-set), then every value
+        in one executemany (a short whole value, the usual case, is its row as it stands)."""
         if put.fence is not None:
             yield from writes.check_fence(self, put.thread_id, put.fence)
-        if put.expected_latest is not None:
-            latest = yield from writes.latest_id(self, put.thread_id, put.ns)
-            rules.check_latest(put.thread_id, put.expected_latest, latest)
+        yield from self._insert_checkpoint(put)
         rows: list[tuple[Any, ...]] = []
         for value in put.values:
             type_, data = value.stored
@@ -356,10 +360,22 @@ class SqliteDialect(Dialect):
                 rows.append((yield from self._value_row(put, value)))
         if rows:
             yield Many(_INSERT_BLOB, rows)
-        yield Statement(_INSERT_CHECKPOINT, (
-            put.thread_id, put.ns, put.checkpoint_id, put.parent, put.ts, put.record,
-            put.metadata_type, put.metadata, put.metadata_json))
         return None, 0, True, None
+
+    def _insert_checkpoint(self, put: EncodedPut) -> Ops[None]:
+        """Insert the checkpoint's row. With an expected latest, the compare-and-set is the
+        insert's own condition (one statement where a SELECT and an INSERT were); when it
+        stores nothing, the latest is read for CheckpointConflictError."""
+        row = (put.thread_id, put.ns, put.checkpoint_id, put.parent, put.ts, put.record,
+               put.metadata_type, put.metadata, put.metadata_json)
+        if put.expected_latest is not None:
+            if (yield Statement(_INSERT_CHECKPOINT_IF_LATEST,
+                                (*row, put.thread_id, put.ns, put.expected_latest))):
+                return
+            latest = yield from writes.latest_id(self, put.thread_id, put.ns)
+            rules.check_latest(put.thread_id, put.expected_latest, latest)
+            # Not raised only if SQL and Python compared differently: the Python rule decides.
+        yield Statement(_INSERT_CHECKPOINT, row)
 
     def store_writes(self, encoded: EncodedWrites) -> Ops[None]:
         """Merge a task's writes into its one row (`seq` orders a checkpoint's tasks as their
