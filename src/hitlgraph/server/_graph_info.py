@@ -116,11 +116,13 @@ def _config_schema(schema: Any) -> dict[str, Any] | None:
 
 
 def _graph_schemas(compiled: CompiledStateGraph, name: str) -> dict[str, Any]:
-    builder = compiled.builder
+    # The state, input and output schemas as compile() froze them; the config and context
+    # schemas are not part of the frozen structure yet, so they still come from the builder.
+    structure, builder = compiled.structure, compiled.builder
     return {
-        "input_schema": _io_schema(builder.input_schema, _name_with(name, "Input")),
-        "output_schema": _io_schema(builder.output_schema, _name_with(name, "Output")),
-        "state_schema": _fields_schema(_name_with(name, "State"), builder.state_schema),
+        "input_schema": _io_schema(structure.input_schema, _name_with(name, "Input")),
+        "output_schema": _io_schema(structure.output_schema, _name_with(name, "Output")),
+        "state_schema": _fields_schema(_name_with(name, "State"), structure.state_schema),
         "config_schema": _config_schema(builder.config_schema),
         "context_schema": (None if builder.context_schema is None
                            else _type_schema(builder.context_schema)),
