@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -61,6 +62,51 @@ def test_latest_lookup_uses_the_index(db: SqliteSaver) -> None:
             "EXPLAIN QUERY PLAN " + _sql.DIALECT.select_latest, ("t", ""))
     )
     assert "USING PRIMARY KEY" in plan and "TEMP B-TREE" not in plan, plan
+
+
+@contextmanager
+def statements_of(saver: SqliteSaver) -> Iterator[list[str]]:
+    """The SQL the saver's connection runs inside the block (a row of an executemany each)."""
+    seen: list[str] = []
+    saver.conn.set_trace_callback(seen.append)
+    try:
+        yield seen
+    finally:
+        saver.conn.set_trace_callback(None)
+
+
+def test_values_are_read_in_one_statement_each_by_primary_key(db: SqliteSaver) -> None:
+    values = {f"c{i}": i for i in range(300)}  # more channels than one statement reads
+    versions = dict.fromkeys(values, 1)
+    config = db.put(conf("t"), make_checkpoint(values, versions), {}, versions)
+    with statements_of(db) as seen:
+        got = db.get_tuple(config)
+    assert got is not None and got.checkpoint["channel_values"] == values
+    assert sum("JOIN blobs" in sql for sql in seen) == 2, seen
+    plan = " ".join(str(row[-1]) for row in db.conn.execute(
+        "EXPLAIN QUERY PLAN " + _sql._select_values(3), ("a", 1, "b", 1, "c", 1, "t", "")))
+    assert "channel=? AND version=?" in plan and "SCAN b" not in plan, plan
+
+
+def test_compare_and_set_put_is_one_insert_and_a_refusal_stores_nothing(db: SqliteSaver) -> None:
+    first = db.put(conf("t", **expecting("")), make_checkpoint({"a": 1}, {"a": 1}), {}, {"a": 1})
+    first_id = first["configurable"]["checkpoint_id"]
+    with statements_of(db) as seen:
+        db.put(conf("t", checkpoint=first_id, **expecting(first_id)),
+               make_checkpoint({"a": 2}, {"a": 2}), {}, {"a": 2})
+    assert [sql.split()[0] for sql in seen] == ["BEGIN", "INSERT", "INSERT", "COMMIT"], seen
+    with pytest.raises(CheckpointConflictError):
+        db.put(conf("t", checkpoint=first_id, **expecting(first_id)),
+               make_checkpoint({"a": 3}, {"a": 3}), {}, {"a": 3})
+    assert db.conn.execute("SELECT COUNT(*) FROM blobs WHERE version = 3").fetchone() == (0,)
+    assert db.conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone() == (2,)
+
+
+def test_a_tasks_first_writes_are_one_insert(db: SqliteSaver) -> None:
+    config = db.put(conf("t"), make_checkpoint({"a": 1}, {"a": 1}), {}, {"a": 1})
+    with statements_of(db) as seen:
+        db.put_writes(config, [("a", 2), ("b", 3)], "task-1")
+    assert [sql.split()[0] for sql in seen] == ["BEGIN", "INSERT", "COMMIT"], seen
 
 
 def test_pragmas_and_setup_idempotent(tmp_path: Path) -> None:
