@@ -88,13 +88,15 @@ def test_values_are_read_in_one_statement_each_by_primary_key(db: SqliteSaver) -
     assert "channel=? AND version=?" in plan and "SCAN b" not in plan, plan
 
 
-def test_compare_and_set_put_is_one_insert_and_a_refusal_stores_nothing(db: SqliteSaver) -> None:
+def test_compare_and_set_put_stores_values_in_one_call_and_a_refusal_nothing(
+        db: SqliteSaver) -> None:
     first = db.put(conf("t", **expecting("")), make_checkpoint({"a": 1}, {"a": 1}), {}, {"a": 1})
     first_id = first["configurable"]["checkpoint_id"]
     with statements_of(db) as seen:
         db.put(conf("t", checkpoint=first_id, **expecting(first_id)),
                make_checkpoint({"a": 2}, {"a": 2}), {}, {"a": 2})
-    assert [sql.split()[0] for sql in seen] == ["BEGIN", "INSERT", "INSERT", "COMMIT"], seen
+    assert [sql.split()[0] for sql in seen] == [
+        "BEGIN", "SELECT", "INSERT", "INSERT", "COMMIT"], seen
     with pytest.raises(CheckpointConflictError):
         db.put(conf("t", checkpoint=first_id, **expecting(first_id)),
                make_checkpoint({"a": 3}, {"a": 3}), {}, {"a": 3})

@@ -8,8 +8,7 @@ the one abstract method a backend's saver implements.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from hitlgraph.checkpoint._delta import DeltaEncoder
 from hitlgraph.checkpoint._rows import ListCursor, ListPage
@@ -34,8 +33,7 @@ __all__ = ["Call", "StoreSaver"]
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Generic[_T]):
+class Call(NamedTuple, Generic[_T]):
     """An operation and how a driver runs it."""
 
     ops: Ops[_T]

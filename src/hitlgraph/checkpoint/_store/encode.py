@@ -7,8 +7,7 @@ rows (`Dialect.version_key`, `Dialect.compact`, `Dialect.metadata_json` are its 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hitlgraph.checkpoint._delta import DeltaEncoder, delta_links
 from hitlgraph.checkpoint._rows import json_exact, pack_record, stored_ts, thread_ns
@@ -33,8 +32,7 @@ __all__ = ["EncodedPut", "EncodedValue", "EncodedWrites", "Slot", "encode_put", 
 Typed = tuple[str, bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedValue:
+class EncodedValue(NamedTuple):
     """One channel value of a put, as stored: in full, or as a delta of an earlier version."""
 
     channel: str
@@ -52,8 +50,7 @@ class EncodedValue:
         return self if self.full is None else EncodedValue(self.channel, self.version, self.full)
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedPut:
+class EncodedPut(NamedTuple):
     """A checkpoint serialized for put()."""
 
     thread_id: str
@@ -119,8 +116,7 @@ def encode_put(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
     """One write of a task: where (`idx`) and how (`mode`, see base.WriteMode) it is stored."""
 
     mode: WriteMode
@@ -130,8 +126,7 @@ class Slot:
     blob: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class EncodedWrites:
+class EncodedWrites(NamedTuple):
     """A task's writes serialized for put_writes(), one per slot, in order."""
 
     thread_id: str

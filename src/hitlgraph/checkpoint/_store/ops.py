@@ -11,8 +11,7 @@ and SQLite as well as PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = ["Batch", "Many", "Ops", "Rows", "Statement", "Step", "arun", "nothing", "run"]
 
@@ -21,16 +20,18 @@ _T = TypeVar("_T")
 Rows = list[tuple[Any, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """One SQL statement and its parameters, in the dialect's placeholder style."""
+class Statement(NamedTuple):
+    """One SQL statement and its parameters, in the dialect's placeholder style.
+
+    This and the other records made for every saver call are named tuples: immutable like a
+    frozen dataclass, and made in a third of the time (a frozen dataclass's __init__ sets each
+    field through object.__setattr__)."""
 
     sql: str
     params: tuple[Any, ...] | dict[str, Any] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Many:
+class Many(NamedTuple):
     """One statement run once for each parameter row (the driver's executemany: one call
     however many rows); replied the number of rows changed."""
 
@@ -38,8 +39,7 @@ class Many:
     rows: Sequence[tuple[Any, ...]]
 
 
-@dataclass(frozen=True, slots=True)
-class Batch:
+class Batch(NamedTuple):
     """Statements sent together (PostgreSQL: one pipeline, one round trip), none of which needs
     the rows of another; the operation is sent the rows of each, in order."""
 

@@ -15,7 +15,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any, Final, TypeVar
 
 import ormsgpack
@@ -85,12 +84,6 @@ _INSERT_CHECKPOINT: Final = (
     "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
     "parent_checkpoint_id, ts, record, metadata_type, metadata, metadata_json) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_CHECKPOINT_IF_LATEST: Final = (
-    "INSERT OR REPLACE INTO checkpoints (thread_id, checkpoint_ns, checkpoint_id, "
-    "parent_checkpoint_id, ts, record, metadata_type, metadata, metadata_json) "
-    "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE COALESCE((SELECT checkpoint_id FROM checkpoints "
-    "WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1), '') = ?"
 )
 _INSERT_NEW_TASK_WRITES: Final = (
     "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
@@ -345,11 +338,18 @@ class SqliteDialect(Dialect):
 
     def store_checkpoint(self, put: EncodedPut, *, full: bool,
                          then: Sequence[EncodedWrites] = ()) -> Ops[PutOutcome]:
-        """The fence, then the checkpoint's row (with its compare-and-set), then every value
-        in one executemany (a short whole value, the usual case, is its row as it stands)."""
+        """The checks, the checkpoint's row, then every value in one executemany (a short
+        whole value, the usual case, is its row as it stands). The compare-and-set stays a
+        SELECT of its own: as the insert's condition, it would read the table being inserted
+        into, which SQLite does through a temporary table, costing more than the two."""
         if put.fence is not None:
             yield from writes.check_fence(self, put.thread_id, put.fence)
-        yield from self._insert_checkpoint(put)
+        if put.expected_latest is not None:
+            latest = yield from writes.latest_id(self, put.thread_id, put.ns)
+            rules.check_latest(put.thread_id, put.expected_latest, latest)
+        yield Statement(_INSERT_CHECKPOINT, (
+            put.thread_id, put.ns, put.checkpoint_id, put.parent, put.ts, put.record,
+            put.metadata_type, put.metadata, put.metadata_json))
         rows: list[tuple[Any, ...]] = []
         for value in put.values:
             type_, data = value.stored
@@ -361,21 +361,6 @@ class SqliteDialect(Dialect):
         if rows:
             yield Many(_INSERT_BLOB, rows)
         return None, 0, True, None
-
-    def _insert_checkpoint(self, put: EncodedPut) -> Ops[None]:
-        """Insert the checkpoint's row. With an expected latest, the compare-and-set is the
-        insert's own condition (one statement where a SELECT and an INSERT were); when it
-        stores nothing, the latest is read for CheckpointConflictError."""
-        row = (put.thread_id, put.ns, put.checkpoint_id, put.parent, put.ts, put.record,
-               put.metadata_type, put.metadata, put.metadata_json)
-        if put.expected_latest is not None:
-            if (yield Statement(_INSERT_CHECKPOINT_IF_LATEST,
-                                (*row, put.thread_id, put.ns, put.expected_latest))):
-                return
-            latest = yield from writes.latest_id(self, put.thread_id, put.ns)
-            rules.check_latest(put.thread_id, put.expected_latest, latest)
-            # Not raised only if SQL and Python compared differently: the Python rule decides.
-        yield Statement(_INSERT_CHECKPOINT, row)
 
     def store_writes(self, encoded: EncodedWrites) -> Ops[None]:
         """Merge a task's writes into its one row (`seq` orders a checkpoint's tasks as their
@@ -451,8 +436,8 @@ def _linked(encoded: EncodedWrites, deltas: dict[str, EncodedValue]) -> EncodedW
             continue
         ref = reference((slot.type, slot.blob), value.stored, value.version)
         if ref is not None:
-            slots[i] = replace(slot, type=ref[0], blob=ref[1])
-    return replace(encoded, slots=tuple(slots))
+            slots[i] = slot._replace(type=ref[0], blob=ref[1])
+    return encoded._replace(slots=tuple(slots))
 
 
 def _collect_values(thread_id: str, ns: str, kept_rows: Sequence[tuple[str, bytes]]
