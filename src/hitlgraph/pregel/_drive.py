@@ -14,7 +14,7 @@ import contextvars
 import queue
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -99,7 +99,6 @@ class _SyncRun:
         self.io = SyncSaverIO(saver) if saver is not None else None
         self.pool: ThreadPoolExecutor | None = None
         self.inline: list[tuple[Task, dict[str, Any]]] = []
-        self.futures: set[Future[Task]] = set()
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.sink = None if listen is None else StreamSink(
             listen.modes, listen.subgraphs,
@@ -159,10 +158,11 @@ class _SyncRun:
                                            thread_name_prefix="hitlgraph-task")
         return self.pool
 
-    def _submit(self, task: Task, values: dict[str, Any]) -> None:
-        """Run a task on the pool; it reports to the events queue when done."""
-        self._pool(32).submit(contextvars.copy_context().run, self._report,
-                              self._prepare(task), values)
+    def _submit(self, task: Task, values: dict[str, Any], pool_size: int = 32) -> None:
+        """Run a task on the pool; it reports to the events queue when done (so waiting for
+        the next of n tasks costs the same whatever n)."""
+        self._pool(pool_size).submit(contextvars.copy_context().run, self._report,
+                                     self._prepare(task), values)
 
     def _report(self, task: Task, values: dict[str, Any]) -> None:
         try:
@@ -173,24 +173,20 @@ class _SyncRun:
         self.events.put(task)
 
     def _start(self, tasks: list[Task] | Any, values: dict[str, Any]) -> None:
-        if self.sink is not None:
-            for task in tasks:
-                self._submit(task, values)
-        elif len(tasks) == 1:
+        if self.sink is None and len(tasks) == 1:
             self.inline.append((tasks[0], values))
-        else:
-            pool = self._pool(len(tasks))
-            for task in tasks:
-                self.futures.add(pool.submit(contextvars.copy_context().run, run_task_sync,
-                                             self.spec, self._prepare(task), values))
+            return
+        size = 32 if self.sink is not None else len(tasks)
+        for task in tasks:
+            self._submit(task, values, size)
 
     def _next(self) -> Task:
         if self.inline:
             return self._run_here(*self.inline.pop())
-        finished, _ = wait(self.futures, return_when=FIRST_COMPLETED)
-        first = finished.pop()
-        self.futures.discard(first)
-        return first.result()
+        item = self.events.get()  # (no chunks come here: with a sink, listen() waits)
+        if type(item) is _Crashed:
+            raise item.error
+        return item  # type: ignore[no-any-return]
 
     def abandon(self, steps: Generator[Effect, Any, Any]) -> None:
         saves = _abandoned(steps)
@@ -278,11 +274,10 @@ class _AsyncRun:
                 return await run_task_async(self.spec, self._prepare(effect.task),
                                             effect.values)
             case Next():
-                finished, _ = await asyncio.wait(self.running,
-                                                 return_when=asyncio.FIRST_COMPLETED)
-                first = finished.pop()
-                self.running.discard(first)
-                return first.result()
+                item = await self.events.get()  # (with a sink, listen() waits instead)
+                if type(item) is _Crashed:
+                    raise item.error
+                return item
             case Start():
                 for task in effect.tasks:
                     self._start(task, effect.values)
@@ -313,11 +308,9 @@ class _AsyncRun:
         return task
 
     def _start(self, task: Task, values: dict[str, Any]) -> None:
+        """Run a task as its own asyncio task; it reports to the events queue when done."""
         self._prepare(task)
-        if self.sink is not None:
-            self.running.add(asyncio.ensure_future(self._report(task, values)))
-        else:
-            self.running.add(asyncio.ensure_future(run_task_async(self.spec, task, values)))
+        self.running.add(asyncio.ensure_future(self._report(task, values)))
 
     async def _report(self, task: Task, values: dict[str, Any]) -> Task:
         try:
