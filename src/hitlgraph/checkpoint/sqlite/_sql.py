@@ -154,18 +154,14 @@ def _merge(entries: list[list[Any]], slots: Sequence[Slot], thread_id: str,
     return changed
 
 
-def _stored_values(thread_id: str, ns: str, versions: Mapping[str, Any]
-                   ) -> Ops[dict[str, tuple[str, bytes]]]:
-    """The stored (type, data) of each channel at its version in `versions`, as stored (a
-    delta as its items); a channel with no stored value is left out."""
+def _value_reads(thread_id: str, ns: str, versions: Mapping[str, Any]) -> list[Statement]:
+    """The statements that read the stored value of each channel at its version in
+    `versions` (rows of channel, type, data; a delta as its items), _VALUES_PER_READ channels
+    each."""
     keys = [part for key in versions.items() for part in key]  # channel, version, ...
-    stored: dict[str, tuple[str, bytes]] = {}
-    for start in range(0, len(keys), 2 * _VALUES_PER_READ):
-        chunk = keys[start:start + 2 * _VALUES_PER_READ]
-        rows = yield Statement(_select_values(len(chunk) // 2), (*chunk, thread_id, ns))
-        for channel, type_, data in rows:
-            stored[channel] = (type_, data)
-    return stored
+    step = 2 * _VALUES_PER_READ
+    return [Statement(_select_values(len(chunk) // 2), (*chunk, thread_id, ns))
+            for chunk in (keys[start:start + step] for start in range(0, len(keys), step))]
 
 
 class _Missing(Exception):
@@ -266,10 +262,15 @@ class SqliteDialect(Dialect):
 
     def read_tuple(self, serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any,
                    deltas: DeltaEncoder | None, cache: dict[Any, Any]) -> Ops[CheckpointTuple]:
+        """Its values, then its pending writes; the statements yielded from here directly (no
+        helper generator between: each level costs every statement a frame resumption)."""
         thread_id, ns, checkpoint_id, parent, ts = row[:5]
         record = unpack_record(row[5])
         versions = dict(record["channel_versions"])
-        stored = yield from _stored_values(thread_id, ns, versions)
+        stored: dict[str, tuple[str, bytes]] = {}
+        for statement in _value_reads(thread_id, ns, versions):
+            for channel, type_, data in (yield statement):
+                stored[channel] = (type_, data)
         values: dict[str, Any] = {}
         for channel, version in versions.items():
             typed = stored.get(channel)
@@ -280,15 +281,8 @@ class SqliteDialect(Dialect):
                              ) or (yield from chains.resolving(
                                  functools.partial(chains.cache.full, channel, version, typed)))
                 values[channel] = serde.loads_typed(typed)
-        pending = yield from self._pending(serde, cache, thread_id, ns, checkpoint_id)
-        return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, row_ts(checkpoint_id, ts),
-                                record, versions, values, metadata, pending)
-
-    def _pending(self, serde: SerializerProtocol, cache: dict[Any, Any], thread_id: str,
-                 ns: str, checkpoint_id: str) -> Ops[list[PendingWrite]]:
         pending: list[PendingWrite] = []
-        rows = yield Statement(_SELECT_WRITES, (thread_id, ns, checkpoint_id))
-        for task_id, packed in rows:
+        for task_id, packed in (yield Statement(_SELECT_WRITES, (thread_id, ns, checkpoint_id))):
             for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
                 if type_ == REF_TAG:
                     value = yield from self._referenced(
@@ -296,7 +290,8 @@ class SqliteDialect(Dialect):
                 else:
                     value = serde.loads_typed((type_, blob))
                 pending.append((task_id, channel, value))
-        return pending
+        return checkpoint_tuple(thread_id, ns, checkpoint_id, parent, row_ts(checkpoint_id, ts),
+                                record, versions, values, metadata, pending)
 
     def _referenced(self, serde: SerializerProtocol, chains: _Chains, channel: str,
                     ref: tuple[str, bytes]) -> Ops[Any]:
@@ -345,8 +340,8 @@ class SqliteDialect(Dialect):
         if put.fence is not None:
             yield from writes.check_fence(self, put.thread_id, put.fence)
         if put.expected_latest is not None:
-            latest = yield from writes.latest_id(self, put.thread_id, put.ns)
-            rules.check_latest(put.thread_id, put.expected_latest, latest)
+            found = yield Statement(self.select_latest_id, (put.thread_id, put.ns))
+            rules.check_latest(put.thread_id, put.expected_latest, found[0][0] if found else None)
         yield Statement(_INSERT_CHECKPOINT, (
             put.thread_id, put.ns, put.checkpoint_id, put.parent, put.ts, put.record,
             put.metadata_type, put.metadata, put.metadata_json))
@@ -368,7 +363,9 @@ class SqliteDialect(Dialect):
         key = (encoded.thread_id, encoded.ns, encoded.checkpoint_id, encoded.task_id)
         entries: list[list[Any]] = []
         _merge(entries, encoded.slots, encoded.thread_id, encoded.checkpoint_id)
-        inline, data_id = yield from self._place(ormsgpack.packb(entries))
+        packed = ormsgpack.packb(entries)
+        inline, data_id = ((packed, None) if len(packed) <= INLINE_MAX
+                           else (yield from self._spill(packed)))
         if (yield Statement(_INSERT_NEW_TASK_WRITES,
                             (*key, _next_seq(), encoded.task_path, inline, data_id))):
             return  # the task's first writes (a finished task's, usually): one statement
