@@ -75,16 +75,18 @@ def statements_of(saver: SqliteSaver) -> Iterator[list[str]]:
         saver.conn.set_trace_callback(None)
 
 
-def test_values_are_read_in_one_statement_each_by_primary_key(db: SqliteSaver) -> None:
+def test_values_and_writes_are_read_in_one_statement_by_primary_key(db: SqliteSaver) -> None:
     values = {f"c{i}": i for i in range(300)}  # more channels than one statement reads
     versions = dict.fromkeys(values, 1)
     config = db.put(conf("t"), make_checkpoint(values, versions), {}, versions)
     with statements_of(db) as seen:
         got = db.get_tuple(config)
     assert got is not None and got.checkpoint["channel_values"] == values
-    assert sum("JOIN blobs" in sql for sql in seen) == 2, seen
+    assert len(seen) == 5 and sum("JOIN blobs" in sql for sql in seen) == 2, seen  # and BEGIN,
+    # the checkpoint's row, COMMIT; the first of the two reads its pending writes too
     plan = " ".join(str(row[-1]) for row in db.conn.execute(
-        "EXPLAIN QUERY PLAN " + _sql._select_values(3), ("a", 1, "b", 1, "c", 1, "t", "")))
+        "EXPLAIN QUERY PLAN " + _sql._select_stored(3, writes=True),
+        ("a", 1, "b", 1, "c", 1, "t", "", "t", "", "c")))
     assert "channel=? AND version=?" in plan and "SCAN b" not in plan, plan
 
 

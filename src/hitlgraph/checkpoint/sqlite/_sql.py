@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -100,18 +101,28 @@ _UPSERT_TASK_WRITES: Final = (
 _DELETE_AT: Final = "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
 
 
+_READ_WRITES: Final = (
+    f"SELECT 1, task_id, seq, {_WRITES_VALUE} FROM writes "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
+)
+
+
 @functools.cache
-def _select_values(count: int) -> str:
-    """A statement reading the values of `count` (channel, version) keys of a thread
-    namespace, in one call; CROSS JOIN makes the keys the outer loop, so each is one lookup
-    of the primary key (not a scan of the thread's values)."""
+def _select_stored(count: int, *, writes: bool) -> str:
+    """One statement reading what a checkpoint row refers to: the values of `count`
+    (channel, version) keys of its thread namespace, as rows (0, channel, type, data), and with
+    `writes` its pending writes, as rows (1, task_id, seq, packed writes). CROSS JOIN makes
+    the keys the outer loop, so each is one lookup of the primary key, not a scan of the
+    thread's values."""
     keys = ", ".join(["(?, ?)"] * count)
-    return (
-        "SELECT b.channel, b.type, COALESCE(b.blob, (SELECT data FROM blob_data "
+    parts = [
+        "SELECT 0, b.channel, b.type, COALESCE(b.blob, (SELECT data FROM blob_data "
         f"WHERE id = b.data_id)) FROM (VALUES {keys}) AS k CROSS JOIN blobs AS b "
         "WHERE b.thread_id = ? AND b.checkpoint_ns = ? AND b.channel = k.column1 "
-        "AND b.version = k.column2")
+        "AND b.version = k.column2"] if count else []
+    return " UNION ALL ".join([*parts, _READ_WRITES] if writes else parts)
 
+_first = operator.itemgetter(0)
 _seq_lock = threading.Lock()
 _last_seq = 0
 
@@ -154,14 +165,21 @@ def _merge(entries: list[list[Any]], slots: Sequence[Slot], thread_id: str,
     return changed
 
 
-def _value_reads(thread_id: str, ns: str, versions: Mapping[str, Any]) -> list[Statement]:
-    """The statements that read the stored value of each channel at its version in
-    `versions` (rows of channel, type, data; a delta as its items), _VALUES_PER_READ channels
-    each."""
+def _stored_reads(thread_id: str, ns: str, checkpoint_id: str, versions: Mapping[str, Any]
+                  ) -> list[Statement]:
+    """The statements (see `_select_stored`) that read a checkpoint's pending writes and the
+    value of each channel at its version in `versions` (a delta as its items), the writes and
+    _VALUES_PER_READ values in the first, as many values more in each other one."""
     keys = [part for key in versions.items() for part in key]  # channel, version, ...
     step = 2 * _VALUES_PER_READ
-    return [Statement(_select_values(len(chunk) // 2), (*chunk, thread_id, ns))
-            for chunk in (keys[start:start + step] for start in range(0, len(keys), step))]
+    reads = []
+    for start in range(0, max(len(keys), 1), step):
+        chunk = keys[start:start + step]
+        params = (*chunk, thread_id, ns) if chunk else ()
+        if start == 0:
+            params += (thread_id, ns, checkpoint_id)
+        reads.append(Statement(_select_stored(len(chunk) // 2, writes=start == 0), params))
+    return reads
 
 
 class _Missing(Exception):
@@ -262,15 +280,21 @@ class SqliteDialect(Dialect):
 
     def read_tuple(self, serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any,
                    deltas: DeltaEncoder | None, cache: dict[Any, Any]) -> Ops[CheckpointTuple]:
-        """Its values, then its pending writes; the statements yielded from here directly (no
-        helper generator between: each level costs every statement a frame resumption)."""
+        """Its values and pending writes, read together; the statements yielded from here
+        directly (no helper generator between: each level costs every statement a frame
+        resumption)."""
         thread_id, ns, checkpoint_id, parent, ts = row[:5]
         record = unpack_record(row[5])
         versions = dict(record["channel_versions"])
         stored: dict[str, tuple[str, bytes]] = {}
-        for statement in _value_reads(thread_id, ns, versions):
-            for channel, type_, data in (yield statement):
-                stored[channel] = (type_, data)
+        tasks: list[tuple[int, str, bytes]] = []
+        for statement in _stored_reads(thread_id, ns, checkpoint_id, versions):
+            for kind, key, type_or_seq, data in (yield statement):
+                if kind:
+                    tasks.append((type_or_seq, key, data))
+                else:
+                    stored[key] = (type_or_seq, data)
+        tasks.sort(key=_first)  # by seq; a stable sort keeps the rows' order for equal ones
         values: dict[str, Any] = {}
         for channel, version in versions.items():
             typed = stored.get(channel)
@@ -282,7 +306,7 @@ class SqliteDialect(Dialect):
                                  functools.partial(chains.cache.full, channel, version, typed)))
                 values[channel] = serde.loads_typed(typed)
         pending: list[PendingWrite] = []
-        for task_id, packed in (yield Statement(_SELECT_WRITES, (thread_id, ns, checkpoint_id))):
+        for _seq, task_id, packed in tasks:
             for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
                 if type_ == REF_TAG:
                     value = yield from self._referenced(
