@@ -15,7 +15,8 @@ from typing import Any
 import ormsgpack
 
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
-from hitlgraph.checkpoint._rows import by_task
+from hitlgraph.checkpoint._rows import by_task, check_keep_last, make_config
+from hitlgraph.checkpoint._store import rules
 from hitlgraph.checkpoint.base import (
     WRITES_IDX,
     BaseCheckpointSaver,
@@ -31,7 +32,6 @@ from hitlgraph.checkpoint.base import (
     writes_by_task,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
-from hitlgraph.errors import CheckpointConflictError, FencedWriteError
 
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 
@@ -91,11 +91,6 @@ def _thread_ns(config: RunnableConfig) -> tuple[str, str]:
     return str(conf["thread_id"]), conf.get("checkpoint_ns", "")
 
 
-def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
-    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
-                             "checkpoint_id": checkpoint_id}}
-
-
 class InMemorySaver(BaseCheckpointSaver):
     """A checkpoint saver that keeps everything in this process's memory; safe for several
     threads.
@@ -123,9 +118,9 @@ class InMemorySaver(BaseCheckpointSaver):
     def _check_fence(self, config: RunnableConfig) -> None:
         """Raise FencedWriteError if config's fence token is no longer its key's latest."""
         fence = rules_of(config).fence
-        if fence is not None and self._fences.get(fence[0]) != fence[1]:
-            raise FencedWriteError(str(config["configurable"]["thread_id"]), *fence,
-                                   self._fences.get(fence[0]))
+        if fence is not None:
+            rules.check_fence(str(config["configurable"]["thread_id"]), fence,
+                              self._fences.get(fence.key))
 
     def __enter__(self) -> InMemorySaver:
         return self
@@ -176,10 +171,10 @@ class InMemorySaver(BaseCheckpointSaver):
                 pending.append((task, chan, loads((tag, data))))
         by_task(pending)
         return CheckpointTuple(
-            config=_config(thread_id, ns, checkpoint_id),
+            config=make_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
             metadata=loads(tuple(meta)) if len(fields) > 7 else meta,
-            parent_config=_config(thread_id, ns, parent) if parent else None,
+            parent_config=make_config(thread_id, ns, parent) if parent else None,
             pending_writes=pending,
         )
 
@@ -286,14 +281,12 @@ class InMemorySaver(BaseCheckpointSaver):
         with self._lock:
             self._check_fence(config)
             space = self._space(thread_id, ns)
-            expected = rules_of(config).expected_latest
-            if expected is not None and (space.latest or "") != expected:
-                raise CheckpointConflictError(thread_id, expected or None, space.latest)
+            rules.check_latest(thread_id, rules_of(config).expected_latest, space.latest)
             space.blobs.update(blobs)
             space.checkpoints[checkpoint_id] = record
             if space.latest is None or checkpoint_id > space.latest:
                 space.latest = checkpoint_id
-        return _config(thread_id, ns, checkpoint_id)
+        return make_config(thread_id, ns, checkpoint_id)
 
     def put_step(
         self,
@@ -307,11 +300,9 @@ class InMemorySaver(BaseCheckpointSaver):
         the fence or the compare-and-set refuses the checkpoint)."""
         with self._lock:
             self._check_fence(config)
-            expected = rules_of(config).expected_latest
             thread_id, ns = _thread_ns(config)
-            latest = self._space(thread_id, ns).latest
-            if expected is not None and (latest or "") != expected:
-                raise CheckpointConflictError(thread_id, expected or None, latest)
+            rules.check_latest(thread_id, rules_of(config).expected_latest,
+                               self._space(thread_id, ns).latest)
             for call in writes:
                 self._put_task_writes(*call)
             return self.put(config, checkpoint, metadata, new_versions)
@@ -362,14 +353,12 @@ class InMemorySaver(BaseCheckpointSaver):
         with self._lock:
             self._check_fence(config)
             space = self._space(thread_id, ns)
-            expected = rules_of(config).expected_latest
-            if expected is not None and space.latest != checkpoint_id:
-                raise CheckpointConflictError(thread_id, checkpoint_id, space.latest)
+            if rules_of(config).expected_latest is not None:
+                rules.check_writes_latest(thread_id, checkpoint_id, space.latest)
             stored = space.writes.setdefault(checkpoint_id, {})
             if any(mode == "claim" and (task_id, idx) in stored for idx, mode, _ in encoded):
                 # checked before anything is stored: the call is all or nothing
-                raise CheckpointConflictError(thread_id, checkpoint_id, checkpoint_id,
-                                              answered=True)
+                raise rules.answered(thread_id, checkpoint_id)
             for idx, mode, packed in encoded:
                 key = (task_id, idx)
                 if mode == "insert" and key in stored:
@@ -383,8 +372,7 @@ class InMemorySaver(BaseCheckpointSaver):
         self._deltas.forget_thread(thread_id)
 
     def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
-        if keep_last < 1:
-            raise ValueError(f"keep_last must be at least 1, got {keep_last!r}.")
+        check_keep_last(keep_last)
         thread_id = str(thread_id)
         with self._lock:
             for space in self._threads.get(thread_id, {}).values():
@@ -409,7 +397,7 @@ class InMemorySaver(BaseCheckpointSaver):
                 self._collect(space)
             spaces[ns].writes.pop(checkpoint_id, None)
             self._deltas.forget_thread(thread_id)
-            target = _config(thread_id, ns, checkpoint_id)
+            target = make_config(thread_id, ns, checkpoint_id)
             for task_id, writes in writes_by_task(pending_writes):
                 self.put_writes(target, writes, task_id)
 
