@@ -103,6 +103,7 @@ class _SyncRun:
         self.sink = None if listen is None else StreamSink(
             listen.modes, listen.subgraphs,
             lambda mode, chunk, ns: self.events.put(Emit(mode, chunk, ns)))
+        self._persist = self.persist if self.io is not None else None
 
     def persist(self, effect: SaveWrites) -> None:
         """Save a task's writes (its @task results) while it runs."""
@@ -145,7 +146,7 @@ class _SyncRun:
                 return item  # type: ignore[no-any-return]
 
     def _prepare(self, task: Task) -> Task:
-        task.ctx.attach(self.sink, self.persist if self.io is not None else None)
+        task.ctx.attach(self.sink, self._persist)
         return task
 
     def _run_here(self, task: Task, values: dict[str, Any]) -> Task:
@@ -248,6 +249,7 @@ class _AsyncRun:
         self.loop_thread = threading.get_ident()
         self.sink = None if listen is None else StreamSink(listen.modes, listen.subgraphs,
                                                            self._put)
+        self._persist = self.persist if self.io is not None else None
 
     def _put(self, mode: str, chunk: Any, ns: tuple[str, ...]) -> None:
         item = Emit(mode, chunk, ns)
@@ -304,7 +306,7 @@ class _AsyncRun:
                 return
 
     def _prepare(self, task: Task) -> Task:
-        task.ctx.attach(self.sink, self.persist if self.io is not None else None)
+        task.ctx.attach(self.sink, self._persist)
         return task
 
     def _start(self, task: Task, values: dict[str, Any]) -> None:

@@ -80,7 +80,7 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
     if not tasks and not ls.extra:
         yield from ls.saver.flush()
         return RunResult(values=output_values(p.spec, ls.st.values))
-    if not ls.skip_before and hits(tasks, p.interrupt_before):
+    if p.interrupt_before and not ls.skip_before and hits(tasks, p.interrupt_before):
         return (yield from pause(p, ls.saver, ls.st, ()))
     ls.skip_before = False
     todo, reused, unanswered = _reuse(ls, tasks)
@@ -103,7 +103,7 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
         return (yield from _stop(p, ls, tasks, unanswered))
     for effect in _apply(p, ls, run):
         yield effect
-    if hits(tasks, p.interrupt_after):
+    if p.interrupt_after and hits(tasks, p.interrupt_after):
         return (yield from pause(p, ls.saver, ls.st, ()))
     return None
 
