@@ -103,7 +103,7 @@ class OutputKeys:
 
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class View:
     """How one call shows the chunks of its run."""
 

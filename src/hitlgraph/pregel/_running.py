@@ -27,7 +27,7 @@ __all__ = ["CallArgs", "invoke_result", "invoked", "run_async", "run_sync", "str
 _ALL_MODES = frozenset(get_args(StreamMode))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallArgs:
     """The run options of one invoke/stream call, as the caller gave them."""
 
