@@ -35,7 +35,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     ) from exc
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -54,6 +54,13 @@ def configure_connection(conn: Connection[Any]) -> None:
     """What the pool of `from_conn_string` does to each new connection: READ COMMITTED for
     the saver's transactions (autocommit is set by the pool's connection arguments)."""
     conn.isolation_level = IsolationLevel.READ_COMMITTED
+
+
+def pool_settings(max_size: int, configure: Callable[[Any], Any]) -> dict[str, Any]:
+    """The pool `from_conn_string` opens, sync or async: one to `max_size` autocommit
+    connections, each set up by `configure`; the caller opens it (and waits for it)."""
+    return {"min_size": 1, "max_size": max_size, "kwargs": {"autocommit": True},
+            "configure": configure, "open": False}
 
 
 def drive(cursor: psycopg.Cursor[Any], operation: ops.Ops[_T], *, standalone: bool = False
@@ -145,13 +152,7 @@ class PostgresSaver(StepStore):
             The saver, already set up.
         """
         pool: ConnectionPool[Connection[Any]] = ConnectionPool(
-            conn_string,
-            min_size=1,
-            max_size=max_size,
-            kwargs={"autocommit": True},
-            configure=configure_connection,
-            open=False,
-        )
+            conn_string, **pool_settings(max_size, configure_connection))
         pool.open(wait=True)
         try:
             saver = cls(pool, serde=serde)

@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import AsyncStore, SyncStore
+from hitlgraph.checkpoint.postgres import pool_settings
 from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
@@ -116,24 +117,14 @@ class AsyncPostgresSaver(AsyncStore, SyncStore):
         serde: SerializerProtocol | None = None,
         max_size: int = 10,
     ) -> AsyncIterator[AsyncPostgresSaver]:
-        """A saver on a pool of connections to `conn_string`, closed when the block ends.
-
-        Args:
-            conn_string: a libpq connection string or URL (postgresql://user@host:port/db).
-            serde: the serializer to use (default msgpack).
-            max_size: the most connections the pool opens at once.
+        """A saver on a pool of connections to `conn_string`, closed when the `async with`
+        block ends; the arguments are PostgresSaver.from_conn_string's.
 
         Yields:
             The saver, already set up.
         """
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            conn_string,
-            min_size=1,
-            max_size=max_size,
-            kwargs={"autocommit": True},
-            configure=configure_connection,
-            open=False,
-        )
+            conn_string, **pool_settings(max_size, configure_connection))
         await pool.open(wait=True)
         try:
             saver = cls(pool, serde=serde)
