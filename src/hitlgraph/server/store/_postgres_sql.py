@@ -115,6 +115,46 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (tenant, assistant_id, version)
         )""",
     ),
+    # 3: crons; deleting a thread or an assistant deletes its crons (as LangGraph's server).
+    (
+        """CREATE TABLE IF NOT EXISTS hg_crons (
+            cron_id TEXT COLLATE "C" PRIMARY KEY,
+            seq BIGINT GENERATED ALWAYS AS IDENTITY,
+            tenant TEXT COLLATE "C" NOT NULL,
+            assistant_id TEXT COLLATE "C" NOT NULL,
+            thread_id TEXT COLLATE "C",
+            schedule TEXT NOT NULL,
+            timezone TEXT,
+            payload TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            on_run_completed TEXT,
+            enabled BOOLEAN NOT NULL,
+            end_time TIMESTAMPTZ,
+            next_run_date TIMESTAMPTZ NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS hg_crons_tenant ON hg_crons (tenant, seq)",
+        # The schedulers' claim scans only the enabled crons, soonest first.
+        "CREATE INDEX IF NOT EXISTS hg_crons_due ON hg_crons (next_run_date) WHERE enabled",
+        """CREATE OR REPLACE FUNCTION hg_crons_of_thread() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM hg_crons WHERE tenant = OLD.tenant AND thread_id = OLD.thread_id;
+            RETURN OLD;
+        END $$""",
+        """CREATE TRIGGER hg_crons_of_thread AFTER DELETE ON hg_threads
+        FOR EACH ROW EXECUTE FUNCTION hg_crons_of_thread()""",
+        """CREATE OR REPLACE FUNCTION hg_crons_of_assistant() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM hg_crons WHERE tenant = OLD.tenant
+                AND assistant_id = OLD.assistant_id;
+            RETURN OLD;
+        END $$""",
+        """CREATE TRIGGER hg_crons_of_assistant AFTER DELETE ON hg_assistants
+        FOR EACH ROW EXECUTE FUNCTION hg_crons_of_assistant()""",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one. Each statement must be safe inside a transaction."""

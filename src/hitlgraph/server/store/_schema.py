@@ -14,6 +14,8 @@ Tables (prefixed `hg_` so they can share a database with the checkpoint saver's)
 - hg_run_events(run_id, seq) -> event, data: the run's stream chunks, seq counting from 1
 - hg_assistants(tenant, assistant_id) -> graph_id, config, context, metadata, name, version, ...
 - hg_assistant_versions(tenant, assistant_id, version) -> what that version held
+- hg_crons(cron_id) -> tenant, assistant_id, thread_id, schedule, payload, next_run_date, ...
+  (deleted with their thread or assistant, by triggers)
 """
 
 from __future__ import annotations

@@ -97,6 +97,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (tenant, assistant_id, version)
         )""",
     ),
+    # 4: crons; deleting a thread or an assistant deletes its crons (as LangGraph's server).
+    (
+        """CREATE TABLE IF NOT EXISTS hg_crons (
+            cron_id TEXT PRIMARY KEY,
+            tenant TEXT NOT NULL,
+            assistant_id TEXT NOT NULL,
+            thread_id TEXT,
+            schedule TEXT NOT NULL,
+            timezone TEXT,
+            payload TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            on_run_completed TEXT,
+            enabled INTEGER NOT NULL,
+            end_time TEXT,
+            next_run_date TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS hg_crons_tenant ON hg_crons (tenant, created_at)",
+        "CREATE INDEX IF NOT EXISTS hg_crons_due ON hg_crons (next_run_date) WHERE enabled",
+        """CREATE TRIGGER IF NOT EXISTS hg_crons_of_thread AFTER DELETE ON hg_threads
+        BEGIN
+            DELETE FROM hg_crons WHERE tenant = OLD.tenant AND thread_id = OLD.thread_id;
+        END""",
+        """CREATE TRIGGER IF NOT EXISTS hg_crons_of_assistant AFTER DELETE ON hg_assistants
+        BEGIN
+            DELETE FROM hg_crons WHERE tenant = OLD.tenant
+                AND assistant_id = OLD.assistant_id;
+        END""",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one."""

@@ -1,5 +1,5 @@
-"""The store: threads, runs (a queue with leases and fencing tokens), run events and
-assistants, per tenant; a backend supplies only the connection (`SqliteStore`,
+"""The store: threads, runs (a queue with leases and fencing tokens), run events,
+assistants and crons, per tenant; a backend supplies only the connection (`SqliteStore`,
 `PostgresStore`).
 
 Every row belongs to a tenant, and every method that reads or changes a thread or run takes
@@ -25,17 +25,19 @@ written to or cancelled in one process wakes the waiters of every other at once,
 at their next poll.
 
 Each method is one operation of `_threads.py`, `_runs.py`, `_leases.py`, `_events.py`,
-`_gc.py` or `_assistant_ops.py`, written once over the backend's SQL dialect; the backend
-runs it in one transaction (`_write`) or, for a read, in none (`_read`).
+`_gc.py`, `_assistant_ops.py` or `_crons_ops.py`, written once over the backend's SQL
+dialect; the backend runs it in one transaction (`_write`) or, for a read, in none (`_read`).
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
 
 import hitlgraph.server.store._assistant_ops as assistants
+import hitlgraph.server.store._crons_ops as crons
 import hitlgraph.server.store._events as run_events
 import hitlgraph.server.store._gc as gc
 import hitlgraph.server.store._leases as leases
@@ -48,6 +50,7 @@ from hitlgraph.server.store._assistants import (
     AssistantRow,
     UnknownVersionError,
 )
+from hitlgraph.server.store._crons import CronChange, CronFields, CronRow
 from hitlgraph.server.store._dialect import Dialect
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._records import (
@@ -70,6 +73,9 @@ __all__ = [
     "AssistantFields",
     "AssistantRow",
     "Claim",
+    "CronChange",
+    "CronFields",
+    "CronRow",
     "Heartbeat",
     "NewRun",
     "Notifier",
@@ -279,6 +285,40 @@ class Store(abc.ABC):
     async def delete_assistant(self, tenant: str, assistant_id: str) -> bool:
         """Delete the assistant and its versions; False when missing."""
         return await self._write(assistants.delete(self.dialect, tenant, assistant_id))
+
+    # -- crons --------------------------------------------------------------------------------
+
+    async def create_cron(self, tenant: str, cron_id: str, fields: CronFields, now: datetime
+                          ) -> CronRow:
+        """Insert a cron, first due at its schedule's next time after `now`."""
+        return await self._write(crons.create(self.dialect, tenant, cron_id, fields, now))
+
+    async def get_cron(self, tenant: str, cron_id: str) -> CronRow | None:
+        """The cron, or None when missing (or another tenant's)."""
+        return await self._read(crons.get(self.dialect, tenant, cron_id))
+
+    async def list_crons(self, tenant: str, *, assistant_id: str | None = None,
+                         thread_id: str | None = None, enabled: bool | None = None
+                         ) -> list[CronRow]:
+        """The tenant's crons matching the filters given, newest first."""
+        return await self._read(crons.list_all(self.dialect, tenant, assistant_id=assistant_id,
+                                               thread_id=thread_id, enabled=enabled))
+
+    async def patch_cron(self, tenant: str, cron_id: str, change: CronChange, now: datetime
+                         ) -> CronRow | None:
+        """Apply `change` (a new schedule or timezone counts from `now`); None when
+        missing."""
+        return await self._write(crons.patch(self.dialect, tenant, cron_id, change, now))
+
+    async def delete_cron(self, tenant: str, cron_id: str) -> bool:
+        """Delete the cron; False when missing."""
+        return await self._write(crons.delete(self.dialect, tenant, cron_id))
+
+    async def claim_due_crons(self, now: datetime, limit: int) -> list[CronRow]:
+        """Claim up to `limit` crons of any tenant due at `now`, moving each one's
+        next_run_date on: one scheduler of all the processes sharing the database gets
+        each firing."""
+        return await self._write(crons.claim_due(self.dialect, now, limit))
 
 
 
