@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules, traits_of
+from hitlgraph.constants import RESUME
 from hitlgraph.errors import (
     CheckpointConflictError,
     EmptyInputError,
@@ -47,6 +48,7 @@ from hitlgraph.errors import (
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.server._chunks import SDK_TO_GRAPH, ChunkEvents, mode_names
 from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
+from hitlgraph.server._give_back import answer_counts, withdrawals
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
 from hitlgraph.server._run_log import log_run_error
@@ -128,6 +130,8 @@ class _Plan:
     config: dict[str, Any]
     started_thread: bool
     """The thread had no checkpoint when the run began (a rollback deletes them all)."""
+    start: dict[str, Any]
+    """Where the thread stood when the run began (its recorded start point)."""
     ended: bool = False
     """An earlier worker already ran the graph to its breakpoint: only finish the run."""
     rewind_to: tuple[dict[str, Any], list[Any]] | None = None
@@ -337,21 +341,22 @@ class WorkerPool:
             config["configurable"][WRITE_RULES] = WriteRules(fence=fence)
         latest = await rt.saver.aget_tuple(_state_config(rt, run))
         point = {"checkpoint_id": latest.checkpoint["id"] if latest is not None else None,
-                 "writes": len(latest.pending_writes or ()) if latest is not None else 0}
+                 "writes": len(latest.pending_writes or ()) if latest is not None else 0,
+                 "answers": answer_counts(latest.pending_writes if latest else None)}
         start = run.start_point
         if start is None:
             if not await rt.store.record_start(run.run_id, claim.fencing, point):
                 return None
             start = point
         started_thread = start.get("checkpoint_id") is None
-        if start == point:
+        if all(start.get(key) == point[key] for key in ("checkpoint_id", "writes")):
             kwargs = run.kwargs
             value = (build_command(kwargs["command"]) if kwargs.get("command") is not None
                      else kwargs.get("input"))
             rewind_to = None if latest is None else (latest.config,
                                                      list(latest.pending_writes or ()))
             return _Plan(value=value, config=config, started_thread=started_thread,
-                         rewind_to=rewind_to)
+                         start=start, rewind_to=rewind_to)
         log.info("run %s continues from checkpoint %s (attempt %s)", run.run_id,
                  point["checkpoint_id"], run.attempt)
         configurable = config["configurable"]
@@ -359,7 +364,8 @@ class WorkerPool:
         configurable.pop("checkpoint_ns", None)
         ended = (point["checkpoint_id"] != start.get("checkpoint_id")
                  and await self._at_breakpoint(bound, run))
-        return _Plan(value=None, config=config, started_thread=started_thread, ended=ended)
+        return _Plan(value=None, config=config, started_thread=started_thread, start=start,
+                     ended=ended)
 
     async def _at_breakpoint(self, bound: BoundGraph, run: RunRow) -> bool:
         """Whether the thread's latest checkpoint (written by this run) is where one of the
@@ -485,10 +491,13 @@ class WorkerPool:
 
     async def _cancelled(self, claim: Claim, bound: BoundGraph, action: str,
                          plan: _Plan) -> None:
-        """A cancelled run ends "interrupted"; a rolled back one also leaves the thread as it
-        was before the run (checkpoints and pending writes), and is deleted."""
+        """A cancelled run ends "interrupted", having given back the answers it claimed and
+        did not apply (see `_give_back`); a rolled back one also leaves the thread as it was
+        before the run (checkpoints and pending writes), and is deleted."""
         rt, run = self.rt, claim.run
-        if action == "rollback":
+        if action != "rollback":
+            await self._give_back(claim, plan)
+        else:
             if plan.started_thread:  # the run started the thread: no checkpoint stays
                 await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
             elif plan.rewind_to is not None:
@@ -498,3 +507,23 @@ class WorkerPool:
                             "another and cannot tell what the thread held before it: the "
                             "checkpoints it wrote stay", run.run_id)
         await self._finish(claim, bound, "interrupted", delete_run=action == "rollback")
+
+    async def _give_back(self, claim: Claim, plan: _Plan) -> None:
+        """Withdraw the answers the cancelled run claimed and no node acted on, so that the
+        thread waits for them again (never half-applied). The fence advances first: a write
+        of the cancelled graph still in flight (in a saver's thread) is refused from then on,
+        so the pending writes read next are final."""
+        rt, run = self.rt, claim.run
+        before = plan.start.get("answers")
+        if before is None:  # started before start points recorded answers: keep them
+            return
+        fence = await self._fence(run.run_id)
+        latest = await rt.saver.aget_tuple(_state_config(rt, run))
+        if latest is None or latest.checkpoint["id"] != plan.start.get("checkpoint_id"):
+            return  # a step was saved since: the answers were applied
+        rules = WriteRules(expected_latest=latest.checkpoint["id"], fence=fence)
+        for task_id, resume_log in withdrawals(latest.pending_writes, before):
+            log.info("run %s was cancelled before task %s acted on its answers: they are "
+                     "given back", run.run_id, task_id)
+            await rt.saver.aput_writes(rules.on(latest.config), [(RESUME, resume_log)],
+                                       task_id)

@@ -1,0 +1,189 @@
+"""A resume that is cancelled is never half-applied (issue 17): cancelled before a worker
+claims it, while its node runs with the answer, or after that node finished, the thread
+either still waits for the same answer (the interrupt answerable again, as before the run)
+or has taken it completely. Each test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from _harness import GRAPHS, RunningServer
+
+from hitlgraph.server.store.base import Store
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+GRAPH = '''
+import asyncio
+import operator
+from typing import Annotated, TypedDict
+
+from hitlgraph.graph import END, START, StateGraph
+from hitlgraph.types import interrupt
+
+
+class State(TypedDict, total=False):
+    seconds: float
+    after: float
+    answer: str
+    done: Annotated[list[str], operator.add]
+
+
+async def ask(state: State) -> State:
+    answer = interrupt("Go ahead?")
+    await asyncio.sleep(state.get("seconds", 0.0))
+    return {"answer": answer, "done": [f"ask got {answer}"]}
+
+
+async def then(state: State) -> State:
+    await asyncio.sleep(state.get("after", 0.0))
+    return {"done": [f"then saw {state['answer']}"]}
+
+
+builder = StateGraph(State)
+builder.add_node("ask", ask)
+builder.add_node("then", then)
+builder.add_edge(START, "ask")
+builder.add_edge("ask", "then")
+builder.add_edge("then", END)
+'''
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """The usual graphs, and 'ask_slow': a node slow after its answer, then a slow node."""
+    source = Path(__file__).with_name("graphs.py")
+    (tmp_path / "graphs.py").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "cancel_graphs.py").write_text(GRAPH, encoding="utf-8")
+    path = tmp_path / "langgraph.json"
+    graphs = {**GRAPHS, "ask_slow": "./cancel_graphs.py:builder"}
+    path.write_text(json.dumps({"graphs": graphs}), encoding="utf-8")
+    return path
+
+
+def call(server: RunningServer, method: str, path: str, body: Any = None,
+         status: int = 200) -> Any:
+    answer = httpx.request(method, f"{server.url}{path}", json=body, timeout=60)
+    assert answer.status_code == status, answer.text
+    return answer.json() if answer.content else None
+
+
+def paused(server: RunningServer, **state: float) -> str:
+    """A thread of 'ask_slow' waiting at its interrupt."""
+    thread = call(server, "POST", "/threads", {})["thread_id"]
+    result = call(server, "POST", f"/threads/{thread}/runs/wait",
+                  {"assistant_id": "ask_slow", "input": state})
+    assert [i["value"] for i in result["__interrupt__"]] == ["Go ahead?"]
+    return thread
+
+
+def until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def running(server: RunningServer, thread: str, run_id: str) -> bool:
+    return call(server, "GET", f"/threads/{thread}/runs/{run_id}")["status"] == "running"
+
+
+def resume(server: RunningServer, thread: str, answer: str) -> str:
+    run = call(server, "POST", f"/threads/{thread}/runs",
+               {"assistant_id": "ask_slow", "command": {"resume": answer}})
+    return str(run["run_id"])
+
+
+def cancel(server: RunningServer, thread: str, run_id: str) -> None:
+    call(server, "POST", f"/threads/{thread}/runs/{run_id}/cancel?wait=true&action=interrupt",
+         status=204)
+
+
+def assert_waits_again(server: RunningServer, thread: str) -> None:
+    """The thread asks its question again, and a new answer (not the cancelled one) is the one
+    its nodes see."""
+    state = call(server, "GET", f"/threads/{thread}/state")
+    assert [i["value"] for i in state["interrupts"]] == ["Go ahead?"], state
+    assert state["next"] == ["ask"]
+    assert call(server, "GET", f"/threads/{thread}")["status"] == "interrupted"
+    done = call(server, "POST", f"/threads/{thread}/runs/wait",
+                {"assistant_id": "ask_slow", "command": {"resume": "second"}})
+    assert done["done"] == ["ask got second", "then saw second"], done
+
+
+def test_resume_cancelled_while_its_node_runs_leaves_the_question_answerable(
+        server: RunningServer) -> None:
+    thread = paused(server, seconds=3.0)
+    run_id = resume(server, thread, "first")
+    until(lambda: running(server, thread, run_id), "the resume to run")
+    time.sleep(0.3)  # the answer is claimed, the node sleeps
+    cancel(server, thread, run_id)
+    assert call(server, "GET", f"/threads/{thread}/runs/{run_id}")["status"] == "interrupted"
+    assert_waits_again(server, thread)
+
+
+def test_resume_cancelled_by_an_interrupting_run_is_given_back(server: RunningServer) -> None:
+    thread = paused(server, seconds=3.0)
+    run_id = resume(server, thread, "first")
+    until(lambda: running(server, thread, run_id), "the resume to run")
+    time.sleep(0.3)
+    second = call(server, "POST", f"/threads/{thread}/runs/wait",
+                  {"assistant_id": "ask_slow", "command": {"resume": "second"},
+                   "multitask_strategy": "interrupt"})
+    assert call(server, "GET", f"/threads/{thread}/runs/{run_id}")["status"] == "interrupted"
+    assert second["done"] == ["ask got second", "then saw second"], second
+
+
+def test_continuing_after_a_cancelled_resume_does_not_take_its_answer(
+        server: RunningServer) -> None:
+    thread = paused(server, seconds=3.0)
+    run_id = resume(server, thread, "first")
+    until(lambda: running(server, thread, run_id), "the resume to run")
+    time.sleep(0.3)
+    cancel(server, thread, run_id)
+    again = call(server, "POST", f"/threads/{thread}/runs/wait",
+                 {"assistant_id": "ask_slow", "input": None})
+    assert [i["value"] for i in again["__interrupt__"]] == ["Go ahead?"]
+    assert again["done"] == []
+    assert_waits_again(server, thread)
+
+
+def test_resume_cancelled_before_a_worker_claims_it_changes_nothing(
+        server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    thread = paused(server)
+    held = threading.Event()
+    claim_run = Store.claim_run
+
+    async def claim(self: Store, worker_id: str, lease_seconds: float) -> Any:
+        return None if held.is_set() else await claim_run(self, worker_id, lease_seconds)
+
+    monkeypatch.setattr(Store, "claim_run", claim)
+    held.set()
+    run_id = resume(server, thread, "first")
+    cancel(server, thread, run_id)
+    held.clear()
+    assert call(server, "GET", f"/threads/{thread}/runs/{run_id}")["status"] == "interrupted"
+    assert_waits_again(server, thread)
+
+
+def test_resume_cancelled_after_its_node_finished_stays_applied(server: RunningServer) -> None:
+    thread = paused(server, after=1.5)
+    run_id = resume(server, thread, "first")
+    until(lambda: call(server, "GET", f"/threads/{thread}/state")["next"] == ["then"],
+          "the answered node to finish")
+    cancel(server, thread, run_id)
+    state = call(server, "GET", f"/threads/{thread}/state")
+    assert state["interrupts"] == [] and state["values"]["done"] == ["ask got first"]
+    call(server, "POST", f"/threads/{thread}/runs",
+         {"assistant_id": "ask_slow", "command": {"resume": "second"}}, status=409)
+    done = call(server, "POST", f"/threads/{thread}/runs/wait",
+                {"assistant_id": "ask_slow", "input": None})
+    assert done["done"] == ["ask got first", "then saw first"], done
