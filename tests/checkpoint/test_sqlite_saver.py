@@ -120,7 +120,8 @@ def test_pragmas_and_setup_idempotent(tmp_path: Path) -> None:
         assert saver.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert saver.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
         saver.setup()
-        assert saver._drive(Call(migrate(_sql.DIALECT), write=True)) == len(_sql.MIGRATIONS) - 1
+        applied = saver._drive(Call(migrate(_sql.DIALECT, saver.serde), write=True))
+        assert applied == len(_sql.MIGRATIONS) - 1
         versions = [v for (v,) in saver.conn.execute(
             f"SELECT v FROM {_sql.MIGRATIONS_TABLE} ORDER BY v")]
         assert versions == list(range(len(_sql.MIGRATIONS)))

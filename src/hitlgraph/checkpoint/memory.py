@@ -15,6 +15,8 @@ from typing import Any
 import ormsgpack
 
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._memory_pending import MemoryIndex
+from hitlgraph.checkpoint._pending import change_of, graph_of, pending_query
 from hitlgraph.checkpoint._rows import by_task, check_keep_last, make_config
 from hitlgraph.checkpoint._store import rules
 from hitlgraph.checkpoint.base import (
@@ -32,6 +34,7 @@ from hitlgraph.checkpoint.base import (
     writes_by_task,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
+from hitlgraph.review import PendingInterrupt
 
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 
@@ -108,6 +111,7 @@ class InMemorySaver(BaseCheckpointSaver):
         self._threads: dict[str, dict[str, _Namespace]] = {}
         self._deltas = DeltaEncoder()
         self._fences: dict[str, int] = {}
+        self._index = MemoryIndex()
 
     def advance_fence(self, key: str) -> int:
         """A new token for `key` (see checkpoint.base.WriteRules)."""
@@ -145,7 +149,7 @@ class InMemorySaver(BaseCheckpointSaver):
     def _tuple(self, thread_id: str, ns: str, space: _Namespace, checkpoint_id: str
                ) -> CheckpointTuple:
         fields = ormsgpack.unpackb(space.checkpoints[checkpoint_id])
-        ts, parent, versions, triggers, updated, writers, meta = fields[:7]
+        ts, parent, versions, triggers, updated, writers = fields[:6]
         loads = self.serde.loads_typed
         blobs = space.blobs
         values = {}
@@ -173,10 +177,20 @@ class InMemorySaver(BaseCheckpointSaver):
         return CheckpointTuple(
             config=make_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=loads(tuple(meta)) if len(fields) > 7 else meta,
+            metadata=self._metadata(fields),
             parent_config=make_config(thread_id, ns, parent) if parent else None,
             pending_writes=pending,
         )
+
+    def _metadata(self, fields: list[Any]) -> Any:
+        """The metadata of a checkpoint record's fields (plain, or through the serializer)."""
+        meta = fields[6]
+        return self.serde.loads_typed(tuple(meta)) if len(fields) > 7 else meta
+
+    def _metadata_at(self, thread_id: str, ns: str, checkpoint_id: str) -> Any:
+        space = self._threads.get(thread_id, {}).get(ns)
+        packed = space.checkpoints.get(checkpoint_id) if space is not None else None
+        return None if packed is None else self._metadata(ormsgpack.unpackb(packed))
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         thread_id, ns = _thread_ns(config)
@@ -286,6 +300,7 @@ class InMemorySaver(BaseCheckpointSaver):
             space.checkpoints[checkpoint_id] = record
             if space.latest is None or checkpoint_id > space.latest:
                 space.latest = checkpoint_id
+            self._index.close_older(thread_id, ns, checkpoint_id)
         return make_config(thread_id, ns, checkpoint_id)
 
     def put_step(
@@ -350,6 +365,7 @@ class InMemorySaver(BaseCheckpointSaver):
             for chan, value in writes:
                 dumps_channel(self.serde, chan, value)
             raise
+        change = change_of(self.serde, writes, task_path)
         with self._lock:
             self._check_fence(config)
             space = self._space(thread_id, ns)
@@ -364,11 +380,15 @@ class InMemorySaver(BaseCheckpointSaver):
                 if mode == "insert" and key in stored:
                     continue
                 stored[key] = packed
+            if change is not None:
+                self._index.apply(thread_id, ns, checkpoint_id, task_id, change,
+                                  graph_of(self._metadata_at(thread_id, ns, checkpoint_id)))
 
     def delete_thread(self, thread_id: str) -> None:
         thread_id = str(thread_id)
         with self._lock:
             self._threads.pop(thread_id, None)
+            self._index.drop_thread(thread_id)
         self._deltas.forget_thread(thread_id)
 
     def prune(self, thread_id: str, *, keep_last: int = 1) -> None:
@@ -396,6 +416,7 @@ class InMemorySaver(BaseCheckpointSaver):
                 space.latest = max(space.checkpoints, default=None)
                 self._collect(space)
             spaces[ns].writes.pop(checkpoint_id, None)
+            self._index.rewound(thread_id, ns, checkpoint_id)
             self._deltas.forget_thread(thread_id)
             target = make_config(thread_id, ns, checkpoint_id)
             for task_id, writes in writes_by_task(pending_writes):
@@ -416,6 +437,39 @@ class InMemorySaver(BaseCheckpointSaver):
                 packed = space.blobs.get((chan, links[0]))
         for key in [k for k in space.blobs if k not in kept]:
             del space.blobs[key]
+
+    # -- the index of open interrupts (hitlgraph.review) -------------------------------------------
+
+    def list_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
+                     node: str | None = None, metadata: dict[str, Any] | None = None,
+                     limit: int = 50, after: str | None = None) -> Iterator[PendingInterrupt]:
+        """Open interrupts, newest first, from the index (see hitlgraph.review).
+
+        Args:
+            graph_id: only threads run with this graph (checkpoint metadata "graph_id", else
+                "hitlgraph_graph").
+            thread_id: only this thread's.
+            node: only those this node asked.
+            metadata: only those whose checkpoint's metadata has these key/value pairs.
+            limit: at most this many (one page).
+            after: the `cursor` of the last record of the previous page.
+
+        Raises:
+            ValueError: `after` is not a cursor, or `limit` is below 1.
+        """
+        query = pending_query(graph_id=graph_id, thread_id=thread_id, node=node,
+                              metadata=metadata, limit=limit, after=after)
+        with self._lock:
+            return iter(self._index.page(self.serde, query, self._metadata_at))
+
+    async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
+                            node: str | None = None, metadata: dict[str, Any] | None = None,
+                            limit: int = 50, after: str | None = None
+                            ) -> AsyncIterator[PendingInterrupt]:
+        """list_pending() for asyncio programs (no worker thread: a page of a list)."""
+        for item in self.list_pending(graph_id=graph_id, thread_id=thread_id, node=node,
+                                      metadata=metadata, limit=limit, after=after):
+            yield item
 
     # -- async: a dict lookup needs no worker thread ---------------------------------------------
 

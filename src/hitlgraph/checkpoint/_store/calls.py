@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from hitlgraph.checkpoint._delta import DeltaEncoder
+from hitlgraph.checkpoint._pending import pending_query
 from hitlgraph.checkpoint._rows import ListCursor, ListPage
-from hitlgraph.checkpoint._store import gc, reads, writes
+from hitlgraph.checkpoint._store import gc, pending, reads, writes
 from hitlgraph.checkpoint._store.dialect import Dialect
 from hitlgraph.checkpoint._store.encode import encode_put, encode_writes
 from hitlgraph.checkpoint._store.ops import Ops
@@ -27,6 +28,7 @@ from hitlgraph.checkpoint.base import (
     RunnableConfig,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol
+from hitlgraph.review import PendingInterrupt
 
 __all__ = ["Call", "StoreSaver"]
 
@@ -92,6 +94,14 @@ class StoreSaver(BaseCheckpointSaver):
     def _rewind_call(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]
                      ) -> Call[None]:
         return Call(gc.rewind(self.dialect, self.serde, config, pending_writes), write=True)
+
+    def _pending_call(self, graph_id: str | None, thread_id: str | None, node: str | None,
+                      metadata: dict[str, Any] | None, limit: int, after: str | None
+                      ) -> Call[list[PendingInterrupt]]:
+        """list_pending()'s one page (its arguments checked here, before any connection)."""
+        query = pending_query(graph_id=graph_id, thread_id=thread_id, node=node,
+                              metadata=metadata, limit=limit, after=after)
+        return Call(pending.list_page(self.dialect, self.serde, query), write=False)
 
     def _fence_call(self, key: str) -> Call[int]:
         return Call(writes.advance_fence(self.dialect, key), write=True)

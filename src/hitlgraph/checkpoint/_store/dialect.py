@@ -20,10 +20,16 @@ from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
-__all__ = ["Dialect", "Migration", "PutOutcome"]
+__all__ = ["Dialect", "InterruptWrite", "Migration", "PutOutcome"]
 
-Migration = str | Callable[[], Ops[None]]
-"""One step of a migration: SQL text, or an operation (for a step SQL alone cannot do)."""
+Migration = str | Callable[["Dialect", SerializerProtocol], Ops[None]]
+"""One step of a migration: SQL text, or an operation (for a step SQL alone cannot do), made
+from the dialect and the saver's serializer (to read stored values)."""
+
+InterruptWrite = tuple[str, str, str, str, str, str, tuple[str, bytes], str]
+"""An `__interrupt__` or `__resume__` write of a latest checkpoint, for the index's backfill:
+(thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, channel, (type, data), the
+checkpoint's ts)."""
 
 PutOutcome = tuple["str | None", int, bool, "int | None"]
 """What storing a checkpoint found: (the latest checkpoint id, how many versions its deltas
@@ -121,6 +127,31 @@ class Dialect(ABC):
         """A step's writes as this schema stores them beside its checkpoint (SQLite stores a
         write that repeats a delta's items as a reference to them)."""
         return writes
+
+    # -- the index of open interrupts (_store.pending) -------------------------------------------
+    pending_param: ClassVar[str]
+    """The placeholder of a bound parameter."""
+    open_pending: ClassVar[str]
+    """Index an interrupt unless its thread has it already (a subgraph's, recorded where it
+    was raised); parameters as `pending._open_rows` makes them, the last three naming the
+    checkpoint whose metadata gives graph_id."""
+    close_task_pending: ClassVar[str]
+    """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced."""
+    answer_pending: ClassVar[str]
+    """Mark an entry answered or not: (answered, thread_id, interrupt_id)."""
+
+    @abstractmethod
+    def select_pending(self, where: str, *, with_metadata: bool) -> str:
+        """Open entries matching `where` (on `p`, the index, and `c`, their checkpoint), newest
+        first, LIMIT bound, as rows (thread_id, ns, checkpoint_id, interrupt_id, node,
+        graph_id, then the checkpoint's metadata columns where `load_metadata` reads them in a
+        checkpoint row (NULL without `with_metadata`), created_at, value type, value)."""
+
+    @abstractmethod
+    def interrupt_writes(self) -> Ops[list[InterruptWrite]]:
+        """The interrupt and resume writes the index would hold (the latest checkpoint's of
+        each namespace; of a subgraph's namespace, only if newer than its thread's root
+        namespace's latest), in the order they were stored."""
 
     # -- garbage collection ---------------------------------------------------------------------
 

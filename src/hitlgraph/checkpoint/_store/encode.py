@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hitlgraph.checkpoint._delta import DeltaEncoder, delta_links
+from hitlgraph.checkpoint._pending import Change, change_of
 from hitlgraph.checkpoint._rows import json_exact, pack_record, stored_ts, thread_ns
 from hitlgraph.checkpoint._store.rules import answered
 from hitlgraph.checkpoint.base import (
@@ -138,6 +139,8 @@ class EncodedWrites(NamedTuple):
     expected: str | None
     """When set, the writes are stored only if their checkpoint is the thread's latest."""
     fence: Fence | None
+    change: Change | None = None
+    """What the writes do to the index of open interrupts (None: nothing)."""
 
 
 def encode_writes(
@@ -169,5 +172,5 @@ def encode_writes(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, task_id=task_id,
         task_path=task_path, slots=tuple(slots.values()),
         expected=None if rules.expected_latest is None else str(rules.expected_latest),
-        fence=rules.fence,
+        fence=rules.fence, change=change_of(serde, writes, task_path),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hitlgraph.checkpoint._store.dialect import Dialect
 from hitlgraph.checkpoint._store.ops import Ops, Statement
+from hitlgraph.checkpoint.serde import SerializerProtocol
 
 __all__ = ["latest_version", "migrate", "schema_version"]
 
@@ -27,8 +28,9 @@ def schema_version(dialect: Dialect) -> Ops[int]:
     return (yield from _max_version(dialect))
 
 
-def migrate(dialect: Dialect) -> Ops[int]:
-    """Apply the migrations the database lacks (run it in one write transaction).
+def migrate(dialect: Dialect, serde: SerializerProtocol) -> Ops[int]:
+    """Apply the migrations the database lacks (run it in one write transaction); `serde`
+    reads stored values for the steps that need them.
 
     Safe to run again and from several processes at once: the write lock (and the dialect's
     migration lock) serializes them, and the second finds nothing left to do. Returns the
@@ -43,6 +45,6 @@ def migrate(dialect: Dialect) -> Ops[int]:
             if isinstance(step, str):
                 yield Statement(step)
             else:
-                yield from step()
+                yield from step(dialect, serde)
         yield Statement(dialect.insert_migration, (version,))
     return latest_version(dialect)

@@ -21,6 +21,7 @@ from hitlgraph.checkpoint.base import (
     PendingWritesCall,
     RunnableConfig,
 )
+from hitlgraph.review import PendingInterrupt
 
 __all__ = ["AsyncStore", "StepStore", "SyncStore"]
 
@@ -122,6 +123,28 @@ class SyncStore(StoreSaver):
         call = self._writes_call(config, writes, task_id, task_path)
         if call is not None:
             self._run(call)
+
+    def list_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
+                     node: str | None = None, metadata: dict[str, Any] | None = None,
+                     limit: int = 50, after: str | None = None) -> Iterator[PendingInterrupt]:
+        """Open interrupts, newest first, from the index (see hitlgraph.review): one statement
+        reading one page of index rows, whatever the number of threads.
+
+        Args:
+            graph_id: only threads run with this graph (checkpoint metadata "graph_id", else
+                "hitlgraph_graph").
+            thread_id: only this thread's.
+            node: only those this node asked.
+            metadata: only those whose checkpoint's metadata has these key/value pairs.
+            limit: at most this many (one page).
+            after: the `cursor` of the last record of the previous page.
+
+        Raises:
+            ValueError: `after` is not a cursor, or `limit` is below 1.
+        """
+        found: list[PendingInterrupt] = self._run(
+            self._pending_call(graph_id, thread_id, node, metadata, limit, after))
+        return iter(found)
 
     def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
         """Make config's checkpoint the thread's latest again, with `pending_writes` (see
@@ -227,6 +250,15 @@ class AsyncStore(StoreSaver):
         call = self._writes_call(config, writes, task_id, task_path)
         if call is not None:
             await self._arun(call)
+
+    async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
+                            node: str | None = None, metadata: dict[str, Any] | None = None,
+                            limit: int = 50, after: str | None = None
+                            ) -> AsyncIterator[PendingInterrupt]:
+        """Open interrupts, newest first (see `SyncStore.list_pending`)."""
+        call = self._pending_call(graph_id, thread_id, node, metadata, limit, after)
+        for item in await self._arun(call):
+            yield item
 
     async def arewind(self, config: RunnableConfig,
                       pending_writes: Sequence[PendingWrite]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hitlgraph.checkpoint._rows import make_config
-from hitlgraph.checkpoint._store import rules
+from hitlgraph.checkpoint._store import pending, rules
 from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Ops, Statement
@@ -81,15 +81,17 @@ def put_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
         rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id, latest)
     if encoded.slots:
         yield from dialect.store_writes(encoded)
+        yield from pending.index_writes(dialect, encoded)
 
 
 def one_transaction(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: EncodedPut
                     ) -> bool:
     """Whether put_step() is one batch that brings its own transaction (one round trip, BEGIN
     and COMMIT included): the dialect can, and none of the writes claims an answer slot or
-    compares the latest itself, and they carry the put's fence."""
+    compares the latest itself, and they carry the put's fence, and none changes the index of
+    open interrupts."""
     return dialect.steps_in_one_batch and all(
-        one.expected is None and one.fence == encoded.fence
+        one.expected is None and one.fence == encoded.fence and one.change is None
         and all(slot.mode != "claim" for slot in one.slots)
         for one in writes
     )

@@ -192,5 +192,5 @@ class PostgresSaver(StepStore):
                 return
             if self._drive(Call(schema.schema_version(DIALECT), write=False)) < (
                     schema.latest_version(DIALECT)):
-                self._drive(Call(schema.migrate(DIALECT), write=True))
+                self._drive(Call(schema.migrate(DIALECT, self.serde), write=True))
             self.is_setup = True

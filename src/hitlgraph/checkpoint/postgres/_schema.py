@@ -11,11 +11,13 @@ from __future__ import annotations
 from hashlib import blake2b
 from typing import Final
 
+from hitlgraph.checkpoint._store import pending
+from hitlgraph.checkpoint._store.dialect import Migration
 from hitlgraph.checkpoint._store.ops import Statement
 
 __all__ = [
     "BLOBS", "CHECKPOINTS", "FENCES", "LOCK", "LOCK_CLASS", "MIGRATIONS", "MIGRATIONS_TABLE",
-    "MIGRATION_LOCK", "TABLES", "WRITES", "thread_lock_key",
+    "MIGRATION_LOCK", "PENDING", "TABLES", "WRITES", "thread_lock_key",
 ]
 
 CHECKPOINTS: Final = "hitlgraph_checkpoints"
@@ -23,9 +25,10 @@ BLOBS: Final = "hitlgraph_checkpoint_blobs"
 WRITES: Final = "hitlgraph_checkpoint_writes"
 MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
 FENCES: Final = "hitlgraph_checkpoint_fences"
-TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, FENCES, MIGRATIONS_TABLE)
+PENDING: Final = "hitlgraph_pending_interrupts"
+TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, FENCES, PENDING, MIGRATIONS_TABLE)
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     # 0: the initial schema.
     (
         f"""CREATE TABLE IF NOT EXISTS {CHECKPOINTS} (
@@ -77,6 +80,27 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             key TEXT COLLATE "C" PRIMARY KEY,
             token BIGINT NOT NULL
         )""",
+    ),
+    # 2: the index of open interrupts (hitlgraph.review), built from the latest checkpoints.
+    # One row per interrupt of a thread; the guarded put closes the ones it supersedes.
+    (
+        f"""CREATE TABLE IF NOT EXISTS {PENDING} (
+            thread_id TEXT COLLATE "C" NOT NULL,
+            interrupt_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL,
+            checkpoint_id TEXT COLLATE "C" NOT NULL,
+            task_id TEXT COLLATE "C" NOT NULL,
+            node TEXT,
+            graph_id TEXT,
+            created_at TEXT COLLATE "C" NOT NULL,
+            value_type TEXT NOT NULL,
+            value BYTEA NOT NULL,
+            answered BOOLEAN NOT NULL DEFAULT FALSE,
+            PRIMARY KEY (thread_id, interrupt_id)
+        )""",
+        f"CREATE INDEX IF NOT EXISTS {PENDING}_open ON {PENDING} "
+        "(created_at DESC, thread_id DESC, interrupt_id DESC) WHERE NOT answered",
+        pending.backfill,
     ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;

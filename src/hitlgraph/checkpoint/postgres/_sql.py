@@ -17,7 +17,7 @@ from typing import Any, Final, cast
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, resolve
 from hitlgraph.checkpoint._rows import by_task, checkpoint_tuple, unpack_record
 from hitlgraph.checkpoint._store import rules
-from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
+from hitlgraph.checkpoint._store.dialect import Dialect, InterruptWrite, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Batch, Ops, Rows, Statement
 from hitlgraph.checkpoint.base import (
@@ -27,6 +27,7 @@ from hitlgraph.checkpoint.base import (
     PendingWrite,
     WriteMode,
 )
+from hitlgraph.checkpoint.postgres import _pending
 from hitlgraph.checkpoint.postgres._filters import filter_clause, metadata_json
 from hitlgraph.checkpoint.postgres._schema import (
     BLOBS,
@@ -37,6 +38,7 @@ from hitlgraph.checkpoint.postgres._schema import (
     MIGRATION_LOCK,
     MIGRATIONS,
     MIGRATIONS_TABLE,
+    PENDING,
     TABLES,
     WRITES,
     thread_lock_key,
@@ -191,7 +193,7 @@ _PUT_GUARDED: Final = f"""WITH fence AS (
         channels = excluded.channels, versions = excluded.versions, record = excluded.record,
         metadata_type = excluded.metadata_type, metadata = excluded.metadata,
         metadata_json = excluded.metadata_json
-)
+), {_pending.CLOSE_OLDER}
 SELECT (SELECT checkpoint_id FROM latest), (SELECT n FROM missing), EXISTS (SELECT 1 FROM ok),
     (SELECT token FROM fence)"""
 """A checkpoint and its values, stored only if the thread's latest checkpoint is the expected
@@ -407,19 +409,34 @@ class PostgresDialect(Dialect):
             if mode == "claim" and len(cast("Rows", reply)) < len(indexes):  # RETURNING idx
                 raise rules.answered(encoded.thread_id, encoded.checkpoint_id)
 
+    pending_param = "%s"
+    open_pending = _pending.OPEN
+    close_task_pending = _pending.CLOSE_TASK
+    answer_pending = _pending.ANSWER
+
+    def select_pending(self, where: str, *, with_metadata: bool) -> str:
+        return _pending.select_pending(where, with_metadata=with_metadata)
+
+    def interrupt_writes(self) -> Ops[list[InterruptWrite]]:
+        return _pending.interrupt_writes()
+
     def delete_thread(self, thread_id: str) -> Sequence[Statement]:
         return [Statement(
             f"WITH w AS (DELETE FROM {WRITES} WHERE thread_id = %s), "
-            f"b AS (DELETE FROM {BLOBS} WHERE thread_id = %s) "
+            f"b AS (DELETE FROM {BLOBS} WHERE thread_id = %s), "
+            f"p AS (DELETE FROM {PENDING} WHERE thread_id = %s) "
             f"DELETE FROM {CHECKPOINTS} WHERE thread_id = %s",
-            (thread_id, thread_id, thread_id))]
+            (thread_id, thread_id, thread_id, thread_id))]
 
     def delete_after(self, thread_id: str, ns: str, checkpoint_id: str) -> Sequence[Statement]:
         return [Statement(
             f"WITH w AS (DELETE FROM {WRITES} WHERE thread_id = %s AND (checkpoint_id > %s "
+            "OR (checkpoint_ns = %s AND checkpoint_id = %s))), "
+            f"p AS (DELETE FROM {PENDING} WHERE thread_id = %s AND (checkpoint_id > %s "
             "OR (checkpoint_ns = %s AND checkpoint_id = %s))) "
             f"DELETE FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_id > %s",
-            (thread_id, checkpoint_id, ns, checkpoint_id, thread_id, checkpoint_id))]
+            (thread_id, checkpoint_id, ns, checkpoint_id, thread_id, checkpoint_id, ns,
+             checkpoint_id, thread_id, checkpoint_id))]
 
     def collect(self, thread_id: str, keep_last: int | None) -> Ops[None]:
         """One statement (with keep_last None, a second for namespaces left with no

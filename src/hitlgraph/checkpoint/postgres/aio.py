@@ -172,7 +172,7 @@ class AsyncPostgresSaver(AsyncStore, SyncStore):
                 return
             if await self._drive(Call(schema.schema_version(DIALECT), write=False)) < (
                     schema.latest_version(DIALECT)):
-                await self._drive(Call(schema.migrate(DIALECT), write=True))
+                await self._drive(Call(schema.migrate(DIALECT, self.serde), write=True))
             self.is_setup = True
 
     # -- sync: the async methods on the saver's loop, from another thread ----------------------

@@ -148,7 +148,7 @@ class SqliteSaver(StepStore):
             configure(self.conn)
             if self._drive(Call(schema.schema_version(DIALECT), write=False)) < (
                     schema.latest_version(DIALECT)):
-                self._drive(Call(schema.migrate(DIALECT), write=True))
+                self._drive(Call(schema.migrate(DIALECT, self.serde), write=True))
             self.is_setup = True
 
     def _run(self, call: Call[_T]) -> _T:

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 import ormsgpack
 
+from hitlgraph.checkpoint._store import pending
 from hitlgraph.checkpoint._store.dialect import Migration
 from hitlgraph.checkpoint._store.ops import Batch, Ops, Statement
 
@@ -113,7 +114,7 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
             data_id INTEGER,
             PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id)
         ) WITHOUT ROWID""",
-        lambda: _pack_v0_writes(),
+        lambda _dialect, _serde: _pack_v0_writes(),
         "DROP TABLE writes",
         "ALTER TABLE writes_v1 RENAME TO writes",
         *(statement for table in ("blobs", "writes") for statement in (
@@ -131,6 +132,28 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
             key TEXT PRIMARY KEY,
             token INTEGER NOT NULL
         ) WITHOUT ROWID""",
+    ),
+    # 3: the index of open interrupts (hitlgraph.review), built from the latest checkpoints.
+    # One row per interrupt of a thread (a stored checkpoint closes the ones it supersedes:
+    # see _sql.SqliteDialect.store_checkpoint).
+    (
+        """CREATE TABLE pending_interrupts (
+            thread_id TEXT NOT NULL,
+            interrupt_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL,
+            checkpoint_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            node TEXT,
+            graph_id TEXT,
+            created_at TEXT NOT NULL,
+            value_type TEXT NOT NULL,
+            value BLOB NOT NULL,
+            answered INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (thread_id, interrupt_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX pending_interrupts_open ON pending_interrupts "
+        "(created_at, thread_id, interrupt_id) WHERE answered = 0",
+        pending.backfill,
     ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;

@@ -33,11 +33,12 @@ from hitlgraph.checkpoint._delta import (
 )
 from hitlgraph.checkpoint._rows import checkpoint_tuple, row_ts, unpack_record
 from hitlgraph.checkpoint._store import rules, writes
-from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
+from hitlgraph.checkpoint._store.dialect import Dialect, InterruptWrite, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedValue, EncodedWrites, Slot
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
 from hitlgraph.checkpoint.serde import SerializerProtocol
+from hitlgraph.checkpoint.sqlite import _pending
 from hitlgraph.checkpoint.sqlite._filters import INT64, filter_clause
 from hitlgraph.checkpoint.sqlite._schema import MIGRATIONS, MIGRATIONS_TABLE
 
@@ -360,15 +361,22 @@ class SqliteDialect(Dialect):
         """The checks, the checkpoint's row, then every value in one executemany (a short
         whole value, the usual case, is its row as it stands). The compare-and-set stays a
         SELECT of its own: as the insert's condition, it would read the table being inserted
-        into, which SQLite does through a temporary table, costing more than the two."""
+        into, which SQLite does through a temporary table, costing more than the two. That
+        SELECT also tells whether the thread has open interrupts for the checkpoint to close
+        (without a compare-and-set, a statement closes them whether or not there are any)."""
         if put.fence is not None:
             yield from writes.check_fence(self, put.thread_id, put.fence)
+        has_open = True
         if put.expected_latest is not None:
-            found = yield Statement(self.select_latest_id, (put.thread_id, put.ns))
-            rules.check_latest(put.thread_id, put.expected_latest, found[0][0] if found else None)
+            found = yield Statement(_pending.LATEST_AND_OPEN, (put.thread_id, put.ns))
+            latest, has_open = found[0]
+            rules.check_latest(put.thread_id, put.expected_latest, latest)
         yield Statement(_INSERT_CHECKPOINT, (
             put.thread_id, put.ns, put.checkpoint_id, put.parent, put.ts, put.record,
             put.metadata_type, put.metadata, put.metadata_json))
+        if has_open:
+            yield Statement(_pending.CLOSE_OLDER,
+                            (put.thread_id, put.ns, put.ns, put.checkpoint_id))
         rows: list[tuple[Any, ...]] = []
         for value in put.values:
             type_, data = value.stored
@@ -417,17 +425,33 @@ class SqliteDialect(Dialect):
         return [_linked(one, deltas) if one.checkpoint_id == put.parent else one
                 for one in writes]
 
+    # -- the index of open interrupts -----------------------------------------------------------
+
+    pending_param = "?"
+    open_pending = _pending.OPEN
+    close_task_pending = _pending.CLOSE_TASK
+    answer_pending = _pending.ANSWER
+
+    def select_pending(self, where: str, *, with_metadata: bool) -> str:
+        return _pending.select_pending(where, with_metadata=with_metadata)
+
+    def interrupt_writes(self) -> Ops[list[InterruptWrite]]:
+        return _pending.interrupt_writes()
+
     # -- garbage collection ---------------------------------------------------------------------
 
     def delete_thread(self, thread_id: str) -> Sequence[Statement]:
         return [Statement(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
-                for table in ("checkpoints", "blobs", "writes")]
+                for table in ("checkpoints", "blobs", "writes", "pending_interrupts")]
 
     def delete_after(self, thread_id: str, ns: str, checkpoint_id: str) -> Sequence[Statement]:
         return [
             *(Statement(f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id > ?",
                         (thread_id, checkpoint_id)) for table in ("checkpoints", "writes")),
             Statement(f"DELETE FROM writes {_DELETE_AT}", (thread_id, ns, checkpoint_id)),
+            Statement("DELETE FROM pending_interrupts WHERE thread_id = ? AND (checkpoint_id > ? "
+                      "OR (checkpoint_ns = ? AND checkpoint_id = ?))",
+                      (thread_id, checkpoint_id, ns, checkpoint_id)),
         ]
 
     def collect(self, thread_id: str, keep_last: int | None) -> Ops[None]:

@@ -1,0 +1,137 @@
+"""The index of open interrupts, what every saver shares: which writes open or close entries
+(see hitlgraph.review for the rule), a list_pending() query checked once, and records.
+
+A task's `__interrupt__` write opens an entry per interrupt (replacing the task's earlier
+ones); its `__resume__` write (a log of [interrupt id, answer, in force]) marks the ids it
+answers as answered, and the ids whose answer was withdrawn as open again. A stored checkpoint
+closes the older entries of its namespace (of the whole thread for the root namespace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+from hitlgraph.checkpoint.serde import SerializerProtocol
+from hitlgraph.constants import INTERRUPT, PUSH, RESUME
+from hitlgraph.review import PendingInterrupt, decode_cursor
+from hitlgraph.review._cursor import CursorKey
+
+__all__ = ["GRAPH_KEYS", "Change", "Opened", "PendingQuery", "change_of", "graph_of",
+           "node_of", "now", "pending_query", "record"]
+
+GRAPH_KEYS = ("graph_id", "hitlgraph_graph")
+"""Checkpoint metadata keys naming the thread's graph, in order of preference: the server's,
+then the one the `hitlgraph` command records."""
+
+
+class Opened(NamedTuple):
+    """One interrupt a task's write opens: its id and its value, serialized."""
+
+    interrupt_id: str
+    value_type: str
+    value: bytes
+
+
+class Change(NamedTuple):
+    """What one put_writes() call of a task does to the index."""
+
+    opened: tuple[Opened, ...] | None
+    """The task's interrupts now (None: the call wrote no `__interrupt__`)."""
+    answers: tuple[tuple[str, bool], ...]
+    """(interrupt id, answered) of each id its `__resume__` log names."""
+    node: str | None
+    created_at: str
+
+
+def now() -> str:
+    """The time an entry is stored: ISO 8601 in UTC with microseconds, so that the text
+    sorts as the time does (checkpoints' ts have the same form)."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def node_of(task_path: str) -> str | None:
+    """The node a task ran, from the task path put_writes() gets: the node's name for a
+    triggered node; a Send's task path names only its position (None)."""
+    if not task_path or task_path.startswith(PUSH):
+        return None
+    return task_path
+
+
+def graph_of(metadata: Any) -> str | None:
+    """The graph id a checkpoint's metadata records (see GRAPH_KEYS), or None."""
+    if isinstance(metadata, dict):
+        for key in GRAPH_KEYS:
+            found = metadata.get(key)
+            if isinstance(found, str) and found:
+                return found
+    return None
+
+
+def _answers(log: Any) -> tuple[tuple[str, bool], ...]:
+    """(id, answered) per id of a resume log: the last word on each id holds."""
+    latest: dict[str, bool] = {}
+    if isinstance(log, dict):  # a plain {id: answer} map
+        return tuple((str(iid), True) for iid in log)
+    for entry in log if isinstance(log, list) else ():
+        if isinstance(entry, (list, tuple)) and len(entry) == 3:
+            latest[str(entry[0])] = bool(entry[2])
+    return tuple(latest.items())
+
+
+def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_path: str
+              ) -> Change | None:
+    """What a task's writes do to the index; None (the usual case) when nothing."""
+    opened: tuple[Opened, ...] | None = None
+    answers: tuple[tuple[str, bool], ...] = ()
+    for channel, value in writes:
+        if channel == INTERRUPT:
+            opened = tuple(
+                Opened(str(getattr(item, "id", "")),
+                       *serde.dumps_typed(getattr(item, "value", item)))
+                for item in value or ())
+        elif channel == RESUME:
+            answers = _answers(value)
+    if opened is None and not answers:
+        return None
+    return Change(opened, answers, node_of(task_path), now())
+
+
+class PendingQuery(NamedTuple):
+    """list_pending()'s arguments, checked."""
+
+    graph_id: str | None
+    thread_id: str | None
+    node: str | None
+    metadata: tuple[tuple[Any, Any], ...]
+    limit: int
+    after: CursorKey | None
+
+
+def pending_query(*, graph_id: str | None, thread_id: str | None, node: str | None,
+                  metadata: dict[str, Any] | None, limit: int, after: str | None
+                  ) -> PendingQuery:
+    """The query of a list_pending() call.
+
+    Raises:
+        ValueError: `after` is not a cursor, or `limit` is below 1.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit={limit!r} must be an int of at least 1.")
+    return PendingQuery(
+        graph_id=None if graph_id is None else str(graph_id),
+        thread_id=None if thread_id is None else str(thread_id),
+        node=None if node is None else str(node),
+        metadata=tuple((metadata or {}).items()), limit=limit,
+        after=None if after is None else decode_cursor(after))
+
+
+def record(serde: SerializerProtocol, *, thread_id: str, checkpoint_ns: str,
+           checkpoint_id: str, interrupt_id: str, node: str | None, graph_id: str | None,
+           created_at: str, value: tuple[str, bytes]) -> PendingInterrupt:
+    """The PendingInterrupt of an index entry."""
+    return PendingInterrupt(
+        thread_id=thread_id, checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id,
+        interrupt_id=interrupt_id, node=node, value=serde.loads_typed(value),
+        response_schema=None, created_at=created_at, graph_id=graph_id)

@@ -1,0 +1,123 @@
+"""The index of open interrupts in the SQL savers, written once (the rule is
+hitlgraph.review's; what a write changes is checkpoint._pending's): a task's writes updating
+it, a page of list_pending(), and the migration step that builds it for an older database.
+
+Closing on a stored checkpoint is each schema's own (a trigger in SQLite, a clause of the
+guarded insert in PostgreSQL), so a put pays no statement for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hitlgraph.checkpoint._pending import Change, PendingQuery, change_of, record
+from hitlgraph.checkpoint._rows import matches
+from hitlgraph.checkpoint._store.encode import EncodedWrites
+from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
+from hitlgraph.checkpoint.serde import SerializerProtocol
+from hitlgraph.review import PendingInterrupt
+
+if TYPE_CHECKING:
+    from hitlgraph.checkpoint._store.dialect import Dialect
+
+__all__ = ["backfill", "index_writes", "list_page"]
+
+
+def _open_rows(thread_id: str, ns: str, checkpoint_id: str, task_id: str, change: Change
+               ) -> list[tuple[Any, ...]]:
+    """`Dialect.open_pending`'s parameters for each interrupt a change opens."""
+    return [(thread_id, ns, checkpoint_id, task_id, opened.interrupt_id, change.node,
+             change.created_at, opened.value_type, opened.value, thread_id, ns, checkpoint_id)
+            for opened in change.opened or ()]
+
+
+def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task_id: str,
+             change: Change) -> Ops[None]:
+    if change.opened is not None:
+        yield Statement(dialect.close_task_pending, (thread_id, ns, checkpoint_id, task_id))
+        if change.opened:
+            yield Many(dialect.open_pending,
+                       _open_rows(thread_id, ns, checkpoint_id, task_id, change))
+    if change.answers:
+        yield Many(dialect.answer_pending,
+                   [(answered, thread_id, iid) for iid, answered in change.answers])
+
+
+def index_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
+    """Update the index for a task's stored writes (in their transaction)."""
+    if encoded.change is not None:
+        yield from _changes(dialect, encoded.thread_id, encoded.ns, encoded.checkpoint_id,
+                            encoded.task_id, encoded.change)
+
+
+def _where(dialect: Dialect, query: PendingQuery, after: tuple[str, str, str] | None
+           ) -> tuple[str, tuple[Any, ...]]:
+    """list_pending()'s conditions (from the dialect's constant fragments) and parameters."""
+    mark = dialect.pending_param
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, value in (("graph_id", query.graph_id), ("thread_id", query.thread_id),
+                          ("node", query.node)):
+        if value is not None:
+            clauses.append(f"p.{column} = {mark}")
+            params.append(value)
+    for key, value in query.metadata:
+        clause = dialect.filter_clause(key, value)
+        if clause is not None:
+            clauses.append(clause[0])
+            params.extend(clause[1])
+    if after is not None:
+        clauses.append(f"(p.created_at, p.thread_id, p.interrupt_id) < ({mark}, {mark}, {mark})")
+        params.extend(after)
+    return " AND ".join(clauses) or dialect.everything, tuple(params)
+
+
+def list_page(dialect: Dialect, serde: SerializerProtocol, query: PendingQuery
+              ) -> Ops[list[PendingInterrupt]]:
+    """One page of open interrupts, newest first. One statement reading `limit` index rows,
+    unless a metadata filter only Python can decide makes it read on."""
+    found: list[PendingInterrupt] = []
+    after = query.after
+    while True:
+        where, params = _where(dialect, query, after)
+        wanted = query.limit - len(found)
+        sql = dialect.select_pending(where, with_metadata=bool(query.metadata))
+        rows = (yield Statement(sql, (*params, wanted))) or []
+        for row in rows:
+            if query.metadata and not matches(dialect.load_metadata(serde, row),
+                                              query.metadata):
+                continue
+            found.append(record(
+                serde, thread_id=row[0], checkpoint_ns=row[1], checkpoint_id=row[2],
+                interrupt_id=row[3], node=row[4], graph_id=row[5], created_at=row[9],
+                value=(row[10], bytes(row[11]))))
+        if len(rows) < wanted or len(found) >= query.limit:
+            return found
+        after = (rows[-1][9], rows[-1][0], rows[-1][3])
+
+
+def backfill(dialect: Dialect, serde: SerializerProtocol) -> Ops[None]:
+    """Migration step: index the open interrupts of an existing database, from the
+    `__interrupt__` and `__resume__` writes of each namespace's latest checkpoint (their
+    checkpoint's time standing for when they were asked). An interrupt this serializer
+    cannot read is left out of the index; its thread still reads and resumes as before."""
+    changes: dict[tuple[str, str, str, str], Change] = {}
+    for write in (yield from dialect.interrupt_writes()):
+        thread_id, ns, checkpoint_id, task_id, path, channel, typed, created_at = write
+        try:
+            change = change_of(serde, [(channel, serde.loads_typed(typed))], path)
+        except Exception:  # e.g. a type this process has not registered
+            continue
+        if change is None:
+            continue
+        key = (thread_id, ns, checkpoint_id, task_id)
+        before = changes.get(key)
+        changes[key] = change._replace(
+            created_at=created_at,
+            opened=change.opened if change.opened is not None else (
+                before.opened if before else None),
+            answers=change.answers or (before.answers if before else ()))
+    # a subgraph's interrupts first: the engine records them there before its parent's task
+    for key in sorted(changes, key=lambda k: k[1] == ""):
+        yield from _changes(dialect, *key, changes[key])
+

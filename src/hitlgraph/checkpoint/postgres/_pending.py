@@ -1,0 +1,79 @@
+"""The PostgreSQL text of the index of open interrupts (`_store.pending`; the table in
+`_schema.py`, migration 2; closing on a stored checkpoint is a clause of `_sql._PUT_GUARDED`)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hitlgraph.checkpoint._store.dialect import InterruptWrite
+from hitlgraph.checkpoint._store.ops import Ops, Statement
+from hitlgraph.checkpoint.postgres._schema import CHECKPOINTS, PENDING, WRITES
+
+__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "OPEN", "interrupt_writes", "select_pending"]
+
+
+def _graph(key: str) -> str:
+    """metadata_json's `key` when it is non-empty text, else NULL (as _pending.graph_of)."""
+    return (f"NULLIF(CASE jsonb_typeof(metadata_json -> '{key}') WHEN 'string' "
+            f"THEN metadata_json ->> '{key}' END, '')")
+
+
+OPEN: Final = (
+    f"INSERT INTO {PENDING} (thread_id, checkpoint_ns, checkpoint_id, task_id, interrupt_id, "
+    "node, created_at, value_type, value, graph_id) "
+    "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    f"(SELECT COALESCE({_graph('graph_id')}, {_graph('hitlgraph_graph')}) FROM {CHECKPOINTS} "
+    "WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s) "
+    "ON CONFLICT (thread_id, interrupt_id) DO NOTHING"
+)
+CLOSE_TASK: Final = (
+    f"DELETE FROM {PENDING} WHERE thread_id = %s AND checkpoint_ns = %s "
+    "AND checkpoint_id = %s AND task_id = %s"
+)
+ANSWER: Final = f"UPDATE {PENDING} SET answered = %s WHERE thread_id = %s AND interrupt_id = %s"
+CLOSE_OLDER: Final = f"""closed AS (
+    DELETE FROM {PENDING} AS p WHERE p.thread_id = %(thread)s
+        AND (%(ns)s::text = '' OR p.checkpoint_ns = %(ns)s::text)
+        AND p.checkpoint_id < %(id)s::text AND EXISTS (SELECT 1 FROM ok)
+)"""
+"""The guarded insert's clause closing the entries its checkpoint supersedes (hitlgraph.review):
+of its namespace, or of every namespace for the root one; only if the checkpoint is stored."""
+
+
+def select_pending(where: str, *, with_metadata: bool) -> str:
+    """See Dialect.select_pending."""
+    if with_metadata:
+        metadata = "c.metadata_type, c.metadata, c.metadata_json"
+        join = (f"JOIN {CHECKPOINTS} AS c ON c.thread_id = p.thread_id "
+                "AND c.checkpoint_ns = p.checkpoint_ns AND c.checkpoint_id = p.checkpoint_id ")
+    else:
+        metadata, join = "NULL, NULL, NULL", ""
+    return (
+        "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
+        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value "
+        f"FROM {PENDING} AS p {join}WHERE NOT p.answered AND {where} "
+        "ORDER BY p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC LIMIT %s")
+
+
+_LATEST_WRITES: Final = f"""WITH latest AS (
+    SELECT thread_id, checkpoint_ns, MAX(checkpoint_id) AS checkpoint_id
+    FROM {CHECKPOINTS} GROUP BY thread_id, checkpoint_ns
+)
+SELECT w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, w.channel,
+    w.type, w.blob, c.ts
+FROM latest AS l
+JOIN {CHECKPOINTS} AS c ON c.thread_id = l.thread_id AND c.checkpoint_ns = l.checkpoint_ns
+    AND c.checkpoint_id = l.checkpoint_id
+JOIN {WRITES} AS w ON w.thread_id = l.thread_id AND w.checkpoint_ns = l.checkpoint_ns
+    AND w.checkpoint_id = l.checkpoint_id
+WHERE w.channel IN ('__interrupt__', '__resume__') AND (l.checkpoint_ns = ''
+    OR l.checkpoint_id > COALESCE((SELECT MAX(r.checkpoint_id) FROM {CHECKPOINTS} AS r
+        WHERE r.thread_id = l.thread_id AND r.checkpoint_ns = ''), ''))
+ORDER BY w.seq"""
+
+
+def interrupt_writes() -> Ops[list[InterruptWrite]]:
+    """See Dialect.interrupt_writes."""
+    rows = (yield Statement(_LATEST_WRITES)) or ()
+    return [(thread_id, ns, checkpoint_id, task_id, path, channel, (type_, bytes(blob)), ts)
+            for thread_id, ns, checkpoint_id, task_id, path, channel, type_, blob, ts in rows]

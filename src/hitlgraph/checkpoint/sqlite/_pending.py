@@ -1,0 +1,94 @@
+"""The SQLite text of the index of open interrupts (`_store.pending`; table and trigger in
+`_schema.py`, migration 3)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import ormsgpack
+
+from hitlgraph.checkpoint._rows import row_ts
+from hitlgraph.checkpoint._store.dialect import InterruptWrite
+from hitlgraph.checkpoint._store.ops import Ops, Statement
+from hitlgraph.constants import INTERRUPT, RESUME
+
+__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "LATEST_AND_OPEN", "OPEN", "interrupt_writes",
+           "select_pending"]
+
+
+def _graph(key: str) -> str:
+    """metadata_json's `key` when it is non-empty text, else NULL (as _pending.graph_of)."""
+    return (f"NULLIF(CASE json_type(metadata_json, '$.{key}') WHEN 'text' "
+            f"THEN json_extract(metadata_json, '$.{key}') END, '')")
+
+
+OPEN: Final = (
+    "INSERT INTO pending_interrupts (thread_id, checkpoint_ns, checkpoint_id, task_id, "
+    "interrupt_id, node, created_at, value_type, value, graph_id) "
+    f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE({_graph('graph_id')}, "
+    f"{_graph('hitlgraph_graph')}) FROM checkpoints "
+    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?) "
+    "WHERE true ON CONFLICT (thread_id, interrupt_id) DO NOTHING"
+)
+CLOSE_TASK: Final = (
+    "DELETE FROM pending_interrupts WHERE thread_id = ? AND checkpoint_ns = ? "
+    "AND checkpoint_id = ? AND task_id = ?"
+)
+CLOSE_OLDER: Final = (
+    "DELETE FROM pending_interrupts WHERE thread_id = ? AND (? = '' OR checkpoint_ns = ?) "
+    "AND checkpoint_id < ?"
+)
+"""Close the entries a stored checkpoint supersedes (hitlgraph.review): (thread, ns, ns, id)."""
+LATEST_AND_OPEN: Final = (
+    "SELECT (SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 "
+    "ORDER BY checkpoint_id DESC LIMIT 1), "
+    "EXISTS (SELECT 1 FROM pending_interrupts WHERE thread_id = ?1)"
+)
+"""The compare-and-set's read of the latest checkpoint id, also telling whether the thread
+has index entries: a put closes entries (CLOSE_OLDER) only then, so a thread that never
+paused pays a probe inside a statement it makes anyway, not a statement of its own."""
+ANSWER: Final = (
+    "UPDATE pending_interrupts SET answered = ? WHERE thread_id = ? AND interrupt_id = ?")
+
+
+def select_pending(where: str, *, with_metadata: bool) -> str:
+    """See Dialect.select_pending. `answered = 0` as the partial index states it, so that
+    the index serves the order."""
+    if with_metadata:
+        metadata = "c.metadata_type, c.metadata, c.metadata_json"
+        join = ("JOIN checkpoints AS c ON c.thread_id = p.thread_id "
+                "AND c.checkpoint_ns = p.checkpoint_ns AND c.checkpoint_id = p.checkpoint_id ")
+    else:
+        metadata, join = "NULL, NULL, NULL", ""
+    return (
+        "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
+        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value "
+        f"FROM pending_interrupts AS p {join}WHERE p.answered = 0 AND {where} "
+        "ORDER BY p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC LIMIT ?")
+
+
+_LATEST_WRITES: Final = (
+    "WITH latest AS (SELECT thread_id, checkpoint_ns, MAX(checkpoint_id) AS checkpoint_id "
+    "FROM checkpoints GROUP BY thread_id, checkpoint_ns) "
+    "SELECT w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.task_path, "
+    "COALESCE(w.writes, (SELECT data FROM blob_data WHERE id = w.data_id)), c.ts "
+    "FROM latest AS l JOIN checkpoints AS c ON c.thread_id = l.thread_id "
+    "AND c.checkpoint_ns = l.checkpoint_ns AND c.checkpoint_id = l.checkpoint_id "
+    "JOIN writes AS w ON w.thread_id = l.thread_id AND w.checkpoint_ns = l.checkpoint_ns "
+    "AND w.checkpoint_id = l.checkpoint_id "
+    "WHERE l.checkpoint_ns = '' OR l.checkpoint_id > COALESCE((SELECT MAX(r.checkpoint_id) "
+    "FROM checkpoints AS r WHERE r.thread_id = l.thread_id AND r.checkpoint_ns = ''), '') "
+    "ORDER BY w.seq"
+)
+
+
+def interrupt_writes() -> Ops[list[InterruptWrite]]:
+    """See Dialect.interrupt_writes: a task's writes are packed in its row, unpacked here."""
+    found: list[InterruptWrite] = []
+    for thread_id, ns, checkpoint_id, task_id, path, packed, ts in (
+            (yield Statement(_LATEST_WRITES)) or ()):
+        for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
+            if channel in (INTERRUPT, RESUME):
+                found.append((thread_id, ns, checkpoint_id, task_id, path, channel,
+                              (type_, blob), row_ts(checkpoint_id, ts)))
+    return found

@@ -1,0 +1,28 @@
+"""Review features of the library: what waits for a person, read without loading threads.
+
+Every saver hitlgraph ships keeps an index of open interrupts beside its checkpoints, written
+in the same transaction as the writes that open or close them. `saver.list_pending(...)`
+reads one page of it, newest first:
+
+    >>> from hitlgraph.review import PendingIndex
+    >>> if isinstance(saver, PendingIndex):  # doctest: +SKIP
+    ...     for item in saver.list_pending(graph_id="support", limit=20):
+    ...         print(item.thread_id, item.node, item.value)
+
+Which interrupts are open (the rule every saver follows): those the tasks of the LATEST
+checkpoint of a thread and namespace wrote (their `__interrupt__` write) and that no answer
+claims yet. An interrupt closes when an answer to it is claimed (a resume), when a newer
+checkpoint of its namespace is stored (the step finished, update_state wrote over it, or a
+fork), when a newer checkpoint of the thread's root namespace is stored (for interrupts of
+subgraphs), when its thread is deleted, and when its thread is rewound to before it. An
+interrupt a subgraph raised is recorded once, where it was raised (its node and namespace are
+the subgraph's), although its parent's task records it too. An answer whose run of the node
+failed is withdrawn (the engine logs it as no longer in force) and the interrupt is open again.
+"""
+
+from __future__ import annotations
+
+from hitlgraph.review._cursor import decode_cursor, encode_cursor
+from hitlgraph.review._pending import PendingIndex, PendingInterrupt
+
+__all__ = ["PendingIndex", "PendingInterrupt", "decode_cursor", "encode_cursor"]
