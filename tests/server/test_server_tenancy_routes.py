@@ -59,6 +59,7 @@ ID_KINDS: dict[str, IdKind] = {
                            "served graph's own assistant is every tenant's: see "
                            "test_shared_assistants_answer_every_tenant_alike)"),
     "namespace": IdKind(owned=False, what="a subgraph's namespace (node names: no tenant's)"),
+    "cron_id": IdKind(owned=True, what="a cron on that thread (POST .../runs/crons)"),
 }
 """Path parameter name -> its kind. A World (below) holds one real id of each kind."""
 
@@ -113,6 +114,7 @@ class Call:
 
 
 RESUME = {"assistant_id": "review", "command": {"resume": {"approved": True}}}
+YEARLY = "0 0 1 1 *"
 T, TS, TSC = "/threads/{thread_id}", "/threads/{thread_id}/state", "/threads/{thread_id}/runs"
 RUN = "/threads/{thread_id}/runs/{run_id}"
 CP = {"cp": "checkpoint_id"}
@@ -175,6 +177,12 @@ CALLS: list[Call] = [
     Call("GET", T + "/stream", query=lambda i: {"stream_modes": "lifecycle"}, stream=True),
     Call("GET", T + "/stream", slots={"run": "run_id"}, stream=True, label="resumed",
          headers=lambda i: {"Last-Event-ID": f"{i['run']}:done"}),
+    Call("POST", TSC + "/crons", body=lambda i: {"assistant_id": "review", "schedule": YEARLY}),
+    Call("POST", TSC + "/crons", slots={"asst": "assistant_id"}, label="a made assistant",
+         body=lambda i: {"assistant_id": i["asst"], "schedule": YEARLY}),
+    Call("GET", "/runs/crons/{cron_id}"),
+    Call("PATCH", "/runs/crons/{cron_id}", body=lambda i: {"enabled": False}),
+    Call("DELETE", "/runs/crons/{cron_id}"),
 ]
 """Requests for every route that takes an id (a route may have several)."""
 
@@ -189,6 +197,9 @@ BODY_ID_PROBES: dict[tuple[str, str], str] = {
     ("POST", "/assistants/count"): "test_ids_in_bodies_and_filters_never_reach_another_tenant",
     ("POST", "/threads/prune"): "test_pruning_and_batches_never_reach_another_tenant",
     ("POST", "/runs/batch"): "test_pruning_and_batches_never_reach_another_tenant",
+    ("POST", "/runs/crons"): "test_cron_bodies_never_reach_another_tenant",
+    ("POST", "/runs/crons/search"): "test_cron_bodies_never_reach_another_tenant",
+    ("POST", "/runs/crons/count"): "test_cron_bodies_never_reach_another_tenant",
 }
 """Routes without an id in the path whose body carries ids, and the test probing them."""
 
@@ -368,11 +379,12 @@ class World:
     done_thread_id: str
     all_ids: set[str]
     assistant_id: str = ""
+    cron_id: str = ""
 
     def ids(self) -> Ids:
         return {"thread_id": self.thread_id, "run_id": self.run_id,
                 "checkpoint_id": self.checkpoint_id, "assistant_id": self.assistant_id,
-                "namespace": "inner"}
+                "namespace": "inner", "cron_id": self.cron_id}
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -400,14 +412,18 @@ def make_world(http: httpx.Client, tenant: str, secret: str) -> World:
         "graph_id": "review", "name": f"assistant of {tenant}",
         "metadata": {"owner": tenant, "secret": secret}}))["assistant_id"]
     _ok(http.patch(f"/assistants/{assistant}", json={"context": {"tone": secret}}))
-    all_ids = {tenant, tid, done, run["run_id"], asked["id"], secret, assistant, *checkpoints,
+    cron = _ok(http.post(f"/threads/{tid}/runs/crons", json={
+        "assistant_id": assistant, "schedule": YEARLY, "input": {"topic": secret},
+        "metadata": {"owner": tenant, "secret": secret}}))["cron_id"]
+    all_ids = {tenant, tid, done, run["run_id"], asked["id"], secret, assistant, cron,
+               *checkpoints,
                *(r["run_id"] for r in done_runs),
                *(h["checkpoint"]["checkpoint_id"] for h in done_history)}
     for h in history + done_history:
         all_ids.update(t["id"] for t in h["tasks"])
     return World(tenant=tenant, http=http, secret=secret, thread_id=tid, run_id=run["run_id"],
                  checkpoint_id=checkpoints[1], interrupt_id=asked["id"], done_thread_id=done,
-                 all_ids=all_ids, assistant_id=assistant)
+                 all_ids=all_ids, assistant_id=assistant, cron_id=cron)
 
 
 def snapshot(world: World) -> list[Any]:
@@ -423,6 +439,7 @@ def snapshot(world: World) -> list[Any]:
     out.append(_ok(world.http.post(f"/assistants/{world.assistant_id}/versions",
                                    json={"limit": 100})))
     out.append(_ok(world.http.post("/assistants/search", json={"limit": 1000})))
+    out.append(_ok(world.http.post("/runs/crons/search", json={"limit": 1000})))
     return out
 
 
@@ -572,7 +589,8 @@ def tenants(start_server: Callable[..., RunningServer]
 
 def _missing(a: World) -> Ids:
     return {"thread_id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()),
-            "checkpoint_id": _same_shape(a.checkpoint_id), "assistant_id": str(uuid.uuid4())}
+            "checkpoint_id": _same_shape(a.checkpoint_id), "assistant_id": str(uuid.uuid4()),
+            "cron_id": str(uuid.uuid4())}
 
 
 @both_backends
@@ -824,4 +842,45 @@ def test_pruning_and_batches_never_reach_another_tenant(
                      {a.assistant_id: "assistant", fresh: "assistant"})
     assert status == 404
     assert snapshot(a) == before, "tenant B's prunes and batches changed tenant A's threads"
+    assert not check.failures, "\n".join(check.failures)
+
+
+@both_backends
+def test_cron_bodies_never_reach_another_tenant(
+        tenants: tuple[World, World, Callable[[], World]]) -> None:
+    """A's assistant in the body of a cron B makes is 404 like a missing one; B's searches
+    and counts by A's thread, assistant or metadata find nothing; A's crons stay as they
+    were."""
+    a, b, _ = tenants
+    before = snapshot(a)
+    check = Checker(a=a, b=b, new_b=lambda: b, missing=_missing(a))
+    lost, fresh = str(uuid.uuid4()), str(uuid.uuid4())
+    names = {a.thread_id: "thread", lost: "thread", a.assistant_id: "assistant",
+             fresh: "assistant", a.secret: "secret", "nothing": "secret"}
+
+    def both(path: str, foreign: Any, missing: Any, sent: set[str]) -> Answer:
+        out = []
+        for side, body in (("foreign", foreign), ("missing", missing)):
+            response = b.http.post(path, json=body)
+            answer = Answer(response.status_code, response.text)
+            check.leak(f"POST {path} as B, {side}: {json.dumps(body)[:200]}", answer, sent)
+            out.append(answer)
+        f, m = out
+        assert (f.status, normalised(f.text, names)) == (m.status, normalised(m.text, names))
+        return f
+
+    made = both("/runs/crons", {"assistant_id": a.assistant_id, "schedule": YEARLY},
+                {"assistant_id": fresh, "schedule": YEARLY}, {a.assistant_id})
+    assert made.status == 404
+    for path, empty in (("/runs/crons/search", []), ("/runs/crons/count", 0)):
+        for body_of in (lambda t, s, x: {"thread_id": t}, lambda t, s, x: {"assistant_id": x},
+                        lambda t, s, x: {"metadata": {"secret": s}},
+                        lambda t, s, x: {"metadata": {"owner": "team-a"}}):
+            found = both(path, body_of(a.thread_id, a.secret, a.assistant_id),
+                         body_of(lost, "nothing", fresh),
+                         {a.thread_id, a.secret, a.assistant_id, a.tenant})
+            assert found.status == 200 and json.loads(found.text) == empty
+    mine = _ok(b.http.post("/runs/crons/search", json={"limit": 1000}))
+    assert [c["cron_id"] for c in mine] == [b.cron_id]
+    assert snapshot(a) == before, "tenant B's cron requests changed tenant A's crons"
     assert not check.failures, "\n".join(check.failures)

@@ -27,6 +27,7 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError, ResumeError
 from hitlgraph.server._cors import CorsError, check_cors, cors_options
+from hitlgraph.server._crons_scheduler import run_scheduler
 from hitlgraph.server._errors import validation_error
 from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
@@ -45,7 +46,7 @@ from hitlgraph.server.config import (
     load_config,
     load_graph_object,
 )
-from hitlgraph.server.routes import assistants, inbox, root, runs, threads
+from hitlgraph.server.routes import assistants, crons, inbox, root, runs, threads
 from hitlgraph.server.store.base import Notifier, Store
 from hitlgraph.server.store.sqlite import SqliteStore
 from hitlgraph.server.worker import WorkerPool
@@ -197,6 +198,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
             pool = WorkerPool(rt, settings.workers)
             pool.start()
             stack.push_async_callback(pool.stop)
+            scheduler = asyncio.get_running_loop().create_task(run_scheduler(rt),
+                                                               name="hitlgraph-crons")
+            stack.push_async_callback(_cancel_task, scheduler)
             yield
 
     app = FastAPI(title="hitlgraph server", version="0.1.0", lifespan=lifespan,
@@ -213,7 +217,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def info() -> dict[str, Any]:
         """What this server is."""
         return {"version": "0.1.0", "server": "hitlgraph", "flags": {"assistants": True,
-                "crons": False, "langsmith": False, "strict_resume": True}}
+                "crons": True, "langsmith": False, "strict_resume": True}}
 
     app.add_exception_handler(RequestValidationError, validation_error)
 
@@ -224,6 +228,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app.include_router(assistants.router)
     app.include_router(threads.router)
+    app.include_router(crons.router)
     app.include_router(runs.router)
     app.include_router(inbox.router)
     app.include_router(root.router)

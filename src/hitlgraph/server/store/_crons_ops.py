@@ -27,7 +27,7 @@ from hitlgraph.server.store._dialect import Dialect
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._rows import dumps, stored_time
 
-__all__ = ["claim_due", "create", "delete", "get", "list_all", "patch"]
+__all__ = ["any_due", "claim_due", "create", "delete", "get", "list_all", "patch"]
 
 COLUMNS = ("r.tenant, r.cron_id, r.assistant_id, r.thread_id, r.schedule, r.timezone, "
            "r.payload, r.metadata, r.on_run_completed, r.enabled, r.end_time, "
@@ -160,17 +160,29 @@ def delete(d: Dialect, tenant: str, cron_id: str) -> Op[bool]:
     return bool(gone)
 
 
+def _due(d: Dialect) -> str:
+    t = d.time_cast
+    return (f"r.enabled = :enabled AND r.next_run_date <= :now{t} "
+            f"AND (r.end_time IS NULL OR r.end_time >= :now{t})")
+
+
+def any_due(d: Dialect, now: datetime) -> Op[bool]:
+    """Whether a cron is due at `now`: a read, so that schedulers with nothing to do take
+    no write lock (SQLite has one for the whole file)."""
+    found = yield (f"SELECT 1 FROM hg_crons r WHERE {_due(d)} LIMIT 1",
+                   {"enabled": True, "now": iso(now)})
+    return bool(found)
+
+
 def claim_due(d: Dialect, now: datetime, limit: int) -> Op[list[CronRow]]:
     """Claim up to `limit` crons due at `now` (of every tenant, the longest due first):
     each one's `next_run_date` moves to its schedule's next time after `now`. Returns them
     as they were when claimed."""
     t = d.time_cast
-    at = iso(now)
     due = yield (
-        _returning(f"r.enabled = :enabled AND r.next_run_date <= :now{t} "
-                   f"AND (r.end_time IS NULL OR r.end_time >= :now{t})")
+        _returning(_due(d))
         + f" ORDER BY r.next_run_date, r.cron_id LIMIT :limit{d.skip_locked}",
-        {"enabled": True, "now": at, "limit": limit})
+        {"enabled": True, "now": iso(now), "limit": limit})
     claimed: list[CronRow] = []
     for cron in (_row(r) for r in due):
         moved = yield (

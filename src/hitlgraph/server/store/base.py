@@ -314,6 +314,10 @@ class Store(abc.ABC):
         """Delete the cron; False when missing."""
         return await self._write(crons.delete(self.dialect, tenant, cron_id))
 
+    async def any_due_crons(self, now: datetime) -> bool:
+        """Whether any tenant's cron is due at `now` (a read: no lock taken)."""
+        return await self._read(crons.any_due(self.dialect, now))
+
     async def claim_due_crons(self, now: datetime, limit: int) -> list[CronRow]:
         """Claim up to `limit` crons of any tenant due at `now`, moving each one's
         next_run_date on: one scheduler of all the processes sharing the database gets
