@@ -89,12 +89,15 @@ class MemoryIndex:
 
     def page(self, serde: SerializerProtocol, query: PendingQuery,
              metadata_of: MetadataOf) -> list[PendingInterrupt]:
-        """One page of open entries, newest first, after the query's cursor."""
-        end = len(self.order) if query.after is None else bisect.bisect_left(
-            self.order, query.after)
+        """One page of open entries, newest first, after the query's cursor (for one
+        thread, from that thread's entries alone)."""
+        order = self.order
+        if query.thread_id is not None:
+            order = sorted(e.key for e in self.threads.get(query.thread_id, {}).values())
+        end = len(order) if query.after is None else bisect.bisect_left(order, query.after)
         found: list[PendingInterrupt] = []
         for at in range(end - 1, -1, -1):
-            created_at, thread_id, iid = self.order[at]
+            created_at, thread_id, iid = order[at]
             entry = self.threads[thread_id][iid]
             if entry.answered or not _matches(entry, thread_id, query, metadata_of):
                 continue

@@ -82,15 +82,17 @@ def _answers(log: Any) -> tuple[tuple[str, bool], ...]:
 
 def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_path: str
               ) -> Change | None:
-    """What a task's writes do to the index; None (the usual case) when nothing."""
+    """What a task's writes do to the index; None (the usual case) when nothing. An
+    `__interrupt__` write holds the engine's Interrupt objects; items without an id are not
+    indexed (no answer could name them)."""
     opened: tuple[Opened, ...] | None = None
     answers: tuple[tuple[str, bool], ...] = ()
     for channel, value in writes:
         if channel == INTERRUPT:
             opened = tuple(
-                Opened(str(getattr(item, "id", "")),
-                       *serde.dumps_typed(getattr(item, "value", item)))
-                for item in value or ())
+                Opened(item.id, *serde.dumps_typed(getattr(item, "value", None)))
+                for item in (value if isinstance(value, (list, tuple)) else [value])
+                if isinstance(getattr(item, "id", None), str) and item.id)
         elif channel == RESUME:
             answers = _answers(value)
     if opened is None and not answers:

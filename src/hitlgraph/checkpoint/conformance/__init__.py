@@ -29,8 +29,10 @@ claiming answers (resume) once, keeping the first write at other indexes, and ho
 WriteRules.expected_latest; lists that grow by appending (stored as deltas by some savers);
 delete_thread(); prune(keep_last);
 compare-and-set through WriteRules.expected_latest; SQL-looking ids, keys and values stored as data;
-nothing stored when a value cannot be serialized; several threads sharing one saver; and the
-async methods.
+nothing stored when a value cannot be serialized; several threads sharing one saver; the
+index of open interrupts (list_pending(), for a saver that is a hitlgraph.review.PendingIndex:
+what opens, answers, closes and removes entries, subgraphs, pages and filters); and the async
+methods.
 """
 
 from __future__ import annotations
@@ -69,6 +71,24 @@ from hitlgraph.checkpoint.conformance._helpers import (
 )
 from hitlgraph.checkpoint.conformance._helpers import (
     make_checkpoint as make_checkpoint,
+)
+from hitlgraph.checkpoint.conformance._pending import (
+    check_async_list_pending as check_async_list_pending,
+)
+from hitlgraph.checkpoint.conformance._pending import (
+    check_pending_closed_by_later_checkpoints as check_pending_closed_by_later_checkpoints,
+)
+from hitlgraph.checkpoint.conformance._pending import (
+    check_pending_opened_answered_and_withdrawn as check_pending_opened_answered_and_withdrawn,
+)
+from hitlgraph.checkpoint.conformance._pending import (
+    check_pending_pages_and_filters as check_pending_pages_and_filters,
+)
+from hitlgraph.checkpoint.conformance._pending import (
+    check_pending_removed_with_threads as check_pending_removed_with_threads,
+)
+from hitlgraph.checkpoint.conformance._pending import (
+    check_pending_subgraph_recorded_once as check_pending_subgraph_recorded_once,
 )
 from hitlgraph.checkpoint.conformance._reads import (
     check_channel_values_rebuilt_from_versions as check_channel_values_rebuilt_from_versions,

@@ -12,6 +12,14 @@ from typing import Any, TypeVar
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.conformance._async import check_async_list_many, check_async_round_trip
 from hitlgraph.checkpoint.conformance._helpers import Backend
+from hitlgraph.checkpoint.conformance._pending import (
+    check_async_list_pending,
+    check_pending_closed_by_later_checkpoints,
+    check_pending_opened_answered_and_withdrawn,
+    check_pending_pages_and_filters,
+    check_pending_removed_with_threads,
+    check_pending_subgraph_recorded_once,
+)
 from hitlgraph.checkpoint.conformance._reads import (
     check_channel_values_rebuilt_from_versions,
     check_channel_without_value_is_absent,
@@ -62,10 +70,16 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "metadata_filter_is_python_equality": check_metadata_filter_is_python_equality,
     "unserializable_value_stores_nothing": check_unserializable_value_stores_nothing,
     "several_threads_share_one_saver": check_several_threads_share_one_saver,
+    "pending_opened_answered_and_withdrawn": check_pending_opened_answered_and_withdrawn,
+    "pending_closed_by_later_checkpoints": check_pending_closed_by_later_checkpoints,
+    "pending_subgraph_recorded_once": check_pending_subgraph_recorded_once,
+    "pending_removed_with_threads": check_pending_removed_with_threads,
+    "pending_pages_and_filters": check_pending_pages_and_filters,
 }
 ASYNC_CHECKS: dict[str, AsyncCheck] = {
     "async_round_trip": check_async_round_trip,
     "async_list_many": check_async_list_many,
+    "async_list_pending": check_async_list_pending,
 }
 CHECKS: dict[str, SyncCheck | AsyncCheck] = {**SYNC_CHECKS, **ASYNC_CHECKS}
 """Every check by name: sync ones first, then async ones."""
