@@ -77,6 +77,29 @@ SCRIPTS = {
         print(graph.get_state(config).next, graph.get_state(config).interrupts)
         print(graph.invoke(Command(resume={"approved": True}), config))
     """,
+    "a subgraph two levels down records both enclosing checkpoints as its parents": """
+        from langgraph.types import interrupt
+
+        def leaf(state):
+            return {"x": state["x"] + interrupt("how much?")}
+
+        inner = StateGraph(State)
+        inner.add_node("leaf", leaf)
+        inner.add_edge(START, "leaf")
+        middle = StateGraph(State)
+        middle.add_node("inner", inner.compile())
+        middle.add_edge(START, "inner")
+        top = StateGraph(State)
+        top.add_node("middle", middle.compile())
+        top.add_edge(START, "middle")
+        graph = top.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "n"}}
+        for ns, chunk in graph.stream({"x": 1}, config, stream_mode="checkpoints",
+                                      subgraphs=True):
+            meta = chunk["metadata"]
+            print(len(ns), meta["source"], meta["step"],
+                  sorted(key.count("|") + 1 if key else 0 for key in meta["parents"]))
+    """,
     "output_keys as a str and as lists, in values and updates": """
         import asyncio
 

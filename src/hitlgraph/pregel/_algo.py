@@ -26,7 +26,7 @@ from hitlgraph.constants import (
 )
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph._schema import update_pairs
-from hitlgraph.pregel._context import TaskContext
+from hitlgraph.pregel._context import TaskContext, TaskScope
 from hitlgraph.pregel._spec import GraphSpec, NodeSpec, Write
 from hitlgraph.types import Command, Interrupt, PregelTask, Send
 
@@ -137,20 +137,11 @@ class Task:
     done: bool = False
 
 
-def plan_tasks(
-    spec: GraphSpec,
-    st: RunState,
-    *,
-    ns: str,
-    config: dict[str, Any],
-    checkpointed: bool,
-    with_inputs: bool = True,
-    saver: Any = None,
-    durability: str = "async",
-    cache: Any = None,
-) -> list[Task]:
+def plan_tasks(spec: GraphSpec, st: RunState, scope: TaskScope, *, with_inputs: bool = True
+               ) -> list[Task]:
     """The tasks of the next superstep: triggered nodes (by name), then Sends (in order)."""
     tasks: list[Task] = []
+    ns = scope.ns
     for name in st.triggers:
         node = spec.nodes[name]
         tid = pull_task_id(st.id, ns, name)
@@ -160,22 +151,17 @@ def plan_tasks(
             value = st.start_input
         else:
             value = node.coerce(st.values)
-        tasks.append(make_task(tid, name, (PULL, name), node, value, st, config, checkpointed,
-                               ns, saver, durability, cache))
+        tasks.append(make_task(tid, name, (PULL, name), node, value, st, scope))
     for index, send in enumerate(st.sends):
         tid = task_id(st.id, ns, PUSH, index, send.node)
         tasks.append(make_task(tid, send.node, (PUSH, index, False), spec.nodes[send.node],
-                               send.arg, st, config, checkpointed, ns, saver, durability,
-                               cache))
+                               send.arg, st, scope))
     return tasks
 
 
 def make_task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
-              st: RunState, config: dict[str, Any], checkpointed: bool, ns: str = "",
-              saver: Any = None, durability: str = "async", cache: Any = None) -> Task:
-    ctx = TaskContext(task_id=tid, name=name, base_config=config, path=path, step=st.step + 1,
-                      checkpointed=checkpointed, ns=ns, saver=saver, checkpoint_id=st.id,
-                      durability=durability, cache=cache)
+              st: RunState, scope: TaskScope) -> Task:
+    ctx = TaskContext(tid, name, path, st.step + 1, scope, st.id)
     return Task(id=tid, name=name, path=path, node=node, input=value, ctx=ctx)
 
 
@@ -472,7 +458,7 @@ def snapshot_tasks(
     out, and only the interrupts still waiting for an answer are shown. Otherwise (history, or a
     checkpoint asked for by id) the snapshot is a record of the step: values as the step began,
     every task, and every interrupt the tasks raised."""
-    tasks = plan_tasks(spec, st, ns=ns, config=config, checkpointed=True, with_inputs=False)
+    tasks = plan_tasks(spec, st, TaskScope(config, True, ns), with_inputs=False)
     out: list[PregelTask] = []
     done: list[Task] = []
     open_ = pending.open_interrupts(t.id for t in tasks)

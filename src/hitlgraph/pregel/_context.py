@@ -79,39 +79,47 @@ class TaskCalls:
             self.done.append((name, call_id, call_input, value, cached))
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
+class TaskScope:
+    """What every task of one run shares: the run's settings, made once per run rather than
+    copied into each task (a step's cost is mostly making its tasks)."""
+
+    config: dict[str, Any]
+    """The run's config; each task's own (with its metadata) is built on first use."""
+    checkpointed: bool
+    ns: str = ""
+    """The checkpoint namespace of the run's graph ("" at the top)."""
+    saver: Any = None
+    """The checkpointer of the run; subgraphs run inside its tasks inherit it."""
+    cache: Any = None
+    """The cache of the run (a BaseCache), for @task calls with a cache_policy."""
+    durability: str = "async"
+    """With "exit", @task results are saved with the run's other writes when it ends or
+    pauses, not as each call finishes."""
+    parents: Mapping[str, str] = _NOTHING
+    """Checkpoint ids of the graphs enclosing the run's graph, by namespace."""
+    sink: StreamSink | None = None
+    """Where chunks made while tasks run go (set by the driver: `TaskContext.attach`)."""
+    persist: Callable[[Any], Any] | None = None
+    """Where tasks' @task calls save their results (the driver's saver access; None when the
+    run has no saver). Called with a SaveWrites effect; may return an awaitable."""
+
+
+@dataclass(slots=True)
 class TaskContext:
     """What a node's code can reach while it runs."""
 
     task_id: str
     name: str
-    base_config: dict[str, Any]
-    """The run's config; the task's own (with its metadata) is built on first use."""
     path: tuple[Any, ...]
     step: int
-    checkpointed: bool
+    scope: TaskScope
+    checkpoint_id: str = ""
+    """The checkpoint whose next step this task is."""
     resume: Mapping[str, Any] = _NOTHING
     """Answers given to interrupts raised in this task (by its interrupt() calls or by a subgraph
     it runs), by interrupt id."""
     calls: int = 0
-    ns: str = ""
-    """The checkpoint namespace of the graph the task belongs to ("" at the top)."""
-    checkpoint_id: str = ""
-    """The checkpoint whose next step this task is."""
-    parents: Mapping[str, str] = _NOTHING
-    """Checkpoint ids of the graphs enclosing the task's graph, by namespace."""
-    saver: Any = None
-    """The checkpointer of the task's run; subgraphs run inside the task inherit it."""
-    cache: Any = None
-    """The cache of the task's run (a BaseCache), for @task calls with a cache_policy."""
-    durability: str = "async"
-    """The run's durability: with "exit", @task results are saved with the run's other
-    writes when it ends or pauses, not as each call finishes."""
-    sink: StreamSink | None = None
-    """Where chunks made while the task runs go (set by the driver: `attach`)."""
-    persist: Callable[[Any], Any] | None = None
-    """Where the task's @task calls save their results (the driver's saver access; None when
-    the run has no saver). Called with a SaveWrites effect; may return an awaitable."""
     rerun: bool = False
     """The task ran before and paused: a subgraph it runs continues where it stopped."""
     subgraph_calls: int = 0
@@ -119,6 +127,42 @@ class TaskContext:
     streamed: AbstractSet[str] = frozenset()
     """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None
+
+    @property
+    def base_config(self) -> dict[str, Any]:
+        return self.scope.config
+
+    @property
+    def checkpointed(self) -> bool:
+        return self.scope.checkpointed
+
+    @property
+    def ns(self) -> str:
+        return self.scope.ns
+
+    @property
+    def saver(self) -> Any:
+        return self.scope.saver
+
+    @property
+    def cache(self) -> Any:
+        return self.scope.cache
+
+    @property
+    def durability(self) -> str:
+        return self.scope.durability
+
+    @property
+    def parents(self) -> Mapping[str, str]:
+        return self.scope.parents
+
+    @property
+    def sink(self) -> StreamSink | None:
+        return self.scope.sink
+
+    @property
+    def persist(self) -> Callable[[Any], Any] | None:
+        return self.scope.persist
 
     @property
     def task_calls(self) -> TaskCalls:
@@ -132,8 +176,10 @@ class TaskContext:
         return self._task_calls is not None
 
     def attach(self, sink: StreamSink | None, persist: Callable[[Any], Any] | None) -> None:
-        """The driver that runs the task gives it where its chunks and @task results go."""
-        self.sink, self.persist = sink, persist
+        """The driver that runs the task gives it (and its run's other tasks: one driver runs
+        them all) where chunks and @task results go."""
+        scope = self.scope
+        scope.sink, scope.persist = sink, persist
 
     def continue_from(self, *, answers: Mapping[str, Any] | None = None, rerun: bool = False,
                       results: Mapping[str, Any] | None = None) -> None:

@@ -114,7 +114,7 @@ class _SyncRun:
         """Carry out an effect other than Emit; its reply."""
         match effect:
             case RunOne():
-                return self._run_here(effect.task, effect.values)
+                return self.run_here(effect.task, effect.values)
             case Load() | Save() | SaveWrites():
                 assert self.io is not None
                 return self.io.carry(effect)
@@ -149,9 +149,10 @@ class _SyncRun:
         task.ctx.attach(self.sink, self._persist)
         return task
 
-    def _run_here(self, task: Task, values: dict[str, Any]) -> Task:
-        return contextvars.copy_context().run(run_task_sync, self.spec, self._prepare(task),
-                                              values)
+    def run_here(self, task: Task, values: dict[str, Any]) -> Task:
+        """Run a task to its end in the driving thread (in a copy of its context)."""
+        task.ctx.attach(self.sink, self._persist)
+        return contextvars.copy_context().run(run_task_sync, self.spec, task, values)
 
     def _pool(self, size: int) -> ThreadPoolExecutor:
         if self.pool is None:
@@ -183,7 +184,7 @@ class _SyncRun:
 
     def _next(self) -> Task:
         if self.inline:
-            return self._run_here(*self.inline.pop())
+            return self.run_here(*self.inline.pop())
         item = self.events.get()  # (no chunks come here: with a sink, listen() waits)
         if type(item) is _Crashed:
             raise item.error
@@ -218,12 +219,20 @@ def drive_sync(
     run = _SyncRun(spec, saver, listen)
     reply: Any = None
     try:
-        while (effect := _next(steps, reply, outcome)) is not None:
-            reply = None
-            if type(effect) is Emit:
+        while True:  # (the send is inline: this loop runs a few times per step)
+            try:
+                effect = steps.send(reply)
+            except StopIteration as stop:
+                outcome.value, outcome.done = stop.value, True
+                return
+            kind = type(effect)
+            if kind is Emit:
+                reply = None
                 yield effect
-            elif run.sink is not None and isinstance(effect, (RunOne, Next)):
+            elif run.sink is not None and (kind is RunOne or kind is Next):
                 reply = yield from run.listen(effect)
+            elif kind is RunOne:
+                reply = run.run_here(effect.task, effect.values)
             else:
                 reply = run.carry(effect)
     except GeneratorExit:  # the consumer stopped reading

@@ -154,5 +154,5 @@ def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
         recursion_limit=int(base.get("recursion_limit", 25)), saver=saver,
         parent=parent, subgraphs=subgraphs, cache=cache_of(graph),
         segment=ns[len(parent.ns) + 1:] if parent.ns else ns,
-        parents={**parent.parents, parent.ns: parent.checkpoint_id},
+        parents={**parent.scope.parents, parent.ns: parent.checkpoint_id},
     )

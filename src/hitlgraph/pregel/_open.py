@@ -125,8 +125,7 @@ def _subgraph_resume(p: RunParams, ls: LoopState, start: CheckpointTuple) -> Any
     """The input of a subgraph whose parent task runs again after a pause: continue where it
     stopped, with the answers the parent was given for this subgraph's interrupts."""
     parent = p.parent
-    probe = plan_tasks(p.spec, ls.st, ns=p.ns, config=p.config, checkpointed=True,
-                       with_inputs=False)
+    probe = plan_tasks(p.spec, ls.st, p.scope, with_inputs=False)
     open_ = ls.pending.open_interrupts(t.id for t in probe)
     answers = {iid: parent.resume[iid] for iid in open_ if iid in parent.resume}
     if not open_ and len(parent.resume) == 1 and start.metadata.get("source") == "update":
@@ -188,9 +187,7 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
     """Continue with Command(resume=..., update=..., goto=...): claim the answers (saved at
     once, compare-and-set), and keep the update's writes for the first step."""
     # planned with inputs: the first step runs these same tasks
-    probe = ls.planned = plan_tasks(p.spec, ls.st, ns=p.ns, config=p.config,
-                                    checkpointed=p.checkpointed, saver=p.saver,
-                                    durability=p.durability, cache=p.cache)
+    probe = ls.planned = plan_tasks(p.spec, ls.st, p.scope)
     if cmd.resume is not None:
         edited = yield from _edited_while_waiting(p, ls, start, cmd.resume, probe)
         for tid, given in _resume_writes(p, cmd.resume, edited or ls.pending, probe).items():
@@ -221,8 +218,7 @@ def _edited_while_waiting(p: RunParams, ls: LoopState, start: CheckpointTuple, r
     asked = Pending.of(before.pending_writes)
     prior = RunState.from_checkpoint(p.spec, before.checkpoint)
     waiting = {
-        t.name for t in plan_tasks(p.spec, prior, ns=p.ns, config=p.config, checkpointed=True,
-                                   with_inputs=False)
+        t.name for t in plan_tasks(p.spec, prior, p.scope, with_inputs=False)
         if t.id in asked.interrupts and t.id not in asked.writes
     }
     again = [t for t in probe if t.name in waiting]

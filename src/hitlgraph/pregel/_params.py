@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph.checkpoint.base import WRITE_RULES, CheckpointMetadata, Fence, WriteRules, rules_of
+from hitlgraph.pregel._context import TaskScope
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
 
@@ -43,6 +44,8 @@ class RunParams:
     """The fence the run's saver calls carry (see checkpoint.base.WriteRules)."""
     meta_extra: dict[str, Any] = field(init=False, default_factory=dict)
     """What the config adds to every checkpoint's metadata (see `config_metadata`)."""
+    scope: TaskScope = field(init=False)
+    """What the run's tasks share."""
 
     def __post_init__(self) -> None:
         conf = self.config.get("configurable", {})
@@ -50,6 +53,8 @@ class RunParams:
         self.ns = str(conf.get("checkpoint_ns", ""))
         self.fence = rules_of(self.config).fence
         self.meta_extra = config_metadata(self.config)
+        self.scope = TaskScope(self.config, self.checkpointed, self.ns, self.saver, self.cache,
+                               self.durability, self.parents)
 
     @property
     def listens(self) -> bool:

@@ -129,8 +129,7 @@ def _plan(p: RunParams, ls: LoopState) -> list[Task]:
     if ls.planned is not None:
         tasks, ls.planned = ls.planned, None
     else:
-        tasks = plan_tasks(p.spec, st, ns=p.ns, config=p.config, checkpointed=p.checkpointed,
-                           saver=p.saver, durability=p.durability, cache=p.cache)
+        tasks = plan_tasks(p.spec, st, p.scope)
     return tasks
 
 

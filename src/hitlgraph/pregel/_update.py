@@ -124,4 +124,4 @@ def plan_tasks_for_update(spec: GraphSpec, st: RunState, p: RunParams, node: Nod
                 f"expected some of {sorted(spec.channels)}."
             )
     return make_task(f"update:{node.name}", node.name, ("__pregel_pull", node.name), fake, None, st,
-                 p.config, p.checkpointed)
+                     p.scope)
