@@ -6,6 +6,7 @@ or both, and implements only `_run` (or `_arun`): carry out one `Call` on its co
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any, TypeVar
@@ -145,6 +146,16 @@ class SyncStore(StoreSaver):
         found: list[PendingInterrupt] = self._run(
             self._pending_call(graph_id, thread_id, node, metadata, limit, after))
         return iter(found)
+
+    async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
+                            node: str | None = None, metadata: dict[str, Any] | None = None,
+                            limit: int = 50, after: str | None = None
+                            ) -> AsyncIterator[PendingInterrupt]:
+        """list_pending() in a worker thread (as the base class runs a sync saver's other
+        async methods)."""
+        call = self._pending_call(graph_id, thread_id, node, metadata, limit, after)
+        for item in await asyncio.to_thread(self._run, call):
+            yield item
 
     def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
         """Make config's checkpoint the thread's latest again, with `pending_writes` (see
