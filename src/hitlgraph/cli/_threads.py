@@ -10,6 +10,8 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.constants import ERROR, INTERRUPT, RESUME, TASK_RESULT, TASKS
 from hitlgraph.pregel._algo import answers_in_force
+from hitlgraph.review import PendingIndex
+from hitlgraph.review import PendingInterrupt as IndexedInterrupt
 from hitlgraph.types import StateSnapshot
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "answers_given",
     "history_rows",
     "list_threads",
+    "paused_threads",
     "pending_from_writes",
     "recorded_graph",
     "summary_from_snapshot",
@@ -223,6 +226,43 @@ def list_threads(saver: BaseCheckpointSaver) -> list[ThreadSummary]:
             latest[thread] = tup
     found = [summary_from_tuple(t) for t in latest.values()]
     return sorted(found, key=lambda s: s.checkpoint_id or "", reverse=True)
+
+
+def paused_threads(saver: BaseCheckpointSaver, *, limit: int | None = None
+                   ) -> list[ThreadSummary]:
+    """The threads waiting for an answer, newest question first (`hitlgraph threads
+    --pending`): read from the saver's index of open interrupts, a page at a time, without
+    decoding any checkpoint; from every thread's latest checkpoint for a saver without one.
+    A summary made from the index knows the questions, their nodes and the graph, not the
+    step or the values (step None, values None).
+
+    Args:
+        limit: at most this many threads.
+    """
+    if not isinstance(saver, PendingIndex):
+        paused = [s for s in list_threads(saver) if s.status == "paused"]
+        return paused[:limit] if limit is not None else paused
+    asked: dict[str, list[IndexedInterrupt]] = {}
+    after: str | None = None
+    while limit is None or len(asked) <= limit:
+        page = list(saver.list_pending(limit=200, after=after))
+        for item in page:
+            asked.setdefault(item.thread_id, []).append(item)
+        if len(page) < 200:
+            break
+        after = page[-1].cursor
+    threads = list(asked.items())[:limit] if limit is not None else list(asked.items())
+    return [_summary_from_index(thread_id, items) for thread_id, items in threads]
+
+
+def _summary_from_index(thread_id: str, items: list[IndexedInterrupt]) -> ThreadSummary:
+    root = next((i for i in items if not i.checkpoint_ns), items[0])
+    return ThreadSummary(
+        thread_id=thread_id, checkpoint_id=root.checkpoint_id, created_at=items[0].created_at,
+        step=None, source=None,
+        next=tuple(dict.fromkeys(i.node for i in items if i.node is not None)),
+        interrupts=tuple(PendingInterrupt(i.interrupt_id, i.value, i.node) for i in items),
+        graph=root.graph_id)
 
 
 def thread_summary(saver: BaseCheckpointSaver, thread_id: str) -> ThreadSummary | None:

@@ -1,0 +1,56 @@
+"""`hitlgraph threads --pending`'s listing (cli._threads.paused_threads): the threads that wait
+for an answer, read from the saver's index of open interrupts, agree with what decoding every
+thread's latest checkpoint finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypedDict
+
+from hitlgraph.checkpoint.sqlite import SqliteSaver
+from hitlgraph.cli._threads import list_threads, paused_threads
+from hitlgraph.graph import END, START, StateGraph
+from hitlgraph.types import Command, interrupt
+
+
+class State(TypedDict, total=False):
+    left: str
+    right: str
+
+
+def _app(saver: SqliteSaver) -> Any:
+    builder = StateGraph(State)
+    builder.add_node("left", lambda s: {"left": interrupt("left?")})
+    builder.add_node("right", lambda s: {"right": interrupt("right?")})
+    for name in ("left", "right"):
+        builder.add_edge(START, name)
+        builder.add_edge(name, END)
+    return builder.compile(checkpointer=saver)
+
+
+def _config(thread: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}, "metadata": {"hitlgraph_graph": "flows:g"}}
+
+
+def test_paused_threads_from_the_index_match_the_decoded_ones(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "cli.db")) as saver:
+        app = _app(saver)
+        for thread in ("first", "done", "half", "last"):
+            app.invoke({}, _config(thread))
+        asked = app.get_state(_config("done")).interrupts
+        app.invoke(Command(resume={i.id: "yes" for i in asked}), _config("done"))
+        half = {i.value: i.id for i in app.get_state(_config("half")).interrupts}
+        app.invoke(Command(resume={half["left?"]: "ok"}), _config("half"))
+        indexed = paused_threads(saver)
+        decoded = [s for s in list_threads(saver) if s.status == "paused"]
+        assert {s.thread_id for s in indexed} == {s.thread_id for s in decoded} == {
+            "first", "half", "last"}
+        for s in decoded:
+            found = next(i for i in indexed if i.thread_id == s.thread_id)
+            assert sorted(i.id for i in found.interrupts) == sorted(i.id for i in s.interrupts)
+            assert (found.status, found.graph) == ("paused", "flows:g")
+        assert [i.node for i in next(
+            i for i in indexed if i.thread_id == "half").interrupts] == ["right"]
+        times = [s.created_at or "" for s in indexed]
+        assert times == sorted(times, reverse=True)  # newest question first
+        assert len(paused_threads(saver, limit=2)) == 2
