@@ -16,6 +16,7 @@ from pydantic import (
 
 from hitlgraph.server._assistant_schemas import AssistantConfig
 from hitlgraph.server._ids import not_a_uuid
+from hitlgraph.server._webhooks import valid_url
 
 __all__ = [
     "MAX_SEARCH_IDS",
@@ -179,8 +180,8 @@ class RunCreateStateless(_Body):
     """POST /runs, /runs/wait, /runs/stream (a temporary thread).
 
     Accepted and ignored: feedback_keys, langsmith_tracer (LangSmith features), and
-    checkpoint_during (deprecated; use durability). A webhook is refused (422) until run
-    webhooks are implemented: silently not calling it would lose the caller's notification.
+    checkpoint_during (deprecated; use durability). A webhook must be an http(s) URL with a
+    host (422 otherwise); where it points is checked when the run is created (_webhooks).
     stream_resumable is always true here: every event is stored. strict_resume is always on:
     a resume nothing waits for is refused.
     An input of {} or null beside a command is no input; any other input beside a command is
@@ -209,12 +210,8 @@ class RunCreateStateless(_Body):
 
     @field_validator("webhook")
     @classmethod
-    def _no_webhook(cls, value: str | None) -> str | None:
-        if value is not None:
-            raise ValueError("run webhooks are not implemented by hitlgraph serve yet: leave "
-                             "out 'webhook' and join the run (GET .../runs/{run_id}/join) or "
-                             "stream it instead.")
-        return value
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return None if value is None else valid_url(value)
 
     @model_validator(mode="after")
     def _input_or_command(self) -> RunCreateStateless:

@@ -53,7 +53,8 @@ from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
-from hitlgraph.server._state import interrupts_by_task, values_with_interrupts
+from hitlgraph.server._state import interrupts_by_task, run_json, values_with_interrupts
+from hitlgraph.server._webhooks import deliver, payload
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
 from hitlgraph.types import Command, Send
@@ -485,6 +486,11 @@ class WorkerPool:
             log.info("run %s was taken over by another worker; this one (token %s) stops",
                      run.run_id, claim.fencing)
             return
+        if run.kwargs.get("webhook"):  # sent in the background: the next claim goes on
+            # (The claim set the run's updated_at: when this worker started it.)
+            rt.spawn(deliver(run.kwargs["webhook"], payload(
+                run_json(run), status="rollback" if delete_run else status, values=values,
+                started=run.updated_at, error=error)))
         if run.temporary and run.on_completion == "delete":
             await rt.store.delete_thread(run.tenant, run.thread_id, keep_runs=True)
             await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))

@@ -15,6 +15,7 @@ from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import run_json
+from hitlgraph.server._webhooks import WebhookRefusedError, check
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
 from hitlgraph.server.routes.threads import require_checkpoint
 from hitlgraph.server.schemas import RunCreate, RunCreateStateless
@@ -112,6 +113,15 @@ def _settings(assistant: AssistantRow, body: RunCreateStateless
         raise HTTPException(400, str(exc)) from None
 
 
+async def _webhook(url: str) -> str:
+    """The run's webhook, once it is known to point where the server may call (422)."""
+    try:
+        await check(url)
+    except WebhookRefusedError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return url
+
+
 async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                      thread_id: str | None) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
@@ -121,6 +131,8 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
                               if k in _KWARGS}
     kwargs["config"], kwargs["context"] = _settings(assistant, body)
+    if body.webhook is not None:
+        kwargs["webhook"] = await _webhook(body.webhook)
     if body.command is not None:
         kwargs["command"] = body.command.model_dump(mode="json", exclude_unset=True)
     if isinstance(body, RunCreate) and body.checkpoint is not None:
