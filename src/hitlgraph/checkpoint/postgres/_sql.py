@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Final, cast
 
+import hitlgraph.checkpoint.postgres._pending as _pending
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, resolve
 from hitlgraph.checkpoint._rows import by_task, checkpoint_tuple, unpack_record
 from hitlgraph.checkpoint._store import rules
@@ -27,7 +28,6 @@ from hitlgraph.checkpoint.base import (
     PendingWrite,
     WriteMode,
 )
-from hitlgraph.checkpoint.postgres import _pending
 from hitlgraph.checkpoint.postgres._filters import filter_clause, metadata_json
 from hitlgraph.checkpoint.postgres._schema import (
     BLOBS,

@@ -20,6 +20,7 @@ from typing import Any, Final, TypeVar
 
 import ormsgpack
 
+import hitlgraph.checkpoint.sqlite._pending as _pending
 from hitlgraph.checkpoint import _rows
 from hitlgraph.checkpoint._delta import (
     DELTA_TAG,
@@ -38,7 +39,6 @@ from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedValue, Encoded
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
 from hitlgraph.checkpoint.serde import SerializerProtocol
-from hitlgraph.checkpoint.sqlite import _pending
 from hitlgraph.checkpoint.sqlite._filters import INT64, filter_clause
 from hitlgraph.checkpoint.sqlite._schema import MIGRATIONS, MIGRATIONS_TABLE
 
