@@ -1,7 +1,8 @@
 """A resume that is cancelled is never half-applied (issue 17): cancelled before a worker
 claims it, while its node runs with the answer, or after that node finished, the thread
 either still waits for the same answer (the interrupt answerable again, as before the run)
-or has taken it completely. Each test runs on SQLite and on PostgreSQL."""
+or has taken it completely. Each test of a server runs on SQLite and on PostgreSQL; the
+rule deciding what is given back is tested on its own at the end."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ import httpx
 import pytest
 from _harness import GRAPHS, RunningServer
 
+from hitlgraph.constants import INTERRUPT, RESUME
+from hitlgraph.server._give_back import answer_counts, withdrawals
 from hitlgraph.server.store.base import Store
+from hitlgraph.types import Interrupt
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+both = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 GRAPH = '''
 import asyncio
@@ -119,6 +123,7 @@ def assert_waits_again(server: RunningServer, thread: str) -> None:
     assert done["done"] == ["ask got second", "then saw second"], done
 
 
+@both
 def test_resume_cancelled_while_its_node_runs_leaves_the_question_answerable(
         server: RunningServer) -> None:
     thread = paused(server, seconds=3.0)
@@ -130,6 +135,7 @@ def test_resume_cancelled_while_its_node_runs_leaves_the_question_answerable(
     assert_waits_again(server, thread)
 
 
+@both
 def test_resume_cancelled_by_an_interrupting_run_is_given_back(server: RunningServer) -> None:
     thread = paused(server, seconds=3.0)
     run_id = resume(server, thread, "first")
@@ -142,6 +148,7 @@ def test_resume_cancelled_by_an_interrupting_run_is_given_back(server: RunningSe
     assert second["done"] == ["ask got second", "then saw second"], second
 
 
+@both
 def test_continuing_after_a_cancelled_resume_does_not_take_its_answer(
         server: RunningServer) -> None:
     thread = paused(server, seconds=3.0)
@@ -156,6 +163,7 @@ def test_continuing_after_a_cancelled_resume_does_not_take_its_answer(
     assert_waits_again(server, thread)
 
 
+@both
 def test_resume_cancelled_before_a_worker_claims_it_changes_nothing(
         server: RunningServer, monkeypatch: pytest.MonkeyPatch) -> None:
     thread = paused(server)
@@ -174,6 +182,7 @@ def test_resume_cancelled_before_a_worker_claims_it_changes_nothing(
     assert_waits_again(server, thread)
 
 
+@both
 def test_resume_cancelled_after_its_node_finished_stays_applied(server: RunningServer) -> None:
     thread = paused(server, after=1.5)
     run_id = resume(server, thread, "first")
@@ -187,3 +196,29 @@ def test_resume_cancelled_after_its_node_finished_stays_applied(server: RunningS
     done = call(server, "POST", f"/threads/{thread}/runs/wait",
                 {"assistant_id": "ask_slow", "input": None})
     assert done["done"] == ["ask got first", "then saw first"], done
+
+
+def _writes(*entries: tuple[str, str, Any]) -> list[tuple[str, str, Any]]:
+    return list(entries)
+
+
+ASKED = ("t", INTERRUPT, [Interrupt("q1", id="i1")])
+
+
+def test_give_back_withdraws_only_the_answers_given_since_the_start() -> None:
+    before = answer_counts(_writes(ASKED, ("t", RESUME, [["i0", "old", True]])))
+    assert before == {"t": 1}
+    now = _writes(ASKED, ("t", RESUME, [["i0", "old", True]]),
+                  ("t", RESUME, [["i0", "old", True], ["i1", "new", True]]))
+    assert withdrawals(now, before) == [
+        ("t", [["i0", "old", True], ["i1", "new", True], ["i1", None, False]])]
+
+
+def test_give_back_keeps_the_answers_of_a_task_that_moved_on() -> None:
+    answered = ("t", RESUME, [["i1", "yes", True]])
+    finished = _writes(ASKED, answered, ("t", "value", 1))
+    asked_again = _writes(("t", INTERRUPT, [Interrupt("q2", id="i2")]), answered)
+    failed = _writes(ASKED, ("t", RESUME, [["i1", "yes", True], ["i1", None, False]]))
+    for writes in (finished, asked_again, failed):
+        assert withdrawals(writes, {}) == []
+    assert withdrawals(_writes(ASKED, answered), {"t": 1}) == []

@@ -77,6 +77,19 @@ def thread_of(server: RunningServer) -> str:
     return str(post(server, "/threads", {})["thread_id"])
 
 
+def slow_run(server: RunningServer, receiver: Receiver) -> tuple[str, dict[str, Any]]:
+    """(thread, run): a run of 'slow' with a webhook, running."""
+    thread = thread_of(server)
+    run = post(server, f"/threads/{thread}/runs",
+               {"assistant_id": "slow", "input": {"seconds": 5}, "webhook": receiver.url})
+    deadline = time.monotonic() + 20
+    while httpx.get(f"{server.url}/threads/{thread}/runs/{run['run_id']}").json()[
+            "status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return thread, run
+
+
 def test_finished_run_is_posted_as_langgraph_sends_it(server: RunningServer,
                                                       receiver: Receiver) -> None:
     thread = thread_of(server)
@@ -112,14 +125,7 @@ def test_failed_run_is_posted_with_its_error(server: RunningServer,
 
 def test_cancelled_run_is_posted_as_interrupted(server: RunningServer,
                                                receiver: Receiver) -> None:
-    thread = thread_of(server)
-    run = post(server, f"/threads/{thread}/runs",
-               {"assistant_id": "slow", "input": {"seconds": 5}, "webhook": receiver.url})
-    deadline = time.monotonic() + 20
-    while httpx.get(f"{server.url}/threads/{thread}/runs/{run['run_id']}").json()[
-            "status"] != "running":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    thread, run = slow_run(server, receiver)
     httpx.post(f"{server.url}/threads/{thread}/runs/{run['run_id']}/cancel?wait=true")
     (body,) = receiver.wait(1)
     assert body["status"] == "interrupted"
@@ -191,3 +197,13 @@ def test_allowed_hosts_are_named_or_given_by_address(
         asyncio.run(check("http://127.0.0.1/hook"))
     with pytest.raises(WebhookRefusedError, match="does not resolve"):
         asyncio.run(check("http://no-such-host.invalid/hook"))
+
+
+def test_rolled_back_run_is_posted_without_values(server: RunningServer,
+                                                  receiver: Receiver) -> None:
+    thread, run = slow_run(server, receiver)
+    httpx.post(f"{server.url}/threads/{thread}/runs/{run['run_id']}/cancel",
+               params={"wait": "true", "action": "rollback"})
+    (body,) = receiver.wait(1)
+    assert body["status"] == "rollback" and body["values"] is None
+    assert body["error"]["error"] == "UserRollback"
