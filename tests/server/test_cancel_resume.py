@@ -57,6 +57,11 @@ builder.add_node("then", then)
 builder.add_edge(START, "ask")
 builder.add_edge("ask", "then")
 builder.add_edge("then", END)
+
+nested = StateGraph(State)
+nested.add_node("inner", builder.compile())
+nested.add_edge(START, "inner")
+nested.add_edge("inner", END)
 '''
 
 
@@ -67,7 +72,8 @@ def config_file(tmp_path: Path) -> Path:
     (tmp_path / "graphs.py").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "cancel_graphs.py").write_text(GRAPH, encoding="utf-8")
     path = tmp_path / "langgraph.json"
-    graphs = {**GRAPHS, "ask_slow": "./cancel_graphs.py:builder"}
+    graphs = {**GRAPHS, "ask_slow": "./cancel_graphs.py:builder",
+              "nested": "./cancel_graphs.py:nested"}
     path.write_text(json.dumps({"graphs": graphs}), encoding="utf-8")
     return path
 
@@ -79,11 +85,11 @@ def call(server: RunningServer, method: str, path: str, body: Any = None,
     return answer.json() if answer.content else None
 
 
-def paused(server: RunningServer, **state: float) -> str:
-    """A thread of 'ask_slow' waiting at its interrupt."""
+def paused(server: RunningServer, graph: str = "ask_slow", **state: float) -> str:
+    """A thread of `graph` waiting at its interrupt."""
     thread = call(server, "POST", "/threads", {})["thread_id"]
     result = call(server, "POST", f"/threads/{thread}/runs/wait",
-                  {"assistant_id": "ask_slow", "input": state})
+                  {"assistant_id": graph, "input": state})
     assert [i["value"] for i in result["__interrupt__"]] == ["Go ahead?"]
     return thread
 
@@ -222,3 +228,37 @@ def test_give_back_keeps_the_answers_of_a_task_that_moved_on() -> None:
     for writes in (finished, asked_again, failed):
         assert withdrawals(writes, {}) == []
     assert withdrawals(_writes(ASKED, answered), {"t": 1}) == []
+
+
+@both
+def test_resume_of_a_subgraph_cancelled_while_its_node_runs_is_given_back(
+        server: RunningServer) -> None:
+    thread = paused(server, "nested", seconds=3.0)
+    run = call(server, "POST", f"/threads/{thread}/runs",
+               {"assistant_id": "nested", "command": {"resume": "first"}})
+    until(lambda: running(server, thread, run["run_id"]), "the resume to run")
+    time.sleep(0.3)
+    cancel(server, thread, run["run_id"])
+    state = call(server, "GET", f"/threads/{thread}/state")
+    assert [i["value"] for i in state["interrupts"]] == ["Go ahead?"], state
+    done = call(server, "POST", f"/threads/{thread}/runs/wait",
+                {"assistant_id": "nested", "command": {"resume": "second"}})
+    assert done["done"] == ["ask got second", "then saw second"], done
+
+
+@both
+def test_resume_of_a_subgraph_cancelled_after_its_node_finished_stays_applied(
+        server: RunningServer) -> None:
+    thread = paused(server, "nested", after=1.5)
+    run = call(server, "POST", f"/threads/{thread}/runs",
+               {"assistant_id": "nested", "command": {"resume": "first"}})
+    until(lambda: running(server, thread, run["run_id"]), "the resume to run")
+    time.sleep(0.5)  # 'ask' is done inside the subgraph; 'then' sleeps
+    cancel(server, thread, run["run_id"])
+    assert call(server, "GET", f"/threads/{thread}/state")["interrupts"] == []
+    assert call(server, "GET", f"/threads/{thread}")["interrupts"] == {}
+    call(server, "POST", f"/threads/{thread}/runs",
+         {"assistant_id": "nested", "command": {"resume": "second"}}, status=409)
+    done = call(server, "POST", f"/threads/{thread}/runs/wait",
+                {"assistant_id": "nested", "input": None})
+    assert done["done"] == ["ask got first", "then saw first"], done

@@ -9,6 +9,10 @@ own, no new question) is withdrawn the way the engine withdraws the answer of a 
 failed: [id, None, False] appended to the task's resume log. The interrupt is then open
 again, exactly as before the run. A task that did move on keeps its answer: the run applied
 it completely, and continuing the thread (input None) goes on from there.
+
+A subgraph's node asks through its parent's task, and the answer is claimed at each level: by
+the parent task, then by the subgraph when it runs again. It is given back at every level, or
+at none when the node that asked (the deepest level) has acted on it already.
 """
 
 from __future__ import annotations
@@ -19,7 +23,12 @@ from typing import Any
 from hitlgraph.checkpoint.base import PendingWrite
 from hitlgraph.pregel._algo import Pending
 
-__all__ = ["answer_counts", "withdrawals"]
+__all__ = ["answer_counts", "subgraph_withdrawals", "withdrawals"]
+
+Level = tuple[Any, Sequence[PendingWrite]]
+"""A subgraph's latest checkpoint: (its config, its pending writes)."""
+Withdrawal = tuple[Any, str, list[list[Any]]]
+"""A RESUME write that gives answers back: (checkpoint config, task id, the new log)."""
 
 
 def answer_counts(pending_writes: Sequence[PendingWrite] | None) -> dict[str, int]:
@@ -53,3 +62,46 @@ def _moved_on(pending: Pending, tid: str) -> bool:
         return True
     answered = pending.resumes.get(tid, {})
     return any(intr.id not in answered for intr in pending.interrupts.get(tid, ()))
+
+
+def _task_of(ns: str) -> tuple[str, str]:
+    """(the top-level task id, the last task id) in a subgraph's checkpoint namespace."""
+    segments = ns.split("|")
+    return segments[0].rpartition(":")[2], segments[-1].rpartition(":")[2]
+
+
+def subgraph_withdrawals(given: Mapping[str, list[list[Any]]], levels: Sequence[Level]
+                         ) -> tuple[set[str], list[Withdrawal]]:
+    """For the top-level withdrawals `given` (task id -> new log): (the top-level tasks that
+    keep their answers, because the subgraph node that asked acted on them already; the
+    withdrawals inside the subgraphs of the others)."""
+    outer = {_task_of(config["configurable"]["checkpoint_ns"])[1] for config, _ in levels}
+    keep: set[str] = set()
+    out: list[Withdrawal] = []
+    for top, log in given.items():
+        iids = {entry[0] for entry in log if not entry[2]}
+        mine = [(c, w) for c, w in levels
+                if _task_of(c["configurable"]["checkpoint_ns"])[0] == top]
+        if not mine:
+            continue
+        if not iids <= _waiting(mine, outer):
+            keep.add(top)
+            continue
+        for config, writes in mine:
+            pending = Pending.of(writes)
+            for tid, tlog in pending.resume_log.items():
+                ids = [i for i in pending.resumes.get(tid, {}) if i in iids]
+                if ids and not _moved_on(pending, tid):
+                    out.append((config, tid, [*tlog, *([i, None, False] for i in ids)]))
+    return keep, out
+
+
+def _waiting(levels: Sequence[Level], outer: set[str]) -> set[str]:
+    """The interrupts that nodes (not subgraph tasks, whose subgraphs say) still wait at."""
+    waiting: set[str] = set()
+    for _, writes in levels:
+        pending = Pending.of(writes)
+        for tid, asked in pending.interrupts.items():
+            if tid not in outer and not _moved_on(pending, tid):
+                waiting.update(intr.id for intr in asked)
+    return waiting
