@@ -18,7 +18,7 @@ import pytest
 from _harness import GRAPHS, RunningServer
 
 from hitlgraph.constants import INTERRUPT, RESUME
-from hitlgraph.server._give_back import answer_counts, withdrawals
+from hitlgraph.server._give_back import answer_counts, subgraph_withdrawals, withdrawals
 from hitlgraph.server.store.base import Store
 from hitlgraph.types import Interrupt
 
@@ -262,3 +262,18 @@ def test_resume_of_a_subgraph_cancelled_after_its_node_finished_stays_applied(
     done = call(server, "POST", f"/threads/{thread}/runs/wait",
                 {"assistant_id": "nested", "input": None})
     assert done["done"] == ["ask got first", "then saw first"], done
+
+
+def test_give_back_in_subgraphs_goes_to_every_level_or_none() -> None:
+    given = {"top": [["i1", "yes", True], ["i1", None, False]]}
+    outer = {"configurable": {"checkpoint_ns": "inner:top", "checkpoint_id": "c1"}}
+    waiting = _writes(("leaf", INTERRUPT, [Interrupt("q1", id="i1")]),
+                      ("leaf", RESUME, [["i1", "yes", True]]))
+    keep, inner = subgraph_withdrawals(given, [(outer, waiting)])
+    assert keep == set()
+    assert inner == [(outer, "leaf", [["i1", "yes", True], ["i1", None, False]])]
+    finished = [*waiting, ("leaf", "answer", "yes")]
+    assert subgraph_withdrawals(given, [(outer, finished)]) == ({"top"}, [])
+    moved = _writes(("then", "done", 1))  # the subgraph saved its step: no question left
+    assert subgraph_withdrawals(given, [(outer, moved)]) == ({"top"}, [])
+    assert subgraph_withdrawals(given, []) == (set(), [])

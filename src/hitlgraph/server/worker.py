@@ -291,6 +291,9 @@ class WorkerPool:
         if plan.ended:
             await self._finish(claim, bound, "success")
             return
+        if run.cancel_action:  # cancelled before its worker died: no node runs again
+            await self._cancelled(claim, bound, run.cancel_action, plan)
+            return
         streaming = asyncio.ensure_future(self._stream(claim, bound, plan))
         watching = asyncio.ensure_future(self._watch(claim))
         try:
