@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from _harness import GRAPHS, RunningServer
+from _harness import GRAPHS, RunningServer, ServerProcess
 
 from hitlgraph.constants import INTERRUPT, RESUME
 from hitlgraph.server._give_back import answer_counts, subgraph_withdrawals, withdrawals
@@ -42,7 +42,7 @@ class State(TypedDict, total=False):
 
 async def ask(state: State) -> State:
     answer = interrupt("Go ahead?")
-    await asyncio.sleep(state.get("seconds", 0.0))
+    await asyncio.sleep(state.get("seconds", 0.0) if answer == "first" else 0.0)
     return {"answer": answer, "done": [f"ask got {answer}"]}
 
 
@@ -67,7 +67,8 @@ nested.add_edge("inner", END)
 
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
-    """The usual graphs, and 'ask_slow': a node slow after its answer, then a slow node."""
+    """The usual graphs, 'ask_slow' (a node slow after the answer "first", then a slow
+    node) and 'nested' (ask_slow as a subgraph)."""
     source = Path(__file__).with_name("graphs.py")
     (tmp_path / "graphs.py").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "cancel_graphs.py").write_text(GRAPH, encoding="utf-8")
@@ -277,3 +278,27 @@ def test_give_back_in_subgraphs_goes_to_every_level_or_none() -> None:
     moved = _writes(("then", "done", 1))  # the subgraph saved its step: no question left
     assert subgraph_withdrawals(given, [(outer, moved)]) == ({"top"}, [])
     assert subgraph_withdrawals(given, []) == (set(), [])
+
+
+@both
+def test_resume_cancelled_after_its_worker_died_is_given_back(
+        database: str, start_process: Callable[..., ServerProcess]) -> None:
+    doomed = start_process(database, "--lease-seconds", "2")
+    server = RunningServer(url=doomed.url, db=database, clients=[])
+    thread = paused(server, seconds=60.0)
+    run_id = resume(server, thread, "first")
+    until(lambda: running(server, thread, run_id), "the resume to run")
+    time.sleep(0.5)  # the answer is claimed, the node sleeps
+    doomed.kill()
+    heir = start_process(database, "--workers", "1", "--lease-seconds", "2",
+                         "--poll-seconds", "0.1")
+    server = RunningServer(url=heir.url, db=database, clients=[])
+    cancel(server, thread, run_id)
+    until(lambda: call(server, "GET", f"/threads/{thread}/runs/{run_id}")["status"]
+          == "interrupted", "the run to end as cancelled")
+    heir.wait_for("given back")
+    state = call(server, "GET", f"/threads/{thread}/state")
+    assert [i["value"] for i in state["interrupts"]] == ["Go ahead?"], state
+    done = call(server, "POST", f"/threads/{thread}/runs/wait",
+                {"assistant_id": "ask_slow", "command": {"resume": "second"}})
+    assert done["answer"] == "second"
