@@ -18,12 +18,22 @@ at none when the node that asked (the deepest level) has acted on it already.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hitlgraph.checkpoint.base import PendingWrite
+from hitlgraph.checkpoint.base import (
+    BaseCheckpointSaver,
+    Fence,
+    PendingWrite,
+    WriteRules,
+)
+from hitlgraph.constants import RESUME
 from hitlgraph.pregel._algo import Pending
+from hitlgraph.types import StateSnapshot
 
-__all__ = ["answer_counts", "subgraph_withdrawals", "withdrawals"]
+if TYPE_CHECKING:
+    from hitlgraph.pregel.compiled import CompiledStateGraph
+
+__all__ = ["answer_counts", "give_back", "subgraph_withdrawals", "withdrawals"]
 
 Level = tuple[Any, Sequence[PendingWrite]]
 """A subgraph's latest checkpoint: (its config, its pending writes)."""
@@ -105,3 +115,40 @@ def _waiting(levels: Sequence[Level], outer: set[str]) -> set[str]:
             if tid not in outer and not _moved_on(pending, tid):
                 waiting.update(intr.id for intr in asked)
     return waiting
+
+
+async def give_back(saver: BaseCheckpointSaver, graph: CompiledStateGraph,
+                    config: dict[str, Any], start_id: str | None, before: Mapping[str, int],
+                    fence: Fence | None) -> list[str]:
+    """Withdraw, in the thread `config` names, the answers given since `before` (answer_counts
+    at the run's start, on checkpoint `start_id`) that no node acted on; the ids of the tasks
+    that gave answers back. Nothing when a step was saved since (the answers were applied).
+    `fence` is the run's new token, advanced once the cancelled graph stopped."""
+    latest = await saver.aget_tuple(config)
+    if latest is None or latest.checkpoint["id"] != start_id:
+        return []
+    given = dict(withdrawals(latest.pending_writes, before))
+    if not given:
+        return []
+    keep, inner = subgraph_withdrawals(given, await _subgraph_levels(saver, graph, config))
+    # The subgraphs' first: until the top level's go, the answers stand at every level.
+    writes = [*inner, *((latest.config, t, log) for t, log in given.items() if t not in keep)]
+    for at, task_id, log in writes:
+        rules = WriteRules(expected_latest=at["configurable"]["checkpoint_id"], fence=fence)
+        await saver.aput_writes(rules.on(at), [(RESUME, log)], task_id)
+    return [task_id for _, task_id, _ in writes]
+
+
+async def _subgraph_levels(saver: BaseCheckpointSaver, graph: CompiledStateGraph,
+                           config: dict[str, Any]) -> list[Level]:
+    """The latest checkpoint of each subgraph the thread's tasks run, at any depth."""
+    snap = await graph.aget_state(config, subgraphs=True)
+    configs: list[dict[str, Any]] = []
+    todo = list(snap.tasks)
+    while todo:
+        state = todo.pop().state
+        if isinstance(state, StateSnapshot):
+            configs.append(state.config)
+            todo.extend(state.tasks)
+    found = [await saver.aget_tuple(c) for c in configs]
+    return [(f.config, list(f.pending_writes or ())) for f in found if f is not None]

@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules, traits_of
-from hitlgraph.constants import RESUME
 from hitlgraph.errors import (
     CheckpointConflictError,
     EmptyInputError,
@@ -48,7 +47,7 @@ from hitlgraph.errors import (
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.server._chunks import SDK_TO_GRAPH, ChunkEvents, mode_names
 from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
-from hitlgraph.server._give_back import answer_counts, subgraph_withdrawals, withdrawals
+from hitlgraph.server._give_back import answer_counts, give_back
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
 from hitlgraph.server._run_log import log_run_error
@@ -57,7 +56,7 @@ from hitlgraph.server._state import interrupts_by_task, run_json, values_with_in
 from hitlgraph.server._webhooks import deliver, payload
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
-from hitlgraph.types import Command, Send, StateSnapshot
+from hitlgraph.types import Command, Send
 
 __all__ = ["WorkerPool", "build_command", "conflict_error", "graph_modes"]
 
@@ -522,42 +521,16 @@ class WorkerPool:
         await self._finish(claim, bound, "interrupted", delete_run=action == "rollback")
 
     async def _give_back(self, claim: Claim, bound: BoundGraph, plan: _Plan) -> None:
-        """Withdraw the answers the cancelled run claimed and no node acted on, so that the
-        thread waits for them again (never half-applied). The fence advances first: a write
-        of the cancelled graph still in flight (in a saver's thread) is refused from then on,
-        so the pending writes read next are final."""
-        rt, run = self.rt, claim.run
+        """Withdraw the answers the cancelled run claimed and no node acted on (never
+        half-applied). The fence advances first: a write of the cancelled graph still in
+        flight (in a saver's thread) is refused from then on, so what is read next is final."""
+        run = claim.run
         before = plan.start.get("answers")
         if before is None:  # started before start points recorded answers: keep them
             return
         fence = await self._fence(run.run_id)
-        latest = await rt.saver.aget_tuple(_state_config(rt, run))
-        if latest is None or latest.checkpoint["id"] != plan.start.get("checkpoint_id"):
-            return  # a step was saved since: the answers were applied
-        given = dict(withdrawals(latest.pending_writes, before))
-        if not given:
-            return
-        keep, inner = subgraph_withdrawals(given, await self._subgraph_levels(bound, run))
-        # The subgraphs' first: until the top level's go, the answers stand at every level.
-        for config, task_id, resume_log in [
-                *inner, *((latest.config, t, g) for t, g in given.items() if t not in keep)]:
+        tasks = await give_back(self.rt.saver, bound.compiled, _state_config(self.rt, run),
+                                plan.start.get("checkpoint_id"), before, fence)
+        for task_id in tasks:
             log.info("run %s was cancelled before task %s acted on its answers: they are "
                      "given back", run.run_id, task_id)
-            rules = WriteRules(expected_latest=config["configurable"]["checkpoint_id"],
-                               fence=fence)
-            await rt.saver.aput_writes(rules.on(config), [(RESUME, resume_log)], task_id)
-
-    async def _subgraph_levels(self, bound: BoundGraph, run: RunRow
-                               ) -> list[tuple[dict[str, Any], list[Any]]]:
-        """(config, pending writes) of the latest checkpoint of each subgraph the thread's
-        tasks run, at any depth."""
-        snap = await bound.compiled.aget_state(_state_config(self.rt, run), subgraphs=True)
-        configs: list[dict[str, Any]] = []
-        todo = list(snap.tasks)
-        while todo:
-            state = todo.pop().state
-            if isinstance(state, StateSnapshot):
-                configs.append(state.config)
-                todo.extend(state.tasks)
-        found = [await self.rt.saver.aget_tuple(c) for c in configs]
-        return [(f.config, list(f.pending_writes or ())) for f in found if f is not None]
