@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from hitlgraph.pregel.compiled import CompiledStateGraph
 
 __all__ = [
-    "Reads", "history_config", "read_async", "read_sync", "require_saver", "state_reads",
-    "state_snapshot", "update_async", "update_params", "update_sync",
+    "Reads", "history_config", "read_async", "read_sync", "require_saver", "state_at",
+    "state_reads", "state_snapshot", "update_async", "update_params", "update_sync",
 ]
 
 T = TypeVar("T")
@@ -106,6 +106,8 @@ def state_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, *, live: boo
                    ) -> StateSnapshot:
     """The snapshot of `tup`; a task that runs a subgraph carries the config of its state."""
     snapshot, ns = _base_snapshot(graph, tup, live)
+    if not any(_subgraph_of(graph, task.name) is not None for task in snapshot.tasks):
+        return snapshot
     thread = tup.config["configurable"].get("thread_id")
     return snapshot._replace(tasks=tuple(
         replace(task, state=subgraph_config(thread, ns, task.name, task.id))
@@ -143,12 +145,19 @@ def state_reads(graph: CompiledStateGraph, config: dict[str, Any], subgraphs: bo
     checkpoint_id); with `subgraphs`, the state of the subgraphs its tasks run."""
     merged = run_config(graph, config, need_thread=True)
     tup = yield merged
+    if tup is None or not subgraphs:
+        return state_at(graph, config, merged, tup)
+    return (yield from _nested_snapshot(graph, tup, live="checkpoint_id" not in
+                                        merged["configurable"]))
+
+
+def state_at(graph: CompiledStateGraph, config: dict[str, Any], merged: dict[str, Any],
+             tup: CheckpointTuple | None) -> StateSnapshot:
+    """get_state() without subgraphs: the snapshot of `tup`, read with `merged` (the
+    run_config of the caller's `config`)."""
     if tup is None:
         return _empty(config)
-    live = "checkpoint_id" not in merged["configurable"]
-    if subgraphs:
-        return (yield from _nested_snapshot(graph, tup, live=live))
-    return state_snapshot(graph, tup, live=live)
+    return state_snapshot(graph, tup, live="checkpoint_id" not in merged["configurable"])
 
 
 def history_config(graph: CompiledStateGraph, config: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from hitlgraph.graph._draw import DrawableGraph, build_drawable
 from hitlgraph.graph._structure import GraphStructure
 from hitlgraph.pregel._drive import Outcome
 from hitlgraph.pregel._effects import RunResult
-from hitlgraph.pregel._invocation import cache_of, merge_config
+from hitlgraph.pregel._invocation import cache_of, merge_config, run_config
 from hitlgraph.pregel._output import SKIP, check_keywords
 from hitlgraph.pregel._running import (
     CallArgs,
@@ -35,6 +35,7 @@ from hitlgraph.pregel._state import (
     read_async,
     read_sync,
     require_saver,
+    state_at,
     state_reads,
     state_snapshot,
     update_async,
@@ -279,14 +280,20 @@ class CompiledStateGraph:
         """The thread's state at its latest checkpoint (or at config's checkpoint_id)."""
         target = self._for_namespace(config)
         saver = require_saver(target, "get_state()")
-        return read_sync(saver, state_reads(target, config, subgraphs))
+        if subgraphs:
+            return read_sync(saver, state_reads(target, config, subgraphs))
+        merged = run_config(target, config, need_thread=True)  # (the common case, directly)
+        return state_at(target, config, merged, saver.get_tuple(merged))
 
     async def aget_state(self, config: dict[str, Any], *, subgraphs: bool = False
                          ) -> StateSnapshot:
         """Like get_state(), without blocking the event loop."""
         target = self._for_namespace(config)
         saver = require_saver(target, "aget_state()")
-        return await read_async(saver, state_reads(target, config, subgraphs))
+        if subgraphs:
+            return await read_async(saver, state_reads(target, config, subgraphs))
+        merged = run_config(target, config, need_thread=True)
+        return state_at(target, config, merged, await saver.aget_tuple(merged))
 
     def get_state_history(
         self,
