@@ -118,9 +118,11 @@ class Dialect(ABC):
         when `steps_in_one_batch`)."""
 
     @abstractmethod
-    def store_writes(self, writes: EncodedWrites) -> Ops[None]:
+    def store_writes(self, writes: EncodedWrites) -> Ops[bool]:
         """Store a task's writes by their slots' modes (rules checked already); a "claim" of a
-        taken slot raises CheckpointConflictError(answered=True)."""
+        taken slot raises CheckpointConflictError(answered=True). Returns True when they were
+        surely the task's first (False when unknown): the index of open interrupts then has
+        none of the task's to replace."""
 
     def link_writes(self, writes: Sequence[EncodedWrites], put: EncodedPut
                     ) -> Sequence[EncodedWrites]:

@@ -32,9 +32,11 @@ def _open_rows(thread_id: str, ns: str, checkpoint_id: str, task_id: str, change
 
 
 def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task_id: str,
-             change: Change) -> Ops[None]:
+             change: Change, *, first: bool = False) -> Ops[None]:
+    """`first`: the task stored nothing before, so it has no entries to replace."""
     if change.opened is not None:
-        yield Statement(dialect.close_task_pending, (thread_id, ns, checkpoint_id, task_id))
+        if not first:
+            yield Statement(dialect.close_task_pending, (thread_id, ns, checkpoint_id, task_id))
         if change.opened:
             yield Many(dialect.open_pending,
                        _open_rows(thread_id, ns, checkpoint_id, task_id, change))
@@ -43,11 +45,12 @@ def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task
                    [(answered, thread_id, iid) for iid, answered in change.answers])
 
 
-def index_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
-    """Update the index for a task's stored writes (in their transaction)."""
+def index_writes(dialect: Dialect, encoded: EncodedWrites, *, first: bool) -> Ops[None]:
+    """Update the index for a task's stored writes (in their transaction); `first`: they were
+    surely the task's first (Dialect.store_writes)."""
     if encoded.change is not None:
         yield from _changes(dialect, encoded.thread_id, encoded.ns, encoded.checkpoint_id,
-                            encoded.task_id, encoded.change)
+                            encoded.task_id, encoded.change, first=first)
 
 
 def _where(dialect: Dialect, query: PendingQuery, after: tuple[str, str, str] | None

@@ -80,8 +80,8 @@ def put_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
         latest = yield from latest_id(dialect, encoded.thread_id, encoded.ns)
         rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id, latest)
     if encoded.slots:
-        yield from dialect.store_writes(encoded)
-        yield from pending.index_writes(dialect, encoded)
+        first = yield from dialect.store_writes(encoded)
+        yield from pending.index_writes(dialect, encoded, first=first)
 
 
 def one_transaction(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: EncodedPut

@@ -401,13 +401,15 @@ class PostgresDialect(Dialect):
         latest, missing, stored, token = results[len(statements) - 1][0]
         return latest, missing, stored, token
 
-    def store_writes(self, encoded: EncodedWrites) -> Ops[None]:
+    def store_writes(self, encoded: EncodedWrites) -> Ops[bool]:
         """One insert per run of one mode, in one batch; a "claim" that found its slot taken
-        returns fewer rows than it inserts."""
+        returns fewer rows than it inserts. (Whether they were the task's first is not known
+        without another read.)"""
         results: list[Rows | int] = yield Batch(tuple(_writes_statements(encoded)))
         for (mode, indexes, *_), reply in zip(_groups(encoded), results, strict=True):
             if mode == "claim" and len(cast("Rows", reply)) < len(indexes):  # RETURNING idx
                 raise rules.answered(encoded.thread_id, encoded.checkpoint_id)
+        return False
 
     pending_param = "%s"
     open_pending = _pending.OPEN

@@ -389,7 +389,7 @@ class SqliteDialect(Dialect):
             yield Many(_INSERT_BLOB, rows)
         return None, 0, True, None
 
-    def store_writes(self, encoded: EncodedWrites) -> Ops[None]:
+    def store_writes(self, encoded: EncodedWrites) -> Ops[bool]:
         """Merge a task's writes into its one row (`seq` orders a checkpoint's tasks as their
         writes first came; an update in place keeps a write's position)."""
         key = (encoded.thread_id, encoded.ns, encoded.checkpoint_id, encoded.task_id)
@@ -400,7 +400,7 @@ class SqliteDialect(Dialect):
                            else (yield from self._spill(packed)))
         if (yield Statement(_INSERT_NEW_TASK_WRITES,
                             (*key, _next_seq(), encoded.task_path, inline, data_id))):
-            return  # the task's first writes (a finished task's, usually): one statement
+            return True  # the task's first writes (a finished task's, usually): one statement
         if data_id is not None:
             yield Statement("DELETE FROM blob_data WHERE id = ?", (data_id,))
         seq, packed = (yield Statement(_SELECT_TASK_WRITES, key))[0]
@@ -408,6 +408,7 @@ class SqliteDialect(Dialect):
         if _merge(entries, encoded.slots, encoded.thread_id, encoded.checkpoint_id):
             placed = yield from self._place(ormsgpack.packb(entries))
             yield Statement(_UPSERT_TASK_WRITES, (*key, seq, encoded.task_path, *placed))
+        return False
 
     def _place(self, data: bytes) -> Ops[tuple[bytes | None, int | None]]:
         """(inline value, blob_data id) to store `data` as: short values stay in their row."""
