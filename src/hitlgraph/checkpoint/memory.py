@@ -380,9 +380,10 @@ class InMemorySaver(BaseCheckpointSaver):
                 if mode == "insert" and key in stored:
                     continue
                 stored[key] = packed
-            if change is not None:
-                self._index.apply(thread_id, ns, checkpoint_id, task_id, change,
-                                  graph_of(self._metadata_at(thread_id, ns, checkpoint_id)))
+            if change is not None:  # (the graph is read only for an entry to open)
+                graph = graph_of(self._metadata_at(thread_id, ns, checkpoint_id)
+                                 ) if change.opened else None
+                self._index.apply(thread_id, ns, checkpoint_id, task_id, change, graph)
 
     def delete_thread(self, thread_id: str) -> None:
         thread_id = str(thread_id)
