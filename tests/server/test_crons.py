@@ -23,6 +23,10 @@ import pytest
 from _harness import RunningServer
 from langgraph_sdk.client import SyncLangGraphClient
 
+from hitlgraph.server._crons_scheduler import run_body
+from hitlgraph.server.schemas import RunCreate
+from hitlgraph.server.store._crons import CronRow
+
 YEARLY = "0 0 1 1 *"
 KEYS = ("cron_id", "assistant_id", "thread_id", "user_id", "end_time", "schedule", "timezone",
         "payload", "next_run_date", "metadata", "on_run_completed", "enabled", "created_at",
@@ -235,3 +239,29 @@ def test_two_servers_on_one_database_fire_each_due_cron_once(
                    timeout=30)
         time.sleep(2.5)  # two more ticks of each scheduler: nothing fires twice
         assert {t: len(_runs(sdk, t)) for t in threads} == {t: n + 1 for t, n in before.items()}
+
+
+def _cron(**overrides: Any) -> CronRow:
+    values: dict[str, Any] = {
+        "tenant": "", "cron_id": "c1", "assistant_id": "a1", "thread_id": None,
+        "schedule": YEARLY, "timezone": None, "metadata": {"team": "a", "n": 1},
+        "payload": {"assistant_id": "a1", "schedule": YEARLY, "input": {"x": 1},
+                    "metadata": {"n": 2}, "config": {"configurable": {"cron_id": "c1"}}},
+        "on_run_completed": "keep", "enabled": True, "end_time": None,
+        "next_run_date": "", "created_at": "", "updated_at": ""}
+    return CronRow(**{**values, **overrides})
+
+
+def test_a_firings_run_body_comes_from_the_payload() -> None:
+    stateless = run_body(_cron())
+    assert not isinstance(stateless, RunCreate)
+    assert (stateless.input, stateless.metadata, stateless.on_completion) == (
+        {"x": 1}, {"team": "a", "n": 2}, "keep")
+    assert stateless.config == {"configurable": {"cron_id": "c1"}}
+    on_thread = run_body(_cron(thread_id="t1", on_run_completed=None, payload={
+        "assistant_id": "a1", "multitask_strategy": "reject", "context": {"tone": "dry"},
+        "config": {"tags": ["t"], "configurable": {"cron_id": "c1"}}}))
+    assert isinstance(on_thread, RunCreate) and on_thread.multitask_strategy == "reject"
+    # Context and configurable would be refused together: the cron id gives way.
+    assert (on_thread.context, on_thread.config) == (
+        {"tone": "dry"}, {"tags": ["t"], "configurable": {}})
