@@ -258,7 +258,7 @@ async def _await(awaitable: Any) -> Any:
 def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task to its end in this thread; errors and interrupts are recorded on it."""
     set_task(task.ctx)
-    if task.ctx.sink is not None:
+    if task.ctx.scope.sink is not None:
         stream_chat_model_tokens(task.ctx)
     try:
         if task.node.branches or task.node.retry or spec.retry:
@@ -279,7 +279,7 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
 async def run_task_async(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task on the event loop; sync node functions go to a worker thread."""
     set_task(task.ctx)
-    if task.ctx.sink is not None:
+    if task.ctx.scope.sink is not None:
         stream_chat_model_tokens(task.ctx)
     try:
         await carry_async(task_steps(spec, task, values), None)

@@ -123,7 +123,8 @@ class TaskContext:
     rerun: bool = False
     """The task ran before and paused: a subgraph it runs continues where it stopped."""
     subgraph_calls: int = 0
-    _task_calls: TaskCalls | None = None
+    calls_made: TaskCalls | None = None
+    """The @task calls of this run of the node (None until it makes one: see task_calls)."""
     streamed: AbstractSet[str] = frozenset()
     """Ids of messages already streamed token by token ("messages" mode)."""
     _config: dict[str, Any] | None = None
@@ -167,13 +168,9 @@ class TaskContext:
     @property
     def task_calls(self) -> TaskCalls:
         """The @task calls of this run of the node (made on first use)."""
-        if self._task_calls is None:
-            self._task_calls = TaskCalls()
-        return self._task_calls
-
-    @property
-    def has_task_calls(self) -> bool:
-        return self._task_calls is not None
+        if self.calls_made is None:
+            self.calls_made = TaskCalls()
+        return self.calls_made
 
     def attach(self, sink: StreamSink | None, persist: Callable[[Any], Any] | None) -> None:
         """The driver that runs the task gives it (and its run's other tasks: one driver runs

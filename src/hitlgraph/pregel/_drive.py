@@ -151,7 +151,8 @@ class _SyncRun:
 
     def run_here(self, task: Task, values: dict[str, Any]) -> Task:
         """Run a task to its end in the driving thread (in a copy of its context)."""
-        task.ctx.attach(self.sink, self._persist)
+        scope = task.ctx.scope  # (TaskContext.attach, inline: this runs once per step)
+        scope.sink, scope.persist = self.sink, self._persist
         return contextvars.copy_context().run(run_task_sync, self.spec, task, values)
 
     def _pool(self, size: int) -> ThreadPoolExecutor:

@@ -73,7 +73,7 @@ def task_log_events(p: RunParams, st: RunState, task: Task) -> list[Emit]:
     """The chunks of the @task calls a node made that finished: each call's "tasks" start,
     its {task_name: result} update and its "tasks" result, as LangGraph shows them."""
     out: list[Emit] = []
-    if not task.ctx.has_task_calls:
+    if not task.ctx.calls_made is not None:
         return out
     shows_tasks = "tasks" in p.modes or "debug" in p.modes
     for name, call_id, call_input, value, cached in task.ctx.task_calls.done:

@@ -62,7 +62,7 @@ class LoopState:
 def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, LoopState]:
     """Load the thread and prepare the first step; `savers` gets the run's RunSaver as soon as
     it exists (run_loop flushes it when the consumer leaves early)."""
-    start, latest_id, replay = yield from _load(p)
+    start, latest_id, replay = (yield from _load(p)) if p.checkpointed else (None, "", False)
     saver = RunSaver(p, latest_id)
     savers.append(saver)
     ls, prev_step = _state_from(p, start, saver)
@@ -90,8 +90,6 @@ def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, Loo
 def _load(p: RunParams) -> Generator[Effect, Any, tuple[CheckpointTuple | None, str, bool]]:
     """The checkpoint the run starts from, the thread's latest checkpoint id, and whether the
     run replays an earlier checkpoint."""
-    if not p.checkpointed:
-        return None, "", False
     requested = p.config["configurable"].get("checkpoint_id")
     start = yield Load(thread_config(p, requested))
     if requested is None:

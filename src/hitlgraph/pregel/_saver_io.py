@@ -46,25 +46,24 @@ def in_background(effect: StorageEffect, traits: SaverTraits) -> bool:
 
 
 class SyncSaverIO:
-    """The sync driver's saver calls, with a writer thread for background saves. Saves that
-    queue up while one is written go in one transaction when the saver can batch."""
+    """The sync driver's saver calls, with a writer thread for background saves (started by
+    the first one: a run of an in-process saver never has one)."""
 
     def __init__(self, saver: BaseCheckpointSaver) -> None:
         self.saver = saver
         self.traits = traits_of(saver)
-        self._queue: queue.SimpleQueue[Save | None] = queue.SimpleQueue()
-        self._pending = 0
-        self._error: BaseException | None = None
-        self._idle = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._writer: _Writer | None = None
 
     def carry(self, effect: StorageEffect) -> Any:
         """Carry `effect` out; its reply."""
         if in_background(effect, self.traits):
             assert isinstance(effect, Save)
-            self._enqueue(effect)
+            if self._writer is None:
+                self._writer = _Writer(self._call, self.saver, self.traits.batches)
+            self._writer.enqueue(effect)
             return None
-        self.drain()
+        if self._writer is not None:
+            self._writer.drain()
         return self._call(effect)
 
     def _call(self, effect: StorageEffect) -> Any:
@@ -73,11 +72,32 @@ class SyncSaverIO:
             reply = getattr(self.saver, name)(*args)
         return reply
 
-    def _enqueue(self, effect: Save) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._write, name="hitlgraph-save",
-                                            daemon=True)
-            self._thread.start()
+    def drain(self) -> None:
+        """Wait until every background save is written; raise the first error one had."""
+        if self._writer is not None:
+            self._writer.drain()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+class _Writer:
+    """A thread writing queued saves in order; the saves that queue up while one is written
+    go in one transaction when the saver can batch."""
+
+    def __init__(self, call: Callable[[Save], Any], saver: BaseCheckpointSaver,
+                 batches: bool) -> None:
+        self._call, self._saver, self._batches = call, saver, batches
+        self._queue: queue.SimpleQueue[Save | None] = queue.SimpleQueue()
+        self._pending = 0
+        self._error: BaseException | None = None
+        self._idle = threading.Condition()
+        self._thread = threading.Thread(target=self._write, name="hitlgraph-save", daemon=True)
+        self._thread.start()
+
+    def enqueue(self, effect: Save) -> None:
         with self._idle:
             self._pending += 1
         self._queue.put(effect)
@@ -110,8 +130,8 @@ class SyncSaverIO:
             batch.append(more)
 
     def _write_batch(self, batch: list[Save]) -> None:
-        if len(batch) > 1 and self.traits.batches:
-            with self.saver.batch():  # type: ignore[attr-defined]
+        if len(batch) > 1 and self._batches:
+            with self._saver.batch():  # type: ignore[attr-defined]
                 for effect in batch:
                     self._call(effect)
             return
@@ -119,9 +139,7 @@ class SyncSaverIO:
             self._call(effect)
 
     def drain(self) -> None:
-        """Wait until every background save is written; raise the first error one had."""
-        if self._thread is None:
-            return
+        """Wait until every queued save is written; raise the first error one had."""
         with self._idle:
             self._idle.wait_for(lambda: self._pending == 0)
         if self._error is not None:
@@ -129,10 +147,8 @@ class SyncSaverIO:
             raise error
 
     def close(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+        self._queue.put(None)
+        self._thread.join()
 
 
 class AsyncSaverIO:

@@ -13,6 +13,8 @@ from hitlgraph.pregel._effects import Effect, Save, SaveWrites
 from hitlgraph.pregel._params import RunParams, thread_config
 from hitlgraph.pregel._spec import Write
 
+_CHECKPOINT_MODES = frozenset({"checkpoints", "debug"})
+
 
 def task_path(task: Task) -> str:
     return task.name if len(task.path) == 2 else f"{PUSH}~{task.path[1]}"
@@ -29,7 +31,9 @@ class RunSaver:
         self.buffered: list[SaveWrites] = []
         self.parent_of: dict[str, str | None] = {}
         self.source_of: dict[str, str] = {}
-        self.track = bool({"checkpoints", "debug"} & p.modes)
+        self.track = bool(_CHECKPOINT_MODES & p.modes)
+        """The run shows its checkpoints ("checkpoints"/"debug" chunks): remember their
+        parents and sources."""
 
     def save(self, st: RunState, metadata: CheckpointMetadata, new_versions: dict[str, int],
              before: tuple[SaveWrites, ...] = ()) -> Save | None:
@@ -79,7 +83,7 @@ class RunSaver:
         """Under "exit" durability, keep the results of the task's @task calls for the end of
         the run (with other durabilities each call saved its result as it finished)."""
         if (self.p.checkpointed and self.p.durability == "exit"
-                and task.ctx.has_task_calls):
+                and task.ctx.calls_made is not None):
             config = thread_config(self.p, st.id)
             for name, call_id, _, value, _ in task.ctx.task_calls.done:
                 self.buffered.append(SaveWrites(config, [(TASK_RESULT, value)], call_id, name))

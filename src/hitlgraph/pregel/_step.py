@@ -75,7 +75,7 @@ class StepRun:
 def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult | None]:
     """Run one step; return how the run ended (finished, paused), or None to go on."""
     tasks = _plan(p, ls)
-    if p.checkpointed and ls.reported != ls.st.id:
+    if ls.saver.track and p.checkpointed and ls.reported != ls.st.id:
         yield from _checkpoint_chunks(p, ls, tasks)  # (Emit: the reply is None)
     if not tasks and not ls.extra:
         yield from ls.saver.flush()
@@ -135,8 +135,6 @@ def _plan(p: RunParams, ls: LoopState) -> list[Task]:
 
 def _checkpoint_chunks(p: RunParams, ls: LoopState, tasks: list[Task]) -> list[Emit]:
     """The "checkpoints"/"debug" chunks of the checkpoint the step starts from (once)."""
-    if not {"checkpoints", "debug"} & p.modes:
-        return []
     ls.reported = ls.st.id
     return checkpoint_events(p, ls.st, ls.saver, tasks, ls.pending)
 
@@ -227,7 +225,7 @@ def _record(p: RunParams, ls: LoopState, run: StepRun, task: Task) -> list[Effec
     checkpoint), cache them, and show its chunks (a lone task's after the checkpoint)."""
     out: list[Effect] = []
     later = run.held if run.lone else out
-    if task.ctx.has_task_calls:
+    if task.ctx.calls_made is not None:
         later.extend(task_log_events(p, ls.st, task))
         ls.saver.hold_call_results(ls.st, task)
     if task.interrupts or task.error is not None:
