@@ -26,6 +26,7 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    Fence,
     PendingWrite,
     PendingWritesCall,
     RunnableConfig,
@@ -119,12 +120,10 @@ class InMemorySaver(BaseCheckpointSaver):
             token = self._fences[key] = self._fences.get(key, 0) + 1
             return token
 
-    def _check_fence(self, config: RunnableConfig) -> None:
-        """Raise FencedWriteError if config's fence token is no longer its key's latest."""
-        fence = rules_of(config).fence
+    def _check_fence(self, thread_id: str, fence: Fence | None) -> None:
+        """Raise FencedWriteError if the call's fence token is no longer its key's latest."""
         if fence is not None:
-            rules.check_fence(str(config["configurable"]["thread_id"]), fence,
-                              self._fences.get(fence.key))
+            rules.check_fence(thread_id, fence, self._fences.get(fence.key))
 
     def __enter__(self) -> InMemorySaver:
         return self
@@ -264,6 +263,21 @@ class InMemorySaver(BaseCheckpointSaver):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         thread_id, ns = _thread_ns(config)
+        blobs, record = self._encode_checkpoint(thread_id, ns, config, checkpoint, metadata,
+                                                new_versions)
+        checkpoint_id = checkpoint["id"]
+        checks = rules_of(config)
+        with self._lock:
+            self._check_fence(thread_id, checks.fence)
+            space = self._space(thread_id, ns)
+            rules.check_latest(thread_id, checks.expected_latest, space.latest)
+            self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
+        return make_config(thread_id, ns, checkpoint_id)
+
+    def _encode_checkpoint(self, thread_id: str, ns: str, config: RunnableConfig,
+                           checkpoint: Checkpoint, metadata: CheckpointMetadata,
+                           new_versions: ChannelVersions) -> tuple[dict[Any, _Stored], bytes]:
+        """The checkpoint's new channel values (delta-encoded blobs) and its record."""
         conf = config["configurable"]
         values = checkpoint["channel_values"]
         dumps = self.serde.dumps_typed
@@ -291,17 +305,16 @@ class InMemorySaver(BaseCheckpointSaver):
             fields[6] = list(self.serde.dumps_typed(metadata))
             fields.append(True)
             record = ormsgpack.packb(fields)
-        checkpoint_id = checkpoint["id"]
-        with self._lock:
-            self._check_fence(config)
-            space = self._space(thread_id, ns)
-            rules.check_latest(thread_id, rules_of(config).expected_latest, space.latest)
-            space.blobs.update(blobs)
-            space.checkpoints[checkpoint_id] = record
-            if space.latest is None or checkpoint_id > space.latest:
-                space.latest = checkpoint_id
-            self._index.close_older(thread_id, ns, checkpoint_id)
-        return make_config(thread_id, ns, checkpoint_id)
+        return blobs, record
+
+    def _store_checkpoint(self, thread_id: str, ns: str, space: _Namespace, checkpoint_id: str,
+                          blobs: dict[Any, _Stored], record: bytes) -> None:
+        """Keep an encoded checkpoint (under the lock, its call's rules checked)."""
+        space.blobs.update(blobs)
+        space.checkpoints[checkpoint_id] = record
+        if space.latest is None or checkpoint_id > space.latest:
+            space.latest = checkpoint_id
+        self._index.close_older(thread_id, ns, checkpoint_id)
 
     def put_step(
         self,
@@ -313,14 +326,18 @@ class InMemorySaver(BaseCheckpointSaver):
     ) -> RunnableConfig:
         """put_writes() for each of `writes`, then put(), under one lock (nothing is stored when
         the fence or the compare-and-set refuses the checkpoint)."""
+        thread_id, ns = _thread_ns(config)
+        blobs, record = self._encode_checkpoint(thread_id, ns, config, checkpoint, metadata,
+                                                new_versions)
+        checks = rules_of(config)
         with self._lock:
-            self._check_fence(config)
-            thread_id, ns = _thread_ns(config)
-            rules.check_latest(thread_id, rules_of(config).expected_latest,
-                               self._space(thread_id, ns).latest)
+            self._check_fence(thread_id, checks.fence)
+            space = self._space(thread_id, ns)
+            rules.check_latest(thread_id, checks.expected_latest, space.latest)
             for call in writes:
                 self._put_task_writes(*call)
-            return self.put(config, checkpoint, metadata, new_versions)
+            self._store_checkpoint(thread_id, ns, space, checkpoint["id"], blobs, record)
+        return make_config(thread_id, ns, checkpoint["id"])
 
     def _put_task_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
                          task_id: str, task_path: str = "") -> None:
@@ -366,10 +383,11 @@ class InMemorySaver(BaseCheckpointSaver):
                 dumps_channel(self.serde, chan, value)
             raise
         change = change_of(self.serde, writes, task_path)
+        checks = rules_of(config)
         with self._lock:
-            self._check_fence(config)
+            self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
-            if rules_of(config).expected_latest is not None:
+            if checks.expected_latest is not None:
                 rules.check_writes_latest(thread_id, checkpoint_id, space.latest)
             stored = space.writes.setdefault(checkpoint_id, {})
             if any(mode == "claim" and (task_id, idx) in stored for idx, mode, _ in encoded):

@@ -234,6 +234,8 @@ def drive_sync(
                 reply = yield from run.listen(effect)
             elif kind is RunOne:
                 reply = run.run_here(effect.task, effect.values)
+            elif run.io is not None and (kind is Save or kind is SaveWrites or kind is Load):
+                reply = run.io.carry(effect)
             else:
                 reply = run.carry(effect)
     except GeneratorExit:  # the consumer stopped reading

@@ -41,8 +41,9 @@ def saver_calls(effect: StorageEffect, traits: SaverTraits, aio: bool) -> list[S
 
 
 def in_background(effect: StorageEffect, traits: SaverTraits) -> bool:
-    """Whether the driver writes `effect` in the background (the run does not wait for it)."""
-    return isinstance(effect, Save) and effect.background and not traits.in_process
+    """Whether the driver writes `effect` in the background (the run does not wait for it):
+    a Save under "async" durability, of a saver that does I/O."""
+    return type(effect) is Save and effect.background and not traits.in_process
 
 
 class SyncSaverIO:
@@ -53,10 +54,11 @@ class SyncSaverIO:
         self.saver = saver
         self.traits = traits_of(saver)
         self._writer: _Writer | None = None
+        self._in_process = self.traits.in_process
 
     def carry(self, effect: StorageEffect) -> Any:
         """Carry `effect` out; its reply."""
-        if in_background(effect, self.traits):
+        if not self._in_process and in_background(effect, self.traits):
             assert isinstance(effect, Save)
             if self._writer is None:
                 self._writer = _Writer(self._call, self.saver, self.traits.batches)
