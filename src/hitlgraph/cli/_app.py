@@ -31,7 +31,13 @@ from hitlgraph.cli._load import bind, load_object
 from hitlgraph.cli._render import View
 from hitlgraph.cli._runner import Runner, outcome_json, resume_hint
 from hitlgraph.cli._serve import serve
-from hitlgraph.cli._threads import ThreadSummary, history_rows, list_threads, thread_summary
+from hitlgraph.cli._threads import (
+    ThreadSummary,
+    history_rows,
+    list_threads,
+    paused_threads,
+    thread_summary,
+)
 
 __all__ = ["cli", "main"]
 
@@ -175,21 +181,26 @@ def _check_resumable(summary: ThreadSummary, spec: str, db: str, *, given: bool,
 @db_option
 @click.option("--graph", "graph_spec", metavar="MODULE:GRAPH",
               help="Read each thread through this graph (exact next nodes and node names).")
+@click.option("--pending", is_flag=True,
+              help="Only the threads waiting for an answer, newest question first (read from "
+                   "the database's index of open questions, not from every thread).")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N threads.")
 @json_option
-def threads(db: str, graph_spec: str | None, as_json: bool) -> None:
+def threads(db: str, graph_spec: str | None, pending: bool, limit: int | None,
+            as_json: bool) -> None:
     """List the threads of the database, newest first, what each waits for, and the graph it
     was run with."""
     view = View(as_json=as_json)
     loaded = load_object(graph_spec) if graph_spec else None
     with open_saver(db, create=False) as saver:
-        found = list_threads(saver)
+        found = paused_threads(saver, limit=limit) if pending else list_threads(saver)[:limit]
         if loaded is not None:
             target = bind(loaded, saver)
             found = [read_through(target, s.thread_id, advice=_READ_ADVICE) for s in found]
     if as_json:
         view.data([s.to_json() for s in found])
     else:
-        view.threads(found, db)
+        view.threads(found, db, pending=pending)
 
 
 @cli.command(epilog=EPILOG, short_help="Show a thread's latest state.")

@@ -207,18 +207,22 @@ class View:
 
     # -- reading threads ---------------------------------------------------------------------------
 
-    def threads(self, items: Sequence[ThreadSummary], db: str) -> None:
-        """One block per thread: id, status, step, time; then what it waits for."""
+    def threads(self, items: Sequence[ThreadSummary], db: str, *, pending: bool = False
+                ) -> None:
+        """One block per thread: id, status, step (unknown to a summary read from the index
+        of open questions, so left out), time; then what it waits for."""
+        kind = "paused thread(s)" if pending else "thread(s)"
         if not items:
-            self.say(f"No threads in {escape(db)}.")
+            self.say(f"No {'paused ' if pending else ''}threads in {escape(db)}.")
             return
-        self.say(f"[bold]{len(items)} thread(s)[/] in {escape(db)}, newest first:")
+        self.say(f"[bold]{len(items)} {kind}[/] in {escape(db)}, newest first:")
         for s in items:
             style = _STATUS_STYLE.get(s.status, "")
             when = (s.created_at or "")[:16].replace("T", " ")
             graph = f"  [dim]{escape(s.graph)}[/]" if s.graph else ""
+            step = f"step {s.step}  " if s.step is not None else ""
             self.say(f"[{style}]●[/] [bold]{escape(s.thread_id)}[/]  [{style}]{s.status}[/]  "
-                     f"step {s.step}  [dim]{escape(when)}[/]{graph}")
+                     f"{step}[dim]{escape(when)}[/]{graph}")
             for line in _waiting_lines(s):
                 self.say(f"    {line}")
 
