@@ -33,8 +33,13 @@ def test_many_errors_are_counted_after_the_first_ten() -> None:
     assert "f9: bad" in detail and "f10" not in detail and "15 more errors" in detail
 
 
-def test_a_run_with_a_webhook_is_refused_until_webhooks_exist(
+def test_a_run_whose_webhook_host_does_not_resolve_is_422_and_not_created(
         server: RunningServer) -> None:
-    answer = httpx.post(f"{server.url}/runs/wait", timeout=30, json={
-        "assistant_id": "steps", "input": {}, "webhook": "https://example.invalid/hook"})
-    assert answer.status_code == 422 and "webhook" in answer.json()["detail"]
+    """The webhook's host is looked up when the run is asked for, so a typo in it is the
+    caller's error at once rather than a delivery that fails after the run."""
+    thread = httpx.post(f"{server.url}/threads", json={}, timeout=30).json()["thread_id"]
+    answer = httpx.post(f"{server.url}/threads/{thread}/runs/wait", timeout=30, json={
+        "assistant_id": "steps", "input": {}, "webhook": "https://no-such-host.invalid/hook"})
+    assert answer.status_code == 422
+    assert "'no-such-host.invalid' does not resolve" in answer.json()["detail"]
+    assert httpx.get(f"{server.url}/threads/{thread}/runs", timeout=30).json() == []
