@@ -236,3 +236,38 @@ def test_conditional_edge_to_unknown_node_is_refused(run: Any) -> None:
 def test_unknown_stream_mode_lists_the_known_ones(run: Any) -> None:
     with pytest.raises(ValueError, match=r"Unknown stream_mode 'everything'; expected one of"):
         run.stream(single(lambda s: None), INPUT, stream_mode="everything")
+
+
+def _paused_at_a_question() -> tuple[Any, dict[str, Any]]:
+    def ask(state: State) -> dict[str, Any]:
+        return {"x": interrupt("how much?")}
+
+    builder = StateGraph(State)
+    builder.add_node("ask", ask)
+    builder.add_edge(START, "ask")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config: dict[str, Any] = {"configurable": {"thread_id": "paused"}}
+    graph.invoke({"x": 1}, config)
+    return graph, config
+
+
+@pytest.mark.parametrize("bad", [5, "text", [1], {"not_a_key": 1}])
+def test_a_bad_input_to_a_paused_thread_is_refused_before_anything_is_saved(bad: Any) -> None:
+    graph, config = _paused_at_a_question()
+    saved = len(list(graph.get_state_history(config)))
+    with pytest.raises(InvalidUpdateError):
+        graph.invoke(bad, config)
+    assert len(list(graph.get_state_history(config))) == saved
+    assert [i.value for i in graph.get_state(config).interrupts] == ["how much?"]
+    assert graph.invoke(Command(resume=7), config)["x"] == 7
+
+
+@pytest.mark.parametrize("empty", [Command(), Command(resume=None)])
+def test_a_command_that_carries_nothing_is_refused_and_the_question_stays(empty: Any) -> None:
+    graph, config = _paused_at_a_question()
+    saved = len(list(graph.get_state_history(config)))
+    with pytest.raises(EmptyInputError, match=r"Command\(resume=\{interrupt.id: None\}\)"):
+        graph.invoke(empty, config)
+    assert len(list(graph.get_state_history(config))) == saved
+    (question,) = graph.get_state(config).interrupts
+    assert graph.invoke(Command(resume={question.id: None}), config)["x"] is None

@@ -62,8 +62,9 @@ def snapshot_of(runnable: Any, thread_id: str) -> ThreadSummary:
 
 def answers_command(answers: dict[str, Any], waiting: int) -> Command[Any]:
     """Command(resume=answer) when one interrupt waits, else Command(resume={id: answer, ...})
-    (the interrupts not answered stay open)."""
-    if waiting == 1 and len(answers) == 1:
+    (the interrupts not answered stay open). An answer of None is always given by id:
+    Command(resume=None) would answer nothing."""
+    if waiting == 1 and len(answers) == 1 and None not in answers.values():
         return Command(resume=next(iter(answers.values())))
     return Command(resume=dict(answers))
 

@@ -73,6 +73,12 @@ def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, Loo
     if inp is not None and not isinstance(inp, Command):
         yield from _begin(p, ls, start, inp, prev_step)
         return ls
+    if isinstance(inp, Command) and _is_empty(inp):
+        raise EmptyInputError(
+            "Command() carries nothing to do (resume, update and goto are all None): a "
+            "paused thread is left as it is. To answer an interrupt with None, name it: "
+            "Command(resume={interrupt.id: None}); to continue without an answer, invoke(None)."
+        )
     if start is None:
         raise _nothing_to_continue(p, inp)
     ls.st.step = prev_step
@@ -135,8 +141,14 @@ def _subgraph_resume(p: RunParams, ls: LoopState, start: CheckpointTuple) -> Any
 
 def _begin(p: RunParams, ls: LoopState, start: CheckpointTuple | None, inp: Any,
            prev_step: int) -> Generator[Effect, Any, None]:
-    """New input: abandon whatever was pending and start from START."""
+    """New input: abandon whatever was pending and start from START.
+
+    An input the START task would refuse (not a dict or a state object, or a key the state
+    lacks) raises InvalidUpdateError here, before the input checkpoint is saved: a paused
+    thread keeps its question (LangGraph saves the input first, then fails)."""
     spec, st = p.spec, ls.st
+    if not spec.direct_input and not (type(inp) is dict and inp.keys() <= spec.channels.keys()):
+        node_writes(spec, START, inp)  # refused before anything is saved (see _begin's doc)
     st.triggers, st.sends, st.start_input = [START], [], inp
     st.step, st.writers, st.updated = prev_step + 1, [], None
     st.renew()
@@ -266,3 +278,8 @@ def _resume_writes(
         )
     iid, (tid, _) = next(iter(open_.items()))
     return {tid: {iid: resume}}
+
+
+def _is_empty(cmd: Command[Any]) -> bool:
+    """A Command that answers nothing, updates nothing and goes nowhere."""
+    return cmd.resume is None and cmd.update is None and not cmd.goto and cmd.graph is None
