@@ -43,6 +43,7 @@ __all__ = [
     "GraphInterrupt",
     "GraphRecursionError",
     "GraphValidationError",
+    "InvalidAnswerError",
     "InvalidUpdateError",
     "NodeInterrupt",
     "ParentCommand",
@@ -123,6 +124,20 @@ class EmptyInputError(ValueError):
 
 class ResumeError(ValueError, RuntimeError):
     """Command(resume=...) that no pending interrupt can take."""
+
+
+class InvalidAnswerError(ResumeError):
+    """An answer that does not match the response_schema its interrupt() asked for.
+
+    Raised by the resume before any node runs or anything is written: the thread still waits on
+    the same interrupt. `errors` lists each problem as {"loc": [path...], "msg": text};
+    `interrupt_id` names the interrupt answered.
+    """
+
+    def __init__(self, message: str, *, interrupt_id: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.interrupt_id = interrupt_id
+        self.errors = errors
 
 
 class ThreadIdRequiredError(ValueError):

@@ -14,6 +14,7 @@ from hitlgraph._ids import task_id as make_task_id
 from hitlgraph._running import current as _current
 from hitlgraph.checkpoint.base import WRITE_RULES, WriteRules, rules_of
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
+from hitlgraph.review._answers import check_answer, schema_of, typed_answer
 
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
                 "assistant_id", "graph_id")
@@ -270,11 +271,13 @@ class TaskContext:
             )
         iid = interrupt_id(self.task_id, self.calls)
         self.calls += 1
+        schema = schema_of(response_schema) if response_schema is not None else None
         if iid in self.resume:
-            return self.resume[iid]
-        raise GraphInterrupt(
-            [Interrupt(value=value, id=iid, response_schema=response_schema)]
-        )
+            if schema is None:
+                return self.resume[iid]
+            check_answer(iid, schema, self.resume[iid])  # (resumes are checked before, too)
+            return typed_answer(response_schema, self.resume[iid])
+        raise GraphInterrupt([Interrupt(value=value, id=iid, response_schema=schema)])
 
 
 def running_task() -> TaskContext | None:

@@ -29,6 +29,7 @@ from hitlgraph.pregel._emit import pick
 from hitlgraph.pregel._params import RunParams, checkpoint_metadata, thread_config
 from hitlgraph.pregel._saving import RunSaver
 from hitlgraph.pregel._spec import Write
+from hitlgraph.review._answers import check_answer
 from hitlgraph.types import Command, Interrupt
 
 Answered = dict[str, tuple[list[list[Any]], list[str]]]
@@ -259,7 +260,8 @@ def _resume_writes(
                     f"'{p.thread_id}' is not waiting for (unknown, or already answered). "
                     f"Open interrupts: {known}. Read them with get_state(config).interrupts."
                 )
-            tid = open_[iid][0]
+            tid, asked = open_[iid]
+            check_answer(iid, asked.response_schema, value)
             answers.setdefault(tid, {})[iid] = value
         return answers
     if not open_:
@@ -276,7 +278,8 @@ def _resume_writes(
             "resume value cannot say which it answers. Pass Command(resume={interrupt_id: "
             "value, ...}) with the ids from get_state(config).interrupts."
         )
-    iid, (tid, _) = next(iter(open_.items()))
+    iid, (tid, asked) = next(iter(open_.items()))
+    check_answer(iid, asked.response_schema, resume)
     return {tid: {iid: resume}}
 
 
