@@ -21,6 +21,7 @@ from hitlgraph.prebuilt import (
     parse_review_answer,
     tools_condition,
 )
+from hitlgraph.prebuilt._review_shapes import OTHER_SHAPES
 from hitlgraph.types import Command
 
 FIRST_ARGS = {"city": "Lisbon"}
@@ -250,7 +251,8 @@ def test_disallowed_kind_raises_naming_what_is_allowed(run: Any, config: Any) ->
     assert str(caught.value) == (
         "Bad answer to the review of tool call 'call_1' ('weather'): this request does not "
         "allow 'respond'. Allowed here: 'accept', 'edit'. Resume with one of: "
-        "{'type': 'accept'}, {'type': 'edit', 'args': {...}}."
+        "{'type': 'accept'}, {'type': 'edit', 'args': {...}}; or in another shape: "
+        f"{OTHER_SHAPES}."
     )
     assert caught.value.allowed == ["accept", "edit"]
     assert tools.ran == []

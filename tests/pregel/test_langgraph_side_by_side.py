@@ -100,6 +100,32 @@ SCRIPTS = {
             print(len(ns), meta["source"], meta["step"],
                   sorted(key.count("|") + 1 if key else 0 for key in meta["parents"]))
     """,
+    "Agent Inbox's request and answer types from the prebuilt interrupt module": """
+        import warnings
+        warnings.simplefilter("ignore")
+        from langgraph.prebuilt.interrupt import (
+            ActionRequest, HumanInterrupt, HumanInterruptConfig, HumanResponse)
+        from langgraph.types import Command, interrupt
+
+        def review(state):
+            request = HumanInterrupt(
+                action_request=ActionRequest(action="send", args={"to": "ana"}),
+                config=HumanInterruptConfig(allow_ignore=True, allow_respond=True,
+                                            allow_edit=True, allow_accept=True),
+                description="Send it?")
+            response = interrupt([request])[0]
+            return {"log": [f"{response['type']}:{response['args']}"]}
+
+        b = StateGraph(State)
+        b.add_node("review", review)
+        b.add_edge(START, "review")
+        graph = b.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "inbox"}}
+        print(graph.invoke({"x": 1}, config)["__interrupt__"][0].value)
+        answer = [HumanResponse(type="edit", args=ActionRequest(action="send",
+                                                                args={"to": "bo"}))]
+        print(graph.invoke(Command(resume=answer), config)["log"])
+    """,
     "output_keys as a str and as lists, in values and updates": """
         import asyncio
 

@@ -10,6 +10,14 @@ from typing import Any, ClassVar, Literal
 from hitlgraph.checkpoint.serde import register_type
 from hitlgraph.errors import GraphInterrupt
 from hitlgraph.messages import ToolCall, ToolMessage
+from hitlgraph.prebuilt._review_shapes import (
+    OTHER_SHAPES,
+    RequestFormat,
+    UnclearAnswer,
+    check_format,
+    in_own_shape,
+    request_value,
+)
 from hitlgraph.prebuilt._tools import Runner, ToolLike, as_runner, current_tool_call
 from hitlgraph.types import interrupt
 
@@ -166,18 +174,23 @@ class InvalidReviewAnswerError(ValueError):
         super().__init__(
             f"Bad answer to the review of tool call '{request.id}' ('{request.tool}'): {problem}. "
             f"Allowed here: {', '.join(repr(k) for k in self.allowed)}. Resume with one of: "
-            f"{shapes}."
+            f"{shapes}; or in another shape: {OTHER_SHAPES}."
         )
 
 
 def parse_review_answer(value: Any, request: ToolReviewRequest) -> ReviewAnswer:
-    """The typed answer of a resume value: an answer object, or its dict form.
+    """The typed answer of a resume value: an answer object, its dict form, or the same answer
+    in Agent Inbox's or LangChain's shape (see _review_shapes) when it can mean only one thing.
 
     Raises:
-        InvalidReviewAnswerError: the value has the wrong shape, or a kind `request` does not
-            allow.
+        InvalidReviewAnswerError: the value has the wrong shape, could mean two things, or is
+            of a kind `request` does not allow.
     """
     answer: ReviewAnswer
+    try:
+        value = in_own_shape(value, request.tool, request.args)
+    except UnclearAnswer as unclear:
+        raise InvalidReviewAnswerError(request, value, str(unclear)) from None
     if isinstance(value, (Accept, Edit, Respond, Ignore)):
         answer = value
     elif isinstance(value, dict):
@@ -221,8 +234,11 @@ def _from_dict(value: dict[str, Any], request: ToolReviewRequest) -> ReviewAnswe
     return Accept() if kind == "accept" else Ignore()
 
 
-def ask_for_review(request: ToolReviewRequest) -> ReviewAnswer:
-    """Pause the graph with `request` (as a dict) and return the reviewer's typed answer.
+def ask_for_review(request: ToolReviewRequest, request_format: RequestFormat = "hitlgraph"
+                   ) -> ReviewAnswer:
+    """Pause the graph with `request` (in the shape `request_format` names: hitlgraph's dict,
+    Agent Inbox's [HumanInterrupt] or LangChain's action_requests) and return the reviewer's
+    typed answer, whichever of those shapes it came in.
 
     Call it inside a node. Each call is one interrupt(): a node that reviews several calls asks
     them in a fixed order, and should act only once every answer is in, because the node runs
@@ -234,7 +250,7 @@ def ask_for_review(request: ToolReviewRequest) -> ReviewAnswer:
             (as LangGraph does), the thread stays paused at this request and is resumed with a
             valid answer; a later answer supersedes the rejected one.
     """
-    value = interrupt(request.to_dict())
+    value = interrupt(request_value(request.to_dict(), request_format))
     while True:
         try:
             return parse_review_answer(value, request)
@@ -245,7 +261,7 @@ def ask_for_review(request: ToolReviewRequest) -> ReviewAnswer:
         # the latest. When none exists, the latest answer is the bad one: raise its error
         # rather than pause (the request it answered is still open).
         try:
-            value = interrupt(request.to_dict())
+            value = interrupt(request_value(request.to_dict(), request_format))
         except GraphInterrupt:
             raise rejected from None
 
@@ -282,8 +298,10 @@ class ApprovalTool:
     """
 
     def __init__(self, tool: ToolLike, *, description: Describe = None,
-                 allowed: Iterable[ReviewKind] = REVIEW_KINDS) -> None:
+                 allowed: Iterable[ReviewKind] = REVIEW_KINDS,
+                 request_format: RequestFormat = "hitlgraph") -> None:
         self.runner: Runner = as_runner(tool)
+        self.request_format = check_format(request_format)
         self.name = self.runner.name
         self.description = self.runner.description
         self.allowed: frozenset[ReviewKind] = frozenset(allowed)
@@ -314,7 +332,8 @@ class ApprovalTool:
 
     def review(self, call: ToolCall) -> ToolCall | ToolMessage:
         """Ask about `call` (one interrupt) and return the call to run or the message instead."""
-        return review_outcome(ask_for_review(self.request(call)), call, self.name)
+        return review_outcome(ask_for_review(self.request(call), self.request_format), call,
+                              self.name)
 
     def _outcome(self, args: dict[str, Any]) -> ToolCall | ToolMessage:
         running = current_tool_call()
@@ -355,7 +374,8 @@ class ApprovalTool:
 
 
 def with_approval(tool: ToolLike, *, description: Describe = None,
-                  allowed: Iterable[ReviewKind] = REVIEW_KINDS) -> ApprovalTool:
+                  allowed: Iterable[ReviewKind] = REVIEW_KINDS,
+                  request_format: RequestFormat = "hitlgraph") -> ApprovalTool:
     """Wrap a tool so that each call first asks a person (one interrupt per call).
 
     Args:
@@ -363,6 +383,9 @@ def with_approval(tool: ToolLike, *, description: Describe = None,
         description: what the reviewer is asked: a str, or a function of the tool call
             (a {name, args, id} dict) returning one. By default it names the tool.
         allowed: the kinds of answer the reviewer may give (see `ReviewKind`).
+        request_format: the shape of the question: "hitlgraph" (a ToolReviewRequest dict),
+            "agent-inbox" (a list of one HumanInterrupt) or "langchain" (LangChain's
+            action_requests and review_configs). Answers are taken in any of the three.
 
     Returns:
         An ApprovalTool, usable wherever a tool is (ToolNode runs it), or called directly in a
@@ -375,7 +398,8 @@ def with_approval(tool: ToolLike, *, description: Describe = None,
         >>> guarded.name
         'send_email'
     """
-    return ApprovalTool(tool, description=description, allowed=allowed)
+    return ApprovalTool(tool, description=description, allowed=allowed,
+                        request_format=request_format)
 
 
 for _cls in (Accept, Edit, Respond, Ignore, ToolReviewRequest):

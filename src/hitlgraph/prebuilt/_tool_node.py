@@ -16,6 +16,7 @@ from hitlgraph.messages import ToolCall, ToolMessage, is_ai_message
 from hitlgraph.messages._convert import to_message
 from hitlgraph.messages._interop import ensure_langchain_registered, is_langchain_message
 from hitlgraph.prebuilt._review import REVIEW_KINDS, ApprovalTool, Describe, ReviewKind
+from hitlgraph.prebuilt._review_shapes import RequestFormat
 from hitlgraph.prebuilt._tools import (
     Runner,
     ToolLike,
@@ -324,6 +325,12 @@ class ToolReviewNode(ToolNode):
         review: names of the tools to review (default: all); the others run without asking.
         allowed: the kinds of answer allowed for every reviewed call.
         description: what the reviewer is asked: a str, or a function of the tool call.
+        request_format: the shape each call is asked in: "hitlgraph" (above), "agent-inbox"
+            (a list of one HumanInterrupt, as Agent Inbox shows it) or "langchain" (LangChain
+            1.x's {"action_requests": [...], "review_configs": [...]}). Whatever the shape
+            asked, an answer in any of the three is taken when it can mean only one thing
+            (an Agent Inbox edit is {"type": "edit", "args": {"action": <tool>, "args": {...}}};
+            LangChain's is {"decisions": [...]} with one decision); the rest is refused.
         name, handle_tool_errors, messages_key, max_workers: as for ToolNode.
     """
 
@@ -334,6 +341,7 @@ class ToolReviewNode(ToolNode):
         review: Iterable[str] | None = None,
         allowed: Iterable[ReviewKind] = REVIEW_KINDS,
         description: Describe = None,
+        request_format: RequestFormat = "hitlgraph",
         name: str = "tools",
         handle_tool_errors: ErrorHandling = True,
         messages_key: str = "messages",
@@ -351,7 +359,8 @@ class ToolReviewNode(ToolNode):
         allowed = tuple(allowed)
         wrapped = [
             t if isinstance(t, ApprovalTool) or r.name not in chosen
-            else ApprovalTool(r, description=description, allowed=allowed)
+            else ApprovalTool(r, description=description, allowed=allowed,
+                              request_format=request_format)
             for t, r in runners
         ]
         super().__init__(wrapped, name=name, handle_tool_errors=handle_tool_errors,
