@@ -27,6 +27,7 @@ class _Entry:
     node: str | None
     graph_id: str | None
     value: tuple[str, bytes]
+    response_schema: str | None
     answered: bool = False
 
 
@@ -80,7 +81,7 @@ class MemoryIndex:
                 key = (change.created_at, thread_id, opened.interrupt_id)
                 entries[opened.interrupt_id] = _Entry(
                     key, ns, checkpoint_id, task_id, change.node, graph_id,
-                    (opened.value_type, opened.value))
+                    (opened.value_type, opened.value), opened.response_schema)
                 bisect.insort(self.order, key)
         for iid, answered in change.answers:
             entry = self.threads.get(thread_id, {}).get(iid)
@@ -104,7 +105,8 @@ class MemoryIndex:
             found.append(record(
                 serde, thread_id=thread_id, checkpoint_ns=entry.ns,
                 checkpoint_id=entry.checkpoint_id, interrupt_id=iid, node=entry.node,
-                graph_id=entry.graph_id, created_at=created_at, value=entry.value))
+                graph_id=entry.graph_id, created_at=created_at, value=entry.value,
+                response_schema=entry.response_schema))
             if len(found) >= query.limit:
                 break
         return found

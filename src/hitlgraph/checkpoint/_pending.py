@@ -2,13 +2,15 @@
 (see hitlgraph.review for the rule), a list_pending() query checked once, and records.
 
 A task's `__interrupt__` write opens an entry per interrupt (replacing the task's earlier
-ones); its `__resume__` write (a log of [interrupt id, answer, in force]) marks the ids it
-answers as answered, and the ids whose answer was withdrawn as open again. A stored checkpoint
-closes the older entries of its namespace (of the whole thread for the root namespace).
+ones), with its value serialized and its response_schema as JSON text; its `__resume__` write
+(a log of [interrupt id, answer, in force]) marks the ids it answers as answered, and the ids
+whose answer was withdrawn as open again. A stored checkpoint closes the older entries of its
+namespace (of the whole thread for the root namespace).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
@@ -19,7 +21,7 @@ from hitlgraph.review import PendingInterrupt, decode_cursor
 from hitlgraph.review._cursor import CursorKey
 
 __all__ = ["GRAPH_KEYS", "Change", "Opened", "PendingQuery", "change_of", "graph_of",
-           "node_of", "now", "pending_query", "record"]
+           "node_of", "now", "pending_query", "record", "schema_text"]
 
 GRAPH_KEYS = ("graph_id", "hitlgraph_graph")
 """Checkpoint metadata keys naming the thread's graph, in order of preference: the server's,
@@ -27,11 +29,13 @@ then the one the `hitlgraph` command records."""
 
 
 class Opened(NamedTuple):
-    """One interrupt a task's write opens: its id and its value, serialized."""
+    """One interrupt a task's write opens: its id, its value serialized, and the JSON Schema
+    an answer must match as JSON text (None: any answer)."""
 
     interrupt_id: str
     value_type: str
     value: bytes
+    response_schema: str | None
 
 
 class Change(NamedTuple):
@@ -80,6 +84,22 @@ def _answers(log: Any) -> tuple[tuple[str, bool], ...]:
     return tuple(latest.items())
 
 
+def schema_text(schema: Any) -> str | None:
+    """An interrupt's response_schema (JSON Schema: JSON data) as the index stores it. JSON
+    text rather than the serializer's bytes, so SQL can show it and any process can read it;
+    keys keep their order (a form shows the fields in it). Anything JSON cannot hold is
+    written as its repr(), as the server shows unknown values, so that a write never fails
+    for the index's sake."""
+    if schema is None:
+        return None
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"), default=repr)
+
+
+def _opened(serde: SerializerProtocol, item: Any) -> Opened:
+    return Opened(item.id, *serde.dumps_typed(getattr(item, "value", None)),
+                  schema_text(getattr(item, "response_schema", None)))
+
+
 def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_path: str
               ) -> Change | None:
     """What a task's writes do to the index; None (the usual case) when nothing. An
@@ -90,7 +110,7 @@ def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task
     for channel, value in writes:
         if channel == INTERRUPT:
             opened = tuple(
-                Opened(item.id, *serde.dumps_typed(getattr(item, "value", None)))
+                _opened(serde, item)
                 for item in (value if isinstance(value, (list, tuple)) else [value])
                 if isinstance(getattr(item, "id", None), str) and item.id)
         elif channel == RESUME:
@@ -131,9 +151,11 @@ def pending_query(*, graph_id: str | None, thread_id: str | None, node: str | No
 
 def record(serde: SerializerProtocol, *, thread_id: str, checkpoint_ns: str,
            checkpoint_id: str, interrupt_id: str, node: str | None, graph_id: str | None,
-           created_at: str, value: tuple[str, bytes]) -> PendingInterrupt:
-    """The PendingInterrupt of an index entry."""
+           created_at: str, value: tuple[str, bytes], response_schema: str | None
+           ) -> PendingInterrupt:
+    """The PendingInterrupt of an index entry (`response_schema` as schema_text made it)."""
     return PendingInterrupt(
         thread_id=thread_id, checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id,
         interrupt_id=interrupt_id, node=node, value=serde.loads_typed(value),
-        response_schema=None, created_at=created_at, graph_id=graph_id)
+        response_schema=None if response_schema is None else json.loads(response_schema),
+        created_at=created_at, graph_id=graph_id)

@@ -147,7 +147,8 @@ class Dialect(ABC):
         """Open entries matching `where` (on `p`, the index, and `c`, their checkpoint), newest
         first, LIMIT bound, as rows (thread_id, ns, checkpoint_id, interrupt_id, node,
         graph_id, then the checkpoint's metadata columns where `load_metadata` reads them in a
-        checkpoint row (NULL without `with_metadata`), created_at, value type, value)."""
+        checkpoint row (NULL without `with_metadata`), created_at, value type, value,
+        response_schema)."""
 
     @abstractmethod
     def interrupt_writes(self) -> Ops[list[InterruptWrite]]:

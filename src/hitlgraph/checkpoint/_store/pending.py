@@ -27,7 +27,8 @@ def _open_rows(thread_id: str, ns: str, checkpoint_id: str, task_id: str, change
                ) -> list[tuple[Any, ...]]:
     """`Dialect.open_pending`'s parameters for each interrupt a change opens."""
     return [(thread_id, ns, checkpoint_id, task_id, opened.interrupt_id, change.node,
-             change.created_at, opened.value_type, opened.value, thread_id, ns, checkpoint_id)
+             change.created_at, opened.value_type, opened.value, opened.response_schema,
+             thread_id, ns, checkpoint_id)
             for opened in change.opened or ()]
 
 
@@ -93,7 +94,7 @@ def list_page(dialect: Dialect, serde: SerializerProtocol, query: PendingQuery
             found.append(record(
                 serde, thread_id=row[0], checkpoint_ns=row[1], checkpoint_id=row[2],
                 interrupt_id=row[3], node=row[4], graph_id=row[5], created_at=row[9],
-                value=(row[10], bytes(row[11]))))
+                value=(row[10], bytes(row[11])), response_schema=row[12]))
         if len(rows) < wanted or len(found) >= query.limit:
             return found
         after = (rows[-1][9], rows[-1][0], rows[-1][3])

@@ -45,6 +45,13 @@ def _ask(saver: BaseCheckpointSaver, at: RunnableConfig, task: str, node: str,
                      node)
 
 
+_SCHEMA = {"type": "object", "title": "Answer",
+           "properties": {"ok": {"type": "boolean"}, "note": {"type": "string"}},
+           "required": ["ok"]}
+"""A response_schema as interrupt(..., response_schema=...) stores it (keys in their order:
+a form shows the fields in it)."""
+
+
 def _open(saver: BaseCheckpointSaver, **query: Any) -> list[PendingInterrupt]:
     assert isinstance(saver, PendingIndex)
     return list(saver.list_pending(**query))
@@ -56,9 +63,10 @@ def _ids(saver: BaseCheckpointSaver, **query: Any) -> list[str]:
 
 def check_pending_opened_answered_and_withdrawn(saver: BaseCheckpointSaver,
                                                 backend: Backend) -> None:
-    """An `__interrupt__` write opens its interrupts (record fields as written); a second one
-    of the task replaces them; a claimed answer closes one, a withdrawn answer reopens it;
-    other writes change nothing."""
+    """An `__interrupt__` write opens its interrupts (record fields as written, an
+    interrupt's response_schema with its keys in order); a second one of the task replaces
+    them; a claimed answer closes one, a withdrawn answer reopens it; other writes change
+    nothing."""
     if not isinstance(saver, PendingIndex):
         return
     at = _put(saver, "t", graph_id="support", team="a")
@@ -70,8 +78,13 @@ def check_pending_opened_answered_and_withdrawn(saver: BaseCheckpointSaver,
         ("t", "", _id(at), "i1", "review", {"q": "ok?"}, None, "support"), "the record")
     _ok(found.created_at[:4].isdigit() and found.created_at.endswith("+00:00"),
         f"created_at is ISO 8601 in UTC: {found.created_at!r}")
-    _ask(saver, at, "task-1", "review", ("i2", "next?"), ("i3", "and?"))
+    saver.put_writes(at, [("__interrupt__", [
+        Interrupt("next?", id="i2", response_schema=_SCHEMA), Interrupt("and?", id="i3")])],
+        "task-1", "review")
     _eq(sorted(_ids(saver)), ["i2", "i3"], "a task's second interrupt write replaces its first")
+    schemas = {p.interrupt_id: p.response_schema for p in _open(saver)}
+    _eq(schemas, {"i2": _SCHEMA, "i3": None}, "each record's response_schema")
+    _eq(list(schemas["i2"] or {}), list(_SCHEMA), "the response_schema's keys, in order")
     saver.put_writes(at, [("__resume__", [["i2", "yes", True]])], "task-1", "review")
     _eq(_ids(saver), ["i3"], "after i2's answer was claimed")
     saver.put_writes(at, [("__resume__", [["i2", "yes", True], ["i2", None, False]])],

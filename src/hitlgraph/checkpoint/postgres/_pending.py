@@ -20,8 +20,8 @@ def _graph(key: str) -> str:
 
 OPEN: Final = (
     f"INSERT INTO {PENDING} (thread_id, checkpoint_ns, checkpoint_id, task_id, interrupt_id, "
-    "node, created_at, value_type, value, graph_id) "
-    "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "node, created_at, value_type, value, response_schema, graph_id) "
+    "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
     f"(SELECT COALESCE({_graph('graph_id')}, {_graph('hitlgraph_graph')}) FROM {CHECKPOINTS} "
     "WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s) "
     "ON CONFLICT (thread_id, interrupt_id) DO NOTHING"
@@ -50,7 +50,8 @@ def select_pending(where: str, *, with_metadata: bool) -> str:
         metadata, join = "NULL, NULL, NULL", ""
     return (
         "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
-        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value "
+        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value, "
+        "p.response_schema "
         f"FROM {PENDING} AS p {join}WHERE NOT p.answered AND {where} "
         "ORDER BY p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC LIMIT %s")
 

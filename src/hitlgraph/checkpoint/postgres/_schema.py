@@ -95,6 +95,7 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
             created_at TEXT COLLATE "C" NOT NULL,
             value_type TEXT NOT NULL,
             value BYTEA NOT NULL,
+            response_schema TEXT,
             answered BOOLEAN NOT NULL DEFAULT FALSE,
             PRIMARY KEY (thread_id, interrupt_id)
         )""",

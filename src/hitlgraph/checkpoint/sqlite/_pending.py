@@ -24,8 +24,8 @@ def _graph(key: str) -> str:
 
 OPEN: Final = (
     "INSERT INTO pending_interrupts (thread_id, checkpoint_ns, checkpoint_id, task_id, "
-    "interrupt_id, node, created_at, value_type, value, graph_id) "
-    f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE({_graph('graph_id')}, "
+    "interrupt_id, node, created_at, value_type, value, response_schema, graph_id) "
+    f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE({_graph('graph_id')}, "
     f"{_graph('hitlgraph_graph')}) FROM checkpoints "
     "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?) "
     "WHERE true ON CONFLICT (thread_id, interrupt_id) DO NOTHING"
@@ -62,7 +62,8 @@ def select_pending(where: str, *, with_metadata: bool) -> str:
         metadata, join = "NULL, NULL, NULL", ""
     return (
         "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
-        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value "
+        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value, "
+        "p.response_schema "
         f"FROM pending_interrupts AS p {join}WHERE p.answered = 0 AND {where} "
         "ORDER BY p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC LIMIT ?")
 

@@ -148,6 +148,7 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
             created_at TEXT NOT NULL,
             value_type TEXT NOT NULL,
             value BLOB NOT NULL,
+            response_schema TEXT,
             answered INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (thread_id, interrupt_id)
         ) WITHOUT ROWID""",
