@@ -86,11 +86,17 @@ def snapshot_json(snap: StateSnapshot, thread_id: str) -> dict[str, Any]:
 
 
 def interrupts_by_task(snap: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
-    """The snapshot's open interrupts as {task_id: [interrupt, ...]} (Thread.interrupts)."""
+    """The snapshot's open interrupts as {task_id: [interrupt, ...]} (Thread.interrupts).
+
+    Open means listed in `snap.interrupts`: a task that has not finished still lists the
+    interrupts already answered (an answer a cancelled run applied in a subgraph, say), and a
+    thread row showing those would invite a resume the server refuses.
+    """
+    waiting = {i.id for i in snap.interrupts}
     out: dict[str, list[dict[str, Any]]] = {}
     for task in snap.tasks:
-        if task.interrupts:
-            out[task.id] = [interrupt_json(i) for i in task.interrupts]
+        if listed := [interrupt_json(i) for i in task.interrupts if i.id in waiting]:
+            out[task.id] = listed
     if not out and snap.interrupts:
         out[""] = [interrupt_json(i) for i in snap.interrupts]
     return out
