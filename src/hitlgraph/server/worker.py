@@ -42,6 +42,7 @@ from hitlgraph.errors import (
     CheckpointConflictError,
     EmptyInputError,
     FencedWriteError,
+    InvalidAnswerError,
     ResumeError,
 )
 from hitlgraph.func import EntrypointGraph
@@ -102,9 +103,12 @@ def conflict_error(exc: BaseException) -> bool:
 
 
 def error_json(exc: BaseException) -> dict[str, Any]:
-    """The `error` event's data."""
-    return {"error": type(exc).__name__, "message": str(exc),
-            "status_code": 409 if conflict_error(exc) else 500}
+    """The `error` event's data. An answer its interrupt's response_schema refuses (met here
+    when the resume was queued behind a busy thread, so the route could not check it) is a
+    422, as the route answers it; like a conflict, it leaves the thread waiting."""
+    status = 422 if isinstance(exc, InvalidAnswerError) else (
+        409 if conflict_error(exc) else 500)
+    return {"error": type(exc).__name__, "message": str(exc), "status_code": status}
 
 
 _After = tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]

@@ -15,6 +15,7 @@ from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import run_json
+from hitlgraph.server._typed_answers import answer_refusal
 from hitlgraph.server._webhooks import WebhookRefusedError, check
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
 from hitlgraph.server.routes.threads import require_checkpoint
@@ -55,13 +56,22 @@ def _check_breakpoints(rt: Runtime, graph_id: str, body: RunCreateStateless) -> 
 
 async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless
                         ) -> None:
-    """Refuse a resume that nothing waits for now (409), unless the thread is busy: then a
+    """Refuse a resume that nothing waits for now (409), or whose answer does not match the
+    response_schema of the interrupt it answers (422), unless the thread is busy: then a
     queued resume is judged when it runs. A thread whose state was edited while a node waited
-    at interrupt() takes the answer for that node (the library decides, as LangGraph does)."""
+    at interrupt() takes the answer for that node (the library decides, as LangGraph does);
+    so does a resume from a named checkpoint, whose interrupts may not be the thread's now."""
     if body.command is None or "resume" not in body.command.model_fields_set:
         return
     thread = await rt.store.get_thread(tenant, thread_id)
-    if thread is None or thread.status == "busy" or thread.interrupts:
+    if thread is None or thread.status == "busy":
+        return
+    if thread.interrupts:
+        named = isinstance(body, RunCreate) and (body.checkpoint_id or body.checkpoint)
+        refusal = None if named else answer_refusal(thread_id, thread.interrupts,
+                                                    body.command.resume)
+        if refusal is not None:
+            raise HTTPException(422, refusal)
         return
     if await _edited_last(rt, tenant, thread_id):
         return
@@ -200,13 +210,14 @@ def _cancel_later(rt: Runtime, tenant: str, row: RunRow) -> Callable[[], None]:
 
 
 async def _result(rt: Runtime, tenant: str, row: RunRow | None, thread_id: str) -> Any:
-    """What wait and join answer: the run's output; 409 when its resume could not apply."""
+    """What wait and join answer: the run's output; 409 when its resume could not apply, 422
+    when its answer did not match the interrupt's response_schema."""
     if row is None:
         thread = await rt.store.get_thread(tenant, thread_id)
         return thread.values if thread is not None else None
     if row.status == "error" and row.error is not None:
-        if row.error.get("status_code") == 409:
-            raise HTTPException(409, row.error.get("message", "conflict"))
+        if row.error.get("status_code") in (409, 422):
+            raise HTTPException(row.error["status_code"], row.error.get("message", "conflict"))
         return {"__error__": {"error": row.error.get("error"),
                               "message": row.error.get("message")}}
     if row.output is None and row.status != "success":
