@@ -126,6 +126,67 @@ SCRIPTS = {
                                                                 args={"to": "bo"}))]
         print(graph.invoke(Command(resume=answer), config)["log"])
     """,
+    "Command(resume=..., update=...): the resumed node sees the update": """
+        from langgraph.types import Command, interrupt
+
+        def ask(state):
+            interrupt("go?")
+            return {"log": [f"x={state.get('x')}"]}
+
+        b = StateGraph(State)
+        b.add_node("ask", ask)
+        b.add_edge(START, "ask")
+        graph = b.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "u"}}
+        graph.invoke({"x": 1}, config)
+        print(graph.invoke(Command(resume="yes", update={"x": 5}), config))
+    """,
+    "Command(resume=..., goto=...): the goto target runs in the resumed step": """
+        from langgraph.types import Command, interrupt
+
+        def ask(state):
+            interrupt("go?")
+            return {"log": ["ask"]}
+
+        b = StateGraph(State)
+        b.add_node("ask", ask, destinations=("side", "next"))
+        b.add_node("next", lambda s: {"log": ["next"]})
+        b.add_node("side", lambda s: {"log": ["side"]})
+        b.add_node("after", lambda s: {"log": ["after"]})
+        b.add_edge(START, "ask")
+        b.add_edge("ask", "next")
+        b.add_edge("next", "after")
+        b.add_edge("side", "after")
+        graph = b.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "g"}}
+        graph.invoke({"x": 1}, config)
+        print(graph.invoke(Command(resume="yes", goto="side"), config)["log"])
+        print([s.metadata["step"] for s in graph.get_state_history(config)])
+    """,
+    "updates of nodes that return {} or None are None": """
+        b = StateGraph(State)
+        b.add_node("a", lambda s: {})
+        b.add_node("b", lambda s: None)
+        b.add_edge(START, "a")
+        b.add_edge("a", "b")
+        for chunk in b.compile().stream({"x": 1}, stream_mode="updates"):
+            print(chunk)
+    """,
+    "parallel tasks start in LangGraph's loop order: Sends, then nodes by name": """
+        from langgraph.types import Send
+
+        b = StateGraph(State)
+        for name in ("zeta", "next", "after"):
+            b.add_node(name, lambda s, name=name: {"log": [name]})
+        b.add_node("w", lambda s: {"log": [f"w{s['x']}"]})
+        b.add_conditional_edges(START, lambda s: [Send("w", {"x": 1}), Send("w", {"x": 2}),
+                                                  "zeta", "next", "after"],
+                                ["w", "zeta", "next", "after"])
+        graph = b.compile()
+        print([(c["name"], "result" in c) for c in graph.stream({"x": 0}, stream_mode="tasks")
+               if "result" not in c])
+        print(graph.invoke({"x": 0})["log"])
+    """,
     "output_keys as a str and as lists, in values and updates": """
         import asyncio
 

@@ -106,8 +106,9 @@ def finish_events(p: RunParams, st: RunState, task: Task, seen: set[str]) -> lis
     elif task.error is None and task.name != START:
         if "messages" in modes:
             out.extend(message_events(task, seen))
-        if "updates" in modes:
-            out.append(Emit("updates", {task.name: task.update}))
+        if "updates" in modes:  # (a node that returned {} updated nothing: None, as LangGraph)
+            update = task.update
+            out.append(Emit("updates", {task.name: None if update == {} else update}))
     if ("tasks" in modes or "debug" in modes) and task.name != START:
         out.extend(task_events(p, st, "task_result", task_result(p.spec, task)))
     return out

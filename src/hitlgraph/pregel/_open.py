@@ -54,6 +54,9 @@ class LoopState:
     skip_before: bool = False
     """The next step continues a paused one: its interrupt_before breakpoint was hit before."""
     fresh: Answered = field(default_factory=dict)
+    preapplied: list[str] = field(default_factory=list)
+    """State keys a Command's update wrote before the first step ran (saved with its
+    checkpoint)."""
     reported: str = ""
     """The checkpoint last shown in "checkpoints"/"debug" chunks."""
     seen: set[str] = field(default_factory=set)
@@ -196,7 +199,8 @@ def _fork(p: RunParams, ls: LoopState) -> Generator[Effect, Any, None]:
 def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[Any]
              ) -> Generator[Effect, Any, None]:
     """Continue with Command(resume=..., update=..., goto=...): claim the answers (saved at
-    once, compare-and-set), and keep the update's writes for the first step."""
+    once, compare-and-set), then apply the update and goto before the step runs (as LangGraph
+    does: the resumed node sees the update, and a goto target runs in the same step)."""
     # planned with inputs: the first step runs these same tasks
     probe = ls.planned = plan_tasks(p.spec, ls.st, p.scope)
     if cmd.resume is not None:
@@ -212,7 +216,16 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
             if effect is not None:
                 yield effect
     if cmd.update is not None or cmd.goto:
-        ls.extra = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
+        writes = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
+        if not probe:  # nothing waits to run: the writes make a step of their own
+            ls.extra = writes
+            return
+        updated, triggered, sends = apply_writes(p.spec, ls.st, [], writes, step=ls.st.step + 1)
+        order = p.spec.node_order.__getitem__
+        ls.st.triggers = sorted({*ls.st.triggers, *triggered}, key=order)
+        ls.st.sends = [*ls.st.sends, *sends]
+        ls.preapplied = updated
+        ls.planned = plan_tasks(p.spec, ls.st, p.scope)  # (inputs with the update)
 
 
 def _edited_while_waiting(p: RunParams, ls: LoopState, start: CheckpointTuple, resume: Any,

@@ -130,7 +130,16 @@ def _plan(p: RunParams, ls: LoopState) -> list[Task]:
         tasks, ls.planned = ls.planned, None
     else:
         tasks = plan_tasks(p.spec, st, p.scope)
+    if len(tasks) > 1:  # run (and show) them in LangGraph's loop order
+        tasks.sort(key=run_order)
     return tasks
+
+
+def run_order(task: Task) -> tuple[int, Any]:
+    """The order a step's tasks start in, as in LangGraph's loop: Sends first (in order),
+    then triggered nodes by name. (Writes are applied in path order; snapshots list tasks in
+    the order the nodes were added.)"""
+    return (1, task.name) if len(task.path) == 2 else (0, task.path[1])
 
 
 def _checkpoint_chunks(p: RunParams, ls: LoopState, tasks: list[Task]) -> list[Emit]:
@@ -299,6 +308,9 @@ def _apply(p: RunParams, ls: LoopState, run: StepRun) -> list[Effect]:
     ls.extra = []
     st.writers = [tasks[0].name] if len(tasks) == 1 else sorted({t.name for t in tasks})
     changed = list(updated)
+    if ls.preapplied:
+        changed.extend(k for k in ls.preapplied if k not in updated)
+        ls.preapplied = []
     if st.start_input is not _MISSING:
         st.start_input = _MISSING
         changed.append(START)
