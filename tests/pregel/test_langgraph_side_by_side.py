@@ -187,6 +187,47 @@ SCRIPTS = {
                if "result" not in c])
         print(graph.invoke({"x": 0})["log"])
     """,
+    "update_state into a paused subgraph as its node, then invoke(None)": """
+        from langgraph.types import interrupt
+
+        def leaf(state):
+            return {"log": [interrupt("which?")]}
+
+        inner = StateGraph(State)
+        inner.add_node("leaf", leaf)
+        inner.add_edge(START, "leaf")
+        top = StateGraph(State)
+        top.add_node("sub", inner.compile())
+        top.add_edge(START, "sub")
+        graph = top.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "s"}}
+        graph.invoke({"x": 1}, config)
+        task_config = graph.get_state(config, subgraphs=True).tasks[0].state.config
+        graph.update_state(task_config, {"log": ["edited"]}, as_node="leaf")
+        result = graph.invoke(None, config)
+        print(result["log"], "__interrupt__" in result, graph.get_state(config).next)
+    """,
+    "a subgraph that finished is not run again when its node resumes": """
+        from langgraph.types import Command, interrupt
+
+        runs = []
+        inner = StateGraph(State)
+        inner.add_node("leaf", lambda s: runs.append("leaf") or {"log": ["leaf"]})
+        inner.add_edge(START, "leaf")
+        sub = inner.compile()
+
+        def node(state):
+            done = sub.invoke({"log": []})
+            return {"log": [*done["log"], interrupt("more?")]}
+
+        top = StateGraph(State)
+        top.add_node("node", node)
+        top.add_edge(START, "node")
+        graph = top.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "f"}}
+        graph.invoke({"x": 1}, config)
+        print(graph.invoke(Command(resume="yes"), config)["log"], runs)
+    """,
     "output_keys as a str and as lists, in values and updates": """
         import asyncio
 

@@ -71,8 +71,9 @@ def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, Loo
     savers.append(saver)
     ls, prev_step = _state_from(p, start, saver)
     inp = p.input
-    if (p.parent is not None and p.parent.rerun and start is not None
-            and (ls.st.triggers or ls.st.sends)):
+    if p.parent is not None and p.parent.rerun and start is not None:
+        # the enclosing task runs again: its subgraph continues where it stopped (a finished
+        # one returns its state without running again), as in LangGraph
         inp = _subgraph_resume(p, ls, start)
     if inp is not None and not isinstance(inp, Command):
         yield from _begin(p, ls, start, inp, prev_step)

@@ -170,10 +170,14 @@ def _reuse(ls: LoopState, tasks: list[Task]) -> tuple[list[Task], list[Task], li
         answered = pending.resumes.get(task.id)
         if answered is not None:
             task.ctx.continue_from(answers=answered, rerun=True)
-        elif task.id in pending.interrupts:  # still unanswered: it would only ask again
+        elif task.id in pending.interrupts and task.node.subgraph is None:
+            # still unanswered: it would only ask again (a subgraph runs again: its state may
+            # have been edited meanwhile, and if not, it asks the same question itself)
             task.interrupts = pending.interrupts[task.id]
             unanswered.append(task)
             continue
+        elif task.id in pending.interrupts:
+            task.ctx.continue_from(rerun=True)
         if task.id in pending.errors:
             task.ctx.continue_from(rerun=True)
         todo.append(task)
