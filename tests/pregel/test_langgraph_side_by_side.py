@@ -228,6 +228,32 @@ SCRIPTS = {
         graph.invoke({"x": 1}, config)
         print(graph.invoke(Command(resume="yes"), config)["log"], runs)
     """,
+    "breakpoints compiled into a subgraph pause the enclosing run": """
+        inner = StateGraph(State)
+        inner.add_node("i1", lambda s: {"log": ["i1"]})
+        inner.add_node("i2", lambda s: {"log": ["i2"]})
+        inner.add_edge(START, "i1")
+        inner.add_edge("i1", "i2")
+        top = StateGraph(State)
+        top.add_node("pre", lambda s: {"log": ["pre"]})
+        top.add_node("sub", inner.compile(interrupt_before=["i2"]))
+        top.add_edge(START, "pre")
+        top.add_edge("pre", "sub")
+        graph = top.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "b"}}
+        for chunk in graph.stream({"x": 1}, config, stream_mode="updates"):
+            print(chunk)
+        state = graph.get_state(config, subgraphs=True)
+        print(state.next, state.values, state.tasks[0].state.next, state.tasks[0].state.values)
+        for chunk in graph.stream(None, config, stream_mode=["updates", "values"]):
+            print(chunk)
+        after = StateGraph(State)
+        after.add_node("sub", inner.compile(interrupt_after=["i1"]))
+        after.add_edge(START, "sub")
+        graph = after.compile(checkpointer=InMemorySaver())
+        print(graph.invoke({"x": 1}, config), graph.get_state(config).next)
+        print(graph.invoke(None, config))
+    """,
     "output_keys as a str and as lists, in values and updates": """
         import asyncio
 

@@ -134,6 +134,9 @@ class Task:
     """What the node returned as its update, for the "updates" stream."""
     error: Exception | None = None
     interrupts: tuple[Interrupt, ...] = ()
+    paused: bool = False
+    """The task stopped at a pause: its interrupts, or a breakpoint of a subgraph it runs
+    (then with no interrupts)."""
     done: bool = False
 
 

@@ -122,7 +122,7 @@ def _writes_of(spec: GraphSpec, task: Task, result: Any) -> tuple[list[Any], Any
 
 def _finish(task: Task, exc: BaseException) -> None:
     if isinstance(exc, GraphInterrupt):
-        task.interrupts = exc.interrupts
+        task.interrupts, task.paused = exc.interrupts, True
     elif isinstance(exc, Exception):
         task.error = exc
     else:

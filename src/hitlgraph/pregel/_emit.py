@@ -96,7 +96,9 @@ def finish_events(p: RunParams, st: RunState, task: Task, seen: set[str]) -> lis
     step began), then its result in "tasks"/"debug"."""
     modes = p.modes
     out: list[Emit] = []
-    if task.interrupts:
+    if task.paused and not task.interrupts:  # a subgraph's breakpoint: nothing to show
+        pass
+    elif task.interrupts:
         if "updates" in modes:
             out.append(Emit("updates", {INTERRUPT: task.interrupts}))
         if "values" in modes:

@@ -129,13 +129,14 @@ def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
                   ) -> RunParams:
     """A run of `graph` inside a node of another: a subgraph. It keeps its checkpoints in the
     parent's thread under its own namespace, and its pauses pause the parent."""
-    if graph.interrupt_before_nodes or graph.interrupt_after_nodes:
+    saver = None if graph.checkpointer is False else parent.saver
+    before, after = graph.interrupt_before_nodes, graph.interrupt_after_nodes
+    if (before or after) and saver is None:
         raise CheckpointerRequiredError(
             f"Graph '{graph.name}' runs as a subgraph (inside node '{parent.name}') and has "
-            "interrupt_before/interrupt_after breakpoints, which hitlgraph supports only at "
-            "the top level. Call interrupt() in the subgraph's node instead."
+            "interrupt_before/interrupt_after breakpoints, which pause the run so it can go on "
+            "later: compile the enclosing graph with a checkpointer."
         )
-    saver = None if graph.checkpointer is False else parent.saver
     ns = parent.child_namespace()
     base = parent.base_config
     merged = merge_config({k: v for k, v in base.items() if k != "configurable"}, config)
@@ -150,7 +151,7 @@ def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
                          else forward.modes & STREAM_MODES_FROM_TASKS)
     return RunParams(
         spec=graph.spec, input=input, config=merged, checkpointed=saver is not None,
-        modes=modes, interrupt_before=(), interrupt_after=(), durability="sync",
+        modes=modes, interrupt_before=before, interrupt_after=after, durability="sync",
         recursion_limit=int(base.get("recursion_limit", 25)), saver=saver,
         parent=parent, subgraphs=subgraphs, cache=cache_of(graph),
         segment=ns[len(parent.ns) + 1:] if parent.ns else ns,

@@ -241,7 +241,7 @@ def _record(p: RunParams, ls: LoopState, run: StepRun, task: Task) -> list[Effec
     if task.ctx.calls_made is not None:
         later.extend(task_log_events(p, ls.st, task))
         ls.saver.hold_call_results(ls.st, task)
-    if task.interrupts or task.error is not None:
+    if task.paused or task.error is not None:
         run.stopped = True
         out[:0], run.held = run.held, []
         out.extend(_outcome_writes(ls.saver, ls.st, task, ls.fresh))
@@ -271,7 +271,7 @@ def _outcome_writes(saver: RunSaver, st: RunState, task: Task, fresh: Answered
     interrupts can be answered again), so a bad answer does not stick to the thread.
     """
     out: list[SaveWrites] = []
-    if task.interrupts:  # (its answers so far were saved when they were given)
+    if task.paused:  # (its answers so far were saved when they were given)
         writes: list[Write] = [(INTERRUPT, list(task.interrupts))]
     else:
         writes = [(ERROR, repr(task.error))]
@@ -301,7 +301,7 @@ def _stop(p: RunParams, ls: LoopState, tasks: Sequence[Task], unanswered: Sequen
         raise error
     interrupted = sorted((t for t in tasks if t.interrupts), key=task_sort_key)
     interrupts = tuple(i for t in interrupted for i in t.interrupts)
-    finished = [t for t in tasks if not t.interrupts]
+    finished = [t for t in tasks if not (t.interrupts or t.paused)]
     return (yield from pause(p, ls.saver, ls.st, interrupts, finished, unanswered))
 
 

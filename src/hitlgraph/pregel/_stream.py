@@ -47,7 +47,7 @@ def task_start(task: Task, config: Mapping[str, Any]) -> dict[str, Any]:
 
 def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
     """A "tasks" chunk for a task that finished, paused or failed."""
-    if task.interrupts or task.error is not None:
+    if task.paused or task.interrupts or task.error is not None:
         result: dict[str, Any] = {}
     else:
         result = {k: v for k, v in task.writes if k in spec.channels}
