@@ -11,6 +11,7 @@ from typing import Any, Generic, Literal, TypeVar, get_args, get_origin
 import hitlgraph.graph._schema as _schema
 from hitlgraph.constants import END, START, TRIGGER_PREFIX
 from hitlgraph.graph._compile import build_spec
+from hitlgraph.graph._schema_types import register_schema_types
 from hitlgraph.graph._structure import BranchDef, GraphStructure, NodeDef, freeze_branches
 from hitlgraph.graph._validate import validate
 from hitlgraph.pregel._shape import PLAIN_SHAPE, RunShape
@@ -350,6 +351,8 @@ def compile_graph(
     after = _breakpoints(interrupt_after)
     structure = builder._structure()
     validate(structure, before, after)
+    register_schema_types([builder.state_schema, builder.input_schema, builder.output_schema,
+                           *(n.input_schema for n in structure.nodes.values())])
     builder.compiled = True
     return CompiledStateGraph(
         builder=builder,
