@@ -462,20 +462,8 @@ class InMemorySaver(BaseCheckpointSaver):
     def list_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                      node: str | None = None, metadata: dict[str, Any] | None = None,
                      limit: int = 50, after: str | None = None) -> Iterator[PendingInterrupt]:
-        """Open interrupts, newest first, from the index (see hitlgraph.review).
-
-        Args:
-            graph_id: only threads run with this graph (checkpoint metadata "graph_id", else
-                "hitlgraph_graph").
-            thread_id: only this thread's.
-            node: only those this node asked.
-            metadata: only those whose checkpoint's metadata has these key/value pairs.
-            limit: at most this many (one page).
-            after: the `cursor` of the last record of the previous page.
-
-        Raises:
-            ValueError: `after` is not a cursor, or `limit` is below 1.
-        """
+        """Open interrupts, newest first, from the index (see hitlgraph.review); the
+        arguments are those of the SQL savers' list_pending (checkpoint/_store/shell.py)."""
         query = pending_query(graph_id=graph_id, thread_id=thread_id, node=node,
                               metadata=metadata, limit=limit, after=after)
         with self._lock:
