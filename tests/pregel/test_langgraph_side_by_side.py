@@ -254,6 +254,32 @@ SCRIPTS = {
         print(graph.invoke({"x": 1}, config), graph.get_state(config).next)
         print(graph.invoke(None, config))
     """,
+    "a resumed node that fails until its retries are used up runs again with its answer": """
+        from langgraph.types import Command, RetryPolicy, interrupt
+
+        failures = {"left": 2}
+
+        def ask(state):
+            answer = interrupt("go?")
+            if failures["left"]:
+                failures["left"] -= 1
+                raise ValueError("outage")
+            return {"log": [answer]}
+
+        b = StateGraph(State)
+        b.add_node("ask", ask, retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.01,
+                                                         retry_on=ValueError))
+        b.add_edge(START, "ask")
+        graph = b.compile(checkpointer=InMemorySaver())
+        config = {"configurable": {"thread_id": "r"}}
+        graph.invoke({"x": 1}, config)
+        try:
+            graph.invoke(Command(resume="yes"), config)
+        except ValueError as error:
+            print("failed:", error)
+        print(len(graph.get_state(config).interrupts), graph.get_state(config).next)
+        print(graph.invoke(None, config))
+    """,
     "output_keys as a str and as lists, in values and updates": """
         import asyncio
 

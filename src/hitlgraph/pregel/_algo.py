@@ -395,6 +395,17 @@ def state_values(spec: GraphSpec, values: dict[str, Any]) -> dict[str, Any]:
     return {k: values[k] for k in spec.state_keys if k in values}
 
 
+def answers_to_retry(log: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The answers of a resume log withdrawn because the node failed with them ([id, answer,
+    False] as the last word; a give-back, [id, None, False], leaves none): as in LangGraph,
+    invoke(None) runs the node again with them, while a new answer replaces them."""
+    latest: dict[str, tuple[Any, bool]] = {}
+    for iid, answer, accepted in log:
+        latest[iid] = (answer, accepted)
+    return {iid: answer for iid, (answer, accepted) in latest.items()
+            if not accepted and answer is not None}
+
+
 def answers_in_force(log: Iterable[Sequence[Any]]) -> dict[str, Any]:
     """The answers of a resume log that still hold (the last word on each interrupt)."""
     latest: dict[str, tuple[Any, bool]] = {}
@@ -413,7 +424,10 @@ class Pending:
     """Answers in force per task, by interrupt id."""
     resume_log: dict[str, list[list[Any]]] = field(default_factory=dict)
     """Every answer given per task, in order, as [interrupt id, answer, accepted]; an answer
-    whose run of the node failed is followed by [id, None, False] and no longer in force."""
+    whose run of the node failed is followed by [id, answer, False] (no longer in force, kept
+    for invoke(None)), one a server gave back by [id, None, False]."""
+    retries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Answers whose run of the node failed, per task: invoke(None) gives them again."""
     errors: dict[str, Any] = field(default_factory=dict)
     task_results: dict[str, Any] = field(default_factory=dict)
     """Results of @task calls made inside the step's nodes, by call id."""
@@ -428,6 +442,7 @@ class Pending:
                 if len(value) >= len(out.resume_log.get(tid, ())):
                     out.resume_log[tid] = [list(entry) for entry in value]
                     out.resumes[tid] = answers_in_force(value)
+                    out.retries[tid] = answers_to_retry(value)
             elif chan == ERROR:
                 out.errors[tid] = value
             elif chan == TASK_RESULT:

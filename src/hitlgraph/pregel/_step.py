@@ -15,6 +15,7 @@ from hitlgraph.pregel._algo import (
     Pending,
     RunState,
     Task,
+    answers_in_force,
     apply_writes,
     output_values,
     plan_tasks,
@@ -168,8 +169,10 @@ def _reuse(ls: LoopState, tasks: list[Task]) -> tuple[list[Task], list[Task], li
             reused.append(task)
             continue
         answered = pending.resumes.get(task.id)
-        if answered is not None:
-            task.ctx.continue_from(answers=answered, rerun=True)
+        if answered is not None:  # (answers whose run failed are tried again, as LangGraph)
+            retry = pending.retries.get(task.id)
+            task.ctx.continue_from(answers={**retry, **answered} if retry else answered,
+                                   rerun=True)
         elif task.id in pending.interrupts and task.node.subgraph is None:
             # still unanswered: it would only ask again (a subgraph runs again: its state may
             # have been edited meanwhile, and if not, it asks the same question itself)
@@ -277,7 +280,8 @@ def _outcome_writes(saver: RunSaver, st: RunState, task: Task, fresh: Answered
         writes = [(ERROR, repr(task.error))]
         if task.id in fresh:
             log, answered = fresh.pop(task.id)
-            log = [*log, *([iid, None, False] for iid in answered)]
+            given = answers_in_force(log)
+            log = [*log, *([iid, given.get(iid), False] for iid in answered)]
             claim = saver.save_writes(st, task, [(RESUME, log)], claim=True)
             if claim is not None:
                 out.append(claim)
