@@ -155,10 +155,6 @@ class TaskContext:
         return self.scope.durability
 
     @property
-    def parents(self) -> Mapping[str, str]:
-        return self.scope.parents
-
-    @property
     def sink(self) -> StreamSink | None:
         return self.scope.sink
 

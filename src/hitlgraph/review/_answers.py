@@ -10,6 +10,8 @@ extra.
 
 from __future__ import annotations
 
+import copy
+from functools import lru_cache
 from typing import Any
 
 from hitlgraph._install import install_command
@@ -43,15 +45,22 @@ def schema_of(spec: Any) -> dict[str, Any] | None:
             raise TypeError(f"response_schema is not a valid JSON Schema: {exc.message}") from exc
         return spec
     if isinstance(spec, type):
-        pydantic = _needs("pydantic")
-        try:
-            return dict(pydantic.TypeAdapter(spec).json_schema())
-        except pydantic.PydanticUserError as exc:
-            raise TypeError(f"response_schema {spec.__name__} has no JSON Schema: {exc}") from exc
+        return copy.deepcopy(_class_schema(spec))  # (the cached one stays as made)
     raise TypeError(
         "response_schema must be a pydantic model class, a TypedDict, a dataclass or a JSON "
         f"Schema dict, got {type(spec).__name__}: {spec!r}."
     )
+
+
+@lru_cache(maxsize=256)
+def _class_schema(cls: type) -> dict[str, Any]:
+    """A class's JSON Schema, made once per class (interrupt() asks for it on every run of the
+    node, and building it is the costly part)."""
+    pydantic = _needs("pydantic")
+    try:
+        return dict(pydantic.TypeAdapter(cls).json_schema())
+    except pydantic.PydanticUserError as exc:
+        raise TypeError(f"response_schema {cls.__name__} has no JSON Schema: {exc}") from exc
 
 
 def answer_errors(schema: dict[str, Any], answer: Any) -> list[dict[str, Any]]:
