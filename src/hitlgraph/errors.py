@@ -18,6 +18,7 @@
           |    +-- ThreadIdRequiredError .......... a checkpointed run without a thread id
           +-- CheckpointConflictError ............. the thread moved on while this run worked
                +-- FencedWriteError ............... another worker holds the run's lease now
+          +-- EmptyChannelError ................... a channel read before it has a value
 
 Messages say what happened, where, and what to do next.
 """
@@ -49,7 +50,13 @@ __all__ = [
     "ParentCommand",
     "ResumeError",
     "ThreadIdRequiredError",
+    "EmptyChannelError",
 ]
+
+
+class EmptyChannelError(Exception):
+    """A channel was read before it had a value (LangGraph's name; channels' get() raises it,
+    and the engine treats the key as unset)."""
 
 
 class ErrorCode(Enum):
