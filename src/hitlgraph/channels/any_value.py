@@ -1,0 +1,52 @@
+"""AnyValue: a key that takes any number of writes in a step, all assumed equal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic
+
+from typing_extensions import Self
+
+from hitlgraph.channels._single import SingleValue
+from hitlgraph.channels.base import MISSING, Value
+
+__all__ = ["AnyValue"]
+
+
+class AnyValue(Generic[Value], SingleValue[Value]):
+    """Keeps the last of a step's writes (meant for writers that agree), and is empty again
+    after a step that wrote none."""
+
+    __slots__ = ()
+
+    def __init__(self, typ: Any, key: str = "") -> None:
+        super().__init__(typ, guard=False)
+        self.key = key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AnyValue)
+
+    __hash__ = SingleValue.__hash__
+
+    def copy(self) -> Self:
+        """A channel with the same value."""
+        new = self.__class__(self.typ, self.key)
+        new.value = self.value
+        return new
+
+    def from_checkpoint(self, checkpoint: Any) -> Self:
+        """A channel holding `checkpoint` (empty for MISSING)."""
+        new = self.__class__(self.typ, self.key)
+        if checkpoint is not MISSING:
+            new.value = checkpoint
+        return new
+
+    def update(self, values: Sequence[Value]) -> bool:
+        """Keep the last write, or clear the value when the step wrote none."""
+        if not values:
+            if self.value is MISSING:
+                return False
+            self.value = MISSING
+            return True
+        self.value = values[-1]
+        return True

@@ -1,0 +1,81 @@
+"""LastValue: a key that keeps the one value written in a step (a plain state key)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic
+
+from typing_extensions import Self
+
+from hitlgraph.channels.base import MISSING, BaseChannel, Value
+from hitlgraph.errors import EmptyChannelError, InvalidUpdateError
+
+__all__ = ["LastValue"]
+
+
+class LastValue(Generic[Value], BaseChannel[Value, Value, Value]):
+    """Keeps the last value written; takes at most one write per step.
+
+    Raises InvalidUpdateError for two writes in one step: give the key a reducer instead.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, typ: Any, key: str = "") -> None:
+        super().__init__(typ, key)
+        self.value: Any = MISSING
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LastValue)
+
+    __hash__ = BaseChannel.__hash__
+
+    @property
+    def ValueType(self) -> Any:
+        """The type given to the channel."""
+        return self.typ
+
+    @property
+    def UpdateType(self) -> Any:
+        """The type given to the channel."""
+        return self.typ
+
+    def copy(self) -> Self:
+        """A channel with the same value."""
+        new = self.__class__(self.typ, self.key)
+        new.value = self.value
+        return new
+
+    def from_checkpoint(self, checkpoint: Any) -> Self:
+        """A channel holding `checkpoint` (empty for MISSING)."""
+        new = self.__class__(self.typ, self.key)
+        if checkpoint is not MISSING:
+            new.value = checkpoint
+        return new
+
+    def update(self, values: Sequence[Value]) -> bool:
+        """Keep the step's one write. Raises InvalidUpdateError for more than one."""
+        if not values:
+            return False
+        if len(values) != 1:
+            raise InvalidUpdateError(
+                f"At key '{self.key}': can receive only one value per step, got "
+                f"{len(values)}. Use an Annotated key with a reducer to take several, e.g. "
+                f"{self.key or 'key'}: Annotated[list, operator.add]."
+            )
+        self.value = values[-1]
+        return True
+
+    def get(self) -> Value:
+        """The value. Raises EmptyChannelError before the first write."""
+        if self.value is MISSING:
+            raise EmptyChannelError()
+        return self.value  # type: ignore[no-any-return]
+
+    def is_available(self) -> bool:
+        """Whether a value was written."""
+        return self.value is not MISSING
+
+    def checkpoint(self) -> Any:
+        """The value, or MISSING."""
+        return self.value

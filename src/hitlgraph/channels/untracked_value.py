@@ -1,0 +1,44 @@
+"""UntrackedValue: a key that lives only in the running process, never in a checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Generic
+
+from typing_extensions import Self
+
+from hitlgraph.channels._single import SingleValue
+from hitlgraph.channels.base import MISSING, Value
+
+__all__ = ["UntrackedValue"]
+
+
+class UntrackedValue(Generic[Value], SingleValue[Value]):
+    """Keeps the last value written for the rest of the run; nothing of it is saved, so
+    get_state(), a resumed run and a new process see the key unset.
+
+    Args:
+        typ: the type of the value.
+        guard: raise InvalidUpdateError for more than one write in a step (else the last wins).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, typ: Any, guard: bool = True) -> None:
+        super().__init__(typ, guard)
+
+    def update(self, values: Sequence[Value]) -> bool:
+        """Keep the step's write."""
+        if not values:
+            return False
+        self._check_guard(len(values))
+        self.value = values[-1]
+        return True
+
+    def checkpoint(self) -> Any:
+        """Always MISSING: the value is never stored."""
+        return MISSING
+
+    def from_checkpoint(self, checkpoint: Any) -> Self:
+        """An empty channel (whatever was stored)."""
+        return super().from_checkpoint(MISSING)
