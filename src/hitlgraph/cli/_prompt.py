@@ -12,6 +12,7 @@ import click
 from hitlgraph.cli._jsonable import JSONInputError, parse_answer, parse_json, to_jsonable
 from hitlgraph.cli._render import View, is_tool_review
 from hitlgraph.cli._threads import PendingInterrupt
+from hitlgraph.errors import InvalidAnswerError
 
 __all__ = ["Prompter", "review_kind"]
 
@@ -59,12 +60,23 @@ class Prompter:
 
     # -- one interrupt ---------------------------------------------------------------------------
 
-    def answer(self, item: PendingInterrupt, index: int = 1, total: int = 1) -> Any:
-        """Show `item` and return the person's answer to it."""
+    def answer(self, item: PendingInterrupt, index: int = 1, total: int = 1, *,
+               schema: dict[str, Any] | None = None) -> Any:
+        """Show `item` (and what its `schema` expects) and return the person's answer to it."""
         self.view.interrupt(item, index, total)
         if is_tool_review(item.value):
             return self.tool_review(item.value)
+        if schema is not None:
+            self.view.expected(schema)
         return self.json_value()
+
+    def refused(self, error: InvalidAnswerError, tries_left: int) -> None:
+        """The answer did not match its schema: say which fields are wrong, then ask again."""
+        self.view.say(f"[red]That answer does not match what interrupt "
+                      f"{_escape(error.interrupt_id)} expects; nothing ran:[/]")
+        self.view.field_errors(error.errors)
+        tries = "one more try" if tries_left == 1 else f"{tries_left} more tries"
+        self.view.say(f"[dim]Answer it again ({tries}).[/]")
 
     def json_value(self) -> Any:
         """A JSON value; text that is not JSON is taken as a string."""

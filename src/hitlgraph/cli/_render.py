@@ -17,6 +17,7 @@ from rich.text import Text
 from hitlgraph.cli._jsonable import dumps, is_message, to_jsonable
 from hitlgraph.cli._load import Loaded
 from hitlgraph.cli._threads import PendingInterrupt, ThreadSummary
+from hitlgraph.review._forms import schema_fields
 
 __all__ = ["View", "is_tool_review"]
 
@@ -184,6 +185,26 @@ class View:
         title = f"The run asks{count}{escape(where)}"
         body2 = Group(_json(value), Text(f"interrupt id {item.id}", style="dim"))
         self.console.print(Panel(body2, title=title, title_align="left", border_style="yellow"))
+
+    def expected(self, schema: dict[str, Any]) -> None:
+        """What a typed answer must hold: one line per field of its response_schema."""
+        fields = schema_fields(schema)
+        if len(fields) == 1 and not fields[0].path:
+            self.say(f"[dim]The answer must be: {escape(fields[0].kind)}.[/]")
+            return
+        self.say("[dim]The answer is a JSON object with these fields (* required):[/]")
+        for f in fields:
+            mark = "[bold]*[/]" if f.required else " "
+            extra = f" (default {_short(f.default, 30)})" if f.has_default else ""
+            about = f" — {f.description}" if f.description else ""
+            self.say(f"  {mark} [bold]{escape(f.path)}[/]: {escape(f.kind)}{escape(extra)}"
+                     f"[dim]{escape(about)}[/]")
+
+    def field_errors(self, errors: Sequence[dict[str, Any]]) -> None:
+        """An answer's problems, one line per field (as InvalidAnswerError lists them)."""
+        for e in errors:
+            where = ".".join(str(p) for p in e.get("loc", ())) or "(answer)"
+            self.say(f"  [red]✗[/] [bold]{escape(where)}[/]: {escape(str(e.get('msg')))}")
 
     def interrupts(self, items: Sequence[PendingInterrupt]) -> None:
         for n, item in enumerate(items, 1):

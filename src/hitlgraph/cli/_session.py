@@ -7,24 +7,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hitlgraph.cli._errors import CliError, ExitCode
 from hitlgraph.cli._threads import PendingInterrupt, ThreadSummary, summary_from_snapshot
 from hitlgraph.constants import INTERRUPT
+from hitlgraph.errors import InvalidAnswerError
 from hitlgraph.types import Command
 
-__all__ = ["Asker", "Outcome", "Stopped", "answers_command", "drive", "snapshot_of"]
+__all__ = ["MAX_REFUSALS", "Asker", "Outcome", "Stopped", "answers_command", "drive",
+           "snapshot_of"]
+
+MAX_REFUSALS = 3
+"""Answers refused by their response_schema in a row before the command gives up (exit 2)."""
 
 
 class Asker(Protocol):
     """What drive() needs from the person; see Prompter."""
 
-    def answer(self, item: PendingInterrupt, index: int = 1, total: int = 1) -> Any:
-        """The answer to one interrupt (KeyboardInterrupt or EOFError to stop)."""
+    def answer(self, item: PendingInterrupt, index: int = 1, total: int = 1, *,
+               schema: dict[str, Any] | None = None) -> Any:
+        """The answer to one interrupt (KeyboardInterrupt or EOFError to stop); `schema` is
+        the JSON Schema the answer must match, if the interrupt has one."""
 
     def go_on(self, next_nodes: tuple[str, ...]) -> None:
         """Return to continue past a breakpoint."""
 
     def failed(self, error: Exception) -> None:
         """The run failed after this person's answers, and its questions are still open."""
+
+    def refused(self, error: InvalidAnswerError, tries_left: int) -> None:
+        """An answer did not match its response_schema (nothing ran); it is asked again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +98,9 @@ def drive(runnable: Any, first: Any, thread_id: str, *, asker: Asker | None,
 
     When answers `asker` gave make the run fail and its questions are still open (a failed run
     keeps its last checkpoint and open interrupts), `asker` hears of the error and is asked
-    again.
+    again. An answer its interrupt's response_schema refuses (nothing ran) is asked again,
+    with the field errors, the other answers kept; after MAX_REFUSALS in a row, or without
+    `asker`, it is a usage error.
 
     Args:
         start_paused: do not run first: the thread already waits; ask, then resume.
@@ -98,29 +111,53 @@ def drive(runnable: Any, first: Any, thread_id: str, *, asker: Asker | None,
 
     Raises:
         Stopped: Ctrl-C or end of input; the thread stays as saved.
+        CliError: an answer refused by its response_schema, as above (exit code USAGE).
         Exception: whatever the graph raised (unless it is asked again, as above).
     """
     config = {"configurable": {"thread_id": thread_id}, "metadata": dict(metadata or {})}
     summary = snapshot_of(runnable, thread_id) if start_paused else None
     value, answered = first, False
+    given: dict[str, Any] = {}
+    refusals = 0
     while True:
         if summary is None:
-            summary = _run(runnable, value, config, on_update, asker if answered else None)
+            try:
+                summary = _run(runnable, value, config, on_update, asker if answered else None)
+                refusals, given = 0, {}
+            except InvalidAnswerError as exc:
+                refusals += 1
+                if asker is None or refusals >= MAX_REFUSALS:
+                    raise CliError(_refusal_message(exc, refusals), ExitCode.USAGE) from None
+                asker.refused(exc, MAX_REFUSALS - refusals)
+                given.pop(exc.interrupt_id, None)
+                summary = snapshot_of(runnable, thread_id)
         if (not summary.next and not summary.interrupts) or asker is None:
             return Outcome(summary)
-        value, answered = _ask(asker, summary), True
+        value, answered = _ask(asker, summary, _schemas(runnable, thread_id), given), True
         summary = None
+
+
+def _refusal_message(error: InvalidAnswerError, refusals: int) -> str:
+    fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(answer)'}: {e['msg']}"
+                       for e in error.errors)
+    times = "once" if refusals == 1 else f"{refusals} times in a row"
+    return (f"The answer to interrupt '{error.interrupt_id}' was refused {times}: it does not "
+            f"match the interrupt's response_schema ({fields}). Nothing ran; the thread still "
+            "waits on it. Answer again with a value that matches.")
 
 
 def _run(runnable: Any, value: Any, config: dict[str, Any],
          on_update: Callable[[str, Any], None] | None, asker: Asker | None) -> ThreadSummary:
     """Run once and read where the thread stands. A failure is told to `asker` (the one who
-    just answered), if given, when questions are still open; it is raised otherwise."""
+    just answered), if given, when questions are still open; it is raised otherwise. An
+    answer refused by its schema is raised (InvalidAnswerError) for drive() to ask again."""
     thread_id = str(config["configurable"]["thread_id"])
     try:
         _run_once(runnable, value, config, on_update)
     except KeyboardInterrupt:
         raise Stopped(_safe_summary(runnable, thread_id), running=True, eof=False) from None
+    except InvalidAnswerError:
+        raise
     except Exception as exc:
         summary = _safe_summary(runnable, thread_id) if asker is not None else None
         if asker is None or summary is None or not summary.interrupts:
@@ -130,17 +167,27 @@ def _run(runnable: Any, value: Any, config: dict[str, Any],
     return snapshot_of(runnable, thread_id)
 
 
-def _ask(asker: Asker, summary: ThreadSummary) -> Any:
-    """The value that resumes the thread: the answers to its questions, or None past a
-    breakpoint."""
+def _schemas(runnable: Any, thread_id: str) -> dict[str, dict[str, Any]]:
+    """The response_schema of each open interrupt that has one, by interrupt id."""
+    snap = runnable.get_state({"configurable": {"thread_id": thread_id}})
+    return {i.id: i.response_schema for i in snap.interrupts
+            if getattr(i, "response_schema", None) is not None}
+
+
+def _ask(asker: Asker, summary: ThreadSummary, schemas: dict[str, dict[str, Any]],
+         given: dict[str, Any]) -> Any:
+    """The value that resumes the thread: the answers to its questions (those in `given`, kept
+    from an attempt the schema refused, are not asked again), or None past a breakpoint."""
     try:
         if not summary.interrupts:
             asker.go_on(summary.next)
             return None
         total = len(summary.interrupts)
-        answers = {item.id: asker.answer(item, n, total)
-                   for n, item in enumerate(summary.interrupts, 1)}
-        return answers_command(answers, total)
+        for n, item in enumerate(summary.interrupts, 1):
+            if item.id not in given:
+                given[item.id] = asker.answer(item, n, total, schema=schemas.get(item.id))
+        open_ids = {item.id for item in summary.interrupts}
+        return answers_command({k: v for k, v in given.items() if k in open_ids}, total)
     except KeyboardInterrupt:
         raise Stopped(summary, running=False, eof=False) from None
     except EOFError:
