@@ -1,6 +1,6 @@
-"""Ready-made pieces for tool-using agents, where LangGraph keeps them: ToolNode and
-tools_condition; plus tool-call review (ToolReviewNode, with_approval) and a scripted chat model
-for tests and examples.
+"""Ready-made pieces for tool-using agents, where LangGraph keeps them: create_react_agent,
+ToolNode and tools_condition; plus tool-call review (ToolReviewNode, with_approval) and a
+scripted chat model for tests and examples.
 
 Example:
     An agent whose tool calls a person reviews before they run::
@@ -14,6 +14,8 @@ Example:
         graph = builder.compile(checkpointer=InMemorySaver())
 """
 
+from hitlgraph.prebuilt._agent_state import AgentState, AgentStateWithStructuredResponse
+from hitlgraph.prebuilt._react_agent import create_react_agent
 from hitlgraph.prebuilt._review import (
     REVIEW_KINDS,
     Accept,
@@ -36,6 +38,8 @@ from hitlgraph.prebuilt._tools import Tool, current_tool_call, tool
 __all__ = [
     "REVIEW_KINDS",
     "Accept",
+    "AgentState",
+    "AgentStateWithStructuredResponse",
     "ApprovalTool",
     "Edit",
     "Ignore",
@@ -51,6 +55,7 @@ __all__ = [
     "ToolReviewNode",
     "ToolReviewRequest",
     "ask_for_review",
+    "create_react_agent",
     "current_tool_call",
     "parse_review_answer",
     "tool",
