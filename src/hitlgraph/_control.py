@@ -59,19 +59,41 @@ class Command(Generic[N]):
         update: state update, applied like a node's returned dict.
         resume: the answer to interrupt(): a value, or `{interrupt_id: value}` for several.
         goto: node name(s) or Send(s) to run next.
+        by: who gives the `resume` answer (hitlgraph's addition): recorded in the saver's
+            decision log (hitlgraph.review.Decision) with the answer; None when not said.
+        reason: why, in the person's words; recorded beside `by`.
+
+    Example:
+        >>> Command(resume={"approved": True}, by="alice", reason="amount under limit")
+        Command(resume={'approved': True}, by='alice', reason='amount under limit')
     """
 
     graph: str | None = None
     update: Any | None = None
     resume: dict[str, Any] | Any | None = None
     goto: Send | Sequence[Send | N] | N = ()
+    by: str | None = None
+    reason: str | None = None
 
     PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __post_init__(self) -> None:
+        # checked here, where the caller's mistake is made, rather than when the saver writes
+        # the decision log (a wrong type there would fail after the answer was claimed)
+        for name in ("by", "reason"):
+            value = getattr(self, name)
+            if value is not None and type(value) is not str:
+                raise TypeError(
+                    f"Command({name}=...) must be a str or None, got "
+                    f"{type(value).__name__}: {value!r}.")
+        if self.by is not None and not self.by.strip():
+            raise ValueError("Command(by=...) must name someone: got an empty name. Leave it "
+                             "out (None) when nobody is named.")
 
     def __repr__(self) -> str:
         parts = [
             f"{k}={getattr(self, k)!r}"
-            for k in ("graph", "update", "resume", "goto")
+            for k in ("graph", "update", "resume", "goto", "by", "reason")
             if getattr(self, k) not in (None, ())
         ]
         return f"Command({', '.join(parts)})"
