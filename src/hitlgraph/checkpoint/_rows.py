@@ -87,6 +87,13 @@ def make_config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
                              "checkpoint_id": checkpoint_id}}
 
 
+def stored_metadata(metadata: Any) -> dict[str, Any]:
+    """Loaded metadata, checked: a saver only ever stores a map."""
+    if not isinstance(metadata, dict):
+        raise TypeError(f"its metadata is a {type(metadata).__name__}, not a map")
+    return metadata
+
+
 def checkpoint_tuple(
     thread_id: str,
     ns: str,
@@ -100,7 +107,10 @@ def checkpoint_tuple(
     pending: list[PendingWrite],
 ) -> CheckpointTuple:
     """The CheckpointTuple of a stored row: its unpacked record, its loaded channel values
-    (in channel_versions order, as InMemorySaver returns them) and pending writes."""
+    (in channel_versions order, as InMemorySaver returns them) and pending writes.
+
+    Raises TypeError or KeyError when the record lacks its shape (the reads guard turns those
+    into a SerializationError naming the checkpoint)."""
     updated = record["updated_channels"]
     checkpoint = Checkpoint(
         v=int(record.get("v", 1)), id=checkpoint_id, ts=ts, channel_values=values,

@@ -1,4 +1,11 @@
-"""Reading checkpoints, written once: get_tuple() and list() page by page."""
+"""Reading checkpoints, written once: get_tuple() and list() page by page.
+
+Every stored row is decoded inside a guard that turns whatever damaged bytes make the decoder
+raise into a SerializationError naming the checkpoint (`serde.refused_checkpoint`). The guard
+is a try block in these functions rather than a wrapping generator: each generator level
+costs every statement of a read a frame resumption, and statements a read yields are carried
+out by the driver outside the generator, so a database error never passes through it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,12 @@ from typing import Any
 
 from hitlgraph.checkpoint import _rows
 from hitlgraph.checkpoint._delta import DeltaEncoder
-from hitlgraph.checkpoint._rows import ListCursor, ListPage, matches, thread_ns
+from hitlgraph.checkpoint._rows import ListCursor, ListPage, matches, stored_metadata, thread_ns
 from hitlgraph.checkpoint._store.dialect import Dialect
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.base import CheckpointTuple, RunnableConfig
 from hitlgraph.checkpoint.serde import SerializerProtocol
+from hitlgraph.checkpoint.serde._errors import STORED_DATA_ERRORS, refused_checkpoint
 
 __all__ = ["get_tuple", "list_cursor", "list_page"]
 
@@ -27,8 +35,12 @@ def get_tuple(dialect: Dialect, serde: SerializerProtocol, config: RunnableConfi
         rows = yield Statement(dialect.select_by_id, (thread_id, ns, str(checkpoint_id)))
     if not rows:
         return None
-    metadata = dialect.load_metadata(serde, rows[0])
-    return (yield from dialect.read_tuple(serde, rows[0], metadata, deltas, {}))
+    row = rows[0]
+    try:
+        metadata = stored_metadata(dialect.load_metadata(serde, row))
+        return (yield from dialect.read_tuple(serde, row, metadata, deltas, {}))
+    except STORED_DATA_ERRORS as exc:
+        raise refused_checkpoint(exc, row[0], row[1], row[2]) from exc
 
 
 def list_cursor(
@@ -62,10 +74,13 @@ def list_page(dialect: Dialect, serde: SerializerProtocol, cursor: ListCursor) -
     remaining = cursor.remaining
     cache: dict[Any, Any] = {}
     for row in rows:
-        metadata = dialect.load_metadata(serde, row)
-        if not matches(metadata, cursor.filter):
-            continue
-        found.append((yield from dialect.read_tuple(serde, row, metadata, None, cache)))
+        try:
+            metadata = stored_metadata(dialect.load_metadata(serde, row))
+            if not matches(metadata, cursor.filter):
+                continue
+            found.append((yield from dialect.read_tuple(serde, row, metadata, None, cache)))
+        except STORED_DATA_ERRORS as exc:
+            raise refused_checkpoint(exc, row[0], row[1], row[2]) from exc
         if remaining is not None:
             remaining -= 1
             if remaining <= 0:

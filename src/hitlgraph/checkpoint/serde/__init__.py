@@ -40,6 +40,7 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 from hitlgraph.checkpoint.serde._errors import (
+    CorruptCheckpointError,
     PickleNotAllowedError,
     SerializationError,
     UnknownTypeError,
@@ -48,6 +49,7 @@ from hitlgraph.checkpoint.serde._msgpack import MsgpackSerializer, register_hint
 from hitlgraph.checkpoint.serde._registry import register_type
 
 __all__ = [
+    "CorruptCheckpointError",
     "MsgpackSerializer",
     "PickleNotAllowedError",
     "SerializationError",

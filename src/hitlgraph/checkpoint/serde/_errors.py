@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["PickleNotAllowedError", "SerializationError", "UnknownTypeError"]
+__all__ = [
+    "STORED_DATA_ERRORS",
+    "CorruptCheckpointError",
+    "PickleNotAllowedError",
+    "SerializationError",
+    "UnknownTypeError",
+    "refused_checkpoint",
+]
 
 
 class SerializationError(TypeError):
@@ -15,7 +22,13 @@ class SerializationError(TypeError):
         reason: the cause in a few words, without advice (used to build longer messages).
         hint: what to do about it, as a sentence; None when there is no general advice.
         key: the state key whose value failed, when known (see `dumps_channel`).
+        thread_id, checkpoint_ns, checkpoint_id: the stored checkpoint that could not be read,
+            when a saver was reading one (see `refused_checkpoint`); None otherwise.
     """
+
+    thread_id: str | None = None
+    checkpoint_ns: str | None = None
+    checkpoint_id: str | None = None
 
     def __init__(
         self,
@@ -73,3 +86,47 @@ class PickleNotAllowedError(SerializationError):
             type_name="pickle",
             reason="pickle payloads are not allowed (pickle_fallback is False)",
         )
+
+
+class CorruptCheckpointError(SerializationError, ValueError):
+    """A stored checkpoint's rows cannot be read back: they were changed or damaged outside
+    the saver (a hand edit, a partial restore, a failing disk).
+
+    Raised by the SQL savers' reads in place of whatever the damaged bytes made the decoder
+    raise (kept as ``__cause__``), so that a caller has one error to catch and a message that
+    names the thread, namespace and checkpoint to repair or rewind.
+    """
+
+
+STORED_DATA_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError, TypeError, LookupError, AttributeError, RecursionError, OverflowError,
+)
+"""What decoding damaged rows can raise (msgpack and JSON decode errors are ValueErrors,
+bad UTF-8 a UnicodeDecodeError, a field of the wrong type a TypeError or AttributeError, a
+missing field a KeyError); anything else (a lost connection) is not about the stored data."""
+
+
+def refused_checkpoint(exc: BaseException, thread_id: str, checkpoint_ns: str,
+                       checkpoint_id: str) -> SerializationError:
+    """The error to raise when reading a stored checkpoint failed with `exc`.
+
+    A SerializationError (an unregistered type, a refused pickle, a broken delta chain) keeps
+    its type, so existing handlers still match, and gains the checkpoint's location in its
+    attributes and message; anything else becomes a CorruptCheckpointError.
+    """
+    where = (f"thread {thread_id!r}, namespace {checkpoint_ns!r}, "
+             f"checkpoint {checkpoint_id!r}")
+    if isinstance(exc, SerializationError):
+        if exc.thread_id is None:
+            exc.args = (f"{exc} (stored in {where})", *exc.args[1:])
+        error: SerializationError = exc
+    else:
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        error = CorruptCheckpointError(
+            f"The stored rows of {where} cannot be read ({detail}). They were changed or "
+            "damaged outside the saver: restore them from a backup, or continue the thread "
+            "from an earlier checkpoint (get_state_history lists them).",
+            reason=f"damaged stored rows ({detail})")
+    error.thread_id, error.checkpoint_ns, error.checkpoint_id = (
+        thread_id, checkpoint_ns, checkpoint_id)
+    return error
