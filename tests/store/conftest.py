@@ -1,0 +1,1 @@
+"""Store backends for the conformance suite and the store tests."""
