@@ -29,6 +29,7 @@ LANGGRAPH_PATHS = {
     ],
     "hitlgraph.constants": ["START", "END"],
     "hitlgraph.config": ["get_config", "get_stream_writer"],
+    "hitlgraph.runtime": ["Runtime", "get_runtime", "ExecutionInfo", "ServerInfo"],
 }
 
 

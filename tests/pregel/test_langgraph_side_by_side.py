@@ -317,6 +317,117 @@ SCRIPTS = {
         for snap in graph.get_state_history({"configurable": {"thread_id": "t"}}):
             print(sorted(snap.metadata.items()))
     """,
+    "run-time context through nodes, a subgraph and a resume": """
+        from dataclasses import dataclass
+        from langgraph.runtime import Runtime, get_runtime
+        from langgraph.types import Command, interrupt
+
+        @dataclass
+        class Ctx:
+            user: str
+            n: int = 1
+
+        def a(state, runtime: Runtime[Ctx]):
+            info = runtime.execution_info
+            same = get_runtime(Ctx) is runtime or get_runtime().context is runtime.context
+            return {"log": [runtime.context.user, type(runtime.context).__name__, str(same),
+                            info.checkpoint_ns.split(":")[0], str(info.thread_id),
+                            str(info.node_attempt), str(runtime.store), str(runtime.previous)]}
+
+        def ask(state, runtime: Runtime[Ctx]):
+            answer = interrupt("ok?")
+            return {"log": [answer, str(runtime.context and runtime.context.user)]}
+
+        sub = StateGraph(State, context_schema=Ctx)
+        sub.add_node("inner", lambda s, runtime: {"log": ["sub:" + runtime.context.user]})
+        sub.add_edge(START, "inner")
+        b = StateGraph(State, context_schema=Ctx)
+        b.add_node("a", a)
+        b.add_node("sub", sub.compile())
+        b.add_node("ask", ask)
+        b.add_edge(START, "a")
+        b.add_edge("a", "sub")
+        b.add_edge("sub", "ask")
+        graph = b.compile(checkpointer=InMemorySaver())
+        out = graph.invoke({}, CONFIG, context={"user": "ann"})
+        print(out["log"], [i.value for i in out["__interrupt__"]])
+        print(graph.invoke(Command(resume="yes"), CONFIG, context=Ctx("bob")))
+        other = {"configurable": {"thread_id": "u"}}
+        graph.invoke({}, other, context=Ctx("cy"))
+        print(graph.invoke(Command(resume="no"), other))
+        for chunk in graph.stream({}, {"configurable": {"thread_id": "v"}},
+                                  context={"user": "dee"}, stream_mode="updates"):
+            print({k: v for k, v in chunk.items() if k != "__interrupt__"})
+        try:
+            get_runtime()
+        except RuntimeError:
+            print("get_runtime outside a node: RuntimeError")
+    """,
+    "run-time context in an entrypoint, with previous, writer and store": """
+        import asyncio
+        from dataclasses import dataclass
+        from langgraph.func import entrypoint, task
+        from langgraph.runtime import Runtime, get_runtime
+
+        @dataclass
+        class Ctx:
+            user: str
+
+        class Notes:
+            def __repr__(self):
+                return "Notes()"
+
+        notes = Notes()
+
+        @task
+        def shout(text: str) -> str:
+            return text.upper() + "/" + get_runtime().context.user
+
+        @entrypoint(checkpointer=InMemorySaver(), context_schema=Ctx, store=notes)
+        def flow(x: int, *, previous=None, runtime: Runtime[Ctx]):
+            runtime.stream_writer({"seen": x})
+            return [x, previous, runtime.context.user, runtime.previous, repr(runtime.store),
+                    shout(str(x)).result()]
+
+        thread = {"configurable": {"thread_id": "e"}}
+        print(flow.invoke(1, thread, context={"user": "e1"}))
+        print(flow.invoke(2, thread, context=Ctx("e2")))
+        print(list(flow.stream(3, thread, context={"user": "e3"},
+                               stream_mode=["custom", "updates"])))
+
+        async def main():
+            print(await flow.ainvoke(4, {"configurable": {"thread_id": "a"}},
+                                     context={"user": "async"}))
+
+        asyncio.run(main())
+    """,
+    "a node's store argument and runtime.store": """
+        from langgraph.runtime import Runtime
+
+        class Box:
+            def __init__(self):
+                self.items = []
+
+        box = Box()
+
+        def keep(state, store, runtime: Runtime):
+            store.items.append(state.get("x"))
+            return {"log": [str(runtime.store is store), str(len(box.items))]}
+
+        b = StateGraph(State)
+        b.add_node("keep", keep)
+        b.add_edge(START, "keep")
+        graph = b.compile(store=box)
+        print(graph.invoke({"x": 5}), box.items)
+        outer = StateGraph(State)
+        outer.add_node("inner", graph)
+        outer.add_edge(START, "inner")
+        print(outer.compile(store=box).invoke({"x": 6}), box.items)
+        try:  # a subgraph sees its parent's store, even when that is none
+            outer.compile().invoke({"x": 7})
+        except AttributeError:
+            print("the subgraph got store=None")
+    """,
 }
 
 

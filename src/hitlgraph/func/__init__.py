@@ -24,6 +24,7 @@ from hitlgraph.pregel._call import Call, Steps, carry_async, carry_sync, retryin
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.pregel._effects import CacheGet, CacheSet, SaveWrites
 from hitlgraph.pregel._shape import RunShape
+from hitlgraph.pregel._spec import INJECTED
 from hitlgraph.types import CachePolicy, RetryPolicy, StateSnapshot
 
 __all__ = ["entrypoint", "task"]
@@ -173,19 +174,28 @@ class entrypoint:
         self.retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
         self.cache = cache
         self.cache_policy = cache_policy
+        self.store = store
+        self.context_schema = context_schema
 
     def __call__(self, func: Callable[..., Any]) -> EntrypointGraph:
         return EntrypointGraph(func, self.checkpointer, self.retry_policy, cache=self.cache,
-                               cache_policy=self.cache_policy)
+                               cache_policy=self.cache_policy, store=self.store,
+                               context_schema=self.context_schema)
 
 
 def _call_entry(func: Callable[..., Any], state: _EntryState, config: dict[str, Any]) -> Any:
+    """Call the entrypoint's function with the arguments it names: `previous`, `config`, and
+    the run-time ones (`writer`, `store`, `runtime`, whose `previous` is the same value)."""
     params = inspect.signature(func).parameters
     kwargs: dict[str, Any] = {}
     if "previous" in params:
         kwargs["previous"] = state.get("previous")
     if "config" in params:
         kwargs["config"] = config
+    ctx = running_task()
+    if ctx is not None:
+        ctx.set_previous(state.get("previous"))
+        kwargs.update((name, ctx.injected(name)) for name in INJECTED if name in params)
     return func(state.get("input"), **kwargs)
 
 
@@ -205,7 +215,8 @@ class EntrypointGraph:
 
     def __init__(self, func: Callable[..., Any], checkpointer: Any,
                  retry_policy: RetryPolicy | Sequence[RetryPolicy] | None, *,
-                 cache: Any = None, cache_policy: CachePolicy[Any] | None = None) -> None:
+                 cache: Any = None, cache_policy: CachePolicy[Any] | None = None,
+                 store: Any = None, context_schema: Any = None) -> None:
         from hitlgraph.graph.state import StateGraph, compile_graph
 
         self.func = func
@@ -220,11 +231,11 @@ class EntrypointGraph:
             def snode(state: _EntryState, config: dict[str, Any]) -> dict[str, Any]:
                 return _entry_update(_call_entry(func, state, config))
             node = snode
-        builder = StateGraph(_EntryState)
+        builder = StateGraph(_EntryState, context_schema=context_schema)
         builder.add_node(self.name, node, retry_policy=retry_policy, cache_policy=cache_policy)
         builder.add_edge(START, self.name)
         self.graph = compile_graph(builder, _ENTRY_SHAPE, checkpointer=checkpointer,
-                                   name=self.name, cache=cache)
+                                   name=self.name, cache=cache, store=store)
         self.checkpointer = checkpointer
 
     @staticmethod

@@ -10,7 +10,14 @@ from typing import Any
 import hitlgraph.graph._schema as _schema
 from hitlgraph.constants import END, JOIN_PREFIX, START, TRIGGER_PREFIX
 from hitlgraph.graph._structure import GraphStructure, NodeDef
-from hitlgraph.pregel._spec import BranchSpec, GraphSpec, NodeSpec, accepts, is_async_callable
+from hitlgraph.pregel._spec import (
+    INJECTED,
+    BranchSpec,
+    GraphSpec,
+    NodeSpec,
+    accepts,
+    is_async_callable,
+)
 from hitlgraph.pregel.compiled import CompiledStateGraph
 
 __all__ = ["build_spec"]
@@ -90,7 +97,7 @@ def _node_spec(structure: GraphStructure, name: str, node: NodeDef, all_keys: tu
     return NodeSpec(
         name=name, fn=fn, is_async=is_async_callable(fn),
         wants_config=accepts(fn, "config"),
-        wants_writer=subgraph is None and _takes(fn, "writer"),
+        injects=() if subgraph is not None else _injected(fn),
         coerce=_schema.coercer(schema, keys, full=set(keys) == set(all_keys)),
         edges=edges, joins=joins, branches=_branches(structure, name), retry=node.retry,
         metadata=node.metadata, cache_policy=node.cache_policy,
@@ -130,12 +137,13 @@ def _referenced_graph(fn: Callable[..., Any]) -> CompiledStateGraph | None:
     return None
 
 
-def _takes(fn: Callable[..., Any], name: str) -> bool:
-    """Whether `fn` names a parameter `name` (not merely **kwargs)."""
+def _injected(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The run-time arguments `fn` names as parameters (not merely **kwargs)."""
     try:
-        return name in inspect.signature(fn).parameters
+        params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        return False
+        return ()
+    return tuple(name for name in INJECTED if name in params)
 
 
 def _passthrough(value: Any) -> Any:

@@ -84,7 +84,7 @@ def task_steps(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Steps[Non
 def _node_call(task: Task) -> Call:
     """The call of the task's node (an attempt starts its interrupt() count over)."""
     node = task.node
-    task.ctx.calls = 0
+    task.ctx.start_attempt()
     return Call(node.fn, (task.input,), _node_kwargs(task), node.is_async, True, node.afn)
 
 
@@ -106,8 +106,8 @@ def _attempt(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Steps[None]
 def _node_kwargs(task: Task) -> dict[str, Any]:
     node = task.node
     kwargs: dict[str, Any] = {"config": task.ctx.config} if node.wants_config else {}
-    if node.wants_writer:
-        kwargs["writer"] = task.ctx.writer
+    for name in node.injects:
+        kwargs[name] = task.ctx.injected(name)
     return kwargs
 
 

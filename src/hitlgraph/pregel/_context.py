@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from hitlgraph._running import current as _current
 from hitlgraph.checkpoint.base import WRITE_RULES, WriteRules, rules_of
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
 from hitlgraph.review._answers import check_answer, schema_of, typed_answer
+from hitlgraph.runtime import ExecutionInfo, Runtime, ServerInfo
 
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
                 "assistant_id", "graph_id")
@@ -104,6 +106,11 @@ class TaskScope:
     persist: Callable[[Any], Any] | None = None
     """Where tasks' @task calls save their results (the driver's saver access; None when the
     run has no saver). Called with a SaveWrites effect; may return an awaitable."""
+    context: Any = None
+    """The run's context (invoke(..., context=...)), coerced to the graph's context_schema;
+    never checkpointed."""
+    store: Any = None
+    """The store nodes reach (the `store` argument, runtime.store)."""
 
 
 @dataclass(slots=True)
@@ -128,7 +135,13 @@ class TaskContext:
     """The @task calls of this run of the node (None until it makes one: see task_calls)."""
     streamed: AbstractSet[str] = frozenset()
     """Ids of messages already streamed token by token ("messages" mode)."""
+    attempt: int = 0
+    """The attempt of the node's retry policy running now (0: the node has no retry policy)."""
+    first_attempt_at: float | None = None
+    previous: Any = None
+    """The functional API's previous return value (runtime.previous)."""
     _config: dict[str, Any] | None = None
+    _runtime: Runtime[Any] | None = None
 
     @property
     def base_config(self) -> dict[str, Any]:
@@ -200,6 +213,33 @@ class TaskContext:
             sink.put("custom", chunk, ())
 
         return write
+
+    def start_attempt(self) -> None:
+        """A new attempt of the node starts (its interrupt() count starts over)."""
+        self.calls = 0
+        self.attempt += 1
+        if self.first_attempt_at is None:
+            self.first_attempt_at = time.time()
+        self._runtime = None
+
+    def set_previous(self, value: Any) -> None:
+        """An @entrypoint's task: what its last run on the thread returned."""
+        self.previous, self._runtime = value, None
+
+    @property
+    def runtime(self) -> Runtime[Any]:
+        """The Runtime the node gets (its `runtime` argument, get_runtime())."""
+        if self._runtime is None:
+            self._runtime = task_runtime(self)
+        return self._runtime
+
+    def injected(self, name: str) -> Any:
+        """The value of a run-time argument the node takes by name (see NodeSpec.injects)."""
+        if name == "writer":
+            return self.writer
+        if name == "store":
+            return self.scope.store
+        return self.runtime
 
     def message_metadata(self) -> dict[str, Any]:
         """The metadata of "messages" chunks this task makes."""
@@ -274,6 +314,25 @@ class TaskContext:
             check_answer(iid, schema, self.resume[iid])  # (resumes are checked before, too)
             return typed_answer(response_schema, self.resume[iid])
         raise GraphInterrupt([Interrupt(value=value, id=iid, response_schema=schema)])
+
+
+def task_runtime(task: TaskContext) -> Runtime[Any]:
+    """The Runtime of `task`: its run's context and store, its stream writer, where it runs."""
+    conf = task.base_config.get("configurable", {})
+    ns = f"{task.ns}|{task.name}:{task.task_id}" if task.ns else f"{task.name}:{task.task_id}"
+    run_id = task.base_config.get("run_id")
+    info = ExecutionInfo(
+        checkpoint_id=task.checkpoint_id, checkpoint_ns=ns, task_id=task.task_id,
+        thread_id=conf.get("thread_id") if task.checkpointed else None,
+        run_id=str(run_id) if run_id else None, node_attempt=max(task.attempt, 1),
+        node_first_attempt_time=task.first_attempt_at or time.time(),
+    )
+    assistant, graph = conf.get("assistant_id"), conf.get("graph_id")
+    server = (ServerInfo(str(assistant or ""), str(graph or ""))
+              if assistant is not None or graph is not None else None)
+    scope = task.scope
+    return Runtime(context=scope.context, store=scope.store, stream_writer=task.writer,
+                   previous=task.previous, execution_info=info, server_info=server)
 
 
 def running_task() -> TaskContext | None:

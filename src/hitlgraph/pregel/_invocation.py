@@ -14,6 +14,7 @@ from hitlgraph.errors import CheckpointerRequiredError, GraphValidationError, Th
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.pregel._params import RunParams
 from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
+from hitlgraph.runtime import coerce_context
 from hitlgraph.types import All, Durability
 
 if TYPE_CHECKING:
@@ -99,12 +100,13 @@ def run_params(
     interrupt_after: All | Sequence[str] | None,
     durability: Durability | None,
     subgraphs: bool = False,
+    context: Any = None,
 ) -> RunParams:
     """One run of `graph`: at the top level, or as a subgraph when called inside a node of a
     running graph (unless it has a saver of its own)."""
     parent = running_task() if graph.checkpointer in (None, True, False) else None
     if parent is not None:
-        return nested_params(graph, parent, input, config, modes, subgraphs)
+        return nested_params(graph, parent, input, config, modes, subgraphs, context)
     saver = saver_of(graph)
     merged = run_config(graph, config, need_thread=saver is not None)
     before = _breakpoints(graph, interrupt_before, graph.interrupt_before_nodes,
@@ -121,14 +123,16 @@ def run_params(
         spec=graph.spec, input=input, config=merged, checkpointed=saver is not None,
         modes=modes, interrupt_before=before, interrupt_after=after, durability=mode,
         recursion_limit=limit, saver=saver, subgraphs=subgraphs, cache=cache_of(graph),
+        context=coerce_context(graph.context_schema, context), store=graph.store,
     )
 
 
 def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
-                  config: dict[str, Any] | None, modes: frozenset[str], subgraphs: bool
-                  ) -> RunParams:
+                  config: dict[str, Any] | None, modes: frozenset[str], subgraphs: bool,
+                  context: Any = None) -> RunParams:
     """A run of `graph` inside a node of another: a subgraph. It keeps its checkpoints in the
-    parent's thread under its own namespace, and its pauses pause the parent."""
+    parent's thread under its own namespace, and its pauses pause the parent. As in LangGraph,
+    its nodes see the parent's store, and the parent's context unless it is given its own."""
     saver = None if graph.checkpointer is False else parent.saver
     before, after = graph.interrupt_before_nodes, graph.interrupt_after_nodes
     if (before or after) and saver is None:
@@ -156,4 +160,7 @@ def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
         parent=parent, subgraphs=subgraphs, cache=cache_of(graph),
         segment=ns[len(parent.ns) + 1:] if parent.ns else ns,
         parents={**parent.scope.parents, parent.ns: parent.checkpoint_id},
+        context=(parent.scope.context if context is None
+                 else coerce_context(graph.context_schema, context)),
+        store=parent.scope.store,
     )

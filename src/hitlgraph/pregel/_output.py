@@ -32,8 +32,7 @@ class Chunk(Protocol):
     @property
     def ns(self) -> tuple[str, ...]: ...
 
-UNIMPLEMENTED_KEYWORDS = frozenset({"checkpoint_during", "context", "control", "print_mode",
-                                    "version"})
+UNIMPLEMENTED_KEYWORDS = frozenset({"checkpoint_during", "control", "print_mode", "version"})
 """Keywords LangGraph's invoke() and stream() take that hitlgraph accepts and does not act on
 yet (as `debug`, and `subgraphs` given to invoke()): a LangGraph program passing them runs."""
 

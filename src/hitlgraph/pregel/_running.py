@@ -37,6 +37,7 @@ class CallArgs:
     interrupt_after: All | Sequence[str] | None
     durability: Durability | None
     subgraphs: bool = False
+    context: Any = None
 
 
 def _modes(stream_mode: StreamMode | Sequence[StreamMode] | None, default: str
@@ -63,7 +64,7 @@ def streamed(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | Non
     modes, single = _modes(a.stream_mode, graph.stream_mode)
     out = _output_keys(graph, a.output_keys)
     p = run_params(graph, input, config, modes, a.interrupt_before, a.interrupt_after,
-                   a.durability, a.subgraphs)
+                   a.durability, a.subgraphs, a.context)
     # as LangGraph: all keys, not the output's
     p.stream_keys = (out.keys if out is not None and out.keys
                      else graph.shape.stream_keys or tuple(graph.spec.channels))
@@ -79,7 +80,7 @@ def invoked(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | None
     else:
         modes = _modes(a.stream_mode, "values")[0]
     p = run_params(graph, input, config, modes, a.interrupt_before, a.interrupt_after,
-                   a.durability)
+                   a.durability, context=a.context)
     if out is not None and out.keys:
         p.stream_keys = out.keys
     return p, Collected(View(True, False, out, graph.spec.node_names))

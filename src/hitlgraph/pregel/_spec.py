@@ -14,6 +14,8 @@ from hitlgraph.graph._schema import ChannelSpec
 from hitlgraph.types import CachePolicy, RetryPolicy, Send
 
 Write = tuple[str, Any]
+INJECTED = ("writer", "store", "runtime")
+"""The run-time arguments a node's function can take by name, in the order they are given."""
 
 
 def accepts(fn: Callable[..., Any], name: str) -> bool:
@@ -86,8 +88,9 @@ class NodeSpec:
     wants_config: bool
     coerce: Callable[[dict[str, Any]], Any]
     """Turns state values into the node's input."""
-    wants_writer: bool = False
-    """The node takes a `writer` argument: the "custom" stream writer."""
+    injects: tuple[str, ...] = ()
+    """The run-time arguments the node's function takes by name, of "writer" (the "custom"
+    stream writer), "store" and "runtime" (see pregel/_runtime.py)."""
     edges: tuple[str, ...] = ()
     """Trigger channels written when the node finishes (its static successors)."""
     joins: tuple[str, ...] = ()

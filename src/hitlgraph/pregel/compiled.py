@@ -94,6 +94,11 @@ class CompiledStateGraph:
         """How runs take input and what "values" chunks show (see _shape.py)."""
 
     @property
+    def context_schema(self) -> Any:
+        """The type of the run-time context nodes get (StateGraph(..., context_schema=...))."""
+        return getattr(self.builder, "context_schema", None)
+
+    @property
     def nodes(self) -> dict[str, Any]:
         """The graph's nodes by name (START included)."""
         return dict(self.spec.nodes)
@@ -154,6 +159,7 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph and yield chunks as it goes.
@@ -161,15 +167,18 @@ class CompiledStateGraph:
         With one stream mode, yields its chunks; with a list, yields (mode, chunk) pairs.
         A run that pauses yields `{"__interrupt__": (...)}` in "updates" and ends.
         `output_keys` narrows "values" and "updates" chunks to those state keys (one str: the
-        key's bare value). LangGraph's `debug`, `context`, `print_mode`, `control` and `version`
-        are accepted and have no effect yet.
+        key's bare value). `context` is what nodes see as `runtime.context` (a dict is made an
+        instance of a dataclass or pydantic context_schema); it is not checkpointed, so pass it
+        again when resuming. LangGraph's `debug`, `print_mode`, `control` and `version` are
+        accepted and have no effect yet.
 
         Raises:
             TypeError: for a keyword LangGraph's stream() does not take either.
         """
         check_keywords("stream", kwargs)
         p, view = streamed(self, input, config, CallArgs(
-            stream_mode, output_keys, interrupt_before, interrupt_after, durability, subgraphs))
+            stream_mode, output_keys, interrupt_before, interrupt_after, durability, subgraphs,
+            context))
         for effect in run_sync(p, p.modes):
             chunk = view.show(effect)
             if chunk is not SKIP:
@@ -187,12 +196,14 @@ class CompiledStateGraph:
         durability: Durability | None = None,
         subgraphs: bool = False,
         debug: bool | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Like stream(), on the running event loop; async nodes of a step run concurrently."""
         check_keywords("astream", kwargs)
         p, view = streamed(self, input, config, CallArgs(
-            stream_mode, output_keys, interrupt_before, interrupt_after, durability, subgraphs))
+            stream_mode, output_keys, interrupt_before, interrupt_after, durability, subgraphs,
+            context))
         async for effect in run_async(p, p.modes, Outcome()):
             chunk = view.show(effect)
             if chunk is not SKIP:
@@ -208,6 +219,7 @@ class CompiledStateGraph:
         interrupt_before: All | Sequence[str] | None = None,
         interrupt_after: All | Sequence[str] | None = None,
         durability: Durability | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Any:
         """Run the graph to its end (or its next pause) and return the state's values.
@@ -220,7 +232,8 @@ class CompiledStateGraph:
             TypeError: for a keyword LangGraph's invoke() does not take either.
         """
         check_keywords("invoke", kwargs, _INVOKE_EXTRA)
-        a = CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability)
+        a = CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability,
+                     context=context)
         p, collected = invoked(self, input, config, a)
         run = run_sync(p, p.modes)
         while True:
@@ -239,11 +252,13 @@ class CompiledStateGraph:
         interrupt_before: All | Sequence[str] | None = None,
         interrupt_after: All | Sequence[str] | None = None,
         durability: Durability | None = None,
+        context: Any = None,
         **kwargs: Any,
     ) -> Any:
         """Like invoke(), on the running event loop."""
         check_keywords("ainvoke", kwargs, _INVOKE_EXTRA)
-        a = CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability)
+        a = CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability,
+                     context=context)
         p, collected = invoked(self, input, config, a)
         outcome: Outcome[RunResult] = Outcome()
         async for effect in run_async(p, p.modes, outcome):
