@@ -1,0 +1,193 @@
+"""The process the reliability tests kill, run as `python _child.py COMMAND ...`.
+
+`drive DB LEDGER THREADS`: run every thread of the ledger graph to its end from wherever it
+stands (new, paused at a question, or cut off mid-step), answering each question; a kill at
+any moment leaves a database that the next `drive` finishes. `contend DB WRITES`: run small
+graphs on one SQLite file and print how many calls failed with "database is locked".
+DB is a SQLite path or a postgresql:// conninfo.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from typing_extensions import TypedDict
+
+from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.config import get_config
+from hitlgraph.graph import END, START, StateGraph
+from hitlgraph.graph.state import CompiledStateGraph
+from hitlgraph.types import Command, Send, interrupt
+
+QUESTIONS = 3
+FAN_OUT = 3
+STEPS = 8
+
+
+class State(TypedDict, total=False):
+    items: Annotated[list[str], operator.add]
+    answers: Annotated[list[str], operator.add]
+    n: int
+    done: bool
+
+
+class Item(TypedDict):
+    item: str
+
+
+def _ledger() -> sqlite3.Connection:
+    conn = sqlite3.connect(os.environ["LEDGER"], timeout=30, isolation_level=None)
+    conn.execute("CREATE TABLE IF NOT EXISTS effects (key TEXT PRIMARY KEY)")
+    conn.execute("CREATE TABLE IF NOT EXISTS attempts (key TEXT NOT NULL)")
+    return conn
+
+
+def effect(name: str) -> None:
+    """The graph's side effect: applied once per key (the node's idempotency key, from its
+    thread and its place in the run), with every attempt counted apart."""
+    key = f"{get_config()['configurable']['thread_id']}:{name}"
+    conn = _ledger()
+    try:
+        conn.execute("INSERT INTO attempts (key) VALUES (?)", (key,))
+        conn.execute("INSERT OR IGNORE INTO effects (key) VALUES (?)", (key,))
+    finally:
+        conn.close()
+
+
+def _fan_out(state: State) -> list[Send]:
+    return [Send("work", {"item": f"i{k}"}) for k in range(FAN_OUT)]
+
+
+def _work(state: Item) -> State:
+    effect(f"work-{state['item']}")
+    return {"items": [state["item"]]}
+
+
+def _step(state: State) -> State:
+    n = state.get("n", 0) + 1
+    effect(f"step-{n}")
+    return {"n": n}
+
+
+def _ask(k: int) -> Any:
+    def ask(state: State) -> State:
+        answer = interrupt(f"question {k}")
+        effect(f"ask-{k}")
+        return {"answers": [str(answer)]}
+    return ask
+
+
+def _finish(state: State) -> State:
+    effect("finish")
+    return {"done": True}
+
+
+def builder() -> StateGraph:
+    """plan -> fan-out of FAN_OUT works -> ask0 -> STEPS steps with ask1, ask2 among them ->
+    finish."""
+    graph = StateGraph(State)
+    graph.add_node("plan", lambda state: {})
+    graph.add_node("work", _work)
+    graph.add_node("step", _step)
+    for k in range(QUESTIONS):
+        graph.add_node(f"ask{k}", _ask(k))
+    graph.add_node("finish", _finish)
+    graph.add_edge(START, "plan")
+    graph.add_conditional_edges("plan", _fan_out, ["work"])
+    graph.add_edge("work", "ask0")
+    graph.add_edge("ask0", "step")
+
+    def route(state: State) -> str:
+        n = state["n"]
+        if n == STEPS // 3 and len(state.get("answers", [])) == 1:
+            return "ask1"
+        if n == 2 * STEPS // 3 and len(state.get("answers", [])) == 2:
+            return "ask2"
+        return "step" if n < STEPS else "finish"
+
+    graph.add_conditional_edges("step", route, ["ask1", "ask2", "step", "finish"])
+    graph.add_edge("ask1", "step")
+    graph.add_edge("ask2", "step")
+    graph.add_edge("finish", END)
+    return graph
+
+
+def expected_effects(thread_id: str) -> set[str]:
+    names = {f"work-i{k}" for k in range(FAN_OUT)} | {f"ask-{k}" for k in range(QUESTIONS)}
+    names |= {f"step-{n}" for n in range(1, STEPS + 1)} | {"finish"}
+    return {f"{thread_id}:{name}" for name in names}
+
+
+@contextmanager
+def open_saver(db: str) -> Iterator[BaseCheckpointSaver]:
+    if db.startswith("postgres"):
+        from hitlgraph.checkpoint.postgres import PostgresSaver
+        with PostgresSaver.from_conn_string(db) as saver:
+            saver.setup()
+            yield saver
+    else:
+        from hitlgraph.checkpoint.sqlite import SqliteSaver
+        with SqliteSaver.from_conn_string(db) as saver:
+            yield saver
+
+
+def finish_thread(graph: CompiledStateGraph, thread_id: str) -> None:
+    """Take one thread from wherever it stands to its end, answering each question."""
+    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+    for _ in range(100):  # bounded: the graph needs about 20 calls
+        state = graph.get_state(config)
+        if not state.values:
+            graph.invoke({"items": []}, config)
+        elif state.interrupts:
+            question = state.interrupts[0].value
+            graph.invoke(Command(resume=f"yes to {question}"), config)
+        elif state.next:
+            graph.invoke(None, config)
+        else:
+            return
+    raise RuntimeError(f"thread {thread_id} did not finish")
+
+
+def drive(db: str, threads: int) -> None:
+    with open_saver(db) as saver:
+        graph = builder().compile(checkpointer=saver)
+        for t in range(threads):
+            finish_thread(graph, f"t{t}")
+
+
+def contend(db: str, writes: int) -> None:
+    """`writes` checkpoint writes on one SQLite file from this process (graph runs of two
+    steps, each storing its input, step and end checkpoints)."""
+    from hitlgraph.checkpoint.sqlite import SqliteSaver
+
+    locked = other = 0
+    graph_builder = StateGraph(State).add_node("step", lambda state: {"n": 1})
+    graph_builder.add_edge(START, "step").add_edge("step", END)
+    with SqliteSaver.from_conn_string(db) as saver:
+        graph = graph_builder.compile(checkpointer=saver)
+        for i in range((writes + 2) // 3):
+            try:
+                graph.invoke({"n": 0}, {"configurable": {"thread_id": f"{os.getpid()}-{i % 7}"}})
+            except Exception as exc:  # counted, not raised: the test reports the numbers
+                if "locked" in str(exc):
+                    locked += 1
+                else:
+                    other += 1
+    print(json.dumps({"locked": locked, "other": other}))
+
+
+if __name__ == "__main__":
+    command, db, *rest = sys.argv[1:]
+    if command == "drive":
+        drive(db, int(rest[0]))
+    elif command == "contend":
+        contend(db, int(rest[0]))
+    else:
+        raise SystemExit(f"unknown command {command!r}")

@@ -1,0 +1,45 @@
+"""The fault suite's two tiers (see _tiers.py), and a fresh PostgreSQL schema per test.
+
+Each test runs at a small count in every CI run ("fast", a few seconds) and at the issue's
+full count when asked for: `python -m pytest tests/reliability -m reliability_full`. Without
+that marker expression the full-count cases are collected and skipped, so the fast tier stays
+fast and a full run is one command.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from _tiers import FULL
+
+from _services import require_postgres
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if FULL in (config.option.markexpr or ""):
+        return
+    skip = pytest.mark.skip(reason=f"full counts: run with -m {FULL}")
+    for item in items:
+        if item.get_closest_marker(FULL) is not None:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def pg_conninfo() -> Iterator[str]:
+    """A conninfo for a fresh, empty schema of the test database (dropped afterwards);
+    skips without HITLGRAPH_TEST_POSTGRES_DSN (fails under CI=true)."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    dsn = require_postgres()
+    name = f"hg_rel_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
+    try:
+        yield make_conninfo(dsn, options=f"-c search_path={name}")
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
