@@ -1,12 +1,18 @@
 """Graphs for the inbox page's tests: Agent-Inbox-shaped interrupts (one request, a list of
-requests), two interrupts waiting at once, and a graph that asks twice in a row."""
+requests), two interrupts waiting at once, a graph that asks twice in a row, typed answers
+(response_schema), and ToolReviewNode asking in each of its three request shapes."""
 
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Literal, TypedDict
 
-from hitlgraph.graph import END, START, StateGraph
+from pydantic import BaseModel, Field
+
+from hitlgraph.graph import END, START, MessagesState, StateGraph
+from hitlgraph.messages import AIMessage
+from hitlgraph.prebuilt import ToolReviewNode, tool, tools_condition
+from hitlgraph.prebuilt._review_shapes import RequestFormat
 from hitlgraph.types import interrupt
 
 _ALLOW = {"accept": "allow_accept", "edit": "allow_edit", "response": "allow_respond",
@@ -123,3 +129,112 @@ twice_builder = StateGraph(TwiceState)
 twice_builder.add_sequence([ask_first, ask_second])
 twice_builder.add_edge(START, "ask_first")
 twice_builder.add_edge("ask_second", END)
+
+
+# ---- Typed answers: a form from the response_schema ---------------------------------------
+
+
+class Contact(BaseModel):
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$", description="where the refund notice goes")
+    phone: str | None = None
+
+
+class Refund(BaseModel):
+    approved: bool
+    amount: int = Field(ge=1, le=500, description="in euros")
+    currency: Literal["EUR", "USD"] = "EUR"
+    tags: list[str] = []
+    contact: Contact
+    extra: dict[str, int] = {}
+
+
+class RefundState(TypedDict, total=False):
+    order: str
+    decision: dict[str, Any]
+
+
+def ask_refund(state: RefundState) -> RefundState:
+    answer = interrupt({"question": f"Refund order {state['order']}?"}, response_schema=Refund)
+    return {"decision": answer.model_dump()}
+
+
+refund_builder = StateGraph(RefundState)
+refund_builder.add_node("ask_refund", ask_refund)
+refund_builder.add_edge(START, "ask_refund")
+refund_builder.add_edge("ask_refund", END)
+
+
+class CountState(TypedDict, total=False):
+    label: str
+    count: int
+
+
+def ask_count(state: CountState) -> CountState:
+    schema = {"type": "integer", "minimum": 1, "description": state.get("label", "How many?")}
+    return {"count": interrupt("How many seats?", response_schema=schema)}
+
+
+count_builder = StateGraph(CountState)
+count_builder.add_node("ask_count", ask_count)
+count_builder.add_edge(START, "ask_count")
+count_builder.add_edge("ask_count", END)
+
+
+# ---- Tool reviews in the three request shapes ----------------------------------------------
+
+
+@tool
+def send_email(to: str, subject: str) -> str:
+    """Send an email."""
+    return f"sent to {to}: {subject}"
+
+
+def agent(state: MessagesState) -> dict[str, Any]:
+    """Asks once to send an email, then says what the tool result (or the reviewer) told it."""
+    last = state["messages"][-1]
+    if last.type == "tool":
+        return {"messages": [AIMessage(f"The model read: {last.content}", id="ai-2")]}
+    return {"messages": [AIMessage("", id="ai-1", tool_calls=[
+        {"name": "send_email", "args": {"to": "ann@example.com", "subject": "Hi"},
+         "id": "call_1"}])]}
+
+
+def _reviewed(request_format: RequestFormat) -> StateGraph[MessagesState]:
+    builder = StateGraph(MessagesState)
+    builder.add_node("agent", agent)
+    builder.add_node(ToolReviewNode([send_email], request_format=request_format,
+                                    description="Send this email?"))
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", tools_condition, ["tools", END])
+    builder.add_edge("tools", "agent")
+    return builder
+
+
+own_review_builder = _reviewed("hitlgraph")
+inbox_review_builder = _reviewed("agent-inbox")
+langchain_review_builder = _reviewed("langchain")
+
+
+class BatchState(TypedDict, total=False):
+    decisions: list[dict[str, Any]]
+
+
+def review_batch(state: BatchState) -> BatchState:
+    """LangChain's middleware asks about every call of a turn in one interrupt."""
+    answer = interrupt({
+        "action_requests": [
+            {"name": "search", "args": {"query": "weather"}, "description": "Search?"},
+            {"name": "delete_file", "args": {"path": "/tmp/x"}, "description": "Delete?"},
+            {"name": "send_email", "args": {"to": "bo@example.com"}, "description": "Send?"}],
+        "review_configs": [
+            {"action_name": "search", "allowed_decisions": ["approve", "reject"]},
+            {"action_name": "delete_file", "allowed_decisions": ["approve", "reject"]},
+            {"action_name": "send_email", "allowed_decisions": ["approve", "edit", "respond"]}],
+    })
+    return {"decisions": answer["decisions"]}
+
+
+batch_builder = StateGraph(BatchState)
+batch_builder.add_node("review_batch", review_batch)
+batch_builder.add_edge(START, "review_batch")
+batch_builder.add_edge("review_batch", END)

@@ -41,6 +41,12 @@ INBOX_GRAPHS = {
     "pair": "./inbox_graphs.py:pair_builder",
     "twice": "./inbox_graphs.py:twice_builder",
     "steps": "./graphs.py:build_steps",
+    "refund": "./inbox_graphs.py:refund_builder",
+    "count": "./inbox_graphs.py:count_builder",
+    "own_review": "./inbox_graphs.py:own_review_builder",
+    "inbox_review": "./inbox_graphs.py:inbox_review_builder",
+    "langchain_review": "./inbox_graphs.py:langchain_review_builder",
+    "batch": "./inbox_graphs.py:batch_builder",
 }
 
 
@@ -458,5 +464,8 @@ def test_the_static_shell_loads_without_a_key_and_the_data_does_not(
 
 def test_the_inbox_files_are_package_data() -> None:
     folder = files("hitlgraph.server.inbox")
-    for name in ("index.html", "inbox.js", "inbox.css"):
-        assert folder.joinpath(name).read_bytes(), name
+    from hitlgraph.server.routes.inbox import PAGES
+
+    for names, _ in PAGES.values():
+        for name in names:
+            assert folder.joinpath(name).read_bytes(), name

@@ -1,6 +1,10 @@
 """GET /inbox: the reviewer inbox, a static page (HTML, one script, one style sheet) that
 lists the threads waiting for a person and answers them through this server's own API.
 
+The script is kept as small files with one job each (DOM helpers, schema forms, review
+buttons, the page) and served joined, in order, as one file: no build step, and one URL that
+the page's Content-Security-Policy and the auth exemption name.
+
 The three files hold no data, so they load without an API key (see `auth.py`): the page
 asks for the key itself and sends it on every data call it makes.
 """
@@ -14,12 +18,14 @@ from fastapi import APIRouter, Response
 
 __all__ = ["PAGES", "router"]
 
-PAGES: dict[str, tuple[str, str]] = {
-    "/inbox": ("index.html", "text/html; charset=utf-8"),
-    "/inbox/inbox.js": ("inbox.js", "text/javascript; charset=utf-8"),
-    "/inbox/inbox.css": ("inbox.css", "text/css; charset=utf-8"),
+PAGES: dict[str, tuple[tuple[str, ...], str]] = {
+    "/inbox": (("index.html",), "text/html; charset=utf-8"),
+    "/inbox/inbox.js": (("dom.js", "form.js", "reviews.js", "app.js"),
+                        "text/javascript; charset=utf-8"),
+    "/inbox/inbox.css": (("inbox.css",), "text/css; charset=utf-8"),
 }
-"""URL path -> (file in the `hitlgraph.server.inbox` package, content type)."""
+"""URL path -> (files in the `hitlgraph.server.inbox` package, joined in this order; content
+type)."""
 
 # The page runs only its own script and style sheet and talks only to this origin: a value
 # that slipped through escaping still could not load or run anything.
@@ -36,19 +42,21 @@ router = APIRouter(tags=["inbox"])
 
 
 @cache
-def _read(name: str) -> bytes:
-    return files("hitlgraph.server.inbox").joinpath(name).read_bytes()
+def _read(names: tuple[str, ...]) -> bytes:
+    folder = files("hitlgraph.server.inbox")
+    return b"\n".join(folder.joinpath(name).read_bytes() for name in names)
 
 
 def _serve(path: str) -> None:
-    name, media_type = PAGES[path]
+    names, media_type = PAGES[path]
+    served = path.rsplit("/", 1)[-1]
 
     async def page() -> Response:
-        return Response(_read(name), media_type=media_type, headers=_HEADERS)
+        return Response(_read(names), media_type=media_type, headers=_HEADERS)
 
-    page.__doc__ = f"The inbox page's {name} (no authentication: it holds no data)."
+    page.__doc__ = f"The inbox page's {served} (no authentication: it holds no data)."
     router.add_api_route(path, page, methods=["GET", "HEAD"], include_in_schema=False,
-                         name=f"inbox:{name}")
+                         name=f"inbox:{served}")
 
 
 for _path in PAGES:

@@ -1,19 +1,15 @@
 // The reviewer inbox: lists the threads waiting for a person and answers them, using only
-// this server's REST API. Everything shown is built with text nodes (never innerHTML), so a
-// value from a graph cannot inject markup. No build step, no dependencies.
+// this server's REST API. Everything shown is built with text nodes (never innerHTML, see
+// dom.js), so a value from a graph cannot inject markup. No build step, no dependencies.
+// Answers: review requests get buttons (reviews.js), an interrupt with a response_schema a
+// form (form.js), anything else a JSON-or-text box.
 "use strict";
 
 (() => {
+  const { h, isObject, pretty, problemLine, uid } = Dom;
   const KEY_STORAGE = "hitlgraph.inbox.apiKey";
   const PAGE_SIZE = 100;
   const MAX_PAGES = 10; // at most 1,000 threads per status
-  const AGENT_INBOX_ANSWERS = [
-    // [HumanResponse type, config flag, button label]
-    ["accept", "allow_accept", "Accept"],
-    ["edit", "allow_edit", "Edit"],
-    ["response", "allow_respond", "Respond"],
-    ["ignore", "allow_ignore", "Ignore"],
-  ];
 
   const $ = (id) => document.getElementById(id);
   const list = $("items");
@@ -28,34 +24,6 @@
   /** thread_id -> {thread, signature, element, setBusy, showError} */
   const entries = new Map();
   let loading = null;
-  let nextId = 0;
-  const uid = (prefix) => `${prefix}-${++nextId}`;
-
-  // ---- DOM helpers: text only --------------------------------------------------------------
-
-  function h(tag, attrs, ...children) {
-    const el = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === false || value === null || value === undefined) continue;
-      if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
-      else if (name === "class") el.className = value;
-      else el.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return el;
-  }
-
-  function pretty(value) {
-    if (value === undefined) return "null";
-    try {
-      return JSON.stringify(value, null, 2);
-    } catch (err) {
-      return String(value);
-    }
-  }
 
   function showNotice(text) {
     noticeText.textContent = text;
@@ -324,9 +292,15 @@
         : "Question";
       const section = h("section", { class: "question", "aria-label": label });
       if (interrupts.length > 1) section.append(h("h3", { class: "question-title" }, label));
-      const requests = agentInboxRequests(interrupt.value);
-      if (requests) renderAgentInbox(entry, section, interrupt, requests);
-      else renderFreeAnswer(entry, section, interrupt);
+      const review = Reviews.requestOf(interrupt.value);
+      const tracker = (control) => track(entry, control);
+      if (review) {
+        section.append(Reviews.render(review, tracker, (value) => answer(entry, interrupt, value)));
+      } else if (isObject(interrupt.response_schema)) {
+        renderTypedAnswer(entry, section, interrupt);
+      } else {
+        renderFreeAnswer(entry, section, interrupt);
+      }
       body.append(section);
     });
     entry.setBusy(false);
@@ -340,12 +314,13 @@
   }
 
   /** Resume the thread with `value` as the answer to `interrupt` (by its id, so an answer
-   * never lands on a newer question than the one shown). */
-  function answer(entry, interrupt, value) {
-    return send(entry, { command: { resume: { [interrupt.id]: value } } });
+   * never lands on a newer question than the one shown). `refused(detail)`, if given, is
+   * told of a 422 and returns whether it showed the errors itself. */
+  function answer(entry, interrupt, value, refused) {
+    return send(entry, { command: { resume: { [interrupt.id]: value } } }, refused);
   }
 
-  async function send(entry, what) {
+  async function send(entry, what, refused) {
     const threadId = entry.thread.thread_id;
     const { assistant } = graphOf(entry.thread);
     clearNotice();
@@ -390,6 +365,11 @@
         showNotice(`The answer was sent, but reading thread ${threadId} back failed: `
           + `${err.message}`);
         await load();
+        return;
+      }
+      if (err.status === 422 && refused && refused(err.message)) {
+        entry.showError("The answer was not taken: fix the fields marked below. Nothing ran; "
+          + "the question is still open.");
         return;
       }
       entry.showError(`The answer was not taken: ${err.message}`);
@@ -472,170 +452,41 @@
     section.append(form);
   }
 
-  // ---- Agent Inbox interrupts ------------------------------------------------------------
+  // ---- Typed answers -----------------------------------------------------------------------
 
-  const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
-
-  function isHumanInterrupt(v) {
-    return isObject(v) && isObject(v.action_request) && typeof v.action_request.action === "string"
-      && isObject(v.config)
-      && AGENT_INBOX_ANSWERS.some(([, flag]) => typeof v.config[flag] === "boolean")
-      && AGENT_INBOX_ANSWERS.some(([, flag]) => v.config[flag] === true);
-  }
-
-  /** {asList, items} when the value is a HumanInterrupt or a non-empty list of them. */
-  function agentInboxRequests(value) {
-    if (Array.isArray(value)) {
-      return value.length > 0 && value.every(isHumanInterrupt) ? { asList: true, items: value }
-        : null;
+  function renderTypedAnswer(entry, section, interrupt) {
+    const value = interrupt.value;
+    const question = isObject(value) && typeof value.question === "string" ? value.question
+      : typeof value === "string" ? value : null;
+    if (question !== null) section.append(h("p", { class: "ask" }, question));
+    if (question === null || (isObject(value) && Object.keys(value).length > 1)) {
+      section.append(h("pre", { class: "value", tabindex: "0", "aria-label": "Interrupt value" },
+        pretty(value)));
     }
-    return isHumanInterrupt(value) ? { asList: false, items: [value] } : null;
-  }
-
-  function renderAgentInbox(entry, section, interrupt, requests) {
-    const { asList, items } = requests;
-    const decisions = new Array(items.length).fill(undefined);
-    const several = items.length > 1;
-    const sendAll = several ? track(entry, h("button", {
-      type: "button", class: "primary", "data-locked": "1", disabled: true,
-      onclick: () => answer(entry, interrupt, decisions),
-    }, `Send ${items.length} answers`)) : null;
-
-    const decide = (index, response, show) => {
-      if (!several) {
-        answer(entry, interrupt, asList ? [response] : response);
-        return;
-      }
-      decisions[index] = response;
-      show(response);
-      const ready = decisions.every((d) => d !== undefined);
-      sendAll.dataset.locked = ready ? "0" : "1";
-      sendAll.disabled = !ready;
+    const form = SchemaForm.build(interrupt.response_schema, (control) => track(entry, control));
+    const [problem, say] = problemLine();
+    const element = h("form", { class: "answer typed", novalidate: true }, form.element, problem,
+      h("div", { class: "row" }, track(entry, h("button", { type: "submit", class: "primary" },
+        "Send answer"))));
+    const refused = (detail) => {
+      const errors = SchemaForm.errorsFromDetail(detail, interrupt.id);
+      if (!errors) return false;
+      const unplaced = form.showErrors(errors);
+      say(unplaced.map((e) => `${e.path.join(".") || "answer"}: ${e.msg}`).join("; "));
+      return true;
     };
-
-    items.forEach((request, index) => {
-      const choose = (response, show) => decide(index, response, show);
-      section.append(renderRequest(entry, request, choose, several));
-    });
-    if (several) {
-      section.append(h("div", { class: "row send-all" },
-        h("p", { class: "hint" }, "Choose an answer for each request, then send them together."),
-        sendAll));
-    }
-  }
-
-  function renderRequest(entry, request, decide, several) {
-    const { action, args } = request.action_request;
-    const config = request.config;
-    const block = h("div", { class: "request", role: "group", "aria-label": `Request: ${action}` });
-    block.append(h("h3", { class: "action" }, action));
-    if (typeof request.description === "string" && request.description) {
-      block.append(h("p", { class: "description" }, request.description));
-    }
-    block.append(h("pre", { class: "value", tabindex: "0", "aria-label": `Arguments of ${action}` },
-      pretty(args === undefined ? {} : args)));
-
-    const chosen = h("p", { class: "chosen", role: "status", hidden: true });
-    const show = (response) => {
-      chosen.textContent = `Your answer: ${response.type}`
-        + (response.type === "edit" ? ` ${JSON.stringify(response.args.args)}` : "")
-        + (response.type === "response" ? ` “${response.args}”` : "");
-      chosen.hidden = false;
-      closePanels();
-    };
-    const choose = (response) => decide(response, show);
-
-    const panels = [];
-    const closePanels = () => panels.forEach((p) => { p.hidden = true; });
-    const buttons = h("div", { class: "row actions" });
-
-    for (const [type, flag, label] of AGENT_INBOX_ANSWERS) {
-      if (config[flag] !== true) continue;
-      if (type === "accept" || type === "ignore") {
-        buttons.append(track(entry, h("button", {
-          type: "button", class: type === "accept" ? "primary" : "",
-          // Accept sends the request back unchanged, as Agent Inbox does; ignore sends null.
-          onclick: () => choose({ type, args: type === "accept"
-            ? { action, args: args === undefined ? {} : args } : null }),
-        }, label)));
-        continue;
-      }
-      const panel = type === "edit" ? editPanel(entry, action, args, choose, several)
-        : respondPanel(entry, choose, several);
-      panels.push(panel);
-      buttons.append(track(entry, h("button", {
-        type: "button", "aria-expanded": "false",
-        onclick: (event) => {
-          const opening = panel.hidden;
-          closePanels();
-          for (const b of buttons.querySelectorAll("[aria-expanded]")) {
-            b.setAttribute("aria-expanded", "false");
-          }
-          panel.hidden = !opening;
-          event.currentTarget.setAttribute("aria-expanded", String(opening));
-          if (opening) panel.querySelector("textarea").focus();
-        },
-      }, label)));
-    }
-    block.append(buttons, ...panels);
-    if (several) block.append(chosen);
-    return block;
-  }
-
-  function editPanel(entry, action, args, choose, several) {
-    const fieldId = uid("edit");
-    const problem = h("p", { class: "error", role: "alert", hidden: true });
-    const field = track(entry, h("textarea", { id: fieldId, rows: "6", spellcheck: "false" }));
-    field.value = pretty(args === undefined ? {} : args);
-    const form = h("form", { class: "panel", hidden: true, novalidate: true },
-      h("label", { for: fieldId }, `Arguments of ${action} (JSON)`), field, problem,
-      h("div", { class: "row" },
-        track(entry, h("button", { type: "submit", class: "primary" },
-          several ? "Use edited arguments" : "Send edited arguments"))));
-    form.addEventListener("submit", (event) => {
+    element.addEventListener("submit", (event) => {
       event.preventDefault();
-      let edited;
-      try {
-        edited = JSON.parse(field.value);
-      } catch (err) {
-        problem.textContent = `That is not valid JSON: ${err.message}`;
-        problem.hidden = false;
-        field.focus();
+      say("");
+      const got = form.collect();
+      if (got.problems) {
+        form.showErrors(got.problems.map(([one, msg]) => ({ path: one.path, msg })));
         return;
       }
-      if (!isObject(edited)) {
-        problem.textContent = "The arguments must be a JSON object, like {\"key\": \"value\"}.";
-        problem.hidden = false;
-        field.focus();
-        return;
-      }
-      problem.hidden = true;
-      choose({ type: "edit", args: { action, args: edited } });
+      form.clear();
+      answer(entry, interrupt, got.value, refused);
     });
-    return form;
-  }
-
-  function respondPanel(entry, choose, several) {
-    const fieldId = uid("respond");
-    const problem = h("p", { class: "error", role: "alert", hidden: true });
-    const field = track(entry, h("textarea", { id: fieldId, rows: "3" }));
-    const form = h("form", { class: "panel", hidden: true, novalidate: true },
-      h("label", { for: fieldId }, "Response"), field, problem,
-      h("div", { class: "row" },
-        track(entry, h("button", { type: "submit", class: "primary" },
-          several ? "Use response" : "Send response"))));
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      if (!field.value.trim()) {
-        problem.textContent = "Write a response first.";
-        problem.hidden = false;
-        field.focus();
-        return;
-      }
-      problem.hidden = true;
-      choose({ type: "response", args: field.value });
-    });
-    return form;
+    section.append(element);
   }
 
   // ---- Start -----------------------------------------------------------------------------
