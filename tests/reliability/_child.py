@@ -1,19 +1,23 @@
 """The process the reliability tests kill, run as `python _child.py COMMAND ...`.
 
-`drive DB LEDGER THREADS`: run every thread of the ledger graph to its end from wherever it
+`drive DB THREADS`: run every thread of the ledger graph to its end from wherever it
 stands (new, paused at a question, or cut off mid-step), answering each question; a kill at
 any moment leaves a database that the next `drive` finishes. `contend DB WRITES`: run small
 graphs on one SQLite file and print how many calls failed with "database is locked".
-DB is a SQLite path or a postgresql:// conninfo.
+`serve DB LEASE_SECONDS`: a hitlgraph server on 127.0.0.1 (a free port, printed as its first
+line) serving the `slow` graph. DB is a SQLite path or a postgresql:// conninfo; LEDGER (env)
+is the side-effect ledger's SQLite file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import operator
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -162,6 +166,42 @@ def drive(db: str, threads: int) -> None:
             finish_thread(graph, f"t{t}")
 
 
+class Slow(TypedDict, total=False):
+    by: Annotated[list[int], operator.add]
+
+
+def _slow(state: Slow) -> Slow:
+    time.sleep(float(os.environ.get("SLOW_SECONDS", "3")))
+    return {"by": [os.getpid()]}
+
+
+slow_builder = StateGraph(Slow).add_node("slow", _slow)
+slow_builder.add_edge(START, "slow").add_edge("slow", END)
+
+
+def serve(db: str, lease_seconds: float) -> None:
+    """Serve `slow` until killed; prints the URL once listening."""
+    import uvicorn
+
+    from hitlgraph.server import ServerSettings, create_app
+
+    settings = ServerSettings(graphs={"slow": slow_builder}, db=db, read_env=False,
+                              lease_seconds=lease_seconds, poll_seconds=0.1, workers=1)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0,
+                                           log_level="warning", loop="asyncio", ws="none"))
+
+    async def announce() -> None:
+        while not server.started:
+            await asyncio.sleep(0.02)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        print(f"http://127.0.0.1:{port}", flush=True)
+
+    async def main() -> None:
+        await asyncio.gather(server.serve(), announce())
+
+    asyncio.run(main())
+
+
 def contend(db: str, writes: int) -> None:
     """`writes` checkpoint writes on one SQLite file from this process (graph runs of two
     steps, each storing its input, step and end checkpoints)."""
@@ -189,5 +229,7 @@ if __name__ == "__main__":
         drive(db, int(rest[0]))
     elif command == "contend":
         contend(db, int(rest[0]))
+    elif command == "serve":
+        serve(db, float(rest[0]))
     else:
         raise SystemExit(f"unknown command {command!r}")

@@ -1,0 +1,91 @@
+"""A frozen worker (SIGSTOP past its lease, then SIGCONT) gets none of its writes accepted
+after another process took its run over: the run's fencing token moved on with the takeover,
+so the thawed worker's checkpoint writes and run updates are refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+HERE = Path(__file__).parent
+LEASE = 1.5
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Callable[[str], tuple[subprocess.Popen[str], str]]]:
+    """spawn(db) -> (process, url) of `_child.py serve`; each is killed at the test's end."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(db: str) -> tuple[subprocess.Popen[str], str]:
+        env = {**os.environ, "SLOW_SECONDS": "3", "LEDGER": str(tmp_path / "ledger.sqlite")}
+        child = subprocess.Popen([sys.executable, str(HERE / "_child.py"), "serve", db,
+                                  str(LEASE)], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
+        started.append(child)
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), "the server did not start"
+        return child, url
+
+    yield start
+    for child in started:
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGCONT)
+            child.kill()
+        child.wait(timeout=30)
+        if child.stdout is not None:
+            child.stdout.close()
+
+
+def _until(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def _database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "sqlite":
+        return str(tmp_path / "server.sqlite")
+    return str(request.getfixturevalue("pg_conninfo"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_thawed_worker_writes_nothing_after_takeover(
+        backend: str, tmp_path: Path, request: pytest.FixtureRequest,
+        spawn: Callable[[str], tuple[subprocess.Popen[str], str]]) -> None:
+    db = _database(backend, tmp_path, request)
+    frozen, url = spawn(db)
+    with httpx.Client(base_url=url, timeout=10) as http:
+        thread = http.post("/threads", json={}).json()["thread_id"]
+        run = http.post(f"/threads/{thread}/runs",
+                        json={"assistant_id": "slow", "input": {"by": []}}).json()["run_id"]
+
+        def status() -> Any:
+            return http.get(f"/threads/{thread}/runs/{run}").json()["status"]
+
+        _until(lambda: status() == "running", "the first worker to claim the run")
+    os.kill(frozen.pid, signal.SIGSTOP)
+    time.sleep(LEASE + 0.5)  # past its lease
+    heir, heir_url = spawn(db)
+    with httpx.Client(base_url=heir_url, timeout=10) as http:
+        _until(lambda: http.get(f"/threads/{thread}/runs/{run}").json()["status"]
+               == "success", "the second worker to finish the run")
+        os.kill(frozen.pid, signal.SIGCONT)
+        time.sleep(4)  # the thawed worker's node ends and it tries to save
+        state = http.get(f"/threads/{thread}/state").json()
+        history = http.post(f"/threads/{thread}/history", json={"limit": 50}).json()
+        assert http.get(f"/threads/{thread}/runs/{run}").json()["status"] == "success"
+    assert state["values"]["by"] == [heir.pid], state
+    writers = {pid for entry in history for pid in (entry["values"] or {}).get("by", [])}
+    assert frozen.pid not in writers, "a checkpoint of the frozen worker was accepted"
+    assert frozen.poll() is None, "the thawed worker died instead of standing down"
