@@ -76,7 +76,7 @@ class Item:
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.dict().items())
-        return f"{type(self).__name__}({fields})"
+        return f"Item({fields})"  # a SearchItem too, as LangGraph prints them
 
 
 class SearchItem(Item):
