@@ -8,6 +8,7 @@ The browser, page and server fixtures are test_server_inbox.py's."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,7 +49,7 @@ def _last_words(client: SyncLangGraphClient, thread_id: str) -> str:
 
 
 def test_a_typed_form_shows_each_server_error_beside_its_field_then_resumes(
-        page: Page, server: RunningServer, client: SyncLangGraphClient) -> None:
+        page: Page, server: RunningServer, client: SyncLangGraphClient, tmp_path: Path) -> None:
     thread_id = _interrupted(client, "refund", {"order": "1042"})
     _open(page, server)
     item = _item(page, thread_id)
@@ -87,6 +88,10 @@ def test_a_typed_form_shows_each_server_error_beside_its_field_then_resumes(
     expect(item.get_by_label("Tags")).to_have_value("vip\nlate")
     assert client.threads.get(thread_id)["status"] == "interrupted"
     assert len(client.runs.list(thread_id)) == 1  # the refused answer queued no run
+    shot = tmp_path / "typed.png"
+    page.set_viewport_size({"width": 900, "height": 1400})
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
 
     item.get_by_label("Approved").select_option(label="true")
     item.get_by_label("Amount").fill("30")
