@@ -180,10 +180,11 @@ def test_hitlgraph_tool_reviews_get_buttons_and_answers_in_their_own_shape(
     assert _last_words(client, ignored) == f"The model read: {SKIPPED}"
 
 
-def test_agent_inbox_tool_reviews_accept_runs_the_tool_as_asked(
+def test_agent_inbox_tool_reviews_answer_with_human_responses_of_every_type(
         page: Page, server: RunningServer, client: SyncLangGraphClient) -> None:
     start = {"messages": [{"role": "user", "content": "mail Ann"}]}
-    accepted, edited = (_interrupted(client, "inbox_review", start) for _ in range(2))
+    accepted, edited, responded, ignored = (
+        _interrupted(client, "inbox_review", start) for _ in range(4))
     _open(page, server)
 
     _request(_item(page, accepted)).get_by_role("button", name="Accept").click()
@@ -193,6 +194,17 @@ def test_agent_inbox_tool_reviews_accept_runs_the_tool_as_asked(
     _edit(_item(page, edited), '{"to": "cy@example.com", "subject": "Hi"}')
     expect(_item(page, edited)).to_have_count(0)
     assert _last_words(client, edited) == "The model read: sent to cy@example.com: Hi"
+
+    item = _item(page, responded)
+    _request(item).get_by_role("button", name="Respond").click()
+    item.get_by_label("Response").fill("Wait for the invoice.")
+    item.get_by_role("button", name="Send response").click()
+    expect(item).to_have_count(0)
+    assert _last_words(client, responded) == "The model read: Wait for the invoice."
+
+    _request(_item(page, ignored)).get_by_role("button", name="Ignore").click()
+    expect(_item(page, ignored)).to_have_count(0)
+    assert _last_words(client, ignored) == f"The model read: {SKIPPED}"
 
 
 def test_langchain_reviews_answer_with_decisions(
