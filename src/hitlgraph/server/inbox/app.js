@@ -108,7 +108,7 @@
     return found;
   }
 
-  /** The thread's open interrupts, flattened: [{id, value}, ...]. */
+  /** The thread's open interrupts, flattened: [{id, value, response_schema?}, ...]. */
   function interruptsOf(thread) {
     const out = [];
     for (const items of Object.values(thread.interrupts || {})) {
@@ -420,7 +420,7 @@
     }
     const fieldId = uid("answer");
     const hintId = uid("hint");
-    const problem = h("p", { class: "error", role: "alert", hidden: true });
+    const [problem, say] = problemLine();
     const field = track(entry, h("textarea", {
       id: fieldId, rows: "3", spellcheck: "false", "aria-describedby": hintId,
     }));
@@ -435,12 +435,11 @@
       event.preventDefault();
       const text = field.value.trim();
       if (!text) {
-        problem.textContent = "Type an answer first.";
-        problem.hidden = false;
+        say("Type an answer first.");
         field.focus();
         return;
       }
-      problem.hidden = true;
+      say("");
       let parsed;
       try {
         parsed = JSON.parse(text);
