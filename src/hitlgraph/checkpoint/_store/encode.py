@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from hitlgraph import _faults
 from hitlgraph.checkpoint._delta import DeltaEncoder, delta_links
 from hitlgraph.checkpoint._pending import Change, change_of
 from hitlgraph.checkpoint._rows import json_exact, pack_record, stored_ts, thread_ns
@@ -104,6 +105,8 @@ def encode_put(
     meta_type, meta_blob = (None, None) if exact else serde.dumps_typed(dict(metadata))
     parent = config["configurable"].get("checkpoint_id")
     rules = rules_of(config)
+    if _faults.ARMED:
+        _faults.hit("checkpoint.before_put")
     return EncodedPut(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint["id"],
         parent=str(parent) if parent else None,
@@ -168,6 +171,8 @@ def encode_writes(
                 raise answered(thread_id, checkpoint_id)
         slots[index] = Slot(mode, index, chan, *typed)
     rules = rules_of(config)
+    if _faults.ARMED:
+        _faults.hit("checkpoint.before_writes")
     return EncodedWrites(
         thread_id=thread_id, ns=ns, checkpoint_id=checkpoint_id, task_id=task_id,
         task_path=task_path, slots=tuple(slots.values()),

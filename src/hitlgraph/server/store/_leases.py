@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 import hitlgraph.server.store._threads as threads
+from hitlgraph import _faults
 from hitlgraph.server.store._dialect import Dialect
 from hitlgraph.server.store._notify import CHANGED, QUEUED, notify
 from hitlgraph.server.store._ops import Op
@@ -59,6 +60,8 @@ def claim(d: Dialect, worker_id: str, lease_seconds: float) -> Op[Claim | None]:
 
 def heartbeat(d: Dialect, run_id: str, fencing: int, lease_seconds: float) -> Op[Heartbeat]:
     """Renew the lease of a run the worker holds, and read whether a cancel was asked."""
+    if _faults.ARMED:
+        _faults.hit("server.lease_renewal")
     found = yield (f"UPDATE hg_runs SET lease_until = {d.lease_end} WHERE {_HELD} "
                    "RETURNING cancel_action",
                    {"run_id": run_id, "fencing": fencing, "lease": float(lease_seconds),
@@ -85,6 +88,8 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
     """Record the run's end and its thread's new state (the thread stays 'busy' while other
     runs are active); with `delete_run`, the run and its events go. False (nothing written)
     when the token is stale."""
+    if _faults.ARMED:
+        _faults.hit("server.finish")
     # The thread before the run: the order in which creating and cancelling runs lock them.
     yield (f"SELECT 1 FROM hg_threads WHERE (tenant, thread_id) = (SELECT tenant, thread_id "
            f"FROM hg_runs WHERE run_id = :run_id){d.lock_row}", {"run_id": run_id})
