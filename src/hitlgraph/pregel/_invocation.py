@@ -65,6 +65,11 @@ def run_config(graph: CompiledStateGraph, config: dict[str, Any] | None, *, need
     return merged
 
 
+def _context_for(graph: CompiledStateGraph, context: Any) -> Any:
+    """The run's context as the graph's context_schema wants it (see runtime.coerce_context)."""
+    return None if context is None else coerce_context(graph.context_schema, context)
+
+
 def _breakpoints(graph: CompiledStateGraph, given: All | Sequence[str] | None,
                  compiled: tuple[str, ...], label: str) -> tuple[str, ...]:
     if not given:  # None or empty: the compiled breakpoints stay, as in LangGraph
@@ -123,8 +128,7 @@ def run_params(
         spec=graph.spec, input=input, config=merged, checkpointed=saver is not None,
         modes=modes, interrupt_before=before, interrupt_after=after, durability=mode,
         recursion_limit=limit, saver=saver, subgraphs=subgraphs, cache=cache_of(graph),
-        context=coerce_context(graph.context_schema, context), store=graph.store,
-    )
+    ).reach(_context_for(graph, context), graph.store)
 
 
 def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
@@ -160,7 +164,5 @@ def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
         parent=parent, subgraphs=subgraphs, cache=cache_of(graph),
         segment=ns[len(parent.ns) + 1:] if parent.ns else ns,
         parents={**parent.scope.parents, parent.ns: parent.checkpoint_id},
-        context=(parent.scope.context if context is None
-                 else coerce_context(graph.context_schema, context)),
-        store=parent.scope.store,
-    )
+    ).reach(parent.scope.context if context is None else _context_for(graph, context),
+            parent.scope.store)

@@ -38,10 +38,6 @@ class RunParams:
     """Checkpoint ids of the enclosing graphs' runs, by namespace (checkpoint metadata)."""
     cache: Any = None
     """Where nodes with a cache_policy (and @task calls with one) keep their results."""
-    context: Any = None
-    """The run's context (never checkpointed), as nodes see it in runtime.context."""
-    store: Any = None
-    """The store nodes reach (their `store` argument, runtime.store)."""
     thread_id: str = field(init=False, default="")
     ns: str = field(init=False, default="")
     fence: Fence | None = field(init=False, default=None)
@@ -58,8 +54,14 @@ class RunParams:
         self.fence = rules_of(self.config).fence
         self.meta_extra = config_metadata(self.config)
         self.scope = TaskScope(self.config, self.checkpointed, self.ns, self.saver, self.cache,
-                               self.durability, self.parents, context=self.context,
-                               store=self.store)
+                               self.durability, self.parents)
+
+    def reach(self, context: Any, store: Any) -> RunParams:
+        """Give the run's tasks its context and store (what runtime.context and runtime.store
+        show); kept on the scope, set only when there is one (most runs have neither)."""
+        if context is not None or store is not None:
+            self.scope.context, self.scope.store = context, store
+        return self
 
     @property
     def listens(self) -> bool:
