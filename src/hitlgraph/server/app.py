@@ -31,6 +31,7 @@ from hitlgraph.server._crons_scheduler import run_scheduler
 from hitlgraph.server._errors import validation_error
 from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
+from hitlgraph.server._store_items import open_items_store
 from hitlgraph.server.auth import (
     ApiKeyAuth,
     Authenticator,
@@ -47,6 +48,7 @@ from hitlgraph.server.config import (
     load_graph_object,
 )
 from hitlgraph.server.routes import assistants, crons, inbox, root, runs, threads
+from hitlgraph.server.routes.store import router as store_router
 from hitlgraph.server.store.base import Notifier, Store
 from hitlgraph.server.store.sqlite import SqliteStore
 from hitlgraph.server.worker import WorkerPool
@@ -183,6 +185,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             store, saver = await _open_database(stack, db, settings)
+            app.state.items_store = await open_items_store(stack, db)
             started = datetime.now(timezone.utc).isoformat()
             graphs = {gid: bind_graph(gid, obj, saver) for gid, obj in objects.items()}
             assistants_ = {assistant_id_for(gid): Assistant(
@@ -230,6 +233,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(threads.router)
     app.include_router(crons.router)
     app.include_router(runs.router)
+    app.include_router(store_router)
     app.include_router(inbox.router)
     app.include_router(root.router)
     # The last added runs first: CORS answers preflights before authentication (browsers

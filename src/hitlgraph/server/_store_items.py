@@ -1,0 +1,95 @@
+"""The long-term store behind the server's /store routes: opening it on the server's
+database, the bodies those routes take, and keeping each tenant in its own namespace tree.
+
+Items live in the server's own database (`store_items` in the SQLite file, or in the
+PostgreSQL database), beside threads and checkpoints. Every namespace a client names is
+stored under one more first label, its tenant's ("tenant:" and the tenant id with "%", "."
+and NUL escaped), so a tenant reads, searches and lists only what it wrote, and a client
+never sees that label.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hitlgraph.store.base import BaseStore, Item, SearchItem
+from hitlgraph.store.sqlite.aio import AsyncSqliteStore
+
+__all__ = ["ItemDelete", "ItemPut", "ItemSearch", "NamespaceList", "item_json",
+           "open_items_store", "outside", "tenant_root"]
+
+
+async def open_items_store(stack: AsyncExitStack, db: str) -> BaseStore:
+    """The store on `db` (a SQLite path, ":memory:", or a postgresql:// URL), set up, closed
+    when `stack` closes."""
+    if db.startswith(("postgresql://", "postgres://")):
+        from hitlgraph.store.postgres.aio import AsyncPostgresStore
+
+        return await stack.enter_async_context(AsyncPostgresStore.from_conn_string(db))
+    return await stack.enter_async_context(AsyncSqliteStore.from_conn_string(db))
+
+
+def tenant_root(tenant: str) -> str:
+    """The hidden first label of `tenant`'s namespaces (a valid label for any tenant id)."""
+    escaped = tenant.replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
+    return f"tenant:{escaped}"
+
+
+def outside(namespace: tuple[str, ...]) -> list[str]:
+    """A stored namespace as its tenant named it."""
+    return list(namespace[1:])
+
+
+def item_json(item: Item) -> dict[str, Any]:
+    """An item (or search result, with its score) as LangGraph's server answers it."""
+    out = item.dict()
+    out["namespace"] = outside(item.namespace)
+    if isinstance(item, SearchItem):
+        out["score"] = item.score
+    return out
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ItemPut(_Body):
+    """PUT /store/items."""
+
+    namespace: list[str]
+    key: str
+    value: dict[str, Any]
+    index: Literal[False] | list[str] | None = None
+    ttl: float | None = Field(None, gt=0)
+    """Minutes until the item expires (none: never)."""
+
+
+class ItemDelete(_Body):
+    """DELETE /store/items."""
+
+    namespace: list[str]
+    key: str
+
+
+class ItemSearch(_Body):
+    """POST /store/items/search."""
+
+    namespace_prefix: list[str]
+    filter: dict[str, Any] | None = None
+    limit: int = Field(10, ge=0)
+    offset: int = Field(0, ge=0)
+    query: str | None = None
+    refresh_ttl: bool | None = None
+
+
+class NamespaceList(_Body):
+    """POST /store/namespaces."""
+
+    prefix: list[str] | None = None
+    suffix: list[str] | None = None
+    max_depth: int | None = Field(None, ge=1)
+    limit: int = Field(100, ge=0)
+    offset: int = Field(0, ge=0)
