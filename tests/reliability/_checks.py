@@ -25,7 +25,7 @@ def drive(db: str, threads: int, ledger: Path, *, faults: str = "", errors: bool
     """`_child.py drive` in a new process, with $HITLGRAPH_FAULTS set to `faults`."""
     env = {**os.environ, "LEDGER": str(ledger), "HITLGRAPH_FAULTS": faults}
     return subprocess.Popen([sys.executable, str(HERE / "_child.py"), "drive", db, str(threads)],
-                            env=env, stdout=subprocess.DEVNULL,
+                            env=env, cwd=ledger.parent, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE if errors else subprocess.DEVNULL)
 
 

@@ -131,7 +131,7 @@ def expected_effects(thread_id: str) -> set[str]:
 
 @contextmanager
 def open_saver(db: str) -> Iterator[BaseCheckpointSaver]:
-    if db.startswith("postgres"):
+    if db.startswith(("postgresql://", "postgres://")):
         from hitlgraph.checkpoint.postgres import PostgresSaver
         with PostgresSaver.from_conn_string(db) as saver:
             saver.setup()

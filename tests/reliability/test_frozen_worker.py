@@ -28,7 +28,7 @@ def spawn(tmp_path: Path) -> Iterator[Callable[[str], tuple[subprocess.Popen[str
     def start(db: str) -> tuple[subprocess.Popen[str], str]:
         env = {**os.environ, "SLOW_SECONDS": "3", "LEDGER": str(tmp_path / "ledger.sqlite")}
         child = subprocess.Popen([sys.executable, str(HERE / "_child.py"), "serve", db,
-                                  str(LEASE)], env=env, stdout=subprocess.PIPE,
+                                  str(LEASE)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, text=True)
         started.append(child)
         assert child.stdout is not None

@@ -27,7 +27,8 @@ def test_four_processes_on_one_file_never_see_database_is_locked(writes: int,
         pass  # migrated once, so the children contend on writes only
     started = time.monotonic()
     children = [subprocess.Popen([sys.executable, str(HERE / "_child.py"), "contend", db,
-                                  str(writes)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  str(writes)], cwd=tmp_path, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
                 for _ in range(PROCESSES)]
     results = []
     for child in children:
