@@ -18,8 +18,18 @@ from hitlgraph.messages import (
 )
 from hitlgraph.messages._interop import is_langchain_message
 from hitlgraph.prebuilt._tools import Runner
+from hitlgraph.runtime import get_runtime
 
-__all__ = ["ModelCall", "StructuredAnswer", "bindable", "bind_tools", "state_value"]
+__all__ = [
+    "ModelCall",
+    "StructuredAnswer",
+    "bind_tools",
+    "bindable",
+    "check_history",
+    "check_prompt",
+    "check_structured",
+    "state_value",
+]
 
 SORRY = "Sorry, need more steps to process this request."
 
@@ -131,7 +141,8 @@ class ModelCall:
     """The "agent" node: prompt, then one model call, then the step-budget check."""
 
     model: Any
-    """The model with the tools bound."""
+    """The model with the tools bound, or a function (state, runtime) -> model that picks it
+    for each call (its tools bound by that function)."""
     prompt: Any
     name: str | None
     uses_hook: bool
@@ -147,17 +158,13 @@ class ModelCall:
             keys = "'llm_input_messages' or 'messages'" if self.uses_hook else "'messages'"
             raise ValueError(f"The agent's input needs a {keys} key, got {state!r}.")
         check_history(messages)
-        model_input = self._prompted(_with_messages(state, list(messages)))
-        response = _named(self.model.invoke(model_input), self.name)
+        model = picked(self.model, state)
+        model_input = _for_model(model, _apply_prompt(self.prompt,
+                                                      _with_messages(state, list(messages))))
+        response = _named(model.invoke(model_input), self.name)
         if self._out_of_steps(state, response):
             return {"messages": [_sorry(response)]}
         return {"messages": [response]}
-
-    def _prompted(self, state: Any) -> Any:
-        value = _apply_prompt(self.prompt, state)
-        if _is_runnable(self.model) and isinstance(value, list):
-            return [_to_langchain(m) for m in value]
-        return value
 
     def _out_of_steps(self, state: Any, response: Any) -> bool:
         remaining = state_value(state, "remaining_steps")
@@ -167,6 +174,20 @@ class ModelCall:
         if remaining < 1 and all(c["name"] in self.return_direct for c in calls):
             return True
         return remaining < 2 and bool(calls)
+
+
+def picked(model: Any, state: Any) -> Any:
+    """The model itself, or the one a model-picking function returns for this call."""
+    if callable(getattr(model, "invoke", None)):
+        return model
+    return model(state, get_runtime())
+
+
+def _for_model(model: Any, value: Any) -> Any:
+    # LangChain models take LangChain messages only; ToolNode answers with hitlgraph's.
+    if _is_runnable(model) and isinstance(value, list):
+        return [_to_langchain(m) for m in value]
+    return value
 
 
 def _apply_prompt(prompt: Any, state: Any) -> Any:
@@ -219,7 +240,7 @@ class StructuredAnswer:
     """The "generate_structured_response" node: one more model call, for the schema."""
 
     model: Any
-    """The model as given, without tools bound."""
+    """The model as given (or the function that picks it)."""
     response_format: Any
 
     def __call__(self, state: Any) -> dict[str, Any]:
@@ -228,10 +249,9 @@ class StructuredAnswer:
         if isinstance(schema, tuple):
             instructions, schema = schema
             messages = [SystemMessage(instructions), *messages]
-        if _is_runnable(self.model):
-            messages = [_to_langchain(m) for m in messages]
-        structured = self.model.with_structured_output(schema)
-        return {"structured_response": structured.invoke(messages)}
+        model = unbound(picked(self.model, state))
+        structured = model.with_structured_output(schema)
+        return {"structured_response": structured.invoke(_for_model(model, messages))}
 
 
 def unbound(model: Any) -> Any:
@@ -246,7 +266,7 @@ def unbound(model: Any) -> Any:
 
 def check_structured(model: Any, response_format: Any) -> None:
     """Refuse a response_format the model cannot answer, when the agent is made."""
-    if response_format is None:
+    if response_format is None or not callable(getattr(model, "invoke", None)):
         return
     if not callable(getattr(unbound(model), "with_structured_output", None)):
         raise TypeError(

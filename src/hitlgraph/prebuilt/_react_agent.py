@@ -7,6 +7,7 @@ and snapshots read as they do there.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from hitlgraph.prebuilt._agent_model import (
     check_prompt,
     check_structured,
     state_value,
-    unbound,
 )
 from hitlgraph.prebuilt._agent_state import (
     REQUIRED_KEYS,
@@ -154,10 +154,15 @@ def _check_model(model: Any, version: str) -> None:
             "provider's package and key). Create the model yourself and pass it, e.g. "
             "ChatOpenAI(model='gpt-4o')."
         )
-    if not callable(getattr(model, "invoke", None)):
+    if callable(getattr(model, "invoke", None)):
+        return
+    if not callable(model):
+        raise TypeError(f"model must be a chat model or a function that returns one, got "
+                        f"{model!r}.")
+    if inspect.iscoroutinefunction(model):
         raise TypeError(
-            f"model must be a chat model (with invoke), got {model!r}. A function that picks "
-            "the model for each call is not supported yet: pass the model itself."
+            "model is an async function: hitlgraph's agent picks its model with a sync "
+            "function of (state, runtime) only. Make it a plain function."
         )
 
 
@@ -186,7 +191,8 @@ def create_react_agent(
 
     Args:
         model: a LangChain chat model (its `bind_tools` is called with the tools, unless tools
-            are bound already) or a ScriptedChatModel. A model name (str) is refused:
+            are bound already) or a ScriptedChatModel; or a function (state, runtime) that
+            returns the model to call, its tools bound. A model name (str) is refused:
             hitlgraph does not create models from names.
         tools: functions, `@tool` objects, LangChain tools, `with_approval(...)` tools, dicts
             (provider tools, bound to the model only), or a ToolNode / ToolReviewNode.
@@ -263,7 +269,8 @@ def _build(builder: StateGraph[Any], model: Any, tools: Sequence[Any] | ToolNode
     names = {r.name for r in runners}
     return_direct = frozenset(r.name for r in runners
                               if getattr(r.source, "return_direct", False))
-    bound = bind_tools(model, [*map(bindable, runners), *builtin], names, len(builtin))
+    bound = (bind_tools(model, [*map(bindable, runners), *builtin], names, len(builtin))
+             if callable(getattr(model, "invoke", None)) else model)
     agent = ModelCall(model=bound, prompt=prompt, name=name,
                       uses_hook=pre_model_hook is not None, return_direct=return_direct)
     builder.add_node("agent", agent, input_schema=(
@@ -279,7 +286,7 @@ def _build(builder: StateGraph[Any], model: Any, tools: Sequence[Any] | ToolNode
         builder.add_edge("agent", "post_model_hook")
     if response_format is not None:
         builder.add_node("generate_structured_response",
-                         StructuredAnswer(model=unbound(model), response_format=response_format))
+                         StructuredAnswer(model=model, response_format=response_format))
     if not runners:
         if response_format is not None:
             builder.add_edge("post_model_hook" if post_model_hook is not None else "agent",
