@@ -196,6 +196,44 @@ SCRIPTS = {
         except ValueError as exc:
             print(type(exc).__name__, "ToolMessage" in str(exc))
     """,
+    "a custom state schema from chat_agent_executor, read by the prompt": """
+        from langgraph.prebuilt.chat_agent_executor import AgentState
+
+        class State(AgentState, total=False):
+            topic: str
+
+        agent = create_react_agent(
+            Fake(answers=["ok"]), [add], state_schema=State,
+            prompt=lambda s: [("system", s["topic"])] + s["messages"])
+        out = agent.invoke({**HI, "topic": "sums"})
+        final(out)
+        print(out["topic"], SEEN)
+    """,
+    "a model picked per call from the run-time context": """
+        from dataclasses import dataclass
+
+        @dataclass
+        class Ctx:
+            big: bool
+
+        small, big = Fake(answers=[calls("add"), "small"]), Fake(answers=["big"])
+
+        def pick(state, runtime):
+            return (big if runtime.context.big else small).bind_tools([add])
+
+        agent = create_react_agent(pick, [add], context_schema=Ctx)
+        final(agent.invoke(HI, context=Ctx(big=False)))
+        final(agent.invoke(HI, context=Ctx(big=True)))
+    """,
+    "a model with its tools bound already": """
+        model = Fake(answers=[calls("add"), "done"])
+        final(create_react_agent(model.bind_tools([add]), [add]).invoke(HI))
+        for tools in ([add, mul], [mul]):
+            try:
+                create_react_agent(model.bind_tools([add]), tools)
+            except ValueError as exc:
+                print(type(exc).__name__)
+    """,
     "tools as a ToolNode: a tool that fails gives an error message to the model": """
         from langgraph.prebuilt import ToolNode
 
