@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,22 @@ def test_async_postgres_store_sync_methods_work_off_its_loop_only() -> None:
 
     asyncio.run(main())
     assert [getattr(i, "value", None) for i in seen] == [{"v": 1}]
+
+
+def test_the_ttl_sweeper_deletes_expired_items_in_the_background(tmp_path: Path) -> None:
+    memory = InMemoryStore()
+    with SqliteStore.from_conn_string(str(tmp_path / "swept.sqlite")) as sqlite:
+        for store in (memory, sqlite):
+            store.put(("s",), "gone", {"v": 1}, ttl=0.001)  # 60 ms
+            store.put(("s",), "kept", {"v": 2})
+            done = store.start_ttl_sweeper(sweep_interval_minutes=0.002)  # every 120 ms
+            assert store.start_ttl_sweeper() is done, "a second sweeper was started"
+        deadline = time.monotonic() + 10
+        while sqlite.conn.execute("SELECT count(*) FROM store_items").fetchone()[0] > 1 \
+                or any(len(entries) > 1 for entries in memory._data.values()):
+            assert time.monotonic() < deadline, "the sweeper deleted nothing"
+            time.sleep(0.05)
+        for store in (memory, sqlite):
+            assert store.stop_ttl_sweeper(timeout=5)
+            assert store.get(("s",), "kept") is not None
+        assert done.done()

@@ -10,26 +10,36 @@ never sees that label.
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from hitlgraph.store.base import BaseStore, Item, SearchItem
 from hitlgraph.store.sqlite.aio import AsyncSqliteStore
 
+if TYPE_CHECKING:
+    from hitlgraph.store.postgres.aio import AsyncPostgresStore
+
 __all__ = ["ItemDelete", "ItemPut", "ItemSearch", "NamespaceList", "item_json",
            "open_items_store", "outside", "tenant_root"]
 
 
 async def open_items_store(stack: AsyncExitStack, db: str) -> BaseStore:
-    """The store on `db` (a SQLite path, ":memory:", or a postgresql:// URL), set up, closed
-    when `stack` closes."""
+    """The store on `db` (a SQLite path, ":memory:", or a postgresql:// URL), set up, with
+    its TTL sweeper running (every 5 minutes), both closed when `stack` closes."""
+    store: AsyncSqliteStore | AsyncPostgresStore
     if db.startswith(("postgresql://", "postgres://")):
         from hitlgraph.store.postgres.aio import AsyncPostgresStore
 
-        return await stack.enter_async_context(AsyncPostgresStore.from_conn_string(db))
-    return await stack.enter_async_context(AsyncSqliteStore.from_conn_string(db))
+        store = await stack.enter_async_context(AsyncPostgresStore.from_conn_string(db))
+    else:
+        store = await stack.enter_async_context(AsyncSqliteStore.from_conn_string(db))
+    store.start_ttl_sweeper()
+    # Stopped from a thread: a sweep in progress may be waiting for this event loop.
+    stack.push_async_callback(asyncio.to_thread, store.stop_ttl_sweeper, 30.0)
+    return store
 
 
 def tenant_root(tenant: str) -> str:

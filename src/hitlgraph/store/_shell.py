@@ -12,13 +12,14 @@ from typing import Any
 from hitlgraph.store import _plan, _sql_ops
 from hitlgraph.store._dialect import Dialect
 from hitlgraph.store._embed import Embedder
+from hitlgraph.store._sweeper import Sweeping
 from hitlgraph.store._types import IndexConfig, Op, Result, TTLConfig
 from hitlgraph.store.base import BaseStore
 
 __all__ = ["SqlStore"]
 
 
-class SqlStore(BaseStore):
+class SqlStore(Sweeping, BaseStore):
     """A BaseStore whose operations are `_sql_ops` generators."""
 
     supports_ttl = True

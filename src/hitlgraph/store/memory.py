@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 
 from hitlgraph.store import _filter, _namespace, _plan
 from hitlgraph.store._embed import Embedder, rank
+from hitlgraph.store._sweeper import Sweeping
 from hitlgraph.store._types import (
     GetOp,
     IndexConfig,
@@ -50,7 +51,7 @@ class _Entry:
     vectors: dict[str, list[float]]
 
 
-class InMemoryStore(BaseStore):
+class InMemoryStore(Sweeping, BaseStore):
     """A store held in this process's memory.
 
     Args:
