@@ -234,6 +234,13 @@ SCRIPTS = {
             except ValueError as exc:
                 print(type(exc).__name__)
     """,
+    "stream_mode messages: the model's answers and the tools' results": """
+        agent = create_react_agent(Fake(answers=[calls("add"), "done here"]), [add])
+        for message, meta in agent.stream(HI, stream_mode="messages"):
+            # The metadata key is named after the library (the prefix is replaced).
+            node = [v for k, v in meta.items() if k.endswith("graph_node")]
+            print(type(message).__name__, repr(message.content), node)
+    """,
     "tools as a ToolNode: a tool that fails gives an error message to the model": """
         from langgraph.prebuilt import ToolNode
 
