@@ -241,6 +241,26 @@ SCRIPTS = {
             node = [v for k, v in meta.items() if k.endswith("graph_node")]
             print(type(message).__name__, repr(message.content), node)
     """,
+    "interrupt() inside a tool: one task per call in v2, the first call's question in v1": """
+        from langgraph.types import interrupt
+
+        def confirm(a: int, b: int) -> str:
+            '''Ask first.'''
+            return "yes" if interrupt(f"ok {a}?") else "no"
+
+        for version in ("v1", "v2"):
+            agent = create_react_agent(Fake(answers=[calls("confirm", "confirm"), "done"]),
+                                       [confirm], version=version, checkpointer=InMemorySaver())
+            config = {"configurable": {"thread_id": version}}
+            out = agent.invoke(HI, config)
+            while "__interrupt__" in out:
+                print(sorted(i.value for i in out["__interrupt__"]))
+                snap = agent.get_state(config)
+                print(snap.next, [(t.name, [i.value for i in t.interrupts]) for t in snap.tasks])
+                answers = {i.id: i.value.endswith("0?") for i in out["__interrupt__"]}
+                out = agent.invoke(Command(resume=answers), config)
+            final(out)
+    """,
     "tools as a ToolNode: a tool that fails gives an error message to the model": """
         from langgraph.prebuilt import ToolNode
 
