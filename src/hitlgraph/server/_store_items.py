@@ -1,11 +1,9 @@
 """The long-term store behind the server's /store routes: opening it on the server's
-database, the bodies those routes take, and keeping each tenant in its own namespace tree.
+database, and the bodies those routes take.
 
 Items live in the server's own database (`store_items` in the SQLite file, or in the
-PostgreSQL database), beside threads and checkpoints. Every namespace a client names is
-stored under one more first label, its tenant's ("tenant:" and the tenant id with "%", "."
-and NUL escaped), so a tenant reads, searches and lists only what it wrote, and a client
-never sees that label.
+PostgreSQL database), beside threads and checkpoints; each tenant sees its own namespace
+tree (`_store_items_scope`).
 """
 
 from __future__ import annotations
@@ -16,14 +14,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hitlgraph.store.base import BaseStore, Item, SearchItem
+from hitlgraph.store.base import BaseStore
 from hitlgraph.store.sqlite.aio import AsyncSqliteStore
 
 if TYPE_CHECKING:
     from hitlgraph.store.postgres.aio import AsyncPostgresStore
 
-__all__ = ["ItemDelete", "ItemPut", "ItemSearch", "NamespaceList", "item_json",
-           "open_items_store", "outside", "tenant_root"]
+__all__ = ["ItemDelete", "ItemPut", "ItemSearch", "NamespaceList", "open_items_store"]
 
 
 async def open_items_store(stack: AsyncExitStack, db: str) -> BaseStore:
@@ -40,26 +37,6 @@ async def open_items_store(stack: AsyncExitStack, db: str) -> BaseStore:
     # Stopped from a thread: a sweep in progress may be waiting for this event loop.
     stack.push_async_callback(asyncio.to_thread, store.stop_ttl_sweeper, 30.0)
     return store
-
-
-def tenant_root(tenant: str) -> str:
-    """The hidden first label of `tenant`'s namespaces (a valid label for any tenant id)."""
-    escaped = tenant.replace("%", "%25").replace(".", "%2E").replace("\x00", "%00")
-    return f"tenant:{escaped}"
-
-
-def outside(namespace: tuple[str, ...]) -> list[str]:
-    """A stored namespace as its tenant named it."""
-    return list(namespace[1:])
-
-
-def item_json(item: Item) -> dict[str, Any]:
-    """An item (or search result, with its score) as LangGraph's server answers it."""
-    out = item.dict()
-    out["namespace"] = outside(item.namespace)
-    if isinstance(item, SearchItem):
-        out["score"] = item.score
-    return out
 
 
 class _Body(BaseModel):
