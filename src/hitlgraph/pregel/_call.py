@@ -19,6 +19,7 @@ from hitlgraph.pregel._context import set_task
 from hitlgraph.pregel._effects import CacheGet, CacheSet, SaveWrites, unknown
 from hitlgraph.pregel._lc_stream import stream_chat_model_tokens
 from hitlgraph.pregel._spec import GraphSpec
+from hitlgraph.pregel._trace import node_span
 from hitlgraph.types import Command, RetryPolicy
 
 T = TypeVar("T")
@@ -258,8 +259,10 @@ async def _await(awaitable: Any) -> Any:
 def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task to its end in this thread; errors and interrupts are recorded on it."""
     set_task(task.ctx)
-    if task.ctx.scope.sink is not None:
+    scope = task.ctx.scope
+    if scope.sink is not None:
         stream_chat_model_tokens(task.ctx)
+    span = node_span(task.ctx) if scope.trace is not None else None
     try:
         if task.node.branches or task.node.retry or spec.retry:
             carry_sync(task_steps(spec, task, values), None)
@@ -272,6 +275,9 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
             task.writes, task.update = _writes_of(spec, task, result)
     except BaseException as exc:
         _finish(task, exc)
+    finally:
+        if span is not None:
+            span.end(task.error, task.paused)
     task.done = True
     return task
 
@@ -279,11 +285,16 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
 async def run_task_async(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
     """Run a task on the event loop; sync node functions go to a worker thread."""
     set_task(task.ctx)
-    if task.ctx.scope.sink is not None:
+    scope = task.ctx.scope
+    if scope.sink is not None:
         stream_chat_model_tokens(task.ctx)
+    span = node_span(task.ctx) if scope.trace is not None else None
     try:
         await carry_async(task_steps(spec, task, values), None)
     except BaseException as exc:
         _finish(task, exc)
+    finally:
+        if span is not None:
+            span.end(task.error, task.paused)
     task.done = True
     return task

@@ -111,6 +111,8 @@ class TaskScope:
     never checkpointed."""
     store: Any = None
     """The store nodes reach (the `store` argument, runtime.store)."""
+    trace: Any = None
+    """The run's span (a pregel._trace.RunTrace) when OpenTelemetry traces are made."""
 
 
 @dataclass(slots=True)

@@ -128,7 +128,7 @@ def run_params(
         spec=graph.spec, input=input, config=merged, checkpointed=saver is not None,
         modes=modes, interrupt_before=before, interrupt_after=after, durability=mode,
         recursion_limit=limit, saver=saver, subgraphs=subgraphs, cache=cache_of(graph),
-    ).reach(_context_for(graph, context), graph.store)
+    ).reach(_context_for(graph, context), graph.store).traced(graph.name)
 
 
 def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
@@ -165,4 +165,4 @@ def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,
         segment=ns[len(parent.ns) + 1:] if parent.ns else ns,
         parents={**parent.scope.parents, parent.ns: parent.checkpoint_id},
     ).reach(parent.scope.context if context is None else _context_for(graph, context),
-            parent.scope.store)
+            parent.scope.store).traced(graph.name)

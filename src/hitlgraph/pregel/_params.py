@@ -9,6 +9,7 @@ from hitlgraph.checkpoint.base import WRITE_RULES, CheckpointMetadata, Fence, Wr
 from hitlgraph.pregel._context import TaskScope
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
+from hitlgraph.pregel._trace import run_trace
 
 
 @dataclass(slots=True, kw_only=True)
@@ -61,6 +62,11 @@ class RunParams:
         show); kept on the scope, set only when there is one (most runs have neither)."""
         if context is not None or store is not None:
             self.scope.context, self.scope.store = context, store
+        return self
+
+    def traced(self, name: str) -> RunParams:
+        """Open the run's OpenTelemetry span, when traces are made (see pregel/_trace.py)."""
+        self.scope.trace = run_trace(name, self)
         return self
 
     @property

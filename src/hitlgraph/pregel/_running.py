@@ -134,6 +134,22 @@ def _finished(p: RunParams, result: RunResult | None) -> RunResult:
 
 def run_sync(p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, RunResult]:
     """The run under the sync driver: the chunks its caller wants, then how it ended."""
+    trace = p.scope.trace
+    if trace is None:
+        return (yield from _run_sync(p, wanted))
+    error: BaseException | None = None
+    result: RunResult | None = None
+    try:
+        result = yield from _run_sync(p, wanted)
+        return result
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        trace.end(result, error)
+
+
+def _run_sync(p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, RunResult]:
     outcome: Outcome[RunResult] = Outcome()
     for effect in drive_sync(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
         if _route(p, effect, wanted):
@@ -144,7 +160,15 @@ def run_sync(p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, RunR
 async def run_async(p: RunParams, wanted: frozenset[str], outcome: Outcome[RunResult]
                     ) -> AsyncIterator[Emit]:
     """The run under the async driver; how it ended is left in `outcome`."""
-    async for effect in drive_async(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
-        if _route(p, effect, wanted):
-            yield effect
-    outcome.value = _finished(p, outcome.value)
+    trace = p.scope.trace
+    try:
+        async for effect in drive_async(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
+            if _route(p, effect, wanted):
+                yield effect
+        outcome.value = _finished(p, outcome.value)
+    except BaseException as exc:
+        if trace is not None:
+            trace.end(None, exc)
+        raise
+    if trace is not None:
+        trace.end(outcome.value, None)
