@@ -100,12 +100,6 @@ class SearchItem(Item):
                          updated_at=updated_at)
         self.score = score
 
-    def __eq__(self, other: object) -> bool:
-        return super().__eq__(other) and getattr(other, "score", None) == self.score
-
-    def __hash__(self) -> int:
-        return super().__hash__()
-
     def dict(self) -> dict[str, Any]:
         """As Item.dict(), plus "score"."""
         return {**super().dict(), "score": self.score}
