@@ -1,5 +1,6 @@
 """The app factory: `create_app(settings)` builds the FastAPI app; its lifespan opens the
-database and the checkpointer, binds the graphs to it, and starts the run workers.
+database and the checkpointer, binds the graphs to it, opens the long-term store of the
+/store routes in the same database (`_store_items`), and starts the run workers.
 
 `settings.db` picks the database: a file path (or ":memory:") is SQLite (`SqliteStore` and
 `AsyncSqliteSaver` in that file); a postgresql:// URL is PostgreSQL (`PostgresStore` and
