@@ -90,8 +90,9 @@ def test_the_sqlite_migration_indexes_the_schema_of_an_older_database(tmp_path: 
     with SqliteSaver.from_conn_string(path) as saver:
         _app(saver).invoke({}, {"configurable": {"thread_id": "t"}})
     with sqlite3.connect(path) as conn:  # back to schema 2
-        conn.execute("DROP TABLE pending_interrupts")
-        conn.execute("DELETE FROM hitlgraph_checkpoint_migrations WHERE v = 3")
+        for table in ("pending_interrupts", "decisions", "decisions_head"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DELETE FROM hitlgraph_checkpoint_migrations WHERE v >= 3")
     with SqliteSaver.from_conn_string(path) as saver:
         assert _listed(saver) == {"ask": Refund.model_json_schema(), "note": None}
 

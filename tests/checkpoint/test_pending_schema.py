@@ -44,7 +44,12 @@ def test_postgres_database_of_schema_1_gets_the_index(pg_conninfo: str) -> None:
     import psycopg
 
     from hitlgraph.checkpoint.postgres import PostgresSaver
-    from hitlgraph.checkpoint.postgres._schema import MIGRATIONS_TABLE, PENDING
+    from hitlgraph.checkpoint.postgres._schema import (
+        DECISIONS,
+        DECISIONS_HEAD,
+        MIGRATIONS_TABLE,
+        PENDING,
+    )
 
     def listed(saver: PostgresSaver) -> list[tuple[Any, ...]]:
         return sorted((p.thread_id, p.interrupt_id, p.node, p.value, p.graph_id)
@@ -55,7 +60,8 @@ def test_postgres_database_of_schema_1_gets_the_index(pg_conninfo: str) -> None:
         before = listed(saver)
     assert len(before) == 3
     with psycopg.connect(pg_conninfo, autocommit=True) as conn:  # back to schema 1
-        conn.execute(f"DROP TABLE {PENDING}")
-        conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE v = 2")
+        for table in (PENDING, DECISIONS, DECISIONS_HEAD):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE v >= 2")
     with PostgresSaver.from_conn_string(pg_conninfo) as saver:
         assert listed(saver) == before

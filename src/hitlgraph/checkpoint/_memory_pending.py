@@ -5,7 +5,7 @@ rather than a sort of every thread's entries."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,19 @@ class MemoryIndex:
         (its pending writes are stored again)."""
         self._remove(thread_id, lambda e: e.checkpoint_id < checkpoint_id
                      or (e.checkpoint_id == checkpoint_id and e.ns != ns))
+
+    def open_older(self, thread_id: str, ns: str, checkpoint_id: str
+                   ) -> list[tuple[str, str, str | None]]:
+        """(interrupt id, namespace, node) of the unanswered entries a checkpoint stored now
+        would close (see close_older): the questions an update_state drops."""
+        return [(iid, e.ns, e.node) for iid, e in self.threads.get(thread_id, {}).items()
+                if not e.answered and e.checkpoint_id < checkpoint_id
+                and (ns == "" or e.ns == ns)]
+
+    def asked(self, thread_id: str, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """(namespace, node) of each of `ids` the thread's entries hold."""
+        entries = self.threads.get(thread_id, {})
+        return {iid: (entries[iid].ns, entries[iid].node) for iid in ids if iid in entries}
 
     def drop_thread(self, thread_id: str) -> None:
         self._remove(thread_id, lambda e: False)

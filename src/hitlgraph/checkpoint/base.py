@@ -16,10 +16,14 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple, TypedDict
 
+from hitlgraph.checkpoint._decisions import DECISION_NOTE, DecisionNote, note_of
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 from hitlgraph.constants import RESUME
 
 __all__ = [
+    "DECISION_NOTE",
+    "DecisionNote",
+    "note_of",
     "NO_RULES",
     "WRITE_RULES",
     "Fence",
@@ -88,6 +92,10 @@ class WriteRules(NamedTuple):
 
 
 NO_RULES = WriteRules()
+
+# A put_writes() call whose config carries a DecisionNote (`DecisionNote(...).on(config)`,
+# read with `note_of(config)`) is a decision: a saver with a decision log
+# (hitlgraph.review.DecisionLog) appends its rows in the transaction that stores the write.
 
 
 def rules_of(config: RunnableConfig) -> WriteRules:

@@ -10,13 +10,21 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import ormsgpack
 
+from hitlgraph.checkpoint._decisions import (
+    decision_query,
+    note_of,
+    resolved_rows,
+    rows_of,
+)
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
 from hitlgraph.checkpoint._memory_pending import MemoryIndex
-from hitlgraph.checkpoint._pending import change_of, graph_of, pending_query
+from hitlgraph.checkpoint._pending import change_of, graph_of, node_of, now, pending_query
 from hitlgraph.checkpoint._rows import by_task, check_keep_last, make_config
 from hitlgraph.checkpoint._store import rules
 from hitlgraph.checkpoint.base import (
@@ -35,7 +43,7 @@ from hitlgraph.checkpoint.base import (
     writes_by_task,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
-from hitlgraph.review import PendingInterrupt
+from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 
@@ -113,6 +121,7 @@ class InMemorySaver(BaseCheckpointSaver):
         self._deltas = DeltaEncoder()
         self._fences: dict[str, int] = {}
         self._index = MemoryIndex()
+        self._decisions = MemoryDecisions()
 
     def advance_fence(self, key: str) -> int:
         """A new token for `key` (see checkpoint.base.WriteRules)."""
@@ -271,7 +280,11 @@ class InMemorySaver(BaseCheckpointSaver):
             self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
             rules.check_latest(thread_id, checks.expected_latest, space.latest)
+            dropped = (self._index.open_older(thread_id, ns, checkpoint_id)
+                       if metadata.get("source") == "update" else None)
             self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
+            if dropped:  # update_state wrote over open questions: they are resolved
+                self._decisions.append(resolved_rows(thread_id, now(), dropped))
         return make_config(thread_id, ns, checkpoint_id)
 
     def _encode_checkpoint(self, thread_id: str, ns: str, config: RunnableConfig,
@@ -384,6 +397,7 @@ class InMemorySaver(BaseCheckpointSaver):
             raise
         change = change_of(self.serde, writes, task_path)
         checks = rules_of(config)
+        note = note_of(config)
         with self._lock:
             self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
@@ -402,6 +416,10 @@ class InMemorySaver(BaseCheckpointSaver):
                 graph = graph_of(self._metadata_at(thread_id, ns, checkpoint_id)
                                  ) if change.opened else None
                 self._index.apply(thread_id, ns, checkpoint_id, task_id, change, graph)
+            if note is not None:
+                asked = self._index.asked(thread_id, (iid for iid, _ in note.answers))
+                self._decisions.append(rows_of(note, thread_id, ns, node_of(task_path), now(),
+                                               asked))
 
     def delete_thread(self, thread_id: str) -> None:
         thread_id = str(thread_id)
@@ -477,6 +495,29 @@ class InMemorySaver(BaseCheckpointSaver):
         for item in self.list_pending(graph_id=graph_id, thread_id=thread_id, node=node,
                                       metadata=metadata, limit=limit, after=after):
             yield item
+
+    # -- the decision log (hitlgraph.review) ----------------------------------------------------
+
+    def list_decisions(self, *, thread_id: str | None = None, by: str | None = None,
+                       since: str | datetime | None = None, limit: int = 50
+                       ) -> Iterator[Decision]:
+        """Decisions, newest first (see the SQL savers' list_decisions)."""
+        query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit)
+        with self._lock:
+            return iter(self._decisions.page(query))
+
+    async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
+                              since: str | datetime | None = None, limit: int = 50
+                              ) -> AsyncIterator[Decision]:
+        """list_decisions() for asyncio programs."""
+        for item in self.list_decisions(thread_id=thread_id, by=by, since=since, limit=limit):
+            yield item
+
+    def verify_decisions(self) -> ChainBreak | None:
+        """The first decision row that was changed or removed, or None (see
+        hitlgraph.review.ChainBreak)."""
+        with self._lock:
+            return self._decisions.verify()
 
     # -- async: a dict lookup needs no worker thread ---------------------------------------------
 

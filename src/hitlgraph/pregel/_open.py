@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph._ids import interrupt_id, is_interrupt_id
+from hitlgraph.checkpoint._decisions import DecisionNote
 from hitlgraph.checkpoint.base import CheckpointTuple
 from hitlgraph.constants import RESUME, START
 from hitlgraph.errors import EmptyInputError, ResumeError
@@ -200,8 +201,9 @@ def _fork(p: RunParams, ls: LoopState) -> Generator[Effect, Any, None]:
 def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[Any]
              ) -> Generator[Effect, Any, None]:
     """Continue with Command(resume=..., update=..., goto=...): claim the answers (saved at
-    once, compare-and-set), then apply the update and goto before the step runs (as LangGraph
-    does: the resumed node sees the update, and a goto target runs in the same step)."""
+    once, compare-and-set, with a note for the saver's decision log), then apply the update
+    and goto before the step runs (as LangGraph does: the resumed node sees the update, and a
+    goto target runs in the same step)."""
     # planned with inputs: the first step runs these same tasks
     probe = ls.planned = plan_tasks(p.spec, ls.st, p.scope)
     if cmd.resume is not None:
@@ -215,6 +217,9 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
             task = next(t for t in probe if t.id == tid)
             effect = ls.saver.save_writes(ls.st, task, [(RESUME, log)], claim=True)
             if effect is not None:
+                if p.parent is None:  # (a subgraph's claim repeats its parent's: logged once)
+                    note = DecisionNote("answered", tuple(given.items()), cmd.by, cmd.reason)
+                    effect.config = note.on(effect.config)
                 yield effect
     if cmd.update is not None or cmd.goto:
         writes = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))

@@ -18,11 +18,24 @@ subgraphs), when its thread is deleted, and when its thread is rewound to before
 interrupt a subgraph raised is recorded once, where it was raised (its node and namespace are
 the subgraph's), although its parent's task records it too. An answer whose run of the node
 failed is withdrawn (the engine logs it as no longer in force) and the interrupt is open again.
+
+Every saver also keeps a decision log: a row per interrupt answered (with `Command(resume=...,
+by=..., reason=...)`'s `by` and `reason`), resolved by update_state, or given back by a
+cancelled run, written in the transaction of the write that made the decision, and
+hash-chained so that a changed or removed row shows:
+
+    >>> for d in saver.list_decisions(thread_id="t1"):  # doctest: +SKIP
+    ...     print(d.at, d.by, d.outcome, d.answer)
+    >>> saver.verify_decisions()  # None: intact  # doctest: +SKIP
+
+The log outlives its threads: deleting, pruning or rewinding a thread leaves its rows.
 """
 
 from __future__ import annotations
 
 from hitlgraph.review._cursor import decode_cursor, encode_cursor
+from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
 from hitlgraph.review._pending import PendingIndex, PendingInterrupt
 
-__all__ = ["PendingIndex", "PendingInterrupt", "decode_cursor", "encode_cursor"]
+__all__ = ["ChainBreak", "Decision", "DecisionLog", "DecisionOutcome", "PendingIndex",
+           "PendingInterrupt", "decode_cursor", "encode_cursor"]

@@ -7,8 +7,9 @@ answer, and the next run with input None would take it. So, once a cancelled run
 are fenced off, every answer it claimed for a task that has not moved on (no writes of its
 own, no new question) is withdrawn the way the engine withdraws the answer of a node that
 failed: [id, None, False] appended to the task's resume log. The interrupt is then open
-again, exactly as before the run. A task that did move on keeps its answer: the run applied
-it completely, and continuing the thread (input None) goes on from there.
+again, exactly as before the run, and the saver's decision log records it as "given_back".
+A task that did move on keeps its answer: the run applied it completely, and continuing the
+thread (input None) goes on from there.
 
 A subgraph's node asks through its parent's task, and the answer is claimed at each level: by
 the parent task, then by the subgraph when it runs again. It is given back at every level, or
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hitlgraph.checkpoint._decisions import DecisionNote
 from hitlgraph.checkpoint.base import (
     BaseCheckpointSaver,
     Fence,
@@ -133,8 +135,14 @@ async def give_back(saver: BaseCheckpointSaver, graph: CompiledStateGraph,
     keep, inner = subgraph_withdrawals(given, await _subgraph_levels(saver, graph, config))
     # The subgraphs' first: until the top level's go, the answers stand at every level.
     writes = [*inner, *((latest.config, t, log) for t, log in given.items() if t not in keep)]
+    before_logs = Pending.of(latest.pending_writes).resume_log
     for at, task_id, log in writes:
         rules = WriteRules(expected_latest=at["configurable"]["checkpoint_id"], fence=fence)
+        if at is latest.config:  # the top level's write is the decision (logged once)
+            withdrawn = log[len(before_logs.get(task_id, ())):]
+            note = DecisionNote("given_back", tuple((e[0], None) for e in withdrawn),
+                                reason="the run that took the answer was cancelled")
+            at = note.on(at)
         await saver.aput_writes(rules.on(at), [(RESUME, log)], task_id)
     return [task_id for _, task_id, _ in writes]
 

@@ -8,12 +8,14 @@ the one abstract method a backend's saver implements.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
+from hitlgraph.checkpoint._decisions import decision_query, note_of
 from hitlgraph.checkpoint._delta import DeltaEncoder
 from hitlgraph.checkpoint._pending import pending_query
 from hitlgraph.checkpoint._rows import ListCursor, ListPage
-from hitlgraph.checkpoint._store import gc, pending, reads, writes
+from hitlgraph.checkpoint._store import decisions, gc, pending, reads, writes
 from hitlgraph.checkpoint._store.dialect import Dialect
 from hitlgraph.checkpoint._store.encode import encode_put, encode_writes
 from hitlgraph.checkpoint._store.ops import Ops
@@ -28,7 +30,7 @@ from hitlgraph.checkpoint.base import (
     RunnableConfig,
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol
-from hitlgraph.review import PendingInterrupt
+from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 
 __all__ = ["Call", "StoreSaver"]
 
@@ -72,6 +74,8 @@ class StoreSaver(BaseCheckpointSaver):
                   ) -> Call[RunnableConfig]:
         encoded = encode_put(self.dialect, self.serde, config, checkpoint, metadata,
                              new_versions, self.deltas)
+        if metadata.get("source") == "update":  # it may resolve open interrupts
+            return Call(decisions.put_resolving(self.dialect, encoded), write=True)
         return Call(writes.put(self.dialect, encoded), write=True, standalone=True)
 
     def _step_call(self, calls: Sequence[PendingWritesCall], config: RunnableConfig,
@@ -89,6 +93,10 @@ class StoreSaver(BaseCheckpointSaver):
         encoded = encode_writes(self.serde, config, task_writes, task_id, task_path)
         if not encoded.slots and encoded.expected is None:
             return None
+        note = note_of(config)
+        if note is not None:
+            return Call(decisions.put_writes_deciding(self.dialect, encoded, note, task_path),
+                        write=True)
         return Call(writes.put_writes(self.dialect, encoded), write=True)
 
     def _rewind_call(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]
@@ -102,6 +110,15 @@ class StoreSaver(BaseCheckpointSaver):
         query = pending_query(graph_id=graph_id, thread_id=thread_id, node=node,
                               metadata=metadata, limit=limit, after=after)
         return Call(pending.list_page(self.dialect, self.serde, query), write=False)
+
+    def _decisions_call(self, thread_id: str | None, by: str | None,
+                        since: str | datetime | None, limit: int) -> Call[list[Decision]]:
+        """list_decisions()'s one page (its arguments checked here, before any connection)."""
+        query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit)
+        return Call(decisions.list_page(self.dialect, query), write=False)
+
+    def _verify_call(self) -> Call[ChainBreak | None]:
+        return Call(decisions.verify(self.dialect), write=False)
 
     def _fence_call(self, key: str) -> Call[int]:
         return Call(writes.advance_fence(self.dialect, key), write=True)

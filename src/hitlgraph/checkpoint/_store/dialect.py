@@ -156,6 +156,16 @@ class Dialect(ABC):
         each namespace; of a subgraph's namespace, only if newer than its thread's root
         namespace's latest), in the order they were stored."""
 
+    # -- the decision log (_store.decisions) -----------------------------------------------------
+    pending_table: ClassVar[str]
+    """The index of open interrupts' table (a decision reads who asked from it)."""
+    decisions_table: ClassVar[str]
+    decisions_head: ClassVar[str]
+    """The one-row table holding the chain's last seq and hash."""
+    head_lock: ClassVar[str] = ""
+    """What a SELECT of the head appends to lock it until the transaction ends, where the write
+    transaction alone does not exclude other writers (PostgreSQL: " FOR UPDATE")."""
+
     # -- garbage collection ---------------------------------------------------------------------
 
     @abstractmethod

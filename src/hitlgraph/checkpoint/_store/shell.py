@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from hitlgraph.checkpoint._rows import ListCursor
@@ -22,7 +23,7 @@ from hitlgraph.checkpoint.base import (
     PendingWritesCall,
     RunnableConfig,
 )
-from hitlgraph.review import PendingInterrupt
+from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 
 __all__ = ["AsyncStore", "StepStore", "SyncStore"]
 
@@ -157,6 +158,38 @@ class SyncStore(StoreSaver):
         for item in await asyncio.to_thread(self._run, call):
             yield item
 
+    def list_decisions(self, *, thread_id: str | None = None, by: str | None = None,
+                       since: str | datetime | None = None, limit: int = 50
+                       ) -> Iterator[Decision]:
+        """The decision log (see hitlgraph.review), newest first: one statement.
+
+        Args:
+            thread_id: only this thread's.
+            by: only those this person made (`Command(by=...)`).
+            since: only those made at or after this time (an aware datetime, or ISO 8601
+                text with a time zone).
+            limit: at most this many.
+
+        Raises:
+            ValueError: `limit` is below 1, or `since` has no time zone.
+        """
+        found: list[Decision] = self._run(self._decisions_call(thread_id, by, since, limit))
+        return iter(found)
+
+    async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
+                              since: str | datetime | None = None, limit: int = 50
+                              ) -> AsyncIterator[Decision]:
+        """list_decisions() in a worker thread."""
+        call = self._decisions_call(thread_id, by, since, limit)
+        for item in await asyncio.to_thread(self._run, call):
+            yield item
+
+    def verify_decisions(self) -> ChainBreak | None:
+        """Check the decision log's hash chain: the first row that was changed or removed
+        (see hitlgraph.review.ChainBreak), or None when it is intact. Reads the whole log,
+        a page at a time."""
+        return self._run(self._verify_call())
+
     def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
         """Make config's checkpoint the thread's latest again, with `pending_writes` (see
         BaseCheckpointSaver.rewind); one transaction."""
@@ -270,6 +303,17 @@ class AsyncStore(StoreSaver):
         call = self._pending_call(graph_id, thread_id, node, metadata, limit, after)
         for item in await self._arun(call):
             yield item
+
+    async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
+                              since: str | datetime | None = None, limit: int = 50
+                              ) -> AsyncIterator[Decision]:
+        """The decision log, newest first (see `SyncStore.list_decisions`)."""
+        for item in await self._arun(self._decisions_call(thread_id, by, since, limit)):
+            yield item
+
+    async def averify_decisions(self) -> ChainBreak | None:
+        """Check the decision log's hash chain (see `SyncStore.verify_decisions`)."""
+        return await self._arun(self._verify_call())
 
     async def arewind(self, config: RunnableConfig,
                       pending_writes: Sequence[PendingWrite]) -> None:

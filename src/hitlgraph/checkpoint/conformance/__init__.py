@@ -31,8 +31,9 @@ delete_thread(); prune(keep_last);
 compare-and-set through WriteRules.expected_latest; SQL-looking ids, keys and values stored as data;
 nothing stored when a value cannot be serialized; several threads sharing one saver; the
 index of open interrupts (list_pending(), for a saver that is a hitlgraph.review.PendingIndex:
-what opens, answers, closes and removes entries, subgraphs, pages and filters); and the async
-methods.
+what opens, answers, closes and removes entries, subgraphs, pages and filters); the decision
+log (list_decisions() and verify_decisions(), for a saver that is a hitlgraph.review.DecisionLog:
+which writes log a decision, the rows, the hash chain, the query); and the async methods.
 """
 
 from __future__ import annotations
@@ -44,6 +45,21 @@ from hitlgraph.checkpoint.conformance._async import (
 )
 from hitlgraph.checkpoint.conformance._async import (
     check_async_round_trip as check_async_round_trip,
+)
+from hitlgraph.checkpoint.conformance._decisions import (
+    check_async_list_decisions as check_async_list_decisions,
+)
+from hitlgraph.checkpoint.conformance._decisions import (
+    check_decisions_chained_and_kept as check_decisions_chained_and_kept,
+)
+from hitlgraph.checkpoint.conformance._decisions import (
+    check_decisions_logged_with_their_writes as check_decisions_logged_with_their_writes,
+)
+from hitlgraph.checkpoint.conformance._decisions import (
+    check_decisions_query as check_decisions_query,
+)
+from hitlgraph.checkpoint.conformance._decisions import (
+    check_decisions_resolved_by_update as check_decisions_resolved_by_update,
 )
 from hitlgraph.checkpoint.conformance._helpers import (
     EVIL as EVIL,

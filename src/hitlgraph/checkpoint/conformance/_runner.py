@@ -11,6 +11,13 @@ from typing import Any, TypeVar
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.conformance._async import check_async_list_many, check_async_round_trip
+from hitlgraph.checkpoint.conformance._decisions import (
+    check_async_list_decisions,
+    check_decisions_chained_and_kept,
+    check_decisions_logged_with_their_writes,
+    check_decisions_query,
+    check_decisions_resolved_by_update,
+)
 from hitlgraph.checkpoint.conformance._helpers import Backend
 from hitlgraph.checkpoint.conformance._pending import (
     check_async_list_pending,
@@ -75,11 +82,16 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "pending_subgraph_recorded_once": check_pending_subgraph_recorded_once,
     "pending_removed_with_threads": check_pending_removed_with_threads,
     "pending_pages_and_filters": check_pending_pages_and_filters,
+    "decisions_logged_with_their_writes": check_decisions_logged_with_their_writes,
+    "decisions_resolved_by_update": check_decisions_resolved_by_update,
+    "decisions_chained_and_kept": check_decisions_chained_and_kept,
+    "decisions_query": check_decisions_query,
 }
 ASYNC_CHECKS: dict[str, AsyncCheck] = {
     "async_round_trip": check_async_round_trip,
     "async_list_many": check_async_list_many,
     "async_list_pending": check_async_list_pending,
+    "async_list_decisions": check_async_list_decisions,
 }
 CHECKS: dict[str, SyncCheck | AsyncCheck] = {**SYNC_CHECKS, **ASYNC_CHECKS}
 """Every check by name: sync ones first, then async ones."""

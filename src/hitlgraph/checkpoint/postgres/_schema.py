@@ -16,8 +16,9 @@ from hitlgraph.checkpoint._store.dialect import Migration
 from hitlgraph.checkpoint._store.ops import Statement
 
 __all__ = [
-    "BLOBS", "CHECKPOINTS", "FENCES", "LOCK", "LOCK_CLASS", "MIGRATIONS", "MIGRATIONS_TABLE",
-    "MIGRATION_LOCK", "PENDING", "TABLES", "WRITES", "thread_lock_key",
+    "BLOBS", "CHECKPOINTS", "DECISIONS", "DECISIONS_HEAD", "FENCES", "LOCK", "LOCK_CLASS",
+    "MIGRATIONS", "MIGRATIONS_TABLE", "MIGRATION_LOCK", "PENDING", "TABLES", "WRITES",
+    "thread_lock_key",
 ]
 
 CHECKPOINTS: Final = "hitlgraph_checkpoints"
@@ -26,7 +27,10 @@ WRITES: Final = "hitlgraph_checkpoint_writes"
 MIGRATIONS_TABLE: Final = "hitlgraph_checkpoint_migrations"
 FENCES: Final = "hitlgraph_checkpoint_fences"
 PENDING: Final = "hitlgraph_pending_interrupts"
-TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, FENCES, PENDING, MIGRATIONS_TABLE)
+DECISIONS: Final = "hitlgraph_decisions"
+DECISIONS_HEAD: Final = "hitlgraph_decisions_head"
+TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, FENCES, PENDING, DECISIONS, DECISIONS_HEAD,
+                 MIGRATIONS_TABLE)
 
 MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     # 0: the initial schema.
@@ -102,6 +106,31 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         f"CREATE INDEX IF NOT EXISTS {PENDING}_open ON {PENDING} "
         "(created_at DESC, thread_id DESC, interrupt_id DESC) WHERE NOT answered",
         pending.backfill,
+    ),
+    # 3: the decision log (hitlgraph.review.Decision), hash-chained in `seq` order, and the
+    # chain's head (last seq and hash): writers lock it (FOR UPDATE), so the chain never forks.
+    (
+        f"""CREATE TABLE IF NOT EXISTS {DECISIONS} (
+            seq BIGINT PRIMARY KEY,
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL,
+            interrupt_id TEXT COLLATE "C" NOT NULL,
+            node TEXT,
+            answer TEXT NOT NULL,
+            decided_by TEXT,
+            reason TEXT,
+            at TEXT COLLATE "C" NOT NULL,
+            outcome TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        f"CREATE INDEX IF NOT EXISTS {DECISIONS}_by_thread ON {DECISIONS} (thread_id, seq)",
+        f"""CREATE TABLE IF NOT EXISTS {DECISIONS_HEAD} (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        f"INSERT INTO {DECISIONS_HEAD} (one, seq, hash) VALUES (1, 0, '') "
+        "ON CONFLICT DO NOTHING",
     ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;

@@ -32,6 +32,8 @@ from hitlgraph.checkpoint.postgres._filters import filter_clause, metadata_json
 from hitlgraph.checkpoint.postgres._schema import (
     BLOBS,
     CHECKPOINTS,
+    DECISIONS,
+    DECISIONS_HEAD,
     FENCES,
     LOCK,
     LOCK_CLASS,
@@ -412,6 +414,10 @@ class PostgresDialect(Dialect):
         return False
 
     pending_param = "%s"
+    pending_table = PENDING
+    decisions_table = DECISIONS
+    decisions_head = DECISIONS_HEAD
+    head_lock = " FOR UPDATE"
     open_pending = _pending.OPEN
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER

@@ -156,6 +156,30 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         "(created_at, thread_id, interrupt_id) WHERE answered = 0",
         pending.backfill,
     ),
+    # 4: the decision log (hitlgraph.review.Decision), hash-chained in `seq` order, and the
+    # chain's head (last seq and hash), which shows a row taken off the end.
+    (
+        """CREATE TABLE decisions (
+            seq INTEGER PRIMARY KEY,
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL,
+            interrupt_id TEXT NOT NULL,
+            node TEXT,
+            answer TEXT NOT NULL,
+            decided_by TEXT,
+            reason TEXT,
+            at TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        "CREATE INDEX decisions_by_thread ON decisions (thread_id, seq)",
+        """CREATE TABLE decisions_head (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            seq INTEGER NOT NULL,
+            hash TEXT NOT NULL
+        )""",
+        "INSERT INTO decisions_head (one, seq, hash) VALUES (1, 0, '')",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one. Each step (SQL text, or an operation) must be safe inside a transaction."""

@@ -429,6 +429,9 @@ class SqliteDialect(Dialect):
     # -- the index of open interrupts -----------------------------------------------------------
 
     pending_param = "?"
+    pending_table = "pending_interrupts"
+    decisions_table = "decisions"
+    decisions_head = "decisions_head"
     open_pending = _pending.OPEN
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER

@@ -1,0 +1,136 @@
+"""The decision log in the SQL savers, written once (the rows and their chain are
+checkpoint._decisions'): appending under the chain head's lock, the decisions a put_writes()
+or an update_state put makes, a page of list_decisions(), and verify_decisions().
+
+The SQL is the same in SQLite and PostgreSQL but for its placeholder, its table names and
+how the head is locked (`FOR UPDATE` in PostgreSQL; SQLite's write transaction holds the
+database's one write lock already), so it is built here from the dialect's names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hitlgraph.checkpoint._decisions import (
+    ChainCheck,
+    Chained,
+    DecisionNote,
+    DecisionQuery,
+    NewDecision,
+    chain,
+    decision,
+    resolved_rows,
+    rows_of,
+)
+from hitlgraph.checkpoint._pending import node_of, now
+from hitlgraph.checkpoint._store import writes
+from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
+from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
+from hitlgraph.checkpoint.base import RunnableConfig
+from hitlgraph.review import ChainBreak, Decision
+
+if TYPE_CHECKING:
+    from hitlgraph.checkpoint._store.dialect import Dialect
+
+__all__ = ["append", "list_page", "put_resolving", "put_writes_deciding", "verify"]
+
+_COLUMNS = ("thread_id, checkpoint_ns, interrupt_id, node, answer, decided_by, reason, at, "
+            "outcome")
+VERIFY_PAGE = 1000
+"""Rows verify() reads per statement (it never holds the whole log)."""
+
+
+def append(dialect: Dialect, rows: Sequence[NewDecision]) -> Ops[None]:
+    """Append rows after the chain's head, locking it for the rest of the transaction, so that
+    concurrent writers queue rather than fork the chain."""
+    if not rows:
+        return
+    mark, table = dialect.pending_param, dialect.decisions_table
+    found = yield Statement(
+        f"SELECT seq, hash FROM {dialect.decisions_head}{dialect.head_lock}")
+    chained = chain((int(found[0][0]), found[0][1]), rows)
+    marks = ", ".join([mark] * 11)
+    yield Many(f"INSERT INTO {table} (seq, {_COLUMNS}, hash) VALUES ({marks})",
+               [(c.seq, *c.row, c.hash) for c in chained])
+    yield Statement(f"UPDATE {dialect.decisions_head} SET seq = {mark}, hash = {mark}",
+                    (chained[-1].seq, chained[-1].hash))
+
+
+def _asked(dialect: Dialect, thread_id: str, ids: Sequence[str]
+           ) -> Ops[dict[str, tuple[str, str | None]]]:
+    """(namespace, node) of each of `ids` the index holds for the thread."""
+    mark = dialect.pending_param
+    asked: dict[str, tuple[str, str | None]] = {}
+    for iid in ids:
+        rows = yield Statement(
+            f"SELECT checkpoint_ns, node FROM {dialect.pending_table} "
+            f"WHERE thread_id = {mark} AND interrupt_id = {mark}", (thread_id, iid))
+        if rows:
+            asked[iid] = (rows[0][0], rows[0][1])
+    return asked
+
+
+def put_writes_deciding(dialect: Dialect, encoded: EncodedWrites, note: DecisionNote,
+                        task_path: str) -> Ops[None]:
+    """put_writes() of a write that is a decision: the writes, then the note's rows, in one
+    transaction (a refused claim logs nothing)."""
+    yield from writes.put_writes(dialect, encoded)
+    asked = yield from _asked(dialect, encoded.thread_id, [iid for iid, _ in note.answers])
+    yield from append(dialect, rows_of(note, encoded.thread_id, encoded.ns,
+                                       node_of(task_path), now(), asked))
+
+
+def put_resolving(dialect: Dialect, encoded: EncodedPut) -> Ops[RunnableConfig]:
+    """put() of an update_state checkpoint: the open interrupts it closes unanswered are
+    logged as resolved, in its transaction."""
+    mark = dialect.pending_param
+    dropped = yield Statement(
+        f"SELECT interrupt_id, checkpoint_ns, node FROM {dialect.pending_table} "
+        f"WHERE thread_id = {mark} AND NOT answered AND checkpoint_id < {mark} "
+        f"AND ({mark} = '' OR checkpoint_ns = {mark})",
+        (encoded.thread_id, encoded.checkpoint_id, encoded.ns, encoded.ns))
+    config = yield from writes.put(dialect, encoded)
+    if dropped:
+        yield from append(dialect, resolved_rows(encoded.thread_id, now(),
+                                                 [tuple(row) for row in dropped]))
+    return config
+
+
+def _row(found: Sequence[Any]) -> Chained:
+    return Chained(int(found[0]), NewDecision(*found[1:10]), str(found[10]))
+
+
+def list_page(dialect: Dialect, query: DecisionQuery) -> Ops[list[Decision]]:
+    """One page of decisions, newest first: one statement."""
+    mark = dialect.pending_param
+    clauses, params = [], []
+    for column, value in (("thread_id", query.thread_id), ("decided_by", query.by)):
+        if value is not None:
+            clauses.append(f"{column} = {mark}")
+            params.append(value)
+    if query.since is not None:
+        clauses.append(f"at >= {mark}")
+        params.append(query.since)
+    where = " AND ".join(clauses) or dialect.everything
+    rows = yield Statement(
+        f"SELECT seq, {_COLUMNS}, hash FROM {dialect.decisions_table} WHERE {where} "
+        f"ORDER BY seq DESC LIMIT {mark}", (*params, query.limit))
+    return [decision(_row(found)) for found in rows or ()]
+
+
+def verify(dialect: Dialect) -> Ops[ChainBreak | None]:
+    """The first changed or removed row of the log (None: intact), read page by page in
+    seq order (run it as a read: one snapshot)."""
+    mark = dialect.pending_param
+    head = yield Statement(f"SELECT seq, hash FROM {dialect.decisions_head}")
+    check = ChainCheck()
+    while True:
+        rows = (yield Statement(
+            f"SELECT seq, {_COLUMNS}, hash FROM {dialect.decisions_table} "
+            f"WHERE seq > {mark} ORDER BY seq LIMIT {mark}", (check.seq, VERIFY_PAGE))) or []
+        found = check.feed(_row(row) for row in rows)
+        if found is not None:
+            return found
+        if len(rows) < VERIFY_PAGE:
+            return check.end((int(head[0][0]), head[0][1]) if head else (0, ""))
