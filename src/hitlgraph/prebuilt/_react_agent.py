@@ -34,6 +34,7 @@ from hitlgraph.prebuilt._agent_state import (
 from hitlgraph.prebuilt._review import ApprovalTool
 from hitlgraph.prebuilt._tool_node import ToolNode, ToolReviewNode
 from hitlgraph.prebuilt._tools import Runner, as_runner
+from hitlgraph.pregel.compiled import CompiledStateGraph
 from hitlgraph.types import Send
 
 __all__ = ["create_react_agent"]
@@ -185,7 +186,7 @@ def create_react_agent(
     name: str | None = None,
     review: bool | Iterable[str] | None = None,
     **deprecated_kwargs: Any,
-) -> Any:
+) -> CompiledStateGraph:
     """A compiled graph that calls the model, runs the tools it asks for, and loops until the
     model answers without tool calls, as LangGraph's create_react_agent.
 
