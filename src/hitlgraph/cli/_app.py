@@ -3,8 +3,10 @@ the result (Rich for people, --json for scripts); errors become CliError with an
 
 from __future__ import annotations
 
+import getpass
 import shlex
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -12,6 +14,7 @@ from rich.markup import escape
 
 from hitlgraph import __version__
 from hitlgraph.cli._answers import resume_value
+from hitlgraph.cli._audit import audit
 from hitlgraph.cli._common import (
     EPILOG,
     db_flag,
@@ -111,6 +114,10 @@ def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | N
                    "@FILE. Without it, ask in the terminal.")
 @click.option("--interrupt", "interrupt_id", metavar="ID",
               help="Which interrupt --value answers, when several wait (an id or its start).")
+@click.option("--by", "by", metavar="NAME",
+              help="Who gives --value, for the decision log (`hitlgraph audit list`); "
+                   "default: your user name.")
+@click.option("--reason", metavar="TEXT", help="Why, for the decision log.")
 @click.option("--graph", "graph_spec", metavar="MODULE:GRAPH",
               help="The graph to run the thread with (default: the one recorded when it ran).")
 @db_option
@@ -118,8 +125,8 @@ def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | N
 @json_option
 @click.pass_context
 def resume(ctx: click.Context, thread_id: str, value_text: str | None,
-           interrupt_id: str | None, graph_spec: str | None, db: str, no_input: bool,
-           as_json: bool) -> None:
+           interrupt_id: str | None, by: str | None, reason: str | None,
+           graph_spec: str | None, db: str, no_input: bool, as_json: bool) -> None:
     """Answer a paused thread and run it on, until it ends or pauses again.
 
     THREAD is a thread id or its start. With --value, that answer goes to the interrupt
@@ -127,9 +134,12 @@ def resume(ctx: click.Context, thread_id: str, value_text: str | None,
     thread stopped at a breakpoint (or by Ctrl-C while running) continues without --value.
     Later pauses are asked in the terminal unless --no-input.
     """
-    if interrupt_id is not None and value_text is None:
-        raise CliError("--interrupt ID names which interrupt --value answers: give --value "
-                       "ANSWER too.", ExitCode.USAGE)
+    for given, option in ((interrupt_id, "--interrupt ID names which interrupt --value "
+                                          "answers"),
+                          (by, "--by NAME names who gives --value"),
+                          (reason, "--reason TEXT says why --value is given")):
+        if given is not None and value_text is None:
+            raise CliError(f"{option}: give --value ANSWER too.", ExitCode.USAGE)
     value = read_answer(value_text) if value_text is not None else None
     view = View(as_json=as_json)
     with open_saver(db, create=False) as saver:
@@ -146,8 +156,21 @@ def resume(ctx: click.Context, thread_id: str, value_text: str | None,
         elif value_text is None:
             runner.go(target, None, thread, no_input=False, start_paused=True)
         else:
-            command = resume_value(summary, value, interrupt_id)
+            command = replace(resume_value(summary, value, interrupt_id),
+                              by=_decider(by), reason=reason)
             runner.go(target, command, thread, no_input=no_input)
+
+
+def _decider(by: str | None) -> str | None:
+    """Who answers, for the decision log: --by, else the user this process runs as."""
+    if by is not None:
+        if not by.strip():
+            raise CliError("--by must name someone (it was empty).", ExitCode.USAGE)
+        return by
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (e.g. a container's unnamed uid)
+        return None
 
 
 _RESUME_ADVICE = ("Resuming runs the graph's code: name the one it was run with, --graph "
@@ -261,6 +284,7 @@ def graph_cmd(graph_spec: str, as_json: bool) -> None:
 
 cli.add_command(demo)
 cli.add_command(serve)
+cli.add_command(audit)
 
 
 def main(argv: list[str] | None = None) -> None:
