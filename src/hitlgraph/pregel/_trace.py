@@ -10,6 +10,7 @@ nothing is made and a run pays one check.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from hitlgraph._control import Command
@@ -31,15 +32,27 @@ if TYPE_CHECKING:
 __all__ = ["NodeSpan", "RunTrace", "node_span", "run_trace"]
 
 _SCOPE = "hitlgraph"
+_PROVIDER_FROM_ENV = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
 _tracer: Any = None
 """The tracer, once a real provider was found (a provider, once set, cannot be replaced)."""
+
+
+def _provider() -> Any:
+    """The tracer provider the application set, or None. Read from the API's module global:
+    its public get_tracer_provider() looks the environment up on every call (a KeyError
+    raised and caught: a tenth of a short run's cost), except when the provider is named
+    there, which only it can load."""
+    if _PROVIDER_FROM_ENV:
+        return _trace.get_tracer_provider()
+    return getattr(_trace, "_TRACER_PROVIDER", None)
 
 
 def _find_tracer() -> Any:
     global _tracer
     if _tracer is None and _trace is not None:
-        provider = _trace.get_tracer_provider()
-        if not isinstance(provider, (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)):
+        provider = _provider()
+        if provider is not None and not isinstance(
+                provider, (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)):
             _tracer = provider.get_tracer(_SCOPE)
     return _tracer
 
