@@ -49,6 +49,7 @@ from hitlgraph.server.config import (
     load_graph_object,
 )
 from hitlgraph.server.routes import assistants, crons, inbox, root, runs, threads
+from hitlgraph.server.routes.decisions import router as decisions_router
 from hitlgraph.server.routes.store import router as store_router
 from hitlgraph.server.store.base import Notifier, Store
 from hitlgraph.server.store.sqlite import SqliteStore
@@ -232,6 +233,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app.include_router(assistants.router)
     app.include_router(threads.router)
+    app.include_router(decisions_router)
     app.include_router(crons.router)
     app.include_router(runs.router)
     app.include_router(store_router)

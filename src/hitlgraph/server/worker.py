@@ -80,9 +80,10 @@ def graph_modes(stream_mode: Any) -> list[str]:
     return out
 
 
-def build_command(data: dict[str, Any]) -> Command[Any]:
-    """A Command from its JSON body ({resume, update, goto}; Send as {node, input})."""
-    fields: dict[str, Any] = {}
+def build_command(data: dict[str, Any], *, by: str | None = None) -> Command[Any]:
+    """A Command from its JSON body ({resume, update, goto}; Send as {node, input}); `by` is
+    who answers, for the decision log: the authenticated caller, never a name from the body."""
+    fields: dict[str, Any] = {"by": by}
     if "resume" in data:
         fields["resume"] = data["resume"]
     if data.get("update") is not None:
@@ -358,8 +359,8 @@ class WorkerPool:
         started_thread = start.get("checkpoint_id") is None
         if all(start.get(key) == point[key] for key in ("checkpoint_id", "writes")):
             kwargs = run.kwargs
-            value = (build_command(kwargs["command"]) if kwargs.get("command") is not None
-                     else kwargs.get("input"))
+            value = (build_command(kwargs["command"], by=run.tenant or None)
+                     if kwargs.get("command") is not None else kwargs.get("input"))
             rewind_to = None if latest is None else (latest.config,
                                                      list(latest.pending_writes or ()))
             return _Plan(value=value, config=config, started_thread=started_thread,

@@ -1,0 +1,74 @@
+"""The decision log through the server: GET /threads/{id}/decisions lists who answered (the
+API key's tenant, never a name the client sends), what update_state resolved; tenant-scoped.
+Two API keys decide, through the SDK and plain HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from _harness import RunningServer
+
+KEY_A = "decisions-key-a"
+KEY_B = "decisions-key-b"
+ASK = {"assistant_id": "review", "input": {"topic": "audits"}}
+
+
+def _http(server: RunningServer, key: str) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"x-api-key": key}, timeout=30)
+
+
+def _ok(answer: httpx.Response) -> Any:
+    assert answer.is_success, answer.text
+    return answer.json()
+
+
+def _paused(http: httpx.Client) -> str:
+    thread = str(_ok(http.post("/threads", json={}))["thread_id"])
+    assert "__interrupt__" in _ok(http.post(f"/threads/{thread}/runs/wait", json=ASK))
+    return thread
+
+
+def test_two_keys_decide_and_each_sees_its_own(
+        start_server: Callable[..., RunningServer]) -> None:
+    server = start_server(api_keys={"team-a": KEY_A, "team-b": KEY_B})
+    with _http(server, KEY_A) as a, _http(server, KEY_B) as b:
+        thread_a, thread_b = _paused(a), _paused(b)
+        sdk_b = server.client(api_key=KEY_B)
+        sdk_b.runs.wait(thread_b, "review", command={"resume": {"approved": False}})
+        _ok(a.post(f"/threads/{thread_a}/runs/wait", json={
+            "assistant_id": "review", "command": {"resume": {"approved": True}}}))
+        [mine] = _ok(a.get(f"/threads/{thread_a}/decisions"))
+        [theirs] = _ok(b.get(f"/threads/{thread_b}/decisions"))
+        assert (mine["thread_id"], mine["by"], mine["answer"], mine["node"], mine["outcome"]) \
+            == (thread_a, "team-a", {"approved": True}, "review", "answered")
+        assert (theirs["thread_id"], theirs["by"], theirs["answer"]) == (
+            thread_b, "team-b", {"approved": False})
+        assert b.get(f"/threads/{thread_a}/decisions").status_code == 404
+        assert _ok(a.get(f"/threads/{thread_a}/decisions",
+                         params={"since": "2999-01-01T00:00:00Z"})) == []
+        assert a.get(f"/threads/{thread_a}/decisions",
+                     params={"since": "soon"}).status_code == 422
+
+
+def test_a_name_sent_by_the_client_is_refused(
+        start_server: Callable[..., RunningServer]) -> None:
+    server = start_server(api_keys={"team-a": KEY_A})
+    with _http(server, KEY_A) as a:
+        thread = _paused(a)
+        refused = a.post(f"/threads/{thread}/runs/wait", json={
+            "assistant_id": "review",
+            "command": {"resume": {"approved": True}, "by": "someone-else"}})
+        assert refused.status_code == 422
+        assert _ok(a.get(f"/threads/{thread}/decisions")) == []
+
+
+def test_update_state_over_the_question_is_logged_resolved(server: RunningServer) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        thread = _paused(http)
+        _ok(http.post(f"/threads/{thread}/state", json={
+            "values": {"approved": True}, "as_node": "review"}))
+        [found] = _ok(http.get(f"/threads/{thread}/decisions"))
+        assert (found["outcome"], found["node"], found["by"], found["answer"]) == (
+            "resolved", "review", None, None)
