@@ -50,6 +50,13 @@ def test_two_keys_decide_and_each_sees_its_own(
                          params={"since": "2999-01-01T00:00:00Z"})) == []
         assert a.get(f"/threads/{thread_a}/decisions",
                      params={"since": "soon"}).status_code == 422
+        found = _ok(a.post("/decisions/search", json={}))
+        assert [(d["thread_id"], d["by"]) for d in found] == [(thread_a, "team-a")]
+        assert _ok(b.post("/decisions/search", json={"by": "team-b"}))[0]["thread_id"] \
+            == thread_b
+        assert _ok(a.post("/decisions/search", json={"thread_id": thread_b})) == []
+        assert _ok(a.post("/decisions/search", json={"by": "team-b"})) == []
+        assert a.post("/decisions/search", json={"limit": 0}).status_code == 422
 
 
 def test_a_name_sent_by_the_client_is_refused(

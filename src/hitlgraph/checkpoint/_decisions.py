@@ -168,6 +168,7 @@ class DecisionQuery(NamedTuple):
     by: str | None
     since: str | None
     limit: int
+    thread_prefix: str | None = None
 
 
 def _since(since: str | datetime | None) -> str | None:
@@ -189,7 +190,7 @@ def _since(since: str | datetime | None) -> str | None:
 
 
 def decision_query(*, thread_id: str | None, by: str | None, since: str | datetime | None,
-                   limit: int) -> DecisionQuery:
+                   limit: int, thread_prefix: str | None = None) -> DecisionQuery:
     """The query of a list_decisions() call.
 
     Raises:
@@ -200,14 +201,16 @@ def decision_query(*, thread_id: str | None, by: str | None, since: str | dateti
         raise ValueError(f"limit={limit!r} must be an int of at least 1.")
     return DecisionQuery(
         thread_id=None if thread_id is None else str(thread_id),
-        by=None if by is None else str(by), since=_since(since), limit=limit)
+        by=None if by is None else str(by), since=_since(since), limit=limit,
+        thread_prefix=thread_prefix or None)
 
 
 def matches(row: NewDecision, query: DecisionQuery) -> bool:
     """Whether a row is one the query asks for (the in-memory saver's filter)."""
     return ((query.thread_id is None or row.thread_id == query.thread_id)
             and (query.by is None or row.by == query.by)
-            and (query.since is None or row.at >= query.since))
+            and (query.since is None or row.at >= query.since)
+            and (query.thread_prefix is None or row.thread_id.startswith(query.thread_prefix)))
 
 
 def rows_of(note: DecisionNote, thread_id: str, ns: str, node: str | None, at: str,

@@ -499,18 +499,20 @@ class InMemorySaver(BaseCheckpointSaver):
     # -- the decision log (hitlgraph.review) ----------------------------------------------------
 
     def list_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                       since: str | datetime | None = None, limit: int = 50
-                       ) -> Iterator[Decision]:
+                       since: str | datetime | None = None, limit: int = 50,
+                       thread_prefix: str | None = None) -> Iterator[Decision]:
         """Decisions, newest first (see the SQL savers' list_decisions)."""
-        query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit)
+        query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit,
+                               thread_prefix=thread_prefix)
         with self._lock:
             return iter(self._decisions.page(query))
 
     async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                              since: str | datetime | None = None, limit: int = 50
-                              ) -> AsyncIterator[Decision]:
+                              since: str | datetime | None = None, limit: int = 50,
+                              thread_prefix: str | None = None) -> AsyncIterator[Decision]:
         """list_decisions() for asyncio programs."""
-        for item in self.list_decisions(thread_id=thread_id, by=by, since=since, limit=limit):
+        for item in self.list_decisions(thread_id=thread_id, by=by, since=since, limit=limit,
+                                        thread_prefix=thread_prefix):
             yield item
 
     def verify_decisions(self) -> ChainBreak | None:

@@ -71,14 +71,15 @@ class DecisionLog(Protocol):
     """A saver that keeps a decision log (every saver hitlgraph ships)."""
 
     def list_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                       since: str | datetime | None = None, limit: int = 50
-                       ) -> Iterator[Decision]:
-        """Decisions, newest first: at most `limit`, at or after `since`."""
+                       since: str | datetime | None = None, limit: int = 50,
+                       thread_prefix: str | None = None) -> Iterator[Decision]:
+        """Decisions, newest first: at most `limit`, at or after `since`, of threads whose
+        id starts with `thread_prefix`."""
         ...
 
     def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                        since: str | datetime | None = None, limit: int = 50
-                        ) -> AsyncIterator[Decision]:
+                        since: str | datetime | None = None, limit: int = 50,
+                        thread_prefix: str | None = None) -> AsyncIterator[Decision]:
         """list_decisions() for asyncio programs."""
         ...
 

@@ -112,9 +112,11 @@ class StoreSaver(BaseCheckpointSaver):
         return Call(pending.list_page(self.dialect, self.serde, query), write=False)
 
     def _decisions_call(self, thread_id: str | None, by: str | None,
-                        since: str | datetime | None, limit: int) -> Call[list[Decision]]:
+                        since: str | datetime | None, limit: int, thread_prefix: str | None
+                        ) -> Call[list[Decision]]:
         """list_decisions()'s one page (its arguments checked here, before any connection)."""
-        query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit)
+        query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit,
+                               thread_prefix=thread_prefix)
         return Call(decisions.list_page(self.dialect, query), write=False)
 
     def _verify_call(self) -> Call[ChainBreak | None]:

@@ -112,6 +112,9 @@ def list_page(dialect: Dialect, query: DecisionQuery) -> Ops[list[Decision]]:
     if query.since is not None:
         clauses.append(f"at >= {mark}")
         params.append(query.since)
+    if query.thread_prefix is not None:
+        clauses.append(f"substr(thread_id, 1, {len(query.thread_prefix)}) = {mark}")
+        params.append(query.thread_prefix)
     where = " AND ".join(clauses) or dialect.everything
     rows = yield Statement(
         f"SELECT seq, {_COLUMNS}, hash FROM {dialect.decisions_table} WHERE {where} "

@@ -159,8 +159,8 @@ class SyncStore(StoreSaver):
             yield item
 
     def list_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                       since: str | datetime | None = None, limit: int = 50
-                       ) -> Iterator[Decision]:
+                       since: str | datetime | None = None, limit: int = 50,
+                       thread_prefix: str | None = None) -> Iterator[Decision]:
         """The decision log (see hitlgraph.review), newest first: one statement.
 
         Args:
@@ -169,18 +169,21 @@ class SyncStore(StoreSaver):
             since: only those made at or after this time (an aware datetime, or ISO 8601
                 text with a time zone).
             limit: at most this many.
+            thread_prefix: only threads whose id starts with this (the server keeps a
+                tenant's threads under "tenant/").
 
         Raises:
             ValueError: `limit` is below 1, or `since` has no time zone.
         """
-        found: list[Decision] = self._run(self._decisions_call(thread_id, by, since, limit))
+        found: list[Decision] = self._run(
+            self._decisions_call(thread_id, by, since, limit, thread_prefix))
         return iter(found)
 
     async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                              since: str | datetime | None = None, limit: int = 50
-                              ) -> AsyncIterator[Decision]:
+                              since: str | datetime | None = None, limit: int = 50,
+                              thread_prefix: str | None = None) -> AsyncIterator[Decision]:
         """list_decisions() in a worker thread."""
-        call = self._decisions_call(thread_id, by, since, limit)
+        call = self._decisions_call(thread_id, by, since, limit, thread_prefix)
         for item in await asyncio.to_thread(self._run, call):
             yield item
 
@@ -305,10 +308,11 @@ class AsyncStore(StoreSaver):
             yield item
 
     async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                              since: str | datetime | None = None, limit: int = 50
-                              ) -> AsyncIterator[Decision]:
+                              since: str | datetime | None = None, limit: int = 50,
+                              thread_prefix: str | None = None) -> AsyncIterator[Decision]:
         """The decision log, newest first (see `SyncStore.list_decisions`)."""
-        for item in await self._arun(self._decisions_call(thread_id, by, since, limit)):
+        call = self._decisions_call(thread_id, by, since, limit, thread_prefix)
+        for item in await self._arun(call):
             yield item
 
     async def averify_decisions(self) -> ChainBreak | None:

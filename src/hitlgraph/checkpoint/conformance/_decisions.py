@@ -118,7 +118,8 @@ def check_decisions_chained_and_kept(saver: BaseCheckpointSaver, backend: Backen
 
 
 def check_decisions_query(saver: BaseCheckpointSaver, backend: Backend) -> None:
-    """thread_id, by, since (text or an aware datetime) and limit filter, newest first;
+    """thread_id, by, since (text or an aware datetime), thread_prefix and limit filter,
+    newest first;
     a bad limit or a naive datetime is a ValueError."""
     if not isinstance(saver, DecisionLog):
         return
@@ -129,6 +130,9 @@ def check_decisions_query(saver: BaseCheckpointSaver, backend: Backend) -> None:
     _eq([d.interrupt_id for d in _log(saver)], ["i4", "i3", "i2", "i1", "i0"], "newest first")
     _eq([d.interrupt_id for d in _log(saver, thread_id="t1")], ["i3", "i1"], "thread_id")
     _eq([d.interrupt_id for d in _log(saver, by="bob")], ["i4", "i3"], "by")
+    _eq([d.interrupt_id for d in _log(saver, thread_prefix="t1")], ["i3", "i1"],
+        "thread_prefix")
+    _eq(_log(saver, thread_prefix="t%"), [], "thread_prefix is text, not a pattern")
     _eq([d.interrupt_id for d in _log(saver, by="alice", limit=2)], ["i2", "i1"], "limit")
     third = _log(saver)[2]
     _eq([d.interrupt_id for d in _log(saver, since=third.at)], ["i4", "i3", "i2"], "since")
