@@ -173,6 +173,10 @@ def test_tampering_with_a_sqlite_log_is_found(tmp_path: Path) -> None:
     with conn:
         conn.execute("DELETE FROM decisions WHERE seq = 4")
     assert verify() == ChainBreak(seq=3, problem="removed")  # the end, cut off
+    with conn:
+        conn.execute("DELETE FROM decisions WHERE seq > 2")
+        conn.execute("DELETE FROM decisions_head")
+    assert verify() == ChainBreak(seq=2, problem="changed")  # the head itself, gone
 
 
 def test_postgres_writers_deciding_at_once_keep_one_chain(pg_conninfo: str) -> None:

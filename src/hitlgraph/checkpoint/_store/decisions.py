@@ -124,16 +124,20 @@ def list_page(dialect: Dialect, query: DecisionQuery) -> Ops[list[Decision]]:
 
 def verify(dialect: Dialect) -> Ops[ChainBreak | None]:
     """The first changed or removed row of the log (None: intact), read page by page in
-    seq order (run it as a read: one snapshot)."""
+    seq order up to the head read first: rows appended meanwhile (a read need not be one
+    snapshot) are left for the next verify."""
     mark = dialect.pending_param
-    head = yield Statement(f"SELECT seq, hash FROM {dialect.decisions_head}")
+    found = yield Statement(f"SELECT seq, hash FROM {dialect.decisions_head}")
+    head = (int(found[0][0]), found[0][1]) if found else (0, "")
+    upto = head[0] if found else 2**62  # (a head row deleted: read all, end() says so)
     check = ChainCheck()
     while True:
         rows = (yield Statement(
             f"SELECT seq, {_COLUMNS}, hash FROM {dialect.decisions_table} "
-            f"WHERE seq > {mark} ORDER BY seq LIMIT {mark}", (check.seq, VERIFY_PAGE))) or []
-        found = check.feed(_row(row) for row in rows)
-        if found is not None:
-            return found
+            f"WHERE seq > {mark} AND seq <= {mark} ORDER BY seq LIMIT {mark}",
+            (check.seq, upto, VERIFY_PAGE))) or []
+        broken = check.feed(_row(row) for row in rows)
+        if broken is not None:
+            return broken
         if len(rows) < VERIFY_PAGE:
-            return check.end((int(head[0][0]), head[0][1]) if head else (0, ""))
+            return check.end(head)
