@@ -1,7 +1,7 @@
 """create_react_agent: the loop, its options, tool-call review, and the errors it raises.
 
-Each test runs with the sync and the async API (the `run` fixture). The side-by-side file
-checks the same behaviours against LangGraph."""
+Each test runs with the sync and the async API (the `run` fixture of tests/conftest.py). The
+side-by-side file checks the same behaviours against LangGraph."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from conftest import Runner
 from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.messages import AIMessage
@@ -60,7 +59,7 @@ def texts(out: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
-def test_agent_runs_the_tools_then_answers(run: Runner, version: str) -> None:
+def test_agent_runs_the_tools_then_answers(run: Any, version: str) -> None:
     model = ScriptedChatModel([TWO_CALLS, "Done."])
     agent = create_react_agent(model, [weather, email], version=version)
     chunks = run.stream(agent, HI, stream_mode="updates")
@@ -73,7 +72,7 @@ def test_agent_runs_the_tools_then_answers(run: Runner, version: str) -> None:
     assert [t["function"]["name"] for t in model.bound_tools] == ["weather", "email"]
 
 
-def test_prompt_kinds_reach_the_model(run: Runner) -> None:
+def test_prompt_kinds_reach_the_model(run: Any) -> None:
     model = ScriptedChatModel(["ok"])
     run.invoke(create_react_agent(model, [], prompt="Be brief."), HI)
     assert [(m.type, m.content) for m in model.calls[0]] == [
@@ -84,7 +83,7 @@ def test_prompt_kinds_reach_the_model(run: Runner) -> None:
     assert model.calls[0][0] == ("system", "Count.")
 
 
-def test_interrupt_before_tools_pauses_and_resumes(run: Runner, config: dict[str, Any]) -> None:
+def test_interrupt_before_tools_pauses_and_resumes(run: Any, config: dict[str, Any]) -> None:
     agent = create_react_agent(ScriptedChatModel([TWO_CALLS, "Done."]), [weather, email],
                                checkpointer=InMemorySaver(), interrupt_before=["tools"])
     run.invoke(agent, HI, config)
@@ -94,7 +93,7 @@ def test_interrupt_before_tools_pauses_and_resumes(run: Runner, config: dict[str
     assert texts(out)[-1] == ("ai", "Done.") and len(ran) == 2
 
 
-def test_review_pauses_before_each_reviewed_call(run: Runner, config: dict[str, Any]) -> None:
+def test_review_pauses_before_each_reviewed_call(run: Any, config: dict[str, Any]) -> None:
     agent = create_react_agent(ScriptedChatModel([TWO_CALLS, "Done."]), [weather, email],
                                checkpointer=InMemorySaver(), review=["email"])
     out = run.invoke(agent, HI, config)
@@ -109,7 +108,7 @@ def test_review_pauses_before_each_reviewed_call(run: Runner, config: dict[str, 
     assert texts(out)[-1] == ("ai", "Done.")
 
 
-def test_review_rejection_reaches_the_model(run: Runner, config: dict[str, Any]) -> None:
+def test_review_rejection_reaches_the_model(run: Any, config: dict[str, Any]) -> None:
     model = ScriptedChatModel([asks(("email", {"to": "ana", "body": "hi"})), "Not sent."])
     agent = create_react_agent(model, [weather, email], checkpointer=InMemorySaver(),
                                review=True)
@@ -139,7 +138,7 @@ def test_review_survives_a_restart_on_sqlite(tmp_path: Path, config: dict[str, A
     assert [m.type for m in out["messages"]][-3:] == ["tool", "tool", "ai"]
 
 
-def test_with_approval_tools_are_asked_about(run: Runner, config: dict[str, Any]) -> None:
+def test_with_approval_tools_are_asked_about(run: Any, config: dict[str, Any]) -> None:
     agent = create_react_agent(ScriptedChatModel([TWO_CALLS, "Done."]),
                                [weather, with_approval(email)], checkpointer=InMemorySaver())
     out = run.invoke(agent, HI, config)
@@ -148,7 +147,7 @@ def test_with_approval_tools_are_asked_about(run: Runner, config: dict[str, Any]
     assert len(ran) == 2 and texts(out)[-1] == ("ai", "Done.")
 
 
-def test_return_direct_ends_after_the_tool(run: Runner) -> None:
+def test_return_direct_ends_after_the_tool(run: Any) -> None:
     from langchain_core.tools import tool
 
     @tool(return_direct=True)
@@ -162,7 +161,7 @@ def test_return_direct_ends_after_the_tool(run: Runner) -> None:
     assert texts(out)[-1] == ("tool", "found Oslo")
 
 
-def test_remaining_steps_in_the_state_stops_tool_calls(run: Runner) -> None:
+def test_remaining_steps_in_the_state_stops_tool_calls(run: Any) -> None:
     model = ScriptedChatModel([AIMessage("", id="a1", tool_calls=[
         {"name": "weather", "args": {"city": "Rome"}, "id": "c1"}])])
     out = run.invoke(create_react_agent(model, [weather]), {**HI, "remaining_steps": 1})
@@ -171,7 +170,7 @@ def test_remaining_steps_in_the_state_stops_tool_calls(run: Runner) -> None:
     assert ran == []
 
 
-def test_custom_state_schema_and_name(run: Runner) -> None:
+def test_custom_state_schema_and_name(run: Any) -> None:
     class State(AgentState, total=False):
         topic: str
 
@@ -183,7 +182,7 @@ def test_custom_state_schema_and_name(run: Runner) -> None:
     assert model.calls[0][0] == ("system", "picnics")
 
 
-def test_pre_model_hook_input_messages(run: Runner) -> None:
+def test_pre_model_hook_input_messages(run: Any) -> None:
     model = ScriptedChatModel(["ok"])
     agent = create_react_agent(
         model, [], pre_model_hook=lambda s: {"llm_input_messages": [("user", "short")]})
@@ -192,7 +191,7 @@ def test_pre_model_hook_input_messages(run: Runner) -> None:
     assert texts(out) == [("human", "Plan a picnic"), ("ai", "ok")]
 
 
-def test_dynamic_model_picked_from_the_context(run: Runner) -> None:
+def test_dynamic_model_picked_from_the_context(run: Any) -> None:
     @dataclass
     class Ctx:
         fast: bool
@@ -207,7 +206,7 @@ def test_dynamic_model_picked_from_the_context(run: Runner) -> None:
     assert texts(out)[-1] == ("ai", "slow") and fast.remaining == 1
 
 
-def test_store_reaches_the_tools(run: Runner) -> None:
+def test_store_reaches_the_tools(run: Any) -> None:
     from hitlgraph.runtime import get_runtime
     from hitlgraph.store.memory import InMemoryStore
 
@@ -224,7 +223,7 @@ def test_store_reaches_the_tools(run: Runner) -> None:
     assert item is not None and item.value == {"fact": "sun"}
 
 
-def test_langchain_model_gets_langchain_messages(run: Runner) -> None:
+def test_langchain_model_gets_langchain_messages(run: Any) -> None:
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage as LCAIMessage
 
@@ -263,7 +262,7 @@ def test_refusals_say_what_to_do() -> None:
         create_react_agent(model, [], temperature=0)
 
 
-def test_unanswered_tool_call_is_refused(run: Runner) -> None:
+def test_unanswered_tool_call_is_refused(run: Any) -> None:
     agent = create_react_agent(ScriptedChatModel(["x"]), [weather])
     stale = AIMessage("", tool_calls=[{"name": "weather", "args": {}, "id": "c9"}])
     with pytest.raises(ValueError, match="ToolMessage"):
