@@ -10,17 +10,26 @@ from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import typing_extensions
 
+from hitlgraph.channels.base import MISSING, BaseChannel
+from hitlgraph.channels.binop import BinaryOperatorAggregate, empty_value
+from hitlgraph.channels.last_value import LastValue
+
 Reducer = Callable[[Any, Any], Any]
 _NO_DEFAULT: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelSpec:
-    """One state key: its reducer (None: last value wins) and how to make its first value."""
+    """One state key: its reducer (None: last value wins) and how to make its first value,
+    or a channel object that does both (the engine's plain keys skip channel objects: the
+    step cost of the common case stays a dict write)."""
 
     key: str
     reducer: Reducer | None
     initial: Callable[[], Any] | None
+    channel: BaseChannel[Any, Any, Any] | None = None
+    """The prototype of the key's channel (each run makes its own from it), for a key whose
+    annotation names a channel other than LastValue and BinaryOperatorAggregate."""
 
 
 def _is_pydantic(schema: Any) -> bool:
@@ -59,6 +68,36 @@ def _reducer_of(annotation: Any) -> Reducer | None:
     return None
 
 
+def _channel_of(annotation: Any) -> BaseChannel[Any, Any, Any] | None:
+    """The channel an annotation names, as LangGraph reads it: the first channel instance in
+    `Annotated[...]`'s metadata, or a channel class there, made for the annotated type."""
+    if get_origin(annotation) is not Annotated:
+        return None
+    for meta in annotation.__metadata__:
+        if isinstance(meta, BaseChannel):
+            return meta.copy()  # (a copy: the same instance may annotate several keys)
+        if isinstance(meta, type) and issubclass(meta, BaseChannel):
+            return meta(get_args(annotation)[0])
+    return None
+
+
+def _spec_of(key: str, annotation: Any) -> ChannelSpec:
+    """A state key's spec: a LastValue or BinaryOperatorAggregate named in the annotation
+    becomes the plain form the engine writes directly; other channels are kept as objects."""
+    channel = _channel_of(annotation)
+    if channel is None:
+        reducer = _reducer_of(annotation)
+        return ChannelSpec(key, reducer, _initial_of(annotation) if reducer else None)
+    if type(channel) is LastValue:
+        return ChannelSpec(key, None, None)
+    if type(channel) is BinaryOperatorAggregate:
+        typ = channel.typ
+        has_empty = empty_value(typ) is not MISSING
+        return ChannelSpec(key, channel.operator, (lambda: empty_value(typ)) if has_empty else None)
+    channel.key = key
+    return ChannelSpec(key, None, None, channel)
+
+
 def _initial_of(annotation: Any) -> Callable[[], Any] | None:
     """The empty value a reducer key starts from, when its type can make one (list -> [])."""
     base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
@@ -86,8 +125,7 @@ def channel_specs(schema: Any) -> dict[str, ChannelSpec]:
     for key, annotation in _hints(schema).items():
         if key.startswith("__") and key.endswith("__"):
             raise ValueError(f"State key '{key}' is reserved: names like '__x__' are hitlgraph's.")
-        reducer = _reducer_of(annotation)
-        specs[key] = ChannelSpec(key, reducer, _initial_of(annotation) if reducer else None)
+        specs[key] = _spec_of(key, annotation)
     return specs
 
 

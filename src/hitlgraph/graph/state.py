@@ -137,7 +137,9 @@ class StateGraph(Generic[StateT]):
 
     def _add_schema(self, schema: Any) -> None:
         for key, spec in _schema.channel_specs(schema).items():
-            if key not in self.channels or (spec.reducer and not self.channels[key].reducer):
+            known = self.channels.get(key)
+            if known is None or ((spec.reducer or spec.channel) and not (
+                    known.reducer or known.channel)):
                 self.channels[key] = spec
 
     # -- nodes ---------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hitlgraph._ids import checkpoint_id, pull_task_id, task_id, ts_of, version_of
+from hitlgraph.channels._live import Live, open_channels, stored_values, view_with
 from hitlgraph.checkpoint.base import Checkpoint, PendingWrite
 from hitlgraph.constants import (
     END,
@@ -65,6 +66,9 @@ class RunState:
     step: int = -1
     writers: list[str] = field(default_factory=list)
     updated: list[str] | None = None
+    live: Live | None = None
+    """The channels of the keys whose annotation names a channel object (their readable
+    values are in `values` too); None for a state of plain and reducer keys."""
     _version: int = 0
     _version_of: str = ""
 
@@ -72,7 +76,9 @@ class RunState:
     def fresh(cls, spec: GraphSpec) -> RunState:
         """The state of a thread with no checkpoint: reducer keys hold their empty value."""
         values = {k: c.initial() for k, c in spec.channels.items() if c.initial is not None}
-        return cls(values=values, versions={}, barriers={}, triggers=[], sends=[])
+        protos = spec.channel_objects
+        return cls(values=values, versions={}, barriers={}, triggers=[], sends=[],
+                   live=Live(open_channels(protos, None, values)) if protos else None)
 
     @classmethod
     def from_checkpoint(cls, spec: GraphSpec, cp: Checkpoint) -> RunState:
@@ -81,8 +87,10 @@ class RunState:
         values = {k: v for k, v in raw.items() if k in spec.channels}
         barriers = {k: frozenset(v) for k, v in raw.items() if k in spec.barriers}
         versions = dict(cp["channel_versions"])
+        protos = spec.channel_objects
         return cls(
             values=values, versions=versions, barriers=barriers,
+            live=Live(open_channels(protos, raw, values)) if protos else None,
             triggers=list(cp["triggers"]), sends=list(raw.get(TASKS, ())),
             start_input=raw.get(START, _MISSING), id=cp["id"], ts=cp["ts"],
             writers=list(cp.get("writers", ())), updated=cp.get("updated_channels"),
@@ -90,7 +98,8 @@ class RunState:
 
     def checkpoint(self) -> Checkpoint:
         """This state as a checkpoint dict (values are shared, not copied)."""
-        values: dict[str, Any] = dict(self.values)
+        live = self.live
+        values = dict(self.values) if live is None else stored_values(live.chans, self.values)
         for chan, seen in self.barriers.items():
             if seen:
                 values[chan] = sorted(seen)
@@ -104,6 +113,11 @@ class RunState:
             channel_versions=dict(self.versions), triggers=self.triggers,
             updated_channels=self.updated, writers=self.writers,
         )
+
+    def scratch(self) -> RunState:
+        """A copy whose values and channels can take writes without changing this state."""
+        return RunState(values=dict(self.values), versions={}, barriers=dict(self.barriers),
+                        triggers=[], sends=[], live=self.live and self.live.copy())
 
     def renew(self) -> None:
         """Give the state a new checkpoint id and time (it is about to be saved as new)."""
@@ -274,16 +288,22 @@ def fresh_values(spec: GraphSpec, values: dict[str, Any], writes: Sequence[Write
     """`values` with one task's own writes applied (what its conditional edges see)."""
     view = dict(values)
     channels = spec.channels
+    objects: dict[str, list[Any]] | None = None
     for chan, value in writes:
         ch = channels.get(chan)
         if ch is None:
             continue
-        if ch.reducer is None:
+        if ch.channel is not None:
+            objects = objects if objects is not None else {}
+            objects.setdefault(chan, []).append(value)
+        elif ch.reducer is None:
             view[chan] = value
         elif chan in view:
             view[chan] = ch.reducer(view[chan], value)
         else:
             view[chan] = value
+    if spec.channel_objects:
+        view_with(spec.channel_objects, view, objects or {})
     return view
 
 
@@ -329,7 +349,7 @@ def apply_writes(
     Returns the updated state keys and barriers, the nodes the step triggered and the Sends it
     made. Raises InvalidUpdateError for two writes to a key that has no reducer.
     """
-    if len(tasks) == 1 and not extra:
+    if len(tasks) == 1 and not extra and st.live is None:
         fast = _apply_lone(spec, st, tasks[0])
         if fast is not None:
             return fast
@@ -361,6 +381,8 @@ def apply_writes(
     values = st.values
     for chan, items in grouped.items():
         ch = spec.channels[chan]
+        if ch.channel is not None:
+            continue
         if ch.reducer is None:
             if len(items) > 1:
                 writers = " and ".join(f"'{n}'" for _, n in items)
@@ -381,6 +403,9 @@ def apply_writes(
                 triggered.append(target)
         st.barriers[chan] = seen
         updated.append(chan)
+    if st.live is not None:
+        updated.extend(st.live.step(values, grouped, new_step=bool(tasks),
+                                    last_step=not (triggered or sends)))
     order = spec.node_order
     return updated, sorted(triggered, key=order.__getitem__), sends
 
@@ -498,8 +523,7 @@ def snapshot_tasks(
     values = st.values
     names = tuple(t.name for t in tasks)
     if live and done and len(done) < len(tasks):
-        scratch = RunState(values=dict(values), versions={}, barriers=dict(st.barriers),
-                           triggers=[], sends=[])
+        scratch = st.scratch()
         apply_writes(spec, scratch, done, step=st.step + 1)
         values = scratch.values
         names = tuple(t.name for t in tasks if t not in done)

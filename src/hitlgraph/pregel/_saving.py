@@ -7,17 +7,31 @@ from collections.abc import Generator, Sequence
 from typing import Any
 
 from hitlgraph.checkpoint.base import CheckpointMetadata
-from hitlgraph.constants import PUSH, TASK_RESULT
+from hitlgraph.constants import NO_WRITES, PUSH, TASK_RESULT, TASKS
 from hitlgraph.pregel._algo import RunState, Task
 from hitlgraph.pregel._effects import Effect, Save, SaveWrites
 from hitlgraph.pregel._params import RunParams, thread_config
 from hitlgraph.pregel._spec import Write
+from hitlgraph.types import Send
 
 _CHECKPOINT_MODES = frozenset({"checkpoints", "debug"})
 
 
 def task_path(task: Task) -> str:
     return task.name if len(task.path) == 2 else f"{PUSH}~{task.path[1]}"
+
+
+def _tracked(writes: Sequence[Write], untracked: frozenset[str]) -> list[Write]:
+    """`writes` without those to UntrackedValue keys, also as keys of a Send's dict argument
+    (as LangGraph saves them: such values never reach storage)."""
+    out: list[Write] = []
+    for chan, value in writes:
+        if chan in untracked:
+            continue
+        if chan == TASKS and isinstance(value, Send) and isinstance(value.arg, dict):
+            value = Send(value.node, {k: v for k, v in value.arg.items() if k not in untracked})
+        out.append((chan, value))
+    return out
 
 
 class RunSaver:
@@ -70,6 +84,8 @@ class RunSaver:
         """
         if not self.p.checkpointed:
             return None
+        if st.live is not None and st.live.untracked:
+            writes = _tracked(writes, st.live.untracked) or [(NO_WRITES, None)]
         if claim:
             return SaveWrites(thread_config(self.p, st.id, expected_latest=st.id), writes,
                               task.id, task_path(task))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitlgraph.channels.base import BaseChannel
 from hitlgraph.constants import END, TASKS, TRIGGER_PREFIX
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph._schema import ChannelSpec
@@ -136,10 +137,15 @@ class GraphSpec:
 
     node_names: frozenset[str] = frozenset()
     """The names of `nodes` (computed once)."""
+    channel_objects: tuple[tuple[str, BaseChannel[Any, Any, Any]], ...] = ()
+    """The state keys that name a channel object, with its prototype (computed once; most
+    graphs have none, and their runs make no channel objects)."""
 
     def __post_init__(self) -> None:
         self.node_order = {name: i for i, name in enumerate(self.nodes)}
         self.node_names = frozenset(self.nodes)
+        self.channel_objects = tuple((k, c.channel) for k, c in self.channels.items()
+                                     if c.channel is not None)
 
 
 def retry_tuple(policy: RetryPolicy | Sequence[RetryPolicy] | None) -> tuple[RetryPolicy, ...]:

@@ -80,7 +80,9 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
         yield from _checkpoint_chunks(p, ls, tasks)  # (Emit: the reply is None)
     if not tasks and not ls.extra:
         yield from ls.saver.flush()
-        return RunResult(values=output_values(p.spec, ls.st.values))
+        live = ls.st.live
+        shown = {**ls.st.values, **live.unshown} if live and live.unshown else ls.st.values
+        return RunResult(values=output_values(p.spec, shown))
     if p.interrupt_before and not ls.skip_before and hits(tasks, p.interrupt_before):
         return (yield from pause(p, ls.saver, ls.st, ()))
     ls.skip_before = False
@@ -316,6 +318,8 @@ def _apply(p: RunParams, ls: LoopState, run: StepRun) -> list[Effect]:
     ls.extra = []
     st.writers = [tasks[0].name] if len(tasks) == 1 else sorted({t.name for t in tasks})
     changed = list(updated)
+    if st.live is not None:
+        changed.extend(st.live.emptied)
     if ls.preapplied:
         changed.extend(k for k in ls.preapplied if k not in updated)
         ls.preapplied = []
@@ -338,7 +342,11 @@ def _apply(p: RunParams, ls: LoopState, run: StepRun) -> list[Effect]:
         st.id = f"step-{st.step}"
     out.extend(run.held)
     keys = p.stream_keys or p.spec.output_keys
-    if "values" in p.modes and any(k in keys for k in updated):
+    live = st.live
+    shows = ("values" in p.modes or live is not None) and any(k in keys for k in updated)
+    if live is not None:
+        live.shown(shows)
+    if shows and "values" in p.modes:
         out.append(Emit("values", pick(st.values, keys)))
     return out
 
@@ -359,8 +367,7 @@ def pause(
     keys = p.stream_keys or p.spec.output_keys
     updated: list[str] = []
     if finished:
-        scratch = RunState(values=dict(values), versions={}, barriers=dict(st.barriers),
-                           triggers=[], sends=[])
+        scratch = st.scratch()
         updated, _, _ = apply_writes(p.spec, scratch, finished, step=st.step + 1)
         values = scratch.values
     out = output_values(p.spec, values)

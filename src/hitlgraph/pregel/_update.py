@@ -93,7 +93,8 @@ def update_loop(u: UpdateParams) -> Generator[Effect, Any, dict[str, Any]]:
         # the nodes its writes trigger; tasks the checkpoint had pending are dropped.
         had_sends = bool(st.sends)
         st.triggers, st.sends = triggered, sends
-        changed = list(updated) + (["__pregel_tasks"] if sends or had_sends else [])
+        emptied = st.live.emptied if st.live is not None else {}
+        changed = [*updated, *emptied, *(["__pregel_tasks"] if sends or had_sends else [])]
         new_versions = st.bump(changed) if changed else {}
         st.updated = list(updated)
         st.writers = [as_node]
