@@ -1,17 +1,20 @@
 """Graphs that Agent Chat UI talks to in tests/server/test_agent_chat_ui.py.
 
 Agent Chat UI chats with any graph whose state has `messages`. `chat` answers each message
-with a scripted reply streamed word by word; `review` asks to send an email and pauses for a
-person in Agent Inbox's HumanInterrupt shape (a list of one request), the only interrupt shape
-the UI shows buttons for (others get a read-only view), then reports what happened."""
+with a scripted reply streamed word by word. `review` and `inbox` ask to send an email and
+pause for a person in Agent Inbox's HumanInterrupt shape (a list of one request), the only
+interrupt shape the UI shows buttons for (others get a read-only view), then report what
+happened: `review` asks through ToolReviewNode(request_format="agent-inbox"), `inbox` with a
+plain interrupt() read as graphs written for LangGraph read it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from hitlgraph.graph import END, START, MessagesState, StateGraph
-from hitlgraph.messages import AIMessage
+from hitlgraph.messages import AIMessage, ToolMessage
 from hitlgraph.prebuilt import ScriptedChatModel, ToolReviewNode, tool, tools_condition
+from hitlgraph.types import interrupt
 
 RECIPIENT = "ann@example.com"
 
@@ -42,10 +45,14 @@ chat_builder.add_edge(START, "chat")
 chat_builder.add_edge("chat", END)
 
 
+def _sent(to: str, subject: str) -> str:
+    return f"Email sent to {to} with subject '{subject}'."
+
+
 @tool
 def send_email(to: str, subject: str) -> str:
     """Send an email."""
-    return f"Email sent to {to} with subject '{subject}'."
+    return _sent(to, subject)
 
 
 def agent(state: MessagesState) -> dict[str, Any]:
@@ -66,3 +73,39 @@ review_builder.add_node(ToolReviewNode([send_email], request_format="agent-inbox
 review_builder.add_edge(START, "agent")
 review_builder.add_conditional_edges("agent", tools_condition, ["tools", END])
 review_builder.add_edge("tools", "agent")
+
+
+def _inbox_request(call: dict[str, Any]) -> dict[str, Any]:
+    flags = ("allow_accept", "allow_edit", "allow_respond", "allow_ignore")
+    return {"action_request": {"action": call["name"], "args": call["args"]},
+            "config": dict.fromkeys(flags, True), "description": "Send this email?"}
+
+
+def _outcome(answer: dict[str, Any], args: dict[str, Any]) -> str:
+    """What a HumanResponse decides, read as graphs written for Agent Inbox read it: by its
+    type alone, so an accept's args (the page sends the action request) do not matter."""
+    if answer["type"] == "accept":
+        return _sent(**args)
+    if answer["type"] == "edit":
+        return _sent(**answer["args"]["args"])
+    if answer["type"] == "response":
+        return str(answer["args"])
+    return "The reviewer skipped this call to 'send_email'; it did not run."
+
+
+def ask_inbox(state: MessagesState) -> dict[str, Any]:
+    """Reviews the last message's tool call with a plain interrupt() in Agent Inbox's shape."""
+    last = state["messages"][-1]
+    assert isinstance(last, AIMessage)
+    call = last.tool_calls[0]
+    answer = interrupt([_inbox_request({"name": call["name"], "args": call["args"]})])[0]
+    return {"messages": [ToolMessage(_outcome(answer, call["args"]),
+                                     tool_call_id=str(call["id"]), name=call["name"])]}
+
+
+inbox_builder = StateGraph(MessagesState)
+inbox_builder.add_node("agent", agent)
+inbox_builder.add_node("tools", ask_inbox)
+inbox_builder.add_edge(START, "agent")
+inbox_builder.add_conditional_edges("agent", tools_condition, ["tools", END])
+inbox_builder.add_edge("tools", "agent")

@@ -38,7 +38,8 @@ CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-
 TIMEOUT_MS = 30_000
 BUILD_SECONDS = 1500
 GRAPHS = {"chat": "./chat_ui_graphs.py:chat_builder",
-          "review": "./chat_ui_graphs.py:review_builder"}
+          "review": "./chat_ui_graphs.py:review_builder",
+          "inbox": "./chat_ui_graphs.py:inbox_builder"}
 
 
 def _wanted(config: pytest.Config) -> bool:
@@ -250,26 +251,46 @@ ACCEPT_FIX = ("Agent Chat UI accepts with {'type': 'accept', 'args': <the action
               "should read it as accept (see test_the_pages_accept_answer_is_an_accept)")
 
 
-@pytest.mark.browser_clients
-@pytest.mark.parametrize("action", [
-    pytest.param("accept", marks=pytest.mark.xfail(reason=ACCEPT_FIX, strict=True)),
-    "edit", "respond", "ignore"])
-def test_a_tool_review_answered_in_the_page_lets_the_graph_finish(
-        session: Session, chat_ui: str, api: ServerProcess, action: str,
-        tmp_path: Path) -> None:
-    session.open(chat_ui, "review")
+def _ask(session: Session, chat_ui: str, graph: str) -> Page:
+    session.open(chat_ui, graph)
     session.send("Please email Ann")
-    page = session.page
-    expect(page.get_by_text("Edit/Accept")).to_be_visible()
-    expect(page.get_by_role("button", name="Mark as Resolved")).to_be_visible()
+    expect(session.page.get_by_text("Edit/Accept")).to_be_visible()
+    return session.page
+
+
+@pytest.mark.browser_clients
+@pytest.mark.parametrize(("graph", "action"), [
+    pytest.param("review", "accept", marks=pytest.mark.xfail(reason=ACCEPT_FIX, strict=True)),
+    ("review", "edit"), ("review", "respond"), ("review", "ignore"), ("inbox", "accept")])
+def test_a_tool_review_answered_in_the_page_lets_the_graph_finish(
+        session: Session, chat_ui: str, graph: str, action: str, tmp_path: Path) -> None:
+    """`review` asks through ToolReviewNode; `inbox` with a plain interrupt(), whose Accept
+    works: the server takes the page's answers as LangGraph's does."""
+    page = _ask(session, chat_ui, graph)
     if action == "edit":  # from the top of the conversation: the message, call and review
         page.locator("div.overflow-y-scroll").evaluate_all(
             "all => all.forEach(e => { e.scrollTop = 0; })")
         _screenshot(page, tmp_path, "agent-chat-ui-interrupt.png")
     _answer(page, action)
-    done = f"Done. The tool said: {OUTCOMES[action]}"
-    expect(page.get_by_text(done)).to_be_visible()
+    expect(page.get_by_text(f"Done. The tool said: {OUTCOMES[action]}")).to_be_visible()
     expect(page.get_by_text("Edit/Accept")).to_be_hidden()
+    session.check()
+
+
+@pytest.mark.browser_clients
+def test_mark_as_resolved_leaves_the_question_open_as_on_langgraph(
+        session: Session, chat_ui: str, api: ServerProcess) -> None:
+    """The button sends `command: {"goto": "__end__"}` without an answer: LangGraph's server
+    (and library) run nothing and ask again, and so does hitlgraph (compared by hand with
+    `langgraph dev` 0.16.7 serving the same graph)."""
+    page = _ask(session, chat_ui, "inbox")
+    runs = session.page.evaluate("window.__streams.length")
+    page.get_by_role("button", name="Mark as Resolved").click()
+    page.wait_for_function(f"window.__streams.length > {runs} && window.__streams[{runs}].done")
+    expect(page.get_by_text("Edit/Accept")).to_be_visible()
+    expect(page.get_by_text("Done. The tool said:", exact=False)).to_have_count(0)
+    thread = httpx.post(f"{api.url}/threads/search", json={"metadata": {"graph_id": "inbox"}})
+    assert [t["status"] for t in thread.json()] == ["interrupted"]
     session.check()
 
 
