@@ -24,6 +24,7 @@ from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph import START, StateGraph
 from hitlgraph.graph._schema import channel_specs
+from hitlgraph.types import Command, Send, interrupt
 
 
 class State(TypedDict, total=False):
@@ -149,3 +150,27 @@ def test_one_channel_instance_can_annotate_several_keys(run: Runner) -> None:
     builder.add_edge(START, "w")
     assert run.invoke(builder.compile(), {}) == {"p": [1], "q": [2, 3]}
     assert SHARED.key == "" and SHARED.values == []
+
+
+def test_pending_writes_keep_no_untracked_value(run: Runner, config: dict[str, Any]) -> None:
+    def sender(state: State) -> Command[Any]:
+        return Command(update={"token": "secret-1", "x": 1},
+                       goto=[Send("show", {"token": "secret-2", "x": 2})])
+
+    seen: list[Any] = []
+    builder = StateGraph(State)
+    builder.add_node("sender", sender)
+    builder.add_node("asker", lambda s: {"note": interrupt("go on?")})
+    builder.add_node("show", lambda s: seen.append(sorted(s.items())))
+    builder.add_edge(START, "sender")
+    builder.add_edge(START, "asker")
+    saver = InMemorySaver()
+    graph = builder.compile(checkpointer=saver)
+    run.invoke(graph, {}, config)
+    stored = saver.get_tuple(config)
+    assert stored is not None
+    written = [(chan, value) for _, chan, value in stored.pending_writes]
+    assert ("x", 1) in written
+    assert "secret" not in repr(written)
+    run.invoke(graph, Command(resume="yes"), config)
+    assert seen == [[("x", 2)]]

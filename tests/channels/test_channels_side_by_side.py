@@ -22,7 +22,7 @@ from langgraph.channels import (AnyValue, BinaryOperatorAggregate, EphemeralValu
                                 NamedBarrierValue, Topic, UntrackedValue)
 from langgraph.channels.base import BaseChannel
 from langgraph.errors import InvalidUpdateError
-from langgraph.types import Command, interrupt
+from langgraph.types import Command, Send, interrupt
 
 class S(TypedDict, total=False):
     x: int
@@ -153,6 +153,33 @@ SCRIPTS = {
         print(list(app.stream({}, CFG, stream_mode=["values", "updates"])))
         print(app.get_state(CFG).values)
         print(app.invoke({"c": 100}, CFG))
+    """,
+    "a parallel step paused at an interrupt, then a Send": """
+        class P(TypedDict, total=False):
+            x: int
+            e: Annotated[str, EphemeralValue(str)]
+            old: Annotated[str, EphemeralValue(str)]
+            t: Annotated[list[str], Topic(str)]
+            u: Annotated[str, UntrackedValue(str)]
+        def a(s): return {"old": "from a", "u": "sec"}
+        def p(s): return {"e": "from p", "t": "p", "u": "p-sec"}
+        def q(s): return {"x": interrupt("q?"), "t": "q"}
+        def r(s): show("r", s); return {}
+        def w(s): show("w", s); return {"t": "w"}
+        g = StateGraph(P)
+        for f in (a, p, q, r, w):
+            g.add_node(f.__name__, f)
+        g.add_edge(START, "a"); g.add_edge("a", "p"); g.add_edge("a", "q")
+        g.add_edge(["p", "q"], "r")
+        g.add_conditional_edges("r", lambda s: [Send("w", {"x": 1, "u": "in-send"})])
+        app = g.compile(checkpointer=InMemorySaver())
+        out = app.invoke({"x": 0}, CFG)
+        print(sorted(out), out["__interrupt__"][0].value)
+        state = app.get_state(CFG)
+        print(state.values, state.next)
+        for mode, chunk in app.stream(Command(resume=4), CFG, stream_mode=["values", "updates"]):
+            print(mode, chunk)
+        print(app.get_state(CFG).values)
     """,
     "a subgraph with channels of its own": """
         class Inner(TypedDict, total=False):

@@ -55,6 +55,14 @@ class Live:
         self.emptied = {k: before[k] for k in emptied if k in before}
         return updated
 
+    def settle(self, values: dict[str, Any]) -> None:
+        """Tell every channel with a value of one more step without writes, as LangGraph's
+        get_state does after applying the writes of a step's finished tasks (it loses track
+        of the keys just written, so an EphemeralValue or a Topic they wrote shows empty)."""
+        for key, chan in self.chans.items():
+            if chan.is_available() and chan.update(()):
+                _read_into(values, key, chan)
+
     def shown(self, showed: bool) -> None:
         """Note whether the step showed a "values" chunk (see `unshown`)."""
         self.unshown = {} if showed else {**self.emptied, **self.unshown}

@@ -525,6 +525,8 @@ def snapshot_tasks(
     if live and done and len(done) < len(tasks):
         scratch = st.scratch()
         apply_writes(spec, scratch, done, step=st.step + 1)
+        if scratch.live is not None:
+            scratch.live.settle(scratch.values)
         values = scratch.values
         names = tuple(t.name for t in tasks if t not in done)
     if live:
