@@ -23,6 +23,7 @@ __all__ = [
     "RunEvent",
     "RunRow",
     "RunStatus",
+    "StoreUnavailable",
     "ThreadBusyError",
     "ThreadRow",
     "ThreadStatus",
@@ -71,6 +72,12 @@ class ThreadBusyError(Exception):
             f"Thread '{thread_id}' is busy with run '{run_id}' and the request's "
             "multitask_strategy is 'reject'. Wait for it (GET .../runs/{run_id}/join), or send "
             "multitask_strategy 'enqueue' (queue after it), 'interrupt' or 'rollback'.")
+
+
+class StoreUnavailable(ConnectionError):
+    """The server's database did not answer in time, dropped the connection, or stayed
+    locked: nothing is known to be written, and the same request may be sent again (the
+    server answers 503 with Retry-After)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

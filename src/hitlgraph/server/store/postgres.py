@@ -36,6 +36,7 @@ from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._notify import CHANNELS, wake_key
 from hitlgraph.server.store._ops import Op, Rows, adrive
 from hitlgraph.server.store._postgres_sql import POSTGRES
+from hitlgraph.server.store._records import StoreUnavailable
 from hitlgraph.server.store.base import Store
 
 __all__ = ["PostgresStore", "is_postgres_url", "postgres_url"]
@@ -44,6 +45,11 @@ log = logging.getLogger("hitlgraph.server")
 
 _T = TypeVar("_T")
 _RECONNECT_SECONDS = (0.1, 0.5, 1.0, 2.0, 5.0)
+OP_SECONDS = 5.0
+"""Longest wait for a pooled connection, and for one store operation on it. A database that
+stops answering (a dead route, a hung server) makes a request fail with StoreUnavailable
+(503) after this, plus at most psycopg's own bound on cancelling the query (about 10 s),
+instead of holding the request until TCP gives up."""
 
 
 def is_postgres_url(value: str) -> bool:
@@ -68,6 +74,18 @@ def _executor(conn: AsyncConnection[Any]) -> Callable[[str, Params], Awaitable[R
     return execute
 
 
+async def _bounded(work: Awaitable[_T], seconds: float | None) -> _T:
+    """`work` within `seconds` (None: no bound); a lost connection or a timeout is
+    StoreUnavailable. (A connection checked out of the pool is tested first, so one dropped
+    while idle, by a reset or pg_terminate_backend, is replaced instead of failing a
+    request.)"""
+    try:
+        return await asyncio.wait_for(work, seconds)
+    except (psycopg.OperationalError, asyncio.TimeoutError) as exc:
+        raise StoreUnavailable(f"The database did not answer ({type(exc).__name__}: {exc})."
+                               ) from exc
+
+
 class PostgresStore(Store):
     """The store on a pool of connections to one PostgreSQL database.
 
@@ -86,12 +104,15 @@ class PostgresStore(Store):
         self.pool = pool
         self.conninfo = conninfo
         self._owns_pool = owns_pool
+        self._limit: float | None = OP_SECONDS
 
     @classmethod
     def from_conn_string(cls, conninfo: str, *, max_size: int = 10) -> PostgresStore:
         """A store with its own pool (opened by `setup()`, closed by `close()`)."""
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
-            conninfo, min_size=1, max_size=max_size, kwargs={"autocommit": True}, open=False)
+            conninfo, min_size=1, max_size=max_size, open=False, timeout=OP_SECONDS,
+            kwargs={"autocommit": True, "connect_timeout": max(2, int(OP_SECONDS))},
+            check=AsyncConnectionPool.check_connection)
         return cls(pool, conninfo=conninfo, owns_pool=True)
 
     async def setup(self) -> None:
@@ -100,15 +121,23 @@ class PostgresStore(Store):
         do)."""
         if self._owns_pool:
             await self.pool.open(wait=True)
-        await super().setup()
+        self._limit = None  # a migration of a large database may take its time
+        try:
+            await super().setup()
+        finally:
+            self._limit = OP_SECONDS
 
     async def _read(self, op: Op[_T]) -> _T:
-        async with self.pool.connection() as conn:
-            return await adrive(op, POSTGRES, _executor(conn))
+        async def read() -> _T:
+            async with self.pool.connection() as conn:
+                return await adrive(op, POSTGRES, _executor(conn))
+        return await _bounded(read(), self._limit)
 
     async def _write(self, op: Op[_T]) -> _T:
-        async with self.pool.connection() as conn, conn.transaction():
-            return await adrive(op, POSTGRES, _executor(conn))
+        async def write() -> _T:
+            async with self.pool.connection() as conn, conn.transaction():
+                return await adrive(op, POSTGRES, _executor(conn))
+        return await _bounded(write(), self._limit)
 
     async def close(self) -> None:
         if self._owns_pool:

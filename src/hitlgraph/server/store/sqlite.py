@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._ops import Op, Rows, drive
+from hitlgraph.server.store._records import StoreUnavailable
 from hitlgraph.server.store._sqlite_sql import SQLITE
 from hitlgraph.server.store.base import Store
 
@@ -23,6 +24,8 @@ __all__ = ["SqliteStore"]
 
 _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30.0
+_UNAVAILABLE = ("locked", "busy", "disk i/o error", "unable to open", "disk is full")
+"""What SQLite says when the file cannot be used right now (as opposed to a bad statement)."""
 
 
 class SqliteStore(Store):
@@ -37,7 +40,12 @@ class SqliteStore(Store):
 
     async def _call(self, fn: Callable[..., _T], *args: Any) -> _T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+        try:
+            return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+        except sqlite3.OperationalError as exc:
+            if any(word in str(exc).lower() for word in _UNAVAILABLE):
+                raise StoreUnavailable(f"The database file cannot be used now ({exc}).") from exc
+            raise
 
     @property
     def conn(self) -> sqlite3.Connection:
