@@ -101,6 +101,8 @@ EDITED = {"to": "boss@example.com", "body": "Picnic moved"}
 @pytest.mark.parametrize(("answer", "ran", "content"), [
     ([{"type": "accept", "args": None}], [ARGS], "sent to team@example.com"),
     ({"type": "accept", "args": None}, [ARGS], "sent to team@example.com"),
+    ([{"type": "accept", "args": {"action": "email", "args": ARGS}}], [ARGS],
+     "sent to team@example.com"),  # Agent Chat UI's Accept: the request sent back unchanged
     ([{"type": "edit", "args": {"action": "email", "args": EDITED}}], [EDITED],
      "sent to boss@example.com"),
     ([{"type": "response", "args": "Not today"}], [], "Not today"),
@@ -133,6 +135,7 @@ def test_an_answer_in_any_shape_is_taken_whatever_shape_asked(
     ({"decisions": [{"type": "edit", "edited_action": {"name": "email"}}]}, "edited_action"),
     ([{"type": "response", "args": None}], "'args' as a str"),
     ({"type": "accept", "args": {"to": "x"}}, "looks like"),
+    ({"type": "accept", "args": {"action": "email", "args": EDITED}}, "not the call under"),
     ({"decisions": [{"type": "maybe"}]}, "not a decision"),
 ])
 def test_an_answer_that_is_malformed_is_refused_and_nothing_runs(answer: Any,

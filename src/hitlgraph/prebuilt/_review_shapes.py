@@ -15,7 +15,8 @@ _INBOX_ALLOW = {"accept": "allow_accept", "edit": "allow_edit", "respond": "allo
 _DECISION_OF = {"accept": "approve", "edit": "edit", "respond": "respond", "ignore": "reject"}
 
 OTHER_SHAPES = (
-    "Agent Inbox: {'type': 'accept' | 'ignore', 'args': None}, {'type': 'response', 'args': "
+    "Agent Inbox: {'type': 'accept' | 'ignore', 'args': None} (an accept may carry the "
+    "request unchanged as 'args'), {'type': 'response', 'args': "
     "'...'}, {'type': 'edit', 'args': {'action': <tool>, 'args': {...}}} (alone or in a list "
     "of one); LangChain: {'decisions': [{'type': 'approve'} | {'type': 'edit', "
     "'edited_action': {'name': <tool>, 'args': {...}}} | {'type': 'reject', 'message': '...'} "
@@ -63,6 +64,8 @@ def in_own_shape(value: Any, tool: str, call_args: dict[str, Any]) -> Any:
     kind = value.get("type")
     if set(value) == {"type", "args"} and kind in ("accept", "ignore") and value["args"] is None:
         return {"type": kind}
+    if set(value) == {"type", "args"} and kind == "accept" and _names_an_action(value["args"]):
+        return _accept_as_asked(value["args"], tool, call_args)
     if set(value) == {"type", "args"} and kind == "response":
         if not isinstance(value["args"], str):
             raise UnclearAnswer(f"a 'response' answer needs 'args' as a str, got {value!r}")
@@ -78,6 +81,18 @@ def in_own_shape(value: Any, tool: str, call_args: dict[str, Any]) -> Any:
                                 f"but this review is about '{tool}'")
         return {"type": "edit", "args": value["args"]["args"]}
     return value
+
+
+def _accept_as_asked(request: dict[str, Any], tool: str, call_args: dict[str, Any]
+                     ) -> dict[str, Any]:
+    """Agent Chat UI's Accept sends the request back as `args`: an accept, when it is the
+    request unchanged; anything else is refused (an edit must say it is one)."""
+    if request["action"] != tool or request["args"] != call_args:
+        raise UnclearAnswer(
+            f"an accept carries the action {request!r}, which is not the call under review "
+            f"({tool!r} with {call_args!r}); to change the call, send {{'type': 'edit', "
+            "'args': {'action': ..., 'args': {...}}}")
+    return {"type": "accept"}
 
 
 def _names_an_action(args: Any) -> bool:
