@@ -15,7 +15,9 @@ from hitlgraph.channels import (
     BinaryOperatorAggregate,
     EphemeralValue,
     LastValue,
+    LastValueAfterFinish,
     NamedBarrierValue,
+    NamedBarrierValueAfterFinish,
     Topic,
     UntrackedValue,
 )
@@ -168,3 +170,26 @@ def test_channels_compare_as_langgraph_does() -> None:
     assert EphemeralValue(int) != EphemeralValue(int, guard=False)
     assert BinaryOperatorAggregate(int, operator.add) != BinaryOperatorAggregate(int, max)
     assert LastValue(int) == LastValue(str)
+
+
+def test_last_value_after_finish_shows_its_value_once_the_run_finishes() -> None:
+    chan = LastValueAfterFinish(str, "late")
+    chan.update(["v"])
+    assert not chan.is_available() and chan.checkpoint() == ("v", False)
+    assert chan.finish() and chan.get() == "v" and not chan.finish()
+    assert _restored(chan).get() == "v"
+    chan.update(["w"])
+    assert not chan.is_available()
+    chan.finish()
+    assert chan.consume() and chan.checkpoint() is MISSING
+
+
+def test_named_barrier_value_after_finish_waits_for_the_names_and_the_finish() -> None:
+    chan = NamedBarrierValueAfterFinish(str, {"a", "b"})
+    chan.update(["a"])
+    assert not chan.finish()
+    chan.update(["b"])
+    assert not chan.is_available() and chan.finish() and chan.get() is None
+    assert _restored(chan).checkpoint() == ({"a", "b"}, True)
+    assert chan.copy().is_available()
+    assert chan.consume() and chan.checkpoint() == (set(), False)

@@ -19,7 +19,8 @@ from typing import Annotated, Any, TypedDict
 from langgraph.graph import START, END, StateGraph
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.channels import (AnyValue, BinaryOperatorAggregate, EphemeralValue, LastValue,
-                                NamedBarrierValue, Topic, UntrackedValue)
+                                LastValueAfterFinish, NamedBarrierValue,
+                                NamedBarrierValueAfterFinish, Topic, UntrackedValue)
 from langgraph.channels.base import BaseChannel
 from langgraph.errors import InvalidUpdateError
 from langgraph.types import Command, Send, interrupt
@@ -180,6 +181,26 @@ SCRIPTS = {
         for mode, chunk in app.stream(Command(resume=4), CFG, stream_mode=["values", "updates"]):
             print(mode, chunk)
         print(app.get_state(CFG).values)
+    """,
+    "channels shown once the run finishes": """
+        class F(TypedDict, total=False):
+            x: int
+            late: Annotated[str, LastValueAfterFinish(str)]
+            both: Annotated[None, NamedBarrierValueAfterFinish(str, {"a", "b"})]
+        def a(s): show("a", s); return {"late": "from a", "both": "a"}
+        def b(s): show("b", s); return {"x": 1, "both": "b"}
+        def c(s): show("c", s); return {"x": 2}
+        def route(s): show("route", s); return END
+        g = StateGraph(F)
+        g.add_sequence([a, b, c])
+        g.add_edge(START, "a")
+        g.add_conditional_edges("c", route)
+        app = g.compile(checkpointer=InMemorySaver())
+        for mode, chunk in app.stream({"x": 0}, CFG, stream_mode=["values", "updates"]):
+            print(mode, chunk)
+        print(app.get_state(CFG).values)
+        history(app, CFG)
+        print(app.invoke({"x": 5}, CFG))
     """,
     "a subgraph with channels of its own": """
         class Inner(TypedDict, total=False):

@@ -10,8 +10,11 @@ from hitlgraph.channels.any_value import AnyValue
 from hitlgraph.channels.base import BaseChannel
 from hitlgraph.channels.binop import BinaryOperatorAggregate
 from hitlgraph.channels.ephemeral_value import EphemeralValue
-from hitlgraph.channels.last_value import LastValue
-from hitlgraph.channels.named_barrier_value import NamedBarrierValue
+from hitlgraph.channels.last_value import LastValue, LastValueAfterFinish
+from hitlgraph.channels.named_barrier_value import (
+    NamedBarrierValue,
+    NamedBarrierValueAfterFinish,
+)
 from hitlgraph.channels.topic import Topic
 from hitlgraph.channels.untracked_value import UntrackedValue
 
@@ -21,7 +24,9 @@ __all__ = [
     "BinaryOperatorAggregate",
     "EphemeralValue",
     "LastValue",
+    "LastValueAfterFinish",
     "NamedBarrierValue",
+    "NamedBarrierValueAfterFinish",
     "Topic",
     "UntrackedValue",
 ]

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph.channels.base import MISSING, BaseChannel
-from hitlgraph.channels.named_barrier_value import NamedBarrierValue
+from hitlgraph.channels.last_value import LastValueAfterFinish
+from hitlgraph.channels.named_barrier_value import NamedBarrierValue, NamedBarrierValueAfterFinish
 from hitlgraph.channels.untracked_value import UntrackedValue
 
 __all__ = ["Channels", "Live", "open_channels", "stored_values", "view_with", "write_channels"]
@@ -136,15 +137,22 @@ def write_channels(chans: Channels, values: dict[str, Any], writes: Mapping[str,
 
 def _revive(proto: BaseChannel[Any, Any, Any], values: Mapping[str, Any], key: str
             ) -> BaseChannel[Any, Any, Any]:
-    """A channel holding what `values` shows for `key` (for our own channels whose readable
-    value is not what they store, rebuilt from what they show)."""
+    """A channel holding what `values` shows for `key` (our own channels whose readable value
+    is not what they store are rebuilt from what they show)."""
     if isinstance(proto, UntrackedValue):
         chan = proto.copy()
         chan.value = values.get(key, MISSING)
         return chan
+    if key not in values:
+        return proto.from_checkpoint(MISSING)
+    shown = values[key]
+    if isinstance(proto, NamedBarrierValueAfterFinish):
+        return proto.from_checkpoint((set(proto.names), True))
     if isinstance(proto, NamedBarrierValue):
-        return proto.from_checkpoint(set(proto.names) if key in values else MISSING)
-    return proto.from_checkpoint(values.get(key, MISSING))
+        return proto.from_checkpoint(set(proto.names))
+    if isinstance(proto, LastValueAfterFinish):
+        return proto.from_checkpoint((shown, True))
+    return proto.from_checkpoint(shown)
 
 
 def view_with(protos: Iterable[tuple[str, BaseChannel[Any, Any, Any]]], view: dict[str, Any],

@@ -1,4 +1,5 @@
-"""NamedBarrierValue: a key that becomes available once each of a set of names was written."""
+"""NamedBarrierValue: a key that becomes available once each of a set of names was written;
+NamedBarrierValueAfterFinish, only once the run is finishing as well."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing_extensions import Self
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.errors import EmptyChannelError, InvalidUpdateError
 
-__all__ = ["NamedBarrierValue"]
+__all__ = ["NamedBarrierValue", "NamedBarrierValueAfterFinish"]
 
 
 class NamedBarrierValue(Generic[Value], BaseChannel[Value, Value, set[Value]]):
@@ -90,3 +91,63 @@ class NamedBarrierValue(Generic[Value], BaseChannel[Value, Value, set[Value]]):
             self.seen = set()
             return True
         return False
+
+
+class NamedBarrierValueAfterFinish(NamedBarrierValue[Value]):
+    """A NamedBarrierValue that is available only once, in addition, the run is finishing
+    (no node runs next). It stores (names seen, finished)."""
+
+    __slots__ = ("finished",)
+
+    def __init__(self, typ: Any, names: set[Value]) -> None:
+        super().__init__(typ, names)
+        self.finished = False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NamedBarrierValueAfterFinish) and other.names == self.names
+
+    __hash__ = BaseChannel.__hash__
+
+    def copy(self) -> Self:
+        """A barrier with a copy of the names seen."""
+        new = super().copy()
+        new.finished = self.finished
+        return new
+
+    def checkpoint(self) -> Any:
+        """(names seen, finished)."""
+        return (self.seen, self.finished)
+
+    def from_checkpoint(self, checkpoint: Any) -> Self:
+        """A barrier in the stored state (empty for MISSING)."""
+        new = self.__class__(self.typ, self.names)
+        new.key = self.key
+        if checkpoint is not MISSING:
+            seen, new.finished = checkpoint
+            new.seen = set(seen)
+        return new
+
+    def get(self) -> Value:
+        """None once every name was written and the run is finishing. Raises
+        EmptyChannelError before."""
+        if not self.is_available():
+            raise EmptyChannelError()
+        return None  # type: ignore[return-value]
+
+    def is_available(self) -> bool:
+        """Whether every name was written and the run is finishing."""
+        return self.finished and self.seen == self.names
+
+    def consume(self) -> bool:
+        """Start over once available."""
+        if not self.is_available():
+            return False
+        self.finished, self.seen = False, set()
+        return True
+
+    def finish(self) -> bool:
+        """Become available, if every name was written."""
+        if self.finished or self.seen != self.names:
+            return False
+        self.finished = True
+        return True
