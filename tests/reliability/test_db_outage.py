@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-from _graphs import review_builder
 from _proxy import Proxy
+from _review_graph import review_builder
 from _servers import serve
 from _tiers import tier
 
