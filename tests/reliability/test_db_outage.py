@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from _proxy import Proxy
-from _review_graph import review_builder
+from _reliability_graph import review_builder
 from _servers import serve
 from _tiers import tier
 

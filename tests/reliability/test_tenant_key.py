@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from _review_graph import review_builder
+from _reliability_graph import review_builder
 from _servers import serve
 
 from hitlgraph.checkpoint.sqlite import SqliteSaver
