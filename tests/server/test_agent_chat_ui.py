@@ -7,7 +7,8 @@ thread history, and a tool review answered with the page's own controls. The bro
 opt-in (`-m browser_clients`, or HITLGRAPH_BROWSER_CLIENTS=1): they need npm, the registry and
 Debian's Chromium. HITLGRAPH_SCREENSHOTS=1 also saves the README's screenshots in docs/.
 
-The last test needs no browser: it sends the exact resume the page sends for Accept."""
+The last test needs no browser: it sends the exact resume the page sends for Accept, which
+ToolReviewNode refused before this test found it."""
 
 from __future__ import annotations
 
@@ -246,10 +247,6 @@ OUTCOMES = {
     "respond": "Do not send it",
     "ignore": "The reviewer skipped this call to 'send_email'; it did not run.",
 }
-ACCEPT_FIX = ("Agent Chat UI accepts with {'type': 'accept', 'args': <the action request>}, which "
-              "ToolReviewNode refuses: src/hitlgraph/prebuilt/_review_shapes.py (in_own_shape) "
-              "should read it as accept (see test_the_pages_accept_answer_is_an_accept)")
-
 
 def _ask(session: Session, chat_ui: str, graph: str) -> Page:
     session.open(chat_ui, graph)
@@ -260,12 +257,12 @@ def _ask(session: Session, chat_ui: str, graph: str) -> Page:
 
 @pytest.mark.browser_clients
 @pytest.mark.parametrize(("graph", "action"), [
-    pytest.param("review", "accept", marks=pytest.mark.xfail(reason=ACCEPT_FIX, strict=True)),
-    ("review", "edit"), ("review", "respond"), ("review", "ignore"), ("inbox", "accept")])
+    ("review", "accept"), ("review", "edit"), ("review", "respond"), ("review", "ignore"),
+    ("inbox", "accept")])
 def test_a_tool_review_answered_in_the_page_lets_the_graph_finish(
         session: Session, chat_ui: str, graph: str, action: str, tmp_path: Path) -> None:
-    """`review` asks through ToolReviewNode; `inbox` with a plain interrupt(), whose Accept
-    works: the server takes the page's answers as LangGraph's does."""
+    """`review` asks through ToolReviewNode, `inbox` with a plain interrupt() read as graphs
+    written for LangGraph read it."""
     page = _ask(session, chat_ui, graph)
     if action == "edit":  # from the top of the conversation: the message, call and review
         page.locator("div.overflow-y-scroll").evaluate_all(
@@ -294,11 +291,11 @@ def test_mark_as_resolved_leaves_the_question_open_as_on_langgraph(
     session.check()
 
 
-@pytest.mark.xfail(reason=ACCEPT_FIX, strict=True)
 def test_the_pages_accept_answer_is_an_accept(start_server: Callable[..., RunningServer],
                                               chat_config: Path) -> None:
     """The resume Agent Chat UI sends for Accept when the request also allows edits (recorded
-    from the page): the edit form's untouched action request rides along as `args`."""
+    from the page): the edit form's untouched action request rides along as `args`, and
+    ToolReviewNode takes it as an accept."""
     server = start_server(config=chat_config)
     client = server.client()
     thread = client.threads.create()["thread_id"]
