@@ -30,6 +30,10 @@ LANGGRAPH_PATHS = {
     "hitlgraph.constants": ["START", "END"],
     "hitlgraph.config": ["get_config", "get_stream_writer"],
     "hitlgraph.runtime": ["Runtime", "get_runtime", "ExecutionInfo", "ServerInfo"],
+    "hitlgraph.store.base": ["BaseStore", "Item", "SearchItem", "GetOp", "PutOp", "SearchOp",
+                             "ListNamespacesOp", "MatchCondition", "IndexConfig", "TTLConfig",
+                             "InvalidNamespaceError"],
+    "hitlgraph.store.memory": ["InMemoryStore"],
 }
 
 

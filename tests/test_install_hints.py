@@ -43,6 +43,7 @@ def _import_error(blocked: str, module: str) -> str:
     ("click", "hitlgraph.cli", "cli"),
     ("fastapi", "hitlgraph.server", "server"),
     ("psycopg", "hitlgraph.checkpoint.postgres", "postgres"),
+    ("psycopg", "hitlgraph.store.postgres", "postgres"),
 ])
 def test_missing_extra_error_gives_the_working_command(blocked: str, module: str,
                                                        extra: str) -> None:
