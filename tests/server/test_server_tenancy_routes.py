@@ -67,7 +67,7 @@ QUERY_IDS: dict[str, str | None] = {
     "before": "checkpoint_id", "limit": None, "offset": None, "status": None,
     "subgraphs": None, "stream_mode": None, "cancel_on_disconnect": None, "wait": None,
     "action": None, "xray": None, "recurse": None, "delete_threads": None,
-    "stream_modes": None, "namespace": None, "key": None, "refresh_ttl": None,
+    "stream_modes": None, "namespace": None, "key": None, "refresh_ttl": None, "since": None,
 }
 """Query parameter name -> the id kind it carries, or None when it carries no id."""
 
@@ -167,6 +167,7 @@ CALLS: list[Call] = [
              "checkpoint": {"thread_id": i["cp_thread"], "checkpoint_id": ""}}),
     Call("GET", T + "/history", slots=CP, not_lookups=ORDER,
          query=lambda i: {"limit": 50, "before": i["cp"]}),
+    Call("GET", T + "/decisions"),
     *_run_calls(TSC), *_run_calls(TSC + "/wait"), *_run_calls(TSC + "/stream"),
     Call("GET", TSC, query=lambda i: {"status": "success", "limit": 100}),
     Call("GET", RUN),
@@ -200,6 +201,8 @@ BODY_ID_PROBES: dict[tuple[str, str], str] = {
     ("POST", "/runs/crons"): "test_cron_bodies_never_reach_another_tenant",
     ("POST", "/runs/crons/search"): "test_cron_bodies_never_reach_another_tenant",
     ("POST", "/runs/crons/count"): "test_cron_bodies_never_reach_another_tenant",
+    ("POST", "/decisions/search"):
+        "tests/server/test_decisions_server.py::test_two_keys_decide_and_each_sees_its_own",
 }
 """Routes without an id in the path whose body carries ids, and the test probing them."""
 
