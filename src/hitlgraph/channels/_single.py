@@ -1,4 +1,6 @@
-"""What the channels that hold one plain value share: storage, reads and the copy rules."""
+"""What the built-in channels share: reads and writes of the type they were given
+(`TypedChannel`), and, for those holding one plain value, its storage, reads and copy rules
+(`HeldValue`, and `SingleValue` with a guard against several writes in a step)."""
 
 from __future__ import annotations
 
@@ -6,24 +8,14 @@ from typing import Any, Generic
 
 from typing_extensions import Self
 
-from hitlgraph.channels.base import MISSING, BaseChannel, Value
+from hitlgraph.channels.base import MISSING, BaseChannel, Checkpoint, Value
 from hitlgraph.errors import EmptyChannelError, InvalidUpdateError
 
 
-class SingleValue(Generic[Value], BaseChannel[Value, Value, Value]):
-    """A channel holding one value or none, made again from (typ, guard)."""
+class TypedChannel(Generic[Value, Checkpoint], BaseChannel[Value, Value, Checkpoint]):
+    """A channel whose value and writes are of the type it was given."""
 
-    __slots__ = ("guard", "value")
-
-    def __init__(self, typ: Any, guard: bool = True) -> None:
-        super().__init__(typ)
-        self.guard = guard
-        self.value: Any = MISSING
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.guard == self.guard
-
-    __hash__ = BaseChannel.__hash__
+    __slots__ = ()
 
     @property
     def ValueType(self) -> Any:
@@ -35,15 +27,29 @@ class SingleValue(Generic[Value], BaseChannel[Value, Value, Value]):
         """The type given to the channel."""
         return self.typ
 
+
+class HeldValue(Generic[Value], TypedChannel[Value, Value]):
+    """A channel holding one value or none (MISSING), stored as it is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, typ: Any, key: str = "") -> None:
+        super().__init__(typ, key)
+        self.value: Any = MISSING
+
+    def _blank(self) -> Self:
+        """A new channel with this one's settings and its initial value."""
+        return self.__class__(self.typ)
+
     def copy(self) -> Self:
         """A channel with the same value."""
-        new = self.__class__(self.typ, self.guard)
+        new = self._blank()
         new.key, new.value = self.key, self.value
         return new
 
     def from_checkpoint(self, checkpoint: Any) -> Self:
-        """A channel holding `checkpoint` (empty for MISSING)."""
-        new = self.__class__(self.typ, self.guard)
+        """A channel holding `checkpoint` (its initial value for MISSING)."""
+        new = self._blank()
         new.key = self.key
         if checkpoint is not MISSING:
             new.value = checkpoint
@@ -62,6 +68,24 @@ class SingleValue(Generic[Value], BaseChannel[Value, Value, Value]):
     def checkpoint(self) -> Any:
         """The value, or MISSING."""
         return self.value
+
+
+class SingleValue(HeldValue[Value]):
+    """A channel holding one value or none, made again from (typ, guard)."""
+
+    __slots__ = ("guard",)
+
+    def __init__(self, typ: Any, guard: bool = True) -> None:
+        super().__init__(typ)
+        self.guard = guard
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.guard == self.guard
+
+    __hash__ = BaseChannel.__hash__
+
+    def _blank(self) -> Self:
+        return self.__class__(self.typ, self.guard)
 
     def _check_guard(self, count: int) -> None:
         if count > 1 and self.guard:

@@ -28,18 +28,8 @@ class AnyValue(Generic[Value], SingleValue[Value]):
 
     __hash__ = SingleValue.__hash__
 
-    def copy(self) -> Self:
-        """A channel with the same value."""
-        new = self.__class__(self.typ, self.key)
-        new.value = self.value
-        return new
-
-    def from_checkpoint(self, checkpoint: Any) -> Self:
-        """A channel holding `checkpoint` (empty for MISSING)."""
-        new = self.__class__(self.typ, self.key)
-        if checkpoint is not MISSING:
-            new.value = checkpoint
-        return new
+    def _blank(self) -> Self:
+        return self.__class__(self.typ)
 
     def update(self, values: Sequence[Value]) -> bool:
         """Keep the last write, or clear the value when the step wrote none."""

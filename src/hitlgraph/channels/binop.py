@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import collections.abc
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 from typing_extensions import NotRequired, Required, Self
 
+from hitlgraph.channels._single import HeldValue
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
-from hitlgraph.errors import EmptyChannelError
 
 __all__ = ["BinaryOperatorAggregate"]
 
@@ -40,19 +40,19 @@ def empty_value(typ: Any) -> Any:
         return MISSING
 
 
-class BinaryOperatorAggregate(Generic[Value], BaseChannel[Value, Value, Value]):
+class BinaryOperatorAggregate(HeldValue[Value]):
     """Folds each write into the value with `operator(value, write)`.
 
     The value starts as `typ()` when the type can make one (list -> []), else as the first
     write, e.g. `total: Annotated[int, BinaryOperatorAggregate(int, operator.add)]`.
     """
 
-    __slots__ = ("operator", "value")
+    __slots__ = ("operator",)
 
     def __init__(self, typ: Any, operator: Callable[[Value, Value], Value]) -> None:
         super().__init__(typ)
         self.operator = operator
-        self.value: Any = empty_value(typ)
+        self.value = empty_value(typ)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BinaryOperatorAggregate):
@@ -63,29 +63,8 @@ class BinaryOperatorAggregate(Generic[Value], BaseChannel[Value, Value, Value]):
 
     __hash__ = BaseChannel.__hash__
 
-    @property
-    def ValueType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
-
-    @property
-    def UpdateType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
-
-    def copy(self) -> Self:
-        """A channel with the same value and operator."""
-        new = self.__class__(self.typ, self.operator)
-        new.key, new.value = self.key, self.value
-        return new
-
-    def from_checkpoint(self, checkpoint: Any) -> Self:
-        """A channel holding `checkpoint` (its empty value for MISSING)."""
-        new = self.__class__(self.typ, self.operator)
-        new.key = self.key
-        if checkpoint is not MISSING:
-            new.value = checkpoint
-        return new
+    def _blank(self) -> Self:
+        return self.__class__(self.typ, self.operator)
 
     def update(self, values: Sequence[Value]) -> bool:
         """Fold the writes in, in order."""
@@ -96,18 +75,3 @@ class BinaryOperatorAggregate(Generic[Value], BaseChannel[Value, Value, Value]):
         for value in values:
             self.value = self.operator(self.value, value)
         return True
-
-    def get(self) -> Value:
-        """The value. Raises EmptyChannelError when the type has no empty value and nothing
-        was written."""
-        if self.value is MISSING:
-            raise EmptyChannelError()
-        return self.value  # type: ignore[no-any-return]
-
-    def is_available(self) -> bool:
-        """Whether there is a value."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Any:
-        """The value, or MISSING."""
-        return self.value

@@ -8,51 +8,25 @@ from typing import Any, Generic
 
 from typing_extensions import Self
 
+from hitlgraph.channels._single import HeldValue, TypedChannel
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.errors import EmptyChannelError, InvalidUpdateError
 
 __all__ = ["LastValue", "LastValueAfterFinish"]
 
 
-class LastValue(Generic[Value], BaseChannel[Value, Value, Value]):
+class LastValue(HeldValue[Value]):
     """Keeps the last value written; takes at most one write per step.
 
     Raises InvalidUpdateError for two writes in one step: give the key a reducer instead.
     """
 
-    __slots__ = ("value",)
-
-    def __init__(self, typ: Any, key: str = "") -> None:
-        super().__init__(typ, key)
-        self.value: Any = MISSING
+    __slots__ = ()
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LastValue)
 
     __hash__ = BaseChannel.__hash__
-
-    @property
-    def ValueType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
-
-    @property
-    def UpdateType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
-
-    def copy(self) -> Self:
-        """A channel with the same value."""
-        new = self.__class__(self.typ, self.key)
-        new.value = self.value
-        return new
-
-    def from_checkpoint(self, checkpoint: Any) -> Self:
-        """A channel holding `checkpoint` (empty for MISSING)."""
-        new = self.__class__(self.typ, self.key)
-        if checkpoint is not MISSING:
-            new.value = checkpoint
-        return new
 
     def update(self, values: Sequence[Value]) -> bool:
         """Keep the step's one write. Raises InvalidUpdateError for more than one."""
@@ -67,22 +41,8 @@ class LastValue(Generic[Value], BaseChannel[Value, Value, Value]):
         self.value = values[-1]
         return True
 
-    def get(self) -> Value:
-        """The value. Raises EmptyChannelError before the first write."""
-        if self.value is MISSING:
-            raise EmptyChannelError()
-        return self.value  # type: ignore[no-any-return]
 
-    def is_available(self) -> bool:
-        """Whether a value was written."""
-        return self.value is not MISSING
-
-    def checkpoint(self) -> Any:
-        """The value, or MISSING."""
-        return self.value
-
-
-class LastValueAfterFinish(Generic[Value], BaseChannel[Value, Value, tuple[Value, bool]]):
+class LastValueAfterFinish(Generic[Value], TypedChannel[Value, tuple[Value, bool]]):
     """Keeps the last value written, but reads as empty until the run is finishing (no node
     runs next); a later write hides it again, and `consume()` clears it."""
 
@@ -97,16 +57,6 @@ class LastValueAfterFinish(Generic[Value], BaseChannel[Value, Value, tuple[Value
         return isinstance(other, LastValueAfterFinish)
 
     __hash__ = BaseChannel.__hash__
-
-    @property
-    def ValueType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
-
-    @property
-    def UpdateType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
 
     def checkpoint(self) -> Any:
         """(value, finished), or MISSING before the first write."""

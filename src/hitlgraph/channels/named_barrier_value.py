@@ -8,13 +8,14 @@ from typing import Any, Generic
 
 from typing_extensions import Self
 
+from hitlgraph.channels._single import TypedChannel
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.errors import EmptyChannelError, InvalidUpdateError
 
 __all__ = ["NamedBarrierValue", "NamedBarrierValueAfterFinish"]
 
 
-class NamedBarrierValue(Generic[Value], BaseChannel[Value, Value, set[Value]]):
+class NamedBarrierValue(Generic[Value], TypedChannel[Value, set[Value]]):
     """Collects writes of the names in `names` (over any number of steps); reads as None once
     all were written, and raises EmptyChannelError before. `consume()` starts it over.
 
@@ -32,16 +33,6 @@ class NamedBarrierValue(Generic[Value], BaseChannel[Value, Value, set[Value]]):
         return isinstance(other, NamedBarrierValue) and other.names == self.names
 
     __hash__ = BaseChannel.__hash__
-
-    @property
-    def ValueType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
-
-    @property
-    def UpdateType(self) -> Any:
-        """The type given to the channel."""
-        return self.typ
 
     def copy(self) -> Self:
         """A barrier with a copy of the names seen."""
