@@ -428,6 +428,21 @@ SCRIPTS = {
         except AttributeError:
             print("the subgraph got store=None")
     """,
+    "a reducer key typed with an abstract collection starts empty": """
+        from collections.abc import Sequence
+        from langgraph.graph.message import add_messages
+
+        class Chat(TypedDict, total=False):
+            messages: Annotated[Sequence, add_messages]
+            tags: Annotated[Sequence[str], operator.add]
+
+        b = StateGraph(Chat)
+        b.add_node("n", lambda s: {"tags": ["n"]})
+        b.add_edge(START, "n")
+        out = b.compile().invoke({"messages": [("user", "hi")], "tags": ["a"]})
+        print([type(m).__name__ for m in out["messages"]], [m.content for m in out["messages"]],
+              out["tags"])
+    """,
 }
 
 

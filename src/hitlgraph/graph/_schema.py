@@ -99,18 +99,11 @@ def _spec_of(key: str, annotation: Any) -> ChannelSpec:
 
 
 def _initial_of(annotation: Any) -> Callable[[], Any] | None:
-    """The empty value a reducer key starts from, when its type can make one (list -> [])."""
-    base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
-    origin = get_origin(base) or base
-    if origin in (list, dict, set, tuple, int, float, str, frozenset):
-        return origin  # type: ignore[no-any-return]
-    if isinstance(origin, type) and origin.__module__ == "collections.abc":
-        return None
-    try:
-        origin()
-    except Exception:
-        return None
-    return origin  # type: ignore[no-any-return]
+    """The empty value a reducer key starts from, when its type can make one (list -> [],
+    Sequence -> [] as in LangGraph); made anew for each run."""
+    typ = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+    empty = empty_value(typ)
+    return None if empty is MISSING else type(empty)
 
 
 def channel_specs(schema: Any) -> dict[str, ChannelSpec]:
