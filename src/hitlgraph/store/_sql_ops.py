@@ -32,10 +32,36 @@ from hitlgraph.store._types import (
     SearchOp,
 )
 
-__all__ = ["SEARCH_CANDIDATES", "Ops", "Statement", "migrate", "run_batch", "sweep"]
+__all__ = ["SEARCH_CANDIDATES", "Ops", "Statement", "adrive", "drive", "migrate", "run_batch",
+           "sweep"]
 
 Statement = tuple[str, tuple[Any, ...]]
 Ops = Generator[Statement, Any, Any]
+
+
+def drive(ops: Ops, cur: Any) -> Any:
+    """Run `ops` on DB-API cursor `cur`: each statement's reply is its rows when it returns
+    some, else its row count. Returns what `ops` returns."""
+    reply: Any = None
+    while True:
+        try:
+            sql, params = ops.send(reply)
+        except StopIteration as done:
+            return done.value
+        cur.execute(sql, params)
+        reply = cur.fetchall() if cur.description else cur.rowcount
+
+
+async def adrive(ops: Ops, cur: Any) -> Any:
+    """`drive` on an async cursor (psycopg's AsyncCursor)."""
+    reply: Any = None
+    while True:
+        try:
+            sql, params = ops.send(reply)
+        except StopIteration as done:
+            return done.value
+        await cur.execute(sql, params)
+        reply = await cur.fetchall() if cur.description else cur.rowcount
 
 SEARCH_CANDIDATES = 10_000
 """How many items (the most recently updated that pass the filter) a similarity search

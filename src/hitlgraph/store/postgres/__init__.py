@@ -98,14 +98,7 @@ class PostgresStore(SqlStore):
 
     def _drive(self, ops: _sql_ops.Ops) -> Any:
         with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
-            reply: Any = None
-            while True:
-                try:
-                    sql, params = ops.send(reply)
-                except StopIteration as done:
-                    return done.value
-                cur.execute(sql, params)
-                reply = cur.fetchall() if cur.description else cur.rowcount
+            return _sql_ops.drive(ops, cur)
 
     async def _adrive(self, ops: _sql_ops.Ops) -> Any:
         return await asyncio.to_thread(self._drive, ops)

@@ -91,11 +91,4 @@ class AsyncPostgresStore(SqlStore):
 
 async def _run(conn: AsyncConnection[Any], ops: _sql_ops.Ops) -> Any:
     async with conn.transaction(), conn.cursor() as cur:
-        reply: Any = None
-        while True:
-            try:
-                sql, params = ops.send(reply)
-            except StopIteration as done:
-                return done.value
-            await cur.execute(sql, params)
-            reply = await cur.fetchall() if cur.description else cur.rowcount
+        return await _sql_ops.adrive(ops, cur)

@@ -81,15 +81,9 @@ class SqliteStore(SqlStore):
             cur = self.conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                reply: Any = None
-                while True:
-                    try:
-                        sql, params = ops.send(reply)
-                    except StopIteration as done:
-                        cur.execute("COMMIT")
-                        return done.value
-                    cur.execute(sql, params)
-                    reply = cur.fetchall() if cur.description else cur.rowcount
+                result = _sql_ops.drive(ops, cur)
+                cur.execute("COMMIT")
+                return result
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
