@@ -1,6 +1,6 @@
 """Channel objects in state schemas, side by side with LangGraph: each script is written
 against `langgraph.*`, run as it is and with the import prefix replaced by `hitlgraph`, and
-must print the same (the runner of tests/pregel/test_langgraph_side_by_side.py)."""
+must print the same (the runner of tests/_side_by_side.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import textwrap
 
 import pytest
 
-from _services import in_ci
-from pregel.test_langgraph_side_by_side import _run
+from _side_by_side import on_both, require_langgraph
 
 _HEADER = """
 import asyncio
@@ -232,18 +231,11 @@ SCRIPTS = {
 
 @pytest.fixture(scope="module", autouse=True)
 def _langgraph_installed() -> None:
-    try:
-        import langgraph.channels  # noqa: F401
-    except ImportError:
-        why = "LangGraph is not installed: pip install -e '.[compat]'"
-        if in_ci():
-            pytest.fail(f"CI=true: {why}", pytrace=False)
-        pytest.skip(why)
+    require_langgraph("langgraph.channels")
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_channels_behave_as_in_langgraph(name: str) -> None:
     source = _HEADER + textwrap.dedent(SCRIPTS[name])
-    theirs = _run(source)
-    ours = _run(source.replace("langgraph", "hitlgraph"))
+    theirs, ours = on_both(source)
     assert ours == theirs

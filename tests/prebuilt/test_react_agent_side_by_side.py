@@ -2,24 +2,15 @@
 `langgraph.*`, run as it is and then with the import prefix replaced by `hitlgraph`, with the
 same LangChain chat model (a small fake with bind_tools); the printed output must be equal.
 
-The runner is the one of tests/pregel/test_langgraph_side_by_side.py."""
+The runner is tests/_side_by_side.py's."""
 
 from __future__ import annotations
 
-import importlib.util
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from _services import in_ci
-
-_spec = importlib.util.spec_from_file_location(
-    "_langgraph_side_by_side",
-    Path(__file__).parent.parent / "pregel" / "test_langgraph_side_by_side.py")
-assert _spec is not None and _spec.loader is not None
-_runner = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_runner)
+from _side_by_side import on_both, require_langgraph
 
 _HEADER = """
 import asyncio
@@ -278,18 +269,11 @@ SCRIPTS = {
 
 @pytest.fixture(scope="module", autouse=True)
 def _langgraph_installed() -> None:
-    try:
-        import langgraph.prebuilt  # noqa: F401
-    except ImportError:
-        why = "LangGraph is not installed: pip install -e '.[compat]'"
-        if in_ci():
-            pytest.fail(f"CI=true: {why}", pytrace=False)
-        pytest.skip(why)
+    require_langgraph("langgraph.prebuilt")
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_create_react_agent_prints_the_same_on_langgraph_and_hitlgraph(name: str) -> None:
     source = _HEADER + textwrap.dedent(SCRIPTS[name])
-    theirs = _runner._run(source)
-    ours = _runner._run(source.replace("langgraph", "hitlgraph"))
+    theirs, ours = on_both(source)
     assert ours == theirs

@@ -7,19 +7,11 @@ and fail under CI=true."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from _services import in_ci
-
-_MASKS = (
-    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "<id>"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[.\d]*(\+00:00)?"), "<time>"),
-)
+from _side_by_side import on_both, require_langgraph
 
 _HEADER = """
 from typing import Annotated, TypedDict
@@ -446,30 +438,13 @@ SCRIPTS = {
 }
 
 
-def _run(source: str) -> str:
-    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    out = done.stdout
-    for pattern, mask in _MASKS:
-        out = pattern.sub(mask, out)
-    return out
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _langgraph_installed() -> None:
-    try:
-        import langgraph.graph  # noqa: F401
-    except ImportError:
-        why = "LangGraph is not installed: pip install -e '.[compat]'"
-        if in_ci():
-            pytest.fail(f"CI=true: {why}", pytrace=False)
-        pytest.skip(why)
+    require_langgraph("langgraph.graph")
 
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_the_same_program_prints_the_same_on_langgraph_and_hitlgraph(name: str) -> None:
     source = _HEADER + textwrap.dedent(SCRIPTS[name])
-    theirs = _run(source)
-    ours = _run(source.replace("langgraph", "hitlgraph"))
+    theirs, ours = on_both(source)
     assert ours == theirs

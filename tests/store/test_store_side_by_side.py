@@ -10,16 +10,11 @@ TTLs; its SqliteStore keeps returning expired items until a sweep that does not 
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from _services import in_ci
-
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}[.\d]*(\+00:00)?")
+from _side_by_side import on_both, require_langgraph
 
 _HEADER = """
 import asyncio
@@ -144,27 +139,14 @@ SCRIPTS = {
 }
 
 
-def _run(source: str) -> str:
-    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    return _TIME.sub("<time>", done.stdout)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _langgraph() -> None:
-    try:
-        import langgraph.store.memory  # noqa: F401
-    except ImportError:
-        if in_ci():
-            pytest.fail("langgraph is missing (the compat extra)")
-        pytest.skip("langgraph is not installed (the compat extra)")
+    require_langgraph("langgraph.store.memory")
 
 
 @pytest.mark.parametrize("name", list(SCRIPTS))
 def test_the_same_store_program_prints_the_same(name: str) -> None:
     source = _HEADER + textwrap.dedent(SCRIPTS[name])
-    theirs = _run(source)
-    ours = _run(source.replace("langgraph", "hitlgraph"))
+    theirs, ours = on_both(source)
     assert ours == theirs
     assert theirs.strip()
