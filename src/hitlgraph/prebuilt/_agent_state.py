@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: a TypedDict that subclasses these in another module
 # must still find the messages reducer in real annotation objects.
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from typing_extensions import NotRequired, TypedDict
@@ -23,9 +24,7 @@ class AgentState(TypedDict):
     request." instead of calling tools.
     """
 
-    # LangGraph writes Sequence[...]; a list starts empty here, so the first input goes through
-    # add_messages too (hitlgraph gives abstract collections no empty value yet).
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Annotated[Sequence[AnyMessage], add_messages]
     remaining_steps: NotRequired[int]
 
 
