@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -27,13 +28,16 @@ def spawn(tmp_path: Path) -> Iterator[Callable[[str], tuple[subprocess.Popen[str
 
     def start(db: str) -> tuple[subprocess.Popen[str], str]:
         env = {**os.environ, "SLOW_SECONDS": "3", "LEDGER": str(tmp_path / "ledger.sqlite")}
-        child = subprocess.Popen([sys.executable, str(HERE / "_child.py"), "serve", db,
-                                  str(LEASE)], env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True)
+        errors = tmp_path / f"server-{len(started)}.err"
+        with errors.open("w") as sink:
+            child = subprocess.Popen([sys.executable, str(HERE / "_child.py"), "serve", db,
+                                      str(LEASE)], env=env, cwd=tmp_path,
+                                     stdout=subprocess.PIPE, stderr=sink, text=True)
         started.append(child)
         assert child.stdout is not None
         url = child.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), "the server did not start"
+        assert url.startswith("http://127.0.0.1:"), \
+            f"the server did not start: {errors.read_text()[-3000:]}"
         return child, url
 
     yield start
@@ -51,6 +55,32 @@ def _until(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def _freeze(process: subprocess.Popen[str], db: str) -> None:
+    """SIGSTOP `process` at a moment it holds no SQLite write lock. A SQLite writer frozen
+    inside its transaction blocks every other process's writes until it thaws (one writer
+    per file), which no takeover can get around; the case under test is a worker frozen
+    in its node, between transactions."""
+    for _ in range(100):
+        os.kill(process.pid, signal.SIGSTOP)
+        if db.startswith("postgresql://") or _sqlite_writable(db):
+            return
+        os.kill(process.pid, signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError("the worker held the SQLite write lock at every try")
+
+
+def _sqlite_writable(path: str) -> bool:
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
 
 
 def _database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
@@ -74,7 +104,7 @@ def test_a_thawed_worker_writes_nothing_after_takeover(
             return http.get(f"/threads/{thread}/runs/{run}").json()["status"]
 
         _until(lambda: status() == "running", "the first worker to claim the run")
-    os.kill(frozen.pid, signal.SIGSTOP)
+    _freeze(frozen, db)
     time.sleep(LEASE + 0.5)  # past its lease
     heir, heir_url = spawn(db)
     with httpx.Client(base_url=heir_url, timeout=10) as http:
