@@ -13,6 +13,8 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
+from hitlgraph._policy import ReviewPolicy
+
 __all__ = ["Command", "Interrupt", "Send"]
 
 N = TypeVar("N", bound=Hashable)
@@ -25,11 +27,14 @@ class Interrupt:
     Attributes:
         value: what the node passed to interrupt(), shown to the person.
         id: stable id; `Command(resume={id: answer})` answers this one when several wait.
+        response_schema: the JSON Schema an answer must match (hitlgraph's addition).
+        policy: deadlines, assignment and approvals asked for it (hitlgraph's addition).
     """
 
     value: Any
     id: str = ""
     response_schema: Any = None
+    policy: ReviewPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

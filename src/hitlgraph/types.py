@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from hitlgraph._control import Command, Interrupt, Send
+from hitlgraph._policy import Expire, policy_of
 from hitlgraph._running import current_task
 from hitlgraph.cache._keys import default_cache_key
 
@@ -164,16 +166,40 @@ class StateSnapshot(NamedTuple):
     """Interrupts waiting for an answer."""
 
 
-def interrupt(value: Any, *, response_schema: Any = None) -> Any:
+def interrupt(value: Any, *, response_schema: Any = None,
+              expires_in: timedelta | float | None = None, on_expire: Expire | None = None,
+              warn_before: timedelta | float | None = None, assignee: str | None = None,
+              group: str | None = None, approvals: int = 1, approvers: Any = None,
+              rejection: dict[str, Any] | None = None) -> Any:
     """Pause the graph and ask a person; return their answer once the run is resumed.
 
     The first time a node reaches this call, the run stops and `value` is shown to the caller
     (under "__interrupt__"). `invoke(Command(resume=answer), config)` runs the node again from
     its start, and this call returns `answer`. Several calls in one node are answered in order.
 
+    Every argument after `value` is hitlgraph's addition (see hitlgraph.review):
+
+    Args:
+        value: what the person is shown.
+        response_schema: what an answer must match (a pydantic model class, a TypedDict, a
+            dataclass or a JSON Schema dict); a resume that does not is refused.
+        expires_in: the deadline, from when the interrupt is stored.
+        on_expire: what the deadline does: `Expire.answer(value)`, `Expire.cancel()` or
+            `Expire.escalate(to=...)` (see `hitlgraph.review.apply_expired`).
+        warn_before: when to warn (a notification) before the deadline.
+        assignee: the principal the question is for; `group`: the team it is for.
+        approvals: how many distinct principals must answer before the node runs again.
+        approvers: who may answer: None (anyone), a list of principals, or a group name.
+        rejection: the items of an answer that rejects; one rejection decides alone.
+
     Raises:
         GraphInterrupt: to pause; never catch it (it is not an Exception subclass).
         RuntimeError: outside a running node.
         CheckpointerRequiredError: when the graph has no checkpointer to keep the pause.
+        ValueError, TypeError: a policy argument out of range (naming it).
     """
-    return current_task("interrupt()").interrupt(value, response_schema)
+    policy = policy_of(
+        expires_in=expires_in, on_expire=on_expire, warn_before=warn_before,
+        assignee=assignee, group=group, approvals=approvals, approvers=approvers,
+        rejection=rejection)
+    return current_task("interrupt()").interrupt(value, response_schema, policy)

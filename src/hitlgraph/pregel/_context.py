@@ -12,6 +12,7 @@ from typing import Any
 from hitlgraph._control import Interrupt
 from hitlgraph._ids import interrupt_id
 from hitlgraph._ids import task_id as make_task_id
+from hitlgraph._policy import ReviewPolicy
 from hitlgraph._running import current as _current
 from hitlgraph.checkpoint.base import WRITE_RULES, WriteRules, rules_of
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
@@ -300,7 +301,8 @@ class TaskContext:
             self._config = {**base, "metadata": metadata}
         return self._config
 
-    def interrupt(self, value: Any, response_schema: Any = None) -> Any:
+    def interrupt(self, value: Any, response_schema: Any = None,
+                  policy: ReviewPolicy | None = None) -> Any:
         if not self.checkpointed:
             raise CheckpointerRequiredError(
                 f"Node '{self.name}' called interrupt(), but the graph has no checkpointer to keep "
@@ -315,7 +317,8 @@ class TaskContext:
                 return self.resume[iid]
             check_answer(iid, schema, self.resume[iid])  # (resumes are checked before, too)
             return typed_answer(response_schema, self.resume[iid])
-        raise GraphInterrupt([Interrupt(value=value, id=iid, response_schema=schema)])
+        raise GraphInterrupt([Interrupt(value=value, id=iid, response_schema=schema,
+                                        policy=policy)])
 
 
 def task_runtime(task: TaskContext) -> Runtime[Any]:

@@ -7,6 +7,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from hitlgraph._control import Interrupt
 from hitlgraph.checkpoint.base import WRITE_RULES
 from hitlgraph.constants import PULL, PUSH, START, TRIGGER_PREFIX
 from hitlgraph.pregel._algo import Pending, RunState, Task, now_iso, state_values
@@ -56,8 +57,19 @@ def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
         "name": task.name,
         "error": task.error,
         "result": result,
-        "interrupts": [dataclasses.asdict(i) for i in task.interrupts],
+        "interrupts": [interrupt_fields(i) for i in task.interrupts],
     }
+
+
+def interrupt_fields(item: Interrupt) -> dict[str, Any]:
+    """An interrupt in a "tasks" or "checkpoints" chunk: its value and id, as LangGraph's,
+    and hitlgraph's response_schema and policy only when the node asked for them."""
+    out = {"value": item.value, "id": item.id}
+    if item.response_schema is not None:
+        out["response_schema"] = item.response_schema
+    if item.policy is not None:
+        out["policy"] = dataclasses.asdict(item.policy)
+    return out
 
 
 _ENGINE_KEYS = frozenset({WRITE_RULES, "checkpoint_map"})
@@ -88,7 +100,7 @@ def checkpoint_payload(
         state = None
         if node is not None and node.subgraph is not None:
             state = subgraph_config(conf.get("thread_id"), ns, task.name, task.id)
-        interrupts = tuple(dataclasses.asdict(i)
+        interrupts = tuple(interrupt_fields(i)
                            for i in pending.interrupts.get(task.id, task.interrupts))
         writes = pending.writes.get(task.id)
         result = {k: v for k, v in writes if k in spec.channels} if writes else None

@@ -33,9 +33,10 @@ The log outlives its threads: deleting, pruning or rewinding a thread leaves its
 
 from __future__ import annotations
 
+from hitlgraph._policy import Expire, ReviewPolicy
 from hitlgraph.review._cursor import decode_cursor, encode_cursor
 from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
 from hitlgraph.review._pending import PendingIndex, PendingInterrupt
 
-__all__ = ["ChainBreak", "Decision", "DecisionLog", "DecisionOutcome", "PendingIndex",
-           "PendingInterrupt", "decode_cursor", "encode_cursor"]
+__all__ = ["ChainBreak", "Decision", "DecisionLog", "DecisionOutcome", "Expire", "PendingIndex",
+           "PendingInterrupt", "ReviewPolicy", "decode_cursor", "encode_cursor"]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from hitlgraph._control import Command, Interrupt, Send
+from hitlgraph._policy import Expire, ReviewPolicy
 from hitlgraph.checkpoint.serde._codec import NATIVE_TYPES
 
 __all__ = [
@@ -226,6 +227,8 @@ DEFAULT_REGISTRY = TypeRegistry()
 """The process-wide registry every serializer falls back to; it knows hitlgraph's own values."""
 for _cls in (Interrupt, Send, Command):
     DEFAULT_REGISTRY.register(_cls)
+DEFAULT_REGISTRY.register(ReviewPolicy, "hitlgraph.review.ReviewPolicy")
+DEFAULT_REGISTRY.register(Expire, "hitlgraph.review.Expire")
 
 
 def register_type(
