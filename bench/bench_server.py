@@ -15,6 +15,10 @@ at several numbers of clients in flight (1, 8, 32), against these targets:
                           $HITLGRAPH_TEST_POSTGRES_DSN), dropped afterwards
     langgraph  inmem      `langgraph dev` (langgraph-cli[inmem]) on the same graph written
                           with LangGraph imports: in memory, not durable (a generous reference)
+    floor      sqlite     the floor: a FastAPI app under uvicorn (hitlgraph's stack) answering
+                          the same requests with one SQLite transaction each (WAL,
+                          synchronous=NORMAL, as hitlgraph's), no graph: the least a durable
+                          HTTP write costs here. hitlgraph's rows show their ratio to it
 
 With 2 processes, requests go round-robin, and each thread is resumed through the other
 process than the one that paused it. After each resume phase every thread's state is read
@@ -93,6 +97,65 @@ builder.add_edge("finish", END)
 '''
 """The graph, for both: hitlgraph serves the builder (compiled with its checkpointer);
 `langgraph dev` wants a compiled graph (it brings its own)."""
+
+FLOOR = '''
+import json
+import os
+import sqlite3
+import uuid
+
+from fastapi import FastAPI, Request
+
+db = sqlite3.connect(os.environ["FLOOR_DB"], isolation_level=None, check_same_thread=False)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA synchronous=NORMAL")
+db.execute("CREATE TABLE IF NOT EXISTS t (id TEXT PRIMARY KEY, v TEXT NOT NULL)")
+app = FastAPI()
+
+
+def write(tid: str, values: dict) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("INSERT OR REPLACE INTO t (id, v) VALUES (?, ?)", (tid, json.dumps(values)))
+    db.execute("COMMIT")
+
+
+@app.get("/ok")
+async def ok() -> dict:
+    return {"ok": True}
+
+
+@app.post("/threads")
+async def create(request: Request) -> dict:
+    await request.json()
+    tid = str(uuid.uuid4())
+    write(tid, {})
+    return {"thread_id": tid}
+
+
+@app.post("/threads/{tid}/runs/wait")
+async def wait(tid: str, request: Request) -> dict:
+    body = await request.json()
+    if "input" in body:
+        values = {"payload": body["input"]["payload"], "prepared": body["input"]["payload"] + "!"}
+        write(tid, values)
+        return {**values, "__interrupt__": [{"value": {"check": values["prepared"]},
+                                              "id": uuid.uuid4().hex}]}
+    (row,) = db.execute("SELECT v FROM t WHERE id = ?", (tid,)).fetchall()
+    values = json.loads(row[0])
+    values["answer"] = body["command"]["resume"]
+    values["result"] = values["prepared"] + ":" + values["answer"]
+    write(tid, values)
+    return values
+
+
+@app.get("/threads/{tid}/state")
+async def state(tid: str) -> dict:
+    (row,) = db.execute("SELECT v FROM t WHERE id = ?", (tid,)).fetchall()
+    values = json.loads(row[0])
+    return {"values": values, "next": [] if "result" in values else ["review"]}
+'''
+"""The floor app: the same requests and answers as the graph's, each a single SQLite
+transaction on the event loop (the cheapest a durable write can be on this stack)."""
 
 SCENARIOS = ("create", "resume")
 
@@ -212,7 +275,22 @@ def langgraph_server(work: Path, lg_python: str, jobs: int | None) -> Iterator[l
         _stop([server])
 
 
+@contextlib.contextmanager
+def floor_server(work: Path) -> Iterator[list[Server]]:
+    """The floor app under uvicorn (access log on, as `hitlgraph serve` has it)."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "floor_app:app", "--host", "127.0.0.1", "--port",
+           str(port), "--app-dir", str(work)]
+    env = {**_clean_env(), "FLOOR_DB": str(work / f"floor-{uuid.uuid4().hex[:8]}.sqlite")}
+    server = _start(cmd, work, "floor", env, port, 60)
+    try:
+        yield [server]
+    finally:
+        _stop([server])
+
+
 def write_graphs(work: Path) -> None:
+    (work / "floor_app.py").write_text(FLOOR)
     (work / "bench_graph.py").write_text(GRAPH.format(pkg="hitlgraph", last=""))
     (work / "langgraph.json").write_text(json.dumps(
         {"graphs": {"review": "./bench_graph.py:builder"}}))
@@ -273,17 +351,31 @@ class Cell:
     """hitlgraph's ops/s over langgraph dev's, same scenario and clients (above 1: ahead)."""
     p50_vs_lg: float | None = None
     """hitlgraph's p50 over langgraph dev's (below 1: ahead)."""
+    ops_vs_floor: float | None = None
+    """hitlgraph's ops/s over the floor app's (at most 1)."""
+    p50_vs_floor: float | None = None
+    """hitlgraph's p50 over the floor app's (the issue's goal: at most 3 on SQLite)."""
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
 
 
 def with_ratios(cells: list[Cell]) -> list[Cell]:
-    """The cells, hitlgraph's with their ratios to langgraph dev's where both ran."""
-    ref = {(c.scenario, c.clients): c for c in cells if c.impl == "langgraph"}
+    """The cells, hitlgraph's with their ratios to langgraph dev's and to the floor app's
+    where those ran."""
+    lgs = {(c.scenario, c.clients): c for c in cells if c.impl == "langgraph"}
+    floors = {(c.scenario, c.clients): c for c in cells if c.impl == "floor"}
     for c in cells:
-        lg = ref.get((c.scenario, c.clients))
-        if c.impl == "hitlgraph" and lg is not None and lg.ops_per_s and c.ops_per_s:
-            c.ops_vs_lg = round(c.ops_per_s / lg.ops_per_s, 3)
-        if c.impl == "hitlgraph" and lg is not None and lg.p50_ms and c.p50_ms:
-            c.p50_vs_lg = round(c.p50_ms / lg.p50_ms, 3)
+        if c.impl != "hitlgraph":
+            continue
+        lg, floor = lgs.get((c.scenario, c.clients)), floors.get((c.scenario, c.clients))
+        if lg is not None:
+            c.ops_vs_lg, c.p50_vs_lg = _ratio(c.ops_per_s, lg.ops_per_s), _ratio(
+                c.p50_ms, lg.p50_ms)
+        if floor is not None:
+            c.ops_vs_floor, c.p50_vs_floor = _ratio(c.ops_per_s, floor.ops_per_s), _ratio(
+                c.p50_ms, floor.p50_ms)
     return cells
 
 
@@ -479,7 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--servers", default="1,2", metavar="N,N",
                     help="hitlgraph processes per database (default 1,2)")
     ap.add_argument("--workers", type=int, default=2, help="hitlgraph serve --workers")
-    ap.add_argument("--only", metavar="T,T", help="targets: sqlite, postgres, langgraph")
+    ap.add_argument("--only", metavar="T,T",
+                    help="targets: sqlite, postgres, langgraph, floor")
     ap.add_argument("--no-langgraph", action="store_true", help="skip langgraph dev")
     ap.add_argument("--lg-python", default="/work/lgvenv/bin/python",
                     help="python of the environment with langgraph-cli[inmem]")
@@ -498,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = {c: size(c) for c in levels}
     warmup = 2 if args.quick else 10
     counts = [int(x) for x in args.servers.split(",")]
-    targets = (args.only or "sqlite,postgres,langgraph").split(",")
+    targets = (args.only or "sqlite,postgres,langgraph,floor").split(",")
     if args.no_langgraph and "langgraph" in targets:
         targets.remove("langgraph")
 
@@ -514,6 +607,8 @@ def main(argv: list[str] | None = None) -> int:
                 plan += [("hitlgraph", backend, c) for c in counts]
         if "langgraph" in targets:
             plan.append(("langgraph", "inmem", 1))
+        if "floor" in targets:
+            plan.append(("floor", "sqlite", 1))
         for impl, backend, count in plan:
             label = f"{impl} {backend} x{count}"
             print(f"... {label}", file=sys.stderr, flush=True)
@@ -522,6 +617,8 @@ def main(argv: list[str] | None = None) -> int:
                     if impl == "langgraph":
                         servers = stack.enter_context(langgraph_server(
                             work, args.lg_python, args.lg_jobs))
+                    elif impl == "floor":
+                        servers = stack.enter_context(floor_server(work))
                     elif backend == "sqlite":
                         db = work / f"bench-{uuid.uuid4().hex[:8]}.sqlite"
                         servers = stack.enter_context(hitlgraph_servers(
@@ -568,12 +665,14 @@ def print_table(cells: list[Cell], skipped: list[str], meta: dict[str, Any]) -> 
     print(f"bench_server: {meta['date']}, {meta['cpus']} CPUs, threads per level: {sizes} "
           f"clients; hitlgraph --workers {meta['hitlgraph_workers']}")
     head = ("impl", "backend", "procs", "scenario", "clients", "ops/s", "p50 ms", "p99 ms",
-            "errors", "noise%", "ops/s hitl/lg", "p50 hitl/lg")
+            "errors", "noise%", "ops/s hitl/lg", "p50 hitl/lg", "ops/s hitl/floor",
+            "p50 hitl/floor")
     rows = []
     for c in with_ratios(cells):
         rows.append((c.impl, c.backend, str(c.servers), c.scenario, str(c.clients),
                      _fmt(c.ops_per_s), _fmt(c.p50_ms, 2), _fmt(c.p99_ms, 2), str(c.errors),
-                     _fmt(c.noise_pct, 0), _fmt(c.ops_vs_lg, 2), _fmt(c.p50_vs_lg, 2)))
+                     _fmt(c.noise_pct, 0), _fmt(c.ops_vs_lg, 2), _fmt(c.p50_vs_lg, 2),
+                     _fmt(c.ops_vs_floor, 2), _fmt(c.p50_vs_floor, 2)))
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(head)]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
@@ -586,6 +685,8 @@ def print_table(cells: list[Cell], skipped: list[str], meta: dict[str, Any]) -> 
                   f"{c.first_error}")
     for line in skipped:
         print(line)
+    print("hitl/floor: hitlgraph over the floor app (one SQLite transaction per request, no "
+          "graph); the issue's goal is p50 at most 3x the floor's on SQLite.")
     print("ops/s hitl/lg above 1 and p50 hitl/lg below 1: hitlgraph ahead. langgraph dev keeps "
           "everything in memory (not durable): a generous reference; its queue polls every "
           "0.5 s when idle, which dominates its 1-client latency. noise% = CPU used by other "
