@@ -28,7 +28,8 @@ def test_help_lists_the_exit_codes(hitlgraph: Invoke) -> None:
     result = hitlgraph("--help")
     assert result.exit_code == 0
     for line in ("Exit codes:", "0  done", "1  the graph's code failed", "2  usage error",
-                 "3  paused", "4  not found", "5  nothing to resume", "130  stopped by Ctrl-C"):
+                 "3  paused", "4  not found", "5  nothing to resume", "6  tampered",
+                 "130  stopped by Ctrl-C"):
         assert line in result.stdout
     for command in ("run", "resume", "threads", "state", "history", "graph", "demo"):
         assert f"  {command} " in result.stdout
@@ -38,7 +39,7 @@ def test_help_lists_the_exit_codes(hitlgraph: Invoke) -> None:
 def test_exit_codes_are_stable() -> None:
     assert {c.name: int(c) for c in ExitCode} == {
         "OK": 0, "GRAPH_ERROR": 1, "USAGE": 2, "PAUSED": 3, "NOT_FOUND": 4,
-        "NOTHING_PENDING": 5, "INTERRUPTED": 130,
+        "NOTHING_PENDING": 5, "TAMPERED": 6, "INTERRUPTED": 130,
     }
 
 

@@ -18,7 +18,7 @@ from hitlgraph.review import Decision
 
 __all__ = ["TAMPERED", "audit"]
 
-TAMPERED = 6
+TAMPERED = ExitCode.TAMPERED
 """`audit verify`'s exit code when a row of the log was changed or removed."""
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 
 import click
 
-__all__ = ["CliError", "ExitCode", "exit_codes_help"]
+from hitlgraph.checkpoint.serde import CorruptCheckpointError
+
+__all__ = ["CliError", "ExitCode", "exit_codes_help", "tampered_is_exit_6"]
 
 
 class ExitCode(IntEnum):
@@ -25,6 +29,9 @@ class ExitCode(IntEnum):
     """A module, file, attribute, database, thread or interrupt id that does not exist."""
     NOTHING_PENDING = 5
     """`resume` on a thread that waits for nothing: its run has finished."""
+    TAMPERED = 6
+    """Stored data was changed behind hitlgraph's back: `audit verify` found a decision-log
+    row changed or removed, or a checkpoint could not be decoded (CorruptCheckpointError)."""
     INTERRUPTED = 130
     """Ctrl-C. The thread keeps its last saved checkpoint and can be continued."""
 
@@ -36,6 +43,7 @@ _HELP: dict[ExitCode, str] = {
     ExitCode.PAUSED: "paused: the run waits for an answer (--no-input, or end of input)",
     ExitCode.NOT_FOUND: "not found: module, file, attribute, database, thread or interrupt",
     ExitCode.NOTHING_PENDING: "nothing to resume: the thread's run has finished",
+    ExitCode.TAMPERED: "tampered: a decision-log row or a checkpoint was changed or removed",
     ExitCode.INTERRUPTED: "stopped by Ctrl-C; the thread stays paused and can be continued",
 }
 
@@ -67,3 +75,13 @@ _ERROR_CLASSES: dict[ExitCode, type[CliError]] = {
                {"exit_code": int(code), "__module__": __name__})
     for code in ExitCode
 }
+
+
+@contextmanager
+def tampered_is_exit_6() -> Iterator[None]:
+    """Reads of the database inside this block that find a damaged checkpoint end the command
+    with ExitCode.TAMPERED (the error names the thread and checkpoint), not a traceback."""
+    try:
+        yield
+    except CorruptCheckpointError as exc:
+        raise CliError(str(exc), ExitCode.TAMPERED) from exc

@@ -10,12 +10,12 @@ from typing import Any, NoReturn
 import click
 
 from hitlgraph.cli._common import db_flag
-from hitlgraph.cli._errors import CliError, ExitCode
+from hitlgraph.cli._errors import CliError, ExitCode, tampered_is_exit_6
 from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.cli._load import Target, resolvable_spec
 from hitlgraph.cli._prompt import Prompter
 from hitlgraph.cli._render import View
-from hitlgraph.cli._session import Outcome, Stopped, drive
+from hitlgraph.cli._session import Outcome, Stopped, drive, who_answers
 from hitlgraph.cli._threads import GRAPH_KEY, ThreadSummary
 
 __all__ = ["Runner", "outcome_json", "resume_hint"]
@@ -44,12 +44,16 @@ class Runner:
         self.errors = View(as_json=True)  # stderr
 
     def go(self, target: Target, first: Any, thread_id: str, *, no_input: bool,
-           start_paused: bool = False) -> None:
+           start_paused: bool = False, by: str | None = None) -> None:
+        """Run (or resume) the thread; answers asked at the terminal are logged as given
+        by `by` (--by), else by the OS user."""
         asker = None if no_input else Prompter(self.view)
         try:
-            outcome = drive(target.runnable, first, thread_id, asker=asker,
-                            on_update=self.view.progress, start_paused=start_paused,
-                            metadata={GRAPH_KEY: resolvable_spec(target.spec)})
+            with tampered_is_exit_6():
+                outcome = drive(target.runnable, first, thread_id, asker=asker,
+                                on_update=self.view.progress, start_paused=start_paused,
+                                metadata={GRAPH_KEY: resolvable_spec(target.spec)},
+                                by=who_answers(by) if asker is not None else None)
         except Stopped as stop:
             self._stopped(thread_id, stop)
         except (CliError, click.exceptions.Exit):

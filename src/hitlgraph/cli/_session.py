@@ -3,6 +3,7 @@ until the run ends (or the person stops, leaving the thread paused)."""
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -14,7 +15,7 @@ from hitlgraph.errors import InvalidAnswerError
 from hitlgraph.types import Command
 
 __all__ = ["MAX_REFUSALS", "Asker", "Outcome", "Stopped", "answers_command", "drive",
-           "snapshot_of"]
+           "snapshot_of", "who_answers"]
 
 MAX_REFUSALS = 3
 """Answers refused by their response_schema in a row before the command gives up (exit 2)."""
@@ -71,13 +72,31 @@ def snapshot_of(runnable: Any, thread_id: str) -> ThreadSummary:
     return summary_from_snapshot(thread_id, runnable.get_state(config))
 
 
-def answers_command(answers: dict[str, Any], waiting: int) -> Command[Any]:
+def who_answers(by: str | None) -> str | None:
+    """Who answers at the terminal, for the decision log: `by` (--by), else the user this
+    process runs as (None when the OS knows no name for it, e.g. a container's bare uid).
+
+    Raises:
+        CliError: `by` is empty or blank (USAGE).
+    """
+    if by is not None:
+        if not by.strip():
+            raise CliError("--by must name someone (it was empty).", ExitCode.USAGE)
+        return by
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return None
+
+
+def answers_command(answers: dict[str, Any], waiting: int, *, by: str | None = None
+                    ) -> Command[Any]:
     """Command(resume=answer) when one interrupt waits, else Command(resume={id: answer, ...})
     (the interrupts not answered stay open). An answer of None is always given by id:
-    Command(resume=None) would answer nothing."""
+    Command(resume=None) would answer nothing. `by` is who answered (the decision log)."""
     if waiting == 1 and len(answers) == 1 and None not in answers.values():
-        return Command(resume=next(iter(answers.values())))
-    return Command(resume=dict(answers))
+        return Command(resume=next(iter(answers.values())), by=by)
+    return Command(resume=dict(answers), by=by)
 
 
 def _run_once(runnable: Any, value: Any, config: dict[str, Any],
@@ -92,7 +111,8 @@ def _run_once(runnable: Any, value: Any, config: dict[str, Any],
 
 def drive(runnable: Any, first: Any, thread_id: str, *, asker: Asker | None,
           on_update: Callable[[str, Any], None] | None = None,
-          start_paused: bool = False, metadata: dict[str, Any] | None = None) -> Outcome:
+          start_paused: bool = False, metadata: dict[str, Any] | None = None,
+          by: str | None = None) -> Outcome:
     """Run `runnable` on thread `thread_id` with input `first` (a value, a Command, or None to
     continue), then, while it pauses and `asker` is given, ask for answers and resume.
 
@@ -105,6 +125,7 @@ def drive(runnable: Any, first: Any, thread_id: str, *, asker: Asker | None,
     Args:
         start_paused: do not run first: the thread already waits; ask, then resume.
         metadata: the run config's "metadata": it goes into every checkpoint's metadata.
+        by: who gives `asker`'s answers, recorded with each in the decision log.
 
     Returns:
         The outcome: done, or paused (when `asker` is None).
@@ -133,7 +154,7 @@ def drive(runnable: Any, first: Any, thread_id: str, *, asker: Asker | None,
                 summary = snapshot_of(runnable, thread_id)
         if (not summary.next and not summary.interrupts) or asker is None:
             return Outcome(summary)
-        value, answered = _ask(asker, summary, _schemas(runnable, thread_id), given), True
+        value, answered = _ask(asker, summary, _schemas(runnable, thread_id), given, by), True
         summary = None
 
 
@@ -175,7 +196,7 @@ def _schemas(runnable: Any, thread_id: str) -> dict[str, dict[str, Any]]:
 
 
 def _ask(asker: Asker, summary: ThreadSummary, schemas: dict[str, dict[str, Any]],
-         given: dict[str, Any]) -> Any:
+         given: dict[str, Any], by: str | None) -> Any:
     """The value that resumes the thread: the answers to its questions (those in `given`, kept
     from an attempt the schema refused, are not asked again), or None past a breakpoint."""
     try:
@@ -187,7 +208,8 @@ def _ask(asker: Asker, summary: ThreadSummary, schemas: dict[str, dict[str, Any]
             if item.id not in given:
                 given[item.id] = asker.answer(item, n, total, schema=schemas.get(item.id))
         open_ids = {item.id for item in summary.interrupts}
-        return answers_command({k: v for k, v in given.items() if k in open_ids}, total)
+        return answers_command({k: v for k, v in given.items() if k in open_ids}, total,
+                               by=by)
     except KeyboardInterrupt:
         raise Stopped(summary, running=False, eof=False) from None
     except EOFError:

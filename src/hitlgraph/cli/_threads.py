@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from hitlgraph.cli._errors import tampered_is_exit_6
 from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.constants import ERROR, INTERRUPT, RESUME, TASK_RESULT, TASKS
 from hitlgraph.pregel._algo import answers_in_force
@@ -216,14 +217,16 @@ def thread_ids(saver: BaseCheckpointSaver) -> set[str]:
 def list_threads(saver: BaseCheckpointSaver) -> list[ThreadSummary]:
     """Every thread of `saver`, from its latest top-level checkpoint; newest first."""
     latest: dict[str, CheckpointTuple] = {}
-    for tup in saver.list(None):
-        conf = tup.config["configurable"]
-        if conf.get("checkpoint_ns", ""):
-            continue
-        thread = str(conf["thread_id"])
-        known = latest.get(thread)
-        if known is None or conf["checkpoint_id"] > known.config["configurable"]["checkpoint_id"]:
-            latest[thread] = tup
+    with tampered_is_exit_6():
+        for tup in saver.list(None):
+            conf = tup.config["configurable"]
+            if conf.get("checkpoint_ns", ""):
+                continue
+            thread = str(conf["thread_id"])
+            known = latest.get(thread)
+            if known is None or (conf["checkpoint_id"]
+                                 > known.config["configurable"]["checkpoint_id"]):
+                latest[thread] = tup
     found = [summary_from_tuple(t) for t in latest.values()]
     return sorted(found, key=lambda s: s.checkpoint_id or "", reverse=True)
 
@@ -267,7 +270,8 @@ def _summary_from_index(thread_id: str, items: list[IndexedInterrupt]) -> Thread
 
 def thread_summary(saver: BaseCheckpointSaver, thread_id: str) -> ThreadSummary | None:
     """The summary of one thread, or None when the saver has no checkpoint of it."""
-    tup = saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
+    with tampered_is_exit_6():
+        tup = saver.get_tuple({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}})
     return summary_from_tuple(tup) if tup is not None else None
 
 
