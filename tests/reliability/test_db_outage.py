@@ -113,10 +113,6 @@ def test_an_outage_hangs_no_request_and_runs_complete_after(
           f"{slowest:.1f} s; statuses {sorted({str(a[2]) for a in answers})}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server/app.py does not yet register server._errors.database_unavailable for "
-    "server._errors.unavailable_errors(), so a request the outage fails is a 500 (or a dropped "
-    "connection) instead of a 503 with Retry-After"))
 def test_a_request_failed_by_an_outage_is_503_with_retry_after(
         proxy: tuple[Proxy, str], pg_conninfo: str) -> None:
     answers = _through_outages(proxy, pg_conninfo, 2.0)

@@ -29,7 +29,7 @@ from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError, ResumeError
 from hitlgraph.server._cors import CorsError, check_cors, cors_options
 from hitlgraph.server._crons_scheduler import run_scheduler
-from hitlgraph.server._errors import validation_error
+from hitlgraph.server._errors import database_unavailable, unavailable_errors, validation_error
 from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
 from hitlgraph.server._store_items import open_items_store
@@ -225,6 +225,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 "crons": True, "langsmith": False, "strict_resume": True}}
 
     app.add_exception_handler(RequestValidationError, validation_error)
+    for kind in unavailable_errors():
+        app.add_exception_handler(kind, database_unavailable)
 
     @app.exception_handler(ResumeError)
     @app.exception_handler(CheckpointConflictError)
