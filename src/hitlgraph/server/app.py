@@ -226,7 +226,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app.add_exception_handler(RequestValidationError, validation_error)
     for kind in unavailable_errors():
-        app.add_exception_handler(kind, database_unavailable)
+        if issubclass(kind, Exception):  # each is (Starlette's handlers take only these)
+            app.add_exception_handler(kind, database_unavailable)
 
     @app.exception_handler(ResumeError)
     @app.exception_handler(CheckpointConflictError)
