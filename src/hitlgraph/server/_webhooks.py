@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import logging
 import os
 import random
@@ -33,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 __all__ = ["ALLOW_HOSTS_ENV", "ATTEMPTS", "WebhookRefusedError", "check", "deliver", "payload",
-           "valid_url"]
+           "post", "valid_url"]
 
 log = logging.getLogger("hitlgraph.server")
 
@@ -174,15 +175,28 @@ def _retriable(exc: Exception) -> bool:
     return isinstance(exc, (httpx.TransportError, asyncio.TimeoutError))
 
 
-async def _post(url: str, body: Mapping[str, Any]) -> None:
+async def post(url: str, content: bytes, headers: Mapping[str, str]) -> httpx.Response:
+    """One try of POSTing `content` (JSON) to `url`, sent to the address `_target` checked,
+    within TIMEOUT; the answer, whatever its status (shared by the review notifications).
+
+    Raises:
+        WebhookRefusedError: the URL may not be called now.
+        httpx.TransportError, asyncio.TimeoutError: it could not be sent or answered.
+    """
     target = await _target(url)
     # Redirects are not followed: their target would escape the address check.
     async with httpx.AsyncClient(timeout=httpx.Timeout(TIMEOUT[1], connect=TIMEOUT[0]),
                                  follow_redirects=False, trust_env=False) as client:
-        answer = await asyncio.wait_for(client.post(
-            target.url, json=body, headers={"Host": target.host},
+        return await asyncio.wait_for(client.post(
+            target.url, content=content, headers={
+                **headers, "Host": target.host, "Content-Type": "application/json"},
             extensions={"sni_hostname": target.name}), TIMEOUT[1])
-        answer.raise_for_status()
+
+
+async def _post(url: str, body: Mapping[str, Any]) -> None:
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    answer = await post(url, content.encode("utf-8"), {})
+    answer.raise_for_status()
 
 
 async def deliver(url: str, body: Mapping[str, Any]) -> bool:
