@@ -26,10 +26,13 @@ class MemoryDecisions:
         self.rows: list[Chained] = []
         self.head: tuple[int, str] = (0, "")
 
-    def append(self, rows: Sequence[NewDecision]) -> None:
-        if rows:
-            self.rows.extend(chain(self.head, rows))
-            self.head = (self.rows[-1].seq, self.rows[-1].hash)
+    def append(self, rows: Sequence[NewDecision]) -> list[Chained]:
+        """Chain `rows` after the head; the rows as chained."""
+        chained = chain(self.head, rows)
+        if chained:
+            self.rows.extend(chained)
+            self.head = (chained[-1].seq, chained[-1].hash)
+        return chained
 
     def page(self, query: DecisionQuery) -> list[Decision]:
         """Newest first, at most query.limit."""

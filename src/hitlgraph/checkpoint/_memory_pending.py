@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hitlgraph.checkpoint._events import NewEvent
 from hitlgraph.checkpoint._pending import Change, PendingQuery, record
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.review import PendingInterrupt
@@ -81,16 +82,30 @@ class MemoryIndex:
     def drop_thread(self, thread_id: str) -> None:
         self._remove(thread_id, lambda e: False)
 
+    def graphs(self, thread_id: str, ids: Iterable[str]) -> dict[str, str | None]:
+        """The graph id of each of `ids` the thread's entries hold."""
+        entries = self.threads.get(thread_id, {})
+        return {iid: entries[iid].graph_id for iid in ids if iid in entries}
+
     def apply(self, thread_id: str, ns: str, checkpoint_id: str, task_id: str,
-              change: Change, graph_id: str | None) -> None:
-        """A task's writes changed the index (see checkpoint._pending.Change)."""
+              change: Change, graph_id: str | None) -> list[NewEvent]:
+        """A task's writes changed the index (see checkpoint._pending.Change); the events of
+        the entries it opened (none for those the task held already)."""
+        created: list[NewEvent] = []
         if change.opened is not None:
-            self._remove(thread_id, lambda e: not (
-                e.ns == ns and e.checkpoint_id == checkpoint_id and e.task_id == task_id))
+            def mine(e: _Entry) -> bool:
+                return e.ns == ns and e.checkpoint_id == checkpoint_id and e.task_id == task_id
+
+            before = {iid for iid, e in self.threads.get(thread_id, {}).items() if mine(e)}
+            self._remove(thread_id, lambda e: not mine(e))
             entries = self.threads.setdefault(thread_id, {})
             for opened in change.opened:
                 if opened.interrupt_id in entries:
                     continue  # a subgraph's interrupt, recorded where it was raised
+                if opened.interrupt_id not in before:
+                    created.append(NewEvent("interrupt.created", change.created_at, thread_id,
+                                            ns, opened.interrupt_id, graph_id,
+                                            opened.event_data))
                 key = (change.created_at, thread_id, opened.interrupt_id)
                 entries[opened.interrupt_id] = _Entry(
                     key, ns, checkpoint_id, task_id, change.node, graph_id,
@@ -100,6 +115,7 @@ class MemoryIndex:
             entry = self.threads.get(thread_id, {}).get(iid)
             if entry is not None:
                 entry.answered = answered
+        return created
 
     def page(self, serde: SerializerProtocol, query: PendingQuery,
              metadata_of: MetadataOf) -> list[PendingInterrupt]:

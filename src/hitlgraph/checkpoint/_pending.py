@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+from hitlgraph._policy import ReviewPolicy
+from hitlgraph.checkpoint._events import created_data
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.constants import INTERRUPT, PUSH, RESUME
 from hitlgraph.review import PendingInterrupt, decode_cursor
@@ -29,13 +31,16 @@ then the one the `hitlgraph` command records."""
 
 
 class Opened(NamedTuple):
-    """One interrupt a task's write opens: its id, its value serialized, and the JSON Schema
-    an answer must match as JSON text (None: any answer)."""
+    """One interrupt a task's write opens: its id, its value serialized, the JSON Schema
+    an answer must match as JSON text (None: any answer), its review policy (None: none
+    asked) and the data of the "interrupt.created" event it makes (JSON text)."""
 
     interrupt_id: str
     value_type: str
     value: bytes
     response_schema: str | None
+    policy: ReviewPolicy | None = None
+    event_data: str = "{}"
 
 
 class Change(NamedTuple):
@@ -95,9 +100,13 @@ def schema_text(schema: Any) -> str | None:
     return json.dumps(schema, ensure_ascii=False, separators=(",", ":"), default=repr)
 
 
-def _opened(serde: SerializerProtocol, item: Any) -> Opened:
-    return Opened(item.id, *serde.dumps_typed(getattr(item, "value", None)),
-                  schema_text(getattr(item, "response_schema", None)))
+def _opened(serde: SerializerProtocol, item: Any, node: str | None) -> Opened:
+    value = getattr(item, "value", None)
+    policy = getattr(item, "policy", None)
+    policy = policy if isinstance(policy, ReviewPolicy) else None
+    return Opened(item.id, *serde.dumps_typed(value),
+                  schema_text(getattr(item, "response_schema", None)), policy,
+                  created_data(node, value, policy))
 
 
 def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_path: str
@@ -107,17 +116,18 @@ def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task
     indexed (no answer could name them)."""
     opened: tuple[Opened, ...] | None = None
     answers: tuple[tuple[str, bool], ...] = ()
+    node = node_of(task_path)
     for channel, value in writes:
         if channel == INTERRUPT:
             opened = tuple(
-                _opened(serde, item)
+                _opened(serde, item, node)
                 for item in (value if isinstance(value, (list, tuple)) else [value])
                 if isinstance(getattr(item, "id", None), str) and item.id)
         elif channel == RESUME:
             answers = _answers(value)
     if opened is None and not answers:
         return None
-    return Change(opened, answers, node_of(task_path), now())
+    return Change(opened, answers, node, now())
 
 
 class PendingQuery(NamedTuple):

@@ -29,6 +29,16 @@ hash-chained so that a changed or removed row shows:
     >>> saver.verify_decisions()  # None: intact  # doctest: +SKIP
 
 The log outlives its threads: deleting, pruning or rewinding a thread leaves its rows.
+
+Every saver also keeps a review event outbox (`ReviewEvent`: an interrupt created, decided,
+expired, or warned about), each event appended in the transaction of the write that caused
+it and numbered in commit order, for notifiers that must not lose one across a crash:
+
+    >>> seen = 0
+    >>> for event in saver.list_review_events(after=seen, limit=100):  # doctest: +SKIP
+    ...     print(event.seq, event.kind, event.thread_id, event.data)
+    ...     seen = event.seq
+    >>> saver.prune_review_events(before_seq=seen)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -36,7 +46,9 @@ from __future__ import annotations
 from hitlgraph._policy import Expire, ReviewPolicy
 from hitlgraph.review._cursor import decode_cursor, encode_cursor
 from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
+from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
 from hitlgraph.review._pending import PendingIndex, PendingInterrupt
 
 __all__ = ["ChainBreak", "Decision", "DecisionLog", "DecisionOutcome", "Expire", "PendingIndex",
-           "PendingInterrupt", "ReviewPolicy", "decode_cursor", "encode_cursor"]
+           "PendingInterrupt", "ReviewEvent", "ReviewEventKind", "ReviewOutbox", "ReviewPolicy",
+           "decode_cursor", "encode_cursor"]

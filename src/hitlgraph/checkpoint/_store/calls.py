@@ -13,9 +13,10 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from hitlgraph.checkpoint._decisions import decision_query, note_of
 from hitlgraph.checkpoint._delta import DeltaEncoder
+from hitlgraph.checkpoint._events import events_query, prune_query
 from hitlgraph.checkpoint._pending import pending_query
 from hitlgraph.checkpoint._rows import ListCursor, ListPage
-from hitlgraph.checkpoint._store import decisions, gc, pending, reads, writes
+from hitlgraph.checkpoint._store import decisions, events, gc, pending, reads, writes
 from hitlgraph.checkpoint._store.dialect import Dialect
 from hitlgraph.checkpoint._store.encode import encode_put, encode_writes
 from hitlgraph.checkpoint._store.ops import Ops
@@ -31,6 +32,7 @@ from hitlgraph.checkpoint.base import (
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
+from hitlgraph.review._events import ReviewEvent
 
 __all__ = ["Call", "StoreSaver"]
 
@@ -118,6 +120,13 @@ class StoreSaver(BaseCheckpointSaver):
         query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit,
                                thread_prefix=thread_prefix)
         return Call(decisions.list_page(self.dialect, query), write=False)
+
+    def _events_call(self, after: int, limit: int) -> Call[list[ReviewEvent]]:
+        """list_review_events()'s one page (its arguments checked before any connection)."""
+        return Call(events.list_page(self.dialect, *events_query(after, limit)), write=False)
+
+    def _prune_events_call(self, before_seq: int) -> Call[int]:
+        return Call(events.prune(self.dialect, prune_query(before_seq)), write=True)
 
     def _verify_call(self) -> Call[ChainBreak | None]:
         return Call(decisions.verify(self.dialect), write=False)

@@ -23,8 +23,9 @@ from hitlgraph.checkpoint._decisions import (
     resolved_rows,
     rows_of,
 )
+from hitlgraph.checkpoint._events import decided_events
 from hitlgraph.checkpoint._pending import node_of, now
-from hitlgraph.checkpoint._store import writes
+from hitlgraph.checkpoint._store import events, writes
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
 from hitlgraph.checkpoint.base import RunnableConfig
@@ -33,7 +34,8 @@ from hitlgraph.review import ChainBreak, Decision
 if TYPE_CHECKING:
     from hitlgraph.checkpoint._store.dialect import Dialect
 
-__all__ = ["append", "list_page", "put_resolving", "put_writes_deciding", "verify"]
+__all__ = ["append", "list_page", "lock_head", "put_resolving", "put_writes_deciding",
+           "verify"]
 
 _COLUMNS = ("thread_id, checkpoint_ns, interrupt_id, node, answer, decided_by, reason, at, "
             "outcome")
@@ -41,44 +43,59 @@ VERIFY_PAGE = 1000
 """Rows verify() reads per statement (it never holds the whole log)."""
 
 
-def append(dialect: Dialect, rows: Sequence[NewDecision]) -> Ops[None]:
-    """Append rows after the chain's head, locking it for the rest of the transaction, so that
-    concurrent writers queue rather than fork the chain."""
-    if not rows:
-        return
-    mark, table = dialect.pending_param, dialect.decisions_table
+def lock_head(dialect: Dialect) -> Ops[tuple[int, str]]:
+    """Lock the chain's head for the rest of the transaction; its (seq, hash)."""
     found = yield Statement(
         f"SELECT seq, hash FROM {dialect.decisions_head}{dialect.head_lock}")
-    chained = chain((int(found[0][0]), found[0][1]), rows)
+    return int(found[0][0]), found[0][1]
+
+
+def append(dialect: Dialect, rows: Sequence[NewDecision],
+           graphs: dict[str, str | None] | None = None) -> Ops[list[Chained]]:
+    """Append rows after the chain's head, locking it for the rest of the transaction, so that
+    concurrent writers queue rather than fork the chain; and their events to the outbox
+    (`graphs`: each interrupt's graph id, where known). Returns the rows as chained."""
+    if not rows:
+        return []
+    mark, table = dialect.pending_param, dialect.decisions_table
+    chained = chain((yield from lock_head(dialect)), rows)
     marks = ", ".join([mark] * 11)
     yield Many(f"INSERT INTO {table} (seq, {_COLUMNS}, hash) VALUES ({marks})",
                [(c.seq, *c.row, c.hash) for c in chained])
     yield Statement(f"UPDATE {dialect.decisions_head} SET seq = {mark}, hash = {mark}",
                     (chained[-1].seq, chained[-1].hash))
+    yield from events.emit(dialect, decided_events([(c.seq, c.row) for c in chained],
+                                                   graphs or {}))
+    return chained
 
 
 def _asked(dialect: Dialect, thread_id: str, ids: Sequence[str]
-           ) -> Ops[dict[str, tuple[str, str | None]]]:
-    """(namespace, node) of each of `ids` the index holds for the thread."""
+           ) -> Ops[tuple[dict[str, tuple[str, str | None]], dict[str, str | None]]]:
+    """(namespace, node) of each of `ids` the index holds for the thread, and its graph id."""
     mark = dialect.pending_param
     asked: dict[str, tuple[str, str | None]] = {}
+    graphs: dict[str, str | None] = {}
     for iid in ids:
         rows = yield Statement(
-            f"SELECT checkpoint_ns, node FROM {dialect.pending_table} "
+            f"SELECT checkpoint_ns, node, graph_id FROM {dialect.pending_table} "
             f"WHERE thread_id = {mark} AND interrupt_id = {mark}", (thread_id, iid))
         if rows:
             asked[iid] = (rows[0][0], rows[0][1])
-    return asked
+            graphs[iid] = rows[0][2]
+    return asked, graphs
 
 
 def put_writes_deciding(dialect: Dialect, encoded: EncodedWrites, note: DecisionNote,
                         task_path: str) -> Ops[None]:
     """put_writes() of a write that is a decision: the writes, then the note's rows, in one
-    transaction (a refused claim logs nothing)."""
+    transaction (a refused claim logs nothing). The log's head is locked first: the writes
+    may append events, whose lock comes second in every transaction (see _store.events)."""
+    yield from lock_head(dialect)
     yield from writes.put_writes(dialect, encoded)
-    asked = yield from _asked(dialect, encoded.thread_id, [iid for iid, _ in note.answers])
+    asked, graphs = yield from _asked(dialect, encoded.thread_id,
+                                      [iid for iid, _ in note.answers])
     yield from append(dialect, rows_of(note, encoded.thread_id, encoded.ns,
-                                       node_of(task_path), now(), asked))
+                                       node_of(task_path), now(), asked), graphs)
 
 
 def put_resolving(dialect: Dialect, encoded: EncodedPut) -> Ops[RunnableConfig]:
@@ -86,14 +103,15 @@ def put_resolving(dialect: Dialect, encoded: EncodedPut) -> Ops[RunnableConfig]:
     logged as resolved, in its transaction."""
     mark = dialect.pending_param
     dropped = yield Statement(
-        f"SELECT interrupt_id, checkpoint_ns, node FROM {dialect.pending_table} "
+        f"SELECT interrupt_id, checkpoint_ns, node, graph_id FROM {dialect.pending_table} "
         f"WHERE thread_id = {mark} AND NOT answered AND checkpoint_id < {mark} "
         f"AND ({mark} = '' OR checkpoint_ns = {mark})",
         (encoded.thread_id, encoded.checkpoint_id, encoded.ns, encoded.ns))
     config = yield from writes.put(dialect, encoded)
     if dropped:
         yield from append(dialect, resolved_rows(encoded.thread_id, now(),
-                                                 [tuple(row) for row in dropped]))
+                                                 [(r[0], r[1], r[2]) for r in dropped]),
+                          {r[0]: r[3] for r in dropped})
     return config
 
 

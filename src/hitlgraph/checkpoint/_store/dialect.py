@@ -166,6 +166,11 @@ class Dialect(ABC):
     """What a SELECT of the head appends to lock it until the transaction ends, where the write
     transaction alone does not exclude other writers (PostgreSQL: " FOR UPDATE")."""
 
+    # -- the review event outbox (_store.events) -------------------------------------------------
+    events_table: ClassVar[str]
+    events_head: ClassVar[str]
+    """The one-row table holding the outbox's last seq (never lowered by a prune)."""
+
     # -- garbage collection ---------------------------------------------------------------------
 
     @abstractmethod

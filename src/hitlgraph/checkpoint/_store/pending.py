@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hitlgraph.checkpoint._events import NewEvent
 from hitlgraph.checkpoint._pending import Change, PendingQuery, change_of, record
 from hitlgraph.checkpoint._rows import matches
+from hitlgraph.checkpoint._store import events
 from hitlgraph.checkpoint._store.encode import EncodedWrites
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
 from hitlgraph.checkpoint.serde import SerializerProtocol
@@ -32,15 +34,45 @@ def _open_rows(thread_id: str, ns: str, checkpoint_id: str, task_id: str, change
             for opened in change.opened or ()]
 
 
+def _task_entries(dialect: Dialect, key: tuple[str, str, str, str]
+                  ) -> Ops[dict[str, str | None]]:
+    """interrupt id -> graph id of the entries a task (thread, ns, checkpoint, task) holds."""
+    mark = dialect.pending_param
+    rows = yield Statement(
+        f"SELECT interrupt_id, graph_id FROM {dialect.pending_table} WHERE thread_id = {mark} "
+        f"AND checkpoint_ns = {mark} AND checkpoint_id = {mark} AND task_id = {mark}", key)
+    return {row[0]: row[1] for row in rows or ()}
+
+
+def _announce(dialect: Dialect, key: tuple[str, str, str, str], change: Change,
+              before: dict[str, str | None]) -> Ops[None]:
+    """The "interrupt.created" events of the entries the task holds now and did not before
+    (a task asking again what it asked keeps its entries' events; a subgraph's interrupt its
+    parent's task records again was announced where it was raised)."""
+    held = yield from _task_entries(dialect, key)
+    data = {opened.interrupt_id: opened.event_data for opened in change.opened or ()}
+    yield from events.emit(dialect, [
+        NewEvent("interrupt.created", change.created_at, key[0], key[1], iid, graph, data[iid])
+        for iid, graph in held.items() if iid not in before and iid in data])
+
+
 def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task_id: str,
-             change: Change, *, first: bool = False) -> Ops[None]:
-    """`first`: the task stored nothing before, so it has no entries to replace."""
+             change: Change, *, first: bool = False, live: bool = True) -> Ops[None]:
+    """`first`: the task stored nothing before, so it has no entries to replace; `live`:
+    the schema is the current one, so the entries' policies are stored and their events
+    appended (not in the migration that builds the index, which comes before both)."""
     if change.opened is not None:
+        key = (thread_id, ns, checkpoint_id, task_id)
+        before: dict[str, str | None] = {}
         if not first:
-            yield Statement(dialect.close_task_pending, (thread_id, ns, checkpoint_id, task_id))
+            if live:
+                before = yield from _task_entries(dialect, key)
+            yield Statement(dialect.close_task_pending, key)
         if change.opened:
             yield Many(dialect.open_pending,
                        _open_rows(thread_id, ns, checkpoint_id, task_id, change))
+            if live:
+                yield from _announce(dialect, key, change, before)
     if change.answers:
         yield Many(dialect.answer_pending,
                    [(answered, thread_id, iid) for iid, answered in change.answers])
@@ -123,5 +155,5 @@ def backfill(dialect: Dialect, serde: SerializerProtocol) -> Ops[None]:
             answers=change.answers or (before.answers if before else ()))
     # a subgraph's interrupts first: the engine records them there before its parent's task
     for key in sorted(changes, key=lambda k: k[1] == ""):
-        yield from _changes(dialect, *key, changes[key])
+        yield from _changes(dialect, *key, changes[key], live=False)
 

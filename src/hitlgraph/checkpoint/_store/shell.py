@@ -7,6 +7,7 @@ or both, and implements only `_run` (or `_arun`): carry out one `Call` on its co
 from __future__ import annotations
 
 import asyncio
+import builtins
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
@@ -24,6 +25,7 @@ from hitlgraph.checkpoint.base import (
     RunnableConfig,
 )
 from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
+from hitlgraph.review._events import ReviewEvent
 
 __all__ = ["AsyncStore", "StepStore", "SyncStore"]
 
@@ -193,6 +195,29 @@ class SyncStore(StoreSaver):
         a page at a time."""
         return self._run(self._verify_call())
 
+    def list_review_events(self, after: int = 0, limit: int = 100) -> builtins.list[ReviewEvent]:
+        """The review event outbox (see hitlgraph.review.ReviewEvent): the events whose seq is
+        above `after`, oldest first, at most `limit`; one statement.
+
+        Raises:
+            ValueError: `after` is below 0 or `limit` below 1.
+        """
+        return self._run(self._events_call(after, limit))
+
+    async def alist_review_events(self, after: int = 0, limit: int = 100
+                                  ) -> builtins.list[ReviewEvent]:
+        """list_review_events() in a worker thread."""
+        return await asyncio.to_thread(self._run, self._events_call(after, limit))
+
+    def prune_review_events(self, before_seq: int) -> int:
+        """Delete the outbox's events whose seq is below `before_seq` (those every reader
+        has handled); returns how many. Numbers are never reused."""
+        return self._run(self._prune_events_call(before_seq))
+
+    async def aprune_review_events(self, before_seq: int) -> int:
+        """prune_review_events() in a worker thread."""
+        return await asyncio.to_thread(self._run, self._prune_events_call(before_seq))
+
     def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
         """Make config's checkpoint the thread's latest again, with `pending_writes` (see
         BaseCheckpointSaver.rewind); one transaction."""
@@ -318,6 +343,15 @@ class AsyncStore(StoreSaver):
     async def averify_decisions(self) -> ChainBreak | None:
         """Check the decision log's hash chain (see `SyncStore.verify_decisions`)."""
         return await self._arun(self._verify_call())
+
+    async def alist_review_events(self, after: int = 0, limit: int = 100
+                                  ) -> builtins.list[ReviewEvent]:
+        """The review event outbox (see `SyncStore.list_review_events`)."""
+        return await self._arun(self._events_call(after, limit))
+
+    async def aprune_review_events(self, before_seq: int) -> int:
+        """Delete the outbox's older events (see `SyncStore.prune_review_events`)."""
+        return await self._arun(self._prune_events_call(before_seq))
 
     async def arewind(self, config: RunnableConfig,
                       pending_writes: Sequence[PendingWrite]) -> None:

@@ -33,7 +33,9 @@ nothing stored when a value cannot be serialized; several threads sharing one sa
 index of open interrupts (list_pending(), for a saver that is a hitlgraph.review.PendingIndex:
 what opens, answers, closes and removes entries, subgraphs, pages and filters); the decision
 log (list_decisions() and verify_decisions(), for a saver that is a hitlgraph.review.DecisionLog:
-which writes log a decision, the rows, the hash chain, the query); and the async methods.
+which writes log a decision, the rows, the hash chain, the query); the review event outbox
+(list_review_events(), for a saver that is a hitlgraph.review.ReviewOutbox: which writes
+append which events, numbering, pages and pruning); and the async methods.
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ from hitlgraph.checkpoint.conformance._decisions import (
 )
 from hitlgraph.checkpoint.conformance._decisions import (
     check_decisions_resolved_by_update as check_decisions_resolved_by_update,
+)
+from hitlgraph.checkpoint.conformance._events import (
+    check_async_review_events as check_async_review_events,
+)
+from hitlgraph.checkpoint.conformance._events import (
+    check_review_events_appended_with_their_writes as check_review_events_appended_with_their_writes,  # noqa: E501
+)
+from hitlgraph.checkpoint.conformance._events import (
+    check_review_events_numbered_and_pruned as check_review_events_numbered_and_pruned,
 )
 from hitlgraph.checkpoint.conformance._helpers import (
     EVIL as EVIL,

@@ -18,6 +18,11 @@ from hitlgraph.checkpoint.conformance._decisions import (
     check_decisions_query,
     check_decisions_resolved_by_update,
 )
+from hitlgraph.checkpoint.conformance._events import (
+    check_async_review_events,
+    check_review_events_appended_with_their_writes,
+    check_review_events_numbered_and_pruned,
+)
 from hitlgraph.checkpoint.conformance._helpers import Backend
 from hitlgraph.checkpoint.conformance._pending import (
     check_async_list_pending,
@@ -86,12 +91,15 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "decisions_resolved_by_update": check_decisions_resolved_by_update,
     "decisions_chained_and_kept": check_decisions_chained_and_kept,
     "decisions_query": check_decisions_query,
+    "review_events_appended_with_their_writes": check_review_events_appended_with_their_writes,
+    "review_events_numbered_and_pruned": check_review_events_numbered_and_pruned,
 }
 ASYNC_CHECKS: dict[str, AsyncCheck] = {
     "async_round_trip": check_async_round_trip,
     "async_list_many": check_async_list_many,
     "async_list_pending": check_async_list_pending,
     "async_list_decisions": check_async_list_decisions,
+    "async_review_events": check_async_review_events,
 }
 CHECKS: dict[str, SyncCheck | AsyncCheck] = {**SYNC_CHECKS, **ASYNC_CHECKS}
 """Every check by name: sync ones first, then async ones."""

@@ -16,9 +16,9 @@ from hitlgraph.checkpoint._store.dialect import Migration
 from hitlgraph.checkpoint._store.ops import Statement
 
 __all__ = [
-    "BLOBS", "CHECKPOINTS", "DECISIONS", "DECISIONS_HEAD", "FENCES", "LOCK", "LOCK_CLASS",
-    "MIGRATIONS", "MIGRATIONS_TABLE", "MIGRATION_LOCK", "PENDING", "TABLES", "WRITES",
-    "thread_lock_key",
+    "BLOBS", "CHECKPOINTS", "DECISIONS", "DECISIONS_HEAD", "EVENTS", "EVENTS_HEAD", "FENCES",
+    "LOCK", "LOCK_CLASS", "MIGRATIONS", "MIGRATIONS_TABLE", "MIGRATION_LOCK", "PENDING", "TABLES",
+    "WRITES", "thread_lock_key",
 ]
 
 CHECKPOINTS: Final = "hitlgraph_checkpoints"
@@ -29,8 +29,10 @@ FENCES: Final = "hitlgraph_checkpoint_fences"
 PENDING: Final = "hitlgraph_pending_interrupts"
 DECISIONS: Final = "hitlgraph_decisions"
 DECISIONS_HEAD: Final = "hitlgraph_decisions_head"
+EVENTS: Final = "hitlgraph_review_events"
+EVENTS_HEAD: Final = "hitlgraph_review_events_head"
 TABLES: Final = (CHECKPOINTS, BLOBS, WRITES, FENCES, PENDING, DECISIONS, DECISIONS_HEAD,
-                 MIGRATIONS_TABLE)
+                 EVENTS, EVENTS_HEAD, MIGRATIONS_TABLE)
 
 MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
     # 0: the initial schema.
@@ -131,6 +133,26 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         )""",
         f"INSERT INTO {DECISIONS_HEAD} (one, seq, hash) VALUES (1, 0, '') "
         "ON CONFLICT DO NOTHING",
+    ),
+    # 4: the review event outbox (hitlgraph.review.ReviewEvent), numbered from its head's
+    # last seq: writers UPDATE the head, whose row lock holds until they commit, so seq order
+    # is commit order (see checkpoint._store.events).
+    (
+        f"""CREATE TABLE IF NOT EXISTS {EVENTS} (
+            seq BIGINT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            at TEXT COLLATE "C" NOT NULL,
+            thread_id TEXT COLLATE "C" NOT NULL,
+            checkpoint_ns TEXT COLLATE "C" NOT NULL,
+            interrupt_id TEXT COLLATE "C" NOT NULL,
+            graph_id TEXT,
+            data TEXT NOT NULL
+        )""",
+        f"""CREATE TABLE IF NOT EXISTS {EVENTS_HEAD} (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            seq BIGINT NOT NULL
+        )""",
+        f"INSERT INTO {EVENTS_HEAD} (one, seq) VALUES (1, 0) ON CONFLICT DO NOTHING",
     ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;

@@ -34,6 +34,8 @@ from hitlgraph.checkpoint.postgres._schema import (
     CHECKPOINTS,
     DECISIONS,
     DECISIONS_HEAD,
+    EVENTS,
+    EVENTS_HEAD,
     FENCES,
     LOCK,
     LOCK_CLASS,
@@ -417,6 +419,8 @@ class PostgresDialect(Dialect):
     pending_table = PENDING
     decisions_table = DECISIONS
     decisions_head = DECISIONS_HEAD
+    events_table = EVENTS
+    events_head = EVENTS_HEAD
     head_lock = " FOR UPDATE"
     open_pending = _pending.OPEN
     close_task_pending = _pending.CLOSE_TASK

@@ -180,6 +180,26 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         )""",
         "INSERT INTO decisions_head (one, seq, hash) VALUES (1, 0, '')",
     ),
+    # 5: the review event outbox (hitlgraph.review.ReviewEvent), numbered from its head's
+    # last seq (kept apart so that pruning the events never lets a number come back). "IF
+    # NOT EXISTS": a database taken back to an older version by hand may still hold them.
+    (
+        """CREATE TABLE IF NOT EXISTS review_events (
+            seq INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            at TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL,
+            interrupt_id TEXT NOT NULL,
+            graph_id TEXT,
+            data TEXT NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS review_events_head (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            seq INTEGER NOT NULL
+        )""",
+        "INSERT OR IGNORE INTO review_events_head (one, seq) VALUES (1, 0)",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one. Each step (SQL text, or an operation) must be safe inside a transaction."""

@@ -432,6 +432,8 @@ class SqliteDialect(Dialect):
     pending_table = "pending_interrupts"
     decisions_table = "decisions"
     decisions_head = "decisions_head"
+    events_table = "review_events"
+    events_head = "review_events_head"
     open_pending = _pending.OPEN
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER

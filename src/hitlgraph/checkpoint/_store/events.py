@@ -1,0 +1,58 @@
+"""The review event outbox in the SQL savers, written once (the rows are
+checkpoint._events'): appending events under the outbox head's lock, a page of
+list_review_events(), and pruning.
+
+Numbering happens under a lock held until the transaction commits: SQLite's write
+transaction holds the database's one write lock; PostgreSQL's `UPDATE` of the one-row head
+locks that row, so a second writer waits until the first commits and then reads its number.
+Seq order is therefore commit order, and a reader asking for the events after the last seq it
+saw cannot skip one committed late with a smaller seq. Writers that also append decisions lock
+the decision log's head first (decisions.append, decisions.put_writes_deciding), so the two
+locks are always taken in one order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hitlgraph.checkpoint._events import NewEvent, event_of
+from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
+from hitlgraph.review._events import ReviewEvent
+
+if TYPE_CHECKING:
+    from hitlgraph.checkpoint._store.dialect import Dialect
+
+__all__ = ["emit", "list_page", "prune"]
+
+_COLUMNS = "seq, kind, at, thread_id, checkpoint_ns, interrupt_id, graph_id, data"
+
+
+def emit(dialect: Dialect, events: Sequence[NewEvent]) -> Ops[None]:
+    """Append `events` (in the caller's write transaction), numbered after the head."""
+    if not events:
+        return
+    mark = dialect.pending_param
+    found = yield Statement(
+        f"UPDATE {dialect.events_head} SET seq = seq + {mark} RETURNING seq", (len(events),))
+    first = int(found[0][0]) - len(events) + 1
+    marks = ", ".join([mark] * 8)
+    yield Many(f"INSERT INTO {dialect.events_table} ({_COLUMNS}) VALUES ({marks})",
+               [(first + i, *event) for i, event in enumerate(events)])
+
+
+def list_page(dialect: Dialect, after: int, limit: int) -> Ops[list[ReviewEvent]]:
+    """The events after seq `after`, oldest first: one statement."""
+    mark = dialect.pending_param
+    rows = yield Statement(
+        f"SELECT {_COLUMNS} FROM {dialect.events_table} WHERE seq > {mark} "
+        f"ORDER BY seq LIMIT {mark}", (after, limit))
+    return [event_of(row) for row in rows or ()]
+
+
+def prune(dialect: Dialect, before_seq: int) -> Ops[int]:
+    """Delete the events below `before_seq`; how many went."""
+    mark = dialect.pending_param
+    count = yield Statement(f"DELETE FROM {dialect.events_table} WHERE seq < {mark}",
+                            (before_seq,))
+    return int(count or 0)
