@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hitlgraph._control import Interrupt
@@ -17,6 +17,7 @@ from hitlgraph._running import current as _current
 from hitlgraph.checkpoint.base import WRITE_RULES, WriteRules, rules_of
 from hitlgraph.errors import CheckpointerRequiredError, GraphInterrupt
 from hitlgraph.review._answers import check_answer, schema_of, typed_answer
+from hitlgraph.review._approvals import decisions_of
 from hitlgraph.runtime import ExecutionInfo, Runtime, ServerInfo
 
 _TO_METADATA = ("thread_id", "checkpoint_id", "checkpoint_ns", "task_id", "run_id",
@@ -313,12 +314,21 @@ class TaskContext:
         self.calls += 1
         schema = schema_of(response_schema) if response_schema is not None else None
         if iid in self.resume:
-            if schema is None:
-                return self.resume[iid]
-            check_answer(iid, schema, self.resume[iid])  # (resumes are checked before, too)
-            return typed_answer(response_schema, self.resume[iid])
+            if policy is not None and policy.approvals > 1:
+                return [replace(d, answer=_typed(iid, response_schema, schema, d.answer))
+                        for d in decisions_of(self.resume[iid], iid)]
+            return _typed(iid, response_schema, schema, self.resume[iid])
         raise GraphInterrupt([Interrupt(value=value, id=iid, response_schema=schema,
                                         policy=policy)])
+
+
+def _typed(iid: str, response_schema: Any, schema: dict[str, Any] | None, answer: Any) -> Any:
+    """An answer as interrupt() returns it: typed by its response_schema, checked again (a
+    resume checks it before anything runs, too)."""
+    if schema is None:
+        return answer
+    check_answer(iid, schema, answer)
+    return typed_answer(response_schema, answer)
 
 
 def task_runtime(task: TaskContext) -> Runtime[Any]:

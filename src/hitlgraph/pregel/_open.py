@@ -11,7 +11,8 @@ from typing import Any
 from hitlgraph._ids import interrupt_id, is_interrupt_id
 from hitlgraph.checkpoint._decisions import DecisionNote
 from hitlgraph.checkpoint.base import CheckpointTuple
-from hitlgraph.constants import RESUME, START
+from hitlgraph.checkpoint.serde._errors import refused_checkpoint
+from hitlgraph.constants import INTERRUPT, RESUME, START
 from hitlgraph.errors import EmptyInputError, ResumeError
 from hitlgraph.pregel._algo import (
     _MISSING,
@@ -25,12 +26,13 @@ from hitlgraph.pregel._algo import (
     node_writes,
     plan_tasks,
 )
-from hitlgraph.pregel._effects import Effect, Emit, Load
+from hitlgraph.pregel._effects import Effect, Emit, Load, SaveWrites
 from hitlgraph.pregel._emit import pick
 from hitlgraph.pregel._params import RunParams, checkpoint_metadata, thread_config
 from hitlgraph.pregel._saving import RunSaver
 from hitlgraph.pregel._spec import Write
 from hitlgraph.review._answers import check_answer
+from hitlgraph.review._approvals import APPROVAL, is_approval_entry, tally
 from hitlgraph.types import Command, Interrupt
 
 Answered = dict[str, tuple[list[list[Any]], list[str]]]
@@ -127,8 +129,52 @@ def _state_from(p: RunParams, start: CheckpointTuple | None, saver: RunSaver
     saver.parent_of[st.id] = (
         start.parent_config["configurable"]["checkpoint_id"] if start.parent_config else None
     )
-    pending = Pending.of(start.pending_writes)
-    return LoopState(st, saver, pending), int(start.metadata.get("step", -1))
+    return LoopState(st, saver, pending_at(start)), int(start.metadata.get("step", -1))
+
+
+def pending_at(tup: CheckpointTuple) -> Pending:
+    """The pending writes of a stored checkpoint, grouped by task.
+
+    Savers store whatever a caller writes (as LangGraph's do), so the shape of the engine's
+    own `__interrupt__` and `__resume__` writes is checked here: a damaged or hand-edited one
+    is refused with a CorruptCheckpointError naming the thread and checkpoint, rather than
+    an AttributeError or KeyError from deep inside a step.
+    """
+    writes = tup.pending_writes or ()
+    try:
+        for _, channel, value in writes:
+            if channel == INTERRUPT:
+                _check_interrupts(value)
+            elif channel == RESUME:
+                _check_resume_log(value)
+    except (TypeError, ValueError) as exc:
+        conf = tup.config.get("configurable", {})
+        raise refused_checkpoint(exc, str(conf.get("thread_id")), str(conf.get(
+            "checkpoint_ns", "")), str(conf.get("checkpoint_id"))) from exc
+    pending = Pending.of(writes)
+    _hold_approvals(pending)
+    return pending
+
+
+def _check_interrupts(value: Any) -> None:
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"an {INTERRUPT} write holds {type(value).__name__}, not a list")
+    for item in value:
+        if not isinstance(item, Interrupt) or not isinstance(item.id, str) or not item.id:
+            raise TypeError(f"an {INTERRUPT} write holds {item!r}, not an Interrupt with an id")
+
+
+def _check_resume_log(value: Any) -> None:
+    if not isinstance(value, list):
+        raise TypeError(f"a {RESUME} write holds {type(value).__name__}, not a list")
+    for entry in value:
+        if (not isinstance(entry, (list, tuple)) or len(entry) != 3
+                or not isinstance(entry[0], str) or not isinstance(entry[2], bool)):
+            raise TypeError(f"a {RESUME} write holds the entry {entry!r}, not [interrupt "
+                            "id, answer, in force]")
+        if is_approval_entry(entry) and not (isinstance(entry[1], dict)
+                                             and isinstance(entry[1].get("by"), str)):
+            raise TypeError(f"a {RESUME} write holds the approval {entry!r} without its 'by'")
 
 
 def _subgraph_resume(p: RunParams, ls: LoopState, start: CheckpointTuple) -> Any:
@@ -209,17 +255,9 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
     if cmd.resume is not None:
         edited = yield from _edited_while_waiting(p, ls, start, cmd.resume, probe)
         for tid, given in _resume_writes(p, cmd.resume, edited or ls.pending, probe).items():
-            log = [*ls.pending.resume_log.get(tid, ()),
-                   *([iid, answer, True] for iid, answer in given.items())]
-            ls.pending.resume_log[tid] = log
-            ls.pending.resumes[tid] = answers_in_force(log)
-            ls.fresh[tid] = (log, list(given))
             task = next(t for t in probe if t.id == tid)
-            effect = ls.saver.save_writes(ls.st, task, [(RESUME, log)], claim=True)
+            effect = _claim(p, ls, cmd, task, given)
             if effect is not None:
-                if p.parent is None:  # (a subgraph's claim repeats its parent's: logged once)
-                    note = DecisionNote("answered", tuple(given.items()), cmd.by, cmd.reason)
-                    effect.config = note.on(effect.config)
                 yield effect
     if cmd.update is not None or cmd.goto:
         writes = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
@@ -234,6 +272,54 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
         ls.planned = plan_tasks(p.spec, ls.st, p.scope)  # (inputs with the update)
 
 
+def _claim(p: RunParams, ls: LoopState, cmd: Command[Any], task: Task,
+           given: dict[str, tuple[Any, Interrupt]]) -> SaveWrites | None:
+    """Add the answers a Command gives one task to its resume log, and the effect claiming
+    the log (compare-and-set, with a note for the saver's decision log).
+
+    An answer to an interrupt asked with approvals=k counts towards it (review._approvals)
+    and is in force only once the interrupt decides; until then the task keeps waiting."""
+    tid, pending = task.id, ls.pending
+    log = list(pending.resume_log.get(tid, ()))
+    decided: list[str] = []
+    for iid, (answer, asked) in given.items():
+        policy = asked.policy
+        if policy is None or policy.approvals <= 1 or p.parent is not None:
+            # (a subgraph is given what its parent's tally decided)
+            log.append([iid, answer, True])
+        else:
+            log.extend(tally(policy, log, iid, answer, cmd.by, p.thread_id))
+        if log[-1][0] == iid:
+            decided.append(iid)
+    pending.resume_log[tid] = log
+    pending.resumes[tid] = answers_in_force(log)
+    if decided:
+        ls.fresh[tid] = (log, decided)
+    _hold_approvals(pending)
+    effect = ls.saver.save_writes(ls.st, task, [(RESUME, log)], claim=True)
+    if effect is not None and p.parent is None:  # (a subgraph's claim repeats its parent's)
+        answers = tuple((iid, answer) for iid, (answer, _) in given.items())
+        effect.config = DecisionNote("answered", answers, cmd.by, cmd.reason).on(effect.config)
+    return effect
+
+
+def _hold_approvals(pending: Pending) -> None:
+    """Tasks waiting for more answers to a k-of-n interrupt stay paused: none of the
+    interrupts they raised has an answer in force or to retry (their log only counts
+    answers), so running them again would only ask again (and rerun the node's code)."""
+    for tid, log in pending.resume_log.items():
+        if not any(is_approval_entry(entry) for entry in log):
+            continue
+        retries = {k: v for k, v in pending.retries.get(tid, {}).items()
+                   if not k.startswith(APPROVAL)}
+        pending.retries[tid] = retries
+        given = {**pending.resumes.get(tid, {}), **retries}
+        raised = pending.interrupts.get(tid, ())
+        if raised and not any(intr.id in given for intr in raised):
+            pending.resumes.pop(tid, None)
+            pending.retries.pop(tid, None)
+
+
 def _edited_while_waiting(p: RunParams, ls: LoopState, start: CheckpointTuple, resume: Any,
                           probe: Sequence[Task]) -> Generator[Effect, Any, Pending | None]:
     """When the state was edited (update_state) while a node waited at interrupt(), the open
@@ -245,7 +331,7 @@ def _edited_while_waiting(p: RunParams, ls: LoopState, start: CheckpointTuple, r
     before = yield Load(start.parent_config)
     if before is None:
         return None
-    asked = Pending.of(before.pending_writes)
+    asked = pending_at(before)
     prior = RunState.from_checkpoint(p.spec, before.checkpoint)
     waiting = {
         t.name for t in plan_tasks(p.spec, prior, p.scope, with_inputs=False)
@@ -265,11 +351,11 @@ def answers_by_id(resume: Any) -> bool:
 
 def _resume_writes(
     p: RunParams, resume: Any, pending: Pending, tasks: Sequence[Task]
-) -> dict[str, dict[str, Any]]:
-    """The new answers per task (by interrupt id) that Command(resume=...) gives, checked
-    against the open interrupts."""
+) -> dict[str, dict[str, tuple[Any, Interrupt]]]:
+    """The new answers per task (by interrupt id, with the interrupt they answer) that
+    Command(resume=...) gives, checked against the open interrupts."""
     open_ = pending.open_interrupts(t.id for t in tasks)
-    answers: dict[str, dict[str, Any]] = {}
+    answers: dict[str, dict[str, tuple[Any, Interrupt]]] = {}
     if answers_by_id(resume):
         for iid, value in resume.items():
             if iid not in open_:
@@ -280,8 +366,8 @@ def _resume_writes(
                     f"Open interrupts: {known}. Read them with get_state(config).interrupts."
                 )
             tid, asked = open_[iid]
-            check_answer(iid, asked.response_schema, value)
-            answers.setdefault(tid, {})[iid] = value
+            _check(p, iid, asked, value)
+            answers.setdefault(tid, {})[iid] = (value, asked)
         return answers
     if not open_:
         raise ResumeError(
@@ -298,8 +384,18 @@ def _resume_writes(
             "value, ...}) with the ids from get_state(config).interrupts."
         )
     iid, (tid, asked) = next(iter(open_.items()))
-    check_answer(iid, asked.response_schema, resume)
-    return {tid: {iid: resume}}
+    _check(p, iid, asked, resume)
+    return {tid: {iid: (resume, asked)}}
+
+
+def _check(p: RunParams, iid: str, asked: Interrupt, answer: Any) -> None:
+    """Refuse an answer that does not match the interrupt's response_schema. A subgraph's
+    k-of-n interrupt gets the list of answers its parent's tally decided: each was checked
+    when it was given."""
+    policy = asked.policy
+    if p.parent is not None and policy is not None and policy.approvals > 1:
+        return
+    check_answer(iid, asked.response_schema, answer)
 
 
 def _is_empty(cmd: Command[Any]) -> bool:
