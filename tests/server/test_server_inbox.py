@@ -125,10 +125,22 @@ def _interrupted(client: SyncLangGraphClient, graph: str, values: dict[str, Any]
 def _open(page: Page, server: RunningServer) -> None:
     page.goto(f"{server.url}/inbox")
     expect(page.get_by_role("heading", name="Inbox", level=1)).to_be_visible()
+    expect(page.locator("#summary")).not_to_have_text("Loading…")
+
+
+def _row(page: Page, thread_id: str) -> Locator:
+    """The thread's row in the list (a button that shows it in detail)."""
+    return page.locator(f'#items li[data-thread-id="{thread_id}"] button')
 
 
 def _item(page: Page, thread_id: str) -> Locator:
-    return page.get_by_role("article", name=re.compile(re.escape(thread_id)))
+    """The detail view of the thread, chosen in the list first when another one is shown
+    (the thread being answered is shown until its row and its view go, together)."""
+    item = page.get_by_role("article", name=re.compile(re.escape(thread_id)))
+    row = _row(page, thread_id)
+    if not item.count() and row.count():
+        row.click()
+    return item
 
 
 def _values(client: SyncLangGraphClient, thread_id: str) -> dict[str, Any]:
@@ -166,22 +178,27 @@ def test_lists_every_waiting_thread_newest_first_with_its_questions(
     client.runs.wait(finished, "twice", command={"resume": "May"})
 
     _open(page, server)
-    items = page.get_by_role("article")
-    expect(items).to_have_count(3)
+    rows = page.locator("#items li")
+    expect(rows).to_have_count(3)
     expect(page.get_by_role("status").first).to_have_text("3 threads waiting for an answer.")
-    expect(items.nth(0)).to_contain_text(email)
-    expect(items.nth(1)).to_contain_text(newer)
-    expect(items.nth(2)).to_contain_text(older)
+    expect(rows.nth(0)).to_contain_text(email)
+    expect(rows.nth(0)).to_contain_text("Review: send_email")
+    expect(rows.nth(1)).to_contain_text(newer)
+    expect(rows.nth(2)).to_contain_text(older)
+    expect(rows.nth(2)).to_contain_text("Publish this draft?")
+    expect(page.get_by_role("article")).to_have_count(1)  # the newest, shown in detail
+    expect(_row(page, email)).to_have_attribute("aria-current", "true")
     for thread_id, topic in ((older, "apples"), (newer, "pears")):
         item = _item(page, thread_id)
+        expect(_row(page, thread_id)).to_have_attribute("aria-current", "true")
         expect(item.get_by_role("heading", level=2)).to_contain_text("review")
         expect(item).to_contain_text("Publish this draft?")
         expect(item).to_contain_text(f"Tips for {topic}")
-        expect(item.locator("time")).to_have_attribute(
+        expect(item.locator("header time")).to_have_attribute(
             "datetime", client.threads.get(thread_id)["updated_at"])
         expect(item.get_by_role("button", name="Send answer")).to_be_enabled()
     expect(_item(page, email)).to_contain_text("Send this email to ann@example.com?")
-    expect(_item(page, finished)).to_have_count(0)
+    expect(_row(page, finished)).to_have_count(0)
 
     shot = tmp_path / "inbox.png"
     page.set_viewport_size({"width": 1100, "height": 1400})
@@ -194,13 +211,13 @@ def test_answering_resumes_the_thread_and_it_leaves_the_list(
     first = _interrupted(client, "review", {"topic": "apples"})
     second = _interrupted(client, "review", {"topic": "pears"})
     _open(page, server)
-    expect(page.get_by_role("article")).to_have_count(2)
+    expect(page.locator("#items li")).to_have_count(2)
 
     _answer(_item(page, first), '{"approved": true, "text": "Fresh apples"}')
 
     expect(_item(page, first)).to_have_count(0)
     expect(_item(page, second)).to_be_visible()
-    expect(page.get_by_role("status").first).to_contain_text(f"Thread {first} is finished")
+    expect(page.locator("#said")).to_contain_text(f"Thread {first} is finished")
     assert _values(client, first) == {"topic": "apples", "draft": "Fresh apples",
                                       "approved": True, "published": "FRESH APPLES"}
     assert client.threads.get(second)["status"] == "interrupted"
@@ -259,7 +276,7 @@ def test_agent_inbox_requests_show_only_allowed_buttons_and_send_human_responses
     item.get_by_role("button", name="Ignore").click()
     expect(item).to_have_count(0)
     assert _values(client, ignorable)["outcome"] == {"decision": "ignore"}
-    expect(page.get_by_role("status").first).to_contain_text("Nothing else is waiting.")
+    expect(page.locator("#said")).to_contain_text("Nothing else is waiting.")
 
 
 def test_a_list_of_agent_inbox_requests_is_answered_with_a_list(
@@ -295,14 +312,14 @@ def test_several_interrupts_are_answered_one_at_a_time_by_id(
     thread_id = _interrupted(client, "pair", {})
     _open(page, server)
     item = _item(page, thread_id)
-    questions = item.get_by_role("region")
+    questions = item.locator(".questions").get_by_role("region")
     expect(questions).to_have_count(2)
     colour = questions.filter(has_text="Your favourite colour?")
     expect(colour).to_have_attribute("aria-label", re.compile(r"Question \d of 2"))
 
     _answer(colour, "blue")  # not JSON: sent as the string
 
-    expect(item.get_by_role("region")).to_have_count(1)
+    expect(item.locator(".questions").get_by_role("region")).to_have_count(1)
     expect(item).to_contain_text("Your name?")
     expect(item).not_to_contain_text("Your favourite colour?")
     _answer(item, '"Ann"')
@@ -319,7 +336,7 @@ def test_a_graph_that_asks_again_shows_its_next_question(
     _answer(item, "Lyon")
     expect(item).to_contain_text("Second question: when in Lyon?")
     expect(item).not_to_contain_text("First question")
-    expect(page.get_by_role("status").first).to_contain_text("asks again")
+    expect(page.locator("#said")).to_contain_text("asks again")
     _answer(item, '{"month": "May"}')
     expect(item).to_have_count(0)
     assert _values(client, thread_id) == {"first": "Lyon", "second": {"month": "May"}}
@@ -342,7 +359,7 @@ def test_answering_an_already_answered_interrupt_shows_the_conflict(
     done = _interrupted(client, "review", {"topic": "apples"})
     moved_on = _interrupted(client, "twice", {})
     _open(page, server)
-    expect(page.get_by_role("article")).to_have_count(2)
+    expect(page.locator("#items li")).to_have_count(2)
     notice = page.locator("#notice")
 
     # Someone else answers behind the page's back; the graph then asks its next question.

@@ -1,5 +1,5 @@
-// The inbox's DOM helpers, shared by form.js, reviews.js and inbox.js (the server serves the
-// four files joined as one script, in that order). Everything is built from text nodes, never
+// The inbox's DOM helpers, shared by every other file of the page's script (the server serves
+// the files joined as one script, dom.js first; see routes/inbox.py). Everything is built from text nodes, never
 // innerHTML, so a value from a graph cannot inject markup.
 "use strict";
 
@@ -20,6 +20,21 @@ const Dom = (() => {
     }
     for (const child of children.flat()) {
       if (child === null || child === undefined || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  /** An SVG element with attributes and text or element children (text nodes only). */
+  function svg(tag, attrs, ...children) {
+    const el = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value !== null && value !== undefined) el.setAttribute(name, String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined) continue;
       el.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
     return el;
@@ -47,5 +62,5 @@ const Dom = (() => {
     return [line, say];
   }
 
-  return { h, isObject, pretty, problemLine, uid };
+  return { h, isObject, pretty, problemLine, svg, uid };
 })();

@@ -135,6 +135,20 @@ const Reviews = (() => {
     return section;
   }
 
+  /** A tool call's arguments as a table of name and value (text, or JSON for a list or an
+   * object); arguments that are not an object, as JSON. */
+  function argsTable(args, label) {
+    if (!isObject(args) || Object.keys(args).length === 0) {
+      return h("pre", { class: "value", tabindex: "0", "aria-label": label }, pretty(args));
+    }
+    return h("table", { class: "args", "aria-label": label },
+      h("tbody", {}, Object.entries(args).map(([name, value]) => h("tr", {},
+        h("th", { scope: "row" }, name),
+        h("td", {}, typeof value === "string" ? value
+          : value !== null && typeof value === "object"
+            ? h("pre", { class: "value" }, pretty(value)) : pretty(value))))));
+  }
+
   function describe(decision) {
     if (decision.kind === "edit") return `edit ${JSON.stringify(decision.args)}`;
     if (decision.text) return `${decision.kind} “${decision.text}”`;
@@ -147,10 +161,11 @@ const Reviews = (() => {
       "aria-label": `Request: ${item.action}` });
     block.append(h("h3", { class: "action" }, item.action));
     if (typeof item.description === "string" && item.description) {
-      block.append(h("p", { class: "description" }, item.description));
+      const description = Markdown.render(item.description);
+      description.classList.add("description");
+      block.append(description);
     }
-    block.append(h("pre", { class: "value", tabindex: "0",
-      "aria-label": `Arguments of ${item.action}` }, pretty(args)));
+    block.append(argsTable(args, `Arguments of ${item.action}`));
     const chosen = h("p", { class: "chosen", role: "status", hidden: true });
     const panels = [];
     const buttons = h("div", { class: "row actions" });
@@ -165,17 +180,20 @@ const Reviews = (() => {
       chosen.hidden = false;
       closePanels();
     });
+    // The keyboard's a and r (app.js) press the buttons marked approve and reject.
+    const rejecting = item.options.some(([kind]) => kind === "reject") ? "reject" : "ignore";
+    const keyOf = (kind) => (kind === "accept" ? "approve" : kind === rejecting ? "reject" : null);
     for (const [kind, label] of item.options) {
       if (kind === "accept" || kind === "ignore") {
         buttons.append(track(h("button", { type: "button", class: kind === "accept" ? "primary"
-          : "", onclick: () => choose({ kind }) }, label)));
+          : "", "data-key": keyOf(kind), onclick: () => choose({ kind }) }, label)));
         continue;
       }
       const panel = kind === "edit" ? editPanel(item.action, args, track, several, choose)
         : textPanel(kind, track, several, choose);
       panels.push(panel);
       buttons.append(track(h("button", {
-        type: "button", "aria-expanded": "false",
+        type: "button", "aria-expanded": "false", "data-key": keyOf(kind),
         onclick: (event) => {
           const opening = panel.hidden;
           closePanels();
@@ -242,5 +260,5 @@ const Reviews = (() => {
     return form;
   }
 
-  return { render, requestOf };
+  return { argsTable, render, requestOf };
 })();
