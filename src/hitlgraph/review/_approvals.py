@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hitlgraph._policy import ReviewPolicy
+from hitlgraph.checkpoint.serde import register_type
 from hitlgraph.errors import ResumeError
 
 __all__ = ["APPROVAL", "Approval", "approval_key", "decisions_of", "given_so_far",
@@ -39,6 +40,12 @@ class Approval:
     """What they answered (typed by the interrupt's response_schema, if it has one)."""
     at: datetime
     """When the answer was claimed (UTC)."""
+
+
+# Nodes keep these in their state, so checkpoints must read them back: registered under a
+# stable name (the allowlist), here rather than in the serializer's own list, which would
+# have to import this package.
+register_type(Approval, "hitlgraph.review.Approval")
 
 
 def approval_key(interrupt_id: str) -> str:
