@@ -189,7 +189,12 @@ def interrupt(value: Any, *, response_schema: Any = None,
         warn_before: when to warn (a notification) before the deadline.
         assignee: the principal the question is for; `group`: the team it is for.
         approvals: how many distinct principals must answer before the node runs again.
-        approvers: who may answer: None (anyone), a list of principals, or a group name.
+            Each answer names its principal (`Command(resume=..., by=...)`) and is stored as
+            it comes; until the k-th, the run ends with the interrupt still open. Then this
+            call returns the list of answers as `hitlgraph.review.Approval` objects (`by`,
+            `answer`, `at`) instead of one answer.
+        approvers: who may answer: None (anyone), a list of principals, or a group name
+            (the library accepts anyone for a group: the server checks membership).
         rejection: the items of an answer that rejects; one rejection decides alone.
 
     Raises:
@@ -197,6 +202,9 @@ def interrupt(value: Any, *, response_schema: Any = None,
         RuntimeError: outside a running node.
         CheckpointerRequiredError: when the graph has no checkpointer to keep the pause.
         ValueError, TypeError: a policy argument out of range (naming it).
+
+    With `approvals=k`, a resume is refused (ResumeError) when it has no `by`, when `by` is
+    not among the listed approvers, or when `by` answered already.
     """
     policy = policy_of(
         expires_in=expires_in, on_expire=on_expire, warn_before=warn_before,
