@@ -238,3 +238,21 @@ batch_builder = StateGraph(BatchState)
 batch_builder.add_node("review_batch", review_batch)
 batch_builder.add_edge(START, "review_batch")
 batch_builder.add_edge("review_batch", END)
+
+
+# ---- Descriptions in Markdown -----------------------------------------------------------------
+
+
+class DescribedState(TypedDict, total=False):
+    description: str
+    answer: Any
+
+
+def ask_described(state: DescribedState) -> DescribedState:
+    return {"answer": interrupt({"question": "Go ahead?", "description": state["description"]})}
+
+
+described_builder = StateGraph(DescribedState)
+described_builder.add_node("ask_described", ask_described)
+described_builder.add_edge(START, "ask_described")
+described_builder.add_edge("ask_described", END)

@@ -47,6 +47,7 @@ INBOX_GRAPHS = {
     "inbox_review": "./inbox_graphs.py:inbox_review_builder",
     "langchain_review": "./inbox_graphs.py:langchain_review_builder",
     "batch": "./inbox_graphs.py:batch_builder",
+    "described": "./inbox_graphs.py:described_builder",
 }
 
 

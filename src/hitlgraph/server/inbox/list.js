@@ -50,10 +50,11 @@ const ListView = (() => {
   }
 
   /** Refill `select` with "all" (its first option), `extra` options, and `names`, keeping
-   * the choice. */
+   * the choice (offered still when no thread has it any more, so the list stays filtered). */
   function options(select, names, extra = []) {
     const keep = select.value;
     const first = select.options[0];
+    if (keep && !extra.some(([value]) => value === keep)) names.add(keep);
     select.replaceChildren(first, ...extra.map(([value, label]) => h("option", { value }, label)),
       ...[...names].sort().map((n) => h("option", { value: n }, n)));
     select.value = [...select.options].some((o) => o.value === keep) ? keep : "";
