@@ -198,3 +198,50 @@ def test_one_approval_keeps_langgraphs_plain_answer(saver: BaseCheckpointSaver) 
     app = _graph(saver, runs, approvals=1, rejection={"ok": False})
     app.invoke({}, _config())
     assert app.invoke(Command(resume={"ok": True}), _config())["decisions"] == {"ok": True}
+
+
+def test_a_plain_answer_beside_a_partial_one_runs_only_its_own_node(
+        saver: BaseCheckpointSaver, run: Any) -> None:
+    runs: list[str] = []
+
+    def pair(state: State) -> State:
+        runs.append("pair")
+        return {"after": interrupt("plain?")}
+
+    builder = StateGraph(State)
+    builder.add_node("ask", lambda s: {"decisions": interrupt("two?", approvals=2)})
+    builder.add_node("pair", pair)
+    builder.add_edge(START, "ask")
+    builder.add_edge(START, "pair")
+    app = builder.compile(checkpointer=saver)
+    run.invoke(app, {}, _config())
+    ids = {i.value: i.id for i in run.get_state(app, _config()).interrupts}
+    out = run.invoke(app, Command(resume={ids["two?"]: "yes", ids["plain?"]: "ok"}, by="ann"),
+                     _config())
+    assert [i.value for i in out["__interrupt__"]] == ["two?"] and runs == ["pair", "pair"]
+    assert run.get_state(app, _config()).values == {"after": "ok"}
+    out = run.invoke(app, Command(resume="yes", by="ben"), _config())
+    assert [d.by for d in out["decisions"]] == ["ann", "ben"] and runs == ["pair", "pair"]
+
+
+def test_a_node_that_fails_after_deciding_is_retried_with_the_same_answers(
+        saver: BaseCheckpointSaver) -> None:
+    calls: list[list[str]] = []
+
+    def ask(state: State) -> State:
+        decisions = interrupt("ship it?", approvals=2)
+        calls.append([d.by for d in decisions])
+        if len(calls) == 1:
+            raise RuntimeError("the payment service is down")
+        return {"decisions": decisions}
+
+    builder = StateGraph(State).add_node("ask", ask)
+    builder.add_edge(START, "ask")
+    app = builder.compile(checkpointer=saver)
+    app.invoke({}, _config())
+    app.invoke(Command(resume="yes", by="ann"), _config())
+    with pytest.raises(RuntimeError, match="payment service"):
+        app.invoke(Command(resume="yes", by="ben"), _config())
+    out = app.invoke(None, _config())
+    assert calls == [["ann", "ben"], ["ann", "ben"]]
+    assert [d.by for d in out["decisions"]] == ["ann", "ben"]
