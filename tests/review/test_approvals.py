@@ -53,6 +53,8 @@ def test_two_of_three_waits_for_two_distinct_principals(saver: BaseCheckpointSav
     assert run.get_state(app, _config()).interrupts == (asked,)
     assert run.get_state(app, _config()).next == ("ask",)
     assert runs == ["ask"], "the node ran again before the second answer"
+    assert [p.interrupt_id for p in saver.list_pending(thread_id="t")  # type: ignore[attr-defined]
+            ] == [asked.id]
     out = run.invoke(app, Command(resume={"ok": True, "note": "fine"}, by="bob"), _config())
     assert runs == ["ask", "ask"] and out["after"] == "done"
     first_ok, second_ok = out["decisions"]
@@ -61,6 +63,7 @@ def test_two_of_three_waits_for_two_distinct_principals(saver: BaseCheckpointSav
     assert first_ok.at.tzinfo == timezone.utc and first_ok.at <= second_ok.at
     assert second_ok.at <= datetime.now(timezone.utc)
     assert run.get_state(app, _config()).interrupts == ()
+    assert list(saver.list_pending(thread_id="t")) == []  # type: ignore[attr-defined]
 
 
 def test_the_same_principal_twice_is_refused_naming_them(saver: BaseCheckpointSaver,
