@@ -278,10 +278,6 @@ def test_tampered_rows_are_refused_with_a_typed_error(backend: Backend, name: st
         assert graph.invoke(None, _config(BYSTANDER))["__interrupt__"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "list_pending decodes index rows in checkpoint/_store/pending.py and checkpoint/_pending.py, "
-    "outside the reads guard: a damaged row raises SerializationError or JSONDecodeError "
-    "without naming the thread until that page is guarded like reads.py's"))
 @pytest.mark.parametrize("name", PENDING_ROWS)
 def test_tampered_pending_rows_name_the_thread(backend: Backend, name: str) -> None:
     _tamper(backend, name)

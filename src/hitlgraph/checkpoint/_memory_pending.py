@@ -1,6 +1,6 @@
 """InMemorySaver's index of open interrupts (the rule is hitlgraph.review's): entries by
-thread and interrupt id, and their sort keys kept in order, so a page is a walk from a bisect
-rather than a sort of every thread's entries."""
+thread and interrupt id, and their sort keys kept in order (by creation, and by deadline), so
+a page is a walk from a bisect rather than a sort of every thread's entries."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph.checkpoint._events import NewEvent
-from hitlgraph.checkpoint._pending import Change, PendingQuery, record
+from hitlgraph.checkpoint._pending import Change, PendingQuery, Stored, record
+from hitlgraph.checkpoint._pending_policy import PolicyColumns
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.review import PendingInterrupt
 from hitlgraph.review._cursor import CursorKey
+from hitlgraph.review._pending import NO_DEADLINE
 
 __all__ = ["MemoryIndex"]
 
@@ -29,7 +31,25 @@ class _Entry:
     graph_id: str | None
     value: tuple[str, bytes]
     response_schema: str | None
+    policy: PolicyColumns | None = None
     answered: bool = False
+    expires_at: str | None = None
+    warn_at: str | None = None
+    assignee: str | None = None
+    warned: bool = False
+    expired: bool = False
+
+    @property
+    def due(self) -> str:
+        return self.expires_at or NO_DEADLINE
+
+    def stored(self) -> Stored:
+        policy = self.policy
+        return Stored(
+            self.key[1], self.ns, self.checkpoint_id, self.key[2], self.node, self.graph_id,
+            self.key[0], self.value, self.response_schema, self.expires_at, self.warn_at,
+            self.assignee, policy and policy.group, policy.approvals if policy else 1,
+            policy and (policy.policy_type, policy.policy_value))
 
 
 MetadataOf = Callable[[str, str, str], Any]
@@ -42,16 +62,30 @@ class MemoryIndex:
     def __init__(self) -> None:
         self.threads: dict[str, dict[str, _Entry]] = {}
         self.order: list[CursorKey] = []
+        self.by_due: list[CursorKey] = []
+        """(due, thread_id, interrupt_id) of every entry, in order."""
 
     def _remove(self, thread_id: str, keep: Callable[[_Entry], bool]) -> None:
         entries = self.threads.get(thread_id)
         if entries is None:
             return
         for iid in [iid for iid, entry in entries.items() if not keep(entry)]:
-            key = entries.pop(iid).key
-            del self.order[bisect.bisect_left(self.order, key)]
+            entry = entries.pop(iid)
+            del self.order[bisect.bisect_left(self.order, entry.key)]
+            del self.by_due[bisect.bisect_left(self.by_due, (entry.due, thread_id, iid))]
         if not entries:
             del self.threads[thread_id]
+
+    def entry(self, thread_id: str, interrupt_id: str) -> _Entry | None:
+        return self.threads.get(thread_id, {}).get(interrupt_id)
+
+    def set_deadline(self, thread_id: str, interrupt_id: str, expires_at: str | None,
+                     warn_at: str | None) -> None:
+        """Move an entry to a new deadline (an escalation), keeping the deadline order."""
+        entry = self.threads[thread_id][interrupt_id]
+        del self.by_due[bisect.bisect_left(self.by_due, (entry.due, thread_id, interrupt_id))]
+        entry.expires_at, entry.warn_at, entry.warned = expires_at, warn_at, False
+        bisect.insort(self.by_due, (entry.due, thread_id, interrupt_id))
 
     def close_older(self, thread_id: str, ns: str, checkpoint_id: str) -> None:
         """A checkpoint was stored: close its namespace's older entries (every namespace's,
@@ -107,47 +141,63 @@ class MemoryIndex:
                                             ns, opened.interrupt_id, graph_id,
                                             opened.event_data))
                 key = (change.created_at, thread_id, opened.interrupt_id)
-                entries[opened.interrupt_id] = _Entry(
+                policy = opened.policy
+                entry = entries[opened.interrupt_id] = _Entry(
                     key, ns, checkpoint_id, task_id, change.node, graph_id,
-                    (opened.value_type, opened.value), opened.response_schema)
+                    (opened.value_type, opened.value), opened.response_schema, policy)
+                if policy is not None:
+                    entry.expires_at, entry.warn_at = policy.expires_at, policy.warn_at
+                    entry.assignee = policy.assignee
                 bisect.insort(self.order, key)
+                bisect.insort(self.by_due, (entry.due, thread_id, opened.interrupt_id))
         for iid, answered in change.answers:
-            entry = self.threads.get(thread_id, {}).get(iid)
-            if entry is not None:
-                entry.answered = answered
+            found = self.entry(thread_id, iid)
+            if found is not None:
+                found.answered = answered
         return created
 
     def page(self, serde: SerializerProtocol, query: PendingQuery,
              metadata_of: MetadataOf) -> list[PendingInterrupt]:
-        """One page of open entries, newest first, after the query's cursor (for one
+        """One page of open entries in the query's order, after its cursor (for one
         thread, from that thread's entries alone)."""
-        order = self.order
-        if query.thread_id is not None:
-            order = sorted(e.key for e in self.threads.get(query.thread_id, {}).values())
-        end = len(order) if query.after is None else bisect.bisect_left(order, query.after)
         found: list[PendingInterrupt] = []
-        for at in range(end - 1, -1, -1):
-            created_at, thread_id, iid = order[at]
+        for _, thread_id, iid in self._walk(query):
             entry = self.threads[thread_id][iid]
             if entry.answered or not _matches(entry, thread_id, query, metadata_of):
                 continue
-            found.append(record(
-                serde, thread_id=thread_id, checkpoint_ns=entry.ns,
-                checkpoint_id=entry.checkpoint_id, interrupt_id=iid, node=entry.node,
-                graph_id=entry.graph_id, created_at=created_at, value=entry.value,
-                response_schema=entry.response_schema))
+            found.append(record(serde, entry.stored(), query.order))
             if len(found) >= query.limit:
                 break
         return found
+
+    def _walk(self, query: PendingQuery) -> Iterable[CursorKey]:
+        """The sort keys after the query's cursor, in its order."""
+        deadline = query.order == "deadline"
+        keys = self.by_due if deadline else self.order
+        if query.thread_id is not None:
+            keys = sorted((e.due, t, iid) if deadline else e.key
+                          for iid, e in self.threads.get(query.thread_id, {}).items()
+                          for t in (query.thread_id,))
+        if deadline:
+            start = 0 if query.after is None else bisect.bisect_right(keys, query.after)
+            return (keys[at] for at in range(start, len(keys)))
+        end = len(keys) if query.after is None else bisect.bisect_left(keys, query.after)
+        return (keys[at] for at in range(end - 1, -1, -1))
 
 
 def _matches(entry: _Entry, thread_id: str, query: PendingQuery,
              metadata_of: MetadataOf) -> bool:
     if query.thread_id is not None and thread_id != query.thread_id:
         return False
-    if query.graph_id is not None and entry.graph_id != query.graph_id:
-        return False
-    if query.node is not None and entry.node != query.node:
+    for wanted, found in ((query.graph_id, entry.graph_id), (query.node, entry.node),
+                          (query.group, entry.policy and entry.policy.group)):
+        if wanted is not None and found != wanted:
+            return False
+    if query.assignee is not None or query.unassigned:
+        if not ((entry.assignee == query.assignee and query.assignee is not None)
+                or (query.unassigned and entry.assignee is None)):
+            return False
+    if query.expired_before is not None and entry.due > query.expired_before:
         return False
     if not query.metadata:
         return True

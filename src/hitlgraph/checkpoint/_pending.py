@@ -17,13 +17,21 @@ from typing import Any, NamedTuple
 
 from hitlgraph._policy import ReviewPolicy
 from hitlgraph.checkpoint._events import created_data
-from hitlgraph.checkpoint.serde import SerializerProtocol
+from hitlgraph.checkpoint._pending_policy import (
+    PolicyColumns,
+    as_time,
+    loads_policy,
+    policy_columns,
+)
+from hitlgraph.checkpoint.serde import SerializationError, SerializerProtocol
 from hitlgraph.constants import INTERRUPT, PUSH, RESUME
 from hitlgraph.review import PendingInterrupt, decode_cursor
 from hitlgraph.review._cursor import CursorKey
+from hitlgraph.review._pending import DEADLINE_MARK, PendingOrder
 
-__all__ = ["GRAPH_KEYS", "Change", "Opened", "PendingQuery", "change_of", "graph_of",
-           "node_of", "now", "pending_query", "record", "schema_text"]
+__all__ = ["GRAPH_KEYS", "Change", "Opened", "PendingQuery", "Stored", "change_of",
+           "damaged_entry", "graph_of", "node_of", "now", "pending_query", "record",
+           "schema_text"]
 
 GRAPH_KEYS = ("graph_id", "hitlgraph_graph")
 """Checkpoint metadata keys naming the thread's graph, in order of preference: the server's,
@@ -39,7 +47,8 @@ class Opened(NamedTuple):
     value_type: str
     value: bytes
     response_schema: str | None
-    policy: ReviewPolicy | None = None
+    policy: PolicyColumns | None = None
+    """The policy's columns, its times counted from the change's created_at."""
     event_data: str = "{}"
 
 
@@ -100,12 +109,13 @@ def schema_text(schema: Any) -> str | None:
     return json.dumps(schema, ensure_ascii=False, separators=(",", ":"), default=repr)
 
 
-def _opened(serde: SerializerProtocol, item: Any, node: str | None) -> Opened:
+def _opened(serde: SerializerProtocol, item: Any, node: str | None, at: str) -> Opened:
     value = getattr(item, "value", None)
     policy = getattr(item, "policy", None)
     policy = policy if isinstance(policy, ReviewPolicy) else None
     return Opened(item.id, *serde.dumps_typed(value),
-                  schema_text(getattr(item, "response_schema", None)), policy,
+                  schema_text(getattr(item, "response_schema", None)),
+                  None if policy is None else policy_columns(serde, policy, at),
                   created_data(node, value, policy))
 
 
@@ -116,18 +126,18 @@ def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task
     indexed (no answer could name them)."""
     opened: tuple[Opened, ...] | None = None
     answers: tuple[tuple[str, bool], ...] = ()
-    node = node_of(task_path)
+    node, at = node_of(task_path), now()
     for channel, value in writes:
         if channel == INTERRUPT:
             opened = tuple(
-                _opened(serde, item, node)
+                _opened(serde, item, node, at)
                 for item in (value if isinstance(value, (list, tuple)) else [value])
                 if isinstance(getattr(item, "id", None), str) and item.id)
         elif channel == RESUME:
             answers = _answers(value)
     if opened is None and not answers:
         return None
-    return Change(opened, answers, node, now())
+    return Change(opened, answers, node, at)
 
 
 class PendingQuery(NamedTuple):
@@ -139,33 +149,102 @@ class PendingQuery(NamedTuple):
     metadata: tuple[tuple[Any, Any], ...]
     limit: int
     after: CursorKey | None
+    """The cursor's key: (created_at, ...) or, in deadline order, (due, ...)."""
+    assignee: str | None = None
+    group: str | None = None
+    unassigned: bool = False
+    expired_before: str | None = None
+    order: PendingOrder = "created"
+
+
+def _after(after: str | None, order: str) -> CursorKey | None:
+    if after is None:
+        return None
+    key = decode_cursor(after)
+    if key[0].startswith(DEADLINE_MARK) != (order == "deadline"):
+        raise ValueError(f"after={after!r} is a cursor of a listing in another order than "
+                         f"order={order!r}: pass the cursor of a record this order listed.")
+    return (key[0].removeprefix(DEADLINE_MARK), key[1], key[2])
 
 
 def pending_query(*, graph_id: str | None, thread_id: str | None, node: str | None,
-                  metadata: dict[str, Any] | None, limit: int, after: str | None
-                  ) -> PendingQuery:
+                  metadata: dict[str, Any] | None, limit: int, after: str | None,
+                  assignee: str | None = None, group: str | None = None,
+                  unassigned: bool = False, expired_before: str | datetime | None = None,
+                  order: str = "created") -> PendingQuery:
     """The query of a list_pending() call.
 
     Raises:
-        ValueError: `after` is not a cursor, or `limit` is below 1.
+        ValueError: `after` is not a cursor (of this order), `limit` is below 1, `order` is
+            not "created" or "deadline", or `expired_before` is not a time with a zone.
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"limit={limit!r} must be an int of at least 1.")
+    if order not in ("created", "deadline"):
+        raise ValueError(f"order={order!r} must be 'created' (newest first) or 'deadline' "
+                         "(nearest deadline first).")
+    if not isinstance(unassigned, bool):
+        raise ValueError(f"unassigned={unassigned!r} must be True or False.")
     return PendingQuery(
         graph_id=None if graph_id is None else str(graph_id),
         thread_id=None if thread_id is None else str(thread_id),
         node=None if node is None else str(node),
-        metadata=tuple((metadata or {}).items()), limit=limit,
-        after=None if after is None else decode_cursor(after))
+        metadata=tuple((metadata or {}).items()), limit=limit, after=_after(after, order),
+        assignee=None if assignee is None else str(assignee),
+        group=None if group is None else str(group), unassigned=unassigned,
+        expired_before=as_time("expired_before", expired_before),
+        order=order)  # type: ignore[arg-type]
 
 
-def record(serde: SerializerProtocol, *, thread_id: str, checkpoint_ns: str,
-           checkpoint_id: str, interrupt_id: str, node: str | None, graph_id: str | None,
-           created_at: str, value: tuple[str, bytes], response_schema: str | None
+class Stored(NamedTuple):
+    """An index entry as a saver read it, before decoding."""
+
+    thread_id: str
+    checkpoint_ns: str
+    checkpoint_id: str
+    interrupt_id: str
+    node: str | None
+    graph_id: str | None
+    created_at: str
+    value: tuple[str, bytes]
+    response_schema: str | None
+    expires_at: str | None = None
+    warn_at: str | None = None
+    assignee: str | None = None
+    group: str | None = None
+    approvals: int = 1
+    policy: tuple[str, bytes] | None = None
+
+
+def record(serde: SerializerProtocol, row: Stored, order: PendingOrder = "created"
            ) -> PendingInterrupt:
-    """The PendingInterrupt of an index entry (`response_schema` as schema_text made it)."""
-    return PendingInterrupt(
-        thread_id=thread_id, checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id,
-        interrupt_id=interrupt_id, node=node, value=serde.loads_typed(value),
-        response_schema=None if response_schema is None else json.loads(response_schema),
-        created_at=created_at, graph_id=graph_id)
+    """The PendingInterrupt of an index entry (`response_schema` as schema_text made it).
+
+    Raises:
+        SerializationError: the entry's stored value, schema or policy cannot be read
+            (changed or damaged rows), naming its thread and interrupt.
+    """
+    try:
+        return PendingInterrupt(
+            thread_id=row.thread_id, checkpoint_ns=row.checkpoint_ns,
+            checkpoint_id=row.checkpoint_id, interrupt_id=row.interrupt_id, node=row.node,
+            value=serde.loads_typed(row.value),
+            response_schema=None if row.response_schema is None
+            else json.loads(row.response_schema),
+            created_at=row.created_at, graph_id=row.graph_id,
+            policy=loads_policy(serde, row.policy), expires_at=row.expires_at,
+            warn_at=row.warn_at, assignee=row.assignee, group=row.group,
+            approvals=int(row.approvals), order=order)
+    except Exception as exc:  # whatever a damaged row makes a decoder raise
+        raise damaged_entry(row.thread_id, row.interrupt_id, exc) from exc
+
+
+def damaged_entry(thread_id: Any, interrupt_id: Any, exc: BaseException) -> SerializationError:
+    """The error of an index entry whose stored columns cannot be read."""
+    error = SerializationError(
+        f"The index entry of interrupt {interrupt_id!r} of thread {thread_id!r} cannot be "
+        f"read ({type(exc).__name__}: {exc}): its stored rows were changed or damaged. "
+        "Delete the thread, or rewind it to an earlier checkpoint.",
+        reason="a damaged index entry")
+    error.thread_id = str(thread_id)
+    return error

@@ -49,6 +49,7 @@ from hitlgraph.checkpoint.base import (
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
 from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 from hitlgraph.review._events import ReviewEvent
+from hitlgraph.review._pending import PendingOrder
 
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
 
@@ -493,21 +494,31 @@ class InMemorySaver(BaseCheckpointSaver):
 
     def list_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                      node: str | None = None, metadata: dict[str, Any] | None = None,
-                     limit: int = 50, after: str | None = None) -> Iterator[PendingInterrupt]:
-        """Open interrupts, newest first, from the index (see hitlgraph.review); the
-        arguments are those of the SQL savers' list_pending (checkpoint/_store/shell.py)."""
+                     limit: int = 50, after: str | None = None, assignee: str | None = None,
+                     group: str | None = None, unassigned: bool = False,
+                     expired_before: str | datetime | None = None,
+                     order: PendingOrder = "created") -> Iterator[PendingInterrupt]:
+        """Open interrupts from the index (see hitlgraph.review); the arguments are those
+        of the SQL savers' list_pending (checkpoint/_store/shell.py)."""
         query = pending_query(graph_id=graph_id, thread_id=thread_id, node=node,
-                              metadata=metadata, limit=limit, after=after)
+                              metadata=metadata, limit=limit, after=after, assignee=assignee,
+                              group=group, unassigned=unassigned,
+                              expired_before=expired_before, order=order)
         with self._lock:
             return iter(self._index.page(self.serde, query, self._metadata_at))
 
     async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                             node: str | None = None, metadata: dict[str, Any] | None = None,
-                            limit: int = 50, after: str | None = None
-                            ) -> AsyncIterator[PendingInterrupt]:
+                            limit: int = 50, after: str | None = None,
+                            assignee: str | None = None, group: str | None = None,
+                            unassigned: bool = False,
+                            expired_before: str | datetime | None = None,
+                            order: PendingOrder = "created") -> AsyncIterator[PendingInterrupt]:
         """list_pending() for asyncio programs (no worker thread: a page of a list)."""
-        for item in self.list_pending(graph_id=graph_id, thread_id=thread_id, node=node,
-                                      metadata=metadata, limit=limit, after=after):
+        for item in self.list_pending(
+                graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata,
+                limit=limit, after=after, assignee=assignee, group=group,
+                unassigned=unassigned, expired_before=expired_before, order=order):
             yield item
 
     # -- the decision log (hitlgraph.review) ----------------------------------------------------

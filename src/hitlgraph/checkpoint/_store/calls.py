@@ -105,12 +105,9 @@ class StoreSaver(BaseCheckpointSaver):
                      ) -> Call[None]:
         return Call(gc.rewind(self.dialect, self.serde, config, pending_writes), write=True)
 
-    def _pending_call(self, graph_id: str | None, thread_id: str | None, node: str | None,
-                      metadata: dict[str, Any] | None, limit: int, after: str | None
-                      ) -> Call[list[PendingInterrupt]]:
+    def _pending_call(self, **arguments: Any) -> Call[list[PendingInterrupt]]:
         """list_pending()'s one page (its arguments checked here, before any connection)."""
-        query = pending_query(graph_id=graph_id, thread_id=thread_id, node=node,
-                              metadata=metadata, limit=limit, after=after)
+        query = pending_query(**arguments)
         return Call(pending.list_page(self.dialect, self.serde, query), write=False)
 
     def _decisions_call(self, thread_id: str | None, by: str | None,

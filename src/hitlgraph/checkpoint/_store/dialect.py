@@ -141,14 +141,19 @@ class Dialect(ABC):
     """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced."""
     answer_pending: ClassVar[str]
     """Mark an entry answered or not: (answered, thread_id, interrupt_id)."""
+    set_policy: ClassVar[str]
+    """Store an entry's policy columns (_pending_policy.PolicyColumns, then thread_id,
+    interrupt_id, ns, checkpoint_id, task_id: only the task's own entry)."""
 
     @abstractmethod
-    def select_pending(self, where: str, *, with_metadata: bool) -> str:
-        """Open entries matching `where` (on `p`, the index, and `c`, their checkpoint), newest
-        first, LIMIT bound, as rows (thread_id, ns, checkpoint_id, interrupt_id, node,
-        graph_id, then the checkpoint's metadata columns where `load_metadata` reads them in a
-        checkpoint row (NULL without `with_metadata`), created_at, value type, value,
-        response_schema)."""
+    def select_pending(self, where: str, *, with_metadata: bool, order: str = "created"
+                       ) -> str:
+        """Open entries matching `where` (on `p`, the index, and `c`, their checkpoint) in
+        `order` (review.PendingOrder), LIMIT bound, as rows (thread_id, ns, checkpoint_id,
+        interrupt_id, node, graph_id, then the checkpoint's metadata columns where
+        `load_metadata` reads them in a checkpoint row (NULL without `with_metadata`),
+        created_at, value type, value, response_schema, expires_at, warn_at, assignee,
+        group_name, approvals, policy type, policy value, due)."""
 
     @abstractmethod
     def interrupt_writes(self) -> Ops[list[InterruptWrite]]:

@@ -8,21 +8,32 @@ guarded insert in PostgreSQL), so a put pays no statement for it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from hitlgraph._policy import ReviewPolicy
 from hitlgraph.checkpoint._events import NewEvent
-from hitlgraph.checkpoint._pending import Change, PendingQuery, change_of, record
+from hitlgraph.checkpoint._pending import (
+    Change,
+    PendingQuery,
+    Stored,
+    change_of,
+    damaged_entry,
+    record,
+)
+from hitlgraph.checkpoint._pending_policy import policy_columns
 from hitlgraph.checkpoint._rows import matches
 from hitlgraph.checkpoint._store import events
 from hitlgraph.checkpoint._store.encode import EncodedWrites
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
 from hitlgraph.checkpoint.serde import SerializerProtocol
+from hitlgraph.constants import INTERRUPT
 from hitlgraph.review import PendingInterrupt
 
 if TYPE_CHECKING:
     from hitlgraph.checkpoint._store.dialect import Dialect
 
-__all__ = ["backfill", "index_writes", "list_page"]
+__all__ = ["backfill", "backfill_policies", "index_writes", "list_page", "stored"]
 
 
 def _open_rows(thread_id: str, ns: str, checkpoint_id: str, task_id: str, change: Change
@@ -72,6 +83,7 @@ def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task
             yield Many(dialect.open_pending,
                        _open_rows(thread_id, ns, checkpoint_id, task_id, change))
             if live:
+                yield from _set_policies(dialect, key, change)
                 yield from _announce(dialect, key, change, before)
     if change.answers:
         yield Many(dialect.answer_pending,
@@ -93,43 +105,79 @@ def _where(dialect: Dialect, query: PendingQuery, after: tuple[str, str, str] | 
     clauses: list[str] = []
     params: list[Any] = []
     for column, value in (("graph_id", query.graph_id), ("thread_id", query.thread_id),
-                          ("node", query.node)):
+                          ("node", query.node), ("group_name", query.group)):
         if value is not None:
             clauses.append(f"p.{column} = {mark}")
             params.append(value)
+    if query.assignee is not None:
+        clauses.append(f"(p.assignee = {mark} OR p.assignee IS NULL)" if query.unassigned
+                       else f"p.assignee = {mark}")
+        params.append(query.assignee)
+    elif query.unassigned:
+        clauses.append("p.assignee IS NULL")
+    if query.expired_before is not None:
+        clauses.append(f"p.due <= {mark}")  # (an entry without a deadline has due "~")
+        params.append(query.expired_before)
     for key, value in query.metadata:
         clause = dialect.filter_clause(key, value)
         if clause is not None:
             clauses.append(clause[0])
             params.extend(clause[1])
     if after is not None:
-        clauses.append(f"(p.created_at, p.thread_id, p.interrupt_id) < ({mark}, {mark}, {mark})")
+        if query.order == "deadline":
+            clauses.append(f"(p.due, p.thread_id, p.interrupt_id) > ({mark}, {mark}, {mark})")
+        else:
+            clauses.append(
+                f"(p.created_at, p.thread_id, p.interrupt_id) < ({mark}, {mark}, {mark})")
         params.extend(after)
     return " AND ".join(clauses) or dialect.everything, tuple(params)
 
 
+def stored(row: Sequence[Any]) -> Stored:
+    """The index entry of a page's row (Dialect.select_pending's columns)."""
+    return Stored(row[0], row[1], row[2], row[3], row[4], row[5], row[9],
+                  (row[10], _bytes(row[0], row[3], row[11])), row[12], row[13], row[14],
+                  row[15], row[16], row[17],
+                  None if row[18] is None else (row[18], _bytes(row[0], row[3], row[19])))
+
+
+def _bytes(thread_id: Any, interrupt_id: Any, value: Any) -> bytes:
+    try:
+        return bytes(value)
+    except TypeError as exc:  # a column changed by hand to another type
+        raise damaged_entry(thread_id, interrupt_id, exc) from exc
+
+
 def list_page(dialect: Dialect, serde: SerializerProtocol, query: PendingQuery
               ) -> Ops[list[PendingInterrupt]]:
-    """One page of open interrupts, newest first. One statement reading `limit` index rows,
-    unless a metadata filter only Python can decide makes it read on."""
+    """One page of open interrupts in the query's order. One statement reading `limit` index
+    rows, unless a metadata filter only Python can decide makes it read on."""
     found: list[PendingInterrupt] = []
     after = query.after
     while True:
         where, params = _where(dialect, query, after)
         wanted = query.limit - len(found)
-        sql = dialect.select_pending(where, with_metadata=bool(query.metadata))
+        sql = dialect.select_pending(where, with_metadata=bool(query.metadata),
+                                     order=query.order)
         rows = (yield Statement(sql, (*params, wanted))) or []
         for row in rows:
             if query.metadata and not matches(dialect.load_metadata(serde, row),
                                               query.metadata):
                 continue
-            found.append(record(
-                serde, thread_id=row[0], checkpoint_ns=row[1], checkpoint_id=row[2],
-                interrupt_id=row[3], node=row[4], graph_id=row[5], created_at=row[9],
-                value=(row[10], bytes(row[11])), response_schema=row[12]))
+            found.append(record(serde, stored(row), query.order))
         if len(rows) < wanted or len(found) >= query.limit:
             return found
-        after = (rows[-1][9], rows[-1][0], rows[-1][3])
+        last = rows[-1]
+        after = (last[20] if query.order == "deadline" else last[9], last[0], last[3])
+
+
+def _set_policies(dialect: Dialect, key: tuple[str, str, str, str], change: Change
+                  ) -> Ops[None]:
+    """Store the policy columns of the task's entries asked with a policy."""
+    rows = [(*opened.policy, key[0], opened.interrupt_id, *key[1:])
+            for opened in change.opened or () if opened.policy is not None]
+    if rows:
+        yield Many(dialect.set_policy, rows)
 
 
 def backfill(dialect: Dialect, serde: SerializerProtocol) -> Ops[None]:
@@ -157,3 +205,29 @@ def backfill(dialect: Dialect, serde: SerializerProtocol) -> Ops[None]:
     for key in sorted(changes, key=lambda k: k[1] == ""):
         yield from _changes(dialect, *key, changes[key], live=False)
 
+
+
+def backfill_policies(dialect: Dialect, serde: SerializerProtocol) -> Ops[None]:
+    """Migration step: store the policies of the open entries of a database indexed before
+    the index had policy columns, their times counted from each entry's created_at. An
+    interrupt this serializer cannot read keeps no policy, as in `backfill`."""
+    mark = dialect.pending_param
+    for write in (yield from dialect.interrupt_writes()):
+        thread_id, ns, checkpoint_id, task_id, _path, channel, typed, _ts = write
+        if channel != INTERRUPT:
+            continue
+        try:
+            items = serde.loads_typed(typed)
+        except Exception:  # e.g. a type this process has not registered
+            continue
+        for item in items if isinstance(items, (list, tuple)) else ():
+            policy = getattr(item, "policy", None)
+            if not isinstance(policy, ReviewPolicy):
+                continue
+            found = yield Statement(
+                f"SELECT created_at FROM {dialect.pending_table} WHERE thread_id = {mark} "
+                f"AND interrupt_id = {mark}", (thread_id, item.id))
+            if found:
+                yield Statement(dialect.set_policy, (
+                    *policy_columns(serde, policy, found[0][0]), thread_id, item.id, ns,
+                    checkpoint_id, task_id))

@@ -26,6 +26,7 @@ from hitlgraph.checkpoint.base import (
 )
 from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 from hitlgraph.review._events import ReviewEvent
+from hitlgraph.review._pending import PendingOrder
 
 __all__ = ["AsyncStore", "StepStore", "SyncStore"]
 
@@ -130,9 +131,13 @@ class SyncStore(StoreSaver):
 
     def list_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                      node: str | None = None, metadata: dict[str, Any] | None = None,
-                     limit: int = 50, after: str | None = None) -> Iterator[PendingInterrupt]:
-        """Open interrupts, newest first, from the index (see hitlgraph.review): one statement
-        reading one page of index rows, whatever the number of threads.
+                     limit: int = 50, after: str | None = None, assignee: str | None = None,
+                     group: str | None = None, unassigned: bool = False,
+                     expired_before: str | datetime | None = None,
+                     order: PendingOrder = "created") -> Iterator[PendingInterrupt]:
+        """Open interrupts from the index (see hitlgraph.review): one statement reading one
+        page of index rows, whatever the number of threads (each filter and order has an
+        index of its own).
 
         Args:
             graph_id: only threads run with this graph (checkpoint metadata "graph_id", else
@@ -141,22 +146,39 @@ class SyncStore(StoreSaver):
             node: only those this node asked.
             metadata: only those whose checkpoint's metadata has these key/value pairs.
             limit: at most this many (one page).
-            after: the `cursor` of the last record of the previous page.
+            after: the `cursor` of the last record of the previous page (of the same order).
+            assignee: only those this principal holds (with `unassigned`, and those no one
+                holds: a reviewer's queue).
+            group: only those asked of this group.
+            unassigned: only those no one holds (see `assignee`).
+            expired_before: only those whose deadline is at or before this time (an aware
+                datetime, or ISO 8601 text with a time zone).
+            order: "created" (newest first) or "deadline" (nearest deadline first, those
+                without one last).
 
         Raises:
-            ValueError: `after` is not a cursor, or `limit` is below 1.
+            ValueError: `after` is not a cursor of this order, `limit` is below 1, `order`
+                is unknown, or `expired_before` is not a time with a time zone.
         """
-        found: list[PendingInterrupt] = self._run(
-            self._pending_call(graph_id, thread_id, node, metadata, limit, after))
+        found: list[PendingInterrupt] = self._run(self._pending_call(
+            graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata, limit=limit,
+            after=after, assignee=assignee, group=group, unassigned=unassigned,
+            expired_before=expired_before, order=order))
         return iter(found)
 
     async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                             node: str | None = None, metadata: dict[str, Any] | None = None,
-                            limit: int = 50, after: str | None = None
-                            ) -> AsyncIterator[PendingInterrupt]:
+                            limit: int = 50, after: str | None = None,
+                            assignee: str | None = None, group: str | None = None,
+                            unassigned: bool = False,
+                            expired_before: str | datetime | None = None,
+                            order: PendingOrder = "created") -> AsyncIterator[PendingInterrupt]:
         """list_pending() in a worker thread (as the base class runs a sync saver's other
         async methods)."""
-        call = self._pending_call(graph_id, thread_id, node, metadata, limit, after)
+        call = self._pending_call(
+            graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata, limit=limit,
+            after=after, assignee=assignee, group=group, unassigned=unassigned,
+            expired_before=expired_before, order=order)
         for item in await asyncio.to_thread(self._run, call):
             yield item
 
@@ -325,10 +347,16 @@ class AsyncStore(StoreSaver):
 
     async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                             node: str | None = None, metadata: dict[str, Any] | None = None,
-                            limit: int = 50, after: str | None = None
-                            ) -> AsyncIterator[PendingInterrupt]:
-        """Open interrupts, newest first (see `SyncStore.list_pending`)."""
-        call = self._pending_call(graph_id, thread_id, node, metadata, limit, after)
+                            limit: int = 50, after: str | None = None,
+                            assignee: str | None = None, group: str | None = None,
+                            unassigned: bool = False,
+                            expired_before: str | datetime | None = None,
+                            order: PendingOrder = "created") -> AsyncIterator[PendingInterrupt]:
+        """Open interrupts (see `SyncStore.list_pending`)."""
+        call = self._pending_call(
+            graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata, limit=limit,
+            after=after, assignee=assignee, group=group, unassigned=unassigned,
+            expired_before=expired_before, order=order)
         for item in await self._arun(call):
             yield item
 

@@ -31,7 +31,8 @@ delete_thread(); prune(keep_last);
 compare-and-set through WriteRules.expected_latest; SQL-looking ids, keys and values stored as data;
 nothing stored when a value cannot be serialized; several threads sharing one saver; the
 index of open interrupts (list_pending(), for a saver that is a hitlgraph.review.PendingIndex:
-what opens, answers, closes and removes entries, subgraphs, pages and filters); the decision
+what opens, answers, closes and removes entries, subgraphs, pages and filters, the review
+policies entries keep, assignment and deadline filters and orders); the decision
 log (list_decisions() and verify_decisions(), for a saver that is a hitlgraph.review.DecisionLog:
 which writes log a decision, the rows, the hash chain, the query); the review event outbox
 (list_review_events(), for a saver that is a hitlgraph.review.ReviewOutbox: which writes
@@ -116,6 +117,12 @@ from hitlgraph.checkpoint.conformance._pending import (
 )
 from hitlgraph.checkpoint.conformance._pending import (
     check_pending_subgraph_recorded_once as check_pending_subgraph_recorded_once,
+)
+from hitlgraph.checkpoint.conformance._policy import (
+    check_pending_policy_fields as check_pending_policy_fields,
+)
+from hitlgraph.checkpoint.conformance._policy import (
+    check_pending_policy_filters_and_orders as check_pending_policy_filters_and_orders,
 )
 from hitlgraph.checkpoint.conformance._reads import (
     check_channel_values_rebuilt_from_versions as check_channel_values_rebuilt_from_versions,

@@ -87,16 +87,16 @@ def check_review_events_numbered_and_pruned(saver: BaseCheckpointSaver,
         _ask(saver, _put(saver, f"t{i}"), "task", "n", (f"i{i}", i))
     _eq([e.seq for e in _events(saver)], [1, 2, 3, 4], "numbered in order")
     _eq([e.interrupt_id for e in _events(saver, after=1, limit=2)], ["i1", "i2"], "a page")
-    _eq(saver.prune_review_events(3), 2, "two pruned")  # type: ignore[attr-defined]
+    _eq(saver.prune_review_events(3), 2, "two pruned")
     _eq([e.seq for e in _events(saver)], [3, 4], "the rest kept")
-    _eq(saver.prune_review_events(10), 2, "all pruned")  # type: ignore[attr-defined]
+    _eq(saver.prune_review_events(10), 2, "all pruned")
     _ask(saver, _put(saver, "t9"), "task", "n", ("i9", 9))
     _eq([e.seq for e in _events(saver)], [5], "numbers are never reused")
     for bad in ({"after": -1}, {"limit": 0}, {"after": "1"}):
         with _raises(ValueError, f"list_review_events(**{bad})"):
-            saver.list_review_events(**bad)  # type: ignore[attr-defined]
+            saver.list_review_events(**bad)
     with _raises(ValueError, "prune_review_events(-1)"):
-        saver.prune_review_events(-1)  # type: ignore[attr-defined]
+        saver.prune_review_events(-1)
 
 
 async def check_async_review_events(saver: BaseCheckpointSaver, backend: Backend) -> None:

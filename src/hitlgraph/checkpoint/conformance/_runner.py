@@ -32,6 +32,10 @@ from hitlgraph.checkpoint.conformance._pending import (
     check_pending_removed_with_threads,
     check_pending_subgraph_recorded_once,
 )
+from hitlgraph.checkpoint.conformance._policy import (
+    check_pending_policy_fields,
+    check_pending_policy_filters_and_orders,
+)
 from hitlgraph.checkpoint.conformance._reads import (
     check_channel_values_rebuilt_from_versions,
     check_channel_without_value_is_absent,
@@ -87,6 +91,8 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "pending_subgraph_recorded_once": check_pending_subgraph_recorded_once,
     "pending_removed_with_threads": check_pending_removed_with_threads,
     "pending_pages_and_filters": check_pending_pages_and_filters,
+    "pending_policy_fields": check_pending_policy_fields,
+    "pending_policy_filters_and_orders": check_pending_policy_filters_and_orders,
     "decisions_logged_with_their_writes": check_decisions_logged_with_their_writes,
     "decisions_resolved_by_update": check_decisions_resolved_by_update,
     "decisions_chained_and_kept": check_decisions_chained_and_kept,

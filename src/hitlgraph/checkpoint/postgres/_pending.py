@@ -9,7 +9,8 @@ from hitlgraph.checkpoint._store.dialect import InterruptWrite
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.postgres._schema import CHECKPOINTS, PENDING, WRITES
 
-__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "OPEN", "interrupt_writes", "select_pending"]
+__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "OPEN", "ORDERS", "POLICY_COLUMNS", "SET_POLICY",
+           "interrupt_writes", "select_pending"]
 
 
 def _graph(key: str) -> str:
@@ -31,6 +32,11 @@ CLOSE_TASK: Final = (
     "AND checkpoint_id = %s AND task_id = %s"
 )
 ANSWER: Final = f"UPDATE {PENDING} SET answered = %s WHERE thread_id = %s AND interrupt_id = %s"
+SET_POLICY: Final = (
+    f"UPDATE {PENDING} SET expires_at = %s, warn_at = %s, due = %s, assignee = %s, "
+    "group_name = %s, approvals = %s, policy = %s, policy_type = %s, policy_value = %s "
+    "WHERE thread_id = %s AND interrupt_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s "
+    "AND task_id = %s")
 CLOSE_OLDER: Final = f"""closed AS (
     DELETE FROM {PENDING} AS p WHERE p.thread_id = %(thread)s
         AND (%(ns)s::text = '' OR p.checkpoint_ns = %(ns)s::text)
@@ -40,7 +46,18 @@ CLOSE_OLDER: Final = f"""closed AS (
 of its namespace, or of every namespace for the root one; only if the checkpoint is stored."""
 
 
-def select_pending(where: str, *, with_metadata: bool) -> str:
+POLICY_COLUMNS: Final = (
+    "p.expires_at, p.warn_at, p.assignee, p.group_name, p.approvals, p.policy_type, "
+    "p.policy_value, p.due")
+"""The policy columns a page reads after the response schema (see _store.pending.stored)."""
+ORDERS: Final = {
+    "created": "p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC",
+    "deadline": "p.due, p.thread_id, p.interrupt_id",
+}
+"""list_pending()'s orders, each served by an index of open entries (_schema.py)."""
+
+
+def select_pending(where: str, *, with_metadata: bool, order: str = "created") -> str:
     """See Dialect.select_pending."""
     if with_metadata:
         metadata = "c.metadata_type, c.metadata, c.metadata_json"
@@ -51,9 +68,9 @@ def select_pending(where: str, *, with_metadata: bool) -> str:
     return (
         "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
         f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value, "
-        "p.response_schema "
+        f"p.response_schema, {POLICY_COLUMNS} "
         f"FROM {PENDING} AS p {join}WHERE NOT p.answered AND {where} "
-        "ORDER BY p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC LIMIT %s")
+        f"ORDER BY {ORDERS[order]} LIMIT %s")
 
 
 _LATEST_WRITES: Final = f"""WITH latest AS (

@@ -154,6 +154,28 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         )""",
         f"INSERT INTO {EVENTS_HEAD} (one, seq) VALUES (1, 0) ON CONFLICT DO NOTHING",
     ),
+    # 5: review policies in the index (hitlgraph.review.ReviewPolicy): the deadline and the
+    # warning's time, who holds the interrupt and which group answers it, how many approvals
+    # it needs (and, for k-of-n answers, those given so far), the policy (serialized, and as
+    # JSON text), and the flags apply_expired sets once. `due` is the deadline or '~' (after
+    # every time), the deadline order's key. An index per filter and order of list_pending().
+    (
+        *(f"ALTER TABLE {PENDING} ADD COLUMN IF NOT EXISTS {column}" for column in (
+            'expires_at TEXT COLLATE "C"', 'warn_at TEXT COLLATE "C"',
+            "due TEXT COLLATE \"C\" NOT NULL DEFAULT '~'", "assignee TEXT",
+            "group_name TEXT", "approvals INTEGER NOT NULL DEFAULT 1", "policy TEXT",
+            "policy_type TEXT", "policy_value BYTEA", "warned BOOLEAN NOT NULL DEFAULT FALSE",
+            "expired BOOLEAN NOT NULL DEFAULT FALSE", "approvals_given TEXT")),
+        f"CREATE INDEX IF NOT EXISTS {PENDING}_by_assignee ON {PENDING} "
+        "(assignee, created_at DESC, thread_id DESC, interrupt_id DESC) WHERE NOT answered",
+        f"CREATE INDEX IF NOT EXISTS {PENDING}_by_group ON {PENDING} "
+        "(group_name, created_at DESC, thread_id DESC, interrupt_id DESC) WHERE NOT answered",
+        f"CREATE INDEX IF NOT EXISTS {PENDING}_by_due ON {PENDING} "
+        "(due, thread_id, interrupt_id) WHERE NOT answered",
+        f"CREATE INDEX IF NOT EXISTS {PENDING}_to_warn ON {PENDING} "
+        "(warn_at, thread_id, interrupt_id) WHERE NOT answered AND NOT warned",
+        pending.backfill_policies,
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one. Each statement must be safe inside a transaction."""

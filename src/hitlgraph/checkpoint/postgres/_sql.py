@@ -425,9 +425,11 @@ class PostgresDialect(Dialect):
     open_pending = _pending.OPEN
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER
+    set_policy = _pending.SET_POLICY
 
-    def select_pending(self, where: str, *, with_metadata: bool) -> str:
-        return _pending.select_pending(where, with_metadata=with_metadata)
+    def select_pending(self, where: str, *, with_metadata: bool, order: str = "created"
+                       ) -> str:
+        return _pending.select_pending(where, with_metadata=with_metadata, order=order)
 
     def interrupt_writes(self) -> Ops[list[InterruptWrite]]:
         return _pending.interrupt_writes()

@@ -12,8 +12,8 @@ from hitlgraph.checkpoint._store.dialect import InterruptWrite
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.constants import INTERRUPT, RESUME
 
-__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "LATEST_AND_OPEN", "OPEN", "interrupt_writes",
-           "select_pending"]
+__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "LATEST_AND_OPEN", "OPEN", "ORDERS",
+           "POLICY_COLUMNS", "SET_POLICY", "interrupt_writes", "select_pending"]
 
 
 def _graph(key: str) -> str:
@@ -49,9 +49,25 @@ has index entries: a put closes entries (CLOSE_OLDER) only then, so a thread tha
 paused pays a probe inside a statement it makes anyway, not a statement of its own."""
 ANSWER: Final = (
     "UPDATE pending_interrupts SET answered = ? WHERE thread_id = ? AND interrupt_id = ?")
+SET_POLICY: Final = (
+    "UPDATE pending_interrupts SET expires_at = ?, warn_at = ?, due = ?, assignee = ?, "
+    "group_name = ?, approvals = ?, policy = ?, policy_type = ?, policy_value = ? "
+    "WHERE thread_id = ? AND interrupt_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? "
+    "AND task_id = ?")
 
 
-def select_pending(where: str, *, with_metadata: bool) -> str:
+POLICY_COLUMNS: Final = (
+    "p.expires_at, p.warn_at, p.assignee, p.group_name, p.approvals, p.policy_type, "
+    "p.policy_value, p.due")
+"""The policy columns a page reads after the response schema (see _store.pending.stored)."""
+ORDERS: Final = {
+    "created": "p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC",
+    "deadline": "p.due, p.thread_id, p.interrupt_id",
+}
+"""list_pending()'s orders, each served by an index of open entries (_schema.py)."""
+
+
+def select_pending(where: str, *, with_metadata: bool, order: str = "created") -> str:
     """See Dialect.select_pending. `answered = 0` as the partial index states it, so that
     the index serves the order."""
     if with_metadata:
@@ -63,9 +79,9 @@ def select_pending(where: str, *, with_metadata: bool) -> str:
     return (
         "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
         f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value, "
-        "p.response_schema "
+        f"p.response_schema, {POLICY_COLUMNS} "
         f"FROM pending_interrupts AS p {join}WHERE p.answered = 0 AND {where} "
-        "ORDER BY p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC LIMIT ?")
+        f"ORDER BY {ORDERS[order]} LIMIT ?")
 
 
 _LATEST_WRITES: Final = (

@@ -200,6 +200,28 @@ MIGRATIONS: Final[tuple[tuple[Migration, ...], ...]] = (
         )""",
         "INSERT OR IGNORE INTO review_events_head (one, seq) VALUES (1, 0)",
     ),
+    # 6: review policies in the index (hitlgraph.review.ReviewPolicy): the deadline and the
+    # warning's time, who holds the interrupt and which group answers it, how many approvals
+    # it needs (and, for k-of-n answers, those given so far), the policy (serialized, and as
+    # JSON text), and the flags apply_expired sets once. `due` is the deadline or '~' (after
+    # every time), the deadline order's key. An index per filter and order of list_pending().
+    (
+        *(f"ALTER TABLE pending_interrupts ADD COLUMN {column}" for column in (
+            "expires_at TEXT", "warn_at TEXT", "due TEXT NOT NULL DEFAULT '~'",
+            "assignee TEXT", "group_name TEXT", "approvals INTEGER NOT NULL DEFAULT 1",
+            "policy TEXT", "policy_type TEXT", "policy_value BLOB",
+            "warned INTEGER NOT NULL DEFAULT 0", "expired INTEGER NOT NULL DEFAULT 0",
+            "approvals_given TEXT")),
+        "CREATE INDEX pending_interrupts_by_assignee ON pending_interrupts "
+        "(assignee, created_at, thread_id, interrupt_id) WHERE answered = 0",
+        "CREATE INDEX pending_interrupts_by_group ON pending_interrupts "
+        "(group_name, created_at, thread_id, interrupt_id) WHERE answered = 0",
+        "CREATE INDEX pending_interrupts_by_due ON pending_interrupts "
+        "(due, thread_id, interrupt_id) WHERE answered = 0",
+        "CREATE INDEX pending_interrupts_to_warn ON pending_interrupts "
+        "(warn_at, thread_id, interrupt_id) WHERE answered = 0 AND warned = 0",
+        pending.backfill_policies,
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one. Each step (SQL text, or an operation) must be safe inside a transaction."""
