@@ -1,10 +1,12 @@
 """Who is calling: API keys (hashed) or a custom callable, and the request-body size limit.
 
 With authentication configured, every request must be accepted by it, or answers 401; the
-identity it returns is the request's *tenant*: every thread and run belongs to one, and another
-tenant's ids answer 404 as missing ones do. Without any authentication all requests share the
-tenant "" (fine on 127.0.0.1; `hitlgraph serve` refuses to listen on another address without
-it).
+identity it returns is the request's *principal*: a tenant, and optionally a user within it.
+Every thread and run belongs to a tenant, and another tenant's ids answer 404 as missing ones
+do; the users of one tenant share its threads, and the user is who a decision is logged as
+(`Command(by=...)`: the user, else the tenant). Without any authentication all requests share
+the tenant "" (fine on 127.0.0.1; `hitlgraph serve` refuses to listen on another address
+without it).
 
 Open to all: `GET /ok`, and the inbox page's static shell, exactly `GET`/`HEAD` of `/inbox`,
 `/inbox/inbox.js` and `/inbox/inbox.css`, plus `/` (a redirect to `/inbox`) and `/favicon.ico`.
@@ -15,8 +17,11 @@ form back).
 API keys are kept only as SHA-256 digests and compared in constant time. Give them as
 "tenant:key" pairs in $HITLGRAPH_API_KEYS (comma-separated; a bare key is tenant "default"),
 in `ServerSettings.api_keys`, or in langgraph.json under "hitlgraph": {"api_keys": ...}, where
-"sha256:<hex>" keeps the key itself out of the file. Clients send it in the `x-api-key`
-header (`get_client(url=..., api_key=...)` does).
+"sha256:<hex>" keeps the key itself out of the file. Where a tenant is named, "tenant/user"
+names a user within it ("acme/alice:key-1,acme/bob:key-2": two people of tenant "acme"); a
+tenant name itself never holds "/", so the first "/" always ends it. Clients send the key in
+the `x-api-key` header (`get_client(url=..., api_key=...)` does). A custom auth callable
+returns a tenant, "tenant/user", or a `Principal`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import inspect
 import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -36,19 +42,26 @@ from hitlgraph.server._asgi import replay
 __all__ = [
     "ApiKeyAuth",
     "Authenticator",
+    "Principal",
     "RequestGuard",
+    "check_tenant",
+    "checked",
+    "decider_of",
     "hash_key",
     "parse_api_keys",
-    "check_tenant",
+    "parse_principal",
     "tenant_of",
 ]
 
-Authenticator = Callable[[Request], "str | Awaitable[str | None] | None"]
-"""Takes the request, returns the caller's tenant id, or None to refuse it (401)."""
+Authenticator = Callable[
+    [Request], "str | Principal | Awaitable[str | Principal | None] | None"]
+"""Takes the request, returns the caller's tenant id ("tenant" or "tenant/user") or
+Principal, or None to refuse it (401)."""
 
 ENV_KEYS = "HITLGRAPH_API_KEYS"
 HEADER = "x-api-key"
 _SCOPE_KEY = "hitlgraph.tenant"
+_USER_KEY = "hitlgraph.user"
 _OPEN_PATHS = frozenset({"/ok"})
 # The inbox page's static files (routes/inbox.py serves them), the redirect from / to it and
 # the icon (routes/root.py): they hold no data.
@@ -57,13 +70,54 @@ _STATIC_PATHS = frozenset({"/inbox", "/inbox/inbox.js", "/inbox/inbox.css", "/",
 _STATIC_METHODS = frozenset({"GET", "HEAD"})
 
 
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who calls: the tenant whose threads and runs the request reaches, and the person within
+    it (None: the key names no one, and decisions are logged as the tenant)."""
+
+    tenant: str
+    user: str | None = None
+
+    @property
+    def decider(self) -> str | None:
+        """The name a decision is logged under: the user, else the tenant (None for "")."""
+        return self.user or self.tenant or None
+
+
+def parse_principal(name: str) -> Principal:
+    """ "tenant" or "tenant/user" as a Principal.
+
+    Raises:
+        ValueError: the tenant or the user is empty, or the user holds another "/".
+    """
+    tenant, _, user = name.partition("/")
+    return checked(Principal(tenant, user if "/" in name else None))
+
+
+def checked(principal: Principal) -> Principal:
+    """`principal`, if it can be one: a tenant that is not empty, and a user (if any) that is
+    not empty either; neither holds "/" (the tenant's storage key must stay unambiguous).
+
+    Raises:
+        ValueError: naming the principal and the form expected.
+    """
+    tenant, user = principal.tenant, principal.user
+    if "/" in tenant:
+        check_tenant(tenant)
+    if not tenant.strip() or (user is not None and (not user.strip() or "/" in user)):
+        shown = tenant if user is None else f"{tenant}/{user}"
+        raise ValueError(f"Principal {shown!r} is not 'tenant' or 'tenant/user': the tenant "
+                         "and the user are not empty and contain no '/' (e.g. 'acme/alice').")
+    return principal
+
+
 def hash_key(key: str) -> str:
     """The form a key is stored in: "sha256:<hex digest>"."""
     return "sha256:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def parse_api_keys(text: str) -> dict[str, str]:
-    """ "tenant:key,tenant2:key2" (a bare key: tenant "default") as tenant -> key.
+    """ "tenant:key,tenant2/user:key2" (a bare key: tenant "default") as principal -> key.
 
     Raises:
         ValueError: an entry has an empty tenant or key.
@@ -83,30 +137,32 @@ def parse_api_keys(text: str) -> dict[str, str]:
 
 
 class ApiKeyAuth:
-    """Accepts a request whose `x-api-key` header is one of the keys; its tenant is the key's.
+    """Accepts a request whose `x-api-key` header is one of the keys; its principal is the
+    key's.
 
     Args:
-        keys: tenant -> key, or tenant -> "sha256:<hex digest of the key>".
+        keys: principal ("tenant" or "tenant/user") -> key, or -> "sha256:<hex digest of the
+            key>".
     """
 
     def __init__(self, keys: Mapping[str, str]) -> None:
-        self._digests: list[tuple[bytes, str]] = []
-        for tenant, key in keys.items():
-            check_tenant(tenant)
+        self._digests: list[tuple[bytes, Principal]] = []
+        for name, key in keys.items():
+            principal = parse_principal(name)
             digest = key if key.startswith("sha256:") and len(key) == 71 else hash_key(key)
-            self._digests.append((digest.encode("ascii"), tenant))
+            self._digests.append((digest.encode("ascii"), principal))
         if not self._digests:
             raise ValueError("ApiKeyAuth needs at least one key.")
 
-    def __call__(self, request: Request) -> str | None:
+    def __call__(self, request: Request) -> Principal | None:
         given = request.headers.get(HEADER)
         if not given:
             return None
         digest = hash_key(given).encode("ascii")
-        found: str | None = None
-        for stored, tenant in self._digests:  # look at every key: timing says nothing
+        found: Principal | None = None
+        for stored, principal in self._digests:  # look at every key: timing says nothing
             if hmac.compare_digest(stored, digest):
-                found = tenant
+                found = principal
         return found
 
 
@@ -128,6 +184,17 @@ def check_tenant(tenant: str) -> str:
 def tenant_of(request: Request) -> str:
     """The tenant the guard found for this request ("" without authentication)."""
     return str(request.scope.get(_SCOPE_KEY, ""))
+
+
+def decider_of(request: Request) -> str | None:
+    """Who this request's answers are logged as (`Command.by`): its principal's user, else
+    its tenant; None without authentication."""
+    return Principal(tenant_of(request), request.scope.get(_USER_KEY)).decider
+
+
+def _principal(found: str | Principal) -> Principal:
+    """What the auth returned, checked. Raises ValueError when it cannot name a principal."""
+    return checked(found) if isinstance(found, Principal) else parse_principal(str(found))
 
 
 async def _send_json(send: Send, status: int, detail: str,
@@ -154,21 +221,22 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope[_SCOPE_KEY] = ""
+        scope[_SCOPE_KEY], scope[_USER_KEY] = "", None
         if self.auth is not None and not _is_open(scope):
-            tenant = self.auth(Request(scope))
-            if inspect.isawaitable(tenant):
-                tenant = await tenant
-            if not tenant:
+            found = self.auth(Request(scope))
+            if inspect.isawaitable(found):
+                found = await found
+            if not found:
                 await _send_json(send, 401, "Missing or invalid API key: send it in the "
                                  "'x-api-key' header (get_client(url=..., api_key=...)).",
                                  [(b"www-authenticate", b"x-api-key")])
                 return
             try:
-                scope[_SCOPE_KEY] = check_tenant(str(tenant))
+                principal = _principal(found)
             except ValueError as exc:  # the auth callable's bug: say so, serve nothing
                 await _send_json(send, 500, str(exc))
                 return
+            scope[_SCOPE_KEY], scope[_USER_KEY] = principal.tenant, principal.user
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         limit = self.max_body_bytes

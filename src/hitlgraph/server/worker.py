@@ -51,6 +51,7 @@ from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
 from hitlgraph.server._give_back import answer_counts, give_back
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
+from hitlgraph.server._notify import run_ended
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import interrupts_by_task, run_json, values_with_interrupts
@@ -359,7 +360,9 @@ class WorkerPool:
         started_thread = start.get("checkpoint_id") is None
         if all(start.get(key) == point[key] for key in ("checkpoint_id", "writes")):
             kwargs = run.kwargs
-            value = (build_command(kwargs["command"], by=run.tenant or None)
+            # "decided_by": who queued the answer (runs queued before it was kept: the tenant)
+            by = kwargs["decided_by"] if "decided_by" in kwargs else run.tenant or None
+            value = (build_command(kwargs["command"], by=by)
                      if kwargs.get("command") is not None else kwargs.get("input"))
             rewind_to = None if latest is None else (latest.config,
                                                      list(latest.pending_writes or ()))
@@ -497,6 +500,7 @@ class WorkerPool:
             log.info("run %s was taken over by another worker; this one (token %s) stops",
                      run.run_id, claim.fencing)
             return
+        await run_ended(rt, run, "rollback" if delete_run else status, error)
         if run.kwargs.get("webhook"):  # sent in the background: the next claim goes on
             # (The claim set the run's updated_at: when this worker started it.)
             rt.spawn(deliver(run.kwargs["webhook"], payload(

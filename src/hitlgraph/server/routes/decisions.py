@@ -65,7 +65,7 @@ async def thread_decisions(thread_id: str, rt: RuntimeDep, tenant: TenantDep,
                            since: str | None = None) -> list[dict[str, Any]]:
     """The thread's decisions, newest first: at most `limit`, made at or after `since`
     (ISO 8601 with a time zone). `by` is the authenticated caller who answered (the API
-    key's tenant), never a name the client sent."""
+    key's user, else its tenant), never a name the client sent."""
     await require_thread(rt, tenant, thread_id)
     return await _rows(rt, tenant, thread_id=rt.checkpoint_thread(tenant, thread_id),
                        since=since, limit=limit)

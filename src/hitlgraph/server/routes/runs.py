@@ -17,6 +17,7 @@ from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import run_json
 from hitlgraph.server._typed_answers import answer_refusal
 from hitlgraph.server._webhooks import WebhookRefusedError, check
+from hitlgraph.server.auth import decider_of
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
 from hitlgraph.server.routes.threads import require_checkpoint
 from hitlgraph.server.schemas import RunCreate, RunCreateStateless
@@ -33,6 +34,9 @@ from hitlgraph.server.store.base import (
 __all__ = ["router"]
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(valid_path_ids)])
+
+DeciderDep = Annotated["str | None", Depends(decider_of)]
+"""Who the caller's answers are logged as (the API key's user, else its tenant)."""
 
 _KWARGS = ("input", "config", "context", "stream_mode", "stream_subgraphs", "interrupt_before",
            "interrupt_after", "durability", "on_disconnect", "checkpoint_id")
@@ -133,9 +137,10 @@ async def _webhook(url: str) -> str:
 
 
 async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
-                     thread_id: str | None) -> RunRow:
+                     thread_id: str | None, *, by: str | None = None) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
-    None."""
+    None. `by` is who answers with the body's command (recorded as the run's "decided_by",
+    for the decision log), never a name from the body."""
     assistant = await _run_assistant(rt, tenant, body.assistant_id)
     _check_breakpoints(rt, assistant.graph_id, body)
     kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
@@ -145,6 +150,7 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
         kwargs["webhook"] = await _webhook(body.webhook)
     if body.command is not None:
         kwargs["command"] = body.command.model_dump(mode="json", exclude_unset=True)
+        kwargs["decided_by"] = by
     if isinstance(body, RunCreate) and body.checkpoint is not None:
         kwargs["checkpoint"] = body.checkpoint.model_dump(mode="json")
     stateless = thread_id is None
@@ -227,8 +233,8 @@ async def _result(rt: Runtime, tenant: str, row: RunRow | None, thread_id: str) 
 
 
 async def _wait(rt: Runtime, tenant: str, request: Request, body: RunCreateStateless,
-                thread_id: str | None) -> Response:
-    row = await create_run(rt, tenant, body, thread_id)
+                thread_id: str | None, by: str | None) -> Response:
+    row = await create_run(rt, tenant, body, thread_id, by=by)
     cancel = _cancel_later(rt, tenant, row) if body.on_disconnect == "cancel" else None
     return await _when_done(rt, tenant, row.run_id, row.thread_id, request, cancel,
                             _locations(row, thread_id is None))
@@ -282,24 +288,24 @@ def _stream(rt: Runtime, tenant: str, row: RunRow, *, stateless: bool, cancel_on
 
 @router.post("/threads/{thread_id}/runs")
 async def create_background_run(thread_id: str, body: RunCreate, rt: RuntimeDep,
-                                tenant: TenantDep) -> JSONResponse:
+                                tenant: TenantDep, by: DeciderDep) -> JSONResponse:
     """Queue a run; answers it (status 'pending') at once."""
-    row = await create_run(rt, tenant, body, thread_id)
+    row = await create_run(rt, tenant, body, thread_id, by=by)
     return JSONResponse(run_json(row), headers=_locations(row, False))
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def create_run_wait(thread_id: str, body: RunCreate, request: Request, rt: RuntimeDep,
-                          tenant: TenantDep) -> Response:
+                          tenant: TenantDep, by: DeciderDep) -> Response:
     """Run and answer the thread's values at its end (with "__interrupt__" when paused)."""
-    return await _wait(rt, tenant, request, body, thread_id)
+    return await _wait(rt, tenant, request, body, thread_id, by)
 
 
 @router.post("/threads/{thread_id}/runs/stream")
 async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
-                            tenant: TenantDep) -> StreamingResponse:
+                            tenant: TenantDep, by: DeciderDep) -> StreamingResponse:
     """Run and stream its events as SSE."""
-    row = await create_run(rt, tenant, body, thread_id)
+    row = await create_run(rt, tenant, body, thread_id, by=by)
     return _stream(rt, tenant, row, stateless=False,
                    cancel_on_close=body.on_disconnect == "cancel")
 
@@ -378,38 +384,39 @@ async def delete_run(thread_id: str, run_id: str, rt: RuntimeDep, tenant: Tenant
 # -- stateless -------------------------------------------------------------------------------
 
 @router.post("/runs")
-async def create_stateless_run(body: RunCreateStateless, rt: RuntimeDep, tenant: TenantDep
-                               ) -> JSONResponse:
+async def create_stateless_run(body: RunCreateStateless, rt: RuntimeDep, tenant: TenantDep,
+                               by: DeciderDep) -> JSONResponse:
     """Queue a run on a new temporary thread."""
-    row = await create_run(rt, tenant, body, None)
+    row = await create_run(rt, tenant, body, None, by=by)
     return JSONResponse(run_json(row), headers=_locations(row, True))
 
 
 @router.post("/runs/wait")
 async def create_stateless_run_wait(body: RunCreateStateless, request: Request,
-                                    rt: RuntimeDep, tenant: TenantDep) -> Response:
+                                    rt: RuntimeDep, tenant: TenantDep, by: DeciderDep
+                                    ) -> Response:
     """Run on a temporary thread; answer its values at the end."""
-    return await _wait(rt, tenant, request, body, None)
+    return await _wait(rt, tenant, request, body, None, by)
 
 
 @router.post("/runs/stream")
 async def create_stateless_run_stream(body: RunCreateStateless, rt: RuntimeDep,
-                                      tenant: TenantDep) -> StreamingResponse:
+                                      tenant: TenantDep, by: DeciderDep) -> StreamingResponse:
     """Run on a temporary thread and stream its events."""
-    row = await create_run(rt, tenant, body, None)
+    row = await create_run(rt, tenant, body, None, by=by)
     return _stream(rt, tenant, row, stateless=True,
                    cancel_on_close=body.on_disconnect == "cancel")
 
 
 @router.post("/runs/batch")
-async def create_run_batch(body: RunBatch, rt: RuntimeDep, tenant: TenantDep
-                           ) -> list[dict[str, Any]]:
+async def create_run_batch(body: RunBatch, rt: RuntimeDep, tenant: TenantDep,
+                           by: DeciderDep) -> list[dict[str, Any]]:
     """Queue several runs, each on a new temporary thread as POST /runs does; answers them
     in the order sent. Every run is checked before any is queued, so a refused one (its
     error says which) queues none."""
     for number, item in enumerate(body.root, start=1):
         await _check_batch_item(rt, tenant, item, f"Run {number} of {len(body.root)}")
-    return [run_json(await create_run(rt, tenant, item, None)) for item in body.root]
+    return [run_json(await create_run(rt, tenant, item, None, by=by)) for item in body.root]
 
 
 async def _check_batch_item(rt: Runtime, tenant: str, item: RunBatchItem, which: str) -> None:
