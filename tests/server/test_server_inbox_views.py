@@ -51,7 +51,7 @@ def test_the_detail_view_draws_the_graph_and_shows_values_history_and_decisions(
     expect(history.first).to_contain_text("next: ask_second")
     assert history.count() == len(client.threads.get_history(thread_id, limit=10))
 
-    decisions = item.get_by_role("region", name="Decision log").locator("tbody tr")
+    decisions = item.get_by_role("region", name="Decision log").locator("li")
     expect(decisions).to_have_count(1)
     logged = client.http.get(f"/threads/{thread_id}/decisions")
     expect(decisions.first).to_contain_text(logged[0]["outcome"])

@@ -158,7 +158,9 @@
   function draw() {
     ListView.offer(filters, threads);
     const rows = visible();
-    if (!rows.some((t) => t.thread_id === selected)) selected = rows.length ? rows[0].thread_id : null;
+    if (!rows.some((t) => t.thread_id === selected)) {
+      selected = rows.length ? rows[0].thread_id : null;
+    }
     const focused = document.activeElement && document.activeElement.closest("#items li");
     const refocus = focused ? focused.dataset.threadId : null;
     list.replaceChildren(...rows.map((t) => ListView.row(t, t.thread_id === selected, pick)));

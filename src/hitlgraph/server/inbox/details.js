@@ -21,8 +21,8 @@ const Details = (() => {
     }
     return h("table", { class: "values" }, h("tbody", {}, Object.entries(values).map(
       ([key, value]) => h("tr", {}, h("th", { scope: "row" }, key),
-        h("td", {}, typeof value === "string" ? value : h("pre", { class: "value" },
-          pretty(value)))))));
+        h("td", {}, typeof value === "string" ? value : isObject(value) || Array.isArray(value)
+          ? h("pre", { class: "value" }, pretty(value)) : h("code", {}, pretty(value)))))));
   }
 
   function historyList(states) {
@@ -39,18 +39,17 @@ const Details = (() => {
     }));
   }
 
-  function decisionsTable(rows) {
+  function decisionsList(rows) {
     if (!Array.isArray(rows) || rows.length === 0) {
       return h("p", { class: "hint" }, "No decisions yet.");
     }
-    return h("table", { class: "decisions" },
-      h("thead", {}, h("tr", {}, ["When", "Who", "Outcome", "Node", "Answer", "Reason"]
-        .map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.slice(0, DECISIONS).map((d) => h("tr", {},
-        h("td", {}, d.at ? h("time", { datetime: d.at }, new Date(d.at).toLocaleString()) : ""),
-        h("td", {}, d.by ?? "—"), h("td", {}, d.outcome ?? ""), h("td", {}, d.node ?? ""),
-        h("td", {}, h("code", {}, JSON.stringify(d.answer) ?? "")),
-        h("td", {}, d.reason ?? "")))));
+    return h("ol", { class: "decisions" }, rows.slice(0, DECISIONS).map((d) => h("li", {},
+      h("strong", { class: "outcome" }, d.outcome ?? "decided"),
+      " by ", h("span", { class: "by" }, d.by ?? "someone unnamed"),
+      d.node ? [" at ", h("code", {}, d.node)] : null,
+      d.at ? [" · ", h("time", { datetime: d.at }, new Date(d.at).toLocaleString())] : null,
+      h("div", { class: "answer" }, "Answer: ", h("code", {}, JSON.stringify(d.answer) ?? "")),
+      d.reason ? h("div", { class: "reason" }, `Reason: ${d.reason}`) : null)));
   }
 
   /** The names of the nodes the state waits in (its tasks with open interrupts, else next). */
@@ -70,6 +69,20 @@ const Details = (() => {
     return graphs.get(assistant);
   }
 
+  /** Each k-of-n question's approvals so far, from the decision log `rows` (unless the
+   * server listed them with the interrupt). */
+  function tally(entry, rows) {
+    for (const interrupt of Questions.interruptsOf(entry.thread)) {
+      const logged = (Array.isArray(rows) ? rows : [])
+        .filter((r) => r.interrupt_id === interrupt.id);
+      const at = entry.element.querySelector(
+        `section.question[data-interrupt-id="${CSS.escape(interrupt.id)}"] > dl.facts`);
+      const facts = Policy.facts(interrupt, logged);
+      if (at && facts && logged.length) at.replaceWith(facts);
+    }
+    return rows;
+  }
+
   const failed = (err) => h("p", { class: "error" }, `Could not load this: ${err.message}`);
 
   /** Append the context sections to `entry` (see questions.js), filling each as its data
@@ -83,15 +96,16 @@ const Details = (() => {
     entry.body.after(h("div", { class: "contexts" },
       section("Graph", graphBox), section("Decision log", decisionsBox),
       section("Current values", valuesBox), section("History", historyBox)));
-    const put = (box, promise, show) => promise.then((data) => box.replaceChildren(show(data)),
-      (err) => box.replaceChildren(failed(err)));
+    const put = (box, promise, show) => promise.then((data) => box.replaceWith(show(data)),
+      (err) => box.replaceWith(failed(err)));
     const state = Api.call("GET", `${path}/state`);
     put(valuesBox, state, (s) => valuesTable(s.values));
     put(graphBox, assistant ? Promise.all([graphOf(assistant), state])
       : Promise.reject(new Error("the thread names no graph")),
     ([graph, s]) => GraphView.draw(graph, pausedAt(s), `Graph ${assistant}`));
     put(historyBox, Api.call("POST", `${path}/history`, { limit: HISTORY }), historyList);
-    put(decisionsBox, Api.call("GET", `${path}/decisions?limit=${DECISIONS}`), decisionsTable);
+    put(decisionsBox, Api.call("GET", `${path}/decisions?limit=${DECISIONS}`)
+      .then((rows) => tally(entry, rows)), decisionsList);
   }
 
   return { fill };

@@ -1,6 +1,6 @@
 // The inbox's DOM helpers, shared by every other file of the page's script (the server serves
-// the files joined as one script, dom.js first; see routes/inbox.py). Everything is built from text nodes, never
-// innerHTML, so a value from a graph cannot inject markup.
+// the files joined as one script, dom.js first; see routes/inbox.py). Everything is built from
+// text nodes, never innerHTML, so a value from a graph cannot inject markup.
 "use strict";
 
 const Dom = (() => {

@@ -119,9 +119,10 @@ const GraphView = (() => {
     const ids = nodes.map((n) => String(n.id));
     const { at, width, height } = place(nodes, layers(ids, edges));
     const arrow = `arrow-${++drawn}`;
+    const where = [...marked].join(", ") || "none";
     const picture = svg("svg", {
       class: "graph-svg", viewBox: `0 0 ${width} ${height}`, width, height, role: "img",
-      "aria-label": `${title}: ${nodes.length} nodes, paused at ${[...marked].join(", ") || "none"}`,
+      "aria-label": `${title}: ${nodes.length} nodes, paused at ${where}`,
     }, svg("defs", {}, svg("marker", { id: arrow, viewBox: "0 0 10 10", refX: 9, refY: 5,
       markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
     svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow-head" }))));

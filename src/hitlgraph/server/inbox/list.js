@@ -66,7 +66,7 @@ const ListView = (() => {
     if (thread.status === "error") out.push(h("span", { class: "badge" }, "last answer failed"));
     if (p.deadline !== null) {
       out.push(h("span", { class: p.overdue ? "badge overdue" : "badge due" },
-        p.overdue ? `overdue ${Policy.relative(p.deadline)}` : `due ${Policy.relative(p.deadline)}`));
+        `${p.overdue ? "overdue" : "due"} ${Policy.relative(p.deadline)}`));
     }
     for (const name of p.assignees) out.push(h("span", { class: "badge who" }, `@${name}`));
     for (const name of p.groups) out.push(h("span", { class: "badge who" }, `group ${name}`));

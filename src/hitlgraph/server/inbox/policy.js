@@ -10,11 +10,13 @@ const Policy = (() => {
 
   const text = (v) => (typeof v === "string" && v ? v : null);
 
-  /** {deadline (ms or null), overdue, assignee, group, needed, given: [{by, at}]}. */
-  function of(interrupt) {
+  /** {deadline (ms or null), overdue, assignee, group, needed, given: [{by, at}]}; the
+   * answers given so far are the interrupt's own list, else `logged` (its decision log rows:
+   * while a k-of-n interrupt is open, each row for it is one approval). */
+  function of(interrupt, logged = []) {
     const asked = isObject(interrupt.policy) ? interrupt.policy : {};
     const deadline = Date.parse(interrupt.expires_at);
-    const given = [interrupt.approvals, interrupt.decisions].find(Array.isArray) || [];
+    const given = [interrupt.approvals, interrupt.decisions].find(Array.isArray) || logged;
     return {
       deadline: Number.isFinite(deadline) ? deadline : null,
       overdue: Number.isFinite(deadline) && deadline <= Date.now(),
@@ -29,7 +31,7 @@ const Policy = (() => {
   /** The policies of a thread's interrupts, summed up for its row in the list: the earliest
    * deadline, whether any is overdue, and every assignee and group named. */
   function ofThread(interrupts) {
-    const all = interrupts.map(of);
+    const all = interrupts.map((i) => of(i));
     const deadlines = all.map((p) => p.deadline).filter((d) => d !== null);
     return {
       deadline: deadlines.length ? Math.min(...deadlines) : null,
@@ -58,8 +60,8 @@ const Policy = (() => {
   }
 
   /** A <dl> of what the policy says (deadline, assignee, group, approvals), or null. */
-  function facts(interrupt) {
-    const p = of(interrupt);
+  function facts(interrupt, logged) {
+    const p = of(interrupt, logged);
     const rows = [];
     if (p.deadline !== null) {
       const when = new Date(p.deadline);
@@ -71,7 +73,7 @@ const Policy = (() => {
     if (p.assignee) rows.push(["Assignee", p.assignee]);
     else if (p.group || "assignee" in interrupt) rows.push(["Assignee", "nobody yet"]);
     if (p.group) rows.push(["Group", p.group]);
-    if (p.needed > 1 || p.given.length) {
+    if (p.needed > 1) {
       const who = p.given.map((g) => text(g.by) || "someone").join(", ");
       rows.push(["Approvals", `${p.given.length} of ${p.needed}${who ? ` (${who})` : ""}`]);
     }

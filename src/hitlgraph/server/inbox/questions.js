@@ -94,7 +94,7 @@ const Questions = (() => {
       "data-interrupt-id": interrupt.id });
     if (count > 1) section.append(h("h3", { class: "question-title" }, label));
     const facts = Policy.facts(interrupt);
-    if (facts) section.append(facts);
+    section.append(facts || h("dl", { class: "facts", hidden: true }));
     const review = Reviews.requestOf(interrupt.value);
     if (review) section.append(Reviews.render(review, track, (value) => answer(value)));
     else if (isObject(interrupt.response_schema)) typedAnswer(section, interrupt, track, answer);

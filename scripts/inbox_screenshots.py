@@ -1,0 +1,199 @@
+#!/usr/bin/env python
+"""Take the README's screenshots of the reviewer inbox: docs/inbox-list.png (the list beside a
+thread) and docs/inbox-detail.png (one thread in detail: its question, the graph with the
+paused node marked, values, history and decision log).
+
+    python scripts/inbox_screenshots.py [--out docs]
+
+It starts a server on 127.0.0.1 (a free port, a SQLite file in a temporary folder) serving
+the demo graphs below, pauses a few threads, answers one question of one of them (so its
+decision log is not empty), and drives Debian's Chromium (/usr/bin/chromium) headless through
+Playwright. Needs the server and dev extras (`pip install -e '.[server,dev]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1320, "height": 900}
+
+GRAPHS = textwrap.dedent('''
+    """Demo graphs for the inbox's screenshots."""
+    from datetime import timedelta
+    from typing import Any, TypedDict
+
+    from hitlgraph.graph import END, START, StateGraph
+    from hitlgraph.types import interrupt
+
+
+    class Refund(TypedDict, total=False):
+        order: str
+        amount: int
+        reason: str
+        checked: bool
+        decision: Any
+
+
+    def check_order(state: Refund) -> Refund:
+        return {"checked": interrupt(f"Is the photo of order {state['order']} attached?")}
+
+
+    def approve_refund(state: Refund) -> Refund:
+        description = (
+            f"## Refund for order {state['order']}\\n\\n"
+            f"The customer asks for **{state['amount']} EUR** back: _{state['reason']}_.\\n\\n"
+            "- the parcel tracking shows `delivered`\\n- no earlier refund on this account\\n\\n"
+            "See the [refund policy](https://example.com/policy).")
+        answer = interrupt({"question": f"Refund {state['amount']} EUR?",
+                            "description": description},
+                           expires_in=timedelta(hours=4), assignee="alice", group="support")
+        return {"decision": answer}
+
+
+    def pay(state: Refund) -> Refund:
+        return {}
+
+
+    refund = StateGraph(Refund)
+    refund.add_sequence([check_order, approve_refund, pay])
+    refund.add_edge(START, "check_order")
+    refund.add_edge("pay", END)
+
+
+    class Mail(TypedDict, total=False):
+        to: str
+        subject: str
+        outcome: Any
+
+
+    def review_email(state: Mail) -> Mail:
+        request = {"action_request": {"action": "send_email",
+                                      "args": {"to": state["to"], "subject": state["subject"]}},
+                   "config": {"allow_accept": True, "allow_edit": True,
+                              "allow_respond": True, "allow_ignore": True},
+                   "description": f"Send this email to **{state['to']}**?"}
+        return {"outcome": interrupt([request])}
+
+
+    email = StateGraph(Mail)
+    email.add_node("review_email", review_email)
+    email.add_edge(START, "review_email")
+    email.add_edge("review_email", END)
+
+
+    class Trip(TypedDict, total=False):
+        city: Any
+        month: Any
+
+
+    def ask_city(state: Trip) -> Trip:
+        return {"city": interrupt("Which city should the team visit?")}
+
+
+    def ask_month(state: Trip) -> Trip:
+        return {"month": interrupt({"question": f"When in {state['city']}?"})}
+
+
+    trip = StateGraph(Trip)
+    trip.add_sequence([ask_city, ask_month])
+    trip.add_edge(START, "ask_city")
+    trip.add_edge("ask_month", END)
+''')
+
+
+@contextmanager
+def _server(folder: Path) -> Iterator[str]:
+    """A server of the demo graphs on 127.0.0.1 (a free port), stopped on exit; its URL."""
+    import uvicorn
+
+    from hitlgraph.server import ServerSettings, create_app
+
+    (folder / "demo_graphs.py").write_text(GRAPHS, encoding="utf-8")
+    config = folder / "langgraph.json"
+    config.write_text(json.dumps({"graphs": {
+        "refund": "./demo_graphs.py:refund", "email": "./demo_graphs.py:email",
+        "trip": "./demo_graphs.py:trip"}}), encoding="utf-8")
+    app = create_app(ServerSettings(config=config, db=folder / "inbox.sqlite", workers=2,
+                                    poll_seconds=0.2, read_env=False))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           loop="asyncio", ws="none", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("The inbox server did not start; see the messages above.")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def _pause_threads(url: str) -> str:
+    """Threads waiting in each demo graph; the refund thread's id (shown in detail)."""
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=url, timeout=30)
+
+    def paused(graph: str, values: dict[str, object]) -> str:
+        thread_id: str = client.threads.create()["thread_id"]
+        client.runs.wait(thread_id, graph, input=values)
+        return thread_id
+
+    trip = paused("trip", {})
+    client.runs.wait(trip, "trip", command={"resume": "Lyon"})
+    paused("email", {"to": "ann@example.com", "subject": "Your invoice"})
+    paused("email", {"to": "bo@example.com", "subject": "Welcome aboard"})
+    refund = paused("refund", {"order": "1042", "amount": 120,
+                               "reason": "the parcel arrived damaged"})
+    client.runs.wait(refund, "refund", command={"resume": True})
+    return refund
+
+
+def take(out: Path) -> list[Path]:
+    """Write the two screenshots into `out`; their paths."""
+    from playwright.sync_api import expect, sync_playwright
+
+    out.mkdir(parents=True, exist_ok=True)
+    shots = [out / "inbox-list.png", out / "inbox-detail.png"]
+    with tempfile.TemporaryDirectory() as tmp, _server(Path(tmp)) as url, sync_playwright() as pw:
+        refund = _pause_threads(url)
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--headless=new", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport=VIEWPORT, color_scheme="light")
+        page.goto(f"{url}/inbox")
+        expect(page.locator("#items li")).to_have_count(4, timeout=15_000)
+        page.locator(f'#items li[data-thread-id="{refund}"] button').click()
+        detail = page.locator(f'#detail article[data-thread-id="{refund}"]')
+        expect(detail.locator("svg.graph-svg")).to_be_visible(timeout=15_000)
+        expect(detail.locator(".loading")).to_have_count(0, timeout=15_000)
+        page.screenshot(path=str(shots[0]))
+        detail.screenshot(path=str(shots[1]))
+        browser.close()
+    return shots
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent
+                        / "docs", help="folder for the two PNG files (default: docs/)")
+    args = parser.parse_args(argv)
+    for shot in take(args.out):
+        print(f"wrote {shot} ({shot.stat().st_size:,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
