@@ -51,7 +51,6 @@ from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
 from hitlgraph.server._give_back import answer_counts, give_back
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
-from hitlgraph.server._notify import run_ended
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import interrupts_by_task, run_json, values_with_interrupts
@@ -500,7 +499,6 @@ class WorkerPool:
             log.info("run %s was taken over by another worker; this one (token %s) stops",
                      run.run_id, claim.fencing)
             return
-        await run_ended(rt, run, "rollback" if delete_run else status, error)
         if run.kwargs.get("webhook"):  # sent in the background: the next claim goes on
             # (The claim set the run's updated_at: when this worker started it.)
             rt.spawn(deliver(run.kwargs["webhook"], payload(
