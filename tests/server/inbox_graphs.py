@@ -256,3 +256,22 @@ described_builder = StateGraph(DescribedState)
 described_builder.add_node("ask_described", ask_described)
 described_builder.add_edge(START, "ask_described")
 described_builder.add_edge("ask_described", END)
+
+
+# ---- Two approvals (k-of-n) ----------------------------------------------------------------
+
+
+class ReleaseState(TypedDict, total=False):
+    version: str
+    approved_by: list[str]
+
+
+def approve_release(state: ReleaseState) -> ReleaseState:
+    answers = interrupt({"question": f"Ship release {state['version']}?"}, approvals=2)
+    return {"approved_by": [f"{a.by}:{a.answer['approved']}" for a in answers]}
+
+
+release_builder = StateGraph(ReleaseState)
+release_builder.add_node("approve_release", approve_release)
+release_builder.add_edge(START, "approve_release")
+release_builder.add_edge("approve_release", END)

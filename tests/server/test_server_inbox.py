@@ -48,6 +48,7 @@ INBOX_GRAPHS = {
     "langchain_review": "./inbox_graphs.py:langchain_review_builder",
     "batch": "./inbox_graphs.py:batch_builder",
     "described": "./inbox_graphs.py:described_builder",
+    "release": "./inbox_graphs.py:release_builder",
 }
 
 

@@ -231,6 +231,7 @@
       const fresh = await Api.call("GET", Api.threadPath(threadId));
       if (isWaiting(fresh)) {
         threads = ListView.sorted(threads.map((t) => (t.thread_id === threadId ? fresh : t)));
+        shown = null; // a question open still (k-of-n) is shown afresh: its approvals so far
         draw();
         say(`Answer sent. Thread ${threadId} asks again.`);
       } else {

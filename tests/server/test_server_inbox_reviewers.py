@@ -1,0 +1,72 @@
+"""The inbox with several reviewers (issue 14), in headless Chromium: each signs in with their
+own API key (a user of one tenant), and a question that needs two approvals stays open after
+the first, shows who gave it, and goes once a second reviewer answers.
+
+The browser, page and server fixtures are test_server_inbox.py's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import test_server_inbox as inbox
+from _harness import RunningServer
+from test_server_inbox import _answer, _interrupted, _item, _open, _row, _values
+
+try:
+    from playwright.sync_api import Browser, Page, expect
+except ImportError:  # pragma: no cover - depends on the machine
+    pass
+
+# test_server_inbox.py's fixtures, used here under the same names.
+browser = inbox.browser
+page = inbox.page
+inbox_config = inbox.inbox_config
+
+ALICE, BOB = "key-of-alice", "key-of-bob"
+KEYS = {"acme/alice": ALICE, "acme/bob": BOB}
+
+
+def _sign_in(page: Page, server: RunningServer, key: str) -> None:
+    _open(page, server)
+    page.get_by_role("textbox", name="API key").fill(key)
+    page.get_by_role("button", name="Use this key").click()
+    expect(page.get_by_role("textbox", name="API key")).to_be_hidden()
+
+
+def test_a_two_of_two_approval_needs_two_reviewers(
+        page: Page, browser: Browser, start_server: Callable[..., RunningServer],
+        inbox_config: Path) -> None:
+    server = start_server(config=inbox_config, api_keys=KEYS)
+    client = server.client(api_key=ALICE)
+    thread_id = _interrupted(client, "release", {"version": "1.4"})
+
+    _sign_in(page, server, ALICE)
+    item = _item(page, thread_id)
+    expect(item).to_contain_text("Ship release 1.4?")
+    _answer(item, '{"approved": true}')
+    expect(page.locator("#said")).to_contain_text(f"Thread {thread_id} asks again")
+    log = item.get_by_role("region", name="Decision log").locator("li")
+    expect(log).to_have_count(1)
+    expect(log.first).to_contain_text("by alice")
+    assert client.threads.get(thread_id)["status"] == "interrupted"  # one of two so far
+
+    _answer(item, '{"approved": true}')  # alice again: refused, still open
+    expect(page.locator("#notice")).to_contain_text(f"Thread {thread_id} was not resumed")
+    expect(page.locator("#notice")).to_contain_text("alice")
+    expect(_row(page, thread_id)).to_be_visible()
+
+    second = browser.new_context()
+    try:
+        bob = second.new_page()
+        _sign_in(bob, server, BOB)
+        bob_item = _item(bob, thread_id)
+        expect(bob_item.get_by_role("region", name="Decision log")).to_contain_text("by alice")
+        _answer(bob_item, '{"approved": false}')
+        expect(bob_item).to_have_count(0)
+        expect(bob.locator("#said")).to_contain_text(f"Thread {thread_id} is finished")
+    finally:
+        second.close()
+    assert _values(client, thread_id)["approved_by"] == ["alice:True", "bob:False"]
+    page.get_by_role("button", name="Refresh").click()
+    expect(_row(page, thread_id)).to_have_count(0)
