@@ -4,6 +4,7 @@ node does not run again. Over memory, a SQLite file and PostgreSQL, with both dr
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypedDict
@@ -16,7 +17,8 @@ from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.errors import InvalidAnswerError, ResumeError
 from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.review import DecisionLog
-from hitlgraph.review._approvals import Approval
+from hitlgraph.review._approvals import Approval, tally
+from hitlgraph.server._give_back import answer_counts, give_back
 from hitlgraph.types import Command, interrupt
 
 
@@ -248,3 +250,33 @@ def test_a_node_that_fails_after_deciding_is_retried_with_the_same_answers(
     out = app.invoke(None, _config())
     assert calls == [["ann", "ben"], ["ann", "ben"]]
     assert [d.by for d in out["decisions"]] == ["ann", "ben"]
+
+
+def test_a_decision_given_back_by_a_cancelled_run_is_undone(saver: BaseCheckpointSaver
+                                                            ) -> None:
+    """(The server's give-back, called as its worker does once a cancelled run stopped.)"""
+    runs: list[str] = []
+    app = _graph(saver, runs, approvals=2)
+    app.invoke({}, _config())
+    app.invoke(Command(resume="yes", by="ann"), _config())
+    start = saver.get_tuple(_config())
+    assert start is not None
+    [task] = [w[0] for w in start.pending_writes or () if w[1] == "__interrupt__"]
+    [asked] = app.get_state(_config()).interrupts
+    stored = _stored_log(start.pending_writes, task)
+    assert asked.policy is not None
+    log = [*stored, *tally(asked.policy, stored, asked.id, "yes", "ben", "t")]
+    before = answer_counts(start.pending_writes)
+    saver.put_writes(start.config, [("__resume__", log)], task, "ask")  # ben's, then cancelled
+    assert asyncio.run(give_back(saver, app, _config(), start.checkpoint["id"], before, None))
+    assert app.get_state(_config()).interrupts == (asked,) and runs == ["ask"]
+    with pytest.raises(ResumeError, match="'ann' already answered"):
+        app.invoke(Command(resume="again", by="ann"), _config())
+    out = app.invoke(Command(resume="yes, still", by="ben"), _config())
+    assert [(d.by, d.answer) for d in out["decisions"]] == [("ann", "yes"), ("ben", "yes, still")]
+
+
+def _stored_log(pending_writes: Any, task: str) -> list[list[Any]]:
+    """The task's stored resume log (the longest of its `__resume__` writes)."""
+    logs = [w[2] for w in pending_writes or () if w[0] == task and w[1] == "__resume__"]
+    return [list(entry) for entry in max(logs, key=len)]

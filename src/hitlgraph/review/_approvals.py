@@ -59,15 +59,24 @@ def is_approval_entry(entry: Sequence[Any]) -> bool:
 
 
 def given_so_far(log: Sequence[Sequence[Any]], interrupt_id: str) -> list[dict[str, Any]]:
-    """The answers to `interrupt_id` since its last decision or withdrawal, oldest first, as
-    stored ({"by", "answer", "at"}): what the next answer adds to."""
+    """The answers to `interrupt_id` that count now, oldest first, as stored ({"by",
+    "answer", "at"}): what the next answer adds to.
+
+    A decision starts a new round. So does a decision whose run of the node failed
+    ([id, answers, False]: invoke(None) retries with those answers, a new answer starts
+    over). A decision a cancelled server run gave back ([id, None, False]) is undone: the
+    answers before the deciding one count again, and its sender may answer again.
+    """
     key = approval_key(interrupt_id)
     since: list[dict[str, Any]] = []
-    for entry in log:
-        if entry[0] == interrupt_id:
-            since = []
-        elif entry[0] == key:
-            since.append(entry[1])
+    decided: list[dict[str, Any]] = []
+    for iid, answer, in_force in log:
+        if iid == key:
+            since.append(answer)
+        elif iid == interrupt_id:
+            given_back = answer is None and not in_force
+            since = decided[:-1] if given_back else []
+            decided = list(answer) if in_force and isinstance(answer, list) else []
     return since
 
 
