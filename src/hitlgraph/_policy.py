@@ -103,6 +103,9 @@ def policy_of(*, expires_in: timedelta | float | None = None, on_expire: Expire 
             warn_before need expires_in; warn_before must be shorter than it).
         TypeError: on_expire is not an Expire, rejection not a dict.
     """
+    if (expires_in is None and on_expire is None and warn_before is None and assignee is None
+            and group is None and approvals == 1 and approvers is None and rejection is None):
+        return None  # the usual case, on every interrupt() call: nothing to build or check
     seconds = _seconds("expires_in", expires_in)
     warn = _seconds("warn_before", warn_before)
     if on_expire is not None and not isinstance(on_expire, Expire):
@@ -117,8 +120,7 @@ def policy_of(*, expires_in: timedelta | float | None = None, on_expire: Expire 
     if rejection is not None and not isinstance(rejection, dict):
         raise TypeError(f"rejection={rejection!r} must be a dict of the items a rejecting "
                         "answer holds, e.g. {'approved': False}.")
-    policy = ReviewPolicy(
+    return ReviewPolicy(
         expires_in=seconds, on_expire=on_expire, warn_before=warn,
         assignee=_name("assignee", assignee), group=_name("group", group), approvals=approvals,
         approvers=_approvers(approvers), rejection=rejection)
-    return None if policy == ReviewPolicy() else policy
