@@ -161,10 +161,12 @@ def test_return_direct_ends_after_the_tool(run: Any) -> None:
     assert texts(out)[-1] == ("tool", "found Oslo")
 
 
-def test_remaining_steps_in_the_state_stops_tool_calls(run: Any) -> None:
+def test_near_the_recursion_limit_the_agent_answers_instead_of_calling_tools(run: Any) -> None:
     model = ScriptedChatModel([AIMessage("", id="a1", tool_calls=[
         {"name": "weather", "args": {"city": "Rome"}, "id": "c1"}])])
-    out = run.invoke(create_react_agent(model, [weather]), {**HI, "remaining_steps": 1})
+    # (remaining_steps is a managed value: one given in the input is dropped, as in LangGraph)
+    out = run.invoke(create_react_agent(model, [weather]), {**HI, "remaining_steps": 9},
+                     {"recursion_limit": 2})
     last = out["messages"][-1]
     assert (last.content, last.id) == ("Sorry, need more steps to process this request.", "a1")
     assert ran == []

@@ -263,6 +263,42 @@ SCRIPTS = {
                                    ToolNode([broken], handle_tool_errors=True))
         out = agent.invoke(HI)
         print([(m.type, getattr(m, "status", None)) for m in out["messages"]])
+    """,    "out of steps: the agent says it needs more steps instead of failing": """
+        from langgraph.errors import GraphRecursionError
+
+        for limit in (1, 2, 3, 4, 5, 6):
+            agent = create_react_agent(
+                Fake(answers=[calls("add"), calls("mul"), calls("add"), "done"]), [add, mul])
+            try:
+                out = agent.invoke(HI, {"recursion_limit": limit})
+                print(limit, [show(m) for m in out["messages"]])
+            except GraphRecursionError:
+                print(limit, "GraphRecursionError")
+    """,
+    "out of steps with a return_direct tool, and a custom state reading remaining_steps": """
+        from langchain_core.tools import tool
+        from langgraph.prebuilt.chat_agent_executor import AgentState
+
+        @tool(return_direct=True)
+        def stop(a: int, b: int) -> int:
+            "Stop here."
+            return a
+
+        class State(AgentState):
+            seen: list
+
+        def prompt(state):
+            print("remaining", state["remaining_steps"])
+            return state["messages"]
+
+        for limit in (2, 3, 4, 5):
+            agent = create_react_agent(Fake(answers=[calls("add"), calls("stop"), "done"]),
+                                       [add, stop], state_schema=State, prompt=prompt)
+            try:
+                out = agent.invoke({**HI, "seen": []}, {"recursion_limit": limit})
+                print(limit, [show(m) for m in out["messages"]], sorted(out))
+            except Exception as exc:
+                print(limit, type(exc).__name__)
     """,
 }
 

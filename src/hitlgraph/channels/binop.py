@@ -8,10 +8,12 @@ from typing import Any, get_args, get_origin
 
 from typing_extensions import NotRequired, Required, Self
 
+from hitlgraph.channels._overwrite import NOT_OVERWRITE, Overwrite, overwritten
 from hitlgraph.channels._single import HeldValue
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
+from hitlgraph.errors import InvalidUpdateError
 
-__all__ = ["BinaryOperatorAggregate"]
+__all__ = ["BinaryOperatorAggregate", "Overwrite"]
 
 _CONCRETE: dict[Any, type] = {
     collections.abc.Sequence: list, collections.abc.MutableSequence: list,
@@ -67,11 +69,36 @@ class BinaryOperatorAggregate(HeldValue[Value]):
         return self.__class__(self.typ, self.operator)
 
     def update(self, values: Sequence[Value]) -> bool:
-        """Fold the writes in, in order."""
+        """Fold the writes in, in order (an Overwrite among them sets the value instead).
+
+        Raises:
+            InvalidUpdateError: for two Overwrites in one step.
+        """
         if not values:
             return False
-        if self.value is MISSING:
-            self.value, values = values[0], values[1:]
-        for value in values:
-            self.value = self.operator(self.value, value)
+        self.value = fold(self.operator, self.value, values, self.key)
         return True
+
+
+def fold(operator: Callable[[Any, Any], Any], value: Any, writes: Sequence[Any], key: str
+         ) -> Any:
+    """`value` with a step's `writes` folded in by `operator`, in order; as in LangGraph, an
+    Overwrite sets the value and drops the step's other writes after it (MISSING: the
+    first write is the start).
+
+    Raises:
+        InvalidUpdateError: for two Overwrites of key `key` in one step.
+    """
+    seen = False
+    for write in writes:
+        replaced = overwritten(write)
+        if replaced is not NOT_OVERWRITE:
+            if seen:
+                raise InvalidUpdateError(
+                    f"Key '{key}' got two Overwrite writes in one step; it can take only one "
+                    "per step. Write the value once, or let the reducer combine the writes."
+                )
+            value, seen = replaced, True
+        elif not seen:
+            value = write if value is MISSING else operator(value, write)
+    return value

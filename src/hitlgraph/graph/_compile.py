@@ -10,6 +10,7 @@ from typing import Any
 import hitlgraph.graph._schema as _schema
 from hitlgraph.constants import END, JOIN_PREFIX, START, TRIGGER_PREFIX
 from hitlgraph.graph._structure import GraphStructure, NodeDef
+from hitlgraph.managed.base import ManagedValueSpec
 from hitlgraph.pregel._spec import (
     INJECTED,
     BranchSpec,
@@ -29,6 +30,7 @@ def build_spec(structure: GraphStructure, channels: Mapping[str, _schema.Channel
     `direct_input` as GraphSpec's."""
     state_keys = tuple(_schema.keys_of(structure.state_schema))
     all_keys = tuple(channels)
+    managed = _managed(structure)
     successors, joins, barriers = _wiring(structure)
     nodes: dict[str, NodeSpec] = {
         START: NodeSpec(
@@ -38,7 +40,7 @@ def build_spec(structure: GraphStructure, channels: Mapping[str, _schema.Channel
         )
     }
     for name, node in structure.nodes.items():
-        nodes[name] = _node_spec(structure, name, node, all_keys,
+        nodes[name] = _node_spec(structure, name, node, (*all_keys, *managed),
                                  tuple(successors.get(name, ())), tuple(joins.get(name, ())))
     return GraphSpec(
         channels=dict(channels),
@@ -47,10 +49,20 @@ def build_spec(structure: GraphStructure, channels: Mapping[str, _schema.Channel
         output_keys=tuple(_schema.keys_of(structure.output_schema)),
         nodes=nodes,
         barriers=barriers,
-        state_coerce=_schema.coercer(structure.state_schema, state_keys,
+        state_coerce=_schema.coercer(structure.state_schema,
+                                     _schema.read_keys(structure.state_schema),
                                      full=set(state_keys) == set(all_keys)),
-        direct_input=direct_input,
+        direct_input=direct_input, managed=managed,
     )
+
+
+def _managed(structure: GraphStructure) -> dict[str, ManagedValueSpec]:
+    """The managed values the state schema and the nodes' input schemas name."""
+    managed = _schema.managed_specs(structure.state_schema)
+    for node in structure.nodes.values():
+        if node.input_schema is not None:
+            managed.update(_schema.managed_specs(node.input_schema))
+    return managed
 
 
 def _wiring(structure: GraphStructure) -> tuple[
@@ -93,7 +105,7 @@ def _node_spec(structure: GraphStructure, name: str, node: NodeDef, all_keys: tu
     elif not callable(fn) and hasattr(fn, "invoke"):
         fn = fn.invoke
     schema = node.input_schema or structure.state_schema
-    keys = tuple(_schema.keys_of(schema))
+    keys = _schema.read_keys(schema)
     return NodeSpec(
         name=name, fn=fn, is_async=is_async_callable(fn),
         wants_config=accepts(fn, "config"),

@@ -13,6 +13,7 @@ import typing_extensions
 from hitlgraph.channels.base import MISSING, BaseChannel
 from hitlgraph.channels.binop import BinaryOperatorAggregate, empty_value
 from hitlgraph.channels.last_value import LastValue
+from hitlgraph.managed.base import ManagedValueSpec, is_managed_value
 
 Reducer = Callable[[Any, Any], Any]
 _NO_DEFAULT: Any = object()
@@ -81,6 +82,22 @@ def _channel_of(annotation: Any) -> BaseChannel[Any, Any, Any] | None:
     return None
 
 
+def managed_of(annotation: Any) -> ManagedValueSpec | None:
+    """The ManagedValue class an annotation names, as LangGraph finds it: the last metadata
+    of an `Annotated[...]`, looked for through NotRequired[...] and the like."""
+    for _ in range(8):  # (a bound: annotations nest a few levels at most)
+        meta = getattr(annotation, "__metadata__", ())
+        if meta:
+            last = get_origin(meta[-1]) or meta[-1]
+            if is_managed_value(last):
+                return last
+        args = get_args(annotation) if get_origin(annotation) is not None else ()
+        if not args:
+            return None
+        annotation = args[0]
+    return None
+
+
 def _spec_of(key: str, annotation: Any) -> ChannelSpec:
     """A state key's spec: a LastValue or BinaryOperatorAggregate named in the annotation
     becomes the plain form the engine writes directly; other channels are kept as objects."""
@@ -106,25 +123,43 @@ def _initial_of(annotation: Any) -> Callable[[], Any] | None:
     return None if empty is MISSING else type(empty)
 
 
-def channel_specs(schema: Any) -> dict[str, ChannelSpec]:
-    """The state keys of `schema`, each with its reducer."""
+def _fields_of(schema: Any) -> dict[str, Any]:
+    """The annotated fields of a state schema (none for None), checked for reserved names."""
     if schema is None:
         return {}
     if not is_schema(schema):
         raise TypeError(
             f"State schema must be a TypedDict, a dataclass or a pydantic model, got {schema!r}."
         )
-    specs: dict[str, ChannelSpec] = {}
-    for key, annotation in _hints(schema).items():
+    hints = _hints(schema)
+    for key in hints:
         if key.startswith("__") and key.endswith("__"):
             raise ValueError(f"State key '{key}' is reserved: names like '__x__' are hitlgraph's.")
-        specs[key] = _spec_of(key, annotation)
-    return specs
+    return hints
+
+
+def channel_specs(schema: Any) -> dict[str, ChannelSpec]:
+    """The state keys of `schema`, each with its reducer (managed values are not keys)."""
+    return {key: _spec_of(key, annotation) for key, annotation in _fields_of(schema).items()
+            if managed_of(annotation) is None}
+
+
+def managed_specs(schema: Any) -> dict[str, ManagedValueSpec]:
+    """The managed values `schema` names (RemainingSteps...), by key."""
+    found = ((key, managed_of(annotation)) for key, annotation in _fields_of(schema).items())
+    return {key: managed for key, managed in found if managed is not None}
 
 
 def keys_of(schema: Any) -> tuple[str, ...]:
-    """The state keys a schema names, in declaration order."""
+    """The state keys a schema names, in declaration order (managed values left out)."""
     return tuple(channel_specs(schema))
+
+
+def read_keys(schema: Any) -> tuple[str, ...]:
+    """The keys a node of input `schema` reads, in declaration order: its state keys and
+    its managed values."""
+    fields = _fields_of(schema)
+    return tuple(fields)
 
 
 def coercer(

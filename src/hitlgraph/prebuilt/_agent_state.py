@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from typing_extensions import NotRequired, TypedDict
 
+from hitlgraph.managed import RemainingSteps
 from hitlgraph.messages import AnyMessage, add_messages
 
 __all__ = ["REQUIRED_KEYS", "AgentState", "AgentStateWithStructuredResponse", "with_llm_input"]
@@ -19,13 +20,14 @@ response_format), as LangGraph requires."""
 class AgentState(TypedDict):
     """The state of the agent made by create_react_agent.
 
-    `remaining_steps` is read when it is in the state: below 2 with tool calls asked (below 1
-    when they all return directly), the agent answers "Sorry, need more steps to process this
-    request." instead of calling tools.
+    `remaining_steps` is a managed value (the steps left before the recursion limit): below 2
+    with tool calls asked (below 1 when they all return directly), the agent answers "Sorry,
+    need more steps to process this request." instead of calling tools, where the run would
+    otherwise fail with GraphRecursionError.
     """
 
     messages: Annotated[Sequence[AnyMessage], add_messages]
-    remaining_steps: NotRequired[int]
+    remaining_steps: NotRequired[RemainingSteps]
 
 
 class AgentStateWithStructuredResponse(AgentState):

@@ -11,6 +11,9 @@ from typing import Any
 
 from hitlgraph._ids import checkpoint_id, pull_task_id, task_id, ts_of, version_of
 from hitlgraph.channels._live import Live, open_channels, stored_values, view_with
+from hitlgraph.channels._overwrite import NOT_OVERWRITE, overwritten
+from hitlgraph.channels.base import MISSING
+from hitlgraph.channels.binop import fold
 from hitlgraph.checkpoint.base import Checkpoint, PendingWrite
 from hitlgraph.constants import (
     END,
@@ -27,6 +30,7 @@ from hitlgraph.constants import (
 )
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph._schema import update_pairs
+from hitlgraph.managed.base import Scratchpad
 from hitlgraph.pregel._context import TaskContext, TaskScope
 from hitlgraph.pregel._spec import GraphSpec, NodeSpec, Write
 from hitlgraph.types import Command, Interrupt, PregelTask, Send
@@ -176,6 +180,22 @@ def plan_tasks(spec: GraphSpec, st: RunState, scope: TaskScope, *, with_inputs: 
     return tasks
 
 
+def managed_values(spec: GraphSpec, step: int, stop: int) -> dict[str, Any]:
+    """The managed values of the tasks of step `step` of a run allowed to go to `stop`."""
+    pad = Scratchpad(step, stop)
+    return {key: manager.get(pad) for key, manager in spec.managed.items()}
+
+
+def with_managed(tasks: Iterable[Task], values: dict[str, Any], managed: dict[str, Any]
+                 ) -> None:
+    """Give the triggered tasks their input again, with the managed values (as in LangGraph,
+    a Send's argument is left as it is)."""
+    view = {**values, **managed}
+    for task in tasks:
+        if task.path[0] == PULL and task.name != START:
+            task.input = task.node.coerce(view)
+
+
 def make_task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
               st: RunState, scope: TaskScope) -> Task:
     ctx = TaskContext(tid, name, path, st.step + 1, scope, st.id)
@@ -192,6 +212,8 @@ def node_writes(spec: GraphSpec, name: str, result: Any) -> tuple[list[Write], A
     if result is None:
         return [], None
     if isinstance(result, dict):
+        if spec.managed:  # (writes to a managed value are dropped, and not shown)
+            result = {k: v for k, v in result.items() if k not in spec.managed}
         return _update_writes(spec, name, result), result
     if isinstance(result, Command):
         return command_writes(spec, name, result), result.update
@@ -216,6 +238,9 @@ def _update_writes(spec: GraphSpec, name: str, update: dict[str, Any]) -> list[W
     channels = spec.channels
     for key in update:
         if key not in channels:
+            if key in spec.managed:  # (LangGraph drops writes to a managed value)
+                kept = {k: v for k, v in update.items() if k not in spec.managed}
+                return _update_writes(spec, name, kept)
             if name == START:
                 raise InvalidUpdateError(
                     f"Input key '{key}' is not in the state schema; expected some of "
@@ -296,23 +321,26 @@ def fresh_values(spec: GraphSpec, values: dict[str, Any], writes: Sequence[Write
         if ch.channel is not None:
             objects = objects if objects is not None else {}
             objects.setdefault(chan, []).append(value)
-        elif ch.reducer is None:
-            view[chan] = value
-        elif chan in view:
-            view[chan] = ch.reducer(view[chan], value)
         else:
-            view[chan] = value
+            _write(view, chan, ch.reducer, value)
     if spec.channel_objects:
         view_with(spec.channel_objects, view, objects or {})
     return view
 
 
 def _write(values: dict[str, Any], chan: str, reducer: Any, value: Any) -> None:
-    """Write `value` to state key `chan` (through its reducer, once the key has a value)."""
-    if reducer is None or chan not in values:
+    """Write `value` to state key `chan` (through its reducer, once the key has a value,
+    unless the write is an Overwrite)."""
+    if reducer is None:
         values[chan] = value
-    else:
+        return
+    replaced = overwritten(value)
+    if replaced is not NOT_OVERWRITE:
+        values[chan] = replaced
+    elif chan in values:
         values[chan] = reducer(values[chan], value)
+    else:
+        values[chan] = value
 
 
 def _apply_lone(spec: GraphSpec, st: RunState, task: Task
@@ -383,16 +411,18 @@ def apply_writes(
         ch = spec.channels[chan]
         if ch.channel is not None:
             continue
-        if ch.reducer is None:
-            if len(items) > 1:
-                writers = " and ".join(f"'{n}'" for _, n in items)
-                raise InvalidUpdateError(
-                    f"Key '{chan}' got {len(items)} writes in step {step} (from {writers}) but "
-                    f"has no reducer, so it can take only one value per step. Give it one in the "
-                    f"schema, e.g. {chan}: Annotated[list, operator.add]."
-                )
-        for value, _ in items:
-            _write(values, chan, ch.reducer, value)
+        if ch.reducer is not None:
+            folded = fold(ch.reducer, values.get(chan, MISSING), [v for v, _ in items], chan)
+            values[chan] = folded
+        elif len(items) > 1:
+            writers = " and ".join(f"'{n}'" for _, n in items)
+            raise InvalidUpdateError(
+                f"Key '{chan}' got {len(items)} writes in step {step} (from {writers}) but "
+                f"has no reducer, so it can take only one value per step. Give it one in the "
+                f"schema, e.g. {chan}: Annotated[list, operator.add]."
+            )
+        else:
+            values[chan] = items[0][0]
         updated.append(chan)
     for chan, names in barrier_hits.items():
         waits_for, target = spec.barriers[chan]

@@ -12,6 +12,7 @@ from hitlgraph.channels.base import BaseChannel
 from hitlgraph.constants import END, TASKS, TRIGGER_PREFIX
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph._schema import ChannelSpec
+from hitlgraph.managed.base import ManagedValueSpec
 from hitlgraph.types import CachePolicy, RetryPolicy, Send
 
 Write = tuple[str, Any]
@@ -140,6 +141,9 @@ class GraphSpec:
     channel_objects: tuple[tuple[str, BaseChannel[Any, Any, Any]], ...] = ()
     """The state keys that name a channel object, with its prototype (computed once; most
     graphs have none, and their runs make no channel objects)."""
+    managed: dict[str, ManagedValueSpec] = field(default_factory=dict)
+    """The managed values nodes read (RemainingSteps...), by key: computed for each step,
+    never stored."""
 
     def __post_init__(self) -> None:
         self.node_order = {name: i for i, name in enumerate(self.nodes)}

@@ -17,9 +17,11 @@ from hitlgraph.pregel._algo import (
     Task,
     answers_in_force,
     apply_writes,
+    managed_values,
     output_values,
     plan_tasks,
     task_sort_key,
+    with_managed,
 )
 from hitlgraph.pregel._effects import (
     NEXT,
@@ -95,10 +97,10 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
         for effect in _announce(p, ls, run, reused, cached):
             yield effect
     if run.lone:
-        for effect in _record(p, ls, run, (yield RunOne(run.todo[0], ls.st.values))):
+        for effect in _record(p, ls, run, (yield RunOne(run.todo[0], _read_values(p, ls)))):
             yield effect
     elif run.todo:
-        yield Start(run.todo, ls.st.values)
+        yield Start(run.todo, _read_values(p, ls))
         for _ in range(len(run.todo)):
             for effect in _record(p, ls, run, (yield NEXT)):
                 yield effect
@@ -133,9 +135,24 @@ def _plan(p: RunParams, ls: LoopState) -> list[Task]:
         tasks, ls.planned = ls.planned, None
     else:
         tasks = plan_tasks(p.spec, st, p.scope)
+    if p.spec.managed:
+        with_managed(tasks, st.values, _managed(p, ls))
     if len(tasks) > 1:  # run (and show) them in LangGraph's loop order
         tasks.sort(key=run_order)
     return tasks
+
+
+def _managed(p: RunParams, ls: LoopState) -> dict[str, Any]:
+    """The managed values of the step about to run (LangGraph counts its steps one past ours:
+    its step is the one the tasks run in, its stop the first step past the limit)."""
+    return managed_values(p.spec, ls.st.step + 1, ls.stop + 1)
+
+
+def _read_values(p: RunParams, ls: LoopState) -> dict[str, Any]:
+    """The values the step's conditional edges read: the state, with the managed values."""
+    if not p.spec.managed:
+        return ls.st.values
+    return {**ls.st.values, **_managed(p, ls)}
 
 
 def run_order(task: Task) -> tuple[int, Any]:
