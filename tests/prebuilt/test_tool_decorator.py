@@ -47,7 +47,8 @@ def test_tool_object_calls_and_invokes_the_function() -> None:
 
 
 def test_tool_invoke_refuses_unknown_arguments() -> None:
-    with pytest.raises(TypeError, match=r"Tool 'search' cannot take the arguments \{'q': 'x'\}"):
+    with pytest.raises(TypeError, match=r"Error invoking tool 'search' with kwargs \{'q': 'x'\} "
+                       r"with error:\n query: Field required\nq: Unexpected argument"):
         search.invoke({"q": "x"})
 
 

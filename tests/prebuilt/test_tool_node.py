@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 
 from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.graph import END, START, MessagesState, StateGraph
 from hitlgraph.messages import AIMessage, HumanMessage, ToolMessage
-from hitlgraph.prebuilt import ScriptedChatModel, ToolNode, tool, tools_condition
+from hitlgraph.prebuilt import (
+    InjectedState,
+    InjectedStore,
+    ScriptedChatModel,
+    ToolNode,
+    ToolRuntime,
+    tool,
+    tools_condition,
+)
 
 
 def calls_message(*calls: tuple[str, dict[str, Any]]) -> AIMessage:
@@ -94,13 +102,20 @@ def test_ainvoke_runs_the_calls_from_async_code() -> None:
     assert [m.content for m in out] == ["3"]
 
 
-def test_raising_tool_becomes_an_error_message_and_others_still_run() -> None:
-    out = ToolNode([boom, add])([calls_message(("boom", {"reason": "disk"}),
-                                               ("add", {"a": 1, "b": 2}))])
+def test_by_default_a_raising_tool_fails_the_node() -> None:
+    # (as in LangGraph: only a call whose arguments do not fit goes back to the model)
+    with pytest.raises(RuntimeError, match="kaput: disk"):
+        ToolNode([boom, add])([calls_message(("boom", {"reason": "disk"}),
+                                             ("add", {"a": 1, "b": 2}))])
+
+
+def test_with_handle_tool_errors_a_raising_tool_becomes_an_error_message() -> None:
+    out = ToolNode([boom, add], handle_tool_errors=True)([
+        calls_message(("boom", {"reason": "disk"}), ("add", {"a": 1, "b": 2}))])
 
     assert out[0].status == "error"
     assert out[0].tool_call_id == "c1"
-    assert out[0].content.startswith("Error: RuntimeError: kaput: disk")
+    assert out[0].content == "Error: RuntimeError('kaput: disk')\n Please fix your mistakes."
     assert (out[1].content, out[1].status) == ("3", "success")
 
 
@@ -108,8 +123,8 @@ def test_bad_arguments_become_an_error_message_naming_the_arguments() -> None:
     (out,) = ToolNode([add])([calls_message(("add", {"a": 1}))])
 
     assert out.status == "error"
-    assert "Tool 'add' cannot take the arguments {'a': 1}" in out.content
-    assert "Its arguments: a, b." in out.content
+    assert out.content == ("Error invoking tool 'add' with kwargs {'a': 1} with error:\n"
+                           " b: Field required\n Please fix the error and try again.")
 
 
 def test_unknown_tool_becomes_an_error_message_naming_the_tools() -> None:
@@ -207,7 +222,7 @@ def agent_graph(model: ScriptedChatModel, tools: list[Any]) -> Any:
 
     builder = StateGraph(MessagesState)
     builder.add_node("agent", agent)
-    builder.add_node(ToolNode(tools))
+    builder.add_node(ToolNode(tools, handle_tool_errors=True))
     builder.add_edge(START, "agent")
     builder.add_conditional_edges("agent", tools_condition)
     builder.add_edge("tools", "agent")
@@ -228,3 +243,32 @@ def test_agent_loop_runs_tools_and_returns_to_the_model(run: Any, config: Any) -
         ("42", "success"), ("Error: Runtime", "error")]
     assert model.calls[1][-1].tool_call_id == "c2"
     assert result["messages"][-1].content == "The sum is 42; the other tool failed."
+
+
+def test_injected_arguments_are_hidden_from_the_model_and_filled_in() -> None:
+    @tool
+    def note(text: str, topic: Annotated[str, InjectedState("topic")],
+             state: Annotated[dict[str, Any], InjectedState], runtime: ToolRuntime) -> str:
+        """Take a note."""
+        return f"{text} {topic} {sorted(state)} {runtime.tool_call_id}"
+
+    assert list(note.args_schema["properties"]) == ["text"]
+    ask = calls_message(("note", {"text": "hi", "topic": "forged"}))
+    out = ToolNode([note])({"messages": [ask], "topic": "cats"})
+    assert out["messages"][0].content == "hi cats ['messages', 'topic'] c1"
+
+
+def test_an_injected_key_the_state_lacks_names_it() -> None:
+    def note(text: str, topic: Annotated[str, InjectedState("topic")]) -> str:
+        return text
+
+    with pytest.raises(KeyError, match="Tool 'note' takes state key 'topic'"):
+        ToolNode([note])({"messages": [calls_message(("note", {"text": "hi"}))]})
+
+
+def test_an_injected_store_without_one_says_to_compile_with_a_store() -> None:
+    def keep(text: str, store: Annotated[Any, InjectedStore()]) -> str:
+        return text
+
+    with pytest.raises(ValueError, match=r"compile\(store=InMemoryStore\(\)\)"):
+        ToolNode([keep])({"messages": [calls_message(("keep", {"text": "hi"}))]})

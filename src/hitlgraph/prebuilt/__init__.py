@@ -15,6 +15,7 @@ Example:
 """
 
 from hitlgraph.prebuilt._agent_state import AgentState, AgentStateWithStructuredResponse
+from hitlgraph.prebuilt._injection import InjectedState, InjectedStore, ToolRuntime
 from hitlgraph.prebuilt._react_agent import create_react_agent
 from hitlgraph.prebuilt._review import (
     REVIEW_KINDS,
@@ -33,7 +34,7 @@ from hitlgraph.prebuilt._review import (
 )
 from hitlgraph.prebuilt._scripted import ScriptedChatModel, ScriptedResponse, ScriptExhaustedError
 from hitlgraph.prebuilt._tool_node import ToolNode, ToolReviewNode, tools_condition
-from hitlgraph.prebuilt._tools import Tool, current_tool_call, tool
+from hitlgraph.prebuilt._tools import Tool, ToolInvocationError, current_tool_call, tool
 
 __all__ = [
     "REVIEW_KINDS",
@@ -43,6 +44,8 @@ __all__ = [
     "ApprovalTool",
     "Edit",
     "Ignore",
+    "InjectedState",
+    "InjectedStore",
     "InvalidReviewAnswerError",
     "Respond",
     "ReviewAnswer",
@@ -51,9 +54,11 @@ __all__ = [
     "ScriptedChatModel",
     "ScriptedResponse",
     "Tool",
+    "ToolInvocationError",
     "ToolNode",
     "ToolReviewNode",
     "ToolReviewRequest",
+    "ToolRuntime",
     "ask_for_review",
     "create_react_agent",
     "current_tool_call",

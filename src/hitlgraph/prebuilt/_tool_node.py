@@ -15,10 +15,12 @@ from typing import Any, Literal
 from hitlgraph.messages import ToolCall, ToolMessage, is_ai_message
 from hitlgraph.messages._convert import to_message
 from hitlgraph.messages._interop import ensure_langchain_registered, is_langchain_message
+from hitlgraph.prebuilt._injection import RunScope, injected_args, run_scope
 from hitlgraph.prebuilt._review import REVIEW_KINDS, ApprovalTool, Describe, ReviewKind
 from hitlgraph.prebuilt._review_shapes import RequestFormat
 from hitlgraph.prebuilt._tools import (
     Runner,
+    ToolInvocationError,
     ToolLike,
     _current_call,
     _run_awaitable,
@@ -38,6 +40,16 @@ class _Step:
     runner: Runner | None
     message: Any = None
     """The result when no tool runs: the answer to an unknown name, respond or ignore."""
+    given: ToolCall | None = None
+    """The call as the tool gets it: `call` with its injected arguments (None: `call`)."""
+
+
+def default_handle_tool_errors(exc: Exception) -> str:
+    """ToolNode's default, as LangGraph's: a call whose arguments do not fit the tool gets
+    an error ToolMessage (the model can fix its call); any other error propagates."""
+    if isinstance(exc, ToolInvocationError):
+        return exc.message
+    raise exc
 
 
 def _messages_of(input: Any, key: str, who: str) -> list[Any]:
@@ -81,8 +93,10 @@ class ToolNode:
     call, in the order of the calls.
 
     Sync tools run in parallel in a thread pool, async ones together on an event loop. A tool
-    that raises becomes a ToolMessage with status "error" and the error's text (see
-    `handle_tool_errors`), so the model can try again; a call naming no known tool does too.
+    called with arguments that do not fit becomes a ToolMessage with status "error" and the
+    error's text (see `handle_tool_errors`), so the model can try again; a call naming no
+    known tool does too. Arguments annotated InjectedState or InjectedStore, and one typed
+    ToolRuntime, get the node's state, the graph's store or the run's ToolRuntime.
     Tools wrapped with `with_approval` are asked about first, one interrupt per call in order,
     and only then does any tool run.
 
@@ -90,9 +104,11 @@ class ToolNode:
         tools: functions (named after themselves, called with the call's arguments as
             keywords), `@tool` objects, `with_approval(...)` tools, or langchain_core tools.
         name: the node's name when added with `add_node(tool_node)`.
-        handle_tool_errors: True (default): any Exception becomes an error ToolMessage;
-            False: errors propagate; a str: that text is the message; a function of the
-            exception: returns the text; an exception class or tuple: only those are caught.
+        handle_tool_errors: by default, as in LangGraph, only arguments that do not fit the
+            tool (ToolInvocationError) become an error ToolMessage and other errors
+            propagate; True: any Exception does; False: none does; a str: that text is the
+            message; a function of the exception: returns the text (or raises); an
+            exception class or tuple: only those are caught.
         messages_key: the state key that holds the messages.
         max_workers: the most sync tools run at once (default: one thread per call, up to 32).
 
@@ -117,7 +133,7 @@ class ToolNode:
         *,
         name: str = "tools",
         tags: Sequence[str] | None = None,
-        handle_tool_errors: ErrorHandling = True,
+        handle_tool_errors: ErrorHandling = default_handle_tool_errors,
         messages_key: str = "messages",
         max_workers: int | None = None,
     ) -> None:
@@ -172,6 +188,7 @@ class ToolNode:
 
     def _prepare(self, input: Any) -> tuple[Any, list[_Step]]:
         messages = _messages_of(input, self.messages_key, "ToolNode")
+        scope = run_scope(input)
         if not messages:
             raise ValueError("ToolNode got no messages; it runs the tool calls of the last one.")
         last = to_message(messages[-1])
@@ -191,14 +208,21 @@ class ToolNode:
             if runner is None:
                 steps.append(_Step(call, None, self._unknown_tool(call)))
             elif reviewer is None:
-                steps.append(_Step(call, runner))
+                steps.append(self._runs(call, runner, scope))
             else:
                 outcome = reviewer.review(call)
                 if isinstance(outcome, ToolMessage):
                     steps.append(_Step(call, None, outcome))
                 else:
-                    steps.append(_Step(outcome, runner))
+                    steps.append(self._runs(outcome, runner, scope))
         return last, steps
+
+    def _runs(self, call: ToolCall, runner: Runner, scope: RunScope) -> _Step:
+        """The step that runs `call`, with the arguments the tool has injected."""
+        if not runner.injected:
+            return _Step(call, runner)
+        args = injected_args(runner.injected, call, scope, self.messages_key)
+        return _Step(call, runner, given={**call, "args": args})
 
     def _unknown_tool(self, call: ToolCall) -> ToolMessage:
         known = ", ".join(f"'{n}'" for n in self._runners) or "none"
@@ -225,7 +249,7 @@ class ToolNode:
         assert step.runner is not None
         token = _current_call.set(step.call)
         try:
-            result = step.runner.run(step.call)
+            result = step.runner.run(step.given or step.call)
         except Exception as exc:
             return self._error_message(step.call, exc)
         finally:
@@ -239,7 +263,7 @@ class ToolNode:
             return await asyncio.to_thread(contextvars.copy_context().run, self._run_one, step)
         token = _current_call.set(step.call)
         try:
-            result = await runner.arun(step.call)
+            result = await runner.arun(step.given or step.call)
         except Exception as exc:
             return self._error_message(step.call, exc)
         finally:
@@ -297,7 +321,7 @@ class ToolNode:
 
 
 def _default_error_text(exc: Exception) -> str:
-    return f"Error: {type(exc).__name__}: {exc}\nFix the arguments or try another way."
+    return f"Error: {exc!r}\n Please fix your mistakes."  # (LangGraph's words)
 
 
 class ToolReviewNode(ToolNode):
@@ -331,7 +355,9 @@ class ToolReviewNode(ToolNode):
             asked, an answer in any of the three is taken when it can mean only one thing
             (an Agent Inbox edit is {"type": "edit", "args": {"action": <tool>, "args": {...}}};
             LangChain's is {"decisions": [...]} with one decision); the rest is refused.
-        name, handle_tool_errors, messages_key, max_workers: as for ToolNode.
+        handle_tool_errors: as for ToolNode, but True by default: a reviewed call that
+            fails goes back to the model as an error ToolMessage.
+        name, messages_key, max_workers: as for ToolNode.
     """
 
     def __init__(

@@ -4,18 +4,38 @@ small interface that ToolNode runs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import re
 import sys
 import typing
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Union, overload
 
 from hitlgraph.messages import ToolCall
+from hitlgraph.prebuilt._injection import Injection, injected_of
 
-__all__ = ["Tool", "ToolLike", "as_runner", "current_tool_call", "tool"]
+__all__ = ["Tool", "ToolInvocationError", "ToolLike", "as_runner", "current_tool_call", "tool"]
+
+
+class ToolInvocationError(TypeError):
+    """A tool call's arguments do not fit the tool: the model's mistake, which ToolNode
+    answers with an error ToolMessage by default (other errors propagate, as in LangGraph).
+
+    Attributes:
+        tool_name: the tool called.
+        tool_kwargs: the arguments the model gave.
+        message: the text the model is shown.
+    """
+
+    def __init__(self, tool_name: str, tool_kwargs: dict[str, Any], error: str) -> None:
+        self.tool_name = tool_name
+        self.tool_kwargs = tool_kwargs
+        self.message = (f"Error invoking tool '{tool_name}' with kwargs {tool_kwargs} with "
+                        f"error:\n {error}\n Please fix the error and try again.")
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,16 +87,27 @@ class Tool:
         if {"name", "args", "id"} <= args.keys() and isinstance(args["args"], dict):
             args = args["args"]  # a whole tool call
         try:
-            inspect.signature(self.func).bind(**args)
-        except TypeError as exc:
-            expected = ", ".join(self.args_schema.get("properties", {})) or "none"
-            raise TypeError(
-                f"Tool '{self.name}' cannot take the arguments {args!r}: {exc}. Its arguments: "
-                f"{expected}."
-            ) from None
+            params = inspect.signature(self.func).parameters
         except ValueError:  # no signature to check (a builtin): let the call decide
-            pass
+            return dict(args)
+        problems = _argument_problems(params, args)
+        if problems:
+            raise ToolInvocationError(self.name, args, "\n".join(problems))
         return dict(args)
+
+
+def _argument_problems(params: Mapping[str, inspect.Parameter], args: Mapping[str, Any]
+                       ) -> list[str]:
+    """What keeps `args` from fitting `params`, one line per argument, as LangGraph's ToolNode
+    words it for a missing one ("b: Field required")."""
+    kinds = {p.kind for p in params.values()}
+    problems = [f"{name}: Field required" for name, p in params.items()
+                if p.default is p.empty and name not in args
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        problems += [f"{name}: Unexpected argument" for name in args
+                     if name not in params or params[name].kind is params[name].VAR_POSITIONAL]
+    return problems
 
 
 _JSON_TYPES: dict[Any, str] = {
@@ -123,8 +154,9 @@ def args_schema_of(func: Callable[..., Any]) -> dict[str, Any]:
     docs = _arg_docs(inspect.getdoc(func) or "")
     properties: dict[str, Any] = {}
     required: list[str] = []
+    hidden = injected_of(func)  # (filled in by ToolNode: the model never sees them)
     for name, param in params.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or name in hidden:
             continue
         prop = _json_type(hints[name]) if name in hints else {}
         if name in docs:
@@ -241,6 +273,8 @@ class Runner:
     run: Callable[[ToolCall], Any]
     arun: Callable[[ToolCall], Awaitable[Any]]
     source: Any
+    injected: dict[str, Injection] = field(default_factory=dict)
+    """The arguments ToolNode fills in (InjectedState, InjectedStore, ToolRuntime)."""
 
 
 def _langchain_call(call: ToolCall) -> dict[str, Any]:
@@ -266,15 +300,19 @@ def as_runner(obj: ToolLike) -> Runner:
         coroutine_only = getattr(obj, "func", 1) is None and getattr(obj, "coroutine", None)
 
         def lc_run(call: ToolCall) -> Any:
-            if coroutine_only:
-                return _run_awaitable(lc_tool.ainvoke(_langchain_call(call)))
-            return lc_tool.invoke(_langchain_call(call))
+            with _invalid_arguments(call):
+                if coroutine_only:
+                    return _run_awaitable(lc_tool.ainvoke(_langchain_call(call)))
+                return lc_tool.invoke(_langchain_call(call))
 
         async def lc_arun(call: ToolCall) -> Any:
-            return await lc_tool.ainvoke(_langchain_call(call))
+            with _invalid_arguments(call):
+                return await lc_tool.ainvoke(_langchain_call(call))
 
+        func = getattr(obj, "func", None) or getattr(obj, "coroutine", None)
         return Runner(name=obj.name, description=obj.description or "",
-                      is_async=bool(coroutine_only), run=lc_run, arun=lc_arun, source=obj)
+                      is_async=bool(coroutine_only), run=lc_run, arun=lc_arun, source=obj,
+                      injected=injected_of(func) if callable(func) else {})
     if not isinstance(obj, Tool):
         if not callable(obj):
             raise TypeError(
@@ -290,4 +328,20 @@ def as_runner(obj: ToolLike) -> Runner:
         return await own_tool.ainvoke(call["args"])
 
     return Runner(name=own_tool.name, description=own_tool.description,
-                  is_async=own_tool.is_async, run=run, arun=arun, source=own_tool)
+                  is_async=own_tool.is_async, run=run, arun=arun, source=own_tool,
+                  injected=injected_of(own_tool.func))
+
+
+@contextlib.contextmanager
+def _invalid_arguments(call: ToolCall) -> Iterator[None]:
+    """A LangChain tool's argument validation error as a ToolInvocationError, worded as
+    LangGraph's ToolNode words it for the model ("loc: msg" per problem)."""
+    try:
+        yield
+    except Exception as exc:
+        errors = getattr(exc, "errors", None)
+        if type(exc).__name__ != "ValidationError" or not callable(errors):
+            raise
+        text = "\n".join(".".join(str(p) for p in e.get("loc", ())) + ": "
+                         + e.get("msg", "Unknown error") for e in errors())
+        raise ToolInvocationError(call["name"], dict(call["args"]), text) from exc
