@@ -15,6 +15,7 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server.config import BoundGraph, ServerSettings
 from hitlgraph.server.store.base import AssistantRow, Store
+from hitlgraph.store.base import BaseStore
 
 __all__ = ["ASSISTANT_NAMESPACE", "Assistant", "Runtime", "Signals", "assistant_id_for",
            "assistant_not_found"]
@@ -109,6 +110,9 @@ class Runtime:
     saver: BaseCheckpointSaver
     graphs: dict[str, BoundGraph]
     assistants: dict[str, Assistant]
+    items_store: BaseStore | None = None
+    """The long-term store behind the /store routes; nodes of a run get its tenant's view of
+    it (None: nodes keep the store their graph was compiled with)."""
     signals: Signals = field(default_factory=Signals)
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 

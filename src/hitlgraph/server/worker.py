@@ -54,6 +54,7 @@ from hitlgraph.server._model_events import listen
 from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import interrupts_by_task, run_json, values_with_interrupts
+from hitlgraph.server._store_items_nodes import run_context, with_tenant_store
 from hitlgraph.server._webhooks import deliver, payload
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
@@ -448,7 +449,9 @@ class WorkerPool:
             models = listen(run.run_id, list(run.tags),
                             tags_in_metadata="messages" in chunks.wanted)
             await self._append(claim, events.begin())
-        async for item in bound.runnable.astream(value, config, **options):
+        runnable = with_tenant_store(bound.runnable, self.rt.items_store, claim.run.tenant)
+        context = run_context(bound, kwargs.get("context"))
+        async for item in runnable.astream(value, config, context=context, **options):
             if subgraphs:
                 ns, mode, chunk = item
             else:
