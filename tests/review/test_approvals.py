@@ -280,3 +280,19 @@ def _stored_log(pending_writes: Any, task: str) -> list[list[Any]]:
     """The task's stored resume log (the longest of its `__resume__` writes)."""
     logs = [w[2] for w in pending_writes or () if w[0] == task and w[1] == "__resume__"]
     return [list(entry) for entry in max(logs, key=len)]
+
+
+def test_an_answer_after_the_state_was_edited_counts_as_one(saver: BaseCheckpointSaver,
+                                                            run: Any) -> None:
+    """update_state over a waiting k-of-n interrupt closes it (as any question); the next
+    answer goes to the node, which asks again, so it counts as the new round's first."""
+    runs: list[str] = []
+    app = _graph(saver, runs, approvals=2)
+    run.invoke(app, {}, _config())
+    run.invoke(app, Command(resume="yes", by="ann"), _config())
+    run.update_state(app, _config(), {"after": "edited"})
+    again = run.invoke(app, Command(resume="yes", by="ben"), _config())
+    assert [i.value for i in again["__interrupt__"]] == ["ship it?"]
+    out = run.invoke(app, Command(resume="yes", by="cat"), _config())
+    assert [d.by for d in out["decisions"]] == ["ben", "cat"]
+    assert runs == ["ask", "ask", "ask"]

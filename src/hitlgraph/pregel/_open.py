@@ -333,15 +333,19 @@ def _edited_while_waiting(p: RunParams, ls: LoopState, start: CheckpointTuple, r
         return None
     asked = pending_at(before)
     prior = RunState.from_checkpoint(p.spec, before.checkpoint)
+    # the node's name -> the review policy of the interrupt it waited at (an answer to a
+    # k-of-n interrupt still counts as one answer)
     waiting = {
-        t.name for t in plan_tasks(p.spec, prior, p.scope, with_inputs=False)
+        t.name: next((intr.policy for intr in asked.interrupts[t.id]), None)
+        for t in plan_tasks(p.spec, prior, p.scope, with_inputs=False)
         if t.id in asked.interrupts and t.id not in asked.writes
     }
     again = [t for t in probe if t.name in waiting]
     if len(again) != 1 or answers_by_id(resume):
         return None
-    return Pending(interrupts={again[0].id: (Interrupt(value=None,
-                                                       id=interrupt_id(again[0].id, 0)),)})
+    task = again[0]
+    return Pending(interrupts={task.id: (Interrupt(value=None, id=interrupt_id(task.id, 0),
+                                                   policy=waiting[task.name]),)})
 
 
 def answers_by_id(resume: Any) -> bool:
