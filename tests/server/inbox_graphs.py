@@ -275,3 +275,22 @@ release_builder = StateGraph(ReleaseState)
 release_builder.add_node("approve_release", approve_release)
 release_builder.add_edge(START, "approve_release")
 release_builder.add_edge("approve_release", END)
+
+
+# ---- Review policies: a deadline, an assignee, a group ---------------------------------------
+
+
+class PolicyState(TypedDict, total=False):
+    ask: dict[str, Any]
+    """interrupt()'s policy keywords (expires_in in seconds, assignee, group, ...)."""
+    answer: Any
+
+
+def ask_with_policy(state: PolicyState) -> PolicyState:
+    return {"answer": interrupt({"question": "Approve the payment?"}, **state["ask"])}
+
+
+policy_builder = StateGraph(PolicyState)
+policy_builder.add_node("ask_with_policy", ask_with_policy)
+policy_builder.add_edge(START, "ask_with_policy")
+policy_builder.add_edge("ask_with_policy", END)

@@ -49,6 +49,7 @@ INBOX_GRAPHS = {
     "batch": "./inbox_graphs.py:batch_builder",
     "described": "./inbox_graphs.py:described_builder",
     "release": "./inbox_graphs.py:release_builder",
+    "policy": "./inbox_graphs.py:policy_builder",
 }
 
 

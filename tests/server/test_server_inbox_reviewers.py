@@ -44,11 +44,13 @@ def test_a_two_of_two_approval_needs_two_reviewers(
     _sign_in(page, server, ALICE)
     item = _item(page, thread_id)
     expect(item).to_contain_text("Ship release 1.4?")
+    expect(item.locator('[data-fact="approvals"]')).to_have_text("0 of 2")
     _answer(item, '{"approved": true}')
     expect(page.locator("#said")).to_contain_text(f"Thread {thread_id} asks again")
     log = item.get_by_role("region", name="Decision log").locator("li")
     expect(log).to_have_count(1)
     expect(log.first).to_contain_text("by alice")
+    expect(item.locator('[data-fact="approvals"]')).to_have_text("1 of 2 (alice)")
     assert client.threads.get(thread_id)["status"] == "interrupted"  # one of two so far
 
     _answer(item, '{"approved": true}')  # alice again: refused, still open
@@ -62,6 +64,7 @@ def test_a_two_of_two_approval_needs_two_reviewers(
         _sign_in(bob, server, BOB)
         bob_item = _item(bob, thread_id)
         expect(bob_item.get_by_role("region", name="Decision log")).to_contain_text("by alice")
+        expect(bob_item.locator('[data-fact="approvals"]')).to_have_text("1 of 2 (alice)")
         _answer(bob_item, '{"approved": false}')
         expect(bob_item).to_have_count(0)
         expect(bob.locator("#said")).to_contain_text(f"Thread {thread_id} is finished")

@@ -8,7 +8,10 @@ The browser, page and server fixtures are test_server_inbox.py's."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 
+import httpx
 import test_server_inbox as inbox
 from _harness import RunningServer
 from langgraph_sdk.client import SyncLangGraphClient
@@ -144,3 +147,64 @@ def test_the_list_shows_new_threads_and_drops_answered_ones_by_itself(
     client.runs.wait(first, "review", command={"resume": {"approved": False}})
     expect(_row(page, first)).to_have_count(0)
     expect(_item(page, second)).to_contain_text("Tips for pears")
+
+
+def test_deadlines_order_the_list_and_policies_show_and_filter(
+        page: Page, server: RunningServer, client: SyncLangGraphClient) -> None:
+    plain = _interrupted(client, "review", {"topic": "apples"})
+    later = _interrupted(client, "policy", {"ask": {"expires_in": 3600, "assignee": "alice",
+                                                    "group": "ops"}})
+    overdue = _interrupted(client, "policy", {"ask": {"expires_in": 1, "group": "ops"}})
+    pair = _interrupted(client, "release", {"version": "2.0"})
+    _open(page, server)
+    rows = page.locator("#items li")
+    # The nearest deadline first, then the newest.
+    expect(rows).to_have_count(4)
+    for n, thread_id in enumerate((overdue, later, pair, plain)):
+        expect(rows.nth(n)).to_contain_text(thread_id)
+    expect(_row(page, later)).to_contain_text("@alice")
+    expect(_row(page, later)).to_contain_text(re.compile(r"due in (59|60) min"))
+    expect(_row(page, pair)).to_contain_text("needs 2 approvals")
+    expect(_row(page, overdue)).to_contain_text(re.compile(r"overdue \d+ s ago"))
+
+    facts = _item(page, later).locator("dl.facts")
+    expect(facts.locator('[data-fact="deadline"]')).to_contain_text(re.compile(r"in (59|60) min"))
+    expect(facts.locator('[data-fact="assignee"]')).to_have_text("alice")
+    expect(facts.locator('[data-fact="group"]')).to_have_text("ops")
+    facts = _item(page, overdue).locator("dl.facts")
+    expect(facts.locator('[data-fact="deadline"]')).to_contain_text("overdue")
+    expect(facts.locator('[data-fact="assignee"]')).to_have_text("nobody yet")
+    expect(_item(page, pair).locator('[data-fact="approvals"]')).to_have_text("0 of 2")
+    expect(_item(page, plain).locator("dl.facts")).to_be_hidden()
+
+    page.get_by_role("combobox", name="Assignee").select_option("alice")
+    expect(rows).to_have_count(1)
+    page.get_by_role("combobox", name="Assignee").select_option(label="Nobody")
+    expect(rows).to_have_count(3)
+    page.get_by_role("combobox", name="Assignee").select_option(label="Anyone")
+    page.get_by_role("combobox", name="Group").select_option("ops")
+    expect(rows).to_have_count(2)
+    page.get_by_role("checkbox", name="Overdue").check()
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(overdue)
+
+
+def test_the_pending_route_lists_only_the_callers_tenants_interrupts(
+        start_server: Callable[..., RunningServer], inbox_config: Path) -> None:
+    keys = {"acme": "key-acme", "other": "key-other"}
+    secured = start_server(config=inbox_config, api_keys=keys)
+    acme = secured.client(api_key="key-acme")
+    mine = _interrupted(acme, "policy", {"ask": {"assignee": "ann", "expires_in": 60}})
+    theirs = _interrupted(secured.client(api_key="key-other"), "review", {"topic": "x"})
+    with httpx.Client(base_url=secured.url, timeout=30) as http:
+        assert http.get("/inbox/pending").status_code == 401
+        [record] = http.get("/inbox/pending", headers={"x-api-key": "key-acme"}).json()
+        other = http.get("/inbox/pending", headers={"x-api-key": "key-other"}).json()
+        assert http.get("/inbox/pending?limit=0", headers={"x-api-key": "key-acme"}
+                        ).status_code == 422
+    assert record["thread_id"] == mine
+    assert (record["node"], record["assignee"], record["group"], record["approvals"]) == (
+        "ask_with_policy", "ann", None, 1)
+    assert record["policy"]["expires_in"] == 60
+    assert record["expires_at"] > record["created_at"]
+    assert [r["thread_id"] for r in other] == [theirs]

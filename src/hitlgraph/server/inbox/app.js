@@ -112,7 +112,29 @@
 
   /** Changes when the thread asks something else, or its review state moves on. */
   const signatureOf = (thread) => JSON.stringify([thread.status, interruptsOf(thread).map(
-    (i) => [i.id, i.assignee, i.expires_at, (i.approvals || i.decisions || []).length])]);
+    (i) => [i.id, i.review || null])]);
+
+  /** Each open interrupt's record in the saver's index (policy, deadline, assignee), by
+   * interrupt id; empty when the server has no such route or index. */
+  async function indexed() {
+    try {
+      const records = await Api.call("GET", "inbox/pending");
+      return new Map((Array.isArray(records) ? records : []).map((r) => [r.interrupt_id, r]));
+    } catch (err) {
+      if (err.status === 401) throw err;
+      return new Map(); // an older server: the list still works, without policies
+    }
+  }
+
+  /** `thread` with each interrupt's index record attached as `review`. */
+  function withReviews(thread, records) {
+    const interrupts = {};
+    for (const [task, items] of Object.entries(thread.interrupts || {})) {
+      interrupts[task] = (items || []).map((i) => (records.has(i.id)
+        ? { ...i, review: records.get(i.id) } : i));
+    }
+    return { ...thread, interrupts };
+  }
 
   function load() {
     // One load at a time; a request made meanwhile waits for it, then loads again.
@@ -120,8 +142,10 @@
     clearTimeout(pollTimer);
     loading = (async () => {
       try {
-        const [interrupted, failed] = await Promise.all([search("interrupted"), search("error")]);
-        threads = ListView.sorted(interrupted.concat(failed).filter(isWaiting));
+        const [interrupted, failed, records] = await Promise.all(
+          [search("interrupted"), search("error"), indexed()]);
+        threads = ListView.sorted(interrupted.concat(failed).filter(isWaiting)
+          .map((t) => withReviews(t, records)));
         keyForm.hidden = true;
         document.body.classList.remove("signed-out");
         forgetKey.hidden = !Api.getKey();
@@ -228,7 +252,9 @@
         return;
       }
       done = true;
-      const fresh = await Api.call("GET", Api.threadPath(threadId));
+      const [row, records] = await Promise.all([Api.call("GET", Api.threadPath(threadId)),
+        indexed()]);
+      const fresh = withReviews(row, records);
       if (isWaiting(fresh)) {
         threads = ListView.sorted(threads.map((t) => (t.thread_id === threadId ? fresh : t)));
         shown = null; // a question open still (k-of-n) is shown afresh: its approvals so far

@@ -69,8 +69,7 @@ const Details = (() => {
     return graphs.get(assistant);
   }
 
-  /** Each k-of-n question's approvals so far, from the decision log `rows` (unless the
-   * server listed them with the interrupt). */
+  /** Each k-of-n question's approvals so far, from the decision log `rows`. */
   function tally(entry, rows) {
     for (const interrupt of Questions.interruptsOf(entry.thread)) {
       const logged = (Array.isArray(rows) ? rows : [])

@@ -70,8 +70,8 @@ const ListView = (() => {
     }
     for (const name of p.assignees) out.push(h("span", { class: "badge who" }, `@${name}`));
     for (const name of p.groups) out.push(h("span", { class: "badge who" }, `group ${name}`));
-    for (const [given, needed] of p.approvals) {
-      out.push(h("span", { class: "badge" }, `${given} of ${needed} approvals`));
+    for (const needed of p.approvals) {
+      out.push(h("span", { class: "badge" }, `needs ${needed} approvals`));
     }
     return out;
   }

@@ -1,8 +1,8 @@
-// What an interrupt's review policy says about it, read from the interrupt as the server lists
-// it (its `policy`, as interrupt(..., expires_in=, assignee=, group=, approvals=) asked, and
-// what the pending index adds: the deadline, the current assignee, the answers so far). A
-// field the server does not send is simply not shown. Used by the list (badges, filters, the
-// order) and the detail view (the facts beside each question).
+// What an interrupt's review policy says about it: the page attaches to each interrupt its
+// record in the saver's index of open interrupts (GET /inbox/pending, as `review`): the policy
+// interrupt(..., expires_in=, assignee=, group=, approvals=) asked, the deadline, the current
+// assignee. Without a record (a saver without the index) nothing is shown. Used by the list
+// (badges, filters, the order) and the detail view (the facts beside each question).
 "use strict";
 
 const Policy = (() => {
@@ -10,26 +10,28 @@ const Policy = (() => {
 
   const text = (v) => (typeof v === "string" && v ? v : null);
 
-  /** {deadline (ms or null), overdue, assignee, group, needed, given: [{by, at}]}; the
-   * answers given so far are the interrupt's own list, else `logged` (its decision log rows:
-   * while a k-of-n interrupt is open, each row for it is one approval). */
+  /** {deadline (ms or null), overdue, assignee, group, needed, given, onExpire, indexed};
+   * `given` is `logged`, the interrupt's decision log rows: while a k-of-n interrupt is open,
+   * each row for it is one approval. */
   function of(interrupt, logged = []) {
-    const asked = isObject(interrupt.policy) ? interrupt.policy : {};
-    const deadline = Date.parse(interrupt.expires_at);
-    const given = [interrupt.approvals, interrupt.decisions].find(Array.isArray) || logged;
+    const review = isObject(interrupt.review) ? interrupt.review : {};
+    const asked = isObject(review.policy) ? review.policy : {};
+    const deadline = Date.parse(review.expires_at);
     return {
       deadline: Number.isFinite(deadline) ? deadline : null,
       overdue: Number.isFinite(deadline) && deadline <= Date.now(),
-      assignee: "assignee" in interrupt ? text(interrupt.assignee) : text(asked.assignee),
-      group: "group" in interrupt ? text(interrupt.group) : text(asked.group),
-      needed: Number.isInteger(asked.approvals) ? asked.approvals : 1,
-      given: given.filter(isObject),
+      assignee: text(review.assignee),
+      group: text(review.group),
+      needed: Number.isInteger(review.approvals) ? review.approvals : 1,
+      given: logged.filter(isObject),
       onExpire: isObject(asked.on_expire) ? asked.on_expire : null,
+      indexed: isObject(interrupt.review),
     };
   }
 
   /** The policies of a thread's interrupts, summed up for its row in the list: the earliest
-   * deadline, whether any is overdue, and every assignee and group named. */
+   * deadline, whether any is overdue, every assignee and group named, and the approvals
+   * each k-of-n question needs. */
   function ofThread(interrupts) {
     const all = interrupts.map((i) => of(i));
     const deadlines = all.map((p) => p.deadline).filter((d) => d !== null);
@@ -38,7 +40,7 @@ const Policy = (() => {
       overdue: all.some((p) => p.overdue),
       assignees: [...new Set(all.map((p) => p.assignee).filter(Boolean))],
       groups: [...new Set(all.map((p) => p.group).filter(Boolean))],
-      approvals: all.filter((p) => p.needed > 1).map((p) => [p.given.length, p.needed]),
+      approvals: all.map((p) => p.needed).filter((n) => n > 1),
     };
   }
 
@@ -71,14 +73,14 @@ const Policy = (() => {
         onExpireText(p.onExpire) ? `, ${onExpireText(p.onExpire)}` : "")]);
     }
     if (p.assignee) rows.push(["Assignee", p.assignee]);
-    else if (p.group || "assignee" in interrupt) rows.push(["Assignee", "nobody yet"]);
+    else if (p.group) rows.push(["Assignee", "nobody yet"]);
     if (p.group) rows.push(["Group", p.group]);
     if (p.needed > 1) {
       const who = p.given.map((g) => text(g.by) || "someone").join(", ");
       rows.push(["Approvals", `${p.given.length} of ${p.needed}${who ? ` (${who})` : ""}`]);
     }
     if (rows.length === 0) return null;
-    return h("dl", { class: "facts" }, rows.map(([term, value]) => [h("dt", {}, term),
+    return h("dl", { class: "facts" }, rows.flatMap(([term, value]) => [h("dt", {}, term),
       h("dd", { "data-fact": term.toLowerCase() }, value)]));
   }
 

@@ -8,14 +8,24 @@ the page's Content-Security-Policy and the auth exemption name.
 
 The three files hold no data, so they load without an API key (see `auth.py`): the page
 asks for the key itself and sends it on every data call it makes.
+
+GET /inbox/pending is the page's one route of its own (authenticated like every data route):
+what the saver's index of open interrupts adds to the thread rows the page lists, namely each
+interrupt's review policy, deadline and current assignee, read in deadline order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from importlib.resources import files
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
+
+from hitlgraph.review import PendingIndex, PendingInterrupt
+from hitlgraph.server._json import to_jsonable
+from hitlgraph.server.routes._deps import RuntimeDep, TenantDep
 
 __all__ = ["PAGES", "router"]
 
@@ -64,3 +74,30 @@ def _serve(path: str) -> None:
 
 for _path in PAGES:
     _serve(_path)
+
+
+@router.get("/inbox/pending")
+async def pending(rt: RuntimeDep, tenant: TenantDep,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> list[dict[str, Any]]:
+    """The caller's tenant's open interrupts as the saver's index holds them, the nearest
+    deadline first: at most `limit`, each with its thread and interrupt ids, node, policy
+    (as interrupt() asked), deadline, warning time, assignee, group and approvals needed.
+    Empty when the server's checkpointer keeps no index (the page then shows no policy)."""
+    saver = rt.saver
+    if not isinstance(saver, PendingIndex):
+        return []
+    prefix = rt.checkpoint_thread(tenant, "")
+    # The worker records the tenant as the checkpoints' user_id; the prefix check keeps
+    # another tenant's records out even if one were filed under the wrong user_id.
+    scope = {"user_id": tenant} if tenant else None
+    return [_record(p, p.thread_id[len(prefix):])
+            async for p in saver.alist_pending(metadata=scope, limit=limit, order="deadline")
+            if p.thread_id.startswith(prefix)]
+
+
+def _record(p: PendingInterrupt, thread_id: str) -> dict[str, Any]:
+    return {"thread_id": thread_id, "interrupt_id": p.interrupt_id, "node": p.node,
+            "graph_id": p.graph_id, "created_at": p.created_at, "expires_at": p.expires_at,
+            "warn_at": p.warn_at, "assignee": p.assignee, "group": p.group,
+            "approvals": p.approvals,
+            "policy": None if p.policy is None else to_jsonable(dataclasses.asdict(p.policy))}
