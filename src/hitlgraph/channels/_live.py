@@ -36,6 +36,10 @@ class Live:
     LangGraph, invoke() returns the state as the last "values" chunk showed it."""
     untracked: frozenset[str] = frozenset()
     """The UntrackedValue keys: their writes are never saved."""
+    unsaved: set[str] = field(default_factory=set)
+    """Keys emptied since the state was last saved, by steps or by a Command's update applied
+    before a step: the next checkpoint gives each a new version with no stored value (kept
+    apart from `emptied`, which the next step's writes replace)."""
 
     def __post_init__(self) -> None:
         self.untracked = frozenset(k for k, c in self.chans.items()
@@ -54,7 +58,14 @@ class Live:
         updated, emptied = write_channels(self.chans, values, written, new_step=new_step,
                                           last_step=last_step)
         self.emptied = {k: before[k] for k in emptied if k in before}
+        self.unsaved.update(emptied)
+        self.unsaved.difference_update(updated)
         return updated
+
+    def take_unsaved(self) -> list[str]:
+        """The keys emptied since the last save (see `unsaved`), forgotten once taken."""
+        taken, self.unsaved = sorted(self.unsaved), set()
+        return taken
 
     def settle(self, values: dict[str, Any]) -> None:
         """Tell every channel with a value of one more step without writes, as LangGraph's

@@ -335,8 +335,8 @@ def _apply(p: RunParams, ls: LoopState, run: StepRun) -> list[Effect]:
     ls.extra = []
     st.writers = [tasks[0].name] if len(tasks) == 1 else sorted({t.name for t in tasks})
     changed = list(updated)
-    if st.live is not None:
-        changed.extend(st.live.emptied)
+    if st.live is not None:  # (with the keys a Command's update emptied before the step)
+        changed.extend(k for k in st.live.take_unsaved() if k not in updated)
     if ls.preapplied:
         changed.extend(k for k in ls.preapplied if k not in updated)
         ls.preapplied = []
