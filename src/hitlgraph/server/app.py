@@ -1,6 +1,7 @@
 """The app factory: `create_app(settings)` builds the FastAPI app; its lifespan opens the
 database and the checkpointer, binds the graphs to it, opens the long-term store of the
-/store routes in the same database (`_store_items`), and starts the run workers.
+/store routes in the same database (`_store_items`), and starts the run workers, the review
+notifier (`_notify.py`: webhooks and the figures of /metrics) and the cron scheduler.
 
 `settings.db` picks the database: a file path (or ":memory:") is SQLite (`SqliteStore` and
 `AsyncSqliteSaver` in that file); a postgresql:// URL is PostgreSQL (`PostgresStore` and
@@ -21,7 +22,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
@@ -31,6 +32,8 @@ from hitlgraph.server._cors import CorsError, check_cors, cors_options
 from hitlgraph.server._crons_scheduler import run_scheduler
 from hitlgraph.server._errors import database_unavailable, unavailable_errors, validation_error
 from hitlgraph.server._json_body import JsonBodies
+from hitlgraph.server._metrics import CONTENT_TYPE_LATEST, ServerMetrics
+from hitlgraph.server._notify import open_notifications
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
 from hitlgraph.server._store_items import open_items_store
 from hitlgraph.server.auth import (
@@ -47,6 +50,7 @@ from hitlgraph.server.config import (
     bind_graph,
     load_config,
     load_graph_object,
+    resolve_webhooks,
 )
 from hitlgraph.server.routes import assistants, crons, inbox, root, runs, threads
 from hitlgraph.server.routes.decisions import router as decisions_router
@@ -181,6 +185,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     objects = _graph_objects(settings, config)
     auth = resolve_auth(settings, config)
     cors = resolve_cors(settings, config)
+    webhooks = resolve_webhooks(settings, config)
+    metrics = ServerMetrics()
     db = str(settings.db)
 
     @asynccontextmanager
@@ -200,6 +206,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 listening = asyncio.get_running_loop().create_task(
                     store.listen(rt.signals.wake), name="hitlgraph-listen")
                 stack.push_async_callback(_cancel_task, listening)
+            await open_notifications(stack, rt, webhooks, metrics)
             pool = WorkerPool(rt, settings.workers)
             pool.start()
             stack.push_async_callback(pool.stop)
@@ -223,6 +230,12 @@ def create_app(settings: ServerSettings) -> FastAPI:
         """What this server is."""
         return {"version": "0.1.0", "server": "hitlgraph", "flags": {"assistants": True,
                 "crons": True, "langsmith": False, "strict_resume": True}}
+
+    @app.get("/metrics", tags=["system"])
+    async def prometheus_metrics(request: Request) -> Response:
+        """Prometheus text format (see server/_metrics.py); authenticated like the API."""
+        text = await metrics.render(request.app.state.runtime)
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
 
     app.add_exception_handler(RequestValidationError, validation_error)
     for kind in unavailable_errors():

@@ -8,7 +8,9 @@
       "auth": {"path": "./auth.py:authenticate"},
       "http": {"cors": {"allow_origins": ["https://inbox.example.com"],
                         "allow_methods": ["GET", "POST"], "allow_headers": ["x-api-key"]}},
-      "hitlgraph": {"api_keys": {"team-a": "sha256:9f86d0...", "team-b": "sha256:..."}}
+      "hitlgraph": {"api_keys": {"team-a": "sha256:9f86d0...", "team-b": "sha256:..."},
+                    "webhooks": [{"url": "https://hooks.example.com/review",
+                                  "secret": "...", "events": ["interrupt.created"]}]}
     }
 
 A graph is "module.path:attr" or "path/to/file.py:attr" (a path relative to the config file);
@@ -17,6 +19,7 @@ checkpointer), an @entrypoint, or a function without arguments returning one of 
 "auth.path" names a callable taking the request and returning a tenant id, or None to refuse
 it (see `hitlgraph.server.auth`). "hitlgraph.api_keys" maps tenants to API keys, stored as
 "sha256:<hex digest of the key>" (plain keys are accepted too, but better kept out of files).
+"hitlgraph.webhooks" lists the review notification webhooks (see `_notify_config.py`).
 "env" sets environment variables (see `_env.py`): `apply_env` sets them before anything the
 config names is imported. "http.cors" says which web pages may call the server from a browser;
 without it, the server's address decides (see `_cors.py`). LangGraph's other keys are accepted
@@ -33,7 +36,7 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,7 @@ from hitlgraph.pregel.compiled import CompiledStateGraph
 from hitlgraph.server._config_keys import key_warnings
 from hitlgraph.server._cors import CorsError, check_cors
 from hitlgraph.server._env import EnvError, env_from_config
+from hitlgraph.server._notify_config import Webhook, webhooks_of
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -57,6 +61,7 @@ __all__ = [
     "bind_graph",
     "load_config",
     "load_graph_object",
+    "resolve_webhooks",
 ]
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -85,6 +90,8 @@ class ServerConfig:
     """The environment variables "env" sets (its .env file's, read when the config is)."""
     cors: dict[str, Any] | None = None
     """"http.cors", checked: CORSMiddleware's settings, or None when it is not given."""
+    webhooks: tuple[Webhook, ...] = ()
+    """"hitlgraph.webhooks", checked: the review notification webhooks."""
     warnings: tuple[str, ...] = ()
     """What to tell the person starting the server, once: keys with no effect in hitlgraph,
     unknown keys, an "env" file that does not exist."""
@@ -136,6 +143,18 @@ class ServerSettings:
     """runs/wait and join on a run still going after this long answer 200 at once and send a
     newline this often until the result follows, as LangGraph's server does, so that proxies
     do not cut a quiet connection."""
+    webhooks: Sequence[Mapping[str, Any]] | None = None
+    """Review notification webhooks, as "hitlgraph.webhooks" in langgraph.json takes them
+    (url, secret, events, name); replaces the config's."""
+    notify_seconds: float = 1.0
+    """How often the notifier looks for new events when nothing in this process woke it."""
+    notify_attempts: int = 5
+    """Tries of one notification before it is logged as failed and the webhook moves on."""
+    notify_backoff_seconds: float = 1.0
+    """The pause before a notification's second try; each later pause doubles."""
+    expire_seconds: float = 5.0
+    """How often this process applies the review policies whose deadline passed (each is
+    applied once, whichever process gets to it)."""
 
 
 def load_config(path: str | Path) -> ServerConfig:
@@ -174,10 +193,15 @@ def load_config(path: str | Path) -> ServerConfig:
         env, env_warnings = env_from_config(data.get("env"), base_dir, file)
     except EnvError as exc:
         raise ConfigError(str(exc)) from None
+    try:
+        hooks = webhooks_of(extra.get("webhooks") if isinstance(extra, dict) else None,
+                            f"\"hitlgraph.webhooks\" in '{file}'")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     return ServerConfig(graphs=dict(graphs), base_dir=base_dir,
                         auth_path=auth_path if isinstance(auth_path, str) else None,
                         api_keys=dict(keys or {}), env=env, cors=_cors_of(data, file),
-                        warnings=(*key_warnings(data, file), *env_warnings))
+                        webhooks=hooks, warnings=(*key_warnings(data, file), *env_warnings))
 
 
 def _cors_of(data: Mapping[str, Any], file: Path) -> dict[str, Any] | None:
@@ -279,3 +303,18 @@ def bind_graph(graph_id: str, value: Any, saver: BaseCheckpointSaver) -> BoundGr
     except TypeError:
         raise ConfigError(f"Graph '{graph_id}' is a {type(value).__name__}, not {_WHAT}.") from None
     return BoundGraph(graph_id, runnable, compiled)
+
+
+def resolve_webhooks(settings: ServerSettings, config: ServerConfig | None = None
+                     ) -> tuple[Webhook, ...]:
+    """The review notification webhooks: settings.webhooks, else the config's.
+
+    Raises:
+        ConfigError: settings.webhooks is not what "hitlgraph.webhooks" takes.
+    """
+    if settings.webhooks is None:
+        return config.webhooks if config is not None else ()
+    try:
+        return webhooks_of(settings.webhooks, "ServerSettings.webhooks")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

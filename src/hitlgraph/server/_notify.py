@@ -1,0 +1,222 @@
+"""Review notifications: the server's webhooks, fed from the outboxes, and the run-end hook.
+
+Each webhook has a cursor per outbox ("review": the checkpointer's review events, written in
+the transaction of the checkpoint that caused them; "run": the server's own, where
+`run_ended` adds `run.finished`). The notifier of each process takes the cursor's lease,
+sends the events after it one at a time (`_notify_send.py`), logs each in the delivery log,
+and only then moves the cursor past it. So a process killed between a commit and its
+delivery, or in the middle of one, leaves the cursor where it was, and whichever process
+runs next sends the event again, with the same idempotency key: at least once, never lost.
+The lease keeps two processes from sending the same webhook's events at once. A new webhook
+starts at the end of each outbox; an event every try failed for is logged "failed" and
+skipped, so one broken receiver does not hold its webhook back for good.
+
+The same loop feeds /metrics its review counts (a feed over the review outbox from the
+moment the process started: `_review_feed.ReviewFeed`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from contextlib import AsyncExitStack
+from typing import Any, Final
+
+from hitlgraph._review_feed import ReviewFeed, aoutbox_end
+from hitlgraph.review._events import ReviewEvent, ReviewOutbox
+from hitlgraph.server._metrics import ServerMetrics
+from hitlgraph.server._notify_config import Webhook
+from hitlgraph.server._notify_send import Outgoing, send
+from hitlgraph.server._notify_store import MISSING, Delivery, NotifyTables, RunEventRow
+from hitlgraph.server._runtime import Runtime
+from hitlgraph.server.store._rows import now_iso
+from hitlgraph.server.store.base import RunRow
+
+__all__ = ["Notifications", "open_notifications", "run_ended"]
+
+log = logging.getLogger("hitlgraph.server")
+
+LEASE_SECONDS: Final = 10.0
+"""How long a webhook's cursor stays leased without renewal: a process killed while sending
+holds it back this long. The sender renews it every third of that."""
+BATCH: Final = 100
+"""Events read per outbox and webhook in one round."""
+WAKE: Final = "notify"
+"""The `Signals` key that wakes this process's notifier."""
+_SOURCES: Final = {"review": frozenset({"interrupt.created", "interrupt.warning",
+                                        "interrupt.decided", "interrupt.expired"}),
+                   "run": frozenset({"run.finished"})}
+
+_ACTIVE: dict[int, Notifications] = {}
+"""The notifications of each running app, by id() of its Runtime (what the workers hold)."""
+
+
+def _split(thread_id: str) -> tuple[str, str]:
+    """(tenant, thread id) of a checkpointer thread id ("tenant/thread" or "thread")."""
+    tenant, sep, thread = thread_id.partition("/")
+    return (tenant, thread) if sep else ("", thread_id)
+
+
+def _review_body(event: ReviewEvent) -> dict[str, Any]:
+    tenant, thread = _split(event.thread_id)
+    return {"event": event.kind, "source": "review", "seq": event.seq, "at": event.at,
+            "tenant": tenant, "thread_id": thread, "checkpoint_ns": event.checkpoint_ns,
+            "interrupt_id": event.interrupt_id, "graph_id": event.graph_id, "data": event.data}
+
+
+def _run_body(event: RunEventRow) -> dict[str, Any]:
+    return {"event": event.kind, "source": "run", "seq": event.seq, "at": event.at,
+            "tenant": event.tenant, "thread_id": event.thread_id, "graph_id": event.graph_id,
+            "data": event.data}
+
+
+class Notifications:
+    """One app's notifier (see the module docstring)."""
+
+    def __init__(self, rt: Runtime, hooks: tuple[Webhook, ...], metrics: ServerMetrics) -> None:
+        self.rt = rt
+        self.hooks = hooks
+        self.metrics = metrics
+        self.tables = NotifyTables(rt.store)
+        self.owner = f"notifier-{uuid.uuid4().hex}"
+        self.outbox = rt.saver if isinstance(rt.saver, ReviewOutbox) else None
+        self.feed: ReviewFeed | None = None
+
+    async def start(self) -> None:
+        """Create the tables (when there are webhooks) and place the metrics feed at the
+        outbox's end; from now on `run_ended(rt, ...)` reaches this notifier."""
+        if self.hooks:
+            await self.tables.setup()
+        if self.outbox is not None:
+            self.feed = ReviewFeed(self.outbox, self.metrics.observe_event,
+                                   after=await aoutbox_end(self.outbox))
+        _ACTIVE[id(self.rt)] = self
+
+    def stop(self) -> None:
+        """No more run-end hooks reach this notifier."""
+        _ACTIVE.pop(id(self.rt), None)
+
+    def wants(self, kind: str) -> bool:
+        """Whether a webhook is sent `kind`."""
+        return any(kind in hook.events for hook in self.hooks)
+
+    async def run(self) -> None:
+        """Send what is new, then wait to be woken or for `notify_seconds`; until cancelled."""
+        while True:
+            woken = self.rt.signals.watch(WAKE)
+            try:
+                await self.round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sending review notifications failed; trying again later")
+            await self.rt.signals.wait(woken, self.rt.settings.notify_seconds)
+
+    async def round(self) -> None:
+        """Feed the metrics, and send each webhook the events it has not had."""
+        if self.feed is not None:
+            await self.feed.apoll()
+        for hook in self.hooks:
+            for source, kinds in _SOURCES.items():
+                if hook.events & kinds and (source == "run" or self.outbox is not None):
+                    await self._send_new(hook, source)
+
+    async def _lease(self, hook: Webhook, source: str) -> int | None:
+        seq = await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS, None)
+        if seq != MISSING:
+            return seq
+        return await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS,
+                                       await self._end(source))
+
+    async def _end(self, source: str) -> int:
+        if source == "run":
+            return await self.tables.end()
+        assert self.outbox is not None  # _SOURCES are read only where there is one
+        return await aoutbox_end(self.outbox)
+
+    async def _events(self, source: str, after: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """(seq, kind, body) of the source's events after `after`."""
+        if source == "run":
+            return [(e.seq, e.kind, _run_body(e)) for e in await self.tables.events(after, BATCH)]
+        assert self.outbox is not None
+        page = await self.outbox.alist_review_events(after=after, limit=BATCH)
+        return [(e.seq, e.kind, _review_body(e)) for e in page]
+
+    async def _send_new(self, hook: Webhook, source: str) -> None:
+        seq = await self._lease(hook, source)
+        if seq is None:  # another process is sending this webhook's events
+            return
+        beating = asyncio.get_running_loop().create_task(self._renew(hook, source))
+        try:
+            for event_seq, kind, body in await self._events(source, seq):
+                if kind in hook.events:
+                    await self.tables.log(await self._send(hook, source, event_seq, kind, body))
+                if not await self.tables.advance(hook.name, source, self.owner, event_seq):
+                    return  # the lease ran out and another process took over
+        finally:
+            beating.cancel()
+            await asyncio.gather(beating, return_exceptions=True)  # a failed renewal: the
+            # lease may have run out, which advance() would have found
+            await self.tables.release(hook.name, source, self.owner)
+
+    async def _renew(self, hook: Webhook, source: str) -> None:
+        """Keep the cursor's lease while this process sends (until cancelled)."""
+        while True:
+            await asyncio.sleep(LEASE_SECONDS / 3)
+            await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS, None)
+
+    async def _send(self, hook: Webhook, source: str, seq: int, kind: str,
+                    body: dict[str, Any]) -> Delivery:
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+        item = Outgoing(hook, source=source, seq=seq, kind=kind, body=content.encode("utf-8"))
+        settings = self.rt.settings
+        return await send(item, attempts=settings.notify_attempts,
+                          backoff=settings.notify_backoff_seconds)
+
+    async def run_ended(self, run: RunRow, status: str, error: dict[str, Any] | None) -> None:
+        """Record a run this process's worker ended: its duration, and `run.finished` in the
+        server's outbox when a webhook wants it."""
+        ended = now_iso()
+        self.metrics.observe_run(status, run.updated_at, ended)
+        if not self.wants("run.finished"):
+            return
+        await self.tables.append("run.finished", tenant=run.tenant, thread_id=run.thread_id,
+                                 graph_id=run.graph_id, data={
+                                     "run_id": run.run_id, "status": status,
+                                     "started_at": run.updated_at, "ended_at": ended,
+                                     "error": error})
+        self.rt.signals.notify(WAKE)
+
+
+async def run_ended(rt: Runtime, run: RunRow, status: str,
+                    error: dict[str, Any] | None = None) -> None:
+    """What the worker calls once it finished a run (the store recorded its end): metrics and
+    the `run.finished` notification. Never raises: a failure is logged, the run stays ended.
+    (A process killed between the run's end and this call sends no `run.finished` for it.)"""
+    notifications = _ACTIVE.get(id(rt))
+    if notifications is None:
+        return
+    try:
+        await notifications.run_ended(run, status, error)
+    except Exception:
+        log.exception("recording the end of run %s for notifications failed", run.run_id)
+
+
+async def open_notifications(stack: AsyncExitStack, rt: Runtime, hooks: tuple[Webhook, ...],
+                             metrics: ServerMetrics) -> Notifications:
+    """Start the app's notifier (its tables, its loop as a task); stopped when `stack`
+    closes."""
+    notifications = Notifications(rt, hooks, metrics)
+    await notifications.start()
+    stack.callback(notifications.stop)
+    task = asyncio.get_running_loop().create_task(notifications.run(), name="hitlgraph-notify")
+
+    async def cancel() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    stack.push_async_callback(cancel)
+    return notifications

@@ -1,0 +1,176 @@
+"""What notifications keep in the server's database (see `_notify_schema.py` for the tables):
+the server's outbox of run events, each webhook's leased cursor, and the delivery log.
+
+Each operation is written once over the store's dialect and run by the store's own backend
+(its `_read` / `_write`: one transaction per write), as the store's operations are.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import hitlgraph.server._notify_schema as schema
+from hitlgraph.server.store._dialect import Dialect
+from hitlgraph.server.store._ops import Op
+from hitlgraph.server.store._rows import now_iso
+from hitlgraph.server.store.base import Store
+
+__all__ = ["MISSING", "Delivery", "NotifyTables", "RunEventRow"]
+
+MISSING = -1
+"""What `lease` answers for a webhook that has no cursor yet."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEventRow:
+    """One event of the server's outbox."""
+
+    seq: int
+    kind: str
+    at: str
+    tenant: str
+    thread_id: str
+    graph_id: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One row of the delivery log: how sending one event to one webhook ended."""
+
+    webhook: str
+    source: str
+    seq: int
+    kind: str
+    attempts: int
+    outcome: str
+    """"delivered" (a 2xx answer), "failed" (every try failed) or "refused" (the URL may
+    not be called now)."""
+    status_code: int | None
+    error: str | None
+
+
+def _append(d: Dialect, kind: str, tenant: str, thread_id: str, graph_id: str | None,
+            data: dict[str, Any]) -> Op[int]:
+    if schema.postgres(d):
+        yield schema.EVENTS_LOCK, {}
+    rows = yield ("INSERT INTO hg_notify_events (kind, at, tenant, thread_id, graph_id, data) "
+                  "VALUES (:kind, :at, :tenant, :thread, :graph, :data) RETURNING seq",
+                  {"kind": kind, "at": now_iso(), "tenant": tenant, "thread": thread_id,
+                   "graph": graph_id, "data": json.dumps(data, default=str)})
+    return int(rows[0][0])
+
+
+def _events(after: int, limit: int) -> Op[list[RunEventRow]]:
+    rows = yield ("SELECT seq, kind, at, tenant, thread_id, graph_id, data FROM hg_notify_events "
+                  "WHERE seq > :after ORDER BY seq LIMIT :limit", {"after": after, "limit": limit})
+    return [RunEventRow(seq=int(r[0]), kind=r[1], at=r[2], tenant=r[3], thread_id=r[4],
+                        graph_id=r[5], data=json.loads(r[6])) for r in rows]
+
+
+def _end() -> Op[int]:
+    ((top,),) = yield "SELECT COALESCE(MAX(seq), 0) FROM hg_notify_events", {}
+    return int(top)
+
+
+def _lease(d: Dialect, webhook: str, source: str, owner: str, seconds: float,
+           start: int | None) -> Op[int | None]:
+    """The cursor, leased to `owner`; None while another process holds it, MISSING when the
+    webhook has no cursor yet and no `start` (its first seq) was given to make one."""
+    params = {"webhook": webhook, "source": source, "owner": owner, "start": start,
+              "lease": float(seconds), "now": time.time()}
+    if start is not None:
+        yield ("INSERT INTO hg_notify_cursors (webhook, source, seq) VALUES (:webhook, "
+               ":source, :start) ON CONFLICT (webhook, source) DO NOTHING", params)
+    rows = yield (f"UPDATE hg_notify_cursors SET lease_owner = :owner, lease_until = "
+                  f"{d.lease_end} WHERE webhook = :webhook AND source = :source AND "
+                  f"(lease_owner IS NULL OR lease_owner = :owner OR lease_until < {d.clock}) "
+                  "RETURNING seq", params)
+    if rows:
+        return int(rows[0][0])
+    found = yield ("SELECT 1 FROM hg_notify_cursors WHERE webhook = :webhook AND "
+                   "source = :source", params)
+    return None if found else MISSING
+
+
+def _release(webhook: str, source: str, owner: str) -> Op[None]:
+    yield ("UPDATE hg_notify_cursors SET lease_owner = NULL, lease_until = NULL WHERE "
+           "webhook = :webhook AND source = :source AND lease_owner = :owner",
+           {"webhook": webhook, "source": source, "owner": owner})
+
+
+def _advance(webhook: str, source: str, owner: str, seq: int) -> Op[bool]:
+    rows = yield ("UPDATE hg_notify_cursors SET seq = :seq WHERE webhook = :webhook AND "
+                  "source = :source AND lease_owner = :owner AND seq < :seq RETURNING seq",
+                  {"webhook": webhook, "source": source, "owner": owner, "seq": seq})
+    return bool(rows)
+
+
+def _log(item: Delivery) -> Op[None]:
+    yield ("INSERT INTO hg_notify_deliveries (webhook, source, seq, kind, attempts, outcome, "
+           "status_code, error, at) VALUES (:webhook, :source, :seq, :kind, :attempts, "
+           ":outcome, :code, :error, :at)",
+           {"webhook": item.webhook, "source": item.source, "seq": item.seq, "kind": item.kind,
+            "attempts": item.attempts, "outcome": item.outcome, "code": item.status_code,
+            "error": item.error, "at": now_iso()})
+
+
+def _deliveries(webhook: str, limit: int) -> Op[list[Delivery]]:
+    rows = yield ("SELECT webhook, source, seq, kind, attempts, outcome, status_code, error "
+                  "FROM hg_notify_deliveries WHERE webhook = :webhook ORDER BY id LIMIT :limit",
+                  {"webhook": webhook, "limit": limit})
+    return [Delivery(webhook=r[0], source=r[1], seq=int(r[2]), kind=r[3], attempts=int(r[4]),
+                     outcome=r[5], status_code=r[6], error=r[7]) for r in rows]
+
+
+class NotifyTables:
+    """The notification tables of `store`'s database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.dialect = store.dialect
+
+    async def setup(self) -> None:
+        """Create or migrate the tables; safe from several processes at once."""
+        if not await self.store._read(schema.is_current(self.dialect)):
+            await self.store._write(schema.migrate(self.dialect))
+
+    async def append(self, kind: str, *, tenant: str, thread_id: str, graph_id: str | None,
+                     data: dict[str, Any]) -> int:
+        """Add an event to the server's outbox; its seq."""
+        return await self.store._write(_append(self.dialect, kind, tenant, thread_id,
+                                               graph_id, data))
+
+    async def events(self, after: int, limit: int) -> list[RunEventRow]:
+        """The server outbox's events after seq `after`, oldest first, at most `limit`."""
+        return await self.store._read(_events(after, limit))
+
+    async def end(self) -> int:
+        """The server outbox's last seq (0 when empty)."""
+        return await self.store._read(_end())
+
+    async def lease(self, webhook: str, source: str, owner: str, seconds: float,
+                    start: int | None) -> int | None:
+        """Lease the webhook's cursor over `source` for `seconds` (made at `start` if it is
+        new); its seq, None when another process holds it, or MISSING (see `_lease`)."""
+        return await self.store._write(_lease(self.dialect, webhook, source, owner, seconds,
+                                              start))
+
+    async def release(self, webhook: str, source: str, owner: str) -> None:
+        """Give the cursor's lease up (another process may take it at once)."""
+        await self.store._write(_release(webhook, source, owner))
+
+    async def advance(self, webhook: str, source: str, owner: str, seq: int) -> bool:
+        """Move the cursor to `seq` (False: the lease was lost, nothing moved)."""
+        return await self.store._write(_advance(webhook, source, owner, seq))
+
+    async def log(self, item: Delivery) -> None:
+        """Add a row to the delivery log."""
+        await self.store._write(_log(item))
+
+    async def deliveries(self, webhook: str, limit: int = 100) -> list[Delivery]:
+        """The webhook's delivery log, oldest first, at most `limit` rows."""
+        return await self.store._read(_deliveries(webhook, limit))
