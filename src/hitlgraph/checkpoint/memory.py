@@ -7,7 +7,6 @@ records and values are kept as bytes, so many paused threads take little memory.
 
 from __future__ import annotations
 
-import builtins
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,17 +16,16 @@ from typing import Any
 import ormsgpack
 
 from hitlgraph.checkpoint._decisions import (
-    NewDecision,
     decision_query,
     note_of,
     resolved_rows,
     rows_of,
 )
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
-from hitlgraph.checkpoint._events import decided_events, events_query, prune_query
 from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
 from hitlgraph.checkpoint._memory_events import MemoryEvents
 from hitlgraph.checkpoint._memory_pending import MemoryIndex
+from hitlgraph.checkpoint._memory_review import MemoryReview
 from hitlgraph.checkpoint._pending import change_of, graph_of, node_of, now, pending_query
 from hitlgraph.checkpoint._rows import by_task, check_keep_last, make_config
 from hitlgraph.checkpoint._store import rules
@@ -48,7 +46,6 @@ from hitlgraph.checkpoint.base import (
 )
 from hitlgraph.checkpoint.serde import SerializerProtocol, dumps_channel
 from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
-from hitlgraph.review._events import ReviewEvent
 from hitlgraph.review._pending import PendingOrder
 
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
@@ -109,7 +106,7 @@ def _thread_ns(config: RunnableConfig) -> tuple[str, str]:
     return str(conf["thread_id"]), conf.get("checkpoint_ns", "")
 
 
-class InMemorySaver(BaseCheckpointSaver):
+class InMemorySaver(MemoryReview, BaseCheckpointSaver):
     """A checkpoint saver that keeps everything in this process's memory; safe for several
     threads.
 
@@ -292,7 +289,7 @@ class InMemorySaver(BaseCheckpointSaver):
             graphs = self._index.graphs(thread_id, (iid for iid, _, _ in dropped or ()))
             self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
             if dropped:  # update_state wrote over open questions: they are resolved
-                self._decide(resolved_rows(thread_id, now(), dropped), graphs)
+                self._log(resolved_rows(thread_id, now(), dropped), graphs)
         return make_config(thread_id, ns, checkpoint_id)
 
     def _encode_checkpoint(self, thread_id: str, ns: str, config: RunnableConfig,
@@ -427,14 +424,10 @@ class InMemorySaver(BaseCheckpointSaver):
                                                     change, graph))
             if note is not None:
                 ids = [iid for iid, _ in note.answers]
-                self._decide(rows_of(note, thread_id, ns, node_of(task_path), now(),
+                self._log(rows_of(note, thread_id, ns, node_of(task_path), now(),
                                      self._index.asked(thread_id, ids)),
                              self._index.graphs(thread_id, ids))
 
-    def _decide(self, rows: Sequence[NewDecision], graphs: dict[str, str | None]) -> None:
-        """Log decisions and their events (under the lock)."""
-        chained = self._decisions.append(rows)
-        self._events.emit(decided_events([(c.seq, c.row) for c in chained], graphs))
 
     def delete_thread(self, thread_id: str) -> None:
         thread_id = str(thread_id)
@@ -545,29 +538,6 @@ class InMemorySaver(BaseCheckpointSaver):
         hitlgraph.review.ChainBreak)."""
         with self._lock:
             return self._decisions.verify()
-
-    # -- the review event outbox (hitlgraph.review.ReviewEvent) --------------------------------
-
-    def list_review_events(self, after: int = 0, limit: int = 100) -> builtins.list[ReviewEvent]:
-        """The events above seq `after`, oldest first (see the SQL savers')."""
-        after, limit = events_query(after, limit)
-        with self._lock:
-            return self._events.page(after, limit)
-
-    async def alist_review_events(self, after: int = 0, limit: int = 100
-                                  ) -> builtins.list[ReviewEvent]:
-        """list_review_events() for asyncio programs."""
-        return self.list_review_events(after, limit)
-
-    def prune_review_events(self, before_seq: int) -> int:
-        """Delete the events below seq `before_seq`; how many went."""
-        before_seq = prune_query(before_seq)
-        with self._lock:
-            return self._events.prune(before_seq)
-
-    async def aprune_review_events(self, before_seq: int) -> int:
-        """prune_review_events() for asyncio programs."""
-        return self.prune_review_events(before_seq)
 
     # -- async: a dict lookup needs no worker thread ---------------------------------------------
 

@@ -44,11 +44,18 @@ it and numbered in commit order, for notifiers that must not lose one across a c
 from __future__ import annotations
 
 from hitlgraph._policy import Expire, ReviewPolicy
+from hitlgraph.review._assignment import (
+    Assignable,
+    AssignmentError,
+    InterruptHeldError,
+    InterruptNotOpenError,
+)
 from hitlgraph.review._cursor import decode_cursor, encode_cursor
 from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
 from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
-from hitlgraph.review._pending import PendingIndex, PendingInterrupt
+from hitlgraph.review._pending import PendingIndex, PendingInterrupt, PendingOrder
 
-__all__ = ["ChainBreak", "Decision", "DecisionLog", "DecisionOutcome", "Expire", "PendingIndex",
-           "PendingInterrupt", "ReviewEvent", "ReviewEventKind", "ReviewOutbox", "ReviewPolicy",
-           "decode_cursor", "encode_cursor"]
+__all__ = ["Assignable", "AssignmentError", "ChainBreak", "Decision", "DecisionLog",
+           "DecisionOutcome", "Expire", "InterruptHeldError", "InterruptNotOpenError",
+           "PendingIndex", "PendingInterrupt", "PendingOrder", "ReviewEvent", "ReviewEventKind",
+           "ReviewOutbox", "ReviewPolicy", "decode_cursor", "encode_cursor"]

@@ -10,15 +10,20 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = ["ChainBreak", "Decision", "DecisionLog", "DecisionOutcome"]
 
-DecisionOutcome = Literal["answered", "resolved", "given_back", "expired"]
+DecisionOutcome = Literal["answered", "resolved", "given_back", "expired", "claimed",
+                          "released", "reassigned"]
 """What happened to the interrupt:
 
-- "answered": a resume's answer to it was claimed (`Command(resume=...)`).
+- "answered": a resume's answer to it was claimed (`Command(resume=...)`); a default answer
+  apply_expired gave has `by` "policy" and `reason` "expired: default answer".
 - "resolved": update_state stored a checkpoint over the one that asked, so the question was
   dropped unanswered (`answer` is None).
 - "given_back": a cancelled run's answer was withdrawn (the server gives the answer of a run
   cancelled before its node finished back); the interrupt is open again.
-- "expired": reserved for interrupts that time out (not written yet).
+- "expired": its deadline passed and its policy was `Expire.cancel()`: closed unanswered,
+  its node not run (`by` "policy").
+- "claimed", "released", "reassigned": who holds it changed (`answer` is {"from": the
+  holder before, "to": the holder after}); an escalation is "reassigned" by "policy".
 """
 
 

@@ -88,10 +88,9 @@ def _asked(dialect: Dialect, thread_id: str, ids: Sequence[str]
 def put_writes_deciding(dialect: Dialect, encoded: EncodedWrites, note: DecisionNote,
                         task_path: str) -> Ops[None]:
     """put_writes() of a write that is a decision: the writes, then the note's rows, in one
-    transaction (a refused claim logs nothing). The log's head is locked first: the writes
-    may append events, whose lock comes second in every transaction (see _store.events)."""
-    yield from lock_head(dialect)
-    yield from writes.put_writes(dialect, encoded)
+    transaction (a refused claim logs nothing)."""
+    yield from events.lock_heads(dialect)
+    yield from writes.put_writes(dialect, encoded, locked=True)
     asked, graphs = yield from _asked(dialect, encoded.thread_id,
                                       [iid for iid, _ in note.answers])
     yield from append(dialect, rows_of(note, encoded.thread_id, encoded.ns,
@@ -102,6 +101,7 @@ def put_resolving(dialect: Dialect, encoded: EncodedPut) -> Ops[RunnableConfig]:
     """put() of an update_state checkpoint: the open interrupts it closes unanswered are
     logged as resolved, in its transaction."""
     mark = dialect.pending_param
+    yield from events.lock_heads(dialect)
     dropped = yield Statement(
         f"SELECT interrupt_id, checkpoint_ns, node, graph_id FROM {dialect.pending_table} "
         f"WHERE thread_id = {mark} AND NOT answered AND checkpoint_id < {mark} "

@@ -141,6 +141,12 @@ class Dialect(ABC):
     """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced."""
     answer_pending: ClassVar[str]
     """Mark an entry answered or not: (answered, thread_id, interrupt_id)."""
+    open_entry: ClassVar[str]
+    """The condition of an open (unanswered) entry, as the index's partial indexes state it."""
+    unwarned: ClassVar[str]
+    """The condition of an entry whose warning was not sent, as its partial index states it."""
+    same_as: ClassVar[str] = "IS NOT DISTINCT FROM"
+    """The comparison for which NULL equals NULL."""
     set_policy: ClassVar[str]
     """Store an entry's policy columns (_pending_policy.PolicyColumns, then thread_id,
     interrupt_id, ns, checkpoint_id, task_id: only the task's own entry)."""

@@ -6,9 +6,12 @@ Numbering happens under a lock held until the transaction commits: SQLite's writ
 transaction holds the database's one write lock; PostgreSQL's `UPDATE` of the one-row head
 locks that row, so a second writer waits until the first commits and then reads its number.
 Seq order is therefore commit order, and a reader asking for the events after the last seq it
-saw cannot skip one committed late with a smaller seq. Writers that also append decisions lock
-the decision log's head first (decisions.append, decisions.put_writes_deciding), so the two
-locks are always taken in one order.
+saw cannot skip one committed late with a smaller seq.
+
+Lock order (PostgreSQL): a transaction that may append events or decisions takes both heads
+first, before it changes any row of the index (`lock_heads`): the decision log's, then the
+outbox's. Taken later, a head could wait for an index row another writer holds while that
+writer waits for the head.
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ from hitlgraph.review._events import ReviewEvent
 if TYPE_CHECKING:
     from hitlgraph.checkpoint._store.dialect import Dialect
 
-__all__ = ["emit", "list_page", "prune"]
+__all__ = ["emit", "list_page", "lock_heads", "prune"]
 
 _COLUMNS = "seq, kind, at, thread_id, checkpoint_ns, interrupt_id, graph_id, data"
+
+
+def lock_heads(dialect: Dialect) -> Ops[None]:
+    """Lock the decision log's head and the outbox's for the rest of the transaction, in
+    that order (nothing in SQLite, whose write transaction excludes every other writer)."""
+    if dialect.head_lock:
+        yield Statement(f"SELECT seq FROM {dialect.decisions_head}{dialect.head_lock}")
+        yield Statement(f"SELECT seq FROM {dialect.events_head}{dialect.head_lock}")
 
 
 def emit(dialect: Dialect, events: Sequence[NewEvent]) -> Ops[None]:

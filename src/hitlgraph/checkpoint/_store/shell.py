@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from hitlgraph.checkpoint._rows import ListCursor
-from hitlgraph.checkpoint._store.calls import Call, StoreSaver
+from hitlgraph.checkpoint._store.calls import Call
+from hitlgraph.checkpoint._store.review_shell import AsyncReview, SyncReview
 from hitlgraph.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
@@ -33,7 +34,7 @@ __all__ = ["AsyncStore", "StepStore", "SyncStore"]
 _T = TypeVar("_T")
 
 
-class SyncStore(StoreSaver):
+class SyncStore(SyncReview):
     """LangGraph's sync saver methods, each one call run by `_run`."""
 
     @abstractmethod
@@ -298,7 +299,7 @@ class StepStore(SyncStore):
         return self._run(self._step_call(writes, config, checkpoint, metadata, new_versions))
 
 
-class AsyncStore(StoreSaver):
+class AsyncStore(AsyncReview):
     """LangGraph's async saver methods, each one call awaited through `_arun`; see SyncStore's
     methods for what each does."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hitlgraph.checkpoint._rows import make_config
-from hitlgraph.checkpoint._store import pending, rules
+from hitlgraph.checkpoint._store import events, pending, rules
 from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Ops, Statement
@@ -62,8 +62,11 @@ def put(dialect: Dialect, encoded: EncodedPut, then: Sequence[EncodedWrites] = (
     return make_config(encoded.thread_id, encoded.ns, encoded.checkpoint_id)
 
 
-def put_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
+def put_writes(dialect: Dialect, encoded: EncodedWrites, *, locked: bool = False
+               ) -> Ops[None]:
     """Store a task's encoded writes (run it in one write transaction: a refusal stores none).
+    Writes that change the index of open interrupts lock the review heads first (see
+    _store.events), unless `locked`: the caller did.
 
     Raises:
         FencedWriteError: their fence token is no longer its key's latest.
@@ -73,6 +76,8 @@ def put_writes(dialect: Dialect, encoded: EncodedWrites) -> Ops[None]:
     """
     if not encoded.slots and encoded.expected is None:
         return
+    if encoded.change is not None and not locked:
+        yield from events.lock_heads(dialect)
     if encoded.fence is not None:
         yield from check_fence(dialect, encoded.thread_id, encoded.fence)
     if encoded.expected is not None:
@@ -104,8 +109,10 @@ def put_step(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: Encoded
     goes first and the writes follow only if it was stored."""
     if one_transaction(dialect, writes, encoded):
         return (yield from put(dialect, encoded, then=writes))
+    if any(one.change is not None for one in writes):
+        yield from events.lock_heads(dialect)
     if any(one.fence != encoded.fence for one in writes):
         yield from check_fence(dialect, encoded.thread_id, encoded.fence)
     for one in dialect.link_writes(writes, encoded):
-        yield from put_writes(dialect, one)
+        yield from put_writes(dialect, one, locked=True)
     return (yield from put(dialect, encoded))

@@ -32,7 +32,8 @@ compare-and-set through WriteRules.expected_latest; SQL-looking ids, keys and va
 nothing stored when a value cannot be serialized; several threads sharing one saver; the
 index of open interrupts (list_pending(), for a saver that is a hitlgraph.review.PendingIndex:
 what opens, answers, closes and removes entries, subgraphs, pages and filters, the review
-policies entries keep, assignment and deadline filters and orders); the decision
+policies entries keep, assignment and deadline filters and orders; claim, release and reassign
+for a hitlgraph.review.Assignable: the rules, the log, racing claims); the decision
 log (list_decisions() and verify_decisions(), for a saver that is a hitlgraph.review.DecisionLog:
 which writes log a decision, the rows, the hash chain, the query); the review event outbox
 (list_review_events(), for a saver that is a hitlgraph.review.ReviewOutbox: which writes
@@ -43,6 +44,12 @@ from __future__ import annotations
 
 # "name as name" marks a re-export: every name the suite defines stays importable from
 # hitlgraph.checkpoint.conformance, while __all__ keeps what `import *` gave before.
+from hitlgraph.checkpoint.conformance._assignment import (
+    check_assignment_claims_at_most_once as check_assignment_claims_at_most_once,
+)
+from hitlgraph.checkpoint.conformance._assignment import (
+    check_assignment_rules_and_log as check_assignment_rules_and_log,
+)
 from hitlgraph.checkpoint.conformance._async import (
     check_async_list_many as check_async_list_many,
 )

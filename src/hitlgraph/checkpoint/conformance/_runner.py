@@ -10,6 +10,10 @@ from contextlib import AbstractAsyncContextManager, contextmanager
 from typing import Any, TypeVar
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.checkpoint.conformance._assignment import (
+    check_assignment_claims_at_most_once,
+    check_assignment_rules_and_log,
+)
 from hitlgraph.checkpoint.conformance._async import check_async_list_many, check_async_round_trip
 from hitlgraph.checkpoint.conformance._decisions import (
     check_async_list_decisions,
@@ -93,6 +97,8 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "pending_pages_and_filters": check_pending_pages_and_filters,
     "pending_policy_fields": check_pending_policy_fields,
     "pending_policy_filters_and_orders": check_pending_policy_filters_and_orders,
+    "assignment_rules_and_log": check_assignment_rules_and_log,
+    "assignment_claims_at_most_once": check_assignment_claims_at_most_once,
     "decisions_logged_with_their_writes": check_decisions_logged_with_their_writes,
     "decisions_resolved_by_update": check_decisions_resolved_by_update,
     "decisions_chained_and_kept": check_decisions_chained_and_kept,

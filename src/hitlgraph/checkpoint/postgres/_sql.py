@@ -426,6 +426,8 @@ class PostgresDialect(Dialect):
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER
     set_policy = _pending.SET_POLICY
+    open_entry = "NOT answered"
+    unwarned = "NOT warned"
 
     def select_pending(self, where: str, *, with_metadata: bool, order: str = "created"
                        ) -> str:

@@ -438,6 +438,9 @@ class SqliteDialect(Dialect):
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER
     set_policy = _pending.SET_POLICY
+    open_entry = "answered = 0"
+    unwarned = "warned = 0"
+    same_as = "IS"
 
     def select_pending(self, where: str, *, with_metadata: bool, order: str = "created"
                        ) -> str:

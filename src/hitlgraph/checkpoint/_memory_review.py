@@ -1,0 +1,143 @@
+"""InMemorySaver's review event outbox methods, its assignment methods and the calls
+apply_expired makes (the actions are checkpoint._review_actions', as in the SQL savers), each
+under the saver's lock."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from hitlgraph.checkpoint import _review_actions as actions
+from hitlgraph.checkpoint._decisions import NewDecision, decision
+from hitlgraph.checkpoint._events import NewEvent, decided_events, events_query, prune_query
+from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
+from hitlgraph.checkpoint._memory_events import MemoryEvents
+from hitlgraph.checkpoint._memory_pending import MemoryIndex
+from hitlgraph.checkpoint._pending import now
+from hitlgraph.checkpoint._pending_policy import as_time
+from hitlgraph.checkpoint._review_actions import Applied
+from hitlgraph.review._assignment import InterruptNotOpenError
+from hitlgraph.review._decisions import Decision
+from hitlgraph.review._events import ReviewEvent
+
+__all__ = ["MemoryReview"]
+
+
+class MemoryReview:
+    """claim / release / reassign (see hitlgraph.review.Assignable) over an in-memory index,
+    decision log and outbox."""
+
+    _lock: threading.RLock
+    _index: MemoryIndex
+    _decisions: MemoryDecisions
+    _events: MemoryEvents
+
+    def _log(self, rows: Sequence[NewDecision], graphs: dict[str, str | None],
+             events: Sequence[NewEvent] = ()) -> list[Decision]:
+        """Log decisions, their events and `events` (under the lock)."""
+        chained = self._decisions.append(rows)
+        self._events.emit([*decided_events([(c.seq, c.row) for c in chained], graphs),
+                           *events])
+        return [decision(c) for c in chained]
+
+    def list_review_events(self, after: int = 0, limit: int = 100) -> list[ReviewEvent]:
+        """The events above seq `after`, oldest first (see the SQL savers')."""
+        after, limit = events_query(after, limit)
+        with self._lock:
+            return self._events.page(after, limit)
+
+    async def alist_review_events(self, after: int = 0, limit: int = 100
+                                  ) -> list[ReviewEvent]:
+        """list_review_events() for asyncio programs."""
+        return self.list_review_events(after, limit)
+
+    def prune_review_events(self, before_seq: int) -> int:
+        """Delete the events below seq `before_seq`; how many went."""
+        before_seq = prune_query(before_seq)
+        with self._lock:
+            return self._events.prune(before_seq)
+
+    async def aprune_review_events(self, before_seq: int) -> int:
+        """prune_review_events() for asyncio programs."""
+        return self.prune_review_events(before_seq)
+
+    def review_act(self, thread_id: str, interrupt_id: str, action: actions.Action
+                   ) -> Applied | None:
+        """Apply a review action to an open index entry (see the SQL savers')."""
+        thread_id, interrupt_id = str(thread_id), str(interrupt_id)
+        with self._lock:
+            entry = self._index.entry(thread_id, interrupt_id)
+            if entry is None or entry.answered:
+                raise InterruptNotOpenError(thread_id=thread_id, interrupt_id=interrupt_id)
+            outcome = action(actions.EntryState(
+                thread_id, interrupt_id, entry.ns, entry.node, entry.graph_id, entry.assignee,
+                entry.expires_at, entry.warned), now())
+            if outcome is None:
+                return None
+            sets = outcome.sets
+            if "expires_at" in sets:
+                self._index.set_deadline(thread_id, interrupt_id, sets["expires_at"],
+                                         sets.get("warn_at"))
+            entry.assignee = sets.get("assignee", entry.assignee)
+            entry.warned = bool(sets.get("warned", entry.warned))
+            entry.answered = bool(sets.get("answered", entry.answered))
+            entry.expired = bool(sets.get("expired", entry.expired))
+            logged = self._log(outcome.decisions, {interrupt_id: entry.graph_id},
+                               outcome.events)
+            return Applied(outcome, logged)
+
+    async def areview_act(self, thread_id: str, interrupt_id: str, action: actions.Action
+                          ) -> Applied | None:
+        return self.review_act(thread_id, interrupt_id, action)
+
+    def warnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
+        """(thread_id, interrupt_id, warn_at) of open entries whose warning is due."""
+        at = as_time("now", at) or at
+        with self._lock:
+            due = sorted((e.warn_at, t, iid) for t, entries in self._index.threads.items()
+                         for iid, e in entries.items()
+                         if not e.answered and not e.warned and e.warn_at is not None
+                         and e.warn_at <= at)
+        return [(t, iid, warn_at) for warn_at, t, iid in due[:limit]]
+
+    async def awarnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
+        return self.warnings_due(at, limit)
+
+    def claim(self, thread_id: str, interrupt_id: str, principal: str, *,
+              reason: str | None = None) -> Decision:
+        """Hold an open interrupt (see the SQL savers' claim)."""
+        return _only(self.review_act(thread_id, interrupt_id, actions.claim(
+            actions.principal_of("principal", principal), reason)))
+
+    def release(self, thread_id: str, interrupt_id: str, principal: str, *,
+                force: bool = False, reason: str | None = None) -> Decision:
+        """Let go of an interrupt (see the SQL savers' release)."""
+        return _only(self.review_act(thread_id, interrupt_id, actions.release(
+            actions.principal_of("principal", principal), bool(force), reason)))
+
+    def reassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
+                 reason: str | None = None) -> Decision:
+        """Give an interrupt to `to` (see the SQL savers' reassign)."""
+        return _only(self.review_act(thread_id, interrupt_id, actions.reassign(
+            actions.principal_of("principal", principal), actions.principal_of("to", to),
+            reason)))
+
+    async def aclaim(self, thread_id: str, interrupt_id: str, principal: str, *,
+                     reason: str | None = None) -> Decision:
+        return self.claim(thread_id, interrupt_id, principal, reason=reason)
+
+    async def arelease(self, thread_id: str, interrupt_id: str, principal: str, *,
+                       force: bool = False, reason: str | None = None) -> Decision:
+        return self.release(thread_id, interrupt_id, principal, force=force, reason=reason)
+
+    async def areassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
+                        reason: str | None = None) -> Decision:
+        return self.reassign(thread_id, interrupt_id, principal, to=to, reason=reason)
+
+
+def _only(applied: Applied | None) -> Decision:
+    """The decision an assignment logged (under the lock, the entry cannot change between
+    the read and the write, so an assignment always logs one)."""
+    if applied is None or not applied.decisions:
+        raise RuntimeError("the index entry changed while it was being assigned; try again")
+    return applied.decisions[0]
