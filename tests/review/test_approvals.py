@@ -5,9 +5,10 @@ node does not run again. Over memory, a SQLite file and PostgreSQL, with both dr
 from __future__ import annotations
 
 import asyncio
+import operator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Annotated, Any, TypedDict
 
 import pytest
 from pydantic import BaseModel
@@ -15,11 +16,12 @@ from pydantic import BaseModel
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.errors import InvalidAnswerError, ResumeError
+from hitlgraph.func import entrypoint
 from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.review import DecisionLog
 from hitlgraph.review._approvals import Approval, tally
 from hitlgraph.server._give_back import answer_counts, give_back
-from hitlgraph.types import Command, interrupt
+from hitlgraph.types import Command, Send, interrupt
 
 
 class State(TypedDict, total=False):
@@ -296,3 +298,36 @@ def test_an_answer_after_the_state_was_edited_counts_as_one(saver: BaseCheckpoin
     out = run.invoke(app, Command(resume="yes", by="cat"), _config())
     assert [d.by for d in out["decisions"]] == ["ben", "cat"]
     assert runs == ["ask", "ask", "ask"]
+
+
+def test_sends_and_entrypoints_wait_for_their_approvals(saver: BaseCheckpointSaver) -> None:
+    runs: list[Any] = []
+
+    class Fan(TypedDict, total=False):
+        out: Annotated[list[Any], operator.add]
+
+    def worker(arg: dict[str, int]) -> Fan:
+        runs.append(arg["i"])
+        return {"out": [(arg["i"], [d.by for d in interrupt(f"q{arg['i']}", approvals=2)])]}
+
+    builder = StateGraph(Fan).add_node("worker", worker)
+    builder.add_conditional_edges(
+        START, lambda s: [Send("worker", {"i": i}) for i in range(2)], ["worker"])
+    fan = builder.compile(checkpointer=saver)
+    fan.invoke({"out": []}, _config("fan"))
+    ids = {i.value: i.id for i in fan.get_state(_config("fan")).interrupts}
+    fan.invoke(Command(resume={ids["q0"]: 1, ids["q1"]: 1}, by="ann"), _config("fan"))
+    half = fan.invoke(Command(resume={ids["q0"]: 1}, by="ben"), _config("fan"))
+    assert half["out"] == [(0, ["ann", "ben"])] and runs == [0, 1, 0]
+    done = fan.invoke(Command(resume={ids["q1"]: 1}, by="cat"), _config("fan"))
+    assert done["out"] == [(0, ["ann", "ben"]), (1, ["ann", "cat"])] and runs == [0, 1, 0, 1]
+
+    @entrypoint(checkpointer=saver)
+    def flow(x: int) -> list[str]:
+        runs.append("flow")
+        return [d.by for d in interrupt("ok?", approvals=2)]
+
+    flow.invoke(1, _config("flow"))
+    assert "__interrupt__" in flow.invoke(Command(resume=1, by="ann"), _config("flow"))
+    assert flow.invoke(Command(resume=1, by="ben"), _config("flow")) == ["ann", "ben"]
+    assert runs[-2:] == ["flow", "flow"]
