@@ -6,8 +6,8 @@ paused node marked, values, history and decision log).
     python scripts/inbox_screenshots.py [--out docs]
 
 It starts a server on 127.0.0.1 (a free port, a SQLite file in a temporary folder) serving
-the demo graphs below, pauses a few threads, answers one question of one of them (so its
-decision log is not empty), and drives Debian's Chromium (/usr/bin/chromium) headless through
+the demo graphs below with two reviewers' API keys, pauses a few threads, answers one question
+of one of them as bob (so its decision log is not empty), signs in as alice and drives Debian's Chromium (/usr/bin/chromium) headless through
 Playwright. Needs the server and dev extras (`pip install -e '.[server,dev]'`).
 """
 
@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
+KEYS = {"acme/alice": "key-of-alice", "acme/bob": "key-of-bob"}
+"""Two reviewers of one tenant: bob answers a first question, alice signs in to the page."""
 VIEWPORT = {"width": 1320, "height": 900}
 
 GRAPHS = textwrap.dedent('''
@@ -33,6 +35,7 @@ GRAPHS = textwrap.dedent('''
     from typing import Any, TypedDict
 
     from hitlgraph.graph import END, START, StateGraph
+    from hitlgraph.review import Expire
     from hitlgraph.types import interrupt
 
 
@@ -56,7 +59,8 @@ GRAPHS = textwrap.dedent('''
             "See the [refund policy](https://example.com/policy).")
         answer = interrupt({"question": f"Refund {state['amount']} EUR?",
                             "description": description},
-                           expires_in=timedelta(hours=4), assignee="alice", group="support")
+                           expires_in=timedelta(hours=4), assignee="alice", group="support",
+                           on_expire=Expire.answer("refused: no answer in time"))
         return {"decision": answer}
 
 
@@ -124,7 +128,7 @@ def _server(folder: Path) -> Iterator[str]:
         "refund": "./demo_graphs.py:refund", "email": "./demo_graphs.py:email",
         "trip": "./demo_graphs.py:trip"}}), encoding="utf-8")
     app = create_app(ServerSettings(config=config, db=folder / "inbox.sqlite", workers=2,
-                                    poll_seconds=0.2, read_env=False))
+                                    poll_seconds=0.2, read_env=False, api_keys=KEYS))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            loop="asyncio", ws="none", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -145,7 +149,7 @@ def _pause_threads(url: str) -> str:
     """Threads waiting in each demo graph; the refund thread's id (shown in detail)."""
     from langgraph_sdk import get_sync_client
 
-    client = get_sync_client(url=url, timeout=30)
+    client = get_sync_client(url=url, api_key=KEYS["acme/bob"], timeout=30)
 
     def paused(graph: str, values: dict[str, object]) -> str:
         thread_id: str = client.threads.create()["thread_id"]
@@ -174,6 +178,8 @@ def take(out: Path) -> list[Path]:
                                      args=["--headless=new", "--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport=VIEWPORT, color_scheme="light")
         page.goto(f"{url}/inbox")
+        page.get_by_role("textbox", name="API key").fill(KEYS["acme/alice"])
+        page.get_by_role("button", name="Use this key").click()
         expect(page.locator("#items li")).to_have_count(4, timeout=15_000)
         page.locator(f'#items li[data-thread-id="{refund}"] button').click()
         detail = page.locator(f'#detail article[data-thread-id="{refund}"]')
