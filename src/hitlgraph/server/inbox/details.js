@@ -69,11 +69,23 @@ const Details = (() => {
     return graphs.get(assistant);
   }
 
+  /** The approvals given so far to an open interrupt, oldest first, from its decision log
+   * rows (newest first): its answers, less one for each answer a cancelled run gave back.
+   * Claims, releases and reassignments are not answers. */
+  function approvals(rows, interruptId) {
+    const mine = rows.filter((r) => r.interrupt_id === interruptId).reverse();
+    const given = [];
+    for (const row of mine) {
+      if (row.outcome === "answered") given.push(row);
+      else if (row.outcome === "given_back") given.pop();
+    }
+    return given;
+  }
+
   /** Each k-of-n question's approvals so far, from the decision log `rows`. */
   function tally(entry, rows) {
     for (const interrupt of Questions.interruptsOf(entry.thread)) {
-      const logged = (Array.isArray(rows) ? rows : [])
-        .filter((r) => r.interrupt_id === interrupt.id);
+      const logged = approvals(Array.isArray(rows) ? rows : [], interrupt.id);
       const at = entry.element.querySelector(
         `section.question[data-interrupt-id="${CSS.escape(interrupt.id)}"] > dl.facts`);
       const facts = Policy.facts(interrupt, logged);
