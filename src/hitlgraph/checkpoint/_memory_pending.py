@@ -14,6 +14,7 @@ from hitlgraph.checkpoint._pending import Change, PendingQuery, Stored, record
 from hitlgraph.checkpoint._pending_policy import PolicyColumns
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.review import PendingInterrupt
+from hitlgraph.review._assignment import InterruptExpiredError
 from hitlgraph.review._cursor import CursorKey
 from hitlgraph.review._pending import NO_DEADLINE
 
@@ -78,6 +79,18 @@ class MemoryIndex:
 
     def entry(self, thread_id: str, interrupt_id: str) -> _Entry | None:
         return self.threads.get(thread_id, {}).get(interrupt_id)
+
+    def check_open(self, thread_id: str, checkpoint_id: str, ids: Iterable[str]) -> None:
+        """Refuse answers to entries their policy closed when they expired.
+
+        Raises:
+            InterruptExpiredError: naming the first such entry of `ids`.
+        """
+        for iid in ids:
+            found = self.entry(thread_id, iid)
+            if found is not None and found.expired:
+                raise InterruptExpiredError(thread_id=thread_id, interrupt_id=iid,
+                                            checkpoint_id=checkpoint_id)
 
     def set_deadline(self, thread_id: str, interrupt_id: str, expires_at: str | None,
                      warn_at: str | None) -> None:

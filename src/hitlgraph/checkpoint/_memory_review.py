@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from hitlgraph._policy import Expire
 from hitlgraph.checkpoint import _review_actions as actions
 from hitlgraph.checkpoint._decisions import NewDecision, decision
 from hitlgraph.checkpoint._events import NewEvent, decided_events, events_query, prune_query
@@ -14,11 +15,11 @@ from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
 from hitlgraph.checkpoint._memory_events import MemoryEvents
 from hitlgraph.checkpoint._memory_pending import MemoryIndex
 from hitlgraph.checkpoint._pending import now
-from hitlgraph.checkpoint._pending_policy import as_time
 from hitlgraph.checkpoint._review_actions import Applied
 from hitlgraph.review._assignment import InterruptNotOpenError
 from hitlgraph.review._decisions import Decision
 from hitlgraph.review._events import ReviewEvent
+from hitlgraph.review._times import as_time
 
 __all__ = ["MemoryReview"]
 
@@ -61,9 +62,27 @@ class MemoryReview:
         """prune_review_events() for asyncio programs."""
         return self.prune_review_events(before_seq)
 
-    def review_act(self, thread_id: str, interrupt_id: str, action: actions.Action
-                   ) -> Applied | None:
-        """Apply a review action to an open index entry (see the SQL savers')."""
+    def apply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str, rule: Expire
+                     ) -> Applied | None:
+        """Carry out an expiry (see the SQL savers' apply_expiry)."""
+        return self._act(thread_id, interrupt_id, actions.expiry(deadline, rule))
+
+    async def aapply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str,
+                            rule: Expire) -> Applied | None:
+        return self.apply_expiry(thread_id, interrupt_id, deadline=deadline, rule=rule)
+
+    def send_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
+                     ) -> Applied | None:
+        """Append a warning event once (see the SQL savers' send_warning)."""
+        return self._act(thread_id, interrupt_id, actions.warn(warn_at))
+
+    async def asend_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
+                            ) -> Applied | None:
+        return self.send_warning(thread_id, interrupt_id, warn_at=warn_at)
+
+    def _act(self, thread_id: str, interrupt_id: str, action: actions.Action
+             ) -> Applied | None:
+        """Apply a review action to an open index entry (as _store.review_actions.act)."""
         thread_id, interrupt_id = str(thread_id), str(interrupt_id)
         with self._lock:
             entry = self._index.entry(thread_id, interrupt_id)
@@ -86,10 +105,6 @@ class MemoryReview:
                                outcome.events)
             return Applied(outcome, logged)
 
-    async def areview_act(self, thread_id: str, interrupt_id: str, action: actions.Action
-                          ) -> Applied | None:
-        return self.review_act(thread_id, interrupt_id, action)
-
     def warnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
         """(thread_id, interrupt_id, warn_at) of open entries whose warning is due."""
         at = as_time("now", at) or at
@@ -106,19 +121,19 @@ class MemoryReview:
     def claim(self, thread_id: str, interrupt_id: str, principal: str, *,
               reason: str | None = None) -> Decision:
         """Hold an open interrupt (see the SQL savers' claim)."""
-        return _only(self.review_act(thread_id, interrupt_id, actions.claim(
+        return _only(self._act(thread_id, interrupt_id, actions.claim(
             actions.principal_of("principal", principal), reason)))
 
     def release(self, thread_id: str, interrupt_id: str, principal: str, *,
                 force: bool = False, reason: str | None = None) -> Decision:
         """Let go of an interrupt (see the SQL savers' release)."""
-        return _only(self.review_act(thread_id, interrupt_id, actions.release(
+        return _only(self._act(thread_id, interrupt_id, actions.release(
             actions.principal_of("principal", principal), bool(force), reason)))
 
     def reassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
                  reason: str | None = None) -> Decision:
         """Give an interrupt to `to` (see the SQL savers' reassign)."""
-        return _only(self.review_act(thread_id, interrupt_id, actions.reassign(
+        return _only(self._act(thread_id, interrupt_id, actions.reassign(
             actions.principal_of("principal", principal), actions.principal_of("to", to),
             reason)))
 

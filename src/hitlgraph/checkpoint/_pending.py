@@ -12,22 +12,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from hitlgraph._policy import ReviewPolicy
 from hitlgraph.checkpoint._events import created_data
-from hitlgraph.checkpoint._pending_policy import (
-    PolicyColumns,
-    as_time,
-    loads_policy,
-    policy_columns,
-)
+from hitlgraph.checkpoint._pending_policy import PolicyColumns, loads_policy, policy_columns
 from hitlgraph.checkpoint.serde import SerializationError, SerializerProtocol
 from hitlgraph.constants import INTERRUPT, PUSH, RESUME
 from hitlgraph.review import PendingInterrupt, decode_cursor
 from hitlgraph.review._cursor import CursorKey
 from hitlgraph.review._pending import DEADLINE_MARK, PendingOrder
+from hitlgraph.review._times import as_time, utc_now
 
 __all__ = ["GRAPH_KEYS", "Change", "Opened", "PendingQuery", "Stored", "change_of",
            "damaged_entry", "graph_of", "node_of", "now", "pending_query", "record",
@@ -63,10 +59,9 @@ class Change(NamedTuple):
     created_at: str
 
 
-def now() -> str:
-    """The time an entry is stored: ISO 8601 in UTC with microseconds, so that the text
-    sorts as the time does (checkpoints' ts have the same form)."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+now = utc_now
+"""The time an entry is stored: ISO 8601 in UTC with microseconds, so that the text sorts as
+the time does (checkpoints' ts have the same form)."""
 
 
 def node_of(task_path: str) -> str | None:

@@ -1,6 +1,6 @@
 """What the index of open interrupts stores of an interrupt's review policy, written once
 for every saver: its columns (the deadline and warning times from the policy's durations and
-the time the entry was stored), and times as callers pass them, checked.
+the time the entry was stored).
 
 The policy itself is stored twice: serialized like values are (so the default answer of
 `Expire.answer` comes back exactly, whatever its type) and as JSON text (for people and SQL).
@@ -17,7 +17,7 @@ from hitlgraph.checkpoint._events import policy_json
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.review._pending import NO_DEADLINE
 
-__all__ = ["PolicyColumns", "after_seconds", "as_time", "loads_policy", "policy_columns"]
+__all__ = ["PolicyColumns", "after_seconds", "loads_policy", "policy_columns"]
 
 
 class PolicyColumns(NamedTuple):
@@ -54,31 +54,6 @@ def policy_columns(serde: SerializerProtocol, policy: ReviewPolicy, created_at: 
     return PolicyColumns(expires_at, warn_at, expires_at or NO_DEADLINE, policy.assignee,
                          policy.group, policy.approvals, answer_text(policy_json(policy)),
                          *serde.dumps_typed(policy))
-
-
-def as_time(name: str, value: str | datetime | None) -> str | None:
-    """A time a caller passes (an aware datetime, or ISO 8601 text with a time zone) as the
-    index stores times: ISO 8601 in UTC with microseconds.
-
-    Raises:
-        ValueError: a naive datetime, or text that is not such a time (naming `name`).
-        TypeError: neither text nor a datetime.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError(f"{name}={value!r} is not an ISO 8601 time with a time zone, "
-                             "e.g. '2026-12-01T00:00:00+00:00'.") from exc
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be an ISO 8601 str or a datetime, got "
-                        f"{type(value).__name__}: {value!r}.")
-    if value.tzinfo is None:
-        raise ValueError(f"{name}={value!r} has no time zone: pass an aware datetime, "
-                         "e.g. datetime.now(timezone.utc).")
-    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
 
 
 def loads_policy(serde: SerializerProtocol, typed: tuple[str, bytes] | None) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from hitlgraph._policy import Expire
 from hitlgraph.checkpoint._decisions import NewDecision, answer_text
 from hitlgraph.checkpoint._events import POLICY_BY, NewEvent
 from hitlgraph.checkpoint._pending_policy import after_seconds
@@ -19,7 +20,7 @@ from hitlgraph.review._decisions import Decision
 from hitlgraph.review._pending import NO_DEADLINE
 
 __all__ = ["Action", "Applied", "EntryState", "Outcome", "cancel", "claim", "escalate",
-           "principal_of", "reassign", "release", "warn"]
+           "expiry", "principal_of", "reassign", "release", "warn"]
 
 
 class EntryState(NamedTuple):
@@ -130,6 +131,21 @@ def escalate(deadline: str, to: str, seconds: float | None) -> Action:
         return Outcome(sets, [_row(entry, at, "reassigned", POLICY_BY,
                                    f"expired: escalated to {to}", to)], [])
     return act
+
+
+def expiry(deadline: str, rule: Expire) -> Action:
+    """The action of a due interrupt's `Expire.cancel()` or `Expire.escalate(...)`.
+
+    Raises:
+        ValueError: `rule` is `Expire.answer(...)` (a resume through the graph, not an
+            index change).
+    """
+    if rule.kind == "cancel":
+        return cancel(deadline)
+    if rule.kind == "escalate" and rule.to:
+        return escalate(deadline, rule.to, rule.expires_in)
+    raise ValueError(f"{rule!r} is answered by resuming the thread (apply_expired does it), "
+                     "not by changing the index.")
 
 
 def warn(warn_at: str) -> Action:

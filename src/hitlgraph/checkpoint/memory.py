@@ -408,6 +408,8 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             space = self._space(thread_id, ns)
             if checks.expected_latest is not None:
                 rules.check_writes_latest(thread_id, checkpoint_id, space.latest)
+            if note is not None:
+                self._index.check_open(thread_id, checkpoint_id, [i for i, _ in note.answers])
             stored = space.writes.setdefault(checkpoint_id, {})
             if any(mode == "claim" and (task_id, idx) in stored for idx, mode, _ in encoded):
                 # checked before anything is stored: the call is all or nothing

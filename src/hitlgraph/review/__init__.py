@@ -47,15 +47,18 @@ from hitlgraph._policy import Expire, ReviewPolicy
 from hitlgraph.review._assignment import (
     Assignable,
     AssignmentError,
+    InterruptExpiredError,
     InterruptHeldError,
     InterruptNotOpenError,
 )
 from hitlgraph.review._cursor import decode_cursor, encode_cursor
 from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
 from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
+from hitlgraph.review._expire import PolicyApplied, PolicyResult, aapply_expired, apply_expired
 from hitlgraph.review._pending import PendingIndex, PendingInterrupt, PendingOrder
 
 __all__ = ["Assignable", "AssignmentError", "ChainBreak", "Decision", "DecisionLog",
-           "DecisionOutcome", "Expire", "InterruptHeldError", "InterruptNotOpenError",
-           "PendingIndex", "PendingInterrupt", "PendingOrder", "ReviewEvent", "ReviewEventKind",
-           "ReviewOutbox", "ReviewPolicy", "decode_cursor", "encode_cursor"]
+           "DecisionOutcome", "Expire", "InterruptExpiredError", "InterruptHeldError",
+           "InterruptNotOpenError", "PendingIndex", "PendingInterrupt", "PendingOrder",
+           "PolicyApplied", "PolicyResult", "ReviewEvent", "ReviewEventKind", "ReviewOutbox",
+           "ReviewPolicy", "aapply_expired", "apply_expired", "decode_cursor", "encode_cursor"]

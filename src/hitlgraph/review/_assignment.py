@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from hitlgraph.errors import CheckpointConflictError
 from hitlgraph.review._decisions import Decision
 
-__all__ = ["Assignable", "AssignmentError", "InterruptHeldError", "InterruptNotOpenError"]
+__all__ = ["Assignable", "AssignmentError", "InterruptExpiredError", "InterruptHeldError",
+           "InterruptNotOpenError"]
 
 
 class AssignmentError(RuntimeError):
@@ -48,6 +50,21 @@ class InterruptNotOpenError(AssignmentError, LookupError):
             "answered, expired, or closed by a later step). List what waits with "
             f"saver.list_pending(thread_id={thread_id!r}).",
             thread_id=thread_id, interrupt_id=interrupt_id)
+
+
+class InterruptExpiredError(CheckpointConflictError):
+    """An answer to an interrupt whose deadline passed and whose policy closed it unanswered
+    (`Expire.cancel()`): it takes no answer, and nothing was written. A
+    CheckpointConflictError(answered=True), as for an answer another resume gave first."""
+
+    def __init__(self, *, thread_id: str, interrupt_id: str, checkpoint_id: str) -> None:
+        super().__init__(thread_id, checkpoint_id, checkpoint_id, answered=True)
+        self.interrupt_id = interrupt_id
+        self.args = (
+            f"Interrupt {interrupt_id!r} of thread {thread_id!r} expired and its policy closed "
+            "it unanswered (Expire.cancel()): it takes no answer. The decision log says when "
+            f"(saver.list_decisions(thread_id={thread_id!r})); to go on, update the thread's "
+            "state (update_state) or start it again.",)
 
 
 @runtime_checkable

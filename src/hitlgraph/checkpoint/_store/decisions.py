@@ -30,6 +30,7 @@ from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
 from hitlgraph.checkpoint.base import RunnableConfig
 from hitlgraph.review import ChainBreak, Decision
+from hitlgraph.review._assignment import InterruptExpiredError
 
 if TYPE_CHECKING:
     from hitlgraph.checkpoint._store.dialect import Dialect
@@ -69,17 +70,24 @@ def append(dialect: Dialect, rows: Sequence[NewDecision],
     return chained
 
 
-def _asked(dialect: Dialect, thread_id: str, ids: Sequence[str]
+def _asked(dialect: Dialect, encoded: EncodedWrites, ids: Sequence[str]
            ) -> Ops[tuple[dict[str, tuple[str, str | None]], dict[str, str | None]]]:
-    """(namespace, node) of each of `ids` the index holds for the thread, and its graph id."""
+    """(namespace, node) of each of `ids` the index holds for the thread, and its graph id.
+
+    Raises:
+        InterruptExpiredError: one of them expired and its policy closed it.
+    """
     mark = dialect.pending_param
     asked: dict[str, tuple[str, str | None]] = {}
     graphs: dict[str, str | None] = {}
     for iid in ids:
         rows = yield Statement(
-            f"SELECT checkpoint_ns, node, graph_id FROM {dialect.pending_table} "
-            f"WHERE thread_id = {mark} AND interrupt_id = {mark}", (thread_id, iid))
+            f"SELECT checkpoint_ns, node, graph_id, expired FROM {dialect.pending_table} "
+            f"WHERE thread_id = {mark} AND interrupt_id = {mark}", (encoded.thread_id, iid))
         if rows:
+            if rows[0][3]:
+                raise InterruptExpiredError(thread_id=encoded.thread_id, interrupt_id=iid,
+                                            checkpoint_id=encoded.checkpoint_id)
             asked[iid] = (rows[0][0], rows[0][1])
             graphs[iid] = rows[0][2]
     return asked, graphs
@@ -88,11 +96,11 @@ def _asked(dialect: Dialect, thread_id: str, ids: Sequence[str]
 def put_writes_deciding(dialect: Dialect, encoded: EncodedWrites, note: DecisionNote,
                         task_path: str) -> Ops[None]:
     """put_writes() of a write that is a decision: the writes, then the note's rows, in one
-    transaction (a refused claim logs nothing)."""
+    transaction (a refused claim logs nothing; an answer to an interrupt its policy closed
+    is refused before anything is written)."""
     yield from events.lock_heads(dialect)
+    asked, graphs = yield from _asked(dialect, encoded, [iid for iid, _ in note.answers])
     yield from writes.put_writes(dialect, encoded, locked=True)
-    asked, graphs = yield from _asked(dialect, encoded.thread_id,
-                                      [iid for iid, _ in note.answers])
     yield from append(dialect, rows_of(note, encoded.thread_id, encoded.ns,
                                        node_of(task_path), now(), asked), graphs)
 

@@ -8,12 +8,13 @@ import asyncio
 from abc import abstractmethod
 from typing import TypeVar
 
+from hitlgraph._policy import Expire
 from hitlgraph.checkpoint import _review_actions as actions
-from hitlgraph.checkpoint._pending_policy import as_time
 from hitlgraph.checkpoint._review_actions import Applied
 from hitlgraph.checkpoint._store import review_actions
 from hitlgraph.checkpoint._store.calls import Call, StoreSaver
 from hitlgraph.review._decisions import Decision
+from hitlgraph.review._times import as_time
 
 __all__ = ["AsyncReview", "SyncReview"]
 
@@ -50,6 +51,10 @@ class _Calls(StoreSaver):
         return self._act_call(thread_id, interrupt_id, actions.reassign(
             actions.principal_of("principal", principal), actions.principal_of("to", to),
             reason))
+
+    def _expiry_call(self, thread_id: str, interrupt_id: str, deadline: str, rule: Expire
+                     ) -> Call[Applied | None]:
+        return self._act_call(thread_id, interrupt_id, actions.expiry(deadline, rule))
 
     def _warnings_call(self, at: str, limit: int) -> Call[list[tuple[str, str, str]]]:
         return Call(review_actions.warnings_due(self.dialect, as_time("now", at) or at, limit),
@@ -116,17 +121,34 @@ class SyncReview(_Calls):
         call = self._reassign_call(thread_id, interrupt_id, principal, to, reason)
         return _only(await asyncio.to_thread(self._run, call))
 
-    def review_act(self, thread_id: str, interrupt_id: str, action: actions.Action
-                   ) -> Applied | None:
-        """Apply a review action to an open index entry (hitlgraph.review.apply_expired's
-        way to store what a due policy does); None: nothing to do."""
-        return self._run(self._act_call(thread_id, interrupt_id, action))
+    def apply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str, rule: Expire
+                     ) -> Applied | None:
+        """Carry out `Expire.cancel()` or `Expire.escalate(...)` on an open interrupt whose
+        deadline is still `deadline` (hitlgraph.review.apply_expired's way to store it);
+        None: another caller did it first.
 
-    async def areview_act(self, thread_id: str, interrupt_id: str, action: actions.Action
-                          ) -> Applied | None:
-        """review_act() in a worker thread."""
-        return await asyncio.to_thread(self._run, self._act_call(thread_id, interrupt_id,
-                                                                 action))
+        Raises:
+            InterruptNotOpenError: the thread has no open interrupt of that id.
+        """
+        return self._run(self._expiry_call(thread_id, interrupt_id, deadline, rule))
+
+    async def aapply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str,
+                            rule: Expire) -> Applied | None:
+        """apply_expiry() in a worker thread."""
+        call = self._expiry_call(thread_id, interrupt_id, deadline, rule)
+        return await asyncio.to_thread(self._run, call)
+
+    def send_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
+                     ) -> Applied | None:
+        """Append an open interrupt's "interrupt.warning" event unless it was sent; None: it
+        was."""
+        return self._run(self._act_call(thread_id, interrupt_id, actions.warn(warn_at)))
+
+    async def asend_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
+                            ) -> Applied | None:
+        """send_warning() in a worker thread."""
+        call = self._act_call(thread_id, interrupt_id, actions.warn(warn_at))
+        return await asyncio.to_thread(self._run, call)
 
     def warnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
         """(thread_id, interrupt_id, warn_at) of the open interrupts whose warning is due at
@@ -163,10 +185,15 @@ class AsyncReview(_Calls):
         return _only(await self._arun(self._reassign_call(thread_id, interrupt_id, principal,
                                                           to, reason)))
 
-    async def areview_act(self, thread_id: str, interrupt_id: str, action: actions.Action
-                          ) -> Applied | None:
-        """Apply a review action (see `SyncReview.review_act`)."""
-        return await self._arun(self._act_call(thread_id, interrupt_id, action))
+    async def aapply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str,
+                            rule: Expire) -> Applied | None:
+        """Carry out an expiry (see `SyncReview.apply_expiry`)."""
+        return await self._arun(self._expiry_call(thread_id, interrupt_id, deadline, rule))
+
+    async def asend_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
+                            ) -> Applied | None:
+        """Append a warning event once (see `SyncReview.send_warning`)."""
+        return await self._arun(self._act_call(thread_id, interrupt_id, actions.warn(warn_at)))
 
     async def awarnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
         """The warnings due (see `SyncReview.warnings_due`)."""

@@ -1,0 +1,38 @@
+"""Times as the review features store them: ISO 8601 in UTC with microseconds, so that the
+text sorts as the time does (checkpoints' ts have the same form)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+__all__ = ["as_time", "utc_now"]
+
+
+def utc_now() -> str:
+    """The time now, as stored."""
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def as_time(name: str, value: str | datetime | None) -> str | None:
+    """A time a caller passes (an aware datetime, or ISO 8601 text with a time zone) as
+    stored.
+
+    Raises:
+        ValueError: a naive datetime, or text that is not such a time (naming `name`).
+        TypeError: neither text nor a datetime.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"{name}={value!r} is not an ISO 8601 time with a time zone, "
+                             "e.g. '2026-12-01T00:00:00+00:00'.") from exc
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be an ISO 8601 str or a datetime, got "
+                        f"{type(value).__name__}: {value!r}.")
+    if value.tzinfo is None:
+        raise ValueError(f"{name}={value!r} has no time zone: pass an aware datetime, "
+                         "e.g. datetime.now(timezone.utc).")
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
