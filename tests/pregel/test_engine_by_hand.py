@@ -13,11 +13,14 @@ import pytest
 from typing_extensions import TypedDict
 
 from hitlgraph._ids import interrupt_id, pull_task_id
+from hitlgraph._policy import ReviewPolicy
 from hitlgraph.checkpoint.base import Checkpoint, CheckpointTuple, PendingWrite, rules_of
 from hitlgraph.constants import ERROR, INTERRUPT, RESUME, START
+from hitlgraph.errors import CheckpointConflictError
 from hitlgraph.graph import StateGraph
 from hitlgraph.pregel._algo import Task, edge_writes, node_writes
 from hitlgraph.pregel._effects import (
+    Claim,
     Effect,
     Emit,
     Load,
@@ -137,7 +140,7 @@ def test_resume_claims_the_answer_reruns_only_the_paused_task_and_reuses_the_fin
 
     load = expect(run, Load)
     assert load.config == {"configurable": {"thread_id": THREAD, "checkpoint_ns": ""}}
-    claim = expect(run, SaveWrites, loaded)
+    claim = expect(run, Claim, loaded).writes
     assert (claim.task_id, claim.task_path) == (task_of("right"), "right")
     assert claim.writes == [(RESUME, [[asked.id, "yes", True]])]
     assert claim.config["configurable"]["checkpoint_id"] == STEP_0
@@ -156,6 +159,29 @@ def test_resume_claims_the_answer_reruns_only_the_paused_task_and_reuses_the_fin
 
     assert ended(run, stored(save.checkpoint["id"])) == RunResult(
         values={"left_said": "done", "right_said": "yes"})
+
+
+def test_a_lost_claim_raises_for_a_plain_interrupt_and_is_counted_again_for_k_of_n() -> None:
+    spec = fan_out()
+    lost = CheckpointConflictError(THREAD, STEP_0, "newer", answered=True)
+    plain = Interrupt(value="publish?", id=interrupt_id(task_of("right"), 0))
+    loaded = fan_out_after_step_0([(task_of("right"), INTERRUPT, [plain])])
+    run = run_loop(params(spec, Command(resume="yes", by="ann")))
+    expect(run, Load)
+    expect(run, Claim, loaded)
+    with pytest.raises(CheckpointConflictError):
+        run.send(lost)  # one answer wins a plain interrupt
+
+    two = Interrupt(value="publish?", id=plain.id, response_schema=None,
+                    policy=ReviewPolicy(approvals=2))
+    loaded = fan_out_after_step_0([(task_of("right"), INTERRUPT, [two])])
+    run = run_loop(params(spec, Command(resume="yes", by="ann")))
+    expect(run, Load)
+    expect(run, Claim, loaded)
+    load = expect(run, Load, lost)  # the run opens again on the thread's newer checkpoint
+    assert load.config == {"configurable": {"thread_id": THREAD, "checkpoint_ns": ""}}
+    claim = expect(run, Claim, loaded).writes
+    assert claim.writes[0][0] == RESUME
 
 
 def _run_up_to_breakpoint(spec: GraphSpec) -> tuple[Save, list[Emit]]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
+from hitlgraph.errors import CheckpointConflictError
 from hitlgraph.pregel._algo import Task
 from hitlgraph.pregel._call import run_task_async, run_task_sync
 from hitlgraph.pregel._context import StreamSink
@@ -26,6 +27,7 @@ from hitlgraph.pregel._effects import (
     Abandoned,
     CacheGet,
     CacheSet,
+    Claim,
     Effect,
     Emit,
     Load,
@@ -118,6 +120,12 @@ class _SyncRun:
             case Load() | Save() | SaveWrites():
                 assert self.io is not None
                 return self.io.carry(effect)
+            case Claim():
+                assert self.io is not None
+                try:
+                    self.io.carry(effect.writes)
+                except CheckpointConflictError as lost:
+                    return lost
             case Next():
                 return self._next()
             case Start():
@@ -284,6 +292,12 @@ class _AsyncRun:
             case Load() | Save() | SaveWrites():
                 assert self.io is not None
                 return await self.io.carry(effect)
+            case Claim():
+                assert self.io is not None
+                try:
+                    await self.io.carry(effect.writes)
+                except CheckpointConflictError as lost:
+                    return lost
             case RunOne():
                 return await run_task_async(self.spec, self._prepare(effect.task),
                                             effect.values)

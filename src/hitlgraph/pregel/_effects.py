@@ -93,7 +93,17 @@ class CacheSet:
     pairs: dict[tuple[tuple[str, ...], str], tuple[Any, int | None]]
 
 
-Effect = Load | Save | SaveWrites | Start | Next | RunOne | Emit | CacheGet | CacheSet
+@dataclass(slots=True)
+class Claim:
+    """Write `writes` (a task's answers, compare-and-set on the thread's latest checkpoint).
+    Reply: None when stored, or the CheckpointConflictError of the race it lost (nothing was
+    stored), for the machine to count the answer again on the newer checkpoint."""
+
+    writes: SaveWrites
+
+
+Effect = (Load | Save | SaveWrites | Claim | Start | Next | RunOne | Emit | CacheGet
+          | CacheSet)
 NEXT = Next()
 
 

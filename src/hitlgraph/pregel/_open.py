@@ -13,7 +13,7 @@ from hitlgraph.checkpoint._decisions import DecisionNote
 from hitlgraph.checkpoint.base import CheckpointTuple
 from hitlgraph.checkpoint.serde._errors import refused_checkpoint
 from hitlgraph.constants import INTERRUPT, RESUME, START
-from hitlgraph.errors import EmptyInputError, ResumeError
+from hitlgraph.errors import CheckpointConflictError, EmptyInputError, ResumeError
 from hitlgraph.pregel._algo import (
     _MISSING,
     Pending,
@@ -26,7 +26,7 @@ from hitlgraph.pregel._algo import (
     node_writes,
     plan_tasks,
 )
-from hitlgraph.pregel._effects import Effect, Emit, Load, SaveWrites
+from hitlgraph.pregel._effects import Claim, Effect, Emit, Load, SaveWrites
 from hitlgraph.pregel._emit import pick
 from hitlgraph.pregel._params import RunParams, checkpoint_metadata, thread_config
 from hitlgraph.pregel._saving import RunSaver
@@ -258,7 +258,9 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
             task = next(t for t in probe if t.id == tid)
             effect = _claim(p, ls, cmd, task, given)
             if effect is not None:
-                yield effect
+                lost = yield Claim(effect)
+                if lost is not None:
+                    raise Recount(lost) if _counted(given) else lost
     if cmd.update is not None or cmd.goto:
         writes = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
         if not probe:  # nothing waits to run: the writes make a step of their own
@@ -270,6 +272,23 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
         ls.st.sends = [*ls.st.sends, *sends]
         ls.preapplied = updated
         ls.planned = plan_tasks(p.spec, ls.st, p.scope)  # (inputs with the update)
+
+
+class Recount(Exception):
+    """An answer to a k-of-n interrupt lost its claim to another principal's answer given at
+    the same moment: run_loop opens the run again, so the answer is counted on the newer
+    checkpoint (a plain resume that loses raises CheckpointConflictError instead: one answer
+    wins)."""
+
+    def __init__(self, lost: CheckpointConflictError) -> None:
+        super().__init__(str(lost))
+        self.lost = lost
+
+
+def _counted(given: dict[str, tuple[Any, Interrupt]]) -> bool:
+    """Whether an answer of `given` counts towards a k-of-n interrupt."""
+    return any(asked.policy is not None and asked.policy.approvals > 1
+               for _, asked in given.values())
 
 
 def _claim(p: RunParams, ls: LoopState, cmd: Command[Any], task: Task,
