@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from hitlgraph import __version__
 from hitlgraph.cli._answers import resume_value
+from hitlgraph.cli._assign_cmd import claim, reassign, release
 from hitlgraph.cli._audit import audit
 from hitlgraph.cli._common import (
     EPILOG,
@@ -30,6 +31,7 @@ from hitlgraph.cli._common import (
 )
 from hitlgraph.cli._demo_cmd import demo
 from hitlgraph.cli._errors import CliError, ExitCode
+from hitlgraph.cli._expire_cmd import expire
 from hitlgraph.cli._load import bind, load_object
 from hitlgraph.cli._render import View
 from hitlgraph.cli._runner import Runner, outcome_json, resume_hint
@@ -285,6 +287,8 @@ def graph_cmd(graph_spec: str, as_json: bool) -> None:
 cli.add_command(demo)
 cli.add_command(serve)
 cli.add_command(audit)
+for _command in (expire, claim, release, reassign):
+    cli.add_command(_command)
 
 
 def main(argv: list[str] | None = None) -> None:

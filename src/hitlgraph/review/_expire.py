@@ -49,6 +49,7 @@ PAGES = 10
 """Pages of `limit` due interrupts one call looks through at most (due interrupts without
 an `on_expire` are passed over: they only show as overdue)."""
 ANSWER_REASON = "expired: default answer"
+NO_GRAPH = "no graph was given to resume the thread with its default answer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +69,7 @@ class PolicyApplied:
 
 def _saver_and_graph(graph: Any, saver: Any) -> tuple[Any, Any]:
     """The saver to read (the graph's checkpointer unless given) and a graph that resumes
-    through it."""
+    through it (None: none was given)."""
     if saver is None:
         saver = getattr(graph, "checkpointer", None)
     if not isinstance(saver, PendingIndex) or not hasattr(saver, "apply_expiry"):
@@ -77,7 +78,7 @@ def _saver_and_graph(graph: Any, saver: Any) -> tuple[Any, Any]:
             f"hitlgraph ships), got {type(saver).__name__}. Compile the graph with one, e.g. "
             "builder.compile(checkpointer=SqliteSaver.from_conn_string('db.sqlite')), or "
             "pass saver=.")
-    if getattr(graph, "checkpointer", None) is not saver:
+    if graph is not None and getattr(graph, "checkpointer", None) is not saver:
         graph = copy.copy(graph)
         graph.checkpointer = saver
     return graph, saver
@@ -123,14 +124,14 @@ def _answered(item: PendingInterrupt, error: BaseException | None) -> PolicyAppl
     return _result(item, "failed", f"{type(error).__name__}: {error}")
 
 
-def _due(saver: Any, at: str, limit: int) -> list[PendingInterrupt]:
+def _due(saver: Any, at: str, limit: int, graph_id: str | None) -> list[PendingInterrupt]:
     """The due interrupts that have an on_expire, nearest deadline first, at most `limit`
     (looking through at most PAGES pages)."""
     found: list[PendingInterrupt] = []
     after = None
     for _ in range(PAGES):
         page = list(saver.list_pending(expired_before=at, order="deadline", limit=limit,
-                                       after=after))
+                                       after=after, graph_id=graph_id))
         found.extend(p for p in page if p.policy is not None and p.policy.on_expire)
         if len(page) < limit or len(found) >= limit:
             break
@@ -145,16 +146,19 @@ def _check(now: str | datetime | None, limit: int) -> str:
 
 
 def apply_expired(graph: Any, saver: Any = None, *, now: str | datetime | None = None,
-                  limit: int = 100) -> list[PolicyApplied]:
+                  limit: int = 100, graph_id: str | None = None) -> list[PolicyApplied]:
     """Carry out the review policies due at `now`: warnings whose time came, then the
     `on_expire` of each interrupt whose deadline passed (see the module docstring for how
     each happens once, even with several processes calling this at once).
 
     Args:
-        graph: the compiled graph the threads run (an answer resumes through it).
+        graph: the compiled graph the threads run (an answer resumes through it); None with
+            a `saver`: default answers are not given ("failed"), the other policies are.
         saver: the saver whose index to read (default: the graph's checkpointer).
         now: the time to judge by (an aware datetime or ISO 8601 text; default: now).
         limit: at most this many warnings, and this many due interrupts, per call.
+        graph_id: only the interrupts of threads run with this graph (as list_pending()'s
+            graph_id): where threads of several graphs share a saver, each graph's own.
 
     Returns:
         What was done, one record per interrupt touched.
@@ -175,12 +179,15 @@ def apply_expired(graph: Any, saver: Any = None, *, now: str | datetime | None =
         if _open(saver.send_warning, thread_id, interrupt_id, warn_at=warn_at):
             done.append(PolicyApplied(thread_id=thread_id, checkpoint_ns="",
                                       interrupt_id=interrupt_id, result="warned"))
-    for item in _due(saver, at, limit):
+    for item in _due(saver, at, limit, graph_id):
         rule = _rule(item)
         if rule is not None and rule.kind != "answer" and item.expires_at is not None:
             done.append(_applied(item, _open(saver.apply_expiry, item.thread_id,
                                              item.interrupt_id, deadline=item.expires_at,
                                              rule=rule)))
+            continue
+        if graph is None:
+            done.append(_result(item, "failed", NO_GRAPH))
             continue
         error = None
         try:
@@ -200,7 +207,8 @@ def _open(change: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 async def aapply_expired(graph: Any, saver: Any = None, *, now: str | datetime | None = None,
-                         limit: int = 100) -> list[PolicyApplied]:
+                         limit: int = 100, graph_id: str | None = None
+                         ) -> list[PolicyApplied]:
     """apply_expired() for asyncio programs: the graph resumes with ainvoke, the saver's
     async methods read and write the index."""
     at = _check(now, limit)
@@ -210,11 +218,14 @@ async def aapply_expired(graph: Any, saver: Any = None, *, now: str | datetime |
         if await _aopen(saver.asend_warning(thread_id, interrupt_id, warn_at=warn_at)):
             done.append(PolicyApplied(thread_id=thread_id, checkpoint_ns="",
                                       interrupt_id=interrupt_id, result="warned"))
-    for item in await _adue(saver, at, limit):
+    for item in await _adue(saver, at, limit, graph_id):
         rule = _rule(item)
         if rule is not None and rule.kind != "answer" and item.expires_at is not None:
             done.append(_applied(item, await _aopen(saver.aapply_expiry(
                 item.thread_id, item.interrupt_id, deadline=item.expires_at, rule=rule))))
+            continue
+        if graph is None:
+            done.append(_result(item, "failed", NO_GRAPH))
             continue
         error = None
         try:
@@ -233,13 +244,14 @@ async def _aopen(change: Any) -> Any:
         return None
 
 
-async def _adue(saver: Any, at: str, limit: int) -> list[PendingInterrupt]:
+async def _adue(saver: Any, at: str, limit: int, graph_id: str | None
+                ) -> list[PendingInterrupt]:
     """_due() over alist_pending()."""
     found: list[PendingInterrupt] = []
     after = None
     for _ in range(PAGES):
-        page = [p async for p in saver.alist_pending(expired_before=at, order="deadline",
-                                                     limit=limit, after=after)]
+        page = [p async for p in saver.alist_pending(
+            expired_before=at, order="deadline", limit=limit, after=after, graph_id=graph_id)]
         found.extend(p for p in page if p.policy is not None and p.policy.on_expire)
         if len(page) < limit or len(found) >= limit:
             break
