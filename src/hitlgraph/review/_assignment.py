@@ -87,3 +87,18 @@ class Assignable(Protocol):
                  reason: str | None = None) -> Decision:
         """Give the interrupt to `to` (anyone may)."""
         ...
+
+    async def aclaim(self, thread_id: str, interrupt_id: str, principal: str, *,
+                     reason: str | None = None) -> Decision:
+        """claim() for asyncio programs."""
+        ...
+
+    async def arelease(self, thread_id: str, interrupt_id: str, principal: str, *,
+                       force: bool = False, reason: str | None = None) -> Decision:
+        """release() for asyncio programs."""
+        ...
+
+    async def areassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
+                        reason: str | None = None) -> Decision:
+        """reassign() for asyncio programs."""
+        ...

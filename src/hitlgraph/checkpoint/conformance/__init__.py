@@ -50,6 +50,9 @@ from hitlgraph.checkpoint.conformance._assignment import (
 from hitlgraph.checkpoint.conformance._assignment import (
     check_assignment_rules_and_log as check_assignment_rules_and_log,
 )
+from hitlgraph.checkpoint.conformance._assignment import (
+    check_async_assignment_and_expiry as check_async_assignment_and_expiry,
+)
 from hitlgraph.checkpoint.conformance._async import (
     check_async_list_many as check_async_list_many,
 )

@@ -5,16 +5,26 @@ capability passes them trivially."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
-from hitlgraph._policy import policy_of
+from hitlgraph._policy import Expire, policy_of
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.conformance._decisions import _answer, _log
-from hitlgraph.checkpoint.conformance._helpers import Backend, _eq, _ok, _raises
+from hitlgraph.checkpoint.conformance._helpers import (
+    Backend,
+    _eq,
+    _ok,
+    _raises,
+    conf,
+    make_checkpoint,
+)
 from hitlgraph.checkpoint.conformance._pending import _ask, _open, _put
 from hitlgraph.checkpoint.conformance._policy import _ask_with
 from hitlgraph.review import Assignable, InterruptHeldError, InterruptNotOpenError, ReviewOutbox
+from hitlgraph.types import Interrupt
 
-__all__ = ["check_assignment_claims_at_most_once", "check_assignment_rules_and_log"]
+__all__ = ["check_assignment_claims_at_most_once", "check_assignment_rules_and_log",
+           "check_async_assignment_and_expiry"]
 
 
 def _holder(saver: BaseCheckpointSaver, interrupt_id: str) -> str | None:
@@ -91,3 +101,43 @@ def check_assignment_claims_at_most_once(saver: BaseCheckpointSaver, backend: Ba
         racer.join()
     _eq(sorted(results), ["refused"] * 7 + ["won"], "one claim wins")
     _eq([d.outcome for d in _log(saver)], ["claimed"], "one row")
+
+
+async def check_async_assignment_and_expiry(saver: BaseCheckpointSaver,
+                                            backend: Backend) -> None:
+    """aclaim / arelease / areassign as their sync twins; awarnings_due, asend_warning (once)
+    and aapply_expiry (an escalation, compare-and-set on the deadline it saw) as
+    apply_expired uses them."""
+    if not isinstance(saver, Assignable):
+        return
+    at = await saver.aput(conf("t"), make_checkpoint({"x": 1}, {"x": 1}),
+                          {"source": "loop", "step": 0}, {"x": 1})
+    policy = policy_of(expires_in=600, warn_before=60, assignee="bob",
+                       on_expire=Expire.escalate(to="lead"))
+    await saver.aput_writes(at, [("__interrupt__", [Interrupt("q", id="i1", policy=policy)])],
+                            "task", "n")
+    with _raises(InterruptHeldError, "an async claim of what bob holds"):
+        await saver.aclaim("t", "i1", "carol")
+    await saver.areassign("t", "i1", "carol", to="dave")
+    await saver.arelease("t", "i1", "dave")
+    claimed = await saver.aclaim("t", "i1", "erin")
+    _eq((claimed.outcome, claimed.answer), ("claimed", {"from": None, "to": "erin"}), "claimed")
+    index: Any = saver  # (an Assignable that is also a PendingIndex)
+    [item] = [p async for p in index.alist_pending()]
+    assert item.warn_at is not None and item.expires_at is not None
+    due = await saver.awarnings_due(item.expires_at, 10)  # type: ignore[attr-defined]
+    _eq(due, [("t", "i1", item.warn_at)], "the warning due")
+    sent = await saver.asend_warning("t", "i1", warn_at=item.warn_at)  # type: ignore[attr-defined]
+    _ok(sent is not None, "the warning sent")
+    _eq(await saver.asend_warning("t", "i1", warn_at=item.warn_at),  # type: ignore[attr-defined]
+        None, "sent once")
+    _eq(await saver.awarnings_due(item.expires_at, 10), [], "no warning due")  # type: ignore[attr-defined]
+    rule = Expire.escalate(to="lead")
+    done = await saver.aapply_expiry("t", "i1", deadline=item.expires_at,  # type: ignore[attr-defined]
+                                     rule=rule)
+    _eq((done.decisions[0].outcome, done.decisions[0].by), ("reassigned", "policy"),
+        "escalated")
+    _eq(await saver.aapply_expiry("t", "i1", deadline=item.expires_at,  # type: ignore[attr-defined]
+                                  rule=rule), None, "applied once")
+    [moved] = [p async for p in index.alist_pending()]
+    _eq((moved.assignee, moved.expires_at), ("lead", None), "held by lead, no deadline")

@@ -13,6 +13,7 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.conformance._assignment import (
     check_assignment_claims_at_most_once,
     check_assignment_rules_and_log,
+    check_async_assignment_and_expiry,
 )
 from hitlgraph.checkpoint.conformance._async import check_async_list_many, check_async_round_trip
 from hitlgraph.checkpoint.conformance._decisions import (
@@ -112,6 +113,7 @@ ASYNC_CHECKS: dict[str, AsyncCheck] = {
     "async_list_pending": check_async_list_pending,
     "async_list_decisions": check_async_list_decisions,
     "async_review_events": check_async_review_events,
+    "async_assignment_and_expiry": check_async_assignment_and_expiry,
 }
 CHECKS: dict[str, SyncCheck | AsyncCheck] = {**SYNC_CHECKS, **ASYNC_CHECKS}
 """Every check by name: sync ones first, then async ones."""
