@@ -5,7 +5,9 @@ latest checkpoint (`hitlgraph threads`' `list_threads`, keeping the paused ones)
 
 Each saver is filled through its own API, as a graph paused at an interrupt leaves it: per
 thread an input checkpoint, the checkpoint of the step that asks (a ~1 KB state) and the
-asking task's `__interrupt__` write. SQLite fills in one transaction (`batch()`).
+asking task's `__interrupt__` write; every other interrupt asks with a review policy (a
+deadline, and one of ten assignees), so the assignee filter and the deadline order are timed
+too. SQLite fills in one transaction (`batch()`).
 
 Usage:
     python bench/bench_pending.py                      # 1,000 / 10,000 / 100,000 threads
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from hitlgraph._ids import checkpoint_id, ts_of
+from hitlgraph._policy import policy_of
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, empty_checkpoint
 from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.checkpoint.sqlite import SqliteSaver
@@ -60,7 +63,8 @@ def fill(saver: BaseCheckpointSaver, threads: int) -> None:
         second = _checkpoint({"payload": PAYLOAD, "branch:to:review": None}, 0)
         config = saver.put(config, second, {**meta, "source": "loop", "step": 0},
                            second["channel_versions"])  # type: ignore[arg-type]
-        asked = Interrupt({"question": f"approve {i}?"}, id=f"{i:032x}")
+        policy = None if i % 2 else policy_of(expires_in=3600 + i, assignee=f"user-{i % 10}")
+        asked = Interrupt({"question": f"approve {i}?"}, id=f"{i:032x}", policy=policy)
         saver.put_writes(config, [("__interrupt__", [asked])], f"task-{i}", "review")
 
 
@@ -99,6 +103,8 @@ def measure(backend: str, threads: int, slow: bool, folder: Path) -> dict[str, A
         graph = median_ms(lambda: list(saver.list_pending(graph_id="bench", limit=50)), 20)
         second = median_ms(lambda: list(saver.list_pending(limit=50, after=page[-1].cursor)),
                            20)
+        assignee = median_ms(lambda: list(saver.list_pending(assignee="user-4", limit=50)), 20)
+        deadline = median_ms(lambda: list(saver.list_pending(order="deadline", limit=50)), 20)
         decoded = None
         if slow:
             start = time.perf_counter()
@@ -106,7 +112,8 @@ def measure(backend: str, threads: int, slow: bool, folder: Path) -> dict[str, A
             decoded = (time.perf_counter() - start) * 1000
             assert len(paused) == threads
     return {"backend": backend, "threads": threads, "fill_s": fill_s, "first_ms": first,
-            "graph_ms": graph, "second_ms": second, "decoded_ms": decoded}
+            "graph_ms": graph, "second_ms": second, "assignee_ms": assignee,
+            "deadline_ms": deadline, "decoded_ms": decoded}
 
 
 def _fmt(value: float | None) -> str:
@@ -128,12 +135,13 @@ def main(argv: list[str] | None = None) -> None:
                       file=sys.stderr, flush=True)
                 rows.append(measure(backend, size, size <= args.slow_upto, Path(folder)))
     print("| saver | paused threads | list_pending first page, ms | with graph_id, ms "
-          "| second page, ms | decode every thread (today), ms | fill, s |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| second page, ms | with assignee, ms | deadline order, ms "
+          "| decode every thread (today), ms | fill, s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['backend']} | {r['threads']:,} | {_fmt(r['first_ms'])} "
-              f"| {_fmt(r['graph_ms'])} | {_fmt(r['second_ms'])} | {_fmt(r['decoded_ms'])} "
-              f"| {r['fill_s']:.1f} |")
+              f"| {_fmt(r['graph_ms'])} | {_fmt(r['second_ms'])} | {_fmt(r['assignee_ms'])} "
+              f"| {_fmt(r['deadline_ms'])} | {_fmt(r['decoded_ms'])} | {r['fill_s']:.1f} |")
 
 
 if __name__ == "__main__":
