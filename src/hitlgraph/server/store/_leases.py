@@ -20,16 +20,20 @@ from hitlgraph.server.store._records import Claim, Heartbeat, RunStatus, ThreadS
 from hitlgraph.server.store._rows import RUN_COLUMNS, dumps, dumps_or_null, now_iso, run_row
 from hitlgraph.server.store._rules import thread_error
 
-__all__ = ["claim", "finish", "heartbeat", "record_start"]
+__all__ = ["anything_claimable", "claim", "finish", "heartbeat", "lease_check",
+           "record_start"]
 
 _HELD = "run_id = :run_id AND fencing = :fencing AND status = 'running'"
 
+RENEW_WHEN_LEFT = 2 / 3
+"""A heartbeat renews the lease only once less than this share of its length is left: the
+worker beats every third of a lease at most, so the lease never falls below a third."""
 
-def _claimable(d: Dialect) -> str:
-    """The oldest runnable run: pending, or running with an expired lease (its worker died),
-    on a thread where no other run holds a live lease and no older run is active. (Where
-    rows are locked, one another claim is taking is skipped, not waited for.)"""
-    return f"""SELECT r.run_id FROM hg_runs r
+
+def _runnable(d: Dialect) -> str:
+    """The runnable runs `r`: pending, or running with an expired lease (its worker died),
+    on a thread where no other run holds a live lease and no older run is active."""
+    return f"""FROM hg_runs r
     WHERE (r.status = 'pending' OR (r.status = 'running' AND r.lease_until < {d.clock}))
       AND NOT EXISTS (
         SELECT 1 FROM hg_runs o
@@ -38,9 +42,22 @@ def _claimable(d: Dialect) -> str:
       AND NOT EXISTS (
         SELECT 1 FROM hg_runs e
         WHERE e.tenant = r.tenant AND e.thread_id = r.thread_id AND e.run_id <> r.run_id
-          AND e.status IN ('pending', 'running') AND {d.earlier('e', 'r')})
-    ORDER BY {d.oldest_first('r')}
-    LIMIT 1{d.skip_locked}"""
+          AND e.status IN ('pending', 'running') AND {d.earlier('e', 'r')})"""
+
+
+def _claimable(d: Dialect) -> str:
+    """The oldest runnable run. (Where rows are locked, one another claim is taking is
+    skipped, not waited for.)"""
+    return (f"SELECT r.run_id {_runnable(d)} ORDER BY {d.oldest_first('r')} "
+            f"LIMIT 1{d.skip_locked}")
+
+
+def anything_claimable(d: Dialect) -> Op[bool]:
+    """Whether a claim would find a run now, read without a lock. Idle workers wake at every
+    queued or finished run and all but one find nothing: asking first spares each of them a
+    write transaction (on SQLite, a wait for the file's one writer)."""
+    found = yield f"SELECT EXISTS (SELECT 1 {_runnable(d)})", {"now": time.time()}
+    return bool(found and found[0][0])
 
 
 def claim(d: Dialect, worker_id: str, lease_seconds: float) -> Op[Claim | None]:
@@ -56,6 +73,22 @@ def claim(d: Dialect, worker_id: str, lease_seconds: float) -> Op[Claim | None]:
         return None
     row = run_row(found[0])
     return Claim(run=row, fencing=row.fencing, worker_id=worker_id)
+
+
+def lease_check(d: Dialect, run_id: str, fencing: int, lease_seconds: float
+                ) -> Op[Heartbeat | None]:
+    """A heartbeat that writes nothing while the lease has more than RENEW_WHEN_LEFT of
+    `lease_seconds` left (None: renew it now with `heartbeat`). A run just claimed, or
+    renewed a moment ago, needs no write transaction to learn whether it is still held or
+    cancelled."""
+    found = yield (f"SELECT cancel_action, lease_until > {d.lease_end} FROM hg_runs "
+                   f"WHERE {_HELD}",
+                   {"run_id": run_id, "fencing": fencing, "now": time.time(),
+                    "lease": float(lease_seconds) * RENEW_WHEN_LEFT})
+    if not found:
+        return Heartbeat(held=False, cancel_action=None)
+    cancel_action, fresh = found[0]
+    return Heartbeat(held=True, cancel_action=cancel_action) if fresh else None
 
 
 def heartbeat(d: Dialect, run_id: str, fencing: int, lease_seconds: float) -> Op[Heartbeat]:

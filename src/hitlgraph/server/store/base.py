@@ -199,11 +199,19 @@ class Store(abc.ABC):
     async def claim_run(self, worker_id: str, lease_seconds: float) -> Claim | None:
         """Take the oldest runnable run (pending, or running with an expired lease) of a
         thread that has no other running run: set it running, renew its lease, increment
-        its fencing token. None when there is nothing to do."""
+        its fencing token. None when there is nothing to do (found by a read, without
+        taking a write transaction)."""
+        if not await self._read(leases.anything_claimable(self.dialect)):
+            return None
         return await self._write(leases.claim(self.dialect, worker_id, lease_seconds))
 
     async def heartbeat(self, run_id: str, fencing: int, lease_seconds: float) -> Heartbeat:
-        """Renew the lease of a run this worker holds."""
+        """Renew the lease of a run this worker holds (once a third of it has passed; before
+        that, only read whether it is still held and whether a cancel was asked)."""
+        beat = await self._read(leases.lease_check(self.dialect, run_id, fencing,
+                                                   lease_seconds))
+        if beat is not None:
+            return beat
         return await self._write(leases.heartbeat(self.dialect, run_id, fencing,
                                                   lease_seconds))
 
