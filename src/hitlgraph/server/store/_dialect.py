@@ -57,7 +57,8 @@ class Dialect:
     """A list of texts as the driver binds it: an array (PostgreSQL), JSON text (SQLite)."""
     notify: str | None
     """A statement sending `:payload` on `:channel` to other processes when the transaction
-    commits; None: the database has none (SQLite's processes poll)."""
+    commits (SQLite: a row their watchers read); None: the database has none, and other
+    processes learn of changes only when they poll."""
     has_table: str
     """A statement answering one row: whether the table named `:table` exists."""
     migrations_table: str

@@ -1,6 +1,7 @@
 """What a change announces to other processes: the operations say which change they made
-(`notify`), inside their transaction; a database that can deliver it on commit (PostgreSQL's
-NOTIFY) does, and `wake_key` turns what arrives into the key of `Signals` it wakes."""
+(`notify`), inside their transaction; the database delivers it on commit (PostgreSQL's
+NOTIFY; in SQLite a row of hg_changes that other processes' watchers read, `_watch.py`), and
+`wake_key` turns what arrives into the key of `Signals` it wakes."""
 
 from __future__ import annotations
 

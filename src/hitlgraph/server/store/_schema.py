@@ -16,6 +16,8 @@ Tables (prefixed `hg_` so they can share a database with the checkpoint saver's)
 - hg_assistant_versions(tenant, assistant_id, version) -> what that version held
 - hg_crons(cron_id) -> tenant, assistant_id, thread_id, schedule, payload, next_run_date, ...
   (deleted with their thread or assistant, by triggers)
+- hg_changes(seq) -> origin, channel, payload: SQLite only, the last 1,000 changes other
+  processes wake their waiters from (PostgreSQL sends them with NOTIFY)
 """
 
 from __future__ import annotations

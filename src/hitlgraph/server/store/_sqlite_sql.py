@@ -3,7 +3,9 @@
 SQLite has one writer at a time: every write transaction is `BEGIN IMMEDIATE`, which holds
 the database, so no statement needs a row lock. Times are ISO text the operation binds, and
 leases epoch seconds it binds, from the server's clock; rows keep their insertion order in
-`rowid`. Lists travel as JSON text, read back with `json_each`.
+`rowid`. Lists travel as JSON text, read back with `json_each`. A change other processes
+should hear of is a row of `hg_changes` (their watchers read it, `_watch.py`), stamped with
+`hg_origin()`, a function the writing store defines on its connection.
 """
 
 from __future__ import annotations
@@ -127,6 +129,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                 AND assistant_id = OLD.assistant_id;
         END""",
     ),
+    # 5: the changes other processes' watchers wake their waiters from (_watch.py), since
+    # SQLite has no NOTIFY; the last 1,000 are kept.
+    (
+        """CREATE TABLE IF NOT EXISTS hg_changes (
+            seq INTEGER PRIMARY KEY,
+            origin TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER IF NOT EXISTS hg_changes_kept AFTER INSERT ON hg_changes
+        BEGIN
+            DELETE FROM hg_changes WHERE seq <= NEW.seq - 1000;
+        END""",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one."""
@@ -150,7 +166,8 @@ SQLITE = Dialect(
     rowid="rowid",
     in_list="IN (SELECT value FROM json_each(:{name}))",
     text_list=_json_list,
-    notify=None,
+    notify=("INSERT INTO hg_changes (origin, channel, payload) "
+            "VALUES (hg_origin(), :channel, :payload)"),
     has_table=("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' "
                "AND name = :table)"),
     migrations_table=f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (v INTEGER PRIMARY KEY)",
