@@ -1,6 +1,7 @@
 """The inbox with several reviewers (issue 14), in headless Chromium: each signs in with their
-own API key (a user of one tenant), and a question that needs two approvals stays open after
-the first, shows who gave it, and goes once a second reviewer answers.
+own API key (a user of one tenant), or with a token an auth callable reads; a question that
+needs two approvals stays open after the first, shows who gave it, and goes once a second
+reviewer answers.
 
 The browser, page and server fixtures are test_server_inbox.py's."""
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import test_server_inbox as inbox
 from _harness import RunningServer
+from starlette.requests import Request
 from test_server_inbox import _answer, _interrupted, _item, _open, _row, _values
 
 try:
@@ -73,3 +76,29 @@ def test_a_two_of_two_approval_needs_two_reviewers(
     assert _values(client, thread_id)["approved_by"] == ["alice:True", "bob:False"]
     page.get_by_role("button", name="Refresh").click()
     expect(_row(page, thread_id)).to_have_count(0)
+
+
+def _bearer(request: Request) -> str | None:
+    """An auth callable that reads "Authorization: Bearer <token>" (not x-api-key)."""
+    return {"Bearer token-of-carol": "acme/carol"}.get(request.headers.get("authorization", ""))
+
+
+def test_with_an_auth_callable_the_key_goes_in_the_header_the_reviewer_chose(
+        page: Page, start_server: Callable[..., RunningServer], inbox_config: Path) -> None:
+    server = start_server(config=inbox_config, auth=_bearer)
+    with httpx.Client(base_url=server.url, timeout=30,
+                      headers={"authorization": "Bearer token-of-carol"}) as http:
+        thread_id = http.post("/threads", json={}).json()["thread_id"]
+        http.post(f"/threads/{thread_id}/runs/wait",
+                  json={"assistant_id": "review", "input": {"topic": "bearer"}})
+        _open(page, server)
+        page.get_by_role("textbox", name="API key").fill("token-of-carol")
+        page.get_by_role("button", name="Use this key").click()  # as x-api-key: refused
+        expect(page.get_by_role("alert").filter(has_text="refused this API key")).to_be_visible()
+        page.get_by_label("Send it as").select_option(label="Authorization: Bearer")
+        page.get_by_role("textbox", name="API key").fill("token-of-carol")
+        page.get_by_role("button", name="Use this key").click()
+        _answer(_item(page, thread_id), '{"approved": true}')
+        expect(_row(page, thread_id)).to_have_count(0)
+        [decision] = http.get(f"/threads/{thread_id}/decisions").json()
+    assert decision["by"] == "carol"

@@ -1,12 +1,14 @@
 // The inbox's calls to this server's own REST API (the same one the SDK and the CLI use), and
-// the reviewer's API key: typed once, kept in this tab's sessionStorage, sent in the x-api-key
-// header on every call. No cookies, so a page elsewhere cannot make the browser act for the
-// reviewer (no CSRF to defend against).
+// the reviewer's API key: typed once, kept in this tab's sessionStorage, sent on every call in
+// the x-api-key header (the server's API keys) or as "Authorization: Bearer" (for an auth
+// callable that reads that), as the reviewer chose. No cookies, so a page elsewhere cannot
+// make the browser act for the reviewer (no CSRF to defend against).
 "use strict";
 
 const Api = (() => {
   const { pretty } = Dom;
   const KEY_STORAGE = "hitlgraph.inbox.apiKey";
+  const HEADER_STORAGE = "hitlgraph.inbox.keyHeader";
   let unauthorized = () => {};
 
   class ApiError extends Error {
@@ -31,12 +33,16 @@ const Api = (() => {
   }
 
   /** `method path` with `body` as JSON; the answer's JSON. Throws ApiError (status 0: no
-   * answer); a 401 also calls the onUnauthorized hook, told whether a key was sent. */
+   * answer); a 401 also calls the onUnauthorized hook with the key sent (null: none). */
   async function call(method, path, body) {
     const headers = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     const key = getKey();
-    if (key) headers["x-api-key"] = key;
+    if (key && sessionStorage.getItem(HEADER_STORAGE) === "bearer") {
+      headers.authorization = `Bearer ${key}`;
+    } else if (key) {
+      headers["x-api-key"] = key;
+    }
     let response;
     try {
       // Relative to the page: /inbox -> /threads/..., and /prefix/inbox -> /prefix/threads/...
@@ -60,7 +66,7 @@ const Api = (() => {
       }
     }
     if (response.status === 401) {
-      unauthorized(Boolean(key));
+      unauthorized(key);
       throw new ApiError(401, detailOf(data, 401));
     }
     if (!response.ok) throw new ApiError(response.status, detailOf(data, response.status));
@@ -68,8 +74,15 @@ const Api = (() => {
   }
 
   const getKey = () => sessionStorage.getItem(KEY_STORAGE);
-  const setKey = (key) => sessionStorage.setItem(KEY_STORAGE, key);
-  const forgetKey = () => sessionStorage.removeItem(KEY_STORAGE);
+  /** Keep `key`, to be sent as `header` ("x-api-key" or "bearer"). */
+  const setKey = (key, header) => {
+    sessionStorage.setItem(KEY_STORAGE, key);
+    sessionStorage.setItem(HEADER_STORAGE, header === "bearer" ? "bearer" : "x-api-key");
+  };
+  const forgetKey = () => {
+    sessionStorage.removeItem(KEY_STORAGE);
+    sessionStorage.removeItem(HEADER_STORAGE);
+  };
   const threadPath = (threadId) => `threads/${encodeURIComponent(threadId)}`;
   const onUnauthorized = (hook) => { unauthorized = hook; };
 

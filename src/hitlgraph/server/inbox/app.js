@@ -50,8 +50,14 @@
 
   // ---- API key ---------------------------------------------------------------------------
 
-  function askForKey(refused) {
+  /** Show the key form, after a 401 to a request that sent `sentKey` (null: none). A late
+   * 401 to a key already replaced changes nothing, and one that comes while the form is up
+   * keeps what is being typed in it. */
+  function askForKey(sentKey) {
+    if (sentKey && sentKey !== Api.getKey()) return;
+    const refused = Boolean(sentKey);
     if (refused) Api.forgetKey();
+    if (!keyForm.hidden) return;
     keyError.hidden = !refused;
     keyError.textContent = refused
       ? "The server refused this API key. Check it and try again." : "";
@@ -74,7 +80,7 @@
       keyInput.focus();
       return;
     }
-    Api.setKey(key);
+    Api.setKey(key, $("key-header").value);
     keyInput.value = "";
     keyForm.hidden = true;
     document.body.classList.remove("signed-out");
