@@ -102,9 +102,6 @@ def test_a_default_answer_the_schema_refuses_is_reported_and_stays_open(
 
 
 def test_aapply_expired_does_what_apply_expired_does(saver: BaseCheckpointSaver) -> None:
-    if type(saver).__name__ == "PostgresSaver":
-        pytest.skip("the sync PostgresSaver's async methods run in worker threads: covered "
-                    "by the sync test")
     app = _paused(saver, "answer")
     _paused(saver, "cancel", thread="u")
     done = asyncio.run(aapply_expired(app, now=LATER))
