@@ -65,6 +65,8 @@ class MemoryIndex:
         self.order: list[CursorKey] = []
         self.by_due: list[CursorKey] = []
         """(due, thread_id, interrupt_id) of every entry, in order."""
+        self.to_warn: list[CursorKey] = []
+        """(warn_at, thread_id, interrupt_id) of the entries whose warning is not sent."""
 
     def _remove(self, thread_id: str, keep: Callable[[_Entry], bool]) -> None:
         entries = self.threads.get(thread_id)
@@ -74,6 +76,7 @@ class MemoryIndex:
             entry = entries.pop(iid)
             del self.order[bisect.bisect_left(self.order, entry.key)]
             del self.by_due[bisect.bisect_left(self.by_due, (entry.due, thread_id, iid))]
+            self._unwarn(entry, thread_id, iid)
         if not entries:
             del self.threads[thread_id]
 
@@ -92,13 +95,37 @@ class MemoryIndex:
                 raise InterruptExpiredError(thread_id=thread_id, interrupt_id=iid,
                                             checkpoint_id=checkpoint_id)
 
-    def set_deadline(self, thread_id: str, interrupt_id: str, expires_at: str | None,
-                     warn_at: str | None) -> None:
-        """Move an entry to a new deadline (an escalation), keeping the deadline order."""
+    def _unwarn(self, entry: _Entry, thread_id: str, iid: str) -> None:
+        """Take the entry out of the warnings to send."""
+        if entry.warn_at is not None and not entry.warned:
+            del self.to_warn[bisect.bisect_left(self.to_warn, (entry.warn_at, thread_id, iid))]
+
+    def update(self, thread_id: str, interrupt_id: str, sets: dict[str, Any]) -> None:
+        """Set an entry's columns as a review action's outcome says (see
+        checkpoint._review_actions.Outcome), keeping the deadline and warning orders."""
         entry = self.threads[thread_id][interrupt_id]
+        self._unwarn(entry, thread_id, interrupt_id)
         del self.by_due[bisect.bisect_left(self.by_due, (entry.due, thread_id, interrupt_id))]
-        entry.expires_at, entry.warn_at, entry.warned = expires_at, warn_at, False
+        entry.assignee = sets.get("assignee", entry.assignee)
+        entry.expires_at = sets.get("expires_at", entry.expires_at)
+        entry.warn_at = sets.get("warn_at", entry.warn_at)
+        entry.warned = bool(sets.get("warned", entry.warned))
+        entry.answered = bool(sets.get("answered", entry.answered))
+        entry.expired = bool(sets.get("expired", entry.expired))
         bisect.insort(self.by_due, (entry.due, thread_id, interrupt_id))
+        if entry.warn_at is not None and not entry.warned:
+            bisect.insort(self.to_warn, (entry.warn_at, thread_id, interrupt_id))
+
+    def warnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
+        """(thread_id, interrupt_id, warn_at) of open entries whose warning is due at `at`,
+        earliest first: a walk from the start of the warning order."""
+        found: list[tuple[str, str, str]] = []
+        for warn_at, thread_id, iid in self.to_warn:
+            if warn_at > at or len(found) >= limit:
+                break
+            if not self.threads[thread_id][iid].answered:
+                found.append((thread_id, iid, warn_at))
+        return found
 
     def close_older(self, thread_id: str, ns: str, checkpoint_id: str) -> None:
         """A checkpoint was stored: close its namespace's older entries (every namespace's,
@@ -161,6 +188,9 @@ class MemoryIndex:
                 if policy is not None:
                     entry.expires_at, entry.warn_at = policy.expires_at, policy.warn_at
                     entry.assignee = policy.assignee
+                    if entry.warn_at is not None:
+                        bisect.insort(self.to_warn, (entry.warn_at, thread_id,
+                                                     opened.interrupt_id))
                 bisect.insort(self.order, key)
                 bisect.insort(self.by_due, (entry.due, thread_id, opened.interrupt_id))
         for iid, answered in change.answers:

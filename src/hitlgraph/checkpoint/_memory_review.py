@@ -93,14 +93,7 @@ class MemoryReview:
                 entry.expires_at, entry.warned), now())
             if outcome is None:
                 return None
-            sets = outcome.sets
-            if "expires_at" in sets:
-                self._index.set_deadline(thread_id, interrupt_id, sets["expires_at"],
-                                         sets.get("warn_at"))
-            entry.assignee = sets.get("assignee", entry.assignee)
-            entry.warned = bool(sets.get("warned", entry.warned))
-            entry.answered = bool(sets.get("answered", entry.answered))
-            entry.expired = bool(sets.get("expired", entry.expired))
+            self._index.update(thread_id, interrupt_id, outcome.sets)
             logged = self._log(outcome.decisions, {interrupt_id: entry.graph_id},
                                outcome.events)
             return Applied(outcome, logged)
@@ -109,11 +102,7 @@ class MemoryReview:
         """(thread_id, interrupt_id, warn_at) of open entries whose warning is due."""
         at = as_time("now", at) or at
         with self._lock:
-            due = sorted((e.warn_at, t, iid) for t, entries in self._index.threads.items()
-                         for iid, e in entries.items()
-                         if not e.answered and not e.warned and e.warn_at is not None
-                         and e.warn_at <= at)
-        return [(t, iid, warn_at) for warn_at, t, iid in due[:limit]]
+            return self._index.warnings_due(at, limit)
 
     async def awarnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
         return self.warnings_due(at, limit)
