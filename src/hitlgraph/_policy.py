@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-__all__ = ["Expire", "ReviewPolicy", "policy_of"]
+__all__ = ["POLICY_BY", "Expire", "ReviewPolicy", "policy_of"]
+
+POLICY_BY = "policy"
+"""The `by` of the decisions a review policy makes (apply_expired): a reserved principal. Its
+default answer to a k-of-n interrupt decides alone, as a deadline's decision must."""
 
 ExpireKind = Literal["answer", "cancel", "escalate"]
 

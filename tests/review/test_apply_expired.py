@@ -117,3 +117,15 @@ def test_bad_arguments_are_refused(saver: BaseCheckpointSaver) -> None:
         apply_expired(app, now=datetime(2026, 1, 1))
     with pytest.raises(TypeError, match="index of open interrupts"):
         apply_expired(build("cancel").compile())
+
+
+def test_a_default_answer_decides_a_k_of_n_interrupt_alone(saver: BaseCheckpointSaver) -> None:
+    app = _paused(saver, "answer", approvals=3, approvers=["ann", "ben", "cat"])
+    config = {"configurable": {"thread_id": "t"}}
+    app.invoke(Command(resume={"approved": True}, by="ann"), config)
+    assert app.get_state(config).next == ("ask",)  # one of three: still waiting
+    [done] = apply_expired(app, now=LATER)
+    assert done.result == "answered"
+    decisions = app.get_state(config).values["answer"]
+    assert [(d.by, d.answer) for d in decisions] == [
+        ("ann", {"approved": True}), ("policy", {"approved": False})]

@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from hitlgraph._policy import POLICY_BY
 from hitlgraph.checkpoint._decisions import NewDecision, answer_text
 from hitlgraph.checkpoint.serde import SerializationError
 from hitlgraph.review._events import ReviewEvent
@@ -23,8 +24,6 @@ __all__ = ["POLICY_BY", "VALUE_MAX", "NewEvent", "created_data", "decided_events
 VALUE_MAX = 2000
 """Longest JSON text of an interrupt's value an "interrupt.created" event carries whole; a
 longer one is cut to this many characters, as "value_summary"."""
-POLICY_BY = "policy"
-"""The `by` of decisions a review policy made (apply_expired)."""
 
 
 class NewEvent(NamedTuple):

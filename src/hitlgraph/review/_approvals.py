@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from hitlgraph._policy import ReviewPolicy
+from hitlgraph._policy import POLICY_BY, ReviewPolicy
 from hitlgraph.checkpoint.serde import register_type
 from hitlgraph.errors import ResumeError
 
@@ -90,6 +90,8 @@ def rejects(policy: ReviewPolicy, answer: Any) -> bool:
 
 def _check_principal(policy: ReviewPolicy, so_far: Sequence[Mapping[str, Any]], iid: str,
                      by: str | None, thread_id: str) -> str:
+    if by == POLICY_BY:  # a deadline's default answer: not one of the people asked
+        return by
     if by is None:
         raise ResumeError(
             f"Interrupt '{iid}' of thread '{thread_id}' needs {policy.approvals} answers from "
@@ -111,7 +113,8 @@ def _check_principal(policy: ReviewPolicy, so_far: Sequence[Mapping[str, Any]], 
 def tally(policy: ReviewPolicy, log: Sequence[Sequence[Any]], iid: str, answer: Any,
           by: str | None, thread_id: str) -> list[list[Any]]:
     """The resume-log entries one answer to a k-of-n interrupt adds: its own, and, when it
-    decides (the k-th distinct principal, or a rejection), the list of answers in force.
+    decides (the k-th distinct principal, a rejection, or a deadline's default answer, by
+    POLICY_BY), the list of answers in force.
 
     A group name in `approvers` is not checked here: the library cannot know a group's
     members, so whoever resolves groups (the server) checks them before resuming.
@@ -125,7 +128,7 @@ def tally(policy: ReviewPolicy, log: Sequence[Sequence[Any]], iid: str, answer: 
     given = {"by": who, "answer": answer,
              "at": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
     entries: list[list[Any]] = [[approval_key(iid), given, False]]
-    if len(so_far) + 1 >= policy.approvals or rejects(policy, answer):
+    if len(so_far) + 1 >= policy.approvals or rejects(policy, answer) or who == POLICY_BY:
         entries.append([iid, [*so_far, given], True])
     return entries
 

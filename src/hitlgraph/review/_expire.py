@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from hitlgraph._control import Command
-from hitlgraph._policy import Expire
+from hitlgraph._policy import POLICY_BY, Expire
 from hitlgraph.errors import CheckpointConflictError, InvalidAnswerError, ResumeError
 from hitlgraph.review._assignment import InterruptNotOpenError
 from hitlgraph.review._decisions import Decision
@@ -109,7 +109,7 @@ def _result(item: PendingInterrupt, result: PolicyResult, detail: str | None = N
 def _resume(item: PendingInterrupt) -> tuple[Command[Any], dict[str, Any]]:
     rule = _rule(item)
     value = rule.value if rule is not None else None
-    return (Command(resume={item.interrupt_id: value}, by="policy", reason=ANSWER_REASON),
+    return (Command(resume={item.interrupt_id: value}, by=POLICY_BY, reason=ANSWER_REASON),
             {"configurable": {"thread_id": item.thread_id}})
 
 
