@@ -43,7 +43,8 @@ it and numbered in commit order, for notifiers that must not lose one across a c
 
 from __future__ import annotations
 
-from hitlgraph._policy import Expire, ReviewPolicy
+from hitlgraph._policy import POLICY_BY, Expire, ReviewPolicy
+from hitlgraph.review._approvals import Approval
 from hitlgraph.review._assignment import (
     Assignable,
     AssignmentError,
@@ -57,8 +58,9 @@ from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
 from hitlgraph.review._expire import PolicyApplied, PolicyResult, aapply_expired, apply_expired
 from hitlgraph.review._pending import PendingIndex, PendingInterrupt, PendingOrder
 
-__all__ = ["Assignable", "AssignmentError", "ChainBreak", "Decision", "DecisionLog",
-           "DecisionOutcome", "Expire", "InterruptExpiredError", "InterruptHeldError",
-           "InterruptNotOpenError", "PendingIndex", "PendingInterrupt", "PendingOrder",
-           "PolicyApplied", "PolicyResult", "ReviewEvent", "ReviewEventKind", "ReviewOutbox",
-           "ReviewPolicy", "aapply_expired", "apply_expired", "decode_cursor", "encode_cursor"]
+__all__ = ["POLICY_BY", "Approval", "Assignable", "AssignmentError", "ChainBreak", "Decision",
+           "DecisionLog", "DecisionOutcome", "Expire", "InterruptExpiredError",
+           "InterruptHeldError", "InterruptNotOpenError", "PendingIndex", "PendingInterrupt",
+           "PendingOrder", "PolicyApplied", "PolicyResult", "ReviewEvent", "ReviewEventKind",
+           "ReviewOutbox", "ReviewPolicy", "aapply_expired", "apply_expired", "decode_cursor",
+           "encode_cursor"]
