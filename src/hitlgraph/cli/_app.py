@@ -37,6 +37,7 @@ from hitlgraph.cli._render import View
 from hitlgraph.cli._runner import Runner, outcome_json, resume_hint
 from hitlgraph.cli._serve import serve
 from hitlgraph.cli._threads import (
+    PendingFilter,
     ThreadSummary,
     history_rows,
     list_threads,
@@ -209,16 +210,26 @@ def _check_resumable(summary: ThreadSummary, spec: str, db: str, *, given: bool,
 @click.option("--pending", is_flag=True,
               help="Only the threads waiting for an answer, newest question first (read from "
                    "the database's index of open questions, not from every thread).")
+@click.option("--assignee", metavar="NAME", help="Only questions NAME holds (implies --pending).")
+@click.option("--group", metavar="NAME", help="Only questions for group NAME (implies --pending).")
+@click.option("--unassigned", is_flag=True,
+              help="Only questions no one holds (implies --pending).")
+@click.option("--overdue", is_flag=True, help="Only questions past their deadline, the longest "
+                                               "overdue first (implies --pending).")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N threads.")
 @json_option
-def threads(db: str, graph_spec: str | None, pending: bool, limit: int | None,
+def threads(db: str, graph_spec: str | None, pending: bool, assignee: str | None,
+            group: str | None, unassigned: bool, overdue: bool, limit: int | None,
             as_json: bool) -> None:
     """List the threads of the database, newest first, what each waits for, and the graph it
     was run with."""
     view = View(as_json=as_json)
     loaded = load_object(graph_spec) if graph_spec else None
+    only = PendingFilter(assignee, group, unassigned, overdue)
+    pending = pending or bool(only)
     with open_saver(db, create=False) as saver:
-        found = paused_threads(saver, limit=limit) if pending else list_threads(saver)[:limit]
+        found = (paused_threads(saver, limit=limit, only=only) if pending
+                 else list_threads(saver)[:limit])
         if loaded is not None:
             target = bind(loaded, saver)
             found = [read_through(target, s.thread_id, advice=_READ_ADVICE) for s in found]

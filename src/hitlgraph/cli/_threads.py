@@ -4,10 +4,11 @@ from a graph's get_state() when one is given."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
-from hitlgraph.cli._errors import tampered_is_exit_6
+from hitlgraph.cli._errors import CliError, ExitCode, tampered_is_exit_6
 from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.constants import ERROR, INTERRUPT, RESUME, TASK_RESULT, TASKS
 from hitlgraph.pregel._algo import answers_in_force
@@ -17,6 +18,7 @@ from hitlgraph.types import StateSnapshot
 
 __all__ = [
     "GRAPH_KEY",
+    "PendingFilter",
     "PendingInterrupt",
     "ThreadSummary",
     "answers_given",
@@ -231,8 +233,32 @@ def list_threads(saver: BaseCheckpointSaver) -> list[ThreadSummary]:
     return sorted(found, key=lambda s: s.checkpoint_id or "", reverse=True)
 
 
-def paused_threads(saver: BaseCheckpointSaver, *, limit: int | None = None
-                   ) -> list[ThreadSummary]:
+@dataclass(frozen=True, slots=True)
+class PendingFilter:
+    """Which waiting questions `hitlgraph threads --pending` lists (the index's own filters:
+    see `hitlgraph.review.PendingIndex.list_pending`)."""
+
+    assignee: str | None = None
+    group: str | None = None
+    unassigned: bool = False
+    overdue: bool = False
+    """Only questions whose deadline (interrupt(..., expires_in=)) has passed, the longest
+    overdue first."""
+
+    def query(self) -> dict[str, Any]:
+        """list_pending()'s keyword arguments for this filter."""
+        if not self.overdue:
+            return {"assignee": self.assignee, "group": self.group,
+                    "unassigned": self.unassigned}
+        return {"assignee": self.assignee, "group": self.group, "unassigned": self.unassigned,
+                "expired_before": datetime.now(timezone.utc), "order": "deadline"}
+
+    def __bool__(self) -> bool:
+        return bool(self.assignee or self.group or self.unassigned or self.overdue)
+
+
+def paused_threads(saver: BaseCheckpointSaver, *, limit: int | None = None,
+                   only: PendingFilter | None = None) -> list[ThreadSummary]:
     """The threads waiting for an answer, newest question first (`hitlgraph threads
     --pending`): read from the saver's index of open interrupts, a page at a time, without
     decoding any checkpoint; from every thread's latest checkpoint for a saver without one.
@@ -241,14 +267,22 @@ def paused_threads(saver: BaseCheckpointSaver, *, limit: int | None = None
 
     Args:
         limit: at most this many threads.
+        only: list only the questions this filter lets through (the index is needed).
+
+    Raises:
+        CliError: a filter on a saver without the index (USAGE).
     """
     if not isinstance(saver, PendingIndex):
+        if only:
+            raise CliError(f"Filtering waiting questions needs the index of open interrupts, "
+                           f"which {type(saver).__name__} does not keep.", ExitCode.USAGE)
         paused = [s for s in list_threads(saver) if s.status == "paused"]
         return paused[:limit] if limit is not None else paused
+    query = (only or PendingFilter()).query()
     asked: dict[str, list[IndexedInterrupt]] = {}
     after: str | None = None
     while limit is None or len(asked) <= limit:
-        page = list(saver.list_pending(limit=200, after=after))
+        page = list(saver.list_pending(limit=200, after=after, **query))
         for item in page:
             asked.setdefault(item.thread_id, []).append(item)
         if len(page) < 200:
