@@ -8,10 +8,7 @@ The browser, page and server fixtures are test_server_inbox.py's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from pathlib import Path
 
-import httpx
 import test_server_inbox as inbox
 from _harness import RunningServer
 from langgraph_sdk.client import SyncLangGraphClient
@@ -187,24 +184,3 @@ def test_deadlines_order_the_list_and_policies_show_and_filter(
     page.get_by_role("checkbox", name="Overdue").check()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(overdue)
-
-
-def test_the_pending_route_lists_only_the_callers_tenants_interrupts(
-        start_server: Callable[..., RunningServer], inbox_config: Path) -> None:
-    keys = {"acme": "key-acme", "other": "key-other"}
-    secured = start_server(config=inbox_config, api_keys=keys)
-    acme = secured.client(api_key="key-acme")
-    mine = _interrupted(acme, "policy", {"ask": {"assignee": "ann", "expires_in": 60}})
-    theirs = _interrupted(secured.client(api_key="key-other"), "review", {"topic": "x"})
-    with httpx.Client(base_url=secured.url, timeout=30) as http:
-        assert http.get("/inbox/pending").status_code == 401
-        [record] = http.get("/inbox/pending", headers={"x-api-key": "key-acme"}).json()
-        other = http.get("/inbox/pending", headers={"x-api-key": "key-other"}).json()
-        assert http.get("/inbox/pending?limit=0", headers={"x-api-key": "key-acme"}
-                        ).status_code == 422
-    assert record["thread_id"] == mine
-    assert (record["node"], record["assignee"], record["group"], record["approvals"]) == (
-        "ask_with_policy", "ann", None, 1)
-    assert record["policy"]["expires_in"] == 60
-    assert record["expires_at"] > record["created_at"]
-    assert [r["thread_id"] for r in other] == [theirs]
