@@ -16,6 +16,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Final
 
@@ -105,7 +106,8 @@ class ChangeWatcher:
             (version,) = conn.execute("PRAGMA data_version").fetchone()
             if woken_all:
                 deliver(["*"])
-            while not stop.wait(self.every):
+            while not stop.is_set():
+                time.sleep(self.every)  # cheaper than stop.wait(): no lock with a timeout
                 (now,) = conn.execute("PRAGMA data_version").fetchone()
                 if now != version:
                     seen, complete = self._read(conn, seen, deliver)

@@ -32,6 +32,7 @@ dialect; the backend runs it in one transaction (`_write`) or, for a read, in no
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
@@ -100,6 +101,8 @@ class Store(abc.ABC):
 
     dialect: ClassVar[Dialect]
     """The backend's SQL."""
+    _claiming: asyncio.Lock | None = None
+    """Serializes this store's claims (made on first use, on the running loop)."""
 
     @abc.abstractmethod
     async def _read(self, op: Op[_T]) -> _T:
@@ -201,9 +204,14 @@ class Store(abc.ABC):
         thread that has no other running run: set it running, renew its lease, increment
         its fencing token. None when there is nothing to do (found by a read, without
         taking a write transaction)."""
-        if not await self._read(leases.anything_claimable(self.dialect)):
-            return None
-        return await self._write(leases.claim(self.dialect, worker_id, lease_seconds))
+        # One claim at a time per store: a worker that waited for another's claim then reads
+        # that nothing is left, instead of taking a write transaction to find out.
+        if self._claiming is None:
+            self._claiming = asyncio.Lock()
+        async with self._claiming:
+            if not await self._read(leases.anything_claimable(self.dialect)):
+                return None
+            return await self._write(leases.claim(self.dialect, worker_id, lease_seconds))
 
     async def heartbeat(self, run_id: str, fencing: int, lease_seconds: float) -> Heartbeat:
         """Renew the lease of a run this worker holds (once a third of it has passed; before
