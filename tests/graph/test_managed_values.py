@@ -184,3 +184,29 @@ def test_managed_values_side_by_side() -> None:
     theirs, ours = on_both(textwrap.dedent(_SCRIPT))
     assert ours == theirs
 
+
+
+def test_writes_to_managed_values_are_dropped_in_every_form(run: Any) -> None:
+    class Model(BaseModel):
+        n: int = 0
+        remaining: RemainingSteps = 25
+
+    def as_model(state: Model) -> Model:
+        return Model(n=state.n + 1, remaining=0)
+
+    def as_command(state: Model) -> Command[Any]:
+        return Command(update={"n": state.n + 1, "remaining": 0})
+
+    def as_pairs(state: Model) -> Command[Any]:
+        return Command(update=[("n", state.n + 1), ("remaining", 0)])
+
+    builder = StateGraph(Model)
+    builder.add_node("a", as_model)
+    builder.add_node("b", as_command)
+    builder.add_node("c", as_pairs)
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", "c")
+    updates = run.stream(builder.compile(), {"n": 0}, stream_mode="updates")
+    assert updates[0] == {"a": {"n": 1}}
+    assert run.invoke(builder.compile(), {"n": 0}) == {"n": 3}

@@ -186,11 +186,9 @@ def managed_values(spec: GraphSpec, step: int, stop: int) -> dict[str, Any]:
     return {key: manager.get(pad) for key, manager in spec.managed.items()}
 
 
-def with_managed(tasks: Iterable[Task], values: dict[str, Any], managed: dict[str, Any]
-                 ) -> None:
-    """Give the triggered tasks their input again, with the managed values (as in LangGraph,
-    a Send's argument is left as it is)."""
-    view = {**values, **managed}
+def with_managed(tasks: Iterable[Task], view: dict[str, Any]) -> None:
+    """Give the triggered tasks their input again from `view`, the state with the managed
+    values (as in LangGraph, a Send's argument is left as it is)."""
     for task in tasks:
         if task.path[0] == PULL and task.name != START:
             task.input = task.node.coerce(view)
@@ -212,9 +210,10 @@ def node_writes(spec: GraphSpec, name: str, result: Any) -> tuple[list[Write], A
     if result is None:
         return [], None
     if isinstance(result, dict):
-        if spec.managed:  # (writes to a managed value are dropped, and not shown)
-            result = {k: v for k, v in result.items() if k not in spec.managed}
-        return _update_writes(spec, name, result), result
+        try:
+            return _update_writes(spec, name, result), result
+        except _ManagedWrite as dropped:  # (not shown either)
+            return dropped.writes, dropped.kept
     if isinstance(result, Command):
         return command_writes(spec, name, result), result.update
     if isinstance(result, (list, tuple)) and result and all(
@@ -226,12 +225,24 @@ def node_writes(spec: GraphSpec, name: str, result: Any) -> tuple[list[Write], A
         return writes, [c.update for c in result]
     pairs = update_pairs(None, result)
     if pairs is not None:
-        writes = _update_writes(spec, name, dict(pairs))
-        return writes, dict(pairs)
+        try:
+            return _update_writes(spec, name, dict(pairs)), dict(pairs)
+        except _ManagedWrite as dropped:  # (a model's fields include its managed values)
+            return dropped.writes, dropped.kept
     raise InvalidUpdateError(
         f"Expected dict, got {result!r}: node '{name}' must return a dict of state updates, "
         "a Command, or None."
     )
+
+
+class _ManagedWrite(Exception):
+    """An update wrote a managed value: `writes` are its other writes, `kept` the update
+    without the managed keys. (Raised rather than checked for, so the common update pays
+    nothing: a try costs nothing until something is raised.)"""
+
+    def __init__(self, kept: dict[str, Any], writes: list[Write]) -> None:
+        super().__init__()
+        self.kept, self.writes = kept, writes
 
 
 def _update_writes(spec: GraphSpec, name: str, update: dict[str, Any]) -> list[Write]:
@@ -240,7 +251,7 @@ def _update_writes(spec: GraphSpec, name: str, update: dict[str, Any]) -> list[W
         if key not in channels:
             if key in spec.managed:  # (LangGraph drops writes to a managed value)
                 kept = {k: v for k, v in update.items() if k not in spec.managed}
-                return _update_writes(spec, name, kept)
+                raise _ManagedWrite(kept, _update_writes(spec, name, kept))
             if name == START:
                 raise InvalidUpdateError(
                     f"Input key '{key}' is not in the state schema; expected some of "
@@ -265,7 +276,7 @@ def command_writes(spec: GraphSpec, name: str, cmd: Command[Any]) -> list[Write]
     update = cmd.update
     if update is not None:
         if isinstance(update, dict):
-            writes.extend(_update_writes(spec, name, update))
+            writes.extend(_kept_writes(spec, name, update))
         elif isinstance(update, (list, tuple)) and all(
             isinstance(p, tuple) and len(p) == 2 for p in update
         ):
@@ -276,7 +287,7 @@ def command_writes(spec: GraphSpec, name: str, cmd: Command[Any]) -> list[Write]
                 raise InvalidUpdateError(
                     f"Command(update=...) from node '{name}' must be a dict, got {update!r}."
                 )
-            writes.extend(_update_writes(spec, name, dict(pairs)))
+            writes.extend(_kept_writes(spec, name, dict(pairs)))
     gotos = cmd.goto if isinstance(cmd.goto, (list, tuple)) else [cmd.goto]
     for dest in gotos:
         if isinstance(dest, Send):
@@ -298,9 +309,15 @@ def command_writes(spec: GraphSpec, name: str, cmd: Command[Any]) -> list[Write]
 
 def _update_writes_pairs(spec: GraphSpec, name: str, pairs: Sequence[tuple[str, Any]]
                          ) -> list[Write]:
-    for key, _ in pairs:
-        _update_writes(spec, name, {key: None})
-    return list(pairs)
+    return [(key, value) for key, value in pairs if _kept_writes(spec, name, {key: None})]
+
+
+def _kept_writes(spec: GraphSpec, name: str, update: dict[str, Any]) -> list[Write]:
+    """The writes of `update`, those to managed values dropped."""
+    try:
+        return _update_writes(spec, name, update)
+    except _ManagedWrite as dropped:
+        return dropped.writes
 
 
 def edge_writes(node: NodeSpec) -> tuple[Write, ...]:

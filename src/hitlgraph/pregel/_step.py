@@ -78,6 +78,9 @@ class StepRun:
 def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult | None]:
     """Run one step; return how the run ended (finished, paused), or None to go on."""
     tasks = _plan(p, ls)
+    values = ls.st.values  # (what the step's conditional edges read)
+    if p.spec.managed:
+        values = _with_managed(p, ls, tasks)
     if ls.saver.track and p.checkpointed and ls.reported != ls.st.id:
         yield from _checkpoint_chunks(p, ls, tasks)  # (Emit: the reply is None)
     if not tasks and not ls.extra:
@@ -97,10 +100,10 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
         for effect in _announce(p, ls, run, reused, cached):
             yield effect
     if run.lone:
-        for effect in _record(p, ls, run, (yield RunOne(run.todo[0], _read_values(p, ls)))):
+        for effect in _record(p, ls, run, (yield RunOne(run.todo[0], values))):
             yield effect
     elif run.todo:
-        yield Start(run.todo, _read_values(p, ls))
+        yield Start(run.todo, values)
         for _ in range(len(run.todo)):
             for effect in _record(p, ls, run, (yield NEXT)):
                 yield effect
@@ -135,24 +138,18 @@ def _plan(p: RunParams, ls: LoopState) -> list[Task]:
         tasks, ls.planned = ls.planned, None
     else:
         tasks = plan_tasks(p.spec, st, p.scope)
-    if p.spec.managed:
-        with_managed(tasks, st.values, _managed(p, ls))
     if len(tasks) > 1:  # run (and show) them in LangGraph's loop order
         tasks.sort(key=run_order)
     return tasks
 
 
-def _managed(p: RunParams, ls: LoopState) -> dict[str, Any]:
-    """The managed values of the step about to run (LangGraph counts its steps one past ours:
-    its step is the one the tasks run in, its stop the first step past the limit)."""
-    return managed_values(p.spec, ls.st.step + 1, ls.stop + 1)
-
-
-def _read_values(p: RunParams, ls: LoopState) -> dict[str, Any]:
-    """The values the step's conditional edges read: the state, with the managed values."""
-    if not p.spec.managed:
-        return ls.st.values
-    return {**ls.st.values, **_managed(p, ls)}
+def _with_managed(p: RunParams, ls: LoopState, tasks: list[Task]) -> dict[str, Any]:
+    """Give the tasks their input with the graph's managed values; return the state with
+    them (what conditional edges read). LangGraph counts its steps one past ours: its step
+    is the one the tasks run in, its stop the first step past the limit."""
+    view = {**ls.st.values, **managed_values(p.spec, ls.st.step + 1, ls.stop + 1)}
+    with_managed(tasks, view)
+    return view
 
 
 def run_order(task: Task) -> tuple[int, Any]:
