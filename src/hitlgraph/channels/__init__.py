@@ -9,6 +9,7 @@ other, e.g. `events: Annotated[list[str], Topic(str, accumulate=True)]`. Subclas
 from hitlgraph.channels.any_value import AnyValue
 from hitlgraph.channels.base import BaseChannel
 from hitlgraph.channels.binop import BinaryOperatorAggregate
+from hitlgraph.channels.delta import DeltaChannel
 from hitlgraph.channels.ephemeral_value import EphemeralValue
 from hitlgraph.channels.last_value import LastValue, LastValueAfterFinish
 from hitlgraph.channels.named_barrier_value import (
@@ -22,6 +23,7 @@ __all__ = [
     "AnyValue",
     "BaseChannel",
     "BinaryOperatorAggregate",
+    "DeltaChannel",
     "EphemeralValue",
     "LastValue",
     "LastValueAfterFinish",

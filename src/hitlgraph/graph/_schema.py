@@ -12,6 +12,7 @@ import typing_extensions
 
 from hitlgraph.channels.base import MISSING, BaseChannel
 from hitlgraph.channels.binop import BinaryOperatorAggregate, empty_value
+from hitlgraph.channels.delta import DeltaChannel
 from hitlgraph.channels.last_value import LastValue
 from hitlgraph.managed.base import ManagedValueSpec, is_managed_value
 
@@ -75,6 +76,8 @@ def _channel_of(annotation: Any) -> BaseChannel[Any, Any, Any] | None:
     if get_origin(annotation) is not Annotated:
         return None
     for meta in annotation.__metadata__:
+        if isinstance(meta, DeltaChannel) and meta.inferred:
+            return meta.for_type(get_args(annotation)[0])
         if isinstance(meta, BaseChannel):
             return meta.copy()  # (a copy: the same instance may annotate several keys)
         if isinstance(meta, type) and issubclass(meta, BaseChannel):
