@@ -1,7 +1,8 @@
 """The app factory: `create_app(settings)` builds the FastAPI app; its lifespan opens the
 database and the checkpointer, binds the graphs to it, opens the long-term store of the
 /store routes in the same database (`_store_items`), and starts the run workers, the review
-notifier (`_notify.py`: webhooks and the figures of /metrics) and the cron scheduler.
+notifier (`_notify.py`: webhooks and the figures of /metrics), the expiry timer
+(`_expiry.py`) and the cron scheduler.
 
 `settings.db` picks the database: a file path (or ":memory:") is SQLite (`SqliteStore` and
 `AsyncSqliteSaver` in that file); a postgresql:// URL is PostgreSQL (`PostgresStore` and
@@ -31,6 +32,7 @@ from hitlgraph.errors import CheckpointConflictError, ResumeError
 from hitlgraph.server._cors import CorsError, check_cors, cors_options
 from hitlgraph.server._crons_scheduler import run_scheduler
 from hitlgraph.server._errors import database_unavailable, unavailable_errors, validation_error
+from hitlgraph.server._expiry import run_expiry
 from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._metrics import CONTENT_TYPE_LATEST, ServerMetrics
 from hitlgraph.server._notify import open_notifications
@@ -54,6 +56,7 @@ from hitlgraph.server.config import (
 )
 from hitlgraph.server.routes import assistants, crons, inbox, root, runs, threads
 from hitlgraph.server.routes.decisions import router as decisions_router
+from hitlgraph.server.routes.review import router as review_router
 from hitlgraph.server.routes.store import router as store_router
 from hitlgraph.server.store.base import Notifier, Store
 from hitlgraph.server.store.sqlite import SqliteStore
@@ -200,7 +203,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
                 assistant_id=assistant_id_for(gid), graph_id=gid, created_at=started)
                 for gid in graphs}
             rt = Runtime(settings=settings, store=store, saver=saver, graphs=graphs,
-                         assistants=assistants_)
+                         assistants=assistants_, items_store=app.state.items_store)
             app.state.runtime = rt
             if isinstance(store, Notifier):
                 listening = asyncio.get_running_loop().create_task(
@@ -213,6 +216,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
             scheduler = asyncio.get_running_loop().create_task(run_scheduler(rt),
                                                                name="hitlgraph-crons")
             stack.push_async_callback(_cancel_task, scheduler)
+            expiry = asyncio.get_running_loop().create_task(run_expiry(rt),
+                                                            name="hitlgraph-expiry")
+            stack.push_async_callback(_cancel_task, expiry)
             yield
 
     app = FastAPI(title="hitlgraph server", version="0.1.0", lifespan=lifespan,
@@ -250,6 +256,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.include_router(assistants.router)
     app.include_router(threads.router)
     app.include_router(decisions_router)
+    app.include_router(review_router)
     app.include_router(crons.router)
     app.include_router(runs.router)
     app.include_router(store_router)
