@@ -1,6 +1,8 @@
 """Graphs for the inbox page's tests: Agent-Inbox-shaped interrupts (one request, a list of
 requests), two interrupts waiting at once, a graph that asks twice in a row, typed answers
-(response_schema), and ToolReviewNode asking in each of its three request shapes."""
+(response_schema), ToolReviewNode asking in each of its three request shapes, and review
+policies (a Markdown description, two approvals, a deadline, an assignee and a group, a
+deadline with a default answer)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from hitlgraph.graph import END, START, MessagesState, StateGraph
 from hitlgraph.messages import AIMessage
 from hitlgraph.prebuilt import ToolReviewNode, tool, tools_condition
 from hitlgraph.prebuilt._review_shapes import RequestFormat
+from hitlgraph.review import Expire
 from hitlgraph.types import interrupt
 
 _ALLOW = {"accept": "allow_accept", "edit": "allow_edit", "response": "allow_respond",
@@ -294,3 +297,27 @@ policy_builder = StateGraph(PolicyState)
 policy_builder.add_node("ask_with_policy", ask_with_policy)
 policy_builder.add_edge(START, "ask_with_policy")
 policy_builder.add_edge("ask_with_policy", END)
+
+
+# ---- A deadline with a default answer --------------------------------------------------------
+
+
+class ExpiringState(TypedDict, total=False):
+    approved: Any
+    note: Any
+
+
+def ask_in_time(state: ExpiringState) -> ExpiringState:
+    answer = interrupt({"question": "Approve the order?"}, expires_in=1.5,
+                       on_expire=Expire.answer({"approved": False}))
+    return {"approved": answer["approved"]}
+
+
+def ask_note(state: ExpiringState) -> ExpiringState:
+    return {"note": interrupt("Anything to tell the customer?")}
+
+
+expiring_builder = StateGraph(ExpiringState)
+expiring_builder.add_sequence([ask_in_time, ask_note])
+expiring_builder.add_edge(START, "ask_in_time")
+expiring_builder.add_edge("ask_note", END)

@@ -50,6 +50,7 @@ INBOX_GRAPHS = {
     "described": "./inbox_graphs.py:described_builder",
     "release": "./inbox_graphs.py:release_builder",
     "policy": "./inbox_graphs.py:policy_builder",
+    "expiring": "./inbox_graphs.py:expiring_builder",
 }
 
 

@@ -1,7 +1,8 @@
 """The inbox with several reviewers (issue 14), in headless Chromium: each signs in with their
 own API key (a user of one tenant), or with a token an auth callable reads; a question that
 needs two approvals stays open after the first, shows who gave it, and goes once a second
-reviewer answers.
+reviewer answers; a reviewer claims a question (another one cannot), releases and reassigns
+it.
 
 The browser, page and server fixtures are test_server_inbox.py's."""
 
@@ -76,6 +77,72 @@ def test_a_two_of_two_approval_needs_two_reviewers(
     assert _values(client, thread_id)["approved_by"] == ["alice:True", "bob:False"]
     page.get_by_role("button", name="Refresh").click()
     expect(_row(page, thread_id)).to_have_count(0)
+
+
+def test_a_reviewer_claims_a_question_edits_and_approves_it_and_another_cannot_claim_it(
+        page: Page, browser: Browser, start_server: Callable[..., RunningServer],
+        inbox_config: Path) -> None:
+    server = start_server(config=inbox_config, api_keys=KEYS)
+    client = server.client(api_key=ALICE)
+    thread_id = _interrupted(client, "email", {"to": "ann@example.com", "subject": "Hi",
+                                               "allow": ["accept", "edit"]})
+    _sign_in(page, server, ALICE)
+    item = _item(page, thread_id)
+    item.get_by_role("button", name="Claim").click()
+    expect(page.locator("#said")).to_contain_text(f"Claimed: thread {thread_id} is with alice")
+    expect(item.locator('[data-fact="assignee"]')).to_have_text("alice")
+    expect(_row(page, thread_id)).to_contain_text("@alice")
+    expect(item.get_by_role("region", name="Decision log")).to_contain_text("claimed by alice")
+
+    second = browser.new_context()
+    try:
+        bob = second.new_page()
+        _sign_in(bob, server, BOB)
+        bob_item = _item(bob, thread_id)
+        expect(bob_item.locator('[data-fact="assignee"]')).to_have_text("alice")
+        bob_item.get_by_role("button", name="Claim").click()
+        expect(bob_item.get_by_role("alert")).to_contain_text(
+            "Could not claim it: Cannot claim interrupt")
+        expect(bob_item.get_by_role("alert")).to_contain_text("'alice' holds it")
+    finally:
+        second.close()
+
+    item.get_by_role("button", name="Edit").click()
+    item.get_by_label("Arguments of send_email (JSON)").fill(
+        '{"to": "ann@example.org", "subject": "Hi, edited"}')
+    item.get_by_role("button", name="Send edited arguments").click()
+    expect(item).to_have_count(0)
+    assert _values(client, thread_id)["outcome"] == {
+        "decision": "edit", "sent": {"to": "ann@example.org", "subject": "Hi, edited"}}
+    logged = [(d["outcome"], d["by"]) for d in client.http.get(
+        f"/threads/{thread_id}/decisions")]
+    assert logged == [("answered", "alice"), ("claimed", "alice")]
+
+
+def test_release_and_reassign_change_who_holds_a_question(
+        page: Page, start_server: Callable[..., RunningServer], inbox_config: Path) -> None:
+    server = start_server(config=inbox_config, api_keys=KEYS)
+    thread_id = _interrupted(server.client(api_key=ALICE), "policy", {"ask": {"group": "ops"}})
+    _sign_in(page, server, ALICE)
+    item = _item(page, thread_id)
+    assignee = item.locator('[data-fact="assignee"]')
+    expect(assignee).to_have_text("nobody yet")
+    expect(item.get_by_role("button", name="Release")).to_have_count(0)
+    item.get_by_role("button", name="Claim").click()
+    expect(assignee).to_have_text("alice")
+    item.get_by_role("button", name="Release").click()
+    expect(assignee).to_have_text("nobody yet")
+    expect(page.locator("#said")).to_contain_text("is free to claim")
+
+    item.get_by_role("button", name="Reassign…").click()
+    item.get_by_role("button", name="Reassign", exact=True).click()
+    expect(item.get_by_role("alert")).to_have_text("Name the reviewer or group to give it to.")
+    item.get_by_label("Reassign to").fill("bob")
+    item.get_by_role("button", name="Reassign", exact=True).click()
+    expect(assignee).to_have_text("bob")
+    expect(_row(page, thread_id)).to_contain_text("@bob")
+    page.get_by_role("combobox", name="Assignee").select_option("bob")
+    expect(page.locator("#items li")).to_have_count(1)
 
 
 def _bearer(request: Request) -> str | None:

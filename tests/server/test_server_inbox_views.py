@@ -8,6 +8,8 @@ The browser, page and server fixtures are test_server_inbox.py's."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import test_server_inbox as inbox
 from _harness import RunningServer
@@ -184,3 +186,23 @@ def test_deadlines_order_the_list_and_policies_show_and_filter(
     page.get_by_role("checkbox", name="Overdue").check()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(overdue)
+
+
+def test_an_expired_question_shows_its_default_answer(
+        page: Page, start_server: Callable[..., RunningServer], inbox_config: Path) -> None:
+    server = start_server(config=inbox_config, expire_seconds=0.3)
+    client = server.client()
+    thread_id = _interrupted(client, "expiring", {})
+    _open(page, server)
+    item = _item(page, thread_id)
+    expect(item.locator('[data-fact="deadline"]')).to_contain_text(
+        'then answered with {"approved":false}')
+    # The server's expiry timer gives the default answer; the page's next poll shows the
+    # graph's next question, and the log says the policy answered and why.
+    expect(item).to_contain_text("Anything to tell the customer?")
+    log = item.get_by_role("region", name="Decision log").locator("li")
+    expect(log).to_have_count(1)
+    expect(log.first).to_contain_text("answered by policy at ask_in_time")
+    expect(log.first).to_contain_text('Answer: {"approved":false}')
+    expect(log.first).to_contain_text("Reason: expired: default answer")
+    assert client.threads.get_state(thread_id)["values"] == {"approved": False}

@@ -215,7 +215,7 @@
     }
     if (shown && shown.thread.thread_id === thread.thread_id
         && shown.signature === signatureOf(thread)) return; // keeps what was typed
-    shown = Questions.build(thread, send);
+    shown = Questions.build(thread, { send, assign });
     shown.signature = signatureOf(thread);
     detail.replaceChildren(shown.element);
     Details.fill(shown);
@@ -274,6 +274,28 @@
       }
     } catch (err) {
       failedSend(err, entry, threadId, done, refused);
+    } finally {
+      if (shown === entry) entry.setBusy(false);
+    }
+  }
+
+  /** Claim, release or reassign (`action`) one of the entry's questions, then show the
+   * thread again as the server has it. */
+  async function assign(entry, interrupt, action, body) {
+    const threadId = entry.thread.thread_id;
+    clearNotice();
+    entry.showError("");
+    entry.setBusy(true);
+    try {
+      const row = await Api.call("POST", `${Api.threadPath(threadId)}/interrupts/`
+        + `${encodeURIComponent(interrupt.id)}/${action}`, body);
+      const holder = row && row.answer && row.answer.to;
+      say(`${action === "claim" ? "Claimed" : action === "release" ? "Released"
+        : "Reassigned"}: thread ${threadId} is ${holder ? `with ${holder}` : "free to claim"}.`);
+      shown = null;
+      await load();
+    } catch (err) {
+      if (err.status !== 401) entry.showError(`Could not ${action} it: ${err.message}`);
     } finally {
       if (shown === entry) entry.setBusy(false);
     }

@@ -1,7 +1,8 @@
-// One waiting thread in the detail view: its heading, and each open question with the way to
-// answer it: review requests get buttons (reviews.js), an interrupt with a response_schema a
-// form (form.js), anything else a JSON-or-text box. Sending is the page's (app.js): each
-// control calls `send(entry, what, refused)`.
+// One waiting thread in the detail view: its heading, and each open question with its review
+// facts (policy.js), who works on it (assign.js) and the way to answer it: review requests get
+// buttons (reviews.js), an interrupt with a response_schema a form (form.js), anything else a
+// JSON-or-text box. Sending is the page's (app.js): answers call `send(entry, what, refused)`,
+// the assignment buttons `assign(entry, interrupt, action, body)`.
 "use strict";
 
 const Questions = (() => {
@@ -33,7 +34,7 @@ const Questions = (() => {
   }
 
   /** The entry for `thread`: {thread, element, body, controls, setBusy, showError}. */
-  function build(thread, send) {
+  function build(thread, { send, assign }) {
     const { graph, assistant } = graphOf(thread);
     const titleId = uid("thread");
     const error = h("p", { class: "error", role: "alert", hidden: true });
@@ -82,19 +83,21 @@ const Questions = (() => {
     interrupts.forEach((interrupt, index) => {
       body.append(question(interrupt, index, interrupts.length, track,
         (value, refused) => send(entry, { command: { resume: { [interrupt.id]: value } } },
-          refused)));
+          refused), (action, what) => assign(entry, interrupt, action, what)));
     });
     entry.setBusy(false);
     return entry;
   }
 
-  function question(interrupt, index, count, track, answer) {
+  function question(interrupt, index, count, track, answer, act) {
     const label = count > 1 ? `Question ${index + 1} of ${count}` : "Question";
     const section = h("section", { class: "question", "aria-label": label,
       "data-interrupt-id": interrupt.id });
     if (count > 1) section.append(h("h3", { class: "question-title" }, label));
     const facts = Policy.facts(interrupt);
     section.append(facts || h("dl", { class: "facts", hidden: true }));
+    const holders = Assign.bar(interrupt, track, act);
+    if (holders) section.append(holders);
     const review = Reviews.requestOf(interrupt.value);
     if (review) section.append(Reviews.render(review, track, (value) => answer(value)));
     else if (isObject(interrupt.response_schema)) typedAnswer(section, interrupt, track, answer);

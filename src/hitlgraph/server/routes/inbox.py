@@ -2,9 +2,9 @@
 lists the threads waiting for a person and answers them through this server's own API.
 
 The script is kept as small files with one job each (DOM helpers, the API, Markdown, schema
-forms, review buttons, policies, questions, the graph drawing, the thread's context, the list,
-the keyboard, the page) and served joined, in order, as one file: no build step, and one URL that
-the page's Content-Security-Policy and the auth exemption name.
+forms, review buttons, policies, assignment, questions, the graph drawing, the thread's
+context, the list, the keyboard, the page) and served joined, in order, as one file: no build
+step, and one URL that the page's Content-Security-Policy and the auth exemption name.
 
 The three files hold no data, so they load without an API key (see `auth.py`): the page
 asks for the key itself and sends it on every data call it makes.
@@ -32,7 +32,8 @@ __all__ = ["PAGES", "router"]
 PAGES: dict[str, tuple[tuple[str, ...], str]] = {
     "/inbox": (("index.html",), "text/html; charset=utf-8"),
     "/inbox/inbox.js": (("dom.js", "api.js", "markdown.js", "form.js", "reviews.js",
-                         "policy.js", "questions.js", "graph.js", "details.js", "list.js",
+                         "policy.js", "assign.js", "questions.js", "graph.js", "details.js",
+                         "list.js",
                          "keys.js", "app.js"),
                         "text/javascript; charset=utf-8"),
     "/inbox/inbox.css": (("inbox.css",), "text/css; charset=utf-8"),
