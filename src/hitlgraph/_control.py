@@ -36,6 +36,12 @@ class Interrupt:
     response_schema: Any = None
     policy: ReviewPolicy | None = None
 
+    def __repr__(self) -> str:
+        # LangGraph's fields (1.2 has response_schema too), then the policy when there is one
+        policy = "" if self.policy is None else f", policy={self.policy!r}"
+        return (f"Interrupt(value={self.value!r}, id={self.id!r}, "
+                f"response_schema={self.response_schema!r}{policy})")
+
 
 @dataclass(frozen=True, slots=True)
 class Send:

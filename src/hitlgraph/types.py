@@ -17,6 +17,7 @@ from hitlgraph._control import Command, Interrupt, Send
 from hitlgraph._policy import Expire, policy_of
 from hitlgraph._running import current_task
 from hitlgraph.cache._keys import default_cache_key
+from hitlgraph.channels._overwrite import Overwrite
 
 __all__ = [
     "All",
@@ -25,6 +26,7 @@ __all__ = [
     "Command",
     "Durability",
     "Interrupt",
+    "Overwrite",
     "PregelTask",
     "RetryPolicy",
     "Send",

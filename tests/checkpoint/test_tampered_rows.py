@@ -205,14 +205,7 @@ TAMPERS: dict[str, Tamper] = {
 
 
 PENDING_ROWS = [name for name, case in TAMPERS.items() if case.table == "pending_interrupts"]
-ENGINE_SHAPES = {
-    name: pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=(
-        "a saver stores any value a caller writes to __interrupt__ (LangGraph's savers do), "
-        "so its shape is the engine's to check: pregel._algo.Pending.of reads it and raises "
-        "AttributeError")))
-    for name in ("writes interrupt not an Interrupt", "write interrupt not an Interrupt")
-}
-CHECKPOINT_ROWS = [ENGINE_SHAPES.get(name, name) for name in TAMPERS if name not in PENDING_ROWS]
+CHECKPOINT_ROWS = [name for name in TAMPERS if name not in PENDING_ROWS]
 
 
 def _tamper(backend: Backend, name: str) -> None:

@@ -110,7 +110,8 @@ def test_tool_node_runs_langchain_tools_and_keeps_their_tool_messages() -> None:
         """Always fails."""
         raise RuntimeError(f"no data for {city}")
 
-    ok, failed = ToolNode([forecast, broken])([lc_asking("forecast", "broken")])
+    ok, failed = ToolNode([forecast, broken], handle_tool_errors=True)(
+        [lc_asking("forecast", "broken")])
 
     assert (type(ok), ok.content, ok.tool_call_id) == (lc.ToolMessage, "Rain in Lisbon", "c1")
     assert (failed.status, failed.tool_call_id) == ("error", "c2")

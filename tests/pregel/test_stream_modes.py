@@ -478,7 +478,7 @@ def test_interrupt_in_several_modes_shows_updates_values_then_task_result(
     assert isinstance(pause, Interrupt) and pause.value == "q?"
     assert tail[2][1] == {"x": 1, "log": ["a"], "__interrupt__": (pause,)}
     assert tail[3][1]["interrupts"] == [
-        {"value": "q?", "id": pause.id}]
+        {"value": "q?", "id": pause.id, "response_schema": None}]
 
 
 def test_resume_on_a_new_stream_starts_with_the_current_values(run: Any, config: Any) -> None:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from hitlgraph.errors import CheckpointerRequiredError
-from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
+from hitlgraph.pregel._algo import RunState, snapshot_tasks, state_values
 from hitlgraph.pregel._drive import Outcome, drive_async, drive_sync
 from hitlgraph.pregel._invocation import run_config, run_params, saver_of
+from hitlgraph.pregel._open import pending_at
 from hitlgraph.pregel._stream import patch_checkpoint_map, subgraph_config
 from hitlgraph.pregel._update import UpdateParams, update_loop
 from hitlgraph.types import PregelTask, StateSnapshot
@@ -82,7 +83,7 @@ def _base_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, live: bool
     st.step = int(tup.metadata.get("step", -1))
     ns = tup.config["configurable"].get("checkpoint_ns", "")
     tasks, names, values, interrupts = snapshot_tasks(
-        graph.spec, st, Pending.of(tup.pending_writes), ns=ns, config=tup.config, live=live
+        graph.spec, st, pending_at(tup), ns=ns, config=tup.config, live=live
     )
     snapshot = StateSnapshot(
         values=state_values(graph.spec, values),

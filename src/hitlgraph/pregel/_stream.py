@@ -62,11 +62,9 @@ def task_result(spec: GraphSpec, task: Task) -> dict[str, Any]:
 
 
 def interrupt_fields(item: Interrupt) -> dict[str, Any]:
-    """An interrupt in a "tasks" or "checkpoints" chunk: its value and id, as LangGraph's,
-    and hitlgraph's response_schema and policy only when the node asked for them."""
-    out = {"value": item.value, "id": item.id}
-    if item.response_schema is not None:
-        out["response_schema"] = item.response_schema
+    """An interrupt in a "tasks" or "checkpoints" chunk: its fields as LangGraph 1.2 has them
+    (value, id, response_schema), and hitlgraph's policy only when the node asked for one."""
+    out = {"value": item.value, "id": item.id, "response_schema": item.response_schema}
     if item.policy is not None:
         out["policy"] = dataclasses.asdict(item.policy)
     return out
