@@ -1,4 +1,4 @@
-"""The library's review event callback (hitlgraph._review_feed.on_review_event): committed
+"""The library's review event callback (hitlgraph.review.on_review_event): committed
 outbox events, in order, from the moment it was made; a callback that raises gets the event
 again. On a SQLite file."""
 
@@ -9,10 +9,9 @@ from typing import TypedDict
 
 import pytest
 
-from hitlgraph._review_feed import on_review_event
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.graph import END, START, StateGraph
-from hitlgraph.review import ReviewEvent
+from hitlgraph.review import ReviewEvent, on_review_event
 from hitlgraph.types import Command, interrupt
 
 

@@ -56,11 +56,12 @@ from hitlgraph.review._cursor import decode_cursor, encode_cursor
 from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
 from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
 from hitlgraph.review._expire import PolicyApplied, PolicyResult, aapply_expired, apply_expired
+from hitlgraph.review._feed import ReviewFeed, on_review_event
 from hitlgraph.review._pending import PendingIndex, PendingInterrupt, PendingOrder
 
-__all__ = ["POLICY_BY", "Approval", "Assignable", "AssignmentError", "ChainBreak", "Decision",
-           "DecisionLog", "DecisionOutcome", "Expire", "InterruptExpiredError",
-           "InterruptHeldError", "InterruptNotOpenError", "PendingIndex", "PendingInterrupt",
+__all__ = ["Approval", "Assignable", "AssignmentError", "ChainBreak", "Decision", "DecisionLog",
+           "DecisionOutcome", "Expire", "InterruptExpiredError", "InterruptHeldError",
+           "InterruptNotOpenError", "POLICY_BY", "PendingIndex", "PendingInterrupt",
            "PendingOrder", "PolicyApplied", "PolicyResult", "ReviewEvent", "ReviewEventKind",
-           "ReviewOutbox", "ReviewPolicy", "aapply_expired", "apply_expired", "decode_cursor",
-           "encode_cursor"]
+           "ReviewFeed", "ReviewOutbox", "ReviewPolicy", "aapply_expired", "apply_expired",
+           "decode_cursor", "encode_cursor", "on_review_event"]

@@ -12,7 +12,7 @@ starts at the end of each outbox; an event every try failed for is logged "faile
 skipped, so one broken receiver does not hold its webhook back for good.
 
 The same loop feeds /metrics its review counts (a feed over the review outbox from the
-moment the process started: `_review_feed.ReviewFeed`).
+moment the process started: `hitlgraph.review.ReviewFeed`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import uuid
 from contextlib import AsyncExitStack
 from typing import Any, Final
 
-from hitlgraph._review_feed import ReviewFeed, aoutbox_end
 from hitlgraph.review._events import ReviewEvent, ReviewOutbox
+from hitlgraph.review._feed import ReviewFeed, aoutbox_end
 from hitlgraph.server._metrics import ServerMetrics
 from hitlgraph.server._notify_config import Webhook
 from hitlgraph.server._notify_send import Outgoing, send
