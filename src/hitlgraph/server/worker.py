@@ -24,6 +24,13 @@ A run that fails outside its graph (reading the thread, planning, finishing: a g
 failure ends its run at once) is left to its lease and claimed again, up to ATTEMPTS claims;
 then it ends in error and its thread is free again, idle or interrupted as its state shows.
 A claim beyond ATTEMPTS (the earlier ones died with their process) only ends the run so.
+
+A database that cannot be reached (server/_errors.py unavailable_errors(): a lost
+connection, a store operation that timed out) is not the run's failure: the worker tries the
+run again on the same claim, backing off, for up to OUTAGE_SECONDS, first renewing its lease
+(if another worker has taken the run over meanwhile, it stops). Each try continues from the
+latest checkpoint as a takeover would. Past that bound the run is left to its lease, which
+another claim takes up; it never stays "running" without a worker.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +55,7 @@ from hitlgraph.errors import (
 )
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.server._chunks import SDK_TO_GRAPH, ChunkEvents, mode_names
+from hitlgraph.server._errors import unavailable_errors
 from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
 from hitlgraph.server._give_back import answer_counts, give_back
 from hitlgraph.server._json import dumps, to_jsonable
@@ -69,6 +78,9 @@ _CONFLICTS = (ResumeError, CheckpointConflictError, EmptyInputError)
 
 ATTEMPTS = 3
 """Claims of a run that may fail outside its graph before the run ends in error."""
+
+OUTAGE_SECONDS = 120.0
+"""How long one claim keeps trying a run while its database cannot be reached."""
 
 
 def graph_modes(stream_mode: Any) -> list[str]:
@@ -256,13 +268,41 @@ class WorkerPool:
             await self._give_up(claim, None)
             return
         try:
-            await self._execute(claim)
+            await self._through_outages(claim)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if claim.run.attempt < ATTEMPTS:
+            if claim.run.attempt < ATTEMPTS or isinstance(exc, unavailable_errors()):
                 raise
             await self._give_up(claim, exc)
+
+    async def _through_outages(self, claim: Claim) -> None:
+        """`_execute(claim)`, tried again while the database cannot be reached (see the
+        module docstring); the last such error is raised once OUTAGE_SECONDS have passed."""
+        rt, run_id = self.rt, claim.run.run_id
+        deadline = time.monotonic() + OUTAGE_SECONDS
+        delay, cap = 0.1, max(0.05, rt.settings.lease_seconds / 3)
+        while True:
+            try:
+                await self._execute(claim)
+                return
+            except unavailable_errors() as exc:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("run %s: the database cannot be reached (%s: %s); trying again "
+                            "in %.1f s", run_id, type(exc).__name__, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, cap)
+            try:
+                beat = await rt.store.heartbeat(run_id, claim.fencing, rt.settings.lease_seconds)
+                fresh = await rt.store.get_run(claim.run.tenant, run_id)
+            except unavailable_errors():
+                continue
+            if not beat.held or fresh is None:
+                log.info("run %s was taken over during the outage; this worker stops", run_id)
+                return
+            # The stored row: its start point (recorded by the try that failed) and cancel.
+            claim = Claim(run=fresh, fencing=claim.fencing, worker_id=claim.worker_id)
 
     async def _give_up(self, claim: Claim, exc: Exception | None) -> None:
         """End a run no claim could carry through as "error"; its thread is left as its state
@@ -309,9 +349,9 @@ class WorkerPool:
             watching.cancel()
             raise
         if not streaming.done():
-            stop = watching.result()
-            streaming.cancel()
+            streaming.cancel()  # first: a renewal that failed must not leave the graph running
             await asyncio.gather(streaming, return_exceptions=True)
+            stop = watching.result()
             if stop.reason == "lost":
                 return
             await self._cancelled(claim, bound, stop.action or "interrupt", plan)
@@ -319,6 +359,8 @@ class WorkerPool:
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
         exc = streaming.exception()
+        if isinstance(exc, unavailable_errors()):
+            raise exc  # the database, not the graph, failed: tried again
         if isinstance(exc, (_LostLease, FencedWriteError)):
             log.info("run %s was taken over by another worker; this one (token %s) stops",
                      run.run_id, claim.fencing)
