@@ -84,9 +84,6 @@ def url(tmp_path: Path) -> Iterator[str]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
-    runtime = app.state.runtime
-    if runtime.items_store is None:  # until server/app.py hands the runtime its store
-        runtime.items_store = app.state.items_store
     try:
         yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
