@@ -60,6 +60,7 @@ ID_KINDS: dict[str, IdKind] = {
                            "test_shared_assistants_answer_every_tenant_alike)"),
     "namespace": IdKind(owned=False, what="a subgraph's namespace (node names: no tenant's)"),
     "cron_id": IdKind(owned=True, what="a cron on that thread (POST .../runs/crons)"),
+    "interrupt_id": IdKind(owned=True, what="an open interrupt of that thread"),
 }
 """Path parameter name -> its kind. A World (below) holds one real id of each kind."""
 
@@ -168,6 +169,9 @@ CALLS: list[Call] = [
     Call("GET", T + "/history", slots=CP, not_lookups=ORDER,
          query=lambda i: {"limit": 50, "before": i["cp"]}),
     Call("GET", T + "/decisions"),
+    Call("POST", T + "/interrupts/{interrupt_id}/claim", body=lambda i: {}),
+    Call("POST", T + "/interrupts/{interrupt_id}/reassign", body=lambda i: {"to": "someone"}),
+    Call("POST", T + "/interrupts/{interrupt_id}/release", body=lambda i: {"force": True}),
     *_run_calls(TSC), *_run_calls(TSC + "/wait"), *_run_calls(TSC + "/stream"),
     Call("GET", TSC, query=lambda i: {"status": "success", "limit": 100}),
     Call("GET", RUN),
@@ -387,7 +391,8 @@ class World:
     def ids(self) -> Ids:
         return {"thread_id": self.thread_id, "run_id": self.run_id,
                 "checkpoint_id": self.checkpoint_id, "assistant_id": self.assistant_id,
-                "namespace": "inner", "cron_id": self.cron_id}
+                "namespace": "inner", "cron_id": self.cron_id,
+                "interrupt_id": self.interrupt_id}
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -403,6 +408,7 @@ def make_world(http: httpx.Client, tenant: str, secret: str) -> World:
     paused = _ok(http.post(f"/threads/{tid}/runs/wait", json={
         "assistant_id": "review", "input": {"topic": secret}}))
     (asked,) = paused["__interrupt__"]
+    _ok(http.post(f"/threads/{tid}/interrupts/{asked['id']}/claim", json={}))
     (run,) = _ok(http.get(f"/threads/{tid}/runs"))
     history = _ok(http.get(f"/threads/{tid}/history", params={"limit": 100}))
     checkpoints = [h["checkpoint"]["checkpoint_id"] for h in history]
@@ -593,7 +599,7 @@ def tenants(start_server: Callable[..., RunningServer]
 def _missing(a: World) -> Ids:
     return {"thread_id": str(uuid.uuid4()), "run_id": str(uuid.uuid4()),
             "checkpoint_id": _same_shape(a.checkpoint_id), "assistant_id": str(uuid.uuid4()),
-            "cron_id": str(uuid.uuid4())}
+            "cron_id": str(uuid.uuid4()), "interrupt_id": _same_shape(a.interrupt_id)}
 
 
 @both_backends

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from fastapi import HTTPException
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.server._ids import canonical_uuid
+from hitlgraph.server._timeouts import within
 from hitlgraph.server.config import BoundGraph, ServerSettings
 from hitlgraph.server.store.base import AssistantRow, Store
 from hitlgraph.store.base import BaseStore
@@ -34,12 +36,17 @@ class Signals:
 
     Take `watch(key)` before reading the database and wait on it after, so a notify that
     lands in between is not lost. Other processes reach these only through a store that
-    pushes notifications (`store.base.Notifier`, e.g. PostgreSQL's LISTEN); waiters also
-    re-read the database every `poll_seconds`.
+    pushes notifications (`store.base.Notifier`: PostgreSQL's LISTEN, SQLite's change
+    watcher); waiters also re-read the database every `poll_seconds`.
+
+    Events are held weakly: a key watched by no one any more (a waiter that took its event,
+    then read the answer it waited for) leaves nothing behind, where a plain dict kept one
+    Event per run for good.
     """
 
     def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
+        self._events: weakref.WeakValueDictionary[str, asyncio.Event] = (
+            weakref.WeakValueDictionary())
 
     def watch(self, key: str) -> asyncio.Event:
         """The event the next notify(key) sets."""
@@ -56,8 +63,8 @@ class Signals:
 
     def notify_all(self) -> None:
         """Wake every current watcher (anything may have changed)."""
-        events, self._events = self._events, {}
-        for event in events.values():
+        events, self._events = self._events, weakref.WeakValueDictionary()
+        for event in list(events.values()):
             event.set()
 
     def wake(self, key: str) -> None:
@@ -69,9 +76,10 @@ class Signals:
 
     @staticmethod
     async def wait(event: asyncio.Event, timeout: float) -> None:
-        """Until `event` is set or `timeout` seconds pass."""
+        """Until `event` is set or `timeout` seconds pass (a cancellation is always raised:
+        see _timeouts)."""
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            await within(event.wait(), timeout)
         except asyncio.TimeoutError:
             pass
 

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
+from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._notify import CHANNELS, wake_key
 from hitlgraph.server.store._ops import Op, Rows, adrive
@@ -80,7 +81,7 @@ async def _bounded(work: Awaitable[_T], seconds: float | None) -> _T:
     while idle, by a reset or pg_terminate_backend, is replaced instead of failing a
     request.)"""
     try:
-        return await asyncio.wait_for(work, seconds)
+        return await within(work, seconds)
     except (psycopg.OperationalError, asyncio.TimeoutError) as exc:
         raise StoreUnavailable(f"The database did not answer ({type(exc).__name__}: {exc})."
                                ) from exc
