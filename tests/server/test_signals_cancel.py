@@ -14,17 +14,18 @@ from hitlgraph.server._runtime import Signals
 from hitlgraph.server._timeouts import within
 
 
+async def _watcher(signals: Signals) -> None:
+    while True:  # as WorkerPool._watch: wait, then go round again
+        await signals.wait(signals.watch("cancel:r"), 5.0)
+
+
 def test_a_watcher_cancelled_as_its_event_is_set_stops() -> None:
     async def race() -> int:
         stopped = 0
         for _ in range(50):
             signals = Signals()
 
-            async def watcher() -> None:
-                while True:  # as WorkerPool._watch: wait, then go round again
-                    await signals.wait(signals.watch("cancel:r"), 5.0)
-
-            task = asyncio.ensure_future(watcher())
+            task = asyncio.ensure_future(_watcher(signals))
             await asyncio.sleep(0)
             signals.notify("cancel:r")
             task.cancel()
