@@ -14,14 +14,12 @@ from hitlgraph.checkpoint.conformance._helpers import (
     _id,
     _ok,
     _raises,
-    conf,
+    aanswered,
     expecting,
-    make_checkpoint,
 )
 from hitlgraph.checkpoint.conformance._pending import _ask, _put
 from hitlgraph.errors import CheckpointConflictError
 from hitlgraph.review import Decision, DecisionLog
-from hitlgraph.types import Interrupt
 
 __all__ = [
     "check_async_list_decisions",
@@ -148,14 +146,7 @@ async def check_async_list_decisions(saver: BaseCheckpointSaver, backend: Backen
     """alist_decisions() yields what list_decisions() does."""
     if not isinstance(saver, DecisionLog):
         return
-    for i in range(3):
-        at = await saver.aput(conf(f"t{i}"), make_checkpoint({"x": 1}, {"x": 1}),
-                              {"source": "loop", "step": 0}, {"x": 1})
-        await saver.aput_writes(at, [("__interrupt__", [Interrupt("q", id=f"i{i}")])], "task",
-                                "n")
-        note = DecisionNote("answered", ((f"i{i}", i),), by="carol")
-        await saver.aput_writes(note.on(at), [("__resume__", [[f"i{i}", i, True]])], "task",
-                                "n")
+    await aanswered(saver, 3)
     got = [d async for d in saver.alist_decisions(by="carol", limit=2)]
     _eq([(d.interrupt_id, d.answer) for d in got], [("i2", 2), ("i1", 1)], "a page")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from hitlgraph._policy import Expire, policy_of
-from hitlgraph.checkpoint.base import BaseCheckpointSaver, DecisionNote
+from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.conformance._decisions import _answer
 from hitlgraph.checkpoint.conformance._helpers import (
     Backend,
@@ -15,8 +15,7 @@ from hitlgraph.checkpoint.conformance._helpers import (
     _id,
     _ok,
     _raises,
-    conf,
-    make_checkpoint,
+    aanswered,
 )
 from hitlgraph.checkpoint.conformance._pending import _ask, _put
 from hitlgraph.errors import CheckpointConflictError
@@ -103,14 +102,7 @@ async def check_async_review_events(saver: BaseCheckpointSaver, backend: Backend
     """alist_review_events() and aprune_review_events() as their sync twins."""
     if not isinstance(saver, ReviewOutbox):
         return
-    for i in range(3):
-        at = await saver.aput(conf(f"t{i}"), make_checkpoint({"x": 1}, {"x": 1}),
-                              {"source": "loop", "step": 0}, {"x": 1})
-        await saver.aput_writes(at, [("__interrupt__", [Interrupt("q", id=f"i{i}")])], "task",
-                                "n")
-        note = DecisionNote("answered", ((f"i{i}", i),), by="carol")
-        await saver.aput_writes(note.on(at), [("__resume__", [[f"i{i}", i, True]])], "task",
-                                "n")
+    await aanswered(saver, 3)
     got = await saver.alist_review_events(after=2, limit=3)
     _eq([(e.seq, e.kind, e.interrupt_id) for e in got],
         [(3, "interrupt.created", "i1"), (4, "interrupt.decided", "i1"),

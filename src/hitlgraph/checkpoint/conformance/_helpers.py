@@ -16,11 +16,13 @@ from hitlgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    DecisionNote,
     Fence,
     RunnableConfig,
     WriteRules,
     empty_checkpoint,
 )
+from hitlgraph.types import Interrupt
 
 EVIL = "x'; DROP TABLE checkpoints; --"
 """Text that would end a quoted SQL string and drop a table if a saver pasted it into SQL."""
@@ -130,6 +132,19 @@ def _grow(saver: BaseCheckpointSaver, thread_id: str, steps: int, *, parent: str
         parent = _id(config)
         made.append((config, messages))
     return made
+
+
+async def aanswered(saver: BaseCheckpointSaver, count: int, by: str = "carol") -> None:
+    """`count` threads "t0", "t1", ..., each with interrupt "i<n>" asked and answered `n` by
+    `by`, through the async methods: the events and decisions the async checks read."""
+    for i in range(count):
+        at = await saver.aput(conf(f"t{i}"), make_checkpoint({"x": 1}, {"x": 1}),
+                              {"source": "loop", "step": 0}, {"x": 1})
+        await saver.aput_writes(at, [("__interrupt__", [Interrupt("q", id=f"i{i}")])], "task",
+                                "n")
+        note = DecisionNote("answered", ((f"i{i}", i),), by=by)
+        await saver.aput_writes(note.on(at), [("__resume__", [[f"i{i}", i, True]])], "task",
+                                "n")
 
 
 def _meta(**items: Any) -> CheckpointMetadata:
