@@ -101,16 +101,6 @@ def test_an_answer_without_a_listed_principal_is_refused(
     assert len(app.invoke(Command(resume="yes", by="bob"), _config())["decisions"]) == 2
 
 
-def test_a_group_of_approvers_is_left_to_whoever_resolves_groups(
-        saver: BaseCheckpointSaver) -> None:
-    runs: list[str] = []
-    app = _graph(saver, runs, approvals=2, approvers="finance")
-    app.invoke({}, _config())
-    app.invoke(Command(resume="yes", by="anyone"), _config())
-    out = app.invoke(Command(resume="yes", by="someone else"), _config())
-    assert [d.by for d in out["decisions"]] == ["anyone", "someone else"]
-
-
 def test_a_rejection_decides_alone(saver: BaseCheckpointSaver, run: Any) -> None:
     runs: list[str] = []
     app = _graph(saver, runs, approvals=3, rejection={"approved": False})

@@ -21,9 +21,10 @@ from typing import Any
 from hitlgraph._policy import POLICY_BY, ReviewPolicy
 from hitlgraph.checkpoint.serde import register_type
 from hitlgraph.errors import ResumeError
+from hitlgraph.review._groups import Groups
 
-__all__ = ["APPROVAL", "Approval", "approval_key", "decisions_of", "given_so_far",
-           "is_approval_entry", "tally"]
+__all__ = ["APPROVAL", "Approval", "approval_key", "check_approver", "decisions_of",
+           "given_so_far", "is_approval_entry", "tally"]
 
 APPROVAL = "approval:"
 """The prefix of the resume-log key under which an answer that does not decide yet is kept."""
@@ -88,8 +89,41 @@ def rejects(policy: ReviewPolicy, answer: Any) -> bool:
     return all(key in answer and answer[key] == value for key, value in rejection.items())
 
 
+def check_approver(policy: ReviewPolicy, iid: str, by: str | None, thread_id: str,
+                   groups: Groups | None) -> None:
+    """Refuse an answer whose `by` is not among the interrupt's `approvers`: a listed
+    principal, or a member of the named group by `groups` (no Groups: no one can be shown to
+    be one, so the answer is refused). A deadline's default answer (POLICY_BY) is the policy's
+    own, so it passes.
+
+    Raises:
+        ResumeError: naming the principal, the interrupt and who may answer it.
+    """
+    approvers = policy.approvers
+    if approvers is None or by == POLICY_BY:
+        return
+    where = f"interrupt '{iid}' of thread '{thread_id}'"
+    if by is None:
+        raise ResumeError(f"Only its approvers may answer {where}, so the answer must say "
+                          "whose it is: Command(resume=..., by='<principal>').")
+    if isinstance(approvers, tuple):
+        if by not in approvers:
+            allowed = ", ".join(f"'{name}'" for name in approvers)
+            raise ResumeError(f"'{by}' may not answer {where}: its approvers are {allowed}. "
+                              "Answer as one of them.")
+        return
+    if groups is None:
+        raise ResumeError(
+            f"Only members of group '{approvers}' may answer {where}, and this run was given "
+            f"no group membership to check '{by}' against: resume with the config "
+            f"hitlgraph.review.Groups({{'{approvers}': [...]}}).on(config).")
+    if not groups.has(by, approvers):
+        raise ResumeError(f"'{by}' may not answer {where}: its approvers are the members of "
+                          f"group '{approvers}', and '{by}' is not one. Answer as one of them.")
+
+
 def _check_principal(policy: ReviewPolicy, so_far: Sequence[Mapping[str, Any]], iid: str,
-                     by: str | None, thread_id: str) -> str:
+                     by: str | None, thread_id: str, groups: Groups | None) -> str:
     if by == POLICY_BY:  # a deadline's default answer: not one of the people asked
         return by
     if by is None:
@@ -97,11 +131,7 @@ def _check_principal(policy: ReviewPolicy, so_far: Sequence[Mapping[str, Any]], 
             f"Interrupt '{iid}' of thread '{thread_id}' needs {policy.approvals} answers from "
             "distinct people, so each answer must say whose it is: "
             "Command(resume=..., by='<principal>').")
-    if isinstance(policy.approvers, tuple) and by not in policy.approvers:
-        allowed = ", ".join(f"'{name}'" for name in policy.approvers)
-        raise ResumeError(
-            f"'{by}' may not answer interrupt '{iid}' of thread '{thread_id}': its approvers "
-            f"are {allowed}. Answer as one of them.")
+    check_approver(policy, iid, by, thread_id, groups)
     if any(given.get("by") == by for given in so_far):
         raise ResumeError(
             f"'{by}' already answered interrupt '{iid}' of thread '{thread_id}', which needs "
@@ -111,20 +141,20 @@ def _check_principal(policy: ReviewPolicy, so_far: Sequence[Mapping[str, Any]], 
 
 
 def tally(policy: ReviewPolicy, log: Sequence[Sequence[Any]], iid: str, answer: Any,
-          by: str | None, thread_id: str) -> list[list[Any]]:
+          by: str | None, thread_id: str, groups: Groups | None = None) -> list[list[Any]]:
     """The resume-log entries one answer to a k-of-n interrupt adds: its own, and, when it
     decides (the k-th distinct principal, a rejection, or a deadline's default answer, by
     POLICY_BY), the list of answers in force.
 
-    A group name in `approvers` is not checked here: the library cannot know a group's
-    members, so whoever resolves groups (the server) checks them before resuming.
+    A group name in `approvers` is checked against `groups` (the run's Groups; None: the
+    answer is refused, see check_approver).
 
     Raises:
-        ResumeError: no `by`, a principal not among the listed approvers, or a principal who
+        ResumeError: no `by`, a principal not among the approvers, or a principal who
             answered already (naming them).
     """
     so_far = given_so_far(log, iid)
-    who = _check_principal(policy, so_far, iid, by, thread_id)
+    who = _check_principal(policy, so_far, iid, by, thread_id, groups)
     given = {"by": who, "answer": answer,
              "at": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
     entries: list[list[Any]] = [[approval_key(iid), given, False]]
