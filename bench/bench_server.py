@@ -346,6 +346,9 @@ class Cell:
     errors: int = 0
     noise_pct: float | None = None
     """CPU used by other processes during the phase, in % of the machine."""
+    cpu_ms: float | None = None
+    """CPU time the server processes spent per operation (ms): steadier than latency on a
+    shared machine, since waiting for the CPU does not count."""
     first_error: str = ""
     ops_vs_lg: float | None = None
     """hitlgraph's ops/s over langgraph dev's, same scenario and clients (above 1: ahead)."""
@@ -355,6 +358,8 @@ class Cell:
     """hitlgraph's ops/s over the floor app's (at most 1)."""
     p50_vs_floor: float | None = None
     """hitlgraph's p50 over the floor app's (the issue's goal: at most 3 on SQLite)."""
+    cpu_vs_floor: float | None = None
+    """hitlgraph's server CPU per operation over the floor app's."""
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -376,6 +381,7 @@ def with_ratios(cells: list[Cell]) -> list[Cell]:
         if floor is not None:
             c.ops_vs_floor, c.p50_vs_floor = _ratio(c.ops_per_s, floor.ops_per_s), _ratio(
                 c.p50_ms, floor.p50_ms)
+            c.cpu_vs_floor = _ratio(c.cpu_ms, floor.cpu_ms)
     return cells
 
 
@@ -405,12 +411,16 @@ class CpuMeter:
         return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
     def ours(self) -> float:
+        return self.servers() + self.servers([os.getpid()])
+
+    def servers(self, pids: list[int] | None = None) -> float:
+        """CPU seconds of the servers (or of `pids`) and their children so far."""
         try:
             import psutil  # type: ignore[import-untyped, unused-ignore]  # stubs optional
         except ImportError:
             return 0.0
         total = 0.0
-        for pid in [os.getpid(), *self.pids]:
+        for pid in self.pids if pids is None else pids:
             try:
                 proc = psutil.Process(pid)
                 for p in [proc, *proc.children(recursive=True)]:
@@ -509,8 +519,9 @@ async def run_target(impl: str, backend: str, servers: list[Server], levels: lis
                 await resume(run, i, tids[i])
 
             for scenario, op in (("create", op_create), ("resume", op_resume)):
-                start = meter.sample()
+                start, cpu0 = meter.sample(), meter.servers()
                 lat, wall, errs = await _drive(n, clients, op)
+                cpu = meter.servers() - cpu0
                 noise = CpuMeter.noise(start, meter.sample())
                 cell = Cell(impl=impl, backend=backend, servers=len(servers),
                             scenario=scenario, clients=clients, n=n, errors=len(errs),
@@ -520,6 +531,7 @@ async def run_target(impl: str, backend: str, servers: list[Server], levels: lis
                     cell.ops_per_s = round(len(lat) / wall, 1)
                     cell.p50_ms = round(1000 * statistics.median(lat), 2)
                     cell.p99_ms = round(1000 * percentile(lat, 0.99), 2)
+                    cell.cpu_ms = round(1000 * cpu / len(lat), 2) if cpu else None
                 if scenario == "resume":
                     done = sorted(tids)
                     def check_one(k: int, run: str = run, tids: dict[int, str] = tids,
@@ -665,14 +677,15 @@ def print_table(cells: list[Cell], skipped: list[str], meta: dict[str, Any]) -> 
     print(f"bench_server: {meta['date']}, {meta['cpus']} CPUs, threads per level: {sizes} "
           f"clients; hitlgraph --workers {meta['hitlgraph_workers']}")
     head = ("impl", "backend", "procs", "scenario", "clients", "ops/s", "p50 ms", "p99 ms",
-            "errors", "noise%", "ops/s hitl/lg", "p50 hitl/lg", "ops/s hitl/floor",
-            "p50 hitl/floor")
+            "errors", "noise%", "cpu ms", "ops/s hitl/lg", "p50 hitl/lg", "ops/s hitl/floor",
+            "p50 hitl/floor", "cpu hitl/floor")
     rows = []
     for c in with_ratios(cells):
         rows.append((c.impl, c.backend, str(c.servers), c.scenario, str(c.clients),
                      _fmt(c.ops_per_s), _fmt(c.p50_ms, 2), _fmt(c.p99_ms, 2), str(c.errors),
-                     _fmt(c.noise_pct, 0), _fmt(c.ops_vs_lg, 2), _fmt(c.p50_vs_lg, 2),
-                     _fmt(c.ops_vs_floor, 2), _fmt(c.p50_vs_floor, 2)))
+                     _fmt(c.noise_pct, 0), _fmt(c.cpu_ms, 2), _fmt(c.ops_vs_lg, 2),
+                     _fmt(c.p50_vs_lg, 2), _fmt(c.ops_vs_floor, 2), _fmt(c.p50_vs_floor, 2),
+                     _fmt(c.cpu_vs_floor, 2)))
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(head)]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)))
@@ -690,7 +703,9 @@ def print_table(cells: list[Cell], skipped: list[str], meta: dict[str, Any]) -> 
     print("ops/s hitl/lg above 1 and p50 hitl/lg below 1: hitlgraph ahead. langgraph dev keeps "
           "everything in memory (not durable): a generous reference; its queue polls every "
           "0.5 s when idle, which dominates its 1-client latency. noise% = CPU used by other "
-          "processes during the phase, in % of the machine.")
+          "processes during the phase, in % of the machine. cpu ms = the server processes' CPU "
+          "time per operation (waiting for a core does not count: steadier than latency on a "
+          "shared machine).")
 
 
 if __name__ == "__main__":
