@@ -1,7 +1,9 @@
-"""Typed answers at the server's door: a resume whose answer does not match the
-response_schema of the interrupt it answers is refused with 422 when the run is created, so no
-run is queued and nothing is written (the library would refuse it too, but only once a worker
-ran it, as a failed run). LangGraph's server has no such check.
+"""Answers at the server's door: a resume whose answer does not match the response_schema of
+the interrupt it answers is refused with 422 when the run is created, and one from a caller
+who is not among the interrupt's approvers (a list of principals, or a review group the
+caller is not in) with 403, so no run is queued and nothing is written (the library would
+refuse both too, but only once a worker ran it, as a failed run). LangGraph's server has no
+such check.
 
 Which interrupt an answer goes to is the library's rule (`answers_by_id`): a map of interrupt
 ids answers each id it names; any other value answers the thread's only open interrupt. A
@@ -11,13 +13,23 @@ left for the run to refuse, with the library's own message.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
+from starlette.requests import Request
+
+from hitlgraph.errors import ResumeError
 from hitlgraph.pregel._open import answers_by_id
 from hitlgraph.review._answers import answer_errors
+from hitlgraph.review._approvals import check_approver
+from hitlgraph.review._groups import Groups
+from hitlgraph.review._pending import PendingInterrupt
 from hitlgraph.server._errors import describe_errors
+from hitlgraph.server.auth import decider_of, review_groups
 
-__all__ = ["answer_refusal"]
+__all__ = ["answer_refusal", "approver_refusal"]
+
+PAGES: Final = 10
+"""Pages of 100 of a thread's open interrupts the approvers' check reads at most."""
 
 Asked = dict[str, list[dict[str, Any]]]
 """A thread's open interrupts as its row holds them: {task_id: [{"id", "value",
@@ -54,3 +66,51 @@ def answer_refusal(thread_id: str, asked: Asked, resume: Any) -> str | None:
     return (f"{describe_errors(errors)}. The answer does not match the response_schema of "
             f"interrupt {', '.join(refused)}; nothing ran and the thread still waits. Read "
             f"the schema in GET /threads/{thread_id}/state (interrupts) and answer again.")
+
+
+async def _open_of(saver: Any, thread_key: str) -> list[PendingInterrupt]:
+    """The thread's open interrupts, from its saver's index (none without one)."""
+    if not hasattr(saver, "alist_pending"):
+        return []
+    found: list[PendingInterrupt] = []
+    after = None
+    for _ in range(PAGES):
+        page = [p async for p in saver.alist_pending(thread_id=thread_key, limit=100,
+                                                     after=after)]
+        found += page
+        if len(page) < 100:
+            break
+        after = page[-1].cursor
+    return found
+
+
+def _refusal(waiting: list[PendingInterrupt], resume: Any, thread_id: str, by: str | None,
+             groups: Groups) -> str | None:
+    """The first approvers' refusal among the interrupts `resume` answers (the library's
+    placing rule, as `_answered`), or None."""
+    named = resume if answers_by_id(resume) else None
+    ids = {p.interrupt_id for p in waiting}
+    answered = [p for p in waiting if p.interrupt_id in named] if named is not None \
+        else (waiting if len(ids) == 1 else [])
+    for item in answered:
+        if item.policy is None:
+            continue
+        try:
+            check_approver(item.policy, item.interrupt_id, by, thread_id, groups)
+        except ResumeError as exc:
+            return (f"{exc} Nothing ran and the thread still waits. The server's review "
+                    "groups (ApiKeyAuth's groups, or the auth callable's Principal.groups) "
+                    "say who is in a group.")
+    return None
+
+
+async def approver_refusal(request: Request, saver: Any, thread_key: str, thread_id: str,
+                           resume: Any) -> str | None:
+    """The 403 detail for `resume` from this request's principal on a thread (`thread_key`:
+    the checkpointer's id of it) when an interrupt it answers has approvers the principal is
+    not among; None when it may answer."""
+    waiting = await _open_of(saver, thread_key)
+    if not any(p.policy is not None and p.policy.approvers is not None for p in waiting):
+        return None
+    groups = review_groups(request) or Groups({})  # (no groups kept: no one is shown in one)
+    return _refusal(waiting, resume, thread_id, decider_of(request), groups)

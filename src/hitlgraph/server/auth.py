@@ -22,6 +22,14 @@ names a user within it ("acme/alice:key-1,acme/bob:key-2": two people of tenant 
 tenant name itself never holds "/", so the first "/" always ends it. Clients send the key in
 the `x-api-key` header (`get_client(url=..., api_key=...)` does). A custom auth callable
 returns a tenant, "tenant/user", or a `Principal`.
+
+Review groups: a principal belongs to groups, which decide who may answer an interrupt whose
+approvers are a group, and who may claim one asked for a group (403 otherwise). An auth
+callable returns them in `Principal(tenant, user, groups=...)`; API keys get them from
+`ApiKeyAuth(keys, groups={"finance": ["acme/alice", ...]})`, each member a principal that has
+a key (checked when the server starts). Where the auth layer keeps no groups, claims are not
+checked (`group=` is then a label the inbox filters by), but an answer to a group's approvers
+is still refused: nothing can show that the caller is one.
 """
 
 from __future__ import annotations
@@ -33,10 +41,12 @@ import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from hitlgraph.review import Groups
 from hitlgraph.server._asgi import replay
 
 __all__ = [
@@ -47,9 +57,12 @@ __all__ = [
     "check_tenant",
     "checked",
     "decider_of",
+    "groups_of",
     "hash_key",
     "parse_api_keys",
+    "parse_groups",
     "parse_principal",
+    "review_groups",
     "tenant_of",
 ]
 
@@ -62,6 +75,7 @@ ENV_KEYS = "HITLGRAPH_API_KEYS"
 HEADER = "x-api-key"
 _SCOPE_KEY = "hitlgraph.tenant"
 _USER_KEY = "hitlgraph.user"
+_GROUPS_KEY = "hitlgraph.groups"
 _OPEN_PATHS = frozenset({"/ok"})
 # The inbox page's static files (routes/inbox.py serves them), the redirect from / to it and
 # the icon (routes/root.py): they hold no data.
@@ -77,6 +91,10 @@ class Principal:
 
     tenant: str
     user: str | None = None
+    groups: frozenset[str] | None = None
+    """The review groups the caller belongs to: only members answer an interrupt whose
+    approvers are a group, and claim one asked for a group. None: the auth layer keeps no
+    groups, so claims are not checked (answers to a group's approvers are still refused)."""
 
     @property
     def decider(self) -> str | None:
@@ -104,11 +122,63 @@ def checked(principal: Principal) -> Principal:
     tenant, user = principal.tenant, principal.user
     if "/" in tenant:
         check_tenant(tenant)
+    shown = tenant if user is None else f"{tenant}/{user}"
     if not tenant.strip() or (user is not None and (not user.strip() or "/" in user)):
-        shown = tenant if user is None else f"{tenant}/{user}"
         raise ValueError(f"Principal {shown!r} is not 'tenant' or 'tenant/user': the tenant "
                          "and the user are not empty and contain no '/' (e.g. 'acme/alice').")
-    return principal
+    groups = principal.groups
+    if groups is None:
+        return principal
+    if isinstance(groups, (str, bytes)) or not isinstance(groups, (set, frozenset, list, tuple)) \
+            or not all(isinstance(g, str) and g for g in groups):
+        raise ValueError(f"The groups of principal {shown!r} must be a set of non-empty "
+                         f"group names, got {groups!r}.")
+    return principal if isinstance(groups, frozenset) \
+        else Principal(tenant, user, frozenset(groups))
+
+
+def parse_groups(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """Review groups as the server's config gives them: {"group": ["tenant/user", ...]}.
+
+    Raises:
+        ValueError: naming `where` and the value at fault: not a mapping, a group name that is
+            empty, members that are not a list, or a member that is not "tenant" or
+            "tenant/user".
+    """
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must map each review group to a list of principals, e.g. "
+                         f'{{"finance": ["acme/alice", "acme/bob"]}}, got {value!r}.')
+    out: dict[str, tuple[str, ...]] = {}
+    for group, members in value.items():
+        if not isinstance(group, str) or not group.strip():
+            raise ValueError(f"{where} has the group name {group!r}: use non-empty text.")
+        if isinstance(members, str) or not isinstance(members, (list, tuple)):
+            raise ValueError(f"{where}: the members of group {group!r} must be a list of "
+                             f"'tenant/user' names, got {members!r}.")
+        for member in members:
+            if not isinstance(member, str):
+                raise ValueError(f"{where}: group {group!r} lists {member!r}, which is not "
+                                 "a 'tenant/user' name.")
+            try:
+                parse_principal(member)
+            except ValueError as exc:
+                raise ValueError(f"{where}: group {group!r} lists {member!r}: {exc}") from None
+        out[group] = tuple(members)
+    return out
+
+
+def _member_of(groups: Mapping[str, tuple[str, ...]], keys: Mapping[str, str]
+               ) -> dict[str, frozenset[str]]:
+    """principal name -> the groups it belongs to. Raises ValueError for a member without a
+    key (a typo would otherwise leave a group silently short of someone)."""
+    found: dict[str, set[str]] = {}
+    for group, members in groups.items():
+        for member in members:
+            if member not in keys:
+                raise ValueError(f"Review group {group!r} lists {member!r}, which has no API "
+                                 f"key; the keys' principals are {sorted(keys)}.")
+            found.setdefault(member, set()).add(group)
+    return {name: frozenset(names) for name, names in found.items()}
 
 
 def hash_key(key: str) -> str:
@@ -143,12 +213,23 @@ class ApiKeyAuth:
     Args:
         keys: principal ("tenant" or "tenant/user") -> key, or -> "sha256:<hex digest of the
             key>".
+        groups: review group -> the principals (as `keys` names them) who belong to it
+            (see `parse_groups`).
+
+    Raises:
+        ValueError: no key, a principal that is not "tenant" or "tenant/user", or a group
+            member that has no key (naming it).
     """
 
-    def __init__(self, keys: Mapping[str, str]) -> None:
+    def __init__(self, keys: Mapping[str, str], groups: Mapping[str, Any] | None = None
+                 ) -> None:
+        member_of = None if groups is None \
+            else _member_of(parse_groups(groups, "ApiKeyAuth(groups=...)"), keys)
         self._digests: list[tuple[bytes, Principal]] = []
         for name, key in keys.items():
-            principal = parse_principal(name)
+            found = parse_principal(name)
+            principal = Principal(found.tenant, found.user, None if member_of is None
+                                  else member_of.get(name, frozenset()))
             digest = key if key.startswith("sha256:") and len(key) == 71 else hash_key(key)
             self._digests.append((digest.encode("ascii"), principal))
         if not self._digests:
@@ -192,6 +273,23 @@ def decider_of(request: Request) -> str | None:
     return Principal(tenant_of(request), request.scope.get(_USER_KEY)).decider
 
 
+def groups_of(request: Request) -> frozenset[str] | None:
+    """The review groups of this request's principal; None when the auth layer keeps none
+    (no authentication, API keys without groups, or an auth callable's Principal without)."""
+    found = request.scope.get(_GROUPS_KEY)
+    return found if isinstance(found, frozenset) else None
+
+
+def review_groups(request: Request) -> Groups | None:
+    """Who the library's checks see in each group for this request: its principal, by the
+    name its answers are logged as (`decider_of`), in the groups it belongs to (None: see
+    groups_of)."""
+    groups, who = groups_of(request), decider_of(request)
+    if groups is None:
+        return None
+    return Groups({group: [who] for group in groups} if who else {})
+
+
 def _principal(found: str | Principal) -> Principal:
     """What the auth returned, checked. Raises ValueError when it cannot name a principal."""
     return checked(found) if isinstance(found, Principal) else parse_principal(str(found))
@@ -221,7 +319,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope[_SCOPE_KEY], scope[_USER_KEY] = "", None
+        scope[_SCOPE_KEY], scope[_USER_KEY], scope[_GROUPS_KEY] = "", None, None
         if self.auth is not None and not _is_open(scope):
             found = self.auth(Request(scope))
             if inspect.isawaitable(found):
@@ -237,6 +335,7 @@ class RequestGuard:
                 await _send_json(send, 500, str(exc))
                 return
             scope[_SCOPE_KEY], scope[_USER_KEY] = principal.tenant, principal.user
+            scope[_GROUPS_KEY] = principal.groups
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         limit = self.max_body_bytes

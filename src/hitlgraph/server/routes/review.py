@@ -4,7 +4,9 @@ thread's open interrupts (hitlgraph.review's assignment, on the server's checkpo
 The principal is the authenticated caller, as for a decision's `by`: the API key's user, else
 its tenant ("anonymous" on a server without authentication), never a name from the body.
 Tenant-scoped as every route: another tenant's thread is a 404. Answers: the decision-log row
-the change wrote; 409 when someone else holds the interrupt; 404 when it is not open.
+the change wrote; 409 when someone else holds the interrupt; 404 when it is not open; 403
+for a claim of an interrupt asked for a group by someone outside it, where the auth layer
+keeps groups (auth.groups_of).
 """
 
 from __future__ import annotations
@@ -14,9 +16,16 @@ from typing import Annotated, Any, Final, Protocol, runtime_checkable
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from hitlgraph.review import Decision, InterruptHeldError, InterruptNotOpenError
+from hitlgraph.review import (
+    Decision,
+    Groups,
+    InterruptHeldError,
+    InterruptNotOpenError,
+    NotInGroupError,
+    aclaim_in_group,
+)
 from hitlgraph.server._runtime import Runtime
-from hitlgraph.server.auth import decider_of
+from hitlgraph.server.auth import decider_of, review_groups
 from hitlgraph.server.routes._deps import (
     RuntimeDep,
     TenantDep,
@@ -32,6 +41,7 @@ ANONYMOUS: Final = "anonymous"
 """The principal of every caller of a server without authentication."""
 _PATH = "/threads/{thread_id}/interrupts/{interrupt_id}"
 DeciderDep = Annotated["str | None", Depends(decider_of)]
+GroupsDep = Annotated["Groups | None", Depends(review_groups)]
 
 
 class Claim(BaseModel):
@@ -90,6 +100,9 @@ async def _act(rt: Runtime, tenant: str, thread_id: str, action: str, call: Any
         holder = f"'{exc.holder}' holds it" if exc.holder else "no one holds it"
         raise HTTPException(409, f"Cannot {action} interrupt '{exc.interrupt_id}' of thread "
                             f"'{thread_id}': {holder}.") from None
+    except NotInGroupError as exc:
+        raise HTTPException(403, f"{exc} The server's review groups (ApiKeyAuth's groups, or "
+                            "the auth callable's Principal.groups) say who is in it.") from None
     except InterruptNotOpenError as exc:
         raise HTTPException(404, f"Interrupt '{exc.interrupt_id}' of thread '{thread_id}' is "
                             "not open (unknown, answered, expired, or closed by a later "
@@ -101,10 +114,16 @@ async def _act(rt: Runtime, tenant: str, thread_id: str, action: str, call: Any
 
 @router.post(_PATH + "/claim")
 async def claim(thread_id: str, interrupt_id: str, body: Claim, rt: RuntimeDep,
-                tenant: TenantDep, by: DeciderDep) -> dict[str, Any]:
-    """Hold the interrupt as the caller (again, when they hold it already)."""
-    return await _act(rt, tenant, thread_id, "claim", lambda saver, thread: saver.aclaim(
-        thread, interrupt_id, by or ANONYMOUS, reason=body.reason))
+                tenant: TenantDep, by: DeciderDep, groups: GroupsDep) -> dict[str, Any]:
+    """Hold the interrupt as the caller (again, when they hold it already); an interrupt
+    asked for a group only by one of its members (403 for others), where the auth layer keeps
+    groups (auth.groups_of)."""
+    who = by or ANONYMOUS
+    if groups is None:
+        return await _act(rt, tenant, thread_id, "claim", lambda saver, thread: saver.aclaim(
+            thread, interrupt_id, who, reason=body.reason))
+    return await _act(rt, tenant, thread_id, "claim", lambda saver, thread: aclaim_in_group(
+        saver, thread, interrupt_id, who, groups, reason=body.reason))
 
 
 @router.post(_PATH + "/release")
