@@ -9,40 +9,25 @@ import inspect
 import re
 import sys
 import typing
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Union, overload
 
 from hitlgraph.messages import ToolCall
+from hitlgraph.prebuilt._arguments import Arguments, ToolInvocationError, error_lines
 from hitlgraph.prebuilt._injection import Injection, injected_of
 
 __all__ = ["Tool", "ToolInvocationError", "ToolLike", "as_runner", "current_tool_call", "tool"]
-
-
-class ToolInvocationError(TypeError):
-    """A tool call's arguments do not fit the tool: the model's mistake, which ToolNode
-    answers with an error ToolMessage by default (other errors propagate, as in LangGraph).
-
-    Attributes:
-        tool_name: the tool called.
-        tool_kwargs: the arguments the model gave.
-        message: the text the model is shown.
-    """
-
-    def __init__(self, tool_name: str, tool_kwargs: dict[str, Any], error: str) -> None:
-        self.tool_name = tool_name
-        self.tool_kwargs = tool_kwargs
-        self.message = (f"Error invoking tool '{tool_name}' with kwargs {tool_kwargs} with "
-                        f"error:\n {error}\n Please fix the error and try again.")
-        super().__init__(self.message)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Tool:
     """A function the model can call by name, with a description and an argument schema.
 
-    Calling the object calls the function. Make one with `@tool`.
+    Calling the object calls the function. Make one with `@tool`. ToolNode (and `invoke`)
+    check and convert a call's arguments to the parameters' types first, as LangChain's tools
+    do: "3" for an int parameter arrives as 3.
 
     Attributes:
         name: the name the model calls it by.
@@ -55,6 +40,11 @@ class Tool:
     description: str
     func: Callable[..., Any]
     args_schema: dict[str, Any] = field(default_factory=dict)
+    _arguments: Arguments = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_arguments",
+                           Arguments(self.name, self.func, injected_of(self.func)))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -68,7 +58,8 @@ class Tool:
         """Run the tool with `args` (a dict of keyword arguments, or a whole tool call).
 
         Raises:
-            TypeError: the arguments do not fit the function's signature.
+            ToolInvocationError: the arguments do not fit the function's signature or types
+                (a TypeError).
         """
         kwargs = self._bind(args)
         result = self.func(**kwargs)
@@ -86,28 +77,7 @@ class Tool:
     def _bind(self, args: dict[str, Any]) -> dict[str, Any]:
         if {"name", "args", "id"} <= args.keys() and isinstance(args["args"], dict):
             args = args["args"]  # a whole tool call
-        try:
-            params = inspect.signature(self.func).parameters
-        except ValueError:  # no signature to check (a builtin): let the call decide
-            return dict(args)
-        problems = _argument_problems(params, args)
-        if problems:
-            raise ToolInvocationError(self.name, args, "\n".join(problems))
-        return dict(args)
-
-
-def _argument_problems(params: Mapping[str, inspect.Parameter], args: Mapping[str, Any]
-                       ) -> list[str]:
-    """What keeps `args` from fitting `params`, one line per argument, as LangGraph's ToolNode
-    words it for a missing one ("b: Field required")."""
-    kinds = {p.kind for p in params.values()}
-    problems = [f"{name}: Field required" for name, p in params.items()
-                if p.default is p.empty and name not in args
-                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
-    if inspect.Parameter.VAR_KEYWORD not in kinds:
-        problems += [f"{name}: Unexpected argument" for name in args
-                     if name not in params or params[name].kind is params[name].VAR_POSITIONAL]
-    return problems
+        return self._arguments.convert(args)
 
 
 _JSON_TYPES: dict[Any, str] = {
@@ -342,6 +312,5 @@ def _invalid_arguments(call: ToolCall) -> Iterator[None]:
         errors = getattr(exc, "errors", None)
         if type(exc).__name__ != "ValidationError" or not callable(errors):
             raise
-        text = "\n".join(".".join(str(p) for p in e.get("loc", ())) + ": "
-                         + e.get("msg", "Unknown error") for e in errors())
+        text = "\n".join(error_lines(errors()))
         raise ToolInvocationError(call["name"], dict(call["args"]), text) from exc
