@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-__all__ = ["POLICY_BY", "Expire", "ReviewPolicy", "policy_of"]
+__all__ = ["POLICY_BY", "Expire", "ReviewPolicy", "cancel_reason", "policy_of"]
 
 POLICY_BY = "policy"
 """The `by` of the decisions a review policy makes (apply_expired): a reserved principal. Its
@@ -35,6 +35,8 @@ class Expire:
     """The new assignee (kind "escalate")."""
     expires_in: float | None = None
     """Seconds until the escalated interrupt's next deadline (kind "escalate"; None: none)."""
+    reason: str | None = None
+    """Why the run ends (kind "cancel"): shown in the thread's state and the decision log."""
 
     @classmethod
     def answer(cls, value: Any) -> Expire:
@@ -42,9 +44,14 @@ class Expire:
         return cls(kind="answer", value=value)
 
     @classmethod
-    def cancel(cls) -> Expire:
-        """End the run: the thread keeps its state and its log says the deadline passed."""
-        return cls(kind="cancel")
+    def cancel(cls, reason: str | None = None) -> Expire:
+        """End the run: the thread keeps its values, its tasks are dropped, and its state
+        says why (`reason`, default "cancelled": the checkpoint's metadata "expired_reason",
+        beside the decision log's row)."""
+        if reason is not None and (not isinstance(reason, str) or not reason.strip()):
+            raise ValueError(f"Expire.cancel(reason={reason!r}) needs a non-empty string "
+                             "(or no reason).")
+        return cls(kind="cancel", reason=reason)
 
     @classmethod
     def escalate(cls, to: str, expires_in: timedelta | float | None = None) -> Expire:
@@ -52,6 +59,12 @@ class Expire:
         if not isinstance(to, str) or not to:
             raise ValueError(f"Expire.escalate(to={to!r}) needs a non-empty principal or group.")
         return cls(kind="escalate", to=to, expires_in=_seconds("expires_in", expires_in))
+
+
+def cancel_reason(rule: Expire) -> str:
+    """What an `Expire.cancel(reason)` says: the decision log's reason, and the checkpoint
+    metadata of the thread's end (hitlgraph.review.apply_expired)."""
+    return f"expired: {rule.reason or 'cancelled'}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,6 +19,7 @@ class Ticket(TypedDict, total=False):
 RULES: dict[str, Expire] = {
     "answer": Expire.answer({"approved": False}),
     "cancel": Expire.cancel(),
+    "cancel_why": Expire.cancel("no reply from the customer"),
     "escalate": Expire.escalate(to="lead", expires_in=timedelta(hours=2)),
 }
 

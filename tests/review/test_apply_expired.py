@@ -13,7 +13,7 @@ import pytest
 from _expire_graphs import build
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
-from hitlgraph.review import InterruptExpiredError, aapply_expired, apply_expired
+from hitlgraph.review import Expire, InterruptExpiredError, aapply_expired, apply_expired
 from hitlgraph.types import Command
 
 LATER = datetime.now(timezone.utc) + timedelta(days=1)
@@ -55,12 +55,39 @@ def test_a_cancel_closes_the_interrupt_and_refuses_later_answers(
     assert (done.decision.outcome, done.decision.by) == ("expired", "policy")
     assert list(saver.list_pending()) == []  # type: ignore[attr-defined]
     config = {"configurable": {"thread_id": "t"}}
-    with pytest.raises(InterruptExpiredError, match="expired and its policy closed it"):
-        app.invoke(Command(resume={"approved": True}, by="alice"), config)
     state = app.get_state(config)
-    assert "done" not in state.values and state.next == ("ask",)  # kept as it was
+    assert "done" not in state.values and state.next == ()  # the run ended, values kept
+    assert state.metadata["source"] == "update"
+    assert (state.metadata["expired_interrupt"], state.metadata["expired_reason"]) == (
+        done.interrupt_id, "expired: cancelled")
     assert [d.outcome for d in saver.list_decisions(thread_id="t")] == ["expired"]  # type: ignore[attr-defined]
     assert apply_expired(app, now=LATER) == []
+
+
+def test_a_cancel_says_its_reason_in_the_state_and_the_log(saver: BaseCheckpointSaver) -> None:
+    app = _paused(saver, "cancel_why")
+    [done] = asyncio.run(aapply_expired(app, now=LATER))
+    state = app.get_state({"configurable": {"thread_id": "t"}})
+    assert state.metadata["expired_reason"] == "expired: no reply from the customer"
+    assert state.next == () and state.interrupts == ()
+    assert done.decision is not None
+    assert done.decision.reason == "expired: no reply from the customer"
+
+
+def test_a_cancel_without_a_graph_closes_the_interrupt_and_refuses_answers(
+        saver: BaseCheckpointSaver) -> None:
+    app = _paused(saver, "cancel")
+    [done] = apply_expired(None, saver, now=LATER)
+    assert done.result == "cancelled" and done.detail is None
+    config = {"configurable": {"thread_id": "t"}}
+    with pytest.raises(InterruptExpiredError, match="expired and its policy closed it"):
+        app.invoke(Command(resume={"approved": True}, by="alice"), config)
+    assert app.get_state(config).next == ("ask",)  # nothing could end the run
+
+
+def test_a_cancel_reason_must_be_text() -> None:
+    with pytest.raises(ValueError, match=r"Expire.cancel\(reason=''\) needs a non-empty"):
+        Expire.cancel("")
 
 
 def test_an_escalation_reassigns_with_a_new_deadline(saver: BaseCheckpointSaver) -> None:

@@ -56,6 +56,16 @@ def _decisions(http: httpx.Client, thread: str, count: int) -> list[dict[str, An
     raise AssertionError(f"{count} decisions never logged for {thread}: {found}")
 
 
+def _idle(http: httpx.Client, thread: str) -> dict[str, Any]:
+    """The thread's row once its status is "idle" (the expiry timer refreshes it last)."""
+    for _ in range(300):  # bounded: 15 s
+        row: dict[str, Any] = http.get(f"/threads/{thread}").json()
+        if row["status"] == "idle":
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"thread {thread} never became idle: {row}")
+
+
 @BOTH
 def test_a_default_answer_resumes_the_thread_through_its_graph(
         start_server: Callable[..., RunningServer]) -> None:
@@ -76,13 +86,20 @@ def test_a_default_answer_resumes_the_thread_through_its_graph(
                                                            "approved": False})
 
 
-def test_a_cancel_closes_the_interrupt(start_server: Callable[..., RunningServer]) -> None:
-    server = start_server(expire_seconds=0.1, graphs={"timed": _builder(Expire.cancel())})
+def test_a_cancel_ends_the_run_and_the_state_says_why(
+        start_server: Callable[..., RunningServer]) -> None:
+    server = start_server(expire_seconds=0.1,
+                          graphs={"timed": _builder(Expire.cancel("nobody answered"))})
     with httpx.Client(base_url=server.url, timeout=30) as http:
         thread = _paused(http, "timed")
         [decision] = _decisions(http, thread, 1)
-        assert (decision["by"], decision["outcome"]) == ("policy", "expired")
-        assert "topic" in http.get(f"/threads/{thread}/state").json()["values"]
+        assert (decision["by"], decision["outcome"], decision["reason"]) == (
+            "policy", "expired", "expired: nobody answered")
+        assert _idle(http, thread)["interrupts"] == {}
+        state = http.get(f"/threads/{thread}/state").json()
+        assert "topic" in state["values"] and state["next"] == []
+        assert state["metadata"]["expired_reason"] == "expired: nobody answered"
+        assert state["metadata"]["expired_interrupt"] == decision["interrupt_id"]
 
 
 @BOTH

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from hitlgraph._policy import Expire
+from hitlgraph._policy import Expire, cancel_reason
 from hitlgraph.checkpoint._decisions import NewDecision, answer_text
 from hitlgraph.checkpoint._events import POLICY_BY, NewEvent
 from hitlgraph.checkpoint._pending_policy import after_seconds
@@ -107,14 +107,14 @@ def reassign(principal: str, to: str, reason: str | None) -> Action:
     return act
 
 
-def cancel(deadline: str) -> Action:
+def cancel(deadline: str, reason: str = "expired: cancelled") -> Action:
     """Expire.cancel(): close the entry unanswered (its node does not run), if its deadline
     is still `deadline` (else another caller applied it, or an escalation moved it)."""
     def act(entry: EntryState, at: str) -> Outcome | None:
         if entry.expires_at != deadline:
             return None
         row = NewDecision(entry.thread_id, entry.checkpoint_ns, entry.interrupt_id, entry.node,
-                          "null", POLICY_BY, "expired: cancelled", at, "expired")
+                          "null", POLICY_BY, reason, at, "expired")
         return Outcome({"answered": True, "expired": True}, [row], [])
     return act
 
@@ -141,7 +141,7 @@ def expiry(deadline: str, rule: Expire) -> Action:
             index change).
     """
     if rule.kind == "cancel":
-        return cancel(deadline)
+        return cancel(deadline, cancel_reason(rule))
     if rule.kind == "escalate" and rule.to:
         return escalate(deadline, rule.to, rule.expires_in)
     raise ValueError(f"{rule!r} is answered by resuming the thread (apply_expired does it), "

@@ -9,7 +9,12 @@ What makes each policy happen once:
   compare-and-set: of several callers (or a person answering at the same moment) one wins,
   the others find the interrupt answered ("skipped").
 - `Expire.cancel()` and `Expire.escalate(...)` change the index entry compare-and-set on the
-  deadline they saw (the saver's apply_expiry), logged by "policy".
+  deadline they saw (the saver's apply_expiry), logged by "policy". The caller that won a
+  cancel then ends the run through the graph: `update_state(..., None, as_node=END)` drops
+  the thread's tasks and keeps its values, in a checkpoint whose metadata says why
+  ("expired_interrupt": the interrupt id, "expired_reason": "expired: <reason>"), which
+  get_state shows. Without a graph, or if the process stops in between, the thread stays
+  paused with the interrupt closed (answers refused) and the decision log says why.
 - `warn_before` appends an "interrupt.warning" event once (the saver's send_warning sets the
   entry's warned flag compare-and-set).
 
@@ -20,12 +25,14 @@ of the savers' modules, which import this package).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from hitlgraph._control import Command
-from hitlgraph._policy import POLICY_BY, Expire
+from hitlgraph._policy import POLICY_BY, Expire, cancel_reason
+from hitlgraph.constants import END
 from hitlgraph.errors import CheckpointConflictError, InvalidAnswerError, ResumeError
 from hitlgraph.review._assignment import InterruptNotOpenError
 from hitlgraph.review._decisions import Decision
@@ -38,7 +45,8 @@ PolicyResult = Literal["answered", "cancelled", "escalated", "warned", "skipped"
 """What apply_expired did with one due interrupt:
 
 - "answered": resumed with the default answer (its node ran).
-- "cancelled": closed unanswered (`Expire.cancel()`); the decision log says "expired".
+- "cancelled": closed unanswered (`Expire.cancel()`) and, given a graph, the run ended; the
+  decision log says "expired".
 - "escalated": reassigned, with its new deadline (`Expire.escalate(...)`).
 - "warned": its "interrupt.warning" event was appended.
 - "skipped": another caller, or a person, got there first.
@@ -61,7 +69,7 @@ class PolicyApplied:
     interrupt_id: str
     result: PolicyResult
     detail: str | None = None
-    """Why it failed, or whom an escalation went to."""
+    """Why it failed, whom an escalation went to, or why a cancelled run was not ended."""
     decision: Decision | None = None
     """The decision log's row, for "cancelled" and "escalated" (an answer's row is written
     by the resume: read it with list_decisions(thread_id=...))."""
@@ -111,6 +119,26 @@ def _resume(item: PendingInterrupt) -> tuple[Command[Any], dict[str, Any]]:
     value = rule.value if rule is not None else None
     return (Command(resume={item.interrupt_id: value}, by=POLICY_BY, reason=ANSWER_REASON),
             {"configurable": {"thread_id": item.thread_id}})
+
+
+def _ending(item: PendingInterrupt) -> dict[str, Any]:
+    """The config of the update that ends a cancelled interrupt's run: its metadata says
+    which interrupt's deadline ended it, and why."""
+    rule = _rule(item)
+    return {"configurable": {"thread_id": item.thread_id},
+            "metadata": {"expired_interrupt": item.interrupt_id,
+                         "expired_reason": cancel_reason(rule) if rule else "expired"}}
+
+
+def _ends(graph: Any, applied: PolicyApplied) -> bool:
+    """Whether to end the run after `applied` (a cancel this caller won, and a graph)."""
+    return graph is not None and applied.result == "cancelled"
+
+
+def _not_ended(applied: PolicyApplied, error: BaseException) -> PolicyApplied:
+    """A cancel whose run could not be ended (its `detail` says why)."""
+    return dataclasses.replace(applied, detail=f"the interrupt is closed, but its run was not "
+                               f"ended: {type(error).__name__}: {error}")
 
 
 def _answered(item: PendingInterrupt, error: BaseException | None) -> PolicyApplied:
@@ -185,6 +213,11 @@ def apply_expired(graph: Any, saver: Any = None, *, now: str | datetime | None =
             done.append(_applied(item, _open(saver.apply_expiry, item.thread_id,
                                              item.interrupt_id, deadline=item.expires_at,
                                              rule=rule)))
+            if _ends(graph, done[-1]):
+                try:
+                    graph.update_state(_ending(item), None, as_node=END)
+                except Exception as exc:  # recorded: the interrupt is closed all the same
+                    done[-1] = _not_ended(done[-1], exc)
             continue
         if graph is None:
             done.append(_result(item, "failed", NO_GRAPH))
@@ -223,6 +256,11 @@ async def aapply_expired(graph: Any, saver: Any = None, *, now: str | datetime |
         if rule is not None and rule.kind != "answer" and item.expires_at is not None:
             done.append(_applied(item, await _aopen(saver.aapply_expiry(
                 item.thread_id, item.interrupt_id, deadline=item.expires_at, rule=rule))))
+            if _ends(graph, done[-1]):
+                try:
+                    await graph.aupdate_state(_ending(item), None, as_node=END)
+                except Exception as exc:  # recorded: the interrupt is closed all the same
+                    done[-1] = _not_ended(done[-1], exc)
             continue
         if graph is None:
             done.append(_result(item, "failed", NO_GRAPH))

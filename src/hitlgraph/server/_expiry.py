@@ -6,7 +6,8 @@ aapply_expired changes the index compare-and-set and a default answer is claimed
 resume is. A default answer resumes the thread through the graph that thread runs (the
 server's threads may run different graphs: `_ServedGraphs` picks it from the thread's row),
 and the thread's row is then brought up to date (its values, status and interrupts), as after
-update_state; so is the row of a thread whose interrupt a policy cancelled.
+update_state; so is the row of a thread whose interrupt a policy cancelled, whose run the
+cancel ended (through the graph's update_state: the state's metadata says why).
 """
 
 from __future__ import annotations
@@ -58,6 +59,17 @@ class _ServedGraphs:
         config = {**config, "metadata": {**config.get("metadata", {}),
                                          "graph_id": bound.graph_id}}
         return await bound.runnable.ainvoke(value, config)
+
+    async def aupdate_state(self, config: dict[str, Any], values: Any,
+                            as_node: str | None = None) -> Any:
+        """update_state through the thread's graph (how a cancel ends the thread's run)."""
+        row = await self._thread(config["configurable"]["thread_id"])
+        bound = graph_of(self.rt, row)
+        if bound is None:
+            raise LookupError(f"Thread '{row.thread_id}' runs no graph this server serves.")
+        config = {**config, "metadata": {**config.get("metadata", {}),
+                                         "graph_id": bound.graph_id}}
+        return await bound.compiled.aupdate_state(config, values, as_node=as_node)
 
     async def refresh(self, thread_id: str) -> None:
         """Bring the thread's row up to date with its latest checkpoint."""
