@@ -39,6 +39,7 @@ class _Entry:
     assignee: str | None = None
     warned: bool = False
     expired: bool = False
+    approvals_given: str | None = None
 
     @property
     def due(self) -> str:
@@ -50,7 +51,7 @@ class _Entry:
             self.key[1], self.ns, self.checkpoint_id, self.key[2], self.node, self.graph_id,
             self.key[0], self.value, self.response_schema, self.expires_at, self.warn_at,
             self.assignee, policy and policy.group, policy.approvals if policy else 1,
-            policy and (policy.policy_type, policy.policy_value))
+            policy and (policy.policy_type, policy.policy_value), self.approvals_given)
 
 
 MetadataOf = Callable[[str, str, str], Any]
@@ -197,6 +198,10 @@ class MemoryIndex:
             found = self.entry(thread_id, iid)
             if found is not None:
                 found.answered = answered
+        for iid, names in change.given:
+            found = self.entry(thread_id, iid)
+            if found is not None:
+                found.approvals_given = names
         return created
 
     def page(self, serde: SerializerProtocol, query: PendingQuery,

@@ -21,6 +21,7 @@ from hitlgraph.checkpoint._pending_policy import PolicyColumns, loads_policy, po
 from hitlgraph.checkpoint.serde import SerializationError, SerializerProtocol
 from hitlgraph.constants import INTERRUPT, PUSH, RESUME
 from hitlgraph.review import PendingInterrupt, decode_cursor
+from hitlgraph.review._approvals import APPROVAL, given_so_far, is_approval_entry
 from hitlgraph.review._cursor import CursorKey
 from hitlgraph.review._pending import DEADLINE_MARK, PendingOrder
 from hitlgraph.review._times import as_time, utc_now
@@ -57,6 +58,10 @@ class Change(NamedTuple):
     """(interrupt id, answered) of each id its `__resume__` log names."""
     node: str | None
     created_at: str
+    given: tuple[tuple[str, str], ...] = ()
+    """(interrupt id, the principals whose answers count towards its approvals now, as a
+    JSON list) of each k-of-n interrupt the `__resume__` log counts answers to: the index's
+    approvals_given, written in the transaction of the answer."""
 
 
 now = utc_now
@@ -80,6 +85,17 @@ def graph_of(metadata: Any) -> str | None:
             if isinstance(found, str) and found:
                 return found
     return None
+
+
+def _given(log: Any) -> tuple[tuple[str, str], ...]:
+    """(id, JSON list of the principals counted so far) per k-of-n interrupt of a resume log
+    (review._approvals: an entry under an approval key is one answer)."""
+    if not isinstance(log, list):
+        return ()
+    ids = dict.fromkeys(str(e[0])[len(APPROVAL):] for e in log
+                        if isinstance(e, (list, tuple)) and len(e) == 3 and is_approval_entry(e))
+    return tuple((iid, json.dumps([str(g.get("by")) for g in given_so_far(log, iid)
+                                   if isinstance(g, dict)])) for iid in ids)
 
 
 def _answers(log: Any) -> tuple[tuple[str, bool], ...]:
@@ -121,6 +137,7 @@ def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task
     indexed (no answer could name them)."""
     opened: tuple[Opened, ...] | None = None
     answers: tuple[tuple[str, bool], ...] = ()
+    given: tuple[tuple[str, str], ...] = ()
     node, at = node_of(task_path), now()
     for channel, value in writes:
         if channel == INTERRUPT:
@@ -129,10 +146,10 @@ def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task
                 for item in (value if isinstance(value, (list, tuple)) else [value])
                 if isinstance(getattr(item, "id", None), str) and item.id)
         elif channel == RESUME:
-            answers = _answers(value)
+            answers, given = _answers(value), _given(value)
     if opened is None and not answers:
         return None
-    return Change(opened, answers, node, at)
+    return Change(opened, answers, node, at, given)
 
 
 class PendingQuery(NamedTuple):
@@ -209,6 +226,18 @@ class Stored(NamedTuple):
     group: str | None = None
     approvals: int = 1
     policy: tuple[str, bytes] | None = None
+    approvals_given: str | None = None
+    """The principals counted so far, as a JSON list (None: none)."""
+
+
+def _principals(text: str | None) -> tuple[str, ...]:
+    """approvals_given as stored, read (a damaged value raises, see record)."""
+    if text is None:
+        return ()
+    names = json.loads(text)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"approvals_given is {text!r}, not a JSON list of names")
+    return tuple(names)
 
 
 def record(serde: SerializerProtocol, row: Stored, order: PendingOrder = "created"
@@ -229,7 +258,8 @@ def record(serde: SerializerProtocol, row: Stored, order: PendingOrder = "create
             created_at=row.created_at, graph_id=row.graph_id,
             policy=loads_policy(serde, row.policy), expires_at=row.expires_at,
             warn_at=row.warn_at, assignee=row.assignee, group=row.group,
-            approvals=int(row.approvals), order=order)
+            approvals=int(row.approvals), approvals_given=_principals(row.approvals_given),
+            order=order)
     except Exception as exc:  # whatever a damaged row makes a decoder raise
         raise damaged_entry(row.thread_id, row.interrupt_id, exc) from exc
 

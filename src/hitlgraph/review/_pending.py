@@ -69,6 +69,9 @@ class PendingInterrupt:
     """The group whose members answer it (the policy's group)."""
     approvals: int = 1
     """How many distinct principals must answer (the policy's approvals)."""
+    approvals_given: tuple[str, ...] = ()
+    """The principals whose answers count towards `approvals` so far, oldest first (an
+    interrupt asked with approvals=k stays open until k of them)."""
     order: PendingOrder = "created"
     """The order of the listing this record came from: its `cursor` continues that one."""
 

@@ -9,8 +9,8 @@ from hitlgraph.checkpoint._store.dialect import InterruptWrite
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.postgres._schema import CHECKPOINTS, PENDING, WRITES
 
-__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "OPEN", "ORDERS", "POLICY_COLUMNS", "SET_POLICY",
-           "interrupt_writes", "select_pending"]
+__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "OPEN", "ORDERS",
+           "POLICY_COLUMNS", "SET_POLICY", "interrupt_writes", "select_pending"]
 
 
 def _graph(key: str) -> str:
@@ -32,6 +32,9 @@ CLOSE_TASK: Final = (
     "AND checkpoint_id = %s AND task_id = %s"
 )
 ANSWER: Final = f"UPDATE {PENDING} SET answered = %s WHERE thread_id = %s AND interrupt_id = %s"
+COUNT_GIVEN: Final = (
+    f"UPDATE {PENDING} SET approvals_given = %s WHERE thread_id = %s AND interrupt_id = %s")
+"""The principals a k-of-n interrupt counts so far (checkpoint._pending.Change.given)."""
 SET_POLICY: Final = (
     f"UPDATE {PENDING} SET expires_at = %s, warn_at = %s, due = %s, assignee = %s, "
     "group_name = %s, approvals = %s, policy = %s, policy_type = %s, policy_value = %s "
@@ -48,8 +51,9 @@ of its namespace, or of every namespace for the root one; only if the checkpoint
 
 POLICY_COLUMNS: Final = (
     "p.expires_at, p.warn_at, p.assignee, p.group_name, p.approvals, p.policy_type, "
-    "p.policy_value, p.due")
-"""The policy columns a page reads after the response schema (see _store.pending.stored)."""
+    "p.policy_value, p.due, p.approvals_given")
+"""The policy columns a page reads after the response schema (see _store.pending.stored),
+then the approvals given so far (last, so that the columns before keep their places)."""
 ORDERS: Final = {
     "created": "p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC",
     "deadline": "p.due, p.thread_id, p.interrupt_id",

@@ -12,8 +12,8 @@ from hitlgraph.checkpoint._store.dialect import InterruptWrite
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.constants import INTERRUPT, RESUME
 
-__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "LATEST_AND_OPEN", "OPEN", "ORDERS",
-           "POLICY_COLUMNS", "SET_POLICY", "interrupt_writes", "select_pending"]
+__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "LATEST_AND_OPEN", "OPEN",
+           "ORDERS", "POLICY_COLUMNS", "SET_POLICY", "interrupt_writes", "select_pending"]
 
 
 def _graph(key: str) -> str:
@@ -49,6 +49,9 @@ has index entries: a put closes entries (CLOSE_OLDER) only then, so a thread tha
 paused pays a probe inside a statement it makes anyway, not a statement of its own."""
 ANSWER: Final = (
     "UPDATE pending_interrupts SET answered = ? WHERE thread_id = ? AND interrupt_id = ?")
+COUNT_GIVEN: Final = (
+    "UPDATE pending_interrupts SET approvals_given = ? WHERE thread_id = ? AND interrupt_id = ?")
+"""The principals a k-of-n interrupt counts so far (checkpoint._pending.Change.given)."""
 SET_POLICY: Final = (
     "UPDATE pending_interrupts SET expires_at = ?, warn_at = ?, due = ?, assignee = ?, "
     "group_name = ?, approvals = ?, policy = ?, policy_type = ?, policy_value = ? "
@@ -58,8 +61,9 @@ SET_POLICY: Final = (
 
 POLICY_COLUMNS: Final = (
     "p.expires_at, p.warn_at, p.assignee, p.group_name, p.approvals, p.policy_type, "
-    "p.policy_value, p.due")
-"""The policy columns a page reads after the response schema (see _store.pending.stored)."""
+    "p.policy_value, p.due, p.approvals_given")
+"""The policy columns a page reads after the response schema (see _store.pending.stored),
+then the approvals given so far (last, so that the columns before keep their places)."""
 ORDERS: Final = {
     "created": "p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC",
     "deadline": "p.due, p.thread_id, p.interrupt_id",

@@ -82,7 +82,8 @@ async def pending(rt: RuntimeDep, tenant: TenantDep,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 1000) -> list[dict[str, Any]]:
     """The caller's tenant's open interrupts as the saver's index holds them, the nearest
     deadline first: at most `limit`, each with its thread and interrupt ids, node, policy
-    (as interrupt() asked), deadline, warning time, assignee, group and approvals needed.
+    (as interrupt() asked), deadline, warning time, assignee, group, approvals needed and the
+    principals whose answers count so far (approvals_given).
     Empty when the server's checkpointer keeps no index (the page then shows no policy)."""
     saver = rt.saver
     if not isinstance(saver, PendingIndex):
@@ -100,5 +101,5 @@ def _record(p: PendingInterrupt, thread_id: str) -> dict[str, Any]:
     return {"thread_id": thread_id, "interrupt_id": p.interrupt_id, "node": p.node,
             "graph_id": p.graph_id, "created_at": p.created_at, "expires_at": p.expires_at,
             "warn_at": p.warn_at, "assignee": p.assignee, "group": p.group,
-            "approvals": p.approvals,
+            "approvals": p.approvals, "approvals_given": list(p.approvals_given),
             "policy": None if p.policy is None else to_jsonable(dataclasses.asdict(p.policy))}
