@@ -5,6 +5,7 @@ and on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from collections.abc import Callable
@@ -14,8 +15,12 @@ from typing import Any
 import httpx
 import pytest
 from _harness import RunningServer
+from inbox_graphs import PolicyState, ask_with_policy
 from starlette.requests import Request
 
+from hitlgraph.checkpoint.memory import InMemorySaver
+from hitlgraph.graph import END, START, StateGraph
+from hitlgraph.server._typed_answers import approver_refusal
 from hitlgraph.server.auth import ApiKeyAuth, Principal, checked, parse_groups
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
@@ -118,3 +123,24 @@ def test_a_principals_groups_are_checked() -> None:
     assert checked(Principal("acme", "ann", ["finance"])).groups  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"groups of principal 'acme/ann' must be a set"):
         checked(Principal("acme", "ann", "finance"))  # type: ignore[arg-type]
+
+
+def test_approver_refusal_names_who_may_answer() -> None:
+    saver = InMemorySaver()
+    builder = StateGraph(PolicyState).add_node("ask_with_policy", ask_with_policy)
+    builder.add_edge(START, "ask_with_policy")
+    builder.add_edge("ask_with_policy", END)
+    app = builder.compile(checkpointer=saver)
+    app.invoke({"ask": {"approvers": "finance"}}, {"configurable": {"thread_id": "t"}})
+    [asked] = app.get_state({"configurable": {"thread_id": "t"}}).interrupts
+
+    def refusal(resume: Any, by: str | None, member_of: frozenset[str] | None) -> str | None:
+        return asyncio.run(approver_refusal(saver, "t", "t", resume, by, member_of))
+
+    assert refusal("yes", "alice", frozenset({"finance"})) is None
+    assert refusal({asked.id: "yes"}, "alice", frozenset({"finance"})) is None
+    for by, groups in (("bob", frozenset({"ops"})), ("alice", None), (None, None)):
+        found = refusal("yes", by, groups)
+        assert found is not None and "Nothing ran and the thread still waits" in found
+    assert "'bob' may not answer" in (refusal({asked.id: 1}, "bob", frozenset()) or "")
+    assert refusal({"0" * 32: 1}, "bob", frozenset()) is None  # another interrupt's id

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from starlette.requests import Request
-
 from hitlgraph.errors import ResumeError
 from hitlgraph.pregel._open import answers_by_id
 from hitlgraph.review._answers import answer_errors
@@ -24,7 +22,6 @@ from hitlgraph.review._approvals import check_approver
 from hitlgraph.review._groups import Groups
 from hitlgraph.review._pending import PendingInterrupt
 from hitlgraph.server._errors import describe_errors
-from hitlgraph.server.auth import decider_of, review_groups
 
 __all__ = ["answer_refusal", "approver_refusal"]
 
@@ -104,13 +101,14 @@ def _refusal(waiting: list[PendingInterrupt], resume: Any, thread_id: str, by: s
     return None
 
 
-async def approver_refusal(request: Request, saver: Any, thread_key: str, thread_id: str,
-                           resume: Any) -> str | None:
-    """The 403 detail for `resume` from this request's principal on a thread (`thread_key`:
-    the checkpointer's id of it) when an interrupt it answers has approvers the principal is
-    not among; None when it may answer."""
+async def approver_refusal(saver: Any, thread_key: str, thread_id: str, resume: Any,
+                           by: str | None, member_of: frozenset[str] | None) -> str | None:
+    """The 403 detail for `resume` from the caller `by` (who belongs to the groups
+    `member_of`: auth.groups_of; None: none kept, so in none) on a thread (`thread_key`: the
+    checkpointer's id of it) when an interrupt it answers has approvers the caller is not
+    among; None when they may answer."""
     waiting = await _open_of(saver, thread_key)
     if not any(p.policy is not None and p.policy.approvers is not None for p in waiting):
         return None
-    groups = review_groups(request) or Groups({})  # (no groups kept: no one is shown in one)
-    return _refusal(waiting, resume, thread_id, decider_of(request), groups)
+    groups = Groups({group: [by] for group in member_of or ()} if by else {})
+    return _refusal(waiting, resume, thread_id, by, groups)
