@@ -1,11 +1,19 @@
 """Tool arguments the model never sees: the graph's state (InjectedState), its store
 (InjectedStore) and a ToolRuntime, filled in by ToolNode when it calls the tool, as LangGraph's
 ToolNode does. They are left out of the tool's argument schema, and a value the model put
-under their names is dropped (it could otherwise forge them)."""
+under their names is dropped (it could otherwise forge them).
+
+A LangChain `@tool` hides the same arguments from the model (its tool_call_schema, what
+`bind_tools` sends) when their markers derive from LangChain's InjectedToolArg, as
+LangGraph's do. Ours cannot derive from it when defined: importing hitlgraph must not
+import langchain_core. They take LangChain's bases once langchain_core.tools is loaded: at
+import when it already is, else when pydantic first builds a schema holding one of them,
+which is what LangChain's `@tool` does before anything reads the tool's schema."""
 
 from __future__ import annotations
 
 import inspect
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +28,17 @@ ContextT = TypeVar("ContextT")
 StateT = TypeVar("StateT")
 
 
-class InjectedState:
+class _Marker:
+    """What pydantic asks a schema's marker for: the schema of what it marks, unchanged. The
+    call is the moment our markers take LangChain's bases (see the module docstring)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Callable[[Any], Any]) -> Any:
+        adopt_langchain_bases()
+        return handler(source)
+
+
+class InjectedState(_Marker):
     """Marks a tool argument that receives the graph's state, or one key of it.
 
     E.g. `state: Annotated[dict, InjectedState]` (the whole state) or
@@ -31,7 +49,7 @@ class InjectedState:
         self.field = field
 
 
-class InjectedStore:
+class InjectedStore(_Marker):
     """Marks a tool argument that receives the graph's store, e.g.
     `store: Annotated[BaseStore, InjectedStore()]`."""
 
@@ -48,6 +66,33 @@ class ToolRuntime(Generic[ContextT, StateT]):
     tool_call_id: str | None
     store: Any
     tools: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Callable[[Any], Any]) -> Any:
+        # Any ToolRuntime is taken as it is: ToolNode made it (its fields hold functions).
+        adopt_langchain_bases()
+        from pydantic_core import core_schema
+
+        return core_schema.is_instance_schema(cls)
+
+
+def adopt_langchain_bases() -> None:
+    """Make InjectedState and InjectedStore subclasses of LangChain's InjectedToolArg, and
+    ToolRuntime of its directly injected argument type, so LangChain leaves them out of a
+    tool's schema for the model, once langchain_core.tools is loaded (else nothing)."""
+    tools = sys.modules.get("langchain_core.tools")
+    if tools is None:
+        return
+    direct = getattr(sys.modules.get("langchain_core.tools.base"), "_DirectlyInjectedToolArg",
+                     None)  # (langchain_core >= 1.0)
+    for cls, base in ((InjectedState, getattr(tools, "InjectedToolArg", None)),
+                      (InjectedStore, getattr(tools, "InjectedToolArg", None)),
+                      (ToolRuntime, direct)):
+        if isinstance(base, type) and not issubclass(cls, base):
+            cls.__bases__ = (*cls.__bases__, base)
+
+
+adopt_langchain_bases()
 
 
 Injection = tuple[str, str | None]

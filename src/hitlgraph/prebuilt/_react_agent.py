@@ -52,7 +52,8 @@ class _ToolsStep:
     def __call__(self, input: Any) -> Any:
         if isinstance(input, dict) and input.get("__type") == _WITH_CONTEXT:
             asked = AIMessage("", tool_calls=[input["tool_call"]])
-            return {self.tool_node.messages_key: self.tool_node([asked])}
+            answers = self.tool_node.run_with_state([asked], input["state"])
+            return {self.tool_node.messages_key: answers}
         return self.tool_node(input)
 
 

@@ -163,7 +163,12 @@ class ToolNode:
     # -- entry points --------------------------------------------------------------------------
 
     def __call__(self, input: Any) -> Any:
-        ai, steps = self._prepare(input)
+        return self.run_with_state(input, input)
+
+    def run_with_state(self, input: Any, state: Any) -> Any:
+        """Run the tool calls of `input` with `state` as what InjectedState and ToolRuntime
+        read: create_react_agent's Send of one call carries the state beside it."""
+        ai, steps = self._prepare(input, state)
         jobs = [s for s in steps if s.runner is not None]
         if any(s.runner is not None and s.runner.is_async for s in jobs):
             results = _run_awaitable(self._gather(jobs))
@@ -179,16 +184,16 @@ class ToolNode:
 
     async def ainvoke(self, input: Any, config: Any = None) -> Any:
         """Run the tool calls from async code."""
-        ai, steps = self._prepare(input)
+        ai, steps = self._prepare(input, input)
         jobs = [s for s in steps if s.runner is not None]
         results = await self._gather(jobs)
         return self._output(input, ai, steps, results)
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _prepare(self, input: Any) -> tuple[Any, list[_Step]]:
+    def _prepare(self, input: Any, state: Any) -> tuple[Any, list[_Step]]:
         messages = _messages_of(input, self.messages_key, "ToolNode")
-        scope = run_scope(input)
+        scope = run_scope(state)
         if not messages:
             raise ValueError("ToolNode got no messages; it runs the tool calls of the last one.")
         last = to_message(messages[-1])
