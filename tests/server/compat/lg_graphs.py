@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import operator
 import time
+from dataclasses import asdict, dataclass, is_dataclass
 from typing import Annotated, Any, TypedDict
 
+import typing_extensions
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from langgraph.config import get_config
 from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
 
@@ -187,6 +190,56 @@ chat_model_builder.add_edge(START, "answer")
 chat_model_builder.add_edge("answer", END)
 chat_model_graph = chat_model_builder.compile()
 
+
+class Reader(typing_extensions.TypedDict, total=False):
+    """The context_schema of the context graph: the keys its runs' context may carry.
+    (typing_extensions' TypedDict: on Python < 3.12 LangGraph's server cannot read a
+    typing.TypedDict's JSON schema, and then passes every key through unfiltered.)"""
+
+    user: str
+    tone: str
+
+
+@dataclass
+class ReaderRecord:
+    """The same keys as a dataclass, with defaults: nodes get an instance."""
+
+    user: str = "nobody"
+    tone: str = "plain"
+
+
+class ContextState(TypedDict, total=False):
+    asked: str
+    context: dict[str, Any]
+    seen_config: dict[str, Any]
+
+
+SEEN_CONFIGURABLE = ("user", "tone", "extra", "model")
+"""The config["configurable"] keys the context graphs report (declared context keys, an
+undeclared one, and one only a config gives)."""
+
+
+def read_context(state: ContextState, runtime: Runtime[Any]) -> ContextState:
+    """Reports what the node sees: its run-time context, and its configurable keys."""
+    configurable = get_config().get("configurable") or {}
+    context = runtime.context
+    return {"context": (asdict(context) if is_dataclass(context) and not isinstance(context, type)
+                        else dict(context or {})),
+            "seen_config": {k: configurable[k] for k in SEEN_CONFIGURABLE if k in configurable}}
+
+
+def _context_graph(schema: Any) -> Any:
+    builder = StateGraph(ContextState, context_schema=schema)
+    builder.add_node("read_context", read_context)
+    builder.add_edge(START, "read_context")
+    builder.add_edge("read_context", END)
+    return builder.compile()
+
+
+context_graph = _context_graph(Reader)
+"""Graphs with a context_schema: which keys of a run's context reach their node."""
+context_record_graph = _context_graph(ReaderRecord)
+
 GRAPHS: dict[str, Any] = {
     "review": "review_graph",
     "steps": "steps_graph",
@@ -197,5 +250,7 @@ GRAPHS: dict[str, Any] = {
     "inbox": "inbox_graph",
     "fanout": "fanout_graph",
     "chat_model": "chat_model_graph",
+    "context": "context_graph",
+    "context_record": "context_record_graph",
 }
 """Graph id -> the variable holding it (langgraph.json is written from this)."""

@@ -23,6 +23,7 @@ from hitlgraph.server._assistant_schemas import (
 )
 from hitlgraph.server._graph_info import graph_json, schemas_json, subgraphs_json
 from hitlgraph.server._ids import canonical_uuid
+from hitlgraph.server._paging import pagination_headers
 from hitlgraph.server._runtime import Runtime, assistant_not_found
 from hitlgraph.server.routes import threads
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, contains
@@ -131,12 +132,8 @@ async def search_assistants(body: AssistantSearch, rt: RuntimeDep, tenant: Tenan
         _require_graph(rt, body.graph_id)
     found = _sorted([r for r in await _all(rt, tenant) if _matches(r, body)], body)
     page = [assistant_json(r) for r in found[body.offset:body.offset + body.limit]]
-    if body.offset + body.limit < len(found):
-        following = body.offset + body.limit
-        response.headers["X-Pagination-Next"] = str(following)
-        response.headers["X-Pagination-Total"] = str(following + 1)  # as LangGraph counts
-    else:
-        response.headers["X-Pagination-Total"] = str(body.offset + len(page))
+    response.headers.update(pagination_headers(body.offset, len(page),
+                                               body.offset + body.limit < len(found)))
     if body.select:
         page = [{k: v for k, v in a.items() if k in body.select} for a in page]
     return page

@@ -5,7 +5,6 @@ A cron, like a thread, is its tenant's: another tenant's is answered as a missin
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,7 +21,9 @@ from hitlgraph.server._crons_schemas import (
     ThreadCronCreate,
 )
 from hitlgraph.server._ids import not_a_uuid
+from hitlgraph.server._paging import pagination_headers
 from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server.routes._deps import (
     RuntimeDep,
     TenantDep,
@@ -74,7 +75,7 @@ async def _create(rt: Runtime, tenant: str, body: CronCreate | ThreadCronCreate,
         raise HTTPException(400, str(exc)) from None
     if thread_id is not None:
         await require_thread(rt, tenant, thread_id)
-    cron_id = str(uuid.uuid4())
+    cron_id = uuid7()
     payload = body.model_dump(mode="json", exclude_unset=True)
     config = dict(payload.get("config") or {})
     config["configurable"] = {**(config.get("configurable") or {}), "cron_id": cron_id}
@@ -179,10 +180,7 @@ async def search_crons(body: CronSearch, rt: RuntimeDep, tenant: TenantDep) -> R
     if body.sort_by is not None:
         rows.sort(key=_sort_key(body.sort_by), reverse=body.sort_order != "asc")
     page = rows[body.offset:body.offset + body.limit]
-    headers = {"X-Pagination-Total": str(body.offset + len(page))}
-    if len(rows) > body.offset + body.limit:
-        headers = {"X-Pagination-Total": str(body.offset + body.limit + 1),
-                   "X-Pagination-Next": str(body.offset + body.limit)}
+    headers = pagination_headers(body.offset, len(page), len(rows) > body.offset + body.limit)
     chosen = [f for f in CRON_FIELDS if body.select is None or f in body.select]
     return stored_json([{k: v for k, v in cron_json(r).items() if k in chosen} for r in page],
                        headers=headers)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
@@ -15,6 +14,8 @@ from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import run_json
+from hitlgraph.server._store_items_nodes import run_context
+from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server._typed_answers import answer_refusal
 from hitlgraph.server._webhooks import WebhookRefusedError, check
 from hitlgraph.server.auth import decider_of
@@ -118,13 +119,24 @@ async def _run_assistant(rt: Runtime, tenant: str, assistant_id: str) -> Assista
         raise HTTPException(422, exc.detail) from None
 
 
-def _settings(assistant: AssistantRow, body: RunCreateStateless
+def _settings(rt: Runtime, assistant: AssistantRow, body: RunCreateStateless
               ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The run's config and context, over its assistant's."""
+    """The run's config and context, over its assistant's, as LangGraph's server runs them:
+    the context holds only the keys the graph's context_schema declares (all of them
+    without one). When the run itself gives a context, the keys left out of it are left
+    out of config["configurable"] too, where the context is mirrored (unless configurable
+    gives such a key another value); a run that gives configurable keeps them all there."""
     try:
-        return for_run(assistant, body.config, body.context)
+        config, context = for_run(assistant, body.config, body.context)
     except ConfigAndContextError as exc:
         raise HTTPException(400, str(exc)) from None
+    declared = run_context(rt.graph(assistant.graph_id), context)
+    if not body.context:
+        return config, declared
+    configurable = config["configurable"]
+    dropped = {k for k in context.keys() - declared.keys() if configurable.get(k) == context[k]}
+    return ({**config, "configurable": {k: v for k, v in configurable.items()
+                                        if k not in dropped}}, declared)
 
 
 async def _webhook(url: str) -> str:
@@ -145,7 +157,7 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     _check_breakpoints(rt, assistant.graph_id, body)
     kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
                               if k in _KWARGS}
-    kwargs["config"], kwargs["context"] = _settings(assistant, body)
+    kwargs["config"], kwargs["context"] = _settings(rt, assistant, body)
     if body.webhook is not None:
         kwargs["webhook"] = await _webhook(body.webhook)
     if body.command is not None:
@@ -155,14 +167,14 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
         kwargs["checkpoint"] = body.checkpoint.model_dump(mode="json")
     stateless = thread_id is None
     if thread_id is None:
-        thread_id = str(uuid.uuid4())
+        thread_id = uuid7()
     else:
         await _check_resume(rt, tenant, thread_id, body)
     strategy = body.multitask_strategy if isinstance(body, RunCreate) else "enqueue"
     create = stateless or (isinstance(body, RunCreate) and body.if_not_exists == "create")
     if isinstance(body, RunCreate) and not stateless:
         await _check_checkpoint(rt, tenant, thread_id, body, create)
-    new = NewRun(tenant=tenant, run_id=str(uuid.uuid4()), thread_id=thread_id,
+    new = NewRun(tenant=tenant, run_id=uuid7(), thread_id=thread_id,
                  assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
                  metadata=body.metadata or {}, kwargs=kwargs, multitask_strategy=strategy,
                  temporary=stateless, on_completion=body.on_completion,
@@ -424,6 +436,6 @@ async def _check_batch_item(rt: Runtime, tenant: str, item: RunBatchItem, which:
     try:
         assistant = await _run_assistant(rt, tenant, item.assistant_id)
         _check_breakpoints(rt, assistant.graph_id, item)
-        _settings(assistant, item)
+        _settings(rt, assistant, item)
     except HTTPException as exc:
         raise HTTPException(exc.status_code, f"{which} in the batch: {exc.detail}") from None

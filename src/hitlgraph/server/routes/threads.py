@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -12,6 +13,7 @@ from hitlgraph.checkpoint.base import CheckpointTuple
 from hitlgraph.errors import CheckpointConflictError, InvalidUpdateError
 from hitlgraph.server._json import to_jsonable
 from hitlgraph.server._more_schemas import ThreadPrune, thread_stream_modes
+from hitlgraph.server._paging import pagination_headers
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import (
     checkpoint_json,
@@ -20,6 +22,7 @@ from hitlgraph.server._state import (
     thread_json,
 )
 from hitlgraph.server._thread_stream import ThreadFollower, parse_last_event_id
+from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.routes._deps import (
     RuntimeDep,
@@ -131,7 +134,7 @@ async def create_thread(body: ThreadCreate, rt: RuntimeDep, tenant: TenantDep
                         ) -> dict[str, Any]:
     """Create a thread (if_exists 'raise': 409 when the id is taken; 'do_nothing': return
     the existing one)."""
-    thread_id = body.thread_id or str(uuid.uuid4())
+    thread_id = body.thread_id or uuid7()
     row = await rt.store.create_thread(tenant, thread_id, body.metadata or {},
                                        if_exists=body.if_exists)
     if row is None:
@@ -140,22 +143,40 @@ async def create_thread(body: ThreadCreate, rt: RuntimeDep, tenant: TenantDep
     return thread_json(row)
 
 
+def _search_order(body: ThreadSearch) -> tuple[str, str]:
+    """(sort_by, sort_order) as LangGraph's server reads them: without a sort_by, threads
+    come newest update first whatever the sort_order; with one, descending unless 'asc'."""
+    if body.sort_by is None:
+        return "updated_at", "desc"
+    return body.sort_by, body.sort_order or "desc"
+
+
+def _page(rows: Iterable[ThreadRow], body: ThreadSearch) -> tuple[list[ThreadRow], bool]:
+    """The rows of the requested page among those matching the body's metadata and values,
+    and whether another match follows it. Reading stops at that next match: whether a next
+    page exists is all the headers need, as on LangGraph's server."""
+    end = body.offset + body.limit
+    matched: list[ThreadRow] = []
+    for row in rows:
+        if ((body.metadata is None or contains(row.metadata, body.metadata))
+                and (body.values is None or contains(row.values, body.values))):
+            matched.append(row)
+            if len(matched) > end:
+                return matched[body.offset:end], True
+    return matched[body.offset:], False
+
+
 @router.post("/threads/search")
 async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep) -> Response:
-    """Threads matching metadata and values (containment), status and ids; the headers
-    X-Pagination-Total (how many match) and X-Pagination-Next (the next page's offset, while
-    there is one), as LangGraph's server sends them. Answered by stored_json, so that a
-    thread stored with deep values is listed rather than breaking the search."""
+    """Threads matching metadata and values (containment), status and ids, with LangGraph's
+    paging headers. Answered by stored_json, so that a thread stored with deep values is
+    listed rather than breaking the search."""
+    sort_by, sort_order = _search_order(body)
     rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
-                                       sort_by=body.sort_by or "updated_at",
-                                       sort_order=body.sort_order or "desc")
-    rows = [r for r in rows if (body.metadata is None or contains(r.metadata, body.metadata))
-            and (body.values is None or contains(r.values, body.values))]
-    end = body.offset + body.limit
-    headers = {"X-Pagination-Total": str(len(rows))}
-    if end < len(rows):
-        headers["X-Pagination-Next"] = str(end)
-    return stored_json([thread_json(r, body.select) for r in rows[body.offset:end]], headers)
+                                       sort_by=sort_by, sort_order=sort_order)
+    page, more = _page(rows, body)
+    return stored_json([thread_json(r, body.select) for r in page],
+                       pagination_headers(body.offset, len(page), more))
 
 
 @router.post("/threads/count")
