@@ -169,3 +169,10 @@ def nap(state: Log) -> Log:
 
 
 slow = StateGraph(Log).add_sequence([step1, nap]).add_edge(START, "step1").compile()
+
+
+def unstorable_step(state: Log) -> dict[str, Any]:
+    return {"log": [object()]}  # no serializer takes a bare object
+
+
+unstorable = StateGraph(Log).add_node(unstorable_step).add_edge(START, "unstorable_step").compile()

@@ -42,12 +42,13 @@ def test_the_cli_records_the_user_name_without_by(hitlgraph: Invoke) -> None:
     assert row["by"] == getpass.getuser()
 
 
-def test_by_without_value_is_a_usage_error(hitlgraph: Invoke) -> None:
+def test_reason_without_value_is_a_usage_error(hitlgraph: Invoke) -> None:
     out = hitlgraph.json("run", "flows:greet", "--input", "{}", "--no-input",
                          code=ExitCode.PAUSED)
-    result = hitlgraph("resume", str(out["thread_id"]), "--by", "alice", "--no-input")
+    result = hitlgraph("resume", str(out["thread_id"]), "--by", "alice", "--reason", "why",
+                       "--no-input")
     assert result.exit_code == ExitCode.USAGE
-    assert "--by NAME names who gives --value: give --value ANSWER too" in result.stderr
+    assert "--reason TEXT says why --value is given: give --value ANSWER too" in result.stderr
 
 
 def test_a_bad_since_is_a_usage_error(hitlgraph: Invoke) -> None:

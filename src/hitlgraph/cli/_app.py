@@ -3,7 +3,6 @@ the result (Rich for people, --json for scripts); errors become CliError with an
 
 from __future__ import annotations
 
-import getpass
 import shlex
 import uuid
 from dataclasses import replace
@@ -30,12 +29,13 @@ from hitlgraph.cli._common import (
     resolve_thread,
 )
 from hitlgraph.cli._demo_cmd import demo
-from hitlgraph.cli._errors import CliError, ExitCode
+from hitlgraph.cli._errors import CliError, ExitCode, tampered_is_exit_6
 from hitlgraph.cli._expire_cmd import expire
 from hitlgraph.cli._load import bind, load_object
 from hitlgraph.cli._render import View
 from hitlgraph.cli._runner import Runner, outcome_json, resume_hint
 from hitlgraph.cli._serve import serve
+from hitlgraph.cli._session import who_answers
 from hitlgraph.cli._threads import (
     PendingFilter,
     ThreadSummary,
@@ -48,11 +48,13 @@ from hitlgraph.cli._threads import (
 __all__ = ["cli", "main"]
 
 class _Group(click.Group):
-    """Ctrl-C anywhere in a command (importing a slow module, say) exits with code 130."""
+    """Ctrl-C anywhere in a command (importing a slow module, say) exits with code 130;
+    stored rows that cannot be read back, wherever a command reads them, exit with 6."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with tampered_is_exit_6():
+                return super().invoke(ctx)
         except KeyboardInterrupt:
             raise CliError("Stopped (Ctrl-C).", ExitCode.INTERRUPTED) from None
 
@@ -81,12 +83,15 @@ def cli(ctx: click.Context, traceback: bool) -> None:
               help="The run's input as JSON, or @FILE to read it from a file.")
 @click.option("--thread", "thread_id", metavar="ID",
               help="The thread to run on (default: a new uuid, printed).")
+@click.option("--by", "by", metavar="NAME",
+              help="Who answers the questions asked here, for the decision log (`hitlgraph "
+                   "audit list`); default: your user name.")
 @db_option
 @no_input_option
 @json_option
 @click.pass_context
-def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | None, db: str,
-        no_input: bool, as_json: bool) -> None:
+def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | None,
+        by: str | None, db: str, no_input: bool, as_json: bool) -> None:
     """Run a graph; when it pauses, ask in the terminal and resume, until it ends.
 
     Tool review requests (hitlgraph.prebuilt) are answered with accept / edit / respond /
@@ -97,6 +102,7 @@ def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | N
     """
     view = View(as_json=as_json)
     value = read_json(input_text, "--input")
+    decider = who_answers(by)
     loaded = load_object(graph_spec)
     thread = thread_id or str(uuid.uuid4())
     with open_saver(db, create=True) as saver:
@@ -107,7 +113,8 @@ def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | N
         before = thread_summary(saver, thread) if thread_id else None
         if before is not None and before.interrupts:
             view.starting_over(before, hint)
-        Runner(ctx, view, continue_hint=hint, db=db).go(target, value, thread, no_input=no_input)
+        Runner(ctx, view, continue_hint=hint, db=db).go(target, value, thread, no_input=no_input,
+                                                        by=decider)
 
 
 @cli.command(epilog=EPILOG, short_help="Answer a paused thread and run it on.")
@@ -118,8 +125,8 @@ def run(ctx: click.Context, graph_spec: str, input_text: str, thread_id: str | N
 @click.option("--interrupt", "interrupt_id", metavar="ID",
               help="Which interrupt --value answers, when several wait (an id or its start).")
 @click.option("--by", "by", metavar="NAME",
-              help="Who gives --value, for the decision log (`hitlgraph audit list`); "
-                   "default: your user name.")
+              help="Who gives the answer (--value, or those typed at the prompt), for the "
+                   "decision log (`hitlgraph audit list`); default: your user name.")
 @click.option("--reason", metavar="TEXT", help="Why, for the decision log.")
 @click.option("--graph", "graph_spec", metavar="MODULE:GRAPH",
               help="The graph to run the thread with (default: the one recorded when it ran).")
@@ -139,11 +146,11 @@ def resume(ctx: click.Context, thread_id: str, value_text: str | None,
     """
     for given, option in ((interrupt_id, "--interrupt ID names which interrupt --value "
                                           "answers"),
-                          (by, "--by NAME names who gives --value"),
                           (reason, "--reason TEXT says why --value is given")):
         if given is not None and value_text is None:
             raise CliError(f"{option}: give --value ANSWER too.", ExitCode.USAGE)
     value = read_answer(value_text) if value_text is not None else None
+    decider = who_answers(by)
     view = View(as_json=as_json)
     with open_saver(db, create=False) as saver:
         thread = resolve_thread(saver, thread_id, db)
@@ -155,25 +162,13 @@ def resume(ctx: click.Context, thread_id: str, value_text: str | None,
         view.found(loaded)
         runner = Runner(ctx, view, continue_hint=resume_hint(thread, db), db=db)
         if not summary.interrupts:
-            runner.go(target, None, thread, no_input=no_input)
+            runner.go(target, None, thread, no_input=no_input, by=decider)
         elif value_text is None:
-            runner.go(target, None, thread, no_input=False, start_paused=True)
+            runner.go(target, None, thread, no_input=False, start_paused=True, by=decider)
         else:
             command = replace(resume_value(summary, value, interrupt_id),
-                              by=_decider(by), reason=reason)
-            runner.go(target, command, thread, no_input=no_input)
-
-
-def _decider(by: str | None) -> str | None:
-    """Who answers, for the decision log: --by, else the user this process runs as."""
-    if by is not None:
-        if not by.strip():
-            raise CliError("--by must name someone (it was empty).", ExitCode.USAGE)
-        return by
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name (e.g. a container's unnamed uid)
-        return None
+                              by=decider, reason=reason)
+            runner.go(target, command, thread, no_input=no_input, by=decider)
 
 
 _RESUME_ADVICE = ("Resuming runs the graph's code: name the one it was run with, --graph "

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from hitlgraph.checkpoint.sqlite import SqliteSaver
-from hitlgraph.cli._errors import CliError, ExitCode, exit_codes_help
+from hitlgraph.cli._errors import CliError, ExitCode, exit_codes_help, is_unreadable_store
 from hitlgraph.cli._jsonable import JSONInputError, parse_answer, parse_json
 from hitlgraph.cli._load import Loaded, Target, load_object
 from hitlgraph.cli._session import snapshot_of
@@ -181,10 +181,13 @@ def graph_of_thread(saver: SqliteSaver, thread_id: str, given: str | None) -> Lo
 
 
 def read_through(target: Target, thread_id: str, *, advice: str) -> ThreadSummary:
-    """The thread as the graph's get_state() shows it; `advice` ends the error if it fails."""
+    """The thread as the graph's get_state() shows it; `advice` ends the error if it fails
+    (unless stored rows cannot be read: that is no fault of the graph, exit 6)."""
     try:
         return snapshot_of(target.runnable, thread_id)
     except Exception as exc:
+        if is_unreadable_store(exc):
+            raise CliError(str(exc), ExitCode.TAMPERED) from exc
         raise CliError(
             f"Reading thread {thread_id} through '{target.spec}' failed: {type(exc).__name__}: "
             f"{exc}. Is it the graph the thread was run with? {advice}",

@@ -8,9 +8,9 @@ from enum import IntEnum
 
 import click
 
-from hitlgraph.checkpoint.serde import CorruptCheckpointError
+from hitlgraph.checkpoint.serde import SerializationError
 
-__all__ = ["CliError", "ExitCode", "exit_codes_help", "tampered_is_exit_6"]
+__all__ = ["CliError", "ExitCode", "exit_codes_help", "is_unreadable_store", "tampered_is_exit_6"]
 
 
 class ExitCode(IntEnum):
@@ -31,7 +31,9 @@ class ExitCode(IntEnum):
     """`resume` on a thread that waits for nothing: its run has finished."""
     TAMPERED = 6
     """Stored data was changed behind hitlgraph's back: `audit verify` found a decision-log
-    row changed or removed, or a checkpoint could not be decoded (CorruptCheckpointError)."""
+    row changed or removed, or rows of a checkpoint, of the index of open interrupts or of the
+    decision log could not be read back (CorruptCheckpointError or another SerializationError
+    naming the stored thread, a decision row that is not JSON)."""
     INTERRUPTED = 130
     """Ctrl-C. The thread keeps its last saved checkpoint and can be continued."""
 
@@ -43,7 +45,8 @@ _HELP: dict[ExitCode, str] = {
     ExitCode.PAUSED: "paused: the run waits for an answer (--no-input, or end of input)",
     ExitCode.NOT_FOUND: "not found: module, file, attribute, database, thread or interrupt",
     ExitCode.NOTHING_PENDING: "nothing to resume: the thread's run has finished",
-    ExitCode.TAMPERED: "tampered: a decision-log row or a checkpoint was changed or removed",
+    ExitCode.TAMPERED: "tampered: a checkpoint or decision-log row was changed, removed or "
+                       "cannot be read",
     ExitCode.INTERRUPTED: "stopped by Ctrl-C; the thread stays paused and can be continued",
 }
 
@@ -77,11 +80,22 @@ _ERROR_CLASSES: dict[ExitCode, type[CliError]] = {
 }
 
 
+def is_unreadable_store(exc: BaseException) -> bool:
+    """Whether `exc` is a saver's refusal to read stored rows back: a CorruptCheckpointError,
+    or another SerializationError (an unknown type, a refused pickle, a damaged index entry)
+    that names the stored thread. A SerializationError without one is a value a node wrote
+    that cannot be encoded: the graph's fault, not the database's."""
+    return isinstance(exc, SerializationError) and exc.thread_id is not None
+
+
 @contextmanager
 def tampered_is_exit_6() -> Iterator[None]:
-    """Reads of the database inside this block that find a damaged checkpoint end the command
-    with ExitCode.TAMPERED (the error names the thread and checkpoint), not a traceback."""
+    """Reads of the database inside this block that find damaged rows end the command with
+    ExitCode.TAMPERED (the error names the thread, and the checkpoint or interrupt), not a
+    traceback."""
     try:
         yield
-    except CorruptCheckpointError as exc:
+    except SerializationError as exc:
+        if not is_unreadable_store(exc):
+            raise
         raise CliError(str(exc), ExitCode.TAMPERED) from exc
