@@ -46,17 +46,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules, traits_of
-from hitlgraph.errors import (
-    CheckpointConflictError,
-    EmptyInputError,
-    FencedWriteError,
-    InvalidAnswerError,
-    ResumeError,
-)
+from hitlgraph.errors import FencedWriteError
 from hitlgraph.func import EntrypointGraph
-from hitlgraph.server._chunks import SDK_TO_GRAPH, ChunkEvents, mode_names
+from hitlgraph.server._chunks import ChunkEvents, mode_names
 from hitlgraph.server._errors import unavailable_errors
-from hitlgraph.server._events import EVENT_MODES, EventStream, graph_run
+from hitlgraph.server._events import EventStream, graph_run
 from hitlgraph.server._give_back import answer_counts, give_back
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
@@ -66,15 +60,21 @@ from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import interrupts_by_task, run_json, values_with_interrupts
 from hitlgraph.server._store_items_nodes import run_context, with_tenant_store
 from hitlgraph.server._webhooks import deliver, payload
+from hitlgraph.server._worker_events import LostRun, RunEvents
+from hitlgraph.server._worker_inputs import (
+    build_command,
+    conflict_error,
+    error_json,
+    graph_modes,
+    run_config,
+    state_config,
+)
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
-from hitlgraph.types import Command, Send
 
-__all__ = ["WorkerPool", "build_command", "conflict_error", "graph_modes"]
+__all__ = ["WorkerPool"]
 
 log = logging.getLogger("hitlgraph.server")
-
-_CONFLICTS = (ResumeError, CheckpointConflictError, EmptyInputError)
 
 ATTEMPTS = 3
 """Claims of a run that may fail outside its graph before the run ends in error."""
@@ -82,56 +82,8 @@ ATTEMPTS = 3
 OUTAGE_SECONDS = 120.0
 """How long one claim keeps trying a run while its database cannot be reached."""
 
-
-def graph_modes(stream_mode: Any) -> list[str]:
-    """The hitlgraph stream modes a run's `stream_mode` (one name or a list) asks for;
-    "events" asks for those its events are made from (EVENT_MODES)."""
-    out: list[str] = []
-    for name in mode_names(stream_mode):
-        for mode in EVENT_MODES if name == "events" else (SDK_TO_GRAPH.get(name, name),):
-            if mode not in out:
-                out.append(mode)
-    return out
-
-
-def build_command(data: dict[str, Any], *, by: str | None = None) -> Command[Any]:
-    """A Command from its JSON body ({resume, update, goto}; Send as {node, input}); `by` is
-    who answers, for the decision log: the authenticated caller, never a name from the body."""
-    fields: dict[str, Any] = {"by": by}
-    if "resume" in data:
-        fields["resume"] = data["resume"]
-    if data.get("update") is not None:
-        fields["update"] = data["update"]
-    goto = data.get("goto")
-    if goto is not None:
-        def one(item: Any) -> Any:
-            return Send(item["node"], item.get("input")) if isinstance(item, dict) else item
-        fields["goto"] = [one(g) for g in goto] if isinstance(goto, list) else one(goto)
-    return Command(**fields)
-
-
-def conflict_error(exc: BaseException) -> bool:
-    """Whether `exc` means the run could not take the thread as it is (HTTP 409): a resume
-    nothing waits for, or another run that moved the thread on first. (A FencedWriteError
-    is not one: its worker lost the run, and says nothing.)"""
-    return isinstance(exc, _CONFLICTS) and not isinstance(exc, FencedWriteError)
-
-
-def error_json(exc: BaseException) -> dict[str, Any]:
-    """The `error` event's data. An answer its interrupt's response_schema refuses (met here
-    when the resume was queued behind a busy thread, so the route could not check it) is a
-    422, as the route answers it; like a conflict, it leaves the thread waiting."""
-    status = 422 if isinstance(exc, InvalidAnswerError) else (
-        409 if conflict_error(exc) else 500)
-    return {"error": type(exc).__name__, "message": str(exc), "status_code": status}
-
-
 _After = tuple[Any, Any, dict[str, list[dict[str, Any]]], ThreadStatus]
 """How a run leaves its thread: (output, values, interrupts, status)."""
-
-
-class _LostLease(Exception):
-    """Another worker claimed the run: stop without writing."""
 
 
 @dataclass(slots=True)
@@ -156,34 +108,6 @@ class _Plan:
     rewind_to: tuple[dict[str, Any], list[Any]] | None = None
     """The thread's latest checkpoint and its pending writes when this run began (seen by
     this worker): what a rollback restores."""
-
-
-def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
-    """The config the graph runs with: the request's, on the tenant's checkpoint thread."""
-    kwargs = run.kwargs
-    config: dict[str, Any] = dict(kwargs.get("config") or {})
-    configurable = dict(config.get("configurable") or {})
-    configurable.update(kwargs.get("context") or {})
-    configurable.update({"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id),
-                         "run_id": run.run_id, "assistant_id": run.assistant_id,
-                         "graph_id": run.graph_id, "user_id": run.tenant,
-                         "langgraph_auth_user_id": run.tenant, "langgraph_auth_user": None,
-                         "langgraph_auth_permissions": []})
-    checkpoint = kwargs.get("checkpoint") or {}
-    checkpoint_id = kwargs.get("checkpoint_id") or checkpoint.get("checkpoint_id")
-    if checkpoint_id:
-        configurable["checkpoint_id"] = checkpoint_id
-        configurable["checkpoint_ns"] = checkpoint.get("checkpoint_ns", "")
-    config["configurable"] = configurable
-    config["metadata"] = {**(config.get("metadata") or {}), **run.metadata,
-                          "graph_id": run.graph_id, "assistant_id": run.assistant_id,
-                          "run_attempt": max(run.attempt, 1), "run_id": run.run_id,
-                          "thread_id": run.thread_id}
-    return config
-
-
-def _state_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
-    return {"configurable": {"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id)}}
 
 
 class WorkerPool:
@@ -245,21 +169,25 @@ class WorkerPool:
             except Exception:
                 log.exception("run %s failed in the worker", claim.run.run_id)
             finally:
+                # No "queue" wake-up for the other workers: a run this one's end made
+                # claimable (the next of its thread) is claimed by this worker, at once.
                 rt.signals.notify(f"run:{claim.run.run_id}")
-                rt.signals.notify("queue")
 
-    async def _watch(self, claim: Claim) -> _Stop:
-        """Renew the lease until the run is cancelled or claimed by someone else."""
+    async def _watch(self, claim: Claim, woken: asyncio.Event) -> _Stop:
+        """Renew the lease until the run is cancelled or claimed by someone else. `woken`
+        was taken as the run's execution began, when its claimed row showed it held and not
+        cancelled: the first look at the row waits for a cancel or for `every`. (A cancel
+        committed between the claim and then is seen at that look.)"""
         rt, run = self.rt, claim.run
         every = max(0.05, min(rt.settings.lease_seconds / 3, rt.settings.poll_seconds))
         while True:
+            await rt.signals.wait(woken, every)
             woken = rt.signals.watch(f"cancel:{run.run_id}")
             beat = await rt.store.heartbeat(run.run_id, claim.fencing, rt.settings.lease_seconds)
             if not beat.held:
                 return _Stop("lost")
             if beat.cancel_action:
                 return _Stop("cancel", beat.cancel_action)
-            await rt.signals.wait(woken, every)
 
     async def execute(self, claim: Claim) -> None:
         """Run one claimed run to its end, and record how it ended. A failure outside the
@@ -316,15 +244,17 @@ class WorkerPool:
                  "message": f"The server gave up on run '{run.run_id}' after {run.attempt} "
                             f"attempts ({cause}). The thread takes new runs; the server log "
                             "has the details."}
-        await self._error_event(claim, error)
+        events = [_error_event(error)]
         try:
-            await self._finish(claim, self.rt.graphs.get(run.graph_id), "error", error=error)
+            await self._finish(claim, self.rt.graphs.get(run.graph_id), "error", error=error,
+                               events=events)
         except Exception:
             log.exception("run %s: its thread's state could not be read either", run.run_id)
-            await self._finish(claim, None, "error", error=error)
+            await self._finish(claim, None, "error", error=error, events=events)
 
     async def _execute(self, claim: Claim) -> None:
         rt, run = self.rt, claim.run
+        cancelling = rt.signals.watch(f"cancel:{run.run_id}")
         bound = rt.graphs.get(run.graph_id)
         if bound is None:
             await self._finish(claim, None, "error", error={
@@ -340,39 +270,62 @@ class WorkerPool:
         if run.cancel_action:  # cancelled before its worker died: no node runs again
             await self._cancelled(claim, bound, run.cancel_action, plan)
             return
-        streaming = asyncio.ensure_future(self._stream(claim, bound, plan))
-        watching = asyncio.ensure_future(self._watch(claim))
+        events = RunEvents(rt, claim)
+        streaming = asyncio.ensure_future(self._stream(claim, bound, plan, events))
+        watching = asyncio.ensure_future(self._watch(claim, cancelling))
         try:
             await asyncio.wait({streaming, watching}, return_when=asyncio.FIRST_COMPLETED)
         except asyncio.CancelledError:
             streaming.cancel()
             watching.cancel()
+            events.cancel()
             raise
         if not streaming.done():
             streaming.cancel()  # first: a renewal that failed must not leave the graph running
             await asyncio.gather(streaming, return_exceptions=True)
             stop = watching.result()
             if stop.reason == "lost":
+                events.cancel()
                 return
-            await self._cancelled(claim, bound, stop.action or "interrupt", plan)
+            try:
+                rest = await events.settle()  # what the graph streamed before it stopped
+            except LostRun:
+                return
+            finally:
+                events.cancel()
+            await self._cancelled(claim, bound, stop.action or "interrupt", plan, rest)
             return
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
-        exc = streaming.exception()
+        await self._streamed(claim, bound, streaming.exception(), events)
+
+    async def _streamed(self, claim: Claim, bound: BoundGraph, exc: BaseException | None,
+                        events: RunEvents) -> None:
+        """Finish a run whose graph ended (with `exc` when it failed), with the events it
+        has not written yet."""
+        run = claim.run
+        rest: list[tuple[str, str]] = []
+        try:
+            if exc is None or not isinstance(exc, (LostRun, *unavailable_errors())):
+                rest = await events.settle()
+        except LostRun as lost:
+            exc = lost
+        finally:
+            events.cancel()
         if isinstance(exc, unavailable_errors()):
             raise exc  # the database, not the graph, failed: tried again
-        if isinstance(exc, (_LostLease, FencedWriteError)):
+        if isinstance(exc, (LostRun, FencedWriteError)):
             log.info("run %s was taken over by another worker; this one (token %s) stops",
                      run.run_id, claim.fencing)
             return
         if exc is not None:
             log_run_error(run, exc, conflict=conflict_error(exc))
             error = await self._error_json(claim, bound, exc)
-            await self._error_event(claim, error)
             await self._finish(claim, bound, "error", error=error,
-                               failed=not conflict_error(exc))
+                               failed=not conflict_error(exc),
+                               events=[*rest, _error_event(error)])
             return
-        await self._finish(claim, bound, "success")
+        await self._finish(claim, bound, "success", events=rest)
 
     async def _fence(self, run_id: str) -> Fence | None:
         """A new fence token of the run for this claim (None: the checkpointer has no
@@ -391,7 +344,7 @@ class WorkerPool:
         fence = await self._fence(run.run_id)
         if fence is not None:
             config["configurable"][WRITE_RULES] = WriteRules(fence=fence)
-        latest = await rt.saver.aget_tuple(_state_config(rt, run))
+        latest = await rt.saver.aget_tuple(state_config(rt, run))
         point = {"checkpoint_id": latest.checkpoint["id"] if latest is not None else None,
                  "writes": len(latest.pending_writes or ()) if latest is not None else 0,
                  "answers": answer_counts(latest.pending_writes if latest else None)}
@@ -434,7 +387,7 @@ class WorkerPool:
             listed = [names] if isinstance(names, str) else list(names or ())
             return "*" in listed or any(n in listed for n in nodes)
 
-        snap = await graph.aget_state(_state_config(self.rt, run))
+        snap = await graph.aget_state(state_config(self.rt, run))
         if not snap.next:
             return False
         if hits(before, snap.next):
@@ -453,25 +406,15 @@ class WorkerPool:
             error["message"] = error["message"].replace(f"'{internal}'",
                                                         f"'{claim.run.thread_id}'")
         if conflict_error(exc):
-            snap = await bound.compiled.aget_state(_state_config(self.rt, claim.run))
+            snap = await bound.compiled.aget_state(state_config(self.rt, claim.run))
             waiting = [i.id for i in snap.interrupts]
             error["message"] += (
                 f" The thread's state now: next {list(snap.next)}, "
                 + (f"open interrupts {waiting}." if waiting else "no open interrupt."))
         return error
 
-    async def _error_event(self, claim: Claim, error: dict[str, Any]) -> None:
-        event = {"error": error["error"], "message": error["message"]}  # as LangGraph's
-        await self._append(claim, [("error", dumps(event))], quiet=True)
-
-    async def _append(self, claim: Claim, events: list[tuple[str, str]], *,
-                      quiet: bool = False) -> None:
-        held = await self.rt.store.append_events(claim.run.run_id, claim.fencing, events)
-        self.rt.signals.notify(f"run:{claim.run.run_id}")
-        if not held and not quiet:
-            raise _LostLease
-
-    async def _stream(self, claim: Claim, bound: BoundGraph, plan: _Plan) -> None:
+    async def _stream(self, claim: Claim, bound: BoundGraph, plan: _Plan,
+                      log: RunEvents) -> None:
         kwargs = claim.run.kwargs
         value, config = plan.value, plan.config
         subgraphs = bool(kwargs.get("stream_subgraphs")) and not isinstance(
@@ -491,7 +434,7 @@ class WorkerPool:
             events = EventStream(run)
             models = listen(run.run_id, list(run.tags),
                             tags_in_metadata="messages" in chunks.wanted)
-            await self._append(claim, events.begin())
+            log.add(events.begin())
         runnable = with_tenant_store(bound.runnable, self.rt.items_store, claim.run.tenant)
         context = run_context(bound, kwargs.get("context"))
         async for item in runnable.astream(value, config, context=context, **options):
@@ -504,17 +447,16 @@ class WorkerPool:
                 sent = events.feed(mode, chunk, sent)
             if models is not None:
                 sent = models.drain() + sent
-            if sent:
-                await self._append(claim, sent)
+            log.add(sent)
         if events is not None:
-            await self._append(claim, (models.drain() if models else []) + events.end())
+            log.add((models.drain() if models else []) + events.end())
 
     async def _thread_after(self, claim: Claim, bound: BoundGraph | None) -> _After:
         """(output, values, interrupts, status) the thread's latest checkpoint shows; without
         the graph, no output and what the thread's row holds."""
         if bound is None:
             return await self._stored_state(claim)
-        snap = await bound.compiled.aget_state(_state_config(self.rt, claim.run))
+        snap = await bound.compiled.aget_state(state_config(self.rt, claim.run))
         # Open ones only: a task's interrupt whose answer a cancelled run applied in a
         # subgraph (the task unfinished) is answered, and a resume of it would be refused.
         waiting = {i.id for i in snap.interrupts}
@@ -531,7 +473,8 @@ class WorkerPool:
 
     async def _finish(self, claim: Claim, bound: BoundGraph | None, status: Any, *,
                       error: dict[str, Any] | None = None, failed: bool = False,
-                      delete_run: bool = False) -> None:
+                      delete_run: bool = False, events: Sequence[tuple[str, str]] = ()
+                      ) -> None:
         rt, run = self.rt, claim.run
         output, values, interrupts, thread_status = await self._thread_after(claim, bound)
         if failed:
@@ -539,7 +482,7 @@ class WorkerPool:
         finished = await rt.store.finish_run(
             run.run_id, claim.fencing, status=status, output=output, error=error,
             thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
-            delete_run=delete_run)
+            delete_run=delete_run, events=events)
         rt.signals.notify(f"run:{run.run_id}")
         if not finished:
             log.info("run %s was taken over by another worker; this one (token %s) stops",
@@ -556,7 +499,7 @@ class WorkerPool:
             await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
 
     async def _cancelled(self, claim: Claim, bound: BoundGraph, action: str,
-                         plan: _Plan) -> None:
+                         plan: _Plan, events: Sequence[tuple[str, str]] = ()) -> None:
         """A cancelled run ends "interrupted", having given back the answers it claimed and
         did not apply (see `_give_back`); a rolled back one also leaves the thread as it was
         before the run (checkpoints and pending writes), and is deleted."""
@@ -572,7 +515,8 @@ class WorkerPool:
                 log.warning("run %s is rolled back, but this worker took it over from "
                             "another and cannot tell what the thread held before it: the "
                             "checkpoints it wrote stay", run.run_id)
-        await self._finish(claim, bound, "interrupted", delete_run=action == "rollback")
+        await self._finish(claim, bound, "interrupted", delete_run=action == "rollback",
+                           events=events)
 
     async def _give_back(self, claim: Claim, bound: BoundGraph, plan: _Plan) -> None:
         """Withdraw the answers the cancelled run claimed and no node acted on (never
@@ -583,8 +527,13 @@ class WorkerPool:
         if before is None:  # started before start points recorded answers: keep them
             return
         fence = await self._fence(run.run_id)
-        tasks = await give_back(self.rt.saver, bound.compiled, _state_config(self.rt, run),
+        tasks = await give_back(self.rt.saver, bound.compiled, state_config(self.rt, run),
                                 plan.start.get("checkpoint_id"), before, fence)
         for task_id in tasks:
             log.info("run %s was cancelled before task %s acted on its answers: they are "
                      "given back", run.run_id, task_id)
+
+
+def _error_event(error: dict[str, Any]) -> tuple[str, str]:
+    """The `error` event a failed run's stream ends with (its data as LangGraph's)."""
+    return "error", dumps({"error": error["error"], "message": error["message"]})

@@ -11,7 +11,7 @@ from hitlgraph.server.store._notify import CHANGED, notify
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._records import RunEvent
 
-__all__ = ["append", "read"]
+__all__ = ["append", "insert", "read"]
 
 
 _CHUNK = 100
@@ -38,15 +38,21 @@ def append(d: Dialect, run_id: str, fencing: int, events: Sequence[tuple[str, st
                   f"status = 'running'{d.share_row}", {"run_id": run_id, "fencing": fencing})
     if not held:
         return False
+    yield from insert(d, run_id, events)
+    if events:
+        yield from notify(d, CHANGED, run_id)
+    return True
+
+
+def insert(d: Dialect, run_id: str, events: Sequence[tuple[str, str]]) -> Op[None]:
+    """Insert the events after the run's last seq, `_CHUNK` a statement; the caller holds
+    the run (checked its token in this transaction) and notifies."""
     for start in range(0, len(events), _CHUNK):
         chunk = events[start:start + _CHUNK]
         params: dict[str, str] = {"run_id": run_id}
         for n, (event, data) in enumerate(chunk, 1):
             params[f"event{n}"], params[f"data{n}"] = event, data
         yield _insert(len(chunk)), params
-    if events:
-        yield from notify(d, CHANGED, run_id)
-    return True
 
 
 def read(d: Dialect, run_id: str, after_seq: int, limit: int) -> Op[list[RunEvent]]:

@@ -9,8 +9,10 @@ run again after its lease ran out.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
+import hitlgraph.server.store._events as run_events
 import hitlgraph.server.store._threads as threads
 from hitlgraph import _faults
 from hitlgraph.server.store._dialect import Dialect
@@ -117,10 +119,11 @@ def record_start(d: Dialect, run_id: str, fencing: int, start_point: dict[str, A
 def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: Any,
            error: dict[str, Any] | None, thread_values: Any,
            thread_interrupts: dict[str, list[dict[str, Any]]], thread_status: ThreadStatus,
-           delete_run: bool) -> Op[bool]:
+           delete_run: bool, events: Sequence[tuple[str, str]] = ()) -> Op[bool]:
     """Record the run's end and its thread's new state (the thread stays 'busy' while other
-    runs are active); with `delete_run`, the run and its events go. False (nothing written)
-    when the token is stale."""
+    runs are active), after the run's last `events` (its worker hands over those it had not
+    appended yet: a transaction fewer); with `delete_run`, the run and its events go. False
+    (nothing written) when the token is stale."""
     if _faults.ARMED:
         _faults.hit("server.finish")
     # The thread before the run: the order in which creating and cancelling runs lock them.
@@ -134,6 +137,8 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
                     "output": dumps(output), "error": dumps_or_null(error)})
     if not found:
         return False
+    if events and not delete_run:
+        yield from run_events.insert(d, run_id, events)
     if delete_run:
         yield "DELETE FROM hg_runs WHERE run_id = :run_id", {"run_id": run_id}
         yield "DELETE FROM hg_run_events WHERE run_id = :run_id", {"run_id": run_id}
