@@ -23,6 +23,7 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.conformance import fenced_by
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.graph import START, StateGraph
+from hitlgraph.server import _worker_events
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.config import ServerSettings, bind_graph
 from hitlgraph.server.store.base import NewRun, Store
@@ -165,6 +166,49 @@ def test_worker_that_lost_its_run_stops_quietly_and_the_new_holder_finishes_it(
     asyncio.run(main())
     # 'b' ran twice: its first run never finished (its writes were refused); 'a' ran once.
     assert ran == ["a", "b", "b", "c"]
+
+
+
+def test_events_are_written_behind_the_graph_and_the_rest_with_the_finish(
+        database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run streams ten chunks: its worker writes the first at once and, with writes spaced
+    further apart than the run lasts, hands the other nine to the transaction that finishes
+    the run (RunEvents); all ten are there, in order."""
+    monkeypatch.setattr(_worker_events, "WRITE_EVERY", 60.0)
+    appends: list[int] = []
+
+    async def main() -> None:
+        async with opened(database) as (store, saver):
+            append = store.append_events
+
+            async def counted(run_id: str, fencing: int, events: Any) -> bool:
+                appends.append(len(events))
+                return await append(run_id, fencing, events)
+
+            monkeypatch.setattr(store, "append_events", counted)
+            builder = StateGraph(LogState)
+            previous = START
+            for i in range(10):
+                builder.add_node(f"n{i}", lambda s, i=i: {"log": [f"n{i}"]})
+                builder.add_edge(previous, f"n{i}")
+                previous = f"n{i}"
+            settings = ServerSettings(graphs={"g": builder}, poll_seconds=0.05)
+            rt = Runtime(settings=settings, store=store, saver=saver,
+                         graphs={"g": bind_graph("g", builder, saver)}, assistants={})
+            run = dataclasses.replace(new_run("r1"), kwargs={
+                "input": {"log": []}, "stream_mode": ["updates"]})
+            await store.create_run(run, create_thread=True, thread_metadata={})
+            claim = await store.claim_run("w1", 30)
+            assert claim is not None
+            await WorkerPool(rt, 1).execute(claim)
+
+            row = await store.get_run("", "r1")
+            assert row is not None and row.status == "success"
+            events = [json.loads(e.data) for e in await store.read_events("r1", 0)]
+            assert events == [{f"n{i}": {"log": [f"n{i}"]}} for i in range(10)]
+
+    asyncio.run(main())
+    assert appends == [1]
 
 
 CRASH_GRAPHS = '''
