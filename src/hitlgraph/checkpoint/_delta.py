@@ -246,11 +246,17 @@ _Link = tuple[Any, int, bytes]
 """A stored value, decoded: (the version it extends or None for a full value, the items it
 adds (a full value: all its items; -1 if it is not a list), the bytes of those items)."""
 
+_Known = tuple[bytes, int, int]
+"""A version's full value inside a joined chain: (the items of the chain, joined; where this
+version's items end in them; how many items it has)."""
+
 
 class ChainCache:
     """Full values of one thread namespace's stored deltas, for reading many checkpoints at once
     (a page of history): each stored row is fetched and decoded once, however many checkpoints
-    need it; each value then costs one join of its parts.
+    need it. A walk along a chain remembers where every version it passed ends in the joined
+    items, so the older versions of a page (read newest first) cost a slice each rather than
+    another walk back to the full value (which made a history read quadratic).
 
     `fetch(channel, low, high)` gives the stored values of a channel's versions from low to
     high (inclusive), as {version: (tag, bytes)}.
@@ -259,49 +265,72 @@ class ChainCache:
     def __init__(self, fetch: Callable[[str, Any, Any], Mapping[Any, Typed]]) -> None:
         self._fetch = fetch
         self._rows: dict[str, dict[Any, Typed]] = {}
-        self._links: dict[str, dict[Any, _Link]] = {}
+        self._known: dict[str, dict[Any, _Known]] = {}
 
     def full(self, channel: str, version: Any, stored: Typed) -> Typed:
         """The full serialized value of `channel` at `version`, stored as `stored`."""
         if stored[0] != DELTA_TAG:
             return stored
+        known = self._known.setdefault(channel, {})
+        found = known.get(version)
+        if found is None:
+            found = self._walk(channel, version, stored, known)
+        body, end, count = found
+        return "msgpack", _header(count) + body[:end]
+
+    def row(self, channel: str, version: Any) -> Typed | None:
+        """The stored value of `channel` at `version`, if a walk fetched it already (a
+        pending write of the page's next checkpoint names it, most of the time)."""
+        return self._rows.get(channel, {}).get(version)
+
+    def _walk(self, channel: str, version: Any, stored: Typed, known: dict[Any, _Known]
+              ) -> _Known:
+        """Follow `version`'s deltas back to a full value (or to a version already known),
+        then remember every version passed."""
         rows = self._rows.setdefault(channel, {})
-        links = self._links.setdefault(channel, {})
         if version not in rows:
             root = ormsgpack.unpackb(stored[1])[1]
             rows.update(self._fetch(channel, root, version))
             rows[version] = stored
-        parts: list[bytes] = []
-        total = 0
-        at = version
+        passed: list[tuple[Any, int, bytes]] = []  # (version, items added, their bytes)
+        base: _Known = (b"", 0, 0)
+        at: Any = version
         seen: set[Any] = set()
-        while True:
+        while at is not None:
             if at in seen:
                 raise broken_chain(channel, at, "its deltas form a cycle")
             seen.add(at)
-            link = links.get(at)
-            if link is None:
-                typed = rows.get(at)
-                if typed is None:  # a base outside what was fetched: fetch its own chain
-                    typed = self._fetch(channel, at, at).get(at)
-                    if typed is None:
-                        raise ValueError(f"Stored delta of {channel!r} extends version {at!r}, "
-                                         "which is not stored.")
-                    rows[at] = typed
-                    if typed[0] == DELTA_TAG:
-                        typed = self.full(channel, at, typed)
-                link = links[at] = _parse(typed)
-            base, count, items = link
+            if at in known:
+                base = known[at]
+                break
+            typed = rows.get(at)
+            if typed is None:  # a base outside what was fetched: fetch its own chain
+                typed = self._fetch(channel, at, at).get(at)
+                if typed is None:
+                    raise ValueError(f"Stored delta of {channel!r} extends version {at!r}, "
+                                     "which is not stored.")
+                rows[at] = typed
+                if typed[0] == DELTA_TAG:
+                    self.full(channel, at, typed)
+                    base = known[at]
+                    break
+            extends, count, items = _parse(typed)
             if count < 0:
                 raise ValueError(f"Stored delta of {channel!r} extends a value that is not a "
                                  "list.")
+            passed.append((at, count, items))
+            at = extends
+        body, end, total = base
+        parts = [body[:end]]
+        marks: list[tuple[Any, int, int]] = []
+        for at, count, items in reversed(passed):
             parts.append(items)
-            total += count
-            if base is None:
-                break
-            at = base
-        parts.reverse()
-        return "msgpack", _header(total) + b"".join(parts)
+            end, total = end + len(items), total + count
+            marks.append((at, end, total))
+        joined = b"".join(parts)
+        for at, end, total in marks:
+            known[at] = (joined, end, total)
+        return known[version]
 
 
 def _parse(typed: Typed) -> _Link:

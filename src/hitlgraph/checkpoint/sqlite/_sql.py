@@ -322,8 +322,10 @@ class SqliteDialect(Dialect):
                     ref: tuple[str, bytes]) -> Ops[Any]:
         """The value of a pending write stored as a reference to a channel's delta."""
         version, _count = reference_target(ref)
-        found = yield Statement(_SELECT_BLOB, (chains.thread_id, chains.ns, channel, version))
-        stored = (found[0][0], found[0][1]) if found else None
+        stored = chains.cache.row(channel, version)
+        if stored is None:
+            found = yield Statement(_SELECT_BLOB, (chains.thread_id, chains.ns, channel, version))
+            stored = (found[0][0], found[0][1]) if found else None
 
         def whole() -> tuple[str, bytes]:
             assert stored is not None  # referenced_value checks it first
