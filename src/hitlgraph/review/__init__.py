@@ -39,6 +39,10 @@ it and numbered in commit order, for notifiers that must not lose one across a c
     ...     print(event.seq, event.kind, event.thread_id, event.data)
     ...     seen = event.seq
     >>> saver.prune_review_events(before_seq=seen)  # doctest: +SKIP
+
+Who belongs to a review group is the caller's to say (`Groups`), carried in the config of the
+run that answers, so that `interrupt(..., approvers="finance")` refuses anyone else's answer;
+`claim_in_group()` claims an interrupt asked with `group=` only for a member.
 """
 
 from __future__ import annotations

@@ -8,6 +8,15 @@ server's threads may run different graphs: `_ServedGraphs` picks it from the thr
 and the thread's row is then brought up to date (its values, status and interrupts), as after
 update_state; so is the row of a thread whose interrupt a policy cancelled, whose run the
 cancel ended (through the graph's update_state: the state's metadata says why).
+
+A default answer is not a server run (no run record, no run events, no run webhook): the
+timer resumes the graph itself. Queuing it as a run instead would need (1) its answer in the
+run's JSON kwargs, while `Expire.answer(value)` keeps any serializable value exactly as asked
+(the index stores it serialized, not as JSON); (2) a run per (thread, interrupt) made once
+however many servers' timers see it due, which the runs table has no key for (today the
+claim of the answer is that once: two queued runs would leave one failed run record); and
+(3) "answered" reported only once the worker ran it. The decision log and the review outbox
+record each default answer (by "policy") all the same.
 """
 
 from __future__ import annotations
