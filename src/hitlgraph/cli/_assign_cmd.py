@@ -10,8 +10,9 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from hitlgraph.cli._common import EPILOG, db_option, json_option, open_saver, resolve_thread
+from hitlgraph.cli._common import open_saver, resolve_thread
 from hitlgraph.cli._errors import CliError, ExitCode
+from hitlgraph.cli._options import EPILOG, db_option, json_option
 from hitlgraph.cli._render import View
 from hitlgraph.review import Decision, InterruptHeldError, InterruptNotOpenError
 
@@ -61,7 +62,7 @@ _as = click.option("--as", "principal", metavar="NAME",
 _reason = click.option("--reason", metavar="TEXT", help="Why, for the decision log.")
 
 
-@click.command(epilog=EPILOG, short_help="Take a paused thread's interrupt to answer it.")
+@click.command(epilog=EPILOG)
 @_thread
 @_interrupt
 @_as
@@ -77,7 +78,7 @@ def claim(thread: str, interrupt_id: str, principal: str | None, reason: str | N
            lambda saver, t: saver.claim(t, interrupt_id, who, reason=reason))
 
 
-@click.command(epilog=EPILOG, short_help="Let go of an interrupt you hold.")
+@click.command(epilog=EPILOG)
 @_thread
 @_interrupt
 @_as
@@ -93,7 +94,7 @@ def release(thread: str, interrupt_id: str, principal: str | None, force: bool,
            lambda saver, t: saver.release(t, interrupt_id, who, force=force, reason=reason))
 
 
-@click.command(epilog=EPILOG, short_help="Give an interrupt to someone.")
+@click.command(epilog=EPILOG)
 @_thread
 @_interrupt
 @click.option("--to", "to", required=True, metavar="NAME", help="Who holds it next.")

@@ -11,8 +11,9 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from hitlgraph.cli._common import EPILOG, db_flag, db_option, json_option, open_saver
+from hitlgraph.cli._common import open_saver
 from hitlgraph.cli._errors import CliError, ExitCode
+from hitlgraph.cli._options import EPILOG, db_flag, db_option, json_option
 from hitlgraph.cli._render import View
 from hitlgraph.review import Decision
 
@@ -22,7 +23,7 @@ TAMPERED = ExitCode.TAMPERED
 """`audit verify`'s exit code when a row of the log was changed or removed."""
 
 
-@click.group(epilog=EPILOG, short_help="Read and check the log of who decided what.")
+@click.group(epilog=EPILOG)
 def audit() -> None:
     """The decision log: every answer given to a paused thread (with who gave it and why,
     `Command(by=..., reason=...)` or the CLI's --by), every question update_state dropped,

@@ -1,34 +1,25 @@
-"""What the commands share: their options, the checkpoint file, JSON arguments, and finding a
-thread in the file."""
+"""What the commands that read or run threads share: the checkpoint file, JSON arguments, and
+finding a thread (and its graph) in the file."""
 
 from __future__ import annotations
 
-import shlex
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import click
-
 from hitlgraph.checkpoint.sqlite import SqliteSaver
-from hitlgraph.cli._errors import CliError, ExitCode, exit_codes_help, is_unreadable_store
+from hitlgraph.cli._errors import CliError, ExitCode, is_unreadable_store
 from hitlgraph.cli._jsonable import JSONInputError, parse_answer, parse_json
 from hitlgraph.cli._load import Loaded, Target, load_object
+from hitlgraph.cli._options import DEMO_SPEC, db_flag
 from hitlgraph.cli._session import snapshot_of
 from hitlgraph.cli._threads import ThreadSummary, recorded_graph, thread_ids
 
 __all__ = [
-    "DEFAULT_DB",
-    "DEMO_SPEC",
-    "EPILOG",
-    "db_flag",
-    "db_option",
     "exists",
     "graph_of_thread",
-    "json_option",
-    "no_input_option",
     "not_found",
     "open_saver",
     "read_answer",
@@ -36,46 +27,6 @@ __all__ = [
     "read_through",
     "resolve_thread",
 ]
-
-DEMO_SPEC = "hitlgraph.cli.demo:graph"
-
-DEFAULT_DB = "hitlgraph.sqlite"
-
-EPILOG = f"""\b
-Checkpoints go to a SQLite file: --db PATH, or $HITLGRAPH_DB,
-else ./{DEFAULT_DB} in the current folder.
-
-\b
-Exit codes:
-{exit_codes_help()}
-"""
-
-
-def db_option(f: Any) -> Any:
-    return click.option(
-        "--db", "db", default=DEFAULT_DB, show_default=True, envvar="HITLGRAPH_DB",
-        metavar="PATH", help="SQLite file of the checkpoints (env HITLGRAPH_DB).",
-    )(f)
-
-
-def json_option(f: Any) -> Any:
-    return click.option(
-        "--json", "as_json", is_flag=True,
-        help="Print the result as JSON on stdout (anything for people goes to stderr).",
-    )(f)
-
-
-def no_input_option(f: Any) -> Any:
-    return click.option(
-        "--no-input", is_flag=True,
-        help="Never ask: stop at the first pause, print what it waits for, exit 3.",
-    )(f)
-
-
-def db_flag(db: str) -> str:
-    """The --db part of a command to copy: empty for the default file."""
-    return "" if db == DEFAULT_DB else f" --db {shlex.quote(db)}"
-
 
 def _argument_text(text: str, what: str) -> tuple[str, str]:
     """(the text, what to call it in errors); "@PATH" reads the text from a file."""

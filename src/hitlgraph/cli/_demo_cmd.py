@@ -10,9 +10,10 @@ from typing import Any
 import click
 
 from hitlgraph.checkpoint.sqlite import SqliteSaver
-from hitlgraph.cli._common import DEMO_SPEC, EPILOG, db_flag, db_option, open_saver
+from hitlgraph.cli._common import open_saver
 from hitlgraph.cli._demo_thread import recall_demo_thread, remember_demo_thread
 from hitlgraph.cli._load import Target, bind, load_object
+from hitlgraph.cli._options import DEMO_SPEC, EPILOG, db_flag, db_option
 from hitlgraph.cli._render import View
 from hitlgraph.cli._runner import Runner
 from hitlgraph.cli._session import snapshot_of
@@ -21,7 +22,7 @@ from hitlgraph.cli._threads import ThreadSummary, answers_given
 __all__ = ["demo"]
 
 
-@click.command(epilog=EPILOG, short_help="Review an assistant's tool calls (a demo).")
+@click.command(epilog=EPILOG)
 @db_option
 @click.option("--new", is_flag=True, help="Start a new demo conversation even if one is paused "
                                          "(that one stays paused; `hitlgraph resume` goes back).")

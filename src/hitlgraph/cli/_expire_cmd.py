@@ -9,9 +9,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from hitlgraph.cli._common import EPILOG, db_option, json_option, open_saver
+from hitlgraph.cli._common import open_saver
 from hitlgraph.cli._errors import CliError, ExitCode
 from hitlgraph.cli._load import bind, load_object
+from hitlgraph.cli._options import EPILOG, db_option, json_option
 from hitlgraph.cli._render import View
 from hitlgraph.review import PolicyApplied, apply_expired
 from hitlgraph.review._times import as_time, utc_now
@@ -61,7 +62,7 @@ def _table(done: list[PolicyApplied]) -> Table:
     return table
 
 
-@click.command(epilog=EPILOG, short_help="Apply the review policies whose time came.")
+@click.command(epilog=EPILOG)
 @db_option
 @click.option("--graph", "graph_spec", metavar="MODULE:GRAPH",
               help="The graph that resumes threads with a default answer (default: each "

@@ -9,10 +9,10 @@ from typing import Any, NoReturn
 
 import click
 
-from hitlgraph.cli._common import db_flag
 from hitlgraph.cli._errors import CliError, ExitCode, tampered_is_exit_6
 from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.cli._load import Target, resolvable_spec
+from hitlgraph.cli._options import db_flag
 from hitlgraph.cli._prompt import Prompter
 from hitlgraph.cli._render import View
 from hitlgraph.cli._session import Outcome, Stopped, drive, who_answers

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["is_loopback", "serve"]
 
 
-@click.command(short_help="Serve graphs over the LangGraph server HTTP API.")
+@click.command()
 @click.option("--config", "config_path", default="langgraph.json", show_default=True,
               metavar="PATH", help="langgraph.json naming the graphs to serve.")
 @click.option("--db", default="hitlgraph.sqlite", show_default=True, envvar="HITLGRAPH_DB",
