@@ -1,4 +1,5 @@
-"""The fault suite's two tiers (see _tiers.py), and a fresh PostgreSQL schema per test.
+"""The fault suite's two tiers (see _tiers.py), a fresh PostgreSQL schema per test, the
+database a test parametrized by `backend` runs on, and server processes of its own.
 
 Each test runs at a small count in every CI run ("fast", a few seconds) and at the issue's
 full count when asked for: `python -m pytest tests/reliability -m reliability_full`. Without
@@ -10,8 +11,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from _servers import ChildServers
 from _tiers import FULL
 
 from _services import require_postgres
@@ -47,3 +50,22 @@ def pg_conninfo() -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """For a test parametrized by `backend`: a SQLite file's path, or a fresh PostgreSQL
+    schema's URL."""
+    if backend == "sqlite":
+        return str(tmp_path / "checkpoints.sqlite")
+    return str(request.getfixturevalue("pg_conninfo"))
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[ChildServers]:
+    """Server processes (`_child.py serve`) the test starts; all killed at its end."""
+    started = ChildServers(tmp_path)
+    try:
+        yield started
+    finally:
+        started.stop_all()

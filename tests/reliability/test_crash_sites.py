@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from _checks import drive, verify
 from _tiers import tier
-from test_kill9 import database
 
 SITES = ["checkpoint.before_put", "checkpoint.before_writes"]
 
@@ -28,19 +27,18 @@ def _finish(db: str, ledger: Path) -> None:
 @pytest.mark.parametrize("site", SITES)
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_fault_at_a_persistence_site_loses_and_repeats_nothing(
-        backend: str, site: str, action: str, occurrences: tuple[int, ...], tmp_path: Path,
-        request: pytest.FixtureRequest) -> None:
-    db = database(backend, tmp_path, request)
+        backend: str, site: str, action: str, occurrences: tuple[int, ...], database: str,
+        tmp_path: Path) -> None:
     ledger = tmp_path / "ledger.sqlite"
     for nth in occurrences:
-        child = drive(db, 1, ledger, faults=f"{site}:{action}@{nth}", errors=True)
+        child = drive(database, 1, ledger, faults=f"{site}:{action}@{nth}", errors=True)
         _, err = child.communicate(timeout=300)
         if action == "kill":
             assert child.returncode == -9, err.decode()
         else:
             assert child.returncode == 1 and b"InjectedFault" in err, err.decode()
-    _finish(db, ledger)
-    verify(db, 1, ledger, tmp_path)
+    _finish(database, ledger)
+    verify(database, 1, ledger, tmp_path)
 
 
 def test_a_misspelled_fault_stops_the_process_at_import() -> None:

@@ -8,46 +8,16 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _servers import ChildServers
 
-HERE = Path(__file__).parent
 LEASE = 1.5
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Callable[[str], tuple[subprocess.Popen[str], str]]]:
-    """spawn(db) -> (process, url) of `_child.py serve`; each is killed at the test's end."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(db: str) -> tuple[subprocess.Popen[str], str]:
-        env = {**os.environ, "SLOW_SECONDS": "3", "LEDGER": str(tmp_path / "ledger.sqlite")}
-        errors = tmp_path / f"server-{len(started)}.err"
-        with errors.open("w") as sink:
-            child = subprocess.Popen([sys.executable, str(HERE / "_child.py"), "serve", db,
-                                      str(LEASE)], env=env, cwd=tmp_path,
-                                     stdout=subprocess.PIPE, stderr=sink, text=True)
-        started.append(child)
-        assert child.stdout is not None
-        url = child.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), \
-            f"the server did not start: {errors.read_text()[-3000:]}"
-        return child, url
-
-    yield start
-    for child in started:
-        if child.poll() is None:
-            os.kill(child.pid, signal.SIGCONT)
-            child.kill()
-        child.wait(timeout=30)
-        if child.stdout is not None:
-            child.stdout.close()
 
 
 def _until(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
@@ -83,18 +53,11 @@ def _sqlite_writable(path: str) -> bool:
         conn.close()
 
 
-def _database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if backend == "sqlite":
-        return str(tmp_path / "server.sqlite")
-    return str(request.getfixturevalue("pg_conninfo"))
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_thawed_worker_writes_nothing_after_takeover(
-        backend: str, tmp_path: Path, request: pytest.FixtureRequest,
-        spawn: Callable[[str], tuple[subprocess.Popen[str], str]]) -> None:
-    db = _database(backend, tmp_path, request)
-    frozen, url = spawn(db)
+        backend: str, database: str, tmp_path: Path, servers: ChildServers) -> None:
+    env = {"SLOW_SECONDS": "3", "LEDGER": str(tmp_path / "ledger.sqlite")}
+    frozen, url = servers.start(database, LEASE, **env)
     with httpx.Client(base_url=url, timeout=10) as http:
         thread = http.post("/threads", json={}).json()["thread_id"]
         run = http.post(f"/threads/{thread}/runs",
@@ -104,9 +67,9 @@ def test_a_thawed_worker_writes_nothing_after_takeover(
             return http.get(f"/threads/{thread}/runs/{run}").json()["status"]
 
         _until(lambda: status() == "running", "the first worker to claim the run")
-    _freeze(frozen, db)
+    _freeze(frozen, database)
     time.sleep(LEASE + 0.5)  # past its lease
-    heir, heir_url = spawn(db)
+    heir, heir_url = servers.start(database, LEASE, **env)
     with httpx.Client(base_url=heir_url, timeout=10) as http:
         _until(lambda: http.get(f"/threads/{thread}/runs/{run}").json()["status"]
                == "success", "the second worker to finish the run")

@@ -21,32 +21,24 @@ from _checks import drive, verify
 from _tiers import tier
 
 
-def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """A SQLite file, or a fresh PostgreSQL schema's conninfo."""
-    if backend == "sqlite":
-        return str(tmp_path / "checkpoints.sqlite")
-    return str(request.getfixturevalue("pg_conninfo"))
-
-
 @pytest.mark.parametrize("kills", tier(2, 200))
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_kill9_at_random_times_loses_and_repeats_nothing(
-        backend: str, kills: int, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        backend: str, kills: int, database: str, tmp_path: Path) -> None:
     threads = max(2, kills // 4)  # enough work left for most kills to land mid-run
-    db = database(backend, tmp_path, request)
     ledger = tmp_path / "ledger.sqlite"
     rng = random.Random(kills)
     landed = 0
     for _ in range(kills):
-        child = drive(db, threads, ledger)
+        child = drive(database, threads, ledger)
         time.sleep(rng.uniform(0.6, 2.5))
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
             landed += 1
         child.wait(timeout=30)
-    last = drive(db, threads, ledger, errors=True)
+    last = drive(database, threads, ledger, errors=True)
     _, err = last.communicate(timeout=300)
     assert last.returncode == 0, err.decode()
-    repeated = verify(db, threads, ledger, tmp_path)
+    repeated = verify(database, threads, ledger, tmp_path)
     print(f"\n{backend}: {landed} of {kills} kills landed mid-run; {repeated} node runs "
           "repeated after kills; 0 effects lost, 0 duplicated; history linear")

@@ -7,56 +7,17 @@ handed it to another claim."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from _servers import ChildServers
 
-HERE = Path(__file__).parent
 LEASE = 30.0
 """Long: a run that had to wait for its lease to run out would miss RUN_SECONDS."""
 RUN_SECONDS = 15.0
 """Time a run gets to end, with its one lost connection (far below LEASE)."""
-
-
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """spawn(db, faults, slow_seconds) -> URL of `_child.py serve` with $HITLGRAPH_FAULTS
-    set; each is killed at the test's end."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start(db: str, faults: str, slow_seconds: float) -> str:
-        env = {**os.environ, "SLOW_SECONDS": str(slow_seconds), "HITLGRAPH_FAULTS": faults}
-        errors = tmp_path / f"server-{len(started)}.err"
-        with errors.open("w") as sink:
-            child = subprocess.Popen([sys.executable, str(HERE / "_child.py"), "serve", db,
-                                      str(LEASE)], env=env, cwd=tmp_path,
-                                     stdout=subprocess.PIPE, stderr=sink, text=True)
-        started.append(child)
-        assert child.stdout is not None
-        url = child.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), \
-            f"the server did not start: {errors.read_text()[-3000:]}"
-        return url
-
-    yield start
-    for child in started:
-        child.kill()
-        child.wait(timeout=30)
-        if child.stdout is not None:
-            child.stdout.close()
-
-
-def _database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if backend == "sqlite":
-        return str(tmp_path / "server.sqlite")
-    return str(request.getfixturevalue("pg_conninfo"))
 
 
 def _run_to_end(url: str) -> tuple[dict[str, Any], dict[str, Any], float]:
@@ -89,10 +50,10 @@ FAULTS = {
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 @pytest.mark.parametrize("fault", sorted(FAULTS))
 def test_a_lost_connection_is_tried_again_on_the_same_claim(
-        fault: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest,
-        spawn: Callable[..., str]) -> None:
+        fault: str, backend: str, database: str, servers: ChildServers) -> None:
     faults, slow_seconds = FAULTS[fault]
-    url = spawn(_database(backend, tmp_path, request), faults, slow_seconds)
+    _, url = servers.start(database, LEASE, HITLGRAPH_FAULTS=faults,
+                           SLOW_SECONDS=str(slow_seconds))
     run, state, took = _run_to_end(url)
     assert run["status"] == "success", (run, state)
     assert took < RUN_SECONDS < LEASE
