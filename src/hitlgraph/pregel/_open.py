@@ -5,14 +5,14 @@ LoopState the supersteps work on."""
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hitlgraph._ids import interrupt_id, is_interrupt_id
 from hitlgraph.checkpoint._decisions import DecisionNote
 from hitlgraph.checkpoint.base import CheckpointTuple
 from hitlgraph.checkpoint.serde._errors import refused_checkpoint
-from hitlgraph.constants import INTERRUPT, RESUME, START
+from hitlgraph.constants import INTERRUPT, NULL_TASK_ID, RESUME, START
 from hitlgraph.errors import CheckpointConflictError, EmptyInputError, ResumeError
 from hitlgraph.pregel._algo import (
     _MISSING,
@@ -30,7 +30,7 @@ from hitlgraph.pregel._effects import Claim, Effect, Emit, Load, SaveWrites
 from hitlgraph.pregel._emit import pick
 from hitlgraph.pregel._params import RunParams, checkpoint_metadata, thread_config
 from hitlgraph.pregel._saving import RunSaver
-from hitlgraph.pregel._spec import Write
+from hitlgraph.pregel._spec import GraphSpec, Write
 from hitlgraph.review._answers import check_answer
 from hitlgraph.review._approvals import APPROVAL, is_approval_entry, tally
 from hitlgraph.types import Command, Interrupt
@@ -92,6 +92,9 @@ def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, Loo
     ls.st.step = prev_step
     if replay and not isinstance(inp, Command):
         yield from _fork(p, ls)
+    saved = null_writes(start)
+    if saved:  # an earlier resume's update: part of this checkpoint's state
+        _apply_update(p, ls, saved)
     if isinstance(inp, Command):
         yield from _command(p, ls, start, inp)
     ls.stop = ls.st.step + p.recursion_limit + 1
@@ -151,9 +154,28 @@ def pending_at(tup: CheckpointTuple) -> Pending:
         conf = tup.config.get("configurable", {})
         raise refused_checkpoint(exc, str(conf.get("thread_id")), str(conf.get(
             "checkpoint_ns", "")), str(conf.get("checkpoint_id"))) from exc
-    pending = Pending.of(writes)
+    pending = Pending.of(w for w in writes if w[0] != NULL_TASK_ID)
     _hold_approvals(pending)
     return pending
+
+
+def null_writes(tup: CheckpointTuple) -> list[Write]:
+    """The writes of the Command(update=..., goto=...) a resume saved on `tup` (under
+    NULL_TASK_ID, as LangGraph saves them): the update is part of that checkpoint's state."""
+    return [(chan, value) for tid, chan, value in tup.pending_writes or ()
+            if tid == NULL_TASK_ID]
+
+
+def state_of(spec: GraphSpec, tup: CheckpointTuple) -> RunState:
+    """The state `tup` holds, with a resume's update saved on it applied: what a snapshot of
+    it shows, as LangGraph's get_state and get_state_history do (its goto is not shown)."""
+    st = RunState.from_checkpoint(spec, tup.checkpoint)
+    update = [(chan, value) for chan, value in null_writes(tup) if chan in spec.channels]
+    if update:
+        apply_writes(spec, st, [], update, step=int(tup.metadata.get("step", -1)) + 1)
+        if st.live is not None:
+            st.live.settle(st.values)
+    return st
 
 
 def _check_interrupts(value: Any) -> None:
@@ -252,6 +274,9 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
     goto target runs in the same step)."""
     # planned with inputs: the first step runs these same tasks
     probe = ls.planned = plan_tasks(p.spec, ls.st, p.scope)
+    writes = None  # (an update the graph refuses is refused before any answer is claimed)
+    if cmd.update is not None or cmd.goto:
+        writes = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
     if cmd.resume is not None:
         edited = yield from _edited_while_waiting(p, ls, start, cmd.resume, probe)
         for tid, given in _resume_writes(p, cmd.resume, edited or ls.pending, probe).items():
@@ -261,17 +286,37 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
                 lost = yield Claim(effect)
                 if lost is not None:
                     raise Recount(lost) if _counted(given) else lost
-    if cmd.update is not None or cmd.goto:
-        writes = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
+    if writes is not None:
         if not probe:  # nothing waits to run: the writes make a step of their own
             ls.extra = writes
             return
-        updated, triggered, sends = apply_writes(p.spec, ls.st, [], writes, step=ls.st.step + 1)
-        order = p.spec.node_order.__getitem__
-        ls.st.triggers = sorted({*ls.st.triggers, *triggered}, key=order)
-        ls.st.sends = [*ls.st.sends, *sends]
-        ls.preapplied = updated
-        ls.planned = plan_tasks(p.spec, ls.st, p.scope)  # (inputs with the update)
+        yield from _save_update(ls, start, writes, probe[0])
+        _apply_update(p, ls, writes)
+
+
+def _save_update(ls: LoopState, start: CheckpointTuple, writes: list[Write], task: Task
+                 ) -> Generator[Effect, Any, None]:
+    """Save a resume's update (and goto) on the checkpoint it resumes, as LangGraph does:
+    history shows it there, and it is not lost when the resumed node pauses again or fails
+    (the next run from that checkpoint applies it, see open_run). Saved after the answers'
+    claim: a resume that lost its race saves nothing."""
+    # Writes keep their slot (the first one saved wins), so an earlier update on the same
+    # checkpoint is saved again in front of this one.
+    carrier = replace(task, id=NULL_TASK_ID, name="", path=("", ""))  # (saved as task path "")
+    effect = ls.saver.save_writes(ls.st, carrier, [*null_writes(start), *writes])
+    if effect is not None:
+        yield effect
+
+
+def _apply_update(p: RunParams, ls: LoopState, writes: list[Write]) -> None:
+    """Apply a Command's update and goto before the first step: the resumed node sees the
+    update, and a goto target runs in the same step (as in LangGraph)."""
+    updated, triggered, sends = apply_writes(p.spec, ls.st, [], writes, step=ls.st.step + 1)
+    order = p.spec.node_order.__getitem__
+    ls.st.triggers = sorted({*ls.st.triggers, *triggered}, key=order)
+    ls.st.sends = [*ls.st.sends, *sends]
+    ls.preapplied = [*ls.preapplied, *(k for k in updated if k not in ls.preapplied)]
+    ls.planned = plan_tasks(p.spec, ls.st, p.scope)  # (inputs with the update)
 
 
 class Recount(Exception):
