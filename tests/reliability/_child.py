@@ -5,8 +5,8 @@ stands (new, paused at a question, or cut off mid-step), answering each question
 any moment leaves a database that the next `drive` finishes. `contend DB WRITES`: run small
 graphs on one SQLite file and print how many calls failed with "database is locked".
 `serve DB LEASE_SECONDS`: a hitlgraph server on 127.0.0.1 (a free port, printed as its first
-line) serving the `slow` graph. DB is a SQLite path or a postgresql:// conninfo; LEDGER (env)
-is the side-effect ledger's SQLite file.
+line) serving the `slow` and `review` graphs. DB is a SQLite path or a postgresql://
+conninfo; LEDGER (env) is the side-effect ledger's SQLite file.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import json
 import operator
 import os
+import signal
 import sqlite3
 import sys
 import time
@@ -180,12 +181,17 @@ slow_builder.add_edge(START, "slow").add_edge("slow", END)
 
 
 def serve(db: str, lease_seconds: float) -> None:
-    """Serve `slow` until killed; prints the URL once listening."""
+    """Serve `slow` and `review` until killed; prints the URL once listening."""
     import uvicorn
+    from _reliability_graph import review_builder
 
     from hitlgraph.server import ServerSettings, create_app
 
-    settings = ServerSettings(graphs={"slow": slow_builder}, db=db, read_env=False,
+    # A write past a file size limit (RLIMIT_FSIZE, the disk-full test's) fails with EFBIG
+    # instead of killing the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    settings = ServerSettings(graphs={"slow": slow_builder, "review": review_builder}, db=db,
+                              read_env=False,
                               lease_seconds=lease_seconds, poll_seconds=0.1, workers=1)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0,
                                            log_level="warning", loop="asyncio", ws="none"))
