@@ -107,6 +107,16 @@ def scenarios(show):
 
 _OUTCOMES = _GRAPHS + """
 scenarios(lambda g, cfg: None)
+
+# update_state on the paused checkpoint starts from its stored values: LangGraph leaves the
+# resume's update (and answer) behind there, and so does hitlgraph
+g = graph(ask)
+cfg = {"configurable": {"thread_id": "edited"}}
+call(g, {"log": [], "note": "n0"}, cfg, False)
+call(g, Command(resume="yes", update={"note": "n1", "log": ["u"]}), cfg, False)
+g.update_state(cfg, {"log": ["edit"]})
+print(g.get_state(cfg).values)
+call(g, Command(resume="no"), cfg, False)
 """
 
 _HISTORY = _GRAPHS + """
