@@ -2,8 +2,11 @@
 
 `pass`: bytes flow both ways. `blackhole`: connections stay open but nothing is forwarded
 either way (a hung server or a dead route: the client waits); new connections are accepted
-and held likewise. `reset()`: every open connection is closed with a TCP reset. Every loop is
-bounded by a short select timeout and the proxy's stop flag.
+and held likewise. `reset()`: every open connection is closed with a TCP reset.
+`cut_at_commit(n)`: the nth COMMIT sent from now on reaches PostgreSQL, which commits it,
+but its answer never reaches the client, whose connection is then reset (an ambiguous
+commit: done, yet the caller sees a lost connection). Every loop is bounded by a short
+select timeout and the proxy's stop flag.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ __all__ = ["Proxy"]
 
 Mode = Literal["pass", "blackhole"]
 _TICK = 0.05
+_COMMIT = b"COMMIT\x00"
+"""The text of a COMMIT as it ends a query message, simple or extended protocol (psycopg
+ends a transaction() with one)."""
+_COMMIT_SECONDS = 0.3
+"""How long PostgreSQL gets to carry out a cut COMMIT before its connection closes."""
 
 
 class Proxy:
@@ -33,6 +41,9 @@ class Proxy:
         self._stop = threading.Event()
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
         self._lock = threading.Lock()
+        self._commits_left: int | None = None
+        self.cuts = 0
+        """How many COMMITs were cut so far."""
         self._threads = [threading.Thread(target=self._accept, daemon=True)]
         self._threads[0].start()
 
@@ -66,12 +77,43 @@ class Proxy:
                     if not data:
                         return
                     peers[sock].sendall(data)
+                    if sock is client and _COMMIT in data and self._cut_now():
+                        self._stop.wait(_COMMIT_SECONDS)  # answered, the answer not forwarded
+                        self._abort(client, upstream)
+                        return
         except (OSError, ValueError):  # closed by reset(): select() sees fd -1
             return
         finally:
             for sock in peers:
                 with contextlib.suppress(OSError):
                     sock.close()
+
+    def cut_at_commit(self, n: int) -> None:
+        """Cut the nth COMMIT from now on (see the module docstring)."""
+        with self._lock:
+            self._commits_left = n
+
+    def _cut_now(self) -> bool:
+        with self._lock:
+            if self._commits_left is None:
+                return False
+            self._commits_left -= 1
+            if self._commits_left > 0:
+                return False
+            self._commits_left = None
+            self.cuts += 1
+            return True
+
+    def _abort(self, client: socket.socket, upstream: socket.socket) -> None:
+        """Close the pair: PostgreSQL's side plainly (it has read everything sent), the
+        client's with a reset."""
+        with self._lock:
+            self._pairs = [pair for pair in self._pairs if pair[0] is not client]
+        with contextlib.suppress(OSError):
+            upstream.close()
+        with contextlib.suppress(OSError):
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            client.close()
 
     def upstream_ports(self) -> list[int]:
         """The local ports of the open connections to the target (PostgreSQL's
