@@ -1,9 +1,15 @@
-"""A full disk under a SQLite server: every write fails, reads go on, and nothing stored is
-lost. The disk is filled without privileges (so in CI too): the server runs in a process of
-its own whose file size limit (RLIMIT_FSIZE, set from outside with prlimit) drops to one
-page, so each write to the database or its WAL fails (EFBIG, which SQLite reports as a
-"disk I/O error"; ENOSPC on a full file system gives "database or disk is full", which the
-server's store treats the same); raising the limit again is space coming back.
+"""A full disk under SQLite: every write fails, reads go on, and nothing stored is lost.
+
+In the library, SQLite's own limit (`PRAGMA max_page_count` on the saver's connection) makes
+a resume fail with "database or disk is full" (SQLITE_FULL); the thread keeps its open
+question and takes the answer once the limit is lifted.
+
+Under a server, the whole file system is full for it, without privileges (so in CI too):
+the server runs in a process of its own whose file size limit (RLIMIT_FSIZE, set from
+outside with prlimit) drops to one page, so each write to the database or its WAL fails
+(EFBIG, which SQLite reports as a "disk I/O error"; ENOSPC on a full file system gives
+"database or disk is full", which the server's store treats the same); raising the limit
+again is space coming back.
 
 While full: a request that must write is answered 503 (Retry-After), never 500; the thread
 still reads back with its open question; a run cut off by it ends (error, or success once
@@ -20,7 +26,12 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
+from _reliability_graph import review_builder
 from _servers import ChildServers
+
+from hitlgraph.checkpoint.sqlite import SqliteSaver
+from hitlgraph.types import Command
 
 LEASE = 5.0
 """Short: a run cut off by the full disk is claimed again once its lease runs out."""
@@ -85,3 +96,24 @@ def test_a_full_disk_refuses_writes_cleanly_and_loses_nothing(
     conn.close()
     print(f"\nwhile full: resume {refused.status_code}, new thread {made.status_code}, "
           f"state {state.status_code}; the cut-off run ended {ended['status']}")
+
+
+def test_a_full_database_fails_the_resume_and_keeps_the_question(tmp_path: Any) -> None:
+    conn = sqlite3.connect(tmp_path / "full.sqlite", check_same_thread=False)
+    try:
+        graph = review_builder.compile(checkpointer=SqliteSaver(conn))
+        config = {"configurable": {"thread_id": "t"}}
+        graph.invoke({"topic": "disk"}, config)
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count={pages}")
+        with pytest.raises(sqlite3.OperationalError, match="full"):
+            graph.invoke(Command(resume="a long answer " * 20_000), config)
+        state = graph.get_state(config)
+        assert state.next == ("ask",)
+        assert [i.value for i in state.interrupts] == [{"question": "Publish disk?"}]
+        conn.execute("PRAGMA max_page_count=1073741823")
+        assert graph.invoke(Command(resume=False), config) == {"topic": "disk",
+                                                                 "approved": False}
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        conn.close()
