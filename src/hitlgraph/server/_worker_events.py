@@ -11,8 +11,10 @@ at most WRITE_EVERY later: a run that pauses or ends within that time is written
 transactions, however many chunks it streamed.
 
 A write that finds the run taken over (its token stale) stops the graph at its next chunk
-(`LostRun`), as an immediate refusal did: the checkpointer's fence has refused its
-checkpoints since the takeover anyway.
+(`LostRun`): the checkpointer's fence has refused its checkpoints since the takeover anyway.
+The events a worker had not written when another took its run over are not written, as
+those of a worker that died (before, only a chunk between its checkpoint and its append
+could be lost so); the new holder's follow, from the run's last checkpoint on.
 """
 
 from __future__ import annotations

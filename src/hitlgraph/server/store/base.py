@@ -108,6 +108,12 @@ class Store(abc.ABC):
     async def _read(self, op: Op[_T]) -> _T:
         """Run an operation that only reads, outside any write transaction."""
 
+    async def _point_read(self, make: Callable[[], Op[_T]]) -> _T:
+        """Run the read `make()` returns, of a few rows found by key (a run, a thread,
+        whether anything is claimable): as `_read`, unless a backend has a cheaper way for
+        such reads (and may make the operation again to fall back)."""
+        return await self._read(make())
+
     @abc.abstractmethod
     async def _write(self, op: Op[_T]) -> _T:
         """Run an operation in one write transaction (rolled back when it raises)."""
@@ -131,7 +137,7 @@ class Store(abc.ABC):
 
     async def get_thread(self, tenant: str, thread_id: str) -> ThreadRow | None:
         """The thread, or None when missing (or another tenant's)."""
-        return await self._read(threads.get(self.dialect, tenant, thread_id))
+        return await self._point_read(lambda: threads.get(self.dialect, tenant, thread_id))
 
     async def patch_thread(self, tenant: str, thread_id: str, metadata: dict[str, Any]
                            ) -> ThreadRow | None:
@@ -177,7 +183,8 @@ class Store(abc.ABC):
     async def get_run(self, tenant: str, run_id: str, thread_id: str | None = None
                       ) -> RunRow | None:
         """The run (on `thread_id` when given), or None."""
-        return await self._read(runs.get(self.dialect, tenant, run_id, thread_id))
+        return await self._point_read(
+            lambda: runs.get(self.dialect, tenant, run_id, thread_id))
 
     async def list_runs(self, tenant: str, thread_id: str, *, limit: int, offset: int,
                         status: str | None) -> list[RunRow]:
@@ -209,15 +216,15 @@ class Store(abc.ABC):
         if self._claiming is None:
             self._claiming = asyncio.Lock()
         async with self._claiming:
-            if not await self._read(leases.anything_claimable(self.dialect)):
+            if not await self._point_read(lambda: leases.anything_claimable(self.dialect)):
                 return None
             return await self._write(leases.claim(self.dialect, worker_id, lease_seconds))
 
     async def heartbeat(self, run_id: str, fencing: int, lease_seconds: float) -> Heartbeat:
         """Renew the lease of a run this worker holds (once a third of it has passed; before
         that, only read whether it is still held and whether a cancel was asked)."""
-        beat = await self._read(leases.lease_check(self.dialect, run_id, fencing,
-                                                   lease_seconds))
+        beat = await self._point_read(lambda: leases.lease_check(
+            self.dialect, run_id, fencing, lease_seconds))
         if beat is not None:
             return beat
         return await self._write(leases.heartbeat(self.dialect, run_id, fencing,
