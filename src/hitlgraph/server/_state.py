@@ -111,7 +111,7 @@ def values_with_interrupts(snap: StateSnapshot) -> Any:
     return values
 
 
-def thread_json(row: ThreadRow, select: list[str] | None = None) -> dict[str, Any]:
+def thread_json(row: ThreadRow) -> dict[str, Any]:
     """A thread row as the SDK's Thread. As on LangGraph's server, a thread that no run or
     state update has touched yet has no `interrupts` and an empty `config`."""
     touched = row.values is not None or bool(row.interrupts)
@@ -123,7 +123,7 @@ def thread_json(row: ThreadRow, select: list[str] | None = None) -> dict[str, An
     if touched:
         out["error"] = row.error
         out["interrupts"] = row.interrupts
-    return {k: v for k, v in out.items() if k in select} if select else out
+    return out
 
 
 def run_json(row: RunRow) -> dict[str, Any]:

@@ -124,6 +124,9 @@ class ThreadSearch(_Body):
                      "state_updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None
+    extract: dict[str, str] | None = None
+    """Alias -> a path into each thread's values, metadata, config or interrupts
+    (`values.messages[-1].content`), answered under "extracted"."""
 
 
 class ThreadCount(_Body):

@@ -1,5 +1,6 @@
 """Where hitlgraph serve differs from langgraph dev on purpose: LangGraph's server silently
-accepts a caller's mistake (or loses an answer), and ours refuses it with a clear 4xx. Each
+accepts a caller's mistake (or loses an answer), and ours refuses it with a clear 4xx, or it
+shows less than the thread holds and ours shows it (a copy's state). Each
 test drives both servers, checks that LangGraph still behaves as the README's table says, and
 asserts our behaviour."""
 
@@ -77,3 +78,19 @@ def test_a_copied_thread_shows_the_state_it_copied(pair: Pair, field: str) -> No
     assert theirs[0] == {"values": None, "status": "idle"}[field] and theirs[1] == ["review"]
     assert ours[0] == {"values": {"topic": "deliberate", "draft": "Tips for deliberate"},
                        "status": "interrupted"}[field] and ours[1] == ["review"]
+
+
+def test_a_copy_of_a_paused_thread_shows_its_state_at_once(pair: Pair) -> None:
+    """LangGraph's server answers a thread copy as a new idle thread without values, and
+    keeps it so until a run, although the copy holds the paused state (its get_state shows
+    the interrupt, and a resume answers it). hitlgraph's copy shows that state at once, so a
+    search for interrupted threads finds it."""
+    def flow(client: SyncLangGraphClient) -> tuple[Any, ...]:
+        made = client.threads.copy(_paused(client))
+        copy = client.threads.get(made["thread_id"])
+        paused = client.threads.get_state(made["thread_id"])["next"]
+        return made["status"], copy["status"], "values" in copy, paused
+
+    ours, theirs = at_both(pair, flow)
+    assert theirs == ("idle", "idle", False, ["review"])
+    assert ours == ("interrupted", "interrupted", True, ["review"])

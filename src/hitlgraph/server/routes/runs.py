@@ -13,6 +13,7 @@ from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
 from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._select import RUN_FIELDS, check_select
 from hitlgraph.server._state import run_json
 from hitlgraph.server._store_items_nodes import run_context
 from hitlgraph.server._time_ids import uuid7
@@ -325,13 +326,16 @@ async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
 @router.get("/threads/{thread_id}/runs")
 async def list_runs(thread_id: str, rt: RuntimeDep, tenant: TenantDep,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-                    offset: Annotated[int, Query(ge=0)] = 0, status: str | None = None
+                    offset: Annotated[int, Query(ge=0)] = 0, status: str | None = None,
+                    select: Annotated[list[str] | None, Query()] = None
                     ) -> list[dict[str, Any]]:
-    """The thread's runs, newest first."""
+    """The thread's runs, newest first (only the `select`ed fields, when given)."""
+    check_select(select, RUN_FIELDS)
     await require_thread(rt, tenant, thread_id)
     rows = await rt.store.list_runs(tenant, thread_id, limit=limit, offset=offset,
                                     status=status)
-    return [run_json(r) for r in rows]
+    return [{k: v for k, v in run_json(r).items() if not select or k in select}
+            for r in rows]
 
 
 async def _require_run(rt: Runtime, tenant: str, thread_id: str, run_id: str) -> RunRow:

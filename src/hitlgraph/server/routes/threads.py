@@ -15,6 +15,7 @@ from hitlgraph.server._json import to_jsonable
 from hitlgraph.server._more_schemas import ThreadPrune, thread_stream_modes
 from hitlgraph.server._paging import pagination_headers
 from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._select import THREAD_FIELDS, check_extract, check_select, extracted
 from hitlgraph.server._state import (
     checkpoint_json,
     interrupts_by_task,
@@ -171,12 +172,23 @@ async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep) 
     """Threads matching metadata and values (containment), status and ids, with LangGraph's
     paging headers. Answered by stored_json, so that a thread stored with deep values is
     listed rather than breaking the search."""
+    check_select(body.select, THREAD_FIELDS)
+    check_extract(body.extract)
     sort_by, sort_order = _search_order(body)
     rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
                                        sort_by=sort_by, sort_order=sort_order)
     page, more = _page(rows, body)
-    return stored_json([thread_json(r, body.select) for r in page],
+    return stored_json([_found(r, body) for r in page],
                        pagination_headers(body.offset, len(page), more))
+
+
+def _found(row: ThreadRow, body: ThreadSearch) -> dict[str, Any]:
+    """One thread as the search answers it: its selected fields, and what it extracts."""
+    whole = thread_json(row)
+    out = {k: v for k, v in whole.items() if k in body.select} if body.select else whole
+    if body.extract:
+        out["extracted"] = extracted(whole, body.extract)
+    return out
 
 
 @router.post("/threads/count")
