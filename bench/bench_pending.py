@@ -22,14 +22,20 @@ it takes seconds). Nothing is asserted about timings.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import json
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+import httpx
 
 from hitlgraph._ids import checkpoint_id, ts_of
 from hitlgraph._policy import policy_of
@@ -37,8 +43,11 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver, empty_checkpoint
 from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.cli._threads import list_threads
+from hitlgraph.graph import START, StateGraph
 from hitlgraph.review import PendingIndex
-from hitlgraph.types import Interrupt
+from hitlgraph.server.app import create_app
+from hitlgraph.server.config import ServerSettings
+from hitlgraph.types import Interrupt, interrupt
 
 PAYLOAD = "x" * 1024
 
@@ -120,17 +129,144 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
 
+# -- the server's POST /threads/search with status "interrupted" ----------------------------
+
+SERVER_PAGE = 10
+"""The search's page size (langgraph-sdk's default limit)."""
+
+_THREAD_SQL = ("INSERT INTO hg_threads (tenant, thread_id, created_at, updated_at, "
+               'state_updated_at, metadata, status, "values", interrupts, graph_id) '
+               "VALUES (?, ?, ?, ?, ?, ?, 'interrupted', ?, ?, 'bench')")
+
+PROPOSED_SQL = ("SELECT thread_id FROM hg_threads WHERE tenant = ? AND status = 'interrupted' "
+                "ORDER BY updated_at DESC, rowid ASC LIMIT ? OFFSET 0")
+"""The first page as one indexed read (what the store would run, asked for a page)."""
+PROPOSED_INDEX = ("CREATE INDEX IF NOT EXISTS hg_threads_by_status "
+                  "ON hg_threads (tenant, status, updated_at)")
+
+
+async def _served(db: Path, work: Callable[[httpx.AsyncClient], Awaitable[Any]]) -> Any:
+    """`work` with an HTTP client of a server app on `db` (in-process, no sockets; its
+    workers idle)."""
+    settings = ServerSettings(graphs={"bench": _review_graph()}, db=str(db), read_env=False,
+                              poll_seconds=60.0, expire_seconds=3600.0, notify_seconds=3600.0,
+                              sweep_seconds=3600.0)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            return await work(http)
+
+
+class _State(TypedDict, total=False):
+    payload: str
+    approved: bool
+
+
+def _review_graph() -> StateGraph[_State]:
+    """The graph the server's threads are paused in (its node asks, as fill() records)."""
+    def review(state: _State) -> _State:
+        return {"approved": bool(interrupt({"question": "approve?"}))}
+
+    builder = StateGraph(_State)
+    builder.add_node("review", review)
+    builder.add_edge(START, "review")
+    return builder
+
+
+def fill_server(db: Path, threads: int) -> None:
+    """`threads` thread rows paused at an interrupt, as the worker leaves them (a ~1 KB
+    state, the interrupt under its task), written in one transaction; the tenant is the one
+    the server gives a request without authentication (read from a thread made over HTTP)."""
+    async def first(http: httpx.AsyncClient) -> str:
+        return str((await http.post("/threads", json={})).json()["thread_id"])
+
+    made = asyncio.run(_served(db, first))
+    with contextlib.closing(sqlite3.connect(db)) as conn, conn:
+        (tenant,) = conn.execute("SELECT tenant FROM hg_threads WHERE thread_id = ?",
+                                 (made,)).fetchone()
+        conn.executemany(_THREAD_SQL, (_thread_values(tenant, i) for i in range(threads)))
+
+
+def _thread_values(tenant: str, i: int) -> tuple[Any, ...]:
+    at = f"2026-01-01T00:00:00.{i:06d}+00:00" if i < 1_000_000 else "2026-01-02T00:00:00+00:00"
+    interrupt = {"id": f"{i:032x}", "value": {"question": f"approve {i}?"}}
+    return (tenant, str(uuid.UUID(int=i + 1)), at, at, at, json.dumps({"graph_id": "bench"}),
+            json.dumps({"payload": PAYLOAD}), json.dumps({f"task-{i}": [interrupt]}))
+
+
+def measure_server(threads: int, folder: Path) -> dict[str, Any]:
+    """The first page of the interrupted threads over HTTP (today's route), then the same page
+    as one SQL read, without and with an index on (tenant, status, updated_at)."""
+    db = folder / f"server-{threads}.sqlite"
+    started = time.perf_counter()
+    fill_server(db, threads)
+    fill_s = time.perf_counter() - started
+    runs = 3 if threads > 10_000 else 10
+
+    async def pages(http: httpx.AsyncClient) -> dict[str, float]:
+        async def page(**extra: Any) -> None:
+            body = {"status": "interrupted", "limit": SERVER_PAGE, **extra}
+            answer = await http.post("/threads/search", json=body)
+            assert answer.status_code == 200 and len(answer.json()) == SERVER_PAGE, answer.text
+        return {"route_ms": await amedian_ms(page, runs),
+                "metadata_ms": await amedian_ms(lambda: page(metadata={"graph_id": "bench"}),
+                                                runs)}
+
+    timed = asyncio.run(_served(db, pages))
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        (tenant,) = conn.execute("SELECT tenant FROM hg_threads LIMIT 1").fetchone()
+        def query() -> None:
+            conn.execute(PROPOSED_SQL, (tenant, SERVER_PAGE + 1)).fetchall()
+        plain = median_ms(query, runs)
+        conn.execute(PROPOSED_INDEX)
+        indexed = median_ms(query, 20)
+    return {"threads": threads, "fill_s": fill_s, **timed, "sql_ms": plain,
+            "indexed_ms": indexed}
+
+
+async def amedian_ms(fn: Callable[[], Awaitable[Any]], runs: int) -> float:
+    await fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def print_server(rows: list[dict[str, Any]]) -> None:
+    print(f"| paused threads | POST /threads/search, first {SERVER_PAGE}, ms "
+          "| with a metadata filter, ms | that page in SQL, no index, ms "
+          "| in SQL with the index, ms | fill, s |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        print(f"| {r['threads']:,} | {_fmt(r['route_ms'])} | {_fmt(r['metadata_ms'])} "
+              f"| {_fmt(r['sql_ms'])} | {_fmt(r['indexed_ms'])} | {r['fill_s']:.1f} |")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--backends", default="memory,sqlite")
     parser.add_argument("--slow-upto", type=int, default=10_000,
                         help="time today's way (decode every thread) up to this many threads")
+    parser.add_argument("--server", action="store_true",
+                        help="time the server's POST /threads/search instead (SQLite)")
     args = parser.parse_args(argv)
-    rows = []
+    sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as folder:
+        if args.server:
+            found = []
+            for size in sizes:
+                print(f"[bench_pending] server, {size:,} paused threads ...", file=sys.stderr,
+                      flush=True)
+                found.append(measure_server(size, Path(folder)))
+            print_server(found)
+            return
+        rows = []
         for backend in args.backends.split(","):
-            for size in (int(s) for s in args.sizes.split(",")):
+            for size in sizes:
                 print(f"[bench_pending] {backend}, {size:,} paused threads ...",
                       file=sys.stderr, flush=True)
                 rows.append(measure(backend, size, size <= args.slow_upto, Path(folder)))
