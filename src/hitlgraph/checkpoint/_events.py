@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from hitlgraph._policy import POLICY_BY
@@ -46,32 +47,42 @@ def policy_json(policy: Any) -> Any:
     return json.loads(answer_text(dataclasses.asdict(policy)))
 
 
+def _json(value: Any) -> str:
+    """`answer_text(value)`, a str or None (the usual case) without building an encoder's
+    state: event data are written in the round trip's transaction, so each piece counts."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return encode_basestring(value)
+    return answer_text(value)
+
+
 def created_data(node: str | None, value: Any, policy: Any) -> str:
     """The data of the "interrupt.created" event of an interrupt (JSON text), made when its
-    write is encoded (outside any lock)."""
+    write is encoded (outside any lock): {"node", "policy", "value" or "value_summary"},
+    assembled from the parts' JSON text (the value's text is not decoded and encoded again)."""
     text = answer_text(value)
-    data: dict[str, Any] = {"node": node, "policy": policy_json(policy)}
-    if len(text) <= VALUE_MAX:
-        data["value"] = json.loads(text)
-    else:
-        data["value_summary"] = text[:VALUE_MAX]
-    return answer_text(data)
+    shown = (f'"value":{text}' if len(text) <= VALUE_MAX
+             else f'"value_summary":{_json(text[:VALUE_MAX])}')
+    policy_text = "null" if policy is None else answer_text(dataclasses.asdict(policy))
+    return f'{{"node":{_json(node)},"policy":{policy_text},{shown}}}'
 
 
 def decided_events(rows: Sequence[tuple[int, NewDecision]], graphs: dict[str, str | None]
                    ) -> list[NewEvent]:
     """The events of decision rows (their seq, the row); `graphs`: each interrupt's graph id.
-    A policy's decision ("expired", or by "policy") is an "interrupt.expired" event."""
+    A policy's decision ("expired", or by "policy") is an "interrupt.expired" event. Data:
+    {"outcome", "by", "reason", "node", "decision_seq"}."""
     events = []
     for seq, row in rows:
         expired = row.outcome == "expired" or (
             row.by == POLICY_BY and (row.reason or "").startswith("expired"))
-        data = {"outcome": row.outcome, "by": row.by, "reason": row.reason, "node": row.node,
-                "decision_seq": seq}
+        data = (f'{{"outcome":{_json(row.outcome)},"by":{_json(row.by)},'
+                f'"reason":{_json(row.reason)},"node":{_json(row.node)},'
+                f'"decision_seq":{int(seq)}}}')
         events.append(NewEvent(
             "interrupt.expired" if expired else "interrupt.decided", row.at, row.thread_id,
-            row.checkpoint_ns, row.interrupt_id, graphs.get(row.interrupt_id),
-            answer_text(data)))
+            row.checkpoint_ns, row.interrupt_id, graphs.get(row.interrupt_id), data))
     return events
 
 

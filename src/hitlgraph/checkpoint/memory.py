@@ -22,6 +22,7 @@ from hitlgraph.checkpoint._decisions import (
     rows_of,
 )
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._events import decided_events
 from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
 from hitlgraph.checkpoint._memory_events import MemoryEvents
 from hitlgraph.checkpoint._memory_pending import MemoryIndex
@@ -82,6 +83,10 @@ class _Namespace:
 
 _SPECIAL = frozenset({"__error__", "__interrupt__", "__resume__"})
 """Channels whose writes put_writes stores one by one (they replace or claim)."""
+
+_INDEXED = frozenset({"__interrupt__", "__resume__"})
+"""Channels whose writes change the index of open interrupts (checkpoint._pending.change_of):
+a call without any skips it (and its clock read)."""
 
 _EXACT = (
     ormsgpack.OPT_PASSTHROUGH_TUPLE | ormsgpack.OPT_PASSTHROUGH_DATACLASS
@@ -400,7 +405,8 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             for chan, value in writes:
                 dumps_channel(self.serde, chan, value)
             raise
-        change = change_of(self.serde, writes, task_path)
+        change = (change_of(self.serde, writes, task_path)
+                  if any(chan in _INDEXED for chan, _ in writes) else None)
         checks = rules_of(config)
         note = note_of(config)
         with self._lock:
@@ -426,9 +432,12 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                                                     change, graph))
             if note is not None:
                 ids = [iid for iid, _ in note.answers]
-                self._log(rows_of(note, thread_id, ns, node_of(task_path), now(),
-                                     self._index.asked(thread_id, ids)),
-                             self._index.graphs(thread_id, ids))
+                chained = self._decisions.append(rows_of(
+                    note, thread_id, ns, node_of(task_path), now(),
+                    self._index.asked(thread_id, ids)))
+                # (as _log, without the Decision records nobody reads here)
+                self._events.emit(decided_events([(c.seq, c.row) for c in chained],
+                                                 self._index.graphs(thread_id, ids)))
 
 
     def delete_thread(self, thread_id: str) -> None:
