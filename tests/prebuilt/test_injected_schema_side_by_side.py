@@ -1,7 +1,9 @@
-"""A LangChain `@tool` taking InjectedState, InjectedStore or a ToolRuntime, side by side with
-LangGraph: the schema the model is given (what a chat model's bind_tools sends, through
-LangChain's convert_to_openai_tool) leaves those arguments out, and create_react_agent's
-ToolNode fills them in. Whether hitlgraph or langchain_core is imported first."""
+"""The tool schemas a model is given, side by side with LangGraph (what a chat model's
+bind_tools sends, through LangChain's convert_to_openai_tool): a LangChain `@tool` taking
+InjectedState, InjectedStore or a ToolRuntime leaves those arguments out (whether hitlgraph or
+langchain_core is imported first) and create_react_agent's ToolNode fills them in; a plain
+function is described and typed as LangChain describes it (its whole docstring; nested models,
+list items, Literal and Optional arguments; defaults)."""
 
 from __future__ import annotations
 
@@ -37,6 +39,35 @@ def aware(x: int, runtime: ToolRuntime) -> str:
 def plain(x: int, state: Annotated[dict, InjectedState], runtime: ToolRuntime) -> str:
     "A plain function with both."
     return f"{x} {runtime.tool_call_id} {state['topic']}"
+
+from typing import Literal, Optional
+from pydantic import BaseModel
+
+class Point(BaseModel):
+    x: int
+    y: int = 0
+
+def add(a: int, b: int = 5) -> str:
+    '''Add two numbers.
+
+    Args:
+        a: the first
+        b: the second
+    '''
+    return str(a + b)
+
+def kinds(f: float, s: str, flag: bool, items: list[int], opt: Optional[int] = None,
+          mode: Literal["x", "y"] = "x", d: dict = {}) -> str:
+    "Kinds."
+    return ""
+
+def shapes(p: Point, q: "int | None" = None, points: list[Point] = []) -> str:
+    "Shapes."
+    return repr(p)
+
+def untyped(a, b=2):
+    "Untyped."
+    return ""
 """
 
 _AGENT = """
@@ -59,7 +90,7 @@ class Model(GenericFakeChatModel):
 class State(AgentState):
     topic: str
 
-tools = [whole, one, remember, aware, plain]
+tools = [whole, one, remember, aware, plain, add, kinds, shapes, untyped]
 for t in tools[:4]:
     print(t.name, sorted(t.args), sorted(t.tool_call_schema.model_json_schema()["properties"]))
 asks = AIMessage("", id="m1", tool_calls=[

@@ -7,7 +7,7 @@ from typing import Literal
 
 import pytest
 
-from hitlgraph.prebuilt import Tool, tool
+from hitlgraph.prebuilt import Tool, ToolInvocationError, tool
 
 
 @tool
@@ -62,7 +62,8 @@ def test_tool_name_and_description_can_be_given() -> None:
         return "x"
 
     assert (choose.name, choose.description) == ("pick", "Pick a color.")
-    assert choose.args_schema["properties"]["color"] == {"enum": ["red", "blue"]}
+    assert choose.args_schema["properties"]["color"] == {"enum": ["red", "blue"],
+                                                         "type": "string"}
     assert unnamed.name == "other"
 
 
@@ -80,3 +81,20 @@ def test_async_tool_runs_from_sync_and_async_code() -> None:
 def test_lambda_needs_a_name() -> None:
     with pytest.raises(ValueError, match=r"pass one, e\.g\. @tool\('search'\)"):
         tool(lambda: 1)
+
+
+class _Opaque:
+    """A type pydantic checks by isinstance and cannot write a JSON schema of."""
+
+
+def test_an_argument_type_without_json_form_falls_back_to_the_hints() -> None:
+    @tool
+    def use(thing: _Opaque, times: int = 1) -> int:
+        """Use a thing."""
+        return times
+
+    assert use.args_schema == {"type": "object", "properties": {
+        "thing": {}, "times": {"type": "integer", "default": 1}}, "required": ["thing"]}
+    assert use.invoke({"thing": _Opaque(), "times": "2"}) == 2
+    with pytest.raises(ToolInvocationError, match="thing: Input should be an instance of"):
+        use.invoke({"thing": "x"})

@@ -17,6 +17,8 @@ from typing import Any
 
 from typing_extensions import NotRequired, TypedDict
 
+from hitlgraph.prebuilt._arg_schema import arguments_schema
+
 __all__ = ["Arguments", "ToolInvocationError", "error_lines"]
 
 
@@ -79,6 +81,18 @@ class Arguments:
             raise ToolInvocationError(self.name, dict(args), "\n".join(problems))
         return {**args, **converted}
 
+    def json_schema(self) -> dict[str, Any] | None:
+        """The arguments' JSON schema from the same pydantic shape the call is checked with
+        (None without pydantic, or when an argument's type has no JSON form)."""
+        if not self._checked:
+            return None
+        validator = self._validator
+        if validator is None:
+            validator = self._validator = _validator_of(self._func, self._params)
+        if validator is False:
+            return None
+        return arguments_schema(validator, self._params)
+
     def _validate(self, own: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         validator = self._validator
         if validator is None:
@@ -100,7 +114,7 @@ def _validator_of(func: Callable[..., Any], params: Mapping[str, inspect.Paramet
     A TypedDict rather than a model: a parameter may be named as a BaseModel attribute
     ("json", "schema") without a clash, and one left out keeps the function's default."""
     try:
-        from pydantic import ConfigDict, TypeAdapter
+        from pydantic import ConfigDict, PydanticUserError, TypeAdapter
     except ImportError:
         return False
     try:
@@ -114,4 +128,7 @@ def _validator_of(func: Callable[..., Any], params: Mapping[str, inspect.Paramet
     make: Any = TypedDict  # (mypy accepts only a literal class statement)
     shape = make(f"{getattr(func, '__name__', 'tool')}_arguments", fields)
     shape.__pydantic_config__ = ConfigDict(arbitrary_types_allowed=True)
-    return TypeAdapter(shape)
+    try:
+        return TypeAdapter(shape)
+    except PydanticUserError:  # (a hint pydantic cannot check: check presence only)
+        return False

@@ -8,8 +8,9 @@ import contextlib
 import inspect
 import re
 import sys
+import textwrap
 import typing
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Union, overload
@@ -111,8 +112,22 @@ def _arg_docs(doc: str) -> dict[str, str]:
     return found
 
 
-def args_schema_of(func: Callable[..., Any]) -> dict[str, Any]:
-    """A JSON schema of `func`'s keyword arguments, from its signature and type hints."""
+def args_schema_of(func: Callable[..., Any], *, described: bool = True) -> dict[str, Any]:
+    """A JSON schema of `func`'s keyword arguments (the injected ones left out): pydantic's,
+    as LangChain words it, when pydantic is installed and can write one; else one read from
+    the type hints. `described`: with each argument's text from the docstring's "Args:"."""
+    hidden = injected_of(func)  # (filled in by ToolNode: the model never sees them)
+    schema = Arguments(getattr(func, "__name__", "tool"), func, hidden).json_schema()
+    if schema is None:
+        schema = _hinted_schema(func, hidden)
+    docs = _arg_docs(inspect.getdoc(func) or "") if described else {}
+    for name, prop in schema["properties"].items():
+        if name in docs:
+            prop["description"] = docs[name]
+    return schema
+
+
+def _hinted_schema(func: Callable[..., Any], hidden: Mapping[str, Any]) -> dict[str, Any]:
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError):
@@ -121,16 +136,12 @@ def args_schema_of(func: Callable[..., Any]) -> dict[str, Any]:
         hints = typing.get_type_hints(func, include_extras=True)
     except Exception:
         hints = {}
-    docs = _arg_docs(inspect.getdoc(func) or "")
     properties: dict[str, Any] = {}
     required: list[str] = []
-    hidden = injected_of(func)  # (filled in by ToolNode: the model never sees them)
     for name, param in params.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or name in hidden:
             continue
         prop = _json_type(hints[name]) if name in hints else {}
-        if name in docs:
-            prop["description"] = docs[name]
         if param.default is param.empty:
             required.append(name)
         else:
@@ -147,14 +158,19 @@ def _summary(func: Callable[..., Any]) -> str:
     return doc.split("\n\n", 1)[0].strip().replace("\n", " ")
 
 
-def _make_tool(func: Callable[..., Any], name: str | None, description: str | None) -> Tool:
+def _make_tool(func: Callable[..., Any], name: str | None, description: str | None, *,
+               plain: bool = False) -> Tool:
+    """A Tool of `func`. `plain` (a function given to ToolNode as it is): described as
+    LangChain describes it for LangGraph, by its whole docstring, no argument's own text."""
     if not callable(func):
         raise TypeError(f"@tool needs a function, got {func!r}.")
     tool_name = name or getattr(func, "__name__", None)
     if not isinstance(tool_name, str) or tool_name == "<lambda>":
         raise ValueError(f"Cannot name the tool {func!r}: pass one, e.g. @tool('search').")
+    if plain:
+        description = textwrap.dedent(getattr(func, "__doc__", None) or "").strip()
     return Tool(name=tool_name, description=description or _summary(func), func=func,
-                args_schema=args_schema_of(func))
+                args_schema=args_schema_of(func, described=not plain))
 
 
 @overload
@@ -288,7 +304,7 @@ def as_runner(obj: ToolLike) -> Runner:
             raise TypeError(
                 f"A tool must be a function, a @tool object or a langchain_core tool, got {obj!r}."
             )
-        obj = _make_tool(obj, None, None)
+        obj = _make_tool(obj, None, None, plain=True)
     own_tool = obj
 
     def run(call: ToolCall) -> Any:
