@@ -52,7 +52,7 @@ class _ToolsStep:
     def __call__(self, input: Any) -> Any:
         if isinstance(input, dict) and input.get("__type") == _WITH_CONTEXT:
             asked = AIMessage("", tool_calls=[input["tool_call"]])
-            answers = self.tool_node.run_with_state([asked], input["state"])
+            answers = self.tool_node._run_with_state([asked], input["state"])
             return {self.tool_node.messages_key: answers}
         return self.tool_node(input)
 

@@ -163,9 +163,9 @@ class ToolNode:
     # -- entry points --------------------------------------------------------------------------
 
     def __call__(self, input: Any) -> Any:
-        return self.run_with_state(input, input)
+        return self._run_with_state(input, input)
 
-    def run_with_state(self, input: Any, state: Any) -> Any:
+    def _run_with_state(self, input: Any, state: Any) -> Any:
         """Run the tool calls of `input` with `state` as what InjectedState and ToolRuntime
         read: create_react_agent's Send of one call carries the state beside it."""
         ai, steps = self._prepare(input, state)
