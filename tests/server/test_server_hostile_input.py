@@ -84,6 +84,33 @@ def test_a_body_that_is_not_json_keeps_its_decode_error(server: RunningServer) -
     assert answer.status_code == 422 and "JSON decode error" in answer.json()["detail"]
 
 
+def post_bytes(server: RunningServer, path: str, body: bytes) -> httpx.Response:
+    return httpx.post(f"{server.url}{path}", content=body, timeout=30,
+                      headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(("body", "named"), [
+    (b'{"metadata": {"k": "\xff"}}', "byte 20 (0xff) is not UTF-8"),
+    (b"\xff", "byte 0 (0xff) is not UTF-8"),
+    (b'{"metadata": {"k": ["x", "a\\udE00b"]}}', "'\\ude00' in 'metadata.k[1]' is half"),
+    (b'{"metadata": {"k": "\xed\xa0\x80"}}', "'\\ud800' in 'metadata.k' is half"),
+    (b'{"metadata": {"\\ud800": 1}}', "'\\ud800' in 'metadata' is half"),
+])
+def test_a_body_that_is_not_unicode_text_is_refused_naming_where(
+        server: RunningServer, body: bytes, named: str) -> None:
+    answer = post_bytes(server, "/threads", body)
+    assert answer.status_code == 422, answer.text
+    assert named in answer.json()["detail"], answer.text
+
+
+@BOTH
+def test_a_whole_surrogate_pair_is_one_character_and_is_kept(server: RunningServer) -> None:
+    answer = post_bytes(server, "/threads", b'{"metadata": {"k": "a\\ud83d\\ude00b"}}')
+    assert answer.status_code == 200 and answer.json()["metadata"] == {"k": "a\U0001f600b"}
+    thread = answer.json()["thread_id"]
+    assert send(server, f"/threads/{thread}", "", "GET").json()["metadata"]["k"] == "a\U0001f600b"
+
+
 def test_depth_is_measured_without_recursion() -> None:
     deep: list[Any] = []
     for _ in range(100_000):

@@ -10,17 +10,22 @@ POST, PUT and PATCH as application/json before FastAPI sees it; a body that is n
 fails FastAPI's parsing, a 422 "JSON decode error" giving the position. No route takes a form
 or a file: one that does would need its path exempted here.
 
-Python's parser also takes NaN, Infinity and -Infinity, and nesting as deep as its recursion
-limit. Neither can be stored in PostgreSQL's jsonb or answered back, and deep values break
-every later comparison and answer, so both are refused here (422) before any route parses
-the body. A body is parsed once more for that only when a cheap look at its bytes cannot
-rule it out (it names NaN or Infinity, or opens more than MAX_DEPTH brackets); its size is
-bounded already (RequestGuard).
+Python's parser also takes NaN, Infinity and -Infinity, nesting as deep as its recursion
+limit, and text that is not Unicode: half of a UTF-16 surrogate pair (`"\\ud800"`, or its
+bytes), which no answer can encode (a 500 after the value was stored). None of them can be
+stored in PostgreSQL's jsonb or answered back, and deep values break every later comparison
+and answer, so all are refused here (422) before any route parses the body; so is a body
+that is not UTF-8 at all, which FastAPI would answer with a bare 400. A body is parsed once
+more for that only when a cheap look at its bytes cannot rule it out (it is not UTF-8, names
+NaN or Infinity, holds a surrogate's escape, or opens more than MAX_DEPTH brackets); its
+size is bounded already (RequestGuard).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -63,18 +68,60 @@ def deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+"""An escape of a UTF-16 surrogate: half of a pair, or a whole pair (which is fine)."""
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _may_be_refused(body: bytes) -> bool:
     """A cheap look that rules out most bodies without parsing them: NaN and Infinity spell
-    their names, and nesting deeper than MAX_DEPTH opens more than MAX_DEPTH brackets."""
+    their names, surrogates are escaped, and nesting deeper than MAX_DEPTH opens more than
+    MAX_DEPTH brackets."""
     return (b"NaN" in body or b"Infinity" in body
+            or _SURROGATE_ESCAPE.search(body) is not None
             or body.count(b"[") + body.count(b"{") > MAX_DEPTH)
 
 
+def _texts(value: Any) -> Iterator[tuple[str, str]]:
+    """(where, text) of every key and string in `value`, walked without recursion (the
+    value is no deeper than MAX_DEPTH and its size is bounded by the body's)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            yield where, item
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                yield where, key
+                stack.append((f"{where}.{key}" if where else key, child))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
+
+
+def _not_unicode(value: Any) -> str | None:
+    for where, text in _texts(value):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            half = f"\\u{ord(text[exc.start]):04x}"
+            at = f" in '{where}'" if where else ""
+            return (f"'{half}'{at} is half of a UTF-16 surrogate pair, not a character: "
+                    "send the whole pair, or the character itself.")
+    return None
+
+
 def body_problem(body: bytes) -> str | None:
-    """Why a request body is refused: non-standard constants, or nesting deeper than
-    MAX_DEPTH. None for any other body (one that is not JSON at all is left to FastAPI's
-    parser, whose 422 gives the position)."""
-    if not body or not _may_be_refused(body):
+    """Why a request body is refused: bytes that are not UTF-8, non-standard constants,
+    nesting deeper than MAX_DEPTH, or half a surrogate pair. None for any other body (one
+    that is not JSON at all is left to FastAPI's parser, whose 422 gives the position)."""
+    if not body or (_is_utf8(body) and not _may_be_refused(body)):
         return None
     try:
         value = json.loads(body, parse_constant=_refuse_constant)
@@ -82,9 +129,12 @@ def body_problem(body: bytes) -> str | None:
         return str(exc)
     except RecursionError:
         return _TOO_DEEP
+    except UnicodeDecodeError as exc:
+        return (f"byte {exc.start} (0x{body[exc.start]:02x}) is not UTF-8 text: send JSON "
+                "encoded as UTF-8.")
     except ValueError:
         return None
-    return _TOO_DEEP if deeper_than(value, MAX_DEPTH) else None
+    return _TOO_DEEP if deeper_than(value, MAX_DEPTH) else _not_unicode(value)
 
 
 def _says_json(value: bytes) -> bool:
