@@ -5,8 +5,9 @@ as 3, a dict given for a pydantic-model parameter arrives as that model, and an 
 the wrong type or a missing one is a ToolInvocationError worded as LangGraph's ("a: Field
 required"), which ToolNode turns into the error ToolMessage the model can correct.
 
-pydantic is imported on a tool's first call, not before (importing hitlgraph stays light);
-without pydantic installed, only missing and unexpected arguments are caught."""
+pydantic is imported when a tool is made (its schema for the model comes from the same
+shape), not when hitlgraph is; without pydantic installed, only missing and unexpected
+arguments are caught."""
 
 from __future__ import annotations
 
