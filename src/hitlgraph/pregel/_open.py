@@ -32,7 +32,8 @@ from hitlgraph.pregel._params import RunParams, checkpoint_metadata, thread_conf
 from hitlgraph.pregel._saving import RunSaver
 from hitlgraph.pregel._spec import GraphSpec, Write
 from hitlgraph.review._answers import check_answer
-from hitlgraph.review._approvals import APPROVAL, is_approval_entry, tally
+from hitlgraph.review._approvals import APPROVAL, check_approver, is_approval_entry, tally
+from hitlgraph.review._groups import groups_in
 from hitlgraph.types import Command, Interrupt
 
 Answered = dict[str, tuple[list[list[Any]], list[str]]]
@@ -346,13 +347,16 @@ def _claim(p: RunParams, ls: LoopState, cmd: Command[Any], task: Task,
     tid, pending = task.id, ls.pending
     log = list(pending.resume_log.get(tid, ()))
     decided: list[str] = []
+    groups = groups_in(p.config)
     for iid, (answer, asked) in given.items():
         policy = asked.policy
         if policy is None or policy.approvals <= 1 or p.parent is not None:
-            # (a subgraph is given what its parent's tally decided)
+            # (a subgraph is given what its parent's tally decided, and checked)
+            if policy is not None and p.parent is None:
+                check_approver(policy, iid, cmd.by, p.thread_id, groups)
             log.append([iid, answer, True])
         else:
-            log.extend(tally(policy, log, iid, answer, cmd.by, p.thread_id))
+            log.extend(tally(policy, log, iid, answer, cmd.by, p.thread_id, groups))
         if log[-1][0] == iid:
             decided.append(iid)
     pending.resume_log[tid] = log
