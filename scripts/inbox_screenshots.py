@@ -6,8 +6,9 @@ paused node marked, values, history and decision log).
     python scripts/inbox_screenshots.py [--out docs]
 
 It starts a server on 127.0.0.1 (a free port, a SQLite file in a temporary folder) serving
-the demo graphs below with two reviewers' API keys, pauses a few threads, answers one question
-of one of them as bob (so its decision log is not empty), signs in as alice and drives Debian's Chromium (/usr/bin/chromium) headless through
+three graphs of tests/server/inbox_graphs.py with two reviewers' API keys, pauses a few
+threads, answers one question of one of them as bob (so its decision log is not empty), signs
+in as alice and drives Debian's Chromium (/usr/bin/chromium) headless through
 Playwright. Needs the server and dev extras (`pip install -e '.[server,dev]'`).
 """
 
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -29,104 +30,24 @@ KEYS = {"acme/alice": "key-of-alice", "acme/bob": "key-of-bob"}
 """Two reviewers of one tenant: bob answers a first question, alice signs in to the page."""
 VIEWPORT = {"width": 1320, "height": 900}
 
-GRAPHS = textwrap.dedent('''
-    """Demo graphs for the inbox's screenshots."""
-    from datetime import timedelta
-    from typing import Any, TypedDict
-
-    from hitlgraph.graph import END, START, StateGraph
-    from hitlgraph.review import Expire
-    from hitlgraph.types import interrupt
-
-
-    class Refund(TypedDict, total=False):
-        order: str
-        amount: int
-        reason: str
-        checked: bool
-        decision: Any
-
-
-    def check_order(state: Refund) -> Refund:
-        return {"checked": interrupt(f"Is the photo of order {state['order']} attached?")}
-
-
-    def approve_refund(state: Refund) -> Refund:
-        description = (
-            f"## Refund for order {state['order']}\\n\\n"
-            f"The customer asks for **{state['amount']} EUR** back: _{state['reason']}_.\\n\\n"
-            "- the parcel tracking shows `delivered`\\n- no earlier refund on this account\\n\\n"
-            "See the [refund policy](https://example.com/policy).")
-        answer = interrupt({"question": f"Refund {state['amount']} EUR?",
-                            "description": description},
-                           expires_in=timedelta(hours=4), assignee="alice", group="support",
-                           on_expire=Expire.answer("refused: no answer in time"))
-        return {"decision": answer}
-
-
-    def pay(state: Refund) -> Refund:
-        return {}
-
-
-    refund = StateGraph(Refund)
-    refund.add_sequence([check_order, approve_refund, pay])
-    refund.add_edge(START, "check_order")
-    refund.add_edge("pay", END)
-
-
-    class Mail(TypedDict, total=False):
-        to: str
-        subject: str
-        outcome: Any
-
-
-    def review_email(state: Mail) -> Mail:
-        request = {"action_request": {"action": "send_email",
-                                      "args": {"to": state["to"], "subject": state["subject"]}},
-                   "config": {"allow_accept": True, "allow_edit": True,
-                              "allow_respond": True, "allow_ignore": True},
-                   "description": f"Send this email to **{state['to']}**?"}
-        return {"outcome": interrupt([request])}
-
-
-    email = StateGraph(Mail)
-    email.add_node("review_email", review_email)
-    email.add_edge(START, "review_email")
-    email.add_edge("review_email", END)
-
-
-    class Trip(TypedDict, total=False):
-        city: Any
-        month: Any
-
-
-    def ask_city(state: Trip) -> Trip:
-        return {"city": interrupt("Which city should the team visit?")}
-
-
-    def ask_month(state: Trip) -> Trip:
-        return {"month": interrupt({"question": f"When in {state['city']}?"})}
-
-
-    trip = StateGraph(Trip)
-    trip.add_sequence([ask_city, ask_month])
-    trip.add_edge(START, "ask_city")
-    trip.add_edge("ask_month", END)
-''')
+GRAPHS = Path(__file__).resolve().parent.parent / "tests" / "server" / "inbox_graphs.py"
+"""The inbox tests' graphs; the screenshots show three of them (see _server)."""
 
 
 @contextmanager
 def _server(folder: Path) -> Iterator[str]:
-    """A server of the demo graphs on 127.0.0.1 (a free port), stopped on exit; its URL."""
+    """A server of three inbox test graphs on 127.0.0.1 (a free port), stopped on exit; its
+    URL."""
     import uvicorn
 
     from hitlgraph.server import ServerSettings, create_app
 
-    (folder / "demo_graphs.py").write_text(GRAPHS, encoding="utf-8")
+    shutil.copyfile(GRAPHS, folder / "inbox_graphs.py")
     config = folder / "langgraph.json"
     config.write_text(json.dumps({"graphs": {
-        "refund": "./demo_graphs.py:refund", "email": "./demo_graphs.py:email",
-        "trip": "./demo_graphs.py:trip"}}), encoding="utf-8")
+        "refund": "./inbox_graphs.py:refund_review_builder",
+        "email": "./inbox_graphs.py:email_builder",
+        "trip": "./inbox_graphs.py:twice_builder"}}), encoding="utf-8")
     app = create_app(ServerSettings(config=config, db=folder / "inbox.sqlite", workers=2,
                                     poll_seconds=0.2, read_env=False, api_keys=KEYS))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",

@@ -2,11 +2,13 @@
 requests), two interrupts waiting at once, a graph that asks twice in a row, typed answers
 (response_schema), ToolReviewNode asking in each of its three request shapes, and review
 policies (a Markdown description, two approvals, a deadline, an assignee and a group, a
-deadline with a default answer)."""
+deadline with a default answer). scripts/inbox_screenshots.py serves some of them too (the
+refund review below is the README's detail screenshot)."""
 
 from __future__ import annotations
 
 import operator
+from datetime import timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, Field
@@ -321,3 +323,41 @@ expiring_builder = StateGraph(ExpiringState)
 expiring_builder.add_sequence([ask_in_time, ask_note])
 expiring_builder.add_edge(START, "ask_in_time")
 expiring_builder.add_edge("ask_note", END)
+
+
+# ---- A refund: a first question, then a described approval with every policy -----------------
+
+
+class RefundReviewState(TypedDict, total=False):
+    order: str
+    amount: int
+    reason: str
+    checked: bool
+    decision: Any
+
+
+def check_order(state: RefundReviewState) -> RefundReviewState:
+    return {"checked": interrupt(f"Is the photo of order {state['order']} attached?")}
+
+
+def approve_refund(state: RefundReviewState) -> RefundReviewState:
+    description = (
+        f"## Refund for order {state['order']}\n\n"
+        f"The customer asks for **{state['amount']} EUR** back: _{state['reason']}_.\n\n"
+        "- the parcel tracking shows `delivered`\n- no earlier refund on this account\n\n"
+        "See the [refund policy](https://example.com/policy).")
+    answer = interrupt({"question": f"Refund {state['amount']} EUR?",
+                        "description": description},
+                       expires_in=timedelta(hours=4), assignee="alice", group="support",
+                       on_expire=Expire.answer("refused: no answer in time"))
+    return {"decision": answer}
+
+
+def pay(state: RefundReviewState) -> RefundReviewState:
+    return {}
+
+
+refund_review_builder = StateGraph(RefundReviewState)
+refund_review_builder.add_sequence([check_order, approve_refund, pay])
+refund_review_builder.add_edge(START, "check_order")
+refund_review_builder.add_edge("pay", END)
