@@ -72,7 +72,7 @@ async def _finish(store: Store, run_id: str, fencing: int, **more: Any) -> bool:
 def test_setup_twice_finds_nothing_to_do(run_on: Callable[[Scenario], None]) -> None:
     async def scenario(store: Store) -> None:
         await store.setup()
-        assert await store.list_threads("") == []
+        assert await store.list_threads("", limit=100) == []
 
     run_on(scenario)
 
@@ -134,14 +134,15 @@ def test_thread_search_filters_by_ids_and_status_and_sorts(
             await store.create_thread("", name, {"n": name}, if_exists="raise")
         await _queue(store, _run("r1", thread_id="b"))
         found = await store.list_threads("", ids=["a", "b", "zz"], sort_by="thread_id",
-                                         sort_order="asc")
+                                         sort_order="asc", limit=100)
         assert [t.thread_id for t in found] == ["a", "b"]
-        assert await store.list_threads("", ids=[]) == []
-        busy = await store.list_threads("", status="busy")
+        assert await store.list_threads("", ids=[], limit=100) == []
+        busy = await store.list_threads("", status="busy", limit=100)
         assert [t.thread_id for t in busy] == ["b"]
-        newest = await store.list_threads("", sort_by="created_at", sort_order="desc")
+        newest = await store.list_threads("", sort_by="created_at", sort_order="desc",
+                                         limit=100)
         assert [t.thread_id for t in newest] == ["b", "a", "c"]
-        assert await store.list_threads("other") == []
+        assert await store.list_threads("other", limit=100) == []
 
     run_on(scenario)
 
@@ -223,7 +224,10 @@ def test_an_operation_is_a_generator_of_statements_a_test_can_answer() -> None:
         seen.append((sql, dict(params)))
         return []
 
-    assert drive(search(SQLITE, "x", "idle", ["a"], "nope", "asc"), SQLITE, execute) == []
+    assert drive(search(SQLITE, "x", "idle", ["a"], "nope", "asc", 10, 20), SQLITE,
+                 execute) == []
     ((sql, params),) = seen
-    assert "json_each(:ids)" in sql and sql.endswith("ORDER BY created_at ASC, rowid ASC")
+    assert "json_each(:ids)" in sql and sql.endswith(
+        "ORDER BY created_at ASC, rowid ASC LIMIT :limit OFFSET :offset")
+    assert (params["limit"], params["offset"]) == (10, 20)
     assert params["ids"] == '["a"]' and params["status"] == "idle"

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 from _compat import Observed, Pair, at_both
 from langgraph_sdk.client import SyncLangGraphClient
 
@@ -89,10 +88,6 @@ def _sorted_by_state_or_status(client: SyncLangGraphClient, seen: Observed) -> N
                       sort_order=order)
 
 
-@pytest.mark.xfail(raises=AssertionError, reason=(
-    "the server store sorts state_updated_at as updated_at, and breaks ties (sort_by status) "
-    "newest first: LangGraph sorts by the column a metadata patch leaves alone, ties in the "
-    "order the threads were made. The store's ORDER BY changes (server/store/_threads.py)"))
 def test_the_interrupted_threads_sort_by_state_and_status_alike(pair: Pair) -> None:
     pair.compare(_sorted_by_state_or_status)
 

@@ -291,10 +291,11 @@ async def delete_assistant(assistant_id: str, rt: RuntimeDep, tenant: TenantDep,
     if await rt.store.get_assistant(tenant, key) is None:
         raise assistant_not_found(assistant_id, rt.graphs)
     if delete_threads:
-        for thread in await rt.store.list_threads(tenant):
-            if thread.metadata.get("assistant_id") == key:
-                with contextlib.suppress(HTTPException):  # gone meanwhile
-                    await threads.delete_thread(thread.thread_id, rt, tenant)
+        doomed = [t.thread_id async for t in threads.threads_of(rt, tenant)
+                  if t.metadata.get("assistant_id") == key]
+        for thread_id in doomed:  # (collected first: deleting moves the pages' offsets)
+            with contextlib.suppress(HTTPException):  # gone meanwhile
+                await threads.delete_thread(thread_id, rt, tenant)
     for run in await rt.store.active_runs_of_assistant(tenant, key):
         await cancel_run(rt, tenant, run, "interrupt")
     if not await rt.store.delete_assistant(tenant, key):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -152,15 +152,47 @@ def _search_order(body: ThreadSearch) -> tuple[str, str]:
     return body.sort_by, body.sort_order or "desc"
 
 
-def _page(rows: Iterable[ThreadRow], body: ThreadSearch) -> tuple[list[ThreadRow], bool]:
-    """The rows of the requested page among those matching the body's metadata and values,
-    and whether another match follows it. Reading stops at that next match: whether a next
-    page exists is all the headers need, as on LangGraph's server."""
+BATCH = 500
+"""Threads read at once where a filter the store cannot apply (metadata, values) is tested
+on each: reading stops at the page's end, or at the last thread."""
+
+
+async def threads_of(rt: Runtime, tenant: str, *, status: str | None = None,
+                     ids: list[str] | None = None, sort_by: str = "created_at",
+                     sort_order: str = "desc") -> AsyncIterator[ThreadRow]:
+    """The tenant's threads in order, read BATCH at a time."""
+    offset = 0
+    while True:  # bounded: each read moves on by BATCH threads, and a short one is the last
+        rows = await rt.store.list_threads(tenant, status=status, ids=ids, sort_by=sort_by,
+                                           sort_order=sort_order, limit=BATCH, offset=offset)
+        for row in rows:
+            yield row
+        if len(rows) < BATCH:
+            return
+        offset += BATCH
+
+
+def _matches(row: ThreadRow, body: ThreadSearch | ThreadCount) -> bool:
+    return ((body.metadata is None or contains(row.metadata, body.metadata))
+            and (body.values is None or contains(row.values, body.values)))
+
+
+async def _page(rt: Runtime, tenant: str, body: ThreadSearch) -> tuple[list[ThreadRow], bool]:
+    """The rows of the requested page, and whether another match follows it: one read of
+    the page (and one more row) when the store applies every filter; else the threads in
+    order until the page's end and one more match. Whether a next page exists is all the
+    headers need, as on LangGraph's server."""
+    sort_by, sort_order = _search_order(body)
+    if body.metadata is None and body.values is None:
+        rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
+                                           sort_by=sort_by, sort_order=sort_order,
+                                           limit=body.limit + 1, offset=body.offset)
+        return rows[:body.limit], len(rows) > body.limit
     end = body.offset + body.limit
     matched: list[ThreadRow] = []
-    for row in rows:
-        if ((body.metadata is None or contains(row.metadata, body.metadata))
-                and (body.values is None or contains(row.values, body.values))):
+    async for row in threads_of(rt, tenant, status=body.status, ids=body.ids,
+                                sort_by=sort_by, sort_order=sort_order):
+        if _matches(row, body):
             matched.append(row)
             if len(matched) > end:
                 return matched[body.offset:end], True
@@ -174,10 +206,7 @@ async def search_threads(body: ThreadSearch, rt: RuntimeDep, tenant: TenantDep) 
     listed rather than breaking the search."""
     check_select(body.select, THREAD_FIELDS)
     check_extract(body.extract)
-    sort_by, sort_order = _search_order(body)
-    rows = await rt.store.list_threads(tenant, status=body.status, ids=body.ids,
-                                       sort_by=sort_by, sort_order=sort_order)
-    page, more = _page(rows, body)
+    page, more = await _page(rt, tenant, body)
     return stored_json([_found(r, body) for r in page],
                        pagination_headers(body.offset, len(page), more))
 
@@ -194,10 +223,7 @@ def _found(row: ThreadRow, body: ThreadSearch) -> dict[str, Any]:
 @router.post("/threads/count")
 async def count_threads(body: ThreadCount, rt: RuntimeDep, tenant: TenantDep) -> int:
     """How many threads match."""
-    rows = await rt.store.list_threads(tenant, status=body.status)
-    return sum(1 for r in rows
-               if (body.metadata is None or contains(r.metadata, body.metadata))
-               and (body.values is None or contains(r.values, body.values)))
+    return sum([_matches(r, body) async for r in threads_of(rt, tenant, status=body.status)])
 
 
 @router.get("/threads/{thread_id}")

@@ -155,6 +155,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """CREATE TRIGGER hg_crons_of_assistant AFTER DELETE ON hg_assistants
         FOR EACH ROW EXECUTE FUNCTION hg_crons_of_assistant()""",
     ),
+    # 4: a page of threads by status, newest update first, read without the other threads
+    # (threads/search with status "interrupted": what waits for a person).
+    (
+        "CREATE INDEX IF NOT EXISTS hg_threads_by_status ON hg_threads "
+        "(tenant, status, updated_at)",
+        "CREATE INDEX IF NOT EXISTS hg_threads_by_update ON hg_threads (tenant, updated_at)",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one. Each statement must be safe inside a transaction."""

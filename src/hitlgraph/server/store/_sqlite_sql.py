@@ -143,6 +143,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             DELETE FROM hg_changes WHERE seq <= NEW.seq - 1000;
         END""",
     ),
+    # 6: a page of threads by status, newest update first, read without the other threads
+    # (threads/search with status "interrupted": what waits for a person).
+    (
+        "CREATE INDEX IF NOT EXISTS hg_threads_by_status ON hg_threads "
+        "(tenant, status, updated_at)",
+        "CREATE INDEX IF NOT EXISTS hg_threads_by_update ON hg_threads (tenant, updated_at)",
+    ),
 )
 """Append-only: the index of an entry is its schema version. Never edit or reorder an entry;
 add a new one."""

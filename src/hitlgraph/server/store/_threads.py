@@ -94,22 +94,25 @@ def delete(d: Dialect, tenant: str, thread_id: str, keep_runs: bool) -> Op[bool]
 
 
 def search(d: Dialect, tenant: str, status: str | None, ids: Sequence[str] | None,
-           sort_by: str, sort_order: str) -> Op[list[ThreadRow]]:
-    """The tenant's threads, of `status` and among `ids` when given, sorted by `sort_by`
-    (created_at unless sortable; state_updated_at sorts as updated_at)."""
+           sort_by: str, sort_order: str, limit: int, offset: int) -> Op[list[ThreadRow]]:
+    """A page of the tenant's threads, of `status` and among `ids` when given, sorted by
+    `sort_by` (created_at unless sortable), ties in the order the threads were made (as
+    LangGraph's server's stable sort leaves them)."""
     if ids is not None and not ids:
         return []
     where, params = ["tenant = :tenant"], {"tenant": tenant, "status": status,
-                                           "ids": None if ids is None else d.text_list(ids)}
+                                           "ids": None if ids is None else d.text_list(ids),
+                                           "limit": limit, "offset": offset}
     if status is not None:
         where.append("status = :status")
     if ids is not None:
         where.append(d.member("thread_id", "ids"))
-    column = "updated_at" if sort_by == "state_updated_at" else sort_by
-    column = column if column in _SORTABLE else "created_at"
+    column = "COALESCE(state_updated_at, updated_at)" if sort_by == "state_updated_at" else (
+        sort_by if sort_by in _SORTABLE else "created_at")
     order = "ASC" if sort_order == "asc" else "DESC"
     rows = yield (f"SELECT {THREAD_COLUMNS} FROM hg_threads WHERE {' AND '.join(where)} "
-                  f"ORDER BY {column} {order}, {d.rowid} {order}", params)
+                  f"ORDER BY {column} {order}, {d.rowid} ASC LIMIT :limit OFFSET :offset",
+                  params)
     return [thread_row(r) for r in rows]
 
 

@@ -152,10 +152,11 @@ class Store(abc.ABC):
 
     async def list_threads(self, tenant: str, *, status: str | None = None,
                            ids: Sequence[str] | None = None, sort_by: str = "created_at",
-                           sort_order: str = "desc") -> list[ThreadRow]:
-        """The tenant's threads, filtered by status and ids, sorted."""
+                           sort_order: str = "desc", limit: int, offset: int = 0
+                           ) -> list[ThreadRow]:
+        """A page of the tenant's threads, filtered by status and ids, sorted."""
         return await self._read(threads.search(self.dialect, tenant, status, ids, sort_by,
-                                                sort_order))
+                                                sort_order, limit, offset))
 
     async def save_thread_state(self, tenant: str, thread_id: str, *, values: Any,
                                 interrupts: dict[str, list[dict[str, Any]]],
