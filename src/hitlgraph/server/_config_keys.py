@@ -18,7 +18,7 @@ from typing import Any
 __all__ = ["key_warnings"]
 
 _READ = frozenset({"$schema", "graphs", "env", "auth", "auth.path", "http.cors", "hitlgraph",
-                   "hitlgraph.api_keys", "hitlgraph.webhooks"})
+                   "hitlgraph.api_keys", "hitlgraph.webhooks", "hitlgraph.review"})
 """What hitlgraph serve reads ("$schema" only tells editors how to check the file)."""
 
 _NO_EFFECT = frozenset({
@@ -72,5 +72,6 @@ def key_warnings(data: Mapping[str, Any], file: Path) -> list[str]:
         out.append(
             f"{_quoted(unknown)} in '{file}' {'is' if len(unknown) == 1 else 'are'} unknown to "
             "hitlgraph serve and ignored: check the spelling. It reads 'graphs', 'env', "
-            "'auth.path', 'http.cors', 'hitlgraph.api_keys' and 'hitlgraph.webhooks'.")
+            "'auth.path', 'http.cors', 'hitlgraph.api_keys', 'hitlgraph.webhooks' and "
+            "'hitlgraph.review'.")
     return out

@@ -97,7 +97,16 @@ def resolve_auth(settings: ServerSettings, config: ServerConfig | None = None
     if settings.read_env:
         keys.update(api_keys_from_env())
     keys.update(settings.api_keys or {})
-    return ApiKeyAuth(keys) if keys else None
+    groups = settings.review_groups if settings.review_groups is not None else (
+        config.review_groups if config is not None else None)
+    if groups is not None and not keys:
+        raise ConfigError("Review groups are configured (hitlgraph.review.groups), but no API "
+                          "keys: group members are principals with keys. Add the keys, or "
+                          "have the auth callable return Principal(..., groups=...).")
+    try:
+        return ApiKeyAuth(keys, groups=groups) if keys else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def resolve_cors(settings: ServerSettings, config: ServerConfig | None = None

@@ -50,6 +50,7 @@ from hitlgraph.server._config_keys import key_warnings
 from hitlgraph.server._cors import CorsError, check_cors
 from hitlgraph.server._env import EnvError, env_from_config
 from hitlgraph.server._notify_config import Webhook, webhooks_of
+from hitlgraph.server.auth import parse_groups
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -92,6 +93,8 @@ class ServerConfig:
     """"http.cors", checked: CORSMiddleware's settings, or None when it is not given."""
     webhooks: tuple[Webhook, ...] = ()
     """"hitlgraph.webhooks", checked: the review notification webhooks."""
+    review_groups: dict[str, tuple[str, ...]] | None = None
+    """"hitlgraph.review.groups", checked: review group -> the principals in it."""
     warnings: tuple[str, ...] = ()
     """What to tell the person starting the server, once: keys with no effect in hitlgraph,
     unknown keys, an "env" file that does not exist."""
@@ -146,6 +149,11 @@ class ServerSettings:
     webhooks: Sequence[Mapping[str, Any]] | None = None
     """Review notification webhooks, as "hitlgraph.webhooks" in langgraph.json takes them
     (url, secret, events, name); replaces the config's."""
+    review_groups: Mapping[str, Any] | None = None
+    """Review group -> the principals ("tenant/user", each with an API key) in it, as
+    "hitlgraph.review.groups" in langgraph.json takes them; replaces the config's. Only
+    members answer an interrupt whose approvers are a group, or claim one asked for a group
+    (see hitlgraph.server.auth)."""
     notify_seconds: float = 1.0
     """How often the notifier looks for new events when nothing in this process woke it."""
     notify_attempts: int = 5
@@ -196,12 +204,29 @@ def load_config(path: str | Path) -> ServerConfig:
     try:
         hooks = webhooks_of(extra.get("webhooks") if isinstance(extra, dict) else None,
                             f"\"hitlgraph.webhooks\" in '{file}'")
+        groups = _groups_of(extra, file)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     return ServerConfig(graphs=dict(graphs), base_dir=base_dir,
                         auth_path=auth_path if isinstance(auth_path, str) else None,
                         api_keys=dict(keys or {}), env=env, cors=_cors_of(data, file),
-                        webhooks=hooks, warnings=(*key_warnings(data, file), *env_warnings))
+                        webhooks=hooks, review_groups=groups,
+                        warnings=(*key_warnings(data, file), *env_warnings))
+
+
+def _groups_of(extra: Any, file: Path) -> dict[str, tuple[str, ...]] | None:
+    """"hitlgraph.review": {"groups": {...}}, checked (None when not given).
+
+    Raises:
+        ValueError: "hitlgraph.review" is not {"groups": ...}, or the groups' shape is wrong.
+    """
+    review = extra.get("review") if isinstance(extra, dict) else None
+    if review is None:
+        return None
+    if not isinstance(review, dict) or set(review) != {"groups"}:
+        raise ValueError(f"\"hitlgraph.review\" in '{file}' must be {{\"groups\": {{\"group\": "
+                         f"[\"tenant/user\", ...]}}}}, got {review!r}.")
+    return parse_groups(review["groups"], f"\"hitlgraph.review.groups\" in '{file}'")
 
 
 def _cors_of(data: Mapping[str, Any], file: Path) -> dict[str, Any] | None:

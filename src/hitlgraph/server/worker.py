@@ -48,6 +48,7 @@ from typing import Any
 from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules, traits_of
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.func import EntrypointGraph
+from hitlgraph.review import Groups
 from hitlgraph.server._chunks import ChunkEvents, mode_names
 from hitlgraph.server._errors import unavailable_errors
 from hitlgraph.server._events import EventStream, graph_run
@@ -360,6 +361,8 @@ class WorkerPool:
             by = kwargs["decided_by"] if "decided_by" in kwargs else run.tenant or None
             value = (build_command(kwargs["command"], by=by)
                      if kwargs.get("command") is not None else kwargs.get("input"))
+            if by and kwargs.get("decided_in"):  # the groups `by` belonged to when queued
+                config = Groups({g: [by] for g in kwargs["decided_in"]}).on(config)
             rewind_to = None if latest is None else (latest.config,
                                                      list(latest.pending_writes or ()))
             return _Plan(value=value, config=config, started_thread=started_thread,

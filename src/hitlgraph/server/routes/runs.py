@@ -17,9 +17,9 @@ from hitlgraph.server._select import RUN_FIELDS, check_select
 from hitlgraph.server._state import run_json
 from hitlgraph.server._store_items_nodes import run_context
 from hitlgraph.server._time_ids import uuid7
-from hitlgraph.server._typed_answers import answer_refusal
+from hitlgraph.server._typed_answers import answer_refusal, approver_refusal
 from hitlgraph.server._webhooks import WebhookRefusedError, check
-from hitlgraph.server.auth import decider_of
+from hitlgraph.server.auth import decider_of, groups_of
 from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
 from hitlgraph.server.routes.threads import require_checkpoint
 from hitlgraph.server.schemas import RunCreate, RunCreateStateless
@@ -38,6 +38,7 @@ __all__ = ["router"]
 router = APIRouter(tags=["runs"], dependencies=[Depends(valid_path_ids)])
 
 DeciderDep = Annotated["str | None", Depends(decider_of)]
+MemberOfDep = Annotated["frozenset[str] | None", Depends(groups_of)]
 """Who the caller's answers are logged as (the API key's user, else its tenant)."""
 
 _KWARGS = ("input", "config", "context", "stream_mode", "stream_subgraphs", "interrupt_before",
@@ -60,8 +61,8 @@ def _check_breakpoints(rt: Runtime, graph_id: str, body: RunCreateStateless) -> 
                                     f"does not have; its nodes are {known}.")
 
 
-async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless
-                        ) -> None:
+async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless,
+                        by: str | None, member_of: frozenset[str] | None) -> None:
     """Refuse a resume that nothing waits for now (409), or whose answer does not match the
     response_schema of the interrupt it answers (422), unless the thread is busy: then a
     queued resume is judged when it runs. A thread whose state was edited while a node waited
@@ -78,6 +79,11 @@ async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreat
                                                     body.command.resume)
         if refusal is not None:
             raise HTTPException(422, refusal)
+        refusal = None if named else await approver_refusal(
+            rt.saver, rt.checkpoint_thread(tenant, thread_id), thread_id,
+            body.command.resume, by, member_of)
+        if refusal is not None:
+            raise HTTPException(403, refusal)
         return
     if await _edited_last(rt, tenant, thread_id):
         return
@@ -150,7 +156,8 @@ async def _webhook(url: str) -> str:
 
 
 async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
-                     thread_id: str | None, *, by: str | None = None) -> RunRow:
+                     thread_id: str | None, *, by: str | None = None,
+                     member_of: frozenset[str] | None = None) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
     None. `by` is who answers with the body's command (recorded as the run's "decided_by",
     for the decision log), never a name from the body."""
@@ -164,13 +171,15 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     if body.command is not None:
         kwargs["command"] = body.command.model_dump(mode="json", exclude_unset=True)
         kwargs["decided_by"] = by
+        if member_of is not None:
+            kwargs["decided_in"] = sorted(member_of)
     if isinstance(body, RunCreate) and body.checkpoint is not None:
         kwargs["checkpoint"] = body.checkpoint.model_dump(mode="json")
     stateless = thread_id is None
     if thread_id is None:
         thread_id = uuid7()
     else:
-        await _check_resume(rt, tenant, thread_id, body)
+        await _check_resume(rt, tenant, thread_id, body, by, member_of)
     strategy = body.multitask_strategy if isinstance(body, RunCreate) else "enqueue"
     create = stateless or (isinstance(body, RunCreate) and body.if_not_exists == "create")
     if isinstance(body, RunCreate) and not stateless:
@@ -246,8 +255,9 @@ async def _result(rt: Runtime, tenant: str, row: RunRow | None, thread_id: str) 
 
 
 async def _wait(rt: Runtime, tenant: str, request: Request, body: RunCreateStateless,
-                thread_id: str | None, by: str | None) -> Response:
-    row = await create_run(rt, tenant, body, thread_id, by=by)
+                thread_id: str | None, by: str | None,
+                member_of: frozenset[str] | None = None) -> Response:
+    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of)
     cancel = _cancel_later(rt, tenant, row) if body.on_disconnect == "cancel" else None
     return await _when_done(rt, tenant, row.run_id, row.thread_id, request, cancel,
                             _locations(row, thread_id is None))
@@ -301,24 +311,27 @@ def _stream(rt: Runtime, tenant: str, row: RunRow, *, stateless: bool, cancel_on
 
 @router.post("/threads/{thread_id}/runs")
 async def create_background_run(thread_id: str, body: RunCreate, rt: RuntimeDep,
-                                tenant: TenantDep, by: DeciderDep) -> JSONResponse:
+                                tenant: TenantDep, by: DeciderDep, member_of: MemberOfDep
+                                ) -> JSONResponse:
     """Queue a run; answers it (status 'pending') at once."""
-    row = await create_run(rt, tenant, body, thread_id, by=by)
+    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of)
     return JSONResponse(run_json(row), headers=_locations(row, False))
 
 
 @router.post("/threads/{thread_id}/runs/wait")
 async def create_run_wait(thread_id: str, body: RunCreate, request: Request, rt: RuntimeDep,
-                          tenant: TenantDep, by: DeciderDep) -> Response:
+                          tenant: TenantDep, by: DeciderDep, member_of: MemberOfDep
+                          ) -> Response:
     """Run and answer the thread's values at its end (with "__interrupt__" when paused)."""
-    return await _wait(rt, tenant, request, body, thread_id, by)
+    return await _wait(rt, tenant, request, body, thread_id, by, member_of)
 
 
 @router.post("/threads/{thread_id}/runs/stream")
 async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
-                            tenant: TenantDep, by: DeciderDep) -> StreamingResponse:
+                            tenant: TenantDep, by: DeciderDep, member_of: MemberOfDep
+                            ) -> StreamingResponse:
     """Run and stream its events as SSE."""
-    row = await create_run(rt, tenant, body, thread_id, by=by)
+    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of)
     return _stream(rt, tenant, row, stateless=False,
                    cancel_on_close=body.on_disconnect == "cancel")
 
