@@ -103,6 +103,13 @@ def test_a_body_that_is_not_unicode_text_is_refused_naming_where(
     assert named in answer.json()["detail"], answer.text
 
 
+def test_a_delete_body_that_is_not_utf8_is_refused_naming_the_byte(
+        server: RunningServer) -> None:
+    answer = httpx.request("DELETE", f"{server.url}/store/items", content=b"\xcc\x9e\xb9z",
+                           headers={"content-type": "application/json"}, timeout=30)
+    assert answer.status_code == 422 and "byte 2 (0xb9) is not UTF-8" in answer.text, answer.text
+
+
 @BOTH
 def test_a_whole_surrogate_pair_is_one_character_and_is_kept(server: RunningServer) -> None:
     answer = post_bytes(server, "/threads", b'{"metadata": {"k": "a\\ud83d\\ude00b"}}')

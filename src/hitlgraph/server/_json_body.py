@@ -6,9 +6,10 @@ type); any other body reaches the route as bytes, which every route here refuses
 Clients written for LangGraph's server count on the opposite: Agent Chat UI's proxy forwards
 only the x-* and authorization headers, so its JSON arrives without a Content-Type, or as
 text/plain when fetch() labels the string it forwards. This middleware labels the body of every
-POST, PUT and PATCH as application/json before FastAPI sees it; a body that is not JSON then
-fails FastAPI's parsing, a 422 "JSON decode error" giving the position. No route takes a form
-or a file: one that does would need its path exempted here.
+POST, PUT, PATCH and DELETE (DELETE /store/items takes a body) as application/json before
+FastAPI sees it; a body that is not JSON then fails FastAPI's parsing, a 422 "JSON decode
+error" giving the position. No route takes a form or a file: one that does would need its
+path exempted here.
 
 Python's parser also takes NaN, Infinity and -Infinity, nesting as deep as its recursion
 limit, and text that is not Unicode: half of a UTF-16 surrogate pair (`"\\ud800"`, or its
@@ -38,7 +39,7 @@ __all__ = ["MAX_DEPTH", "JsonBodies", "body_problem", "deeper_than"]
 MAX_DEPTH = 64
 """How many levels arrays and objects may nest in a request body (the body itself is one)."""
 
-_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CONTENT_TYPE = b"content-type"
 _JSON = b"application/json"
 _TOO_DEEP = (f"arrays and objects nest deeper than {MAX_DEPTH} levels, the server's limit: "
@@ -165,9 +166,9 @@ async def _read(receive: Receive) -> tuple[bytes, Message | None]:
 
 
 class JsonBodies:
-    """ASGI middleware: a POST, PUT or PATCH without a JSON Content-Type gets one, and a body
-    body_problem() finds fault with is answered 422 (its detail a string, as validation
-    errors are)."""
+    """ASGI middleware: a POST, PUT, PATCH or DELETE without a JSON Content-Type gets one,
+    and a body body_problem() finds fault with is answered 422 (its detail a string, as
+    validation errors are)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
