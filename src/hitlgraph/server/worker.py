@@ -482,10 +482,11 @@ class WorkerPool:
         output, values, interrupts, thread_status = await self._thread_after(claim, bound)
         if failed:
             thread_status = "error"
+        temporary = run.temporary and run.on_completion == "delete"
         finished = await rt.store.finish_run(
             run.run_id, claim.fencing, status=status, output=output, error=error,
             thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
-            delete_run=delete_run, events=events)
+            delete_run=delete_run, events=events, drop_thread=temporary)
         rt.signals.notify(f"run:{run.run_id}")
         if not finished:
             log.info("run %s was taken over by another worker; this one (token %s) stops",
@@ -497,8 +498,7 @@ class WorkerPool:
             rt.spawn(deliver(run.kwargs["webhook"], payload(
                 run_json(run), status="rollback" if delete_run else status, values=values,
                 started=run.updated_at, error=error)))
-        if run.temporary and run.on_completion == "delete":
-            await rt.store.delete_thread(run.tenant, run.thread_id, keep_runs=True)
+        if temporary:  # (its row went with the run's end: no waiter still finds it)
             await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
 
     async def _cancelled(self, claim: Claim, bound: BoundGraph, action: str,

@@ -119,11 +119,14 @@ def record_start(d: Dialect, run_id: str, fencing: int, start_point: dict[str, A
 def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: Any,
            error: dict[str, Any] | None, thread_values: Any,
            thread_interrupts: dict[str, list[dict[str, Any]]], thread_status: ThreadStatus,
-           delete_run: bool, events: Sequence[tuple[str, str]] = ()) -> Op[bool]:
+           delete_run: bool, events: Sequence[tuple[str, str]] = (),
+           drop_thread: bool = False) -> Op[bool]:
     """Record the run's end and its thread's new state (the thread stays 'busy' while other
     runs are active), after the run's last `events` (its worker hands over those it had not
-    appended yet: a transaction fewer); with `delete_run`, the run and its events go. False
-    (nothing written) when the token is stale."""
+    appended yet: a transaction fewer); with `delete_run`, the run and its events go; with
+    `drop_thread` (a stateless run's temporary thread), the thread row goes in the same
+    commit, so no waiter woken by it still finds the thread. False (nothing written) when
+    the token is stale."""
     if _faults.ARMED:
         _faults.hit("server.finish")
     # The thread before the run: the order in which creating and cancelling runs lock them.
@@ -147,6 +150,8 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
         "tenant": tenant, "thread_id": thread_id, "at": at, "status": thread_status,
         "values": dumps(thread_values), "interrupts": dumps(thread_interrupts),
         "error": dumps_or_null(thread_error(thread_status, error))}
+    if drop_thread:
+        yield from threads.delete(d, tenant, thread_id, keep_runs=True)
     yield from notify(d, CHANGED, run_id)
     yield from notify(d, QUEUED)
     return True

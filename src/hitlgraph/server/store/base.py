@@ -235,14 +235,17 @@ class Store(abc.ABC):
                          error: dict[str, Any] | None, thread_values: Any,
                          thread_interrupts: dict[str, list[dict[str, Any]]],
                          thread_status: ThreadStatus, delete_run: bool = False,
-                         events: Sequence[tuple[str, str]] = ()) -> bool:
+                         events: Sequence[tuple[str, str]] = (),
+                         drop_thread: bool = False) -> bool:
         """Record the run's end and its thread's new state in one transaction, after the
         run's last `events` (appended as `append_events` would); the thread stays 'busy'
-        while other runs are active. False (nothing written) when the token is stale."""
+        while other runs are active; `drop_thread` deletes the thread row in that commit.
+        False (nothing written) when the token is stale."""
         return await self._write(leases.finish(
             self.dialect, run_id, fencing, status=status, output=output, error=error,
             thread_values=thread_values, thread_interrupts=thread_interrupts,
-            thread_status=thread_status, delete_run=delete_run, events=events))
+            thread_status=thread_status, delete_run=delete_run, events=events,
+            drop_thread=drop_thread))
 
     async def record_start(self, run_id: str, fencing: int, start_point: dict[str, Any]
                            ) -> bool:
