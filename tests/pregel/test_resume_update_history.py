@@ -141,9 +141,6 @@ def test_what_runs_see_after_a_resume_with_update_side_by_side() -> None:
     assert ours == theirs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pregel/_state.py's _base_snapshot must read a checkpoint's state through "
-    "pregel._open.state_of (the update saved on it applied); helper E's file"))
 def test_history_shows_a_resume_update_on_the_resumed_checkpoint_side_by_side() -> None:
     require_langgraph("langgraph.graph")
     theirs, ours = on_both(_HISTORY)

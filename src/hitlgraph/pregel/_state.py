@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from hitlgraph.errors import CheckpointerRequiredError
-from hitlgraph.pregel._algo import RunState, snapshot_tasks, state_values
+from hitlgraph.pregel._algo import snapshot_tasks, state_values
 from hitlgraph.pregel._drive import Outcome, drive_async, drive_sync
 from hitlgraph.pregel._invocation import run_config, run_params, saver_of
-from hitlgraph.pregel._open import pending_at
+from hitlgraph.pregel._open import pending_at, state_of
 from hitlgraph.pregel._stream import patch_checkpoint_map, subgraph_config
 from hitlgraph.pregel._update import UpdateParams, update_loop
 from hitlgraph.types import PregelTask, StateSnapshot
@@ -79,7 +79,7 @@ def _base_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, live: bool
     """The snapshot of `tup` with its tasks as planned (no subgraph state), and its ns.
     `live`: the thread's current state (get_state without checkpoint_id); otherwise a
     record of the checkpoint's step (history)."""
-    st = RunState.from_checkpoint(graph.spec, tup.checkpoint)
+    st = state_of(graph.spec, tup)
     st.step = int(tup.metadata.get("step", -1))
     ns = tup.config["configurable"].get("checkpoint_ns", "")
     tasks, names, values, interrupts = snapshot_tasks(
