@@ -1,26 +1,16 @@
 """The index's approvals_given (issue 14): each answer to a k-of-n interrupt that does not
 decide yet updates, in its own transaction, who the interrupt counts so far, which
-list_pending() shows as PendingInterrupt.approvals_given."""
+list_pending() shows as PendingInterrupt.approvals_given. Over memory, a SQLite file and
+PostgreSQL, with both drivers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, TypedDict
 
-import pytest
-
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
-from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.review import PendingInterrupt
 from hitlgraph.types import Command, interrupt
-
-
-@pytest.fixture
-def saver() -> Iterator[BaseCheckpointSaver]:
-    """The in-memory saver (the SQL savers store approvals_given once their shared index
-    code writes it: see the session report)."""
-    yield InMemorySaver()
 
 
 class State(TypedDict, total=False):

@@ -141,6 +141,8 @@ class Dialect(ABC):
     """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced."""
     answer_pending: ClassVar[str]
     """Mark an entry answered or not: (answered, thread_id, interrupt_id)."""
+    count_given: ClassVar[str]
+    """Set the principals a k-of-n entry counts so far: (JSON list, thread_id, interrupt_id)."""
     open_entry: ClassVar[str]
     """The condition of an open (unanswered) entry, as the index's partial indexes state it."""
     unwarned: ClassVar[str]

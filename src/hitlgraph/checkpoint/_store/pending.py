@@ -88,6 +88,8 @@ def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task
     if change.answers:
         yield Many(dialect.answer_pending,
                    [(answered, thread_id, iid) for iid, answered in change.answers])
+    if change.given and live:
+        yield Many(dialect.count_given, [(names, thread_id, iid) for iid, names in change.given])
 
 
 def index_writes(dialect: Dialect, encoded: EncodedWrites, *, first: bool) -> Ops[None]:
@@ -138,7 +140,8 @@ def stored(row: Sequence[Any]) -> Stored:
     return Stored(row[0], row[1], row[2], row[3], row[4], row[5], row[9],
                   (row[10], _bytes(row[0], row[3], row[11])), row[12], row[13], row[14],
                   row[15], row[16], row[17],
-                  None if row[18] is None else (row[18], _bytes(row[0], row[3], row[19])))
+                  None if row[18] is None else (row[18], _bytes(row[0], row[3], row[19])),
+                  row[21])
 
 
 def _bytes(thread_id: Any, interrupt_id: Any, value: Any) -> bytes:

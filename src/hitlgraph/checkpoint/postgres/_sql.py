@@ -425,6 +425,7 @@ class PostgresDialect(Dialect):
     open_pending = _pending.OPEN
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER
+    count_given = _pending.COUNT_GIVEN
     set_policy = _pending.SET_POLICY
     open_entry = "NOT answered"
     unwarned = "NOT warned"

@@ -439,6 +439,7 @@ class SqliteDialect(Dialect):
     open_pending = _pending.OPEN
     close_task_pending = _pending.CLOSE_TASK
     answer_pending = _pending.ANSWER
+    count_given = _pending.COUNT_GIVEN
     set_policy = _pending.SET_POLICY
     open_entry = "answered = 0"
     unwarned = "warned = 0"
