@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
+from hitlgraph.checkpoint.serde._errors import SerializationError
 from hitlgraph.review._decisions import ChainBreak, Decision, DecisionOutcome
 
 RunnableConfig = dict[str, Any]
@@ -153,12 +154,27 @@ def first_break(rows: Iterable[Chained], head: tuple[int, str]) -> ChainBreak | 
 def decision(found: Chained) -> Decision:
     """The Decision record of a stored row."""
     row = found.row
+    try:
+        answer = json.loads(row.answer)
+    except (ValueError, TypeError) as exc:  # (JSONDecodeError is a ValueError)
+        raise damaged_decision(found, exc) from exc
     return Decision(
         seq=found.seq, thread_id=row.thread_id, checkpoint_ns=row.checkpoint_ns,
-        interrupt_id=row.interrupt_id, node=row.node, answer=json.loads(row.answer),
+        interrupt_id=row.interrupt_id, node=row.node, answer=answer,
         by=row.by, reason=row.reason, at=row.at,
         outcome=row.outcome,  # type: ignore[arg-type]
         hash=found.hash)
+
+
+def damaged_decision(found: Chained, exc: BaseException) -> SerializationError:
+    """The error of a decision row whose answer is not the JSON text it was written as."""
+    error = SerializationError(
+        f"Decision {found.seq} (interrupt {found.row.interrupt_id!r} of thread "
+        f"{found.row.thread_id!r}) cannot be read ({type(exc).__name__}: {exc}): the decision "
+        "log was changed or damaged. `hitlgraph audit verify` shows where its chain breaks.",
+        reason="a damaged decision row")
+    error.thread_id = str(found.row.thread_id)
+    return error
 
 
 class DecisionQuery(NamedTuple):

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from hitlgraph.cli._common import open_saver
 from hitlgraph.cli._errors import CliError, ExitCode
-from hitlgraph.cli._options import EPILOG, db_flag, db_option, json_option
+from hitlgraph.cli._options import EPILOG, db_option, json_option
 from hitlgraph.cli._render import View
 from hitlgraph.review import Decision
 
@@ -54,14 +54,6 @@ def _short(answer: Any, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _unreadable(db: str, exc: json.JSONDecodeError) -> CliError:
-    """A decision row whose answer is not the JSON the log wrote: changed by hand."""
-    return CliError(f"A row of the decision log of {db} cannot be read (its answer is not "
-                    f"JSON: {exc}): it was changed outside hitlgraph. `hitlgraph audit verify"
-                    f"{db_flag(db)}` names the first row that is not as it was written.",
-                    ExitCode.TAMPERED)
-
-
 def _count(saver: Any) -> int:
     """How many decisions an intact log holds: the newest row's seq."""
     newest = next(iter(saver.list_decisions(limit=1)), None)
@@ -86,8 +78,6 @@ def list_cmd(db: str, thread_id: str | None, by: str | None, since: str | None, 
         try:
             rows = list(saver.list_decisions(thread_id=thread_id, by=by, since=since,
                                              limit=limit))
-        except json.JSONDecodeError as exc:
-            raise _unreadable(db, exc) from exc
         except ValueError as exc:
             raise CliError(f"--since: {exc}", ExitCode.USAGE) from None
     if as_json:
