@@ -50,8 +50,9 @@ class ItemPut(_Body):
     key: str
     value: dict[str, Any]
     index: Literal[False] | list[str] | None = None
-    ttl: float | None = Field(None, gt=0)
-    """Minutes until the item expires (none: never)."""
+    ttl: float | None = Field(None, gt=0, le=1e9)
+    """Minutes until the item expires (none: never); at most 1e9 (about 1,900 years): a
+    time past the calendar's end cannot be stored."""
 
 
 class ItemDelete(_Body):
