@@ -138,7 +138,16 @@ def _fields_of(schema: Any) -> dict[str, Any]:
     for key in hints:
         if key.startswith("__") and key.endswith("__"):
             raise ValueError(f"State key '{key}' is reserved: names like '__x__' are hitlgraph's.")
+        if key in _RESERVED_KEYS or key.startswith("__pregel_"):
+            raise ValueError(f"Channel name '{key}' is reserved (a config or checkpoint key, "
+                             "as in LangGraph): rename the state key.")
     return hints
+
+
+_RESERVED_KEYS = frozenset({"configurable", "checkpoint_id", "checkpoint_ns", "checkpoint_map",
+                            "langsmith:hidden", "|", ":"})
+"""State keys LangGraph refuses besides '__x__' names (its reserved config and
+checkpoint keys and namespace separators)."""
 
 
 def channel_specs(schema: Any) -> dict[str, ChannelSpec]:
