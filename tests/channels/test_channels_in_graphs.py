@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 
-from conftest import Runner
+from _run_modes import Runner
 from hitlgraph.channels import (
     BinaryOperatorAggregate,
     EphemeralValue,

@@ -3,7 +3,6 @@ checkpoint file, a CliRunner invoker, and a pseudo-terminal spawner (pexpect).""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -16,9 +15,9 @@ import pytest
 pytest.importorskip("click", reason="the CLI tests need the cli extra: pip install -e '.[cli]'")
 pytest.importorskip("rich", reason="the CLI tests need the cli extra: pip install -e '.[cli]'")
 
-from click.testing import CliRunner, Result
 
-from hitlgraph.cli import cli
+
+from _cli_invoke import Invoke
 
 HERE = Path(__file__).resolve().parent
 
@@ -42,21 +41,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for key in ("EDITOR", "VISUAL", "HITLGRAPH_DB"):
         monkeypatch.delenv(key, raising=False)
     return tmp_path
-
-
-class Invoke:
-    """Runs `hitlgraph ARGS...` in-process (CliRunner) in the work folder."""
-
-    def __init__(self) -> None:
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None) -> Result:
-        return self.runner.invoke(cli, list(args), input=input, catch_exceptions=False)
-
-    def json(self, *args: str, code: int = 0) -> Any:
-        result = self(*args, "--json")
-        assert result.exit_code == code, (result.stdout, result.stderr)
-        return json.loads(result.stdout)
 
 
 @pytest.fixture

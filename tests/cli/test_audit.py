@@ -7,7 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
-from conftest import Invoke
+from _cli_invoke import Invoke
+
 from hitlgraph.cli._audit import TAMPERED
 from hitlgraph.cli._errors import ExitCode
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import pytest
+from _cli_invoke import Invoke
 
-from conftest import Invoke
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.cli._errors import ExitCode, exit_codes_help
 from hitlgraph.cli._session import drive

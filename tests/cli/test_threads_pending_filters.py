@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest import Invoke
+from _cli_invoke import Invoke
+
 from hitlgraph.cli._errors import ExitCode
 
 POLICY_FLOWS = '''

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 import pytest
 from typing_extensions import TypedDict
 
+from _run_modes import Runner
 from _services import require_postgres
 from _side_by_side import on_both, require_langgraph
-from conftest import Runner
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.checkpoint.sqlite import SqliteSaver
