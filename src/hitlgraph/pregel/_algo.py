@@ -86,9 +86,14 @@ class RunState:
 
     @classmethod
     def from_checkpoint(cls, spec: GraphSpec, cp: Checkpoint) -> RunState:
-        """The state a checkpoint holds."""
+        """The state a checkpoint holds; a reducer key it lacks (the thread was started by
+        another graph, or the key is new in this one) holds its empty value, as in LangGraph."""
         raw = cp["channel_values"]
         values = {k: v for k, v in raw.items() if k in spec.channels}
+        if len(values) < len(spec.channels):
+            for k, c in spec.channels.items():
+                if c.initial is not None and k not in values:
+                    values[k] = c.initial()
         barriers = {k: frozenset(v) for k, v in raw.items() if k in spec.barriers}
         versions = dict(cp["channel_versions"])
         protos = spec.channel_objects
