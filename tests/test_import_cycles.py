@@ -59,8 +59,17 @@ def import_graph() -> dict[str, set[str]]:
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         imported = _imported(ast.parse(path.read_text(encoding="utf-8")), package)
-        graph[name] = {m for m in imported if m in modules and m != name}
+        loaded = imported | {parent for m in imported for parent in _parents(m)}
+        graph[name] = {m for m in loaded if m in modules and m != name
+                       and not name.startswith(m + ".")}
     return graph
+
+
+def _parents(module: str) -> list[str]:
+    """The packages Python runs before `module` ('a.b.c': 'a', 'a.b'): importing
+    hitlgraph.graph._schema runs hitlgraph/graph/__init__.py first, and what it imports."""
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
