@@ -13,6 +13,7 @@ left for the run to refuse, with the library's own message.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Final
 
 from hitlgraph.errors import ResumeError
@@ -21,7 +22,7 @@ from hitlgraph.review._answers import answer_errors
 from hitlgraph.review._approvals import check_approver
 from hitlgraph.review._groups import Groups
 from hitlgraph.review._pending import PendingInterrupt
-from hitlgraph.server._errors import describe_errors
+from hitlgraph.server._errors import describe_errors, unavailable_errors
 
 __all__ = ["answer_refusal", "approver_refusal"]
 
@@ -63,6 +64,27 @@ def answer_refusal(thread_id: str, asked: Asked, resume: Any) -> str | None:
     return (f"{describe_errors(errors)}. The answer does not match the response_schema of "
             f"interrupt {', '.join(refused)}; nothing ran and the thread still waits. Read "
             f"the schema in GET /threads/{thread_id}/state (interrupts) and answer again.")
+
+
+DEAD_CONNECTIONS: Final = 11
+"""Reads tried before an outage's error reaches the client: after a database restart or a
+reset, each connection the saver's pool holds (10 at most by default) fails once, at once,
+then the pool opens a new one. Retried only within RETRY_SECONDS: a database that does not
+answer at all is reported (503) after one read's timeout, not eleven."""
+
+RETRY_SECONDS: Final = 1.0
+
+
+async def _read_through_dead_connections(saver: Any, thread_key: str
+                                         ) -> list[PendingInterrupt]:
+    started = time.monotonic()
+    for _ in range(DEAD_CONNECTIONS - 1):
+        try:
+            return await _open_of(saver, thread_key)
+        except unavailable_errors():
+            if time.monotonic() - started > RETRY_SECONDS:
+                raise
+    return await _open_of(saver, thread_key)
 
 
 async def _open_of(saver: Any, thread_key: str) -> list[PendingInterrupt]:
@@ -107,7 +129,7 @@ async def approver_refusal(saver: Any, thread_key: str, thread_id: str, resume: 
     `member_of`: auth.groups_of; None: none kept, so in none) on a thread (`thread_key`: the
     checkpointer's id of it) when an interrupt it answers has approvers the caller is not
     among; None when they may answer."""
-    waiting = await _open_of(saver, thread_key)
+    waiting = await _read_through_dead_connections(saver, thread_key)
     if not any(p.policy is not None and p.policy.approvers is not None for p in waiting):
         return None
     groups = Groups({group: [by] for group in member_of or ()} if by else {})
