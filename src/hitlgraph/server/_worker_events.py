@@ -46,6 +46,8 @@ class RunEvents:
         self._pausing = False
         """The write task is between two writes (waiting out WRITE_EVERY)."""
         self._failed: BaseException | None = None
+        self._settling = False
+        """`settle` waits: the write in flight is the last; the finish takes the rest."""
 
     def add(self, events: Sequence[tuple[str, str]]) -> None:
         """Queue events for the store, starting a write unless one is in flight.
@@ -69,6 +71,7 @@ class RunEvents:
             LostRun, Exception: as `add`.
         """
         if self._writing is not None:
+            self._settling = True
             if self._pausing:  # no write in flight: the finish takes what is queued
                 self._writing.cancel()
             await asyncio.wait({self._writing})
@@ -98,6 +101,8 @@ class RunEvents:
                 rt.signals.notify(f"run:{run_id}")
                 if not held:
                     self._failed = LostRun()
+                    return
+                if self._settling:  # the finish takes what came meanwhile, at once
                     return
                 self._pausing = True
                 await asyncio.sleep(max(0.0, began + WRITE_EVERY - loop.time()))
