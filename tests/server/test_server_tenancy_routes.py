@@ -69,6 +69,7 @@ QUERY_IDS: dict[str, str | None] = {
     "subgraphs": None, "stream_mode": None, "cancel_on_disconnect": None, "wait": None,
     "action": None, "xray": None, "recurse": None, "delete_threads": None,
     "stream_modes": None, "namespace": None, "key": None, "refresh_ttl": None, "since": None,
+    "select": None,
 }
 """Query parameter name -> the id kind it carries, or None when it carries no id."""
 
