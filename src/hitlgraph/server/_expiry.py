@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from hitlgraph.review import aapply_expired
 from hitlgraph.server._runtime import Runtime
+from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.routes.threads import graph_of, refresh_thread
 from hitlgraph.server.store.base import ThreadRow
 
@@ -59,25 +60,24 @@ class _ServedGraphs:
             raise LookupError(f"Thread '{thread}' has no row in the server's store (deleted?).")
         return row
 
-    async def ainvoke(self, value: Any, config: dict[str, Any]) -> Any:
-        """Resume the thread of `config` with the graph its row names."""
+    async def _served(self, config: dict[str, Any]) -> tuple[BoundGraph, dict[str, Any]]:
+        """The graph the row of `config`'s thread names, and `config` with its graph_id."""
         row = await self._thread(config["configurable"]["thread_id"])
         bound = graph_of(self.rt, row)
         if bound is None:
             raise LookupError(f"Thread '{row.thread_id}' runs no graph this server serves.")
-        config = {**config, "metadata": {**config.get("metadata", {}),
-                                         "graph_id": bound.graph_id}}
+        return bound, {**config, "metadata": {**config.get("metadata", {}),
+                                              "graph_id": bound.graph_id}}
+
+    async def ainvoke(self, value: Any, config: dict[str, Any]) -> Any:
+        """Resume the thread of `config` with the graph its row names."""
+        bound, config = await self._served(config)
         return await bound.runnable.ainvoke(value, config)
 
     async def aupdate_state(self, config: dict[str, Any], values: Any,
                             as_node: str | None = None) -> Any:
         """update_state through the thread's graph (how a cancel ends the thread's run)."""
-        row = await self._thread(config["configurable"]["thread_id"])
-        bound = graph_of(self.rt, row)
-        if bound is None:
-            raise LookupError(f"Thread '{row.thread_id}' runs no graph this server serves.")
-        config = {**config, "metadata": {**config.get("metadata", {}),
-                                         "graph_id": bound.graph_id}}
+        bound, config = await self._served(config)
         return await bound.compiled.aupdate_state(config, values, as_node=as_node)
 
     async def refresh(self, thread_id: str) -> None:
