@@ -130,6 +130,10 @@ def _opened(serde: SerializerProtocol, item: Any, node: str | None, at: str) -> 
                   created_data(node, value, policy))
 
 
+_INDEXED = frozenset({INTERRUPT, RESUME})
+"""The channels whose writes open or answer interrupts."""
+
+
 def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_path: str
               ) -> Change | None:
     """What a task's writes do to the index; None (the usual case) when nothing. An
@@ -138,6 +142,8 @@ def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task
     opened: tuple[Opened, ...] | None = None
     answers: tuple[tuple[str, bool], ...] = ()
     given: tuple[tuple[str, str], ...] = ()
+    if not any(channel in _INDEXED for channel, _ in writes):
+        return None  # (no clock read for the usual task's writes)
     node, at = node_of(task_path), now()
     for channel, value in writes:
         if channel == INTERRUPT:
