@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["within"]
 
@@ -31,6 +31,19 @@ async def within(work: Awaitable[_T], seconds: float | None) -> _T:
         raise
     if not done:
         task.cancel()
-        await asyncio.wait({task})  # (let it finish cancelling: it may hold a connection)
+        # Let it finish cancelling (it may hold a connection), but not for long: psycopg
+        # cancels a query by asking the server, which a database that stopped answering
+        # never does (30 s, the cancel request's own timeout); it finishes in the background.
+        await asyncio.wait({task}, timeout=CANCEL_SECONDS)
+        task.add_done_callback(_retrieved)  # (no "exception never retrieved" if it fails)
         raise asyncio.TimeoutError
     return task.result()
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+CANCEL_SECONDS = 2.0
+"""How long `within` waits for timed-out work to finish cancelling before it gives up."""
