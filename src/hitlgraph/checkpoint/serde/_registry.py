@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from hitlgraph._control import Command, Interrupt, Send
 from hitlgraph._policy import Expire, ReviewPolicy
 from hitlgraph.checkpoint.serde._codec import NATIVE_TYPES
+from hitlgraph.checkpoint.serde._own import load_own
 
 __all__ = [
     "DEFAULT_REGISTRY",
@@ -151,17 +152,20 @@ class TypeRegistry:
     under that name.
     """
 
-    __slots__ = ("_by_cls", "_by_name", "_lock", "_parent")
+    __slots__ = ("_by_cls", "_by_name", "_load_own", "_lock", "_parent")
 
-    def __init__(self, parent: TypeRegistry | None = None) -> None:
+    def __init__(self, parent: TypeRegistry | None = None, *, load_own: bool = False) -> None:
         """Create an empty registry.
 
         Args:
             parent: consulted when this registry has no entry.
+            load_own: on a name it lacks, import the hitlgraph module that registers that
+                name (`_own.load_own`); the process-wide registry does.
         """
         self._by_cls: dict[type, TypeEntry] = {}
         self._by_name: dict[str, TypeEntry] = {}
         self._parent = parent
+        self._load_own = load_own
         self._lock = threading.Lock()
 
     def register(
@@ -220,11 +224,14 @@ class TypeRegistry:
             return entry
         if self._parent is not None:
             return self._parent.for_name(name)
+        if self._load_own and load_own(name):
+            return self._by_name.get(name)
         return None
 
 
-DEFAULT_REGISTRY = TypeRegistry()
-"""The process-wide registry every serializer falls back to; it knows hitlgraph's own values."""
+DEFAULT_REGISTRY = TypeRegistry(load_own=True)
+"""The process-wide registry every serializer falls back to; it knows hitlgraph's own values,
+those its modules register included (imported on the first lookup of one of their names)."""
 for _cls in (Interrupt, Send, Command):
     DEFAULT_REGISTRY.register(_cls)
 DEFAULT_REGISTRY.register(ReviewPolicy, "hitlgraph.review.ReviewPolicy")

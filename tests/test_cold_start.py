@@ -1,0 +1,145 @@
+"""Cold start: importing hitlgraph loads only what the caller uses, and a process that only
+opened a saver still decodes every hitlgraph type its checkpoints hold.
+
+Each check runs in a fresh interpreter (a subprocess): in this one, other tests have imported
+everything already."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypedDict
+
+from hitlgraph.channels._overwrite import Overwrite
+from hitlgraph.checkpoint.serde import MsgpackSerializer
+from hitlgraph.checkpoint.serde._own import OWN_TYPE_MODULES
+from hitlgraph.checkpoint.sqlite import SqliteSaver
+from hitlgraph.graph import StateGraph
+from hitlgraph.messages import AIMessage, HumanMessage
+from hitlgraph.prebuilt._review import Accept, ToolReviewRequest
+from hitlgraph.review._approvals import Approval
+from hitlgraph.types import interrupt
+
+
+def _run(script: str) -> Any:
+    """Run `script` in a fresh interpreter; it prints one JSON value, returned here."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+class _Chat(TypedDict, total=False):
+    messages: list[Any]
+    reply: str
+
+
+def _ask(state: _Chat) -> _Chat:
+    return {"reply": interrupt("reply?")}
+
+
+def _write_chat(path: Path) -> None:
+    graph = StateGraph(_Chat)
+    graph.add_node("ask", _ask)
+    graph.set_entry_point("ask")
+    with SqliteSaver.from_conn_string(str(path)) as saver:
+        app = graph.compile(checkpointer=saver)
+        chat = [HumanMessage("hi", id="h1"), AIMessage("hello", id="a1")]
+        app.invoke({"messages": chat}, {"configurable": {"thread_id": "t"}})
+
+
+def test_a_process_that_only_opened_the_saver_reads_hitlgraph_messages(tmp_path: Path) -> None:
+    path = tmp_path / "chat.sqlite"
+    _write_chat(path)
+    seen = _run(f"""
+        import json, sys
+        from hitlgraph.checkpoint.sqlite import SqliteSaver
+        before = "hitlgraph.messages" in sys.modules
+        with SqliteSaver.from_conn_string({str(path)!r}) as saver:
+            values = saver.get_tuple({{"configurable": {{"thread_id": "t"}}}}).checkpoint
+        messages = values["channel_values"]["messages"]
+        print(json.dumps([before, [(type(m).__module__, type(m).__name__, m.content)
+                                   for m in messages]]))
+        """)
+    assert seen == [False, [["hitlgraph.messages._types", "HumanMessage", "hi"],
+                            ["hitlgraph.messages._types", "AIMessage", "hello"]]]
+
+
+def test_every_own_type_decodes_in_a_process_that_imported_only_the_serializer() -> None:
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    values = [HumanMessage("hi", id="h1"), Accept(), Overwrite([1]),
+              Approval(by="ann", answer="yes", at=at),
+              ToolReviewRequest(tool="t", args={}, id="c1", description="run t?",
+                                allowed=frozenset({"accept"}))]
+    tag, data = MsgpackSerializer().dumps_typed(values)
+    seen = _run(f"""
+        import json
+        from hitlgraph.checkpoint.serde import MsgpackSerializer
+        values = MsgpackSerializer().loads_typed(({tag!r}, {data!r}))
+        print(json.dumps([repr(v) for v in values]))
+        """)
+    assert seen == [repr(v) for v in values]
+
+
+def test_each_table_entry_registers_names_under_its_prefix() -> None:
+    # Guards the table against a module that moved or stopped registering: importing the
+    # module an entry names must make some name under the entry's prefix known.
+    missing = _run(f"""
+        import importlib, json
+        from hitlgraph.checkpoint.serde._registry import DEFAULT_REGISTRY
+        missing = []
+        for prefix, module in {list(OWN_TYPE_MODULES)!r}:
+            importlib.import_module(module)
+            if not any(n.startswith(prefix) for n in DEFAULT_REGISTRY._by_name):
+                missing.append(prefix)
+        print(json.dumps(missing))
+        """)
+    assert missing == []
+
+
+def test_a_stored_name_never_imports_a_module_of_its_own() -> None:
+    # A name outside the table, and a name under an entry's prefix that nothing registers,
+    # are unknown types: the first imports nothing, the second only the entry's module.
+    seen = _run("""
+        import json, sys
+        import ormsgpack
+        from hitlgraph.checkpoint.serde import MsgpackSerializer, UnknownTypeError
+        from hitlgraph.checkpoint.serde._codec import EXT_OBJECT
+        out = []
+        for name in ("http.server.HTTPServer", "hitlgraph.messages.Nope", "xml.dom.Node"):
+            data = ormsgpack.packb(ormsgpack.Ext(EXT_OBJECT, ormsgpack.packb([name, {}])))
+            try:
+                MsgpackSerializer().loads_typed(("msgpack", data))
+            except UnknownTypeError:
+                out.append(name.rpartition(".")[0] in sys.modules)
+        print(json.dumps(out))
+        """)
+    assert seen == [False, True, False]
+
+
+LISTED = "import hitlgraph.graph, hitlgraph.types, hitlgraph.checkpoint.sqlite"
+HEAVY = ("hitlgraph.server", "hitlgraph.pregel", "hitlgraph.cli", "fastapi", "uvicorn",
+         "starlette", "psycopg", "rich", "click", "pydantic", "langchain_core")
+
+
+def test_the_listed_imports_do_not_load_the_server_the_engine_or_optional_backends() -> None:
+    loaded = _run(f"""
+        import json, sys
+        {LISTED}
+        print(json.dumps(sorted({{m.partition(".")[0] if not m.startswith("hitlgraph.") else
+                                 ".".join(m.split(".")[:2]) for m in sys.modules}})))
+        """)
+    assert [m for m in HEAVY if m in loaded] == []
+
+
+def test_import_hitlgraph_alone_loads_no_subpackage() -> None:
+    loaded = _run("""
+        import json, sys
+        import hitlgraph
+        print(json.dumps(sorted(m for m in sys.modules if m.startswith("hitlgraph"))))
+        """)
+    assert loaded == ["hitlgraph", "hitlgraph._lazy"]
