@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, NamedTuple, TypedDict
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 from hitlgraph.checkpoint._decisions import DECISION_NOTE, DecisionNote, note_of
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
@@ -41,6 +41,10 @@ __all__ = [
     "PendingWrite",
     "PendingWritesCall",
     "SaverTraits",
+    "ThreadInfo",
+    "ThreadListing",
+    "ThreadQuery",
+    "thread_query",
     "traits_of",
     "RunnableConfig",
     "empty_checkpoint",
@@ -398,3 +402,77 @@ def traits_of(saver: BaseCheckpointSaver) -> SaverTraits:
             fences=getattr(kind, "advance_fence", None) is not BaseCheckpointSaver.advance_fence,
         )
     return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThreadInfo:
+    """One thread as a saver's `list_threads()` finds it: from the key columns of its latest
+    top-level checkpoint, without decoding any checkpoint."""
+
+    thread_id: str
+    checkpoint_id: str
+    """The thread's latest checkpoint in the top-level namespace ("")."""
+    created_at: str
+    """That checkpoint's time (its `ts`, ISO 8601)."""
+
+    @property
+    def cursor(self) -> str:
+        """What to pass as `after` for the page that follows this record."""
+        return self.thread_id
+
+
+@runtime_checkable
+class ThreadListing(Protocol):
+    """A saver that lists its threads a page at a time without reading their checkpoints
+    (every saver hitlgraph ships; `hitlgraph threads` uses it)."""
+
+    def list_threads(self, *, prefix: str | None = None, limit: int = 50,
+                     after: str | None = None) -> Iterator[ThreadInfo]:
+        """Threads with a top-level checkpoint, by id: those whose id starts with `prefix`,
+        after the cursor `after`, at most `limit`."""
+        ...
+
+    def alist_threads(self, *, prefix: str | None = None, limit: int = 50,
+                      after: str | None = None) -> AsyncIterator[ThreadInfo]:
+        """list_threads() for asyncio programs."""
+        ...
+
+
+class ThreadQuery(NamedTuple):
+    """The checked arguments of a `list_threads()` call (see `thread_query`)."""
+
+    prefix: str
+    limit: int
+    after: str | None
+
+    def start(self) -> tuple[bool, str]:
+        """Where the page starts in id order: (strictly after?, the bound). A cursor before
+        the prefix's range starts the page at the prefix itself."""
+        if self.after is not None and self.after >= self.prefix:
+            return True, self.after
+        return False, self.prefix
+
+    def admits(self, thread_id: str) -> bool:
+        """Whether `thread_id` belongs on this page or a later one."""
+        strict, bound = self.start()
+        return thread_id.startswith(self.prefix) and (
+            thread_id > bound if strict else thread_id >= bound)
+
+
+def thread_query(*, prefix: str | None, limit: int, after: str | None) -> ThreadQuery:
+    """`list_threads()`'s arguments checked once, before any lock or connection is taken.
+
+    Raises:
+        TypeError: `prefix` or `after` is not a string, or `limit` not an int.
+        ValueError: `limit` is below 1.
+    """
+    for name, value in (("prefix", prefix), ("after", after)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"list_threads({name}=...) takes a thread id's text or None, got "
+                            f"{type(value).__name__}: {value!r}.")
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise TypeError(f"list_threads(limit=...) takes an int (the page size), got "
+                        f"{type(limit).__name__}: {limit!r}.")
+    if limit < 1:
+        raise ValueError(f"list_threads(limit={limit}): the page size must be 1 or more.")
+    return ThreadQuery(prefix or "", limit, after)

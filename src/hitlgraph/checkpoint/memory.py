@@ -7,6 +7,7 @@ records and values are kept as bytes, so many paused threads take little memory.
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,12 +16,7 @@ from typing import Any
 
 import ormsgpack
 
-from hitlgraph.checkpoint._decisions import (
-    decision_query,
-    note_of,
-    resolved_rows,
-    rows_of,
-)
+from hitlgraph.checkpoint._decisions import decision_query, note_of, resolved_rows, rows_of
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
 from hitlgraph.checkpoint._events import decided_events
 from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
@@ -41,7 +37,9 @@ from hitlgraph.checkpoint.base import (
     PendingWrite,
     PendingWritesCall,
     RunnableConfig,
+    ThreadInfo,
     rules_of,
+    thread_query,
     write_slot,
     writes_by_task,
 )
@@ -222,14 +220,9 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                 return None
             return self._tuple(thread_id, ns, space, checkpoint_id)
 
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
+    def list(self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
+             before: RunnableConfig | None = None, limit: int | None = None
+             ) -> Iterator[CheckpointTuple]:
         before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
         if limit is not None and limit <= 0:
             return iter(())
@@ -262,6 +255,29 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             found.sort(key=lambda t: t.checkpoint["id"], reverse=True)
             return iter(found[:limit] if limit is not None else found)
 
+    def list_threads(self, *, prefix: str | None = None, limit: int = 50,
+                     after: str | None = None) -> Iterator[ThreadInfo]:
+        """The threads that have a top-level checkpoint, by thread id (see the SQL savers'
+        list_threads, checkpoint/_thread_list.py): a page of the thread table's keys."""
+        query = thread_query(prefix=prefix, limit=limit, after=after)
+        with self._lock:
+            ids = heapq.nsmallest(query.limit, (
+                thread_id for thread_id, spaces in self._threads.items()
+                if "" in spaces and spaces[""].latest is not None and query.admits(thread_id)))
+            return iter([self._thread_info(thread_id) for thread_id in ids])
+
+    def _thread_info(self, thread_id: str) -> ThreadInfo:
+        space = self._threads[thread_id][""]
+        latest = str(space.latest)
+        ts = ormsgpack.unpackb(space.checkpoints[latest])[0]
+        return ThreadInfo(thread_id=thread_id, checkpoint_id=latest, created_at=ts)
+
+    async def alist_threads(self, *, prefix: str | None = None, limit: int = 50,
+                            after: str | None = None) -> AsyncIterator[ThreadInfo]:
+        """list_threads() for asyncio programs (no worker thread: a page of a dict's keys)."""
+        for item in self.list_threads(prefix=prefix, limit=limit, after=after):
+            yield item
+
     # -- writing -------------------------------------------------------------------------------
 
     def _space(self, thread_id: str, ns: str) -> _Namespace:
@@ -273,13 +289,8 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             space = spaces[ns] = _Namespace()
         return space
 
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
+    def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
+            new_versions: ChannelVersions) -> RunnableConfig:
         thread_id, ns = _thread_ns(config)
         blobs, record = self._encode_checkpoint(thread_id, ns, config, checkpoint, metadata,
                                                 new_versions)
@@ -384,13 +395,8 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         packed = ormsgpack.packb([task_id, [chan for chan, _ in writes], tag, data, task_path])
         space.writes.setdefault(checkpoint_id, {})[(task_id, 0)] = packed
 
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
+    def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
+                   task_id: str, task_path: str = "") -> None:
         thread_id, ns = _thread_ns(config)
         conf = config["configurable"]
         checkpoint_id = conf["checkpoint_id"]
@@ -555,33 +561,18 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return self.get_tuple(config)
 
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
+    async def alist(self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
+                    before: RunnableConfig | None = None, limit: int | None = None
+                    ) -> AsyncIterator[CheckpointTuple]:
         for item in self.list(config, filter=filter, before=before, limit=limit):
             yield item
 
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
+    async def aput(self, config: RunnableConfig, checkpoint: Checkpoint,
+                   metadata: CheckpointMetadata, new_versions: ChannelVersions) -> RunnableConfig:
         return self.put(config, checkpoint, metadata, new_versions)
 
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
+    async def aput_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
+                          task_id: str, task_path: str = "") -> None:
         self.put_writes(config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:

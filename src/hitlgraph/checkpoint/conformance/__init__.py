@@ -24,7 +24,9 @@ run on that loop instead; `on_loop_thread` makes such a saver from an async cont
 What is checked: round trips of every Checkpoint field, metadata and pending writes; values
 rebuilt from per-channel versions when put() stores only `new_versions`; list() newest first
 with filter (Python equality, including True == 1), before, limit, namespaces and all threads,
-across more rows than a page; put_writes() replacing special channels (error, interrupt),
+across more rows than a page; list_threads() (for a saver that is a
+checkpoint.base.ThreadListing: threads by id with their latest checkpoint, pages, literal
+prefixes); put_writes() replacing special channels (error, interrupt),
 claiming answers (resume) once, keeping the first write at other indexes, and honouring
 WriteRules.expected_latest; lists that grow by appending (stored as deltas by some savers);
 delete_thread(); prune(keep_last);
@@ -193,6 +195,12 @@ from hitlgraph.checkpoint.conformance._runner import (
 )
 from hitlgraph.checkpoint.conformance._runner import (
     run_all as run_all,
+)
+from hitlgraph.checkpoint.conformance._threads import (
+    check_async_list_threads as check_async_list_threads,
+)
+from hitlgraph.checkpoint.conformance._threads import (
+    check_list_threads as check_list_threads,
 )
 from hitlgraph.checkpoint.conformance._writes import (
     check_compare_and_set as check_compare_and_set,

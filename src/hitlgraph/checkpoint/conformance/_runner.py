@@ -53,6 +53,7 @@ from hitlgraph.checkpoint.conformance._reads import (
     check_sql_looking_data_is_data,
 )
 from hitlgraph.checkpoint.conformance._removal import check_delete_thread, check_prune, check_rewind
+from hitlgraph.checkpoint.conformance._threads import check_async_list_threads, check_list_threads
 from hitlgraph.checkpoint.conformance._writes import (
     check_compare_and_set,
     check_fences,
@@ -78,6 +79,7 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
     "list_filter_before_limit": check_list_filter_before_limit,
     "list_namespaces_and_all_threads": check_list_namespaces_and_all_threads,
     "list_many": check_list_many,
+    "list_threads": check_list_threads,
     "put_writes": check_put_writes,
     "put_writes_claims": check_put_writes_claims,
     "growing_lists": check_growing_lists,
@@ -110,6 +112,7 @@ SYNC_CHECKS: dict[str, SyncCheck] = {
 ASYNC_CHECKS: dict[str, AsyncCheck] = {
     "async_round_trip": check_async_round_trip,
     "async_list_many": check_async_list_many,
+    "async_list_threads": check_async_list_threads,
     "async_list_pending": check_async_list_pending,
     "async_list_decisions": check_async_list_decisions,
     "async_review_events": check_async_review_events,

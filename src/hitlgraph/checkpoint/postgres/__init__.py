@@ -42,7 +42,9 @@ from typing import Any, TypeVar
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import StepStore
+from hitlgraph.checkpoint._thread_list import SyncThreads
 from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
+from hitlgraph.checkpoint.postgres._threads import THREAD_SQL
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
 __all__ = ["PostgresSaver"]
@@ -106,7 +108,7 @@ def _pipeline(cursor: psycopg.Cursor[Any], batch: ops.Batch, *, own: bool = Fals
     return results
 
 
-class PostgresSaver(StepStore):
+class PostgresSaver(SyncThreads, StepStore):
     """A checkpoint saver backed by PostgreSQL; safe for several threads and processes.
 
     Args:
@@ -119,6 +121,7 @@ class PostgresSaver(StepStore):
     """
 
     dialect = DIALECT
+    thread_sql = THREAD_SQL
     conn: Connection[Any] | ConnectionPool[Any]
 
     def __init__(

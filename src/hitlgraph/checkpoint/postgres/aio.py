@@ -24,8 +24,10 @@ from psycopg_pool import AsyncConnectionPool
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import AsyncStore, SyncStore
+from hitlgraph.checkpoint._thread_list import AsyncThreads
 from hitlgraph.checkpoint.postgres import pool_settings
 from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
+from hitlgraph.checkpoint.postgres._threads import THREAD_SQL
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
 __all__ = ["AsyncPostgresSaver"]
@@ -79,7 +81,7 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = F
     return results
 
 
-class AsyncPostgresSaver(AsyncStore, SyncStore):
+class AsyncPostgresSaver(AsyncThreads, AsyncStore, SyncStore):
     """A checkpoint saver backed by PostgreSQL with async methods (aget_tuple, alist, aput, ...).
 
     Args:
@@ -93,6 +95,7 @@ class AsyncPostgresSaver(AsyncStore, SyncStore):
     """
 
     dialect = DIALECT
+    thread_sql = THREAD_SQL
     conn: AsyncConnection[Any] | AsyncConnectionPool[Any]
 
     def __init__(

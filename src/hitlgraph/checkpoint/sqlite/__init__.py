@@ -24,8 +24,10 @@ from typing import Any, Final, TypeVar
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import StepStore
+from hitlgraph.checkpoint._thread_list import SyncThreads
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite._sql import DIALECT
+from hitlgraph.checkpoint.sqlite._threads import THREAD_SQL
 
 __all__ = ["SqliteSaver"]
 
@@ -93,7 +95,7 @@ class Transaction:
             self.conn.rollback()
 
 
-class SqliteSaver(StepStore):
+class SqliteSaver(SyncThreads, StepStore):
     """A checkpoint saver backed by SQLite; safe for several threads and processes.
 
     Args:
@@ -106,6 +108,7 @@ class SqliteSaver(StepStore):
     """
 
     dialect = DIALECT
+    thread_sql = THREAD_SQL
     conn: sqlite3.Connection
 
     def __init__(

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import AsyncStore
+from hitlgraph.checkpoint._thread_list import AsyncThreads
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite import SqliteSaver, connect
 
@@ -31,7 +32,7 @@ __all__ = ["AsyncSqliteSaver"]
 _T = TypeVar("_T")
 
 
-class AsyncSqliteSaver(AsyncStore, SqliteSaver):
+class AsyncSqliteSaver(AsyncThreads, AsyncStore, SqliteSaver):
     """A checkpoint saver backed by SQLite with async methods (aget_tuple, alist, aput, ...).
 
     The sync methods work too, from any thread; called on the event loop's thread they block
