@@ -15,6 +15,7 @@ from fastapi import HTTPException
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server._timeouts import within
+from hitlgraph.server._worker_inline import HereRuns
 from hitlgraph.server.config import BoundGraph, ServerSettings
 from hitlgraph.server.store.base import AssistantRow, Store
 from hitlgraph.store.base import BaseStore
@@ -122,6 +123,8 @@ class Runtime:
     """The long-term store behind the /store routes; nodes of a run get its tenant's view of
     it (None: nodes keep the store their graph was compiled with)."""
     signals: Signals = field(default_factory=Signals)
+    here: HereRuns | None = None
+    """Where a request runs the run it made (runs/wait, runs/stream), when workers run."""
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def system_assistant(self, assistant_id: str) -> Assistant | None:

@@ -221,6 +221,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
             await open_notifications(stack, rt, webhooks, metrics)
             pool = WorkerPool(rt, settings.workers)
             pool.start()
+            rt.here = pool.here
             stack.push_async_callback(pool.stop)
             scheduler = asyncio.get_running_loop().create_task(run_scheduler(rt),
                                                                name="hitlgraph-crons")

@@ -62,6 +62,7 @@ from hitlgraph.server._state import interrupts_by_task, run_json, values_with_in
 from hitlgraph.server._store_items_nodes import run_context, with_tenant_store
 from hitlgraph.server._webhooks import deliver, payload
 from hitlgraph.server._worker_events import LostRun, RunEvents
+from hitlgraph.server._worker_inline import HereRuns
 from hitlgraph.server._worker_inputs import (
     build_command,
     conflict_error,
@@ -119,6 +120,9 @@ class WorkerPool:
         self.count = max(1, count)
         self.tasks: list[asyncio.Task[None]] = []
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.here = HereRuns(self.execute, lambda run_id: rt.signals.notify(f"run:{run_id}"),
+                             f"{self.prefix}:here", self.count)
+        """Runs executed for the request that made them (see _worker_inline)."""
 
     def start(self) -> None:
         """Start the workers on the running loop."""
@@ -134,6 +138,7 @@ class WorkerPool:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks = []
+        await self.here.stop()
 
     async def _sweep(self) -> None:
         """Now and then, delete the finished runs of stateless requests that asked for it

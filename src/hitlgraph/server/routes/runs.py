@@ -28,6 +28,7 @@ from hitlgraph.server.store._assistants import ConfigAndContextError, for_run
 from hitlgraph.server.store.base import (
     TERMINAL,
     AssistantRow,
+    Claim,
     NewRun,
     RunRow,
     ThreadBusyError,
@@ -157,10 +158,11 @@ async def _webhook(url: str) -> str:
 
 async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                      thread_id: str | None, *, by: str | None = None,
-                     member_of: frozenset[str] | None = None) -> RunRow:
+                     member_of: frozenset[str] | None = None, here: bool = False) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
     None. `by` is who answers with the body's command (recorded as the run's "decided_by",
-    for the decision log), never a name from the body."""
+    for the decision log), never a name from the body. With `here`, this process runs it
+    at once when it can (see `_queue`)."""
     assistant = await _run_assistant(rt, tenant, body.assistant_id)
     _check_breakpoints(rt, assistant.graph_id, body)
     kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
@@ -189,15 +191,32 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                  metadata=body.metadata or {}, kwargs=kwargs, multitask_strategy=strategy,
                  temporary=stateless, on_completion=body.on_completion,
                  assistant_metadata=assistant.metadata)
+    return await _queue(rt, new, create, here)
+
+
+async def _queue(rt: Runtime, new: NewRun, create: bool, here: bool) -> RunRow:
+    """Queue the run; with `here` (a client waits on this process for it), claim it in the
+    same transaction when it is free to start and a slot is free, and execute it on this
+    process at once (see server/_worker_inline)."""
+    runner = rt.here if here and rt.here is not None and rt.here.take() else None
+    lease = None if runner is None else (runner.worker_id, rt.settings.lease_seconds)
+    row: RunRow | None = None
     try:
-        row = await rt.store.create_run(new, create_thread=create, thread_metadata={
-            "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id})
+        row = await rt.store.create_run(new, create_thread=create, lease=lease,
+                                        thread_metadata={"graph_id": new.graph_id,
+                                                         "assistant_id": new.assistant_id})
     except ThreadBusyError as exc:
         raise HTTPException(409, str(exc)) from None
+    finally:
+        if runner is not None and (row is None or row.status != "running"):
+            runner.give_back()
     if row is None:
-        raise HTTPException(404, f"Thread '{thread_id}' not found. Create it first (POST "
+        raise HTTPException(404, f"Thread '{new.thread_id}' not found. Create it first (POST "
                             "/threads), or send if_not_exists 'create'.")
-    rt.signals.notify("queue")
+    if runner is not None and row.status == "running":
+        runner.start(Claim(run=row, fencing=row.fencing, worker_id=runner.worker_id))
+    else:
+        rt.signals.notify("queue")
     return row
 
 
@@ -257,7 +276,8 @@ async def _result(rt: Runtime, tenant: str, row: RunRow | None, thread_id: str) 
 async def _wait(rt: Runtime, tenant: str, request: Request, body: RunCreateStateless,
                 thread_id: str | None, by: str | None,
                 member_of: frozenset[str] | None = None) -> Response:
-    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of)
+    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of,
+                           here=True)
     cancel = _cancel_later(rt, tenant, row) if body.on_disconnect == "cancel" else None
     return await _when_done(rt, tenant, row.run_id, row.thread_id, request, cancel,
                             _locations(row, thread_id is None))
@@ -331,7 +351,8 @@ async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
                             tenant: TenantDep, by: DeciderDep, member_of: MemberOfDep
                             ) -> StreamingResponse:
     """Run and stream its events as SSE."""
-    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of)
+    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of,
+                           here=True)
     return _stream(rt, tenant, row, stateless=False,
                    cancel_on_close=body.on_disconnect == "cancel")
 
@@ -432,7 +453,7 @@ async def create_stateless_run_wait(body: RunCreateStateless, request: Request,
 async def create_stateless_run_stream(body: RunCreateStateless, rt: RuntimeDep,
                                       tenant: TenantDep, by: DeciderDep) -> StreamingResponse:
     """Run on a temporary thread and stream its events."""
-    row = await create_run(rt, tenant, body, None, by=by)
+    row = await create_run(rt, tenant, body, None, by=by, here=True)
     return _stream(rt, tenant, row, stateless=True,
                    cancel_on_close=body.on_disconnect == "cancel")
 

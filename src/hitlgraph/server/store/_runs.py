@@ -9,6 +9,7 @@ refuses all but one), and none deadlocks with a worker finishing a run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,11 +26,17 @@ __all__ = ["active_of_assistant", "cancel", "create", "delete", "get", "list_of_
 _ACTIVE = "status IN ('pending', 'running')"
 
 
-def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mapping[str, Any]
-           ) -> Op[RunRow | None]:
+def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mapping[str, Any],
+           lease: tuple[str, float] | None = None) -> Op[RunRow | None]:
     """Queue `run` (pending) on its thread, applying its multitask strategy to the thread's
     active runs, and mark the thread busy; None when the thread is missing and
     `create_thread` is False.
+
+    With `lease` (worker id, seconds), a run that nothing on its thread holds back (no
+    other active run, or only pending ones its strategy just cancelled) is claimed in the
+    same transaction, as `_leases.claim` would: 'running', leased, fencing token and
+    attempt 1. The caller sees this in the row's status; a run held back stays pending
+    for the workers.
 
     Raises:
         ThreadBusyError: the strategy is 'reject' and the thread has an active run.
@@ -46,21 +53,34 @@ def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mappin
     if action is not None:
         yield from _cancel(d, active, action, at)
     run_metadata, thread_metadata = queued_metadata(thread, run)
-    (row,) = yield (
-        "INSERT INTO hg_runs (run_id, tenant, thread_id, assistant_id, graph_id, created_at, "
-        "updated_at, status, metadata, kwargs, multitask_strategy, temporary, on_completion) "
-        f"VALUES (:run_id, :tenant, :thread_id, :assistant_id, :graph_id, {d.now}, {d.now}, "
-        "'pending', :metadata, :kwargs, :strategy, :temporary, :on_completion) "
-        f"RETURNING {RUN_COLUMNS}",
-        {**key, "run_id": run.run_id, "assistant_id": run.assistant_id, "at": at,
-         "graph_id": run.graph_id, "metadata": dumps(run_metadata), "kwargs": dumps(run.kwargs),
-         "strategy": run.multitask_strategy, "temporary": run.temporary,
-         "on_completion": run.on_completion})
+    free = all(status == "pending" for _, status in active) and (not active or bool(action))
+    params = {**key, "run_id": run.run_id, "assistant_id": run.assistant_id, "at": at,
+              "graph_id": run.graph_id, "metadata": dumps(run_metadata),
+              "kwargs": dumps(run.kwargs), "strategy": run.multitask_strategy,
+              "temporary": run.temporary, "on_completion": run.on_completion}
+    if lease is not None and free:
+        params.update(worker=lease[0], lease=float(lease[1]), now=time.time())
+        (made_row,) = yield _insert(d, "'running', :worker, " + d.lease_end + ", 1, 1"), params
+    else:
+        (made_row,) = yield _insert(d, "'pending', NULL, NULL, 0, 0"), params
     yield (f"UPDATE hg_threads SET status = 'busy', updated_at = {d.now}, metadata = :metadata, "
            f"graph_id = :graph_id WHERE {threads.KEY}",
            {**key, "metadata": dumps(thread_metadata), "graph_id": run.graph_id, "at": at})
-    yield from notify(d, QUEUED)
-    return run_row(row)
+    made = run_row(made_row)
+    if made.status == "pending":  # (one claimed here leaves the workers nothing to find)
+        yield from notify(d, QUEUED)
+    return made
+
+
+def _insert(d: Dialect, held: str) -> str:
+    """The INSERT of a new run whose status, lease owner, lease end, fencing token and
+    attempt are `held`."""
+    return (
+        "INSERT INTO hg_runs (run_id, tenant, thread_id, assistant_id, graph_id, created_at, "
+        "updated_at, status, lease_owner, lease_until, fencing, attempt, metadata, kwargs, "
+        "multitask_strategy, temporary, on_completion) VALUES (:run_id, :tenant, :thread_id, "
+        f":assistant_id, :graph_id, {d.now}, {d.now}, {held}, :metadata, :kwargs, :strategy, "
+        f":temporary, :on_completion) RETURNING {RUN_COLUMNS}")
 
 
 def _cancel(d: Dialect, runs: Sequence[tuple[str, str]], action: CancelAction, at: str

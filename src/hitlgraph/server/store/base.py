@@ -170,16 +170,18 @@ class Store(abc.ABC):
     # -- runs -------------------------------------------------------------------------------
 
     async def create_run(self, run: NewRun, *, create_thread: bool,
-                         thread_metadata: Mapping[str, Any]) -> RunRow | None:
+                         thread_metadata: Mapping[str, Any],
+                         lease: tuple[str, float] | None = None) -> RunRow | None:
         """Queue a run (status pending) on its thread, applying its multitask strategy to
         the thread's active runs, and mark the thread busy. None when the thread is missing
-        and `create_thread` is False.
+        and `create_thread` is False. With `lease` (worker id, seconds), a run free to
+        start is claimed in the same transaction (status running, fencing token 1).
 
         Raises:
             ThreadBusyError: the strategy is 'reject' and the thread has an active run.
         """
         return await self._write(runs.create(self.dialect, run, create_thread,
-                                             thread_metadata))
+                                             thread_metadata, lease))
 
     async def get_run(self, tenant: str, run_id: str, thread_id: str | None = None
                       ) -> RunRow | None:
