@@ -3,4 +3,6 @@
 from __future__ import annotations
 
 BACKEND_NAMES = ["memory-sync", "memory-async", "sqlite-sync", "sqlite-async",
-                 "postgres-sync", "postgres-async"]
+                 "postgres-sync", "postgres-async", "pgvector-sync", "pgvector-async"]
+"""postgres-*: the server without the vector extension (no similarity checks); pgvector-*:
+the server with it (every check)."""

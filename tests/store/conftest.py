@@ -1,5 +1,5 @@
 """Store backends for the conformance suite and the store tests: memory, SQLite files and
-PostgreSQL (a fresh schema per store), each sync and async."""
+PostgreSQL without and with pgvector (a fresh schema per store), each sync and async."""
 
 from __future__ import annotations
 
@@ -45,11 +45,11 @@ def _sqlite(folder: Path, mode: str) -> Callable[
     return open_
 
 
-def _postgres(mode: str) -> Callable[
+def _postgres(mode: str, *, vectors: bool) -> Callable[
         [IndexConfig | None, TTLConfig | None], contextlib.AbstractAsyncContextManager[BaseStore]]:
-    from _store_postgres import open_postgres
+    from _store_postgres import open_postgres, require_pgvector
 
-    dsn = require_postgres()
+    dsn = require_pgvector() if vectors else require_postgres()
 
     def open_(index: IndexConfig | None, ttl: TTLConfig | None
               ) -> contextlib.AbstractAsyncContextManager[BaseStore]:
@@ -66,6 +66,9 @@ def make_backend(tmp_path: Path) -> Callable[[str], Backend]:
             return Backend(name, _memory(), mode=mode)  # type: ignore[arg-type]
         if kind == "sqlite":
             return Backend(name, _sqlite(tmp_path, mode), mode=mode)  # type: ignore[arg-type]
-        return Backend(name, _postgres(mode), mode=mode,  # type: ignore[arg-type]
+        if kind == "pgvector":
+            return Backend(name, _postgres(mode, vectors=True),  # type: ignore[arg-type]
+                           mode=mode, query_finds_unindexed=False)  # type: ignore[arg-type]
+        return Backend(name, _postgres(mode, vectors=False), mode=mode,  # type: ignore[arg-type]
                        similarity=False)
     return make

@@ -1,5 +1,5 @@
 """What the conformance suite leaves to each backend: search order, reopening a file, the
-PostgreSQL store's refusal of an index, and calling async stores from the wrong place."""
+calling async stores from the wrong place (PostgreSQL with an index: test_pgvector_store)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 from _services import require_postgres
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.store.base import BaseStore
-from hitlgraph.store.conformance import INDEX
 from hitlgraph.store.memory import InMemoryStore
 from hitlgraph.store.sqlite import SqliteStore
 
@@ -59,23 +58,6 @@ def test_async_embed_function_needs_the_async_methods() -> None:
         store.put(("n",), "k", {"t": "x"})
     asyncio.run(store.aput(("n",), "k", {"t": "x"}))
     assert store.get(("n",), "k") is not None
-
-
-def test_postgres_store_with_an_index_refuses_at_setup() -> None:
-    from hitlgraph.store.postgres import PostgresStore
-    from hitlgraph.store.postgres.aio import AsyncPostgresStore
-
-    dsn = require_postgres()
-    with pytest.raises(NotImplementedError, match="pgvector"), \
-            PostgresStore.from_conn_string(dsn, index=INDEX):
-        pass
-
-    async def open_async() -> None:
-        async with AsyncPostgresStore.from_conn_string(dsn, index=INDEX):
-            pass
-
-    with pytest.raises(NotImplementedError, match="pgvector"):
-        asyncio.run(open_async())
 
 
 def test_async_postgres_store_sync_methods_work_off_its_loop_only() -> None:

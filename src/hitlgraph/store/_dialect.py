@@ -3,7 +3,8 @@ how values, times and vectors travel to and from it.
 
 Both schemas hold the same rows: `store_items` (one per item: namespace labels joined with
 ".", key, value as JSON, created_at, updated_at, expires_at, ttl_minutes), `store_vectors`
-(SQLite only: one per embedded field of an item, the vector as packed doubles) and
+(one per embedded field of an item: in SQLite the vector as packed doubles; in PostgreSQL
+only for a store with an index, in pgvector's type, see postgres/_pgvector.py) and
 `store_migrations` (the schema version). Timestamps are UTC and made by Python, so expiry
 does not depend on the database server's clock or time zone.
 """
@@ -75,10 +76,19 @@ class Dialect(ABC):
     def decode_time(self, stored: Any) -> datetime:
         """A moment as read back, UTC-aware."""
 
-    @staticmethod
-    def encode_vector(vector: list[float]) -> bytes:
+    def encode_vector(self, vector: list[float]) -> Any:
         """A vector as packed doubles."""
         return array("d", vector).tobytes()
+
+    def vector_placeholder(self) -> str:
+        """The placeholder of an encoded vector in an INSERT."""
+        return "?"
+
+    def ranked_select(self, where: str) -> str | None:
+        """A query ranking the items `where` selects by similarity, best first, with
+        placeholders for `where`'s parameters and then the query's encoded vector; None
+        when the database cannot rank, and Python ranks the candidates instead."""
+        return None
 
     @staticmethod
     def decode_vector(stored: bytes) -> list[float]:

@@ -42,13 +42,18 @@ class SqlStore(Sweeping, BaseStore):
     def setup(self) -> None:
         """Create the store's tables, or migrate them (safe to call again, and from several
         processes at once). The first operation calls it when nobody has."""
-        self._drive(_sql_ops.migrate(self.dialect))
+        self._drive(self._migrate())
         self.is_setup = True
 
     async def asetup(self) -> None:
         """setup() for async code."""
-        await self._adrive(_sql_ops.migrate(self.dialect))
+        await self._adrive(self._migrate())
         self.is_setup = True
+
+    def _migrate(self) -> _sql_ops.Ops:
+        """What setup() runs: the dialect's migrations (a store with tables of its own
+        adds them)."""
+        return _sql_ops.migrate(self.dialect)
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run `ops` (see BaseStore.batch) in one transaction."""

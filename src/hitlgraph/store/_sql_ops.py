@@ -9,7 +9,7 @@ sweep() deletes them. Filters are checked in Python (`_filter`, the same rules a
 memory store) after SQL has narrowed the rows by namespace, expiry and, for a string
 equality, the key's text; without a filter, SQL pages the results itself. Similarity
 search ranks, in Python, the SEARCH_CANDIDATES most recently updated items that pass the
-filter.
+filter, unless the dialect ranks in SQL (pgvector), which ranks them all.
 """
 
 from __future__ import annotations
@@ -146,6 +146,8 @@ def _search(d: Dialect, op: SearchOp, query: list[float] | None, now: datetime) 
     elif query is None:
         rows = yield from _filtered(d, op, select, params, op.offset + op.limit)
         page = [(None, row) for row in rows[op.offset:]]
+    elif (ranked_select := d.ranked_select(where)) is not None:
+        page = yield from _ranked(d, op, ranked_select, (*params, d.encode_vector(query)))
     else:
         rows = yield from _filtered(d, op, select, params, SEARCH_CANDIDATES)
         found = yield from _vectors(d, where, params)
@@ -168,6 +170,24 @@ def _filtered(d: Dialect, op: SearchOp, select: str, params: list[Any], wanted: 
             break
         offset += FILTER_PAGE
     return kept[:wanted]
+
+
+def _ranked(d: Dialect, op: SearchOp, select: str, params: tuple[Any, ...]) -> Ops:
+    """The page of the database's ranking (rows ending with their score) that passes the
+    filter: without one, the page itself; with one, read FILTER_PAGE rows at a time."""
+    if not op.filter:
+        rows = yield (d.sql(select + " LIMIT ? OFFSET ?"), (*params, op.limit, op.offset))
+        return [(float(row[6]), row) for row in rows]
+    kept: list[tuple[float | None, Any]] = []
+    offset = 0
+    while len(kept) < op.offset + op.limit:
+        rows = yield (d.sql(select + " LIMIT ? OFFSET ?"), (*params, FILTER_PAGE, offset))
+        kept.extend((float(row[6]), row) for row in rows
+                    if _filter.matches(d.decode_value(row[2]), op.filter))
+        if len(rows) < FILTER_PAGE:
+            break
+        offset += FILTER_PAGE
+    return kept[op.offset:op.offset + op.limit]
 
 
 def _vectors(d: Dialect, where: str, params: list[Any]) -> Ops:
@@ -212,7 +232,8 @@ def _write(d: Dialect, op: PutOp, vectors: _plan.Vectors, now: datetime) -> Ops:
         (prefix, op.key, d.encode_value(dict(op.value)), stamp, stamp, expires, op.ttl))
     for field, vector in vectors.docs.get((op.namespace, op.key), {}).items():
         yield (d.sql("INSERT INTO store_vectors (prefix, key, field, embedding) "
-                     "VALUES (?, ?, ?, ?)"), (prefix, op.key, field, d.encode_vector(vector)))
+                     f"VALUES (?, ?, ?, {d.vector_placeholder()})"),
+               (prefix, op.key, field, d.encode_vector(vector)))
 
 
 def _item(d: Dialect, row: Any) -> Item:

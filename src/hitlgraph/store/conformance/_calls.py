@@ -44,21 +44,27 @@ class Backend:
         open: see Opener.
         mode: the methods to call.
         similarity: whether the store takes an index (similarity checks are skipped if not).
+        query_finds_unindexed: whether a search with a query lists the items stored without
+            vectors, unscored, after the ranked ones (LangGraph's InMemoryStore does; its
+            PostgresStore, whose database ranks, leaves them out).
     """
 
     name: str
     open: Opener
     mode: Mode = "sync"
     similarity: bool = True
+    query_finds_unindexed: bool = True
 
 
 class Calls:
     """A store's methods as coroutines: the sync ones called directly ("sync" mode), or the
     async ones awaited, so each check is written once for both."""
 
-    def __init__(self, store: BaseStore, mode: Mode) -> None:
+    def __init__(self, store: BaseStore, mode: Mode, *, query_finds_unindexed: bool = True
+                 ) -> None:
         self.store = store
         self.mode = mode
+        self.query_finds_unindexed = query_finds_unindexed
 
     async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         if self.mode == "sync":

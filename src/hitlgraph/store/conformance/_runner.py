@@ -69,7 +69,8 @@ def applies(backend: Backend, name: str) -> bool:
 
 async def _arun(backend: Backend, check: Check) -> None:
     async with backend.open(check.index, check.ttl) as store:
-        await check.fn(Calls(store, backend.mode))
+        await check.fn(Calls(store, backend.mode,
+                             query_finds_unindexed=backend.query_finds_unindexed))
 
 
 def run(backend: Backend, name: str) -> None:

@@ -1,9 +1,8 @@
 """PostgresStore: the store in PostgreSQL (psycopg 3), shared by many processes.
 
-Search by namespace and filter works as on the other stores. Similarity search does not:
-it would need the pgvector extension, which hitlgraph does not use yet, so a store given an
-`index` refuses at setup() with NotImplementedError saying so; use SqliteStore or
-InMemoryStore when you need it.
+Search by namespace and filter works as on the other stores. Similarity search (a store
+given an `index`) needs the pgvector extension on the server; setup() creates it, or says
+clearly that the server lacks it. See `_pgvector` for how vectors are stored and ranked.
 
 Example:
     >>> from hitlgraph.store.postgres import PostgresStore
@@ -33,18 +32,11 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 from hitlgraph.store import _sql_ops
 from hitlgraph.store._dialect import PostgresDialect
 from hitlgraph.store._shell import SqlStore
-from hitlgraph.store._types import IndexConfig, TTLConfig
+from hitlgraph.store._types import TTLConfig
+from hitlgraph.store.postgres import _pgvector
+from hitlgraph.store.postgres._pgvector import PostgresIndexConfig
 
-__all__ = ["PostgresStore", "index_refusal"]
-
-
-def index_refusal() -> NotImplementedError:
-    """The error of a PostgreSQL store given an index."""
-    return NotImplementedError(
-        "PostgresStore(index=...) cannot do similarity search: on PostgreSQL it needs the "
-        "pgvector extension, which hitlgraph's store does not use yet. Leave index out "
-        "(search by namespace and filter works), or use SqliteStore or InMemoryStore for "
-        "similarity search.")
+__all__ = ["PostgresIndexConfig", "PostgresStore"]
 
 
 class PostgresStore(SqlStore):
@@ -52,21 +44,26 @@ class PostgresStore(SqlStore):
 
     Args:
         conn: a psycopg Connection (used under a lock) or ConnectionPool.
-        index: must be None (see the module docstring).
+        index: similarity search settings (see PostgresIndexConfig); needs pgvector.
         ttl: default TTL and refresh behaviour (see TTLConfig).
+
+    Raises:
+        ValueError: the index's settings are wrong (dims, distance_type, ann_index_config).
     """
 
-    dialect = PostgresDialect()
+    dialect: PostgresDialect
 
     def __init__(self, conn: psycopg.Connection[Any] | ConnectionPool[Any], *,
-                 index: IndexConfig | None = None, ttl: TTLConfig | None = None) -> None:
+                 index: PostgresIndexConfig | None = None, ttl: TTLConfig | None = None
+                 ) -> None:
+        self.dialect = _pgvector.dialect_for(index)
         super().__init__(index=index, ttl=ttl)
         self.conn = conn
         self._lock = threading.Lock()
 
     @classmethod
     @contextmanager
-    def from_conn_string(cls, conn_string: str, *, index: IndexConfig | None = None,
+    def from_conn_string(cls, conn_string: str, *, index: PostgresIndexConfig | None = None,
                          ttl: TTLConfig | None = None, max_size: int = 5
                          ) -> Iterator[PostgresStore]:
         """A store on a pool of up to `max_size` connections to `conn_string`, set up,
@@ -77,15 +74,14 @@ class PostgresStore(SqlStore):
             store.setup()
             yield store
 
-    def setup(self) -> None:
-        """Create or migrate the tables (see SqlStore.setup).
+    def _migrate(self) -> _sql_ops.Ops:
+        """The items' tables, and with an index the extension and the vector table.
 
-        Raises:
-            NotImplementedError: the store was given an index.
+        Raises (from setup):
+            RuntimeError: the store has an index and the server has no pgvector.
+            ValueError: the vector table was made for other dims.
         """
-        if self.index_config:
-            raise index_refusal()
-        super().setup()
+        return _pgvector.migrate(self.dialect)
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Any]]:

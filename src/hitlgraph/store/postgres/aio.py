@@ -22,8 +22,9 @@ from psycopg_pool import AsyncConnectionPool
 from hitlgraph.store import _sql_ops
 from hitlgraph.store._dialect import PostgresDialect
 from hitlgraph.store._shell import SqlStore
-from hitlgraph.store._types import IndexConfig, TTLConfig
-from hitlgraph.store.postgres import index_refusal
+from hitlgraph.store._types import TTLConfig
+from hitlgraph.store.postgres import _pgvector
+from hitlgraph.store.postgres._pgvector import PostgresIndexConfig
 
 __all__ = ["AsyncPostgresStore"]
 
@@ -33,14 +34,16 @@ class AsyncPostgresStore(SqlStore):
 
     Args:
         conn: a psycopg AsyncConnection (used under a lock) or AsyncConnectionPool.
-        index: must be None (see hitlgraph.store.postgres).
+        index: similarity search settings (see PostgresIndexConfig); needs pgvector.
         ttl: default TTL and refresh behaviour (see TTLConfig).
     """
 
-    dialect = PostgresDialect()
+    dialect: PostgresDialect
 
     def __init__(self, conn: AsyncConnection[Any] | AsyncConnectionPool[Any], *,
-                 index: IndexConfig | None = None, ttl: TTLConfig | None = None) -> None:
+                 index: PostgresIndexConfig | None = None, ttl: TTLConfig | None = None
+                 ) -> None:
+        self.dialect = _pgvector.dialect_for(index)
         super().__init__(index=index, ttl=ttl)
         self.conn = conn
         self._lock = asyncio.Lock()
@@ -48,7 +51,8 @@ class AsyncPostgresStore(SqlStore):
 
     @classmethod
     @asynccontextmanager
-    async def from_conn_string(cls, conn_string: str, *, index: IndexConfig | None = None,
+    async def from_conn_string(cls, conn_string: str, *,
+                               index: PostgresIndexConfig | None = None,
                                ttl: TTLConfig | None = None, max_size: int = 5
                                ) -> AsyncIterator[AsyncPostgresStore]:
         """A store on a pool of up to `max_size` connections to `conn_string`, set up,
@@ -59,15 +63,9 @@ class AsyncPostgresStore(SqlStore):
             await store.asetup()
             yield store
 
-    async def asetup(self) -> None:
-        """Create or migrate the tables (see SqlStore.setup).
-
-        Raises:
-            NotImplementedError: the store was given an index.
-        """
-        if self.index_config:
-            raise index_refusal()
-        await super().asetup()
+    def _migrate(self) -> _sql_ops.Ops:
+        """See PostgresStore._migrate."""
+        return _pgvector.migrate(self.dialect)
 
     async def _adrive(self, ops: _sql_ops.Ops) -> Any:
         if isinstance(self.conn, AsyncConnectionPool):
