@@ -1,15 +1,17 @@
 """Review notifications: the server's webhooks, fed from the outboxes, and the run-end hook.
 
 Each webhook has a cursor per outbox ("review": the checkpointer's review events, written in
-the transaction of the checkpoint that caused them; "run": the server's own, where
-`run_ended` adds `run.finished`). The notifier of each process takes the cursor's lease,
-sends the events after it one at a time (`_notify_send.py`), logs each in the delivery log,
-and only then moves the cursor past it. So a process killed between a commit and its
-delivery, or in the middle of one, leaves the cursor where it was, and whichever process
-runs next sends the event again, with the same idempotency key: at least once, never lost.
-The lease keeps two processes from sending the same webhook's events at once. A new webhook
-starts at the end of each outbox; an event every try failed for is logged "failed" and
-skipped, so one broken receiver does not hold its webhook back for good.
+the transaction of the checkpoint that caused them; "run": the server's own, where a trigger
+adds `run.finished` in the transaction that records the run's end, see `_notify_schema.py`).
+The cursors are placed when the app starts, before its workers run anything. The notifier of
+each process takes the cursor's lease, sends the events after it one at a time
+(`_notify_send.py`), logs each in the delivery log, and only then moves the cursor past it.
+So a process killed between a commit and its delivery, or in the middle of one, leaves the
+cursor where it was, and whichever process runs next sends the event again, with the same
+idempotency key: at least once, never lost. The lease keeps two processes from sending the
+same webhook's events at once. A new webhook starts at the end of each outbox; an event
+every try failed for is logged "failed" and skipped, so one broken receiver does not hold
+its webhook back for good.
 
 The same loop feeds /metrics its review counts (a feed over the review outbox from the
 moment the process started: `hitlgraph.review.ReviewFeed`).
@@ -30,7 +32,7 @@ from hitlgraph.review._feed import ReviewFeed, aoutbox_end
 from hitlgraph.server._metrics import ServerMetrics
 from hitlgraph.server._notify_config import Webhook
 from hitlgraph.server._notify_send import Outgoing, send
-from hitlgraph.server._notify_store import MISSING, Delivery, NotifyTables, RunEventRow
+from hitlgraph.server._notify_store import Delivery, NotifyTables, RunEventRow
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.store._rows import now_iso
 from hitlgraph.server.store.base import RunRow
@@ -86,14 +88,28 @@ class Notifications:
         self.feed: ReviewFeed | None = None
 
     async def start(self) -> None:
-        """Create the tables (when there are webhooks) and place the metrics feed at the
-        outbox's end; from now on `run_ended(rt, ...)` reaches this notifier."""
+        """Create the tables and the cursors (when there are webhooks), and place the metrics
+        feed at the outbox's end; from now on `run_ended(rt, ...)` reaches this notifier."""
         if self.hooks:
             await self.tables.setup()
+            await self._place()
         if self.outbox is not None:
             self.feed = ReviewFeed(self.outbox, self.metrics.observe_event,
                                    after=await aoutbox_end(self.outbox))
         _ACTIVE[id(self.rt)] = self
+
+    async def _place(self) -> None:
+        """A cursor at the end of each outbox for each webhook that has none: what the
+        webhook is sent starts now, and the run.finished trigger writes from now on."""
+        for source in self._sources():
+            end = await self._end(source)
+            for hook in self.hooks:
+                if hook.events & _SOURCES[source]:
+                    await self.tables.place(hook.name, source, end)
+
+    def _sources(self) -> list[str]:
+        """The outboxes this process reads: the review one only where the saver has it."""
+        return [source for source in _SOURCES if source == "run" or self.outbox is not None]
 
     def stop(self) -> None:
         """No more run-end hooks reach this notifier."""
@@ -120,21 +136,14 @@ class Notifications:
         if self.feed is not None:
             await self.feed.apoll()
         for hook in self.hooks:
-            for source, kinds in _SOURCES.items():
-                if hook.events & kinds and (source == "run" or self.outbox is not None):
+            for source in self._sources():
+                if hook.events & _SOURCES[source]:
                     await self._send_new(hook, source)
-
-    async def _lease(self, hook: Webhook, source: str) -> int | None:
-        seq = await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS, None)
-        if seq != MISSING:
-            return seq
-        return await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS,
-                                       await self._end(source))
 
     async def _end(self, source: str) -> int:
         if source == "run":
             return await self.tables.end()
-        assert self.outbox is not None  # _SOURCES are read only where there is one
+        assert self.outbox is not None  # the review outbox is read only where there is one
         return await aoutbox_end(self.outbox)
 
     async def _events(self, source: str, after: int) -> list[tuple[int, str, dict[str, Any]]]:
@@ -146,7 +155,7 @@ class Notifications:
         return [(e.seq, e.kind, _review_body(e)) for e in page]
 
     async def _send_new(self, hook: Webhook, source: str) -> None:
-        seq = await self._lease(hook, source)
+        seq = await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS)
         if seq is None:  # another process is sending this webhook's events
             return
         beating = asyncio.get_running_loop().create_task(self._renew(hook, source))
@@ -166,7 +175,7 @@ class Notifications:
         """Keep the cursor's lease while this process sends (until cancelled)."""
         while True:
             await asyncio.sleep(LEASE_SECONDS / 3)
-            await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS, None)
+            await self.tables.lease(hook.name, source, self.owner, LEASE_SECONDS)
 
     async def _send(self, hook: Webhook, source: str, seq: int, kind: str,
                     body: dict[str, Any]) -> Delivery:
@@ -176,31 +185,24 @@ class Notifications:
         return await send(item, attempts=settings.notify_attempts,
                           backoff=settings.notify_backoff_seconds)
 
-    async def run_ended(self, run: RunRow, status: str, error: dict[str, Any] | None) -> None:
-        """Record a run this process's worker ended: its duration, and `run.finished` in the
-        server's outbox when a webhook wants it."""
-        ended = now_iso()
-        self.metrics.observe_run(status, run.updated_at, ended)
-        if not self.wants("run.finished"):
-            return
-        await self.tables.append("run.finished", tenant=run.tenant, thread_id=run.thread_id,
-                                 graph_id=run.graph_id, data={
-                                     "run_id": run.run_id, "status": status,
-                                     "started_at": run.updated_at, "ended_at": ended,
-                                     "error": error})
-        self.rt.signals.notify(WAKE)
+    def run_ended(self, run: RunRow, status: str) -> None:
+        """Count the duration of a run this process's worker ended (its `run.finished` is
+        already in the outbox: the trigger wrote it with the end) and wake the sender."""
+        self.metrics.observe_run(status, run.updated_at, now_iso())
+        if self.wants("run.finished"):
+            self.rt.signals.notify(WAKE)
 
 
 async def run_ended(rt: Runtime, run: RunRow, status: str,
                     error: dict[str, Any] | None = None) -> None:
-    """What the worker calls once it finished a run (the store recorded its end): metrics and
-    the `run.finished` notification. Never raises: a failure is logged, the run stays ended.
-    (A process killed between the run's end and this call sends no `run.finished` for it.)"""
+    """What the worker calls once it finished a run (the store recorded its end): the run's
+    duration in the metrics, and an early round of sending. Never raises: a failure is
+    logged, the run stays ended. (`error` is the run's, as stored with its end.)"""
     notifications = _ACTIVE.get(id(rt))
     if notifications is None:
         return
     try:
-        await notifications.run_ended(run, status, error)
+        notifications.run_ended(run, status)
     except Exception:
         log.exception("recording the end of run %s for notifications failed", run.run_id)
 

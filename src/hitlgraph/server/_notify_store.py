@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import hitlgraph.server._notify_schema as schema
@@ -18,10 +19,7 @@ from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._rows import now_iso
 from hitlgraph.server.store.base import Store
 
-__all__ = ["MISSING", "Delivery", "NotifyTables", "RunEventRow"]
-
-MISSING = -1
-"""What `lease` answers for a webhook that has no cursor yet."""
+__all__ = ["Delivery", "NotifyTables", "RunEventRow"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,22 +51,24 @@ class Delivery:
     error: str | None
 
 
-def _append(d: Dialect, kind: str, tenant: str, thread_id: str, graph_id: str | None,
-            data: dict[str, Any]) -> Op[int]:
-    if schema.postgres(d):
-        yield schema.EVENTS_LOCK, {}
-    rows = yield ("INSERT INTO hg_notify_events (kind, at, tenant, thread_id, graph_id, data) "
-                  "VALUES (:kind, :at, :tenant, :thread, :graph, :data) RETURNING seq",
-                  {"kind": kind, "at": now_iso(), "tenant": tenant, "thread": thread_id,
-                   "graph": graph_id, "data": json.dumps(data, default=str)})
-    return int(rows[0][0])
-
-
 def _events(after: int, limit: int) -> Op[list[RunEventRow]]:
     rows = yield ("SELECT seq, kind, at, tenant, thread_id, graph_id, data FROM hg_notify_events "
                   "WHERE seq > :after ORDER BY seq LIMIT :limit", {"after": after, "limit": limit})
-    return [RunEventRow(seq=int(r[0]), kind=r[1], at=r[2], tenant=r[3], thread_id=r[4],
-                        graph_id=r[5], data=json.loads(r[6])) for r in rows]
+    return [RunEventRow(seq=int(r[0]), kind=r[1], at=_utc(r[2]), tenant=r[3], thread_id=r[4],
+                        graph_id=r[5], data=_times_in(json.loads(r[6]))) for r in rows]
+
+
+def _utc(text: str) -> str:
+    """A time the trigger wrote (PostgreSQL's in the session's zone) as the server's other
+    times read: ISO 8601 in UTC."""
+    return datetime.fromisoformat(text).astimezone(timezone.utc).isoformat()
+
+
+def _times_in(data: dict[str, Any]) -> dict[str, Any]:
+    for key in ("started_at", "ended_at"):
+        if isinstance(data.get(key), str):
+            data[key] = _utc(data[key])
+    return data
 
 
 def _end() -> Op[int]:
@@ -76,24 +76,23 @@ def _end() -> Op[int]:
     return int(top)
 
 
-def _lease(d: Dialect, webhook: str, source: str, owner: str, seconds: float,
-           start: int | None) -> Op[int | None]:
-    """The cursor, leased to `owner`; None while another process holds it, MISSING when the
-    webhook has no cursor yet and no `start` (its first seq) was given to make one."""
-    params = {"webhook": webhook, "source": source, "owner": owner, "start": start,
+def _lease(d: Dialect, webhook: str, source: str, owner: str, seconds: float
+           ) -> Op[int | None]:
+    """The cursor, leased to `owner`; None while another process holds it (or the webhook
+    has no cursor: `place` makes them)."""
+    params = {"webhook": webhook, "source": source, "owner": owner,
               "lease": float(seconds), "now": time.time()}
-    if start is not None:
-        yield ("INSERT INTO hg_notify_cursors (webhook, source, seq) VALUES (:webhook, "
-               ":source, :start) ON CONFLICT (webhook, source) DO NOTHING", params)
     rows = yield (f"UPDATE hg_notify_cursors SET lease_owner = :owner, lease_until = "
                   f"{d.lease_end} WHERE webhook = :webhook AND source = :source AND "
                   f"(lease_owner IS NULL OR lease_owner = :owner OR lease_until < {d.clock}) "
                   "RETURNING seq", params)
-    if rows:
-        return int(rows[0][0])
-    found = yield ("SELECT 1 FROM hg_notify_cursors WHERE webhook = :webhook AND "
-                   "source = :source", params)
-    return None if found else MISSING
+    return int(rows[0][0]) if rows else None
+
+
+def _place(webhook: str, source: str, start: int) -> Op[None]:
+    yield ("INSERT INTO hg_notify_cursors (webhook, source, seq) VALUES (:webhook, :source, "
+           ":start) ON CONFLICT (webhook, source) DO NOTHING",
+           {"webhook": webhook, "source": source, "start": start})
 
 
 def _release(webhook: str, source: str, owner: str) -> Op[None]:
@@ -138,11 +137,10 @@ class NotifyTables:
         if not await self.store._read(schema.is_current(self.dialect)):
             await self.store._write(schema.migrate(self.dialect))
 
-    async def append(self, kind: str, *, tenant: str, thread_id: str, graph_id: str | None,
-                     data: dict[str, Any]) -> int:
-        """Add an event to the server's outbox; its seq."""
-        return await self.store._write(_append(self.dialect, kind, tenant, thread_id,
-                                               graph_id, data))
+    async def place(self, webhook: str, source: str, start: int) -> None:
+        """Give the webhook a cursor over `source` at seq `start` unless it has one: it is
+        sent what comes after. (The trigger writing run.finished waits for one.)"""
+        await self.store._write(_place(webhook, source, start))
 
     async def events(self, after: int, limit: int) -> list[RunEventRow]:
         """The server outbox's events after seq `after`, oldest first, at most `limit`."""
@@ -152,12 +150,11 @@ class NotifyTables:
         """The server outbox's last seq (0 when empty)."""
         return await self.store._read(_end())
 
-    async def lease(self, webhook: str, source: str, owner: str, seconds: float,
-                    start: int | None) -> int | None:
-        """Lease the webhook's cursor over `source` for `seconds` (made at `start` if it is
-        new); its seq, None when another process holds it, or MISSING (see `_lease`)."""
-        return await self.store._write(_lease(self.dialect, webhook, source, owner, seconds,
-                                              start))
+    async def lease(self, webhook: str, source: str, owner: str, seconds: float
+                    ) -> int | None:
+        """Lease the webhook's cursor over `source` for `seconds`: its seq, or None when
+        another process holds it."""
+        return await self.store._write(_lease(self.dialect, webhook, source, owner, seconds))
 
     async def release(self, webhook: str, source: str, owner: str) -> None:
         """Give the cursor's lease up (another process may take it at once)."""
