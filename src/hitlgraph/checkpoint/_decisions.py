@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from hitlgraph.checkpoint.serde._errors import SerializationError
@@ -99,8 +100,19 @@ def answer_text(answer: Any) -> str:
     return _ANSWER.encode(answer)
 
 
+def _item(value: Any) -> str:
+    """One value of a row's canonical JSON: text through the C string encoder (what
+    _CANONICAL uses for text too), without the encoder's per-call set-up."""
+    if type(value) is str:
+        return encode_basestring(value)
+    return "null" if value is None else _CANONICAL.encode(value)
+
+
 def _canonical(seq: int, row: NewDecision) -> str:
-    return _CANONICAL.encode([seq, *row])
+    """`[seq, *row]` as _CANONICAL writes it, byte for byte (the hash depends on it):
+    assembled a field at a time, half the cost of encoding the list."""
+    head = str(seq) if type(seq) is int else _CANONICAL.encode(seq)
+    return f"[{head},{','.join(map(_item, row))}]"
 
 
 def _hash(prev: str, seq: int, row: NewDecision) -> str:
