@@ -6,7 +6,6 @@ history shows it where LangGraph does. Side by side with LangGraph, and on each 
 from __future__ import annotations
 
 import operator
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,11 +14,9 @@ import pytest
 from typing_extensions import TypedDict
 
 from _run_modes import Runner
-from _services import require_postgres
+from _saver_params import SYNC_SAVERS, open_saver
 from _side_by_side import on_both, require_langgraph
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
-from hitlgraph.checkpoint.memory import InMemorySaver
-from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.constants import NULL_TASK_ID
 from hitlgraph.errors import InvalidUpdateError
 from hitlgraph.graph import END, START, StateGraph
@@ -167,36 +164,10 @@ def _graph(saver: BaseCheckpointSaver) -> CompiledStateGraph:
     return builder.compile(checkpointer=saver)
 
 
-@pytest.fixture
-def pg_conninfo() -> Iterator[str]:
-    """A conninfo whose search_path is a fresh schema of the test database (dropped after)."""
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    dsn = require_postgres()
-    name = f"hg_resume_update_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(dsn, options=f"-c search_path={name}")
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=SYNC_SAVERS)
 def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseCheckpointSaver]:
-    if request.param == "memory":
-        yield InMemorySaver()
-    elif request.param == "sqlite":
-        with SqliteSaver.from_conn_string(str(tmp_path / "resume.db")) as found:
-            yield found
-    else:
-        from hitlgraph.checkpoint.postgres import PostgresSaver
-
-        with PostgresSaver.from_conn_string(request.getfixturevalue("pg_conninfo")) as found:
-            yield found
+    with open_saver(request.param, tmp_path / "resume.db", "hg_resume_update") as found:
+        yield found
 
 
 @pytest.mark.parametrize("durability", ["sync", "async", "exit"])

@@ -5,14 +5,16 @@ anyone outside it. Over memory, a SQLite file and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, TypedDict
+from collections.abc import AsyncIterator
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from _groups_graph import ask_graph
 
 from hitlgraph._policy import POLICY_BY, policy_of
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.errors import ResumeError
-from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.review import (
     Assignable,
     Groups,
@@ -22,8 +24,8 @@ from hitlgraph.review import (
     claim_in_group,
 )
 from hitlgraph.review._approvals import check_approver, tally
-from hitlgraph.review._groups import GROUPS_KEY, groups_in
-from hitlgraph.types import Command, interrupt
+from hitlgraph.review._groups import ENTRY_PAGES, GROUPS_KEY, aopen_entry, groups_in, open_entry
+from hitlgraph.types import Command
 
 FINANCE = Groups({"finance": ["alice", "bob"], "ops": ["carol"]})
 
@@ -92,25 +94,13 @@ def test_a_tally_counts_members_and_refuses_others() -> None:
     assert decided[-1][0] == "i" and [d["by"] for d in decided[-1][1]] == ["alice", "bob"]
 
 
-class State(TypedDict, total=False):
-    answer: Any
-
-
-def _graph(saver: BaseCheckpointSaver, **policy: Any) -> Any:
-    builder = StateGraph(State)
-    builder.add_node("ask", lambda s: {"answer": interrupt("pay it?", **policy)})
-    builder.add_edge(START, "ask")
-    builder.add_edge("ask", END)
-    return builder.compile(checkpointer=saver)
-
-
 def _config(thread: str = "t") -> dict[str, Any]:
     return {"configurable": {"thread_id": thread}}
 
 
 def test_a_group_of_approvers_takes_no_answer_without_groups(
         saver: BaseCheckpointSaver) -> None:
-    app = _graph(saver, approvals=2, approvers="finance")
+    app = ask_graph(saver, approvals=2, approvers="finance")
     app.invoke({}, _config())
     with pytest.raises(ResumeError, match=r"members of group 'finance'.*no group membership"):
         app.invoke(Command(resume="yes", by="anyone"), _config())
@@ -118,7 +108,7 @@ def test_a_group_of_approvers_takes_no_answer_without_groups(
 
 
 def _asked(saver: BaseCheckpointSaver, **policy: Any) -> tuple[Any, str]:
-    app = _graph(saver, **policy)
+    app = ask_graph(saver, **policy)
     app.invoke({}, _config())
     [asked] = app.get_state(_config()).interrupts
     return app, asked.id
@@ -149,3 +139,42 @@ def test_aclaim_in_group_as_claim_in_group(saver: BaseCheckpointSaver) -> None:
     with pytest.raises(NotInGroupError):
         asyncio.run(aclaim_in_group(saver, "t", iid, "alice", FINANCE))
     assert asyncio.run(aclaim_in_group(saver, "t", iid, "carol", FINANCE)).by == "carol"
+
+
+class _Index:
+    """A PendingIndex stand-in holding `n` open interrupts of thread "t", listed in pages; it
+    counts the pages asked for."""
+
+    def __init__(self, n: int) -> None:
+        self.items = [SimpleNamespace(interrupt_id=f"i{k}", cursor=str(k)) for k in range(n)]
+        self.pages = 0
+
+    def list_pending(self, *, thread_id: str, limit: int, after: str | None) -> list[Any]:
+        assert thread_id == "t"
+        self.pages += 1
+        start = 0 if after is None else int(after) + 1
+        return self.items[start:start + limit]
+
+    async def alist_pending(self, **query: Any) -> AsyncIterator[Any]:
+        for item in self.list_pending(**query):
+            yield item
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+def test_open_entry_pages_through_the_index_and_stops_after_entry_pages(driver: str) -> None:
+    def find(index: _Index, interrupt_id: str) -> Any:
+        if driver == "sync":
+            return open_entry(index, "t", interrupt_id)
+        return asyncio.run(aopen_entry(index, "t", interrupt_id))
+
+    index = _Index(250)
+    assert find(index, "i230").interrupt_id == "i230" and index.pages == 3
+    assert find(index, "i0").interrupt_id == "i0"
+    index = _Index(100)
+    with pytest.raises(InterruptNotOpenError, match="'nope'"):
+        find(index, "nope")
+    assert index.pages == 2, "a full page is followed by one more"
+    index = _Index(100 * ENTRY_PAGES + 1)
+    with pytest.raises(InterruptNotOpenError):
+        find(index, f"i{100 * ENTRY_PAGES}")
+    assert index.pages == ENTRY_PAGES

@@ -5,29 +5,17 @@ PostgreSQL, with both drivers."""
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any
 
 import pytest
+from _groups_graph import ask_graph
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.errors import ResumeError
-from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.review import DecisionLog, Groups
-from hitlgraph.types import Command, interrupt
+from hitlgraph.types import Command
 
 FINANCE = Groups({"finance": ["alice", "bob"]})
-
-
-class State(TypedDict, total=False):
-    answer: Any
-
-
-def _graph(saver: BaseCheckpointSaver, **policy: Any) -> Any:
-    builder = StateGraph(State)
-    builder.add_node("ask", lambda s: {"answer": interrupt("pay it?", **policy)})
-    builder.add_edge(START, "ask")
-    builder.add_edge("ask", END)
-    return builder.compile(checkpointer=saver)
 
 
 def _config(groups: Groups | None = FINANCE) -> dict[str, Any]:
@@ -38,7 +26,7 @@ def _config(groups: Groups | None = FINANCE) -> dict[str, Any]:
 @pytest.mark.parametrize("approvals", [1, 2])
 def test_an_answer_from_outside_the_group_is_refused_and_writes_nothing(
         saver: BaseCheckpointSaver, run: Any, approvals: int) -> None:
-    app = _graph(saver, approvals=approvals, approvers="finance")
+    app = ask_graph(saver, approvals=approvals, approvers="finance")
     run.invoke(app, {}, _config())
     for by, groups, message in (
             ("carol", FINANCE, r"'carol' may not answer .* members of group 'finance'"),
@@ -59,7 +47,7 @@ def test_an_answer_from_outside_the_group_is_refused_and_writes_nothing(
 
 
 def test_a_listed_approver_needs_no_groups(saver: BaseCheckpointSaver, run: Any) -> None:
-    app = _graph(saver, approvers=["alice"])
+    app = ask_graph(saver, approvers=["alice"])
     run.invoke(app, {}, _config(None))
     with pytest.raises(ResumeError, match=r"'bob' may not answer .* approvers are 'alice'"):
         run.invoke(app, Command(resume="yes", by="bob"), _config(None))

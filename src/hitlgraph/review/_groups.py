@@ -19,7 +19,7 @@ may give it. The server builds one per request from the authenticated principal'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from typing import Any, Final
 
 from hitlgraph.review._assignment import AssignmentError, InterruptNotOpenError
@@ -149,8 +149,26 @@ def check_claim(item: PendingInterrupt, principal: str, groups: Groups | None) -
                               principal=principal, group=item.group)
 
 
-def _found(page: list[PendingInterrupt], interrupt_id: str) -> PendingInterrupt | None:
-    return next((p for p in page if p.interrupt_id == interrupt_id), None)
+_PAGE: Final = 100
+
+_Search = Generator[str | None, list[PendingInterrupt], PendingInterrupt]
+"""A search for one open interrupt: yields the cursor of the page it wants next (None: the
+first), is sent that page, returns the entry."""
+
+
+def _search(thread_id: str, interrupt_id: str) -> _Search:
+    """The search open_entry and aopen_entry drive, written once: only fetching a page
+    differs between them."""
+    after = None
+    for _ in range(ENTRY_PAGES):
+        page = yield after
+        found = next((p for p in page if p.interrupt_id == interrupt_id), None)
+        if found is not None:
+            return found
+        if len(page) < _PAGE:
+            break
+        after = page[-1].cursor
+    raise InterruptNotOpenError(thread_id=thread_id, interrupt_id=interrupt_id)
 
 
 def open_entry(saver: Any, thread_id: str, interrupt_id: str) -> PendingInterrupt:
@@ -159,31 +177,27 @@ def open_entry(saver: Any, thread_id: str, interrupt_id: str) -> PendingInterrup
     Raises:
         InterruptNotOpenError: the thread has no open interrupt of that id.
     """
-    after = None
-    for _ in range(ENTRY_PAGES):
-        page = list(saver.list_pending(thread_id=thread_id, limit=100, after=after))
-        found = _found(page, interrupt_id)
-        if found is not None or len(page) < 100:
-            break
-        after = page[-1].cursor
-    if found is None:
-        raise InterruptNotOpenError(thread_id=thread_id, interrupt_id=interrupt_id)
-    return found
+    search = _search(thread_id, interrupt_id)
+    try:
+        after = next(search)
+        while True:  # ends when the search returns or raises (ENTRY_PAGES pages at most)
+            after = search.send(list(saver.list_pending(thread_id=thread_id, limit=_PAGE,
+                                                        after=after)))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 async def aopen_entry(saver: Any, thread_id: str, interrupt_id: str) -> PendingInterrupt:
     """open_entry() over alist_pending()."""
-    after = None
-    for _ in range(ENTRY_PAGES):
-        page = [p async for p in saver.alist_pending(thread_id=thread_id, limit=100,
-                                                     after=after)]
-        found = _found(page, interrupt_id)
-        if found is not None or len(page) < 100:
-            break
-        after = page[-1].cursor
-    if found is None:
-        raise InterruptNotOpenError(thread_id=thread_id, interrupt_id=interrupt_id)
-    return found
+    search = _search(thread_id, interrupt_id)
+    try:
+        after = next(search)
+        while True:  # ends when the search returns or raises (ENTRY_PAGES pages at most)
+            page = [p async for p in saver.alist_pending(thread_id=thread_id, limit=_PAGE,
+                                                         after=after)]
+            after = search.send(page)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 def claim_in_group(saver: Any, thread_id: str, interrupt_id: str, principal: str,
