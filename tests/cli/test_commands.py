@@ -173,7 +173,7 @@ def test_threads(hitlgraph: Invoke) -> None:
     assert rows[paused]["interrupts"][0]["node"] == "review"
     assert rows[done]["status"] == "done" and rows[done]["next"] == []
     assert rows[stopped]["status"] == "stopped" and rows[stopped]["next"] == ["step2"]
-    assert hitlgraph.json("threads")[0]["thread_id"] == stopped  # newest first
+    assert [r["thread_id"] for r in hitlgraph.json("threads")] == sorted(rows)  # by id
     text = hitlgraph("threads").stdout
     assert "3 thread(s)" in text and paused in text and "waits at review" in text
     assert "stopped before step2" in text

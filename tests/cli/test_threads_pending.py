@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from hitlgraph.checkpoint.sqlite import SqliteSaver
-from hitlgraph.cli._threads import list_threads, paused_threads
+from hitlgraph.cli._threads import paused_threads, thread_page
 from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.types import Command, interrupt
 
@@ -41,8 +41,8 @@ def test_paused_threads_from_the_index_match_the_decoded_ones(tmp_path: Path) ->
         app.invoke(Command(resume={i.id: "yes" for i in asked}), _config("done"))
         half = {i.value: i.id for i in app.get_state(_config("half")).interrupts}
         app.invoke(Command(resume={half["left?"]: "ok"}), _config("half"))
-        indexed = paused_threads(saver)
-        decoded = [s for s in list_threads(saver) if s.status == "paused"]
+        indexed = paused_threads(saver).threads
+        decoded = [s for s in thread_page(saver).threads if s.status == "paused"]
         assert {s.thread_id for s in indexed} == {s.thread_id for s in decoded} == {
             "first", "half", "last"}
         for s in decoded:
@@ -53,7 +53,7 @@ def test_paused_threads_from_the_index_match_the_decoded_ones(tmp_path: Path) ->
             i for i in indexed if i.thread_id == "half").interrupts] == ["right"]
         times = [s.created_at or "" for s in indexed]
         assert times == sorted(times, reverse=True)  # newest question first
-        assert len(paused_threads(saver, limit=2)) == 2
+        assert len(paused_threads(saver, limit=2).threads) == 2
 
 
 def test_threads_pending_lists_the_paused_threads_newest_question_first(hitlgraph: Any) -> None:

@@ -15,7 +15,7 @@ from hitlgraph.cli._jsonable import JSONInputError, parse_answer, parse_json
 from hitlgraph.cli._load import Loaded, Target, load_object
 from hitlgraph.cli._options import DEMO_SPEC, db_flag
 from hitlgraph.cli._session import snapshot_of
-from hitlgraph.cli._threads import ThreadSummary, recorded_graph, thread_ids
+from hitlgraph.cli._threads import ThreadSummary, recorded_graph
 
 __all__ = [
     "exists",
@@ -97,17 +97,23 @@ def exists(saver: SqliteSaver, thread_id: str) -> bool:
         is not None
 
 
+_SHOWN = 10
+"""How many candidates an ambiguous thread prefix's error names."""
+
+
 def resolve_thread(saver: SqliteSaver, wanted: str, db: str) -> str:
-    """The thread `wanted` names: its id, or the start of exactly one thread's id."""
+    """The thread `wanted` names: its id, or the start of exactly one thread's id (one
+    indexed read of at most _SHOWN + 1 ids, however many threads the database holds)."""
     if exists(saver, wanted):
         return wanted
-    found = sorted(t for t in thread_ids(saver) if t.startswith(wanted))
+    found = [t.thread_id for t in saver.list_threads(prefix=wanted, limit=_SHOWN + 1)]
     if len(found) == 1:
         return found[0]
     if not found:
         raise not_found(wanted, db)
-    shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
-    raise CliError(f"Thread '{wanted}' is ambiguous: {len(found)} threads' ids start with it "
+    count = str(len(found)) if len(found) <= _SHOWN else f"more than {_SHOWN}"
+    shown = ", ".join(found[:_SHOWN]) + (" and more" if len(found) > _SHOWN else "")
+    raise CliError(f"Thread '{wanted}' is ambiguous: {count} threads' ids start with it "
                    f"({shown}). Give more of the id.", ExitCode.USAGE)
 
 

@@ -11,10 +11,11 @@ from hitlgraph.cli._options import EPILOG, db_option, json_option
 from hitlgraph.cli._render import View
 from hitlgraph.cli._runner import outcome_json
 from hitlgraph.cli._threads import (
+    DEFAULT_LIMIT,
     PendingFilter,
     history_rows,
-    list_threads,
     paused_threads,
+    thread_page,
     thread_summary,
 )
 
@@ -35,27 +36,35 @@ _READ_ADVICE = "Leave out --graph to read the checkpoint as it is."
               help="Only questions no one holds (implies --pending).")
 @click.option("--overdue", is_flag=True, help="Only questions past their deadline, the longest "
                                                "overdue first (implies --pending).")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N threads.")
+@click.option("--limit", type=click.IntRange(min=1), default=DEFAULT_LIMIT, show_default=True,
+              metavar="N", help="At most N threads (a page; the next one is --after).")
+@click.option("--after", metavar="CURSOR",
+              help="The page after CURSOR (the end of the previous page prints it).")
 @json_option
 def threads(db: str, graph_spec: str | None, pending: bool, assignee: str | None,
-            group: str | None, unassigned: bool, overdue: bool, limit: int | None,
-            as_json: bool) -> None:
-    """List the threads of the database, newest first, what each waits for, and the graph it
-    was run with."""
+            group: str | None, unassigned: bool, overdue: bool, limit: int,
+            after: str | None, as_json: bool) -> None:
+    """List the threads of the database by id (with --pending, the paused ones, newest
+    question first), what each waits for, and the graph it was run with; a page at a time."""
     view = View(as_json=as_json)
     loaded = load_object(graph_spec) if graph_spec else None
     only = PendingFilter(assignee, group, unassigned, overdue)
     pending = pending or bool(only)
     with open_saver(db, create=False) as saver:
-        found = (paused_threads(saver, limit=limit, only=only) if pending
-                 else list_threads(saver)[:limit])
+        page = (paused_threads(saver, limit=limit, after=after, only=only) if pending
+                else thread_page(saver, limit=limit, after=after))
+        found = page.threads
         if loaded is not None:
             target = bind(loaded, saver)
             found = [read_through(target, s.thread_id, advice=_READ_ADVICE) for s in found]
     if as_json:
         view.data([s.to_json() for s in found])
     else:
-        view.threads(found, db, pending=pending)
+        order = ("longest overdue first" if overdue else "newest question first") \
+            if pending else "by id"
+        view.threads(found, db, pending=pending, order=order)
+    if page.more is not None:
+        view.more_threads(page.more)
 
 
 @click.command(epilog=EPILOG)

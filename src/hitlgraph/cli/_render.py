@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -228,15 +229,15 @@ class View:
 
     # -- reading threads ---------------------------------------------------------------------------
 
-    def threads(self, items: Sequence[ThreadSummary], db: str, *, pending: bool = False
-                ) -> None:
+    def threads(self, items: Sequence[ThreadSummary], db: str, *, pending: bool = False,
+                order: str = "by id") -> None:
         """One block per thread: id, status, step (unknown to a summary read from the index
         of open questions, so left out), time; then what it waits for."""
         kind = "paused thread(s)" if pending else "thread(s)"
         if not items:
             self.say(f"No {'paused ' if pending else ''}threads in {escape(db)}.")
             return
-        self.say(f"[bold]{len(items)} {kind}[/] in {escape(db)}, newest first:")
+        self.say(f"[bold]{len(items)} {kind}[/] in {escape(db)}, {escape(order)}:")
         for s in items:
             style = _STATUS_STYLE.get(s.status, "")
             when = (s.created_at or "")[:16].replace("T", " ")
@@ -246,6 +247,12 @@ class View:
                      f"{step}[dim]{escape(when)}[/]{graph}")
             for line in _waiting_lines(s):
                 self.say(f"    {line}")
+
+    def more_threads(self, cursor: str) -> None:
+        """The page was full and more threads follow: how to ask for them (to stderr with
+        --json, so stdout stays one JSON list)."""
+        self.command_hint("More threads follow; for the next page, repeat the command with:",
+                          f"--after {shlex.quote(cursor)}")
 
     def state(self, s: ThreadSummary) -> None:
         style = _STATUS_STYLE.get(s.status, "")

@@ -3,11 +3,13 @@ from a graph's get_state() when one is given."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.cli._errors import CliError, ExitCode, tampered_is_exit_6
 from hitlgraph.cli._jsonable import to_jsonable
 from hitlgraph.constants import ERROR, INTERRUPT, RESUME, TASK_RESULT, TASKS
@@ -17,19 +19,20 @@ from hitlgraph.review import PendingInterrupt as IndexedInterrupt
 from hitlgraph.types import StateSnapshot
 
 __all__ = [
+    "DEFAULT_LIMIT",
     "GRAPH_KEY",
     "PendingFilter",
     "PendingInterrupt",
+    "ThreadPage",
     "ThreadSummary",
     "answers_given",
     "history_rows",
-    "list_threads",
     "paused_threads",
     "pending_from_writes",
     "recorded_graph",
     "summary_from_snapshot",
     "summary_from_tuple",
-    "thread_ids",
+    "thread_page",
     "thread_summary",
     "visible_values",
 ]
@@ -211,26 +214,31 @@ def recorded_graph(saver: BaseCheckpointSaver, thread_id: str) -> str | None:
     return None
 
 
-def thread_ids(saver: BaseCheckpointSaver) -> set[str]:
-    """The id of every thread with a checkpoint in `saver`."""
-    return {str(tup.config["configurable"]["thread_id"]) for tup in saver.list(None)}
+DEFAULT_LIMIT = 50
+"""How many threads `hitlgraph threads` lists when --limit is not given (one page)."""
 
 
-def list_threads(saver: BaseCheckpointSaver) -> list[ThreadSummary]:
-    """Every thread of `saver`, from its latest top-level checkpoint; newest first."""
-    latest: dict[str, CheckpointTuple] = {}
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    """One page of `hitlgraph threads`."""
+
+    threads: list[ThreadSummary]
+    more: str | None
+    """The --after cursor of the next page; None when this page is the last."""
+
+
+def thread_page(saver: SqliteSaver, *, limit: int = DEFAULT_LIMIT,
+                after: str | None = None) -> ThreadPage:
+    """A page of the saver's threads by id (`hitlgraph threads`): the ids from one indexed
+    read (list_threads), then each listed thread's latest checkpoint decoded; what the
+    database holds beyond the page is never read."""
     with tampered_is_exit_6():
-        for tup in saver.list(None):
-            conf = tup.config["configurable"]
-            if conf.get("checkpoint_ns", ""):
-                continue
-            thread = str(conf["thread_id"])
-            known = latest.get(thread)
-            if known is None or (conf["checkpoint_id"]
-                                 > known.config["configurable"]["checkpoint_id"]):
-                latest[thread] = tup
-    found = [summary_from_tuple(t) for t in latest.values()]
-    return sorted(found, key=lambda s: s.checkpoint_id or "", reverse=True)
+        infos = list(saver.list_threads(limit=limit + 1, after=after))
+        found = [saver.get_tuple({"configurable": {"thread_id": info.thread_id,
+                                                   "checkpoint_ns": ""}})
+                 for info in infos[:limit]]
+        summaries = [summary_from_tuple(tup) for tup in found if tup is not None]
+    return ThreadPage(summaries, infos[limit - 1].cursor if len(infos) > limit else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,39 +265,55 @@ class PendingFilter:
         return bool(self.assignee or self.group or self.unassigned or self.overdue)
 
 
-def paused_threads(saver: BaseCheckpointSaver, *, limit: int | None = None,
-                   only: PendingFilter | None = None) -> list[ThreadSummary]:
+_INDEX_PAGE = 200
+"""How many index records `paused_threads` reads per statement."""
+
+
+def paused_threads(saver: PendingIndex, *, limit: int = DEFAULT_LIMIT,
+                   after: str | None = None, only: PendingFilter | None = None) -> ThreadPage:
     """The threads waiting for an answer, newest question first (`hitlgraph threads
-    --pending`): read from the saver's index of open interrupts, a page at a time, without
-    decoding any checkpoint; from every thread's latest checkpoint for a saver without one.
-    A summary made from the index knows the questions, their nodes and the graph, not the
-    step or the values (step None, values None).
+    --pending`): read from the saver's index of open interrupts, a page at a time, until
+    `limit` threads are found, without decoding any checkpoint. A summary made from the
+    index knows the questions, their nodes and the graph, not the step or the values (step
+    None, values None). The next page starts after the last question read, so a thread
+    whose questions are spread over two pages shows on both.
 
     Args:
         limit: at most this many threads.
-        only: list only the questions this filter lets through (the index is needed).
+        after: the `more` cursor of the previous page.
+        only: list only the questions this filter lets through.
 
     Raises:
-        CliError: a filter on a saver without the index (USAGE).
+        CliError: `after` is not a cursor of this listing (USAGE).
     """
-    if not isinstance(saver, PendingIndex):
-        if only:
-            raise CliError(f"Filtering waiting questions needs the index of open interrupts, "
-                           f"which {type(saver).__name__} does not keep.", ExitCode.USAGE)
-        paused = [s for s in list_threads(saver) if s.status == "paused"]
-        return paused[:limit] if limit is not None else paused
     query = (only or PendingFilter()).query()
     asked: dict[str, list[IndexedInterrupt]] = {}
-    after: str | None = None
-    while limit is None or len(asked) <= limit:
-        page = list(saver.list_pending(limit=200, after=after, **query))
-        for item in page:
+    more: str | None = None
+    try:
+        for item in _open_questions(saver, after, query):
+            if item.thread_id not in asked and len(asked) == limit:
+                break
             asked.setdefault(item.thread_id, []).append(item)
-        if len(page) < 200:
-            break
+            more = item.cursor
+        else:
+            more = None
+    except ValueError as exc:
+        raise CliError(f"--after {after!r} is not a cursor of this listing ({exc}). Pass the "
+                       "one the previous page printed, with the same filters.",
+                       ExitCode.USAGE) from None
+    return ThreadPage([_summary_from_index(thread_id, items) for thread_id, items in
+                       asked.items()], more)
+
+
+def _open_questions(saver: PendingIndex, after: str | None, query: dict[str, Any]
+                    ) -> Iterator[IndexedInterrupt]:
+    """The index's records in its order, read a page at a time as they are consumed."""
+    while True:
+        page = list(saver.list_pending(limit=_INDEX_PAGE, after=after, **query))
+        yield from page
+        if len(page) < _INDEX_PAGE:
+            return
         after = page[-1].cursor
-    threads = list(asked.items())[:limit] if limit is not None else list(asked.items())
-    return [_summary_from_index(thread_id, items) for thread_id, items in threads]
 
 
 def _summary_from_index(thread_id: str, items: list[IndexedInterrupt]) -> ThreadSummary:
