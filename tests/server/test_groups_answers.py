@@ -5,8 +5,6 @@ caller belonged to when the run was queued. On a SQLite file and on PostgreSQL."
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from _harness import RunningServer
+from _policy_app import POLICY, paused_at_policy, policy_app
 
 from hitlgraph.server.auth import ApiKeyAuth
 
@@ -25,14 +24,7 @@ GROUPS = {"finance": ["acme/alice", "acme/carol"]}
 
 @pytest.fixture
 def policy_config(tmp_path: Path) -> Path:
-    """A langgraph.json serving inbox_graphs.py's "policy" graph."""
-    folder = tmp_path / "answers_app"
-    folder.mkdir()
-    shutil.copyfile(Path(__file__).with_name("inbox_graphs.py"), folder / "inbox_graphs.py")
-    path = folder / "langgraph.json"
-    path.write_text(json.dumps({"graphs": {"policy": "./inbox_graphs.py:policy_builder"}}),
-                    encoding="utf-8")
-    return path
+    return policy_app(tmp_path / "answers_app")
 
 
 def _as(server: RunningServer, who: str) -> httpx.Client:
@@ -40,16 +32,12 @@ def _as(server: RunningServer, who: str) -> httpx.Client:
 
 
 def _paused(http: httpx.Client, **ask: Any) -> str:
-    thread = str(http.post("/threads", json={}).json()["thread_id"])
-    done = http.post(f"/threads/{thread}/runs/wait",
-                     json={"assistant_id": "policy", "input": {"ask": ask}})
-    assert "__interrupt__" in done.json(), done.text
-    return thread
+    return paused_at_policy(http, **ask)[0]
 
 
 def _answer(http: httpx.Client, thread: str, answer: Any) -> httpx.Response:
     return http.post(f"/threads/{thread}/runs/wait",
-                     json={"assistant_id": "policy", "command": {"resume": answer}})
+                     json={"assistant_id": POLICY, "command": {"resume": answer}})
 
 
 @BOTH

@@ -4,8 +4,6 @@ API keys' principals their groups, checked when the server starts."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from _harness import RunningServer
+from _policy_app import policy_app
 
 from hitlgraph.server import ServerSettings, create_app
 from hitlgraph.server.config import ConfigError
@@ -21,14 +20,7 @@ KEYS = {"acme/alice": "config-key-alice", "acme/bob": "config-key-bob"}
 
 
 def _config(tmp_path: Path, review: Any) -> Path:
-    folder = tmp_path / "config_app"
-    folder.mkdir(exist_ok=True)
-    shutil.copyfile(Path(__file__).with_name("inbox_graphs.py"), folder / "inbox_graphs.py")
-    path = folder / "langgraph.json"
-    path.write_text(json.dumps({
-        "graphs": {"policy": "./inbox_graphs.py:policy_builder"},
-        "hitlgraph": {"api_keys": KEYS, "review": review}}), encoding="utf-8")
-    return path
+    return policy_app(tmp_path / "config_app", hitlgraph={"api_keys": KEYS, "review": review})
 
 
 def test_groups_in_langgraph_json_reach_the_principals(

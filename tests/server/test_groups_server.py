@@ -6,8 +6,6 @@ and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from _harness import RunningServer
+from _policy_app import paused_at_policy, policy_app
 from inbox_graphs import PolicyState, ask_with_policy
 from starlette.requests import Request
 
@@ -31,27 +30,11 @@ GROUPS = {"finance": ["acme/alice", "acme/carol"], "ops": ["acme/bob"]}
 
 @pytest.fixture
 def policy_config(tmp_path: Path) -> Path:
-    """A langgraph.json serving inbox_graphs.py's "policy" graph (its input names the
-    interrupt's review policy)."""
-    folder = tmp_path / "groups_app"
-    folder.mkdir()
-    shutil.copyfile(Path(__file__).with_name("inbox_graphs.py"), folder / "inbox_graphs.py")
-    path = folder / "langgraph.json"
-    path.write_text(json.dumps({"graphs": {"policy": "./inbox_graphs.py:policy_builder"}}),
-                    encoding="utf-8")
-    return path
+    return policy_app(tmp_path / "groups_app")
 
 
 def _as(server: RunningServer, key: str, header: str = "x-api-key") -> httpx.Client:
     return httpx.Client(base_url=server.url, headers={header: key}, timeout=30)
-
-
-def _paused(http: httpx.Client, **ask: Any) -> tuple[str, str]:
-    thread = str(http.post("/threads", json={}).json()["thread_id"])
-    done = http.post(f"/threads/{thread}/runs/wait",
-                     json={"assistant_id": "policy", "input": {"ask": ask}})
-    [asked] = done.json()["__interrupt__"]
-    return thread, str(asked["id"])
 
 
 @BOTH
@@ -59,7 +42,7 @@ def test_only_members_claim_an_interrupt_asked_for_their_group(
         start_server: Callable[..., RunningServer], policy_config: Path) -> None:
     server = start_server(config=policy_config, auth=ApiKeyAuth(KEYS, groups=GROUPS))
     with _as(server, KEYS["acme/bob"]) as bob, _as(server, KEYS["acme/alice"]) as alice:
-        thread, iid = _paused(bob, group="finance")
+        thread, iid = paused_at_policy(bob, group="finance")
         path = f"/threads/{thread}/interrupts/{iid}"
         refused = bob.post(f"{path}/claim", json={})
         assert refused.status_code == 403, refused.text
@@ -69,7 +52,7 @@ def test_only_members_claim_an_interrupt_asked_for_their_group(
         claimed = alice.post(f"{path}/claim", json={})
         assert claimed.status_code == 200 and claimed.json()["by"] == "alice"
         # reassigning stays open to anyone; a claim of an interrupt for no group too
-        other, other_iid = _paused(bob, expires_in=600)
+        other, other_iid = paused_at_policy(bob, expires_in=600)
         assert bob.post(f"/threads/{other}/interrupts/{other_iid}/claim",
                         json={}).status_code == 200
 
@@ -86,7 +69,7 @@ def test_an_auth_callable_gives_the_principal_its_groups(
     server = start_server(config=policy_config, auth=_bearer)
     with _as(server, "Bearer ben", "authorization") as ben, \
             _as(server, "Bearer ann", "authorization") as ann:
-        thread, iid = _paused(ben, group="finance")
+        thread, iid = paused_at_policy(ben, group="finance")
         path = f"/threads/{thread}/interrupts/{iid}/claim"
         assert ben.post(path, json={}).status_code == 403
         assert ann.post(path, json={}).json()["by"] == "ann"
@@ -96,7 +79,7 @@ def test_claims_are_not_checked_where_the_auth_layer_keeps_no_groups(
         start_server: Callable[..., RunningServer], policy_config: Path) -> None:
     server = start_server(config=policy_config, auth=ApiKeyAuth(KEYS))
     with _as(server, KEYS["acme/bob"]) as bob:
-        thread, iid = _paused(bob, group="finance")
+        thread, iid = paused_at_policy(bob, group="finance")
         claimed = bob.post(f"/threads/{thread}/interrupts/{iid}/claim", json={})
         assert claimed.status_code == 200 and claimed.json()["by"] == "bob"
 
