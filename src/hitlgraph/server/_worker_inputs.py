@@ -69,11 +69,11 @@ def error_json(exc: BaseException) -> dict[str, Any]:
 
 
 def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
-    """The config the graph runs with: the request's, on the tenant's checkpoint thread."""
+    """The config the graph runs with: the request's, on the tenant's checkpoint thread.
+    (Its configurable holds the run's context already: the route mirrored it there.)"""
     kwargs = run.kwargs
     config: dict[str, Any] = dict(kwargs.get("config") or {})
     configurable = dict(config.get("configurable") or {})
-    configurable.update(kwargs.get("context") or {})
     configurable.update({"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id),
                          "run_id": run.run_id, "assistant_id": run.assistant_id,
                          "graph_id": run.graph_id, "user_id": run.tenant,

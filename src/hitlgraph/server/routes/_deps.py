@@ -17,10 +17,10 @@ from fastapi import Depends, HTTPException, Request, Response
 from hitlgraph.server._ids import not_a_uuid
 from hitlgraph.server._json_body import MAX_DEPTH
 from hitlgraph.server._runtime import Runtime
-from hitlgraph.server.auth import decider_of, tenant_of
+from hitlgraph.server.auth import decider_of, groups_of, tenant_of
 from hitlgraph.server.store.base import ThreadRow
 
-__all__ = ["DeciderDep", "RuntimeDep", "TenantDep", "contains", "get_runtime",
+__all__ = ["DeciderDep", "MemberOfDep", "RuntimeDep", "TenantDep", "contains", "get_runtime",
            "require_thread", "stored_json", "thread_not_found", "valid_path_ids"]
 
 
@@ -53,11 +53,18 @@ async def _decider(request: Request) -> str | None:
     return decider_of(request)
 
 
+async def _member_of(request: Request) -> frozenset[str] | None:
+    return groups_of(request)
+
+
 TenantDep = Annotated[str, Depends(_tenant)]
 """The caller's tenant ("" without authentication)."""
 
 DeciderDep = Annotated["str | None", Depends(_decider)]
 """Who the caller's answers are logged as (the API key's user, else its tenant)."""
+
+MemberOfDep = Annotated["frozenset[str] | None", Depends(_member_of)]
+"""The review groups of the caller's principal (None: the auth layer keeps none)."""
 
 
 def thread_not_found(thread_id: str) -> HTTPException:

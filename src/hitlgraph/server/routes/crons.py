@@ -38,8 +38,9 @@ from hitlgraph.server.store._crons import CronChange, CronFields, CronRow
 __all__ = ["cron_json", "router", "valid_cron_id"]
 
 
-def valid_cron_id(request: Request) -> None:
-    """A cron id in the path is a UUID, as on LangGraph's server (422 naming it)."""
+async def valid_cron_id(request: Request) -> None:
+    """A cron id in the path is a UUID, as on LangGraph's server (422 naming it). (Async:
+    FastAPI would run a plain function in its thread pool.)"""
     value = request.path_params.get("cron_id")
     refusal = None if value is None else not_a_uuid(value, "cron")
     if refusal is not None:

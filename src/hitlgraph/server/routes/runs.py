@@ -19,8 +19,14 @@ from hitlgraph.server._store_items_nodes import run_context
 from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server._typed_answers import answer_refusal, approver_refusal
 from hitlgraph.server._webhooks import WebhookRefusedError, check
-from hitlgraph.server.auth import decider_of, groups_of
-from hitlgraph.server.routes._deps import RuntimeDep, TenantDep, require_thread, valid_path_ids
+from hitlgraph.server.routes._deps import (
+    DeciderDep,
+    MemberOfDep,
+    RuntimeDep,
+    TenantDep,
+    require_thread,
+    valid_path_ids,
+)
 from hitlgraph.server.routes.threads import require_checkpoint
 from hitlgraph.server.schemas import RunCreate, RunCreateStateless
 from hitlgraph.server.sse import follow_run
@@ -37,10 +43,6 @@ from hitlgraph.server.store.base import (
 __all__ = ["router"]
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(valid_path_ids)])
-
-DeciderDep = Annotated["str | None", Depends(decider_of)]
-MemberOfDep = Annotated["frozenset[str] | None", Depends(groups_of)]
-"""Who the caller's answers are logged as (the API key's user, else its tenant)."""
 
 _KWARGS = ("input", "config", "context", "stream_mode", "stream_subgraphs", "interrupt_before",
            "interrupt_after", "durability", "on_disconnect", "checkpoint_id")
