@@ -1,5 +1,6 @@
 """list_threads(), written once for the SQL savers: one statement that reads a page of thread
-ids from the checkpoints' primary key (thread_id first), sync and async shells over it.
+ids from the checkpoints' primary key (thread_id first), sync and async shells over it; and
+`ThreadIds`, the sorted ids InMemorySaver pages through the same way.
 
 Each backend supplies its `ThreadSql`: a recursive query that jumps from one thread id to
 the next through the key (a few index probes per thread, however many checkpoints each
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import ClassVar, NamedTuple, TypeVar
 
 from hitlgraph.checkpoint._rows import row_ts
@@ -19,7 +21,7 @@ from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.base import ThreadInfo, ThreadQuery, thread_query
 
-__all__ = ["AsyncThreads", "SyncThreads", "ThreadSql", "list_page"]
+__all__ = ["AsyncThreads", "SyncThreads", "ThreadIds", "ThreadSql", "list_page"]
 
 _T = TypeVar("_T")
 
@@ -99,3 +101,36 @@ class AsyncThreads(SyncThreads):
         """list_threads() without blocking the event loop (see SyncThreads.list_threads)."""
         for item in await self._arun(self._threads_call(prefix, limit, after)):
             yield item
+
+
+class ThreadIds:
+    """Thread ids in code point order (a list kept sorted as threads come and go), so that a
+    page is found by bisection and read forward: as cheap at 100,000 threads as at 10."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+
+    def add(self, thread_id: str) -> None:
+        """A new thread (the caller knows it is not there yet)."""
+        insort(self.ids, thread_id)
+
+    def remove(self, thread_id: str) -> None:
+        """A deleted thread (nothing when it is not there)."""
+        at = bisect_left(self.ids, thread_id)
+        if at < len(self.ids) and self.ids[at] == thread_id:
+            del self.ids[at]
+
+    def page(self, query: ThreadQuery, listed: Callable[[str], object]) -> list[str]:
+        """The ids of `query`'s page, skipping those for which `listed` is falsy (threads
+        without a top-level checkpoint)."""
+        strict, bound = query.start()
+        ids = self.ids
+        at = bisect_right(ids, bound) if strict else bisect_left(ids, bound)
+        found: list[str] = []
+        while at < len(ids) and len(found) < query.limit and ids[at].startswith(query.prefix):
+            if listed(ids[at]):
+                found.append(ids[at])
+            at += 1
+        return found

@@ -452,12 +452,6 @@ class ThreadQuery(NamedTuple):
             return True, self.after
         return False, self.prefix
 
-    def admits(self, thread_id: str) -> bool:
-        """Whether `thread_id` belongs on this page or a later one."""
-        strict, bound = self.start()
-        return thread_id.startswith(self.prefix) and (
-            thread_id > bound if strict else thread_id >= bound)
-
 
 def thread_query(*, prefix: str | None, limit: int, after: str | None) -> ThreadQuery:
     """`list_threads()`'s arguments checked once, before any lock or connection is taken.

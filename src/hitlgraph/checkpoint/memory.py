@@ -7,7 +7,6 @@ records and values are kept as bytes, so many paused threads take little memory.
 
 from __future__ import annotations
 
-import heapq
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from hitlgraph.checkpoint._memory_review import MemoryReview
 from hitlgraph.checkpoint._pending import change_of, graph_of, node_of, now, pending_query
 from hitlgraph.checkpoint._rows import by_task, check_keep_last, make_config
 from hitlgraph.checkpoint._store import rules
+from hitlgraph.checkpoint._thread_list import ThreadIds
 from hitlgraph.checkpoint.base import (
     WRITES_IDX,
     BaseCheckpointSaver,
@@ -124,6 +124,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         super().__init__(serde=serde)
         self._lock = threading.RLock()
         self._threads: dict[str, dict[str, _Namespace]] = {}
+        self._thread_ids = ThreadIds()
         self._deltas = DeltaEncoder()
         self._fences: dict[str, int] = {}
         self._index = MemoryIndex()
@@ -258,23 +259,24 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
     def list_threads(self, *, prefix: str | None = None, limit: int = 50,
                      after: str | None = None) -> Iterator[ThreadInfo]:
         """The threads that have a top-level checkpoint, by thread id (see the SQL savers'
-        list_threads, checkpoint/_thread_list.py): a page of the thread table's keys."""
+        list_threads, checkpoint/_thread_list.py): a page of the sorted thread ids."""
         query = thread_query(prefix=prefix, limit=limit, after=after)
         with self._lock:
-            ids = heapq.nsmallest(query.limit, (
-                thread_id for thread_id, spaces in self._threads.items()
-                if "" in spaces and spaces[""].latest is not None and query.admits(thread_id)))
+            ids = self._thread_ids.page(query, self._top_latest)
             return iter([self._thread_info(thread_id) for thread_id in ids])
 
+    def _top_latest(self, thread_id: str) -> str | None:
+        space = self._threads[thread_id].get("")
+        return space.latest if space is not None else None
+
     def _thread_info(self, thread_id: str) -> ThreadInfo:
-        space = self._threads[thread_id][""]
-        latest = str(space.latest)
-        ts = ormsgpack.unpackb(space.checkpoints[latest])[0]
+        latest = str(self._top_latest(thread_id))
+        ts = ormsgpack.unpackb(self._threads[thread_id][""].checkpoints[latest])[0]
         return ThreadInfo(thread_id=thread_id, checkpoint_id=latest, created_at=ts)
 
     async def alist_threads(self, *, prefix: str | None = None, limit: int = 50,
                             after: str | None = None) -> AsyncIterator[ThreadInfo]:
-        """list_threads() for asyncio programs (no worker thread: a page of a dict's keys)."""
+        """list_threads() for asyncio programs (no worker thread: a page of a list)."""
         for item in self.list_threads(prefix=prefix, limit=limit, after=after):
             yield item
 
@@ -284,6 +286,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         spaces = self._threads.get(thread_id)
         if spaces is None:
             spaces = self._threads[thread_id] = {}
+            self._thread_ids.add(thread_id)
         space = spaces.get(ns)
         if space is None:
             space = spaces[ns] = _Namespace()
@@ -450,6 +453,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         thread_id = str(thread_id)
         with self._lock:
             self._threads.pop(thread_id, None)
+            self._thread_ids.remove(thread_id)
             self._index.drop_thread(thread_id)
         self._deltas.forget_thread(thread_id)
 
