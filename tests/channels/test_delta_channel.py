@@ -1,7 +1,8 @@
 """DeltaChannel (a reducer key whose reducer takes a step's writes as one batch) side by side
 with LangGraph (tests/_side_by_side.py): fan-out writes, a pause and resume, an Overwrite,
-update_state and history. How it is stored differs (LangGraph keeps the writes since a
-snapshot; hitlgraph the value), so the reducer's call count is not compared."""
+update_state and history. Both store the writes since a snapshot, but LangGraph replays
+them in one reducer call where hitlgraph makes one per stored update, so the reducer's call
+count is not compared (test_delta_channel_storage.py checks the storage)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,14 @@
-"""DeltaChannel: a reducer key whose reducer takes a step's writes as one batch."""
+"""DeltaChannel: a reducer key whose reducer takes a step's writes as one batch, stored as the
+batches since a snapshot so that what a checkpoint costs grows with the writes, not the value.
+
+What `checkpoint()` returns is a list, `[LOG, snapshot, batch, batch, ...]`: the value at the
+last snapshot, then each update's writes since. A later checkpoint's list is the earlier one
+with more batches at its end, which the savers already store as just the added items
+(checkpoint/_delta.py); every `snapshot_frequency` updates (or at an Overwrite) the list
+starts again from the current value. `from_checkpoint` folds the batches back in, one
+reducer call per stored update, so the value read back is the one the run had. A stored
+value without the LOG marker (written before this form) is taken as the value itself.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +24,12 @@ from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.channels.binop import empty_value
 from hitlgraph.errors import InvalidUpdateError
 
-__all__ = ["DeltaChannel"]
+__all__ = ["LOG", "DeltaChannel"]
 
 BatchReducer = Callable[[Any, Sequence[Any]], Any]
+
+LOG = "\x00hitlgraph.DeltaChannel.log"
+"""The first item of a stored DeltaChannel (see the module docstring)."""
 
 
 class DeltaChannel(HeldValue[Value]):
@@ -24,15 +37,14 @@ class DeltaChannel(HeldValue[Value]):
     LangGraph's DeltaChannel; the value starts as the type's empty value (list -> []).
 
     The reducer must give the same value for two batches as for their concatenation. An
-    Overwrite among the writes replaces the value (one per step). LangGraph stores such a
-    channel as the writes since a snapshot taken every `snapshot_frequency` updates;
-    hitlgraph's savers store the whole value at each checkpoint, as for a reducer key, so
-    `snapshot_frequency` is checked (a positive int) and changes nothing stored.
+    Overwrite among the writes replaces the value (one per step). As in LangGraph, it is
+    stored as the writes since a snapshot of the value taken every `snapshot_frequency`
+    updates (see the module docstring).
 
     E.g. `events: Annotated[list[str], DeltaChannel(lambda old, new: old + new)]`.
     """
 
-    __slots__ = ("inferred", "reducer", "snapshot_frequency")
+    __slots__ = ("batches", "inferred", "reducer", "snapshot", "snapshot_frequency")
 
     def __init__(self, reducer: BatchReducer, typ: Any = None, *,
                  snapshot_frequency: int = 100) -> None:
@@ -44,6 +56,10 @@ class DeltaChannel(HeldValue[Value]):
         self.reducer = reducer
         self.snapshot_frequency = snapshot_frequency
         self.inferred = typ is None  # (the annotated key's type is used: see for_type)
+        self.snapshot: Any = MISSING
+        """The value when the stored batches start (a copy no reducer call can change)."""
+        self.batches: list[list[Any]] = []
+        """Each update's writes since the snapshot, oldest first."""
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, DeltaChannel) and self.reducer is other.reducer
@@ -60,12 +76,41 @@ class DeltaChannel(HeldValue[Value]):
         new.inferred = self.inferred
         return new
 
-    def from_checkpoint(self, checkpoint: Any) -> Self:
-        """A channel holding `checkpoint`; for MISSING, the type's empty value."""
-        new = super().from_checkpoint(checkpoint)
-        if checkpoint is MISSING:
-            new.value = empty_value(self.typ)
+    def copy(self) -> Self:
+        """A channel with the same value and the same stored batches."""
+        new = super().copy()
+        new.snapshot, new.batches = self.snapshot, list(self.batches)
         return new
+
+    def from_checkpoint(self, checkpoint: Any) -> Self:
+        """A channel holding what `checkpoint()` stored: its snapshot with its batches folded
+        in, one reducer call each; a plain value (an older checkpoint, or a value shown by a
+        snapshot) as it is; for MISSING, the type's empty value."""
+        new = self._blank()
+        new.key = self.key
+        if checkpoint is MISSING:
+            new._restart(empty_value(self.typ))
+        elif _is_log(checkpoint):
+            new._restart(checkpoint[1])
+            value = copy.deepcopy(checkpoint[1])
+            for batch in checkpoint[2:]:
+                value = new.reducer(value, list(batch))
+            new.value, new.batches = value, [list(b) for b in checkpoint[2:]]
+        else:
+            new._restart(checkpoint)
+        return new
+
+    def checkpoint(self) -> Any:
+        """`[LOG, snapshot, *batches]`, or MISSING without a value."""
+        if self.value is MISSING:
+            return MISSING
+        return [LOG, self.snapshot, *self.batches]
+
+    def _restart(self, value: Any) -> None:
+        """Hold `value`, and store it as the snapshot the next batches start from."""
+        self.value = value
+        self.snapshot = copy.deepcopy(value)
+        self.batches = []
 
     def update(self, values: Sequence[Value]) -> bool:
         """Fold the step's writes in with one reducer call (or take its Overwrite).
@@ -83,8 +128,16 @@ class DeltaChannel(HeldValue[Value]):
             )
         if replaced:
             value = replaced[0]
-            self.value = copy.copy(value) if value is not None else empty_value(self.typ)
+            self._restart(copy.copy(value) if value is not None else empty_value(self.typ))
             return True
-        base = empty_value(self.typ) if self.value is MISSING else self.value
-        self.value = self.reducer(base, list(values))
+        if self.value is MISSING:
+            self._restart(empty_value(self.typ))
+        self.value = self.reducer(self.value, list(values))
+        self.batches.append(list(values))
+        if len(self.batches) >= self.snapshot_frequency:
+            self._restart(self.value)
         return True
+
+
+def _is_log(stored: Any) -> bool:
+    return isinstance(stored, list) and len(stored) >= 2 and stored[0] == LOG
