@@ -29,6 +29,7 @@ from typing import Any, Final
 
 from hitlgraph.review._events import ReviewEvent, ReviewOutbox
 from hitlgraph.review._feed import ReviewFeed, aoutbox_end
+from hitlgraph.server import _tracing as tracing
 from hitlgraph.server._metrics import ServerMetrics
 from hitlgraph.server._notify_config import Webhook
 from hitlgraph.server._notify_send import Outgoing, send
@@ -196,13 +197,13 @@ class Notifications:
 async def run_ended(rt: Runtime, run: RunRow, status: str,
                     error: dict[str, Any] | None = None) -> None:
     """What the worker calls once it finished a run (the store recorded its end): the run's
-    duration in the metrics, and an early round of sending. Never raises: a failure is
-    logged, the run stays ended. (`error` is the run's, as stored with its end.)"""
-    notifications = _ACTIVE.get(id(rt))
-    if notifications is None:
-        return
+    status on its trace span, its duration in the metrics, and an early round of sending.
+    Never raises: a failure is logged, the run stays ended."""
     try:
-        notifications.run_ended(run, status)
+        tracing.ended(status, error)
+        notifications = _ACTIVE.get(id(rt))
+        if notifications is not None:
+            notifications.run_ended(run, status)
     except Exception:
         log.exception("recording the end of run %s for notifications failed", run.run_id)
 
