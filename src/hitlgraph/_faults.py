@@ -31,8 +31,14 @@ ENV: Final = "HITLGRAPH_FAULTS"
 SITES: Final = {
     "checkpoint.before_put": "a checkpoint is encoded, no lock or connection taken yet",
     "checkpoint.before_writes": "a task's writes are encoded, not yet stored",
+    "checkpoint.before_commit": "a write's statements ran in its transaction, not yet committed",
+    "checkpoint.after_commit": "a write is committed; its caller has not heard back yet",
+    "checkpoint.after_writes": "a task's writes are committed; its caller has not heard back yet",
     "server.lease_renewal": "a worker is about to renew the lease of a run it holds",
     "server.finish": "a run ended; its end and its thread's new state are not yet recorded",
+    "server.resume_claim": "a worker holds a resume run and recorded its start; the answer is "
+                           "not yet claimed on the thread (the compare-and-set)",
+    "server.outbox_delivery": "a notification is in its outbox, not yet sent to its webhook",
 }
 """Every site, and the moment it stands for."""
 

@@ -15,7 +15,7 @@ import _child
 
 from hitlgraph.checkpoint.memory import InMemorySaver
 
-__all__ = ["drive", "verify"]
+__all__ = ["drive", "faulted_then_finished", "verify"]
 
 HERE = Path(__file__).parent
 
@@ -27,6 +27,22 @@ def drive(db: str, threads: int, ledger: Path, *, faults: str = "", errors: bool
     return subprocess.Popen([sys.executable, str(HERE / "_child.py"), "drive", db, str(threads)],
                             env=env, cwd=ledger.parent, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE if errors else subprocess.DEVNULL)
+
+
+def faulted_then_finished(db: str, ledger: Path, faults: list[str]) -> None:
+    """`drive` one thread once per fault in `faults` (each `SITE:ACTION@N`, ACTION kill or
+    raise), checking that each run ended the way its fault ends a process, then once without
+    faults, which must finish the thread."""
+    for fault in faults:
+        child = drive(db, 1, ledger, faults=fault, errors=True)
+        _, err = child.communicate(timeout=300)
+        if ":kill" in fault:
+            assert child.returncode == -9, err.decode()
+        else:
+            assert child.returncode == 1 and b"InjectedFault" in err, err.decode()
+    last = drive(db, 1, ledger, errors=True)
+    _, err = last.communicate(timeout=300)
+    assert last.returncode == 0, err.decode()
 
 
 def _fault_free(threads: int, ledger: Path) -> dict[str, dict[str, Any]]:

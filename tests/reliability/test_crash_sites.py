@@ -10,16 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from _checks import drive, verify
+from _checks import faulted_then_finished, verify
 from _tiers import tier
 
 SITES = ["checkpoint.before_put", "checkpoint.before_writes"]
-
-
-def _finish(db: str, ledger: Path) -> None:
-    last = drive(db, 1, ledger, errors=True)
-    _, err = last.communicate(timeout=300)
-    assert last.returncode == 0, err.decode()
 
 
 @pytest.mark.parametrize("occurrences", tier((2, 7), (1, 2, 3, 4, 5)))
@@ -30,14 +24,7 @@ def test_a_fault_at_a_persistence_site_loses_and_repeats_nothing(
         backend: str, site: str, action: str, occurrences: tuple[int, ...], database: str,
         tmp_path: Path) -> None:
     ledger = tmp_path / "ledger.sqlite"
-    for nth in occurrences:
-        child = drive(database, 1, ledger, faults=f"{site}:{action}@{nth}", errors=True)
-        _, err = child.communicate(timeout=300)
-        if action == "kill":
-            assert child.returncode == -9, err.decode()
-        else:
-            assert child.returncode == 1 and b"InjectedFault" in err, err.decode()
-    _finish(database, ledger)
+    faulted_then_finished(database, ledger, [f"{site}:{action}@{nth}" for nth in occurrences])
     verify(database, 1, ledger, tmp_path)
 
 
