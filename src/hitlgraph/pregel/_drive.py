@@ -14,7 +14,6 @@ import contextvars
 import queue
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -40,6 +39,7 @@ from hitlgraph.pregel._effects import (
 )
 from hitlgraph.pregel._saver_io import AsyncSaverIO, StorageEffect, SyncSaverIO
 from hitlgraph.pregel._spec import GraphSpec
+from hitlgraph.pregel._workers import Lanes
 
 T = TypeVar("T")
 
@@ -93,13 +93,14 @@ def _abandoned(steps: Generator[Effect, Any, Any]) -> Generator[StorageEffect, A
 
 
 class _SyncRun:
-    """One run's effects carried out in the driving thread; parallel tasks use threads."""
+    """One run's effects carried out in the driving thread; parallel tasks use threads
+    (at most 32 at once, borrowed from the threads the process keeps: _workers.py)."""
 
     def __init__(self, spec: GraphSpec, saver: BaseCheckpointSaver | None,
                  listen: Listen | None) -> None:
         self.spec = spec
         self.io = SyncSaverIO(saver) if saver is not None else None
-        self.pool: ThreadPoolExecutor | None = None
+        self.lanes = Lanes(32)
         self.inline: list[tuple[Task, dict[str, Any]]] = []
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.sink = None if listen is None else StreamSink(
@@ -163,17 +164,10 @@ class _SyncRun:
         scope.sink, scope.persist = self.sink, self._persist
         return contextvars.copy_context().run(run_task_sync, self.spec, task, values)
 
-    def _pool(self, size: int) -> ThreadPoolExecutor:
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=min(32, size),
-                                           thread_name_prefix="hitlgraph-task")
-        return self.pool
-
-    def _submit(self, task: Task, values: dict[str, Any], pool_size: int = 32) -> None:
-        """Run a task on the pool; it reports to the events queue when done (so waiting for
+    def _submit(self, task: Task, values: dict[str, Any]) -> None:
+        """Run a task on a thread; it reports to the events queue when done (so waiting for
         the next of n tasks costs the same whatever n)."""
-        self._pool(pool_size).submit(contextvars.copy_context().run, self._report,
-                                     self._prepare(task), values)
+        self.lanes.submit(self._report, self._prepare(task), values)
 
     def _report(self, task: Task, values: dict[str, Any]) -> None:
         try:
@@ -187,9 +181,8 @@ class _SyncRun:
         if self.sink is None and len(tasks) == 1:
             self.inline.append((tasks[0], values))
             return
-        size = 32 if self.sink is not None else len(tasks)
         for task in tasks:
-            self._submit(task, values, size)
+            self._submit(task, values)
 
     def _next(self) -> Task:
         if self.inline:
@@ -214,8 +207,7 @@ class _SyncRun:
             if self.io is not None:
                 self.io.drain()
         finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=False, cancel_futures=True)
+            self.lanes.close()
             if self.io is not None:
                 self.io.close()
 
