@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hitlgraph.store.base import BaseStore
+from hitlgraph.store.base import BaseStore, IndexConfig
 from hitlgraph.store.sqlite.aio import AsyncSqliteStore
 
 if TYPE_CHECKING:
@@ -23,16 +23,21 @@ if TYPE_CHECKING:
 __all__ = ["ItemDelete", "ItemPut", "ItemSearch", "NamespaceList", "open_items_store"]
 
 
-async def open_items_store(stack: AsyncExitStack, db: str) -> BaseStore:
+async def open_items_store(stack: AsyncExitStack, db: str, index: IndexConfig | None = None
+                           ) -> BaseStore:
     """The store on `db` (a SQLite path, ":memory:", or a postgresql:// URL), set up, with
-    its TTL sweeper running (every 5 minutes), both closed when `stack` closes."""
+    its TTL sweeper running (every 5 minutes), both closed when `stack` closes. With
+    `index` (langgraph.json's "store.index", see _store_items_index) a search's query ranks
+    items by similarity; on PostgreSQL that needs pgvector, and setup says so without it."""
     store: AsyncSqliteStore | AsyncPostgresStore
     if db.startswith(("postgresql://", "postgres://")):
         from hitlgraph.store.postgres.aio import AsyncPostgresStore
 
-        store = await stack.enter_async_context(AsyncPostgresStore.from_conn_string(db))
+        store = await stack.enter_async_context(
+            AsyncPostgresStore.from_conn_string(db, index=index))
     else:
-        store = await stack.enter_async_context(AsyncSqliteStore.from_conn_string(db))
+        store = await stack.enter_async_context(
+            AsyncSqliteStore.from_conn_string(db, index=index))
     store.start_ttl_sweeper()
     # Stopped from a thread: a sweep in progress may be waiting for this event loop.
     stack.push_async_callback(asyncio.to_thread, store.stop_ttl_sweeper, 30.0)

@@ -32,9 +32,9 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 from hitlgraph.store import _sql_ops
 from hitlgraph.store._dialect import PostgresDialect
 from hitlgraph.store._shell import SqlStore
-from hitlgraph.store._types import TTLConfig
+from hitlgraph.store._types import IndexConfig, TTLConfig
 from hitlgraph.store.postgres import _pgvector
-from hitlgraph.store.postgres._pgvector import PostgresIndexConfig
+from hitlgraph.store.postgres._pgvector import PostgresIndexConfig as PostgresIndexConfig
 
 __all__ = ["PostgresIndexConfig", "PostgresStore"]
 
@@ -44,7 +44,8 @@ class PostgresStore(SqlStore):
 
     Args:
         conn: a psycopg Connection (used under a lock) or ConnectionPool.
-        index: similarity search settings (see PostgresIndexConfig); needs pgvector.
+        index: similarity search settings, with PostgresIndexConfig's extra keys;
+            needs pgvector.
         ttl: default TTL and refresh behaviour (see TTLConfig).
 
     Raises:
@@ -54,7 +55,7 @@ class PostgresStore(SqlStore):
     dialect: PostgresDialect
 
     def __init__(self, conn: psycopg.Connection[Any] | ConnectionPool[Any], *,
-                 index: PostgresIndexConfig | None = None, ttl: TTLConfig | None = None
+                 index: IndexConfig | None = None, ttl: TTLConfig | None = None
                  ) -> None:
         self.dialect = _pgvector.dialect_for(index)
         super().__init__(index=index, ttl=ttl)
@@ -63,7 +64,7 @@ class PostgresStore(SqlStore):
 
     @classmethod
     @contextmanager
-    def from_conn_string(cls, conn_string: str, *, index: PostgresIndexConfig | None = None,
+    def from_conn_string(cls, conn_string: str, *, index: IndexConfig | None = None,
                          ttl: TTLConfig | None = None, max_size: int = 5
                          ) -> Iterator[PostgresStore]:
         """A store on a pool of up to `max_size` connections to `conn_string`, set up,

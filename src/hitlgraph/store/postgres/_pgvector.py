@@ -15,7 +15,7 @@ at the index's fields) are not found by a query search, as there.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 from hitlgraph.store import _sql_ops
 from hitlgraph.store._dialect import PostgresDialect
@@ -146,7 +146,7 @@ def migrate_vectors(d: PgVectorDialect) -> Ops:
 
 def dialect_for(index: IndexConfig | None) -> PostgresDialect:
     """The dialect of a PostgreSQL store with this index (checked here, at construction)."""
-    return PgVectorDialect(index) if index else PostgresDialect()  # type: ignore[arg-type]
+    return PgVectorDialect(cast(PostgresIndexConfig, index)) if index else PostgresDialect()
 
 
 def migrate(d: PostgresDialect) -> Ops:

@@ -22,9 +22,8 @@ from psycopg_pool import AsyncConnectionPool
 from hitlgraph.store import _sql_ops
 from hitlgraph.store._dialect import PostgresDialect
 from hitlgraph.store._shell import SqlStore
-from hitlgraph.store._types import TTLConfig
+from hitlgraph.store._types import IndexConfig, TTLConfig
 from hitlgraph.store.postgres import _pgvector
-from hitlgraph.store.postgres._pgvector import PostgresIndexConfig
 
 __all__ = ["AsyncPostgresStore"]
 
@@ -34,14 +33,15 @@ class AsyncPostgresStore(SqlStore):
 
     Args:
         conn: a psycopg AsyncConnection (used under a lock) or AsyncConnectionPool.
-        index: similarity search settings (see PostgresIndexConfig); needs pgvector.
+        index: similarity search settings, with PostgresIndexConfig's extra keys;
+            needs pgvector.
         ttl: default TTL and refresh behaviour (see TTLConfig).
     """
 
     dialect: PostgresDialect
 
     def __init__(self, conn: AsyncConnection[Any] | AsyncConnectionPool[Any], *,
-                 index: PostgresIndexConfig | None = None, ttl: TTLConfig | None = None
+                 index: IndexConfig | None = None, ttl: TTLConfig | None = None
                  ) -> None:
         self.dialect = _pgvector.dialect_for(index)
         super().__init__(index=index, ttl=ttl)
@@ -52,7 +52,7 @@ class AsyncPostgresStore(SqlStore):
     @classmethod
     @asynccontextmanager
     async def from_conn_string(cls, conn_string: str, *,
-                               index: PostgresIndexConfig | None = None,
+                               index: IndexConfig | None = None,
                                ttl: TTLConfig | None = None, max_size: int = 5
                                ) -> AsyncIterator[AsyncPostgresStore]:
         """A store on a pool of up to `max_size` connections to `conn_string`, set up,

@@ -1,0 +1,138 @@
+"""/store/items/search with `query` when the server's store has an index (langgraph.json's
+"store.index"): ranked by similarity with scores, on SQLite and on PostgreSQL with pgvector;
+without an index the query is ignored, as on LangGraph's server. And the "store" section as
+`store_index` reads it.
+
+The store router runs in a bare FastAPI app whose lifespan opens the store the way the
+server's does (`open_items_store`)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from _services import in_ci
+from hitlgraph.server._store_items import open_items_store
+from hitlgraph.server._store_items_index import store_index
+from hitlgraph.server.routes.store import router
+from hitlgraph.store.base import IndexConfig
+from hitlgraph.store.conformance import embed_words
+
+_EMBED = "from hitlgraph.store.conformance import embed_words as embed\n"
+
+
+@contextmanager
+def _client(db: str, index: IndexConfig | None) -> Iterator[TestClient]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            app.state.items_store = await open_items_store(stack, db, index)
+            yield
+
+    app = FastAPI(lifespan=lifespan)
+    app.include_router(router)
+    with TestClient(app) as client:
+        yield client
+
+
+@contextmanager
+def _database(kind: str, tmp_path: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield str(tmp_path / "items.sqlite")
+        return
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    dsn = _pgvector_dsn()
+    schema = f"routes_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield make_conninfo(dsn, options=f"-c search_path={schema},public")
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def _pgvector_dsn() -> str:
+    """The pgvector server's DSN, its extension in `public` (as tests/store's
+    require_pgvector, which this folder cannot import)."""
+    import psycopg
+
+    dsn = os.environ.get("HITLGRAPH_TEST_PGVECTOR_DSN", "").strip()
+    if not dsn:
+        why = "HITLGRAPH_TEST_PGVECTOR_DSN is not set: run `source scripts/services`"
+        if in_ci():
+            pytest.fail(f"CI=true: {why}", pytrace=False)
+        pytest.skip(why)
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+    return dsn
+
+
+def _put_three(client: TestClient) -> None:
+    for key, text in [("cat", "cat cat"), ("dog", "dog"), ("mix", "cat dog")]:
+        answer = client.put("/store/items", json={"namespace": ["m"], "key": key,
+                                                  "value": {"text": text}})
+        assert answer.status_code == 204, answer.text
+
+
+def _search(client: TestClient, **body: Any) -> list[tuple[str, Any]]:
+    answer = client.post("/store/items/search", json={"namespace_prefix": ["m"], **body})
+    assert answer.status_code == 200, answer.text
+    return [(i["key"], i["score"] and round(i["score"], 4)) for i in answer.json()["items"]]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "pgvector"])
+def test_a_query_ranks_items_when_the_store_has_an_index(kind: str, tmp_path: Path) -> None:
+    index: IndexConfig = {"dims": 3, "embed": embed_words, "fields": ["text"]}
+    with _database(kind, tmp_path) as db, _client(db, index) as client:
+        _put_three(client)
+        assert _search(client, query="cat") == [("cat", 1.0), ("mix", 0.7071), ("dog", 0.0)]
+        assert _search(client, query="dog", limit=1, offset=1) == [("mix", 0.7071)]
+
+
+def test_without_an_index_a_query_is_ignored_as_on_langgraphs_server(tmp_path: Path) -> None:
+    with _client(str(tmp_path / "items.sqlite"), None) as client:
+        _put_three(client)
+        assert _search(client, query="cat") == _search(client) == [
+            ("mix", None), ("dog", None), ("cat", None)]
+
+
+def test_the_store_section_gives_the_index(tmp_path: Path) -> None:
+    (tmp_path / "emb.py").write_text(_EMBED)
+    where = "\"store\" in 'langgraph.json'"
+    found = store_index({"index": {"embed": "./emb.py:embed", "dims": 3}}, tmp_path, where)
+    assert found == {"dims": 3, "embed": embed_words, "fields": None}
+    named = store_index({"index": {"embed": "openai:text-embedding-3-small", "dims": 1536,
+                                   "fields": ["$"]}}, tmp_path, where)
+    assert named == {"dims": 1536, "embed": "openai:text-embedding-3-small", "fields": ["$"]}
+    assert store_index(None, tmp_path, where) is None
+    assert store_index({"ttl": {"default_ttl": 5}}, tmp_path, where) is None
+
+
+@pytest.mark.parametrize(("section", "error"), [
+    ([], "must be an object"),
+    ({"index": {"embed": "a:b", "dims": 3, "distance": "l2"}}, "object of \"embed\""),
+    ({"index": {"embed": "a:b", "dims": 0}}, "dims must be a positive whole number"),
+    ({"index": {"embed": "a:b", "dims": True}}, "got True"),
+    ({"index": {"embed": "nocolon", "dims": 3}}, "got 'nocolon'"),
+    ({"index": {"embed": "a:b", "dims": 3, "fields": "$"}}, "fields must be a list"),
+    ({"index": {"embed": "./missing.py:embed", "dims": 3}}, "which does not exist"),
+    ({"index": {"embed": "./emb.py:nothing", "dims": 3}}, "named 'nothing'"),
+    ({"index": {"embed": "./broken.py:embed", "dims": 3}}, "ZeroDivisionError"),
+])
+def test_a_wrong_store_section_is_refused_naming_it(section: Any, error: str,
+                                                    tmp_path: Path) -> None:
+    (tmp_path / "emb.py").write_text(_EMBED)
+    (tmp_path / "broken.py").write_text("1 / 0\n")
+    with pytest.raises(ValueError, match=error) as caught:
+        store_index(section, tmp_path, "\"store\" in 'langgraph.json'")
+    assert "\"store\" in 'langgraph.json'" in str(caught.value)
