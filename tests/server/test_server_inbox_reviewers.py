@@ -8,6 +8,7 @@ The browser, page and server fixtures are test_server_inbox.py's."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,6 +79,32 @@ def test_a_two_of_two_approval_needs_two_reviewers(
     page.get_by_role("button", name="Refresh").click()
     expect(_row(page, thread_id)).to_have_count(0)
 
+
+def test_approvals_so_far_come_from_the_index_and_their_times_from_the_log(
+        page: Page, start_server: Callable[..., RunningServer], inbox_config: Path) -> None:
+    """The count and the names are the index record's (approvals_given): they show even when
+    the decision log cannot be read; with the log, each name says when it approved."""
+    server = start_server(config=inbox_config, api_keys=KEYS)
+    client = server.client(api_key=ALICE)
+    thread_id = _interrupted(client, "release", {"version": "2.0"})
+    result = client.runs.wait(thread_id, "release", command={"resume": {"approved": True}})
+    assert isinstance(result, dict) and result["__interrupt__"], result  # one of two
+
+    page.route("**/decisions?*", lambda route: route.abort())
+    _sign_in(page, server, ALICE)
+    item = _item(page, thread_id)
+    expect(item.get_by_role("region", name="Decision log")).to_contain_text("Could not load")
+    expect(item.locator('[data-fact="approvals"]')).to_have_text("1 of 2 (alice)")
+    expect(item.locator('[data-fact="approvals"] .approver')).not_to_have_attribute(
+        "title", re.compile("."))
+
+    page.unroute("**/decisions?*")
+    page.reload()
+    item = _item(page, thread_id)
+    expect(item.get_by_role("region", name="Decision log")).to_contain_text("by alice")
+    expect(item.locator('[data-fact="approvals"]')).to_have_text("1 of 2 (alice)")
+    expect(item.locator('[data-fact="approvals"] .approver')).to_have_attribute(
+        "title", re.compile(r"^approved \S"))
 
 def test_a_reviewer_claims_a_question_edits_and_approves_it_and_another_cannot_claim_it(
         page: Page, browser: Browser, start_server: Callable[..., RunningServer],

@@ -69,27 +69,16 @@ const Details = (() => {
     return graphs.get(assistant);
   }
 
-  /** The approvals given so far to an open interrupt, oldest first, from its decision log
-   * rows (newest first): its answers, less one for each answer a cancelled run gave back.
-   * Claims, releases and reassignments are not answers. */
-  function approvals(rows, interruptId) {
-    const mine = rows.filter((r) => r.interrupt_id === interruptId).reverse();
-    const given = [];
-    for (const row of mine) {
-      if (row.outcome === "answered") given.push(row);
-      else if (row.outcome === "given_back") given.pop();
-    }
-    return given;
-  }
-
-  /** Each k-of-n question's approvals so far, from the decision log `rows`. */
-  function tally(entry, rows) {
+  /** Each k-of-n question's facts drawn again with the decision log `rows` (newest first) at
+   * hand: the index record counts the approvals and names who gave them; the log adds when. */
+  function timeApprovals(entry, rows) {
+    const answered = (Array.isArray(rows) ? rows : []).filter((r) => r.outcome === "answered");
     for (const interrupt of Questions.interruptsOf(entry.thread)) {
-      const logged = approvals(Array.isArray(rows) ? rows : [], interrupt.id);
       const at = entry.element.querySelector(
         `section.question[data-interrupt-id="${CSS.escape(interrupt.id)}"] > dl.facts`);
-      const facts = Policy.facts(interrupt, logged);
-      if (at && facts && logged.length) at.replaceWith(facts);
+      const mine = answered.filter((r) => r.interrupt_id === interrupt.id);
+      const facts = Policy.facts(interrupt, mine);
+      if (at && facts && Policy.of(interrupt).given.length) at.replaceWith(facts);
     }
     return rows;
   }
@@ -116,7 +105,7 @@ const Details = (() => {
     ([graph, s]) => GraphView.draw(graph, pausedAt(s), `Graph ${assistant}`));
     put(historyBox, Api.call("POST", `${path}/history`, { limit: HISTORY }), historyList);
     put(decisionsBox, Api.call("GET", `${path}/decisions?limit=${DECISIONS}`)
-      .then((rows) => tally(entry, rows)), decisionsList);
+      .then((rows) => timeApprovals(entry, rows)), decisionsList);
   }
 
   return { fill };

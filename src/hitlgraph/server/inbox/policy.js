@@ -10,9 +10,20 @@ const Policy = (() => {
 
   const text = (v) => (typeof v === "string" && v ? v : null);
 
+  /** The approvals a k-of-n interrupt has so far: the principals its index record counts
+   * (`approvals_given`, written with each answer), oldest first, each with the time of its
+   * answer when `logged` (the interrupt's "answered" decision log rows) has it. */
+  function givenOf(review, logged) {
+    const names = Array.isArray(review.approvals_given) ? review.approvals_given : [];
+    return names.filter((n) => typeof n === "string").map((by) => {
+      const row = logged.find((r) => isObject(r) && r.by === by && text(r.at));
+      return { by, at: row ? row.at : null };
+    });
+  }
+
   /** {deadline (ms or null), overdue, assignee, group, needed, given, onExpire, indexed};
-   * `given` is `logged`, the interrupt's decision log rows: while a k-of-n interrupt is open,
-   * each row for it is one approval. */
+   * `logged` is the interrupt's "answered" decision log rows, newest first (for the times of
+   * the approvals). */
   function of(interrupt, logged = []) {
     const review = isObject(interrupt.review) ? interrupt.review : {};
     const asked = isObject(review.policy) ? review.policy : {};
@@ -23,7 +34,7 @@ const Policy = (() => {
       assignee: text(review.assignee),
       group: text(review.group),
       needed: Number.isInteger(review.approvals) ? review.approvals : 1,
-      given: logged.filter(isObject),
+      given: givenOf(review, logged),
       onExpire: isObject(asked.on_expire) ? asked.on_expire : null,
       indexed: isObject(interrupt.review),
     };
@@ -61,6 +72,15 @@ const Policy = (() => {
     return null;
   }
 
+  /** "1 of 2 (alice)": each name titled with when it approved, where the log says. */
+  function approvalsText(p) {
+    const names = p.given.map((g) => h("span", {
+      class: "approver", title: g.at ? `approved ${new Date(g.at).toLocaleString()}` : null,
+    }, g.by));
+    const who = names.flatMap((name, i) => (i ? [", ", name] : [name]));
+    return [`${p.given.length} of ${p.needed}`, ...(who.length ? [" (", ...who, ")"] : [])];
+  }
+
   /** A <dl> of what the policy says (deadline, assignee, group, approvals), or null. */
   function facts(interrupt, logged) {
     const p = of(interrupt, logged);
@@ -75,10 +95,7 @@ const Policy = (() => {
     if (p.assignee) rows.push(["Assignee", p.assignee]);
     else if (p.group) rows.push(["Assignee", "nobody yet"]);
     if (p.group) rows.push(["Group", p.group]);
-    if (p.needed > 1) {
-      const who = p.given.map((g) => text(g.by) || "someone").join(", ");
-      rows.push(["Approvals", `${p.given.length} of ${p.needed}${who ? ` (${who})` : ""}`]);
-    }
+    if (p.needed > 1) rows.push(["Approvals", approvalsText(p)]);
     if (rows.length === 0) return null;
     return h("dl", { class: "facts" }, rows.flatMap(([term, value]) => [h("dt", {}, term),
       h("dd", { "data-fact": term.toLowerCase() }, value)]));
