@@ -15,7 +15,7 @@ import _child
 
 from hitlgraph.checkpoint.memory import InMemorySaver
 
-__all__ = ["drive", "faulted_then_finished", "verify"]
+__all__ = ["drive", "fault_free_values", "faulted_then_finished", "verify"]
 
 HERE = Path(__file__).parent
 
@@ -60,6 +60,12 @@ def _fault_free(threads: int, ledger: Path) -> dict[str, dict[str, Any]]:
             del os.environ["LEDGER"]
         else:
             os.environ["LEDGER"] = previous
+
+
+def fault_free_values(ledger: Path) -> dict[str, Any]:
+    """The values a thread of the ledger graph ends with when nothing fails (its effects are
+    recorded in `ledger`, a file of its own)."""
+    return _fault_free(1, ledger)["t0"]
 
 
 def verify(db: str, threads: int, ledger: Path, scratch: Path) -> int:

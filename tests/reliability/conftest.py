@@ -1,5 +1,6 @@
-"""The fault suite's two tiers (see _tiers.py), a fresh PostgreSQL schema per test, the
-database a test parametrized by `backend` runs on, and server processes of its own.
+"""The fault suite's two tiers (see _tiers.py), a fresh PostgreSQL schema per test (and a
+proxy in front of it), the database a test parametrized by `backend` runs on, and server
+processes of its own.
 
 Each test runs at a small count in every CI run ("fast", a few seconds) and at the issue's
 full count when asked for: `python -m pytest tests/reliability -m reliability_full`. Without
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _proxy import Proxy, through_proxy
 from _servers import ChildServers
 from _tiers import FULL
 
@@ -50,6 +52,14 @@ def pg_conninfo() -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def pg_proxy(pg_conninfo: str) -> Iterator[tuple[Proxy, str]]:
+    """(a loopback proxy in front of PostgreSQL, the URL of `pg_conninfo`'s schema through
+    it): for outages and cut answers (_proxy.py)."""
+    with through_proxy(pg_conninfo) as found:
+        yield found
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Ambiguous commits on PostgreSQL: the connection is cut after COMMIT reaches the server
-and before its answer reaches the caller (_proxy.cut_at_commit), so the write is done but
+and before its answer reaches the caller (_proxy.Proxy.cut), so the write is done but
 the caller sees a lost connection. A caller that then does what a client does (reads the
 thread again and carries on from what it finds) must never apply anything twice.
 
@@ -12,14 +12,13 @@ the side-effect ledger must hold each effect once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import _child
 import psycopg
 import pytest
 from _checks import verify
-from _proxy import Proxy
+from _proxy import COMMIT, Proxy
 from _tiers import tier
 
 TRIES = 10
@@ -29,25 +28,9 @@ SPAN = 15
 transactions: every write that is not a single statement)."""
 
 
-@pytest.fixture
-def proxied(pg_conninfo: str) -> Iterator[tuple[Proxy, str]]:
-    """(proxy, URL of the test schema through it)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    from hitlgraph.server.store.postgres import postgres_url
-
-    params = conninfo_to_dict(pg_conninfo)
-    found = Proxy((str(params.get("host", "127.0.0.1")), int(params.get("port", 5432))))
-    try:
-        yield found, postgres_url(make_conninfo(pg_conninfo, host="127.0.0.1",
-                                                port=str(found.port)))
-    finally:
-        found.close()
-
-
 def _run_through_cut(url: str, thread_id: str, proxy: Proxy, nth: int) -> int:
     """Take `thread_id` to its end with the nth COMMIT cut; how many tries it took."""
-    proxy.cut_at_commit(nth)
+    proxy.cut(COMMIT, COMMIT, nth)
     for tried in range(1, TRIES + 1):
         try:
             with _child.open_saver(url) as saver:
@@ -60,9 +43,9 @@ def _run_through_cut(url: str, thread_id: str, proxy: Proxy, nth: int) -> int:
 
 @pytest.mark.parametrize("trials", tier(6, 1000))
 def test_a_commit_whose_answer_is_lost_is_applied_once(
-        trials: int, proxied: tuple[Proxy, str], pg_conninfo: str, tmp_path: Path,
+        trials: int, pg_proxy: tuple[Proxy, str], pg_conninfo: str, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    proxy, url = proxied
+    proxy, url = pg_proxy
     ledger = tmp_path / "ledger.sqlite"
     monkeypatch.setenv("LEDGER", str(ledger))
     retried = sum(_run_through_cut(url, f"t{t}", proxy, 1 + (7 * t) % SPAN) > 1

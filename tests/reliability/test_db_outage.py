@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -24,22 +24,6 @@ from _tiers import tier
 NO_HANG_SECONDS = 25.0
 """Longest answer allowed during an outage: the store's bound (5 s for a connection, 5 s
 for the operation) plus psycopg's bound on cancelling a query (about 10 s)."""
-
-
-@pytest.fixture
-def proxy(pg_conninfo: str) -> Iterator[tuple[Proxy, str]]:
-    """(proxy, URL of the test schema through the proxy)."""
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    from hitlgraph.server.store.postgres import postgres_url
-
-    params = conninfo_to_dict(pg_conninfo)
-    found = Proxy((str(params.get("host", "127.0.0.1")), int(params.get("port", 5432))))
-    try:
-        yield found, postgres_url(make_conninfo(pg_conninfo, host="127.0.0.1",
-                                                port=str(found.port)))
-    finally:
-        found.close()
 
 
 def _terminate(proxy: Proxy, conninfo: str) -> None:
@@ -106,16 +90,16 @@ def _through_outages(proxy: tuple[Proxy, str], pg_conninfo: str, blackhole: floa
 
 @pytest.mark.parametrize("blackhole", tier(5.0, 30.0))
 def test_an_outage_hangs_no_request_and_runs_complete_after(
-        proxy: tuple[Proxy, str], pg_conninfo: str, blackhole: float) -> None:
-    answers = _through_outages(proxy, pg_conninfo, blackhole)
+        pg_proxy: tuple[Proxy, str], pg_conninfo: str, blackhole: float) -> None:
+    answers = _through_outages(pg_proxy, pg_conninfo, blackhole)
     slowest = max(took for *_, took in answers)
     print(f"\n{len(answers)} requests during outages (blackhole {blackhole:.0f} s), slowest "
           f"{slowest:.1f} s; statuses {sorted({str(a[2]) for a in answers})}")
 
 
 def test_a_request_failed_by_an_outage_is_503_with_retry_after(
-        proxy: tuple[Proxy, str], pg_conninfo: str) -> None:
-    answers = _through_outages(proxy, pg_conninfo, 2.0)
+        pg_proxy: tuple[Proxy, str], pg_conninfo: str) -> None:
+    answers = _through_outages(pg_proxy, pg_conninfo, 2.0)
     assert {status for *_, status, _ in answers} <= {200, 503}, answers
 
 
