@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -75,11 +76,31 @@ def _executor(conn: AsyncConnection[Any]) -> Callable[[str, Params], Awaitable[R
     return execute
 
 
+async def _rest(op: Op[_T], rows: Rows, execute: Callable[[str, Params], Awaitable[Rows]]
+                ) -> _T:
+    """Drive `op` on from its first statement's `rows` (see `_ops.adrive`)."""
+    try:
+        sql, params = op.send(rows)
+        while True:
+            sql, params = op.send(await execute(POSTGRES.render(sql), params))
+    except StopIteration as stop:
+        result: _T = stop.value
+        return result
+
+
+def _died_idle(conn: AsyncConnection[Any], tries_left: int) -> bool:
+    """Whether the first statement sent on a pooled connection failed because the
+    connection had died while idle (a reset, pg_terminate_backend): nothing of the
+    operation has happened, and it goes again on another connection (the pool drops a
+    broken one). A first statement is a read's own or a write's BEGIN, so going again is
+    safe; this replaces the pool's check of every connection it hands out, a round trip
+    per store operation."""
+    return conn.broken and tries_left > 0
+
+
 async def _bounded(work: Awaitable[_T], seconds: float | None) -> _T:
     """`work` within `seconds` (None: no bound); a lost connection or a timeout is
-    StoreUnavailable. (A connection checked out of the pool is tested first, so one dropped
-    while idle, by a reset or pg_terminate_backend, is replaced instead of failing a
-    request.)"""
+    StoreUnavailable."""
     try:
         return await within(work, seconds)
     except (psycopg.OperationalError, asyncio.TimeoutError) as exc:
@@ -112,8 +133,7 @@ class PostgresStore(Store):
         """A store with its own pool (opened by `setup()`, closed by `close()`)."""
         pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
             conninfo, min_size=1, max_size=max_size, open=False, timeout=OP_SECONDS,
-            kwargs={"autocommit": True, "connect_timeout": max(2, int(OP_SECONDS))},
-            check=AsyncConnectionPool.check_connection)
+            kwargs={"autocommit": True, "connect_timeout": max(2, int(OP_SECONDS))})
         return cls(pool, conninfo=conninfo, owns_pool=True)
 
     async def setup(self) -> None:
@@ -130,17 +150,43 @@ class PostgresStore(Store):
 
     async def _read(self, op: Op[_T]) -> _T:
         async def read() -> _T:
-            async with self.pool.connection() as conn:
-                return await adrive(op, POSTGRES, _executor(conn))
+            try:
+                sql, params = next(op)
+            except StopIteration as stop:
+                done: _T = stop.value
+                return done
+            tries_left = self.pool.max_size
+            while True:
+                async with self.pool.connection() as conn:
+                    execute = _executor(conn)
+                    try:
+                        rows = await execute(POSTGRES.render(sql), params)
+                    except psycopg.OperationalError:
+                        if _died_idle(conn, tries_left):
+                            tries_left -= 1
+                            continue
+                        raise
+                    return await _rest(op, rows, execute)
         return await _bounded(read(), self._limit)
 
     async def _write(self, op: Op[_T]) -> _T:
         async def write() -> _T:
-            async with self.pool.connection() as conn, conn.transaction():
-                return await adrive(op, POSTGRES, _executor(conn))
+            tries_left = self.pool.max_size
+            while True:
+                async with self.pool.connection() as conn, AsyncExitStack() as stack:
+                    try:  # the BEGIN is bounded: a database that stopped answering
+                        await within(stack.enter_async_context(conn.transaction()),
+                                     self._limit)
+                    except psycopg.OperationalError:
+                        if _died_idle(conn, tries_left):
+                            tries_left -= 1
+                            continue
+                        raise
+                    return await adrive(op, POSTGRES, _executor(conn))
         # A write is not cut off midway: cancelling a transaction in flight left runs
         # "running" for good under load (the concurrent-resume server test hung about one
-        # run in two). The pool's timeout still bounds the wait for its connection.
+        # run in two). The pool's timeout still bounds the wait for its connection, and
+        # OP_SECONDS its BEGIN.
         return await _bounded(write(), None)
 
     async def close(self) -> None:
