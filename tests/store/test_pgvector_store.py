@@ -177,3 +177,46 @@ def test_side_by_side_with_langgraphs_postgres_store(name: str, extra: str) -> N
     theirs, ours = on_both(source)
     assert ours == theirs
     assert theirs.count("\n") >= 4, theirs
+
+
+def test_a_put_replaces_an_items_vectors_where_langgraph_keeps_the_old_ones() -> None:
+    """A deliberate difference (README, "The store"): after put(..., index=False) LangGraph's
+    PostgresStore still ranks the item by the vectors of its earlier value."""
+    require_langgraph("langgraph.store.postgres")
+    dsn = require_pgvector()
+    body = """
+        store.put(("i",), "k", {"text": "cat"})
+        store.put(("i",), "k", {"text": "dog"}, index=False)
+        show(store.search(("i",), query="cat"))
+        print("-")
+    """
+    source = _SCRIPT.format(dsn=dsn, extra='"distance_type": "cosine"',
+                            body=textwrap.indent(textwrap.dedent(body), " " * 8))
+    theirs, ours = on_both(source)
+    assert theirs == "[('k', ('i',), {'text': 'dog'}, 1.0)]\n-\n"
+    assert ours == "[]\n-\n"
+
+
+def test_halfvec_vectors_are_stored_in_half_precision_or_refused_before_pgvector_0_7(
+        ) -> None:
+    """The test server (pgserver's) has pgvector 0.6: the clear refusal; a newer one stores
+    halfvec columns and ranks with them."""
+    dsn = require_pgvector()
+    index = {**INDEX, "ann_index_config": {"kind": "hnsw", "vector_type": "halfvec"}}
+    with fresh_schema(dsn) as schema, psycopg.connect(
+            dsn, autocommit=True, options=f"-c search_path={schema},public") as conn:
+        version = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+                               ).fetchone()[0]  # type: ignore[index]
+        store = PostgresStore(conn, index=index)  # type: ignore[arg-type]
+        if tuple(map(int, version.split(".")[:2])) < (0, 7):
+            with pytest.raises(RuntimeError, match=f"needs pgvector 0.7 or later; this "
+                                                   f"server has {version}"):
+                store.setup()
+            return
+        store.put(("h",), "cat", {"text": "cat"})
+        store.put(("h",), "dog", {"text": "dog dog"})
+        assert [(i.key, i.score) for i in store.search(("h",), query="cat")] == [
+            ("cat", 1.0), ("dog", 0.0)]
+        assert conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE "
+                            "attrelid = 'store_vectors'::regclass AND attname = 'embedding'"
+                            ).fetchone() == ("halfvec(3)",)

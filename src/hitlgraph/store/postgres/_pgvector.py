@@ -122,6 +122,16 @@ def _vector_migrations(d: PgVectorDialect) -> tuple[str, ...]:
     )
 
 
+def _check_halfvec() -> Ops:
+    """pgvector has the halfvec type from version 0.7."""
+    rows = yield ("SELECT extversion FROM pg_extension WHERE extname = 'vector'", ())
+    found = str(rows[0][0])
+    if tuple(int(p) for p in found.split(".")[:2] if p.isdigit()) < (0, 7):
+        raise RuntimeError(f"ann_index_config vector_type='halfvec' needs pgvector 0.7 or "
+                           f"later; this server has {found}. Leave vector_type out (full "
+                           "precision), or upgrade the extension.")
+
+
 def migrate_vectors(d: PgVectorDialect) -> Ops:
     """After the items' migrations, in their transaction (and under their lock): the
     extension and the vector table, then a check that its dims are the index's."""
@@ -133,6 +143,8 @@ def migrate_vectors(d: PgVectorDialect) -> Ops:
         if not known:
             raise missing_extension()
     for version in range(int(rows[0][0]) + 1, len(steps)):
+        if version == 1 and d.vector_type == "halfvec":
+            yield from _check_halfvec()
         yield (steps[version], ())
         yield (d.sql("INSERT INTO store_vector_migrations (v) VALUES (?)"), (version,))
     found = yield ("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid "
