@@ -10,16 +10,14 @@ fast and a full run is one command.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from _proxy import Proxy, through_proxy
+from _rel_schema import fresh_schema
 from _servers import ChildServers
 from _tiers import FULL
-
-from _services import require_postgres
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -33,25 +31,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def pg_conninfo() -> Iterator[str]:
-    """A postgresql:// URL of a fresh, empty schema of the test database (dropped
-    afterwards); skips without HITLGRAPH_TEST_POSTGRES_DSN (fails under CI=true). A URL, not
-    a "key=value" string: the server and the test child tell a database from a SQLite path
-    by its scheme."""
-    import psycopg
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    from hitlgraph.server.store.postgres import postgres_url
-
-    dsn = require_postgres()
-    name = f"hg_rel_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
-    try:
-        yield postgres_url(make_conninfo(dsn, options=f"-c search_path={name}"))
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
+    """The URL of a fresh PostgreSQL schema (see _rel_schema.fresh_schema)."""
+    with fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture

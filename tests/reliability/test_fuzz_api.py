@@ -1,8 +1,9 @@
 """The HTTP API fuzzed from its own OpenAPI schema (schemathesis): requests that follow the
 schema and requests that break it (wrong types, missing fields, odd strings), against a real
-server on 127.0.0.1 with a SQLite file. Properties: no answer is a 5xx, none takes longer than
-ANSWER_SECONDS to start, and every 4xx is a JSON object whose `detail` is a non-empty text
-naming what was wrong, not one of the frameworks' bare phrases (BARE).
+server on 127.0.0.1, on a SQLite file and on the real PostgreSQL. Properties: no answer is a
+5xx, none takes longer than ANSWER_SECONDS to start, and every 4xx is a JSON object whose
+`detail` is a non-empty text naming what was wrong, not one of the frameworks' bare phrases
+(BARE).
 
 Event streams (`text/event-stream`) stay open by design (a thread's stream sends heartbeats
 until the client leaves): only their status and headers are awaited.
@@ -11,6 +12,7 @@ until the client leaves): only their status and headers are awaited.
 from __future__ import annotations
 
 import collections
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ import httpx
 import pytest
 import requests
 import schemathesis
+from _rel_schema import fresh_schema
 from _reliability_graph import review_builder
 from _servers import serve
 from _tiers import tier
@@ -46,11 +49,15 @@ def _schema(url: str) -> Any:
     return schema
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
-    """(URL, schema) of a server on a SQLite file, serving the `review` graph."""
-    db = Path(tmp_path_factory.mktemp("fuzz")) / "fuzz.sqlite"
-    with serve(db=db, graphs={"review": review_builder}) as url:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[tuple[str, Any]]:
+    """(URL, schema) of a server serving the `review` graph, on a SQLite file or on a fresh
+    schema of the real PostgreSQL."""
+    with contextlib.ExitStack() as stack:
+        db = (stack.enter_context(fresh_schema()) if request.param == "postgres"
+              else str(Path(tmp_path_factory.mktemp("fuzz")) / "fuzz.sqlite"))
+        url = stack.enter_context(serve(db=db, graphs={"review": review_builder}))
         yield url, _schema(url)
 
 

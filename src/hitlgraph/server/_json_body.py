@@ -13,13 +13,15 @@ path exempted here.
 
 Python's parser also takes NaN, Infinity and -Infinity, nesting as deep as its recursion
 limit, and text that is not Unicode: half of a UTF-16 surrogate pair (`"\\ud800"`, or its
-bytes), which no answer can encode (a 500 after the value was stored). None of them can be
-stored in PostgreSQL's jsonb or answered back, and deep values break every later comparison
-and answer, so all are refused here (422) before any route parses the body; so is a body
-that is not UTF-8 at all, which FastAPI would answer with a bare 400. A body is parsed once
-more for that only when a cheap look at its bytes cannot rule it out (it is not UTF-8, names
-NaN or Infinity, holds a surrogate's escape, or opens more than MAX_DEPTH brackets); its
-size is bounded already (RequestGuard).
+bytes), which no answer can encode (a 500 after the value was stored). PostgreSQL's text and
+jsonb refuse the NUL character too (`"\\u0000"`, a 500 from the store, found by fuzzing a
+server on PostgreSQL); SQLite would keep it, but it is refused on both, so a client meets one
+behaviour. None of these can be stored in PostgreSQL's jsonb or answered back, and deep
+values break every later comparison and answer, so all are refused here (422) before any
+route parses the body; so is a body that is not UTF-8 at all, which FastAPI would answer
+with a bare 400. A body is parsed once more for that only when a cheap look at its bytes
+cannot rule it out (it is not UTF-8, names NaN or Infinity, holds a surrogate's or NUL's
+escape, or opens more than MAX_DEPTH brackets); its size is bounded already (RequestGuard).
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ def deeper_than(value: Any, limit: int) -> bool:
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 """An escape of a UTF-16 surrogate: half of a pair, or a whole pair (which is fine)."""
+_NUL_ESCAPE = b"\\u0000"
+"""JSON's only spelling of NUL in a string (a raw control character is not JSON)."""
 
 
 def _is_utf8(body: bytes) -> bool:
@@ -83,10 +87,10 @@ def _is_utf8(body: bytes) -> bool:
 
 def _may_be_refused(body: bytes) -> bool:
     """A cheap look that rules out most bodies without parsing them: NaN and Infinity spell
-    their names, surrogates are escaped, and nesting deeper than MAX_DEPTH opens more than
-    MAX_DEPTH brackets."""
+    their names, surrogates and NUL are escaped, and nesting deeper than MAX_DEPTH opens
+    more than MAX_DEPTH brackets."""
     return (b"NaN" in body or b"Infinity" in body
-            or _SURROGATE_ESCAPE.search(body) is not None
+            or _SURROGATE_ESCAPE.search(body) is not None or _NUL_ESCAPE in body
             or body.count(b"[") + body.count(b"{") > MAX_DEPTH)
 
 
@@ -106,13 +110,17 @@ def _texts(value: Any) -> Iterator[tuple[str, str]]:
             stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
 
 
-def _not_unicode(value: Any) -> str | None:
+def _not_storable(value: Any) -> str | None:
+    """Why a key or string of `value` cannot be stored: half a surrogate pair, or NUL."""
     for where, text in _texts(value):
+        at = f" in '{where}'" if where else ""
+        if "\x00" in text:
+            return (f"'\\u0000'{at} is the NUL character, which the server's database "
+                    "cannot store in text: leave it out.")
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:
             half = f"\\u{ord(text[exc.start]):04x}"
-            at = f" in '{where}'" if where else ""
             return (f"'{half}'{at} is half of a UTF-16 surrogate pair, not a character: "
                     "send the whole pair, or the character itself.")
     return None
@@ -120,8 +128,9 @@ def _not_unicode(value: Any) -> str | None:
 
 def body_problem(body: bytes) -> str | None:
     """Why a request body is refused: bytes that are not UTF-8, non-standard constants,
-    nesting deeper than MAX_DEPTH, or half a surrogate pair. None for any other body (one
-    that is not JSON at all is left to FastAPI's parser, whose 422 gives the position)."""
+    nesting deeper than MAX_DEPTH, half a surrogate pair, or NUL. None for any other body
+    (one that is not JSON at all is left to FastAPI's parser, whose 422 gives the
+    position)."""
     if not body or (_is_utf8(body) and not _may_be_refused(body)):
         return None
     try:
@@ -135,7 +144,7 @@ def body_problem(body: bytes) -> str | None:
                 "encoded as UTF-8.")
     except ValueError:
         return None
-    return _TOO_DEEP if deeper_than(value, MAX_DEPTH) else _not_unicode(value)
+    return _TOO_DEEP if deeper_than(value, MAX_DEPTH) else _not_storable(value)
 
 
 def _says_json(value: bytes) -> bool:
