@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -70,7 +70,7 @@ def test_a_process_that_only_opened_the_saver_reads_hitlgraph_messages(tmp_path:
 
 
 def test_every_own_type_decodes_in_a_process_that_imported_only_the_serializer() -> None:
-    at = datetime(2026, 1, 2, tzinfo=UTC)
+    at = datetime(2026, 1, 2, tzinfo=timezone.utc)
     values = [HumanMessage("hi", id="h1"), Accept(), Overwrite([1]),
               Approval(by="ann", answer="yes", at=at),
               ToolReviewRequest(tool="t", args={}, id="c1", description="run t?",
@@ -143,3 +143,29 @@ def test_import_hitlgraph_alone_loads_no_subpackage() -> None:
         print(json.dumps(sorted(m for m in sys.modules if m.startswith("hitlgraph"))))
         """)
     assert loaded == ["hitlgraph", "hitlgraph._lazy"]
+
+
+def test_the_command_lines_help_loads_no_rich_saver_or_engine() -> None:
+    loaded = _run("""
+        import contextlib, io, json, sys
+        from hitlgraph.cli import main
+        with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.suppress(SystemExit):
+            main(["--help"])
+        assert "threads" in out.getvalue()
+        print(json.dumps(sorted(m for m in sys.modules if m.partition(".")[0] in {
+            "rich", "ormsgpack", "sqlite3", "asyncio"} or m.startswith(
+            ("hitlgraph.pregel", "hitlgraph.graph", "hitlgraph.checkpoint.sqlite")))))
+        """)
+    assert loaded == []
+
+
+def test_the_command_line_without_rich_says_how_to_install_it() -> None:
+    said = _run("""
+        import json, sys
+        sys.modules["rich"] = None
+        try:
+            import hitlgraph.cli
+        except ImportError as exc:
+            print(json.dumps(str(exc)))
+        """)
+    assert "needs click and rich" in said and "No module named 'rich'" in said

@@ -2,7 +2,8 @@
 
 `interrupt()` lives here too, as in LangGraph. This module holds plain values: it imports only
 leaf modules (the values stored in checkpoints, the running task's ContextVar, the default
-cache key), never the engine.
+cache key), never the engine. `Overwrite` is imported on first use (PEP 562): it lives with the
+channels, which `import hitlgraph.types` need not load.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Generic, Literal, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeVar
 
 from hitlgraph._control import Command, Interrupt, Send
+from hitlgraph._lazy import lazy_names
 from hitlgraph._policy import Expire, policy_of
 from hitlgraph._running import current_task
 from hitlgraph.cache._keys import default_cache_key
-from hitlgraph.channels._overwrite import Overwrite
+
+if TYPE_CHECKING:
+    from hitlgraph.channels._overwrite import Overwrite
 
 __all__ = [
     "All",
@@ -213,3 +217,7 @@ def interrupt(value: Any, *, response_schema: Any = None,
         assignee=assignee, group=group, approvals=approvals, approvers=approvers,
         rejection=rejection)
     return current_task("interrupt()").interrupt(value, response_schema, policy)
+
+
+__getattr__, __dir__ = lazy_names("hitlgraph.types", {"Overwrite": "hitlgraph.channels._overwrite"},
+                                  globals())

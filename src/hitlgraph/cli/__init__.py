@@ -5,11 +5,16 @@ Commands: run, resume, threads, state, history, graph, demo (see ``hitlgraph --h
 codes are `ExitCode`'s values.
 """
 
+import importlib.util
+
 from hitlgraph._install import install_command
 
 try:
     import click  # noqa: F401
-    import rich  # noqa: F401
+
+    # Rich is looked for, not imported: `hitlgraph --help` never draws with it.
+    if importlib.util.find_spec("rich") is None:
+        raise ImportError("No module named 'rich'")
 except ImportError as _missing:
     raise ImportError(
         "The hitlgraph command line needs click and rich, which are not installed "

@@ -25,7 +25,9 @@ Rules for classes:
   ``name=`` to classes that may move, or that live in ``__main__``.
 - Any other class needs ``register_type(cls, encode=..., decode=...)``.
 - hitlgraph's `Interrupt`, `Send` and `Command` are registered already; other hitlgraph
-  modules call `register_type` for their own types.
+  modules call `register_type` for their own types (messages, tool review answers, approvals,
+  `Overwrite`), and data naming one of those imports its module on first read, so a process
+  that only opened a saver reads them too (`_own.py` keeps the fixed table).
 - Unregistered subclasses of built-in types (a str or dict subclass, ...) are stored as the
   built-in type. A `bytearray` comes back as a bytearray at the top level and as bytes when
   nested (msgpack packs it natively).
@@ -37,16 +39,26 @@ A value that cannot be serialized raises `SerializationError` (a TypeError) nami
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from hitlgraph._lazy import lazy_names
 from hitlgraph.checkpoint.serde._errors import (
     CorruptCheckpointError,
     PickleNotAllowedError,
     SerializationError,
     UnknownTypeError,
 )
-from hitlgraph.checkpoint.serde._msgpack import MsgpackSerializer, register_hint
-from hitlgraph.checkpoint.serde._registry import register_type
+
+if TYPE_CHECKING:
+    from hitlgraph.checkpoint.serde._msgpack import MsgpackSerializer
+    from hitlgraph.checkpoint.serde._registry import register_type
+
+_WHERE = {
+    "MsgpackSerializer": "hitlgraph.checkpoint.serde._msgpack",
+    "register_type": "hitlgraph.checkpoint.serde._registry",
+}
+"""Names imported on first use (PEP 562): code that only catches these errors (the command
+line's --help) need not load ormsgpack and the type registry."""
 
 __all__ = [
     "CorruptCheckpointError",
@@ -97,6 +109,8 @@ def dumps_channel(serde: SerializerProtocol, key: str, value: Any) -> tuple[str,
             obj_type = exc.obj_type
             reason, hint = exc.reason, exc.hint
         else:
+            from hitlgraph.checkpoint.serde._msgpack import register_hint
+
             type_name, obj_type, reason = outer.__qualname__, outer, str(exc)
             hint = f"Register it with {register_hint(outer, outer.__name__)} or store plain data."
         where = ""
@@ -111,3 +125,6 @@ def dumps_channel(serde: SerializerProtocol, key: str, value: Any) -> tuple[str,
             hint=hint,
             key=key,
         ) from exc
+
+
+__getattr__, __dir__ = lazy_names("hitlgraph.checkpoint.serde", _WHERE, globals())
