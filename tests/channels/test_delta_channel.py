@@ -80,3 +80,45 @@ def test_delta_channel_side_by_side() -> None:
 def test_delta_channel_refuses_a_snapshot_frequency_that_is_not_positive() -> None:
     with pytest.raises(ValueError, match="snapshot_frequency must be a positive int, got 0"):
         DeltaChannel(lambda old, new: old, snapshot_frequency=0)
+
+
+_IN_PLACE = """from typing import Annotated
+from typing_extensions import TypedDict
+from langgraph.graph import StateGraph, START, END
+from langgraph.channels import DeltaChannel
+from langgraph.checkpoint.memory import InMemorySaver
+
+def extend(old, writes):
+    for w in writes:
+        old.extend(w)
+    return old
+
+class S(TypedDict, total=False):
+    n: int
+    ev: Annotated[list, DeltaChannel(extend, snapshot_frequency=4)]
+
+def step(s):
+    n = s.get("n", 0)
+    return {"n": n + 1, "ev": [f"i{n}"]}
+
+g = StateGraph(S)
+g.add_node("step", step)
+g.add_edge(START, "step")
+g.add_conditional_edges("step", lambda s: END if s["n"] >= 10 else "step")
+app = g.compile(checkpointer=InMemorySaver())
+cfg = {"configurable": {"thread_id": "t"}}
+print(app.invoke({"n": 0}, cfg)["ev"])
+print(app.get_state(cfg).values["ev"])
+app.invoke(None, cfg)
+print(app.invoke({"n": 8}, cfg)["ev"])
+"""
+
+
+def test_a_reducer_that_extends_in_place_side_by_side() -> None:
+    """The channel's copies hold copies of the value, as LangGraph's, so a reducer that adds
+    to the list it is given does not add twice. (LangGraph's history of such a key shows
+    wrong lengths; test_delta_channel_storage.py checks hitlgraph's.)"""
+    require_langgraph("langgraph.channels")
+    theirs, ours = on_both(_IN_PLACE)
+    assert ours == theirs
+    assert "'i9']" in theirs

@@ -165,3 +165,20 @@ def test_a_stored_plain_value_is_read_and_extended(tmp_path: Path) -> None:
         app.invoke({"n": 3}, config)
         assert [x[:9] for x in app.get_state(config).values["ev"]] == [
             f"item {n:04d}" for n in (0, 1, 2, 3, 4)]
+
+
+def test_a_reducer_that_extends_the_value_in_place_reads_back_the_same() -> None:
+    def extend(old: list[str], writes: list[list[str]]) -> list[str]:
+        for write in writes:
+            old.extend(write)
+        return old
+
+    saver = InMemorySaver()
+    app = _graph(Annotated[list, DeltaChannel(extend, snapshot_frequency=4)], 10, "append",
+                 saver)
+    config = {"configurable": {"thread_id": "t"}}
+    app.invoke({"n": 0}, config)
+    assert [x[:9] for x in app.get_state(config).values["ev"]] == [
+        f"item {n:04d}" for n in range(10)]
+    assert [len(s.values.get("ev", [])) for s in app.get_state_history(config)] == [
+        10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0]

@@ -57,7 +57,8 @@ class DeltaChannel(HeldValue[Value]):
         self.snapshot_frequency = snapshot_frequency
         self.inferred = typ is None  # (the annotated key's type is used: see for_type)
         self.snapshot: Any = MISSING
-        """The value when the stored batches start (a copy no reducer call can change)."""
+        """The value when the stored batches start: a shallow copy, so a reducer that adds to
+        the value's own list or dict in place leaves it as it was."""
         self.batches: list[list[Any]] = []
         """Each update's writes since the snapshot, oldest first."""
 
@@ -77,8 +78,11 @@ class DeltaChannel(HeldValue[Value]):
         return new
 
     def copy(self) -> Self:
-        """A channel with the same value and the same stored batches."""
+        """A channel with a shallow copy of the value (as LangGraph's: a reducer may add to
+        it in place) and the same stored batches."""
         new = super().copy()
+        if new.value is not MISSING:
+            new.value = copy.copy(new.value)
         new.snapshot, new.batches = self.snapshot, list(self.batches)
         return new
 
@@ -89,15 +93,15 @@ class DeltaChannel(HeldValue[Value]):
         new = self._blank()
         new.key = self.key
         if checkpoint is MISSING:
-            new._restart(empty_value(self.typ))
+            new.value, new.snapshot = empty_value(self.typ), empty_value(self.typ)
         elif _is_log(checkpoint):
-            new._restart(checkpoint[1])
-            value = copy.deepcopy(checkpoint[1])
-            for batch in checkpoint[2:]:
-                value = new.reducer(value, list(batch))
-            new.value, new.batches = value, [list(b) for b in checkpoint[2:]]
+            # The snapshot is kept as read; the reducer folds into a copy of it.
+            new.snapshot, new.batches = checkpoint[1], [list(b) for b in checkpoint[2:]]
+            new.value = copy.copy(new.snapshot)
+            for batch in new.batches:
+                new.value = new.reducer(new.value, batch)
         else:
-            new._restart(checkpoint)
+            new._restart(copy.copy(checkpoint))
         return new
 
     def checkpoint(self) -> Any:
@@ -109,7 +113,7 @@ class DeltaChannel(HeldValue[Value]):
     def _restart(self, value: Any) -> None:
         """Hold `value`, and store it as the snapshot the next batches start from."""
         self.value = value
-        self.snapshot = copy.deepcopy(value)
+        self.snapshot = copy.copy(value)
         self.batches = []
 
     def update(self, values: Sequence[Value]) -> bool:
