@@ -61,6 +61,7 @@ from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, Decis
 from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
 from hitlgraph.review._expire import PolicyApplied, PolicyResult, aapply_expired, apply_expired
 from hitlgraph.review._feed import ReviewFeed, on_review_event
+from hitlgraph.review._follow import ReviewFollower, afollow_review_events, follow_review_events
 from hitlgraph.review._groups import Groups, NotInGroupError, aclaim_in_group, claim_in_group
 from hitlgraph.review._pending import PendingIndex, PendingInterrupt, PendingOrder
 
@@ -68,6 +69,7 @@ __all__ = ["Approval", "Assignable", "AssignmentError", "ChainBreak", "Decision"
            "DecisionOutcome", "Expire", "Groups", "InterruptExpiredError", "InterruptHeldError",
            "InterruptNotOpenError", "NotInGroupError", "POLICY_BY", "PendingIndex",
            "PendingInterrupt", "PendingOrder", "PolicyApplied", "PolicyResult", "ReviewEvent",
-           "ReviewEventKind", "ReviewFeed", "ReviewOutbox", "ReviewPolicy", "aapply_expired",
-           "aclaim_in_group", "apply_expired", "claim_in_group", "decode_cursor", "encode_cursor",
+           "ReviewEventKind", "ReviewFeed", "ReviewFollower", "ReviewOutbox", "ReviewPolicy",
+           "aapply_expired", "aclaim_in_group", "afollow_review_events", "apply_expired",
+           "claim_in_group", "decode_cursor", "encode_cursor", "follow_review_events",
            "on_review_event"]
