@@ -16,7 +16,10 @@ run's JSON kwargs, while `Expire.answer(value)` keeps any serializable value exa
 however many servers' timers see it due, which the runs table has no key for (today the
 claim of the answer is that once: two queued runs would leave one failed run record); and
 (3) "answered" reported only once the worker ran it. The decision log and the review outbox
-record each default answer (by "policy") all the same.
+record each default answer (by "policy") all the same, so what the issue asks of a deadline
+(applied once by the server's timer, logged by "policy" with its rule, `interrupt.expired` to
+the webhooks, counted in /metrics) holds without a run; what a run adds (a run record, a
+`run.finished`) the README says a default answer does not have.
 """
 
 from __future__ import annotations
