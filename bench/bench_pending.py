@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What waits for a person, with many paused threads: the first page of the saver's index of
 open interrupts (`saver.list_pending(limit=50)`) against today's way, decoding every thread's
-latest checkpoint (`hitlgraph threads`' `list_threads`, keeping the paused ones).
+latest checkpoint (what `hitlgraph threads --pending` did before the index: walk every
+checkpoint, keep each thread's latest, keep the paused ones).
 
 Each saver is filled through its own API, as a graph paused at an interrupt leaves it: per
 thread an input checkpoint, the checkpoint of the step that asks (a ~1 KB state) and the
@@ -42,7 +43,7 @@ from hitlgraph._policy import policy_of
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, empty_checkpoint
 from hitlgraph.checkpoint.memory import InMemorySaver
 from hitlgraph.checkpoint.sqlite import SqliteSaver
-from hitlgraph.cli._threads import list_threads
+from hitlgraph.cli._threads import summary_from_tuple
 from hitlgraph.graph import START, StateGraph
 from hitlgraph.review import PendingIndex
 from hitlgraph.server.app import create_app
@@ -117,12 +118,23 @@ def measure(backend: str, threads: int, slow: bool, folder: Path) -> dict[str, A
         decoded = None
         if slow:
             start = time.perf_counter()
-            paused = [s for s in list_threads(saver) if s.status == "paused"]
+            paused = [s for s in _decoded(saver) if s.status == "paused"]
             decoded = (time.perf_counter() - start) * 1000
             assert len(paused) == threads
     return {"backend": backend, "threads": threads, "fill_s": fill_s, "first_ms": first,
             "graph_ms": graph, "second_ms": second, "assignee_ms": assignee,
             "deadline_ms": deadline, "decoded_ms": decoded}
+
+
+def _decoded(saver: BaseCheckpointSaver) -> list[Any]:
+    """Every thread's summary from its latest top-level checkpoint, found by walking every
+    checkpoint of every thread (`saver.list(None)`)."""
+    latest: dict[str, Any] = {}
+    for tup in saver.list(None):
+        conf = tup.config["configurable"]
+        if not conf.get("checkpoint_ns") and conf["thread_id"] not in latest:
+            latest[conf["thread_id"]] = tup  # newest first: the first seen is the latest
+    return [summary_from_tuple(tup) for tup in latest.values()]
 
 
 def _fmt(value: float | None) -> str:
