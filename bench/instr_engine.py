@@ -73,6 +73,11 @@ b = StateGraph(S)
 b.add_node("w", lambda s: {"out": [s["i"]]})
 b.add_conditional_edges(START, lambda s: [Send("w", {"i": i}) for i in range(100)], ["w"])
 g = b.compile()""", "g.invoke({'out': []})", 30),
+    "fanout100_memory": ("""
+b = StateGraph(S)
+b.add_node("w", lambda s: {"out": [s["i"]]})
+b.add_conditional_edges(START, lambda s: [Send("w", {"i": i}) for i in range(100)], ["w"])
+g = b.compile(checkpointer=InMemorySaver())""", "g.invoke({'out': []}, cfg())", 30),
 }
 
 

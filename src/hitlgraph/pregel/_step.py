@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitlgraph.cache.base import WRITES_NS, cache_key, identifier
+from hitlgraph.checkpoint.base import BaseCheckpointSaver, traits_of
 from hitlgraph.constants import ERROR, INTERRUPT, NO_WRITES, RESUME, START, TASKS
 from hitlgraph.errors import GraphRecursionError
 from hitlgraph.pregel._algo import (
@@ -25,6 +26,7 @@ from hitlgraph.pregel._algo import (
 )
 from hitlgraph.pregel._effects import (
     NEXT,
+    Abandoned,
     CacheGet,
     CacheSet,
     Effect,
@@ -69,8 +71,11 @@ class StepRun:
     """Where the writes of tasks whose node has a cache policy go (None: no cache)."""
     held: list[Emit] = field(default_factory=list)
     """Chunks shown after the step's checkpoint is saved."""
-    deferred: tuple[SaveWrites, ...] = ()
-    """Writes saved in the same transaction as the step's checkpoint."""
+    deferred: list[SaveWrites] | None = None
+    """Writes saved in the same transaction as the step's checkpoint (None: each task's are
+    saved as it finishes). A lone task's are, and every task's with a saver that keeps all
+    in memory: no crash can keep one task's writes there, and one call per step is cheaper
+    than a call per task. Once a task pauses or fails, those wait no more."""
     stopped: bool = False
     """A task paused at an interrupt or failed: the step will not be applied."""
 
@@ -95,6 +100,8 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
     run = StepRun(tasks, todo)
     cached = (yield from _from_cache(p, ls, run)) if p.cache is not None else []
     run.lone = len(run.todo) == 1 and len(tasks) == 1
+    if run.lone or (len(run.todo) > 1 and p.saver is not None and _in_memory(p.saver)):
+        run.deferred = []
     # (the phases below return their effects as lists: the replies to them are not needed)
     if reused or cached or p.modes & _TASK_MODES:
         for effect in _announce(p, ls, run, reused, cached):
@@ -103,17 +110,37 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
         for effect in _record(p, ls, run, (yield RunOne(run.todo[0], values))):
             yield effect
     elif run.todo:
-        yield Start(run.todo, values)
-        for _ in range(len(run.todo)):
-            for effect in _record(p, ls, run, (yield NEXT)):
-                yield effect
+        yield from _run_parallel(p, ls, run, values)
     if run.stopped or unanswered:
+        for effect in run.deferred or ():  # (the finished tasks' writes, held for the step)
+            yield effect
         return (yield from _stop(p, ls, tasks, unanswered))
     for effect in _apply(p, ls, run):
         yield effect
     if p.interrupt_after and hits(tasks, p.interrupt_after):
         return (yield from pause(p, ls.saver, ls.st, ()))
     return None
+
+
+def _run_parallel(p: RunParams, ls: LoopState, run: StepRun, values: dict[str, Any]
+                  ) -> Generator[Effect, Any, None]:
+    """Run the step's tasks together, recording each as it finishes. A consumer that stops
+    reading meanwhile (Abandoned) keeps the writes of the tasks that finished."""
+    yield Start(run.todo, values)
+    try:
+        for _ in range(len(run.todo)):
+            for effect in _record(p, ls, run, (yield NEXT)):
+                yield effect
+    except Abandoned:
+        held, run.deferred = run.deferred or [], None
+        for effect in held:  # (yielded one by one: the replies must not reach a list)
+            yield effect
+        raise
+
+
+def _in_memory(saver: BaseCheckpointSaver) -> bool:
+    traits = traits_of(saver)
+    return traits.in_process and traits.step_writes
 
 
 def hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
@@ -262,14 +289,15 @@ def _record(p: RunParams, ls: LoopState, run: StepRun, task: Task) -> list[Effec
         ls.saver.hold_call_results(ls.st, task)
     if task.paused or task.error is not None:
         run.stopped = True
-        out[:0], run.held = run.held, []
+        out[:0], run.held = [*(run.deferred or ()), *run.held], []
+        run.deferred = None
         out.extend(_outcome_writes(ls.saver, ls.st, task, ls.fresh))
         out.extend(finish_events(p, ls.st, task, ls.seen))
         return out
     if task.name != START:
         effect = ls.saver.save_writes(ls.st, task, task.writes or [(NO_WRITES, None)])
-        if effect is not None and run.lone:
-            run.deferred = (effect,)
+        if effect is not None and run.deferred is not None:
+            run.deferred.append(effect)
         elif effect is not None:
             out.append(effect)
     key = run.cache_keys.get(task.id) if run.cache_keys else None
@@ -349,7 +377,7 @@ def _apply(p: RunParams, ls: LoopState, run: StepRun) -> list[Effect]:
     if p.checkpointed:
         st.renew()
         saving = ls.saver.save(st, checkpoint_metadata(p, "loop", st.step), st.bump(changed),
-                               run.deferred)
+                               tuple(run.deferred or ()))
         if saving is not None:
             out.append(saving)
     else:
