@@ -3,15 +3,17 @@ and before its answer reaches the caller (_proxy.Proxy.cut), so the write is don
 the caller sees a lost connection. A caller that then does what a client does (reads the
 thread again and carries on from what it finds) must never apply anything twice.
 
-Each trial runs one thread of the ledger graph (three questions, a fan-out, eight steps:
-_child.py) through the proxy with one COMMIT cut, a different one per thread, retrying
-after each lost connection. Then every thread must end with the state of a run without
-faults (an answer applied twice would show in its `answers`), its history one chain, and
-the side-effect ledger must hold each effect once.
+Client threads share one saver (a pool of connections through the proxy) and take threads
+of the ledger graph (three questions, a fan-out, eight steps: _child.py) to their end while
+every EVERY-th COMMIT is cut, retrying after each lost connection, until `trials` COMMITs
+were cut. Then every thread must end with the state of a run without faults (an answer
+applied twice would show in its `answers`), its history one chain, and the side-effect
+ledger must hold each effect once.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import _child
@@ -19,22 +21,23 @@ import psycopg
 import pytest
 from _checks import verify
 from _proxy import COMMIT, Proxy
+from _rel_clients import Clients
 from _tiers import tier
 
-TRIES = 10
-"""Retries of one thread after lost connections (one cut each: 2 are enough)."""
-SPAN = 15
-"""Cuts land on the 1st to SPAN-th COMMIT of a thread (one thread commits 15 to 22
+from hitlgraph.graph.state import CompiledStateGraph
+
+TRIES = 20
+"""Tries of one thread (each lost connection costs one)."""
+EVERY = 7
+"""Every EVERY-th COMMIT through the proxy is cut (one thread commits 15 to 22
 transactions: every write that is not a single statement)."""
 
 
-def _run_through_cut(url: str, thread_id: str, proxy: Proxy, nth: int) -> int:
-    """Take `thread_id` to its end with the nth COMMIT cut; how many tries it took."""
-    proxy.cut(COMMIT, COMMIT, nth)
-    for tried in range(1, TRIES + 1):
+def _finish(graph: CompiledStateGraph, thread_id: str) -> int:
+    """Take `thread_id` to its end; how many lost connections it met."""
+    for tried in range(TRIES):
         try:
-            with _child.open_saver(url) as saver:
-                _child.finish_thread(_child.builder().compile(checkpointer=saver), thread_id)
+            _child.finish_thread(graph, thread_id)
             return tried
         except psycopg.OperationalError:
             continue
@@ -48,9 +51,15 @@ def test_a_commit_whose_answer_is_lost_is_applied_once(
     proxy, url = pg_proxy
     ledger = tmp_path / "ledger.sqlite"
     monkeypatch.setenv("LEDGER", str(ledger))
-    retried = sum(_run_through_cut(url, f"t{t}", proxy, 1 + (7 * t) % SPAN) > 1
-                  for t in range(trials))
-    assert proxy.cuts == retried == trials, (proxy.cuts, retried)
-    repeated = verify(pg_conninfo, trials, ledger, tmp_path)
-    print(f"\n{trials} commits cut after reaching PostgreSQL, each retried by its caller: "
-          f"0 lost, 0 applied twice; {repeated} node runs repeated; history linear")
+    started = time.monotonic()
+    with _child.open_saver(url) as saver:
+        graph = _child.builder().compile(checkpointer=saver)
+        proxy.cut(COMMIT, COMMIT, EVERY, every=True)
+        work = Clients(proxy, trials, trials * EVERY, lambda n: f"t{n}",
+                       lambda thread_id: _finish(graph, thread_id))
+        work.run(1 if trials < 50 else 4)
+    assert proxy.cuts >= trials and work.lost == proxy.cuts, (proxy.cuts, work.lost)
+    repeated = verify(pg_conninfo, len(work.thread_ids), ledger, tmp_path)
+    print(f"\n{proxy.cuts} commits cut after reaching PostgreSQL ({len(work.thread_ids)} "
+          f"threads, {time.monotonic() - started:.0f} s), each retried by its caller: 0 lost, "
+          f"0 applied twice; {repeated} node runs repeated; history linear")

@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ import httpx
 import pytest
 from _checks import fault_free_values
 from _proxy import Proxy
+from _rel_clients import Clients
 from _servers import serve
 from _tiers import tier
 
@@ -110,30 +109,6 @@ def _ledger_counts(ledger: Path, thread_ids: list[str]) -> int:
     return attempts - len(wanted)
 
 
-class _Clients:
-    """Client threads taking new threads to their end until the proxy cut `trials` answers
-    (bounded: at most `trials` * EVERY threads)."""
-
-    def __init__(self, base: str, proxy: Proxy, trials: int) -> None:
-        self.base, self.proxy, self.trials = base, proxy, trials
-        self.thread_ids: list[str] = []
-        self.lost = 0
-        self._lock = threading.Lock()
-
-    def _take(self) -> str | None:
-        with self._lock:
-            if self.proxy.cuts >= self.trials or len(self.thread_ids) >= self.trials * EVERY:
-                return None
-            self.thread_ids.append(str(uuid.uuid4()))
-            return self.thread_ids[-1]
-
-    def work(self) -> None:
-        while (thread_id := self._take()) is not None:
-            lost = _finish(self.base, thread_id)
-            with self._lock:
-                self.lost += lost
-
-
 @pytest.mark.parametrize("trials", tier(6, 1000))
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_an_answer_lost_after_the_server_committed_is_applied_once(
@@ -148,10 +123,10 @@ def test_an_answer_lost_after_the_server_committed_is_applied_once(
         proxy = Proxy(("127.0.0.1", port))
         try:
             proxy.cut(POST, ANSWER, EVERY, every=True)
-            work = _Clients(f"http://127.0.0.1:{proxy.port}", proxy, trials)
-            with ThreadPoolExecutor(clients) as pool:
-                for done in [pool.submit(work.work) for _ in range(clients)]:
-                    done.result()
+            base = f"http://127.0.0.1:{proxy.port}"
+            work = Clients(proxy, trials, trials * EVERY, lambda _: str(uuid.uuid4()),
+                           lambda thread_id: _finish(base, thread_id))
+            work.run(clients)
             cuts = proxy.cuts
         finally:
             proxy.close()
