@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import json
 import operator
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -409,3 +410,94 @@ def test_of_a_hundred_concurrent_resumes_exactly_one_wins(
     with get_sync_client(url=server.url, timeout=60) as client:
         assert client.threads.get(tid)["status"] == "idle"
         assert client.threads.get_state(tid)["values"]["approved"] is True
+
+
+def test_a_run_created_with_a_lease_is_claimed_when_nothing_holds_it_back(
+        database: str) -> None:
+    """Store.create_run(lease=...): the run is claimed in its creating transaction as a
+    worker's claim would take it (token 1, attempt 1, leased), unless another run of its
+    thread is active; its lease and token then work as any claim's (a takeover advances
+    the token and the first holder's writes are refused)."""
+    async def main() -> None:
+        async with opened(database) as (store, _saver):
+            first = await store.create_run(new_run("r1"), create_thread=True,
+                                           thread_metadata={}, lease=("here", 0))
+            assert first is not None and first.status == "running"
+            assert (first.fencing, first.attempt) == (1, 1)
+            queued = await store.create_run(new_run("r2"), create_thread=False,
+                                            thread_metadata={}, lease=("here", 30))
+            assert queued is not None and queued.status == "pending" and queued.fencing == 0
+            # r1's lease (0 s) has run out: a worker takes it over, not r2 (queued behind).
+            taken = await store.claim_run("w1", 30)
+            assert taken is not None and taken.run.run_id == "r1" and taken.fencing == 2
+            assert not await store.record_start("r1", 1, {"checkpoint_id": None})
+            assert await store.record_start("r1", 2, {"checkpoint_id": None})
+
+    asyncio.run(main())
+
+
+def _held_claims(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Make the workers' claims find nothing until the returned event is set."""
+    free = threading.Event()
+    claim_run = Store.claim_run
+
+    async def claim(self: Store, worker_id: str, lease_seconds: float) -> Any:
+        return await claim_run(self, worker_id, lease_seconds) if free.is_set() else None
+
+    monkeypatch.setattr(Store, "claim_run", claim)
+    return free
+
+
+def test_a_waited_run_runs_on_the_process_that_received_it(
+        start_server: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the workers' claims held, runs/wait still answers (the request's process ran
+    its run), a background run stays pending, and a runs/wait queued behind it on its thread
+    waits for the workers (enqueue: it does not overtake)."""
+    free = _held_claims(monkeypatch)
+    server = start_server(poll_seconds=0.05)
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        thread = http.post("/threads", json={}).json()["thread_id"]
+        done = http.post(f"/threads/{thread}/runs/wait",
+                         json={"assistant_id": "steps", "input": {"value": "x"}})
+        assert done.status_code == 200 and done.json()["log"] == ["a", "b saw x", "c"]
+        queued = http.post(f"/threads/{thread}/runs",
+                           json={"assistant_id": "steps", "input": {"value": "y"}}).json()
+        answers: list[Any] = []
+        waiting = threading.Thread(target=lambda: answers.append(http.post(
+            f"/threads/{thread}/runs/wait",
+            json={"assistant_id": "steps", "input": {"value": "z"}}).json()))
+        waiting.start()
+        waiting.join(0.5)
+        runs = http.get(f"/threads/{thread}/runs").json()
+        assert [r["status"] for r in runs] == ["pending", "pending", "success"], runs
+        assert runs[1]["run_id"] == queued["run_id"]
+        free.set()
+        waiting.join(20)
+        assert answers and answers[0]["log"][-3:] == ["a", "b saw z", "c"], answers
+        assert answers[0]["log"][3:6] == ["a", "b saw y", "c"]
+
+
+def test_a_waited_run_writes_its_events_with_its_finish(
+        start_server: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runs/wait run that ends within WRITE_EVERY writes no events of its own: all go
+    into the transaction that finishes it, and its stream, joined after, has them."""
+    monkeypatch.setattr(_worker_events, "WRITE_EVERY", 60.0)
+    appends: list[int] = []
+    append = Store.append_events
+
+    async def counted(self: Store, run_id: str, fencing: int, events: Any) -> bool:
+        appends.append(len(events))
+        return await append(self, run_id, fencing, events)
+
+    monkeypatch.setattr(Store, "append_events", counted)
+    server = start_server()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        thread = http.post("/threads", json={}).json()["thread_id"]
+        done = http.post(f"/threads/{thread}/runs/wait", json={
+            "assistant_id": "steps", "input": {"value": "x"}, "stream_mode": ["updates"]})
+        assert done.json()["log"] == ["a", "b saw x", "c"]
+        (run,) = http.get(f"/threads/{thread}/runs").json()
+        joined = http.get(f"/threads/{thread}/runs/{run['run_id']}/stream").text
+    assert appends == []
+    assert [line for line in joined.splitlines() if line.startswith("event:")].count(
+        "event: updates") == 3, joined

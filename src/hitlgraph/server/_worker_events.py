@@ -8,7 +8,10 @@ came meanwhile; the graph never waits for the store, and the events still unwrit
 the graph ends go into the transaction that finishes the run (`Store.finish_run(events=
 ...)`). A reader following the run sees its first event as soon as before, and the others
 at most WRITE_EVERY later: a run that pauses or ends within that time is written in two
-transactions, however many chunks it streamed.
+transactions, however many chunks it streamed. A run no stream follows as it starts (one
+made by runs/wait) holds its first events back for WRITE_EVERY too: one that pauses or
+ends within that time is written in one transaction, its finish (a reader who joins its
+stream meanwhile sees them at most WRITE_EVERY late, as any later event).
 
 A write that finds the run taken over (its token stale) stops the graph at its next chunk
 (`LostRun`): the checkpointer's fence has refused its checkpoints since the takeover anyway.
@@ -38,9 +41,10 @@ class LostRun(Exception):
 class RunEvents:
     """The events of one claim of a run, written behind (see the module docstring)."""
 
-    def __init__(self, rt: Runtime, claim: Claim) -> None:
+    def __init__(self, rt: Runtime, claim: Claim, *, first_at_once: bool = True) -> None:
         self._rt = rt
         self._claim = claim
+        self._hold_first = not first_at_once
         self._pending: list[tuple[str, str]] = []
         self._writing: asyncio.Task[None] | None = None
         self._pausing = False
@@ -86,6 +90,12 @@ class RunEvents:
         if self._writing is not None:
             self._writing.cancel()
 
+    async def _pause(self, began: float) -> None:
+        """Until WRITE_EVERY after `began`; `settle` cancels the wait (no write in flight)."""
+        self._pausing = True
+        await asyncio.sleep(max(0.0, began + WRITE_EVERY - asyncio.get_running_loop().time()))
+        self._pausing = False
+
     def _raise_failure(self) -> None:
         if self._failed is not None:
             raise self._failed
@@ -94,6 +104,9 @@ class RunEvents:
         rt, run_id, fencing = self._rt, self._claim.run.run_id, self._claim.fencing
         loop = asyncio.get_running_loop()
         try:
+            if self._hold_first:
+                self._hold_first = False
+                await self._pause(loop.time())
             while self._pending and self._failed is None:
                 began = loop.time()
                 batch, self._pending = self._pending, []
@@ -104,9 +117,7 @@ class RunEvents:
                     return
                 if self._settling:  # the finish takes what came meanwhile, at once
                     return
-                self._pausing = True
-                await asyncio.sleep(max(0.0, began + WRITE_EVERY - loop.time()))
-                self._pausing = False
+                await self._pause(began)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -29,7 +29,7 @@ log = logging.getLogger("hitlgraph.server")
 class HereRuns:
     """Slots for runs this process executes for the request that made them."""
 
-    def __init__(self, execute: Callable[[Claim], Awaitable[None]],
+    def __init__(self, execute: Callable[..., Awaitable[None]],
                  ended: Callable[[str], None], worker_id: str, count: int) -> None:
         self._execute = execute
         self._ended = ended
@@ -49,17 +49,18 @@ class HereRuns:
         """Return a slot whose run was not claimed (queued, refused, or failed)."""
         self._free += 1
 
-    def start(self, claim: Claim) -> None:
+    def start(self, claim: Claim, *, followed: bool) -> None:
         """Execute the claimed run in the background on this loop; its slot comes back at
-        its end."""
+        its end. `followed`: a stream reads its events as they come (runs/stream), which
+        are then written at once (see _worker_events)."""
         task = asyncio.get_running_loop().create_task(
-            self._run(claim), name=f"run-{claim.run.run_id}")
+            self._run(claim, followed), name=f"run-{claim.run.run_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, claim: Claim) -> None:
+    async def _run(self, claim: Claim, followed: bool) -> None:
         try:
-            await self._execute(claim)
+            await self._execute(claim, followed=followed)
         except asyncio.CancelledError:
             raise
         except Exception:  # left to its lease, as a worker leaves it

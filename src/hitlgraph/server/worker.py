@@ -195,14 +195,15 @@ class WorkerPool:
             if beat.cancel_action:
                 return _Stop("cancel", beat.cancel_action)
 
-    async def execute(self, claim: Claim) -> None:
+    async def execute(self, claim: Claim, *, followed: bool = True) -> None:
         """Run one claimed run to its end, and record how it ended. A failure outside the
-        graph is raised for the lease to retry the run, until its last attempt (ATTEMPTS)."""
+        graph is raised for the lease to retry the run, until its last attempt (ATTEMPTS).
+        `followed` False: no stream waits for the run's first event (see RunEvents)."""
         if claim.run.attempt > ATTEMPTS:
             await self._give_up(claim, None)
             return
         try:
-            await self._through_outages(claim)
+            await self._through_outages(claim, followed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -210,7 +211,7 @@ class WorkerPool:
                 raise
             await self._give_up(claim, exc)
 
-    async def _through_outages(self, claim: Claim) -> None:
+    async def _through_outages(self, claim: Claim, followed: bool) -> None:
         """`_execute(claim)`, tried again while the database cannot be reached (see the
         module docstring); the last such error is raised once OUTAGE_SECONDS have passed."""
         rt, run_id = self.rt, claim.run.run_id
@@ -218,7 +219,7 @@ class WorkerPool:
         delay, cap = 0.1, max(0.05, rt.settings.lease_seconds / 3)
         while True:
             try:
-                await self._execute(claim)
+                await self._execute(claim, followed)
                 return
             except unavailable_errors() as exc:
                 if time.monotonic() + delay > deadline:
@@ -258,7 +259,7 @@ class WorkerPool:
             log.exception("run %s: its thread's state could not be read either", run.run_id)
             await self._finish(claim, None, "error", error=error, events=events)
 
-    async def _execute(self, claim: Claim) -> None:
+    async def _execute(self, claim: Claim, followed: bool) -> None:
         rt, run = self.rt, claim.run
         cancelling = rt.signals.watch(f"cancel:{run.run_id}")
         bound = rt.graphs.get(run.graph_id)
@@ -276,7 +277,7 @@ class WorkerPool:
         if run.cancel_action:  # cancelled before its worker died: no node runs again
             await self._cancelled(claim, bound, run.cancel_action, plan)
             return
-        events = RunEvents(rt, claim)
+        events = RunEvents(rt, claim, first_at_once=followed)
         streaming = asyncio.ensure_future(self._stream(claim, bound, plan, events))
         watching = asyncio.ensure_future(self._watch(claim, cancelling))
         try:

@@ -160,11 +160,12 @@ async def _webhook(url: str) -> str:
 
 async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                      thread_id: str | None, *, by: str | None = None,
-                     member_of: frozenset[str] | None = None, here: bool = False) -> RunRow:
+                     member_of: frozenset[str] | None = None,
+                     here: Literal["wait", "stream"] | None = None) -> RunRow:
     """Queue the run the body describes; stateless (a temporary thread) when thread_id is
     None. `by` is who answers with the body's command (recorded as the run's "decided_by",
-    for the decision log), never a name from the body. With `here`, this process runs it
-    at once when it can (see `_queue`)."""
+    for the decision log), never a name from the body. With `here` (how the caller waits
+    for it), this process runs it at once when it can (see `_queue`)."""
     assistant = await _run_assistant(rt, tenant, body.assistant_id)
     _check_breakpoints(rt, assistant.graph_id, body)
     kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
@@ -196,7 +197,8 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     return await _queue(rt, new, create, here)
 
 
-async def _queue(rt: Runtime, new: NewRun, create: bool, here: bool) -> RunRow:
+async def _queue(rt: Runtime, new: NewRun, create: bool,
+                 here: Literal["wait", "stream"] | None) -> RunRow:
     """Queue the run; with `here` (a client waits on this process for it), claim it in the
     same transaction when it is free to start and a slot is free, and execute it on this
     process at once (see server/_worker_inline)."""
@@ -216,7 +218,8 @@ async def _queue(rt: Runtime, new: NewRun, create: bool, here: bool) -> RunRow:
         raise HTTPException(404, f"Thread '{new.thread_id}' not found. Create it first (POST "
                             "/threads), or send if_not_exists 'create'.")
     if runner is not None and row.status == "running":
-        runner.start(Claim(run=row, fencing=row.fencing, worker_id=runner.worker_id))
+        runner.start(Claim(run=row, fencing=row.fencing, worker_id=runner.worker_id),
+                     followed=here == "stream")
     else:
         rt.signals.notify("queue")
     return row
@@ -279,7 +282,7 @@ async def _wait(rt: Runtime, tenant: str, request: Request, body: RunCreateState
                 thread_id: str | None, by: str | None,
                 member_of: frozenset[str] | None = None) -> Response:
     row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of,
-                           here=True)
+                           here="wait")
     cancel = _cancel_later(rt, tenant, row) if body.on_disconnect == "cancel" else None
     return await _when_done(rt, tenant, row.run_id, row.thread_id, request, cancel,
                             _locations(row, thread_id is None))
@@ -354,7 +357,7 @@ async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
                             ) -> StreamingResponse:
     """Run and stream its events as SSE."""
     row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of,
-                           here=True)
+                           here="stream")
     return _stream(rt, tenant, row, stateless=False,
                    cancel_on_close=body.on_disconnect == "cancel")
 
@@ -455,7 +458,7 @@ async def create_stateless_run_wait(body: RunCreateStateless, request: Request,
 async def create_stateless_run_stream(body: RunCreateStateless, rt: RuntimeDep,
                                       tenant: TenantDep, by: DeciderDep) -> StreamingResponse:
     """Run on a temporary thread and stream its events."""
-    row = await create_run(rt, tenant, body, None, by=by, here=True)
+    row = await create_run(rt, tenant, body, None, by=by, here="stream")
     return _stream(rt, tenant, row, stateless=True,
                    cancel_on_close=body.on_disconnect == "cancel")
 
