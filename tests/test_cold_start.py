@@ -169,3 +169,42 @@ def test_the_command_line_without_rich_says_how_to_install_it() -> None:
             print(json.dumps(str(exc)))
         """)
     assert "needs click and rich" in said and "No module named 'rich'" in said
+
+
+def _registered_names() -> list[tuple[str, str]]:
+    """(module, name or f-string's leading text) of every register call in hitlgraph that
+    passes a literal name, outside the registry module (whose types are registered at once)."""
+    import ast
+
+    import hitlgraph
+
+    root = Path(hitlgraph.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "_registry.py":
+            continue
+        parts = ("hitlgraph", *path.relative_to(root).with_suffix("").parts)
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and len(node.args) >= 2):
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            name = node.args[1]
+            if called not in {"register_type", "register"}:
+                continue
+            if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                found.append((module, name.value))
+            elif isinstance(name, ast.JoinedStr) and isinstance(name.values[0], ast.Constant):
+                found.append((module, str(name.values[0].value)))
+    return found
+
+
+def test_the_table_sends_every_name_hitlgraph_registers_to_its_module() -> None:
+    # A new register_type(...) call in a module the table does not name would leave its type
+    # unreadable in a process that did not import that module.
+    names = _registered_names()
+    assert len(names) >= 4, names
+    for module, name in names:
+        entry = [m for prefix, m in OWN_TYPE_MODULES if name.startswith(prefix)][:1]
+        assert entry == [module], f"{name!r} is registered by {module}, the table says {entry}"
