@@ -108,16 +108,17 @@ g.add_conditional_edges("step", lambda s: END if s["n"] >= 10 else "step")
 app = g.compile(checkpointer=InMemorySaver())
 cfg = {"configurable": {"thread_id": "t"}}
 print(app.invoke({"n": 0}, cfg)["ev"])
-print(app.get_state(cfg).values["ev"])
-app.invoke(None, cfg)
-print(app.invoke({"n": 8}, cfg)["ev"])
+for c in app.stream({"n": 7}, {"configurable": {"thread_id": "u"}}, stream_mode="values"):
+    print(c.get("ev"))
 """
 
 
 def test_a_reducer_that_extends_in_place_side_by_side() -> None:
     """The channel's copies hold copies of the value, as LangGraph's, so a reducer that adds
-    to the list it is given does not add twice. (LangGraph's history of such a key shows
-    wrong lengths; test_delta_channel_storage.py checks hitlgraph's.)"""
+    to the list it is given does not add twice. Only what a run returns and streams is
+    compared: LangGraph's stored state of such a key varies from run to run (its checkpoints
+    are serialized in the background, after the reducer may have changed the value);
+    test_delta_channel_storage.py checks hitlgraph's."""
     require_langgraph("langgraph.channels")
     theirs, ours = on_both(_IN_PLACE)
     assert ours == theirs
