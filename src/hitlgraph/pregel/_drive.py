@@ -100,7 +100,7 @@ class _SyncRun:
                  listen: Listen | None) -> None:
         self.spec = spec
         self.io = SyncSaverIO(saver) if saver is not None else None
-        self.lanes = Lanes(32)
+        self.lanes: Lanes | None = None
         self.inline: list[tuple[Task, dict[str, Any]]] = []
         self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.sink = None if listen is None else StreamSink(
@@ -167,6 +167,8 @@ class _SyncRun:
     def _submit(self, task: Task, values: dict[str, Any]) -> None:
         """Run a task on a thread; it reports to the events queue when done (so waiting for
         the next of n tasks costs the same whatever n)."""
+        if self.lanes is None:  # (made on first use: most runs have no parallel step)
+            self.lanes = Lanes(32)
         self.lanes.submit(self._report, self._prepare(task), values)
 
     def _report(self, task: Task, values: dict[str, Any]) -> None:
@@ -207,7 +209,8 @@ class _SyncRun:
             if self.io is not None:
                 self.io.drain()
         finally:
-            self.lanes.close()
+            if self.lanes is not None:
+                self.lanes.close()
             if self.io is not None:
                 self.io.close()
 
