@@ -120,9 +120,16 @@ class WorkerPool:
         self.count = max(1, count)
         self.tasks: list[asyncio.Task[None]] = []
         self.prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.here = HereRuns(self.execute, lambda run_id: rt.signals.notify(f"run:{run_id}"),
-                             f"{self.prefix}:here", self.count)
+        self.here = HereRuns(self.execute, self._here_ended, f"{self.prefix}:here",
+                             self.count)
         """Runs executed for the request that made them (see _worker_inline)."""
+
+    def _here_ended(self, run_id: str) -> None:
+        """A run executed for its request ended: its waiters look, and so do the idle
+        workers (the next run of its thread may be claimable now; no worker of theirs goes
+        on to claim it, as a worker does after its own run)."""
+        self.rt.signals.notify(f"run:{run_id}")
+        self.rt.signals.notify("queue")
 
     def start(self) -> None:
         """Start the workers on the running loop."""

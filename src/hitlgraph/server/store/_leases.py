@@ -146,12 +146,13 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
         yield "DELETE FROM hg_runs WHERE run_id = :run_id", {"run_id": run_id}
         yield "DELETE FROM hg_run_events WHERE run_id = :run_id", {"run_id": run_id}
     tenant, thread_id = found[0]
-    yield threads.after_run(d), {
+    after = yield threads.after_run(d) + " RETURNING status", {
         "tenant": tenant, "thread_id": thread_id, "at": at, "status": thread_status,
         "values": dumps(thread_values), "interrupts": dumps(thread_interrupts),
         "error": dumps_or_null(thread_error(thread_status, error))}
     if drop_thread:
         yield from threads.delete(d, tenant, thread_id, keep_runs=True)
     yield from notify(d, CHANGED, run_id)
-    yield from notify(d, QUEUED)
+    if after and after[0][0] == "busy":  # the thread's next run may start now
+        yield from notify(d, QUEUED)
     return True
