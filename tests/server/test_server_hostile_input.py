@@ -120,6 +120,19 @@ def test_a_nul_character_is_refused_naming_where_on_either_database(
     assert "'\\u0000' " + named + " is the NUL character" in answer.json()["detail"]
 
 
+@BOTH
+@pytest.mark.parametrize(("path", "named"), [
+    ("/store/items?namespace=a&key=x%00y", "query parameter 'key' holds the NUL character"),
+    ("/store/items?namespace=a&k%00=1&key=k", "query parameter 'k%00' holds the NUL"),
+    ("/assistants/a%00b", "the path holds the NUL character"),
+])
+def test_a_nul_character_in_a_url_is_refused_on_either_database(
+        server: RunningServer, path: str, named: str) -> None:
+    # GET /store/items with a NUL in its key was a 500 on PostgreSQL (found by fuzzing).
+    answer = httpx.get(f"{server.url}{path}", timeout=30)
+    assert answer.status_code == 422 and named in answer.json()["detail"], answer.text
+
+
 def test_a_delete_body_that_is_not_utf8_is_refused_naming_the_byte(
         server: RunningServer) -> None:
     answer = httpx.request("DELETE", f"{server.url}/store/items", content=b"\xcc\x9e\xb9z",
