@@ -10,12 +10,12 @@ the key. Nothing is decoded.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import ClassVar, NamedTuple, TypeVar
 
+from hitlgraph._offload import to_thread
 from hitlgraph.checkpoint._rows import row_ts
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.ops import Ops, Statement
@@ -85,7 +85,7 @@ class SyncThreads(ABC):
                             after: str | None = None) -> AsyncIterator[ThreadInfo]:
         """list_threads() in a worker thread."""
         call = self._threads_call(prefix, limit, after)
-        for item in await asyncio.to_thread(self._run, call):
+        for item in await to_thread(self._run, call):
             yield item
 
 

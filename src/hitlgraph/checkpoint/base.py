@@ -11,11 +11,11 @@ only store those (by channel and version) and can rebuild the rest from earlier 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol, TypedDict, runtime_checkable
 
+from hitlgraph._offload import to_thread
 from hitlgraph.checkpoint._decisions import DECISION_NOTE, DecisionNote, note_of
 from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializerProtocol
 from hitlgraph.constants import RESUME
@@ -311,7 +311,7 @@ class BaseCheckpointSaver:
         return found.checkpoint if found else None
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await asyncio.to_thread(self.get_tuple, config)
+        return await to_thread(self.get_tuple, config)
 
     async def alist(
         self,
@@ -321,7 +321,7 @@ class BaseCheckpointSaver:
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        items = await asyncio.to_thread(
+        items = await to_thread(
             lambda: list(self.list(config, filter=filter, before=before, limit=limit))
         )
         for item in items:
@@ -334,7 +334,7 @@ class BaseCheckpointSaver:
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return await asyncio.to_thread(self.put, config, checkpoint, metadata, new_versions)
+        return await to_thread(self.put, config, checkpoint, metadata, new_versions)
 
     async def aput_writes(
         self,
@@ -343,20 +343,20 @@ class BaseCheckpointSaver:
         task_id: str,
         task_path: str = "",
     ) -> None:
-        await asyncio.to_thread(self.put_writes, config, writes, task_id, task_path)
+        await to_thread(self.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
-        await asyncio.to_thread(self.delete_thread, thread_id)
+        await to_thread(self.delete_thread, thread_id)
 
     async def aprune(self, thread_id: str, *, keep_last: int = 1) -> None:
-        await asyncio.to_thread(self.prune, thread_id, keep_last=keep_last)
+        await to_thread(self.prune, thread_id, keep_last=keep_last)
 
     async def arewind(self, config: RunnableConfig,
                       pending_writes: Sequence[PendingWrite]) -> None:
-        await asyncio.to_thread(self.rewind, config, pending_writes)
+        await to_thread(self.rewind, config, pending_writes)
 
     async def aadvance_fence(self, key: str) -> int:
-        return await asyncio.to_thread(self.advance_fence, key)
+        return await to_thread(self.advance_fence, key)
 
 
 def writes_by_task(pending: Sequence[PendingWrite]) -> list[tuple[str, list[tuple[str, Any]]]]:

@@ -47,23 +47,67 @@ run that answers, so that `interrupt(..., approvers="finance")` refuses anyone e
 
 from __future__ import annotations
 
-from hitlgraph._policy import POLICY_BY, Expire, ReviewPolicy
-from hitlgraph.review._approvals import Approval
-from hitlgraph.review._assignment import (
-    Assignable,
-    AssignmentError,
-    InterruptExpiredError,
-    InterruptHeldError,
-    InterruptNotOpenError,
-)
-from hitlgraph.review._cursor import decode_cursor, encode_cursor
-from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
-from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
-from hitlgraph.review._expire import PolicyApplied, PolicyResult, aapply_expired, apply_expired
-from hitlgraph.review._feed import ReviewFeed, on_review_event
-from hitlgraph.review._follow import ReviewFollower, afollow_review_events, follow_review_events
-from hitlgraph.review._groups import Groups, NotInGroupError, aclaim_in_group, claim_in_group
-from hitlgraph.review._pending import PendingIndex, PendingInterrupt, PendingOrder
+from typing import TYPE_CHECKING
+
+from hitlgraph._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from hitlgraph._policy import POLICY_BY, Expire, ReviewPolicy
+    from hitlgraph.review._approvals import Approval
+    from hitlgraph.review._assignment import (
+        Assignable,
+        AssignmentError,
+        InterruptExpiredError,
+        InterruptHeldError,
+        InterruptNotOpenError,
+    )
+    from hitlgraph.review._cursor import decode_cursor, encode_cursor
+    from hitlgraph.review._decisions import ChainBreak, Decision, DecisionLog, DecisionOutcome
+    from hitlgraph.review._events import ReviewEvent, ReviewEventKind, ReviewOutbox
+    from hitlgraph.review._expire import PolicyApplied, PolicyResult, aapply_expired, apply_expired
+    from hitlgraph.review._feed import ReviewFeed, on_review_event
+    from hitlgraph.review._follow import ReviewFollower, afollow_review_events, follow_review_events
+    from hitlgraph.review._groups import Groups, NotInGroupError, aclaim_in_group, claim_in_group
+    from hitlgraph.review._pending import PendingIndex, PendingInterrupt, PendingOrder
+
+# Imported on first use (PEP 562): the savers import review modules, and a program that only
+# opens a saver should not load the followers' threads and asyncio.
+_WHERE = {
+    "Approval": "hitlgraph.review._approvals",
+    "Assignable": "hitlgraph.review._assignment",
+    "AssignmentError": "hitlgraph.review._assignment",
+    "ChainBreak": "hitlgraph.review._decisions",
+    "Decision": "hitlgraph.review._decisions",
+    "DecisionLog": "hitlgraph.review._decisions",
+    "DecisionOutcome": "hitlgraph.review._decisions",
+    "Expire": "hitlgraph._policy",
+    "Groups": "hitlgraph.review._groups",
+    "InterruptExpiredError": "hitlgraph.review._assignment",
+    "InterruptHeldError": "hitlgraph.review._assignment",
+    "InterruptNotOpenError": "hitlgraph.review._assignment",
+    "NotInGroupError": "hitlgraph.review._groups",
+    "POLICY_BY": "hitlgraph._policy",
+    "PendingIndex": "hitlgraph.review._pending",
+    "PendingInterrupt": "hitlgraph.review._pending",
+    "PendingOrder": "hitlgraph.review._pending",
+    "PolicyApplied": "hitlgraph.review._expire",
+    "PolicyResult": "hitlgraph.review._expire",
+    "ReviewEvent": "hitlgraph.review._events",
+    "ReviewEventKind": "hitlgraph.review._events",
+    "ReviewFeed": "hitlgraph.review._feed",
+    "ReviewFollower": "hitlgraph.review._follow",
+    "ReviewOutbox": "hitlgraph.review._events",
+    "ReviewPolicy": "hitlgraph._policy",
+    "aapply_expired": "hitlgraph.review._expire",
+    "aclaim_in_group": "hitlgraph.review._groups",
+    "afollow_review_events": "hitlgraph.review._follow",
+    "apply_expired": "hitlgraph.review._expire",
+    "claim_in_group": "hitlgraph.review._groups",
+    "decode_cursor": "hitlgraph.review._cursor",
+    "encode_cursor": "hitlgraph.review._cursor",
+    "follow_review_events": "hitlgraph.review._follow",
+    "on_review_event": "hitlgraph.review._feed",
+}
 
 __all__ = ["Approval", "Assignable", "AssignmentError", "ChainBreak", "Decision", "DecisionLog",
            "DecisionOutcome", "Expire", "Groups", "InterruptExpiredError", "InterruptHeldError",
@@ -73,3 +117,5 @@ __all__ = ["Approval", "Assignable", "AssignmentError", "ChainBreak", "Decision"
            "aapply_expired", "aclaim_in_group", "afollow_review_events", "apply_expired",
            "claim_in_group", "decode_cursor", "encode_cursor", "follow_review_events",
            "on_review_event"]
+
+__getattr__, __dir__ = lazy_names("hitlgraph.review", _WHERE, globals())

@@ -4,10 +4,10 @@ mixed into `shell.SyncStore` and `shell.AsyncStore`."""
 
 from __future__ import annotations
 
-import asyncio
 from abc import abstractmethod
 from typing import TypeVar
 
+from hitlgraph._offload import to_thread
 from hitlgraph._policy import Expire
 from hitlgraph.checkpoint import _review_actions as actions
 from hitlgraph.checkpoint._review_actions import Applied
@@ -107,19 +107,19 @@ class SyncReview(_Calls):
                      reason: str | None = None) -> Decision:
         """claim() in a worker thread."""
         call = self._claim_call(thread_id, interrupt_id, principal, reason)
-        return _only(await asyncio.to_thread(self._run, call))
+        return _only(await to_thread(self._run, call))
 
     async def arelease(self, thread_id: str, interrupt_id: str, principal: str, *,
                        force: bool = False, reason: str | None = None) -> Decision:
         """release() in a worker thread."""
         call = self._release_call(thread_id, interrupt_id, principal, force, reason)
-        return _only(await asyncio.to_thread(self._run, call))
+        return _only(await to_thread(self._run, call))
 
     async def areassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
                         reason: str | None = None) -> Decision:
         """reassign() in a worker thread."""
         call = self._reassign_call(thread_id, interrupt_id, principal, to, reason)
-        return _only(await asyncio.to_thread(self._run, call))
+        return _only(await to_thread(self._run, call))
 
     def apply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str, rule: Expire
                      ) -> Applied | None:
@@ -136,7 +136,7 @@ class SyncReview(_Calls):
                             rule: Expire) -> Applied | None:
         """apply_expiry() in a worker thread."""
         call = self._expiry_call(thread_id, interrupt_id, deadline, rule)
-        return await asyncio.to_thread(self._run, call)
+        return await to_thread(self._run, call)
 
     def send_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
                      ) -> Applied | None:
@@ -148,7 +148,7 @@ class SyncReview(_Calls):
                             ) -> Applied | None:
         """send_warning() in a worker thread."""
         call = self._act_call(thread_id, interrupt_id, actions.warn(warn_at))
-        return await asyncio.to_thread(self._run, call)
+        return await to_thread(self._run, call)
 
     def warnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
         """(thread_id, interrupt_id, warn_at) of the open interrupts whose warning is due at
@@ -157,7 +157,7 @@ class SyncReview(_Calls):
 
     async def awarnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
         """warnings_due() in a worker thread."""
-        return await asyncio.to_thread(self._run, self._warnings_call(at, limit))
+        return await to_thread(self._run, self._warnings_call(at, limit))
 
 
 class AsyncReview(_Calls):

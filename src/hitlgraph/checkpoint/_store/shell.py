@@ -6,13 +6,13 @@ or both, and implements only `_run` (or `_arun`): carry out one `Call` on its co
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from hitlgraph._offload import to_thread
 from hitlgraph.checkpoint._rows import ListCursor
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.review_shell import AsyncReview, SyncReview
@@ -180,7 +180,7 @@ class SyncStore(SyncReview):
             graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata, limit=limit,
             after=after, assignee=assignee, group=group, unassigned=unassigned,
             expired_before=expired_before, order=order)
-        for item in await asyncio.to_thread(self._run, call):
+        for item in await to_thread(self._run, call):
             yield item
 
     def list_decisions(self, *, thread_id: str | None = None, by: str | None = None,
@@ -209,7 +209,7 @@ class SyncStore(SyncReview):
                               thread_prefix: str | None = None) -> AsyncIterator[Decision]:
         """list_decisions() in a worker thread."""
         call = self._decisions_call(thread_id, by, since, limit, thread_prefix)
-        for item in await asyncio.to_thread(self._run, call):
+        for item in await to_thread(self._run, call):
             yield item
 
     def verify_decisions(self) -> ChainBreak | None:
@@ -230,7 +230,7 @@ class SyncStore(SyncReview):
     async def alist_review_events(self, after: int = 0, limit: int = 100
                                   ) -> builtins.list[ReviewEvent]:
         """list_review_events() in a worker thread."""
-        return await asyncio.to_thread(self._run, self._events_call(after, limit))
+        return await to_thread(self._run, self._events_call(after, limit))
 
     def prune_review_events(self, before_seq: int) -> int:
         """Delete the outbox's events whose seq is below `before_seq` (those every reader
@@ -239,7 +239,7 @@ class SyncStore(SyncReview):
 
     async def aprune_review_events(self, before_seq: int) -> int:
         """prune_review_events() in a worker thread."""
-        return await asyncio.to_thread(self._run, self._prune_events_call(before_seq))
+        return await to_thread(self._run, self._prune_events_call(before_seq))
 
     def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
         """Make config's checkpoint the thread's latest again, with `pending_writes` (see
