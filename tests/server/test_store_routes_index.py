@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi import FastAPI
@@ -49,14 +50,21 @@ def _database(kind: str, tmp_path: Path) -> Iterator[str]:
         yield str(tmp_path / "items.sqlite")
         return
     import psycopg
-    from psycopg.conninfo import make_conninfo
 
     dsn = _pgvector_dsn()
     schema = f"routes_{uuid.uuid4().hex[:12]}"
+    # A postgresql:// URL (the server tells its databases apart by that prefix; a key=value
+    # conninfo would be taken for a SQLite file name).
+    options = quote(f"-c search_path={schema},public")
     with psycopg.connect(dsn, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {schema}")
         try:
-            yield make_conninfo(dsn, options=f"-c search_path={schema},public")
+            yield f"{dsn}{'&' if '?' in dsn else '?'}options={options}"
+            vectors = admin.execute(
+                "SELECT count(*) FROM information_schema.tables"
+                " WHERE table_schema = %s AND table_name = 'store_vectors'", (schema,)
+            ).fetchone()
+            assert vectors == (1,), f"the store did not run on PostgreSQL schema {schema}"
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
 
