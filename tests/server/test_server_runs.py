@@ -284,3 +284,24 @@ def test_state_at_a_checkpoint_and_history_before(server: RunningServer,
     assert before[0]["checkpoint"] == history[2]["checkpoint"]
     got = httpx.get(f"{server.url}/threads/{tid}/history", params={"limit": 2}).json()
     assert [h["checkpoint"] for h in got] == [h["checkpoint"] for h in history[:2]]
+
+
+def test_a_wait_whose_client_left_cancels_its_run_with_on_disconnect_cancel(
+        start_server: Callable[..., RunningServer]) -> None:
+    """runs/wait with on_disconnect 'cancel': the client gives up after 0.3 s; the server
+    notices at its next poll and the run (executed by the process that received it) ends
+    'interrupted' long before its node's 5 s are over."""
+    server = start_server(poll_seconds=0.1, keepalive_seconds=30)
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        tid = http.post("/threads", json={}).json()["thread_id"]
+        with pytest.raises(httpx.ReadTimeout):
+            http.post(f"/threads/{tid}/runs/wait", timeout=0.3, json={
+                "assistant_id": "slow", "input": {"seconds": 5}, "on_disconnect": "cancel"})
+        deadline = time.monotonic() + 4
+        runs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            runs = http.get(f"/threads/{tid}/runs").json()
+            if runs and runs[0]["status"] == "interrupted":
+                break
+            time.sleep(0.05)
+        assert [r["status"] for r in runs] == ["interrupted"], runs

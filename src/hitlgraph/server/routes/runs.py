@@ -228,17 +228,21 @@ async def _queue(rt: Runtime, new: NewRun, create: bool,
 async def wait_for_run(rt: Runtime, tenant: str, run_id: str,
                        request: Request | None = None,
                        on_disconnect: Callable[[], None] | None = None) -> RunRow | None:
-    """The run once it has finished (None when it was deleted meanwhile)."""
+    """The run once it has finished (None when it was deleted meanwhile). Whether the client
+    left is asked after each wait that timed out (every poll_seconds), not at each wake-up
+    by the run's events: a question to the ASGI server each time."""
+    polled = False
     while True:
         woken = rt.signals.watch(f"run:{run_id}")
         row = await rt.store.get_run(tenant, run_id)
         if row is None or row.status in TERMINAL:
             return row
-        if request is not None and await request.is_disconnected():
+        if polled and request is not None and await request.is_disconnected():
             if on_disconnect is not None:
                 on_disconnect()
             return row
         await rt.signals.wait(woken, rt.settings.poll_seconds)
+        polled = not woken.is_set()
 
 
 def _locations(row: RunRow, stateless: bool) -> dict[str, str]:
