@@ -11,7 +11,9 @@ cursor where it was, and whichever process runs next sends the event again, with
 idempotency key: at least once, never lost. The lease keeps two processes from sending the
 same webhook's events at once. A new webhook starts at the end of each outbox; an event
 every try failed for is logged "failed" and skipped, so one broken receiver does not hold
-its webhook back for good.
+its webhook back for good. At start, the cursors no webhook of the config reads through are
+deleted; once a minute the notifier deletes the events every cursor has passed and trims each
+webhook's delivery log (`_notify_prune.py`), so none of it grows for good.
 
 The same loop feeds /metrics its review counts (a feed over the review outbox from the
 moment the process started: `hitlgraph.review.ReviewFeed`).
@@ -29,6 +31,7 @@ from typing import Any, Final
 
 from hitlgraph.review._events import ReviewEvent, ReviewOutbox
 from hitlgraph.review._feed import ReviewFeed, aoutbox_end
+from hitlgraph.server import _notify_prune as prune
 from hitlgraph.server import _tracing as tracing
 from hitlgraph.server._metrics import ServerMetrics
 from hitlgraph.server._notify_config import Webhook
@@ -47,6 +50,10 @@ LEASE_SECONDS: Final = 10.0
 holds it back this long. The sender renews it every third of that."""
 BATCH: Final = 100
 """Events read per outbox and webhook in one round."""
+FORGET_LIMIT: Final = 1_000
+"""Cursors read per pass when forgetting removed webhooks' (a config has at most 64)."""
+FORGET_PASSES: Final = 100
+"""Bounds the passes (each deletes all but the kept cursors of the rows it reads)."""
 WAKE: Final = "notify"
 """The `Signals` key that wakes this process's notifier."""
 _SOURCES: Final = {"review": frozenset({"interrupt.created", "interrupt.warning",
@@ -87,6 +94,8 @@ class Notifications:
         self.owner = f"notifier-{uuid.uuid4().hex}"
         self.outbox = rt.saver if isinstance(rt.saver, ReviewOutbox) else None
         self.feed: ReviewFeed | None = None
+        self.pruner = prune.Pruner(self.tables, self.outbox, tuple(h.name for h in hooks),
+                                   every=prune.PRUNE_SECONDS)
 
     async def start(self) -> None:
         """Create the tables and the cursors (when there are webhooks), and place the metrics
@@ -94,6 +103,8 @@ class Notifications:
         if self.hooks:
             await self.tables.setup()
             await self._place()
+        if self.hooks or await self.tables.exists():
+            await self._forget()
         if self.outbox is not None:
             self.feed = ReviewFeed(self.outbox, self.metrics.observe_event,
                                    after=await aoutbox_end(self.outbox))
@@ -107,6 +118,18 @@ class Notifications:
             for hook in self.hooks:
                 if hook.events & _SOURCES[source]:
                     await self.tables.place(hook.name, source, end)
+
+    async def _forget(self) -> None:
+        """Delete the cursors no webhook of the config reads through (a webhook removed, or
+        no longer sent that outbox's kinds): else the trigger would go on writing run events
+        for them, and pruning would wait for them forever. Processes started with the same
+        config delete the same rows; one still running an older config finds its removed
+        webhooks' cursors gone and stops sending them."""
+        keep = frozenset((hook.name, source) for source in self._sources()
+                         for hook in self.hooks if hook.events & _SOURCES[source])
+        for _ in range(FORGET_PASSES):
+            if not await self.tables.forget(keep, FORGET_LIMIT):
+                break
 
     def _sources(self) -> list[str]:
         """The outboxes this process reads: the review one only where the saver has it."""
@@ -133,13 +156,16 @@ class Notifications:
             await self.rt.signals.wait(woken, self.rt.settings.notify_seconds)
 
     async def round(self) -> None:
-        """Feed the metrics, and send each webhook the events it has not had."""
+        """Feed the metrics, send each webhook the events it has not had, and prune when
+        due (`_notify_prune.py`)."""
         if self.feed is not None:
             await self.feed.apoll()
         for hook in self.hooks:
             for source in self._sources():
                 if hook.events & _SOURCES[source]:
                     await self._send_new(hook, source)
+        if self.hooks:
+            await self.pruner.maybe(self.feed.after if self.feed is not None else None)
 
     async def _end(self, source: str) -> int:
         if source == "run":

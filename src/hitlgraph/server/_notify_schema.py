@@ -8,7 +8,8 @@
 - hg_notify_cursors(webhook, source) -> seq, lease: how far each webhook got in each outbox
   ("review": the checkpointer's, "run": the one above), and which process is sending it now.
 - hg_notify_deliveries(id) -> webhook, source, seq, kind, attempts, outcome, status_code,
-  error, at: the delivery log, one row per event sent (or given up on).
+  error, at: the delivery log, one row per event sent (or given up on); each webhook's is
+  trimmed to its newest rows through the index on (webhook, id) (step 2).
 
 They are kept apart from the store's tables (`store/_schema.py`) with a migration list of
 their own, recorded in `hg_notify_migrations`, applied the same way: append-only, one
@@ -63,6 +64,9 @@ _SQLITE: Final = ((
         VALUES ('run.finished', NEW.updated_at, NEW.tenant, NEW.thread_id, NEW.graph_id,
                 json_object({_RUN_DATA.format(error="json(NEW.error)")}));
     END""",
+), (
+    # 2: the delivery log's rows of one webhook in id order, to trim it to its newest.
+    "CREATE INDEX hg_notify_deliveries_by_webhook ON hg_notify_deliveries (webhook, id)",
 ),)
 """SQLite's steps: append only (the index of a step is its version)."""
 
@@ -96,6 +100,9 @@ _POSTGRES: Final = ((
     """CREATE TRIGGER hg_notify_run_finished AFTER UPDATE OF status ON hg_runs FOR EACH ROW
     WHEN (OLD.status = 'running' AND NEW.status NOT IN ('running', 'pending'))
     EXECUTE FUNCTION hg_notify_run_finished()""",
+), (
+    # 2: as SQLite's.
+    "CREATE INDEX hg_notify_deliveries_by_webhook ON hg_notify_deliveries (webhook, id)",
 ),)
 """PostgreSQL's steps: append only."""
 

@@ -117,6 +117,47 @@ def _log(item: Delivery) -> Op[None]:
             "error": item.error, "at": now_iso()})
 
 
+def _has_cursors(d: Dialect) -> Op[bool]:
+    ((found,),) = yield d.has_table, {"table": "hg_notify_cursors"}
+    return bool(found)
+
+
+def _min_cursor(source: str) -> Op[int | None]:
+    ((low,),) = yield ("SELECT MIN(seq) FROM hg_notify_cursors WHERE source = :source",
+                       {"source": source})
+    return None if low is None else int(low)
+
+
+def _prune_events(upto: int, limit: int) -> Op[int]:
+    rows = yield ("DELETE FROM hg_notify_events WHERE seq IN (SELECT seq FROM hg_notify_events "
+                  "WHERE seq <= :upto ORDER BY seq LIMIT :limit) RETURNING seq",
+                  {"upto": upto, "limit": limit})
+    return len(rows)
+
+
+def _forget(keep: frozenset[tuple[str, str]], limit: int) -> Op[int]:
+    """Delete the cursors not in `keep`, among the first `limit` (keep holds at most
+    2 * MAX_WEBHOOKS, far below it, so each call removes most of what it reads)."""
+    rows = yield ("SELECT webhook, source FROM hg_notify_cursors ORDER BY webhook, source "
+                  "LIMIT :limit", {"limit": limit})
+    gone = [(webhook, source) for webhook, source in rows if (webhook, source) not in keep]
+    for webhook, source in gone:
+        yield ("DELETE FROM hg_notify_cursors WHERE webhook = :webhook AND source = :source",
+               {"webhook": webhook, "source": source})
+    return len(gone)
+
+
+def _trim_deliveries(webhook: str, keep: int, limit: int) -> Op[int]:
+    """Delete up to `limit` of the webhook's oldest log rows beyond its newest `keep`
+    (through the index on (webhook, id))."""
+    rows = yield ("DELETE FROM hg_notify_deliveries WHERE id IN (SELECT id FROM "
+                  "hg_notify_deliveries WHERE webhook = :webhook AND id <= (SELECT id FROM "
+                  "hg_notify_deliveries WHERE webhook = :webhook ORDER BY id DESC LIMIT 1 "
+                  "OFFSET :keep) ORDER BY id LIMIT :limit) RETURNING id",
+                  {"webhook": webhook, "keep": keep, "limit": limit})
+    return len(rows)
+
+
 def _deliveries(webhook: str, limit: int) -> Op[list[Delivery]]:
     rows = yield ("SELECT webhook, source, seq, kind, attempts, outcome, status_code, error "
                   "FROM hg_notify_deliveries WHERE webhook = :webhook ORDER BY id LIMIT :limit",
@@ -167,6 +208,29 @@ class NotifyTables:
     async def log(self, item: Delivery) -> None:
         """Add a row to the delivery log."""
         await self.store._write(_log(item))
+
+    async def exists(self) -> bool:
+        """Whether the tables were made (by a server that had webhooks)."""
+        return await self.store._read(_has_cursors(self.dialect))
+
+    async def min_cursor(self, source: str) -> int | None:
+        """The seq of the webhook furthest behind in `source` (None: no webhook reads it)."""
+        return await self.store._read(_min_cursor(source))
+
+    async def prune_events(self, upto: int, limit: int) -> int:
+        """Delete the server outbox's oldest events with seq at most `upto`, at most `limit`
+        of them; how many went."""
+        return await self.store._write(_prune_events(upto, limit))
+
+    async def forget(self, keep: frozenset[tuple[str, str]], limit: int) -> int:
+        """Delete the cursors whose (webhook, source) is not in `keep`, among the first
+        `limit` rows; how many went. Several processes may do it at once."""
+        return await self.store._write(_forget(keep, limit))
+
+    async def trim_deliveries(self, webhook: str, keep: int, limit: int) -> int:
+        """Delete up to `limit` rows of the webhook's delivery log older than its newest
+        `keep`; how many went."""
+        return await self.store._write(_trim_deliveries(webhook, keep, limit))
 
     async def deliveries(self, webhook: str, limit: int = 100) -> list[Delivery]:
         """The webhook's delivery log, oldest first, at most `limit` rows."""
