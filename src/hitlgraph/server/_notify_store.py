@@ -224,7 +224,9 @@ class NotifyTables:
 
     async def forget(self, keep: frozenset[tuple[str, str]], limit: int) -> int:
         """Delete the cursors whose (webhook, source) is not in `keep`, among the first
-        `limit` rows; how many went. Several processes may do it at once."""
+        `limit` rows; how many of those it found (0: none is left among them, so none at all
+        while `keep` is smaller than `limit`). Several processes may do it at once: they
+        delete in the same order, and a row another one deleted first is simply gone."""
         return await self.store._write(_forget(keep, limit))
 
     async def trim_deliveries(self, webhook: str, keep: int, limit: int) -> int:
