@@ -23,7 +23,7 @@ from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.graph import END, START, StateGraph
 from hitlgraph.server import _notify_prune as prune
 from hitlgraph.server import _notify_schema as schema
-from hitlgraph.server._notify_store import Delivery, NotifyTables, _trim_deliveries
+from hitlgraph.server._notify_store import Delivery, NotifyTables, _prune_events, _trim_deliveries
 from hitlgraph.server._webhooks import ALLOW_HOSTS_ENV
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store.base import Store
@@ -156,15 +156,34 @@ def test_each_webhook_keeps_its_newest_deliveries(database: str) -> None:
     _on(database, body)
 
 
-def test_the_delivery_trim_reads_through_the_webhook_index(tmp_path: Path) -> None:
-    path = str(tmp_path / "plan.sqlite")
-    _on(path, lambda tables: asyncio.sleep(0))
-    sql, params = next(_trim_deliveries("busy", 10, 4))
+def _plans(path: str, op: Op[int]) -> list[str]:
+    """Run `op` on the SQLite file, and give SQLite's plan of each of its statements."""
+    plans: list[str] = []
     with sqlite3.connect(path) as conn:
-        plan = [str(row[3]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
-    reads = [step for step in plan if "hg_notify_deliveries" in step]
-    assert len(reads) == 3 and all(step.startswith("SEARCH") for step in reads), plan
-    assert sum("hg_notify_deliveries_by_webhook" in step for step in reads) == 2, plan
+        try:
+            sql, params = next(op)
+            while True:
+                plans += [str(row[3]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql,
+                                                              params)]
+                sql, params = op.send(conn.execute(sql, params).fetchall())
+        except StopIteration as done:
+            assert done.value > 0  # the op went as far as its DELETE
+    return plans
+
+
+def test_the_deletes_read_through_indexes(tmp_path: Path) -> None:
+    path = str(tmp_path / "plan.sqlite")
+
+    async def body(tables: NotifyTables) -> None:
+        await tables.store._write(_add_events(30))
+        for seq in range(30):
+            await tables.log(_delivery("busy", seq))
+    _on(path, body)
+    trim = [s for s in _plans(path, _trim_deliveries("busy", 10, 4)) if "hg_notify_" in s]
+    assert len(trim) == 3 and all(s.startswith("SEARCH") for s in trim), trim
+    assert all("hg_notify_deliveries_by_webhook" in s for s in trim), trim
+    events = [s for s in _plans(path, _prune_events(20, 4)) if "hg_notify_" in s]
+    assert len(events) == 2 and all(s.startswith("SEARCH") for s in events), events
 
 
 class Asked(TypedDict, total=False):

@@ -129,9 +129,15 @@ def _min_cursor(source: str) -> Op[int | None]:
 
 
 def _prune_events(upto: int, limit: int) -> Op[int]:
-    rows = yield ("DELETE FROM hg_notify_events WHERE seq IN (SELECT seq FROM hg_notify_events "
-                  "WHERE seq <= :upto ORDER BY seq LIMIT :limit) RETURNING seq",
-                  {"upto": upto, "limit": limit})
+    """Delete the oldest events up to seq `upto`, at most `limit`: a range of keys found
+    first (a DELETE over a subquery's list has PostgreSQL scan the whole table)."""
+    ((last,),) = yield ("SELECT MAX(seq) FROM (SELECT seq FROM hg_notify_events WHERE "
+                        "seq <= :upto ORDER BY seq LIMIT :limit) AS oldest",
+                        {"upto": upto, "limit": limit})
+    if last is None:
+        return 0
+    rows = yield ("DELETE FROM hg_notify_events WHERE seq <= :last RETURNING seq",
+                  {"last": int(last)})
     return len(rows)
 
 
@@ -148,14 +154,19 @@ def _forget(keep: frozenset[tuple[str, str]], limit: int) -> Op[int]:
 
 
 def _trim_deliveries(webhook: str, keep: int, limit: int) -> Op[int]:
-    """Delete up to `limit` of the webhook's oldest log rows beyond its newest `keep`
-    (through the index on (webhook, id))."""
-    rows = yield ("DELETE FROM hg_notify_deliveries WHERE id IN (SELECT id FROM "
-                  "hg_notify_deliveries WHERE webhook = :webhook AND id <= (SELECT id FROM "
-                  "hg_notify_deliveries WHERE webhook = :webhook ORDER BY id DESC LIMIT 1 "
-                  "OFFSET :keep) ORDER BY id LIMIT :limit) RETURNING id",
-                  {"webhook": webhook, "keep": keep, "limit": limit})
-    return len(rows)
+    """Delete up to `limit` of the webhook's oldest log rows beyond its newest `keep`: the
+    range of ids is found first, through the index on (webhook, id), then deleted."""
+    rows = yield ("SELECT id FROM hg_notify_deliveries WHERE webhook = :webhook "
+                  "ORDER BY id DESC LIMIT 1 OFFSET :keep", {"webhook": webhook, "keep": keep})
+    if not rows:
+        return 0
+    ((last,),) = yield ("SELECT MAX(id) FROM (SELECT id FROM hg_notify_deliveries WHERE "
+                        "webhook = :webhook AND id <= :older ORDER BY id LIMIT :limit) "
+                        "AS oldest",
+                        {"webhook": webhook, "older": int(rows[0][0]), "limit": limit})
+    gone = yield ("DELETE FROM hg_notify_deliveries WHERE webhook = :webhook AND id <= :last "
+                  "RETURNING id", {"webhook": webhook, "last": int(last)})
+    return len(gone)
 
 
 def _deliveries(webhook: str, limit: int) -> Op[list[Delivery]]:
