@@ -98,8 +98,10 @@ class Notifications:
                                    every=prune.PRUNE_SECONDS)
 
     async def start(self) -> None:
-        """Create the tables and the cursors (when there are webhooks), and place the metrics
-        feed at the outbox's end; from now on `run_ended(rt, ...)` reaches this notifier."""
+        """Create the tables and the cursors (when there are webhooks), delete the cursors
+        of webhooks the config no longer has (even when it has none: every process sharing
+        the database is expected to have the same webhooks), and place the metrics feed at
+        the outbox's end; from now on `run_ended(rt, ...)` reaches this notifier."""
         if self.hooks:
             await self.tables.setup()
             await self._place()
