@@ -371,22 +371,29 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
             rules.check_latest(thread_id, checks.expected_latest, space.latest)
+            seen: dict[str, set[str]] = {}
             for call in writes:
-                self._put_task_writes(*call)
+                self._put_task_writes(*call, seen=seen)
             self._store_checkpoint(thread_id, ns, space, checkpoint["id"], blobs, record)
         return make_config(thread_id, ns, checkpoint["id"])
 
     def _put_task_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
-                         task_id: str, task_path: str = "") -> None:
+                         task_id: str, task_path: str = "", *,
+                         seen: dict[str, set[str]]) -> None:
         """put_writes() for the writes of a finished task stored for the first time: one
-        entry for all of them (read back as separate writes)."""
+        entry for all of them (read back as separate writes). `seen`: the ids of the tasks
+        with writes stored, per checkpoint, gathered once per put_step (a scan of the stored
+        writes per task made a step of n tasks cost n squared)."""
         thread_id, ns = _thread_ns(config)
         checkpoint_id = config["configurable"]["checkpoint_id"]
         space = self._space(thread_id, ns)
         stored = space.writes.get(checkpoint_id)
-        if (stored and any(key[0] == task_id for key in stored)) or any(
-            chan in _SPECIAL for chan, _ in writes
-        ):
+        tasks = seen.get(checkpoint_id)
+        if tasks is None:
+            tasks = seen[checkpoint_id] = {key[0] for key in stored} if stored else set()
+        first = task_id not in tasks
+        tasks.add(task_id)
+        if not first or any(chan in _SPECIAL for chan, _ in writes):
             self.put_writes(config, writes, task_id, task_path)
             return
         try:
@@ -441,8 +448,9 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                                                     change, graph))
             if note is not None:
                 ids = [iid for iid, _ in note.answers]
+                at = change.created_at if change is not None else now()  # (one clock read)
                 chained = self._decisions.append(rows_of(
-                    note, thread_id, ns, node_of(task_path), now(),
+                    note, thread_id, ns, node_of(task_path), at,
                     self._index.asked(thread_id, ids)))
                 # (as _log, without the Decision records nobody reads here)
                 self._events.emit(decided_events([(c.seq, c.row) for c in chained],
