@@ -14,9 +14,16 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from hitlgraph.pregel._stream import is_message
-
 __all__ = ["Jsonable", "is_message"]
+
+
+def is_message(value: Any) -> bool:
+    """Whether `value` looks like a chat message (hitlgraph's or langchain-core's), by its
+    shape: no import of either message module."""
+    return (
+        hasattr(value, "content") and isinstance(getattr(value, "type", None), str)
+        and not isinstance(value, (type, Mapping))
+    )
 
 
 class Jsonable:

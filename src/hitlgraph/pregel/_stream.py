@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from hitlgraph._control import Interrupt
+from hitlgraph._jsonable import is_message
 from hitlgraph.checkpoint.base import WRITE_RULES
 from hitlgraph.constants import PULL, PUSH, START, TRIGGER_PREFIX
 from hitlgraph.pregel._algo import Pending, RunState, Task, now_iso, state_values
@@ -153,14 +154,6 @@ def patch_checkpoint_map(config: dict[str, Any] | None, metadata: Any, *, last: 
 def debug(kind: str, step: int, payload: Any) -> dict[str, Any]:
     """A "debug" chunk wrapping a task, task result or checkpoint payload."""
     return {"step": step, "timestamp": now_iso(), "type": kind, "payload": payload}
-
-
-def is_message(value: Any) -> bool:
-    """Whether `value` looks like a chat message (hitlgraph's or langchain-core's)."""
-    return (
-        hasattr(value, "content") and isinstance(getattr(value, "type", None), str)
-        and not isinstance(value, (type, Mapping))
-    )
 
 
 def messages_in(writes: Iterable[tuple[str, Any]]) -> Iterator[Any]:
