@@ -5,7 +5,8 @@ stands (new, paused at a question, or cut off mid-step), answering each question
 any moment leaves a database that the next `drive` finishes. `contend DB WRITES`: run small
 graphs on one SQLite file and print how many calls failed with "database is locked".
 `serve DB LEASE_SECONDS`: a hitlgraph server on 127.0.0.1 (a free port, printed as its first
-line) serving the `slow` and `review` graphs. DB is a SQLite path or a postgresql://
+line) serving the `slow` and `review` graphs, sending `interrupt.created` notifications to
+$WEBHOOK_URL when set. DB is a SQLite path or a postgresql://
 conninfo; LEDGER (env) is the side-effect ledger's SQLite file.
 """
 
@@ -190,8 +191,11 @@ def serve(db: str, lease_seconds: float) -> None:
     # A write past a file size limit (RLIMIT_FSIZE, the disk-full test's) fails with EFBIG
     # instead of killing the process.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    hook = os.environ.get("WEBHOOK_URL")
+    webhooks = [{"url": hook, "secret": "reliability-secret", "name": "ledger",
+                 "events": ["interrupt.created"]}] if hook else None
     settings = ServerSettings(graphs={"slow": slow_builder, "review": review_builder}, db=db,
-                              read_env=False,
+                              read_env=False, webhooks=webhooks, notify_seconds=0.1,
                               lease_seconds=lease_seconds, poll_seconds=0.1, workers=1)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=0,
                                            log_level="warning", loop="asyncio", ws="none"))

@@ -29,6 +29,7 @@ import uuid
 from contextlib import AsyncExitStack
 from typing import Any, Final
 
+from hitlgraph import _faults
 from hitlgraph.review._events import ReviewEvent, ReviewOutbox
 from hitlgraph.review._feed import ReviewFeed, aoutbox_end
 from hitlgraph.server import _notify_prune as prune
@@ -191,6 +192,8 @@ class Notifications:
         try:
             for event_seq, kind, body in await self._events(source, seq):
                 if kind in hook.events:
+                    if _faults.ARMED:
+                        _faults.hit("server.outbox_delivery")
                     await self.tables.log(await self._send(hook, source, event_seq, kind, body))
                 if not await self.tables.advance(hook.name, source, self.owner, event_seq):
                     return  # the lease ran out and another process took over

@@ -44,6 +44,12 @@ async def open_items_store(stack: AsyncExitStack, db: str, index: IndexConfig | 
     return store
 
 
+MOST = 2**53
+"""The bound of a count or a position: PostgreSQL's LIMIT and OFFSET take 64-bit integers (a
+larger one was a 500, "bigint out of range", found by fuzzing a server on PostgreSQL), and
+2**53 is the largest integer every JSON reader keeps exactly."""
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -72,8 +78,8 @@ class ItemSearch(_Body):
 
     namespace_prefix: list[str]
     filter: dict[str, Any] | None = None
-    limit: int = Field(10, ge=0)
-    offset: int = Field(0, ge=0)
+    limit: int = Field(10, ge=0, le=MOST)
+    offset: int = Field(0, ge=0, le=MOST)
     query: str | None = None
     refresh_ttl: bool | None = None
 
@@ -83,6 +89,6 @@ class NamespaceList(_Body):
 
     prefix: list[str] | None = None
     suffix: list[str] | None = None
-    max_depth: int | None = Field(None, ge=1)
-    limit: int = Field(100, ge=0)
-    offset: int = Field(0, ge=0)
+    max_depth: int | None = Field(None, ge=1, le=MOST)
+    limit: int = Field(100, ge=0, le=MOST)
+    offset: int = Field(0, ge=0, le=MOST)

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from hitlgraph import _faults
 from hitlgraph._offload import to_thread
 from hitlgraph.checkpoint._rows import ListCursor
 from hitlgraph.checkpoint._store.calls import Call
@@ -129,6 +130,8 @@ class SyncStore(SyncReview):
         call = self._writes_call(config, writes, task_id, task_path)
         if call is not None:
             self._run(call)
+            if _faults.ARMED:
+                _faults.hit("checkpoint.after_writes")
 
     def list_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                      node: str | None = None, metadata: dict[str, Any] | None = None,
@@ -345,6 +348,8 @@ class AsyncStore(AsyncReview):
         call = self._writes_call(config, writes, task_id, task_path)
         if call is not None:
             await self._arun(call)
+            if _faults.ARMED:
+                _faults.hit("checkpoint.after_writes")
 
     async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
                             node: str | None = None, metadata: dict[str, Any] | None = None,

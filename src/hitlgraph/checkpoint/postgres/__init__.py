@@ -39,6 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from hitlgraph import _faults
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import StepStore
@@ -96,6 +97,8 @@ def _pipeline(cursor: psycopg.Cursor[Any], batch: ops.Batch, *, own: bool = Fals
             for one, statement in zip(cursors, batch.statements, strict=True):
                 one.execute(statement.sql, statement.params or None)
             if own:
+                if _faults.ARMED:
+                    _faults.hit("checkpoint.before_commit")
                 cursor.execute("COMMIT")
     except BaseException:
         if own and conn.info.transaction_status != TransactionStatus.IDLE:
@@ -177,11 +180,17 @@ class PostgresSaver(SyncThreads, StepStore):
         with self._connection() as conn:
             if conn.autocommit and (not call.write or call.standalone):
                 with conn.cursor(binary=True) as cursor:
-                    return drive(cursor, call.ops, standalone=call.standalone)
-            with conn.transaction(), conn.cursor(binary=True) as cursor:
-                if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
-                    cursor.execute(READ_COMMITTED)
-                return drive(cursor, call.ops)
+                    result = drive(cursor, call.ops, standalone=call.standalone)
+            else:
+                with conn.transaction(), conn.cursor(binary=True) as cursor:
+                    if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
+                        cursor.execute(READ_COMMITTED)
+                    result = drive(cursor, call.ops)
+                    if _faults.ARMED and call.write:
+                        _faults.hit("checkpoint.before_commit")
+        if _faults.ARMED and call.write:
+            _faults.hit("checkpoint.after_commit")
+        return result
 
     def _run(self, call: Call[_T]) -> _T:
         if not self.is_setup:

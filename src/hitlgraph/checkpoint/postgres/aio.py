@@ -21,6 +21,7 @@ from psycopg import AsyncConnection, AsyncCursor, IsolationLevel
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
+from hitlgraph import _faults
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import AsyncStore, SyncStore
@@ -69,6 +70,8 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = F
             for one, statement in zip(cursors, batch.statements, strict=True):
                 await one.execute(statement.sql, statement.params or None)
             if own:
+                if _faults.ARMED:
+                    _faults.hit("checkpoint.before_commit")
                 await cursor.execute("COMMIT")
     except BaseException:
         if own and conn.info.transaction_status != TransactionStatus.IDLE:
@@ -155,11 +158,17 @@ class AsyncPostgresSaver(AsyncThreads, AsyncStore, SyncStore):
     async def _drive_on(conn: AsyncConnection[Any], call: Call[_T]) -> _T:
         if conn.autocommit and (not call.write or call.standalone):
             async with conn.cursor(binary=True) as cursor:
-                return await drive(cursor, call.ops, standalone=call.standalone)
-        async with conn.transaction(), conn.cursor(binary=True) as cursor:
-            if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
-                await cursor.execute(READ_COMMITTED)
-            return await drive(cursor, call.ops)
+                result = await drive(cursor, call.ops, standalone=call.standalone)
+        else:
+            async with conn.transaction(), conn.cursor(binary=True) as cursor:
+                if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
+                    await cursor.execute(READ_COMMITTED)
+                result = await drive(cursor, call.ops)
+                if _faults.ARMED and call.write:
+                    _faults.hit("checkpoint.before_commit")
+        if _faults.ARMED and call.write:
+            _faults.hit("checkpoint.after_commit")
+        return result
 
     async def _arun(self, call: Call[_T]) -> _T:
         if not self.is_setup:

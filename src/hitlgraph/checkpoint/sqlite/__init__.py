@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
+from hitlgraph import _faults
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import StepStore
@@ -169,10 +170,14 @@ class SqliteSaver(SyncThreads, StepStore):
         conn.execute("BEGIN IMMEDIATE" if call.write else "BEGIN")
         try:
             result = ops.run(call.ops, self._execute)
+            if _faults.ARMED and call.write:
+                _faults.hit("checkpoint.before_commit")
         except BaseException:
             conn.rollback()
             raise
         conn.commit()
+        if _faults.ARMED and call.write:
+            _faults.hit("checkpoint.after_commit")
         return result
 
     def _execute(self, step: ops.Step) -> Any:
