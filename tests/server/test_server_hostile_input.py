@@ -260,3 +260,36 @@ def test_history_of_a_namespace_the_graph_lacks_is_not_found(server: RunningServ
         assert "has no checkpoints in that namespace" in answer.json()["detail"]
     own = send(server, f"/threads/{thread}/history", {"checkpoint": {"checkpoint_ns": ""}})
     assert own.status_code == 200 and len(own.json()) == 5
+
+
+# A count or position past 64 bits was a 500 on PostgreSQL ("bigint out of range"), a cron
+# timezone too long for a file name a 500 on both (found by the full-tier fuzzing on
+# PostgreSQL); each is a 422 naming the field, on either database.
+@BOTH
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/store/items/search", {"namespace_prefix": ["a"], "limit": 2**63}, "limit"),
+    ("/store/items/search", {"namespace_prefix": ["a"], "offset": 2**63}, "offset"),
+    ("/store/namespaces", {"limit": 2**64}, "limit"),
+    ("/store/namespaces", {"max_depth": 2**63}, "max_depth"),
+    ("/threads/search", {"offset": 2**63}, "offset"),
+])
+def test_a_count_past_64_bits_is_refused_naming_the_field(
+        server: RunningServer, path: str, body: dict[str, object], field: str) -> None:
+    answer = httpx.post(f"{server.url}{path}", json=body, timeout=30)
+    assert answer.status_code == 422 and field in answer.text, answer.text
+
+
+@BOTH
+def test_a_runs_page_past_64_bits_is_refused_naming_the_offset(server: RunningServer) -> None:
+    thread = httpx.post(f"{server.url}/threads", json={}, timeout=30).json()["thread_id"]
+    answer = httpx.get(f"{server.url}/threads/{thread}/runs", params={"offset": 2**63},
+                       timeout=30)
+    assert answer.status_code == 422 and "offset" in answer.text, answer.text
+
+
+@BOTH
+def test_a_timezone_too_long_for_a_file_name_is_refused(server: RunningServer) -> None:
+    # ZoneInfo raised OSError (File name too long), a 500 (found by the full-tier fuzzing).
+    answer = httpx.post(f"{server.url}/runs/crons", timeout=30, json={
+        "assistant_id": "agent", "schedule": "0 * * * *", "timezone": "x" * 300})
+    assert answer.status_code == 422 and "timezone" in answer.text.lower(), answer.text

@@ -144,3 +144,29 @@ def test_a_wrong_store_section_is_refused_naming_it(section: Any, error: str,
     with pytest.raises(ValueError, match=error) as caught:
         store_index(section, tmp_path, "\"store\" in 'langgraph.json'")
     assert "\"store\" in 'langgraph.json'" in str(caught.value)
+
+
+def test_langgraph_json_store_index_reaches_the_search_route(tmp_path: Path) -> None:
+    """The whole way: "store.index" in langgraph.json, read by load_config, gives the served
+    store its index; "store.ttl" is named among the keys with no effect."""
+    import json
+
+    from hitlgraph.server.config import load_config
+
+    (tmp_path / "emb.py").write_text(_EMBED)
+    (tmp_path / "g.py").write_text(
+        "from typing_extensions import TypedDict\nfrom hitlgraph.graph import StateGraph\n"
+        "class S(TypedDict):\n    x: int\n"
+        "graph = StateGraph(S).add_node('a', lambda s: s).set_entry_point('a')\n")
+    file = tmp_path / "langgraph.json"
+    file.write_text(json.dumps({
+        "graphs": {"g": "./g.py:graph"},
+        "store": {"index": {"embed": "./emb.py:embed", "dims": 3, "fields": ["text"]},
+                  "ttl": {"default_ttl": 5}}}))
+    config = load_config(file)
+    assert config.store_index == {"dims": 3, "embed": embed_words, "fields": ["text"]}
+    assert [w for w in config.warnings if "'store.ttl'" in w and "no effect" in w]
+    assert not [w for w in config.warnings if "'store.index'" in w]
+    with _client(str(tmp_path / "items.sqlite"), config.store_index) as client:
+        _put_three(client)
+        assert _search(client, query="dog")[0] == ("dog", 1.0)

@@ -18,7 +18,8 @@ from typing import Any
 __all__ = ["key_warnings"]
 
 _READ = frozenset({"$schema", "graphs", "env", "auth", "auth.path", "http.cors", "hitlgraph",
-                   "hitlgraph.api_keys", "hitlgraph.webhooks", "hitlgraph.review"})
+                   "hitlgraph.api_keys", "hitlgraph.webhooks", "hitlgraph.review",
+                   "store.index"})
 """What hitlgraph serve reads ("$schema" only tells editors how to check the file)."""
 
 _NO_EFFECT = frozenset({
@@ -27,7 +28,7 @@ _NO_EFFECT = frozenset({
     "image_distro", "pip_config_file", "pip_installer", "dockerfile_lines", "keep_pkg_tools",
     "_INTERNAL_docker_tag",
     # LangGraph's server
-    "store", "checkpointer", "encryption", "http", "webhooks", "ui", "ui_config",
+    "store", "store.ttl", "checkpointer", "encryption", "http", "webhooks", "ui", "ui_config",
     "disable_persistence", "auth.openapi", "auth.disable_studio_auth", "auth.cache",
     # its HTTP server, beside "http.cors" ("http" itself: when it is not an object of these)
     "http.app", "http.mount_prefix", "http.disable_assistants", "http.disable_threads",
@@ -37,7 +38,7 @@ _NO_EFFECT = frozenset({
 })
 """LangGraph's keys that hitlgraph serve accepts and does nothing with."""
 
-_SECTIONS = ("auth", "http", "hitlgraph")
+_SECTIONS = ("auth", "http", "hitlgraph", "store")
 """Objects whose own keys are sorted one by one (as "auth.path", "auth.openapi", ...)."""
 
 
@@ -72,6 +73,6 @@ def key_warnings(data: Mapping[str, Any], file: Path) -> list[str]:
         out.append(
             f"{_quoted(unknown)} in '{file}' {'is' if len(unknown) == 1 else 'are'} unknown to "
             "hitlgraph serve and ignored: check the spelling. It reads 'graphs', 'env', "
-            "'auth.path', 'http.cors', 'hitlgraph.api_keys', 'hitlgraph.webhooks' and "
-            "'hitlgraph.review'.")
+            "'auth.path', 'http.cors', 'hitlgraph.api_keys', 'hitlgraph.webhooks', "
+            "'hitlgraph.review' and 'store.index'.")
     return out

@@ -205,7 +205,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             store, saver = await _open_database(stack, db, settings)
-            app.state.items_store = await open_items_store(stack, db)
+            app.state.items_store = await open_items_store(
+                stack, db, config.store_index if config else None)
             started = datetime.now(timezone.utc).isoformat()
             graphs = {gid: bind_graph(gid, obj, saver) for gid, obj in objects.items()}
             assistants_ = {assistant_id_for(gid): Assistant(

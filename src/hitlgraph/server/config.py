@@ -22,7 +22,9 @@ it (see `hitlgraph.server.auth`). "hitlgraph.api_keys" maps tenants to API keys,
 "hitlgraph.webhooks" lists the review notification webhooks (see `_notify_config.py`).
 "env" sets environment variables (see `_env.py`): `apply_env` sets them before anything the
 config names is imported. "http.cors" says which web pages may call the server from a browser;
-without it, the server's address decides (see `_cors.py`). LangGraph's other keys are accepted
+without it, the server's address decides (see `_cors.py`). "store.index" gives the /store
+routes similarity search, as on LangGraph's server (see `_store_items_index.py`; its embed
+file is imported when the config is read). LangGraph's other keys are accepted
 and have no effect; the server names them in a warning at startup (see `_config_keys.py`), as
 it does unknown keys.
 """
@@ -50,7 +52,9 @@ from hitlgraph.server._config_keys import key_warnings
 from hitlgraph.server._cors import CorsError, check_cors
 from hitlgraph.server._env import EnvError, env_from_config
 from hitlgraph.server._notify_config import Webhook, webhooks_of
+from hitlgraph.server._store_items_index import store_index
 from hitlgraph.server.auth import parse_groups
+from hitlgraph.store.base import IndexConfig
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
@@ -95,6 +99,9 @@ class ServerConfig:
     """"hitlgraph.webhooks", checked: the review notification webhooks."""
     review_groups: dict[str, tuple[str, ...]] | None = None
     """"hitlgraph.review.groups", checked: review group -> the principals in it."""
+    store_index: IndexConfig | None = None
+    """"store.index", checked, its embed function loaded: the /store routes' similarity
+    search (see _store_items_index)."""
     warnings: tuple[str, ...] = ()
     """What to tell the person starting the server, once: keys with no effect in hitlgraph,
     unknown keys, an "env" file that does not exist."""
@@ -205,12 +212,13 @@ def load_config(path: str | Path) -> ServerConfig:
         hooks = webhooks_of(extra.get("webhooks") if isinstance(extra, dict) else None,
                             f"\"hitlgraph.webhooks\" in '{file}'")
         groups = _groups_of(extra, file)
+        index = store_index(data.get("store"), base_dir, f"\"store\" in '{file}'")
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     return ServerConfig(graphs=dict(graphs), base_dir=base_dir,
                         auth_path=auth_path if isinstance(auth_path, str) else None,
                         api_keys=dict(keys or {}), env=env, cors=_cors_of(data, file),
-                        webhooks=hooks, review_groups=groups,
+                        webhooks=hooks, review_groups=groups, store_index=index,
                         warnings=(*key_warnings(data, file), *env_warnings))
 
 

@@ -41,6 +41,10 @@ MultitaskStrategyName = Literal["reject", "interrupt", "rollback", "enqueue"]
 
 MAX_SEARCH_IDS = 10_000
 """Thread ids one POST /threads/search may name (more would overflow SQLite's statement)."""
+MAX_OFFSET = 2**53
+"""The furthest page a read that pages in SQL may start at: PostgreSQL's OFFSET takes a
+64-bit integer (a larger one was a 500, "bigint out of range", found by fuzzing a server on
+PostgreSQL), and 2**53 is the largest integer every JSON reader keeps exactly."""
 
 
 class _Body(BaseModel):
@@ -119,7 +123,7 @@ class ThreadSearch(_Body):
     ids: list[str] | None = Field(default=None, max_length=MAX_SEARCH_IDS)
     status: ThreadStatusName | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     sort_by: Literal["thread_id", "status", "created_at", "updated_at",
                      "state_updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None

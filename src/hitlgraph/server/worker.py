@@ -45,6 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hitlgraph import _faults
 from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules, traits_of
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.func import EntrypointGraph
@@ -60,6 +61,7 @@ from hitlgraph.server._run_log import log_run_error
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._state import interrupts_by_task, run_json, values_with_interrupts
 from hitlgraph.server._store_items_nodes import run_context, with_tenant_store
+from hitlgraph.server._tracing import traced
 from hitlgraph.server._webhooks import deliver, payload
 from hitlgraph.server._worker_events import LostRun, RunEvents
 from hitlgraph.server._worker_inline import HereRuns
@@ -210,7 +212,7 @@ class WorkerPool:
             await self._give_up(claim, None)
             return
         try:
-            await self._through_outages(claim, followed)
+            await traced(claim.run, self._through_outages(claim, followed))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -378,6 +380,8 @@ class WorkerPool:
                 config = Groups({g: [by] for g in kwargs["decided_in"]}).on(config)
             rewind_to = None if latest is None else (latest.config,
                                                      list(latest.pending_writes or ()))
+            if _faults.ARMED and "resume" in (kwargs.get("command") or {}):
+                _faults.hit("server.resume_claim")
             return _Plan(value=value, config=config, started_thread=started_thread,
                          start=start, rewind_to=rewind_to)
         log.info("run %s continues from checkpoint %s (attempt %s)", run.run_id,

@@ -36,6 +36,10 @@ def _items_flow(client: SyncLangGraphClient, seen: Observed) -> None:
                           ("nothing", {"filter": {"n": 100}})]:
         seen.call(f"search {label}", lambda kw=kwargs: _keys(store.search_items(["cmp"], **kw)))
     seen.call("search one", store.search_items, ["cmp", "u2", "deep"])
+    # Neither server has "store.index" here: the query is ignored, the items come unscored.
+    seen.call("search with a query and no index", lambda: sorted(
+        (i["key"], i["score"]) for i in store.search_items(
+            ["cmp"], query="short", filter={"tone": "short"})["items"]))
     seen.call("search a page", lambda: len(store.search_items(["cmp"], limit=2)["items"]))
     seen.call("namespaces", store.list_namespaces, prefix=["cmp"])
     seen.call("namespaces to depth 2", store.list_namespaces, prefix=["cmp"], max_depth=2)

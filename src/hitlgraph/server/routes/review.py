@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Protocol, runtime_checkable
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hitlgraph.review import (
@@ -25,8 +25,9 @@ from hitlgraph.review import (
     aclaim_in_group,
 )
 from hitlgraph.server._runtime import Runtime
-from hitlgraph.server.auth import decider_of, review_groups
+from hitlgraph.server.auth import review_groups
 from hitlgraph.server.routes._deps import (
+    DeciderDep,
     RuntimeDep,
     TenantDep,
     require_thread,
@@ -40,8 +41,14 @@ router = APIRouter(tags=["review"], dependencies=[Depends(valid_path_ids)])
 ANONYMOUS: Final = "anonymous"
 """The principal of every caller of a server without authentication."""
 _PATH = "/threads/{thread_id}/interrupts/{interrupt_id}"
-DeciderDep = Annotated["str | None", Depends(decider_of)]
-GroupsDep = Annotated["Groups | None", Depends(review_groups)]
+
+
+async def _groups(request: Request) -> Groups | None:
+    return review_groups(request)
+
+
+# Async, as every dependency of the routes: FastAPI runs a plain function in its thread pool.
+GroupsDep = Annotated["Groups | None", Depends(_groups)]
 
 
 class Claim(BaseModel):

@@ -28,7 +28,7 @@ from hitlgraph.server.routes._deps import (
     valid_path_ids,
 )
 from hitlgraph.server.routes.threads import require_checkpoint
-from hitlgraph.server.schemas import RunCreate, RunCreateStateless
+from hitlgraph.server.schemas import MAX_OFFSET, RunCreate, RunCreateStateless
 from hitlgraph.server.sse import follow_run
 from hitlgraph.server.store._assistants import ConfigAndContextError, for_run
 from hitlgraph.server.store.base import (
@@ -369,7 +369,8 @@ async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
 @router.get("/threads/{thread_id}/runs")
 async def list_runs(thread_id: str, rt: RuntimeDep, tenant: TenantDep,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-                    offset: Annotated[int, Query(ge=0)] = 0, status: str | None = None,
+                    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+                    status: str | None = None,
                     select: Annotated[list[str] | None, Query()] = None
                     ) -> list[dict[str, Any]]:
     """The thread's runs, newest first (only the `select`ed fields, when given)."""

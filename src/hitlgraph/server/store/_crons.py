@@ -151,8 +151,8 @@ def check_timezone(name: str | None) -> str | None:
         return None
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, KeyError):
-        raise TimezoneError(name) from None
+    except (ZoneInfoNotFoundError, ValueError, KeyError, OSError):  # OSError: a name too
+        raise TimezoneError(name) from None  # long for a file name (found by fuzzing)
     return name
 
 
