@@ -24,7 +24,7 @@ from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.channels.binop import empty_value
 from hitlgraph.errors import InvalidUpdateError
 
-__all__ = ["LOG", "DeltaChannel"]
+__all__ = ["LOG", "DeltaChannel", "stored_view"]
 
 BatchReducer = Callable[[Any, Sequence[Any]], Any]
 
@@ -145,3 +145,12 @@ class DeltaChannel(HeldValue[Value]):
 
 def _is_log(stored: Any) -> bool:
     return isinstance(stored, list) and len(stored) >= 2 and stored[0] == LOG
+
+
+def stored_view(stored: Any) -> Any:
+    """A stored value as a reader without the graph (so without the reducer) can show it: a
+    DeltaChannel's log as `{"snapshot": ..., "updates": [batch, ...]}` (the value at its
+    last snapshot and each update's writes since), anything else as it is."""
+    if _is_log(stored):
+        return {"snapshot": stored[1], "updates": stored[2:]}
+    return stored

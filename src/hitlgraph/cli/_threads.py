@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from hitlgraph.channels.delta import stored_view
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.cli._errors import CliError, ExitCode, tampered_is_exit_6
@@ -156,9 +157,10 @@ def answers_given(saver: BaseCheckpointSaver, thread_id: str) -> list[Any]:
 
 
 def visible_values(tup: CheckpointTuple) -> dict[str, Any]:
-    """The checkpoint's state keys, without the engine's own channels."""
+    """The checkpoint's state keys, without the engine's own channels (a DeltaChannel's as its
+    snapshot and the updates since: folding them needs the graph's reducer)."""
     return {
-        key: value for key, value in tup.checkpoint["channel_values"].items()
+        key: stored_view(value) for key, value in tup.checkpoint["channel_values"].items()
         if not key.startswith(("__", "branch:to:", "join:"))
     }
 
