@@ -34,7 +34,8 @@ from hitlgraph.types import Command, Send, interrupt
 
 QUESTIONS = 3
 FAN_OUT = 3
-STEPS = 8
+STEPS = 44
+"""With plan, the fan-out, the three questions and finish: a run of 50 supersteps."""
 
 
 class State(TypedDict, total=False):
