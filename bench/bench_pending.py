@@ -92,7 +92,7 @@ def filled(backend: str, threads: int, folder: Path) -> Iterator[BaseCheckpointS
         yield saver
 
 
-def median_ms(fn: Callable[[], Any], runs: int) -> float:
+def median_ms(fn: Callable[[], Any], runs: int = 20) -> float:
     fn()  # warm-up
     times = []
     for _ in range(runs):

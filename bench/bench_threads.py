@@ -23,14 +23,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from bench_pending import median_ms
 
 from hitlgraph._ids import checkpoint_id, ts_of
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, ThreadListing, empty_checkpoint
@@ -96,16 +97,6 @@ def _postgres() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
-def median_ms(fn: Callable[[], Any], runs: int = 20) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
 def measure(backend: str, threads: int, slow: bool, folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     with filled(backend, threads, folder) as saver:
@@ -117,7 +108,7 @@ def measure(backend: str, threads: int, slow: bool, folder: Path) -> dict[str, A
         assert [t.thread_id for t in saver.list_threads(prefix=middle, limit=2)] == [middle]
         row: dict[str, Any] = {
             "backend": backend, "threads": threads, "fill_s": fill_s,
-            "first_ms": median_ms(lambda: list(saver.list_threads(limit=50))),
+            "first_ms": median_ms(lambda: list(saver.list_threads(limit=50)), 20),
             "next_ms": median_ms(lambda: list(saver.list_threads(limit=50,
                                                                  after=page[-1].cursor))),
             "prefix_ms": median_ms(lambda: list(saver.list_threads(prefix=middle, limit=11))),

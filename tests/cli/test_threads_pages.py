@@ -7,36 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
 
 import pytest
 from _cli_invoke import Invoke
+from _two_questions import two_questions
 
 from hitlgraph.checkpoint.conformance import chain
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.cli import _threads
 from hitlgraph.cli._errors import ExitCode
 from hitlgraph.cli._threads import paused_threads
-from hitlgraph.graph import END, START, StateGraph
-from hitlgraph.types import interrupt
 
 THREADS = [f"t{i:02}" for i in range(12)] + ["x%1", "x_1"]
-
-
-class Both(TypedDict, total=False):
-    left: str
-    right: str
-
-
-def _two_questions(saver: SqliteSaver) -> Any:
-    """A graph whose two parallel nodes each ask a question."""
-    builder = StateGraph(Both)
-    builder.add_node("left", lambda s: {"left": interrupt("left?")})
-    builder.add_node("right", lambda s: {"right": interrupt("right?")})
-    for name in ("left", "right"):
-        builder.add_edge(START, name)
-        builder.add_edge(name, END)
-    return builder.compile(checkpointer=saver)
 
 
 @pytest.fixture
@@ -94,7 +77,7 @@ def test_paused_threads_read_the_index_lazily_page_by_page(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_threads, "_INDEX_PAGE", 3)
     with SqliteSaver.from_conn_string(str(tmp_path / "cli.db")) as saver:
-        app = _two_questions(saver)
+        app = two_questions(saver)
         for i in range(5):
             app.invoke({}, {"configurable": {"thread_id": f"p{i}"}})
         reads: list[str | None] = []

@@ -5,27 +5,13 @@ latest checkpoint finds; the command lists them newest question first."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any
+
+from _two_questions import two_questions
 
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.cli._threads import paused_threads, thread_page
-from hitlgraph.graph import END, START, StateGraph
-from hitlgraph.types import Command, interrupt
-
-
-class State(TypedDict, total=False):
-    left: str
-    right: str
-
-
-def _app(saver: SqliteSaver) -> Any:
-    builder = StateGraph(State)
-    builder.add_node("left", lambda s: {"left": interrupt("left?")})
-    builder.add_node("right", lambda s: {"right": interrupt("right?")})
-    for name in ("left", "right"):
-        builder.add_edge(START, name)
-        builder.add_edge(name, END)
-    return builder.compile(checkpointer=saver)
+from hitlgraph.types import Command
 
 
 def _config(thread: str) -> dict[str, Any]:
@@ -34,7 +20,7 @@ def _config(thread: str) -> dict[str, Any]:
 
 def test_paused_threads_from_the_index_match_the_decoded_ones(tmp_path: Path) -> None:
     with SqliteSaver.from_conn_string(str(tmp_path / "cli.db")) as saver:
-        app = _app(saver)
+        app = two_questions(saver)
         for thread in ("first", "done", "half", "last"):
             app.invoke({}, _config(thread))
         asked = app.get_state(_config("done")).interrupts
