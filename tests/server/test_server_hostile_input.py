@@ -272,6 +272,9 @@ def test_history_of_a_namespace_the_graph_lacks_is_not_found(server: RunningServ
     ("/store/namespaces", {"limit": 2**64}, "limit"),
     ("/store/namespaces", {"max_depth": 2**63}, "max_depth"),
     ("/threads/search", {"offset": 2**63}, "offset"),
+    ("/assistants/search", {"offset": 2**63}, "offset"),
+    ("/assistants/5f0e9a47-3a55-4f3c-9d0e-2b7c1f6a8e01/versions", {"offset": 2**63}, "offset"),
+    ("/runs/crons/search", {"offset": 2**63}, "offset"),
 ])
 def test_a_count_past_64_bits_is_refused_naming_the_field(
         server: RunningServer, path: str, body: dict[str, object], field: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hitlgraph.server._ids import canonical_uuid
+from hitlgraph.server._paging import MAX_OFFSET
 
 __all__ = [
     "ASSISTANT_FIELDS",
@@ -122,7 +123,7 @@ class AssistantVersions(_Body):
 
     metadata: dict[str, Any] = Field(default_factory=dict)
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
 
 
 class AssistantLatest(_Body):

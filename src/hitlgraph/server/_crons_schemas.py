@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 from pydantic import Field, field_validator
 
 from hitlgraph.server._ids import not_a_uuid
+from hitlgraph.server._paging import MAX_OFFSET
 from hitlgraph.server.schemas import (
     MultitaskStrategyName,
     RunCreateStateless,
@@ -111,7 +112,7 @@ class CronSearch(_Body):
     enabled: bool | None = None
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     sort_by: CronSortBy | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[CronField | Literal["now"]] | None = None

@@ -8,7 +8,12 @@ needs to know only whether one more match follows its page, never to count them 
 
 from __future__ import annotations
 
-__all__ = ["pagination_headers"]
+__all__ = ["MAX_OFFSET", "pagination_headers"]
+
+MAX_OFFSET = 2**53
+"""The furthest page a search may start at: PostgreSQL's OFFSET takes a 64-bit integer (a
+larger one was a 500, "bigint out of range", found by fuzzing a server on PostgreSQL), and
+2**53 is the largest integer every JSON reader keeps exactly."""
 
 
 def pagination_headers(offset: int, shown: int, more: bool) -> dict[str, str]:

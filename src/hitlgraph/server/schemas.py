@@ -16,6 +16,7 @@ from pydantic import (
 
 from hitlgraph.server._assistant_schemas import AssistantConfig
 from hitlgraph.server._ids import not_a_uuid
+from hitlgraph.server._paging import MAX_OFFSET
 from hitlgraph.server._webhooks import valid_url
 
 __all__ = [
@@ -41,10 +42,6 @@ MultitaskStrategyName = Literal["reject", "interrupt", "rollback", "enqueue"]
 
 MAX_SEARCH_IDS = 10_000
 """Thread ids one POST /threads/search may name (more would overflow SQLite's statement)."""
-MAX_OFFSET = 2**53
-"""The furthest page a read that pages in SQL may start at: PostgreSQL's OFFSET takes a
-64-bit integer (a larger one was a 500, "bigint out of range", found by fuzzing a server on
-PostgreSQL), and 2**53 is the largest integer every JSON reader keeps exactly."""
 
 
 class _Body(BaseModel):
@@ -86,7 +83,7 @@ class AssistantSearch(_Body):
     graph_id: str | None = None
     name: str | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET)
     sort_by: Literal["assistant_id", "graph_id", "name", "created_at", "updated_at"] | None = None
     sort_order: Literal["asc", "desc"] | None = None
     select: list[str] | None = None

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
+from hitlgraph.server._paging import MAX_OFFSET
 from hitlgraph.server._runtime import Runtime
 from hitlgraph.server._select import RUN_FIELDS, check_select
 from hitlgraph.server._state import run_json
@@ -28,7 +29,7 @@ from hitlgraph.server.routes._deps import (
     valid_path_ids,
 )
 from hitlgraph.server.routes.threads import require_checkpoint
-from hitlgraph.server.schemas import MAX_OFFSET, RunCreate, RunCreateStateless
+from hitlgraph.server.schemas import RunCreate, RunCreateStateless
 from hitlgraph.server.sse import follow_run
 from hitlgraph.server.store._assistants import ConfigAndContextError, for_run
 from hitlgraph.server.store.base import (
