@@ -33,3 +33,25 @@ def require_postgres() -> str:
                         pytrace=False)
         pytest.skip(f"psycopg is missing: pip install -e '.[postgres]' ({exc})")
     return dsn
+
+
+PGVECTOR_VAR = "HITLGRAPH_TEST_PGVECTOR_DSN"
+
+
+def require_pgvector() -> str:
+    """The DSN of the test server with pgvector, its extension created in the `public`
+    schema (which the stores' schemas search after their own); skips without one, and
+    fails under CI=true, where scripts/services always starts it."""
+    require_postgres()
+    dsn = os.environ.get(PGVECTOR_VAR, "").strip()
+    if not dsn:
+        message = (f"{PGVECTOR_VAR} is not set: install the pgvector-server extra and run "
+                   "`source scripts/services` (it starts a PostgreSQL with pgvector).")
+        if in_ci():
+            pytest.fail(f"CI=true: {message}", pytrace=False)
+        pytest.skip(message)
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
+    return dsn

@@ -8,7 +8,6 @@ server's does (`open_items_store`)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -20,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from _services import in_ci
+from _services import require_pgvector
 from hitlgraph.server._store_items import open_items_store
 from hitlgraph.server._store_items_index import store_index
 from hitlgraph.server.routes.store import router
@@ -51,7 +50,7 @@ def _database(kind: str, tmp_path: Path) -> Iterator[str]:
         return
     import psycopg
 
-    dsn = _pgvector_dsn()
+    dsn = require_pgvector()
     schema = f"routes_{uuid.uuid4().hex[:12]}"
     # A postgresql:// URL (the server tells its databases apart by that prefix; a key=value
     # conninfo would be taken for a SQLite file name).
@@ -67,22 +66,6 @@ def _database(kind: str, tmp_path: Path) -> Iterator[str]:
             assert vectors == (1,), f"the store did not run on PostgreSQL schema {schema}"
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-def _pgvector_dsn() -> str:
-    """The pgvector server's DSN, its extension in `public` (as tests/store's
-    require_pgvector, which this folder cannot import)."""
-    import psycopg
-
-    dsn = os.environ.get("HITLGRAPH_TEST_PGVECTOR_DSN", "").strip()
-    if not dsn:
-        why = "HITLGRAPH_TEST_PGVECTOR_DSN is not set: run `source scripts/services`"
-        if in_ci():
-            pytest.fail(f"CI=true: {why}", pytrace=False)
-        pytest.skip(why)
-    with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
-    return dsn
 
 
 def _put_three(client: TestClient) -> None:

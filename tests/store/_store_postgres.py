@@ -1,18 +1,15 @@
-"""PostgreSQL stores for tests, each in a schema of its own that is dropped afterwards; and
-the server with pgvector that stores with an index need (HITLGRAPH_TEST_PGVECTOR_DSN)."""
+"""PostgreSQL stores for tests, each in a schema of its own that is dropped afterwards (the
+server with pgvector that stores with an index need: `_services.require_pgvector`)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
-import pytest
 
-from _services import in_ci, require_postgres
 from hitlgraph.store.base import BaseStore, IndexConfig, TTLConfig
 from hitlgraph.store.postgres import PostgresStore
 from hitlgraph.store.postgres.aio import AsyncPostgresStore
@@ -28,26 +25,6 @@ def fresh_schema(dsn: str) -> Any:
             yield schema
         finally:
             admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-PGVECTOR_VAR = "HITLGRAPH_TEST_PGVECTOR_DSN"
-
-
-def require_pgvector() -> str:
-    """The DSN of the test server with pgvector, its extension created in the `public`
-    schema (which the stores' schemas search after their own); skips without one, and
-    fails under CI=true, where scripts/services always starts it."""
-    require_postgres()
-    dsn = os.environ.get(PGVECTOR_VAR, "").strip()
-    if not dsn:
-        message = (f"{PGVECTOR_VAR} is not set: install the pgvector-server extra and run "
-                   "`source scripts/services` (it starts a PostgreSQL with pgvector).")
-        if in_ci():
-            pytest.fail(f"CI=true: {message}", pytrace=False)
-        pytest.skip(message)
-    with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute("CREATE EXTENSION IF NOT EXISTS vector SCHEMA public")
-    return dsn
 
 
 @contextlib.asynccontextmanager

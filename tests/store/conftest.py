@@ -47,7 +47,9 @@ def _sqlite(folder: Path, mode: str) -> Callable[
 
 def _postgres(mode: str, *, vectors: bool) -> Callable[
         [IndexConfig | None, TTLConfig | None], contextlib.AbstractAsyncContextManager[BaseStore]]:
-    from _store_postgres import open_postgres, require_pgvector
+    from _store_postgres import open_postgres
+
+    from _services import require_pgvector
 
     dsn = require_pgvector() if vectors else require_postgres()
 

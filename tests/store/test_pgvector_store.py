@@ -10,9 +10,9 @@ import textwrap
 
 import psycopg
 import pytest
-from _store_postgres import fresh_schema, open_postgres, require_pgvector
+from _store_postgres import fresh_schema, open_postgres
 
-from _services import require_postgres
+from _services import require_pgvector, require_postgres
 from _side_by_side import on_both, require_langgraph
 from hitlgraph.store.conformance import INDEX, embed_words
 from hitlgraph.store.postgres import PostgresStore
