@@ -4,12 +4,17 @@ and walked once for the whole page rather than once per checkpoint."""
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from pathlib import Path
+from typing import Annotated, Any
 
 import ormsgpack
 import pytest
+from typing_extensions import TypedDict
 
 from hitlgraph.checkpoint._delta import DELTA_TAG, ChainCache, DeltaEncoder
+from hitlgraph.checkpoint.sqlite import SqliteSaver
+from hitlgraph.graph import END, START, StateGraph
 
 Typed = tuple[str, bytes]
 
@@ -68,3 +73,57 @@ def test_a_row_the_walk_fetched_is_at_hand() -> None:
     cache.full("log", 5, rows[5])
     assert cache.row("log", 3) == rows[3]
     assert cache.row("other", 3) is None
+
+
+def test_a_seeded_newest_version_reads_its_page_without_a_fetch() -> None:
+    rows, values = _stored_chain(300)
+    fetch = _Fetches(rows)
+    cache = ChainCache(fetch)
+    cache.seed("log", 300, ("msgpack", ormsgpack.packb(values[300])))
+    for version in range(300, 290, -1):
+        assert ormsgpack.unpackb(cache.full("log", version, rows[version])[1]) == values[version]
+    assert fetch.calls == 0
+
+
+def _grow_thread(saver: SqliteSaver, steps: int) -> dict[str, Any]:
+    """Thread "t", whose list gains one 200-byte item per step for `steps` steps; its config."""
+
+    class State(TypedDict):
+        log: Annotated[list[str], operator.add]
+
+    def grow(state: State) -> dict[str, Any]:
+        return {"log": [f"{len(state['log']):08d}".ljust(200, "m")]}
+
+    builder = StateGraph(State)
+    builder.add_node("grow", grow)
+    builder.add_edge(START, "grow")
+    builder.add_conditional_edges("grow", lambda s: "grow" if len(s["log"]) < steps else END)
+    config: dict[str, Any] = {"configurable": {"thread_id": "t"},
+                              "recursion_limit": steps + 10}
+    builder.compile(checkpointer=saver).invoke({"log": []}, config)
+    return {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+
+
+def _page_statements(saver: SqliteSaver, config: dict[str, Any]) -> tuple[list[str], list[Any]]:
+    statements: list[str] = []
+    saver.conn.set_trace_callback(statements.append)
+    try:
+        page = list(saver.list(config, limit=10))
+    finally:
+        saver.conn.set_trace_callback(None)
+    return statements, [tup.checkpoint["channel_values"].get("log") for tup in page]
+
+
+def test_the_first_page_reads_as_many_rows_however_long_the_thread(tmp_path: Path) -> None:
+    counts = []
+    for steps in (60, 400):
+        path = str(tmp_path / f"{steps}.sqlite")
+        with SqliteSaver.from_conn_string(path) as saver:
+            config = _grow_thread(saver, steps)
+            statements, logs = _page_statements(saver, config)
+        assert [len(log) for log in logs] == list(range(steps, steps - 10, -1))
+        assert not any("version >= " in sql for sql in statements)  # no walk along the chain
+        counts.append(len(statements))
+        with SqliteSaver.from_conn_string(path) as cold:  # a new process walks, reads the same
+            assert _page_statements(cold, config)[1] == logs
+    assert counts[0] == counts[1]

@@ -268,15 +268,31 @@ class ChainCache:
         self._known: dict[str, dict[Any, _Known]] = {}
 
     def full(self, channel: str, version: Any, stored: Typed) -> Typed:
-        """The full serialized value of `channel` at `version`, stored as `stored`."""
+        """The full serialized value of `channel` at `version`, stored as `stored`.
+
+        The version it extends is then known too, as a prefix of this one: a page read
+        newest first finds each older checkpoint's value that way, with no walk."""
         if stored[0] != DELTA_TAG:
             return stored
         known = self._known.setdefault(channel, {})
         found = known.get(version)
         if found is None:
             found = self._walk(channel, version, stored, known)
+        self._rows.setdefault(channel, {}).setdefault(version, stored)
         body, end, count = found
+        base, _root, added, items = ormsgpack.unpackb(stored[1])
+        if base not in known:
+            known[base] = (body, end - len(items), count - added)
         return "msgpack", _header(count) + body[:end]
+
+    def seed(self, channel: str, version: Any, full: Typed) -> None:
+        """Make `full` (the serialized value the writer remembers, see DeltaEncoder.full) the
+        value of `channel` at `version`, so the newest checkpoint of a page needs no walk."""
+        shape = _array(full[1]) if full[0] == "msgpack" else None
+        if shape is not None:
+            count, offset = shape
+            body = full[1][offset:]
+            self._known.setdefault(channel, {}).setdefault(version, (body, len(body), count))
 
     def row(self, channel: str, version: Any) -> Typed | None:
         """The stored value of `channel` at `version`, if a walk fetched it already (a

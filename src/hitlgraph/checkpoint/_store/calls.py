@@ -69,7 +69,8 @@ class StoreSaver(BaseCheckpointSaver):
                                  limit=limit)
 
     def _page_call(self, cursor: ListCursor) -> Call[ListPage]:
-        return Call(reads.list_page(self.dialect, self.serde, cursor), write=False)
+        return Call(reads.list_page(self.dialect, self.serde, cursor, self.deltas),
+                    write=False)
 
     def _put_call(self, config: RunnableConfig, checkpoint: Checkpoint,
                   metadata: CheckpointMetadata, new_versions: ChannelVersions

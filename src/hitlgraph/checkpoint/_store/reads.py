@@ -58,9 +58,12 @@ def list_cursor(
     )
 
 
-def list_page(dialect: Dialect, serde: SerializerProtocol, cursor: ListCursor) -> Ops[ListPage]:
+def list_page(dialect: Dialect, serde: SerializerProtocol, cursor: ListCursor,
+              deltas: DeltaEncoder | None = None) -> Ops[ListPage]:
     """The next checkpoints of a list(), newest first, and the cursor for the ones after them
-    (None when there are no more)."""
+    (None when there are no more). `deltas`: the writer's memory of each list's latest value,
+    so the newest checkpoint's needs no walk along its deltas (and the older ones of the page
+    are its prefixes)."""
     where, params = cursor.where, cursor.params
     if cursor.after is not None:
         where += " AND " + dialect.after_clause
@@ -78,7 +81,7 @@ def list_page(dialect: Dialect, serde: SerializerProtocol, cursor: ListCursor) -
             metadata = stored_metadata(dialect.load_metadata(serde, row))
             if not matches(metadata, cursor.filter):
                 continue
-            found.append((yield from dialect.read_tuple(serde, row, metadata, None, cache)))
+            found.append((yield from dialect.read_tuple(serde, row, metadata, deltas, cache)))
         except STORED_DATA_ERRORS as exc:
             raise refused_checkpoint(exc, row[0], row[1], row[2]) from exc
         if remaining is not None:

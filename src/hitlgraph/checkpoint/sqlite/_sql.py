@@ -302,9 +302,11 @@ class SqliteDialect(Dialect):
             if typed is not None:
                 if typed[0] == DELTA_TAG:
                     chains = _chains(cache, thread_id, ns)
-                    typed = (deltas.full((thread_id, ns, channel), version) if deltas else None
-                             ) or (yield from chains.resolving(
-                                 functools.partial(chains.cache.full, channel, version, typed)))
+                    latest = deltas.full((thread_id, ns, channel), version) if deltas else None
+                    if latest is not None:
+                        chains.cache.seed(channel, version, latest)
+                    typed = yield from chains.resolving(
+                        functools.partial(chains.cache.full, channel, version, typed))
                 values[channel] = serde.loads_typed(typed)
         pending: list[PendingWrite] = []
         for _seq, task_id, packed in tasks:
