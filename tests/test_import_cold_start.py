@@ -136,6 +136,27 @@ def test_the_listed_imports_do_not_load_the_server_the_engine_or_optional_backen
     assert [m for m in HEAVY if m in loaded] == []
 
 
+def _loaded_after(imports: str, names: tuple[str, ...]) -> list[str]:
+    """Which of `names` (modules) a fresh interpreter holds after running `imports`."""
+    return list(_run(f"""
+        import json, sys
+        {imports}
+        print(json.dumps([m for m in {list(names)!r} if m in sys.modules]))
+        """))
+
+
+def test_import_types_loads_no_serializer_cache_or_randomness() -> None:
+    # The default cache key, a retry's jitter and the cache classes load these on first use.
+    names = ("hitlgraph.checkpoint", "hitlgraph.cache.base", "ormsgpack", "pickle", "hashlib",
+             "random", "zoneinfo", "asyncio")
+    assert _loaded_after("import hitlgraph.types", names) == []
+
+
+def test_the_listed_imports_load_no_pickle_or_time_zone_database() -> None:
+    # zoneinfo is imported when a stored time zone is decoded, pickle when a caller opted in.
+    assert _loaded_after(LISTED, ("pickle", "zoneinfo", "sysconfig", "asyncio")) == []
+
+
 def test_import_hitlgraph_alone_loads_no_subpackage() -> None:
     loaded = _run("""
         import json, sys

@@ -8,7 +8,6 @@ channels, which `import hitlgraph.types` need not load.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -116,7 +115,11 @@ class RetryPolicy(NamedTuple):
     def interval(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
         wait = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
-        return wait + random.uniform(0, 1) if self.jitter else wait
+        if not self.jitter:
+            return wait
+        import random  # only a retry needs it: not loaded by `import hitlgraph.types`
+
+        return wait + random.uniform(0, 1)
 
 
 KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., str | bytes])

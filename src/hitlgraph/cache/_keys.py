@@ -3,17 +3,19 @@
 hitlgraph keeps the writes of a node under ``(WRITES_NS, <function>, <node name>)`` and the
 result of a @task under ``(WRITES_NS, <function>)``; keys are hex digests of what the
 CachePolicy's `key_func` made of the input. `hitlgraph.types.CachePolicy` takes its default
-`key_func` from here, so this module must not import `hitlgraph.types`.
+`key_func` from here, so this module must not import `hitlgraph.types`, and it imports the
+serializer, pickle and hashlib only when a key is made: `import hitlgraph.types` loads this
+module, and most programs never cache.
 """
 
 from __future__ import annotations
 
-import hashlib
-import pickle
 from collections.abc import Callable
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from hitlgraph.checkpoint.serde import MsgpackSerializer, SerializationError
+if TYPE_CHECKING:
+    from hitlgraph.checkpoint.serde import MsgpackSerializer
 
 __all__ = ["WRITES_NS", "FullKey", "Namespace", "cache_key", "default_cache_key", "identifier"]
 
@@ -37,16 +39,25 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-_KEY_SERDE = MsgpackSerializer()
+@cache
+def _key_serde() -> MsgpackSerializer:
+    """The serializer of default keys, made on the first key."""
+    from hitlgraph.checkpoint.serde import MsgpackSerializer
+
+    return MsgpackSerializer()
 
 
 def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
     """The default `CachePolicy.key_func`: the arguments, serialized in a stable way (msgpack;
     pickle for what msgpack cannot encode)."""
+    from hitlgraph.checkpoint.serde import SerializationError
+
     frozen = (_freeze(args), _freeze(kwargs))
     try:
-        tag, data = _KEY_SERDE.dumps_typed(frozen)
+        tag, data = _key_serde().dumps_typed(frozen)
     except SerializationError:
+        import pickle
+
         try:
             return b"pickle:" + pickle.dumps(frozen, protocol=5)
         except Exception as exc:
@@ -60,6 +71,8 @@ def default_cache_key(*args: Any, **kwargs: Any) -> bytes:
 
 def cache_key(key_func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
     """The key of an input: the digest of what `key_func` makes of it (str or bytes)."""
+    import hashlib
+
     raw = key_func(*args, **kwargs)
     if isinstance(raw, str):
         raw = raw.encode()

@@ -29,11 +29,11 @@ fixed offset) or a str (an IANA key, rebuilt as `zoneinfo.ZoneInfo`).
 from __future__ import annotations
 
 import datetime as _dt
+import sys
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 from ormsgpack import Ext
 
@@ -101,7 +101,10 @@ def _encode_tz(
         if name == _dt.timezone(off).tzname(None):
             return micros
         return [micros, name]
-    if isinstance(tz, ZoneInfo):
+    # zoneinfo is imported on first use (it reads sysconfig): a process that has not imported
+    # it holds no ZoneInfo.
+    zoneinfo = sys.modules.get("zoneinfo")
+    if zoneinfo is not None and isinstance(tz, zoneinfo.ZoneInfo):
         key = getattr(tz, "key", None)
         if isinstance(key, str):
             return key
@@ -125,6 +128,8 @@ def _decode_tz(raw: Any) -> _dt.tzinfo | None:
     if type(raw) is int:
         return _dt.timezone(_dt.timedelta(microseconds=raw))
     if type(raw) is str:
+        from zoneinfo import ZoneInfo
+
         return ZoneInfo(raw)
     if type(raw) is list and len(raw) == 2:
         return _dt.timezone(_dt.timedelta(microseconds=raw[0]), raw[1])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final, NoReturn, TypeVar
@@ -220,6 +219,8 @@ class MsgpackSerializer:
         if tag == "pickle":
             if not self._pickle_fallback:
                 raise PickleNotAllowedError()
+            import pickle  # loaded only for a caller who opted in
+
             return pickle.loads(payload)  # explicit opt-in, see pickle_fallback
         raise SerializationError(
             f"Unknown serialization tag {tag!r}; this serializer reads 'msgpack', 'null', "
@@ -319,6 +320,8 @@ class MsgpackSerializer:
             ) from exc
 
     def _pickle(self, obj: Any) -> bytes:
+        import pickle  # loaded only for a caller who opted in
+
         try:
             return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
