@@ -29,14 +29,14 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._notify import CHANNELS, wake_key
-from hitlgraph.server.store._ops import Op, Rows, adrive
+from hitlgraph.server.store._ops import Op, Rows
+from hitlgraph.server.store._postgres_pipeline import DiedIdle, FirstTrip, pipelined_write
 from hitlgraph.server.store._postgres_sql import POSTGRES
 from hitlgraph.server.store._records import StoreUnavailable
 from hitlgraph.server.store.base import Store
@@ -92,18 +92,18 @@ def _died_idle(conn: AsyncConnection[Any], tries_left: int) -> bool:
     """Whether the first statement sent on a pooled connection failed because the
     connection had died while idle (a reset, pg_terminate_backend): nothing of the
     operation has happened, and it goes again on another connection (the pool drops a
-    broken one). A first statement is a read's own or a write's BEGIN, so going again is
-    safe; this replaces the pool's check of every connection it hands out, a round trip
-    per store operation."""
+    broken one). This is a read's first statement; a write's first round trip never holds
+    its COMMIT (`_postgres_pipeline.DiedIdle`). This replaces the pool's check of every
+    connection it hands out, a round trip per store operation."""
     return conn.broken and tries_left > 0
 
 
 async def _bounded(work: Awaitable[_T], seconds: float | None) -> _T:
-    """`work` within `seconds` (None: no bound); a lost connection or a timeout is
-    StoreUnavailable."""
+    """`work` within `seconds` (None: no bound, and no task to bound it with); a lost
+    connection or a timeout is StoreUnavailable."""
     try:
-        return await within(work, seconds)
-    except (psycopg.OperationalError, asyncio.TimeoutError) as exc:
+        return await (work if seconds is None else within(work, seconds))
+    except (psycopg.OperationalError, asyncio.TimeoutError, DiedIdle) as exc:
         raise StoreUnavailable(f"The database did not answer ({type(exc).__name__}: {exc})."
                                ) from exc
 
@@ -170,24 +170,25 @@ class PostgresStore(Store):
         return await _bounded(read(), self._limit)
 
     async def _write(self, op: Op[_T]) -> _T:
-        async def write() -> _T:
-            tries_left = self.pool.max_size
-            while True:
-                async with self.pool.connection() as conn, AsyncExitStack() as stack:
-                    try:  # the BEGIN is bounded: a database that stopped answering
-                        await within(stack.enter_async_context(conn.transaction()),
-                                     self._limit)
-                    except psycopg.OperationalError:
-                        if _died_idle(conn, tries_left):
-                            tries_left -= 1
-                            continue
-                        raise
-                    return await adrive(op, POSTGRES, _executor(conn))
-        # A write is not cut off midway: cancelling a transaction in flight left runs
-        # "running" for good under load (the concurrent-resume server test hung about one
-        # run in two). The pool's timeout still bounds the wait for its connection, and
-        # OP_SECONDS its BEGIN.
-        return await _bounded(write(), None)
+        trip = FirstTrip.of(op)
+        if trip.done and not trip.statements:
+            result: _T = trip.result
+            return result
+        tries_left = self.pool.max_size
+        while True:
+            try:
+                async with self.pool.connection() as conn:
+                    # A write is not cut off midway: cancelling a transaction in flight left
+                    # runs "running" for good under load (the concurrent-resume server test
+                    # hung about one run in two). The pool's timeout bounds the wait for its
+                    # connection, and OP_SECONDS the first round trip (never the COMMIT).
+                    done: _T = await _bounded(pipelined_write(trip, conn, self._limit),
+                                              None)
+                    return done
+            except StoreUnavailable as exc:
+                if not isinstance(exc.__cause__, DiedIdle) or tries_left <= 0:
+                    raise
+                tries_left -= 1
 
     async def close(self) -> None:
         if self._owns_pool:
