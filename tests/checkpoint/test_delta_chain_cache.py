@@ -13,6 +13,7 @@ import pytest
 from typing_extensions import TypedDict
 
 from hitlgraph.checkpoint._delta import DELTA_TAG, ChainCache, DeltaEncoder
+from hitlgraph.checkpoint.conformance._helpers import conf, make_checkpoint
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.graph import END, START, StateGraph
 
@@ -123,7 +124,27 @@ def test_the_first_page_reads_as_many_rows_however_long_the_thread(tmp_path: Pat
             statements, logs = _page_statements(saver, config)
         assert [len(log) for log in logs] == list(range(steps, steps - 10, -1))
         assert not any("version >= " in sql for sql in statements)  # no walk along the chain
+        assert len(statements) == 5  # BEGIN, the page, its values, its writes, COMMIT
         counts.append(len(statements))
         with SqliteSaver.from_conn_string(path) as cold:  # a new process walks, reads the same
             assert _page_statements(cold, config)[1] == logs
     assert counts[0] == counts[1]
+
+
+def test_a_page_whose_checkpoints_name_more_values_than_a_statement_reads(tmp_path: Path
+                                                                           ) -> None:
+    """A page reads its values in chunks of 250 keys (older SQLite builds allow 999
+    parameters): 3 checkpoints of 130 channels, each version new, are 390 keys."""
+    with SqliteSaver.from_conn_string(str(tmp_path / "wide.sqlite")) as saver:
+        config = conf("wide")
+        for step in range(3):
+            values = {f"c{i}": f"{step}-{i}" for i in range(130)}
+            versions = {f"c{i}": step + 1 for i in range(130)}
+            config = saver.put(config, make_checkpoint(values, versions), {"step": step},
+                               versions)
+            saver.put_writes(config, [("c0", f"write {step}")], f"task {step}")
+        page = list(saver.list(conf("wide")))
+    assert [tup.checkpoint["channel_values"]["c129"] for tup in page] == ["2-129", "1-129",
+                                                                           "0-129"]
+    assert [tup.pending_writes for tup in page] == [
+        [(f"task {step}", "c0", f"write {step}")] for step in (2, 1, 0)]

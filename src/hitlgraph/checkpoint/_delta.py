@@ -283,7 +283,7 @@ class ChainCache:
         base, _root, added, items = ormsgpack.unpackb(stored[1])
         if base not in known:
             known[base] = (body, end - len(items), count - added)
-        return "msgpack", _header(count) + body[:end]
+        return "msgpack", b"".join((_header(count), memoryview(body)[:end]))  # one copy
 
     def seed(self, channel: str, version: Any, full: Typed) -> None:
         """Make `full` (the serialized value the writer remembers, see DeltaEncoder.full) the

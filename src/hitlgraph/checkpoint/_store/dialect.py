@@ -20,7 +20,10 @@ from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
-__all__ = ["Dialect", "InterruptWrite", "Migration", "PutOutcome"]
+__all__ = ["PAGE_ROWS", "Dialect", "InterruptWrite", "Migration", "PutOutcome"]
+
+PAGE_ROWS = "page rows"
+"""The key of a list() page's checkpoint rows in the cache `Dialect.read_tuple` is given."""
 
 Migration = str | Callable[["Dialect", SerializerProtocol], Ops[None]]
 """One step of a migration: SQL text, or an operation (for a step SQL alone cannot do), made
@@ -101,7 +104,8 @@ class Dialect(ABC):
     def read_tuple(self, serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any,
                    deltas: DeltaEncoder | None, cache: dict[Any, Any]) -> Ops[CheckpointTuple]:
         """The tuple of a checkpoint row: its values and pending writes. `cache` lives as long
-        as one read (a page of list()) for what several rows share."""
+        as one read (a page of list()) for what several rows share; in a page, it holds the
+        page's rows under PAGE_ROWS, so a dialect may read what they refer to at once."""
 
     # -- writing --------------------------------------------------------------------------------
 

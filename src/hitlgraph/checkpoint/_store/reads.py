@@ -15,7 +15,7 @@ from typing import Any
 from hitlgraph.checkpoint import _rows
 from hitlgraph.checkpoint._delta import DeltaEncoder
 from hitlgraph.checkpoint._rows import ListCursor, ListPage, matches, stored_metadata, thread_ns
-from hitlgraph.checkpoint._store.dialect import Dialect
+from hitlgraph.checkpoint._store.dialect import PAGE_ROWS, Dialect
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.base import CheckpointTuple, RunnableConfig
 from hitlgraph.checkpoint.serde import SerializerProtocol
@@ -58,6 +58,23 @@ def list_cursor(
     )
 
 
+def _kept(dialect: Dialect, serde: SerializerProtocol, rows: list[tuple[Any, ...]],
+          cursor: ListCursor) -> list[tuple[tuple[Any, ...], Any]]:
+    """The rows of a page that match the cursor's filter, with their metadata, up to the
+    number the cursor still wants."""
+    kept: list[tuple[tuple[Any, ...], Any]] = []
+    for row in rows:
+        if cursor.remaining is not None and len(kept) >= cursor.remaining:
+            break
+        try:
+            metadata = stored_metadata(dialect.load_metadata(serde, row))
+        except STORED_DATA_ERRORS as exc:
+            raise refused_checkpoint(exc, row[0], row[1], row[2]) from exc
+        if matches(metadata, cursor.filter):
+            kept.append((row, metadata))
+    return kept
+
+
 def list_page(dialect: Dialect, serde: SerializerProtocol, cursor: ListCursor,
               deltas: DeltaEncoder | None = None) -> Ops[ListPage]:
     """The next checkpoints of a list(), newest first, and the cursor for the ones after them
@@ -73,21 +90,19 @@ def list_page(dialect: Dialect, serde: SerializerProtocol, cursor: ListCursor,
         page_size = min(page_size, cursor.remaining)
     # `where` is assembled only from the dialect's constant fragments; values are parameters.
     rows = (yield Statement(dialect.select_page(where), (*params, page_size))) or []
-    found: list[CheckpointTuple] = []
+    kept = _kept(dialect, serde, rows, cursor)
     remaining = cursor.remaining
-    cache: dict[Any, Any] = {}
-    for row in rows:
+    cache: dict[Any, Any] = {PAGE_ROWS: [row for row, _metadata in kept]}
+    found: list[CheckpointTuple] = []
+    for row, metadata in kept:
         try:
-            metadata = stored_metadata(dialect.load_metadata(serde, row))
-            if not matches(metadata, cursor.filter):
-                continue
             found.append((yield from dialect.read_tuple(serde, row, metadata, deltas, cache)))
         except STORED_DATA_ERRORS as exc:
             raise refused_checkpoint(exc, row[0], row[1], row[2]) from exc
-        if remaining is not None:
-            remaining -= 1
-            if remaining <= 0:
-                return found, None
+    if remaining is not None:
+        remaining -= len(found)
+        if remaining <= 0:
+            return found, None
     if len(rows) < page_size:
         return found, None
     last = rows[-1]

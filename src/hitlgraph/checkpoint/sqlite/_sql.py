@@ -34,12 +34,13 @@ from hitlgraph.checkpoint._delta import (
 )
 from hitlgraph.checkpoint._rows import checkpoint_tuple, row_ts, unpack_record
 from hitlgraph.checkpoint._store import rules, writes
-from hitlgraph.checkpoint._store.dialect import Dialect, InterruptWrite, PutOutcome
+from hitlgraph.checkpoint._store.dialect import PAGE_ROWS, Dialect, InterruptWrite, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedValue, EncodedWrites, Slot
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite._filters import INT64, filter_clause
+from hitlgraph.checkpoint.sqlite._page import page_reads
 from hitlgraph.checkpoint.sqlite._schema import MIGRATIONS, MIGRATIONS_TABLE
 
 __all__ = ["DIALECT", "INLINE_MAX", "MIGRATIONS", "MIGRATIONS_TABLE", "SqliteDialect"]
@@ -285,17 +286,22 @@ class SqliteDialect(Dialect):
         directly (no helper generator between: each level costs every statement a frame
         resumption)."""
         thread_id, ns, checkpoint_id, parent, ts = row[:5]
-        record = unpack_record(row[5])
-        versions = dict(record["channel_versions"])
-        stored: dict[str, tuple[str, bytes]] = {}
-        tasks: list[tuple[int, str, bytes]] = []
-        for statement in _stored_reads(thread_id, ns, checkpoint_id, versions):
-            for kind, key, type_or_seq, data in (yield statement):
-                if kind:
-                    tasks.append((type_or_seq, key, data))
-                else:
-                    stored[key] = (type_or_seq, data)
-        tasks.sort(key=_first)  # by seq; a stable sort keeps the rows' order for equal ones
+        page = cache.get(PAGE_ROWS)
+        if page is not None:  # a page of list(): read what all its rows refer to at once
+            reads = yield from page_reads(cache, page, thread_id, ns)
+            record, stored, tasks = reads.stored(checkpoint_id)
+            versions = dict(record["channel_versions"])
+        else:
+            record = unpack_record(row[5])
+            versions = dict(record["channel_versions"])
+            stored, tasks = {}, []
+            for statement in _stored_reads(thread_id, ns, checkpoint_id, versions):
+                for kind, key, type_or_seq, data in (yield statement):
+                    if kind:
+                        tasks.append((type_or_seq, key, data))
+                    else:
+                        stored[key] = (type_or_seq, data)
+            tasks.sort(key=_first)  # by seq; a stable sort keeps the rows' order for equal ones
         values: dict[str, Any] = {}
         for channel, version in versions.items():
             typed = stored.get(channel)

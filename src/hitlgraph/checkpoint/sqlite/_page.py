@@ -1,0 +1,119 @@
+"""What a page of list() refers to, read in one batch rather than one statement per checkpoint.
+
+A page of history is up to `list_page_size` checkpoints of one thread namespace; each needs its
+channels' stored values and its pending writes. Read one checkpoint at a time, that is a
+statement (and a trip through the driver) per checkpoint, about a fifth of a whole-history
+read. Here the first checkpoint of a thread namespace that a page reads fetches them for every
+checkpoint of the page in that namespace: the distinct (channel, version) keys of their records
+and the writes of their ids, in chunks under the 999 parameters older SQLite builds allow.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from hitlgraph.checkpoint._rows import unpack_record
+from hitlgraph.checkpoint._store.ops import Batch, Ops, Statement
+
+__all__ = ["PageReads", "page_reads"]
+
+_KEYS_PER_READ: Final = 250
+"""Most (channel, version) keys one statement reads: two parameters each."""
+_IDS_PER_READ: Final = 400
+"""Most checkpoint ids whose writes one statement reads."""
+_LOADED: Final = "sqlite page reads"
+"""The key of a read cache's PageReads by (thread_id, checkpoint_ns)."""
+
+Typed = tuple[str, bytes]
+_first = operator.itemgetter(0)
+
+
+@functools.cache
+def _select_values(count: int) -> str:
+    """The values of `count` (channel, version) keys of a thread namespace, as rows (channel,
+    version, type, data). CROSS JOIN makes the keys the outer loop: one primary-key lookup
+    each, not a scan of the thread's values."""
+    keys = ", ".join(["(?, ?)"] * count)
+    return ("SELECT b.channel, b.version, b.type, COALESCE(b.blob, (SELECT data FROM blob_data "
+            f"WHERE id = b.data_id)) FROM (VALUES {keys}) AS k CROSS JOIN blobs AS b "
+            "WHERE b.thread_id = ? AND b.checkpoint_ns = ? AND b.channel = k.column1 "
+            "AND b.version = k.column2")
+
+
+@functools.cache
+def _select_writes(count: int) -> str:
+    """The packed writes of `count` checkpoints of a thread namespace, as rows (checkpoint_id,
+    task_id, seq, packed writes)."""
+    ids = ", ".join(["?"] * count)
+    return ("SELECT checkpoint_id, task_id, seq, COALESCE(writes, (SELECT data FROM blob_data "
+            "WHERE id = data_id)) FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
+            f"AND checkpoint_id IN ({ids})")
+
+
+@dataclass(slots=True)
+class PageReads:
+    """What the checkpoints of one thread namespace on a page refer to."""
+
+    records: dict[str, dict[str, Any]]
+    """Each checkpoint's unpacked record, by checkpoint id."""
+    values: dict[tuple[str, Any], Typed]
+    """The stored value of each (channel, version) their records name."""
+    tasks: dict[str, list[tuple[int, str, bytes]]]
+    """Each checkpoint's task writes as (seq, task_id, packed writes), by seq."""
+
+    def stored(self, checkpoint_id: str) -> tuple[dict[str, Any], dict[str, Typed],
+                                                  list[tuple[int, str, bytes]]]:
+        """A checkpoint's record, its channels' stored values and its task writes."""
+        record = self.records[checkpoint_id]
+        stored: dict[str, Typed] = {}
+        for key in record["channel_versions"].items():
+            typed = self.values.get(key)
+            if typed is not None:
+                stored[key[0]] = typed
+        return record, stored, self.tasks.get(checkpoint_id, [])
+
+
+def _statements(thread_id: str, ns: str, records: dict[str, dict[str, Any]]
+                ) -> list[Statement]:
+    keys = list(dict.fromkeys(key for record in records.values()
+                              for key in record["channel_versions"].items()))
+    statements = []
+    for start in range(0, len(keys), _KEYS_PER_READ):
+        chunk = keys[start:start + _KEYS_PER_READ]
+        params = (*(part for key in chunk for part in key), thread_id, ns)
+        statements.append(Statement(_select_values(len(chunk)), params))
+    ids = list(records)
+    for start in range(0, len(ids), _IDS_PER_READ):
+        chunk = ids[start:start + _IDS_PER_READ]
+        statements.append(Statement(_select_writes(len(chunk)), (thread_id, ns, *chunk)))
+    return statements
+
+
+def page_reads(cache: dict[Any, Any], page: Sequence[tuple[Any, ...]], thread_id: str,
+               ns: str) -> Ops[PageReads]:
+    """The PageReads of `page`'s checkpoints in (thread_id, ns), read once per read cache."""
+    loaded: dict[tuple[str, str], PageReads] = cache.setdefault(_LOADED, {})
+    found = loaded.get((thread_id, ns))
+    if found is not None:
+        return found
+    records = {row[2]: unpack_record(row[5]) for row in page
+               if row[0] == thread_id and row[1] == ns}
+    statements = _statements(thread_id, ns, records)
+    results = yield Batch(tuple(statements))
+    values: dict[tuple[str, Any], Typed] = {}
+    tasks: dict[str, list[tuple[int, str, bytes]]] = {}
+    for statement, rows in zip(statements, results, strict=True):
+        if statement.sql.startswith("SELECT b.channel"):
+            for channel, version, type_, data in rows:
+                values[(channel, version)] = (type_, data)
+        else:
+            for checkpoint_id, task_id, seq, packed in rows:
+                tasks.setdefault(checkpoint_id, []).append((seq, task_id, packed))
+    for entries in tasks.values():
+        entries.sort(key=_first)  # by seq; a stable sort keeps the rows' order for equal ones
+    found = loaded[(thread_id, ns)] = PageReads(records, values, tasks)
+    return found
