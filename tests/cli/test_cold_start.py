@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -42,6 +43,55 @@ def test_help_loads_no_command_module_rich_or_saver() -> None:
                            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass")
     assert _under(loaded, _NEVER + _NOT_FOR_HELP) == []
     assert "click" in loaded
+
+
+_GRAPH = """
+from typing import TypedDict
+from hitlgraph.graph import StateGraph
+from hitlgraph.types import interrupt
+
+class S(TypedDict, total=False):
+    answer: str
+
+def ask(state: S) -> S:
+    return {"answer": interrupt("Your name?")}
+
+builder = StateGraph(S)
+builder.add_node("ask", ask)
+builder.set_entry_point("ask")
+graph = builder.compile()
+"""
+
+_NOT_FOR_THE_PROMPT = ("rich.table", "rich._emoji_codes", "difflib", "hitlgraph.server")
+
+
+def test_the_first_prompt_of_run_loads_no_table_emoji_codes_or_fuzzy_matcher(
+        tmp_path: Path) -> None:
+    # The process stops where it would read the answer: what is loaded then is what the
+    # first prompt waited for.
+    (tmp_path / "asks.py").write_text(_GRAPH, encoding="utf-8")
+    db = tmp_path / "db.sqlite"
+    loaded = _loaded_after(
+        "from hitlgraph.cli import _prompt, main\n"
+        "def _read(self, prompt):\n"
+        "    print(json.dumps(sorted(sys.modules)))\n"
+        "    raise SystemExit(0)\n"
+        "_prompt.Prompter.read = _read\n"
+        f"main(['run', {str(tmp_path / 'asks.py') + ':graph'!r}, '--db', {str(db)!r},"
+        " '--input', '{}'])")
+    assert "rich.panel" in loaded and "hitlgraph.pregel.compiled" in loaded
+    assert _under(loaded, _NOT_FOR_THE_PROMPT) == []
+
+
+def test_emoji_codes_in_shown_values_stay_as_typed(capsys: pytest.CaptureFixture[str]) -> None:
+    # The price of not loading Rich's emoji table, and what a reader of stored values wants.
+    from hitlgraph.cli._render import View
+
+    View().say("said :thumbs_up: twice")
+    View().final(":smile:", {"answer": ":ok:"})
+    out = capsys.readouterr().out
+    assert "said :thumbs_up: twice" in out and "Finished · thread :smile:" in out
+    assert "\N{THUMBS UP SIGN}" not in out
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

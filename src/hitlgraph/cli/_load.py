@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib
 import importlib.util
@@ -171,6 +170,8 @@ def _attribute(module: ModuleType, module_name: str, attr: str, spec: str) -> An
     value: Any = module
     for part in attr.split("."):
         if not hasattr(value, part):
+            import difflib  # for this error only: it would cost every run its import
+
             close = difflib.get_close_matches(part, [k for k in dir(value)
                                                       if not k.startswith("_")], n=1)
             maybe = f" (did you mean '{close[0]}'?)" if close else ""

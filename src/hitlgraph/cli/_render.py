@@ -1,4 +1,7 @@
-"""How the command line shows things: Rich panels and tables for people, JSON for scripts."""
+"""How the command line shows things: Rich panels and tables for people, JSON for scripts.
+
+Rich's tables are imported by the views that draw one: the first interrupt prompt of
+`hitlgraph run` draws only panels, and comes sooner without them."""
 
 from __future__ import annotations
 
@@ -7,12 +10,10 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.json import JSON
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
 from hitlgraph.cli._jsonable import dumps, is_message, to_jsonable
@@ -36,6 +37,11 @@ def _json(value: Any) -> JSON:
     out.text.no_wrap = False  # long strings wrap inside panels instead of being cut
     out.text.overflow = "fold"
     return out
+
+
+def _title(markup: str) -> Text:
+    """A panel's title from Rich markup, without emoji codes (as `View`'s console)."""
+    return Text.from_markup(markup, emoji=False)
 
 
 def _call_text(call: dict[str, Any]) -> Text:
@@ -78,11 +84,15 @@ def _waiting_lines(s: ThreadSummary) -> list[str]:
 
 class View:
     """Output of one command. `console` is for people; with `as_json` it writes to stderr and
-    `data()` prints the command's result as JSON on stdout."""
+    `data()` prints the command's result as JSON on stdout.
+
+    Emoji codes are off: the views show stored values (a ":thumbs_up:" a person typed is shown
+    as typed; `escape` leaves such codes alone), and Rich would load its table of 3,600 codes
+    at the first line holding a colon."""
 
     def __init__(self, *, as_json: bool = False, console: Console | None = None) -> None:
         self.as_json = as_json
-        self.console = console or Console(stderr=as_json, highlight=False)
+        self.console = console or Console(stderr=as_json, highlight=False, emoji=False)
         self._seen: dict[str, Any] = {}
 
     # -- plain lines -----------------------------------------------------------------------------
@@ -131,6 +141,8 @@ class View:
     def messages(self, items: Iterable[Any]) -> None:
         """Chat messages as a transcript. A message shown before (same id) that comes again,
         as when a review edits the tool calls, shows only its changed calls."""
+        from rich.table import Table
+
         grid = Table.grid(padding=(0, 1))
         grid.add_column(no_wrap=True)
         grid.add_column(overflow="fold")
@@ -180,12 +192,13 @@ class View:
             body.append(Text(f"tool call id {value.get('id')} · interrupt id {item.id}",
                              style="dim"))
             title = f"Review tool call{count}: [bold]{escape(str(value['tool']))}[/]{where}"
-            self.console.print(Panel(Group(*body), title=title, title_align="left",
+            self.console.print(Panel(Group(*body), title=_title(title), title_align="left",
                                      border_style="yellow"))
             return
         title = f"The run asks{count}{escape(where)}"
         body2 = Group(_json(value), Text(f"interrupt id {item.id}", style="dim"))
-        self.console.print(Panel(body2, title=title, title_align="left", border_style="yellow"))
+        self.console.print(Panel(body2, title=_title(title), title_align="left",
+                                 border_style="yellow"))
 
     def expected(self, schema: dict[str, Any]) -> None:
         """What a typed answer must hold: one line per field of its response_schema."""
@@ -224,8 +237,9 @@ class View:
 
     def final(self, thread_id: str, values: Any) -> None:
         """The state a finished run left."""
-        self.console.print(Panel(_json(values), title=f"Finished · thread {escape(thread_id)}",
-                                 title_align="left", border_style="green"))
+        title = _title(f"Finished · thread {escape(thread_id)}")
+        self.console.print(Panel(_json(values), title=title, title_align="left",
+                                 border_style="green"))
 
     # -- reading threads ---------------------------------------------------------------------------
 
@@ -262,7 +276,7 @@ class View:
             self.say(f"graph: {escape(s.graph)}")
         if s.next:
             self.say(f"next: {escape(', '.join(s.next))}")
-        self.console.print(Panel(_json(s.values), title="values", title_align="left"))
+        self.console.print(Panel(_json(s.values), title=_title("values"), title_align="left"))
         for error in s.errors:
             self.say(f"[red]error:[/] {escape(error)}")
         self.interrupts(s.interrupts)
@@ -270,6 +284,9 @@ class View:
     def history(self, thread_id: str, rows: Sequence[dict[str, Any]]) -> None:
         """The checkpoints as a table that fits 80 columns: only the "ran → next" column
         wraps, never a checkpoint id (it is copied whole)."""
+        from rich import box
+        from rich.table import Table
+
         graph = next((r["graph"] for r in rows if r.get("graph")), None)
         ran = f" (graph {escape(graph)})" if graph else ""
         table = Table(title=f"Checkpoints of thread {escape(thread_id)}{ran}, newest first",

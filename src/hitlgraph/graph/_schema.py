@@ -6,9 +6,7 @@ import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
-
-import typing_extensions
+from typing import Annotated, Any, get_args, get_origin, get_type_hints, is_typeddict
 
 from hitlgraph.channels.base import MISSING, BaseChannel
 from hitlgraph.channels.binop import BinaryOperatorAggregate, empty_value
@@ -41,8 +39,13 @@ def _is_pydantic(schema: Any) -> bool:
 
 
 def _is_typeddict(schema: Any) -> bool:
-    # typing_extensions' check also knows typing_extensions.TypedDict (LangGraph's docs use it)
-    return isinstance(schema, type) and typing_extensions.is_typeddict(schema)
+    # typing_extensions' check also knows typing_extensions.TypedDict (LangGraph's docs use
+    # it). It is looked up, not imported: a schema made with it means it is loaded, and
+    # importing it would cost more than the rest of this module.
+    if not isinstance(schema, type):
+        return False
+    extensions = sys.modules.get("typing_extensions")
+    return is_typeddict(schema) or (extensions is not None and extensions.is_typeddict(schema))
 
 
 def is_schema(obj: Any) -> bool:
