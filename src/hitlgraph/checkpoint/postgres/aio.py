@@ -26,7 +26,7 @@ from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import AsyncStore, SyncStore
 from hitlgraph.checkpoint._thread_list import AsyncThreads
-from hitlgraph.checkpoint.postgres import pool_settings
+from hitlgraph.checkpoint.postgres import answered_rows, pool_settings
 from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
 from hitlgraph.checkpoint.postgres._threads import THREAD_SQL
 from hitlgraph.checkpoint.serde import SerializerProtocol
@@ -52,7 +52,7 @@ async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone:
             await cursor.executemany(step.sql, step.rows)
         else:
             await cursor.execute(step.sql, step.params or None)
-        return await cursor.fetchall() if cursor.description is not None else cursor.rowcount
+        return await cursor.fetchall() if answered_rows(cursor) else cursor.rowcount
 
     return await ops.arun(operation, execute)
 
@@ -79,7 +79,7 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = F
         raise
     results: list[ops.Rows | int] = []
     for one in cursors:
-        results.append(await one.fetchall() if one.description is not None else one.rowcount)
+        results.append(await one.fetchall() if answered_rows(one) else one.rowcount)
         await one.close()
     return results
 

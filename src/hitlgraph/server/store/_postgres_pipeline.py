@@ -31,6 +31,7 @@ import psycopg
 from psycopg import AsyncConnection, AsyncCursor, AsyncPipeline
 from psycopg.pq import TransactionStatus
 
+from hitlgraph.checkpoint.postgres import answered_rows
 from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._ops import Op, Rows, Statement
 from hitlgraph.server.store._postgres_sql import POSTGRES
@@ -83,7 +84,7 @@ class FirstTrip:
 
 
 async def _fetch(cursor: AsyncCursor[Any]) -> Rows:
-    return await cursor.fetchall() if cursor.description is not None else []
+    return await cursor.fetchall() if answered_rows(cursor) else []
 
 
 async def _rest(op: Op[_T], rows: Rows, cursor: AsyncCursor[Any], pipe: AsyncPipeline) -> _T:
