@@ -3,12 +3,18 @@
 library's own figure for the same graph.
 
 Server: one `hitlgraph serve` (SQLite) gets N threads created and run to their interrupt
-through HTTP (create + runs/wait, 8 clients), the bench graph of bench_server.py. Its RSS
-(VmRSS) is read after the warm-up and after the N threads; the difference over N is the
-server's bytes per paused thread. Every thread is then checked to be paused (untimed).
+through HTTP (create + runs/wait, 8 clients), the bench graph of bench_server.py, in two
+halves. Its RSS (VmRSS) is read after the warm-up, after N/2 threads and after N, each time
+once the server has been idle for IDLE_SECONDS (it gives the memory a burst left free back
+then: server/_memory.py), and also right after the last request ("busy"). The growth over N
+is the server's bytes per paused thread; the growth between N/2 and N over N/2 is the slope,
+what one more paused thread costs once the bounded parts (page caches, a few threads'
+stacks and malloc arenas) are full. Every thread is then checked to be paused (untimed).
 
 Library: in a fresh process, the same graph compiled with AsyncSqliteSaver on a file, N
-threads run to their interrupt with `ainvoke`; RSS before and after, the same way.
+threads run to their interrupt with `ainvoke`; RSS before, at N/2 and after, the same way.
+Its per-thread figure is mostly its connection's page cache (2 MiB at most) over N, so it
+moves with N; the slopes compare what grows without bound.
 
 The goal of issue 16: the server's bytes per paused thread at most 2x the library's.
 
@@ -37,6 +43,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_server import hitlgraph_servers, write_graphs
 
 WARMUP = 20
+IDLE_SECONDS = 2.0
+"""How long the server is left idle before its RSS is read: past its trim (1 s idle)."""
 
 
 def rss_bytes(pid: int) -> int:
@@ -79,20 +87,38 @@ def server_figures(threads: int, clients: int) -> dict[str, Any]:
         return _server_figures(Path(name), threads, clients)
 
 
+def _idle_rss(pid: int) -> int:
+    time.sleep(IDLE_SECONDS)
+    return rss_bytes(pid)
+
+
 def _server_figures(work: Path, threads: int, clients: int) -> dict[str, Any]:
     write_graphs(work)
+    half = threads // 2
     with hitlgraph_servers(work, 1, db=work / "mem.sqlite", postgres=None,
                            workers=2) as servers:
-        server = servers[0]
+        server, pid = servers[0], servers[0].proc.pid
         asyncio.run(_pause_threads(server.url, 0, WARMUP, clients))
-        before = rss_bytes(server.proc.pid)
+        before = _idle_rss(pid)
         started = time.monotonic()
-        tids = asyncio.run(_pause_threads(server.url, WARMUP, threads, clients))
-        seconds = time.monotonic() - started
-        after = rss_bytes(server.proc.pid)
+        tids = asyncio.run(_pause_threads(server.url, WARMUP, half, clients))
+        at_half = _idle_rss(pid)
+        tids += asyncio.run(_pause_threads(server.url, WARMUP + half, threads - half, clients))
+        seconds = time.monotonic() - started - IDLE_SECONDS
+        busy = rss_bytes(pid)
+        after = _idle_rss(pid)
         paused = asyncio.run(_paused(server.url, tids))
-    return {"rss_before": before, "rss_after": after, "paused": paused,
-            "bytes_per_thread": round((after - before) / threads), "seconds": round(seconds, 1)}
+    return {**_growth(before, at_half, after, threads), "rss_busy": busy,
+            "bytes_per_thread_busy": round((busy - before) / threads), "paused": paused,
+            "seconds": round(seconds, 1)}
+
+
+def _growth(before: int, at_half: int, after: int, threads: int) -> dict[str, int]:
+    """RSS readings, bytes per thread over all `threads`, and the slope over the second
+    half."""
+    return {"rss_before": before, "rss_half": at_half, "rss_after": after,
+            "bytes_per_thread": round((after - before) / threads),
+            "slope": round((after - at_half) / (threads - threads // 2))}
 
 
 LIBRARY = '''
@@ -116,11 +142,13 @@ async def main(n):
         for i in range({warmup}):
             await pause(i)
         before = rss()
-        for i in range({warmup}, {warmup} + n):
+        for i in range({warmup}, {warmup} + n // 2):
+            await pause(i)
+        at_half = rss()
+        for i in range({warmup} + n // 2, {warmup} + n):
             await pause(i)
         after = rss()
-    print(json.dumps({{"rss_before": before, "rss_after": after,
-                      "bytes_per_thread": round((after - before) / n)}}))
+    print(json.dumps([before, at_half, after]))
 
 asyncio.run(main({threads}))
 '''
@@ -140,8 +168,8 @@ def _library_figures(work: Path, threads: int) -> dict[str, Any]:
                             threads=threads)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          env=env, check=True).stdout
-    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    return result
+    before, at_half, after = json.loads(out.strip().splitlines()[-1])
+    return _growth(before, at_half, after, threads)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,20 +181,25 @@ def main(argv: list[str] | None = None) -> int:
     server = server_figures(args.threads, args.clients)
     library = library_figures(args.threads)
     ratio = server["bytes_per_thread"] / max(1, library["bytes_per_thread"])
+    slopes = server["slope"] / max(1, library["slope"])
     result = {"threads": args.threads, "load": os.getloadavg(), "server": server,
-              "library": library, "server_over_library": round(ratio, 2)}
+              "library": library, "server_over_library": round(ratio, 2),
+              "slope_server_over_library": round(slopes, 2)}
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print(f"bench_server_memory: {args.threads:,} paused threads, load "
               f"{result['load'][0]:.2f}")
-        print(f"  server:  RSS {server['rss_before'] / 2**20:.1f} -> "
-              f"{server['rss_after'] / 2**20:.1f} MiB, {server['bytes_per_thread']:,} B per "
-              f"thread ({server['paused']:,} read back paused)")
-        print(f"  library: RSS {library['rss_before'] / 2**20:.1f} -> "
-              f"{library['rss_after'] / 2**20:.1f} MiB, {library['bytes_per_thread']:,} B per "
-              "thread")
-        print(f"  server / library per thread: {ratio:.2f} (goal: at most 2)")
+        for name in ("server", "library"):
+            fig = result[name]
+            print(f"  {name + ':':8} RSS {fig['rss_before'] / 2**20:.1f} -> "
+                  f"{fig['rss_half'] / 2**20:.1f} -> {fig['rss_after'] / 2**20:.1f} MiB, "
+                  f"{fig['bytes_per_thread']:,} B per thread, slope {fig['slope']:,} B")
+        print(f"  server right after the last request (before its idle trim): "
+              f"{server['bytes_per_thread_busy']:,} B per thread; "
+              f"{server['paused']:,} read back paused")
+        print(f"  server / library per thread: {ratio:.2f} (goal: at most 2); slopes: "
+              f"{slopes:.2f}")
     return 0 if server["paused"] == args.threads else 1
 
 

@@ -1,9 +1,11 @@
 """Running the app under uvicorn, as `hitlgraph serve` does.
 
-Two things beyond `uvicorn.run`: the logging config is uvicorn's plus the "hitlgraph" logger
+Three things beyond `uvicorn.run`: the logging config is uvicorn's plus the "hitlgraph" logger
 on the same handler, so a run's failure (worker.py) and the warnings about langgraph.json
-(app.py) show beside uvicorn's own lines; and a callback once the server listens, given the
-address it really listens on (with `--port 0` the system picks the port).
+(app.py) show beside uvicorn's own lines; a callback once the server listens, given the
+address it really listens on (with `--port 0` the system picks the port); and the memory a
+burst of requests left free is given back once the server is idle (`_memory.py`), checked at
+each of uvicorn's ticks.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
+
+from hitlgraph.server._memory import IdleTrim
 
 __all__ = ["LOG_CONFIG", "base_url", "configure_logging", "run"]
 
@@ -45,11 +49,17 @@ def base_url(host: str, port: int) -> str:
 
 
 class _Server(uvicorn.Server):
-    """A uvicorn server that calls `on_ready(base URL)` once it accepts connections."""
+    """A uvicorn server that calls `on_ready(base URL)` once it accepts connections, and
+    returns free memory to the system when requests stop for a while."""
 
     def __init__(self, config: uvicorn.Config, on_ready: Callable[[str], None]) -> None:
         super().__init__(config)
         self.on_ready = on_ready
+        self.trim = IdleTrim()
+
+    async def on_tick(self, counter: int) -> bool:
+        self.trim.tick(self.server_state.total_requests)
+        return await super().on_tick(counter)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
