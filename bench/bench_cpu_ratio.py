@@ -8,8 +8,10 @@ threads) of one operation, which other processes move far less than elapsed time
 Graphs and sizes are ../shared/bench/hitl_bench.py's: a conditional edge returning 100 Sends
 (no saver, memory saver), the review graph's interrupt round trip (memory saver), and
 get_state_history of a 500-step thread whose list grows 200 bytes a step (SQLite): the first
-page (limit=10) and the whole history. Each implementation runs in its own process, one after
-the other; the script prints both and their ratio.
+page (limit=10) and the whole history; and the first page of threads of 100, 500 and 2000
+steps, with a counter for state and (hitlgraph only) with the growing list. Each
+implementation runs in its own process, one after the other; the script prints both and
+their ratio.
 """
 
 from __future__ import annotations
@@ -71,6 +73,29 @@ def measure(impl: str) -> dict[str, float]:
             lambda: list(graph.get_state_history(config, limit=10)), 40)
         out["history whole, 500 steps (ms)"] = _median_ms(
             lambda: sum(1 for _ in graph.get_state_history(config)), 7, 1)
+    out.update(_first_pages(kit, hb, "counter", (100, 500, 2000)))
+    if impl == "hitlgraph":  # LangGraph writes the whole list each step: 2000 take minutes
+        out.update(_first_pages(kit, hb, "growing", (100, 500, 2000)))
+    return out
+
+
+def _first_pages(kit: Any, hb: Any, kind: str, lengths: tuple[int, ...]) -> dict[str, float]:
+    """The first page (limit=10) of history of threads of each length: a counter (the state
+    stays the same size) or the growing list (200 bytes more a step)."""
+    out: dict[str, float] = {}
+    for steps in lengths:
+        with tempfile.TemporaryDirectory() as tmp, \
+                kit.sqlite_saver(os.path.join(tmp, "h.sqlite")) as saver:
+            if kind == "counter":
+                graph = hb.build_counter_loop(kit, saver, steps)
+                config = hb.cfg(hb.new_tid("c"), recursion_limit=steps + 100)
+                graph.invoke({"n": 0}, config)
+            else:
+                run = hb._history_run(kit, saver, dict(hb.PARAMS["full"], hist_steps=steps))
+                graph, config = run["app"], run["config"]
+            out[f"first page, {kind}, {steps} steps (ms)"] = _median_ms(
+                lambda graph=graph, config=config: list(
+                    graph.get_state_history(config, limit=10)), 40)
     return out
 
 
@@ -96,7 +121,10 @@ def main() -> None:
     ours, theirs = _child("hitlgraph", args.src), _child("langgraph", None)
     print(f"{'measurement (CPU ms, median)':38} {'hitlgraph':>10} {'langgraph':>10} {'ratio':>7}")
     for name, value in ours.items():
-        print(f"{name:38} {value:10.3f} {theirs[name]:10.3f} {value / theirs[name]:7.3f}")
+        if name in theirs:
+            print(f"{name:38} {value:10.3f} {theirs[name]:10.3f} {value / theirs[name]:7.3f}")
+        else:
+            print(f"{name:38} {value:10.3f} {'-':>10} {'-':>7}")
     print(f"load average: {os.getloadavg()}")
 
 

@@ -148,3 +148,35 @@ def test_a_page_whose_checkpoints_name_more_values_than_a_statement_reads(tmp_pa
                                                                            "0-129"]
     assert [tup.pending_writes for tup in page] == [
         [(f"task {step}", "c0", f"write {step}")] for step in (2, 1, 0)]
+
+
+def _values_newest_first(items: list[Any]) -> list[list[Any]]:
+    """The values ChainCache.value decodes for a chain whose versions 1..len(items) each add
+    one of `items`, read newest first as a page is."""
+    encoder = DeltaEncoder()
+    rows = {version: encoder.encode("key", version, ("msgpack", ormsgpack.packb(
+        items[:version]))) for version in range(1, len(items) + 1)}
+    cache = ChainCache(_Fetches(rows))
+    return [cache.value("log", version, rows[version], _loads)
+            for version in range(len(items), 0, -1)]
+
+
+def _loads(typed: Typed) -> Any:
+    return ormsgpack.unpackb(typed[1])
+
+
+def test_a_page_of_scalar_lists_gives_each_checkpoint_its_own_list() -> None:
+    items: list[Any] = [f"item {i}" for i in range(30)] + [1, 2.5, True, None, b"x"]
+    values = _values_newest_first(items)
+    assert values == [items[:n] for n in range(len(items), 0, -1)]
+    values[1].append("changed")
+    values[2][0] = "changed"
+    assert values[0] == items and values[3] == items[:-3]
+    assert len({id(value) for value in values}) == len(values)
+
+
+def test_a_page_of_mutable_items_shares_no_item_between_checkpoints() -> None:
+    items: list[Any] = [{"role": "user", "text": f"message {i}"} for i in range(20)]
+    newest, older = _values_newest_first(items)[:2]
+    assert older == items[:-1]
+    assert all(a is not b for a, b in zip(newest, older, strict=False))

@@ -251,6 +251,10 @@ _Known = tuple[bytes, int, int]
 version's items end in them; how many items it has)."""
 
 
+_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
+"""Types of list items whose objects a page may share between its checkpoints' values."""
+
+
 class ChainCache:
     """Full values of one thread namespace's stored deltas, for reading many checkpoints at once
     (a page of history): each stored row is fetched and decoded once, however many checkpoints
@@ -266,14 +270,38 @@ class ChainCache:
         self._fetch = fetch
         self._rows: dict[str, dict[Any, Typed]] = {}
         self._known: dict[str, dict[Any, _Known]] = {}
+        self._decoded: dict[str, tuple[bytes, int, list[Any]]] = {}
 
     def full(self, channel: str, version: Any, stored: Typed) -> Typed:
-        """The full serialized value of `channel` at `version`, stored as `stored`.
-
-        The version it extends is then known too, as a prefix of this one: a page read
-        newest first finds each older checkpoint's value that way, with no walk."""
+        """The full serialized value of `channel` at `version`, stored as `stored`."""
         if stored[0] != DELTA_TAG:
             return stored
+        body, end, count = self._span(channel, version, stored)
+        return "msgpack", b"".join((_header(count), memoryview(body)[:end]))  # one copy
+
+    def value(self, channel: str, version: Any, stored: Typed,
+              loads: Callable[[Typed], Any]) -> Any:
+        """The value of `channel` at `version` (stored as `stored`), decoded with `loads`.
+
+        A list whose items are all immutable scalars (str, int, ...) is decoded once per chain:
+        an older version's value is a new list of the first items of a newer one's, which no
+        program can tell from a list decoded on its own (its items cannot change)."""
+        if stored[0] != DELTA_TAG:
+            return loads(stored)
+        body, end, count = self._span(channel, version, stored)
+        decoded = self._decoded.get(channel)
+        if decoded is not None and decoded[0] is body and end <= decoded[1]:
+            return decoded[2][:count]
+        value = loads(("msgpack", b"".join((_header(count), memoryview(body)[:end]))))
+        if (type(value) is list and len(value) == count
+                and all(type(item) in _SCALARS for item in value)):
+            self._decoded[channel] = (body, end, value)
+        return value
+
+    def _span(self, channel: str, version: Any, stored: Typed) -> _Known:
+        """Where `version`'s items end in its chain's joined items. The version it extends is
+        then known too, as a prefix of this one: a page read newest first finds each older
+        checkpoint's value that way, with no walk."""
         known = self._known.setdefault(channel, {})
         found = known.get(version)
         if found is None:
@@ -283,7 +311,7 @@ class ChainCache:
         base, _root, added, items = ormsgpack.unpackb(stored[1])
         if base not in known:
             known[base] = (body, end - len(items), count - added)
-        return "msgpack", b"".join((_header(count), memoryview(body)[:end]))  # one copy
+        return found
 
     def seed(self, channel: str, version: Any, full: Typed) -> None:
         """Make `full` (the serialized value the writer remembers, see DeltaEncoder.full) the

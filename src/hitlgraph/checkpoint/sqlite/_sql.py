@@ -311,9 +311,10 @@ class SqliteDialect(Dialect):
                     latest = deltas.full((thread_id, ns, channel), version) if deltas else None
                     if latest is not None:
                         chains.cache.seed(channel, version, latest)
-                    typed = yield from chains.resolving(
-                        functools.partial(chains.cache.full, channel, version, typed))
-                values[channel] = serde.loads_typed(typed)
+                    values[channel] = yield from chains.resolving(functools.partial(
+                        chains.cache.value, channel, version, typed, serde.loads_typed))
+                else:
+                    values[channel] = serde.loads_typed(typed)
         pending: list[PendingWrite] = []
         for _seq, task_id, packed in tasks:
             for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
