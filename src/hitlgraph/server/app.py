@@ -5,9 +5,10 @@ notifier (`_notify.py`: webhooks and the figures of /metrics), the expiry timer
 (`_expiry.py`) and the cron scheduler.
 
 `settings.db` picks the database: a file path (or ":memory:") is SQLite (`SqliteStore` and
-`AsyncSqliteSaver` in that file); a postgresql:// URL is PostgreSQL (`PostgresStore` and
-`AsyncPostgresSaver` in that database, plus a LISTEN connection that wakes this process's
-workers and streamers when another process queues, writes or cancels a run)."""
+`LoopSqliteSaver`, an AsyncSqliteSaver, in that file); a postgresql:// URL is PostgreSQL
+(`PostgresStore` and `AsyncPostgresSaver` in that database, plus a LISTEN connection that
+wakes this process's workers and streamers when another process queues, writes or cancels
+a run)."""
 
 from __future__ import annotations
 
@@ -27,13 +28,13 @@ from fastapi.responses import JSONResponse, Response
 from starlette.middleware.cors import CORSMiddleware
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
-from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.errors import CheckpointConflictError, ResumeError
 from hitlgraph.server._cors import CorsError, check_cors, cors_options
 from hitlgraph.server._crons_scheduler import run_scheduler
 from hitlgraph.server._errors import database_unavailable, unavailable_errors, validation_error
 from hitlgraph.server._expiry import run_expiry
 from hitlgraph.server._json_body import JsonBodies
+from hitlgraph.server._loop_saver import LoopSqliteSaver
 from hitlgraph.server._metrics import CONTENT_TYPE_LATEST, ServerMetrics
 from hitlgraph.server._notify import open_notifications
 from hitlgraph.server._runtime import Assistant, Runtime, assistant_id_for
@@ -181,7 +182,7 @@ async def _open_database(stack: AsyncExitStack, db: str, settings: ServerSetting
     store = SqliteStore(db)
     await store.setup()
     stack.push_async_callback(store.close)
-    saver = await stack.enter_async_context(AsyncSqliteSaver.from_conn_string(db))
+    saver = await stack.enter_async_context(LoopSqliteSaver.from_conn_string(db))
     return store, saver
 
 

@@ -1,14 +1,15 @@
 """SqliteStore: the store in a SQLite file.
 
-Writes run on one dedicated thread with one connection, reads on another (a read never
-queues behind a write waiting for the file's lock), in WAL mode with a busy timeout, so
-several server processes can share the file. A point read (a run or a thread by its key,
-whether anything is claimable) runs on the event loop itself, on a connection that never
-waits for a lock: it takes tens of microseconds, less than the hop to a thread and back,
-and a server makes several per request; one that finds the file busy goes to the read
-thread. Every write is one `BEGIN IMMEDIATE`
-transaction: a run is claimed by exactly one worker of any process. Changes made by other
-processes reach this one's waiters through a watcher (`listen`, `_watch.py`).
+Every write is one `BEGIN IMMEDIATE` transaction (a run is claimed by exactly one worker of
+any process), in WAL mode with synchronous=NORMAL, so several server processes can share the
+file. A write and a point read (a run or a thread by its key, whether anything is claimable)
+run on the event loop itself, on a connection that never waits for a lock: a transaction
+that finds the file free takes tens of microseconds, less than the hop to a thread and back
+(and the GIL hand-over each way), and a server makes several per request. One that finds
+the file locked (another process writing, or this one's write thread) goes to a thread
+whose connection waits for the lock with a busy timeout: writes to one, reads to another,
+so a read never queues behind a write waiting for the lock. Changes made by other processes
+reach this one's waiters through a watcher (`listen`, `_watch.py`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30.0
 _UNAVAILABLE = ("locked", "busy", "disk i/o error", "unable to open", "disk is full")
 """What SQLite says when the file cannot be used right now (as opposed to a bad statement)."""
+_LOCKED = ("locked", "busy")
+"""What SQLite says when another connection holds the lock a statement needs."""
 
 
 class _Lane:
@@ -47,13 +50,8 @@ class _Lane:
 
     def connection(self) -> sqlite3.Connection:
         if self.conn is None:
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S, check_same_thread=False,
-                                   isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            origin = self.origin
-            conn.create_function("hg_origin", 0, lambda: origin)
-            self.conn = conn
+            self.conn = _connect(self.path, _BUSY_TIMEOUT_S, self.origin)
+            self.conn.execute("PRAGMA journal_mode=WAL")
         return self.conn
 
     async def call(self, fn: Callable[..., _T], *args: Any) -> _T:
@@ -61,9 +59,7 @@ class _Lane:
         try:
             return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
         except sqlite3.OperationalError as exc:
-            if any(word in str(exc).lower() for word in _UNAVAILABLE):
-                raise StoreUnavailable(f"The database file cannot be used now ({exc}).") from exc
-            raise
+            raise _unavailable(exc) from exc
 
     async def close(self) -> None:
         def _close() -> None:
@@ -103,13 +99,7 @@ class SqliteStore(Store):
     def _in_transaction(self, op: Op[_T]) -> _T:
         conn = self._writer.connection()
         conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = drive(op, SQLITE, _executor(conn))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+        return _finish(conn, op)
 
     def _outside_transaction(self, op: Op[_T]) -> _T:
         return drive(op, SQLITE, _executor(self._reader.connection()))
@@ -131,11 +121,23 @@ class SqliteStore(Store):
     def _inline_connection(self) -> sqlite3.Connection:
         if self._inline is None:
             # (WAL mode is the file's, set by the writer's connection at setup.)
-            self._inline = sqlite3.connect(self.path, timeout=0, check_same_thread=False,
-                                           isolation_level=None)
+            self._inline = _connect(self.path, 0, self.origin)
         return self._inline
 
     async def _write(self, op: Op[_T]) -> _T:
+        if self.path != ":memory:":
+            conn = self._inline_connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                if not any(word in str(exc).lower() for word in _LOCKED):
+                    raise _unavailable(exc) from exc
+            else:
+                try:
+                    return _finish(conn, op)
+                except sqlite3.OperationalError as exc:
+                    raise _unavailable(exc) from exc
+        # Locked: the write thread's connection waits for the lock (up to its busy timeout).
         return await self._writer.call(self._in_transaction, op)
 
     async def listen(self, wake: Callable[[str], None]) -> None:
@@ -152,6 +154,34 @@ class SqliteStore(Store):
         await self._writer.close()
         if self._reader is not self._writer:
             await self._reader.close()
+
+
+def _connect(path: str, timeout: float, origin: str) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), usable from any thread
+    (one at a time), whose writes are stamped with `origin` (see `listen`)."""
+    conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False,
+                           isolation_level=None)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.create_function("hg_origin", 0, lambda: origin)
+    return conn
+
+
+def _finish(conn: sqlite3.Connection, op: Op[_T]) -> _T:
+    """Run `op` in the transaction `conn` has begun, and commit it (roll it back on error)."""
+    try:
+        result = drive(op, SQLITE, _executor(conn))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _unavailable(exc: sqlite3.OperationalError) -> Exception:
+    """StoreUnavailable for a file that cannot be used now; `exc` itself otherwise."""
+    if any(word in str(exc).lower() for word in _UNAVAILABLE):
+        return StoreUnavailable(f"The database file cannot be used now ({exc}).")
+    return exc
 
 
 def _executor(conn: sqlite3.Connection) -> Callable[[str, Params], Rows]:
