@@ -70,7 +70,8 @@ def test_store_writes_on_the_loop_and_waits_for_another_connections_lock(
             await store.create_thread("", "free", {}, if_exists="raise")
             assert seen and set(seen) == {loop_thread}  # free: run on the loop's thread
             with _locked(path) as other:
-                waiting = asyncio.ensure_future(store.create_thread("", "busy", {}, if_exists="raise"))
+                waiting = asyncio.ensure_future(
+                    store.create_thread("", "busy", {}, if_exists="raise"))
                 await asyncio.sleep(0.2)
                 assert not waiting.done()  # waits on the write thread; the loop goes on
                 other.execute("COMMIT")
