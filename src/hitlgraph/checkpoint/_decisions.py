@@ -26,8 +26,8 @@ RunnableConfig = dict[str, Any]
 """(checkpoint.base's, which re-exports DecisionNote from here.)"""
 
 __all__ = ["DECISION_NOTE", "ChainCheck", "Chained", "DecisionNote", "DecisionQuery",
-           "NewDecision", "answer_text", "chain", "decision", "decision_query", "first_break",
-           "matches", "note_of", "resolved_rows", "rows_of"]
+           "NewDecision", "answer_text", "answer_texts", "chain", "decision", "decision_query",
+           "first_break", "matches", "note_of", "resolved_rows", "rows_of"]
 
 DECISION_NOTE = "__hitlgraph_decision"
 """The key of config["configurable"] under which a put_writes() call carries its
@@ -242,15 +242,23 @@ def matches(row: NewDecision, query: DecisionQuery) -> bool:
 
 
 def rows_of(note: DecisionNote, thread_id: str, ns: str, node: str | None, at: str,
-            asked: dict[str, tuple[str, str | None]]) -> list[NewDecision]:
+            asked: dict[str, tuple[str, str | None]],
+            texts: Sequence[tuple[str, str]] | None = None) -> list[NewDecision]:
     """The rows of a note's answers; `asked` gives the namespace and node of each interrupt
-    the index holds (a subgraph's are its own), the call's own otherwise."""
+    the index holds (a subgraph's are its own), the call's own otherwise. `texts`: the
+    answers as answer_texts made them, when they were written down before (the in-memory
+    saver does so when the write is stored, and makes the rows later)."""
     rows = []
-    for iid, answer in note.answers:
+    for iid, text in texts if texts is not None else answer_texts(note):
         where, asker = asked.get(iid, (ns, node))
-        rows.append(NewDecision(thread_id, where, iid, asker, answer_text(answer), note.by,
-                                note.reason, at, note.outcome))
+        rows.append(NewDecision(thread_id, where, iid, asker, text, note.by, note.reason, at,
+                                note.outcome))
     return rows
+
+
+def answer_texts(note: DecisionNote) -> tuple[tuple[str, str], ...]:
+    """(interrupt id, answer as the log stores it) of each of a note's answers."""
+    return tuple((iid, answer_text(answer)) for iid, answer in note.answers)
 
 
 def resolved_rows(thread_id: str, at: str, dropped: Sequence[tuple[str, str, str | None]]

@@ -68,6 +68,10 @@ class MemoryIndex:
         """(due, thread_id, interrupt_id) of every entry, in order."""
         self.to_warn: list[CursorKey] = []
         """(warn_at, thread_id, interrupt_id) of the entries whose warning is not sent."""
+        self.expired: set[str] = set()
+        """The threads that may hold an entry closed by its expiry (see check_open): only
+        review actions mark an entry so, and the saver carries its writes' facts out before
+        any action, so a thread missing here holds none, whatever facts still wait."""
 
     def _remove(self, thread_id: str, keep: Callable[[_Entry], bool]) -> None:
         entries = self.threads.get(thread_id)
@@ -80,6 +84,7 @@ class MemoryIndex:
             self._unwarn(entry, thread_id, iid)
         if not entries:
             del self.threads[thread_id]
+            self.expired.discard(thread_id)
 
     def entry(self, thread_id: str, interrupt_id: str) -> _Entry | None:
         return self.threads.get(thread_id, {}).get(interrupt_id)
@@ -113,6 +118,8 @@ class MemoryIndex:
         entry.warned = bool(sets.get("warned", entry.warned))
         entry.answered = bool(sets.get("answered", entry.answered))
         entry.expired = bool(sets.get("expired", entry.expired))
+        if entry.expired:
+            self.expired.add(thread_id)
         bisect.insort(self.by_due, (entry.due, thread_id, interrupt_id))
         if entry.warn_at is not None and not entry.warned:
             bisect.insort(self.to_warn, (entry.warn_at, thread_id, interrupt_id))

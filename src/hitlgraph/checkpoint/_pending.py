@@ -130,32 +130,29 @@ def _opened(serde: SerializerProtocol, item: Any, node: str | None, at: str) -> 
                   created_data(node, value, policy))
 
 
-_INDEXED = frozenset({INTERRUPT, RESUME})
-"""The channels whose writes open or answer interrupts."""
-
-
 def change_of(serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_path: str
               ) -> Change | None:
     """What a task's writes do to the index; None (the usual case) when nothing. An
     `__interrupt__` write holds the engine's Interrupt objects; items without an id are not
-    indexed (no answer could name them)."""
+    indexed (no answer could name them). One pass over the writes; the clock is read only
+    when one of them opens or answers interrupts."""
     opened: tuple[Opened, ...] | None = None
     answers: tuple[tuple[str, bool], ...] = ()
     given: tuple[tuple[str, str], ...] = ()
-    if not any(channel in _INDEXED for channel, _ in writes):
-        return None  # (no clock read for the usual task's writes)
-    node, at = node_of(task_path), now()
+    at = ""
     for channel, value in writes:
         if channel == INTERRUPT:
+            at = at or now()
             opened = tuple(
-                _opened(serde, item, node, at)
+                _opened(serde, item, node_of(task_path), at)
                 for item in (value if isinstance(value, (list, tuple)) else [value])
                 if isinstance(getattr(item, "id", None), str) and item.id)
         elif channel == RESUME:
+            at = at or now()
             answers, given = _answers(value), _given(value)
     if opened is None and not answers:
         return None
-    return Change(opened, answers, node, at, given)
+    return Change(opened, answers, node_of(task_path), at, given)
 
 
 class PendingQuery(NamedTuple):

@@ -15,14 +15,13 @@ from typing import Any
 
 import ormsgpack
 
-from hitlgraph.checkpoint._decisions import decision_query, note_of, resolved_rows, rows_of
+from hitlgraph.checkpoint._decisions import answer_texts, decision_query, note_of, resolved_rows
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
-from hitlgraph.checkpoint._events import decided_events
 from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
 from hitlgraph.checkpoint._memory_events import MemoryEvents
 from hitlgraph.checkpoint._memory_pending import MemoryIndex
-from hitlgraph.checkpoint._memory_review import MemoryReview
-from hitlgraph.checkpoint._pending import change_of, graph_of, node_of, now, pending_query
+from hitlgraph.checkpoint._memory_review import MemoryReview, Written
+from hitlgraph.checkpoint._pending import change_of, now, pending_query
 from hitlgraph.checkpoint._rows import by_task, check_keep_last, make_config
 from hitlgraph.checkpoint._store import rules
 from hitlgraph.checkpoint._thread_list import ThreadIds
@@ -82,10 +81,6 @@ class _Namespace:
 _SPECIAL = frozenset({"__error__", "__interrupt__", "__resume__"})
 """Channels whose writes put_writes stores one by one (they replace or claim)."""
 
-_INDEXED = frozenset({"__interrupt__", "__resume__"})
-"""Channels whose writes change the index of open interrupts (checkpoint._pending.change_of):
-a call without any skips it (and its clock read)."""
-
 _EXACT = (
     ormsgpack.OPT_PASSTHROUGH_TUPLE | ormsgpack.OPT_PASSTHROUGH_DATACLASS
     | ormsgpack.OPT_PASSTHROUGH_DATETIME | ormsgpack.OPT_PASSTHROUGH_UUID
@@ -130,6 +125,8 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         self._index = MemoryIndex()
         self._decisions = MemoryDecisions()
         self._events = MemoryEvents()
+        self._backlog = []
+        self._waiting = set()
 
     def advance_fence(self, key: str) -> int:
         """A new token for `key` (see checkpoint.base.WriteRules)."""
@@ -303,9 +300,12 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
             rules.check_latest(thread_id, checks.expected_latest, space.latest)
-            dropped = (self._index.open_older(thread_id, ns, checkpoint_id)
-                       if metadata.get("source") == "update" else None)
-            graphs = self._index.graphs(thread_id, (iid for iid, _, _ in dropped or ()))
+            if metadata.get("source") != "update":
+                self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
+                return make_config(thread_id, ns, checkpoint_id)
+            self._settle()
+            dropped = self._index.open_older(thread_id, ns, checkpoint_id)
+            graphs = self._index.graphs(thread_id, (iid for iid, _, _ in dropped))
             self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
             if dropped:  # update_state wrote over open questions: they are resolved
                 self._log(resolved_rows(thread_id, now(), dropped), graphs)
@@ -351,7 +351,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         space.checkpoints[checkpoint_id] = record
         if space.latest is None or checkpoint_id > space.latest:
             space.latest = checkpoint_id
-        self._index.close_older(thread_id, ns, checkpoint_id)
+        self._stored(thread_id, ns, checkpoint_id)
 
     def put_step(
         self,
@@ -421,17 +421,17 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             for chan, value in writes:
                 dumps_channel(self.serde, chan, value)
             raise
-        change = (change_of(self.serde, writes, task_path)
-                  if any(chan in _INDEXED for chan, _ in writes) else None)
+        change = change_of(self.serde, writes, task_path)
         checks = rules_of(config)
         note = note_of(config)
+        texts = answer_texts(note) if note is not None else ()
         with self._lock:
             self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
             if checks.expected_latest is not None:
                 rules.check_writes_latest(thread_id, checkpoint_id, space.latest)
             if note is not None:
-                self._index.check_open(thread_id, checkpoint_id, [i for i, _ in note.answers])
+                self._check_open(thread_id, checkpoint_id, [i for i, _ in note.answers])
             stored = space.writes.setdefault(checkpoint_id, {})
             if any(mode == "claim" and (task_id, idx) in stored for idx, mode, _ in encoded):
                 # checked before anything is stored: the call is all or nothing
@@ -441,25 +441,15 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                 if mode == "insert" and key in stored:
                     continue
                 stored[key] = packed
-            if change is not None:  # (the graph is read only for an entry to open)
-                graph = graph_of(self._metadata_at(thread_id, ns, checkpoint_id)
-                                 ) if change.opened else None
-                self._events.emit(self._index.apply(thread_id, ns, checkpoint_id, task_id,
-                                                    change, graph))
-            if note is not None:
-                ids = [iid for iid, _ in note.answers]
-                at = change.created_at if change is not None else now()  # (one clock read)
-                chained = self._decisions.append(rows_of(
-                    note, thread_id, ns, node_of(task_path), at,
-                    self._index.asked(thread_id, ids)))
-                # (as _log, without the Decision records nobody reads here)
-                self._events.emit(decided_events([(c.seq, c.row) for c in chained],
-                                                 self._index.graphs(thread_id, ids)))
-
+            if change is not None or note is not None:
+                self._written(Written(
+                    thread_id, ns, checkpoint_id, task_id, task_path, change, note,
+                    texts, change.created_at if change is not None else now()))
 
     def delete_thread(self, thread_id: str) -> None:
         thread_id = str(thread_id)
         with self._lock:
+            self._settle()
             self._threads.pop(thread_id, None)
             self._thread_ids.remove(thread_id)
             self._index.drop_thread(thread_id)
@@ -469,6 +459,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         check_keep_last(keep_last)
         thread_id = str(thread_id)
         with self._lock:
+            self._settle()  # (a waiting fact may read a checkpoint's metadata)
             for space in self._threads.get(thread_id, {}).values():
                 for old in sorted(space.checkpoints, reverse=True)[keep_last:]:
                     del space.checkpoints[old]
@@ -479,6 +470,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         thread_id, ns = _thread_ns(config)
         checkpoint_id = str(config["configurable"]["checkpoint_id"])
         with self._lock:
+            self._settle()
             spaces = self._threads.get(thread_id, {})
             if ns not in spaces or checkpoint_id not in spaces[ns].checkpoints:
                 raise ValueError(f"Thread '{thread_id}' has no checkpoint '{checkpoint_id}' "
@@ -527,6 +519,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                               group=group, unassigned=unassigned,
                               expired_before=expired_before, order=order)
         with self._lock:
+            self._settle()
             return iter(self._index.page(self.serde, query, self._metadata_at))
 
     async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
@@ -552,6 +545,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         query = decision_query(thread_id=thread_id, by=by, since=since, limit=limit,
                                thread_prefix=thread_prefix)
         with self._lock:
+            self._settle()
             return iter(self._decisions.page(query))
 
     async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
@@ -566,6 +560,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         """The first decision row that was changed or removed, or None (see
         hitlgraph.review.ChainBreak)."""
         with self._lock:
+            self._settle()
             return self._decisions.verify()
 
     # -- async: a dict lookup needs no worker thread ---------------------------------------------

@@ -94,7 +94,8 @@ class RunState:
             for k, c in spec.channels.items():
                 if c.initial is not None and k not in values:
                     values[k] = c.initial()
-        barriers = {k: frozenset(v) for k, v in raw.items() if k in spec.barriers}
+        barriers = ({k: frozenset(v) for k, v in raw.items() if k in spec.barriers}
+                    if spec.barriers else {})
         versions = dict(cp["channel_versions"])
         protos = spec.channel_objects
         return cls(

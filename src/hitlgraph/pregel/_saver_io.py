@@ -21,23 +21,22 @@ SaverCall = tuple[str, tuple[Any, ...]]
 
 
 def saver_calls(effect: StorageEffect, traits: SaverTraits, aio: bool) -> list[SaverCall]:
-    """The saver calls that carry `effect` out; the reply is the last call's result."""
-    match effect:
-        case Load():
-            return [("get_tuple", (effect.config,))]
-        case SaveWrites():
-            return [("put_writes", (effect.config, effect.writes, effect.task_id,
-                                    effect.task_path))]
-        case Save():
-            put = (effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
-            if not effect.before:
-                return [("put", put)]
-            before = [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before]
-            if traits.async_step_writes if aio else traits.step_writes:
-                return [("put_step", (before, *put))]
-            return [*(("put_writes", args) for args in before), ("put", put)]
-        case _:
-            unknown(effect)
+    """The saver calls that carry `effect` out; the reply is the last call's result. (Tested
+    by exact type, not by a match on classes: this runs for every saver call of a step.)"""
+    if type(effect) is SaveWrites:
+        return [("put_writes", (effect.config, effect.writes, effect.task_id,
+                                effect.task_path))]
+    if type(effect) is Load:
+        return [("get_tuple", (effect.config,))]
+    if type(effect) is not Save:
+        unknown(effect)  # type: ignore[arg-type]
+    put = (effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
+    if not effect.before:
+        return [("put", put)]
+    before = [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before]
+    if traits.async_step_writes if aio else traits.step_writes:
+        return [("put_step", (before, *put))]
+    return [*(("put_writes", args) for args in before), ("put", put)]
 
 
 def in_background(effect: StorageEffect, traits: SaverTraits) -> bool:
@@ -58,7 +57,9 @@ class SyncSaverIO:
 
     def carry(self, effect: StorageEffect) -> Any:
         """Carry `effect` out; its reply."""
-        if not self._in_process and in_background(effect, self.traits):
+        if self._in_process:  # (no background writer: the common case, checked first)
+            return self._call(effect)
+        if in_background(effect, self.traits):
             assert isinstance(effect, Save)
             if self._writer is None:
                 self._writer = _Writer(self._call, self.saver, self.traits.batches)
