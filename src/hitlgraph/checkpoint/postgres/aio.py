@@ -41,9 +41,10 @@ async def configure_connection(conn: AsyncConnection[Any]) -> None:
     await conn.set_isolation_level(IsolationLevel.READ_COMMITTED)
 
 
-async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone: bool = False
-                ) -> _T:
-    """Run an operation of `_store` on an async cursor (see the sync `drive`)."""
+async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone: bool = False,
+                begin: bool = False) -> _T:
+    """Run an operation of `_store` on an async cursor (see the sync `drive`). `begin`: open
+    the operation's transaction with BEGIN sent in the first step's round trip."""
 
     async def execute(step: ops.Step) -> Any:
         if isinstance(step, ops.Batch):
@@ -54,18 +55,40 @@ async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone:
             await cursor.execute(step.sql, step.params or None)
         return await cursor.fetchall() if answered_rows(cursor) else cursor.rowcount
 
-    return await ops.arun(operation, execute)
+    async def first(step: ops.Step) -> Any:
+        if isinstance(step, ops.Batch):
+            return await _pipeline(cursor, step, begin=True)
+        if isinstance(step, ops.Many):  # (a BEGIN of its own: executemany counts rows so)
+            await cursor.execute(BEGIN)
+            return await execute(step)
+        async with cursor.connection.pipeline():
+            await cursor.execute(BEGIN)
+            await cursor.execute(step.sql, step.params or None)
+        return await cursor.fetchall() if answered_rows(cursor) else cursor.rowcount
+
+    steps = 0
+
+    async def each(step: ops.Step) -> Any:
+        nonlocal steps
+        steps += 1
+        return await (first(step) if begin and steps == 1 else execute(step))
+
+    result = await ops.arun(operation, each)
+    if begin and steps == 0:
+        await cursor.execute(BEGIN)  # the caller commits what it believes it opened
+    return result
 
 
-async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = False
-                    ) -> list[ops.Rows | int]:
+async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = False,
+                    begin: bool = False) -> list[ops.Rows | int]:
     """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
-    with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
+    with `own`, between a BEGIN and a COMMIT sent in the same pipeline; with `begin`, after a
+    BEGIN only (the caller commits)."""
     conn = cursor.connection
     cursors = [conn.cursor(binary=True) for _ in batch.statements]
     try:
         async with conn.pipeline():
-            if own:
+            if own or begin:
                 await cursor.execute(BEGIN)
             for one, statement in zip(cursors, batch.statements, strict=True):
                 await one.execute(statement.sql, statement.params or None)
@@ -82,6 +105,23 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = F
         results.append(await one.fetchall() if answered_rows(one) else one.rowcount)
         await one.close()
     return results
+
+
+async def _one_transaction(conn: AsyncConnection[Any], call: Call[_T]) -> _T:
+    """A write's operation in one READ COMMITTED transaction on an autocommit connection, its
+    BEGIN sent in the first statement's round trip: psycopg's `transaction()` waits for the
+    BEGIN alone, a round trip more per write."""
+    async with conn.cursor(binary=True) as cursor:
+        try:
+            result = await drive(cursor, call.ops, begin=True)
+            if _faults.ARMED:
+                _faults.hit("checkpoint.before_commit")
+            await cursor.execute("COMMIT")
+        except BaseException:
+            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                await conn.rollback()
+            raise
+    return result
 
 
 class AsyncPostgresSaver(AsyncThreads, AsyncStore, SyncStore):
@@ -159,6 +199,8 @@ class AsyncPostgresSaver(AsyncThreads, AsyncStore, SyncStore):
         if conn.autocommit and (not call.write or call.standalone):
             async with conn.cursor(binary=True) as cursor:
                 result = await drive(cursor, call.ops, standalone=call.standalone)
+        elif conn.autocommit:
+            result = await _one_transaction(conn, call)
         else:
             async with conn.transaction(), conn.cursor(binary=True) as cursor:
                 if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
