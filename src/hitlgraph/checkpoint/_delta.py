@@ -270,7 +270,9 @@ class ChainCache:
         self._fetch = fetch
         self._rows: dict[str, dict[Any, Typed]] = {}
         self._known: dict[str, dict[Any, _Known]] = {}
-        self._decoded: dict[str, tuple[bytes, int, list[Any]]] = {}
+        self._decoded: dict[str, list[Any]] = {}
+        """Per channel, the longest value decoded: [joined items, end, value, whether its items
+        are all scalars (None: not checked yet)]."""
 
     def full(self, channel: str, version: Any, stored: Typed) -> Typed:
         """The full serialized value of `channel` at `version`, stored as `stored`."""
@@ -291,11 +293,14 @@ class ChainCache:
         body, end, count = self._span(channel, version, stored)
         decoded = self._decoded.get(channel)
         if decoded is not None and decoded[0] is body and end <= decoded[1]:
-            return decoded[2][:count]
+            if decoded[3] is None:  # checked once a second version asks (get_tuple never does)
+                newest = decoded[2]
+                decoded[3] = type(newest) is list and set(map(type, newest)) <= _SCALARS
+            if decoded[3]:
+                return decoded[2][:count]
         value = loads(("msgpack", b"".join((_header(count), memoryview(body)[:end]))))
-        if (type(value) is list and len(value) == count
-                and all(type(item) in _SCALARS for item in value)):
-            self._decoded[channel] = (body, end, value)
+        if decoded is None or decoded[0] is not body or end > decoded[1]:
+            self._decoded[channel] = [body, end, value, None]
         return value
 
     def _span(self, channel: str, version: Any, stored: Typed) -> _Known:

@@ -305,16 +305,19 @@ class SqliteDialect(Dialect):
         values: dict[str, Any] = {}
         for channel, version in versions.items():
             typed = stored.get(channel)
-            if typed is not None:
-                if typed[0] == DELTA_TAG:
-                    chains = _chains(cache, thread_id, ns)
-                    latest = deltas.full((thread_id, ns, channel), version) if deltas else None
-                    if latest is not None:
-                        chains.cache.seed(channel, version, latest)
-                    values[channel] = yield from chains.resolving(functools.partial(
-                        chains.cache.value, channel, version, typed, serde.loads_typed))
-                else:
+            if typed is None or typed[0] != DELTA_TAG:
+                if typed is not None:
                     values[channel] = serde.loads_typed(typed)
+                continue
+            latest = deltas.full((thread_id, ns, channel), version) if deltas else None
+            if latest is not None and page is None:  # get_tuple: the value the writer knows
+                values[channel] = serde.loads_typed(latest)
+                continue
+            chains = _chains(cache, thread_id, ns)
+            if latest is not None:  # a page: its older checkpoints' values are prefixes
+                chains.cache.seed(channel, version, latest)
+            values[channel] = yield from chains.resolving(functools.partial(
+                chains.cache.value, channel, version, typed, serde.loads_typed))
         pending: list[PendingWrite] = []
         for _seq, task_id, packed in tasks:
             for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
