@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, Generic
 
 from hitlgraph.channels.base import MISSING, BaseChannel, Checkpoint, Value
 from hitlgraph.errors import EmptyChannelError, InvalidUpdateError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class TypedChannel(Generic[Value, Checkpoint], BaseChannel[Value, Value, Checkpoint]):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hitlgraph.errors import EmptyChannelError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["MISSING", "BaseChannel", "Checkpoint", "Update", "Value"]
 

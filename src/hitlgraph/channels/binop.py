@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import collections.abc
+import sys
+import typing
 from collections.abc import Callable, Sequence
-from typing import Any, get_args, get_origin
-
-from typing_extensions import NotRequired, Required, Self
+from typing import TYPE_CHECKING, Any, get_args, get_origin
 
 from hitlgraph.channels._overwrite import NOT_OVERWRITE, Overwrite, overwritten
 from hitlgraph.channels._single import HeldValue
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.errors import InvalidUpdateError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["BinaryOperatorAggregate", "Overwrite"]
 
@@ -23,10 +26,20 @@ _CONCRETE: dict[Any, type] = {
 """Abstract collection types cannot be called for an empty value: their usual concrete type."""
 
 
+def _required_forms() -> tuple[Any, ...]:
+    """Required and NotRequired, typing's (3.11+) and typing_extensions' if it is loaded (an
+    annotation holding one of its forms means it is; importing it costs more than this
+    module)."""
+    extensions = sys.modules.get("typing_extensions")
+    return tuple(getattr(module, name) for module in (typing, extensions) if module is not None
+                 for name in ("Required", "NotRequired") if hasattr(module, name))
+
+
 def _plain(typ: Any) -> Any:
     """`typ` without Annotated, Required, NotRequired or type arguments (list[int] -> list)."""
+    required = _required_forms()
     while (origin := get_origin(typ)) is not None:
-        typ = get_args(typ)[0] if origin in (Required, NotRequired) else origin
+        typ = get_args(typ)[0] if origin in required else origin
         if hasattr(typ, "__metadata__"):
             typ = typ.__origin__
     return typ

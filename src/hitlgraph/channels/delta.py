@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any
 
 from hitlgraph.channels._overwrite import NOT_OVERWRITE, overwritten
 from hitlgraph.channels._single import HeldValue
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.channels.binop import empty_value
 from hitlgraph.errors import InvalidUpdateError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["LOG", "DeltaChannel", "stored_view"]
 

@@ -4,13 +4,14 @@ NamedBarrierValueAfterFinish, only once the run is finishing as well."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, Generic
 
 from hitlgraph.channels._single import TypedChannel
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.errors import EmptyChannelError, InvalidUpdateError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["NamedBarrierValue", "NamedBarrierValueAfterFinish"]
 

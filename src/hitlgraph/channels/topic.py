@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, Generic
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, Generic
 
 from hitlgraph.channels.base import MISSING, BaseChannel, Value
 from hitlgraph.errors import EmptyChannelError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["Topic"]
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic
-
-from typing_extensions import Self
+from typing import TYPE_CHECKING, Any, Generic
 
 from hitlgraph.channels._single import SingleValue
 from hitlgraph.channels.base import MISSING, Value
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["UntrackedValue"]
 
