@@ -229,3 +229,31 @@ def test_the_table_sends_every_name_hitlgraph_registers_to_its_module() -> None:
     for module, name in names:
         entry = [m for prefix, m in OWN_TYPE_MODULES if name.startswith(prefix)][:1]
         assert entry == [module], f"{name!r} is registered by {module}, the table says {entry}"
+
+
+def test_a_synchronous_run_loads_neither_asyncio_nor_opentelemetry() -> None:
+    # The async driver, async nodes and @task threads import them when used; the tracer is
+    # looked up only once the application loaded opentelemetry.
+    loaded = _run("""
+        import json, sys
+        from typing import TypedDict
+        from hitlgraph.checkpoint.memory import InMemorySaver
+        from hitlgraph.graph import StateGraph
+        from hitlgraph.types import interrupt
+
+        class S(TypedDict, total=False):
+            answer: str
+
+        def ask(state: S) -> S:
+            return {"answer": interrupt("name?")}
+
+        builder = StateGraph(S)
+        builder.add_node("ask", ask)
+        builder.set_entry_point("ask")
+        app = builder.compile(checkpointer=InMemorySaver())
+        paused = app.invoke({}, {"configurable": {"thread_id": "t"}})
+        assert "__interrupt__" in paused, paused
+        print(json.dumps([m for m in ("asyncio", "concurrent.futures", "opentelemetry",
+                                      "typing_extensions") if m in sys.modules]))
+        """)
+    assert loaded == []

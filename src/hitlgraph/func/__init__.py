@@ -9,14 +9,12 @@ The same holds for `@task` calls made inside StateGraph nodes.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextvars
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
 from hitlgraph.cache.base import WRITES_NS, BaseCache, FullKey, cache_key, identifier
 from hitlgraph.constants import INTERRUPT, START, TASK_RESULT
@@ -30,7 +28,20 @@ from hitlgraph.types import CachePolicy, RetryPolicy, StateSnapshot
 __all__ = ["entrypoint", "task"]
 
 T = TypeVar("T")
-_pool = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="hitlgraph-@task")
+
+if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures
+
+
+@functools.cache
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The threads of sync @task calls, made at the first call: importing the engine (which
+    imports this module) need not load concurrent.futures, nor asyncio."""
+    import concurrent.futures
+
+    return concurrent.futures.ThreadPoolExecutor(max_workers=16,
+                                                 thread_name_prefix="hitlgraph-@task")
 
 
 class _Task(Generic[T]):
@@ -62,8 +73,10 @@ class _Task(Generic[T]):
             return _done(ctx.task_calls.saved[call_id], self.is_async)
         steps = self._steps(ctx, call_id, args, kwargs)
         if self.is_async:
+            import asyncio  # loaded already: an async @task runs on its loop
+
             return asyncio.ensure_future(carry_async(steps, ctx.persist))
-        return _pool.submit(contextvars.copy_context().run, carry_sync, steps, ctx.persist)
+        return _pool().submit(contextvars.copy_context().run, carry_sync, steps, ctx.persist)
 
     def _steps(self, ctx: TaskContext, call_id: str, args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Steps[Any]:
@@ -105,7 +118,11 @@ class _Task(Generic[T]):
 
 
 def _done(value: Any, is_async: bool) -> Any:
+    import concurrent.futures
+
     if is_async:
+        import asyncio
+
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         future.set_result(value)
         return future

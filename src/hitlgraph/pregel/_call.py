@@ -4,7 +4,6 @@ that carry_sync and carry_async carry out."""
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import threading
@@ -150,7 +149,11 @@ def _io(effect: TaskEffect, persist: Persist | None, aio: bool
     Call."""
     match effect:
         case Sleep():
-            return (asyncio.sleep if aio else time.sleep), (effect.seconds,)
+            if not aio:
+                return time.sleep, (effect.seconds,)
+            import asyncio  # the async driver's, loaded already
+
+            return asyncio.sleep, (effect.seconds,)
         case CacheGet():
             return (effect.cache.aget if aio else effect.cache.get), (effect.keys,)
         case CacheSet():
@@ -220,6 +223,8 @@ async def _call_async(call: Call) -> Any:
     elif call.is_async:
         reply = await call.fn(*call.args, **call.kwargs)
     elif call.offload:
+        import asyncio  # the async driver's, loaded already
+
         reply = await asyncio.to_thread(call.fn, *call.args, **call.kwargs)
     else:
         reply = call.fn(*call.args, **call.kwargs)
@@ -230,7 +235,10 @@ async def _call_async(call: Call) -> Any:
 
 def run_coroutine(awaitable: Any) -> Any:
     """Run an awaitable from sync code: on a private event loop, in a worker thread when this
-    thread already runs a loop (never on the caller's loop)."""
+    thread already runs a loop (never on the caller's loop). asyncio is imported here, not
+    with the engine: a graph without async nodes, run synchronously, never needs it."""
+    import asyncio
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

@@ -9,13 +9,12 @@ asyncio task, and wait on one queue that receives both those chunks and finished
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import queue
 import threading
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
 from hitlgraph.errors import CheckpointConflictError
@@ -40,6 +39,9 @@ from hitlgraph.pregel._effects import (
 from hitlgraph.pregel._saver_io import AsyncSaverIO, StorageEffect, SyncSaverIO
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._workers import Lanes
+
+if TYPE_CHECKING:
+    import asyncio
 
 T = TypeVar("T")
 
@@ -252,10 +254,15 @@ def drive_sync(
 
 
 class _AsyncRun:
-    """One run's effects carried out on the running event loop; tasks are asyncio tasks."""
+    """One run's effects carried out on the running event loop; tasks are asyncio tasks.
+
+    asyncio is imported by the methods that use it (loaded already: they run on its loop), not
+    with the engine, which a synchronous program runs without it."""
 
     def __init__(self, spec: GraphSpec, saver: BaseCheckpointSaver | None,
                  listen: Listen | None) -> None:
+        import asyncio
+
         self.spec = spec
         self.io = AsyncSaverIO(saver) if saver is not None else None
         self.running: set[asyncio.Task[Task]] = set()
@@ -279,6 +286,8 @@ class _AsyncRun:
         assert self.io is not None
         if threading.get_ident() == self.loop_thread:
             return self.io.carry(effect)
+        import asyncio
+
         return asyncio.run_coroutine_threadsafe(self.io.carry(effect), self.loop).result()
 
     async def carry(self, effect: Effect) -> Any:
@@ -332,6 +341,8 @@ class _AsyncRun:
 
     def _start(self, task: Task, values: dict[str, Any]) -> None:
         """Run a task as its own asyncio task; it reports to the events queue when done."""
+        import asyncio
+
         self._prepare(task)
         self.running.add(asyncio.ensure_future(self._report(task, values)))
 
@@ -367,6 +378,8 @@ async def drive_async(
     outcome: Outcome[T], listen: Listen | None = None,
 ) -> AsyncIterator[Emit]:
     """Carry out `steps` on the running event loop, yielding its Emit effects."""
+    import asyncio
+
     run = _AsyncRun(spec, saver, listen)
     reply: Any = None
     try:

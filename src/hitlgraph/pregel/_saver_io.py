@@ -6,14 +6,16 @@ those writes first, and so does the end of the run."""
 
 from __future__ import annotations
 
-import asyncio
 import queue
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, SaverTraits, traits_of
 from hitlgraph.pregel._effects import Load, Save, SaveWrites, unknown
+
+if TYPE_CHECKING:
+    import asyncio
 
 StorageEffect = Load | Save | SaveWrites
 SaverCall = tuple[str, tuple[Any, ...]]
@@ -167,6 +169,8 @@ class AsyncSaverIO:
     async def carry(self, effect: StorageEffect) -> Any:
         """Carry `effect` out; its reply."""
         if in_background(effect, self.traits):
+            import asyncio  # on its loop, so loaded already; not with the engine
+
             self._last = asyncio.ensure_future(self._after(self._last, effect))
             return None
         await self.drain()

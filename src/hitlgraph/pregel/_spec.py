@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +32,16 @@ def accepts(fn: Callable[..., Any], name: str) -> bool:
 def is_async_callable(fn: Callable[..., Any]) -> bool:
     """Whether calling `fn` returns a coroutine."""
     call = getattr(fn, "__call__", None)  # noqa: B004 - objects with an async __call__
-    return asyncio.iscoroutinefunction(fn) or (
-        call is not None and asyncio.iscoroutinefunction(call)
-    )
+    return _is_coroutine_function(fn) or (call is not None and _is_coroutine_function(call))
+
+
+def _is_coroutine_function(fn: Any) -> bool:
+    """asyncio.iscoroutinefunction without importing asyncio: what it adds to inspect's check
+    (its own marker) can only be on a function if asyncio is loaded."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    aio = sys.modules.get("asyncio")
+    return aio is not None and bool(aio.iscoroutinefunction(fn))
 
 
 @dataclass(slots=True, kw_only=True)

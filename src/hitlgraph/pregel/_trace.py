@@ -11,18 +11,13 @@ nothing is made and a run pays one check.
 from __future__ import annotations
 
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 from hitlgraph._control import Command
 from hitlgraph.constants import START
 from hitlgraph.errors import GraphInterrupt
 from hitlgraph.pregel._effects import Abandoned
-
-try:
-    from opentelemetry import context as _otel_context
-    from opentelemetry import trace as _trace
-except ImportError:  # the "otel" extra is not installed
-    _trace = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from hitlgraph.pregel._context import TaskContext
@@ -35,6 +30,22 @@ _SCOPE = "hitlgraph"
 _PROVIDER_FROM_ENV = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
 _tracer: Any = None
 """The tracer, once a real provider was found (a provider, once set, cannot be replaced)."""
+_trace: Any = None
+_otel_context: Any = None
+
+
+def _api() -> Any:
+    """`opentelemetry.trace` once the application loaded it, else None. An application that set
+    a provider imported it (or named the provider in the environment, then it is imported here):
+    a process that does not trace does not pay for importing it."""
+    global _trace, _otel_context
+    if _trace is None and (_PROVIDER_FROM_ENV or "opentelemetry.trace" in sys.modules):
+        try:
+            from opentelemetry import context, trace
+        except ImportError:  # the "otel" extra is not installed
+            return None
+        _trace, _otel_context = trace, context
+    return _trace
 
 
 def _provider() -> Any:
@@ -49,7 +60,7 @@ def _provider() -> Any:
 
 def _find_tracer() -> Any:
     global _tracer
-    if _tracer is None and _trace is not None:
+    if _tracer is None and _api() is not None:
         provider = _provider()
         if provider is not None and not isinstance(
                 provider, (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)):
