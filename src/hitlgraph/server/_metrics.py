@@ -38,11 +38,33 @@ _REMEMBERED: Final = 10_000
 """Open interrupts whose creation time is kept for the time to decision (oldest dropped)."""
 
 
-def _seconds_between(start: str, end: str) -> float | None:
+def _key(thread_id: str, interrupt_id: str) -> int:
+    """The 64-bit hash an open interrupt's creation time is kept under.
+
+    The map holds up to _REMEMBERED entries for as long as they stay open, so its entry size
+    is the server's memory per paused thread: a tuple of the two ids and the ISO text of the
+    time cost about 385 bytes an entry (3.9 MB at 10,000 paused threads, more than half of
+    the server's own figure); an int and a float, about 135. Two open interrupts with equal
+    hashes (odds about 1 in 10^11 at 10,000) would only swap their times in the histogram.
+    """
+    return hash((thread_id, interrupt_id))
+
+
+def _timestamp(at: str) -> float | None:
     try:
-        took = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+        return datetime.fromisoformat(at).timestamp()
     except (TypeError, ValueError):
         return None
+
+
+def _seconds_between(start: str | float, end: str) -> float | None:
+    """From `start` (ISO 8601, or a timestamp) to `end`; None if either is unreadable or
+    the interval is negative."""
+    begun = start if isinstance(start, float) else _timestamp(start)
+    ended = _timestamp(end)
+    if begun is None or ended is None:
+        return None
+    took = ended - begun
     return took if took >= 0 else None
 
 
@@ -68,13 +90,16 @@ class ServerMetrics:
         self.run_duration = Histogram("hitlgraph_run_duration_seconds", "Run durations, per "
                                       "final status.", ["status"], buckets=_RUN_BUCKETS,
                                       registry=r)
-        self._created: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._created: OrderedDict[int, float] = OrderedDict()
+        """Creation times (timestamps) of open interrupts, by `_key`, oldest first."""
 
     def observe_event(self, event: ReviewEvent) -> None:
         """Count one review event (the feed of the shared outbox calls this)."""
-        key = (event.thread_id, event.interrupt_id)
+        key = _key(event.thread_id, event.interrupt_id)
         if event.kind == "interrupt.created":
-            self._created[key] = event.at
+            at = _timestamp(event.at)
+            if at is not None:
+                self._created[key] = at
             while len(self._created) > _REMEMBERED:
                 self._created.popitem(last=False)
             return
@@ -87,7 +112,8 @@ class ServerMetrics:
         if outcome not in ("answered", "expired"):
             return
         created = event.data.get("created_at") or self._created.pop(key, None)
-        took = _seconds_between(created, event.at) if isinstance(created, str) else None
+        took = (_seconds_between(created, event.at) if isinstance(created, (str, float))
+                else None)
         if took is not None:
             self.time_to_decision.observe(took)
 
