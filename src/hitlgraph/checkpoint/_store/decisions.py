@@ -27,7 +27,7 @@ from hitlgraph.checkpoint._events import decided_events
 from hitlgraph.checkpoint._pending import node_of, now
 from hitlgraph.checkpoint._store import events, writes
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
-from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
+from hitlgraph.checkpoint._store.ops import Ops, Statement, gather
 from hitlgraph.checkpoint.base import RunnableConfig
 from hitlgraph.review import ChainBreak, Decision
 from hitlgraph.review._assignment import InterruptExpiredError
@@ -52,38 +52,45 @@ def lock_head(dialect: Dialect) -> Ops[tuple[int, str]]:
 
 
 def append(dialect: Dialect, rows: Sequence[NewDecision],
-           graphs: dict[str, str | None] | None = None) -> Ops[list[Chained]]:
+           graphs: dict[str, str | None] | None = None, head: tuple[int, str] | None = None
+           ) -> Ops[list[Chained]]:
     """Append rows after the chain's head, locking it for the rest of the transaction, so that
     concurrent writers queue rather than fork the chain; and their events to the outbox
-    (`graphs`: each interrupt's graph id, where known). Returns the rows as chained."""
+    (`graphs`: each interrupt's graph id, where known; `head`: the chain's head as the caller
+    locked it in this transaction). Returns the rows as chained."""
     if not rows:
         return []
     mark, table = dialect.pending_param, dialect.decisions_table
-    chained = chain((yield from lock_head(dialect)), rows)
-    marks = ", ".join([mark] * 11)
-    yield Many(f"INSERT INTO {table} (seq, {_COLUMNS}, hash) VALUES ({marks})",
-               [(c.seq, *c.row, c.hash) for c in chained])
-    yield Statement(f"UPDATE {dialect.decisions_head} SET seq = {mark}, hash = {mark}",
-                    (chained[-1].seq, chained[-1].hash))
-    yield from events.emit(dialect, decided_events([(c.seq, c.row) for c in chained],
-                                                   graphs or {}))
+    chained = chain(head if head is not None else (yield from lock_head(dialect)), rows)
+    insert = f"INSERT INTO {table} (seq, {_COLUMNS}, hash) VALUES ({', '.join([mark] * 11)})"
+    yield from gather([
+        *(Statement(insert, (c.seq, *c.row, c.hash)) for c in chained),
+        Statement(f"UPDATE {dialect.decisions_head} SET seq = {mark}, hash = {mark}",
+                  (chained[-1].seq, chained[-1].hash)),
+        *events.emit_statements(dialect, decided_events([(c.seq, c.row) for c in chained],
+                                                        graphs or {}))])
     return chained
 
 
-def _asked(dialect: Dialect, encoded: EncodedWrites, ids: Sequence[str]
-           ) -> Ops[tuple[dict[str, tuple[str, str | None]], dict[str, str | None]]]:
-    """(namespace, node) of each of `ids` the index holds for the thread, and its graph id.
+def _asked_statement(dialect: Dialect, thread_id: str, interrupt_id: str) -> Statement:
+    """The index's entry of one interrupt of the thread: namespace, node, graph id, expired."""
+    mark = dialect.pending_param
+    return Statement(
+        f"SELECT checkpoint_ns, node, graph_id, expired FROM {dialect.pending_table} "
+        f"WHERE thread_id = {mark} AND interrupt_id = {mark}", (thread_id, interrupt_id))
+
+
+def _asked(encoded: EncodedWrites, ids: Sequence[str], replies: Sequence[Any]
+           ) -> tuple[dict[str, tuple[str, str | None]], dict[str, str | None]]:
+    """(namespace, node) of each of `ids` the index holds for the thread, and its graph id,
+    from the replies of their _asked_statement.
 
     Raises:
         InterruptExpiredError: one of them expired and its policy closed it.
     """
-    mark = dialect.pending_param
     asked: dict[str, tuple[str, str | None]] = {}
     graphs: dict[str, str | None] = {}
-    for iid in ids:
-        rows = yield Statement(
-            f"SELECT checkpoint_ns, node, graph_id, expired FROM {dialect.pending_table} "
-            f"WHERE thread_id = {mark} AND interrupt_id = {mark}", (encoded.thread_id, iid))
+    for iid, rows in zip(ids, replies, strict=True):
         if rows:
             if rows[0][3]:
                 raise InterruptExpiredError(thread_id=encoded.thread_id, interrupt_id=iid,
@@ -97,12 +104,17 @@ def put_writes_deciding(dialect: Dialect, encoded: EncodedWrites, note: Decision
                         task_path: str) -> Ops[None]:
     """put_writes() of a write that is a decision: the writes, then the note's rows, in one
     transaction (a refused claim logs nothing; an answer to an interrupt its policy closed
-    is refused before anything is written)."""
-    yield from events.lock_heads(dialect)
-    asked, graphs = yield from _asked(dialect, encoded, [iid for iid, _ in note.answers])
-    yield from writes.put_writes(dialect, encoded, locked=True)
+    is refused before anything is written). The heads' locks, the index's entries of the
+    answered interrupts and the writes' guards are one batch."""
+    ids = [iid for iid, _ in note.answers]
+    heads = events.head_statements(dialect)
+    lead = [*heads, *(_asked_statement(dialect, encoded.thread_id, iid) for iid in ids)]
+    replies = yield from gather([*lead, *writes.guards(dialect, encoded)])
+    asked, graphs = _asked(encoded, ids, replies[len(heads):len(lead)])
+    yield from writes.store_guarded(dialect, encoded, replies[len(lead):])
+    head = (int(replies[0][0][0]), replies[0][0][1]) if heads else None
     yield from append(dialect, rows_of(note, encoded.thread_id, encoded.ns,
-                                       node_of(task_path), now(), asked), graphs)
+                                       node_of(task_path), now(), asked), graphs, head)
 
 
 def put_resolving(dialect: Dialect, encoded: EncodedPut) -> Ops[RunnableConfig]:

@@ -20,36 +20,48 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hitlgraph.checkpoint._events import NewEvent, event_of
-from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
+from hitlgraph.checkpoint._store.ops import Ops, Statement, gather
 from hitlgraph.review._events import ReviewEvent
 
 if TYPE_CHECKING:
     from hitlgraph.checkpoint._store.dialect import Dialect
 
-__all__ = ["emit", "list_page", "lock_heads", "prune"]
+__all__ = ["emit", "emit_statements", "head_statements", "list_page", "lock_heads", "prune"]
 
 _COLUMNS = "seq, kind, at, thread_id, checkpoint_ns, interrupt_id, graph_id, data"
 
 
+def head_statements(dialect: Dialect) -> tuple[Statement, ...]:
+    """The statements that lock the decision log's head and the outbox's, in that order
+    (none in SQLite, whose write transaction excludes every other writer). The first
+    answers the chain head's (seq, hash), for decisions.append."""
+    if not dialect.head_lock:
+        return ()
+    return (Statement(f"SELECT seq, hash FROM {dialect.decisions_head}{dialect.head_lock}"),
+            Statement(f"SELECT seq FROM {dialect.events_head}{dialect.head_lock}"))
+
+
 def lock_heads(dialect: Dialect) -> Ops[None]:
-    """Lock the decision log's head and the outbox's for the rest of the transaction, in
-    that order (nothing in SQLite, whose write transaction excludes every other writer)."""
-    if dialect.head_lock:
-        yield Statement(f"SELECT seq FROM {dialect.decisions_head}{dialect.head_lock}")
-        yield Statement(f"SELECT seq FROM {dialect.events_head}{dialect.head_lock}")
+    """Lock both heads for the rest of the transaction (head_statements: one round trip)."""
+    yield from gather(head_statements(dialect))
 
 
 def emit(dialect: Dialect, events: Sequence[NewEvent]) -> Ops[None]:
     """Append `events` (in the caller's write transaction), numbered after the head."""
+    yield from gather(emit_statements(dialect, events))
+
+
+def emit_statements(dialect: Dialect, events: Sequence[NewEvent]) -> list[Statement]:
+    """emit()'s statements, none needing another's rows, so that they can join a batch: the
+    head moves on by the events' count, and each event takes its number from the moved
+    head (the i-th of n is head - (n - 1 - i)), read by the statement that inserts it."""
     if not events:
-        return
-    mark = dialect.pending_param
-    found = yield Statement(
-        f"UPDATE {dialect.events_head} SET seq = seq + {mark} RETURNING seq", (len(events),))
-    first = int(found[0][0]) - len(events) + 1
-    marks = ", ".join([mark] * 8)
-    yield Many(f"INSERT INTO {dialect.events_table} ({_COLUMNS}) VALUES ({marks})",
-               [(first + i, *event) for i, event in enumerate(events)])
+        return []
+    mark, count = dialect.pending_param, len(events)
+    insert = (f"INSERT INTO {dialect.events_table} ({_COLUMNS}) VALUES "
+              f"((SELECT seq FROM {dialect.events_head}) - {mark}, {', '.join([mark] * 7)})")
+    return [Statement(f"UPDATE {dialect.events_head} SET seq = seq + {mark}", (count,)),
+            *(Statement(insert, (count - 1 - i, *event)) for i, event in enumerate(events))]
 
 
 def list_page(dialect: Dialect, after: int, limit: int) -> Ops[list[ReviewEvent]]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-__all__ = ["Batch", "Many", "Ops", "Rows", "Statement", "Step", "arun", "nothing", "run"]
+__all__ = ["Batch", "Many", "Ops", "Rows", "Statement", "Step", "arun", "collect", "gather",
+           "nothing", "run"]
 
 _T = TypeVar("_T")
 
@@ -60,6 +61,31 @@ Ops = Generator[Step, Any, _T]
 def nothing() -> Ops[None]:
     """An operation with no statement (a dialect step one database does not need)."""
     yield from ()
+
+
+def gather(statements: Sequence[Statement]) -> Ops[list[Any]]:
+    """The replies of statements none of which needs another's rows, in order: one step
+    (PostgreSQL: a batch is one round trip where each statement alone would be one)."""
+    if not statements:
+        return []
+    if len(statements) == 1:
+        return [(yield statements[0])]
+    return list((yield Batch(tuple(statements))))
+
+
+def collect(ops: Ops[None]) -> list[Statement]:
+    """The statements of an operation that reads none of its replies (such as
+    Dialect.lock_thread), so that they can join a batch."""
+    statements: list[Statement] = []
+    try:
+        step = next(ops)
+        while True:
+            if not isinstance(step, Statement):
+                raise TypeError(f"collect() takes plain statements, got {type(step).__name__}")
+            statements.append(step)
+            step = ops.send(None)
+    except StopIteration:
+        return statements
 
 
 def run(ops: Ops[_T], execute: Callable[[Step], Any]) -> _T:

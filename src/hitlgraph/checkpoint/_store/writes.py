@@ -4,15 +4,17 @@ advance_fence(), each under the write rules (base.WriteRules) checked in its tra
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from hitlgraph.checkpoint._rows import make_config
 from hitlgraph.checkpoint._store import events, pending, rules
 from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
-from hitlgraph.checkpoint._store.ops import Ops, Statement
+from hitlgraph.checkpoint._store.ops import Ops, Statement, collect, gather
 from hitlgraph.checkpoint.base import Fence, RunnableConfig
 
-__all__ = ["advance_fence", "check_fence", "one_transaction", "put", "put_step", "put_writes"]
+__all__ = ["advance_fence", "check_fence", "guards", "one_transaction", "put", "put_step",
+           "put_writes", "store_guarded"]
 
 
 def check_fence(dialect: Dialect, thread_id: str, fence: Fence | None) -> Ops[None]:
@@ -28,12 +30,6 @@ def advance_fence(dialect: Dialect, key: str) -> Ops[int]:
     """A new token for `key` (see checkpoint.base.WriteRules); run it in a write transaction."""
     rows = yield Statement(dialect.advance_fence, (str(key),))
     return int(rows[0][0])
-
-
-def latest_id(dialect: Dialect, thread_id: str, ns: str) -> Ops[str | None]:
-    """The id of the thread's latest checkpoint in `ns` (None: it has none)."""
-    rows = yield Statement(dialect.select_latest_id, (thread_id, ns))
-    return rows[0][0] if rows else None
 
 
 def _stored(put: EncodedPut, outcome: PutOutcome) -> bool:
@@ -66,7 +62,8 @@ def put_writes(dialect: Dialect, encoded: EncodedWrites, *, locked: bool = False
                ) -> Ops[None]:
     """Store a task's encoded writes (run it in one write transaction: a refusal stores none).
     Writes that change the index of open interrupts lock the review heads first (see
-    _store.events), unless `locked`: the caller did.
+    _store.events), unless `locked`: the caller did. The locks and the reads the rules
+    check go in one batch (guards).
 
     Raises:
         FencedWriteError: their fence token is no longer its key's latest.
@@ -74,16 +71,41 @@ def put_writes(dialect: Dialect, encoded: EncodedWrites, *, locked: bool = False
             checkpoint is not the thread's latest in its namespace, or an answer slot ("claim")
             was taken already.
     """
-    if not encoded.slots and encoded.expected is None:
+    checks = guards(dialect, encoded)
+    if not checks and not encoded.slots:
         return
-    if encoded.change is not None and not locked:
-        yield from events.lock_heads(dialect)
+    lead = events.head_statements(dialect) if encoded.change is not None and not locked else ()
+    replies = yield from gather([*lead, *checks])
+    yield from store_guarded(dialect, encoded, replies[len(lead):])
+
+
+def guards(dialect: Dialect, encoded: EncodedWrites) -> list[Statement]:
+    """What put_writes() reads and locks before it stores, none needing another's rows: the
+    fence's token, the thread's lock and then its latest checkpoint (in a batch they run in
+    order, so the read comes after the lock). None for writes with no slot and no expected
+    latest, which store nothing and check nothing."""
+    if not encoded.slots and encoded.expected is None:
+        return []
+    statements = []
     if encoded.fence is not None:
-        yield from check_fence(dialect, encoded.thread_id, encoded.fence)
+        statements.append(Statement(dialect.fence_token, (encoded.fence.key,)))
     if encoded.expected is not None:
-        yield from dialect.lock_thread(encoded.thread_id)
-        latest = yield from latest_id(dialect, encoded.thread_id, encoded.ns)
-        rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id, latest)
+        statements += collect(dialect.lock_thread(encoded.thread_id))
+        statements.append(Statement(dialect.select_latest_id, (encoded.thread_id, encoded.ns)))
+    return statements
+
+
+def store_guarded(dialect: Dialect, encoded: EncodedWrites, replies: Sequence[Any]
+                  ) -> Ops[None]:
+    """Check the rules on the replies of guards() (in its order), then store the writes and
+    update the index of open interrupts."""
+    if encoded.fence is not None and replies:
+        rows = replies[0]
+        rules.check_fence(encoded.thread_id, encoded.fence, int(rows[0][0]) if rows else None)
+    if encoded.expected is not None:
+        rows = replies[-1]
+        rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id,
+                                  rows[0][0] if rows else None)
     if encoded.slots:
         first = yield from dialect.store_writes(encoded)
         yield from pending.index_writes(dialect, encoded, first=first)
