@@ -130,7 +130,7 @@ class StoreSaver(BaseCheckpointSaver):
         return Call(decisions.verify(self.dialect), write=False)
 
     def _fence_call(self, key: str) -> Call[int]:
-        return Call(writes.advance_fence(self.dialect, key), write=True)
+        return Call(writes.advance_fence(self.dialect, key), write=True, standalone=True)
 
     def _delete_call(self, thread_id: str) -> Call[None]:
         return Call(gc.delete_thread(self.dialect, thread_id), write=True)

@@ -10,7 +10,7 @@ from hitlgraph.checkpoint._rows import make_config
 from hitlgraph.checkpoint._store import events, pending, rules
 from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
-from hitlgraph.checkpoint._store.ops import Ops, Statement, collect, gather
+from hitlgraph.checkpoint._store.ops import Batch, Ops, Statement, collect, gather
 from hitlgraph.checkpoint.base import Fence, RunnableConfig
 
 __all__ = ["advance_fence", "check_fence", "guards", "one_transaction", "put", "put_step",
@@ -27,9 +27,10 @@ def check_fence(dialect: Dialect, thread_id: str, fence: Fence | None) -> Ops[No
 
 
 def advance_fence(dialect: Dialect, key: str) -> Ops[int]:
-    """A new token for `key` (see checkpoint.base.WriteRules); run it in a write transaction."""
-    rows = yield Statement(dialect.advance_fence, (str(key),))
-    return int(rows[0][0])
+    """A new token for `key` (see checkpoint.base.WriteRules): one statement, a whole
+    transaction (run standalone, PostgreSQL sends its BEGIN and COMMIT in its round trip)."""
+    replies = yield Batch((Statement(dialect.advance_fence, (str(key),)),), transaction=True)
+    return int(replies[0][0][0])
 
 
 def _stored(put: EncodedPut, outcome: PutOutcome) -> bool:
