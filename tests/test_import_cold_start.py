@@ -152,9 +152,11 @@ def test_import_types_loads_no_serializer_cache_or_randomness() -> None:
     assert _loaded_after("import hitlgraph.types", names) == []
 
 
-def test_the_listed_imports_load_no_pickle_or_time_zone_database() -> None:
-    # zoneinfo is imported when a stored time zone is decoded, pickle when a caller opted in.
-    assert _loaded_after(LISTED, ("pickle", "zoneinfo", "sysconfig", "asyncio")) == []
+def test_the_listed_imports_load_no_pickle_time_zone_database_or_openssl() -> None:
+    # zoneinfo is imported when a stored time zone is decoded, pickle when a caller opted in,
+    # hashlib (OpenSSL) at a saver's first decision row; ids use the built-in blake2.
+    names = ("pickle", "zoneinfo", "sysconfig", "asyncio", "hashlib", "_hashlib")
+    assert _loaded_after(LISTED, names) == []
 
 
 def test_import_hitlgraph_alone_loads_no_subpackage() -> None:

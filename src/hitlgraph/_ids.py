@@ -6,7 +6,12 @@ import random
 import threading
 import time
 from datetime import datetime, timezone
-from hashlib import blake2b
+
+try:  # hashlib's own blake2b is this object; importing hashlib would also load OpenSSL (~12 M
+    # instructions at start-up) for nothing, since blake2 never comes from OpenSSL.
+    from _blake2 import blake2b
+except ImportError:  # a CPython built without its own hash modules
+    from hashlib import blake2b
 
 _GREGORIAN_OFFSET = 0x01B21DD213814000  # 100 ns ticks from 1582-10-15 to 1970-01-01
 _lock = threading.Lock()

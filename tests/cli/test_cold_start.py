@@ -62,7 +62,9 @@ builder.set_entry_point("ask")
 graph = builder.compile()
 """
 
-_NOT_FOR_THE_PROMPT = ("rich.table", "rich._emoji_codes", "difflib", "hitlgraph.server")
+_NOT_FOR_THE_PROMPT = ("rich.table", "rich._emoji_codes", "difflib", "hitlgraph.server",
+                       "hashlib", "_hashlib")
+"""Loaded only when a command needs them (hashlib: OpenSSL, for a decision row's hash)."""
 
 
 def test_the_first_prompt_of_run_loads_no_table_emoji_codes_or_fuzzy_matcher(

@@ -12,7 +12,6 @@ off the end shows too.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -116,6 +115,10 @@ def _canonical(seq: int, row: NewDecision) -> str:
 
 
 def _hash(prev: str, seq: int, row: NewDecision) -> str:
+    # hashlib loads OpenSSL (~12 M instructions): imported at the first decision, not with
+    # every saver.
+    import hashlib
+
     return hashlib.sha256(f"{prev}\n{_canonical(seq, row)}".encode()).hexdigest()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -14,6 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+try:  # the same digest as hashlib.sha1 without loading hashlib's OpenSSL (~12 M instructions,
+    # a tenth of the first prompt's start-up beyond the engine)
+    from _sha1 import sha1  # type: ignore[import-not-found]  # not in typeshed
+except ImportError:  # a CPython built without its own hash modules
+    from hashlib import sha1
 
 from hitlgraph._rebind import with_checkpointer
 from hitlgraph.checkpoint.base import BaseCheckpointSaver
@@ -102,7 +107,7 @@ def _import_file(text: str, spec: str) -> ModuleType:
     folder = str(path.parent)
     if folder not in sys.path:  # so that the file can import its neighbours
         sys.path.insert(0, folder)
-    digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
+    digest = sha1(str(path).encode()).hexdigest()[:8]
     name = f"_hitlgraph_cli_{path.stem}_{digest}"
     if name in sys.modules:
         return sys.modules[name]
