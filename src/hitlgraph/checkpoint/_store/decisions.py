@@ -27,7 +27,7 @@ from hitlgraph.checkpoint._events import decided_events
 from hitlgraph.checkpoint._pending import node_of, now
 from hitlgraph.checkpoint._store import events, writes
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
-from hitlgraph.checkpoint._store.ops import Ops, Statement, gather
+from hitlgraph.checkpoint._store.ops import Ops, Statement, gather, queue
 from hitlgraph.checkpoint.base import RunnableConfig
 from hitlgraph.review import ChainBreak, Decision
 from hitlgraph.review._assignment import InterruptExpiredError
@@ -63,7 +63,7 @@ def append(dialect: Dialect, rows: Sequence[NewDecision],
     mark, table = dialect.pending_param, dialect.decisions_table
     chained = chain(head if head is not None else (yield from lock_head(dialect)), rows)
     insert = f"INSERT INTO {table} (seq, {_COLUMNS}, hash) VALUES ({', '.join([mark] * 11)})"
-    yield from gather([
+    yield from queue([
         *(Statement(insert, (c.seq, *c.row, c.hash)) for c in chained),
         Statement(f"UPDATE {dialect.decisions_head} SET seq = {mark}, hash = {mark}",
                   (chained[-1].seq, chained[-1].hash)),

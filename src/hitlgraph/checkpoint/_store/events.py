@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from hitlgraph.checkpoint._events import NewEvent, event_of
-from hitlgraph.checkpoint._store.ops import Ops, Statement, gather
+from hitlgraph.checkpoint._store.ops import Ops, Statement, gather, queue
 from hitlgraph.review._events import ReviewEvent
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def lock_heads(dialect: Dialect) -> Ops[None]:
 
 def emit(dialect: Dialect, events: Sequence[NewEvent]) -> Ops[None]:
     """Append `events` (in the caller's write transaction), numbered after the head."""
-    yield from gather(emit_statements(dialect, events))
+    yield from queue(emit_statements(dialect, events))
 
 
 def emit_statements(dialect: Dialect, events: Sequence[NewEvent]) -> list[Statement]:

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 __all__ = ["Batch", "Many", "Ops", "Rows", "Statement", "Step", "arun", "collect", "gather",
-           "nothing", "run"]
+           "nothing", "queue", "run"]
 
 _T = TypeVar("_T")
 
@@ -49,6 +49,11 @@ class Batch(NamedTuple):
     """The batch is a whole transaction: in an operation run standalone (see
     `writes.one_transaction`), the driver sends BEGIN before it and COMMIT after it in the same
     pipeline; otherwise it runs inside the operation's transaction like any batch."""
+    unread: bool = False
+    """The operation reads none of the replies (it is sent None or the list): a driver may
+    hold the batch back and send it with the next step that answers, or with the COMMIT
+    (PostgreSQL: no round trip of its own). An error in it then shows at that later step,
+    still inside the operation's transaction."""
 
 
 Step = Statement | Many | Batch
@@ -71,6 +76,13 @@ def gather(statements: Sequence[Statement]) -> Ops[list[Any]]:
     if len(statements) == 1:
         return [(yield statements[0])]
     return list((yield Batch(tuple(statements))))
+
+
+def queue(statements: Sequence[Statement]) -> Ops[None]:
+    """Statements whose replies the operation does not read, as one unread batch (see
+    Batch.unread); nothing when there are none."""
+    if statements:
+        yield Batch(tuple(statements), unread=True)
 
 
 def collect(ops: Ops[None]) -> list[Statement]:

@@ -25,7 +25,7 @@ from hitlgraph.checkpoint._pending_policy import policy_columns
 from hitlgraph.checkpoint._rows import matches
 from hitlgraph.checkpoint._store import events
 from hitlgraph.checkpoint._store.encode import EncodedWrites
-from hitlgraph.checkpoint._store.ops import Many, Ops, Statement
+from hitlgraph.checkpoint._store.ops import Ops, Statement, queue
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.constants import INTERRUPT
 from hitlgraph.review import PendingInterrupt
@@ -78,18 +78,18 @@ def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task
         if not first:
             if live:
                 before = yield from _task_entries(dialect, key)
-            yield Statement(dialect.close_task_pending, key)
+            yield from queue([Statement(dialect.close_task_pending, key)])
         if change.opened:
-            yield Many(dialect.open_pending,
-                       _open_rows(thread_id, ns, checkpoint_id, task_id, change))
+            yield from queue([Statement(dialect.open_pending, row) for row in
+                              _open_rows(thread_id, ns, checkpoint_id, task_id, change)])
             if live:
                 yield from _set_policies(dialect, key, change)
                 yield from _announce(dialect, key, change, before)
-    if change.answers:
-        yield Many(dialect.answer_pending,
-                   [(answered, thread_id, iid) for iid, answered in change.answers])
-    if change.given and live:
-        yield Many(dialect.count_given, [(names, thread_id, iid) for iid, names in change.given])
+    yield from queue([Statement(dialect.answer_pending, (answered, thread_id, iid))
+                      for iid, answered in change.answers or ()])
+    if live:
+        yield from queue([Statement(dialect.count_given, (names, thread_id, iid))
+                          for iid, names in change.given or ()])
 
 
 def index_writes(dialect: Dialect, encoded: EncodedWrites, *, first: bool) -> Ops[None]:
@@ -177,10 +177,9 @@ def list_page(dialect: Dialect, serde: SerializerProtocol, query: PendingQuery
 def _set_policies(dialect: Dialect, key: tuple[str, str, str, str], change: Change
                   ) -> Ops[None]:
     """Store the policy columns of the task's entries asked with a policy."""
-    rows = [(*opened.policy, key[0], opened.interrupt_id, *key[1:])
-            for opened in change.opened or () if opened.policy is not None]
-    if rows:
-        yield Many(dialect.set_policy, rows)
+    yield from queue([Statement(dialect.set_policy, (*opened.policy, key[0], opened.interrupt_id,
+                                                     *key[1:]))
+                      for opened in change.opened or () if opened.policy is not None])
 
 
 def backfill(dialect: Dialect, serde: SerializerProtocol) -> Ops[None]:

@@ -41,54 +41,68 @@ async def configure_connection(conn: AsyncConnection[Any]) -> None:
     await conn.set_isolation_level(IsolationLevel.READ_COMMITTED)
 
 
+QUEUE_MAX = 256
+"""Statements of unread batches (ops.Batch.unread) a driver holds back at most: past this, it
+sends them in a round trip of their own (a migration's index backfill queues many)."""
+
+
 async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone: bool = False,
-                begin: bool = False) -> _T:
+                begin: bool = False, commit: bool = False) -> _T:
     """Run an operation of `_store` on an async cursor (see the sync `drive`). `begin`: open
-    the operation's transaction with BEGIN sent in the first step's round trip."""
+    the operation's transaction with BEGIN sent in the first step's round trip; `commit`
+    (with `begin`): end it with COMMIT, in one round trip with the batches still held back.
+
+    Unread batches wait in `held` for the next step that answers, and go in its pipeline."""
+    held: list[ops.Statement] = [ops.Statement(BEGIN)] if begin else []
 
     async def execute(step: ops.Step) -> Any:
+        if isinstance(step, ops.Batch) and step.unread:
+            held.extend(step.statements)
+            if len(held) > QUEUE_MAX:
+                await _send_held(cursor, held)
+            return None
+        if isinstance(step, ops.Batch) and not (standalone and step.transaction):
+            results = await _pipeline(cursor, ops.Batch((*held, *step.statements)))
+            del held[:]
+            return results[len(results) - len(step.statements):]
+        if held and isinstance(step, ops.Statement):
+            results = await _pipeline(cursor, ops.Batch((*held, step)))
+            del held[:]
+            return results[-1]
+        await _send_held(cursor, held)
         if isinstance(step, ops.Batch):
-            return await _pipeline(cursor, step, own=standalone and step.transaction)
+            return await _pipeline(cursor, step, own=True)
         if isinstance(step, ops.Many):
             await cursor.executemany(step.sql, step.rows)
         else:
             await cursor.execute(step.sql, step.params or None)
         return await cursor.fetchall() if answered_rows(cursor) else cursor.rowcount
 
-    async def first(step: ops.Step) -> Any:
-        if isinstance(step, ops.Batch):
-            return await _pipeline(cursor, step, begin=True)
-        if isinstance(step, ops.Many):  # (a BEGIN of its own: executemany counts rows so)
-            await cursor.execute(BEGIN)
-            return await execute(step)
-        async with cursor.connection.pipeline():
-            await cursor.execute(BEGIN)
-            await cursor.execute(step.sql, step.params or None)
-        return await cursor.fetchall() if answered_rows(cursor) else cursor.rowcount
-
-    steps = 0
-
-    async def each(step: ops.Step) -> Any:
-        nonlocal steps
-        steps += 1
-        return await (first(step) if begin and steps == 1 else execute(step))
-
-    result = await ops.arun(operation, each)
-    if begin and steps == 0:
-        await cursor.execute(BEGIN)  # the caller commits what it believes it opened
+    result = await ops.arun(operation, execute)
+    if commit:
+        if _faults.ARMED:
+            _faults.hit("checkpoint.before_commit")
+        held.append(ops.Statement("COMMIT"))
+    await _send_held(cursor, held)
     return result
 
 
-async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = False,
-                    begin: bool = False) -> list[ops.Rows | int]:
+async def _send_held(cursor: AsyncCursor[Any], held: list[ops.Statement]) -> None:
+    """Send the held statements (one round trip), and forget them."""
+    if held:
+        await _pipeline(cursor, ops.Batch(tuple(held)))
+        del held[:]
+
+
+async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = False
+                    ) -> list[ops.Rows | int]:
     """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
-    with `own`, between a BEGIN and a COMMIT sent in the same pipeline; with `begin`, after a
-    BEGIN only (the caller commits)."""
+    with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
     conn = cursor.connection
     cursors = [conn.cursor(binary=True) for _ in batch.statements]
     try:
         async with conn.pipeline():
-            if own or begin:
+            if own:
                 await cursor.execute(BEGIN)
             for one, statement in zip(cursors, batch.statements, strict=True):
                 await one.execute(statement.sql, statement.params or None)
@@ -109,14 +123,11 @@ async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = F
 
 async def _one_transaction(conn: AsyncConnection[Any], call: Call[_T]) -> _T:
     """A write's operation in one READ COMMITTED transaction on an autocommit connection, its
-    BEGIN sent in the first statement's round trip: psycopg's `transaction()` waits for the
-    BEGIN alone, a round trip more per write."""
+    BEGIN sent in the first statement's round trip (psycopg's `transaction()` waits for the
+    BEGIN alone, a round trip more per write), its COMMIT in the last's (see drive)."""
     async with conn.cursor(binary=True) as cursor:
         try:
-            result = await drive(cursor, call.ops, begin=True)
-            if _faults.ARMED:
-                _faults.hit("checkpoint.before_commit")
-            await cursor.execute("COMMIT")
+            result = await drive(cursor, call.ops, begin=True, commit=True)
         except BaseException:
             if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
                 await conn.rollback()
