@@ -6,8 +6,7 @@ Python and click allow."""
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -18,9 +17,9 @@ from hitlgraph.cli._options import EPILOG
 __all__ = ["COMMANDS", "Command", "cli", "main"]
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A command of the group, found without importing it.
+class Command(NamedTuple):
+    """A command of the group, found without importing it. (A NamedTuple, not a frozen
+    dataclass: a fifth of the cost at import, where `hitlgraph --help` waits for it.)
 
     Attributes:
         where: "module:attribute" of the click command.

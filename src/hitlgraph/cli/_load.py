@@ -9,10 +9,9 @@ import os
 import re
 import sys
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 try:  # the same digest as hashlib.sha1 without loading hashlib's OpenSSL (~12 M instructions,
     # a tenth of the first prompt's start-up beyond the engine)
@@ -40,9 +39,9 @@ _FACTORY_RULE = ("A factory is a function without arguments whose return annotat
 _ANNOTATION = re.compile(r"\s*['\"]?(?:\w+\.)*(\w+)\s*(?:\[.*\])?['\"]?\s*", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """What a MODULE:GRAPH argument names.
+class Loaded(NamedTuple):
+    """What a MODULE:GRAPH argument names. (This module's records are NamedTuples: a frozen
+    dataclass costs the first prompt five times as much to build at import.)
 
     Attributes:
         spec: the MODULE:GRAPH text.
@@ -56,8 +55,7 @@ class Loaded:
     found: str
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """A graph ready to run from the command line.
 
     Attributes:
