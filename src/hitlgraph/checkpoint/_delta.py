@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import ormsgpack
@@ -67,16 +66,22 @@ def _header(count: int) -> bytes:
     return b"\xdd" + count.to_bytes(4, "big")
 
 
-@dataclass(slots=True)
 class _Last:
-    version: Any
-    body: bytes
-    count: int
-    chain: int
-    root: Any
-    root_size: int
-    added: int
-    """Bytes stored as deltas since the root (the last full value)."""
+    """The last value seen under one key. A plain class: a dataclass would generate its
+    methods at import (about 2 M instructions) for a record nothing compares or prints."""
+
+    __slots__ = ("added", "body", "chain", "count", "root", "root_size", "version")
+
+    def __init__(self, version: Any, body: bytes, count: int, chain: int, root: Any,
+                 root_size: int, added: int) -> None:
+        self.version = version
+        self.body = body
+        self.count = count
+        self.chain = chain
+        self.root = root
+        self.root_size = root_size
+        self.added = added
+        """Bytes stored as deltas since the root (the last full value)."""
 
 
 class DeltaEncoder:

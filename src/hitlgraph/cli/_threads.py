@@ -4,7 +4,6 @@ from a graph's get_state() when one is given."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
@@ -45,9 +44,9 @@ GRAPH_KEY = "hitlgraph_graph"
 with (from the run config's "metadata"), so later commands need no --graph."""
 
 
-@dataclass(frozen=True, slots=True)
-class PendingInterrupt:
-    """An interrupt waiting for an answer."""
+class PendingInterrupt(NamedTuple):
+    """An interrupt waiting for an answer. (This module's records are NamedTuples: a frozen
+    dataclass costs five times as much to build at import, before the first prompt.)"""
 
     id: str
     value: Any
@@ -55,8 +54,7 @@ class PendingInterrupt:
     """The node that asked (known when read through the graph)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadSummary:
+class ThreadSummary(NamedTuple):
     """A thread as its latest checkpoint shows it.
 
     Attributes:
@@ -74,7 +72,7 @@ class ThreadSummary:
     next: tuple[str, ...]
     values: Any = None
     interrupts: tuple[PendingInterrupt, ...] = ()
-    errors: tuple[str, ...] = field(default=())
+    errors: tuple[str, ...] = ()
     graph: str | None = None
     """The MODULE:GRAPH recorded in the checkpoint's metadata (see GRAPH_KEY), if any."""
 
@@ -220,8 +218,7 @@ DEFAULT_LIMIT = 50
 """How many threads `hitlgraph threads` lists when --limit is not given (one page)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadPage:
+class ThreadPage(NamedTuple):
     """One page of `hitlgraph threads`."""
 
     threads: list[ThreadSummary]
@@ -245,8 +242,7 @@ def thread_page(saver: SqliteSaver, *, limit: int = DEFAULT_LIMIT,
 
 class PendingFilter(NamedTuple):
     """Which waiting questions `hitlgraph threads --pending` lists (the index's own filters:
-    see `hitlgraph.review.PendingIndex.list_pending`). A NamedTuple: a fifth of a frozen
-    dataclass's cost at import, which every command using this module pays."""
+    see `hitlgraph.review.PendingIndex.list_pending`)."""
 
     assignee: str | None = None
     group: str | None = None

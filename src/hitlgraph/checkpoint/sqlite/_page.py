@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from hitlgraph.checkpoint._rows import unpack_record
@@ -54,16 +53,22 @@ def _select_writes(count: int) -> str:
             f"AND checkpoint_id IN ({ids})")
 
 
-@dataclass(slots=True)
 class PageReads:
-    """What the checkpoints of one thread namespace on a page refer to."""
+    """What the checkpoints of one thread namespace on a page refer to. A plain class: a
+    dataclass would generate its methods at import (about 2 M instructions) for a record
+    nothing compares or prints."""
 
-    records: dict[str, dict[str, Any]]
-    """Each checkpoint's unpacked record, by checkpoint id."""
-    values: dict[tuple[str, Any], Typed]
-    """The stored value of each (channel, version) their records name."""
-    tasks: dict[str, list[tuple[int, str, bytes]]]
-    """Each checkpoint's task writes as (seq, task_id, packed writes), by seq."""
+    __slots__ = ("records", "tasks", "values")
+
+    def __init__(self, records: dict[str, dict[str, Any]],
+                 values: dict[tuple[str, Any], Typed],
+                 tasks: dict[str, list[tuple[int, str, bytes]]]) -> None:
+        self.records = records
+        """Each checkpoint's unpacked record, by checkpoint id."""
+        self.values = values
+        """The stored value of each (channel, version) their records name."""
+        self.tasks = tasks
+        """Each checkpoint's task writes as (seq, task_id, packed writes), by seq."""
 
     def stored(self, checkpoint_id: str) -> tuple[dict[str, Any], dict[str, Typed],
                                                   list[tuple[int, str, bytes]]]:
