@@ -501,3 +501,46 @@ def test_a_waited_run_writes_its_events_with_its_finish(
     assert appends == []
     assert [line for line in joined.splitlines() if line.startswith("event:")].count(
         "event: updates") == 3, joined
+
+
+def test_a_waited_runs_end_wakes_the_workers_only_for_its_threads_next_run(
+        start_server: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Idle workers (no poll in the test's time) look for work when a run executed for its
+    request ends with a run of its thread queued behind it, which they then run at once;
+    a runs/wait whose end leaves its thread without an active run wakes none of them."""
+    looks: list[str] = []
+    claim_run = Store.claim_run
+
+    async def counted(self: Store, worker_id: str, lease_seconds: float) -> Any:
+        looks.append(worker_id)
+        return await claim_run(self, worker_id, lease_seconds)
+
+    monkeypatch.setattr(Store, "claim_run", counted)
+    server = start_server(poll_seconds=3600.0)
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        thread = http.post("/threads", json={}).json()["thread_id"]
+        started = len(looks)  # each worker's first look, at its start
+        done = http.post(f"/threads/{thread}/runs/wait",
+                         json={"assistant_id": "slow", "input": {"seconds": 0.0}})
+        assert done.status_code == 200 and done.json()["done"] == ["slow"]
+        assert len(looks) == started, looks
+        answers: list[Any] = []
+        waiting = threading.Thread(target=lambda: answers.append(http.post(
+            f"/threads/{thread}/runs/wait",
+            json={"assistant_id": "slow", "input": {"seconds": 0.5}}).json()))
+        waiting.start()
+        for _ in range(100):  # until the waited run is going
+            if http.get(f"/threads/{thread}").json()["status"] == "busy":
+                break
+            threading.Event().wait(0.02)
+        queued = http.post(f"/threads/{thread}/runs",
+                           json={"assistant_id": "slow", "input": {"seconds": 0.0}}).json()
+        waiting.join(20)
+        assert answers and answers[0]["done"] == ["slow", "slow"], answers
+        for _ in range(250):  # 5 s: without the wake-up it stays pending for the poll's hour
+            run = http.get(f"/threads/{thread}/runs/{queued['run_id']}").json()
+            if run["status"] not in ("pending", "running"):
+                break
+            threading.Event().wait(0.02)
+        assert run["status"] == "success", run
+        assert http.get(f"/threads/{thread}/state").json()["values"]["done"] == ["slow"] * 3

@@ -127,11 +127,9 @@ class WorkerPool:
         """Runs executed for the request that made them (see _worker_inline)."""
 
     def _here_ended(self, run_id: str) -> None:
-        """A run executed for its request ended: its waiters look, and so do the idle
-        workers (the next run of its thread may be claimable now; no worker of theirs goes
-        on to claim it, as a worker does after its own run)."""
+        """A run executed for its request ended: its waiters look. (The idle workers were
+        woken by its finish if that left a run of its thread to claim; see `_finish`.)"""
         self.rt.signals.notify(f"run:{run_id}")
-        self.rt.signals.notify("queue")
 
     def start(self) -> None:
         """Start the workers on the running loop."""
@@ -500,12 +498,18 @@ class WorkerPool:
         if failed:
             thread_status = "error"
         temporary = run.temporary and run.on_completion == "delete"
-        finished = await rt.store.finish_run(
+        left = await rt.store.finish_run(
             run.run_id, claim.fencing, status=status, output=output, error=error,
             thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
             delete_run=delete_run, events=events, drop_thread=temporary)
         rt.signals.notify(f"run:{run.run_id}")
-        if not finished:
+        if left == "busy" and claim.worker_id == self.here.worker_id:
+            # The thread's next run may start, and no worker goes on to claim it as after
+            # its own run: wake the idle ones. (An end that leaves its thread without an
+            # active run makes nothing claimable: it wakes none, each would look for
+            # nothing.)
+            rt.signals.notify("queue")
+        if left is None:
             log.info("run %s was taken over by another worker; this one (token %s) stops",
                      run.run_id, claim.fencing)
             return

@@ -120,13 +120,14 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
            error: dict[str, Any] | None, thread_values: Any,
            thread_interrupts: dict[str, list[dict[str, Any]]], thread_status: ThreadStatus,
            delete_run: bool, events: Sequence[tuple[str, str]] = (),
-           drop_thread: bool = False) -> Op[bool]:
+           drop_thread: bool = False) -> Op[ThreadStatus | None]:
     """Record the run's end and its thread's new state (the thread stays 'busy' while other
     runs are active), after the run's last `events` (its worker hands over those it had not
     appended yet: a transaction fewer); with `delete_run`, the run and its events go; with
     `drop_thread` (a stateless run's temporary thread), the thread row goes in the same
-    commit, so no waiter woken by it still finds the thread. False (nothing written) when
-    the token is stale."""
+    commit, so no waiter woken by it still finds the thread. Returns the thread's status
+    as this commit left it ('busy': its next run may be claimed now), or None (nothing
+    written) when the token is stale."""
     if _faults.ARMED:
         _faults.hit("server.finish")
     # The thread before the run: the order in which creating and cancelling runs lock them.
@@ -139,7 +140,7 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
                    {"run_id": run_id, "fencing": fencing, "status": status, "at": at,
                     "output": dumps(output), "error": dumps_or_null(error)})
     if not found:
-        return False
+        return None
     if events and not delete_run:
         yield from run_events.insert(d, run_id, events)
     if delete_run:
@@ -153,6 +154,7 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
     if drop_thread:
         yield from threads.delete(d, tenant, thread_id, keep_runs=True)
     yield from notify(d, CHANGED, run_id)
-    if after and after[0][0] == "busy":  # the thread's next run may start now
+    left: ThreadStatus = after[0][0] if after else thread_status
+    if left == "busy":  # the thread's next run may start now
         yield from notify(d, QUEUED)
-    return True
+    return left

@@ -238,11 +238,12 @@ class Store(abc.ABC):
                          thread_interrupts: dict[str, list[dict[str, Any]]],
                          thread_status: ThreadStatus, delete_run: bool = False,
                          events: Sequence[tuple[str, str]] = (),
-                         drop_thread: bool = False) -> bool:
+                         drop_thread: bool = False) -> ThreadStatus | None:
         """Record the run's end and its thread's new state in one transaction, after the
         run's last `events` (appended as `append_events` would); the thread stays 'busy'
         while other runs are active; `drop_thread` deletes the thread row in that commit.
-        False (nothing written) when the token is stale."""
+        Returns the thread's status as the commit left it ('busy': its next run may be
+        claimed now), or None (nothing written) when the token is stale."""
         return await self._write(leases.finish(
             self.dialect, run_id, fencing, status=status, output=output, error=error,
             thread_values=thread_values, thread_interrupts=thread_interrupts,
