@@ -63,7 +63,7 @@ async def _queue(store: Store, *runs: NewRun) -> None:
         assert await store.create_run(run, create_thread=True, thread_metadata={}) is not None
 
 
-async def _finish(store: Store, run_id: str, fencing: int, **more: Any) -> bool:
+async def _finish(store: Store, run_id: str, fencing: int, **more: Any) -> str | None:
     return await store.finish_run(run_id, fencing, status="success", output={"x": 1},
                                   error=None, thread_values={"x": 1}, thread_interrupts={},
                                   thread_status="idle", **more)
