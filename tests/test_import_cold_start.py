@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypedDict
 
+from _fresh_process import ONE_QUESTION
 from hitlgraph.channels._overwrite import Overwrite
 from hitlgraph.checkpoint.serde import MsgpackSerializer
 from hitlgraph.checkpoint.serde._own import OWN_TYPE_MODULES
@@ -236,26 +237,13 @@ def test_the_table_sends_every_name_hitlgraph_registers_to_its_module() -> None:
 def test_a_synchronous_run_loads_neither_asyncio_nor_opentelemetry() -> None:
     # The async driver, async nodes and @task threads import them when used; the tracer is
     # looked up only once the application loaded opentelemetry.
-    loaded = _run("""
-        import json, sys
-        from typing import TypedDict
-        from hitlgraph.checkpoint.memory import InMemorySaver
-        from hitlgraph.graph import StateGraph
-        from hitlgraph.types import interrupt
-
-        class S(TypedDict, total=False):
-            answer: str
-
-        def ask(state: S) -> S:
-            return {"answer": interrupt("name?")}
-
-        builder = StateGraph(S)
-        builder.add_node("ask", ask)
-        builder.set_entry_point("ask")
+    loaded = _run("import json, sys\n"
+                  "from hitlgraph.checkpoint.memory import InMemorySaver\n"
+                  + ONE_QUESTION + textwrap.dedent("""
         app = builder.compile(checkpointer=InMemorySaver())
         paused = app.invoke({}, {"configurable": {"thread_id": "t"}})
         assert "__interrupt__" in paused, paused
         print(json.dumps([m for m in ("asyncio", "concurrent.futures", "opentelemetry",
                                       "typing_extensions") if m in sys.modules]))
-        """)
+        """))
     assert loaded == []

@@ -13,6 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from _fresh_process import ONE_QUESTION
 from hitlgraph.cli._app import COMMANDS, cli
 
 _NEVER = ("hitlgraph.server", "uvicorn", "fastapi", "starlette", "psycopg", "psycopg_pool",
@@ -45,22 +46,7 @@ def test_help_loads_no_command_module_rich_or_saver() -> None:
     assert "click" in loaded
 
 
-_GRAPH = """
-from typing import TypedDict
-from hitlgraph.graph import StateGraph
-from hitlgraph.types import interrupt
-
-class S(TypedDict, total=False):
-    answer: str
-
-def ask(state: S) -> S:
-    return {"answer": interrupt("Your name?")}
-
-builder = StateGraph(S)
-builder.add_node("ask", ask)
-builder.set_entry_point("ask")
-graph = builder.compile()
-"""
+_GRAPH = ONE_QUESTION + "graph = builder.compile()\n"
 
 _NOT_FOR_THE_PROMPT = ("rich.table", "rich._emoji_codes", "difflib", "hitlgraph.server",
                        "hashlib", "_hashlib")
