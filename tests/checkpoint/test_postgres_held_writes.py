@@ -106,35 +106,28 @@ def test_a_long_run_of_held_statements_goes_early(conninfo: str, monkeypatch: An
 
 
 def _round_trips(monkeypatch: Any) -> list[int]:
-    """A list that counts the waits for the server's reply (psycopg's wait_async calls that
-    waited to read), from now on."""
-    from psycopg import waiting
-    from psycopg._enums import Wait
+    """A list that counts round trips from now on: each statement sent outside a pipeline,
+    and each outermost pipeline block (the drivers read a pipeline's replies after it ends).
+    Counted from what is sent, not from waits, which depend on the machine's load."""
+    from contextlib import asynccontextmanager
+
+    from psycopg import AsyncConnection, AsyncCursor
 
     count = [0]
-    wait_async = waiting.wait_async
+    pipeline, execute = AsyncConnection.pipeline, AsyncCursor.execute
 
-    def watched(gen: Any, box: list[bool]) -> Any:
-        try:
-            state = next(gen)
-        except StopIteration as done:
-            return done.value
-        while True:
-            box[0] = box[0] or state == Wait.R
-            ready = yield state
-            try:
-                state = gen.send(ready)
-            except StopIteration as done:
-                return done.value
+    @asynccontextmanager
+    async def counted_pipeline(self: Any) -> Any:
+        count[0] += self._pipeline is None
+        async with pipeline(self) as inner:
+            yield inner
 
-    async def counted(gen: Any, fileno: int, **kwargs: Any) -> Any:
-        box = [False]
-        try:
-            return await wait_async(watched(gen, box), fileno, **kwargs)
-        finally:
-            count[0] += box[0]
+    async def counted_execute(self: Any, *args: Any, **kwargs: Any) -> Any:
+        count[0] += self.connection._pipeline is None
+        return await execute(self, *args, **kwargs)
 
-    monkeypatch.setattr(waiting, "wait_async", counted)
+    monkeypatch.setattr(AsyncConnection, "pipeline", counted_pipeline)
+    monkeypatch.setattr(AsyncCursor, "execute", counted_execute)
     return count
 
 

@@ -47,13 +47,13 @@ sends them in a round trip of their own (a migration's index backfill queues man
 
 
 async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone: bool = False,
-                begin: bool = False, commit: bool = False) -> _T:
-    """Run an operation of `_store` on an async cursor (see the sync `drive`). `begin`: open
-    the operation's transaction with BEGIN sent in the first step's round trip; `commit`
-    (with `begin`): end it with COMMIT, in one round trip with the batches still held back.
+                transaction: bool = False) -> _T:
+    """Run an operation of `_store` on an async cursor (see the sync `drive`). `transaction`:
+    make it one transaction, its BEGIN sent in the first step's round trip and its COMMIT in
+    one round trip with the batches still held back.
 
     Unread batches wait in `held` for the next step that answers, and go in its pipeline."""
-    held: list[ops.Statement] = [ops.Statement(BEGIN)] if begin else []
+    held: list[ops.Statement] = [ops.Statement(BEGIN)] if transaction else []
 
     async def execute(step: ops.Step) -> Any:
         if isinstance(step, ops.Batch) and step.unread:
@@ -79,7 +79,7 @@ async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone:
         return await cursor.fetchall() if answered_rows(cursor) else cursor.rowcount
 
     result = await ops.arun(operation, execute)
-    if commit:
+    if transaction:
         if _faults.ARMED:
             _faults.hit("checkpoint.before_commit")
         held.append(ops.Statement("COMMIT"))
@@ -127,7 +127,7 @@ async def _one_transaction(conn: AsyncConnection[Any], call: Call[_T]) -> _T:
     BEGIN alone, a round trip more per write), its COMMIT in the last's (see drive)."""
     async with conn.cursor(binary=True) as cursor:
         try:
-            result = await drive(cursor, call.ops, begin=True, commit=True)
+            result = await drive(cursor, call.ops, transaction=True)
         except BaseException:
             if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
                 await conn.rollback()
