@@ -15,15 +15,19 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
+def missing(message: str) -> None:
+    """A test's outside need is not met: skip it locally, fail it under CI=true."""
+    if in_ci():
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(message)
+
+
 def require_postgres() -> str:
     """The test database's DSN; skips the test without one (fails it in CI)."""
     dsn = os.environ.get(DSN_VAR, "").strip()
     if not dsn:
-        message = (f"{DSN_VAR} is not set: run `source scripts/services` (it starts a private "
-                   "PostgreSQL server) or point it at a scratch database.")
-        if in_ci():
-            pytest.fail(f"CI=true: {message}", pytrace=False)
-        pytest.skip(message)
+        missing(f"{DSN_VAR} is not set: run `source scripts/services` (it starts a private "
+                "PostgreSQL server) or point it at a scratch database.")
     try:
         import psycopg  # noqa: F401
         import psycopg_pool  # noqa: F401
@@ -45,11 +49,8 @@ def require_pgvector() -> str:
     require_postgres()
     dsn = os.environ.get(PGVECTOR_VAR, "").strip()
     if not dsn:
-        message = (f"{PGVECTOR_VAR} is not set: install the pgvector-server extra and run "
-                   "`source scripts/services` (it starts a PostgreSQL with pgvector).")
-        if in_ci():
-            pytest.fail(f"CI=true: {message}", pytrace=False)
-        pytest.skip(message)
+        missing(f"{PGVECTOR_VAR} is not set: install the pgvector-server extra and run "
+                "`source scripts/services` (it starts a PostgreSQL with pgvector).")
     import psycopg
 
     with psycopg.connect(dsn, autocommit=True) as admin:
