@@ -36,9 +36,15 @@ from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._ops import Op, Rows, Statement
 from hitlgraph.server.store._postgres_sql import POSTGRES
 
-__all__ = ["DiedIdle", "FirstTrip", "answers_nothing", "pipelined_write"]
+__all__ = ["THREAD_LOCK", "DiedIdle", "FirstTrip", "answers_nothing", "pipelined_write"]
 
 _T = TypeVar("_T")
+
+THREAD_LOCK = ("SELECT 1 FROM hg_threads WHERE (tenant, thread_id) = (SELECT tenant, "
+               "thread_id FROM hg_runs WHERE run_id = :run_id) FOR UPDATE")
+"""`_leases.finish`'s first statement: it only locks the run's thread (its rows are never
+read), so it waits in the pipeline for the run's UPDATE, a round trip fewer per run; the
+server holds the lock from there on as before, the statements running in their order."""
 
 
 class DiedIdle(Exception):
@@ -50,7 +56,7 @@ class DiedIdle(Exception):
 def answers_nothing(sql: str) -> bool:
     """Whether `sql` (with `:name` parameters) returns no rows the operation could read, so
     it may wait in the pipeline for the next statement."""
-    if sql == POSTGRES.notify:
+    if sql == POSTGRES.notify or sql == THREAD_LOCK:
         return True  # pg_notify's row is void, and `_notify.notify` ignores it
     words = sql.split(None, 1)
     head = words[0].upper() if words else ""
