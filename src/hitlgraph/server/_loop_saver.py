@@ -14,12 +14,18 @@ the saver's connection, unless something would make the loop wait:
 
 Everything else is AsyncSqliteSaver's: the same transaction per call (`_drive`), the same
 connection, the same results. The floor app of bench/bench_server.py writes on its loop too.
+
+The connection's busy timeout is 0 while calls run on the loop and the saver's own (30 s)
+while they run anywhere else: it is set only when a call runs on the other side from the
+one before (a PRAGMA each way around every call would be two statements more per call).
 """
 
 from __future__ import annotations
 
 import inspect
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from hitlgraph.checkpoint._store.calls import Call
@@ -42,6 +48,8 @@ class LoopSqliteSaver(AsyncSqliteSaver):
         super().__init__(conn, serde=serde)
         self._queued = 0
         """Calls handed to the saver's thread and not yet done."""
+        self._waits = True
+        """Whether the connection's busy timeout is the saver's (else 0, for the loop)."""
 
     async def _arun(self, call: Call[_T]) -> _T:
         if self._queued == 0 and self.is_setup and self.lock.acquire(blocking=False):
@@ -64,7 +72,9 @@ class LoopSqliteSaver(AsyncSqliteSaver):
             _FileLocked: the file was locked before any of its statements ran.
         """
         conn = self.conn
-        conn.execute("PRAGMA busy_timeout = 0")
+        if self._waits:
+            conn.execute("PRAGMA busy_timeout = 0")
+            self._waits = False
         try:
             return self._drive(call)
         except sqlite3.OperationalError as exc:
@@ -73,8 +83,25 @@ class LoopSqliteSaver(AsyncSqliteSaver):
             if not _locked(exc) or not _unstarted(call.ops):
                 raise
             raise _FileLocked from exc
-        finally:
-            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+
+    def _wait_for_locks(self) -> None:
+        """Give the connection its busy timeout back (the caller holds the lock): every use
+        off the loop waits for another connection's lock, as AsyncSqliteSaver's does."""
+        if not self._waits:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
+            self._waits = True
+
+    def _run(self, call: Call[_T]) -> _T:
+        with self.lock:
+            self._wait_for_locks()
+            return super()._run(call)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        with self.lock:
+            self._wait_for_locks()
+            with super().batch():
+                yield
 
 
 class _FileLocked(Exception):

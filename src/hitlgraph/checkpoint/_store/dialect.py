@@ -72,6 +72,9 @@ class Dialect(ABC):
     """A condition that is always true."""
     steps_in_one_batch: ClassVar[bool] = False
     """put_step() sends a step's checkpoint and writes as one batch when it can."""
+    fence_read_once: ClassVar[bool] = False
+    """A fence token read in a write transaction is its key's latest until the transaction
+    ends (SQLite's write transaction holds the whole file), so put_step() reads it once."""
 
     @abstractmethod
     def version_key(self, version: Any) -> Any:

@@ -134,8 +134,14 @@ def put_step(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: Encoded
         return (yield from put(dialect, encoded, then=writes))
     if any(one.change is not None for one in writes):
         yield from events.lock_heads(dialect)
-    if any(one.fence != encoded.fence for one in writes):
+    checked = any(one.fence != encoded.fence for one in writes)
+    if checked:
         yield from check_fence(dialect, encoded.thread_id, encoded.fence)
     for one in dialect.link_writes(writes, encoded):
         yield from put_writes(dialect, one, locked=True)
+        # (put_writes read the fence's token when it has any guard: see guards())
+        checked = checked or (one.fence == encoded.fence
+                              and (bool(one.slots) or one.expected is not None))
+    if checked and dialect.fence_read_once:
+        encoded = encoded._replace(fence=None)  # read above, in this transaction
     return (yield from put(dialect, encoded))

@@ -252,6 +252,7 @@ class SqliteDialect(Dialect):
         "ON CONFLICT (key) DO UPDATE SET token = token + 1 RETURNING token")
     after_clause = "(checkpoint_id, thread_id, checkpoint_ns) < (?, ?, ?)"
     everything = "1"
+    fence_read_once = True
 
     def version_key(self, version: Any) -> Any:
         return version  # the column has no type: versions keep theirs

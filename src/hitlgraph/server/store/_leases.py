@@ -130,9 +130,12 @@ def finish(d: Dialect, run_id: str, fencing: int, *, status: RunStatus, output: 
     written) when the token is stale."""
     if _faults.ARMED:
         _faults.hit("server.finish")
-    # The thread before the run: the order in which creating and cancelling runs lock them.
-    yield (f"SELECT 1 FROM hg_threads WHERE (tenant, thread_id) = (SELECT tenant, thread_id "
-           f"FROM hg_runs WHERE run_id = :run_id){d.lock_row}", {"run_id": run_id})
+    # The thread before the run: the order in which creating and cancelling runs lock them
+    # (where rows are locked; SQLite's write transaction holds the whole file already).
+    if d.lock_row:
+        yield (f"SELECT 1 FROM hg_threads WHERE (tenant, thread_id) = (SELECT tenant, "
+               f"thread_id FROM hg_runs WHERE run_id = :run_id){d.lock_row}",
+               {"run_id": run_id})
     at = now_iso()
     found = yield (f"UPDATE hg_runs SET status = :status, output = :output, error = :error, "
                    f"updated_at = {d.now}, lease_owner = NULL, lease_until = NULL "
