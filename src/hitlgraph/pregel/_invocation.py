@@ -112,11 +112,14 @@ def run_params(
     parent = running_task() if graph.checkpointer in (None, True, False) else None
     if parent is not None:
         return nested_params(graph, parent, input, config, modes, subgraphs, context)
-    saver = saver_of(graph)
+    saver = graph.checkpointer  # (saver_of, inline: this runs for every invoke)
+    if not isinstance(saver, BaseCheckpointSaver):
+        saver = None
     merged = run_config(graph, config, need_thread=saver is not None)
     before = _breakpoints(graph, interrupt_before, graph.interrupt_before_nodes,
-                          "interrupt_before")
-    after = _breakpoints(graph, interrupt_after, graph.interrupt_after_nodes, "interrupt_after")
+                          "interrupt_before") if interrupt_before else graph.interrupt_before_nodes
+    after = _breakpoints(graph, interrupt_after, graph.interrupt_after_nodes,
+                         "interrupt_after") if interrupt_after else graph.interrupt_after_nodes
     if (before or after) and saver is None:
         raise CheckpointerRequiredError(
             "Breakpoints (interrupt_before / interrupt_after) pause a run so it can go on "
@@ -124,11 +127,16 @@ def run_params(
             "builder.compile(checkpointer=InMemorySaver(), ...)."
         )
     limit, mode = _limits(merged, durability)
-    return RunParams(
+    cache = graph.cache
+    p = RunParams(
         spec=graph.spec, input=input, config=merged, checkpointed=saver is not None,
         modes=modes, interrupt_before=before, interrupt_after=after, durability=mode,
-        recursion_limit=limit, saver=saver, subgraphs=subgraphs, cache=cache_of(graph),
-    ).reach(_context_for(graph, context), graph.store).traced(graph.name)
+        recursion_limit=limit, saver=saver, subgraphs=subgraphs,
+        cache=cache if isinstance(cache, BaseCache) else None,
+    )
+    if context is not None or graph.store is not None:  # (most runs have neither)
+        p.reach(None if context is None else _context_for(graph, context), graph.store)
+    return p.traced(graph.name)
 
 
 def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,

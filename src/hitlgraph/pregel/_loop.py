@@ -11,7 +11,7 @@ from collections.abc import Generator
 from typing import Any
 
 from hitlgraph.pregel._effects import Abandoned, Effect, RunResult
-from hitlgraph.pregel._open import LoopState, Recount, open_run
+from hitlgraph.pregel._open import Recount, open_run
 from hitlgraph.pregel._params import RunParams
 from hitlgraph.pregel._saving import RunSaver
 from hitlgraph.pregel._step import superstep
@@ -25,7 +25,15 @@ def run_loop(p: RunParams) -> Generator[Effect, Any, RunResult]:
     """
     savers: list[RunSaver] = []
     try:
-        ls = yield from _open_counted(p, savers)
+        # open_run, opened again when its k-of-n answer lost a race (see Recount)
+        for tries_left in range(RECOUNTS - 1, -1, -1):
+            try:
+                ls = yield from open_run(p, savers)
+                break
+            except Recount as lost:
+                if not tries_left:
+                    raise lost.lost from None
+                savers.clear()
         while True:
             ended = yield from superstep(p, ls)
             if ended is not None:
@@ -40,15 +48,3 @@ RECOUNTS = 16
 """How many times an answer to a k-of-n interrupt is counted again after losing its claim to
 answers given at the same moment (each loss means another answer was stored)."""
 
-
-def _open_counted(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, LoopState]:
-    """open_run, opened again when its k-of-n answer lost a race (see Recount)."""
-    for _ in range(RECOUNTS - 1):
-        try:
-            return (yield from open_run(p, savers))
-        except Recount:
-            savers.clear()
-    try:
-        return (yield from open_run(p, savers))
-    except Recount as last:
-        raise last.lost from None

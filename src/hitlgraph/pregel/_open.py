@@ -144,7 +144,9 @@ def pending_at(tup: CheckpointTuple) -> Pending:
     is refused with a CorruptCheckpointError naming the thread and checkpoint, rather than
     an AttributeError or KeyError from deep inside a step.
     """
-    writes = tup.pending_writes or ()
+    writes = tup.pending_writes
+    if not writes:
+        return Pending()
     try:
         for _, channel, value in writes:
             if channel == INTERRUPT:
@@ -171,6 +173,8 @@ def state_of(spec: GraphSpec, tup: CheckpointTuple) -> RunState:
     """The state `tup` holds, with a resume's update saved on it applied: what a snapshot of
     it shows, as LangGraph's get_state and get_state_history do (its goto is not shown)."""
     st = RunState.from_checkpoint(spec, tup.checkpoint)
+    if not tup.pending_writes:  # (the usual checkpoint: nothing saved on it)
+        return st
     update = [(chan, value) for chan, value in null_writes(tup) if chan in spec.channels]
     if update:
         apply_writes(spec, st, [], update, step=int(tup.metadata.get("step", -1)) + 1)
@@ -238,7 +242,8 @@ def _begin(p: RunParams, ls: LoopState, start: CheckpointTuple | None, inp: Any,
     saving = ls.saver.save(st, checkpoint_metadata(p, "input", st.step), new)
     if saving is not None:
         yield saving
-    ls.pending = Pending()
+    if start is not None:  # (without one, the loop state's Pending is a fresh one already)
+        ls.pending = Pending()
     ls.stop = st.step + p.recursion_limit
 
 

@@ -52,8 +52,10 @@ class RunParams:
         conf = self.config.get("configurable", {})
         self.thread_id = str(conf.get("thread_id", ""))
         self.ns = str(conf.get("checkpoint_ns", ""))
-        self.fence = rules_of(self.config).fence
-        self.meta_extra = config_metadata(self.config)
+        if WRITE_RULES in conf:  # (rare: a fenced run, e.g. the server's)
+            self.fence = rules_of(self.config).fence
+        if self.config.get("metadata") or not conf.keys() <= _NOT_METADATA:
+            self.meta_extra = config_metadata(self.config)
         self.scope = TaskScope(self.config, self.checkpointed, self.ns, self.saver, self.cache,
                                self.durability, self.parents)
 
@@ -113,5 +115,7 @@ def thread_config(p: RunParams, checkpoint_id: str | None = None,
     if checkpoint_id is not None:
         conf["checkpoint_id"] = checkpoint_id
     if p.fence is not None or expected_latest is not None:
-        conf[WRITE_RULES] = WriteRules(expected_latest, p.fence)
+        # (tuple.__new__: the NamedTuple's own __new__ is a Python function, one call more
+        # for each of the run's saves)
+        conf[WRITE_RULES] = tuple.__new__(WriteRules, (expected_latest, p.fence))
     return {"configurable": conf}

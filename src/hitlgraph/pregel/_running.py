@@ -74,7 +74,7 @@ def streamed(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | Non
 def invoked(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | None,
             a: CallArgs) -> tuple[RunParams, Collected]:
     """invoke() and ainvoke(): the run, and where its chunks are gathered."""
-    out = _output_keys(graph, a.output_keys)
+    out = None if a.output_keys is None else OutputKeys.parse(a.output_keys, graph.spec.channels)
     if a.stream_mode == "values":
         modes = frozenset() if out is None else frozenset(["values"])
     else:
@@ -134,9 +134,12 @@ def _finished(p: RunParams, result: RunResult | None) -> RunResult:
 
 def run_sync(p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, RunResult]:
     """The run under the sync driver: the chunks its caller wants, then how it ended."""
+    # (an untraced run is _run_sync itself: no generator in between to pass each chunk on)
+    return _run_sync(p, wanted) if p.scope.trace is None else _traced_sync(p, wanted)
+
+
+def _traced_sync(p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, RunResult]:
     trace = p.scope.trace
-    if trace is None:
-        return (yield from _run_sync(p, wanted))
     error: BaseException | None = None
     result: RunResult | None = None
     try:

@@ -55,12 +55,11 @@ class SyncSaverIO:
         self.saver = saver
         self.traits = traits_of(saver)
         self._writer: _Writer | None = None
-        self._in_process = self.traits.in_process
+        if self.traits.in_process:  # (never a background writer: each effect is one call)
+            self.carry = self._call  # type: ignore[method-assign]
 
     def carry(self, effect: StorageEffect) -> Any:
         """Carry `effect` out; its reply."""
-        if self._in_process:  # (no background writer: the common case, checked first)
-            return self._call(effect)
         if in_background(effect, self.traits):
             assert isinstance(effect, Save)
             if self._writer is None:
@@ -72,6 +71,16 @@ class SyncSaverIO:
         return self._call(effect)
 
     def _call(self, effect: StorageEffect) -> Any:
+        # (the effects that are one call each, as saver_calls says, are made directly, without
+        # the list of calls: one runs for each task, load and step)
+        if type(effect) is SaveWrites:
+            return self.saver.put_writes(effect.config, effect.writes, effect.task_id,
+                                         effect.task_path)
+        if type(effect) is Load:
+            return self.saver.get_tuple(effect.config)
+        if type(effect) is Save and not effect.before:
+            return self.saver.put(effect.config, effect.checkpoint, effect.metadata,
+                                  effect.new_versions)
         reply = None
         for name, args in saver_calls(effect, self.traits, aio=False):
             reply = getattr(self.saver, name)(*args)

@@ -82,21 +82,34 @@ class StepRun:
 
 def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult | None]:
     """Run one step; return how the run ended (finished, paused), or None to go on."""
-    tasks = _plan(p, ls)
-    values = ls.st.values  # (what the step's conditional edges read)
+    st = ls.st
+    if st.step > ls.stop:
+        raise _recursion_error(p)
+    tasks = ls.planned
+    if tasks is not None:  # (opening the run planned them)
+        ls.planned = None
+    else:
+        tasks = plan_tasks(p.spec, st, p.scope)
+    if len(tasks) > 1:  # run (and show) them in LangGraph's loop order
+        tasks.sort(key=run_order)
+    values = st.values  # (what the step's conditional edges read)
     if p.spec.managed:
         values = _with_managed(p, ls, tasks)
-    if ls.saver.track and p.checkpointed and ls.reported != ls.st.id:
+    if ls.saver.track and p.checkpointed and ls.reported != st.id:
         yield from _checkpoint_chunks(p, ls, tasks)  # (Emit: the reply is None)
     if not tasks and not ls.extra:
         yield from ls.saver.flush()
-        live = ls.st.live
-        shown = {**ls.st.values, **live.unshown} if live and live.unshown else ls.st.values
+        live = st.live
+        shown = {**st.values, **live.unshown} if live and live.unshown else st.values
         return RunResult(values=output_values(p.spec, shown))
     if p.interrupt_before and not ls.skip_before and hits(tasks, p.interrupt_before):
         return (yield from pause(p, ls.saver, ls.st, ()))
     ls.skip_before = False
-    todo, reused, unanswered = _reuse(ls, tasks)
+    pending = ls.pending
+    if pending.task_results or pending.writes or pending.resumes or pending.interrupts:
+        todo, reused, unanswered = _reuse(ls, tasks)
+    else:  # (the usual step: nothing left by an earlier run of it)
+        todo, reused, unanswered = tasks, [], []
     run = StepRun(tasks, todo)
     cached = (yield from _from_cache(p, ls, run)) if p.cache is not None else []
     run.lone = len(run.todo) == 1 and len(tasks) == 1
@@ -151,23 +164,13 @@ def hits(tasks: Sequence[Task], names: tuple[str, ...]) -> bool:
     return any(t.name != START and (every or t.name in names) for t in tasks)
 
 
-def _plan(p: RunParams, ls: LoopState) -> list[Task]:
-    """The step's tasks (after the recursion limit check)."""
-    st = ls.st
-    if st.step > ls.stop:
-        raise GraphRecursionError(
-            f"Recursion limit of {p.recursion_limit} reached without hitting a stop condition. "
-            "You can increase the limit by setting the `recursion_limit` config key, e.g. "
-            "graph.invoke(inputs, {'recursion_limit': 100}), or check the graph for a loop "
-            "that never reaches END."
-        )
-    if ls.planned is not None:
-        tasks, ls.planned = ls.planned, None
-    else:
-        tasks = plan_tasks(p.spec, st, p.scope)
-    if len(tasks) > 1:  # run (and show) them in LangGraph's loop order
-        tasks.sort(key=run_order)
-    return tasks
+def _recursion_error(p: RunParams) -> GraphRecursionError:
+    return GraphRecursionError(
+        f"Recursion limit of {p.recursion_limit} reached without hitting a stop condition. "
+        "You can increase the limit by setting the `recursion_limit` config key, e.g. "
+        "graph.invoke(inputs, {'recursion_limit': 100}), or check the graph for a loop "
+        "that never reaches END."
+    )
 
 
 def _with_managed(p: RunParams, ls: LoopState, tasks: list[Task]) -> dict[str, Any]:

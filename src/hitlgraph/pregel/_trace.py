@@ -98,6 +98,9 @@ class RunTrace:
 def run_trace(name: str, p: RunParams) -> RunTrace | None:
     """Open the span of a run of graph `name` (None when traces are not wanted). It starts
     under the caller's current span: a subgraph's run under its node's."""
+    if _tracer is None and _trace is None and not (
+            _PROVIDER_FROM_ENV or "opentelemetry.trace" in sys.modules):
+        return None  # (the API is not loaded: the one check a run pays, without calls)
     tracer = _find_tracer()
     if tracer is None:
         return None

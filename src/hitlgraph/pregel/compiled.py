@@ -231,7 +231,8 @@ class CompiledStateGraph:
         Raises:
             TypeError: for a keyword LangGraph's invoke() does not take either.
         """
-        check_keywords("invoke", kwargs, _INVOKE_EXTRA)
+        if kwargs:
+            check_keywords("invoke", kwargs, _INVOKE_EXTRA)
         a = CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability,
                      context=context)
         p, collected = invoked(self, input, config, a)
