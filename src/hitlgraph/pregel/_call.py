@@ -276,8 +276,12 @@ def run_task_sync(spec: GraphSpec, task: Task, values: dict[str, Any]) -> Task:
             carry_sync(task_steps(spec, task, values), None)
         else:  # one call and nothing to retry: _attempt's steps without the generator
             task.ctx.calls = 0
-            try:
-                result = _call_sync(task.node.fn, (task.input,), _node_kwargs(task))
+            node = task.node
+            try:  # (_call_sync, inline: this runs for every task)
+                result = node.fn(task.input, **_node_kwargs(task)) if (
+                    node.wants_config or node.injects) else node.fn(task.input)
+                if type(result) not in _PLAIN and inspect.isawaitable(result):
+                    result = run_coroutine(result)
             except ParentCommand as routed:
                 result = routed.command
             task.writes, task.update = _writes_of(spec, task, result)

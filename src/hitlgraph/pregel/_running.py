@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["CallArgs", "invoke_result", "invoked", "run_async", "run_sync", "streamed"]
 
 _ALL_MODES = frozenset(get_args(StreamMode))
+_NO_MODES: frozenset[str] = frozenset()
+_VALUES = frozenset(["values"])
 
 
 @dataclass(slots=True)
@@ -76,7 +78,7 @@ def invoked(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | None
     """invoke() and ainvoke(): the run, and where its chunks are gathered."""
     out = None if a.output_keys is None else OutputKeys.parse(a.output_keys, graph.spec.channels)
     if a.stream_mode == "values":
-        modes = frozenset() if out is None else frozenset(["values"])
+        modes = _NO_MODES if out is None else _VALUES
     else:
         modes = _modes(a.stream_mode, "values")[0]
     p = run_params(graph, input, config, modes, a.interrupt_before, a.interrupt_after,
