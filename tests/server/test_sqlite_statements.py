@@ -7,6 +7,7 @@ only those its result needs (issue 16), and the rules they enforce hold as befor
 - A step saved with writes reads its fence's token once on SQLite, and a stale token is
   still refused with nothing stored.
 - finish_run on SQLite sends no row-locking read (its write transaction holds the file).
+- The WAL checkpoint runs on a thread of its own, not inside a commit made on the loop.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ from hitlgraph.checkpoint.base import Fence, WriteRules, empty_checkpoint
 from hitlgraph.checkpoint.sqlite import SqliteSaver
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.server._loop_saver import LoopSqliteSaver
+from hitlgraph.server.store._wal import (
+    CHECK_EVERY,
+    LOG_LIMIT,
+    WalCheckpoints,
+    no_autocheckpoint,
+)
 from hitlgraph.server.store.base import NewRun
 from hitlgraph.server.store.sqlite import SqliteStore
 
@@ -114,6 +121,45 @@ def test_finish_run_sends_no_locking_read_on_sqlite(tmp_path: Path) -> None:
             assert not any(s.startswith("SELECT 1 FROM hg_threads") for s in seen)
             thread = await store.get_thread("", "t")
             assert thread is not None and thread.status == "idle"
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def test_wal_checkpoints_run_off_the_committing_connection(tmp_path: Path) -> None:
+    path = str(tmp_path / "wal.sqlite")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    no_autocheckpoint(conn)
+    conn.execute("CREATE TABLE t (v BLOB)")
+    wal = WalCheckpoints(path, "test-wal")
+    try:
+        for _ in range(LOG_LIMIT // 4096 + 64):
+            conn.execute("INSERT INTO t VALUES (randomblob(4000))")
+        # Every commit stayed in the log: the database file holds no row yet.
+        assert Path(path).stat().st_size < LOG_LIMIT
+        for _ in range(CHECK_EVERY):
+            wal.committed()
+    finally:
+        wal.close()  # (waits for the checkpoint started)
+    assert Path(path).stat().st_size > LOG_LIMIT
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == LOG_LIMIT // 4096 + 64
+    conn.close()
+
+
+def test_the_servers_loop_connections_leave_checkpoints_to_a_thread(tmp_path: Path) -> None:
+    async def main() -> None:
+        path = str(tmp_path / "s.sqlite")
+        store = SqliteStore(path)
+        await store.setup()
+        try:
+            await store.create_thread("", "t", {}, if_exists="raise")
+            inline = store._inline_connection()
+            assert inline.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            async with LoopSqliteSaver.from_conn_string(path) as saver:
+                await saver.aput(_config("t"), _checkpoint(1), {"step": -1}, {})
+                assert saver.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
         finally:
             await store.close()
 

@@ -15,6 +15,9 @@ the saver's connection, unless something would make the loop wait:
 Everything else is AsyncSqliteSaver's: the same transaction per call (`_drive`), the same
 connection, the same results. The floor app of bench/bench_server.py writes on its loop too.
 
+Its commits checkpoint no write-ahead log: a `WalCheckpoints` does, on a thread of its own
+(see server/store/_wal.py), so that the copy never stalls the loop inside a call.
+
 The connection's busy timeout is 0 while calls run on the loop and the saver's own (30 s)
 while they run anywhere else: it is set only when a call runs on the other side from the
 one before (a PRAGMA each way around every call would be two statements more per call).
@@ -32,6 +35,7 @@ from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite import BUSY_TIMEOUT_MS
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from hitlgraph.server.store._wal import WalCheckpoints, no_autocheckpoint
 
 __all__ = ["LoopSqliteSaver"]
 
@@ -50,6 +54,22 @@ class LoopSqliteSaver(AsyncSqliteSaver):
         """Calls handed to the saver's thread and not yet done."""
         self._waits = True
         """Whether the connection's busy timeout is the saver's (else 0, for the loop)."""
+        self._wal: WalCheckpoints | None = None
+        """Checkpoints the file's log for this saver's commits (made at setup)."""
+
+    def setup(self) -> None:
+        with self.lock:
+            if self.is_setup:
+                return
+            super().setup()
+            (_, _, path), *_ = self.conn.execute("PRAGMA database_list").fetchall()
+            self._wal = WalCheckpoints(path or ":memory:", "hitlgraph-sqlite-wal")
+            no_autocheckpoint(self.conn)
+
+    def _shutdown(self) -> None:
+        super()._shutdown()
+        if self._wal is not None:
+            self._wal.close()
 
     async def _arun(self, call: Call[_T]) -> _T:
         if self._queued == 0 and self.is_setup and self.lock.acquire(blocking=False):
@@ -76,13 +96,16 @@ class LoopSqliteSaver(AsyncSqliteSaver):
             conn.execute("PRAGMA busy_timeout = 0")
             self._waits = False
         try:
-            return self._drive(call)
+            result = self._drive(call)
         except sqlite3.OperationalError as exc:
             if conn.in_transaction:  # (a failed COMMIT leaves it open)
                 conn.rollback()
             if not _locked(exc) or not _unstarted(call.ops):
                 raise
             raise _FileLocked from exc
+        if call.write and self._wal is not None:
+            self._wal.committed()
+        return result
 
     def _wait_for_locks(self) -> None:
         """Give the connection its busy timeout back (the caller holds the lock): every use

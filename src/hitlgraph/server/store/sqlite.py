@@ -26,6 +26,7 @@ from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._ops import Op, Rows, drive
 from hitlgraph.server.store._records import StoreUnavailable
 from hitlgraph.server.store._sqlite_sql import SQLITE
+from hitlgraph.server.store._wal import WalCheckpoints, no_autocheckpoint
 from hitlgraph.server.store._watch import WATCH_SECONDS, ChangeWatcher
 from hitlgraph.server.store.base import Store
 
@@ -90,6 +91,8 @@ class SqliteStore(Store):
         self._reader = self._writer if path == ":memory:" else _Lane(
             path, "hitlgraph-store-read", self.origin)
         self._inline: sqlite3.Connection | None = None
+        self._wal = WalCheckpoints(path, "hitlgraph-store-wal")
+        """Checkpoints the log off the loop, for the loop connection's commits."""
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -122,6 +125,7 @@ class SqliteStore(Store):
         if self._inline is None:
             # (WAL mode is the file's, set by the writer's connection at setup.)
             self._inline = _connect(self.path, 0, self.origin)
+            no_autocheckpoint(self._inline)  # (self._wal checkpoints, on its thread)
         return self._inline
 
     async def _write(self, op: Op[_T]) -> _T:
@@ -134,9 +138,11 @@ class SqliteStore(Store):
                     raise _unavailable(exc) from exc
             else:
                 try:
-                    return _finish(conn, op)
+                    result = _finish(conn, op)
                 except sqlite3.OperationalError as exc:
                     raise _unavailable(exc) from exc
+                self._wal.committed()
+                return result
         # Locked: the write thread's connection waits for the lock (up to its busy timeout).
         return await self._writer.call(self._in_transaction, op)
 
@@ -148,6 +154,7 @@ class SqliteStore(Store):
         await ChangeWatcher(self.path, self.origin, self.watch_seconds).listen(wake)
 
     async def close(self) -> None:
+        self._wal.close()
         if self._inline is not None:
             self._inline.close()
             self._inline = None
