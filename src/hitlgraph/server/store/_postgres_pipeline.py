@@ -16,14 +16,24 @@ A queued statement that fails is raised at the next round trip, before the COMMI
 the transaction rolls back and the operation fails, as when the statement failed at once
 (an operation never catches a statement's error, it only ever sees rows).
 
-The first round trip never carries the COMMIT (an operation of queued statements only
-waits once before committing), so a connection that died while idle fails it having done
-nothing, and the caller may go again on another connection (`DiedIdle`).
+The COMMIT travels with the statements queued after the last one that waited, or with the
+operation's `_last.Last` statement (whose rows it reads, and after which it writes
+nothing): those rows reach the operation once the COMMIT is done, so nothing it returns is
+seen before its transaction is committed. An operation that waits for nothing before its
+COMMIT (all queued, or its first wait is its Last) is one round trip in all.
+
+A connection that died while idle (a server restart, pg_terminate_backend) must fail the
+first round trip having done nothing, so that the caller may go again on another
+connection (`DiedIdle`): when the first round trip carries the COMMIT, a failure then could
+have committed, so the connection's socket is polled first instead (no round trip): an idle
+connection the server has spoken to is a terminated one (or, rarely, one sent a notice),
+and it is replaced.
 """
 
 from __future__ import annotations
 
 import functools
+import select
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -33,6 +43,7 @@ from psycopg.pq import TransactionStatus
 
 from hitlgraph.checkpoint.postgres import answered_rows
 from hitlgraph.server._timeouts import within
+from hitlgraph.server.store._last import Last
 from hitlgraph.server.store._ops import Op, Rows, Statement
 from hitlgraph.server.store._postgres_sql import POSTGRES
 
@@ -63,6 +74,12 @@ def answers_nothing(sql: str) -> bool:
     return head in ("INSERT", "UPDATE", "DELETE") and "RETURNING" not in sql.upper()
 
 
+def _waits(statement: Statement) -> bool:
+    """Whether the round trip ends with `statement`: its rows are read, or it is the
+    operation's last write (the COMMIT goes with it)."""
+    return isinstance(statement, Last) or not answers_nothing(statement[0])
+
+
 @dataclass(slots=True)
 class FirstTrip:
     """The statements `op` writes before it first reads rows (the last of them is the one
@@ -81,7 +98,7 @@ class FirstTrip:
             statement = next(op)
             while True:
                 trip.statements.append(statement)
-                if not answers_nothing(statement[0]):
+                if _waits(statement):
                     return trip
                 statement = op.send([])
         except StopIteration as stop:
@@ -93,21 +110,86 @@ async def _fetch(cursor: AsyncCursor[Any]) -> Rows:
     return await cursor.fetchall() if answered_rows(cursor) else []
 
 
-async def _rest(op: Op[_T], rows: Rows, cursor: AsyncCursor[Any], pipe: AsyncPipeline) -> _T:
-    """Drive `op` on from the rows of its first trip, waiting only for the statements whose
-    rows it reads."""
-    try:
-        sql, params = op.send(rows)
-        while True:
-            await cursor.execute(POSTGRES.render(sql), params)
-            rows = []
-            if not answers_nothing(sql):
-                await pipe.sync()
-                rows = await _fetch(cursor)
-            sql, params = op.send(rows)
-    except StopIteration as stop:
-        result: _T = stop.value
-        return result
+@dataclass(slots=True)
+class _Transaction:
+    """An operation's transaction on a connection: the pipeline's exit sends the COMMIT,
+    with the statements still queued (psycopg's exit always syncs, a round trip)."""
+
+    conn: AsyncConnection[Any]
+    first_done: bool = False
+    done: bool = False
+    result: Any = None
+    cursor: AsyncCursor[Any] | None = None
+
+    async def _queue(self, cursor: AsyncCursor[Any], statement: Statement) -> bool:
+        """Queue `statement`; True when it is the operation's Last (the COMMIT follows)."""
+        sql, params = statement
+        await cursor.execute(POSTGRES.render(sql), params)
+        return isinstance(statement, Last)
+
+    async def pipelined(self, trip: FirstTrip, limit: float | None) -> None:
+        """Up to the COMMIT, which the pipeline's exit sends and waits for; `limit` bounds
+        the first round trip, when that is not the exit."""
+        async with self.conn.pipeline() as pipe:
+            self.cursor = cursor = self.conn.cursor()
+            await cursor.execute("BEGIN")
+            last = trip.done
+            for statement in trip.statements:
+                last = await self._queue(cursor, statement) or last
+            if not last:
+                await (pipe.sync() if limit is None else within(pipe.sync(), limit))
+                self.first_done = True
+                await self._rest(trip, cursor, pipe)
+            await self.conn.cursor().execute("COMMIT")  # (the rows stay on `cursor`)
+
+    async def _rest(self, trip: FirstTrip, cursor: AsyncCursor[Any], pipe: AsyncPipeline
+                    ) -> None:
+        """Drive the operation on, waiting only for the statements whose rows it reads, up
+        to its end (`done`) or its Last."""
+        try:
+            statement = trip.op.send(await _fetch(cursor))
+            while not await self._queue(cursor, statement):
+                rows = []
+                if _waits(statement):
+                    await pipe.sync()
+                    rows = await _fetch(cursor)
+                statement = trip.op.send(rows)
+        except StopIteration as stop:
+            self.done, self.result = True, stop.value
+
+    async def after_commit(self, trip: FirstTrip) -> Any:
+        """Drive `op` on from its Last's rows: it may only read now, each statement on its
+        own (as READ COMMITTED reads in a transaction anyway)."""
+        assert self.cursor is not None
+        if trip.done:
+            return trip.result
+        op = trip.op
+        try:
+            statement = op.send(await _fetch(self.cursor))
+            while True:
+                sql, params = statement
+                if not _only_reads(sql):
+                    raise RuntimeError(
+                        f"a store operation wrote after its Last statement: {sql!r}")
+                statement = op.send(await _fetch(
+                    await self.conn.execute(POSTGRES.render(sql), params)))
+        except StopIteration as stop:
+            return stop.value
+
+
+def _only_reads(sql: str) -> bool:
+    """Whether `sql` only reads (may run after the COMMIT, outside the transaction)."""
+    upper = sql.upper()
+    return (upper.lstrip().startswith("SELECT") and not answers_nothing(sql)
+            and " FOR UPDATE" not in upper and " FOR SHARE" not in upper)
+
+
+def _heard_while_idle(conn: AsyncConnection[Any]) -> bool:
+    """Whether the server sent something to the idle `conn`: a terminated connection's
+    last words (or a rare notice; the connection is replaced all the same). One poll of the
+    socket, no round trip."""
+    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    return bool(readable)
 
 
 async def pipelined_write(trip: FirstTrip, conn: AsyncConnection[Any], limit: float | None
@@ -121,21 +203,20 @@ async def pipelined_write(trip: FirstTrip, conn: AsyncConnection[Any], limit: fl
     Raises:
         DiedIdle: the connection was dead before anything was done.
     """
-    first_done = False
+    # The first round trip carries the COMMIT when the operation reads nothing before it.
+    commits = trip.done or isinstance(trip.statements[-1], Last)
+    if commits and _heard_while_idle(conn):
+        await conn.close()  # (the pool replaces a closed connection)
+        raise DiedIdle("the connection heard from the server while idle")
+    txn = _Transaction(conn)
     try:
-        async with conn.pipeline() as pipe:
-            cursor = conn.cursor()
-            await cursor.execute("BEGIN")
-            for sql, params in trip.statements:
-                await cursor.execute(POSTGRES.render(sql), params)
-            await (pipe.sync() if limit is None else within(pipe.sync(), limit))
-            first_done = True
-            result = trip.result if trip.done else await _rest(
-                trip.op, await _fetch(cursor), cursor, pipe)
-            await cursor.execute("COMMIT")
-        return result
+        if commits and limit is not None:  # the first round trip is the whole transaction
+            await within(txn.pipelined(trip, None), limit)
+        else:
+            await txn.pipelined(trip, limit)
+        return txn.result if txn.done else await txn.after_commit(trip)
     except psycopg.OperationalError as exc:
-        if conn.broken and not first_done:
+        if conn.broken and not txn.first_done and not commits:
             raise DiedIdle(str(exc)) from exc
         raise
     finally:
