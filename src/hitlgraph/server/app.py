@@ -33,6 +33,7 @@ from hitlgraph.server._cors import CorsError, check_cors, cors_options
 from hitlgraph.server._crons_scheduler import run_scheduler
 from hitlgraph.server._errors import database_unavailable, unavailable_errors, validation_error
 from hitlgraph.server._expiry import run_expiry
+from hitlgraph.server._flat_routes import add_routes
 from hitlgraph.server._json_body import JsonBodies
 from hitlgraph.server._loop_saver import LoopSqliteSaver
 from hitlgraph.server._metrics import CONTENT_TYPE_LATEST, ServerMetrics
@@ -265,15 +266,9 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def conflict(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
-    app.include_router(assistants.router)
-    app.include_router(threads.router)
-    app.include_router(decisions_router)
-    app.include_router(review_router)
-    app.include_router(crons.router)
-    app.include_router(runs.router)
-    app.include_router(store_router)
-    app.include_router(inbox.router)
-    app.include_router(root.router)
+    for router in (assistants.router, threads.router, decisions_router, review_router,
+                   crons.router, runs.router, store_router, inbox.router, root.router):
+        add_routes(app, router)  # (in this order: the first route that matches serves)
     # The last added runs first: CORS answers preflights before authentication (browsers
     # send no API key with them) and adds its headers to every answer, a 401 included.
     app.add_middleware(JsonBodies)
