@@ -4,6 +4,7 @@ that cannot be reached (503 with Retry-After, never a 500)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,10 +43,11 @@ RETRY_AFTER_SECONDS = 2
 """What a 503 tells clients to wait before trying again."""
 
 
+@functools.cache
 def unavailable_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean the database cannot be reached now: the store's own, psycopg's
     OperationalError (lost connections, shutdowns, pool timeouts) where psycopg is installed,
-    and the fault suite's injected lost connection."""
+    and the fault suite's injected lost connection. (Found once: a run asks several times.)"""
     from hitlgraph._faults import InjectedFault
     from hitlgraph.server.store import StoreUnavailable
 

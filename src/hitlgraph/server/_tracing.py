@@ -7,11 +7,12 @@ the request made, the graph's run and its nodes.
 
 The worker makes one call, `traced(run, work)`; the run's end (`_notify.run_ended`) calls
 `ended`. Without `opentelemetry-api`, `traced` only awaits the work; with it, the span comes
-from the tracer provider the application set (without one, OpenTelemetry's own no-op).
+from the tracer provider the application set (while it has set none, no span is made).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable
 from contextvars import ContextVar
 from typing import Any, Final
@@ -26,6 +27,24 @@ except ImportError:  # the "otel" extra is not installed
 __all__ = ["ended", "traced"]
 
 _SCOPE: Final = "hitlgraph.server"
+_PROVIDER_FROM_ENV: Final = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
+_tracer: Any = None
+"""The tracer, once the application set a real provider (once set, it cannot be replaced)."""
+
+
+def _find_tracer() -> Any:
+    """The server's tracer, or None while no provider is set: OpenTelemetry's own stand-in
+    would make a span that records nothing, for a cost per run (as pregel/_trace.py, the
+    provider is read from the API's global: its public getter looks the environment up on
+    every call, unless the provider is named there)."""
+    global _tracer
+    if _tracer is None and _trace is not None:
+        provider = (_trace.get_tracer_provider() if _PROVIDER_FROM_ENV
+                    else getattr(_trace, "_TRACER_PROVIDER", None))
+        if provider is not None and not isinstance(
+                provider, (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)):
+            _tracer = provider.get_tracer(_SCOPE)
+    return _tracer
 
 
 class _RunSpan:
@@ -59,10 +78,10 @@ async def traced(run: RunRow, work: Awaitable[None]) -> None:
     docstring). An error `work` raises (the run is tried again) is recorded on the span; a
     worker that stops without recording the run's end (another took the run over) leaves
     the event "hitlgraph.left"."""
-    if _trace is None:
+    tracer = _find_tracer()
+    if tracer is None:
         await work
         return
-    tracer = _trace.get_tracer(_SCOPE)
     with tracer.start_as_current_span(f"hitlgraph.server.run {run.graph_id}",
                                       attributes=_attributes(run)) as span:
         current = _RunSpan(span)

@@ -11,15 +11,22 @@ claims it.
 
 At most `count` such runs go at once (the server's --workers, again): past that, or when
 the thread has another active run, the run is queued as before.
+
+The request that waits for such a run (runs/wait) also takes its end from here (`expect`):
+the worker hands over how the store recorded it, where the waiter read the run's row back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
 
-from hitlgraph.server.store.base import Claim
+from hitlgraph.server.store._rows import dumps
+from hitlgraph.server.store.base import Claim, RunRow
 
 __all__ = ["HereRuns"]
 
@@ -36,6 +43,7 @@ class HereRuns:
         self.worker_id = worker_id
         self._free = max(1, count)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._boxes: dict[str, list[RunRow]] = {}
 
     def take(self) -> bool:
         """Take a slot for a run about to be created; False when all are in use. A slot
@@ -58,6 +66,24 @@ class HereRuns:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def expect(self, run_id: str) -> list[RunRow]:
+        """A box for the end of run `run_id`, started here and not ended yet: it gets the run
+        as the store recorded its end (`ended_as`), unless the run ends otherwise (left to
+        its lease, taken over, rolled back); then the waiter reads the store."""
+        box: list[RunRow] = []
+        self._boxes[run_id] = box
+        return box
+
+    def ended_as(self, run: RunRow, status: Any, output: Any, error: dict[str, Any] | None
+                 ) -> None:
+        """The store recorded the end of `run` with these: into its box, if a waiter expects
+        it, as a read of the row gives them back (through the store's JSON text; the other
+        fields are the claim's, which the waiter does not read)."""
+        box = self._boxes.get(run.run_id)
+        if box is not None:
+            box.append(replace(run, status=status, output=_as_stored(output),
+                               error=None if error is None else _as_stored(error)))
+
     async def _run(self, claim: Claim, followed: bool) -> None:
         try:
             await self._execute(claim, followed=followed)
@@ -68,6 +94,7 @@ class HereRuns:
                           claim.run.run_id)
         finally:
             self._free += 1
+            self._boxes.pop(claim.run.run_id, None)  # (the waiter holds its box)
             self._ended(claim.run.run_id)
 
     async def stop(self) -> None:
@@ -76,3 +103,7 @@ class HereRuns:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _as_stored(value: Any) -> Any:
+    return json.loads(dumps(value))

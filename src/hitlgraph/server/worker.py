@@ -502,6 +502,8 @@ class WorkerPool:
             run.run_id, claim.fencing, status=status, output=output, error=error,
             thread_values=values, thread_interrupts=interrupts, thread_status=thread_status,
             delete_run=delete_run, events=events, drop_thread=temporary)
+        if left is not None and not delete_run:
+            self.here.ended_as(run, status, output, error)
         rt.signals.notify(f"run:{run.run_id}")
         if left == "busy" and claim.worker_id == self.here.worker_id:
             # The thread's next run may start, and no worker goes on to claim it as after

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pydantic_core
@@ -20,7 +21,8 @@ from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.auth import decider_of, groups_of, tenant_of
 from hitlgraph.server.store.base import ThreadRow
 
-__all__ = ["DeciderDep", "MemberOfDep", "RuntimeDep", "TenantDep", "contains", "get_runtime",
+__all__ = ["Caller", "CallerDep", "DeciderDep", "MemberOfDep", "RuntimeDep", "TenantDep",
+           "contains", "get_runtime",
            "require_thread", "stored_json", "thread_not_found", "valid_path_ids"]
 
 
@@ -56,6 +58,28 @@ async def _decider(request: Request) -> str | None:
 async def _member_of(request: Request) -> frozenset[str] | None:
     return groups_of(request)
 
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """What the routes that create runs need of a request, from one dependency: FastAPI's
+    cost is per dependency per request, and these routes are the busiest."""
+
+    rt: Runtime
+    tenant: str
+    """The caller's tenant ("" without authentication): TenantDep's."""
+    by: str | None
+    """Who the caller's answers are logged as: DeciderDep's."""
+    member_of: frozenset[str] | None
+    """The caller's review groups: MemberOfDep's."""
+
+
+async def _caller(request: Request) -> Caller:
+    return Caller(rt=request.app.state.runtime, tenant=tenant_of(request),
+                  by=decider_of(request), member_of=groups_of(request))
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+"""RuntimeDep, TenantDep, DeciderDep and MemberOfDep in one."""
 
 TenantDep = Annotated[str, Depends(_tenant)]
 """The caller's tenant ("" without authentication)."""

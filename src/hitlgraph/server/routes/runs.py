@@ -21,8 +21,8 @@ from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server._typed_answers import answer_refusal, approver_refusal
 from hitlgraph.server._webhooks import WebhookRefusedError, check
 from hitlgraph.server.routes._deps import (
+    CallerDep,
     DeciderDep,
-    MemberOfDep,
     RuntimeDep,
     TenantDep,
     require_thread,
@@ -45,8 +45,9 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["runs"], dependencies=[Depends(valid_path_ids)])
 
-_KWARGS = ("input", "config", "context", "stream_mode", "stream_subgraphs", "interrupt_before",
-           "interrupt_after", "durability", "on_disconnect", "checkpoint_id")
+_KWARGS = {"input", "config", "context", "stream_mode", "stream_subgraphs", "interrupt_before",
+           "interrupt_after", "durability", "on_disconnect", "checkpoint_id"}
+"""The body's fields a run keeps in its kwargs (dumped alone, in the model's order)."""
 
 
 def _run_not_found(run_id: str) -> HTTPException:
@@ -169,8 +170,7 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     for it), this process runs it at once when it can (see `_queue`)."""
     assistant = await _run_assistant(rt, tenant, body.assistant_id)
     _check_breakpoints(rt, assistant.graph_id, body)
-    kwargs: dict[str, Any] = {k: v for k, v in body.model_dump(mode="json").items()
-                              if k in _KWARGS}
+    kwargs: dict[str, Any] = body.model_dump(mode="json", include=_KWARGS)
     kwargs["config"], kwargs["context"] = _settings(rt, assistant, body)
     if body.webhook is not None:
         kwargs["webhook"] = await _webhook(body.webhook)
@@ -228,16 +228,27 @@ async def _queue(rt: Runtime, new: NewRun, create: bool,
 
 async def wait_for_run(rt: Runtime, tenant: str, run_id: str,
                        request: Request | None = None,
-                       on_disconnect: Callable[[], None] | None = None) -> RunRow | None:
+                       on_disconnect: Callable[[], None] | None = None,
+                       started: asyncio.Event | None = None,
+                       box: list[RunRow] | None = None) -> RunRow | None:
     """The run once it has finished (None when it was deleted meanwhile). Whether the client
     left is asked after each wait that timed out (every poll_seconds), not at each wake-up
-    by the run's events: a question to the ASGI server each time."""
+    by the run's events: a question to the ASGI server each time. `started`: the run's
+    watch, taken when this process began executing it (nothing could have ended it yet),
+    so the first read, which could only find it running, is left out; `box`: where its
+    worker puts the run once the store recorded its end (HereRuns.expect), instead of
+    reading it back."""
     polled = False
     while True:
-        woken = rt.signals.watch(f"run:{run_id}")
-        row = await rt.store.get_run(tenant, run_id)
-        if row is None or row.status in TERMINAL:
-            return row
+        if box:
+            return box[0]
+        if started is not None:
+            woken, started = started, None
+        else:
+            woken = rt.signals.watch(f"run:{run_id}")
+            row = await rt.store.get_run(tenant, run_id)
+            if row is None or row.status in TERMINAL:
+                return row
         if polled and request is not None and await request.is_disconnected():
             if on_disconnect is not None:
                 on_disconnect()
@@ -288,19 +299,27 @@ async def _wait(rt: Runtime, tenant: str, request: Request, body: RunCreateState
                 member_of: frozenset[str] | None = None) -> Response:
     row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of,
                            here="wait")
+    # A new run is "running" only when this process claimed it to execute it at once; its
+    # task has not taken a step since (no await in between), so nothing has ended it yet.
+    started = box = None
+    if row.status == "running" and rt.here is not None:
+        started, box = rt.signals.watch(f"run:{row.run_id}"), rt.here.expect(row.run_id)
     cancel = _cancel_later(rt, tenant, row) if body.on_disconnect == "cancel" else None
     return await _when_done(rt, tenant, row.run_id, row.thread_id, request, cancel,
-                            _locations(row, thread_id is None))
+                            _locations(row, thread_id is None), started, box)
 
 
 async def _when_done(rt: Runtime, tenant: str, run_id: str, thread_id: str, request: Request,
                      on_disconnect: Callable[[], None] | None,
-                     headers: dict[str, str] | None = None) -> Response:
+                     headers: dict[str, str] | None = None,
+                     started: asyncio.Event | None = None,
+                     box: list[RunRow] | None = None) -> Response:
     """The run's result once it has finished. A run still going after keepalive_seconds gets
     a 200 at once, a newline every keepalive_seconds, then its result (JSON parsers skip the
     leading whitespace): the status is sent by then, so a resume that could not apply is an
     `__error__` body instead of a 409, as LangGraph's server answers it."""
-    waiting = asyncio.ensure_future(wait_for_run(rt, tenant, run_id, request, on_disconnect))
+    waiting = asyncio.ensure_future(wait_for_run(rt, tenant, run_id, request, on_disconnect,
+                                                 started, box))
     every = rt.settings.keepalive_seconds
     done, _ = await asyncio.wait({waiting}, timeout=every)
     if done:
@@ -340,30 +359,29 @@ def _stream(rt: Runtime, tenant: str, row: RunRow, *, stateless: bool, cancel_on
 # -- stateful --------------------------------------------------------------------------------
 
 @router.post("/threads/{thread_id}/runs")
-async def create_background_run(thread_id: str, body: RunCreate, rt: RuntimeDep,
-                                tenant: TenantDep, by: DeciderDep, member_of: MemberOfDep
+async def create_background_run(thread_id: str, body: RunCreate, caller: CallerDep
                                 ) -> JSONResponse:
     """Queue a run; answers it (status 'pending') at once."""
-    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of)
+    row = await create_run(caller.rt, caller.tenant, body, thread_id, by=caller.by,
+                           member_of=caller.member_of)
     return JSONResponse(run_json(row), headers=_locations(row, False))
 
 
 @router.post("/threads/{thread_id}/runs/wait")
-async def create_run_wait(thread_id: str, body: RunCreate, request: Request, rt: RuntimeDep,
-                          tenant: TenantDep, by: DeciderDep, member_of: MemberOfDep
-                          ) -> Response:
+async def create_run_wait(thread_id: str, body: RunCreate, request: Request,
+                          caller: CallerDep) -> Response:
     """Run and answer the thread's values at its end (with "__interrupt__" when paused)."""
-    return await _wait(rt, tenant, request, body, thread_id, by, member_of)
+    return await _wait(caller.rt, caller.tenant, request, body, thread_id, caller.by,
+                       caller.member_of)
 
 
 @router.post("/threads/{thread_id}/runs/stream")
-async def create_run_stream(thread_id: str, body: RunCreate, rt: RuntimeDep,
-                            tenant: TenantDep, by: DeciderDep, member_of: MemberOfDep
+async def create_run_stream(thread_id: str, body: RunCreate, caller: CallerDep
                             ) -> StreamingResponse:
     """Run and stream its events as SSE."""
-    row = await create_run(rt, tenant, body, thread_id, by=by, member_of=member_of,
-                           here="stream")
-    return _stream(rt, tenant, row, stateless=False,
+    row = await create_run(caller.rt, caller.tenant, body, thread_id, by=caller.by,
+                           member_of=caller.member_of, here="stream")
+    return _stream(caller.rt, caller.tenant, row, stateless=False,
                    cancel_on_close=body.on_disconnect == "cancel")
 
 

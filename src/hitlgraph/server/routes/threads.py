@@ -26,6 +26,7 @@ from hitlgraph.server._thread_stream import ThreadFollower, parse_last_event_id
 from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.routes._deps import (
+    CallerDep,
     RuntimeDep,
     TenantDep,
     contains,
@@ -131,12 +132,11 @@ async def refresh_thread(rt: Runtime, tenant: str, thread: ThreadRow, bound: Bou
 
 
 @router.post("/threads")
-async def create_thread(body: ThreadCreate, rt: RuntimeDep, tenant: TenantDep
-                        ) -> dict[str, Any]:
+async def create_thread(body: ThreadCreate, caller: CallerDep) -> dict[str, Any]:
     """Create a thread (if_exists 'raise': 409 when the id is taken; 'do_nothing': return
     the existing one)."""
     thread_id = body.thread_id or uuid7()
-    row = await rt.store.create_thread(tenant, thread_id, body.metadata or {},
+    row = await caller.rt.store.create_thread(caller.tenant, thread_id, body.metadata or {},
                                        if_exists=body.if_exists)
     if row is None:
         raise HTTPException(409, f"Thread '{thread_id}' already exists. Send if_exists "
