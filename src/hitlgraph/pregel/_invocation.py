@@ -87,6 +87,8 @@ def _breakpoints(graph: CompiledStateGraph, given: All | Sequence[str] | None,
 
 def _limits(merged: dict[str, Any], durability: Durability | None) -> tuple[int, Durability]:
     """The run's recursion limit and durability, checked."""
+    if durability is None and "recursion_limit" not in merged and "durability" not in merged:
+        return 25, "async"  # (the defaults: nothing to check)
     limit = merged.get("recursion_limit", 25)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
         raise ValueError(f"recursion_limit must be a positive int, got {limit!r}.")
