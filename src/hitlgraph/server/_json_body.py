@@ -208,16 +208,37 @@ class JsonBodies:
             return
         refused = url_problem(scope)
         if refused is not None:
-            await JSONResponse({"detail": f"Invalid request: {refused}"}, 422)(
-                scope, receive, send)
+            await _refuse_url(refused, scope, receive, send)
             return
         if scope["method"] not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
         body, ended = await _read(receive)
+        await self._checked(scope, body, ended, receive, send)
+
+    async def with_body(self, scope: Scope, body: bytes, ended: Message | None,
+                        receive: Receive, send: Send) -> None:
+        """As a call, for an HTTP request whose body the middleware before this one read
+        (RequestGuard): `body`, and the message that ended it early (a disconnect), if one
+        did; `receive` reads on after them. The body is not read and replayed twice."""
+        refused = url_problem(scope)
+        if refused is not None:
+            await _refuse_url(refused, scope, receive, send)
+            return
+        if scope["method"] not in _WITH_BODY:
+            await self.app(scope, replay(body, ended, receive), send)
+            return
+        await self._checked(scope, body, ended, receive, send)
+
+    async def _checked(self, scope: Scope, body: bytes, ended: Message | None,
+                       receive: Receive, send: Send) -> None:
         problem = body_problem(body) if ended is None else None
         if problem is not None:
             answer = JSONResponse({"detail": f"Invalid request body: {problem}"}, 422)
             await answer(scope, receive, send)
             return
         await self.app(_labelled(scope), replay(body, ended, receive), send)
+
+
+async def _refuse_url(refused: str, scope: Scope, receive: Receive, send: Send) -> None:
+    await JSONResponse({"detail": f"Invalid request: {refused}"}, 422)(scope, receive, send)

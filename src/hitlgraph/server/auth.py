@@ -44,10 +44,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hitlgraph.review import Groups
 from hitlgraph.server._asgi import replay
+from hitlgraph.server._json_body import JsonBodies
 
 __all__ = [
     "ApiKeyAuth",
@@ -314,6 +315,8 @@ class RequestGuard:
         self.app = app
         self.auth = auth
         self.max_body_bytes = max_body_bytes
+        # The body read here goes straight on to JsonBodies when it comes next (as it does).
+        self._with_body = app.with_body if isinstance(app, JsonBodies) else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -353,7 +356,7 @@ class RequestGuard:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, replay(b"", message, receive), send)
+                await self._on(scope, b"", message, receive, send)
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -363,7 +366,15 @@ class RequestGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        await self.app(scope, replay(b"".join(chunks), None, receive), send)
+        await self._on(scope, b"".join(chunks), None, receive, send)
+
+    async def _on(self, scope: Scope, body: bytes, ended: Message | None, receive: Receive,
+                  send: Send) -> None:
+        """Hand the request on with the body read (and the message that ended it early)."""
+        if self._with_body is not None:
+            await self._with_body(scope, body, ended, receive, send)
+        else:
+            await self.app(scope, replay(body, ended, receive), send)
 
 
 def _is_open(scope: Scope) -> bool:
