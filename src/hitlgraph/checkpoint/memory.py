@@ -190,7 +190,8 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         return CheckpointTuple(
             config=make_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=self._metadata(fields),
+            # (_metadata, inline: one per checkpoint a history lists)
+            metadata=fields[6] if len(fields) <= 7 else self._metadata(fields),
             parent_config=make_config(thread_id, ns, parent) if parent else None,
             pending_writes=pending,
         )

@@ -147,18 +147,22 @@ def pending_at(tup: CheckpointTuple) -> Pending:
     writes = tup.pending_writes
     if not writes:
         return Pending()
+    saved_update = False  # (a resume's update, under NULL_TASK_ID: not a task's writes)
     try:
-        for _, channel, value in writes:
+        for tid, channel, value in writes:
             if channel == INTERRUPT:
                 _check_interrupts(value)
             elif channel == RESUME:
                 _check_resume_log(value)
+            if tid == NULL_TASK_ID:
+                saved_update = True
     except (TypeError, ValueError) as exc:
         conf = tup.config.get("configurable", {})
         raise refused_checkpoint(exc, str(conf.get("thread_id")), str(conf.get(
             "checkpoint_ns", "")), str(conf.get("checkpoint_id"))) from exc
-    pending = Pending.of(w for w in writes if w[0] != NULL_TASK_ID)
-    _hold_approvals(pending)
+    pending = Pending.of([w for w in writes if w[0] != NULL_TASK_ID] if saved_update else writes)
+    if pending.resume_log:  # (only answers can wait for more answers)
+        _hold_approvals(pending)
     return pending
 
 
