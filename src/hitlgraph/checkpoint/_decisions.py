@@ -96,6 +96,14 @@ _CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 def answer_text(answer: Any) -> str:
     """An answer as the log stores it: JSON text, keys in their order."""
+    kind = type(answer)
+    # (the scalars as the encoder writes them, without its per-call set-up: most answers)
+    if kind is int:
+        return int.__repr__(answer)
+    if kind is bool:
+        return "true" if answer else "false"
+    if answer is None:
+        return "null"
     return _ANSWER.encode(answer)
 
 
