@@ -288,7 +288,8 @@ def _command(p: RunParams, ls: LoopState, start: CheckpointTuple, cmd: Command[A
     if cmd.update is not None or cmd.goto:
         writes = command_writes(p.spec, START, Command(update=cmd.update, goto=cmd.goto))
     if cmd.resume is not None:
-        edited = yield from _edited_while_waiting(p, ls, start, cmd.resume, probe)
+        edited = (yield from _edited_while_waiting(p, ls, start, cmd.resume, probe)) if (
+            start.metadata.get("source") == "update") else None  # (the usual resume: no edit)
         for tid, given in _resume_writes(p, cmd.resume, edited or ls.pending, probe).items():
             task = next(t for t in probe if t.id == tid)
             effect = _claim(p, ls, cmd, task, given)
