@@ -16,6 +16,7 @@ import hitlgraph.server.store._events as run_events
 import hitlgraph.server.store._threads as threads
 from hitlgraph import _faults
 from hitlgraph.server.store._dialect import Dialect
+from hitlgraph.server.store._last import Last
 from hitlgraph.server.store._notify import CHANGED, QUEUED, notify
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._records import Claim, Heartbeat, RunStatus, ThreadStatus
@@ -110,9 +111,11 @@ def record_start(d: Dialect, run_id: str, fencing: int, start_point: dict[str, A
                  ) -> Op[bool]:
     """Record where the run started unless that is recorded already (a reclaimed run keeps
     its first). False when the token is stale."""
-    found = yield (f"UPDATE hg_runs SET start_point = COALESCE(start_point, :start_point) "
-                   f"WHERE {_HELD} RETURNING run_id",
-                   {"run_id": run_id, "fencing": fencing, "start_point": dumps(start_point)})
+    # Its only write: PostgreSQL commits in the UPDATE's round trip.
+    found = yield Last(f"UPDATE hg_runs SET start_point = COALESCE(start_point, "
+                       f":start_point) WHERE {_HELD} RETURNING run_id",
+                       {"run_id": run_id, "fencing": fencing,
+                        "start_point": dumps(start_point)})
     return bool(found)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import hitlgraph.server.store._threads as threads
 from hitlgraph.server.store._dialect import Dialect
+from hitlgraph.server.store._last import Last
 from hitlgraph.server.store._notify import CANCEL, CHANGED, QUEUED, notify
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._records import ACTIVE, CancelAction, NewRun, RunRow
@@ -58,17 +59,21 @@ def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mappin
               "graph_id": run.graph_id, "metadata": dumps(run_metadata),
               "kwargs": dumps(run.kwargs), "strategy": run.multitask_strategy,
               "temporary": run.temporary, "on_completion": run.on_completion}
-    if lease is not None and free:
-        params.update(worker=lease[0], lease=float(lease[1]), now=time.time())
-        (made_row,) = yield _insert(d, "'running', :worker, " + d.lease_end + ", 1, 1"), params
-    else:
-        (made_row,) = yield _insert(d, "'pending', NULL, NULL, 0, 0"), params
+    claimed = lease is not None and free
+    # The thread's and the notification's statements first (queued): the run's INSERT is
+    # the last write, and PostgreSQL commits in its round trip.
     yield (f"UPDATE hg_threads SET status = 'busy', updated_at = {d.now}, metadata = :metadata, "
            f"graph_id = :graph_id WHERE {threads.KEY}",
            {**key, "metadata": dumps(thread_metadata), "graph_id": run.graph_id, "at": at})
-    made = run_row(made_row)
-    if made.status == "pending":  # (one claimed here leaves the workers nothing to find)
+    if not claimed:  # (one claimed here leaves the workers nothing to find)
         yield from notify(d, QUEUED)
+    if claimed and lease is not None:
+        params.update(worker=lease[0], lease=float(lease[1]), now=time.time())
+        (made_row,) = yield Last(_insert(d, "'running', :worker, " + d.lease_end + ", 1, 1"),
+                                 params)
+    else:
+        (made_row,) = yield Last(_insert(d, "'pending', NULL, NULL, 0, 0"), params)
+    made = run_row(made_row)
     return made
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from hitlgraph.server.store._dialect import Dialect
+from hitlgraph.server.store._last import Last
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store._records import ThreadRow, ThreadStatus
 from hitlgraph.server.store._rows import THREAD_COLUMNS, dumps, now_iso, thread_row
@@ -41,8 +42,9 @@ def after_run(d: Dialect) -> str:
 def create(d: Dialect, tenant: str, thread_id: str, metadata: dict[str, Any],
            if_exists: Literal["raise", "do_nothing"]) -> Op[ThreadRow | None]:
     """Insert a thread; when it exists, return it ("do_nothing") or None ("raise")."""
-    made = yield insert(d), {"tenant": tenant, "thread_id": thread_id,
-                             "metadata": dumps(metadata), "at": now_iso()}
+    # Its only write: PostgreSQL commits in the INSERT's round trip (what follows only reads).
+    made = yield Last(insert(d), {"tenant": tenant, "thread_id": thread_id,
+                                  "metadata": dumps(metadata), "at": now_iso()})
     if made:
         return thread_row(made[0])
     if if_exists == "raise":
