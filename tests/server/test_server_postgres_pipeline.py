@@ -5,36 +5,13 @@ connection that died while idle is replaced and the operation goes again."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from _postgres_table import on_store, table_rows
 
 from hitlgraph.server.store._ops import Op, Rows
 from hitlgraph.server.store._postgres_pipeline import FirstTrip, answers_nothing
-
-
-def _on_store(pg_url: str, body: Callable[[Any], Awaitable[Any]]) -> Any:
-    from hitlgraph.server.store.postgres import PostgresStore
-
-    async def main() -> Any:
-        store = PostgresStore.from_conn_string(pg_url, max_size=2)
-        await store.pool.open(wait=True)
-        try:
-            async with store.pool.connection() as conn:
-                await conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-            return await body(store)
-        finally:
-            await store.close()
-    return asyncio.run(main())
-
-
-async def _keys(store: Any) -> list[tuple[str, int]]:
-    async with store.pool.connection() as conn:
-        rows: list[tuple[str, int]] = await (await conn.execute(
-            "SELECT k, n FROM t ORDER BY k")).fetchall()
-        return rows
 
 
 def _insert_then_read(seen: list[Rows]) -> Op[int]:
@@ -52,9 +29,9 @@ def test_queued_statements_are_in_place_before_a_read_and_the_result_commits(
 
     async def body(store: Any) -> tuple[int, list[tuple[str, int]]]:
         result = await store._write(_insert_then_read(seen))
-        return result, await _keys(store)
+        return result, await table_rows(store)
 
-    result, rows = _on_store(pg_url, body)
+    result, rows = on_store(pg_url, body)
     assert seen == [[(2,)]]
     assert result == 1
     assert rows == [("a", 2), ("b", 20)]
@@ -76,9 +53,9 @@ def test_a_queued_statement_that_fails_fails_the_operation_and_rolls_all_back(
     async def body(store: Any) -> list[tuple[str, int]]:
         with pytest.raises(psycopg.errors.NotNullViolation):
             await store._write(_fails_late())
-        return await _keys(store)  # (and the connection went back to the pool usable)
+        return await table_rows(store)  # (and the connection went back to the pool usable)
 
-    assert _on_store(pg_url, body) == []
+    assert on_store(pg_url, body) == []
 
 
 def test_a_write_on_a_connection_that_died_idle_goes_again_on_another(pg_url: str) -> None:
@@ -93,9 +70,9 @@ def test_a_write_on_a_connection_that_died_idle_goes_again_on_another(pg_url: st
         seen: list[Rows] = []
         assert await store._write(_insert_then_read(seen)) == 1
         assert seen == [[(2,)]]
-        return await _keys(store)
+        return await table_rows(store)
 
-    assert _on_store(pg_url, body) == [("a", 2), ("b", 20)]
+    assert on_store(pg_url, body) == [("a", 2), ("b", 20)]
 
 
 def test_the_first_trip_takes_the_statements_up_to_the_first_read() -> None:

@@ -6,11 +6,10 @@ when its pooled one died while idle."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from _postgres_table import on_store, table_rows
 
 from hitlgraph.server.store import _leases
 from hitlgraph.server.store._last import Last
@@ -44,26 +43,8 @@ def test_finish_reads_nothing_of_the_thread_lock() -> None:
         k: v for k, v in nexts[1][1].items() if k != "at"}  # "at": the clock's reading
 
 
-def _on_store(pg_url: str, body: Callable[[Any], Awaitable[Any]]) -> Any:
-    from hitlgraph.server.store.postgres import PostgresStore
-
-    async def main() -> Any:
-        store = PostgresStore.from_conn_string(pg_url, max_size=2)
-        await store.pool.open(wait=True)
-        try:
-            async with store.pool.connection() as conn:
-                await conn.execute("CREATE TABLE t (k TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-            return await body(store)
-        finally:
-            await store.close()
-    return asyncio.run(main())
 
 
-async def _rows(store: Any) -> list[tuple[str, int]]:
-    async with store.pool.connection() as conn:
-        rows: list[tuple[str, int]] = await (await conn.execute(
-            "SELECT k, n FROM t ORDER BY k")).fetchall()
-        return rows
 
 
 def _insert_last(k: str, n: int | None = 1) -> Op[Rows]:
@@ -86,9 +67,9 @@ def test_a_last_statement_commits_with_its_round_trip(pg_url: str) -> None:
         made = await store._write(_insert_last("a"))
         again = await store._write(_insert_last("a"))
         later = await store._write(_update_after_read_last())
-        return made, again, later, await _rows(store)
+        return made, again, later, await table_rows(store)
 
-    assert _on_store(pg_url, body) == ([(1,)], [(10,)], [(3,)], [("a", 3), ("q", 5)])
+    assert on_store(pg_url, body) == ([(1,)], [(10,)], [(3,)], [("a", 3), ("q", 5)])
 
 
 def test_a_last_statement_that_fails_rolls_the_whole_operation_back(pg_url: str) -> None:
@@ -101,9 +82,9 @@ def test_a_last_statement_that_fails_rolls_the_whole_operation_back(pg_url: str)
     async def body(store: Any) -> list[tuple[str, int]]:
         with pytest.raises(psycopg.errors.NotNullViolation):
             await store._write(fails())
-        return await _rows(store)  # (and the connection went back to the pool usable)
+        return await table_rows(store)  # (and the connection went back to the pool usable)
 
-    assert _on_store(pg_url, body) == []
+    assert on_store(pg_url, body) == []
 
 
 def test_a_first_trip_with_its_commit_on_a_dead_connection_goes_again(pg_url: str) -> None:
@@ -117,9 +98,9 @@ def test_a_first_trip_with_its_commit_on_a_dead_connection_goes_again(pg_url: st
             admin.execute("SELECT pg_terminate_backend(pid, 5000) "
                           "FROM unnest(%s::int[]) AS pid", (pids,))
         assert await store._write(_insert_last("a")) == [(1,)]
-        return await _rows(store)
+        return await table_rows(store)
 
-    assert _on_store(pg_url, body) == [("a", 1)]
+    assert on_store(pg_url, body) == [("a", 1)]
 
 
 def test_an_operation_that_writes_after_its_last_statement_is_refused(pg_url: str) -> None:
@@ -130,6 +111,6 @@ def test_an_operation_that_writes_after_its_last_statement_is_refused(pg_url: st
     async def body(store: Any) -> list[tuple[str, int]]:
         with pytest.raises(RuntimeError, match="wrote after its Last"):
             await store._write(writes_late())
-        return await _rows(store)
+        return await table_rows(store)
 
-    assert _on_store(pg_url, body) == [("a", 1)]  # (the Last committed, as it promised)
+    assert on_store(pg_url, body) == [("a", 1)]  # (the Last committed, as it promised)
