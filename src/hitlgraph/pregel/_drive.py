@@ -96,7 +96,8 @@ def _abandoned(steps: Generator[Effect, Any, Any]) -> Generator[StorageEffect, A
 
 class _SyncRun:
     """One run's effects carried out in the driving thread; parallel tasks use threads
-    (at most 32 at once, borrowed from the threads the process keeps: _workers.py)."""
+    (at most 32 at once, borrowed from the threads the process keeps: _workers.py). With no
+    stream listening, the driving thread runs parallel tasks too while it waits for them."""
 
     def __init__(self, spec: GraphSpec, saver: BaseCheckpointSaver | None,
                  listen: Listen | None) -> None:
@@ -185,12 +186,22 @@ class _SyncRun:
         if self.sink is None and len(tasks) == 1:
             self.inline.append((tasks[0], values))
             return
-        for task in tasks:
-            self._submit(task, values)
+        if self.sink is not None:
+            for task in tasks:
+                self._submit(task, values)
+            return
+        if self.lanes is None:
+            self.lanes = Lanes(32)
+        for task in tasks:  # (threads join in as the driving thread takes tasks: _next)
+            self.lanes.add(self._report, self._prepare(task), values)
 
     def _next(self) -> Task:
         if self.inline:
             return self.run_here(*self.inline.pop())
+        if self.events.empty() and self.lanes is not None:
+            # Rather than wait, run a task not started yet here: a step of quick tasks then
+            # runs mostly in this thread, without a thread hand-off per task.
+            self.lanes.take()
         item = self.events.get()  # (no chunks come here: with a sink, listen() waits)
         if type(item) is _Crashed:
             raise item.error

@@ -84,7 +84,13 @@ os.register_at_fork(after_in_child=THREADS.forget)
 
 class Lanes:
     """One run's tasks on THREADS, at most `cap` at once, each in the context it was
-    submitted from; what is not started when the run closes never starts."""
+    submitted from; what is not started when the run closes never starts.
+
+    `submit` wakes a thread per task (up to `cap`). `add` wakes at most one more: the
+    submitting thread means to run backlogged tasks itself (`take`), so a step of quick
+    tasks needs few thread hand-offs. Whoever takes a task while others still wait makes sure
+    a thread is on its way to them (unless `cap` are busy), so tasks that block or wait on
+    each other still run side by side."""
 
     def __init__(self, cap: int) -> None:
         self._cap = cap
@@ -92,6 +98,7 @@ class Lanes:
         self._backlog: deque[tuple[contextvars.Context, Callable[..., None], tuple[Any, ...]]]
         self._backlog = deque()
         self._busy = 0
+        self._coming = 0  # threads woken that have not taken a task yet
         self._closed = False
 
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
@@ -104,14 +111,62 @@ class Lanes:
             self._busy += 1
         THREADS.run(self._lane)
 
-    def _lane(self) -> None:
+    def add(self, fn: Callable[..., None], *args: Any) -> None:
+        """Backlog a task, waking a thread only when none is on its way."""
+        with self._lock:
+            if self._closed:
+                return
+            self._backlog.append((contextvars.copy_context(), fn, args))
+            wake = self._spare()
+        if wake:
+            THREADS.run(self._woken)
+
+    def take(self) -> bool:
+        """Run one backlogged task in this thread (it counts toward `cap` meanwhile); False
+        when none is left or `cap` tasks run already."""
+        with self._lock:
+            if not self._backlog or self._busy >= self._cap:
+                return False
+            self._busy += 1
+            context, fn, args = self._backlog.popleft()
+            wake = bool(self._backlog) and self._spare()
+        if wake:
+            THREADS.run(self._woken)
+        try:
+            context.run(fn, *args)
+        finally:
+            with self._lock:
+                self._busy -= 1
+                wake = bool(self._backlog) and self._spare()
+            if wake:
+                THREADS.run(self._woken)
+        return True
+
+    def _spare(self) -> bool:
+        """Under the lock: count one more thread on its way if none is and one may run."""
+        if self._coming or self._busy >= self._cap:
+            return False
+        self._busy += 1
+        self._coming += 1
+        return True
+
+    def _woken(self) -> None:
+        self._lane(coming=True)
+
+    def _lane(self, coming: bool = False) -> None:
         """Run backlogged tasks until none is left (then the thread goes back to THREADS)."""
         while True:
             with self._lock:
+                if coming:
+                    coming = False
+                    self._coming -= 1
                 if not self._backlog:
                     self._busy -= 1
                     return
                 context, fn, args = self._backlog.popleft()
+                wake = bool(self._backlog) and self._spare()
+            if wake:
+                THREADS.run(self._woken)
             context.run(fn, *args)
 
     def close(self) -> None:
