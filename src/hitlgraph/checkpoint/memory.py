@@ -17,6 +17,7 @@ import ormsgpack
 
 from hitlgraph.checkpoint._decisions import answer_texts, decision_query, note_of, resolved_rows
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._memory_chunks import LONG_LIST, dumps_value
 from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
 from hitlgraph.checkpoint._memory_events import MemoryEvents
 from hitlgraph.checkpoint._memory_pending import MemoryIndex
@@ -320,13 +321,14 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         values = checkpoint["channel_values"]
         dumps = self.serde.dumps_typed
         compact = self._deltas.encode
-        try:
-            blobs = {
-                (chan, version): _pack(compact((thread_id, ns, chan), version,
-                                               dumps(values[chan])))
-                for chan, version in new_versions.items()
-                if chan in values
-            }
+        try:  # (a loop: cheaper than a dict comprehension's call; long lists: _memory_chunks)
+            blobs: dict[Any, _Stored] = {}
+            for chan, version in new_versions.items():
+                if chan in values:
+                    value = values[chan]
+                    typed = (dumps(value) if type(value) is not list or len(value) < LONG_LIST
+                             else dumps_value(self.serde, value))
+                    blobs[(chan, version)] = _pack(compact((thread_id, ns, chan), version, typed))
         except Exception:  # say which key holds the value that cannot be stored
             for chan in new_versions:
                 if chan in values:
