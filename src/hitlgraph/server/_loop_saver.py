@@ -21,21 +21,26 @@ Its commits checkpoint no write-ahead log: a `WalCheckpoints` does, on a thread 
 The connection's busy timeout is 0 while calls run on the loop and the saver's own (30 s)
 while they run anywhere else: it is set only when a call runs on the other side from the
 one before (a PRAGMA each way around every call would be two statements more per call).
+
+The server builds it on its store's loop connection (`sharing`): one connection on the loop
+for the file, whose page cache no commit of the other invalidates (server/store/_loop_conn.py
+holds the lock, the busy timeout's side and the WAL checkpoints both use).
 """
 
 from __future__ import annotations
 
 import inspect
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite import BUSY_TIMEOUT_MS
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from hitlgraph.server.store._wal import WalCheckpoints, no_autocheckpoint
+from hitlgraph.server.store._loop_conn import LoopConnection
+from hitlgraph.server.store.sqlite import SqliteStore
 
 __all__ = ["LoopSqliteSaver"]
 
@@ -45,56 +50,85 @@ _LOCKED = ("locked", "busy")
 
 
 class LoopSqliteSaver(AsyncSqliteSaver):
-    """AsyncSqliteSaver whose calls run on the calling event loop when that cannot wait."""
+    """AsyncSqliteSaver whose calls run on the calling event loop when that cannot wait.
 
-    def __init__(self, conn: sqlite3.Connection, *,
-                 serde: SerializerProtocol | None = None) -> None:
+    Args:
+        conn: its connection.
+        serde: the serializer (default msgpack).
+        shared: `conn` as a store's loop connection (see `sharing`); None: the saver's own.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, *, serde: SerializerProtocol | None = None,
+                 shared: LoopConnection | None = None) -> None:
         super().__init__(conn, serde=serde)
         self._queued = 0
         """Calls handed to the saver's thread and not yet done."""
-        self._waits = True
-        """Whether the connection's busy timeout is the saver's (else 0, for the loop)."""
-        self._wal: WalCheckpoints | None = None
-        """Checkpoints the file's log for this saver's commits (made at setup)."""
+        self._loop = shared
+        """The lock, busy-timeout side and WAL checkpoints of the connection (for a saver
+        of its own, made at setup)."""
+        self._owns_loop = shared is None
+        if shared is not None:
+            self.lock = shared.lock
+
+    @classmethod
+    @asynccontextmanager
+    async def sharing(cls, store: SqliteStore, *, serde: SerializerProtocol | None = None
+                      ) -> AsyncIterator[LoopSqliteSaver]:
+        """A saver in `store`'s file, on the store's loop connection, which stays the
+        store's (close the store after the saver). A private ":memory:" store has none:
+        the saver gets a private database of its own, as `from_conn_string` makes."""
+        shared = store.loop_connection()
+        if shared is None:
+            async with cls.from_conn_string(store.path, serde=serde) as own:
+                assert isinstance(own, LoopSqliteSaver)
+                yield own
+            return
+        saver = cls(shared.conn, serde=serde, shared=shared)
+        try:
+            await saver.asetup()
+            yield saver
+        finally:
+            saver._shutdown()
 
     def setup(self) -> None:
         with self.lock:
             if self.is_setup:
                 return
-            super().setup()
-            (_, _, path), *_ = self.conn.execute("PRAGMA database_list").fetchall()
-            self._wal = WalCheckpoints(path or ":memory:", "hitlgraph-sqlite-wal")
-            no_autocheckpoint(self.conn)
+            super().setup()  # (gives the connection the saver's busy timeout)
+            if self._loop is None:
+                (_, _, path), *_ = self.conn.execute("PRAGMA database_list").fetchall()
+                self._loop = LoopConnection(self.conn, path or ":memory:",
+                                            "hitlgraph-sqlite-wal", waits=True)
+            self._loop.waits = True
 
     def _shutdown(self) -> None:
         super()._shutdown()
-        if self._wal is not None:
-            self._wal.close()
+        if self._owns_loop and self._loop is not None:
+            self._loop.wal.close()  # (from_conn_string closes the connection)
 
     async def _arun(self, call: Call[_T]) -> _T:
-        if self._queued == 0 and self.is_setup and self.lock.acquire(blocking=False):
+        loop = self._loop
+        # (inside this thread's batch(), the call joins its transaction, as SqliteSaver's)
+        if self._queued == 0 and self.is_setup and loop is not None and loop.take(joins=True):
             try:
-                return self._here(call)
+                return self._here(call, loop)
             except _FileLocked:
                 pass
             finally:
-                self.lock.release()
+                loop.release()
         self._queued += 1
         try:
             return await super()._arun(call)
         finally:
             self._queued -= 1
 
-    def _here(self, call: Call[_T]) -> _T:
+    def _here(self, call: Call[_T], loop: LoopConnection) -> _T:
         """`call`'s result, run on this thread without waiting for a lock.
 
         Raises:
             _FileLocked: the file was locked before any of its statements ran.
         """
         conn = self.conn
-        if self._waits:
-            conn.execute("PRAGMA busy_timeout = 0")
-            self._waits = False
         try:
             result = self._drive(call)
         except sqlite3.OperationalError as exc:
@@ -103,16 +137,15 @@ class LoopSqliteSaver(AsyncSqliteSaver):
             if not _locked(exc) or not _unstarted(call.ops):
                 raise
             raise _FileLocked from exc
-        if call.write and self._wal is not None:
-            self._wal.committed()
+        if call.write:
+            loop.wal.committed()
         return result
 
     def _wait_for_locks(self) -> None:
         """Give the connection its busy timeout back (the caller holds the lock): every use
         off the loop waits for another connection's lock, as AsyncSqliteSaver's does."""
-        if not self._waits:
-            self.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_MS)}")
-            self._waits = True
+        if self._loop is not None:
+            self._loop.wait_for_locks(int(BUSY_TIMEOUT_MS))
 
     def _run(self, call: Call[_T]) -> _T:
         with self.lock:

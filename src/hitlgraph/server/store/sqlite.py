@@ -8,8 +8,9 @@ that finds the file free takes tens of microseconds, less than the hop to a thre
 (and the GIL hand-over each way), and a server makes several per request. One that finds
 the file locked (another process writing, or this one's write thread) goes to a thread
 whose connection waits for the lock with a busy timeout: writes to one, reads to another,
-so a read never queues behind a write waiting for the lock. Changes made by other processes
-reach this one's waiters through a watcher (`listen`, `_watch.py`).
+so a read never queues behind a write waiting for the lock. The server's checkpointer runs
+its loop calls on the same loop connection (`loop_connection`, _loop_conn.py). Changes made
+by other processes reach this one's waiters through a watcher (`listen`, `_watch.py`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from hitlgraph.server.store._dialect import Params
+from hitlgraph.server.store._loop_conn import LoopConnection
 from hitlgraph.server.store._ops import Op, Rows, drive
 from hitlgraph.server.store._records import StoreUnavailable
 from hitlgraph.server.store._sqlite_sql import SQLITE
-from hitlgraph.server.store._wal import WalCheckpoints, no_autocheckpoint
 from hitlgraph.server.store._watch import WATCH_SECONDS, ChangeWatcher
 from hitlgraph.server.store.base import Store
 
@@ -90,9 +91,7 @@ class SqliteStore(Store):
         # A private in-memory database exists on its one connection only.
         self._reader = self._writer if path == ":memory:" else _Lane(
             path, "hitlgraph-store-read", self.origin)
-        self._inline: sqlite3.Connection | None = None
-        self._wal = WalCheckpoints(path, "hitlgraph-store-wal")
-        """Checkpoints the log off the loop, for the loop connection's commits."""
+        self._loop: LoopConnection | None = None
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -111,40 +110,63 @@ class SqliteStore(Store):
         return await self._reader.call(self._outside_transaction, op)
 
     async def _point_read(self, make: Callable[[], Op[_T]]) -> _T:
-        if self.path == ":memory:":  # one connection, on the writer's thread
-            return await self._read(make())
-        try:
-            return drive(make(), SQLITE, _executor(self._inline_connection()))
-        except sqlite3.OperationalError as exc:
-            if not any(word in str(exc).lower() for word in _UNAVAILABLE):
-                raise
+        loop = self.loop_connection()
+        conn = loop.take() if loop is not None else None  # (":memory:": the writer's thread)
+        if loop is not None and conn is not None:
+            try:
+                return drive(make(), SQLITE, _executor(conn))
+            except sqlite3.OperationalError as exc:
+                if not any(word in str(exc).lower() for word in _UNAVAILABLE):
+                    raise
+            finally:
+                loop.release()
         # The read thread's connection waits for a lock, and says when the file is unusable.
         return await self._read(make())
 
-    def _inline_connection(self) -> sqlite3.Connection:
-        if self._inline is None:
+    def loop_connection(self) -> LoopConnection | None:
+        """The connection this store uses on the event loop, which the server's
+        checkpointer shares (see _loop_conn.py); None for ":memory:" (one connection, on
+        the writer's thread)."""
+        if self._loop is None and self.path != ":memory:":
             # (WAL mode is the file's, set by the writer's connection at setup.)
-            self._inline = _connect(self.path, 0, self.origin)
-            no_autocheckpoint(self._inline)  # (self._wal checkpoints, on its thread)
-        return self._inline
+            self._loop = LoopConnection(_connect(self.path, 0, self.origin), self.path,
+                                        "hitlgraph-store-wal", waits=False)
+        return self._loop
+
+    def _inline_connection(self) -> sqlite3.Connection:
+        loop = self.loop_connection()
+        assert loop is not None, "a private in-memory database has no loop connection"
+        return loop.conn
 
     async def _write(self, op: Op[_T]) -> _T:
-        if self.path != ":memory:":
-            conn = self._inline_connection()
+        loop = self.loop_connection()
+        conn = loop.take() if loop is not None else None
+        if loop is not None and conn is not None:
             try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if not any(word in str(exc).lower() for word in _LOCKED):
-                    raise _unavailable(exc) from exc
-            else:
-                try:
-                    result = _finish(conn, op)
-                except sqlite3.OperationalError as exc:
-                    raise _unavailable(exc) from exc
-                self._wal.committed()
-                return result
+                return self._write_here(conn, loop, op)
+            except _FileLocked:
+                pass
+            finally:
+                loop.release()
         # Locked: the write thread's connection waits for the lock (up to its busy timeout).
         return await self._writer.call(self._in_transaction, op)
+
+    @staticmethod
+    def _write_here(conn: sqlite3.Connection, loop: LoopConnection, op: Op[_T]) -> _T:
+        """`op` in a transaction on the loop connection (raises _FileLocked when another
+        connection holds the file's write lock)."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if any(word in str(exc).lower() for word in _LOCKED):
+                raise _FileLocked from exc
+            raise _unavailable(exc) from exc
+        try:
+            result = _finish(conn, op)
+        except sqlite3.OperationalError as exc:
+            raise _unavailable(exc) from exc
+        loop.wal.committed()
+        return result
 
     async def listen(self, wake: Callable[[str], None]) -> None:
         """Call `wake(key)` for each change another process (or another store on the same
@@ -154,10 +176,9 @@ class SqliteStore(Store):
         await ChangeWatcher(self.path, self.origin, self.watch_seconds).listen(wake)
 
     async def close(self) -> None:
-        self._wal.close()
-        if self._inline is not None:
-            self._inline.close()
-            self._inline = None
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
         await self._writer.close()
         if self._reader is not self._writer:
             await self._reader.close()
@@ -182,6 +203,10 @@ def _finish(conn: sqlite3.Connection, op: Op[_T]) -> _T:
         raise
     conn.execute("COMMIT")
     return result
+
+
+class _FileLocked(Exception):
+    """Another connection held the file's write lock: for the write thread."""
 
 
 def _unavailable(exc: sqlite3.OperationalError) -> Exception:
