@@ -65,6 +65,9 @@ class Dialect(ABC):
     select_latest_id: ClassVar[str]
     select_exists: ClassVar[str]
     fence_token: ClassVar[str]
+    fence_and_latest_id: ClassVar[str | None] = None
+    """fence_token and select_latest_id as one statement of one row (key, thread, ns), where
+    the database has no thread lock to take between them (None: two statements)."""
     advance_fence: ClassVar[str]
     after_clause: ClassVar[str]
     """list()'s keyset condition: (checkpoint_id, thread_id, checkpoint_ns) below the last."""

@@ -87,6 +87,10 @@ def guards(dialect: Dialect, encoded: EncodedWrites) -> list[Statement]:
     latest, which store nothing and check nothing."""
     if not encoded.slots and encoded.expected is None:
         return []
+    if _fence_and_latest(dialect, encoded):
+        assert encoded.fence is not None and dialect.fence_and_latest_id is not None
+        return [Statement(dialect.fence_and_latest_id,
+                          (encoded.fence.key, encoded.thread_id, encoded.ns))]
     statements = []
     if encoded.fence is not None:
         statements.append(Statement(dialect.fence_token, (encoded.fence.key,)))
@@ -96,17 +100,37 @@ def guards(dialect: Dialect, encoded: EncodedWrites) -> list[Statement]:
     return statements
 
 
+def _fence_and_latest(dialect: Dialect, encoded: EncodedWrites) -> bool:
+    """Whether guards() reads the fence and the latest checkpoint in one statement."""
+    return (dialect.fence_and_latest_id is not None and encoded.fence is not None
+            and encoded.expected is not None)
+
+
+def _guarded(dialect: Dialect, encoded: EncodedWrites, replies: Sequence[Any]
+             ) -> tuple[int | None, str | None]:
+    """The fence's token and the latest checkpoint id in the replies of guards() (None for
+    what it did not read, or found no row of)."""
+    if _fence_and_latest(dialect, encoded):
+        token, latest = replies[0][0]
+        return (None if token is None else int(token)), latest
+    token = None
+    if encoded.fence is not None and replies and replies[0]:
+        token = int(replies[0][0][0])
+    latest = None
+    if encoded.expected is not None and replies[-1]:
+        latest = replies[-1][0][0]
+    return token, latest
+
+
 def store_guarded(dialect: Dialect, encoded: EncodedWrites, replies: Sequence[Any]
                   ) -> Ops[None]:
     """Check the rules on the replies of guards() (in its order), then store the writes and
     update the index of open interrupts."""
+    token, latest = _guarded(dialect, encoded, replies)
     if encoded.fence is not None and replies:
-        rows = replies[0]
-        rules.check_fence(encoded.thread_id, encoded.fence, int(rows[0][0]) if rows else None)
+        rules.check_fence(encoded.thread_id, encoded.fence, token)
     if encoded.expected is not None:
-        rows = replies[-1]
-        rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id,
-                                  rows[0][0] if rows else None)
+        rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id, latest)
     if encoded.slots:
         first = yield from dialect.store_writes(encoded)
         yield from pending.index_writes(dialect, encoded, first=first)
@@ -125,6 +149,20 @@ def one_transaction(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: 
     )
 
 
+def _fence_left_to_put(dialect: Dialect, writes: Sequence[EncodedWrites],
+                       encoded: EncodedPut) -> bool:
+    """Whether put_step() stores the writes without their fence and leaves it to the put,
+    which reads it with the latest checkpoint in one statement: the dialect reads a fence
+    once a transaction, and no write refuses anything itself (no expected latest, no
+    "claim"), so the step's first refusal is the put's, as when the writes read the fence
+    (a refusal rolls back what the writes stored)."""
+    return dialect.fence_read_once and encoded.fence is not None and all(
+        one.expected is None and one.fence == encoded.fence
+        and all(slot.mode != "claim" for slot in one.slots)
+        for one in writes
+    )
+
+
 def put_step(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: EncodedPut
              ) -> Ops[RunnableConfig]:
     """A finished step in one transaction: its tasks' writes (pending writes of the parent
@@ -134,6 +172,10 @@ def put_step(dialect: Dialect, writes: Sequence[EncodedWrites], encoded: Encoded
         return (yield from put(dialect, encoded, then=writes))
     if any(one.change is not None for one in writes):
         yield from events.lock_heads(dialect)
+    if _fence_left_to_put(dialect, writes, encoded):
+        for one in dialect.link_writes(writes, encoded):
+            yield from put_writes(dialect, one._replace(fence=None), locked=True)
+        return (yield from put(dialect, encoded))
     checked = any(one.fence != encoded.fence for one in writes)
     if checked:
         yield from check_fence(dialect, encoded.thread_id, encoded.fence)

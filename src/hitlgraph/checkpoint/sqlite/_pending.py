@@ -12,7 +12,8 @@ from hitlgraph.checkpoint._store.dialect import InterruptWrite
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.constants import INTERRUPT, RESUME
 
-__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "LATEST_AND_OPEN", "OPEN",
+__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "FENCE_LATEST_AND_OPEN",
+           "LATEST_AND_OPEN", "OPEN",
            "ORDERS", "POLICY_COLUMNS", "SET_POLICY", "interrupt_writes", "select_pending"]
 
 
@@ -47,6 +48,14 @@ LATEST_AND_OPEN: Final = (
 """The compare-and-set's read of the latest checkpoint id, also telling whether the thread
 has index entries: a put closes entries (CLOSE_OLDER) only then, so a thread that never
 paused pays a probe inside a statement it makes anyway, not a statement of its own."""
+FENCE_LATEST_AND_OPEN: Final = (
+    "SELECT (SELECT token FROM fences WHERE key = ?3), "
+    "(SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?1 AND checkpoint_ns = ?2 "
+    "ORDER BY checkpoint_id DESC LIMIT 1), "
+    "EXISTS (SELECT 1 FROM pending_interrupts WHERE thread_id = ?1)"
+)
+"""LATEST_AND_OPEN with the fence's token first (NULL for a key never advanced): a fenced
+put's checks in one statement (thread, ns, key)."""
 ANSWER: Final = (
     "UPDATE pending_interrupts SET answered = ? WHERE thread_id = ? AND interrupt_id = ?")
 COUNT_GIVEN: Final = (

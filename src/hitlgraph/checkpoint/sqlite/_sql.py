@@ -247,6 +247,10 @@ class SqliteDialect(Dialect):
         "ORDER BY checkpoint_id DESC LIMIT 1")
     select_exists = f"SELECT 1 FROM checkpoints {_DELETE_AT}"
     fence_token = "SELECT token FROM fences WHERE key = ?"
+    fence_and_latest_id = (
+        "SELECT (SELECT token FROM fences WHERE key = ?), (SELECT checkpoint_id FROM "
+        "checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+        "ORDER BY checkpoint_id DESC LIMIT 1)")
     advance_fence = (
         "INSERT INTO fences (key, token) VALUES (?, 1) "
         "ON CONFLICT (key) DO UPDATE SET token = token + 1 RETURNING token")
@@ -379,10 +383,16 @@ class SqliteDialect(Dialect):
         into, which SQLite does through a temporary table, costing more than the two. That
         SELECT also tells whether the thread has open interrupts for the checkpoint to close
         (without a compare-and-set, a statement closes them whether or not there are any)."""
-        if put.fence is not None:
-            yield from writes.check_fence(self, put.thread_id, put.fence)
         has_open = True
-        if put.expected_latest is not None:
+        if put.fence is not None and put.expected_latest is not None:  # (one statement)
+            found = yield Statement(_pending.FENCE_LATEST_AND_OPEN,
+                                    (put.thread_id, put.ns, put.fence.key))
+            token, latest, has_open = found[0]
+            rules.check_fence(put.thread_id, put.fence, None if token is None else int(token))
+            rules.check_latest(put.thread_id, put.expected_latest, latest)
+        elif put.fence is not None:
+            yield from writes.check_fence(self, put.thread_id, put.fence)
+        elif put.expected_latest is not None:
             found = yield Statement(_pending.LATEST_AND_OPEN, (put.thread_id, put.ns))
             latest, has_open = found[0]
             rules.check_latest(put.thread_id, put.expected_latest, latest)
