@@ -69,6 +69,10 @@ class Dialect:
     """Append-only: the index of an entry is its schema version (see `_schema.py`)."""
     render: Callable[[str], str] = _as_written
     """A statement written with `:name` parameters, as the driver takes it."""
+    thread_and_active: str | None = None
+    """One statement reading what queuing a run reads first, where no row lock is needed:
+    the thread `:tenant`, `:thread_id` (THREAD_COLUMNS) and then its active runs as JSON
+    text, [[run_id, status, created_at, rowid], ...] in no order. None: two statements."""
 
     def oldest_first(self, alias: str = "", *, desc: bool = False) -> str:
         """An ORDER BY list: rows in the order they were made (newest first with `desc`)."""

@@ -9,6 +9,7 @@ refuses all but one), and none deadlocks with a worker finishing a run.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,8 +19,8 @@ from hitlgraph.server.store._dialect import Dialect
 from hitlgraph.server.store._last import Last
 from hitlgraph.server.store._notify import CANCEL, CHANGED, QUEUED, notify
 from hitlgraph.server.store._ops import Op
-from hitlgraph.server.store._records import ACTIVE, CancelAction, NewRun, RunRow
-from hitlgraph.server.store._rows import RUN_COLUMNS, dumps, now_iso, run_row
+from hitlgraph.server.store._records import ACTIVE, CancelAction, NewRun, RunRow, ThreadRow
+from hitlgraph.server.store._rows import RUN_COLUMNS, dumps, now_iso, run_row, thread_row
 from hitlgraph.server.store._rules import on_busy_thread, queued_metadata
 
 __all__ = ["active_of_assistant", "cancel", "create", "delete", "get", "list_of_thread"]
@@ -45,11 +46,10 @@ def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mappin
     key, at = {"tenant": run.tenant, "thread_id": run.thread_id}, now_iso()
     if create_thread:
         yield threads.insert(d), {**key, "metadata": dumps(dict(thread_metadata)), "at": at}
-    thread = yield from threads.get(d, run.tenant, run.thread_id, for_update=True)
-    if thread is None:
+    found = yield from _thread_and_active(d, key)
+    if found is None:
         return None
-    active = yield (f"SELECT run_id, status FROM hg_runs WHERE {threads.KEY} AND {_ACTIVE} "
-                    f"ORDER BY {d.oldest_first()}", key)
+    thread, active = found
     action = on_busy_thread(run, active)
     if action is not None:
         yield from _cancel(d, active, action, at)
@@ -75,6 +75,24 @@ def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mappin
         (made_row,) = yield Last(_insert(d, "'pending', NULL, NULL, 0, 0"), params)
     made = run_row(made_row)
     return made
+
+
+def _thread_and_active(d: Dialect, key: dict[str, str]
+                       ) -> Op[tuple[ThreadRow, Sequence[tuple[str, str]]] | None]:
+    """The thread (locked until the transaction ends) and its active runs ((run_id,
+    status), oldest first); None when the thread is missing."""
+    if d.thread_and_active is None:
+        thread = yield from threads.get(d, key["tenant"], key["thread_id"], for_update=True)
+        if thread is None:
+            return None
+        active = yield (f"SELECT run_id, status FROM hg_runs WHERE {threads.KEY} AND "
+                        f"{_ACTIVE} ORDER BY {d.oldest_first()}", key)
+        return thread, active
+    rows = yield d.thread_and_active, key
+    if not rows:
+        return None
+    runs = sorted(json.loads(rows[0][-1]), key=lambda r: (r[2], r[3]))  # (oldest_first)
+    return thread_row(rows[0][:-1]), [(run_id, status) for run_id, status, *_ in runs]
 
 
 def _insert(d: Dialect, held: str) -> str:

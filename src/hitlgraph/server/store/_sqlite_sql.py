@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hitlgraph.server.store._dialect import Dialect
-from hitlgraph.server.store._rows import dumps
+from hitlgraph.server.store._rows import THREAD_COLUMNS, dumps
 from hitlgraph.server.store._schema import MIGRATIONS_TABLE
 
 __all__ = ["MIGRATIONS", "MIGRATIONS_TABLE", "SQLITE"]
@@ -180,4 +180,9 @@ SQLITE = Dialect(
     migrations_table=f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (v INTEGER PRIMARY KEY)",
     lock_migrations=None,
     migrations=MIGRATIONS,
+    thread_and_active=(
+        f"SELECT {THREAD_COLUMNS}, (SELECT json_group_array(json_array(run_id, status, "
+        "created_at, rowid)) FROM hg_runs WHERE tenant = :tenant AND thread_id = :thread_id "
+        "AND status IN ('pending', 'running')) FROM hg_threads "
+        "WHERE tenant = :tenant AND thread_id = :thread_id"),
 )
