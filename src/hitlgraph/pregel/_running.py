@@ -22,7 +22,9 @@ from hitlgraph.types import All, Durability, StreamMode
 if TYPE_CHECKING:
     from hitlgraph.pregel.compiled import CompiledStateGraph
 
-__all__ = ["CallArgs", "invoke_result", "invoked", "run_async", "run_sync", "streamed"]
+__all__ = [
+    "CallArgs", "invoke_result", "invoked", "run_async", "run_quiet", "run_sync", "streamed",
+]
 
 _ALL_MODES = frozenset(get_args(StreamMode))
 _NO_MODES: frozenset[str] = frozenset()
@@ -159,6 +161,16 @@ def _run_sync(p: RunParams, wanted: frozenset[str]) -> Generator[Emit, None, Run
     for effect in drive_sync(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
         if _route(p, effect, wanted):
             yield effect
+    return _finished(p, outcome.value)
+
+
+def run_quiet(p: RunParams) -> RunResult:
+    """An untraced run under the sync driver whose caller wants no chunks (invoke() without
+    output_keys or stream modes): how it ended, without a generator passing on chunks or a
+    StopIteration to carry the result out (a subgraph's chunks still reach its parent)."""
+    outcome: Outcome[RunResult] = Outcome()
+    for effect in drive_sync(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
+        _route(p, effect, _NO_MODES)
     return _finished(p, outcome.value)
 
 

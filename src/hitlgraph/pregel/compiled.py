@@ -25,6 +25,7 @@ from hitlgraph.pregel._running import (
     invoke_result,
     invoked,
     run_async,
+    run_quiet,
     run_sync,
     streamed,
 )
@@ -236,6 +237,8 @@ class CompiledStateGraph:
         a = CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability,
                      context=context)
         p, collected = invoked(self, input, config, a)
+        if not p.modes and p.scope.trace is None:  # (the usual invoke: no chunk to gather)
+            return invoke_result(a, collected, run_quiet(p))
         run = run_sync(p, p.modes)
         while True:
             try:
