@@ -20,12 +20,31 @@ _last = 0
 
 def checkpoint_id() -> str:
     """A new checkpoint id; ids made later in this process sort after earlier ones as strings."""
+    return _id_at(_tick())
+
+
+def stamp() -> tuple[str, str, int]:
+    """A new checkpoint id with its ts_of() and version_of(), worked out from the clock
+    reading rather than parsed back from the id (a run's every step takes one)."""
+    ticks = _tick()
+    checkpoint = _id_at(ticks)
+    # (version_of's 64 bits: the id's first 60 time bits around its version digit 6)
+    return (checkpoint, _ts_at(checkpoint, (ticks - _GREGORIAN_OFFSET) // 10),
+            ((ticks >> 12) << 16) | 0x6000 | (ticks & 0xFFF))
+
+
+def _tick() -> int:
+    """The clock in 100 ns ticks since 1582-10-15, past the last tick this process used."""
     global _last
     ticks = time.time_ns() // 100 + _GREGORIAN_OFFSET
     with _lock:
         if ticks <= _last:
             ticks = _last + 1
         _last = ticks
+    return ticks
+
+
+def _id_at(ticks: int) -> str:
     # UUIDv6 layout: 48 high timestamp bits, version 6, 12 low bits, variant, random.
     rand = random.getrandbits(62)
     return "%08x-%04x-6%03x-%04x-%012x" % (  # noqa: UP031 - the fastest way here
@@ -53,12 +72,15 @@ _last_ts: tuple[str, str] = ("", "")  # the last id formatted, and its ts
 def ts_of(checkpoint: str) -> str:
     """The checkpoint's time in ISO 8601, from its id (microseconds, UTC): a checkpoint's `ts`,
     so a saver need not store it. Raises ValueError for an id of another shape."""
-    global _last_ts
     last = _last_ts
     if last[0] == checkpoint:
         return last[1]
-    micros = (ticks_of(checkpoint) - _GREGORIAN_OFFSET) // 10
-    global _second
+    return _ts_at(checkpoint, (ticks_of(checkpoint) - _GREGORIAN_OFFSET) // 10)
+
+
+def _ts_at(checkpoint: str, micros: int) -> str:
+    """The ts of `checkpoint`, made `micros` after 1970 (remembered for ts_of)."""
+    global _last_ts, _second
     whole, fraction = divmod(micros, 1_000_000)
     second = _second
     if whole != second[0]:

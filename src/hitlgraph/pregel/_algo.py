@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from hitlgraph._ids import checkpoint_id, pull_task_id, task_id, ts_of, version_of
+from hitlgraph._ids import pull_task_id, stamp, task_id, version_of
 from hitlgraph.channels._live import Live, open_channels, stored_values, view_with
 from hitlgraph.channels._overwrite import NOT_OVERWRITE, overwritten
 from hitlgraph.channels.base import MISSING
@@ -131,8 +131,8 @@ class RunState:
 
     def renew(self) -> None:
         """Give the state a new checkpoint id and time (it is about to be saved as new)."""
-        self.id = checkpoint_id()
-        self.ts = ts_of(self.id)
+        self.id, self.ts, self._version = stamp()
+        self._version_of = self.id
 
     def bump(self, channels: Iterable[str]) -> dict[str, int]:
         """Mark `channels` as written by this (renewed) checkpoint; return their new versions."""
@@ -492,7 +492,7 @@ def answers_in_force(log: Iterable[Sequence[Any]]) -> dict[str, Any]:
     return {iid: answer for iid, (answer, accepted) in latest.items() if accepted}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Pending:
     """A checkpoint's pending writes, grouped by task."""
 
@@ -509,6 +509,13 @@ class Pending:
     errors: dict[str, Any] = field(default_factory=dict)
     task_results: dict[str, Any] = field(default_factory=dict)
     """Results of @task calls made inside the step's nodes, by call id."""
+
+    def __init__(self, interrupts: dict[str, tuple[Interrupt, ...]] | None = None) -> None:
+        # (written out: the generated __init__ calls a default factory per field, and a run
+        # makes a Pending at each step it opens or resumes)
+        self.writes, self.resumes, self.resume_log = {}, {}, {}
+        self.retries, self.errors, self.task_results = {}, {}, {}
+        self.interrupts = {} if interrupts is None else interrupts
 
     @classmethod
     def of(cls, pending: Iterable[PendingWrite] | None) -> Pending:

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
     import asyncio
 
 T = TypeVar("T")
+_STORAGE = frozenset({Save, SaveWrites, Load})
+"""The effects drive_sync hands to the saver access at once (the other effects go by
+_SyncRun.carry)."""
 
 
 @dataclass(slots=True)
@@ -246,12 +249,12 @@ def drive_sync(
             if kind is Emit:
                 reply = None
                 yield effect
+            elif kind in _STORAGE and run.io is not None:
+                reply = run.io.carry(effect)
             elif run.sink is not None and (kind is RunOne or kind is Next):
                 reply = yield from run.listen(effect)
             elif kind is RunOne:
                 reply = run.run_here(effect.task, effect.values)
-            elif run.io is not None and (kind is Save or kind is SaveWrites or kind is Load):
-                reply = run.io.carry(effect)
             else:
                 reply = run.carry(effect)
     except GeneratorExit:  # the consumer stopped reading

@@ -45,7 +45,7 @@ class RunSaver:
         self.buffered: list[SaveWrites] = []
         self.parent_of: dict[str, str | None] = {}
         self.source_of: dict[str, str] = {}
-        self.track = bool(_CHECKPOINT_MODES & p.modes)
+        self.track = bool(p.modes) and not p.modes.isdisjoint(_CHECKPOINT_MODES)
         """The run shows its checkpoints ("checkpoints"/"debug" chunks): remember their
         parents and sources."""
 

@@ -116,7 +116,7 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
     if run.lone or (len(run.todo) > 1 and p.saver is not None and _in_memory(p.saver)):
         run.deferred = []
     # (the phases below return their effects as lists: the replies to them are not needed)
-    if reused or cached or p.modes & _TASK_MODES:
+    if reused or cached or (p.modes and not p.modes.isdisjoint(_TASK_MODES)):
         for effect in _announce(p, ls, run, reused, cached):
             yield effect
     if run.lone:
