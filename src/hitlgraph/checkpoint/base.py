@@ -113,6 +113,16 @@ def rules_of(config: RunnableConfig) -> WriteRules:
     return rules
 
 
+def checks_of(conf: dict[str, Any], config: RunnableConfig
+              ) -> tuple[WriteRules, DecisionNote | None]:
+    """rules_of(config) and note_of(config) in one call, from the config's "configurable"
+    `conf` (put_writes: every task's writes pay for these lookups)."""
+    rules = conf.get(WRITE_RULES, NO_RULES)
+    note = conf.get(DECISION_NOTE)
+    return (rules if type(rules) is WriteRules else rules_of(config),
+            note if note is None or isinstance(note, DecisionNote) else None)
+
+
 WRITES_IDX = {"__error__": -1, "__interrupt__": -3}
 """Fixed write indexes of the special channels whose later write replaces the earlier one."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import ormsgpack
 
-from hitlgraph.checkpoint._decisions import answer_texts, decision_query, note_of, resolved_rows
+from hitlgraph.checkpoint._decisions import answer_texts, decision_query, resolved_rows
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
 from hitlgraph.checkpoint._memory_chunks import LONG_LIST, dumps_value
 from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
@@ -38,6 +38,7 @@ from hitlgraph.checkpoint.base import (
     PendingWritesCall,
     RunnableConfig,
     ThreadInfo,
+    checks_of,
     rules_of,
     thread_query,
     write_slot,
@@ -410,9 +411,10 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
 
     def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
                    task_id: str, task_path: str = "") -> None:
-        thread_id, ns = _thread_ns(config)
-        conf = config["configurable"]
-        checkpoint_id = conf["checkpoint_id"]
+        # (_thread_ns inline, with the same lookups: every task's writes come here)
+        conf = config.get("configurable", {})
+        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
+        checkpoint_id = config["configurable"]["checkpoint_id"]
         dumps = self.serde.dumps_typed
         try:
             encoded = [
@@ -425,20 +427,21 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                 dumps_channel(self.serde, chan, value)
             raise
         change = change_of(self.serde, writes, task_path)
-        checks = rules_of(config)
-        note = note_of(config)
+        checks, note = checks_of(conf, config)
         texts = answer_texts(note) if note is not None else ()
         with self._lock:
-            self._check_fence(thread_id, checks.fence)
+            if checks.fence is not None:
+                self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
             if checks.expected_latest is not None:
                 rules.check_writes_latest(thread_id, checkpoint_id, space.latest)
             if note is not None:
                 self._check_open(thread_id, checkpoint_id, [i for i, _ in note.answers])
             stored = space.writes.setdefault(checkpoint_id, {})
-            if any(mode == "claim" and (task_id, idx) in stored for idx, mode, _ in encoded):
-                # checked before anything is stored: the call is all or nothing
-                raise rules.answered(thread_id, checkpoint_id)
+            for idx, mode, _ in encoded:
+                if mode == "claim" and (task_id, idx) in stored:
+                    # checked before anything is stored: the call is all or nothing
+                    raise rules.answered(thread_id, checkpoint_id)
             for idx, mode, packed in encoded:
                 key = (task_id, idx)
                 if mode == "insert" and key in stored:
