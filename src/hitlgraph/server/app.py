@@ -183,7 +183,8 @@ async def _open_database(stack: AsyncExitStack, db: str, settings: ServerSetting
     store = SqliteStore(db)
     await store.setup()
     stack.push_async_callback(store.close)
-    saver = await stack.enter_async_context(LoopSqliteSaver.from_conn_string(db))
+    # (on the store's loop connection: one connection on the event loop for the file)
+    saver = await stack.enter_async_context(LoopSqliteSaver.sharing(store))
     return store, saver
 
 
