@@ -20,37 +20,27 @@ _last = 0
 
 def checkpoint_id() -> str:
     """A new checkpoint id; ids made later in this process sort after earlier ones as strings."""
-    return _id_at(_tick())
+    return stamp()[0]
 
 
 def stamp() -> tuple[str, str, int]:
     """A new checkpoint id with its ts_of() and version_of(), worked out from the clock
     reading rather than parsed back from the id (a run's every step takes one)."""
-    ticks = _tick()
-    checkpoint = _id_at(ticks)
-    # (version_of's 64 bits: the id's first 60 time bits around its version digit 6)
-    return (checkpoint, _ts_at(checkpoint, (ticks - _GREGORIAN_OFFSET) // 10),
-            ((ticks >> 12) << 16) | 0x6000 | (ticks & 0xFFF))
-
-
-def _tick() -> int:
-    """The clock in 100 ns ticks since 1582-10-15, past the last tick this process used."""
     global _last
     ticks = time.time_ns() // 100 + _GREGORIAN_OFFSET
     with _lock:
         if ticks <= _last:
             ticks = _last + 1
         _last = ticks
-    return ticks
-
-
-def _id_at(ticks: int) -> str:
     # UUIDv6 layout: 48 high timestamp bits, version 6, 12 low bits, variant, random.
     rand = random.getrandbits(62)
-    return "%08x-%04x-6%03x-%04x-%012x" % (  # noqa: UP031 - the fastest way here
+    checkpoint = "%08x-%04x-6%03x-%04x-%012x" % (  # noqa: UP031 - the fastest way here
         ticks >> 28, (ticks >> 12) & 0xFFFF, ticks & 0xFFF, 0x8000 | (rand >> 48),
         rand & 0xFFFFFFFFFFFF,
     )
+    # (version_of's 64 bits: the id's first 60 time bits around its version digit 6)
+    return (checkpoint, _ts_at(checkpoint, (ticks - _GREGORIAN_OFFSET) // 10),
+            ((ticks >> 12) << 16) | 0x6000 | (ticks & 0xFFF))
 
 
 def ticks_of(checkpoint: str) -> int:

@@ -44,6 +44,10 @@ REF_TAG = "ref"
 Typed = tuple[str, bytes]
 
 
+_ARRAY_HEADS = frozenset([*range(0x90, 0xA0), 0xDC, 0xDD])
+"""The first bytes of msgpack arrays (fixarray, array 16, array 32)."""
+
+
 def _array(data: bytes) -> tuple[int, int] | None:
     """(item count, offset of the first item) of msgpack array bytes, or None."""
     if not data:
@@ -103,7 +107,8 @@ class DeltaEncoder:
     def encode(self, key: Hashable, version: Any, typed: Typed) -> Typed:
         """What to store for `typed` (the serialized value) at `version` of `key`."""
         tag, data = typed
-        shape = _array(data) if tag == "msgpack" else None
+        # (a value that is no msgpack array, the usual one, is told by its first byte)
+        shape = _array(data) if tag == "msgpack" and data and data[0] in _ARRAY_HEADS else None
         if shape is None:
             if key in self._last:
                 with self._lock:

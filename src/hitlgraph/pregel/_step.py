@@ -56,7 +56,7 @@ CacheKey = tuple[tuple[str, ...], str]
 _TASK_MODES = frozenset({"tasks", "debug"})
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class StepRun:
     """One step's tasks as they run."""
 
@@ -78,6 +78,12 @@ class StepRun:
     than a call per task. Once a task pauses or fails, those wait no more."""
     stopped: bool = False
     """A task paused at an interrupt or failed: the step will not be applied."""
+
+    def __init__(self, tasks: list[Task], todo: list[Task]) -> None:
+        # (written out: the generated __init__ takes every field, and calls a factory for
+        # `held`; one StepRun is made per step)
+        self.tasks, self.todo, self.lone, self.cache_keys = tasks, todo, False, None
+        self.held, self.deferred, self.stopped = [], None, False
 
 
 def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult | None]:
