@@ -47,7 +47,8 @@ class Call(NamedTuple, Generic[_T]):
     """It writes: one write transaction (otherwise a read, on one snapshot where it matters)."""
     standalone: bool = False
     """Its batches marked `transaction` bring their own BEGIN and COMMIT (see
-    writes.one_transaction); a driver on an autocommit connection opens none around it."""
+    writes.one_transaction); a driver on an autocommit connection opens none around it. A
+    read marked so is one statement, which needs no transaction around it either."""
 
 
 class StoreSaver(BaseCheckpointSaver):
@@ -109,7 +110,9 @@ class StoreSaver(BaseCheckpointSaver):
     def _pending_call(self, **arguments: Any) -> Call[list[PendingInterrupt]]:
         """list_pending()'s one page (its arguments checked here, before any connection)."""
         query = pending_query(**arguments)
-        return Call(pending.list_page(self.dialect, self.serde, query), write=False)
+        # (one statement, unless a metadata filter makes it read on: see pending.list_page)
+        return Call(pending.list_page(self.dialect, self.serde, query), write=False,
+                    standalone=not query.metadata)
 
     def _decisions_call(self, thread_id: str | None, by: str | None,
                         since: str | datetime | None, limit: int, thread_prefix: str | None

@@ -165,7 +165,7 @@ class SqliteSaver(SyncThreads, StepStore):
         """`call` in a transaction as `Transaction` makes one (or inside batch()'s), written
         out: every saver call comes here, and a `with` block of the class costs each 1.5 us."""
         conn = self.conn
-        if conn.in_transaction:
+        if conn.in_transaction or (call.standalone and not call.write):  # (one statement)
             return ops.run(call.ops, self._execute)
         conn.execute("BEGIN IMMEDIATE" if call.write else "BEGIN")
         try:
