@@ -24,7 +24,7 @@ from langgraph_sdk import get_client
 from hitlgraph.server.store import NewRun
 from hitlgraph.server.store._notify import CHANGED
 from hitlgraph.server.store._sqlite_sql import SQLITE
-from hitlgraph.server.store._watch import CHANGES_KEPT, ChangeWatcher
+from hitlgraph.server.store._watch import CHANGES_KEPT, PRUNE_EVERY, ChangeWatcher
 from hitlgraph.server.store.sqlite import SqliteStore
 
 WAIT_S = 30.0
@@ -102,16 +102,20 @@ def test_a_watcher_that_fell_behind_the_kept_changes_wakes_everyone(tmp_path: Pa
     asyncio.run(setup())
     conn = sqlite3.connect(path, isolation_level=None)
     conn.create_function("hg_origin", 0, lambda: "other")
-    for n in range(CHANGES_KEPT + 5):
+    made = CHANGES_KEPT + PRUNE_EVERY + 5
+    for n in range(made):
         assert SQLITE.notify is not None
         conn.execute(SQLITE.notify, {"channel": CHANGED, "payload": f"r-{n}"})
+    # The last prune (at the last multiple of PRUNE_EVERY) kept its CHANGES_KEPT rows.
+    first = made // PRUNE_EVERY * PRUNE_EVERY - CHANGES_KEPT + 1
     kept = conn.execute("SELECT COUNT(*), MIN(seq) FROM hg_changes").fetchone()
-    assert kept == (CHANGES_KEPT, 6)
+    assert kept == (made - first + 1, first) and first > 1
+    assert CHANGES_KEPT <= kept[0] < CHANGES_KEPT + PRUNE_EVERY
     woken: list[list[str]] = []
     watcher = ChangeWatcher(str(path), origin="mine")
     seen, complete = watcher._read(conn, 0, woken.append)
-    assert (seen, complete) == (CHANGES_KEPT + 5, False)
-    assert woken[0][:2] == ["*", "run:r-5"]
+    assert (seen, complete) == (first + CHANGES_KEPT - 1, False)
+    assert woken[0][:2] == ["*", f"run:r-{first - 1}"]
     conn.close()
 
 

@@ -6,8 +6,9 @@ store's origin. A watcher polls `PRAGMA data_version` on a connection of its own
 milliseconds: it costs a read of the file's shared memory, and changes whenever another
 connection (of any process) committed. Only then does the watcher read the rows it has not
 seen, and wakes the keys of those other stores made (its own store woke its waiters
-already). The table keeps its last CHANGES_KEPT rows (a trigger deletes older ones): a
-watcher that fell further behind wakes everyone ("*") instead.
+already). The table keeps at least its last CHANGES_KEPT rows (a trigger deletes older
+ones at every PRUNE_EVERY-th row): a watcher that fell further behind wakes everyone ("*")
+instead.
 """
 
 from __future__ import annotations
@@ -22,15 +23,18 @@ from typing import Final
 
 from hitlgraph.server.store._notify import wake_key
 
-__all__ = ["CHANGES_KEPT", "WATCH_SECONDS", "ChangeWatcher"]
+__all__ = ["CHANGES_KEPT", "PRUNE_EVERY", "WATCH_SECONDS", "ChangeWatcher"]
 
 log = logging.getLogger("hitlgraph.server")
 
 WATCH_SECONDS: Final = 0.005
 """How often the watcher asks whether the file changed."""
 CHANGES_KEPT: Final = 1000
-"""Rows of hg_changes kept (the trigger of SQLite migration 5 says the same number), and
-the most one look reads."""
+"""Rows of hg_changes kept at least (the trigger of SQLite migrations 5 and 7 says the same
+number), and the most one look reads."""
+PRUNE_EVERY: Final = 64
+"""The trigger deletes the rows older than the last CHANGES_KEPT at every row whose seq is a
+multiple of this (migration 7), so between CHANGES_KEPT and CHANGES_KEPT + 63 are kept."""
 _RETRY_SECONDS: Final = (0.1, 0.5, 2.0)
 
 Wake = Callable[[list[str]], None]
