@@ -109,7 +109,11 @@ def _load(p: RunParams) -> Generator[Effect, Any, tuple[CheckpointTuple | None, 
     """The checkpoint the run starts from, the thread's latest checkpoint id, and whether the
     run replays an earlier checkpoint."""
     requested = p.config["configurable"].get("checkpoint_id")
-    start = yield Load(thread_config(p, requested))
+    given, p.start_from = p.start_from, None  # (once: a run opened again reads the thread)
+    if given is not None and requested is None:
+        start = given.latest
+    else:
+        start = yield Load(thread_config(p, requested))
     if requested is None:
         return start, start.checkpoint["id"] if start is not None else "", False
     if start is None:

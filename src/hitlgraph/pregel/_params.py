@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from hitlgraph.checkpoint.base import WRITE_RULES, CheckpointMetadata, Fence, WriteRules, rules_of
+from hitlgraph.checkpoint.base import (
+    WRITE_RULES,
+    CheckpointMetadata,
+    CheckpointTuple,
+    Fence,
+    WriteRules,
+    rules_of,
+)
 from hitlgraph.pregel._context import TaskScope
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
 from hitlgraph.pregel._trace import run_trace
+
+START_FROM = "__hitlgraph_start_from"
+"""The key of config["configurable"] under which a caller hands a run a StartFrom (set it with
+`StartFrom(...).on(config)`)."""
+
+
+class StartFrom(NamedTuple):
+    """The thread's latest checkpoint (None: it has none) as the caller of a top-level run read
+    it for that run, after the run's fence advanced: no writer the fence shuts out can have
+    written after it, so the run starts from it instead of reading the latest again. Its
+    first write compares and sets against it, as against a read of its own. Used once: a run
+    opened again (a recounted k-of-n answer) reads the thread. Never seen by the run's nodes
+    or subgraphs (RunParams takes it out of the config)."""
+
+    latest: CheckpointTuple | None
+
+    def on(self, config: dict[str, Any]) -> dict[str, Any]:
+        return {**config, "configurable": {**config.get("configurable", {}), START_FROM: self}}
 
 
 @dataclass(slots=True, kw_only=True)
@@ -43,6 +68,9 @@ class RunParams:
     ns: str = field(init=False, default="")
     fence: Fence | None = field(init=False, default=None)
     """The fence the run's saver calls carry (see checkpoint.base.WriteRules)."""
+    start_from: StartFrom | None = field(init=False, default=None)
+    """The thread's latest checkpoint as the caller read it (see StartFrom); taken by the
+    run's open."""
     meta_extra: dict[str, Any] = field(init=False, default_factory=dict)
     """What the config adds to every checkpoint's metadata (see `config_metadata`)."""
     scope: TaskScope = field(init=False)
@@ -50,6 +78,8 @@ class RunParams:
 
     def __post_init__(self) -> None:
         conf = self.config.get("configurable", {})
+        if START_FROM in conf:  # (rare: the server's worker)
+            conf = self._take_start(conf)
         self.thread_id = str(conf.get("thread_id", ""))
         self.ns = str(conf.get("checkpoint_ns", ""))
         if WRITE_RULES in conf:  # (rare: a fenced run, e.g. the server's)
@@ -58,6 +88,23 @@ class RunParams:
             self.meta_extra = config_metadata(self.config)
         self.scope = TaskScope(self.config, self.checkpointed, self.ns, self.saver, self.cache,
                                self.durability, self.parents)
+
+    def _take_start(self, conf: dict[str, Any]) -> dict[str, Any]:
+        """Take the StartFrom out of the config (a copy: the caller's is left as it is); kept
+        only for a checkpointed top-level run in the root namespace, of the thread it names."""
+        given = conf[START_FROM]
+        if not isinstance(given, StartFrom):
+            raise TypeError(f"config['configurable'][{START_FROM!r}] must be a StartFrom, "
+                            f"got {type(given).__name__}: {given!r}.")
+        conf = {k: v for k, v in conf.items() if k != START_FROM}
+        self.config = {**self.config, "configurable": conf}
+        tup = given.latest
+        if (self.checkpointed and self.parent is None and not conf.get("checkpoint_ns")
+                and (tup is None or (tup.config["configurable"].get("thread_id")
+                                     == str(conf.get("thread_id", ""))
+                                     and not tup.config["configurable"].get("checkpoint_ns")))):
+            self.start_from = given
+        return conf
 
     def reach(self, context: Any, store: Any) -> RunParams:
         """Give the run's tasks its context and store (what runtime.context and runtime.store

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, SaverTraits, traits_of
 from hitlgraph.pregel._effects import Load, Save, SaveWrites, unknown
+from hitlgraph.pregel._saves_seen import SEEN
 
 if TYPE_CHECKING:
     import asyncio
@@ -55,6 +56,9 @@ class SyncSaverIO:
         self.saver = saver
         self.traits = traits_of(saver)
         self._writer: _Writer | None = None
+        seen = SEEN.get()
+        if seen is not None:  # (a sync run inside the run followed: its saves are not seen)
+            seen.doubt = True
         if self.traits.in_process:  # (never a background writer: each effect is one call)
             self.carry = self._call  # type: ignore[method-assign]
 
@@ -174,6 +178,8 @@ class AsyncSaverIO:
         self.traits = traits_of(saver)
         self._last: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
+        self.seen = SEEN.get()
+        """Told of each save and write stored (see _saves_seen), when the run's caller asked."""
 
     async def carry(self, effect: StorageEffect) -> Any:
         """Carry `effect` out; its reply."""
@@ -181,9 +187,14 @@ class AsyncSaverIO:
             import asyncio  # on its loop, so loaded already; not with the engine
 
             self._last = asyncio.ensure_future(self._after(self._last, effect))
+            if self.seen is not None:  # (written in order; a failure fails the run)
+                self.seen.saw(effect)  # type: ignore[arg-type]
             return None
         await self.drain()
-        return await self._call(effect)
+        reply = await self._call(effect)
+        if self.seen is not None and type(effect) is not Load:
+            self.seen.saw(effect)  # type: ignore[arg-type]
+        return reply
 
     async def _call(self, effect: StorageEffect) -> Any:
         reply = None
