@@ -109,11 +109,11 @@ def test_failure_while_finishing_ends_the_run_with_the_state_stored_last(
     read = WorkerPool._thread_after
     tries: list[int] = []
 
-    async def failing(self: WorkerPool, claim: Any, bound: Any) -> Any:
+    async def failing(self: WorkerPool, claim: Any, bound: Any, *rest: Any) -> Any:
         if bound is not None and marked(claim):
             tries.append(claim.run.attempt)
             raise RuntimeError("reading the state broke")
-        return await read(self, claim, bound)
+        return await read(self, claim, bound, *rest)
 
     monkeypatch.setattr(WorkerPool, "_thread_after", failing)
     thread = post(quick, "/threads", {})["thread_id"]

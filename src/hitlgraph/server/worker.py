@@ -46,9 +46,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph import _faults
-from hitlgraph.checkpoint.base import WRITE_RULES, Fence, WriteRules, traits_of
+from hitlgraph.checkpoint.base import WRITE_RULES, CheckpointTuple, Fence, WriteRules, traits_of
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.func import EntrypointGraph
+from hitlgraph.pregel._saves_seen import SEEN, SavesSeen
+from hitlgraph.pregel._state import state_snapshot
 from hitlgraph.review import Groups
 from hitlgraph.server._chunks import ChunkEvents, mode_names
 from hitlgraph.server._errors import unavailable_errors
@@ -73,6 +75,7 @@ from hitlgraph.server._worker_inputs import (
     run_config,
     state_config,
 )
+from hitlgraph.server._worker_start import Rewind, StartFrom, handed
 from hitlgraph.server.config import BoundGraph
 from hitlgraph.server.store.base import Claim, RunRow, ThreadStatus
 
@@ -109,9 +112,12 @@ class _Plan:
     """Where the thread stood when the run began (its recorded start point)."""
     ended: bool = False
     """An earlier worker already ran the graph to its breakpoint: only finish the run."""
-    rewind_to: tuple[dict[str, Any], list[Any]] | None = None
+    rewind_to: Rewind | None = None
     """The thread's latest checkpoint and its pending writes when this run began (seen by
     this worker): what a rollback restores."""
+    latest: StartFrom | None = None
+    """The thread's latest checkpoint as `_plan` read it, under this claim's fence: the
+    graph starts from it rather than reading it again (None: the graph reads it)."""
 
 
 class WorkerPool:
@@ -311,12 +317,13 @@ class WorkerPool:
             return
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
-        await self._streamed(claim, bound, streaming.exception(), events)
+        exc = streaming.exception()
+        await self._streamed(claim, bound, exc, events, None if exc else streaming.result())
 
     async def _streamed(self, claim: Claim, bound: BoundGraph, exc: BaseException | None,
-                        events: RunEvents) -> None:
+                        events: RunEvents, seen: SavesSeen | None = None) -> None:
         """Finish a run whose graph ended (with `exc` when it failed), with the events it
-        has not written yet."""
+        has not written yet; `seen`: the saves of a graph that ended without failing."""
         run = claim.run
         rest: list[tuple[str, str]] = []
         try:
@@ -339,7 +346,8 @@ class WorkerPool:
                                failed=not conflict_error(exc),
                                events=[*rest, _error_event(error)])
             return
-        await self._finish(claim, bound, "success", events=rest)
+        await self._finish(claim, bound, "success", events=rest,
+                           latest=seen.latest() if seen is not None else None)
 
     async def _fence(self, run_id: str) -> Fence | None:
         """A new fence token of the run for this claim (None: the checkpointer has no
@@ -376,12 +384,11 @@ class WorkerPool:
                      if kwargs.get("command") is not None else kwargs.get("input"))
             if by and kwargs.get("decided_in"):  # the groups `by` belonged to when queued
                 config = Groups({g: [by] for g in kwargs["decided_in"]}).on(config)
-            rewind_to = None if latest is None else (latest.config,
-                                                     list(latest.pending_writes or ()))
+            rewind_to = None if latest is None else Rewind.of(rt.saver, latest)
             if _faults.ARMED and "resume" in (kwargs.get("command") or {}):
                 _faults.hit("server.resume_claim")
             return _Plan(value=value, config=config, started_thread=started_thread,
-                         start=start, rewind_to=rewind_to)
+                         start=start, rewind_to=rewind_to, latest=handed(config, latest))
         log.info("run %s continues from checkpoint %s (attempt %s)", run.run_id,
                  point["checkpoint_id"], run.attempt)
         configurable = config["configurable"]
@@ -390,7 +397,7 @@ class WorkerPool:
         ended = (point["checkpoint_id"] != start.get("checkpoint_id")
                  and await self._at_breakpoint(bound, run))
         return _Plan(value=None, config=config, started_thread=started_thread, start=start,
-                     ended=ended)
+                     ended=ended, latest=handed(config, latest))
 
     async def _at_breakpoint(self, bound: BoundGraph, run: RunRow) -> bool:
         """Whether the thread's latest checkpoint (written by this run) is where one of the
@@ -432,9 +439,22 @@ class WorkerPool:
         return error
 
     async def _stream(self, claim: Claim, bound: BoundGraph, plan: _Plan,
+                      log: RunEvents) -> SavesSeen:
+        """Run the graph, its chunks into `log`; what it saved (see pregel/_saves_seen)."""
+        seen = SavesSeen(plan.config["configurable"]["thread_id"])
+        token = SEEN.set(seen)
+        try:
+            await self._chunks(claim, bound, plan, log)
+        finally:
+            SEEN.reset(token)
+        return seen
+
+    async def _chunks(self, claim: Claim, bound: BoundGraph, plan: _Plan,
                       log: RunEvents) -> None:
         kwargs = claim.run.kwargs
         value, config = plan.value, plan.config
+        if plan.latest is not None:
+            config = plan.latest.on(config)
         subgraphs = bool(kwargs.get("stream_subgraphs")) and not isinstance(
             bound.runnable, EntrypointGraph)
         options: dict[str, Any] = {"stream_mode": graph_modes(kwargs.get("stream_mode"))}
@@ -469,12 +489,15 @@ class WorkerPool:
         if events is not None:
             log.add((models.drain() if models else []) + events.end())
 
-    async def _thread_after(self, claim: Claim, bound: BoundGraph | None) -> _After:
-        """(output, values, interrupts, status) the thread's latest checkpoint shows; without
-        the graph, no output and what the thread's row holds."""
+    async def _thread_after(self, claim: Claim, bound: BoundGraph | None,
+                            latest: CheckpointTuple | None = None) -> _After:
+        """(output, values, interrupts, status) the thread's latest checkpoint shows (`latest`:
+        as the run's saves made it, else read); without the graph, no output and what the
+        thread's row holds."""
         if bound is None:
             return await self._stored_state(claim)
-        snap = await bound.compiled.aget_state(state_config(self.rt, claim.run))
+        snap = (state_snapshot(bound.compiled, latest, live=True) if latest is not None
+                else await bound.compiled.aget_state(state_config(self.rt, claim.run)))
         # Open ones only: a task's interrupt whose answer a cancelled run applied in a
         # subgraph (the task unfinished) is answered, and a resume of it would be refused.
         waiting = {i.id for i in snap.interrupts}
@@ -491,10 +514,11 @@ class WorkerPool:
 
     async def _finish(self, claim: Claim, bound: BoundGraph | None, status: Any, *,
                       error: dict[str, Any] | None = None, failed: bool = False,
-                      delete_run: bool = False, events: Sequence[tuple[str, str]] = ()
-                      ) -> None:
+                      delete_run: bool = False, events: Sequence[tuple[str, str]] = (),
+                      latest: CheckpointTuple | None = None) -> None:
         rt, run = self.rt, claim.run
-        output, values, interrupts, thread_status = await self._thread_after(claim, bound)
+        output, values, interrupts, thread_status = await self._thread_after(claim, bound,
+                                                                             latest)
         if failed:
             thread_status = "error"
         temporary = run.temporary and run.on_completion == "delete"
@@ -536,7 +560,7 @@ class WorkerPool:
             if plan.started_thread:  # the run started the thread: no checkpoint stays
                 await rt.saver.adelete_thread(rt.checkpoint_thread(run.tenant, run.thread_id))
             elif plan.rewind_to is not None:
-                await rt.saver.arewind(*plan.rewind_to)
+                await rt.saver.arewind(*plan.rewind_to.args(rt.saver))
             else:
                 log.warning("run %s is rolled back, but this worker took it over from "
                             "another and cannot tell what the thread held before it: the "
