@@ -294,7 +294,8 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
 
     def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
             new_versions: ChannelVersions) -> RunnableConfig:
-        thread_id, ns = _thread_ns(config)
+        conf = config.get("configurable", {})  # (_thread_ns inline: every step comes here)
+        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         blobs, record = self._encode_checkpoint(thread_id, ns, config, checkpoint, metadata,
                                                 new_versions)
         checkpoint_id = checkpoint["id"]

@@ -128,7 +128,10 @@ def run_params(
             "later, which needs a checkpointer: compile with "
             "builder.compile(checkpointer=InMemorySaver(), ...)."
         )
-    limit, mode = _limits(merged, durability)
+    if durability is None and "recursion_limit" not in merged and "durability" not in merged:
+        limit, mode = 25, "async"  # (_limits' first case, inline: this runs for every invoke)
+    else:
+        limit, mode = _limits(merged, durability)
     cache = graph.cache
     p = RunParams(
         spec=graph.spec, input=input, config=merged, checkpointed=saver is not None,
