@@ -90,9 +90,9 @@ def test_a_long_run_of_held_statements_goes_early(conninfo: str, monkeypatch: An
     sent: list[int] = []
     pipeline = aio._pipeline
 
-    async def counting(cursor: Any, batch: Any, **kwargs: Any) -> Any:
+    async def counting(conn: Any, batch: Any, **kwargs: Any) -> Any:
         sent.append(len(batch.statements))
-        return await pipeline(cursor, batch, **kwargs)
+        return await pipeline(conn, batch, **kwargs)
 
     monkeypatch.setattr(aio, "QUEUE_MAX", 5)
 
@@ -106,15 +106,18 @@ def test_a_long_run_of_held_statements_goes_early(conninfo: str, monkeypatch: An
 
 
 def _round_trips(monkeypatch: Any) -> list[int]:
-    """A list that counts round trips from now on: each statement sent outside a pipeline,
-    and each outermost pipeline block (the drivers read a pipeline's replies after it ends).
-    Counted from what is sent, not from waits, which depend on the machine's load."""
+    """A list that counts round trips from now on: each `_wire.round_trip` (the async
+    saver's), each statement sent outside a pipeline, and each outermost pipeline block (the
+    drivers read a pipeline's replies after it ends). Counted from what is sent, not from
+    waits, which depend on the machine's load."""
     from contextlib import asynccontextmanager
 
     from psycopg import AsyncConnection, AsyncCursor
 
+    from hitlgraph.checkpoint.postgres import _wire
+
     count = [0]
-    pipeline, execute = AsyncConnection.pipeline, AsyncCursor.execute
+    pipeline, execute, trip = AsyncConnection.pipeline, AsyncCursor.execute, _wire.round_trip
 
     @asynccontextmanager
     async def counted_pipeline(self: Any) -> Any:
@@ -126,8 +129,13 @@ def _round_trips(monkeypatch: Any) -> list[int]:
         count[0] += self.connection._pipeline is None
         return await execute(self, *args, **kwargs)
 
+    async def counted_trip(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return await trip(*args, **kwargs)
+
     monkeypatch.setattr(AsyncConnection, "pipeline", counted_pipeline)
     monkeypatch.setattr(AsyncCursor, "execute", counted_execute)
+    monkeypatch.setattr(_wire, "round_trip", counted_trip)
     return count
 
 

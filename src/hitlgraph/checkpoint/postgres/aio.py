@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from psycopg import AsyncConnection, AsyncCursor, IsolationLevel
+from psycopg import AsyncConnection, IsolationLevel
 from psycopg.pq import TransactionStatus
 from psycopg_pool import AsyncConnectionPool
 
@@ -26,7 +26,7 @@ from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import AsyncStore, SyncStore
 from hitlgraph.checkpoint._thread_list import AsyncThreads
-from hitlgraph.checkpoint.postgres import answered_rows, pool_settings
+from hitlgraph.checkpoint.postgres import _wire, pool_settings
 from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
 from hitlgraph.checkpoint.postgres._threads import THREAD_SQL
 from hitlgraph.checkpoint.serde import SerializerProtocol
@@ -46,9 +46,10 @@ QUEUE_MAX = 256
 sends them in a round trip of their own (a migration's index backfill queues many)."""
 
 
-async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone: bool = False,
-                transaction: bool = False) -> _T:
-    """Run an operation of `_store` on an async cursor (see the sync `drive`). `transaction`:
+async def drive(conn: AsyncConnection[Any], operation: ops.Ops[_T], *,
+                standalone: bool = False, transaction: bool = False) -> _T:
+    """Run an operation of `_store` on an async connection in autocommit mode (see the sync
+    `drive`; each round trip goes through `_wire`, below psycopg's cursors). `transaction`:
     make it one transaction, its BEGIN sent in the first step's round trip and its COMMIT in
     one round trip with the batches still held back.
 
@@ -59,80 +60,69 @@ async def drive(cursor: AsyncCursor[Any], operation: ops.Ops[_T], *, standalone:
         if isinstance(step, ops.Batch) and step.unread:
             held.extend(step.statements)
             if len(held) > QUEUE_MAX:
-                await _send_held(cursor, held)
+                await _send_held(conn, held)
             return None
         if isinstance(step, ops.Batch) and not (standalone and step.transaction):
-            results = await _pipeline(cursor, ops.Batch((*held, *step.statements)))
+            results = await _pipeline(conn, ops.Batch((*held, *step.statements)))
             del held[:]
             return results[len(results) - len(step.statements):]
-        if held and isinstance(step, ops.Statement):
-            results = await _pipeline(cursor, ops.Batch((*held, step)))
+        if isinstance(step, ops.Statement):
+            results = await _pipeline(conn, ops.Batch((*held, step)))
             del held[:]
             return results[-1]
-        await _send_held(cursor, held)
+        await _send_held(conn, held)
         if isinstance(step, ops.Batch):
-            return await _pipeline(cursor, step, own=True)
-        if isinstance(step, ops.Many):
-            await cursor.executemany(step.sql, step.rows)
-        else:
-            await cursor.execute(step.sql, step.params or None)
-        return await cursor.fetchall() if answered_rows(cursor) else cursor.rowcount
+            return await _pipeline(conn, step, own=True)
+        statements = tuple(ops.Statement(step.sql, row) for row in step.rows)
+        counts = await _pipeline(conn, ops.Batch(statements)) if statements else []
+        return sum(max(count, 0) for count in counts if isinstance(count, int))
 
     result = await ops.arun(operation, execute)
     if transaction:
         if _faults.ARMED:
             _faults.hit("checkpoint.before_commit")
         held.append(ops.Statement("COMMIT"))
-    await _send_held(cursor, held)
+    await _send_held(conn, held)
     return result
 
 
-async def _send_held(cursor: AsyncCursor[Any], held: list[ops.Statement]) -> None:
+async def _send_held(conn: AsyncConnection[Any], held: list[ops.Statement]) -> None:
     """Send the held statements (one round trip), and forget them."""
     if held:
-        await _pipeline(cursor, ops.Batch(tuple(held)))
+        await _pipeline(conn, ops.Batch(tuple(held)))
         del held[:]
 
 
-async def _pipeline(cursor: AsyncCursor[Any], batch: ops.Batch, *, own: bool = False
-                    ) -> list[ops.Rows | int]:
-    """A batch's statements in one pipeline (one round trip), each with a cursor of its own;
-    with `own`, between a BEGIN and a COMMIT sent in the same pipeline."""
-    conn = cursor.connection
-    cursors = [conn.cursor(binary=True) for _ in batch.statements]
+async def _pipeline(conn: AsyncConnection[Any], batch: ops.Batch, *, own: bool = False
+                    ) -> list[_wire.Reply]:
+    """A batch's statements in one round trip; with `own`, between a BEGIN and a COMMIT sent
+    in the same round trip (a fault armed before the commit strikes before any is sent)."""
+    statements: list[tuple[str, Any]] = [(one.sql, one.params or None)
+                                         for one in batch.statements]
+    if not own:
+        return await _wire.round_trip(conn, statements, binary=True)
+    if _faults.ARMED:
+        _faults.hit("checkpoint.before_commit")
     try:
-        async with conn.pipeline():
-            if own:
-                await cursor.execute(BEGIN)
-            for one, statement in zip(cursors, batch.statements, strict=True):
-                await one.execute(statement.sql, statement.params or None)
-            if own:
-                if _faults.ARMED:
-                    _faults.hit("checkpoint.before_commit")
-                await cursor.execute("COMMIT")
+        replies = await _wire.round_trip(conn, [(BEGIN, None), *statements, ("COMMIT", None)],
+                                         binary=True)
     except BaseException:
-        if own and conn.info.transaction_status != TransactionStatus.IDLE:
+        if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             await conn.rollback()
         raise
-    results: list[ops.Rows | int] = []
-    for one in cursors:
-        results.append(await one.fetchall() if answered_rows(one) else one.rowcount)
-        await one.close()
-    return results
+    return replies[1:-1]
 
 
 async def _one_transaction(conn: AsyncConnection[Any], call: Call[_T]) -> _T:
     """A write's operation in one READ COMMITTED transaction on an autocommit connection, its
     BEGIN sent in the first statement's round trip (psycopg's `transaction()` waits for the
     BEGIN alone, a round trip more per write), its COMMIT in the last's (see drive)."""
-    async with conn.cursor(binary=True) as cursor:
-        try:
-            result = await drive(cursor, call.ops, transaction=True)
-        except BaseException:
-            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-                await conn.rollback()
-            raise
-    return result
+    try:
+        return await drive(conn, call.ops, transaction=True)
+    except BaseException:
+        if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+            await conn.rollback()
+        raise
 
 
 class AsyncPostgresSaver(AsyncThreads, AsyncStore, SyncStore):
@@ -208,15 +198,14 @@ class AsyncPostgresSaver(AsyncThreads, AsyncStore, SyncStore):
     @staticmethod
     async def _drive_on(conn: AsyncConnection[Any], call: Call[_T]) -> _T:
         if conn.autocommit and (not call.write or call.standalone):
-            async with conn.cursor(binary=True) as cursor:
-                result = await drive(cursor, call.ops, standalone=call.standalone)
+            result = await drive(conn, call.ops, standalone=call.standalone)
         elif conn.autocommit:
             result = await _one_transaction(conn, call)
         else:
             async with conn.transaction(), conn.cursor(binary=True) as cursor:
                 if call.write and conn.isolation_level != IsolationLevel.READ_COMMITTED:
                     await cursor.execute(READ_COMMITTED)
-                result = await drive(cursor, call.ops)
+                result = await drive(conn, call.ops)
                 if _faults.ARMED and call.write:
                     _faults.hit("checkpoint.before_commit")
         if _faults.ARMED and call.write:

@@ -8,9 +8,9 @@ store's share of a `runs/wait` was about thirty.
 A store operation (`_ops.Op`) needs the rows of a SELECT, or of a statement with
 RETURNING, before it writes its next statement: those wait for their answer. The others
 (INSERT, UPDATE or DELETE without RETURNING, and the NOTIFY) answer no rows the operation
-reads, and it is sent `[]` for them as before; in psycopg's pipeline mode they are queued
-and travel with the next statement that waits, or with the COMMIT. The BEGIN travels with
-the first statement.
+reads, and it is sent `[]` for them as before; they are queued and travel with the next
+statement that waits, or with the COMMIT, each round trip one `checkpoint.postgres._wire`
+pipeline. The BEGIN travels with the first statement.
 
 A queued statement that fails is raised at the next round trip, before the COMMIT is sent:
 the transaction rolls back and the operation fails, as when the statement failed at once
@@ -38,10 +38,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg import AsyncConnection, AsyncCursor, AsyncPipeline
+from psycopg import AsyncConnection
 from psycopg.pq import TransactionStatus
 
-from hitlgraph.checkpoint.postgres import answered_rows
+from hitlgraph.checkpoint.postgres import _wire
 from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._last import Last
 from hitlgraph.server.store._ops import Op, Rows, Statement
@@ -106,73 +106,80 @@ class FirstTrip:
         return trip
 
 
-async def _fetch(cursor: AsyncCursor[Any]) -> Rows:
-    return await cursor.fetchall() if answered_rows(cursor) else []
+_Sent = tuple[str, Any]
+"""A statement as `_wire` sends it: rendered (psycopg's placeholders), its parameters or
+None (then sent as written)."""
+_BEGIN: _Sent = ("BEGIN", None)
+_COMMIT: _Sent = ("COMMIT", None)
+
+
+def _rendered(statement: Statement) -> _Sent:
+    return POSTGRES.render(statement[0]), statement[1]
+
+
+async def _trip(conn: AsyncConnection[Any], statements: list[_Sent]) -> list[Rows]:
+    """`statements` in one round trip (`_wire`); each one's rows ([] for one that answers
+    none, as a cursor's rows would have been read)."""
+    replies = await _wire.round_trip(conn, statements)
+    return [reply if isinstance(reply, list) else [] for reply in replies]
 
 
 @dataclass(slots=True)
 class _Transaction:
-    """An operation's transaction on a connection: the pipeline's exit sends the COMMIT,
-    with the statements still queued (psycopg's exit always syncs, a round trip)."""
+    """An operation's transaction on a connection: BEGIN goes with the first round trip,
+    COMMIT with the statements still queued at the end (or with the Last)."""
 
     conn: AsyncConnection[Any]
     first_done: bool = False
     done: bool = False
     result: Any = None
-    cursor: AsyncCursor[Any] | None = None
-
-    async def _queue(self, cursor: AsyncCursor[Any], statement: Statement) -> bool:
-        """Queue `statement`; True when it is the operation's Last (the COMMIT follows)."""
-        sql, params = statement
-        await cursor.execute(POSTGRES.render(sql), params)
-        return isinstance(statement, Last)
+    last_rows: Rows = field(default_factory=list)
 
     async def pipelined(self, trip: FirstTrip, limit: float | None) -> None:
-        """Up to the COMMIT, which the pipeline's exit sends and waits for; `limit` bounds
-        the first round trip, when that is not the exit."""
-        async with self.conn.pipeline() as pipe:
-            self.cursor = cursor = self.conn.cursor()
-            await cursor.execute("BEGIN")
-            last = trip.done
-            for statement in trip.statements:
-                last = await self._queue(cursor, statement) or last
-            if not last:
-                await (pipe.sync() if limit is None else within(pipe.sync(), limit))
-                self.first_done = True
-                await self._rest(trip, cursor, pipe)
-            await self.conn.cursor().execute("COMMIT")  # (the rows stay on `cursor`)
+        """Up to the COMMIT, waited for; `limit` bounds the first round trip, when that is
+        not the one with the COMMIT."""
+        queued = [_BEGIN, *map(_rendered, trip.statements)]
+        if not (trip.done or isinstance(trip.statements[-1], Last)):
+            first = _trip(self.conn, queued)
+            rows = await (first if limit is None else within(first, limit))
+            self.first_done = True
+            queued = await self._rest(trip, rows[-1])
+        rows = await _trip(self.conn, [*queued, _COMMIT])
+        if not self.done:
+            self.last_rows = rows[-2]  # the Last's
 
-    async def _rest(self, trip: FirstTrip, cursor: AsyncCursor[Any], pipe: AsyncPipeline
-                    ) -> None:
-        """Drive the operation on, waiting only for the statements whose rows it reads, up
-        to its end (`done`) or its Last."""
+    async def _rest(self, trip: FirstTrip, rows: Rows) -> list[_Sent]:
+        """Drive the operation on, a round trip for each statement whose rows it reads, up
+        to its end (`done`) or its Last; the statements still queued (the Last's last)."""
+        queued: list[_Sent] = []
         try:
-            statement = trip.op.send(await _fetch(cursor))
-            while not await self._queue(cursor, statement):
+            statement = trip.op.send(rows)
+            while True:
+                queued.append(_rendered(statement))
+                if isinstance(statement, Last):
+                    return queued
                 rows = []
                 if _waits(statement):
-                    await pipe.sync()
-                    rows = await _fetch(cursor)
+                    rows = (await _trip(self.conn, queued))[-1]
+                    queued = []
                 statement = trip.op.send(rows)
         except StopIteration as stop:
             self.done, self.result = True, stop.value
+        return queued
 
     async def after_commit(self, trip: FirstTrip) -> Any:
         """Drive `op` on from its Last's rows: it may only read now, each statement on its
         own (as READ COMMITTED reads in a transaction anyway)."""
-        assert self.cursor is not None
         if trip.done:
             return trip.result
         op = trip.op
         try:
-            statement = op.send(await _fetch(self.cursor))
+            statement = op.send(self.last_rows)
             while True:
-                sql, params = statement
-                if not _only_reads(sql):
+                if not _only_reads(statement[0]):
                     raise RuntimeError(
-                        f"a store operation wrote after its Last statement: {sql!r}")
-                statement = op.send(await _fetch(
-                    await self.conn.execute(POSTGRES.render(sql), params)))
+                        f"a store operation wrote after its Last statement: {statement[0]!r}")
+                statement = op.send((await _trip(self.conn, [_rendered(statement)]))[0])
         except StopIteration as stop:
             return stop.value
 

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from hitlgraph.checkpoint.postgres import answered_rows
+from hitlgraph.checkpoint.postgres import _wire
 from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._notify import CHANNELS, wake_key
@@ -72,8 +72,8 @@ def postgres_url(conninfo: str) -> str:
 
 def _executor(conn: AsyncConnection[Any]) -> Callable[[str, Params], Awaitable[Rows]]:
     async def execute(sql: str, params: Params) -> Rows:
-        cursor = await conn.execute(sql, params)
-        return await cursor.fetchall() if answered_rows(cursor) else []
+        reply, = await _wire.round_trip(conn, [(sql, params)])
+        return reply if isinstance(reply, list) else []
     return execute
 
 
