@@ -19,6 +19,8 @@ __all__ = [
     "values_with_interrupts",
 ]
 
+_UNSET: Any = object()
+
 
 def checkpoint_json(config: Mapping[str, Any] | None, thread_id: str) -> dict[str, Any] | None:
     """A checkpoint config as {thread_id, checkpoint_ns, checkpoint_id}, with the public
@@ -102,9 +104,11 @@ def interrupts_by_task(snap: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def values_with_interrupts(snap: StateSnapshot) -> Any:
-    """What runs/wait and join answer: the values, plus "__interrupt__" when paused."""
-    values = to_jsonable(snap.values)
+def values_with_interrupts(snap: StateSnapshot, values: Any = _UNSET) -> Any:
+    """What runs/wait and join answer: the values, plus "__interrupt__" when paused
+    (`values`: the snapshot's values as to_jsonable made them already)."""
+    if values is _UNSET:
+        values = to_jsonable(snap.values)
     if snap.interrupts:
         base = values if isinstance(values, dict) else {}
         return {**base, "__interrupt__": to_jsonable(list(snap.interrupts))}

@@ -498,13 +498,11 @@ class WorkerPool:
             return await self._stored_state(claim)
         snap = (state_snapshot(bound.compiled, latest, live=True) if latest is not None
                 else await bound.compiled.aget_state(state_config(self.rt, claim.run)))
-        # Open ones only: a task's interrupt whose answer a cancelled run applied in a
-        # subgraph (the task unfinished) is answered, and a resume of it would be refused.
-        waiting = {i.id for i in snap.interrupts}
-        interrupts = {task: listed for task, asked in interrupts_by_task(snap).items()
-                      if (listed := [i for i in asked if i["id"] in waiting])}
+        # (interrupts_by_task lists open interrupts only: see there.)
         status: ThreadStatus = "interrupted" if (snap.next or snap.interrupts) else "idle"
-        return values_with_interrupts(snap), to_jsonable(snap.values), interrupts, status
+        values = to_jsonable(snap.values)  # once, for the output and the thread row both
+        return (values_with_interrupts(snap, values), values, interrupts_by_task(snap),
+                status)
 
     async def _stored_state(self, claim: Claim) -> _After:
         row = await self.rt.store.get_thread(claim.run.tenant, claim.run.thread_id)
