@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,17 @@ def _run(run_id: str, thread_id: str) -> NewRun:
                   temporary=False, on_completion="keep")
 
 
+@asynccontextmanager
+async def _opened(path: str) -> AsyncIterator[SqliteStore]:
+    """A store set up on the file at `path`, closed after."""
+    store = SqliteStore(path)
+    await store.setup()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 async def _finished_run(store: SqliteStore, run_id: str, thread_id: str) -> None:
     made = await store.create_run(_run(run_id, thread_id), create_thread=True,
                                   thread_metadata={}, lease=("w", 60.0))
@@ -54,9 +67,7 @@ def test_the_saver_runs_on_the_stores_loop_connection(tmp_path: Path) -> None:
     path = str(tmp_path / "s.sqlite")
 
     async def main() -> None:
-        store = SqliteStore(path)
-        await store.setup()
-        try:
+        async with _opened(path) as store:
             async with LoopSqliteSaver.sharing(store) as saver:
                 conn = store._inline_connection()
                 assert saver.conn is conn
@@ -77,8 +88,6 @@ def test_the_saver_runs_on_the_stores_loop_connection(tmp_path: Path) -> None:
                 assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 0
             # The saver leaves the connection to the store, which still uses it.
             assert (await store.get_thread("", "t")) is not None
-        finally:
-            await store.close()
 
     asyncio.run(main())
 
@@ -118,12 +127,8 @@ def test_a_finished_run_is_one_change_row(tmp_path: Path) -> None:
     path = str(tmp_path / "s.sqlite")
 
     async def main() -> None:
-        store = SqliteStore(path)
-        await store.setup()
-        try:
+        async with _opened(path) as store:
             await _finished_run(store, "r", "t")
-        finally:
-            await store.close()
 
     asyncio.run(main())
     conn = sqlite3.connect(path)
@@ -138,9 +143,7 @@ def test_the_store_goes_to_its_threads_while_the_saver_thread_holds_the_connecti
     path = str(tmp_path / "s.sqlite")
 
     async def main() -> None:
-        store = SqliteStore(path)
-        await store.setup()
-        try:
+        async with _opened(path) as store:
             async with LoopSqliteSaver.sharing(store) as saver:
                 await _put(saver, "t")
                 loop = store.loop_connection()
@@ -172,8 +175,6 @@ def test_the_store_goes_to_its_threads_while_the_saver_thread_holds_the_connecti
                 assert seen and seen[0] == "PRAGMA busy_timeout = 0"
                 assert loop.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 0
                 assert await saver.aget_tuple(_config("t")) is not None
-        finally:
-            await store.close()
 
     asyncio.run(main())
 
@@ -182,9 +183,7 @@ def test_a_locked_file_sends_both_to_their_threads_and_back(tmp_path: Path) -> N
     path = str(tmp_path / "s.sqlite")
 
     async def main() -> None:
-        store = SqliteStore(path)
-        await store.setup()
-        try:
+        async with _opened(path) as store:
             async with LoopSqliteSaver.sharing(store) as saver:
                 other = sqlite3.connect(path, isolation_level=None)
                 other.execute("BEGIN IMMEDIATE")
@@ -202,8 +201,6 @@ def test_a_locked_file_sends_both_to_their_threads_and_back(tmp_path: Path) -> N
                 assert await store.get_thread("", "t") is not None
                 conn = store._inline_connection()
                 assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 0
-        finally:
-            await store.close()
 
     asyncio.run(main())
 
