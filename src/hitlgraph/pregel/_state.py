@@ -12,12 +12,15 @@ from collections.abc import Generator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from hitlgraph._ids import pull_task_id, task_id
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
+from hitlgraph.constants import PULL, PUSH, START
 from hitlgraph.errors import CheckpointerRequiredError
-from hitlgraph.pregel._algo import snapshot_tasks, state_values
+from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
 from hitlgraph.pregel._drive import Outcome, drive_async, drive_sync
 from hitlgraph.pregel._invocation import run_config, run_params, saver_of
 from hitlgraph.pregel._open import pending_at, state_of
+from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import patch_checkpoint_map, subgraph_config
 from hitlgraph.pregel._update import UpdateParams, update_loop
 from hitlgraph.types import PregelTask, StateSnapshot
@@ -82,9 +85,12 @@ def _base_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, live: bool
     st = state_of(graph.spec, tup)
     st.step = int(tup.metadata.get("step", -1))
     ns = tup.config["configurable"].get("checkpoint_ns", "")
-    tasks, names, values, interrupts = snapshot_tasks(
-        graph.spec, st, pending_at(tup), ns=ns, config=tup.config, live=live
-    )
+    if live:
+        tasks, names, values, interrupts = snapshot_tasks(
+            graph.spec, st, pending_at(tup), ns=ns, config=tup.config, live=live
+        )
+    else:
+        tasks, names, values, interrupts = _record_tasks(graph.spec, st, pending_at(tup), ns)
     snapshot = StateSnapshot(
         values=state_values(graph.spec, values),
         next=names,
@@ -96,6 +102,35 @@ def _base_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, live: bool
         interrupts=interrupts,
     )
     return snapshot, ns
+
+
+def _record_tasks(spec: GraphSpec, st: RunState, pending: Pending, ns: str
+                  ) -> tuple[tuple[PregelTask, ...], tuple[str, ...], dict[str, Any],
+                             tuple[Any, ...]]:
+    """snapshot_tasks(live=False), the record of a checkpoint's step that history shows:
+    the same tasks in plan_tasks' order (triggered nodes, then Sends) with the same ids, made
+    straight as PregelTasks. A record applies no writes, so the Task and TaskContext objects
+    plan_tasks builds for a run would be made and dropped for each checkpoint of a page."""
+    planned: list[tuple[str, str, tuple[Any, ...]]] = []
+    for name in st.triggers:
+        spec.nodes[name]  # an unknown node raises KeyError, as in plan_tasks
+        planned.append((pull_task_id(st.id, ns, name), name, (PULL, name)))
+    for index, send in enumerate(st.sends):
+        planned.append((task_id(st.id, ns, PUSH, index, send.node), send.node,
+                        (PUSH, index, False)))
+        spec.nodes[send.node]  # (likewise)
+    out: list[PregelTask] = []
+    for tid, name, path in planned:
+        writes = pending.writes.get(tid)
+        result = None
+        if writes is not None:
+            result = {k: v for k, v in writes if k in spec.channels}
+        elif name == START and isinstance(st.start_input, dict):
+            result = st.start_input
+        out.append(PregelTask(id=tid, name=name, path=path, error=pending.errors.get(tid),
+                              interrupts=pending.interrupts.get(tid, ()), result=result))
+    interrupts = tuple(i for task in out for i in task.interrupts)
+    return tuple(out), tuple(name for _, name, _ in planned), st.values, interrupts
 
 
 def _subgraph_of(graph: CompiledStateGraph, node_name: str) -> CompiledStateGraph | None:
