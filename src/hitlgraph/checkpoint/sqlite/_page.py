@@ -18,7 +18,7 @@ from typing import Any, Final
 from hitlgraph.checkpoint._rows import unpack_record
 from hitlgraph.checkpoint._store.ops import Batch, Ops, Statement
 
-__all__ = ["PageReads", "page_reads"]
+__all__ = ["PageReads", "loaded_reads", "page_reads"]
 
 _KEYS_PER_READ: Final = 250
 """Most (channel, version) keys one statement reads: two parameters each."""
@@ -96,6 +96,13 @@ def _statements(thread_id: str, ns: str, records: dict[str, dict[str, Any]]
         chunk = ids[start:start + _IDS_PER_READ]
         statements.append(Statement(_select_writes(len(chunk)), (thread_id, ns, *chunk)))
     return statements
+
+
+def loaded_reads(cache: dict[Any, Any], thread_id: str, ns: str) -> PageReads | None:
+    """The PageReads of (thread_id, ns) if this read cache has them already (every row of
+    a page but the first): no generator to make and resume for them."""
+    loaded = cache.get(_LOADED)
+    return None if loaded is None else loaded.get((thread_id, ns))
 
 
 def page_reads(cache: dict[Any, Any], page: Sequence[tuple[Any, ...]], thread_id: str,

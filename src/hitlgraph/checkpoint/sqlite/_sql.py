@@ -40,7 +40,7 @@ from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite._filters import INT64, filter_clause
-from hitlgraph.checkpoint.sqlite._page import page_reads
+from hitlgraph.checkpoint.sqlite._page import loaded_reads, page_reads
 from hitlgraph.checkpoint.sqlite._schema import MIGRATIONS, MIGRATIONS_TABLE
 
 __all__ = ["DIALECT", "INLINE_MAX", "MIGRATIONS", "MIGRATIONS_TABLE", "SqliteDialect"]
@@ -293,7 +293,9 @@ class SqliteDialect(Dialect):
         thread_id, ns, checkpoint_id, parent, ts = row[:5]
         page = cache.get(PAGE_ROWS)
         if page is not None:  # a page of list(): read what all its rows refer to at once
-            reads = yield from page_reads(cache, page, thread_id, ns)
+            reads = loaded_reads(cache, thread_id, ns)  # (read by the page's first row)
+            if reads is None:
+                reads = yield from page_reads(cache, page, thread_id, ns)
             record, stored, tasks = reads.stored(checkpoint_id)
             versions = dict(record["channel_versions"])
         else:
@@ -321,8 +323,11 @@ class SqliteDialect(Dialect):
             chains = _chains(cache, thread_id, ns)
             if latest is not None:  # a page: its older checkpoints' values are prefixes
                 chains.cache.seed(channel, version, latest)
-            values[channel] = yield from chains.resolving(functools.partial(
-                chains.cache.value, channel, version, typed, serde.loads_typed))
+            try:  # most values need no rows beyond the page's: no generator for those
+                values[channel] = chains.cache.value(channel, version, typed, serde.loads_typed)
+            except _Missing:
+                values[channel] = yield from chains.resolving(functools.partial(
+                    chains.cache.value, channel, version, typed, serde.loads_typed))
         pending: list[PendingWrite] = []
         for _seq, task_id, packed in tasks:
             for _idx, channel, type_, blob in ormsgpack.unpackb(packed):
@@ -351,7 +356,10 @@ class SqliteDialect(Dialect):
         def value() -> Any:
             return referenced_value(ref, stored, serde.loads_typed, whole)
 
-        return (yield from chains.resolving(value))
+        try:  # the usual case reads no further rows: no generator for it
+            return value()
+        except _Missing:
+            return (yield from chains.resolving(value))
 
     # -- writing --------------------------------------------------------------------------------
 
