@@ -147,6 +147,15 @@ class DeltaEncoder:
                 return None
             return "msgpack", _header(last.count) + last.body
 
+    def items(self, key: Hashable, version: Any) -> tuple[int, bytes] | None:
+        """Like `full`, as (item count, the items' bytes) without the array header: the
+        bytes the encoder holds, not a copy of the whole value with a header put before it."""
+        with self._lock:
+            last = self._last.get(key)
+            if last is None or last.version != version:
+                return None
+            return last.count, last.body
+
     def forget(self, match: Callable[[Hashable], bool]) -> None:
         """Drop remembered values whose key matches (after deleting or pruning a thread)."""
         with self._lock:
@@ -336,6 +345,10 @@ class ChainCache:
             count, offset = shape
             body = full[1][offset:]
             self._known.setdefault(channel, {}).setdefault(version, (body, len(body), count))
+
+    def seed_items(self, channel: str, version: Any, count: int, body: bytes) -> None:
+        """`seed` with the value as DeltaEncoder.items gives it (no copy of its bytes made)."""
+        self._known.setdefault(channel, {}).setdefault(version, (body, len(body), count))
 
     def row(self, channel: str, version: Any) -> Typed | None:
         """The stored value of `channel` at `version`, if a walk fetched it already (a

@@ -316,13 +316,17 @@ class SqliteDialect(Dialect):
                 if typed is not None:
                     values[channel] = serde.loads_typed(typed)
                 continue
-            latest = deltas.full((thread_id, ns, channel), version) if deltas else None
-            if latest is not None and page is None:  # get_tuple: the value the writer knows
-                values[channel] = serde.loads_typed(latest)
-                continue
+            if page is None and deltas is not None:  # get_tuple: the value the writer knows
+                latest = deltas.full((thread_id, ns, channel), version)
+                if latest is not None:
+                    values[channel] = serde.loads_typed(latest)
+                    continue
             chains = _chains(cache, thread_id, ns)
-            if latest is not None:  # a page: its older checkpoints' values are prefixes
-                chains.cache.seed(channel, version, latest)
+            if page is not None and deltas is not None:
+                # a page: its older checkpoints' values are prefixes of the newest one's
+                known = deltas.items((thread_id, ns, channel), version)
+                if known is not None:
+                    chains.cache.seed_items(channel, version, *known)
             try:  # most values need no rows beyond the page's: no generator for those
                 values[channel] = chains.cache.value(channel, version, typed, serde.loads_typed)
             except _Missing:
