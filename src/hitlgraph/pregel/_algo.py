@@ -551,16 +551,12 @@ class Pending:
 
 def snapshot_tasks(
     spec: GraphSpec, st: RunState, pending: Pending, *, ns: str, config: dict[str, Any],
-    live: bool = True,
 ) -> tuple[tuple[PregelTask, ...], tuple[str, ...], dict[str, Any], tuple[Interrupt, ...]]:
-    """The next tasks of a checkpoint as PregelTasks, the names of those still to run, the values
-    and the interrupts.
-
-    `live` (a thread's latest state, as LangGraph's get_state shows it): the values include the
-    writes of the tasks that finished while their step is unfinished, `next` leaves those tasks
-    out, and only the interrupts still waiting for an answer are shown. Otherwise (history, or a
-    checkpoint asked for by id) the snapshot is a record of the step: values as the step began,
-    every task, and every interrupt the tasks raised."""
+    """The next tasks of a thread's latest checkpoint as PregelTasks (as LangGraph's get_state
+    shows them), the names of those still to run, the values and the interrupts: the values
+    include the writes of the tasks that finished while their step is unfinished, `next` leaves
+    those tasks out, and only the interrupts still waiting for an answer are shown. (History,
+    or a checkpoint asked for by id, shows a record of the step: pregel/_state._record_tasks.)"""
     tasks = plan_tasks(spec, st, TaskScope(config, True, ns), with_inputs=False)
     out: list[PregelTask] = []
     done: list[Task] = []
@@ -573,8 +569,7 @@ def snapshot_tasks(
             result = {k: v for k, v in writes if k in spec.channels}
             task.writes = writes
             done.append(task)
-            if live:
-                intrs = ()  # a finished task waits for no answer
+            intrs = ()  # a finished task waits for no answer
         elif task.name == START and isinstance(st.start_input, dict):
             result = st.start_input
         error = pending.errors.get(task.id)
@@ -582,13 +577,11 @@ def snapshot_tasks(
                               interrupts=intrs, result=result))
     values = st.values
     names = tuple(t.name for t in tasks)
-    if live and done and len(done) < len(tasks):
+    if done and len(done) < len(tasks):
         scratch = st.scratch()
         apply_writes(spec, scratch, done, step=st.step + 1)
         if scratch.live is not None:
             scratch.live.settle(scratch.values)
         values = scratch.values
         names = tuple(t.name for t in tasks if t not in done)
-    if live:
-        return tuple(out), names, values, tuple(i for _, i in open_.values())
-    return tuple(out), names, values, tuple(i for t in out for i in t.interrupts)
+    return tuple(out), names, values, tuple(i for _, i in open_.values())

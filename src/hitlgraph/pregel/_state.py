@@ -87,7 +87,7 @@ def _base_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, live: bool
     ns = tup.config["configurable"].get("checkpoint_ns", "")
     if live:
         tasks, names, values, interrupts = snapshot_tasks(
-            graph.spec, st, pending_at(tup), ns=ns, config=tup.config, live=live
+            graph.spec, st, pending_at(tup), ns=ns, config=tup.config
         )
     else:
         tasks, names, values, interrupts = _record_tasks(graph.spec, st, pending_at(tup), ns)
@@ -107,7 +107,7 @@ def _base_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, live: bool
 def _record_tasks(spec: GraphSpec, st: RunState, pending: Pending, ns: str
                   ) -> tuple[tuple[PregelTask, ...], tuple[str, ...], dict[str, Any],
                              tuple[Any, ...]]:
-    """snapshot_tasks(live=False), the record of a checkpoint's step that history shows:
+    """The record of a checkpoint's step that history shows (snapshot_tasks is the live view):
     the same tasks in plan_tasks' order (triggered nodes, then Sends) with the same ids, made
     straight as PregelTasks. A record applies no writes, so the Task and TaskContext objects
     plan_tasks builds for a run would be made and dropped for each checkpoint of a page."""
