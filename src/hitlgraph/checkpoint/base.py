@@ -395,6 +395,9 @@ class SaverTraits(NamedTuple):
     """Everything stays in this process's memory: writing in the background gains nothing."""
     fences: bool
     """advance_fence(key) / aadvance_fence(key) work (WriteRules.fence can guard writes)."""
+    fence_reads: bool = False
+    """aadvance_fence_and_get_tuple(key, config): the fence advanced, then the tuple read, in
+    one transaction (otherwise the two calls)."""
 
 
 _traits: dict[type, SaverTraits] = {}
@@ -411,6 +414,7 @@ def traits_of(saver: BaseCheckpointSaver) -> SaverTraits:
             batches=callable(getattr(kind, "batch", None)),
             in_process=bool(getattr(kind, "in_process", False)),
             fences=getattr(kind, "advance_fence", None) is not BaseCheckpointSaver.advance_fence,
+            fence_reads=callable(getattr(kind, "aadvance_fence_and_get_tuple", None)),
         )
     return found
 

@@ -36,6 +36,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from hitlgraph.checkpoint._store.calls import Call
+from hitlgraph.checkpoint.base import CheckpointTuple, RunnableConfig
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite import BUSY_TIMEOUT_MS
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -121,6 +122,13 @@ class LoopSqliteSaver(AsyncSqliteSaver):
             return await super()._arun(call)
         finally:
             self._queued -= 1
+
+    async def aadvance_fence_and_get_tuple(self, key: str, config: RunnableConfig
+                                           ) -> tuple[int, CheckpointTuple | None]:
+        """aadvance_fence(key), then aget_tuple(config), in one transaction (the fence first:
+        whoever advanced it after this sees no checkpoint write of its holder after the
+        read)."""
+        return await self._arun(self._fence_get_call(key, config))
 
     def _here(self, call: Call[_T], loop: LoopConnection) -> _T:
         """`call`'s result, run on this thread without waiting for a lock.

@@ -356,6 +356,17 @@ class WorkerPool:
             return None
         return Fence(run_id, await self.rt.saver.aadvance_fence(run_id))
 
+    async def _fence_and_read(self, run_id: str, config: dict[str, Any]
+                              ) -> tuple[Fence | None, CheckpointTuple | None]:
+        """`_fence(run_id)`, then the tuple `config` reads: in one transaction where the
+        checkpointer can (a round trip or a transaction fewer)."""
+        saver = self.rt.saver
+        if traits_of(saver).fence_reads:
+            token, latest = await saver.aadvance_fence_and_get_tuple(  # type: ignore[attr-defined]
+                run_id, config)
+            return Fence(run_id, token), latest
+        return await self._fence(run_id), await saver.aget_tuple(config)
+
     async def _plan(self, claim: Claim, bound: BoundGraph) -> _Plan | None:
         """Where the graph starts for this claim (see the module docstring); None when the
         run was taken over meanwhile."""
@@ -363,10 +374,9 @@ class WorkerPool:
         config = run_config(rt, run)
         # Advance the fence before reading the thread: a worker that lost the run can write
         # no checkpoint after that read.
-        fence = await self._fence(run.run_id)
+        fence, latest = await self._fence_and_read(run.run_id, state_config(rt, run))
         if fence is not None:
             config["configurable"][WRITE_RULES] = WriteRules(fence=fence)
-        latest = await rt.saver.aget_tuple(state_config(rt, run))
         point = {"checkpoint_id": latest.checkpoint["id"] if latest is not None else None,
                  "writes": len(latest.pending_writes or ()) if latest is not None else 0,
                  "answers": answer_counts(latest.pending_writes if latest else None)}

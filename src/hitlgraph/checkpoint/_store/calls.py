@@ -19,7 +19,7 @@ from hitlgraph.checkpoint._rows import ListCursor, ListPage
 from hitlgraph.checkpoint._store import decisions, events, gc, pending, reads, writes
 from hitlgraph.checkpoint._store.dialect import Dialect
 from hitlgraph.checkpoint._store.encode import encode_put, encode_writes
-from hitlgraph.checkpoint._store.ops import Ops
+from hitlgraph.checkpoint._store.ops import Ops, together
 from hitlgraph.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -134,6 +134,16 @@ class StoreSaver(BaseCheckpointSaver):
 
     def _fence_call(self, key: str) -> Call[int]:
         return Call(writes.advance_fence(self.dialect, key), write=True, standalone=True)
+
+    def _fence_get_call(self, key: str, config: RunnableConfig
+                        ) -> Call[tuple[int, CheckpointTuple | None]]:
+        """advance_fence(key), then get_tuple(config), in one write transaction (the fence
+        first). Standalone where steps go in one batch (PostgreSQL): there a tuple is its row
+        alone, so the fence and the row's select are the operation's only step, one batch
+        that brings its own BEGIN and COMMIT: one round trip where the two calls take two."""
+        operation = together(writes.advance_fence(self.dialect, key),
+                             reads.get_tuple(self.dialect, self.serde, config, self.deltas))
+        return Call(operation, write=True, standalone=self.dialect.steps_in_one_batch)
 
     def _delete_call(self, thread_id: str) -> Call[None]:
         return Call(gc.delete_thread(self.dialect, thread_id), write=True)

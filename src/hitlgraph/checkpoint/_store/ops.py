@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable, Generator, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 __all__ = ["Batch", "Many", "Ops", "Rows", "Statement", "Step", "arun", "collect", "gather",
-           "nothing", "queue", "run"]
+           "nothing", "queue", "run", "together"]
 
 _T = TypeVar("_T")
+_U = TypeVar("_U")
 
 Rows = list[tuple[Any, ...]]
 
@@ -83,6 +84,48 @@ def queue(statements: Sequence[Statement]) -> Ops[None]:
     Batch.unread); nothing when there are none."""
     if statements:
         yield Batch(tuple(statements), unread=True)
+
+
+def together(first: Ops[_T], then: Ops[_U]) -> Ops[tuple[_T, _U]]:
+    """`first`, an operation of one batch, then `then`, in that order, with `then`'s first
+    step sent in first's batch when it is a plain statement (PostgreSQL: one round trip where
+    the two would be two). The batch keeps its `transaction` mark: run standalone, `then`'s
+    statement is inside first's BEGIN and COMMIT (only right when `then` has no other step).
+
+    Raises:
+        TypeError: `first` yields something other than one batch.
+    """
+    batch = next(first)
+    if not isinstance(batch, Batch) or batch.unread:
+        raise TypeError(f"together() takes an operation of one batch, got {batch!r}")
+    try:
+        step = next(then)
+    except StopIteration as done:
+        return _ended(first, (yield batch)), done.value
+    if isinstance(step, Statement):
+        replies = yield Batch((*batch.statements, step), transaction=batch.transaction)
+        head = _ended(first, replies[:-1])
+        try:
+            step = then.send(replies[-1])
+        except StopIteration as done:
+            return head, done.value
+    else:
+        head = _ended(first, (yield batch))
+    try:
+        while True:
+            step = then.send((yield step))
+    except StopIteration as done:
+        return head, done.value
+
+
+def _ended(ops: Ops[_T], reply: Any) -> _T:
+    """The result of `ops` sent `reply` for its one step."""
+    try:
+        step = ops.send(reply)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    ops.close()
+    raise TypeError(f"together() takes an operation of one batch, got a second step {step!r}")
 
 
 def collect(ops: Ops[None]) -> list[Statement]:
