@@ -8,22 +8,22 @@ _update.py's machine, under either driver."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from hitlgraph._ids import pull_task_id, task_id
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
-from hitlgraph.constants import PULL, PUSH, START
+from hitlgraph.constants import NULL_TASK_ID, PULL, PUSH, START, TASKS
 from hitlgraph.errors import CheckpointerRequiredError
-from hitlgraph.pregel._algo import Pending, RunState, snapshot_tasks, state_values
+from hitlgraph.pregel._algo import Pending, snapshot_tasks, state_values
 from hitlgraph.pregel._drive import Outcome, drive_async, drive_sync
 from hitlgraph.pregel._invocation import run_config, run_params, saver_of
 from hitlgraph.pregel._open import pending_at, state_of
 from hitlgraph.pregel._spec import GraphSpec
 from hitlgraph.pregel._stream import patch_checkpoint_map, subgraph_config
 from hitlgraph.pregel._update import UpdateParams, update_loop
-from hitlgraph.types import PregelTask, StateSnapshot
+from hitlgraph.types import PregelTask, Send, StateSnapshot
 
 if TYPE_CHECKING:
     from hitlgraph.pregel.compiled import CompiledStateGraph
@@ -82,55 +82,97 @@ def _base_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, live: bool
     """The snapshot of `tup` with its tasks as planned (no subgraph state), and its ns.
     `live`: the thread's current state (get_state without checkpoint_id); otherwise a
     record of the checkpoint's step (history)."""
-    st = state_of(graph.spec, tup)
-    st.step = int(tup.metadata.get("step", -1))
     ns = tup.config["configurable"].get("checkpoint_ns", "")
-    if live:
-        tasks, names, values, interrupts = snapshot_tasks(
-            graph.spec, st, pending_at(tup), ns=ns, config=tup.config
-        )
-    else:
-        tasks, names, values, interrupts = _record_tasks(graph.spec, st, pending_at(tup), ns)
+    spec = graph.spec
+    if live or spec.channel_objects or _saved_update(tup):
+        st = state_of(spec, tup)
+        st.step = int(tup.metadata.get("step", -1))
+        if live:
+            tasks, names, values, interrupts = snapshot_tasks(
+                spec, st, pending_at(tup), ns=ns, config=tup.config)
+        else:
+            values = st.values
+            tasks, names, interrupts = _record_tasks(
+                spec, st.id, st.triggers, st.sends, st.start_input, pending_at(tup), ns)
+        shown = state_values(spec, values)
+    else:  # a record of plain and reducer keys: no RunState to make (see _record_values)
+        raw = tup.checkpoint["channel_values"]
+        tasks, names, interrupts = _record_tasks(
+            spec, tup.checkpoint["id"], tup.checkpoint["triggers"], raw.get(TASKS, ()),
+            raw.get(START), pending_at(tup) if tup.pending_writes else _NO_WRITES, ns)
+        shown = _record_values(spec, raw)
+    metadata = tup.metadata
     snapshot = StateSnapshot(
-        values=state_values(graph.spec, values),
+        values=shown,
         next=names,
-        config=patch_checkpoint_map(tup.config, tup.metadata, last=True) or tup.config,
-        metadata=dict(tup.metadata),
+        config=patch_checkpoint_map(tup.config, metadata, last=True) or tup.config,
+        metadata=dict(metadata),
         created_at=tup.checkpoint["ts"],
-        parent_config=patch_checkpoint_map(tup.parent_config, tup.metadata, last=True),
+        parent_config=patch_checkpoint_map(tup.parent_config, metadata, last=True),
         tasks=tasks,
         interrupts=interrupts,
     )
     return snapshot, ns
 
 
-def _record_tasks(spec: GraphSpec, st: RunState, pending: Pending, ns: str
-                  ) -> tuple[tuple[PregelTask, ...], tuple[str, ...], dict[str, Any],
-                             tuple[Any, ...]]:
+_NO_WRITES: Final = Pending()
+"""The pending writes of a checkpoint that has none (_record_tasks only reads them)."""
+
+
+def _saved_update(tup: CheckpointTuple) -> bool:
+    """Whether a resume saved an update on `tup` (state_of applies it to the values)."""
+    for write in tup.pending_writes or ():
+        if write[0] == NULL_TASK_ID:
+            return True
+    return False
+
+
+def _record_values(spec: GraphSpec, raw: dict[str, Any]) -> dict[str, Any]:
+    """state_values(RunState.from_checkpoint(spec, checkpoint).values), for a spec without
+    channel objects, made straight: the state keys the checkpoint holds, and a reducer key
+    it lacks as its empty value, in state_keys' order."""
+    channels = spec.channels
+    values: dict[str, Any] = {}
+    for key in spec.state_keys:
+        chan = channels.get(key)
+        if chan is None:
+            continue
+        if key in raw:
+            values[key] = raw[key]
+        elif chan.initial is not None:
+            values[key] = chan.initial()
+    return values
+
+
+def _record_tasks(spec: GraphSpec, checkpoint_id: str, triggers: Sequence[str],
+                  sends: Sequence[Send], start_input: Any, pending: Pending, ns: str
+                  ) -> tuple[tuple[PregelTask, ...], tuple[str, ...], tuple[Any, ...]]:
     """The record of a checkpoint's step that history shows (snapshot_tasks is the live view):
     the same tasks in plan_tasks' order (triggered nodes, then Sends) with the same ids, made
     straight as PregelTasks. A record applies no writes, so the Task and TaskContext objects
     plan_tasks builds for a run would be made and dropped for each checkpoint of a page."""
     planned: list[tuple[str, str, tuple[Any, ...]]] = []
-    for name in st.triggers:
+    for name in triggers:
         spec.nodes[name]  # an unknown node raises KeyError, as in plan_tasks
-        planned.append((pull_task_id(st.id, ns, name), name, (PULL, name)))
-    for index, send in enumerate(st.sends):
-        planned.append((task_id(st.id, ns, PUSH, index, send.node), send.node,
+        planned.append((pull_task_id(checkpoint_id, ns, name), name, (PULL, name)))
+    for index, send in enumerate(sends):
+        planned.append((task_id(checkpoint_id, ns, PUSH, index, send.node), send.node,
                         (PUSH, index, False)))
         spec.nodes[send.node]  # (likewise)
     out: list[PregelTask] = []
+    interrupts: list[Any] = []
     for tid, name, path in planned:
         writes = pending.writes.get(tid)
         result = None
         if writes is not None:
             result = {k: v for k, v in writes if k in spec.channels}
-        elif name == START and isinstance(st.start_input, dict):
-            result = st.start_input
+        elif name == START and isinstance(start_input, dict):
+            result = start_input
+        asked = pending.interrupts.get(tid, ())
+        interrupts.extend(asked)
         out.append(PregelTask(id=tid, name=name, path=path, error=pending.errors.get(tid),
-                              interrupts=pending.interrupts.get(tid, ()), result=result))
-    interrupts = tuple(i for task in out for i in task.interrupts)
-    return tuple(out), tuple(name for _, name, _ in planned), st.values, interrupts
+                              interrupts=asked, result=result))
+    return tuple(out), tuple(name for _, name, _ in planned), tuple(interrupts)
 
 
 def _subgraph_of(graph: CompiledStateGraph, node_name: str) -> CompiledStateGraph | None:
@@ -142,7 +184,12 @@ def state_snapshot(graph: CompiledStateGraph, tup: CheckpointTuple, *, live: boo
                    ) -> StateSnapshot:
     """The snapshot of `tup`; a task that runs a subgraph carries the config of its state."""
     snapshot, ns = _base_snapshot(graph, tup, live)
-    if not any(_subgraph_of(graph, task.name) is not None for task in snapshot.tasks):
+    nodes = graph.spec.nodes
+    for task in snapshot.tasks:  # (a loop: no generator to make for each snapshot of a page)
+        node = nodes.get(task.name)
+        if node is not None and node.subgraph is not None:
+            break
+    else:
         return snapshot
     thread = tup.config["configurable"].get("thread_id")
     return snapshot._replace(tasks=tuple(
