@@ -23,7 +23,7 @@ __all__ = ["PageReads", "loaded_reads", "page_reads"]
 _KEYS_PER_READ: Final = 250
 """Most (channel, version) keys one statement reads: two parameters each."""
 _IDS_PER_READ: Final = 400
-"""Most checkpoint ids whose writes one statement reads."""
+"""Most checkpoint ids whose writes one statement reads (with 250 keys, 904 parameters)."""
 _LOADED: Final = "sqlite page reads"
 """The key of a read cache's PageReads by (thread_id, checkpoint_ns)."""
 
@@ -32,25 +32,27 @@ _first = operator.itemgetter(0)
 
 
 @functools.cache
-def _select_values(count: int) -> str:
-    """The values of `count` (channel, version) keys of a thread namespace, as rows (channel,
-    version, type, data). CROSS JOIN makes the keys the outer loop: one primary-key lookup
-    each, not a scan of the thread's values."""
-    keys = ", ".join(["(?, ?)"] * count)
-    return ("SELECT b.channel, b.version, b.type, COALESCE(b.blob, (SELECT data FROM blob_data "
-            f"WHERE id = b.data_id)) FROM (VALUES {keys}) AS k CROSS JOIN blobs AS b "
+def _select(keys: int, ids: int) -> str:
+    """One statement reading the values of `keys` (channel, version) keys of a thread
+    namespace, as rows (0, channel, version, type, data), and the packed writes of `ids`
+    checkpoints, as rows (1, checkpoint_id, task_id, seq, packed writes): a page's reads in
+    one trip through the driver rather than one for each. CROSS JOIN makes the keys the outer
+    loop: one primary-key lookup each, not a scan of the thread's values."""
+    parts = []
+    if keys:
+        pairs = ", ".join(["(?, ?)"] * keys)
+        parts.append(
+            "SELECT 0, b.channel, b.version, b.type, COALESCE(b.blob, (SELECT data FROM "
+            f"blob_data WHERE id = b.data_id)) FROM (VALUES {pairs}) AS k CROSS JOIN blobs AS b "
             "WHERE b.thread_id = ? AND b.checkpoint_ns = ? AND b.channel = k.column1 "
             "AND b.version = k.column2")
-
-
-@functools.cache
-def _select_writes(count: int) -> str:
-    """The packed writes of `count` checkpoints of a thread namespace, as rows (checkpoint_id,
-    task_id, seq, packed writes)."""
-    ids = ", ".join(["?"] * count)
-    return ("SELECT checkpoint_id, task_id, seq, COALESCE(writes, (SELECT data FROM blob_data "
-            "WHERE id = data_id)) FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
-            f"AND checkpoint_id IN ({ids})")
+    if ids:
+        marks = ", ".join(["?"] * ids)
+        parts.append(
+            "SELECT 1, checkpoint_id, task_id, seq, COALESCE(writes, (SELECT data FROM "
+            "blob_data WHERE id = data_id)) FROM writes WHERE thread_id = ? AND "
+            f"checkpoint_ns = ? AND checkpoint_id IN ({marks})")
+    return " UNION ALL ".join(parts)
 
 
 class PageReads:
@@ -84,17 +86,21 @@ class PageReads:
 
 def _statements(thread_id: str, ns: str, records: dict[str, dict[str, Any]]
                 ) -> list[Statement]:
+    """The statements of `_select` that read what `records` refer to: all of it in one up to
+    _KEYS_PER_READ keys and _IDS_PER_READ checkpoints (under 999 parameters)."""
     keys = list(dict.fromkeys(key for record in records.values()
                               for key in record["channel_versions"].items()))
-    statements = []
-    for start in range(0, len(keys), _KEYS_PER_READ):
-        chunk = keys[start:start + _KEYS_PER_READ]
-        params = (*(part for key in chunk for part in key), thread_id, ns)
-        statements.append(Statement(_select_values(len(chunk)), params))
     ids = list(records)
-    for start in range(0, len(ids), _IDS_PER_READ):
-        chunk = ids[start:start + _IDS_PER_READ]
-        statements.append(Statement(_select_writes(len(chunk)), (thread_id, ns, *chunk)))
+    statements = []
+    for i in range(max(-(-len(keys) // _KEYS_PER_READ), -(-len(ids) // _IDS_PER_READ))):
+        chunk = keys[i * _KEYS_PER_READ:(i + 1) * _KEYS_PER_READ]
+        some = ids[i * _IDS_PER_READ:(i + 1) * _IDS_PER_READ]
+        params: tuple[Any, ...] = ()
+        if chunk:
+            params = (*(part for key in chunk for part in key), thread_id, ns)
+        if some:
+            params += (thread_id, ns, *some)
+        statements.append(Statement(_select(len(chunk), len(some)), params))
     return statements
 
 
@@ -118,13 +124,12 @@ def page_reads(cache: dict[Any, Any], page: Sequence[tuple[Any, ...]], thread_id
     results = yield Batch(tuple(statements))
     values: dict[tuple[str, Any], Typed] = {}
     tasks: dict[str, list[tuple[int, str, bytes]]] = {}
-    for statement, rows in zip(statements, results, strict=True):
-        if statement.sql.startswith("SELECT b.channel"):
-            for channel, version, type_, data in rows:
-                values[(channel, version)] = (type_, data)
-        else:
-            for checkpoint_id, task_id, seq, packed in rows:
-                tasks.setdefault(checkpoint_id, []).append((seq, task_id, packed))
+    for rows in results:
+        for kind, key, version_or_task, type_or_seq, data in rows:
+            if kind:
+                tasks.setdefault(key, []).append((type_or_seq, version_or_task, data))
+            else:
+                values[(key, version_or_task)] = (type_or_seq, data)
     for entries in tasks.values():
         entries.sort(key=_first)  # by seq; a stable sort keeps the rows' order for equal ones
     found = loaded[(thread_id, ns)] = PageReads(records, values, tasks)
