@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from typing import Final
 
+from hitlgraph.checkpoint._store import pending_text
 from hitlgraph.checkpoint._store.dialect import InterruptWrite
 from hitlgraph.checkpoint._store.ops import Ops, Statement
-from hitlgraph.checkpoint.postgres._schema import CHECKPOINTS, PENDING, WRITES
+from hitlgraph.checkpoint.postgres._schema import (
+    CHECKPOINTS,
+    DECISIONS,
+    DECISIONS_HEAD,
+    EVENTS,
+    EVENTS_HEAD,
+    PENDING,
+    WRITES,
+)
 
-__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "OPEN", "ORDERS",
-           "POLICY_COLUMNS", "SET_POLICY", "interrupt_writes", "select_pending"]
+__all__ = ["ANSWER", "CHANGES", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "OPEN", "SET_POLICY",
+           "interrupt_writes", "select_pending"]
 
 
 def _graph(key: str) -> str:
@@ -48,33 +57,17 @@ CLOSE_OLDER: Final = f"""closed AS (
 """The guarded insert's clause closing the entries its checkpoint supersedes (hitlgraph.review):
 of its namespace, or of every namespace for the root one; only if the checkpoint is stored."""
 
-
-POLICY_COLUMNS: Final = (
-    "p.expires_at, p.warn_at, p.assignee, p.group_name, p.approvals, p.policy_type, "
-    "p.policy_value, p.due, p.approvals_given")
-"""The policy columns a page reads after the response schema (see _store.pending.stored),
-then the approvals given so far (last, so that the columns before keep their places)."""
-ORDERS: Final = {
-    "created": "p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC",
-    "deadline": "p.due, p.thread_id, p.interrupt_id",
-}
-"""list_pending()'s orders, each served by an index of open entries (_schema.py)."""
+CHANGES: Final = (OPEN, CLOSE_TASK, ANSWER, COUNT_GIVEN, SET_POLICY)
+"""The dialect's open_pending, close_task_pending, answer_pending, count_given and set_policy."""
+TABLES: Final = (PENDING, DECISIONS, DECISIONS_HEAD, EVENTS, EVENTS_HEAD)
+"""The dialect's pending_table, decisions_table, decisions_head, events_table and events_head."""
 
 
 def select_pending(where: str, *, with_metadata: bool, order: str = "created") -> str:
     """See Dialect.select_pending."""
-    if with_metadata:
-        metadata = "c.metadata_type, c.metadata, c.metadata_json"
-        join = (f"JOIN {CHECKPOINTS} AS c ON c.thread_id = p.thread_id "
-                "AND c.checkpoint_ns = p.checkpoint_ns AND c.checkpoint_id = p.checkpoint_id ")
-    else:
-        metadata, join = "NULL, NULL, NULL", ""
-    return (
-        "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
-        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value, "
-        f"p.response_schema, {POLICY_COLUMNS} "
-        f"FROM {PENDING} AS p {join}WHERE NOT p.answered AND {where} "
-        f"ORDER BY {ORDERS[order]} LIMIT %s")
+    return pending_text.select_pending(
+        where, with_metadata=with_metadata, order=order, tables=(CHECKPOINTS, PENDING),
+        open_test="NOT p.answered", mark="%s")
 
 
 _LATEST_WRITES: Final = f"""WITH latest AS (

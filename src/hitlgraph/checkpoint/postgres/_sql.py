@@ -18,7 +18,7 @@ import hitlgraph.checkpoint.postgres._pending as _pending
 from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, resolve
 from hitlgraph.checkpoint._rows import by_task, checkpoint_tuple, unpack_record
 from hitlgraph.checkpoint._store import rules
-from hitlgraph.checkpoint._store.dialect import Dialect, InterruptWrite, PutOutcome
+from hitlgraph.checkpoint._store.dialect import Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Batch, Ops, Rows, Statement
 from hitlgraph.checkpoint.base import (
@@ -32,10 +32,6 @@ from hitlgraph.checkpoint.postgres._filters import filter_clause, metadata_json
 from hitlgraph.checkpoint.postgres._schema import (
     BLOBS,
     CHECKPOINTS,
-    DECISIONS,
-    DECISIONS_HEAD,
-    EVENTS,
-    EVENTS_HEAD,
     FENCES,
     LOCK,
     LOCK_CLASS,
@@ -70,6 +66,18 @@ MAX_CHAIN: Final = 1000
 """Deltas followed at most from one value back to a full one (the encoder starts a new full
 value every few hundred); a bound, so that corrupt links cannot loop."""
 
+
+def _blob(channel: str, version: str) -> str:
+    """The join of the one blob row of a channel's version named by `channel` and `version`
+    (the checkpoint's own, or the base a delta extends)."""
+    return f"""CROSS JOIN LATERAL (
+            SELECT * FROM {BLOBS} AS b
+            WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+                AND b.channel = {channel} AND b.version = {version}
+            LIMIT 1
+        ) AS bl"""
+
+
 _SELECT: Final = f"""SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id,
     c.parent_checkpoint_id, c.ts, c.record, c.metadata_type, c.metadata,
     b.channels, b.versions, b.types, b.blobs, w.task_ids, w.channels, w.types, w.blobs
@@ -78,21 +86,11 @@ CROSS JOIN LATERAL (
     WITH RECURSIVE chain (channel, version, type, blob, base_version, depth) AS (
         SELECT bl.channel, bl.version, bl.type, bl.blob, bl.base_version, 0
         FROM unnest(c.channels, c.versions) AS cv (channel, version)
-        CROSS JOIN LATERAL (
-            SELECT * FROM {BLOBS} AS b
-            WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
-                AND b.channel = cv.channel AND b.version = cv.version
-            LIMIT 1
-        ) AS bl
+        {_blob("cv.channel", "cv.version")}
       UNION ALL
         SELECT bl.channel, bl.version, bl.type, bl.blob, bl.base_version, ch.depth + 1
         FROM chain AS ch
-        CROSS JOIN LATERAL (
-            SELECT * FROM {BLOBS} AS b
-            WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
-                AND b.channel = ch.channel AND b.version = ch.base_version
-            LIMIT 1
-        ) AS bl
+        {_blob("ch.channel", "ch.base_version")}
         WHERE ch.depth < {MAX_CHAIN}
     )
     SELECT array_agg(channel) AS channels, array_agg(version) AS versions,
@@ -369,17 +367,14 @@ class PostgresDialect(Dialect):
     everything = "TRUE"
     steps_in_one_batch = True
 
-    def version_key(self, version: Any) -> str:
-        return version_key(version)
+    version_key = staticmethod(version_key)
+    filter_clause = staticmethod(filter_clause)
 
     def metadata_json(self, metadata: CheckpointMetadata, *, exact: bool) -> str:
         return metadata_json(metadata)
 
     def condition(self, column: str, op: str) -> str:
         return f"c.{column} {op} %s"
-
-    def filter_clause(self, key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
-        return filter_clause(key, value)
 
     def select_page(self, where: str) -> str:
         return (f"{_SELECT}\nWHERE {where} "
@@ -416,26 +411,12 @@ class PostgresDialect(Dialect):
         return False
 
     pending_param = "%s"
-    pending_table = PENDING
-    decisions_table = DECISIONS
-    decisions_head = DECISIONS_HEAD
-    events_table = EVENTS
-    events_head = EVENTS_HEAD
+    pending_table, decisions_table, decisions_head, events_table, events_head = _pending.TABLES
     head_lock = " FOR UPDATE"
-    open_pending = _pending.OPEN
-    close_task_pending = _pending.CLOSE_TASK
-    answer_pending = _pending.ANSWER
-    count_given = _pending.COUNT_GIVEN
-    set_policy = _pending.SET_POLICY
-    open_entry = "NOT answered"
-    unwarned = "NOT warned"
-
-    def select_pending(self, where: str, *, with_metadata: bool, order: str = "created"
-                       ) -> str:
-        return _pending.select_pending(where, with_metadata=with_metadata, order=order)
-
-    def interrupt_writes(self) -> Ops[list[InterruptWrite]]:
-        return _pending.interrupt_writes()
+    open_pending, close_task_pending, answer_pending, count_given, set_policy = _pending.CHANGES
+    open_entry, unwarned = "NOT answered", "NOT warned"
+    select_pending = staticmethod(_pending.select_pending)
+    interrupt_writes = staticmethod(_pending.interrupt_writes)
 
     def delete_thread(self, thread_id: str) -> Sequence[Statement]:
         return [Statement(

@@ -8,13 +8,13 @@ from typing import Final
 import ormsgpack
 
 from hitlgraph.checkpoint._rows import row_ts
+from hitlgraph.checkpoint._store import pending_text
 from hitlgraph.checkpoint._store.dialect import InterruptWrite
 from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.constants import INTERRUPT, RESUME
 
-__all__ = ["ANSWER", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "FENCE_LATEST_AND_OPEN",
-           "LATEST_AND_OPEN", "OPEN",
-           "ORDERS", "POLICY_COLUMNS", "SET_POLICY", "interrupt_writes", "select_pending"]
+__all__ = ["ANSWER", "CHANGES", "CLOSE_OLDER", "CLOSE_TASK", "COUNT_GIVEN", "FENCE_LATEST_AND_OPEN",
+           "LATEST_AND_OPEN", "OPEN", "SET_POLICY", "TABLES", "interrupt_writes", "select_pending"]
 
 
 def _graph(key: str) -> str:
@@ -67,34 +67,19 @@ SET_POLICY: Final = (
     "WHERE thread_id = ? AND interrupt_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? "
     "AND task_id = ?")
 
-
-POLICY_COLUMNS: Final = (
-    "p.expires_at, p.warn_at, p.assignee, p.group_name, p.approvals, p.policy_type, "
-    "p.policy_value, p.due, p.approvals_given")
-"""The policy columns a page reads after the response schema (see _store.pending.stored),
-then the approvals given so far (last, so that the columns before keep their places)."""
-ORDERS: Final = {
-    "created": "p.created_at DESC, p.thread_id DESC, p.interrupt_id DESC",
-    "deadline": "p.due, p.thread_id, p.interrupt_id",
-}
-"""list_pending()'s orders, each served by an index of open entries (_schema.py)."""
+CHANGES: Final = (OPEN, CLOSE_TASK, ANSWER, COUNT_GIVEN, SET_POLICY)
+"""The dialect's open_pending, close_task_pending, answer_pending, count_given and set_policy."""
+TABLES: Final = ("pending_interrupts", "decisions", "decisions_head", "review_events",
+                 "review_events_head")
+"""The dialect's pending_table, decisions_table, decisions_head, events_table and events_head."""
 
 
 def select_pending(where: str, *, with_metadata: bool, order: str = "created") -> str:
     """See Dialect.select_pending. `answered = 0` as the partial index states it, so that
     the index serves the order."""
-    if with_metadata:
-        metadata = "c.metadata_type, c.metadata, c.metadata_json"
-        join = ("JOIN checkpoints AS c ON c.thread_id = p.thread_id "
-                "AND c.checkpoint_ns = p.checkpoint_ns AND c.checkpoint_id = p.checkpoint_id ")
-    else:
-        metadata, join = "NULL, NULL, NULL", ""
-    return (
-        "SELECT p.thread_id, p.checkpoint_ns, p.checkpoint_id, p.interrupt_id, p.node, "
-        f"p.graph_id, {metadata}, p.created_at, p.value_type, p.value, "
-        f"p.response_schema, {POLICY_COLUMNS} "
-        f"FROM pending_interrupts AS p {join}WHERE p.answered = 0 AND {where} "
-        f"ORDER BY {ORDERS[order]} LIMIT ?")
+    return pending_text.select_pending(
+        where, with_metadata=with_metadata, order=order,
+        tables=("checkpoints", "pending_interrupts"), open_test="p.answered = 0", mark="?")
 
 
 _LATEST_WRITES: Final = (

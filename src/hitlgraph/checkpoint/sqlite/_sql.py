@@ -34,7 +34,7 @@ from hitlgraph.checkpoint._delta import (
 )
 from hitlgraph.checkpoint._rows import checkpoint_tuple, row_ts, unpack_record
 from hitlgraph.checkpoint._store import rules, writes
-from hitlgraph.checkpoint._store.dialect import PAGE_ROWS, Dialect, InterruptWrite, PutOutcome
+from hitlgraph.checkpoint._store.dialect import PAGE_ROWS, Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedValue, EncodedWrites, Slot
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
@@ -271,8 +271,7 @@ class SqliteDialect(Dialect):
     def condition(self, column: str, op: str) -> str:
         return f"{column} {op} ?"
 
-    def filter_clause(self, key: Any, value: Any) -> tuple[str, tuple[Any, ...]] | None:
-        return filter_clause(key, value)
+    filter_clause = staticmethod(filter_clause)
 
     def select_page(self, where: str) -> str:
         return (f"SELECT {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE {where} "
@@ -466,26 +465,11 @@ class SqliteDialect(Dialect):
     # -- the index of open interrupts -----------------------------------------------------------
 
     pending_param = "?"
-    pending_table = "pending_interrupts"
-    decisions_table = "decisions"
-    decisions_head = "decisions_head"
-    events_table = "review_events"
-    events_head = "review_events_head"
-    open_pending = _pending.OPEN
-    close_task_pending = _pending.CLOSE_TASK
-    answer_pending = _pending.ANSWER
-    count_given = _pending.COUNT_GIVEN
-    set_policy = _pending.SET_POLICY
-    open_entry = "answered = 0"
-    unwarned = "warned = 0"
-    same_as = "IS"
-
-    def select_pending(self, where: str, *, with_metadata: bool, order: str = "created"
-                       ) -> str:
-        return _pending.select_pending(where, with_metadata=with_metadata, order=order)
-
-    def interrupt_writes(self) -> Ops[list[InterruptWrite]]:
-        return _pending.interrupt_writes()
+    pending_table, decisions_table, decisions_head, events_table, events_head = _pending.TABLES
+    open_pending, close_task_pending, answer_pending, count_given, set_policy = _pending.CHANGES
+    open_entry, unwarned, same_as = "answered = 0", "warned = 0", "IS"
+    select_pending = staticmethod(_pending.select_pending)
+    interrupt_writes = staticmethod(_pending.interrupt_writes)
 
     # -- garbage collection ---------------------------------------------------------------------
 
