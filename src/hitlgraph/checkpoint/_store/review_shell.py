@@ -1,11 +1,15 @@
-"""The SQL savers' assignment methods (claim, release, reassign) and the two calls
-hitlgraph.review.apply_expired makes, each one call run by the backend's `_run` (or `_arun`);
-mixed into `shell.SyncStore` and `shell.AsyncStore`."""
+"""The SQL savers' assignment methods (claim, release, reassign), the two calls
+hitlgraph.review.apply_expired makes and the review index's async listings, each one call run
+by the backend's `_run` (or `_arun`); mixed into `shell.SyncStore` and `shell.AsyncStore`. The
+async methods are written once, over `_arun` (a sync saver's runs `_run` in a worker thread)."""
 
 from __future__ import annotations
 
+import builtins
 from abc import abstractmethod
-from typing import TypeVar
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any, TypeVar
 
 from hitlgraph._offload import to_thread
 from hitlgraph._policy import Expire
@@ -13,7 +17,10 @@ from hitlgraph.checkpoint import _review_actions as actions
 from hitlgraph.checkpoint._review_actions import Applied
 from hitlgraph.checkpoint._store import review_actions
 from hitlgraph.checkpoint._store.calls import Call, StoreSaver
+from hitlgraph.review import PendingInterrupt
 from hitlgraph.review._decisions import Decision
+from hitlgraph.review._events import ReviewEvent
+from hitlgraph.review._pending import PendingOrder
 from hitlgraph.review._times import as_time
 
 __all__ = ["AsyncReview", "SyncReview"]
@@ -61,12 +68,91 @@ class _Calls(StoreSaver):
                     write=False)
 
 
-class SyncReview(_Calls):
-    """claim / release / reassign for sync savers (see hitlgraph.review.Assignable)."""
+class AsyncReview(_Calls):
+    """The async methods of the review index, each one call awaited through `_arun` (a sync
+    saver's runs `_run` in a worker thread: SyncReview)."""
+
+    @abstractmethod
+    async def _arun(self, call: Call[_T]) -> _T:
+        """Carry out `call` (setting the saver up first if needed)."""
+
+    async def aclaim(self, thread_id: str, interrupt_id: str, principal: str, *,
+                     reason: str | None = None) -> Decision:
+        """Hold an open interrupt (see `SyncReview.claim`)."""
+        return _only(await self._arun(self._claim_call(thread_id, interrupt_id, principal,
+                                                       reason)))
+
+    async def arelease(self, thread_id: str, interrupt_id: str, principal: str, *,
+                       force: bool = False, reason: str | None = None) -> Decision:
+        """Let go of an interrupt (see `SyncReview.release`)."""
+        return _only(await self._arun(self._release_call(thread_id, interrupt_id, principal,
+                                                         force, reason)))
+
+    async def areassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
+                        reason: str | None = None) -> Decision:
+        """Give an interrupt to `to` (see `SyncReview.reassign`)."""
+        return _only(await self._arun(self._reassign_call(thread_id, interrupt_id, principal,
+                                                          to, reason)))
+
+    async def aapply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str,
+                            rule: Expire) -> Applied | None:
+        """Carry out an expiry (see `SyncReview.apply_expiry`)."""
+        return await self._arun(self._expiry_call(thread_id, interrupt_id, deadline, rule))
+
+    async def asend_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
+                            ) -> Applied | None:
+        """Append a warning event once (see `SyncReview.send_warning`)."""
+        return await self._arun(self._act_call(thread_id, interrupt_id, actions.warn(warn_at)))
+
+    async def awarnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
+        """The warnings due (see `SyncReview.warnings_due`)."""
+        return await self._arun(self._warnings_call(at, limit))
+
+    async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
+                            node: str | None = None, metadata: dict[str, Any] | None = None,
+                            limit: int = 50, after: str | None = None,
+                            assignee: str | None = None, group: str | None = None,
+                            unassigned: bool = False,
+                            expired_before: str | datetime | None = None,
+                            order: PendingOrder = "created") -> AsyncIterator[PendingInterrupt]:
+        """Open interrupts (see `SyncStore.list_pending`)."""
+        call = self._pending_call(
+            graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata, limit=limit,
+            after=after, assignee=assignee, group=group, unassigned=unassigned,
+            expired_before=expired_before, order=order)
+        for item in await self._arun(call):
+            yield item
+
+    async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
+                              since: str | datetime | None = None, limit: int = 50,
+                              thread_prefix: str | None = None) -> AsyncIterator[Decision]:
+        """The decision log, newest first (see `SyncStore.list_decisions`)."""
+        call = self._decisions_call(thread_id, by, since, limit, thread_prefix)
+        for item in await self._arun(call):
+            yield item
+
+    async def alist_review_events(self, after: int = 0, limit: int = 100
+                                  ) -> builtins.list[ReviewEvent]:
+        """The review event outbox (see `SyncStore.list_review_events`)."""
+        return await self._arun(self._events_call(after, limit))
+
+    async def aprune_review_events(self, before_seq: int) -> int:
+        """Delete the outbox's older events (see `SyncStore.prune_review_events`)."""
+        return await self._arun(self._prune_events_call(before_seq))
+
+
+class SyncReview(AsyncReview):
+    """claim / release / reassign for sync savers (see hitlgraph.review.Assignable); their
+    async methods run the calls in a worker thread."""
 
     @abstractmethod
     def _run(self, call: Call[_T]) -> _T:
         """Carry out `call`."""
+
+    async def _arun(self, call: Call[_T]) -> _T:
+        """`_run` in a worker thread (as the base class runs a sync saver's other async
+        methods)."""
+        return await to_thread(self._run, call)
 
     def claim(self, thread_id: str, interrupt_id: str, principal: str, *,
               reason: str | None = None) -> Decision:
@@ -103,24 +189,6 @@ class SyncReview(_Calls):
         return _only(self._run(self._reassign_call(thread_id, interrupt_id, principal, to,
                                                    reason)))
 
-    async def aclaim(self, thread_id: str, interrupt_id: str, principal: str, *,
-                     reason: str | None = None) -> Decision:
-        """claim() in a worker thread."""
-        call = self._claim_call(thread_id, interrupt_id, principal, reason)
-        return _only(await to_thread(self._run, call))
-
-    async def arelease(self, thread_id: str, interrupt_id: str, principal: str, *,
-                       force: bool = False, reason: str | None = None) -> Decision:
-        """release() in a worker thread."""
-        call = self._release_call(thread_id, interrupt_id, principal, force, reason)
-        return _only(await to_thread(self._run, call))
-
-    async def areassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
-                        reason: str | None = None) -> Decision:
-        """reassign() in a worker thread."""
-        call = self._reassign_call(thread_id, interrupt_id, principal, to, reason)
-        return _only(await to_thread(self._run, call))
-
     def apply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str, rule: Expire
                      ) -> Applied | None:
         """Carry out `Expire.cancel()` or `Expire.escalate(...)` on an open interrupt whose
@@ -132,69 +200,13 @@ class SyncReview(_Calls):
         """
         return self._run(self._expiry_call(thread_id, interrupt_id, deadline, rule))
 
-    async def aapply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str,
-                            rule: Expire) -> Applied | None:
-        """apply_expiry() in a worker thread."""
-        call = self._expiry_call(thread_id, interrupt_id, deadline, rule)
-        return await to_thread(self._run, call)
-
     def send_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
                      ) -> Applied | None:
         """Append an open interrupt's "interrupt.warning" event unless it was sent; None: it
         was."""
         return self._run(self._act_call(thread_id, interrupt_id, actions.warn(warn_at)))
 
-    async def asend_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
-                            ) -> Applied | None:
-        """send_warning() in a worker thread."""
-        call = self._act_call(thread_id, interrupt_id, actions.warn(warn_at))
-        return await to_thread(self._run, call)
-
     def warnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
         """(thread_id, interrupt_id, warn_at) of the open interrupts whose warning is due at
         `at` and not sent, earliest first."""
         return self._run(self._warnings_call(at, limit))
-
-    async def awarnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
-        """warnings_due() in a worker thread."""
-        return await to_thread(self._run, self._warnings_call(at, limit))
-
-
-class AsyncReview(_Calls):
-    """The async twins of SyncReview's methods, awaited through `_arun`."""
-
-    @abstractmethod
-    async def _arun(self, call: Call[_T]) -> _T:
-        """Carry out `call`."""
-
-    async def aclaim(self, thread_id: str, interrupt_id: str, principal: str, *,
-                     reason: str | None = None) -> Decision:
-        """Hold an open interrupt (see `SyncReview.claim`)."""
-        return _only(await self._arun(self._claim_call(thread_id, interrupt_id, principal,
-                                                       reason)))
-
-    async def arelease(self, thread_id: str, interrupt_id: str, principal: str, *,
-                       force: bool = False, reason: str | None = None) -> Decision:
-        """Let go of an interrupt (see `SyncReview.release`)."""
-        return _only(await self._arun(self._release_call(thread_id, interrupt_id, principal,
-                                                         force, reason)))
-
-    async def areassign(self, thread_id: str, interrupt_id: str, principal: str, *, to: str,
-                        reason: str | None = None) -> Decision:
-        """Give an interrupt to `to` (see `SyncReview.reassign`)."""
-        return _only(await self._arun(self._reassign_call(thread_id, interrupt_id, principal,
-                                                          to, reason)))
-
-    async def aapply_expiry(self, thread_id: str, interrupt_id: str, *, deadline: str,
-                            rule: Expire) -> Applied | None:
-        """Carry out an expiry (see `SyncReview.apply_expiry`)."""
-        return await self._arun(self._expiry_call(thread_id, interrupt_id, deadline, rule))
-
-    async def asend_warning(self, thread_id: str, interrupt_id: str, *, warn_at: str
-                            ) -> Applied | None:
-        """Append a warning event once (see `SyncReview.send_warning`)."""
-        return await self._arun(self._act_call(thread_id, interrupt_id, actions.warn(warn_at)))
-
-    async def awarnings_due(self, at: str, limit: int) -> list[tuple[str, str, str]]:
-        """The warnings due (see `SyncReview.warnings_due`)."""
-        return await self._arun(self._warnings_call(at, limit))

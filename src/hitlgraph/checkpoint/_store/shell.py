@@ -7,13 +7,13 @@ or both, and implements only `_run` (or `_arun`): carry out one `Call` on its co
 from __future__ import annotations
 
 import builtins
+import threading
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from hitlgraph import _faults
-from hitlgraph._offload import to_thread
 from hitlgraph.checkpoint._rows import ListCursor
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.review_shell import AsyncReview, SyncReview
@@ -26,6 +26,7 @@ from hitlgraph.checkpoint.base import (
     PendingWritesCall,
     RunnableConfig,
 )
+from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 from hitlgraph.review._events import ReviewEvent
 from hitlgraph.review._pending import PendingOrder
@@ -33,6 +34,7 @@ from hitlgraph.review._pending import PendingOrder
 __all__ = ["AsyncStore", "StepStore", "SyncStore"]
 
 _T = TypeVar("_T")
+_Conn = TypeVar("_Conn")
 
 
 class SyncStore(SyncReview):
@@ -53,14 +55,9 @@ class SyncStore(SyncReview):
         """
         return self._run(self._get_call(config))
 
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
+    def list(self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
+             before: RunnableConfig | None = None, limit: int | None = None
+             ) -> Iterator[CheckpointTuple]:
         """Checkpoints newest first: of config's thread (and namespace, if it names one), or of
         all threads with config None.
 
@@ -80,13 +77,8 @@ class SyncStore(SyncReview):
             items, cursor = self._run(self._page_call(cursor))
             yield from items
 
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
+    def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
+            new_versions: ChannelVersions) -> RunnableConfig:
         """Store `checkpoint` as the child of config's checkpoint_id.
 
         Only the channels named in `new_versions` are stored; the others are found by version
@@ -109,13 +101,8 @@ class SyncStore(SyncReview):
         """
         return self._run(self._put_call(config, checkpoint, metadata, new_versions))
 
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
+    def put_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str,
+                   task_path: str = "") -> None:
         """Store the writes of one task of the step after config's checkpoint.
 
         A write to a special channel (error, interrupt, resume) replaces the task's earlier
@@ -170,22 +157,6 @@ class SyncStore(SyncReview):
             expired_before=expired_before, order=order))
         return iter(found)
 
-    async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
-                            node: str | None = None, metadata: dict[str, Any] | None = None,
-                            limit: int = 50, after: str | None = None,
-                            assignee: str | None = None, group: str | None = None,
-                            unassigned: bool = False,
-                            expired_before: str | datetime | None = None,
-                            order: PendingOrder = "created") -> AsyncIterator[PendingInterrupt]:
-        """list_pending() in a worker thread (as the base class runs a sync saver's other
-        async methods)."""
-        call = self._pending_call(
-            graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata, limit=limit,
-            after=after, assignee=assignee, group=group, unassigned=unassigned,
-            expired_before=expired_before, order=order)
-        for item in await to_thread(self._run, call):
-            yield item
-
     def list_decisions(self, *, thread_id: str | None = None, by: str | None = None,
                        since: str | datetime | None = None, limit: int = 50,
                        thread_prefix: str | None = None) -> Iterator[Decision]:
@@ -207,14 +178,6 @@ class SyncStore(SyncReview):
             self._decisions_call(thread_id, by, since, limit, thread_prefix))
         return iter(found)
 
-    async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                              since: str | datetime | None = None, limit: int = 50,
-                              thread_prefix: str | None = None) -> AsyncIterator[Decision]:
-        """list_decisions() in a worker thread."""
-        call = self._decisions_call(thread_id, by, since, limit, thread_prefix)
-        for item in await to_thread(self._run, call):
-            yield item
-
     def verify_decisions(self) -> ChainBreak | None:
         """Check the decision log's hash chain: the first row that was changed or removed
         (see hitlgraph.review.ChainBreak), or None when it is intact. Reads the whole log,
@@ -230,19 +193,10 @@ class SyncStore(SyncReview):
         """
         return self._run(self._events_call(after, limit))
 
-    async def alist_review_events(self, after: int = 0, limit: int = 100
-                                  ) -> builtins.list[ReviewEvent]:
-        """list_review_events() in a worker thread."""
-        return await to_thread(self._run, self._events_call(after, limit))
-
     def prune_review_events(self, before_seq: int) -> int:
         """Delete the outbox's events whose seq is below `before_seq` (those every reader
         has handled); returns how many. Numbers are never reused."""
         return self._run(self._prune_events_call(before_seq))
-
-    async def aprune_review_events(self, before_seq: int) -> int:
-        """prune_review_events() in a worker thread."""
-        return await to_thread(self._run, self._prune_events_call(before_seq))
 
     def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
         """Make config's checkpoint the thread's latest again, with `pending_writes` (see
@@ -287,17 +241,21 @@ class SyncStore(SyncReview):
         self._forget(thread_id)
 
 
-class StepStore(SyncStore):
-    """A sync saver that also stores a finished step in one transaction (base.SaverTraits)."""
+class StepStore(SyncStore, Generic[_Conn]):
+    """A sync saver on a database connection (or pool) that also stores a finished step in one
+    transaction (base.SaverTraits)."""
 
-    def put_step(
-        self,
-        writes: Sequence[PendingWritesCall],
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
+    conn: _Conn
+
+    def __init__(self, conn: _Conn, *, serde: SerializerProtocol | None = None) -> None:
+        super().__init__(serde=serde)
+        self.conn = conn
+        self.lock = threading.RLock()
+        self.is_setup = False
+
+    def put_step(self, writes: Sequence[PendingWritesCall], config: RunnableConfig,
+                 checkpoint: Checkpoint, metadata: CheckpointMetadata, new_versions: ChannelVersions
+                 ) -> RunnableConfig:
         """put_writes() for each of `writes`, then put(), in one transaction."""
         return self._run(self._step_call(writes, config, checkpoint, metadata, new_versions))
 
@@ -314,14 +272,9 @@ class AsyncStore(AsyncReview):
         """The checkpoint tuple `config` points at (see `SyncStore.get_tuple`)."""
         return await self._arun(self._get_call(config))
 
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
+    async def alist(self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
+                    before: RunnableConfig | None = None, limit: int | None = None
+                    ) -> AsyncIterator[CheckpointTuple]:
         """Checkpoints newest first, read page by page (see `SyncStore.list`)."""
         cursor = self._list_cursor(config, filter, before, limit)
         while cursor is not None:
@@ -351,41 +304,9 @@ class AsyncStore(AsyncReview):
             if _faults.ARMED:
                 _faults.hit("checkpoint.after_writes")
 
-    async def alist_pending(self, *, graph_id: str | None = None, thread_id: str | None = None,
-                            node: str | None = None, metadata: dict[str, Any] | None = None,
-                            limit: int = 50, after: str | None = None,
-                            assignee: str | None = None, group: str | None = None,
-                            unassigned: bool = False,
-                            expired_before: str | datetime | None = None,
-                            order: PendingOrder = "created") -> AsyncIterator[PendingInterrupt]:
-        """Open interrupts (see `SyncStore.list_pending`)."""
-        call = self._pending_call(
-            graph_id=graph_id, thread_id=thread_id, node=node, metadata=metadata, limit=limit,
-            after=after, assignee=assignee, group=group, unassigned=unassigned,
-            expired_before=expired_before, order=order)
-        for item in await self._arun(call):
-            yield item
-
-    async def alist_decisions(self, *, thread_id: str | None = None, by: str | None = None,
-                              since: str | datetime | None = None, limit: int = 50,
-                              thread_prefix: str | None = None) -> AsyncIterator[Decision]:
-        """The decision log, newest first (see `SyncStore.list_decisions`)."""
-        call = self._decisions_call(thread_id, by, since, limit, thread_prefix)
-        for item in await self._arun(call):
-            yield item
-
     async def averify_decisions(self) -> ChainBreak | None:
         """Check the decision log's hash chain (see `SyncStore.verify_decisions`)."""
         return await self._arun(self._verify_call())
-
-    async def alist_review_events(self, after: int = 0, limit: int = 100
-                                  ) -> builtins.list[ReviewEvent]:
-        """The review event outbox (see `SyncStore.list_review_events`)."""
-        return await self._arun(self._events_call(after, limit))
-
-    async def aprune_review_events(self, before_seq: int) -> int:
-        """Delete the outbox's older events (see `SyncStore.prune_review_events`)."""
-        return await self._arun(self._prune_events_call(before_seq))
 
     async def arewind(self, config: RunnableConfig,
                       pending_writes: Sequence[PendingWrite]) -> None:

@@ -34,9 +34,8 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         f"extra installs: {install_command('postgres')} ({exc})"
     ) from exc
 
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any, TypeVar
 
 from hitlgraph import _faults
@@ -120,7 +119,7 @@ def _pipeline(cursor: psycopg.Cursor[Any], batch: ops.Batch, *, own: bool = Fals
     return results
 
 
-class PostgresSaver(SyncThreads, StepStore):
+class PostgresSaver(SyncThreads, StepStore["Connection[Any] | ConnectionPool[Any]"]):
     """A checkpoint saver backed by PostgreSQL; safe for several threads and processes.
 
     Args:
@@ -129,23 +128,12 @@ class PostgresSaver(SyncThreads, StepStore):
             expected; see the module's documentation.
         serde: the serializer of channel values, writes and metadata (default msgpack).
 
-    The schema is created (or migrated) by `setup()`, which the first use calls if needed.
+    `setup()`, which the first use calls if needed, creates or migrates the tables (one
+    process at a time: others wait on an advisory lock).
     """
 
     dialect = DIALECT
     thread_sql = THREAD_SQL
-    conn: Connection[Any] | ConnectionPool[Any]
-
-    def __init__(
-        self,
-        conn: Connection[Any] | ConnectionPool[Any],
-        *,
-        serde: SerializerProtocol | None = None,
-    ) -> None:
-        super().__init__(serde=serde)
-        self.conn = conn
-        self.lock = threading.RLock()
-        self.is_setup = False
 
     @classmethod
     @contextmanager
@@ -169,12 +157,10 @@ class PostgresSaver(SyncThreads, StepStore):
         pool: ConnectionPool[Connection[Any]] = ConnectionPool(
             conn_string, **pool_settings(max_size, configure_connection))
         pool.open(wait=True)
-        try:
+        with closing(pool):
             saver = cls(pool, serde=serde)
             saver.setup()
             yield saver
-        finally:
-            pool.close()
 
     @contextmanager
     def _connection(self) -> Iterator[Connection[Any]]:

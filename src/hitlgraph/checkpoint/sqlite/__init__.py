@@ -15,10 +15,9 @@ Example:
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from typing import Any, Final, TypeVar
 
 from hitlgraph import _faults
@@ -96,7 +95,7 @@ class Transaction:
             self.conn.rollback()
 
 
-class SqliteSaver(SyncThreads, StepStore):
+class SqliteSaver(SyncThreads, StepStore[sqlite3.Connection]):
     """A checkpoint saver backed by SQLite; safe for several threads and processes.
 
     Args:
@@ -105,20 +104,12 @@ class SqliteSaver(SyncThreads, StepStore):
             its own transactions, so the connection must not be left inside one.
         serde: the serializer of channel values, writes and metadata (default msgpack).
 
-    The schema is created (or migrated) by `setup()`, which the first use calls if needed.
+    `setup()`, which the first use calls if needed, configures the connection (WAL,
+    synchronous=NORMAL, busy timeout) and creates or migrates the tables.
     """
 
     dialect = DIALECT
     thread_sql = THREAD_SQL
-    conn: sqlite3.Connection
-
-    def __init__(
-        self, conn: sqlite3.Connection, *, serde: SerializerProtocol | None = None
-    ) -> None:
-        super().__init__(serde=serde)
-        self.conn = conn
-        self.lock = threading.RLock()
-        self.is_setup = False
 
     @classmethod
     @contextmanager
@@ -135,13 +126,10 @@ class SqliteSaver(SyncThreads, StepStore):
         Yields:
             The saver, already set up.
         """
-        conn = connect(conn_string)
-        try:
+        with closing(connect(conn_string)) as conn:
             saver = cls(conn, serde=serde)
             saver.setup()
             yield saver
-        finally:
-            conn.close()
 
     def setup(self) -> None:
         """Configure the connection (WAL, synchronous=NORMAL, busy timeout) and create or
