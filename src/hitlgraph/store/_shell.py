@@ -25,7 +25,8 @@ class SqlStore(Sweeping, BaseStore):
     supports_ttl = True
     dialect: Dialect
 
-    def __init__(self, *, index: IndexConfig | None, ttl: TTLConfig | None) -> None:
+    def __init__(self, conn: Any, *, index: IndexConfig | None, ttl: TTLConfig | None) -> None:
+        self.conn = conn
         self.index_config = index
         self.ttl_config = ttl
         self._embedder = Embedder(index) if index else None

@@ -42,26 +42,24 @@ Ops = Generator[Statement, Any, Any]
 def drive(ops: Ops, cur: Any) -> Any:
     """Run `ops` on DB-API cursor `cur`: each statement's reply is its rows when it returns
     some, else its row count. Returns what `ops` returns."""
-    reply: Any = None
-    while True:
-        try:
-            sql, params = ops.send(reply)
-        except StopIteration as done:
-            return done.value
-        cur.execute(sql, params)
-        reply = cur.fetchall() if cur.description else cur.rowcount
+    try:
+        sql, params = next(ops)
+        while True:
+            cur.execute(sql, params)
+            sql, params = ops.send(cur.fetchall() if cur.description else cur.rowcount)
+    except StopIteration as done:
+        return done.value
 
 
 async def adrive(ops: Ops, cur: Any) -> Any:
     """`drive` on an async cursor (psycopg's AsyncCursor)."""
-    reply: Any = None
-    while True:
-        try:
-            sql, params = ops.send(reply)
-        except StopIteration as done:
-            return done.value
-        await cur.execute(sql, params)
-        reply = await cur.fetchall() if cur.description else cur.rowcount
+    try:
+        sql, params = next(ops)
+        while True:
+            await cur.execute(sql, params)
+            sql, params = ops.send(await cur.fetchall() if cur.description else cur.rowcount)
+    except StopIteration as done:
+        return done.value
 
 SEARCH_CANDIDATES = 10_000
 """How many items (the most recently updated that pass the filter) a similarity search

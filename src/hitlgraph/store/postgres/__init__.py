@@ -53,13 +53,13 @@ class PostgresStore(SqlStore):
     """
 
     dialect: PostgresDialect
+    conn: psycopg.Connection[Any] | ConnectionPool[Any]
 
     def __init__(self, conn: psycopg.Connection[Any] | ConnectionPool[Any], *,
                  index: IndexConfig | None = None, ttl: TTLConfig | None = None
                  ) -> None:
         self.dialect = _pgvector.dialect_for(index)
-        super().__init__(index=index, ttl=ttl)
-        self.conn = conn
+        super().__init__(conn, index=index, ttl=ttl)
         self._lock = threading.Lock()
 
     @classmethod

@@ -29,23 +29,17 @@ __all__ = ["AsyncPostgresStore"]
 
 
 class AsyncPostgresStore(SqlStore):
-    """A store in a PostgreSQL database with async methods (aget, aput, asearch, ...).
-
-    Args:
-        conn: a psycopg AsyncConnection (used under a lock) or AsyncConnectionPool.
-        index: similarity search settings, with PostgresIndexConfig's extra keys;
-            needs pgvector.
-        ttl: default TTL and refresh behaviour (see TTLConfig).
-    """
+    """PostgresStore with async methods (aget, aput, asearch, ...): the same arguments, but
+    `conn` is a psycopg AsyncConnection (used under a lock) or AsyncConnectionPool."""
 
     dialect: PostgresDialect
+    conn: AsyncConnection[Any] | AsyncConnectionPool[Any]
 
     def __init__(self, conn: AsyncConnection[Any] | AsyncConnectionPool[Any], *,
                  index: IndexConfig | None = None, ttl: TTLConfig | None = None
                  ) -> None:
         self.dialect = _pgvector.dialect_for(index)
-        super().__init__(index=index, ttl=ttl)
-        self.conn = conn
+        super().__init__(conn, index=index, ttl=ttl)
         self._lock = asyncio.Lock()
         self.loop = asyncio.get_running_loop()
 

@@ -55,11 +55,11 @@ class SqliteStore(SqlStore):
     """
 
     dialect = SqliteDialect()
+    conn: sqlite3.Connection
 
     def __init__(self, conn: sqlite3.Connection, *, index: IndexConfig | None = None,
                  ttl: TTLConfig | None = None) -> None:
-        super().__init__(index=index, ttl=ttl)
-        self.conn = conn
+        super().__init__(conn, index=index, ttl=ttl)
         self._lock = threading.Lock()
 
     @classmethod
