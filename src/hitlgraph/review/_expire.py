@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -130,13 +131,45 @@ def _ending(item: PendingInterrupt) -> dict[str, Any]:
                          "expired_reason": cancel_reason(rule) if rule else "expired"}}
 
 
+def _expiring(item: PendingInterrupt) -> Expire | None:
+    """The rule to apply to the due interrupt through the index (None: resume it with its
+    default answer instead)."""
+    rule = _rule(item)
+    if rule is not None and rule.kind != "answer" and item.expires_at is not None:
+        return rule
+    return None
+
+
+def _raised(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Exception | None:
+    """What call(*args, **kwargs) raised, or None. Recorded, not raised: one thread's
+    failure must not stop the others (and a cancel's interrupt is closed all the same)."""
+    try:
+        call(*args, **kwargs)
+    except Exception as exc:
+        return exc
+    return None
+
+
+async def _araised(call: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any
+                   ) -> Exception | None:
+    """_raised() of a call that returns an awaitable."""
+    try:
+        await call(*args, **kwargs)
+    except Exception as exc:
+        return exc
+    return None
+
+
 def _ends(graph: Any, applied: PolicyApplied) -> bool:
     """Whether to end the run after `applied` (a cancel this caller won, and a graph)."""
     return graph is not None and applied.result == "cancelled"
 
 
-def _not_ended(applied: PolicyApplied, error: BaseException) -> PolicyApplied:
-    """A cancel whose run could not be ended (its `detail` says why)."""
+def _ended(applied: PolicyApplied, error: BaseException | None) -> PolicyApplied:
+    """A cancel after the attempt to end its run: as it was, or with why the run was not
+    ended in its `detail`."""
+    if error is None:
+        return applied
     return dataclasses.replace(applied, detail=f"the interrupt is closed, but its run was not "
                                f"ended: {type(error).__name__}: {error}")
 
@@ -208,26 +241,16 @@ def apply_expired(graph: Any, saver: Any = None, *, now: str | datetime | None =
             done.append(PolicyApplied(thread_id=thread_id, checkpoint_ns="",
                                       interrupt_id=interrupt_id, result="warned"))
     for item in _due(saver, at, limit, graph_id):
-        rule = _rule(item)
-        if rule is not None and rule.kind != "answer" and item.expires_at is not None:
-            done.append(_applied(item, _open(saver.apply_expiry, item.thread_id,
-                                             item.interrupt_id, deadline=item.expires_at,
-                                             rule=rule)))
-            if _ends(graph, done[-1]):
-                try:
-                    graph.update_state(_ending(item), None, as_node=END)
-                except Exception as exc:  # recorded: the interrupt is closed all the same
-                    done[-1] = _not_ended(done[-1], exc)
+        rule = _expiring(item)
+        if rule is None:
+            done.append(_answered(item, _raised(graph.invoke, *_resume(item)))
+                        if graph is not None else _result(item, "failed", NO_GRAPH))
             continue
-        if graph is None:
-            done.append(_result(item, "failed", NO_GRAPH))
-            continue
-        error = None
-        try:
-            graph.invoke(*_resume(item))
-        except Exception as exc:  # recorded: one thread's failure must not stop the others
-            error = exc
-        done.append(_answered(item, error))
+        done.append(_applied(item, _open(saver.apply_expiry, item.thread_id, item.interrupt_id,
+                                         deadline=item.expires_at, rule=rule)))
+        if _ends(graph, done[-1]):
+            done[-1] = _ended(done[-1], _raised(
+                graph.update_state, _ending(item), None, as_node=END))
     return done
 
 
@@ -252,25 +275,16 @@ async def aapply_expired(graph: Any, saver: Any = None, *, now: str | datetime |
             done.append(PolicyApplied(thread_id=thread_id, checkpoint_ns="",
                                       interrupt_id=interrupt_id, result="warned"))
     for item in await _adue(saver, at, limit, graph_id):
-        rule = _rule(item)
-        if rule is not None and rule.kind != "answer" and item.expires_at is not None:
-            done.append(_applied(item, await _aopen(saver.aapply_expiry(
-                item.thread_id, item.interrupt_id, deadline=item.expires_at, rule=rule))))
-            if _ends(graph, done[-1]):
-                try:
-                    await graph.aupdate_state(_ending(item), None, as_node=END)
-                except Exception as exc:  # recorded: the interrupt is closed all the same
-                    done[-1] = _not_ended(done[-1], exc)
+        rule = _expiring(item)
+        if rule is None:
+            done.append(_answered(item, await _araised(graph.ainvoke, *_resume(item)))
+                        if graph is not None else _result(item, "failed", NO_GRAPH))
             continue
-        if graph is None:
-            done.append(_result(item, "failed", NO_GRAPH))
-            continue
-        error = None
-        try:
-            await graph.ainvoke(*_resume(item))
-        except Exception as exc:  # recorded: one thread's failure must not stop the others
-            error = exc
-        done.append(_answered(item, error))
+        done.append(_applied(item, await _aopen(saver.aapply_expiry(
+            item.thread_id, item.interrupt_id, deadline=item.expires_at, rule=rule))))
+        if _ends(graph, done[-1]):
+            done[-1] = _ended(done[-1], await _araised(
+                graph.aupdate_state, _ending(item), None, as_node=END))
     return done
 
 
