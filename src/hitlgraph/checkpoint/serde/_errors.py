@@ -30,16 +30,9 @@ class SerializationError(TypeError):
     checkpoint_ns: str | None = None
     checkpoint_id: str | None = None
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        type_name: str | None = None,
-        obj_type: type | None = None,
-        reason: str | None = None,
-        hint: str | None = None,
-        key: str | None = None,
-    ) -> None:
+    def __init__(self, message: str, *, type_name: str | None = None, obj_type: type | None = None,
+                 reason: str | None = None, hint: str | None = None, key: str | None = None
+                 ) -> None:
         super().__init__(message)
         self.type_name = type_name
         self.obj_type = obj_type

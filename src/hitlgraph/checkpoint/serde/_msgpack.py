@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Final, NoReturn, TypeVar
+from typing import Any, Final, TypeVar
 
 import ormsgpack
 from ormsgpack import Ext, MsgpackDecodeError, MsgpackEncodeError
@@ -68,10 +68,13 @@ def _take_parked() -> BaseException | None:
     return exc
 
 
-def _reraise(exc: BaseException) -> NoReturn:
-    """Raise a hook's exception again, keeping its own cause but not ormsgpack's wrapper."""
-    exc.__suppress_context__ = True
-    raise exc
+def _reraise_parked() -> None:
+    """Raise the exception a hook parked again, if there is one, keeping its own cause but not
+    ormsgpack's wrapper."""
+    exc = _take_parked()
+    if exc is not None:
+        exc.__suppress_context__ = True
+        raise exc
 
 
 def register_hint(cls: type | None, type_name: str) -> str:
@@ -81,30 +84,26 @@ def register_hint(cls: type | None, type_name: str) -> str:
     return f"register_type({type_name}, encode=..., decode=...)"
 
 
+def _cannot(obj: Any, message: str, reason: str, hint: str | None = None
+            ) -> SerializationError:
+    """The error of a value that cannot be serialized; `message` follows "Cannot serialize
+    value of type 'T'"."""
+    short = type(obj).__qualname__
+    return SerializationError(f"Cannot serialize value of type {short!r}{message}",
+                              type_name=short, obj_type=type(obj), reason=reason, hint=hint)
+
+
 def _unserializable(obj: Any) -> SerializationError:
     cls = type(obj)
-    short = cls.__qualname__
-    full = default_type_name(cls)
-    reason = f"msgpack has no encoding for {full} and no encoder is registered for it"
+    reason = (f"msgpack has no encoding for {default_type_name(cls)} and no encoder is "
+              "registered for it")
     hint = f"Register it with {register_hint(cls, cls.__name__)} or store plain data."
-    return SerializationError(
-        f"Cannot serialize value of type {short!r}: {reason}. {hint}",
-        type_name=short,
-        obj_type=cls,
-        reason=reason,
-        hint=hint,
-    )
+    return _cannot(obj, f": {reason}. {hint}", reason, hint)
 
 
 def _too_deep(obj: Any, cause: BaseException) -> SerializationError:
-    short = type(obj).__qualname__
     reason = "it is nested too deeply or contains a reference cycle"
-    return SerializationError(
-        f"Cannot serialize value of type {short!r}: {reason} ({cause}).",
-        type_name=short,
-        obj_type=type(obj),
-        reason=reason,
-    )
+    return _cannot(obj, f": {reason} ({cause}).", reason)
 
 
 class MsgpackSerializer:
@@ -258,9 +257,7 @@ class MsgpackSerializer:
 
     def _recover(self, obj: Any, exc: MsgpackEncodeError) -> bytes:
         """Handle a failed fast-path packb: re-raise the hook's error or retry with keyed dicts."""
-        parked = _take_parked()
-        if parked is not None:
-            _reraise(parked)
+        _reraise_parked()
         # ormsgpack itself refused: a dict key other than str (or a cycle / deep nesting).
         try:
             prepared = prepare_keys(obj)
@@ -269,16 +266,8 @@ class MsgpackSerializer:
         try:
             return ormsgpack.packb(prepared, default=self._default, option=_KEYED_OPTIONS)
         except MsgpackEncodeError as again:
-            parked = _take_parked()
-            if parked is not None:
-                _reraise(parked)
-            short = type(obj).__qualname__
-            raise SerializationError(
-                f"Cannot serialize value of type {short!r}: {again}",
-                type_name=short,
-                obj_type=type(obj),
-                reason=str(again),
-            ) from again
+            _reraise_parked()
+            raise _cannot(obj, f": {again}", str(again)) from again
 
     def _default_hook(self, obj: Any) -> Any:
         try:
@@ -310,14 +299,8 @@ class MsgpackSerializer:
         except SerializationError:
             raise
         except Exception as exc:
-            short = type(obj).__qualname__
-            raise SerializationError(
-                f"Cannot serialize value of type {short!r}: its encoder (registered as "
-                f"{entry.name!r}) failed: {exc!r}",
-                type_name=short,
-                obj_type=type(obj),
-                reason=f"its encoder failed: {exc!r}",
-            ) from exc
+            raise _cannot(obj, f": its encoder (registered as {entry.name!r}) failed: {exc!r}",
+                          f"its encoder failed: {exc!r}") from exc
 
     def _pickle(self, obj: Any) -> bytes:
         import pickle  # loaded only for a caller who opted in
@@ -325,13 +308,8 @@ class MsgpackSerializer:
         try:
             return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:
-            short = type(obj).__qualname__
-            raise SerializationError(
-                f"Cannot serialize value of type {short!r}, not even with pickle: {exc}",
-                type_name=short,
-                obj_type=type(obj),
-                reason=f"not even pickle can serialize it ({exc})",
-            ) from exc
+            raise _cannot(obj, f", not even with pickle: {exc}",
+                          f"not even pickle can serialize it ({exc})") from exc
 
     # --- decoding ---------------------------------------------------------------------------
 
@@ -339,9 +317,7 @@ class MsgpackSerializer:
         try:
             return ormsgpack.unpackb(data, ext_hook=self._ext_hook, option=_UNPACK_OPTIONS)
         except MsgpackDecodeError as exc:
-            parked = _take_parked()
-            if parked is not None:
-                _reraise(parked)
+            _reraise_parked()
             raise SerializationError(f"Stored data is not valid msgpack: {exc}") from exc
 
     def _ext_hook_impl(self, code: int, data: bytes) -> Any:

@@ -168,14 +168,8 @@ class TypeRegistry:
         self._load_own = load_own
         self._lock = threading.Lock()
 
-    def register(
-        self,
-        cls: type,
-        name: str | None = None,
-        *,
-        encode: Encoder | None = None,
-        decode: Decoder | None = None,
-    ) -> TypeEntry:
+    def register(self, cls: type, name: str | None = None, *, encode: Encoder | None = None,
+                 decode: Decoder | None = None) -> TypeEntry:
         """Add `cls` to the allowlist; see `register_type`.
 
         Returns:
@@ -211,11 +205,9 @@ class TypeRegistry:
     def for_class(self, cls: type) -> TypeEntry | None:
         """The entry of exactly `cls` (subclasses are separate entries), or None."""
         entry = self._by_cls.get(cls)
-        if entry is not None:
-            return entry
-        if self._parent is not None:
+        if entry is None and self._parent is not None:
             return self._parent.for_class(cls)
-        return None
+        return entry
 
     def for_name(self, name: str) -> TypeEntry | None:
         """The entry registered under `name`, or None."""
