@@ -39,6 +39,7 @@ from contextlib import closing, contextmanager
 from typing import Any, TypeVar
 
 from hitlgraph import _faults
+from hitlgraph.checkpoint._pg_connection import BorrowsConnection
 from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import StepStore
@@ -119,7 +120,8 @@ def _pipeline(cursor: psycopg.Cursor[Any], batch: ops.Batch, *, own: bool = Fals
     return results
 
 
-class PostgresSaver(SyncThreads, StepStore["Connection[Any] | ConnectionPool[Any]"]):
+class PostgresSaver(SyncThreads, StepStore["Connection[Any] | ConnectionPool[Any]"],
+                    BorrowsConnection):
     """A checkpoint saver backed by PostgreSQL; safe for several threads and processes.
 
     Args:
@@ -161,15 +163,6 @@ class PostgresSaver(SyncThreads, StepStore["Connection[Any] | ConnectionPool[Any
             saver = cls(pool, serde=serde)
             saver.setup()
             yield saver
-
-    @contextmanager
-    def _connection(self) -> Iterator[Connection[Any]]:
-        if isinstance(self.conn, ConnectionPool):
-            with self.conn.connection() as conn:
-                yield conn
-        else:
-            with self.lock:
-                yield self.conn
 
     def _drive(self, call: Call[_T]) -> _T:
         with self._connection() as conn:

@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         f"extra installs: {install_command('postgres')} ({exc})"
     ) from exc
 
+from hitlgraph.checkpoint._pg_connection import BorrowsConnection
 from hitlgraph.store import _sql_ops
 from hitlgraph.store._dialect import PostgresDialect
 from hitlgraph.store._shell import SqlStore
@@ -39,7 +40,7 @@ from hitlgraph.store.postgres._pgvector import PostgresIndexConfig as PostgresIn
 __all__ = ["PostgresIndexConfig", "PostgresStore"]
 
 
-class PostgresStore(SqlStore):
+class PostgresStore(BorrowsConnection, SqlStore):
     """A store in a PostgreSQL database.
 
     Args:
@@ -60,7 +61,7 @@ class PostgresStore(SqlStore):
                  ) -> None:
         self.dialect = _pgvector.dialect_for(index)
         super().__init__(conn, index=index, ttl=ttl)
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     @classmethod
     @contextmanager
@@ -83,15 +84,6 @@ class PostgresStore(SqlStore):
             ValueError: the vector table was made for other dims.
         """
         return _pgvector.migrate(self.dialect)
-
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        if isinstance(self.conn, ConnectionPool):
-            with self.conn.connection() as conn:
-                yield conn
-        else:
-            with self._lock:
-                yield self.conn
 
     def _drive(self, ops: _sql_ops.Ops) -> Any:
         with self._connection() as conn, conn.transaction(), conn.cursor() as cur:
