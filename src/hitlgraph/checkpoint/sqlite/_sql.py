@@ -40,6 +40,7 @@ from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
 from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite._filters import INT64, filter_clause
+from hitlgraph.checkpoint.sqlite._json_text import load_json
 from hitlgraph.checkpoint.sqlite._page import loaded_reads, page_reads
 from hitlgraph.checkpoint.sqlite._schema import MIGRATIONS, MIGRATIONS_TABLE
 
@@ -281,7 +282,7 @@ class SqliteDialect(Dialect):
 
     def load_metadata(self, serde: SerializerProtocol, row: tuple[Any, ...]) -> Any:
         if row[6] is None or row[7] is None:  # the JSON copy is exact
-            return json.loads(row[8])
+            return load_json(row[8])
         return serde.loads_typed((row[6], row[7]))
 
     def read_tuple(self, serde: SerializerProtocol, row: tuple[Any, ...], metadata: Any,
