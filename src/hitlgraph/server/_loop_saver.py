@@ -31,21 +31,24 @@ from __future__ import annotations
 
 import inspect
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from hitlgraph.checkpoint._store.calls import Call
+from hitlgraph.checkpoint._store.ops import Ops, Statement
 from hitlgraph.checkpoint.base import CheckpointTuple, RunnableConfig
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite import BUSY_TIMEOUT_MS
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from hitlgraph.server.store._loop_conn import LoopConnection
+from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store.sqlite import SqliteStore
 
 __all__ = ["LoopSqliteSaver"]
 
 _T = TypeVar("_T")
+_U = TypeVar("_U")
 _LOCKED = ("locked", "busy")
 """What SQLite says when another connection holds the lock a statement needs."""
 
@@ -129,6 +132,35 @@ class LoopSqliteSaver(AsyncSqliteSaver):
         whoever advanced it after this sees no checkpoint write of its holder after the
         read)."""
         return await self._arun(self._fence_get_call(key, config))
+
+    def shares(self, store: SqliteStore) -> bool:
+        """Whether this saver is on `store`'s loop connection (one file, one connection:
+        a transaction can hold writes of both)."""
+        return not self._owns_loop and self._loop is store.loop_connection()
+
+    async def afence_read_then(
+            self, key: str, config: RunnableConfig, store: SqliteStore,
+            then: Callable[[CheckpointTuple | None], Op[_U]],
+    ) -> tuple[int, CheckpointTuple | None, _U]:
+        """`aadvance_fence_and_get_tuple(key, config)`, then `store`'s operation `then(latest)`
+        in the same transaction (a commit fewer): only for the store it `shares`."""
+        assert self.shares(store), "the store's operation needs the store's connection"
+        render = store.dialect.render
+
+        def operation() -> Ops[tuple[int, CheckpointTuple | None, _U]]:
+            token, latest = yield from self._fence_get_call(key, config).ops
+            op = then(latest)
+            try:
+                sql, params = next(op)
+                while True:
+                    reply = yield Statement(render(sql), cast(dict[str, Any], params))
+                    # (the store's operations are sent rows; the saver's driver sends a
+                    # statement without result columns its rowcount)
+                    sql, params = op.send(reply if isinstance(reply, list) else [])
+            except StopIteration as done:
+                return token, latest, done.value
+
+        return await self._arun(Call(operation(), write=True))
 
     def _here(self, call: Call[_T], loop: LoopConnection) -> _T:
         """`call`'s result, run on this thread without waiting for a lock.

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitlgraph import _faults
-from hitlgraph.checkpoint.base import WRITE_RULES, CheckpointTuple, Fence, WriteRules, traits_of
+from hitlgraph.checkpoint.base import WRITE_RULES, CheckpointTuple, WriteRules
 from hitlgraph.errors import FencedWriteError
 from hitlgraph.func import EntrypointGraph
 from hitlgraph.pregel._saves_seen import SEEN, SavesSeen
@@ -55,7 +55,7 @@ from hitlgraph.review import Groups
 from hitlgraph.server._chunks import ChunkEvents, mode_names
 from hitlgraph.server._errors import unavailable_errors
 from hitlgraph.server._events import EventStream, graph_run
-from hitlgraph.server._give_back import answer_counts, give_back
+from hitlgraph.server._give_back import give_back
 from hitlgraph.server._json import dumps, to_jsonable
 from hitlgraph.server._model_events import listen
 from hitlgraph.server._notify import run_ended
@@ -66,6 +66,8 @@ from hitlgraph.server._store_items_nodes import run_context, with_tenant_store
 from hitlgraph.server._tracing import traced
 from hitlgraph.server._webhooks import deliver, payload
 from hitlgraph.server._worker_events import LostRun, RunEvents
+from hitlgraph.server._worker_fence import fence as fence_of
+from hitlgraph.server._worker_fence import fence_read_and_start, start_point
 from hitlgraph.server._worker_inline import HereRuns
 from hitlgraph.server._worker_inputs import (
     build_command,
@@ -349,24 +351,6 @@ class WorkerPool:
         await self._finish(claim, bound, "success", events=rest,
                            latest=seen.latest() if seen is not None else None)
 
-    async def _fence(self, run_id: str) -> Fence | None:
-        """A new fence token of the run for this claim (None: the checkpointer has no
-        fences, and checkpoint writes go unguarded)."""
-        if not traits_of(self.rt.saver).fences:
-            return None
-        return Fence(run_id, await self.rt.saver.aadvance_fence(run_id))
-
-    async def _fence_and_read(self, run_id: str, config: dict[str, Any]
-                              ) -> tuple[Fence | None, CheckpointTuple | None]:
-        """`_fence(run_id)`, then the tuple `config` reads: in one transaction where the
-        checkpointer can (a round trip or a transaction fewer)."""
-        saver = self.rt.saver
-        if traits_of(saver).fence_reads:
-            token, latest = await saver.aadvance_fence_and_get_tuple(  # type: ignore[attr-defined]
-                run_id, config)
-            return Fence(run_id, token), latest
-        return await self._fence(run_id), await saver.aget_tuple(config)
-
     async def _plan(self, claim: Claim, bound: BoundGraph) -> _Plan | None:
         """Where the graph starts for this claim (see the module docstring); None when the
         run was taken over meanwhile."""
@@ -374,15 +358,16 @@ class WorkerPool:
         config = run_config(rt, run)
         # Advance the fence before reading the thread: a worker that lost the run can write
         # no checkpoint after that read.
-        fence, latest = await self._fence_and_read(run.run_id, state_config(rt, run))
+        # The start point is recorded before the run writes (in the same transaction where
+        # the store shares the checkpointer's connection).
+        fence, latest, recorded = await fence_read_and_start(rt, claim, state_config(rt, run))
         if fence is not None:
             config["configurable"][WRITE_RULES] = WriteRules(fence=fence)
-        point = {"checkpoint_id": latest.checkpoint["id"] if latest is not None else None,
-                 "writes": len(latest.pending_writes or ()) if latest is not None else 0,
-                 "answers": answer_counts(latest.pending_writes if latest else None)}
+        point = start_point(latest)
         start = run.start_point
         if start is None:
-            if not await rt.store.record_start(run.run_id, claim.fencing, point):
+            if recorded is False or (recorded is None and not await rt.store.record_start(
+                    run.run_id, claim.fencing, point)):
                 return None
             start = point
         started_thread = start.get("checkpoint_id") is None
@@ -584,7 +569,7 @@ class WorkerPool:
         before = plan.start.get("answers")
         if before is None:  # started before start points recorded answers: keep them
             return
-        fence = await self._fence(run.run_id)
+        fence = await fence_of(self.rt, run.run_id)
         tasks = await give_back(self.rt.saver, bound.compiled, state_config(self.rt, run),
                                 plan.start.get("checkpoint_id"), before, fence)
         for task_id in tasks:
