@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -39,6 +40,7 @@ from hitlgraph.server.store.base import (
     NewRun,
     RunRow,
     ThreadBusyError,
+    ThreadRow,
 )
 
 __all__ = ["router"]
@@ -96,6 +98,37 @@ async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreat
                         f"(its status is '{thread.status}'): it was answered already, or never "
                         f"asked. Read GET /threads/{thread_id}/state; to continue from a "
                         "breakpoint, send input null without a command.")
+
+
+class _NeedsMore(Exception):
+    """The resume's check needs more than the thread's row (`_resume_check`)."""
+
+
+async def _resume_check(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless,
+                        by: str | None, member_of: frozenset[str] | None
+                        ) -> Callable[[ThreadRow], None] | None:
+    """`_check_resume`'s rules as a check of the thread's row that the creating transaction
+    reads anyway (a read of the row fewer); None when the body is no resume. A thread
+    without open interrupts (an edited one may still take the answer) raises `_NeedsMore`:
+    the caller judges that one as `_check_resume` does. The approvers are read first (the
+    saver's pending interrupts), so the check itself waits for nothing."""
+    if body.command is None or "resume" not in body.command.model_fields_set:
+        return None
+    resume = body.command.resume
+    refused = await approver_refusal(rt.saver, rt.checkpoint_thread(tenant, thread_id),
+                                     thread_id, resume, by, member_of)
+
+    def check(thread: ThreadRow) -> None:
+        if thread.status == "busy":
+            return
+        if not thread.interrupts:
+            raise _NeedsMore
+        refusal = answer_refusal(thread_id, thread.interrupts, resume)
+        if refusal is not None:
+            raise HTTPException(422, refusal)
+        if refused is not None:
+            raise HTTPException(403, refused)
+    return check
 
 
 async def _edited_last(rt: Runtime, tenant: str, thread_id: str) -> bool:
@@ -182,20 +215,28 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     if isinstance(body, RunCreate) and body.checkpoint is not None:
         kwargs["checkpoint"] = body.checkpoint.model_dump(mode="json")
     stateless = thread_id is None
+    create = stateless or (isinstance(body, RunCreate) and body.if_not_exists == "create")
+    named = isinstance(body, RunCreate) and bool(body.checkpoint_id or body.checkpoint)
+    check = None
     if thread_id is None:
         thread_id = uuid7()
-    else:
+    elif create or named:  # (their checks come in this order, before the transaction)
         await _check_resume(rt, tenant, thread_id, body, by, member_of)
+    else:
+        check = await _resume_check(rt, tenant, thread_id, body, by, member_of)
     strategy = body.multitask_strategy if isinstance(body, RunCreate) else "enqueue"
-    create = stateless or (isinstance(body, RunCreate) and body.if_not_exists == "create")
     if isinstance(body, RunCreate) and not stateless:
         await _check_checkpoint(rt, tenant, thread_id, body, create)
     new = NewRun(tenant=tenant, run_id=uuid7(), thread_id=thread_id,
                  assistant_id=assistant.assistant_id, graph_id=assistant.graph_id,
                  metadata=body.metadata or {}, kwargs=kwargs, multitask_strategy=strategy,
                  temporary=stateless, on_completion=body.on_completion,
-                 assistant_metadata=assistant.metadata)
-    return await _queue(rt, new, create, here)
+                 assistant_metadata=assistant.metadata, check=check)
+    try:
+        return await _queue(rt, new, create, here)
+    except _NeedsMore:  # (nothing was written: judged as before, then queued unchecked)
+        await _check_resume(rt, tenant, thread_id, body, by, member_of)
+        return await _queue(rt, replace(new, check=None), create, here)
 
 
 async def _queue(rt: Runtime, new: NewRun, create: bool,

@@ -9,6 +9,7 @@ Run lifecycle::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -119,6 +120,10 @@ class NewRun:
         default_factory=lambda: {"created_by": "system"})
     """The metadata of the run's assistant, under the run's own (by default, that of a
     served graph's own assistant)."""
+    check: Callable[[ThreadRow], None] | None = None
+    """Called with the thread's row inside the creating transaction, before anything is
+    written: what it raises undoes the transaction and reaches the caller (a route's
+    refusal judged on the row the run is queued on, without reading it first)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

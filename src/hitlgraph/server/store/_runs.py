@@ -50,6 +50,8 @@ def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mappin
     if found is None:
         return None
     thread, active = found
+    if run.check is not None:
+        run.check(thread)
     action = on_busy_thread(run, active)
     if action is not None:
         yield from _cancel(d, active, action, at)
