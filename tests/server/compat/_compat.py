@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,3 +148,22 @@ def status_of(call: Callable[[], Any]) -> int:
     except httpx.HTTPStatusError as exc:
         return exc.response.status_code
     return 200
+
+
+ENDED = frozenset({"success", "interrupted", "error", "timeout"})
+
+
+def ended(client: SyncLangGraphClient, thread_id: str, run_id: str) -> dict[str, Any]:
+    """The run once it has ended. A join right after creating a run answers at LangGraph's
+    server from the run's live stream when it is still going, and from the thread when it has
+    ended (a paused run's join then carries its interrupts alone): flows that join a run
+    which pauses wait for its end first, so both servers answer the same way every time."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        run = client.runs.get(thread_id, run_id)
+        if run["status"] in ENDED:
+            # LangGraph's server marks the run ended a moment before its stream is gone.
+            time.sleep(0.3)
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not end within 30 s")

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 import httpx
-from _compat import Observed, Pair, at_both, status_of
+from _compat import Observed, Pair, at_both, ended, status_of
 from _joined import join_thread, run_dones
 from langgraph_sdk.client import SyncLangGraphClient
 
@@ -21,6 +21,7 @@ def _thread_stream(client: SyncLangGraphClient, seen: Observed) -> None:
     joined = join_thread(client, tid, run_dones(3))
     paused = seen.run("run to the interrupt", client.runs.create, tid, "review",
                       input={"topic": "joined"})
+    ended(client, tid, paused["run_id"])
     seen.call("join it", client.runs.join, tid, paused["run_id"])
     resumed = seen.run("resume", client.runs.create, tid, "review",
                        command={"resume": {"approved": True}},
@@ -58,6 +59,7 @@ def _thread_stream_modes(client: SyncLangGraphClient, seen: Observed) -> None:
                        params={"stream_modes": "lifecycle,state_update"})
     run = seen.run("run to the interrupt", client.runs.create, tid, "review",
                    input={"topic": "modes"})
+    ended(client, tid, run["run_id"])
     seen.call("join it", client.runs.join, tid, run["run_id"])
     seen.call("lifecycle", lifecycle.events)
     # LangGraph's thread stream sends the thread's own events before its runs' when both are
@@ -117,6 +119,7 @@ def _batch(client: SyncLangGraphClient, seen: Observed) -> None:
          "on_completion": "keep"}])
     seen.run("a batch", lambda: runs)
     for number, run in enumerate(runs, start=1):
+        ended(client, run["thread_id"], run["run_id"])
         seen.call(f"join run {number}", client.runs.join, run["thread_id"], run["run_id"])
         seen.call(f"the thread of run {number}", client.threads.get_state, run["thread_id"])
     for label, batch in [

@@ -459,9 +459,32 @@ async def get_run(thread_id: str, run_id: str, rt: RuntimeDep, tenant: TenantDep
 @router.get("/threads/{thread_id}/runs/{run_id}/join")
 async def join_run(thread_id: str, run_id: str, request: Request, rt: RuntimeDep,
                    tenant: TenantDep) -> Response:
-    """Wait for the run to finish; answer its result as runs/wait does."""
-    await _require_run(rt, tenant, thread_id, run_id)
+    """Wait for the run to finish; answer its result as runs/wait does. A run that had
+    already ended when the join came is answered from its thread, as LangGraph's server does
+    once the run's stream is gone (see `_ended_result`)."""
+    row = await _require_run(rt, tenant, thread_id, run_id)
+    if row.status not in ("pending", "running"):
+        return JSONResponse(await _ended_result(rt, tenant, row, thread_id))
     return await _when_done(rt, tenant, run_id, thread_id, request, None)
+
+
+async def _ended_result(rt: Runtime, tenant: str, row: RunRow, thread_id: str) -> Any:
+    """A late join's answer: the thread's error, else its open interrupts alone (without the
+    values), else its values ({} when it has none). A resume that could not apply keeps its
+    409/422, as for a join that waited."""
+    if row.status == "error" and row.error is not None and row.error.get(
+            "status_code") in (409, 422):
+        return await _result(rt, tenant, row, thread_id)
+    thread = await rt.store.get_thread(tenant, thread_id)
+    if thread is None:
+        return {}
+    if thread.status == "error" and thread.error is not None:
+        return {"__error__": thread.error}
+    if thread.status == "interrupted":
+        waiting = [one for each in thread.interrupts.values() for one in each]
+        if waiting:
+            return {"__interrupt__": waiting}
+    return thread.values or {}
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/stream")
