@@ -1,7 +1,7 @@
 """The request path's shortcuts answer as the long way did: the routers' routes added to the
 app one by one (`_flat_routes`) serve the same OpenAPI schema and the same answers as
 include_router's, and a runs/wait whose run this process executed answers, without reading
-the run back, what a read of the run gives (the join of the same run)."""
+the run back, what a read of the run gives (the answer runs/wait builds from the stored run)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ pytest.importorskip("fastapi")
 
 import httpx
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 import hitlgraph.server.app as app_module
 from hitlgraph.graph import START, StateGraph
 from hitlgraph.server import ServerSettings, create_app
+from hitlgraph.server.routes import runs as runs_routes
 from hitlgraph.types import interrupt
 
 
@@ -96,18 +98,19 @@ def test_routing_answers_as_with_included_routers(tmp_path: Path,
     assert [status for status, _, _ in flat] == [405, 405, 422, 422, 404, 404, 200, 307]
 
 
-async def _wait_then_join(app: FastAPI, reads: list[str]) -> list[tuple[bytes, bytes]]:
-    """(runs/wait's body, the join's body) of a create and of a resume."""
+async def _wait_then_read(app: FastAPI, reads: list[str]) -> list[tuple[bytes, bytes]]:
+    """(runs/wait's body, the body runs/wait builds from the run read back) of a create and of
+    a resume."""
     out = []
     async with app.router.lifespan_context(app):
-        store = app.state.runtime.store
-        get_run = store.get_run
+        rt = app.state.runtime
+        get_run = rt.store.get_run
 
         async def counted(*args: Any, **kwargs: Any) -> Any:
             reads.append("get_run")
             return await get_run(*args, **kwargs)
 
-        store.get_run = counted
+        rt.store.get_run = counted
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             tid = (await http.post("/threads", json={})).json()["thread_id"]
@@ -116,22 +119,21 @@ async def _wait_then_join(app: FastAPI, reads: list[str]) -> list[tuple[bytes, b
                                          json={"assistant_id": "review", **body})
                 assert answer.status_code == 200, answer.text
                 reads.append("wait")
-                joined = await http.get(answer.headers["content-location"] + "/join")
-                reads.append("join")
-                out.append((answer.content, joined.content))
+                run_id = answer.headers["content-location"].rsplit("/", 1)[-1]
+                row = await rt.store.get_run("", run_id, tid)
+                read = JSONResponse(await runs_routes._result(rt, "", row, tid)).body
+                out.append((answer.content, bytes(read)))
     return out
 
 
 def test_a_wait_answers_what_reading_its_run_gives(tmp_path: Path) -> None:
     reads: list[str] = []
     (created, created_read), (resumed, resumed_read) = asyncio.run(
-        _wait_then_join(create_app(_settings(tmp_path)), reads))
+        _wait_then_read(create_app(_settings(tmp_path)), reads))
     assert created == created_read
     assert resumed == resumed_read
     assert json.loads(created)["__interrupt__"][0]["value"] == {
         "check": "p", "n": [1, 2.5, None, True]}
     assert json.loads(resumed)["result"] == "p:{'ok': 1}"
-    # Each wait (noted as it answered) read no run; each join (noted after it) did.
-    first_join = reads.index("join")
-    assert reads[0] == "wait" and reads[first_join + 1] == "wait"
-    assert "get_run" in reads[1:first_join] and reads[-1] == "join"
+    # Each wait (noted as it answered) read no run; the reads after them did.
+    assert reads == ["wait", "get_run", "wait", "get_run"]
