@@ -16,17 +16,24 @@ from typing import Any
 import ormsgpack
 
 from hitlgraph.checkpoint._decisions import answer_texts, decision_query, resolved_rows
-from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, delta_links, resolve
+from hitlgraph.checkpoint._delta import DELTA_TAG, DeltaEncoder, resolve
 from hitlgraph.checkpoint._memory_chunks import LONG_LIST, dumps_value
 from hitlgraph.checkpoint._memory_decisions import MemoryDecisions
 from hitlgraph.checkpoint._memory_events import MemoryEvents
 from hitlgraph.checkpoint._memory_pending import MemoryIndex
 from hitlgraph.checkpoint._memory_review import MemoryReview, Written
+from hitlgraph.checkpoint._memory_values import Stored as _Stored
+from hitlgraph.checkpoint._memory_values import Typed as _Typed
+from hitlgraph.checkpoint._memory_values import Versions as _Versions
+from hitlgraph.checkpoint._memory_values import collect
+from hitlgraph.checkpoint._memory_values import unpack as _unpack
 from hitlgraph.checkpoint._pending import change_of, now, pending_query
 from hitlgraph.checkpoint._rows import by_task, check_keep_last, make_config
 from hitlgraph.checkpoint._store import rules
 from hitlgraph.checkpoint._thread_list import ThreadIds
 from hitlgraph.checkpoint.base import (
+    NO_RULES,
+    WRITE_RULES,
     WRITES_IDX,
     BaseCheckpointSaver,
     ChannelVersions,
@@ -38,6 +45,7 @@ from hitlgraph.checkpoint.base import (
     PendingWritesCall,
     RunnableConfig,
     ThreadInfo,
+    WriteRules,
     checks_of,
     rules_of,
     thread_query,
@@ -49,21 +57,6 @@ from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 from hitlgraph.review._pending import PendingOrder
 
 __all__ = ["WRITES_IDX", "InMemorySaver", "MemorySaver"]
-
-_Typed = tuple[str, bytes]
-
-
-_Stored = bytes | tuple[str, bytes]
-"""A stored value: msgpack bytes as they are (the common case, no copy), else (tag, data)."""
-
-
-def _pack(typed: _Typed) -> _Stored:
-    return typed[1] if typed[0] == "msgpack" else typed
-
-
-def _unpack(stored: _Stored) -> _Typed:
-    return ("msgpack", stored) if type(stored) is bytes else stored  # type: ignore[return-value]
-
 
 @dataclass(slots=True)
 class _Namespace:
@@ -89,16 +82,6 @@ _EXACT = (
     | ormsgpack.OPT_PASSTHROUGH_ENUM | ormsgpack.OPT_PASSTHROUGH_SUBCLASS
 )
 """ormsgpack options under which anything that would not read back exactly is refused."""
-
-
-class _Versions:
-    """The stored versions of one channel, as resolve() reads them."""
-
-    def __init__(self, blobs: dict[tuple[str, Any], _Stored], chan: str) -> None:
-        self.blobs, self.chan = blobs, chan
-
-    def __call__(self, version: Any) -> _Typed:
-        return _unpack(self.blobs[(self.chan, version)])
 
 
 def _thread_ns(config: RunnableConfig) -> tuple[str, str]:
@@ -189,8 +172,9 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             else:
                 pending.append((task, chan, loads((tag, data))))
         by_task(pending)
-        return CheckpointTuple(
-            config=make_config(thread_id, ns, checkpoint_id),
+        return CheckpointTuple(  # (make_config inline: every run reads one tuple)
+            config={"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
+                                     "checkpoint_id": checkpoint_id}},
             checkpoint=checkpoint,
             # (_metadata, inline: one per checkpoint a history lists)
             metadata=fields[6] if len(fields) <= 7 else self._metadata(fields),
@@ -209,8 +193,9 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         return None if packed is None else self._metadata(ormsgpack.unpackb(packed))
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        thread_id, ns = _thread_ns(config)
-        checkpoint_id = config["configurable"].get("checkpoint_id")
+        conf = config.get("configurable", {})  # (_thread_ns inline: every run reads here)
+        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
+        checkpoint_id = conf.get("checkpoint_id")
         with self._lock:
             space = self._threads.get(thread_id, {}).get(ns)
             if space is None:
@@ -283,6 +268,10 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
     # -- writing -------------------------------------------------------------------------------
 
     def _space(self, thread_id: str, ns: str) -> _Namespace:
+        try:  # (the thread's namespace exists but for a thread's first write)
+            return self._threads[thread_id][ns]
+        except KeyError:
+            pass
         spaces = self._threads.get(thread_id)
         if spaces is None:
             spaces = self._threads[thread_id] = {}
@@ -294,26 +283,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
 
     def put(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
             new_versions: ChannelVersions) -> RunnableConfig:
-        conf = config.get("configurable", {})  # (_thread_ns inline: every step comes here)
-        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
-        blobs, record = self._encode_checkpoint(thread_id, ns, config, checkpoint, metadata,
-                                                new_versions)
-        checkpoint_id = checkpoint["id"]
-        checks = rules_of(config)
-        with self._lock:
-            self._check_fence(thread_id, checks.fence)
-            space = self._space(thread_id, ns)
-            rules.check_latest(thread_id, checks.expected_latest, space.latest)
-            if metadata.get("source") != "update":
-                self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
-                return make_config(thread_id, ns, checkpoint_id)
-            self._settle()
-            dropped = self._index.open_older(thread_id, ns, checkpoint_id)
-            graphs = self._index.graphs(thread_id, (iid for iid, _, _ in dropped))
-            self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
-            if dropped:  # update_state wrote over open questions: they are resolved
-                self._log(resolved_rows(thread_id, now(), dropped), graphs)
-        return make_config(thread_id, ns, checkpoint_id)
+        return self.put_step((), config, checkpoint, metadata, new_versions)
 
     def _encode_checkpoint(self, thread_id: str, ns: str, config: RunnableConfig,
                            checkpoint: Checkpoint, metadata: CheckpointMetadata,
@@ -330,7 +300,9 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                     value = values[chan]
                     typed = (dumps(value) if type(value) is not list or len(value) < LONG_LIST
                              else dumps_value(self.serde, value))
-                    blobs[(chan, version)] = _pack(compact((thread_id, ns, chan), version, typed))
+                    typed = compact((thread_id, ns, chan), version, typed)
+                    # (_pack inline: msgpack bytes are kept as they are)
+                    blobs[(chan, version)] = typed[1] if typed[0] == "msgpack" else typed
         except Exception:  # say which key holds the value that cannot be stored
             for chan in new_versions:
                 if chan in values:
@@ -367,35 +339,53 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
         """put_writes() for each of `writes`, then put(), under one lock (nothing is stored when
-        the fence or the compare-and-set refuses the checkpoint)."""
-        thread_id, ns = _thread_ns(config)
+        the fence or the compare-and-set refuses the checkpoint). put() is this without writes.
+        """
+        conf = config.get("configurable", {})  # (_thread_ns inline: every step comes here)
+        thread_id, ns = str(conf["thread_id"]), conf.get("checkpoint_ns", "")
         blobs, record = self._encode_checkpoint(thread_id, ns, config, checkpoint, metadata,
                                                 new_versions)
-        checks = rules_of(config)
+        checkpoint_id = checkpoint["id"]
+        checks = conf.get(WRITE_RULES, NO_RULES)  # (rules_of inline, for the usual value)
+        if type(checks) is not WriteRules:
+            checks = rules_of(config)
         with self._lock:
-            self._check_fence(thread_id, checks.fence)
+            if checks.fence is not None:
+                self._check_fence(thread_id, checks.fence)
             space = self._space(thread_id, ns)
             rules.check_latest(thread_id, checks.expected_latest, space.latest)
             seen: dict[str, set[str]] = {}
             for call in writes:
                 self._put_task_writes(*call, seen=seen)
-            self._store_checkpoint(thread_id, ns, space, checkpoint["id"], blobs, record)
-        return make_config(thread_id, ns, checkpoint["id"])
+            if metadata.get("source") != "update":
+                self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
+                # (make_config inline: every step returns here)
+                return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
+                                         "checkpoint_id": checkpoint_id}}
+            self._settle()
+            dropped = self._index.open_older(thread_id, ns, checkpoint_id)
+            graphs = self._index.graphs(thread_id, (iid for iid, _, _ in dropped))
+            self._store_checkpoint(thread_id, ns, space, checkpoint_id, blobs, record)
+            if dropped:  # update_state wrote over open questions: they are resolved
+                self._log(resolved_rows(thread_id, now(), dropped), graphs)
+        return make_config(thread_id, ns, checkpoint_id)
 
     def _put_task_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
                          task_id: str, task_path: str = "", *,
                          seen: dict[str, set[str]]) -> None:
-        """put_writes() for the writes of a finished task stored for the first time: one
-        entry for all of them (read back as separate writes). `seen`: the ids of the tasks
-        with writes stored, per checkpoint, gathered once per put_step (a scan of the stored
-        writes per task made a step of n tasks cost n squared)."""
+        """put_writes() for the writes of a finished task that has none of its own stored
+        yet (an answer's claim, error or interrupt does not count: those have slots below 0):
+        one entry for all of them (read back as separate writes). `seen`: the ids of the tasks
+        with such writes stored, per checkpoint, gathered once per put_step (a scan of the
+        stored writes per task made a step of n tasks cost n squared)."""
         thread_id, ns = _thread_ns(config)
         checkpoint_id = config["configurable"]["checkpoint_id"]
         space = self._space(thread_id, ns)
         stored = space.writes.get(checkpoint_id)
         tasks = seen.get(checkpoint_id)
         if tasks is None:
-            tasks = seen[checkpoint_id] = {key[0] for key in stored} if stored else set()
+            tasks = seen[checkpoint_id] = ({key[0] for key in stored if key[1] >= 0}
+                                           if stored else set())
         first = task_id not in tasks
         tasks.add(task_id)
         if not first or any(chan in _SPECIAL for chan, _ in writes):
@@ -471,7 +461,7 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                 for old in sorted(space.checkpoints, reverse=True)[keep_last:]:
                     del space.checkpoints[old]
                     space.writes.pop(old, None)
-                self._collect(space)
+                collect(space.checkpoints, space.blobs)
 
     def rewind(self, config: RunnableConfig, pending_writes: Sequence[PendingWrite]) -> None:
         thread_id, ns = _thread_ns(config)
@@ -487,29 +477,13 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                     del space.checkpoints[newer]
                     space.writes.pop(newer, None)
                 space.latest = max(space.checkpoints, default=None)
-                self._collect(space)
+                collect(space.checkpoints, space.blobs)
             spaces[ns].writes.pop(checkpoint_id, None)
             self._index.rewound(thread_id, ns, checkpoint_id)
             self._deltas.forget_thread(thread_id)
             target = make_config(thread_id, ns, checkpoint_id)
             for task_id, writes in writes_by_task(pending_writes):
                 self.put_writes(target, writes, task_id)
-
-    @staticmethod
-    def _collect(space: _Namespace) -> None:
-        """Drop the stored values no checkpoint of `space` uses (nor a delta they need)."""
-        kept = {
-            (chan, v)
-            for record in space.checkpoints.values()
-            for chan, v in ormsgpack.unpackb(record)[2].items()
-        }
-        for chan, version in list(kept):  # a kept delta needs the versions it extends
-            packed = space.blobs.get((chan, version))
-            while packed is not None and (links := delta_links(_unpack(packed))):
-                kept.add((chan, links[0]))
-                packed = space.blobs.get((chan, links[0]))
-        for key in [k for k in space.blobs if k not in kept]:
-            del space.blobs[key]
 
     # -- the index of open interrupts (hitlgraph.review) -------------------------------------------
 
