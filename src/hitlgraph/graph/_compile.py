@@ -18,6 +18,7 @@ from hitlgraph.pregel._spec import (
     NodeSpec,
     accepts,
     is_async_callable,
+    passthrough,
 )
 from hitlgraph.pregel.compiled import CompiledStateGraph
 
@@ -34,7 +35,7 @@ def build_spec(structure: GraphStructure, channels: Mapping[str, _schema.Channel
     successors, joins, barriers = _wiring(structure)
     nodes: dict[str, NodeSpec] = {
         START: NodeSpec(
-            name=START, fn=_passthrough, is_async=False, wants_config=False,
+            name=START, fn=passthrough, is_async=False, wants_config=False,
             coerce=_schema.coercer(structure.input_schema, all_keys, full=True),
             edges=tuple(successors.get(START, ())), branches=_branches(structure, START),
         )
@@ -156,7 +157,3 @@ def _injected(fn: Callable[..., Any]) -> tuple[str, ...]:
     except (TypeError, ValueError):
         return ()
     return tuple(name for name in INJECTED if name in params)
-
-
-def _passthrough(value: Any) -> Any:
-    return value

@@ -3,10 +3,8 @@ writes, applying a step's writes, and building snapshots. No I/O, no awaiting.""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from hitlgraph._ids import pull_task_id, stamp, task_id, version_of
@@ -37,20 +35,6 @@ from hitlgraph.types import Command, Interrupt, PregelTask, Send
 
 _MISSING: Any = object()
 _TRIGGER_LEN = len(TRIGGER_PREFIX)
-
-
-_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
-
-
-def now_iso() -> str:
-    """The current UTC time in ISO 8601 (as datetime.isoformat() writes it), as checkpoints
-    record it; the date and time of day are formatted once a second."""
-    now = time.time()
-    whole = int(now)
-    if whole != _second[0]:
-        _second[1] = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-        _second[0] = whole
-    return f"{_second[1]}.{int((now - whole) * 1_000_000):06d}+00:00"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -143,7 +127,7 @@ class RunState:
         return new
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False)
 class Task:
     """One node run in one superstep."""
 
@@ -162,6 +146,24 @@ class Task:
     """The task stopped at a pause: its interrupts, or a breakpoint of a subgraph it runs
     (then with no interrupts)."""
     done: bool = False
+
+    def __init__(self, id: str, name: str, path: tuple[Any, ...], node: NodeSpec, input: Any,
+                 ctx: TaskContext, writes: list[Write] | None = None, update: Any = None,
+                 error: Exception | None = None, interrupts: tuple[Interrupt, ...] = (),
+                 paused: bool = False, done: bool = False) -> None:
+        # (written out: the generated __init__ calls a factory for `writes`; one per task)
+        self.id = id
+        self.name = name
+        self.path = path
+        self.node = node
+        self.input = input
+        self.ctx = ctx
+        self.writes = [] if writes is None else writes
+        self.update = update
+        self.error = error
+        self.interrupts = interrupts
+        self.paused = paused
+        self.done = done
 
 
 def plan_tasks(spec: GraphSpec, st: RunState, scope: TaskScope, *, with_inputs: bool = True
@@ -202,8 +204,8 @@ def with_managed(tasks: Iterable[Task], view: dict[str, Any]) -> None:
 
 def make_task(tid: str, name: str, path: tuple[Any, ...], node: NodeSpec, value: Any,
               st: RunState, scope: TaskScope) -> Task:
-    ctx = TaskContext(tid, name, path, st.step + 1, scope, st.id)
-    return Task(id=tid, name=name, path=path, node=node, input=value, ctx=ctx)
+    return Task(tid, name, path, node, value, TaskContext(tid, name, path, st.step + 1, scope,
+                                                        st.id))
 
 
 def task_sort_key(task: Task) -> tuple[Any, ...]:

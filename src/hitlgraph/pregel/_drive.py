@@ -221,14 +221,15 @@ class _SyncRun:
             reply = self.io.carry(effect) if self.io is not None else None
 
     def close(self) -> None:
-        try:
-            if self.io is not None:
-                self.io.drain()
+        io = self.io if self.io is not None and self.io.writer is not None else None
+        try:  # (io: a background writer was started; most runs have none)
+            if io is not None:
+                io.drain()
         finally:
             if self.lanes is not None:
                 self.lanes.close()
-            if self.io is not None:
-                self.io.close()
+            if io is not None:
+                io.close()
 
 
 def drive_sync(

@@ -14,6 +14,7 @@ from hitlgraph.errors import CheckpointerRequiredError, GraphValidationError, Th
 from hitlgraph.pregel._context import TaskContext, running_task
 from hitlgraph.pregel._params import RunParams
 from hitlgraph.pregel._stream import STREAM_MODES_FROM_TASKS
+from hitlgraph.pregel._trace import run_trace
 from hitlgraph.runtime import coerce_context
 from hitlgraph.types import All, Durability
 
@@ -141,7 +142,8 @@ def run_params(
     )
     if context is not None or graph.store is not None:  # (most runs have neither)
         p.reach(None if context is None else _context_for(graph, context), graph.store)
-    return p.traced(graph.name)
+    p.scope.trace = run_trace(graph.name, p)  # (p.traced inline: once per invoke)
+    return p
 
 
 def nested_params(graph: CompiledStateGraph, parent: TaskContext, input: Any,

@@ -26,7 +26,7 @@ from hitlgraph.pregel._algo import (
     node_writes,
     plan_tasks,
 )
-from hitlgraph.pregel._effects import Claim, Effect, Emit, Load, SaveWrites
+from hitlgraph.pregel._effects import Claim, Effect, Emit, Load, Save, SaveWrites
 from hitlgraph.pregel._emit import pick
 from hitlgraph.pregel._params import RunParams, checkpoint_metadata, thread_config
 from hitlgraph.pregel._saving import RunSaver
@@ -40,7 +40,7 @@ Answered = dict[str, tuple[list[list[Any]], list[str]]]
 """Interrupts this run's Command answered, per task: (the task's resume log, their ids)."""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class LoopState:
     """What the supersteps of one run carry from one step to the next."""
 
@@ -66,11 +66,32 @@ class LoopState:
     seen: set[str] = field(default_factory=set)
     """Ids of the messages shown in "messages" chunks."""
 
+    def __init__(self, st: RunState, saver: RunSaver, pending: Pending) -> None:
+        # (written out: the generated __init__ takes every field and calls a factory for
+        # four of them; one LoopState is made per run)
+        self.st = st
+        self.saver = saver
+        self.pending = pending
+        self.stop = 0
+        self.extra = []
+        self.planned = None
+        self.skip_before = False
+        self.fresh = {}
+        self.preapplied = []
+        self.reported = ""
+        self.seen = set()
+
 
 def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, LoopState]:
     """Load the thread and prepare the first step; `savers` gets the run's RunSaver as soon as
     it exists (run_loop flushes it when the consumer leaves early)."""
-    start, latest_id, replay = (yield from _load(p)) if p.checkpointed else (None, "", False)
+    if not p.checkpointed:
+        start, latest_id, replay = None, "", False
+    elif p.start_from is None and p.config["configurable"].get("checkpoint_id") is None:
+        start = yield Load(thread_config(p))  # (_load's usual case, without its generator)
+        latest_id, replay = start.checkpoint["id"] if start is not None else "", False
+    else:
+        start, latest_id, replay = yield from _load(p)
     saver = RunSaver(p, latest_id)
     savers.append(saver)
     ls, prev_step = _state_from(p, start, saver)
@@ -80,7 +101,9 @@ def open_run(p: RunParams, savers: list[RunSaver]) -> Generator[Effect, Any, Loo
         # one returns its state without running again), as in LangGraph
         inp = _subgraph_resume(p, ls, start)
     if inp is not None and not isinstance(inp, Command):
-        yield from _begin(p, ls, start, inp, prev_step)
+        saving = _begin(p, ls, start, inp, prev_step)
+        if saving is not None:
+            yield saving
         return ls
     if isinstance(inp, Command) and _is_empty(inp):
         raise EmptyInputError(
@@ -227,8 +250,9 @@ def _subgraph_resume(p: RunParams, ls: LoopState, start: CheckpointTuple) -> Any
 
 
 def _begin(p: RunParams, ls: LoopState, start: CheckpointTuple | None, inp: Any,
-           prev_step: int) -> Generator[Effect, Any, None]:
-    """New input: abandon whatever was pending and start from START.
+           prev_step: int) -> Save | None:
+    """New input: abandon whatever was pending and start from START; the effect saving the
+    input checkpoint (None when the run's durability holds it back).
 
     An input the START task would refuse (not a dict or a state object, or a key the state
     lacks) raises InvalidUpdateError here, before the input checkpoint is saved: a paused
@@ -248,11 +272,10 @@ def _begin(p: RunParams, ls: LoopState, start: CheckpointTuple | None, inp: Any,
     else:
         new = st.bump([*st.values, START] if start is None else [START])
     saving = ls.saver.save(st, checkpoint_metadata(p, "input", st.step), new)
-    if saving is not None:
-        yield saving
     if start is not None:  # (without one, the loop state's Pending is a fresh one already)
         ls.pending = Pending()
     ls.stop = st.step + p.recursion_limit
+    return saving
 
 
 def _nothing_to_continue(p: RunParams, inp: Any) -> EmptyInputError:
@@ -377,7 +400,7 @@ def _claim(p: RunParams, ls: LoopState, cmd: Command[Any], task: Task,
     pending.resumes[tid] = answers_in_force(log)
     if decided:
         ls.fresh[tid] = (log, decided)
-    _hold_approvals(pending)
+    _hold_task(pending, tid, log)
     effect = ls.saver.save_writes(ls.st, task, [(RESUME, log)], claim=True)
     if effect is not None and p.parent is None:  # (a subgraph's claim repeats its parent's)
         answers = tuple((iid, answer) for iid, (answer, _) in given.items())
@@ -390,16 +413,25 @@ def _hold_approvals(pending: Pending) -> None:
     interrupts they raised has an answer in force or to retry (their log only counts
     answers), so running them again would only ask again (and rerun the node's code)."""
     for tid, log in pending.resume_log.items():
-        if not any(is_approval_entry(entry) for entry in log):
-            continue
-        retries = {k: v for k, v in pending.retries.get(tid, {}).items()
-                   if not k.startswith(APPROVAL)}
-        pending.retries[tid] = retries
-        given = {**pending.resumes.get(tid, {}), **retries}
-        raised = pending.interrupts.get(tid, ())
-        if raised and not any(intr.id in given for intr in raised):
-            pending.resumes.pop(tid, None)
-            pending.retries.pop(tid, None)
+        _hold_task(pending, tid, log)
+
+
+def _hold_task(pending: Pending, tid: str, log: list[list[Any]]) -> None:
+    """_hold_approvals for one task's resume log (_claim changes one log: the others were
+    held when the checkpoint's writes were read, by pending_at)."""
+    for entry in log:
+        if is_approval_entry(entry):
+            break
+    else:
+        return
+    retries = {k: v for k, v in pending.retries.get(tid, {}).items()
+               if not k.startswith(APPROVAL)}
+    pending.retries[tid] = retries
+    given = {**pending.resumes.get(tid, {}), **retries}
+    raised = pending.interrupts.get(tid, ())
+    if raised and not any(intr.id in given for intr in raised):
+        pending.resumes.pop(tid, None)
+        pending.retries.pop(tid, None)
 
 
 def _edited_while_waiting(p: RunParams, ls: LoopState, start: CheckpointTuple, resume: Any,

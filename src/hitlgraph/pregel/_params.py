@@ -37,7 +37,7 @@ class StartFrom(NamedTuple):
         return {**config, "configurable": {**config.get("configurable", {}), START_FROM: self}}
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False)
 class RunParams:
     """One invocation's settings, parsed from the caller's arguments and config."""
 
@@ -76,8 +76,33 @@ class RunParams:
     scope: TaskScope = field(init=False)
     """What the run's tasks share."""
 
-    def __post_init__(self) -> None:
-        conf = self.config.get("configurable", {})
+    def __init__(self, *, spec: GraphSpec, input: Any, config: dict[str, Any],
+                 checkpointed: bool, modes: frozenset[str], interrupt_before: tuple[str, ...],
+                 interrupt_after: tuple[str, ...], durability: str, recursion_limit: int,
+                 stream_keys: tuple[str, ...] = (), saver: Any = None, parent: Any = None,
+                 subgraphs: bool = False, segment: str = "",
+                 parents: dict[str, str] | None = None, cache: Any = None) -> None:
+        # (written out, with what a __post_init__ would do: one RunParams per invoke)
+        self.spec = spec
+        self.input = input
+        self.config = config
+        self.checkpointed = checkpointed
+        self.modes = modes
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+        self.durability = durability
+        self.recursion_limit = recursion_limit
+        self.stream_keys = stream_keys
+        self.saver = saver
+        self.parent = parent
+        self.subgraphs = subgraphs
+        self.segment = segment
+        self.parents = {} if parents is None else parents
+        self.cache = cache
+        self.fence = None
+        self.start_from = None
+        self.meta_extra = _NO_EXTRA
+        conf = config.get("configurable", {})
         if START_FROM in conf:  # (rare: the server's worker)
             conf = self._take_start(conf)
         self.thread_id = str(conf.get("thread_id", ""))
@@ -86,8 +111,8 @@ class RunParams:
             self.fence = rules_of(self.config).fence
         if self.config.get("metadata") or not conf.keys() <= _NOT_METADATA:
             self.meta_extra = config_metadata(self.config)
-        self.scope = TaskScope(self.config, self.checkpointed, self.ns, self.saver, self.cache,
-                               self.durability, self.parents)
+        self.scope = TaskScope(self.config, checkpointed, self.ns, saver, cache, durability,
+                               self.parents)
 
     def _take_start(self, conf: dict[str, Any]) -> dict[str, Any]:
         """Take the StartFrom out of the config (a copy: the caller's is left as it is); kept
@@ -125,6 +150,9 @@ class RunParams:
         return bool(self.subgraphs or self.modes & STREAM_MODES_FROM_TASKS
                     or (self.parent is not None and self.parent.sink is not None))
 
+
+_NO_EXTRA: dict[str, Any] = {}
+"""meta_extra of a run whose config adds no metadata (shared: never changed, only read)."""
 
 _NOT_METADATA = frozenset({"source", "step", "parents", "thread_id", "checkpoint_id",
                            "checkpoint_ns", "checkpoint_map"})

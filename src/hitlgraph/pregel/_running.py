@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from hitlgraph.pregel.compiled import CompiledStateGraph
 
 __all__ = [
-    "CallArgs", "invoke_result", "invoked", "run_async", "run_quiet", "run_sync", "streamed",
+    "CallArgs", "invoke_result", "invoke_values", "invoked", "run_async", "run_quiet",
+    "run_sync", "streamed",
 ]
 
 _ALL_MODES = frozenset(get_args(StreamMode))
@@ -88,6 +89,30 @@ def invoked(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | None
     if out is not None and out.keys:
         p.stream_keys = out.keys
     return p, Collected(View(True, False, out, graph.spec.node_names))
+
+
+def invoke_values(graph: CompiledStateGraph, input: Any, config: dict[str, Any] | None,
+                  before: All | Sequence[str] | None, after: All | Sequence[str] | None,
+                  durability: Durability | None, context: Any) -> Any:
+    """invoke() with stream_mode "values" and no output_keys (the usual call): the run has no
+    chunks to gather, so neither CallArgs nor Collected is made; same result as
+    invoked + invoke_result."""
+    p = run_params(graph, input, config, _NO_MODES, before, after, durability,
+                   context=context)
+    if p.scope.trace is None:
+        result = run_quiet(p)
+    else:  # (no modes: the run yields no chunk)
+        run = run_sync(p, _NO_MODES)
+        while True:
+            try:
+                next(run)
+            except StopIteration as stop:
+                result = stop.value
+                break
+    out = dict(result.values)
+    if result.interrupts:
+        out[INTERRUPT] = list(result.interrupts)
+    return out
 
 
 def invoke_result(a: CallArgs, collected: Collected, result: RunResult | None) -> Any:
@@ -169,8 +194,12 @@ def run_quiet(p: RunParams) -> RunResult:
     output_keys or stream modes): how it ended, without a generator passing on chunks or a
     StopIteration to carry the result out (a subgraph's chunks still reach its parent)."""
     outcome: Outcome[RunResult] = Outcome()
-    for effect in drive_sync(run_loop(p), p.spec, p.saver, outcome, _listen(p)):
+    # (no modes here: only a subgraph's run has anything to listen to, for its parent)
+    listen = _listen(p) if p.parent is not None or p.subgraphs else None
+    for effect in drive_sync(run_loop(p), p.spec, p.saver, outcome, listen):
         _route(p, effect, _NO_MODES)
+    if p.parent is None and outcome.value is not None:  # (_finished's usual case)
+        return outcome.value
     return _finished(p, outcome.value)
 
 

@@ -55,7 +55,8 @@ class SyncSaverIO:
     def __init__(self, saver: BaseCheckpointSaver) -> None:
         self.saver = saver
         self.traits = traits_of(saver)
-        self._writer: _Writer | None = None
+        self.writer: _Writer | None = None
+        """The background writer (started by the first background save)."""
         seen = SEEN.get()
         if seen is not None:  # (a sync run inside the run followed: its saves are not seen)
             seen.doubt = True
@@ -66,12 +67,12 @@ class SyncSaverIO:
         """Carry `effect` out; its reply."""
         if in_background(effect, self.traits):
             assert isinstance(effect, Save)
-            if self._writer is None:
-                self._writer = _Writer(self._call, self.saver, self.traits.batches)
-            self._writer.enqueue(effect)
+            if self.writer is None:
+                self.writer = _Writer(self._call, self.saver, self.traits.batches)
+            self.writer.enqueue(effect)
             return None
-        if self._writer is not None:
-            self._writer.drain()
+        if self.writer is not None:
+            self.writer.drain()
         return self._call(effect)
 
     def _call(self, effect: StorageEffect) -> Any:
@@ -82,9 +83,14 @@ class SyncSaverIO:
                                          effect.task_path)
         if type(effect) is Load:
             return self.saver.get_tuple(effect.config)
-        if type(effect) is Save and not effect.before:
-            return self.saver.put(effect.config, effect.checkpoint, effect.metadata,
-                                  effect.new_versions)
+        if type(effect) is Save:
+            if not effect.before:
+                return self.saver.put(effect.config, effect.checkpoint, effect.metadata,
+                                      effect.new_versions)
+            if self.traits.step_writes:
+                return self.saver.put_step(  # type: ignore[attr-defined]
+                    [(w.config, w.writes, w.task_id, w.task_path) for w in effect.before],
+                    effect.config, effect.checkpoint, effect.metadata, effect.new_versions)
         reply = None
         for name, args in saver_calls(effect, self.traits, aio=False):
             reply = getattr(self.saver, name)(*args)
@@ -92,13 +98,13 @@ class SyncSaverIO:
 
     def drain(self) -> None:
         """Wait until every background save is written; raise the first error one had."""
-        if self._writer is not None:
-            self._writer.drain()
+        if self.writer is not None:
+            self.writer.drain()
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 class _Writer:

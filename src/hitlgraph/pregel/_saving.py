@@ -17,10 +17,6 @@ from hitlgraph.types import Send
 _CHECKPOINT_MODES = frozenset({"checkpoints", "debug"})
 
 
-def task_path(task: Task) -> str:
-    return task.name if len(task.path) == 2 else f"{PUSH}~{task.path[1]}"
-
-
 def _tracked(writes: Sequence[Write], untracked: frozenset[str]) -> list[Write]:
     """`writes` without those to UntrackedValue keys, also as keys of a Send's dict argument
     (as LangGraph saves them: such values never reach storage)."""
@@ -86,10 +82,12 @@ class RunSaver:
             return None
         if st.live is not None and st.live.untracked:
             writes = _tracked(writes, st.live.untracked) or [(NO_WRITES, None)]
+        # the task path savers record: the node, or a Send's position
+        path = task.name if len(task.path) == 2 else f"{PUSH}~{task.path[1]}"
         if claim:
             return SaveWrites(thread_config(self.p, st.id, expected_latest=st.id), writes,
-                              task.id, task_path(task))
-        effect = SaveWrites(thread_config(self.p, st.id), writes, task.id, task_path(task))
+                              task.id, path)
+        effect = SaveWrites(thread_config(self.p, st.id), writes, task.id, path)
         if self.unsaved is not None or self.p.durability == "exit":
             self.buffered.append(effect)
             return None

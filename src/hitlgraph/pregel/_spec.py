@@ -159,6 +159,12 @@ class GraphSpec:
                                      if c.channel is not None)
 
 
+def passthrough(value: Any) -> Any:
+    """START's node: the run's input is its update (the engine writes it without a driver:
+    pregel._call.run_start)."""
+    return value
+
+
 def retry_tuple(policy: RetryPolicy | Sequence[RetryPolicy] | None) -> tuple[RetryPolicy, ...]:
     """A node's retry policies as a tuple (LangGraph accepts one or a sequence)."""
     if policy is None:

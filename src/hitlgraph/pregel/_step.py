@@ -24,6 +24,7 @@ from hitlgraph.pregel._algo import (
     task_sort_key,
     with_managed,
 )
+from hitlgraph.pregel._call import run_start
 from hitlgraph.pregel._effects import (
     NEXT,
     Abandoned,
@@ -82,8 +83,13 @@ class StepRun:
     def __init__(self, tasks: list[Task], todo: list[Task]) -> None:
         # (written out: the generated __init__ takes every field, and calls a factory for
         # `held`; one StepRun is made per step)
-        self.tasks, self.todo, self.lone, self.cache_keys = tasks, todo, False, None
-        self.held, self.deferred, self.stopped = [], None, False
+        self.tasks = tasks
+        self.todo = todo
+        self.lone = False
+        self.cache_keys = None
+        self.held = []
+        self.deferred = None
+        self.stopped = False
 
 
 def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult | None]:
@@ -104,7 +110,8 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
     if ls.saver.track and p.checkpointed and ls.reported != st.id:
         yield from _checkpoint_chunks(p, ls, tasks)  # (Emit: the reply is None)
     if not tasks and not ls.extra:
-        yield from ls.saver.flush()
+        if ls.saver.unsaved is not None or ls.saver.buffered:  # (RunSaver.flush has work)
+            yield from ls.saver.flush()
         live = st.live
         shown = {**st.values, **live.unshown} if live and live.unshown else st.values
         return RunResult(values=output_values(p.spec, shown))
@@ -126,7 +133,10 @@ def superstep(p: RunParams, ls: LoopState) -> Generator[Effect, Any, RunResult |
         for effect in _announce(p, ls, run, reused, cached):
             yield effect
     if run.lone:
-        for effect in _record(p, ls, run, (yield RunOne(run.todo[0], values))):
+        task = run.todo[0]
+        if task.name != START or not run_start(p.spec, task):
+            task = yield RunOne(task, values)
+        for effect in _record(p, ls, run, task):
             yield effect
     elif run.todo:
         yield from _run_parallel(p, ls, run, values)
@@ -413,7 +423,8 @@ def pause(
     {"__interrupt__": ()}. Then, as LangGraph does, "values" shows the state with the writes
     of the step's finished tasks, if they changed it.
     """
-    yield from saver.flush()
+    if saver.unsaved is not None or saver.buffered:  # (flush has work: no generator else)
+        yield from saver.flush()
     values = st.values
     keys = p.stream_keys or p.spec.output_keys
     updated: list[str] = []

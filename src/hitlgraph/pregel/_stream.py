@@ -4,18 +4,34 @@ shapes LangGraph gives them."""
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from hitlgraph._control import Interrupt
 from hitlgraph._jsonable import is_message
 from hitlgraph.checkpoint.base import WRITE_RULES
 from hitlgraph.constants import PULL, PUSH, START, TRIGGER_PREFIX
-from hitlgraph.pregel._algo import Pending, RunState, Task, now_iso, state_values
+from hitlgraph.pregel._algo import Pending, RunState, Task, state_values
 from hitlgraph.pregel._spec import GraphSpec
 
 STREAM_MODES_FROM_TASKS = frozenset({"custom", "messages"})
 """Modes whose chunks a running task makes (so the driver must listen while tasks run)."""
+
+
+_second: list[Any] = [-1, ""]  # the last whole second formatted, and its text
+
+
+def now_iso() -> str:
+    """The current UTC time in ISO 8601 (as datetime.isoformat() writes it), as checkpoints
+    record it; the date and time of day are formatted once a second."""
+    now = time.time()
+    whole = int(now)
+    if whole != _second[0]:
+        _second[1] = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _second[0] = whole
+    return f"{_second[1]}.{int((now - whole) * 1_000_000):06d}+00:00"
 
 
 _FRAMEWORK_METADATA = frozenset({

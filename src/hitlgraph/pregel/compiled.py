@@ -23,6 +23,7 @@ from hitlgraph.pregel._output import SKIP, check_keywords
 from hitlgraph.pregel._running import (
     CallArgs,
     invoke_result,
+    invoke_values,
     invoked,
     run_async,
     run_quiet,
@@ -234,6 +235,9 @@ class CompiledStateGraph:
         """
         if kwargs:
             check_keywords("invoke", kwargs, _INVOKE_EXTRA)
+        if output_keys is None and stream_mode == "values":
+            return invoke_values(self, input, config, interrupt_before, interrupt_after,
+                                 durability, context)
         a = CallArgs(stream_mode, output_keys, interrupt_before, interrupt_after, durability,
                      context=context)
         p, collected = invoked(self, input, config, a)
