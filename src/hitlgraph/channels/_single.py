@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
 from hitlgraph.channels.base import MISSING, BaseChannel, Checkpoint, Value
@@ -87,6 +88,18 @@ class SingleValue(HeldValue[Value]):
 
     def _blank(self) -> Self:
         return self.__class__(self.typ, self.guard)
+
+    def _take(self, values: Sequence[Value], clear: bool) -> bool:
+        """A step's writes: keep the last (after the guard); with none, empty the channel
+        when `clear` (else keep its value). Whether the value changed."""
+        if not values:
+            if not clear or self.value is MISSING:
+                return False
+            self.value = MISSING
+            return True
+        self._check_guard(len(values))
+        self.value = values[-1]
+        return True
 
     def _check_guard(self, count: int) -> None:
         if count > 1 and self.guard:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic
 
 from hitlgraph.channels._single import SingleValue
-from hitlgraph.channels.base import MISSING, Value
+from hitlgraph.channels.base import Value
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -34,10 +34,6 @@ class AnyValue(Generic[Value], SingleValue[Value]):
 
     def update(self, values: Sequence[Value]) -> bool:
         """Keep the last write, or clear the value when the step wrote none."""
-        if not values:
-            if self.value is MISSING:
-                return False
-            self.value = MISSING
-            return True
+        return self._take(values, clear=True)  # (guard is False: any number of writes)
         self.value = values[-1]
         return True

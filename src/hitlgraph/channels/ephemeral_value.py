@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic
+from typing import Generic
 
 from hitlgraph.channels._single import SingleValue
-from hitlgraph.channels.base import MISSING, Value
+from hitlgraph.channels.base import Value
 
 __all__ = ["EphemeralValue"]
 
@@ -21,16 +21,6 @@ class EphemeralValue(Generic[Value], SingleValue[Value]):
 
     __slots__ = ()
 
-    def __init__(self, typ: Any, guard: bool = True) -> None:
-        super().__init__(typ, guard)
-
     def update(self, values: Sequence[Value]) -> bool:
         """Keep this step's write, or clear the value when the step wrote none."""
-        if not values:
-            if self.value is MISSING:
-                return False
-            self.value = MISSING
-            return True
-        self._check_guard(len(values))
-        self.value = values[-1]
-        return True
+        return self._take(values, clear=True)

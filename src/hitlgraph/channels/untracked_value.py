@@ -25,16 +25,9 @@ class UntrackedValue(Generic[Value], SingleValue[Value]):
 
     __slots__ = ()
 
-    def __init__(self, typ: Any, guard: bool = True) -> None:
-        super().__init__(typ, guard)
-
     def update(self, values: Sequence[Value]) -> bool:
         """Keep the step's write."""
-        if not values:
-            return False
-        self._check_guard(len(values))
-        self.value = values[-1]
-        return True
+        return self._take(values, clear=False)
 
     def checkpoint(self) -> Any:
         """Always MISSING: the value is never stored."""
