@@ -172,15 +172,16 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
             else:
                 pending.append((task, chan, loads((tag, data))))
         by_task(pending)
-        return CheckpointTuple(  # (make_config inline: every run reads one tuple)
-            config={"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
-                                     "checkpoint_id": checkpoint_id}},
-            checkpoint=checkpoint,
-            # (_metadata, inline: one per checkpoint a history lists)
-            metadata=fields[6] if len(fields) <= 7 else self._metadata(fields),
-            parent_config=make_config(thread_id, ns, parent) if parent else None,
-            pending_writes=pending,
-        )
+        # (config: make_config inline; metadata: _metadata, inline; tuple.__new__: the
+        # NamedTuple's own __new__ is a Python function. One per checkpoint a history lists.)
+        return tuple.__new__(CheckpointTuple, (
+            {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns,
+                              "checkpoint_id": checkpoint_id}},
+            checkpoint,
+            fields[6] if len(fields) <= 7 else self._metadata(fields),
+            make_config(thread_id, ns, parent) if parent else None,
+            pending,
+        ))
 
     def _metadata(self, fields: list[Any]) -> Any:
         """The metadata of a checkpoint record's fields (plain, or through the serializer)."""
@@ -439,9 +440,10 @@ class InMemorySaver(MemoryReview, BaseCheckpointSaver):
                     continue
                 stored[key] = packed
             if change is not None or note is not None:
-                self._written(Written(
+                # (tuple.__new__: a NamedTuple's own __new__ is a Python function)
+                self._written(tuple.__new__(Written, (
                     thread_id, ns, checkpoint_id, task_id, task_path, change, note,
-                    texts, change.created_at if change is not None else now()))
+                    texts, change.created_at if change is not None else now())))
 
     def delete_thread(self, thread_id: str) -> None:
         thread_id = str(thread_id)
