@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-__all__ = ["install_command"]
+__all__ = ["install_command", "missing_extra"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,3 +19,9 @@ def install_command(extra: str) -> str:
     if (_ROOT / "pyproject.toml").is_file():
         return f"pip install -e {shlex.quote(f'{_ROOT}[{extra}]')}"
     return f"pip install -e '.[{extra}]' (in the hitlgraph repository)"
+
+
+def missing_extra(what: str, needs: str, extra: str, cause: ImportError) -> ImportError:
+    """The error a module raises when `needs` (what the `extra` extra installs) is missing."""
+    return ImportError(f"{what} needs {needs}, which the `{extra}` extra installs: "
+                       f"{install_command(extra)} ({cause})")

@@ -21,7 +21,7 @@ transactions to READ COMMITTED, at the cost of one statement).
 
 from __future__ import annotations
 
-from hitlgraph._install import install_command
+from hitlgraph._install import missing_extra
 
 try:
     import psycopg
@@ -29,10 +29,8 @@ try:
     from psycopg.pq import ExecStatus, TransactionStatus
     from psycopg_pool import ConnectionPool
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-    raise ImportError(
-        "hitlgraph.checkpoint.postgres needs psycopg 3 and psycopg-pool, which the `postgres` "
-        f"extra installs: {install_command('postgres')} ({exc})"
-    ) from exc
+    raise missing_extra("hitlgraph.checkpoint.postgres", "psycopg 3 and psycopg-pool", "postgres",
+                        exc) from exc
 
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager

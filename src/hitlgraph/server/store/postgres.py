@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from hitlgraph._install import install_command
+from hitlgraph._install import missing_extra
 
 try:
     import psycopg
@@ -21,10 +21,8 @@ try:
     from psycopg import sql as pgsql
     from psycopg_pool import AsyncConnectionPool
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "hitlgraph's PostgreSQL server store needs psycopg 3 and psycopg-pool, which the "
-        f"`postgres` extra installs: {install_command('postgres')} ({exc})"
-    ) from exc
+    raise missing_extra("hitlgraph's PostgreSQL server store", "psycopg 3 and psycopg-pool",
+                        "postgres", exc) from exc
 
 import asyncio
 import logging

@@ -18,16 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from hitlgraph._install import install_command
+from hitlgraph._install import missing_extra
 
 try:
     import psycopg
     from psycopg_pool import ConnectionPool
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-    raise ImportError(
-        "hitlgraph.store.postgres needs psycopg 3 and psycopg-pool, which the `postgres` "
-        f"extra installs: {install_command('postgres')} ({exc})"
-    ) from exc
+    raise missing_extra("hitlgraph.store.postgres", "psycopg 3 and psycopg-pool", "postgres",
+                        exc) from exc
 
 from hitlgraph.checkpoint._pg_connection import BorrowsConnection
 from hitlgraph.store import _sql_ops
