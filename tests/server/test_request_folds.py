@@ -5,7 +5,9 @@
   nothing, and a start already recorded stays;
 - a resume is checked on the thread's row the creating transaction reads: no read of the
   row before it; a refused answer (422) or a thread with nothing to answer (409) still
-  queues nothing.
+  queues nothing;
+- on PostgreSQL, creating a run locks the thread and reads it with its active runs in one
+  round trip, and runs created at once on one thread still start one at a time.
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def _transactions(seen: list[str]) -> list[list[str]]:
     return found
 
 
-def _run(store: SqliteStore, run_id: str) -> NewRun:
+def _run(store: object, run_id: str) -> NewRun:
     return NewRun(tenant="", run_id=run_id, thread_id="t", assistant_id="a", graph_id="g",
                   metadata={}, kwargs={}, multitask_strategy="enqueue")
 
@@ -198,3 +200,41 @@ def test_a_refused_resume_queues_nothing(tmp_path: Path) -> None:
                 assert thread["status"] == "idle"
 
     asyncio.run(main())
+
+
+def test_postgres_reads_the_thread_and_its_runs_in_the_first_trip() -> None:
+    from hitlgraph.server.store._postgres_pipeline import FirstTrip, answers_nothing
+    from hitlgraph.server.store._postgres_sql import POSTGRES
+    from hitlgraph.server.store._runs import create
+
+    trip = FirstTrip.of(create(POSTGRES, _run(None, "r"), False, {}, None))
+    (lock, read) = trip.statements
+    assert lock[0].startswith("SELECT 1 FROM hg_threads") and lock[0].endswith("FOR UPDATE")
+    assert answers_nothing(lock[0])
+    assert read[0] == POSTGRES.thread_and_active
+
+
+def test_postgres_queues_one_run_at_a_time_on_a_thread(pg_url: str) -> None:
+    """Creates racing on one thread, each claiming when free: one runs, the rest wait."""
+    from hitlgraph.server.store.postgres import PostgresStore
+
+    async def main() -> tuple[list[str], list[tuple[str, str]]]:
+        store = PostgresStore.from_conn_string(pg_url, max_size=4)
+        await store.setup()
+        try:
+            await store.create_thread("", "t", {}, if_exists="raise")
+            made = await asyncio.gather(*(
+                store.create_run(_run(None, f"r{i}"), create_thread=False,
+                                 thread_metadata={}, lease=("w", 60.0)) for i in range(6)))
+            statuses = sorted(m.status for m in made if m is not None)
+            empty = await store.create_run(_run(None, "none"), create_thread=False,
+                                           thread_metadata={}, lease=("w", 60.0))
+            assert empty is not None and empty.status == "pending"
+            runs = await store.list_runs("", "t", limit=10, offset=0, status=None)
+            return statuses, sorted((r.run_id, r.status) for r in runs)
+        finally:
+            await store.close()
+
+    statuses, runs = asyncio.run(main())
+    assert statuses == ["pending"] * 5 + ["running"]
+    assert [s for _, s in runs].count("running") == 1 and len(runs) == 7

@@ -70,9 +70,10 @@ class Dialect:
     render: Callable[[str], str] = _as_written
     """A statement written with `:name` parameters, as the driver takes it."""
     thread_and_active: str | None = None
-    """One statement reading what queuing a run reads first, where no row lock is needed:
-    the thread `:tenant`, `:thread_id` (THREAD_COLUMNS) and then its active runs as JSON
-    text, [[run_id, status, created_at, rowid], ...] in no order. None: two statements."""
+    """One statement reading what queuing a run reads first: the thread `:tenant`,
+    `:thread_id` (THREAD_COLUMNS) and then its active runs as JSON text, [[run_id, status,
+    created_at, rowid], ...] in no order; where rows are locked (`lock_row`), it is sent
+    after the statement locking the thread's row. None: two statements."""
 
     def oldest_first(self, alias: str = "", *, desc: bool = False) -> str:
         """An ORDER BY list: rows in the order they were made (newest first with `desc`)."""

@@ -46,6 +46,7 @@ from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._last import Last
 from hitlgraph.server.store._ops import Op, Rows, Statement
 from hitlgraph.server.store._postgres_sql import POSTGRES
+from hitlgraph.server.store._threads import lock_quietly
 
 __all__ = ["THREAD_LOCK", "DiedIdle", "FirstTrip", "answers_nothing", "pipelined_write"]
 
@@ -58,6 +59,10 @@ read), so it waits in the pipeline for the run's UPDATE, a round trip fewer per 
 server holds the lock from there on as before, the statements running in their order."""
 
 
+_LOCKS = frozenset({THREAD_LOCK, lock_quietly(POSTGRES)})
+"""Statements that only lock rows (`_runs.create` locks the thread so before its read)."""
+
+
 class DiedIdle(Exception):
     """The connection was found dead in the first round trip: nothing of the operation
     happened (the COMMIT is never in that trip), and it may go again on another one."""
@@ -67,7 +72,7 @@ class DiedIdle(Exception):
 def answers_nothing(sql: str) -> bool:
     """Whether `sql` (with `:name` parameters) returns no rows the operation could read, so
     it may wait in the pipeline for the next statement."""
-    if sql == POSTGRES.notify or sql == THREAD_LOCK:
+    if sql == POSTGRES.notify or sql in _LOCKS:
         return True  # pg_notify's row is void, and `_notify.notify` ignores it
     words = sql.split(None, 1)
     head = words[0].upper() if words else ""

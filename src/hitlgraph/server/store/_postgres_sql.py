@@ -18,6 +18,7 @@ import re
 from typing import Final
 
 from hitlgraph.server.store._dialect import Dialect
+from hitlgraph.server.store._rows import THREAD_COLUMNS
 from hitlgraph.server.store._schema import MIGRATIONS_TABLE
 
 __all__ = ["MIGRATIONS", "POSTGRES"]
@@ -197,4 +198,12 @@ POSTGRES = Dialect(
     lock_migrations=f"SELECT pg_advisory_xact_lock({LOCK_CLASS}, {MIGRATION_LOCK})",
     migrations=MIGRATIONS,
     render=_render,
+    # Sent after the row lock (`threads.lock_quietly`, in the same round trip): READ
+    # COMMITTED gives it a snapshot taken once the lock is held, so it sees every run a
+    # transaction that held the lock before committed.
+    thread_and_active=(
+        f"SELECT {THREAD_COLUMNS}, (SELECT COALESCE(json_agg(json_build_array(run_id, status, "
+        "seq, seq) ORDER BY seq), '[]')::text FROM hg_runs WHERE tenant = :tenant AND "
+        "thread_id = :thread_id AND status IN ('pending', 'running')) FROM hg_threads "
+        "WHERE tenant = :tenant AND thread_id = :thread_id"),
 )

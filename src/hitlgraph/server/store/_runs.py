@@ -90,6 +90,8 @@ def _thread_and_active(d: Dialect, key: dict[str, str]
         active = yield (f"SELECT run_id, status FROM hg_runs WHERE {threads.KEY} AND "
                         f"{_ACTIVE} ORDER BY {d.oldest_first()}", key)
         return thread, active
+    if d.lock_row:  # (its rows are not read: the SELECT after it reads the locked row)
+        yield threads.lock_quietly(d), key
     rows = yield d.thread_and_active, key
     if not rows:
         return None

@@ -61,6 +61,12 @@ def get(d: Dialect, tenant: str, thread_id: str, *, for_update: bool = False
     return thread_row(found[0]) if found else None
 
 
+def lock_quietly(d: Dialect) -> str:
+    """A statement locking the thread `:tenant`, `:thread_id` until the transaction ends,
+    whose rows nobody reads (PostgreSQL's pipeline sends it with the next statement)."""
+    return f"SELECT 1 FROM hg_threads WHERE {KEY}{d.lock_row}"
+
+
 def lock(d: Dialect, tenant: str, thread_id: str) -> Op[bool]:
     """Lock the thread's row until the transaction ends, as everything that changes the
     thread's runs does first (so such transactions are ordered, and never deadlock); False
