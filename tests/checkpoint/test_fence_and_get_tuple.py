@@ -86,6 +86,19 @@ def test_sqlite_one_transaction_same_token_and_tuple(tmp_path: Path) -> None:
     assert "INSERT" in words[1], seen  # the fence first, then the reads
 
 
+def test_the_async_sqlite_saver_has_the_call_too(tmp_path: Path) -> None:
+    """The call lives on the shared async shell: AsyncSqliteSaver (its own connection, off the
+    loop) gives the same token and tuple as its two calls."""
+    from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    async def main() -> None:
+        async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "a.sqlite")) as saver:
+            await _fill(saver)
+            await _compare(saver)
+
+    asyncio.run(main())
+
+
 def test_postgres_one_round_trip_fewer(pg_conninfo: str, monkeypatch: Any) -> None:
     from hitlgraph.checkpoint.postgres import _wire
     from hitlgraph.checkpoint.postgres.aio import AsyncPostgresSaver

@@ -126,13 +126,6 @@ class LoopSqliteSaver(AsyncSqliteSaver):
         finally:
             self._queued -= 1
 
-    async def aadvance_fence_and_get_tuple(self, key: str, config: RunnableConfig
-                                           ) -> tuple[int, CheckpointTuple | None]:
-        """aadvance_fence(key), then aget_tuple(config), in one transaction (the fence first:
-        whoever advanced it after this sees no checkpoint write of its holder after the
-        read)."""
-        return await self._arun(self._fence_get_call(key, config))
-
     def shares(self, store: SqliteStore) -> bool:
         """Whether this saver is on `store`'s loop connection (one file, one connection:
         a transaction can hold writes of both)."""

@@ -272,6 +272,13 @@ class AsyncStore(AsyncReview):
         """The checkpoint tuple `config` points at (see `SyncStore.get_tuple`)."""
         return await self._arun(self._get_call(config))
 
+    async def aadvance_fence_and_get_tuple(self, key: str, config: RunnableConfig
+                                           ) -> tuple[int, CheckpointTuple | None]:
+        """aadvance_fence(key), then aget_tuple(config), in one transaction (the fence first:
+        whoever advanced it after this sees no checkpoint write of its holder after the
+        read)."""
+        return await self._arun(self._fence_get_call(key, config))
+
     async def alist(self, config: RunnableConfig | None, *, filter: dict[str, Any] | None = None,
                     before: RunnableConfig | None = None, limit: int | None = None
                     ) -> AsyncIterator[CheckpointTuple]:

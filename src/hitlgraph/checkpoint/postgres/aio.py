@@ -26,7 +26,6 @@ from hitlgraph.checkpoint._store import ops, schema
 from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.shell import AsyncStore, SyncStore
 from hitlgraph.checkpoint._thread_list import AsyncThreads
-from hitlgraph.checkpoint.base import CheckpointTuple, RunnableConfig
 from hitlgraph.checkpoint.postgres import _wire, pool_settings
 from hitlgraph.checkpoint.postgres._sql import BEGIN, DIALECT, READ_COMMITTED
 from hitlgraph.checkpoint.postgres._threads import THREAD_SQL
@@ -217,13 +216,6 @@ class AsyncPostgresSaver(AsyncThreads, AsyncStore, SyncStore):
         if not self.is_setup:
             await self.asetup()
         return await self._drive(call)
-
-    async def aadvance_fence_and_get_tuple(self, key: str, config: RunnableConfig
-                                           ) -> tuple[int, CheckpointTuple | None]:
-        """aadvance_fence(key), then aget_tuple(config), in one transaction (the fence first:
-        whoever advanced it after this sees no checkpoint write of its holder after the
-        read)."""
-        return await self._arun(self._fence_get_call(key, config))
 
     async def asetup(self) -> None:
         """Create or migrate the tables. Idempotent; safe from several processes at once."""
