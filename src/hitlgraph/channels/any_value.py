@@ -35,5 +35,3 @@ class AnyValue(Generic[Value], SingleValue[Value]):
     def update(self, values: Sequence[Value]) -> bool:
         """Keep the last write, or clear the value when the step wrote none."""
         return self._take(values, clear=True)  # (guard is False: any number of writes)
-        self.value = values[-1]
-        return True

@@ -471,13 +471,14 @@ async def join_run(thread_id: str, run_id: str, request: Request, rt: RuntimeDep
 async def _ended_result(rt: Runtime, tenant: str, row: RunRow, thread_id: str) -> Any:
     """A late join's answer: the thread's error, else its open interrupts alone (without the
     values), else its values ({} when it has none). A resume that could not apply keeps its
-    409/422, as for a join that waited."""
+    409/422, as for a join that waited; a run whose thread is gone (a stateless run's,
+    deleted as it ended) answers its own output, as before."""
     if row.status == "error" and row.error is not None and row.error.get(
             "status_code") in (409, 422):
         return await _result(rt, tenant, row, thread_id)
     thread = await rt.store.get_thread(tenant, thread_id)
     if thread is None:
-        return {}
+        return await _result(rt, tenant, row, thread_id)
     if thread.status == "error" and thread.error is not None:
         return {"__error__": thread.error}
     if thread.status == "interrupted":
