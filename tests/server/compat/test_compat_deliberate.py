@@ -6,11 +6,13 @@ asserts our behaviour."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
+import httpx
 import pytest
-from _compat import Pair, at_both, status_of
+from _compat import ENDED, Pair, at_both, status_of
 from langgraph_sdk.client import SyncLangGraphClient
 
 
@@ -94,3 +96,26 @@ def test_a_copy_of_a_paused_thread_shows_its_state_at_once(pair: Pair) -> None:
     ours, theirs = at_both(pair, flow)
     assert theirs == ("idle", "idle", False, ["review"])
     assert ours == ("interrupted", "interrupted", True, ["review"])
+
+
+def test_joining_an_ended_stateless_run_answers_its_output(pair: Pair) -> None:
+    def flow(client: SyncLangGraphClient) -> tuple[int, Any]:
+        run = client.runs.create(None, "steps", input={"value": "gone"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until it ended, or its thread was deleted
+            try:
+                if client.runs.get(run["thread_id"], run["run_id"])["status"] in ENDED:
+                    break
+            except httpx.HTTPStatusError:
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        try:
+            return 200, client.runs.join(run["thread_id"], run["run_id"])
+        except httpx.HTTPStatusError as exc:
+            return exc.response.status_code, None
+
+    ours, theirs = at_both(pair, flow)
+    # LangGraph deleted the run with its temporary thread: "not found", in a 200's body
+    assert theirs[0] == 200 and "404" in theirs[1]["__error__"]["message"]
+    assert ours[0] == 200 and ours[1]["value"] == "gone"
