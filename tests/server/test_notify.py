@@ -181,3 +181,33 @@ def test_kill_9_between_commit_and_delivery_loses_nothing(
     start_process(database)
     [sent] = receiver.wait_for("interrupt.created", timeout=60)
     assert sent.delivery == failed.delivery and sent.body == failed.body and sent.signed
+
+
+@BOTH
+def test_the_notifier_loop_is_gone_once_the_apps_lifespan_has_exited(database: str) -> None:
+    # A loop outliving its app would go on reading tables a test may have dropped since.
+    from typing import TypedDict
+
+    from hitlgraph.graph import START, StateGraph
+    from hitlgraph.server import ServerSettings, create_app
+
+    class State(TypedDict):
+        v: str
+
+    builder = StateGraph(State)
+    builder.add_node("n", lambda state: state)
+    builder.add_edge(START, "n")
+    app = create_app(ServerSettings(graphs={"g": builder}, db=database, read_env=False))
+
+    def ours() -> list[str]:
+        return sorted(task.get_name() for task in asyncio.all_tasks()
+                      if task.get_name().startswith("hitlgraph-"))
+
+    async def main() -> tuple[list[str], list[str]]:
+        async with app.router.lifespan_context(app):
+            during = ours()
+        return during, ours()
+
+    during, after = asyncio.run(main())
+    assert "hitlgraph-notify" in during
+    assert after == []
