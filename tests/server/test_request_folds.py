@@ -21,9 +21,10 @@ import pytest
 pytest.importorskip("fastapi")
 
 import httpx
+from _ask_done import ask_then_done
 from pydantic import BaseModel
 
-from hitlgraph.graph import START, StateGraph
+from hitlgraph.graph import StateGraph
 from hitlgraph.server import ServerSettings, create_app
 from hitlgraph.server._loop_saver import LoopSqliteSaver
 from hitlgraph.server._worker_fence import start_point
@@ -53,12 +54,7 @@ def _done(state: _State) -> _State:
 
 
 def _builder() -> StateGraph:
-    builder = StateGraph(_State)
-    builder.add_node("ask", _ask)
-    builder.add_node("done", _done)
-    builder.add_edge(START, "ask")
-    builder.add_edge("ask", "done")
-    return builder
+    return ask_then_done(_State, _ask, _done)
 
 
 def _transactions(seen: list[str]) -> list[list[str]]:

@@ -16,11 +16,12 @@ import pytest
 pytest.importorskip("fastapi")
 
 import httpx
+from _ask_done import ask_then_done
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 import hitlgraph.server.app as app_module
-from hitlgraph.graph import START, StateGraph
+from hitlgraph.graph import StateGraph
 from hitlgraph.server import ServerSettings, create_app
 from hitlgraph.server.routes import runs as runs_routes
 from hitlgraph.types import interrupt
@@ -42,12 +43,7 @@ def _done(state: _State) -> _State:
 
 
 def _builder() -> StateGraph:
-    builder = StateGraph(_State)
-    builder.add_node("ask", _ask)
-    builder.add_node("done", _done)
-    builder.add_edge(START, "ask")
-    builder.add_edge("ask", "done")
-    return builder
+    return ask_then_done(_State, _ask, _done)
 
 
 def _settings(tmp_path: Path) -> ServerSettings:
