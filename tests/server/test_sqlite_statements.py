@@ -148,6 +148,33 @@ def test_wal_checkpoints_run_off_the_committing_connection(tmp_path: Path) -> No
     conn.close()
 
 
+def test_the_wal_log_starts_over_while_commits_go_on_during_its_checkpoints(
+        tmp_path: Path) -> None:
+    # Each thread checkpoint ends while a transaction is open, as under a steady load: the
+    # log holds frames it did not copy, and SQLite would never start it over by itself.
+    path = str(tmp_path / "wal.sqlite")
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    no_autocheckpoint(conn)
+    conn.execute("CREATE TABLE t (v BLOB)")
+    wal = WalCheckpoints(path, "test-wal", conn)
+    rows = 4 * LOG_LIMIT // 4096
+    try:
+        for _ in range(rows):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t VALUES (randomblob(4000))")
+            running = wal._running  # (the thread's checkpoint, if one was started)
+            if running is not None:
+                running.result()
+            conn.execute("COMMIT")
+            wal.committed()
+    finally:
+        wal.close()
+    assert Path(path + "-wal").stat().st_size < 2 * LOG_LIMIT  # (4x without starting over)
+    assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == rows
+    conn.close()
+
+
 def test_the_servers_loop_connections_leave_checkpoints_to_a_thread(tmp_path: Path) -> None:
     async def main() -> None:
         path = str(tmp_path / "s.sqlite")

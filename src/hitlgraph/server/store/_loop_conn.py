@@ -41,7 +41,7 @@ class LoopConnection:
         self.conn = conn
         self.lock = threading.RLock()
         self.waits = waits
-        self.wal = WalCheckpoints(path, name)
+        self.wal = WalCheckpoints(path, name, conn)
         no_autocheckpoint(conn)
 
     def take(self, *, joins: bool = False) -> sqlite3.Connection | None:

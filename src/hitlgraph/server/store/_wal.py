@@ -9,6 +9,16 @@ every CHECK_EVERY commits a `WalCheckpoints` looks at the log's size, and past L
 runs the same PASSIVE checkpoint on a thread and connection of its own. PASSIVE waits for no
 reader or writer, as the automatic one; a commit is as durable as before (the log holds it
 either way, synced as `synchronous` says).
+
+SQLite starts the log over (writes from its beginning again) only when a write transaction
+begins on a log that a checkpoint has copied in full. Under a steady load the loop commits
+while the thread's checkpoint runs, so that never happens by itself: the log would grow by a
+round's pages for ever (200 MB after 20,000 commits), and the file's size would call for a
+checkpoint every CHECK_EVERY commits. So once the thread's checkpoint has ended, the
+committing connection copies the few frames committed meanwhile itself (between two of its
+transactions: nothing can commit in between on this process's loop), and its next write
+transaction starts the log over; `journal_size_limit=0` then cuts the file back, so that its
+size again tells how much the log holds.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ LOG_LIMIT: Final = 4 * 1024 * 1024
 def no_autocheckpoint(conn: sqlite3.Connection) -> None:
     """No checkpoint inside this connection's commits (a `WalCheckpoints` runs them)."""
     conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("PRAGMA journal_size_limit=0")  # (the log's file cut back when started over)
 
 
 class WalCheckpoints:
@@ -40,11 +51,16 @@ class WalCheckpoints:
     Args:
         path: the database file (":memory:" has no log: nothing is done).
         name: the name of the thread checkpoints run on.
+        committing: the connection whose commits are counted, which copies what was
+            committed while the thread's checkpoint ran (None: the log is left to grow
+            until a checkpoint finds no commit after it).
     """
 
-    def __init__(self, path: str, name: str) -> None:
+    def __init__(self, path: str, name: str,
+                 committing: sqlite3.Connection | None = None) -> None:
         self.path = path
         self.name = name
+        self.committing = committing
         self._commits = 0
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -53,10 +69,14 @@ class WalCheckpoints:
     def committed(self) -> None:
         """Count a commit; start a checkpoint when the log has grown past LOG_LIMIT."""
         self._commits += 1
+        running = self._running
+        if running is not None and running.done():
+            self._running = None
+            self._catch_up()
         if self._commits < CHECK_EVERY or self.path == ":memory:":
             return
         self._commits = 0
-        if self._running is not None and not self._running.done():
+        if self._running is not None:
             return
         try:
             size = os.stat(self.path + "-wal").st_size
@@ -75,6 +95,16 @@ class WalCheckpoints:
                                              check_same_thread=False)
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:  # (the next look tries again)
+            log.debug("WAL checkpoint of %s failed: %s", self.path, exc)
+
+    def _catch_up(self) -> None:
+        """Copy, on the committing connection, the frames committed since the thread's
+        checkpoint read the log (so that the next write transaction starts it over)."""
+        if self.committing is None or self.committing.in_transaction:
+            return
+        try:
+            self.committing.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:  # (the log then waits for the next checkpoint)
             log.debug("WAL checkpoint of %s failed: %s", self.path, exc)
 
     def close(self) -> None:
