@@ -153,15 +153,23 @@ def status_of(call: Callable[[], Any]) -> int:
 ENDED = frozenset({"success", "interrupted", "error", "timeout"})
 
 
-def ended(client: SyncLangGraphClient, thread_id: str, run_id: str) -> dict[str, Any]:
+def ended(client: SyncLangGraphClient, thread_id: str, run_id: str, *,
+          may_go: bool = False) -> dict[str, Any] | None:
     """The run once it has ended. A join right after creating a run answers at LangGraph's
     server from the run's live stream when it is still going, and from the thread when it has
     ended (a paused run's join then carries its interrupts alone): flows that join a run
-    which pauses wait for its end first, so both servers answer the same way every time."""
+    which pauses wait for its end first, so both servers answer the same way every time.
+    `may_go`: the run may be deleted when it ends (a stateless run, with its thread, at
+    LangGraph's server): None then."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        run = client.runs.get(thread_id, run_id)
-        if run["status"] in ENDED:
+        try:
+            run = client.runs.get(thread_id, run_id)
+        except httpx.HTTPStatusError as exc:
+            if not may_go or exc.response.status_code != 404:
+                raise
+            run = None
+        if run is None or run["status"] in ENDED:
             # LangGraph's server marks the run ended a moment before its stream is gone.
             time.sleep(0.3)
             return run

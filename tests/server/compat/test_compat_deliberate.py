@@ -6,13 +6,12 @@ asserts our behaviour."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import httpx
 import pytest
-from _compat import ENDED, Pair, at_both, status_of
+from _compat import Pair, at_both, ended, status_of
 from langgraph_sdk.client import SyncLangGraphClient
 
 
@@ -101,15 +100,7 @@ def test_a_copy_of_a_paused_thread_shows_its_state_at_once(pair: Pair) -> None:
 def test_joining_an_ended_stateless_run_answers_its_output(pair: Pair) -> None:
     def flow(client: SyncLangGraphClient) -> tuple[int, Any]:
         run = client.runs.create(None, "steps", input={"value": "gone"})
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # until it ended, or its thread was deleted
-            try:
-                if client.runs.get(run["thread_id"], run["run_id"])["status"] in ENDED:
-                    break
-            except httpx.HTTPStatusError:
-                break
-            time.sleep(0.05)
-        time.sleep(0.3)
+        ended(client, run["thread_id"], run["run_id"], may_go=True)
         try:
             return 200, client.runs.join(run["thread_id"], run["run_id"])
         except httpx.HTTPStatusError as exc:
