@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import uvicorn
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
@@ -72,3 +73,14 @@ class ServerProcess:
             self.reader.join(timeout=30)
         if self.process.stderr is not None:
             self.process.stderr.close()
+
+
+def stopped(server: uvicorn.Server, thread: threading.Thread) -> bool:
+    """Stop a test server running on `thread`; whether it stopped within 30 s (a server that
+    waits on a request or a connection that does not end is made to exit after 15 s)."""
+    server.should_exit = True
+    thread.join(timeout=15)
+    if thread.is_alive():
+        server.force_exit = True
+        thread.join(timeout=15)
+    return not thread.is_alive()

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from _harness import GRAPHS, RunningServer, ServerProcess
+from _harness import GRAPHS, RunningServer, ServerProcess, stopped
 
 from _services import require_postgres
 
@@ -133,18 +133,11 @@ def start_server(tmp_path: Path, config_file: Path, backend: str,
     for running in made:
         for sdk in running.clients:
             sdk.close()
-    stuck: list[str] = []
-    for server, thread in started:
-        server.should_exit = True
-        thread.join(timeout=15)
-        if thread.is_alive():  # waiting on a request or a connection that does not end
-            server.force_exit = True
-            thread.join(timeout=15)
-        if thread.is_alive():
-            stuck.append(thread.name)
+    stuck = [thread.name for server, thread in started if not stopped(server, thread)]
     # The test's schema is dropped after this: a server still running on it would log its
     # notifier's "relation ... does not exist" into later tests' caplog. Fail here instead.
     assert not stuck, f"test servers still running 30 s after they were told to stop: {stuck}"
+
 
 
 @pytest.fixture

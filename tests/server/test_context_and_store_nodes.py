@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from _harness import stopped
 
 from hitlgraph.server import ServerSettings, create_app
 
@@ -87,8 +88,7 @@ def url(tmp_path: Path) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+        assert stopped(server, thread), "the test server still ran 30 s after it was told to stop"
 
 
 def _client(url: str, key: str) -> httpx.Client:
