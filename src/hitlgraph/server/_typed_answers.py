@@ -24,7 +24,7 @@ from hitlgraph.review._groups import Groups
 from hitlgraph.review._pending import PendingInterrupt
 from hitlgraph.server._errors import describe_errors, unavailable_errors
 
-__all__ = ["answer_refusal", "approver_refusal"]
+__all__ = ["PAGES", "answer_refusal", "approver_refusal", "approvers_refusal", "read_waiting"]
 
 PAGES: Final = 10
 """Pages of 100 of a thread's open interrupts the approvers' check reads at most."""
@@ -129,7 +129,19 @@ async def approver_refusal(saver: Any, thread_key: str, thread_id: str, resume: 
     `member_of`: auth.groups_of; None: none kept, so in none) on a thread (`thread_key`: the
     checkpointer's id of it) when an interrupt it answers has approvers the caller is not
     among; None when they may answer."""
-    waiting = await _read_through_dead_connections(saver, thread_key)
+    return approvers_refusal(await read_waiting(saver, thread_key), resume, thread_id, by,
+                             member_of)
+
+
+async def read_waiting(saver: Any, thread_key: str) -> list[PendingInterrupt]:
+    """The thread's open interrupts as the approvers' check reads them (from the saver's
+    index, PAGES pages at most; none without one), read again through dead connections."""
+    return await _read_through_dead_connections(saver, thread_key)
+
+
+def approvers_refusal(waiting: list[PendingInterrupt], resume: Any, thread_id: str,
+                      by: str | None, member_of: frozenset[str] | None) -> str | None:
+    """`approver_refusal` on the thread's open interrupts `waiting` read already."""
     if not any(p.policy is not None and p.policy.approvers is not None for p in waiting):
         return None
     groups = Groups({group: [by] for group in member_of or ()} if by else {})

@@ -8,21 +8,46 @@ when the store's writes share the checkpointer's SQLite connection (the server's
 start is recorded by the store in a transaction of its own, after the read, as before. In
 either order the start is recorded before the run writes anything, and a stale token
 records nothing.
+
+A run this process claims as it creates it (server/_worker_inline.py) can do all of that in
+the creating transaction itself, on SQLite's shared loop connection (`create_run_here`):
+the run's INSERT (claimed), then the fence, the read and the start point, one commit; the
+worker takes them from there (`HereRuns.started`) instead of a transaction of its own. A
+resume's open interrupts (for the approvers' check) are read in that transaction too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from hitlgraph.checkpoint._store.ops import Ops
 from hitlgraph.checkpoint.base import CheckpointTuple, Fence, traits_of
+from hitlgraph.review._pending import PendingInterrupt
 from hitlgraph.server._give_back import answer_counts
-from hitlgraph.server._loop_saver import LoopSqliteSaver
+from hitlgraph.server._loop_saver import LoopSqliteSaver, store_steps
 from hitlgraph.server._runtime import Runtime
+from hitlgraph.server._typed_answers import PAGES
+from hitlgraph.server._worker_inputs import state_config
 from hitlgraph.server.store import _leases as leases
-from hitlgraph.server.store.base import Claim
+from hitlgraph.server.store import _runs as runs
+from hitlgraph.server.store.base import Claim, NewRun, RunRow
 from hitlgraph.server.store.sqlite import SqliteStore
 
-__all__ = ["fence", "fence_read_and_start", "start_point"]
+__all__ = ["Started", "create_run_here", "fence", "fence_read_and_start", "shared_saver",
+           "start_point"]
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """What a claim's first transaction gives its worker: the fence, the thread's latest
+    checkpoint read after it, and whether the start point was recorded (False: the token
+    was stale, nothing recorded)."""
+
+    fence: Fence | None
+    latest: CheckpointTuple | None
+    recorded: bool
 
 
 def start_point(latest: CheckpointTuple | None) -> dict[str, Any]:
@@ -47,17 +72,68 @@ async def fence_read_and_start(rt: Runtime, claim: Claim, config: dict[str, Any]
                                ) -> tuple[Fence | None, CheckpointTuple | None, bool | None]:
     """The claim's fence, the tuple `config` reads (after the fence advanced), and whether
     the start point was recorded with them: True, False (the token is stale: nothing
-    recorded), None (not attempted: the caller records it when the run has none)."""
+    recorded), None (not attempted: the caller records it when the run has none). A claim
+    whose creating transaction did all three (`create_run_here`) takes them from there."""
+    started = rt.here.started(claim) if rt.here is not None else None
+    if started is not None:
+        return started.fence, started.latest, started.recorded
     saver, store, run = rt.saver, rt.store, claim.run
     traits = traits_of(saver)
     if not traits.fence_reads:
         return await fence(rt, run.run_id), await saver.aget_tuple(config), None
-    if (run.start_point is None and traits.fences and isinstance(saver, LoopSqliteSaver)
-            and isinstance(store, SqliteStore) and saver.shares(store)):
-        token, latest, recorded = await saver.afence_read_then(
+    shared = shared_saver(rt)
+    if run.start_point is None and traits.fences and shared is not None:
+        assert isinstance(store, SqliteStore)
+        token, latest, recorded = await shared.afence_read_then(
             run.run_id, config, store, lambda latest: leases.record_start(
                 store.dialect, run.run_id, claim.fencing, start_point(latest)))
         return Fence(run.run_id, token), latest, recorded
     token, latest = await saver.aadvance_fence_and_get_tuple(  # type: ignore[attr-defined]
         run.run_id, config)
     return Fence(run.run_id, token), latest, None
+
+
+def shared_saver(rt: Runtime) -> LoopSqliteSaver | None:
+    """The server's checkpointer when it shares its store's SQLite connection (a
+    transaction can hold writes of both), else None."""
+    saver, store = rt.saver, rt.store
+    if isinstance(saver, LoopSqliteSaver) and isinstance(store, SqliteStore) and (
+            saver.shares(store)):
+        return saver
+    return None
+
+
+async def create_run_here(rt: Runtime, saver: LoopSqliteSaver, new: NewRun, *,
+                          create_thread: bool, thread_metadata: Mapping[str, Any],
+                          lease: tuple[str, float] | None,
+                          waiting: Callable[[list[PendingInterrupt]], None] | None = None
+                          ) -> tuple[RunRow | None, Started | None]:
+    """`Store.create_run(new, ...)` in one transaction on the connection `saver` shares
+    with the store, together with what comes before and after it:
+
+    - `waiting` is first given the thread's open interrupts (read there: what the run's
+      `check` judges the approvers by);
+    - a run claimed as it is made (`lease`, and it was free to start) then gets its fence
+      advanced, its thread's latest checkpoint read after that, and its start point
+      recorded, as `fence_read_and_start` does for a claim from the queue: the `Started`
+      its worker takes (None when the run was not claimed).
+    """
+    store = rt.store
+    assert isinstance(store, SqliteStore)
+    thread_key = rt.checkpoint_thread(new.tenant, new.thread_id)
+    fences = traits_of(saver).fences
+
+    def operation() -> Ops[tuple[RunRow | None, Started | None]]:
+        if waiting is not None:
+            waiting((yield from saver.pending_ops(thread_key, PAGES)))
+        row = yield from store_steps(store, runs.create(
+            store.dialect, new, create_thread, thread_metadata, lease))
+        if row is None or row.status != "running" or not fences:
+            return row, None
+        # The fence first: a worker that held the run before can write nothing after this read.
+        token, latest = yield from saver.fence_get_ops(row.run_id, state_config(rt, row))
+        recorded = yield from store_steps(store, leases.record_start(
+            store.dialect, row.run_id, row.fencing, start_point(latest)))
+        return row, Started(Fence(row.run_id, token), latest, recorded)
+
+    return await saver.awrite_with(store, operation())
