@@ -41,7 +41,6 @@ from hitlgraph.checkpoint.base import CheckpointTuple, RunnableConfig
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite import BUSY_TIMEOUT_MS
 from hitlgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from hitlgraph.review._pending import PendingInterrupt
 from hitlgraph.server.store._loop_conn import LoopConnection
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store.sqlite import SqliteStore
@@ -140,7 +139,7 @@ class LoopSqliteSaver(AsyncSqliteSaver):
         in the same transaction (a commit fewer): only for the store it `shares`."""
 
         def operation() -> Ops[tuple[int, CheckpointTuple | None, _U]]:
-            token, latest = yield from self.fence_get_ops(key, config)
+            token, latest = yield from self._fence_get_call(key, config).ops
             done = yield from store_steps(store, then(latest))
             return token, latest, done
 
@@ -151,26 +150,6 @@ class LoopSqliteSaver(AsyncSqliteSaver):
         write transaction on the connection they share: only for the store it `shares`."""
         assert self.shares(store), "the store's operation needs the store's connection"
         return await self._arun(Call(operation, write=True))
-
-    def fence_get_ops(self, key: str, config: RunnableConfig
-                      ) -> Ops[tuple[int, CheckpointTuple | None]]:
-        """`aadvance_fence_and_get_tuple`'s steps, for a transaction of `awrite_with`."""
-        return self._fence_get_call(key, config).ops
-
-    def pending_ops(self, thread_key: str, pages: int) -> Ops[list[PendingInterrupt]]:
-        """The thread's open interrupts (`alist_pending`'s pages of 100, at most `pages`),
-        as steps for a transaction of `awrite_with`."""
-        found: list[PendingInterrupt] = []
-        after = None
-        for _ in range(pages):
-            page = yield from self._pending_call(
-                graph_id=None, thread_id=thread_key, node=None, metadata=None, limit=100,
-                after=after).ops
-            found += page
-            if len(page) < 100:
-                break
-            after = page[-1].cursor
-        return found
 
     def _here(self, call: Call[_T], loop: LoopConnection) -> _T:
         """`call`'s result, run on this thread without waiting for a lock.

@@ -22,7 +22,7 @@ from hitlgraph.server._store_items_nodes import run_context
 from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server._typed_answers import answer_refusal, approvers_refusal, read_waiting
 from hitlgraph.server._webhooks import WebhookRefusedError, check
-from hitlgraph.server._worker_fence import create_run_here, shared_saver
+from hitlgraph.server._worker_fence import create_run_here
 from hitlgraph.server.routes._deps import (
     CallerDep,
     DeciderDep,
@@ -113,7 +113,7 @@ class _ResumeCheck:
     def __init__(self, thread_id: str, resume: Any, by: str | None,
                  member_of: frozenset[str] | None) -> None:
         self.thread_id, self.resume, self.by, self.member_of = thread_id, resume, by, member_of
-        self.waiting: list[PendingInterrupt] = []
+        self.waiting: list[PendingInterrupt] | None = None
 
     def given(self, waiting: list[PendingInterrupt]) -> None:
         """The thread's open interrupts, read before the check runs."""
@@ -129,6 +129,8 @@ class _ResumeCheck:
         refusal = answer_refusal(self.thread_id, thread.interrupts, self.resume)
         if refusal is not None:
             raise HTTPException(422, refusal)
+        if self.waiting is None:  # (not all read in the transaction: judged anew)
+            raise _NeedsMore
         refusal = approvers_refusal(self.waiting, self.resume, self.thread_id, self.by,
                                     self.member_of)
         if refusal is not None:
@@ -264,18 +266,17 @@ async def _queue(rt: Runtime, new: NewRun, create: bool,
     process at once (see server/_worker_inline). `check` (the run's own) is given the
     thread's open interrupts first: in the same transaction where the checkpointer shares
     the store's connection (with the claim's fence, read and start point: see
-    server/_worker_fence.create_run_here), else read before it."""
+    server/_worker_fence.create_run_here) where the backend has one, else read before it."""
     runner = rt.here if here and rt.here is not None and rt.here.take() else None
     lease = None if runner is None else (runner.worker_id, rt.settings.lease_seconds)
     metadata = {"graph_id": new.graph_id, "assistant_id": new.assistant_id}
-    shared = shared_saver(rt)
     row: RunRow | None = None
     started = None
     try:
-        if shared is not None:
-            row, started = await create_run_here(
-                rt, shared, new, create_thread=create, thread_metadata=metadata, lease=lease,
-                waiting=None if check is None else check.given)
+        made = await create_run_here(rt, new, create_thread=create, thread_metadata=metadata,
+                                     lease=lease, waiting=None if check is None else check.given)
+        if made is not None:
+            row, started = made
         else:
             if check is not None:
                 check.given(await read_waiting(
