@@ -9,7 +9,9 @@
   row before it; a refused answer (422) or a thread with nothing to answer (409) still
   queues nothing;
 - on PostgreSQL, creating a run locks the thread and reads it with its active runs in one
-  round trip, and runs created at once on one thread still start one at a time.
+  round trip, a runs/wait's run is created, claimed, fenced and started in one transaction
+  (a resume's open interrupts read there too), and runs created at once on one thread
+  still start one at a time.
 """
 
 from __future__ import annotations
@@ -284,6 +286,67 @@ def test_a_refused_resume_queues_nothing(tmp_path: Path) -> None:
                 assert len((await http.get(f"/threads/{tid}/runs")).json()) == 2
                 thread = (await http.get(f"/threads/{tid}")).json()
                 assert thread["status"] == "idle"
+
+    asyncio.run(main())
+
+
+def test_postgres_creates_claims_fences_and_starts_a_runs_wait_in_one_transaction(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hitlgraph.checkpoint.postgres import _wire
+
+    sent: list[tuple[int, list[str]]] = []
+    trip = _wire.round_trip
+
+    async def traced(conn: Any, statements: Any, **kwargs: Any) -> Any:
+        sent.append((id(conn), [sql for sql, _ in statements]))
+        return await trip(conn, statements, **kwargs)
+
+    monkeypatch.setattr(_wire, "round_trip", traced)
+    app = create_app(ServerSettings(graphs={"review": _builder()}, db=pg_url,
+                                    read_env=False))
+
+    def made_in_one() -> list[str]:
+        """The statements of the transaction that inserted the run, checked to be the
+        only one with its fence and its start point."""
+        transactions: dict[int, list[list[str]]] = {}
+        for conn, statements in sent:
+            for sql in statements:
+                if sql.startswith("BEGIN"):
+                    transactions.setdefault(conn, []).append([])
+                elif conn in transactions and sql != "COMMIT":
+                    transactions[conn][-1].append(sql)
+        every = [t for ts in transactions.values() for t in ts]
+        (made,) = [t for t in every if any(s.startswith("INSERT INTO hg_runs") for s in t)]
+        for prefix in ("INSERT INTO hitlgraph_checkpoint_fences", "UPDATE hg_runs SET start"):
+            assert sum(s.startswith(prefix) for t in every for s in t) == 1, prefix
+        assert (_index(made, "INSERT INTO hg_runs")
+                < _index(made, "INSERT INTO hitlgraph_checkpoint_fences")
+                < _index(made, "SELECT c.thread_id") < _index(made, "UPDATE hg_runs SET start"))
+        return made
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://127.0.0.1") as http:
+                tid = (await http.post("/threads", json={})).json()["thread_id"]
+                sent.clear()
+                out = (await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "input": {"payload": "x"}})).json()
+                assert out["__interrupt__"][0]["value"] == {"check": "x"}
+                made_in_one()
+                sent.clear()
+                wrong = await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "command": {"resume": {"ok": "maybe"}}})
+                assert wrong.status_code == 422, wrong.text
+                sent.clear()
+                out = (await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "command": {"resume": {"ok": True}}})).json()
+                assert out["result"] == "x:True"
+                made = made_in_one()
+                assert _index(made, "SELECT p.thread_id") < _index(made, "SELECT 1 FROM hg_threads")
+                assert sum(s.startswith("SELECT p.thread_id") for _, t in sent for s in t) == 1
+                runs = (await http.get(f"/threads/{tid}/runs")).json()
+                assert [r["status"] for r in runs] == ["success", "success"]
 
     asyncio.run(main())
 
