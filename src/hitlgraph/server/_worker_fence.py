@@ -18,6 +18,7 @@ resume's open interrupts (for the approvers' check) are read in that transaction
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,7 +34,7 @@ from hitlgraph.server._typed_answers import PAGES
 from hitlgraph.server.store import _leases as leases
 from hitlgraph.server.store import _runs as runs
 from hitlgraph.server.store.base import Claim, NewRun, RunRow
-from hitlgraph.server.store.sqlite import SqliteStore
+from hitlgraph.server.store.sqlite import SqliteStore, unavailable
 
 __all__ = ["Started", "create_run_here", "fence", "fence_read_and_start", "shared_saver",
            "start_point"]
@@ -153,7 +154,13 @@ async def _on_loop_connection(rt: Runtime, saver: LoopSqliteSaver, new: NewRun,
             store.dialect, row.run_id, row.fencing, start_point(latest)))
         return row, Started(Fence(row.run_id, token), latest, recorded)
 
-    return await saver.awrite_with(store, operation())
+    try:
+        return await saver.awrite_with(store, operation())
+    except sqlite3.OperationalError as exc:  # (as the store's own writes answer it)
+        found = unavailable(exc)
+        if found is exc:
+            raise
+        raise found from exc
 
 
 async def _piped(rt: Runtime, new: NewRun, create_thread: bool,

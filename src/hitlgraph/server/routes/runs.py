@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from hitlgraph.review._pending import PendingInterrupt
 from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
@@ -20,7 +19,7 @@ from hitlgraph.server._select import RUN_FIELDS, check_select
 from hitlgraph.server._state import run_json
 from hitlgraph.server._store_items_nodes import run_context
 from hitlgraph.server._time_ids import uuid7
-from hitlgraph.server._typed_answers import answer_refusal, approvers_refusal, read_waiting
+from hitlgraph.server._typed_answers import NeedsMore, ResumeCheck, read_waiting
 from hitlgraph.server._webhooks import WebhookRefusedError, check
 from hitlgraph.server._worker_fence import create_run_here
 from hitlgraph.server.routes._deps import (
@@ -42,7 +41,6 @@ from hitlgraph.server.store.base import (
     NewRun,
     RunRow,
     ThreadBusyError,
-    ThreadRow,
 )
 
 __all__ = ["router"]
@@ -72,7 +70,7 @@ def _check_breakpoints(rt: Runtime, graph_id: str, body: RunCreateStateless) -> 
 
 async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless,
                         by: str | None, member_of: frozenset[str] | None) -> None:
-    """Refuse a resume that nothing waits for now (409), or that `_ResumeCheck` refuses
+    """Refuse a resume that nothing waits for now (409), or that `ResumeCheck` refuses
     (422, 403), reading the thread for it. A thread whose state was edited while a node
     waited at interrupt() takes the answer for that node (the library decides, as LangGraph
     does); so does a resume from a named checkpoint, whose interrupts may not be the
@@ -85,7 +83,7 @@ async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreat
     named = isinstance(body, RunCreate) and bool(body.checkpoint_id or body.checkpoint)
     if thread.interrupts and named:
         return
-    check = _ResumeCheck(thread_id, body.command.resume, by, member_of)
+    check = ResumeCheck(thread_id, body.command.resume, by, member_of)
     if thread.interrupts:
         check.waiting = await read_waiting(rt.saver, rt.checkpoint_thread(tenant, thread_id))
     if check.judged(thread) or await _edited_last(rt, tenant, thread_id):
@@ -96,58 +94,12 @@ async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreat
                         "breakpoint, send input null without a command.")
 
 
-class _NeedsMore(Exception):
-    """The resume's check needs more than the thread's row (`_ResumeCheck`)."""
-
-
-class _ResumeCheck:
-    """The rules of a resume on its thread's row, for both the creating transaction (the
-    run's `check`, on the row it reads anyway) and `_check_resume`: none on a busy thread
-    (a queued resume is judged when it runs); 422 when the answer does not match the
-    response_schema of the interrupt it answers; 403 when an interrupt it answers has
-    approvers the caller is not among (judged on `waiting`, the thread's open interrupts,
-    given before the check runs). A thread without open interrupts (an edited one may still
-    take the answer) is not judged here: `judged` says False, and the run's check raises
-    `_NeedsMore`, for the caller to judge it as `_check_resume` does."""
-
-    def __init__(self, thread_id: str, resume: Any, by: str | None,
-                 member_of: frozenset[str] | None) -> None:
-        self.thread_id, self.resume, self.by, self.member_of = thread_id, resume, by, member_of
-        self.waiting: list[PendingInterrupt] | None = None
-
-    def given(self, waiting: list[PendingInterrupt]) -> None:
-        """The thread's open interrupts, read before the check runs."""
-        self.waiting = waiting
-
-    def judged(self, thread: ThreadRow) -> bool:
-        """Raise the thread's refusal of the resume (HTTPException 422 or 403); False when
-        the thread has no open interrupt to judge it by."""
-        if thread.status == "busy":
-            return True
-        if not thread.interrupts:
-            return False
-        refusal = answer_refusal(self.thread_id, thread.interrupts, self.resume)
-        if refusal is not None:
-            raise HTTPException(422, refusal)
-        if self.waiting is None:  # (not all read in the transaction: judged anew)
-            raise _NeedsMore
-        refusal = approvers_refusal(self.waiting, self.resume, self.thread_id, self.by,
-                                    self.member_of)
-        if refusal is not None:
-            raise HTTPException(403, refusal)
-        return True
-
-    def __call__(self, thread: ThreadRow) -> None:
-        if not self.judged(thread):
-            raise _NeedsMore
-
-
 def _resume_check(thread_id: str, body: RunCreateStateless, by: str | None,
-                  member_of: frozenset[str] | None) -> _ResumeCheck | None:
+                  member_of: frozenset[str] | None) -> ResumeCheck | None:
     """The run's check when the body is a resume (None otherwise)."""
     if body.command is None or "resume" not in body.command.model_fields_set:
         return None
-    return _ResumeCheck(thread_id, body.command.resume, by, member_of)
+    return ResumeCheck(thread_id, body.command.resume, by, member_of)
 
 
 async def _edited_last(rt: Runtime, tenant: str, thread_id: str) -> bool:
@@ -253,28 +205,29 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                  assistant_metadata=assistant.metadata, check=check)
     try:
         return await _queue(rt, new, create, here, check)
-    except _NeedsMore:  # (nothing was written: judged as before, then queued unchecked)
+    except NeedsMore:  # (nothing was written: judged as before, then queued unchecked)
         await _check_resume(rt, tenant, thread_id, body, by, member_of)
         return await _queue(rt, replace(new, check=None), create, here, None)
 
 
 async def _queue(rt: Runtime, new: NewRun, create: bool,
-                 here: Literal["wait", "stream"] | None, check: _ResumeCheck | None
+                 here: Literal["wait", "stream"] | None, check: ResumeCheck | None
                  ) -> RunRow:
     """Queue the run; with `here` (a client waits on this process for it), claim it in the
     same transaction when it is free to start and a slot is free, and execute it on this
     process at once (see server/_worker_inline). `check` (the run's own) is given the
-    thread's open interrupts first: in the same transaction where the checkpointer shares
-    the store's connection (with the claim's fence, read and start point: see
-    server/_worker_fence.create_run_here) where the backend has one, else read before it."""
+    thread's open interrupts first: for a run claimed so, in the creating transaction,
+    with the claim's fence, read and start point, where the backend can (see
+    server/_worker_fence.create_run_here); otherwise read before it."""
     runner = rt.here if here and rt.here is not None and rt.here.take() else None
     lease = None if runner is None else (runner.worker_id, rt.settings.lease_seconds)
     metadata = {"graph_id": new.graph_id, "assistant_id": new.assistant_id}
     row: RunRow | None = None
     started = None
     try:
-        made = await create_run_here(rt, new, create_thread=create, thread_metadata=metadata,
-                                     lease=lease, waiting=None if check is None else check.given)
+        made = None if lease is None else await create_run_here(
+            rt, new, create_thread=create, thread_metadata=metadata, lease=lease,
+            waiting=None if check is None else check.given)
         if made is not None:
             row, started = made
         else:
