@@ -9,11 +9,13 @@ start is recorded by the store in a transaction of its own, after the read, as b
 either order the start is recorded before the run writes anything, and a stale token
 records nothing.
 
-A run this process claims as it creates it (server/_worker_inline.py) can do all of that in
-the creating transaction itself, on SQLite's shared loop connection (`create_run_here`):
-the run's INSERT (claimed), then the fence, the read and the start point, one commit; the
-worker takes them from there (`HereRuns.started`) instead of a transaction of its own. A
-resume's open interrupts (for the approvers' check) are read in that transaction too.
+A run this process claims as it creates it (server/_worker_inline.py) does all of that in
+the creating transaction itself (`create_run_here`): the run's INSERT (claimed), then the
+fence, the read and the start point, one commit, on SQLite's shared loop connection or, on
+PostgreSQL, in one `Pipe` of a store connection (store/_postgres_shared.py); the worker
+takes them from there (`HereRuns.started`) instead of a transaction of its own. A resume's
+open interrupts (for the approvers' check) are read in that transaction too. A claim from
+the queue, or a takeover after a lost lease, goes the way above.
 """
 
 from __future__ import annotations
