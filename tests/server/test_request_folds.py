@@ -2,12 +2,16 @@
 
 - on SQLite, a run's first claim records where it starts in its fence-and-read transaction
   (the store and the checkpointer share the loop connection), a stale token records
-  nothing, and a start already recorded stays;
+  nothing, and a start already recorded stays; a run claimed as a runs/wait creates it
+  does all of that in the creating transaction (with a resume's open interrupts), and a
+  worker that lost such a run still writes nothing;
 - a resume is checked on the thread's row the creating transaction reads: no read of the
   row before it; a refused answer (422) or a thread with nothing to answer (409) still
   queues nothing;
 - on PostgreSQL, creating a run locks the thread and reads it with its active runs in one
-  round trip, and runs created at once on one thread still start one at a time.
+  round trip, a runs/wait's run is created, claimed, fenced and started in one transaction
+  (a resume's open interrupts read there too), and runs created at once on one thread
+  still start one at a time.
 """
 
 from __future__ import annotations
@@ -131,8 +135,19 @@ def test_a_private_saver_does_not_share_the_stores_connection(tmp_path: Path) ->
     asyncio.run(main())
 
 
-def test_a_servers_runs_wait_records_its_start_in_the_fence_transaction(tmp_path: Path
-                                                                        ) -> None:
+def _the_run_made(transactions: list[list[str]]) -> list[str]:
+    """The one transaction that inserted a run."""
+    (made,) = [t for t in transactions
+               if any(s.startswith("INSERT INTO hg_runs") for s in t)]
+    return made
+
+
+def _index(statements: list[str], prefix: str) -> int:
+    return next(i for i, s in enumerate(statements) if s.startswith(prefix))
+
+
+def test_a_runs_wait_creates_claims_fences_and_starts_its_run_in_one_transaction(
+        tmp_path: Path) -> None:
     app = create_app(ServerSettings(graphs={"review": _builder()},
                                     db=str(tmp_path / "s.sqlite"), read_env=False))
 
@@ -148,22 +163,99 @@ def test_a_servers_runs_wait_records_its_start_in_the_fence_transaction(tmp_path
                 out = (await http.post(f"/threads/{tid}/runs/wait", json={
                     "assistant_id": "review", "input": {"payload": "x"}})).json()
                 assert out["__interrupt__"][0]["value"] == {"check": "x"}
-                starts = [t for t in _transactions(seen)
-                          if any(s.startswith("UPDATE hg_runs SET start_point") for s in t)]
-                assert len(starts) == 1 and starts[0][0].startswith("INSERT INTO fences")
+                made = _the_run_made(_transactions(seen))
+                # The run's INSERT (claimed), then its fence, the read, and its start point.
+                assert (_index(made, "INSERT INTO hg_runs") < _index(made, "INSERT INTO fences")
+                        < _index(made, "SELECT thread_id, checkpoint_ns, checkpoint_id")
+                        < _index(made, "UPDATE hg_runs SET start_point"))
+                assert sum(s.startswith("INSERT INTO fences") for s in seen) == 1
+                assert sum(s.startswith("UPDATE hg_runs SET start_point") for s in seen) == 1
                 seen.clear()
                 out = (await http.post(f"/threads/{tid}/runs/wait", json={
                     "assistant_id": "review", "command": {"resume": {"ok": True}}})).json()
                 assert out["result"] == "x:True"
                 # The resume's first statement opens the transaction that creates the run:
-                # the thread's row is not read before it.
-                first = next(s for s in seen if not s.startswith("SELECT p.thread_id"))
-                assert first.startswith("BEGIN"), seen[:3]
+                # its open interrupts (the approvers' check), the thread's row, the run, its
+                # fence, the thread's checkpoint and its start point are read and written
+                # there, and nowhere else.
+                assert seen[0].startswith("BEGIN"), seen[:3]
+                made = _the_run_made(_transactions(seen))
+                assert (_index(made, "SELECT p.thread_id") < _index(made, "SELECT tenant")
+                        < _index(made, "INSERT INTO hg_runs") < _index(made, "INSERT INTO fences")
+                        < _index(made, "SELECT thread_id, checkpoint_ns, checkpoint_id")
+                        < _index(made, "UPDATE hg_runs SET start_point"))
+                assert seen.index("COMMIT") > seen.index(made[-1])
+                assert sum(s.startswith("SELECT p.thread_id") for s in seen) == 1
+                assert sum(s.startswith("INSERT INTO fences") for s in seen) == 1
                 runs = (await http.get(f"/threads/{tid}/runs")).json()
                 assert len(runs) == 2
                 assert all(r["status"] == "success" for r in runs)
 
     asyncio.run(main())
+
+
+class _Slow(TypedDict, total=False):
+    log: list[str]
+
+
+def test_a_run_claimed_as_it_was_made_writes_nothing_once_another_claim_took_it(
+        tmp_path: Path) -> None:
+    """The fence a runs/wait's creating transaction advanced is the run's: once another
+    claim advanced it again (the lease ran out), the first graph's next checkpoint is
+    refused, and its worker neither finishes the run nor writes its thread."""
+    entered, gate = asyncio.Event(), asyncio.Event()
+
+    async def slow(state: _Slow) -> _Slow:
+        entered.set()
+        await gate.wait()
+        return {"log": [*state.get("log", []), "slow"]}
+
+    builder = StateGraph(_Slow)
+    builder.add_node("slow", slow)
+    builder.set_entry_point("slow")
+    builder.set_finish_point("slow")
+    path = str(tmp_path / "s.sqlite")
+    app = create_app(ServerSettings(graphs={"slow": builder}, db=path, read_env=False))
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            rt = app.state.runtime
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://127.0.0.1") as http:
+                tid = (await http.post("/threads", json={})).json()["thread_id"]
+                waiting = asyncio.create_task(http.post(
+                    f"/threads/{tid}/runs/wait",
+                    json={"assistant_id": "slow", "input": {"log": []}}))
+                await asyncio.wait_for(entered.wait(), 10)
+                (run,) = (await http.get(f"/threads/{tid}/runs")).json()
+                first = await rt.store.get_run("", run["run_id"])
+                assert first.status == "running" and first.fencing == 1
+                before = (await http.get(f"/threads/{tid}/state")).json()
+                # Another worker takes the run over once its lease ran out, as its _plan
+                # would: the store's claim, then the checkpointer's fence.
+                await rt.store._write(_expire(run["run_id"]))
+                taken = await rt.store.claim_run("other", 60.0)
+                assert taken is not None and taken.fencing == 2
+                await rt.saver.aadvance_fence(run["run_id"])
+                gate.set()
+                for _ in range(200):  # the first worker's run ends (refused)
+                    if not rt.here._tasks:
+                        break
+                    await asyncio.sleep(0.01)
+                assert not rt.here._tasks
+                after = (await http.get(f"/threads/{tid}/state")).json()
+                assert after["values"] == before["values"]
+                assert after["checkpoint"] == before["checkpoint"]
+                row = await rt.store.get_run("", run["run_id"])
+                assert row.status == "running" and row.fencing == 2
+                waiting.cancel()
+                await asyncio.gather(waiting, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+def _expire(run_id: str) -> Any:
+    yield "UPDATE hg_runs SET lease_until = 0 WHERE run_id = :run_id", {"run_id": run_id}
 
 
 def test_a_refused_resume_queues_nothing(tmp_path: Path) -> None:
@@ -194,6 +286,67 @@ def test_a_refused_resume_queues_nothing(tmp_path: Path) -> None:
                 assert len((await http.get(f"/threads/{tid}/runs")).json()) == 2
                 thread = (await http.get(f"/threads/{tid}")).json()
                 assert thread["status"] == "idle"
+
+    asyncio.run(main())
+
+
+def test_postgres_creates_claims_fences_and_starts_a_runs_wait_in_one_transaction(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hitlgraph.checkpoint.postgres import _wire
+
+    sent: list[tuple[int, list[str]]] = []
+    trip = _wire.round_trip
+
+    async def traced(conn: Any, statements: Any, **kwargs: Any) -> Any:
+        sent.append((id(conn), [sql for sql, _ in statements]))
+        return await trip(conn, statements, **kwargs)
+
+    monkeypatch.setattr(_wire, "round_trip", traced)
+    app = create_app(ServerSettings(graphs={"review": _builder()}, db=pg_url,
+                                    read_env=False))
+
+    def made_in_one() -> list[str]:
+        """The statements of the transaction that inserted the run, checked to be the
+        only one with its fence and its start point."""
+        transactions: dict[int, list[list[str]]] = {}
+        for conn, statements in sent:
+            for sql in statements:
+                if sql.startswith("BEGIN"):
+                    transactions.setdefault(conn, []).append([])
+                elif conn in transactions and sql != "COMMIT":
+                    transactions[conn][-1].append(sql)
+        every = [t for ts in transactions.values() for t in ts]
+        (made,) = [t for t in every if any(s.startswith("INSERT INTO hg_runs") for s in t)]
+        for prefix in ("INSERT INTO hitlgraph_checkpoint_fences", "UPDATE hg_runs SET start"):
+            assert sum(s.startswith(prefix) for t in every for s in t) == 1, prefix
+        assert (_index(made, "INSERT INTO hg_runs")
+                < _index(made, "INSERT INTO hitlgraph_checkpoint_fences")
+                < _index(made, "SELECT c.thread_id") < _index(made, "UPDATE hg_runs SET start"))
+        return made
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://127.0.0.1") as http:
+                tid = (await http.post("/threads", json={})).json()["thread_id"]
+                sent.clear()
+                out = (await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "input": {"payload": "x"}})).json()
+                assert out["__interrupt__"][0]["value"] == {"check": "x"}
+                made_in_one()
+                sent.clear()
+                wrong = await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "command": {"resume": {"ok": "maybe"}}})
+                assert wrong.status_code == 422, wrong.text
+                sent.clear()
+                out = (await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "command": {"resume": {"ok": True}}})).json()
+                assert out["result"] == "x:True"
+                made = made_in_one()
+                assert _index(made, "SELECT p.thread_id") < _index(made, "SELECT 1 FROM hg_threads")
+                assert sum(s.startswith("SELECT p.thread_id") for _, t in sent for s in t) == 1
+                runs = (await http.get(f"/threads/{tid}/runs")).json()
+                assert [r["status"] for r in runs] == ["success", "success"]
 
     asyncio.run(main())
 

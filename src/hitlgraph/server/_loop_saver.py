@@ -45,7 +45,7 @@ from hitlgraph.server.store._loop_conn import LoopConnection
 from hitlgraph.server.store._ops import Op
 from hitlgraph.server.store.sqlite import SqliteStore
 
-__all__ = ["LoopSqliteSaver"]
+__all__ = ["LoopSqliteSaver", "store_steps"]
 
 _T = TypeVar("_T")
 _U = TypeVar("_U")
@@ -137,23 +137,19 @@ class LoopSqliteSaver(AsyncSqliteSaver):
     ) -> tuple[int, CheckpointTuple | None, _U]:
         """`aadvance_fence_and_get_tuple(key, config)`, then `store`'s operation `then(latest)`
         in the same transaction (a commit fewer): only for the store it `shares`."""
-        assert self.shares(store), "the store's operation needs the store's connection"
-        render = store.dialect.render
 
         def operation() -> Ops[tuple[int, CheckpointTuple | None, _U]]:
             token, latest = yield from self._fence_get_call(key, config).ops
-            op = then(latest)
-            try:
-                sql, params = next(op)
-                while True:
-                    reply = yield Statement(render(sql), cast(dict[str, Any], params))
-                    # (the store's operations are sent rows; the saver's driver sends a
-                    # statement without result columns its rowcount)
-                    sql, params = op.send(reply if isinstance(reply, list) else [])
-            except StopIteration as done:
-                return token, latest, done.value
+            done = yield from store_steps(store, then(latest))
+            return token, latest, done
 
-        return await self._arun(Call(operation(), write=True))
+        return await self.awrite_with(store, operation())
+
+    async def awrite_with(self, store: SqliteStore, operation: Ops[_T]) -> _T:
+        """`operation` (this saver's steps and `store`'s, through `store_steps`) in one
+        write transaction on the connection they share: only for the store it `shares`."""
+        assert self.shares(store), "the store's operation needs the store's connection"
+        return await self._arun(Call(operation, write=True))
 
     def _here(self, call: Call[_T], loop: LoopConnection) -> _T:
         """`call`'s result, run on this thread without waiting for a lock.
@@ -191,6 +187,22 @@ class LoopSqliteSaver(AsyncSqliteSaver):
             self._wait_for_locks()
             with super().batch():
                 yield
+
+
+def store_steps(store: SqliteStore, op: Op[_U]) -> Ops[_U]:
+    """The store's operation `op` as a saver's steps (its SQL in the store's dialect), for a
+    transaction of `LoopSqliteSaver.awrite_with`."""
+    render = store.dialect.render
+    try:
+        sql, params = next(op)
+        while True:
+            reply = yield Statement(render(sql), cast(dict[str, Any], params))
+            # (the store's operations are sent rows; the saver's driver sends a statement
+            # without result columns its rowcount)
+            sql, params = op.send(reply if isinstance(reply, list) else [])
+    except StopIteration as done:
+        result: _U = done.value
+        return result
 
 
 class _FileLocked(Exception):

@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 from typing import Any, Final
 
+from fastapi import HTTPException
+
 from hitlgraph.errors import ResumeError
 from hitlgraph.pregel._open import answers_by_id
 from hitlgraph.review._answers import answer_errors
@@ -23,8 +25,10 @@ from hitlgraph.review._approvals import check_approver
 from hitlgraph.review._groups import Groups
 from hitlgraph.review._pending import PendingInterrupt
 from hitlgraph.server._errors import describe_errors, unavailable_errors
+from hitlgraph.server.store.base import ThreadRow
 
-__all__ = ["answer_refusal", "approver_refusal"]
+__all__ = ["PAGES", "NeedsMore", "ResumeCheck", "answer_refusal", "approver_refusal",
+           "approvers_refusal", "read_waiting"]
 
 PAGES: Final = 10
 """Pages of 100 of a thread's open interrupts the approvers' check reads at most."""
@@ -129,8 +133,67 @@ async def approver_refusal(saver: Any, thread_key: str, thread_id: str, resume: 
     `member_of`: auth.groups_of; None: none kept, so in none) on a thread (`thread_key`: the
     checkpointer's id of it) when an interrupt it answers has approvers the caller is not
     among; None when they may answer."""
-    waiting = await _read_through_dead_connections(saver, thread_key)
+    return approvers_refusal(await read_waiting(saver, thread_key), resume, thread_id, by,
+                             member_of)
+
+
+async def read_waiting(saver: Any, thread_key: str) -> list[PendingInterrupt]:
+    """The thread's open interrupts as the approvers' check reads them (from the saver's
+    index, PAGES pages at most; none without one), read again through dead connections."""
+    return await _read_through_dead_connections(saver, thread_key)
+
+
+def approvers_refusal(waiting: list[PendingInterrupt], resume: Any, thread_id: str,
+                      by: str | None, member_of: frozenset[str] | None) -> str | None:
+    """`approver_refusal` on the thread's open interrupts `waiting` read already."""
     if not any(p.policy is not None and p.policy.approvers is not None for p in waiting):
         return None
     groups = Groups({group: [by] for group in member_of or ()} if by else {})
     return _refusal(waiting, resume, thread_id, by, groups)
+
+
+class NeedsMore(Exception):
+    """A resume's check needs more than its thread's row (`ResumeCheck`)."""
+
+
+class ResumeCheck:
+    """The rules of a resume on its thread's row, for both the run's creating transaction
+    (the run's `check`, on the row it reads anyway) and the route's own read of the thread:
+    none on a busy thread (a queued resume is judged when it runs); 422 when the answer
+    does not match the response_schema of the interrupt it answers (`answer_refusal`); 403
+    when an interrupt it answers has approvers the caller is not among (`approvers_refusal`,
+    on `waiting`, the thread's open interrupts, `given` before the check runs). A thread
+    without open interrupts (an edited one may still take the answer) is not judged here:
+    `judged` says False, and the run's check raises `NeedsMore` for the caller to judge it
+    with more reads (as it does when `waiting` was not given)."""
+
+    def __init__(self, thread_id: str, resume: Any, by: str | None,
+                 member_of: frozenset[str] | None) -> None:
+        self.thread_id, self.resume, self.by, self.member_of = thread_id, resume, by, member_of
+        self.waiting: list[PendingInterrupt] | None = None
+
+    def given(self, waiting: list[PendingInterrupt]) -> None:
+        """The thread's open interrupts, read before the check runs."""
+        self.waiting = waiting
+
+    def judged(self, thread: ThreadRow) -> bool:
+        """Raise the thread's refusal of the resume (HTTPException 422 or 403); False when
+        the thread has no open interrupt to judge it by."""
+        if thread.status == "busy":
+            return True
+        if not thread.interrupts:
+            return False
+        refusal = answer_refusal(self.thread_id, thread.interrupts, self.resume)
+        if refusal is not None:
+            raise HTTPException(422, refusal)
+        if self.waiting is None:  # (not all read in the transaction: judged anew)
+            raise NeedsMore
+        refusal = approvers_refusal(self.waiting, self.resume, self.thread_id, self.by,
+                                    self.member_of)
+        if refusal is not None:
+            raise HTTPException(403, refusal)
+        return True
+
+    def __call__(self, thread: ThreadRow) -> None:
+        if not self.judged(thread):
+            raise NeedsMore

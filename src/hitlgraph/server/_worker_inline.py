@@ -12,6 +12,10 @@ claims it.
 At most `count` such runs go at once (the server's --workers, again): past that, or when
 the thread has another active run, the run is queued as before.
 
+The creating transaction may also have done the claim's first work (its fence, the thread's
+latest checkpoint, its start point: _worker_fence.create_run_here): `start` keeps that for
+the worker, which takes it (`started`) instead of a transaction of its own.
+
 The request that waits for such a run (runs/wait) also takes its end from here (`expect`):
 the worker hands over how the store recorded it, where the waiter read the run's row back.
 """
@@ -23,10 +27,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hitlgraph.server.store._rows import dumps
 from hitlgraph.server.store.base import Claim, RunRow
+
+if TYPE_CHECKING:  # (_worker_fence needs the runtime, which holds these slots)
+    from hitlgraph.server._worker_fence import Started
 
 __all__ = ["HereRuns"]
 
@@ -44,6 +51,7 @@ class HereRuns:
         self._free = max(1, count)
         self._tasks: set[asyncio.Task[None]] = set()
         self._boxes: dict[str, list[RunRow]] = {}
+        self._started: dict[str, tuple[int, Started]] = {}
 
     def take(self) -> bool:
         """Take a slot for a run about to be created; False when all are in use. A slot
@@ -57,14 +65,23 @@ class HereRuns:
         """Return a slot whose run was not claimed (queued, refused, or failed)."""
         self._free += 1
 
-    def start(self, claim: Claim, *, followed: bool) -> None:
+    def start(self, claim: Claim, *, followed: bool, started: Started | None = None) -> None:
         """Execute the claimed run in the background on this loop; its slot comes back at
         its end. `followed`: a stream reads its events as they come (runs/stream), which
-        are then written at once (see _worker_events)."""
+        are then written at once (see _worker_events); `started`: the claim's first work,
+        done by the creating transaction (for `started`)."""
+        if started is not None:
+            self._started[claim.run.run_id] = (claim.fencing, started)
         task = asyncio.get_running_loop().create_task(
             self._run(claim, followed), name=f"run-{claim.run.run_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def started(self, claim: Claim) -> Started | None:
+        """The first work of `claim` done when its run was created, given once (a second
+        try of the claim does it again); None when there is none."""
+        kept = self._started.pop(claim.run.run_id, None)
+        return kept[1] if kept is not None and kept[0] == claim.fencing else None
 
     def expect(self, run_id: str) -> list[RunRow]:
         """A box for the end of run `run_id`, started here and not ended yet: it gets the run
@@ -95,6 +112,7 @@ class HereRuns:
         finally:
             self._free += 1
             self._boxes.pop(claim.run.run_id, None)  # (the waiter holds its box)
+            self._started.pop(claim.run.run_id, None)
             self._ended(claim.run.run_id)
 
     async def stop(self) -> None:

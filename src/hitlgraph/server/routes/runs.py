@@ -19,8 +19,9 @@ from hitlgraph.server._select import RUN_FIELDS, check_select
 from hitlgraph.server._state import run_json
 from hitlgraph.server._store_items_nodes import run_context
 from hitlgraph.server._time_ids import uuid7
-from hitlgraph.server._typed_answers import answer_refusal, approver_refusal
+from hitlgraph.server._typed_answers import NeedsMore, ResumeCheck, read_waiting
 from hitlgraph.server._webhooks import WebhookRefusedError, check
+from hitlgraph.server._worker_fence import create_run_here
 from hitlgraph.server.routes._deps import (
     CallerDep,
     DeciderDep,
@@ -40,7 +41,6 @@ from hitlgraph.server.store.base import (
     NewRun,
     RunRow,
     ThreadBusyError,
-    ThreadRow,
 )
 
 __all__ = ["router"]
@@ -70,29 +70,23 @@ def _check_breakpoints(rt: Runtime, graph_id: str, body: RunCreateStateless) -> 
 
 async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless,
                         by: str | None, member_of: frozenset[str] | None) -> None:
-    """Refuse a resume that nothing waits for now (409), or whose answer does not match the
-    response_schema of the interrupt it answers (422), unless the thread is busy: then a
-    queued resume is judged when it runs. A thread whose state was edited while a node waited
-    at interrupt() takes the answer for that node (the library decides, as LangGraph does);
-    so does a resume from a named checkpoint, whose interrupts may not be the thread's now."""
+    """Refuse a resume that nothing waits for now (409), or that `ResumeCheck` refuses
+    (422, 403), reading the thread for it. A thread whose state was edited while a node
+    waited at interrupt() takes the answer for that node (the library decides, as LangGraph
+    does); so does a resume from a named checkpoint, whose interrupts may not be the
+    thread's now (only the 409 is judged for it)."""
     if body.command is None or "resume" not in body.command.model_fields_set:
         return
     thread = await rt.store.get_thread(tenant, thread_id)
     if thread is None or thread.status == "busy":
         return
-    if thread.interrupts:
-        named = isinstance(body, RunCreate) and (body.checkpoint_id or body.checkpoint)
-        refusal = None if named else answer_refusal(thread_id, thread.interrupts,
-                                                    body.command.resume)
-        if refusal is not None:
-            raise HTTPException(422, refusal)
-        refusal = None if named else await approver_refusal(
-            rt.saver, rt.checkpoint_thread(tenant, thread_id), thread_id,
-            body.command.resume, by, member_of)
-        if refusal is not None:
-            raise HTTPException(403, refusal)
+    named = isinstance(body, RunCreate) and bool(body.checkpoint_id or body.checkpoint)
+    if thread.interrupts and named:
         return
-    if await _edited_last(rt, tenant, thread_id):
+    check = ResumeCheck(thread_id, body.command.resume, by, member_of)
+    if thread.interrupts:
+        check.waiting = await read_waiting(rt.saver, rt.checkpoint_thread(tenant, thread_id))
+    if check.judged(thread) or await _edited_last(rt, tenant, thread_id):
         return
     raise HTTPException(409, f"Thread '{thread_id}' has no interrupt waiting for an answer "
                         f"(its status is '{thread.status}'): it was answered already, or never "
@@ -100,35 +94,12 @@ async def _check_resume(rt: Runtime, tenant: str, thread_id: str, body: RunCreat
                         "breakpoint, send input null without a command.")
 
 
-class _NeedsMore(Exception):
-    """The resume's check needs more than the thread's row (`_resume_check`)."""
-
-
-async def _resume_check(rt: Runtime, tenant: str, thread_id: str, body: RunCreateStateless,
-                        by: str | None, member_of: frozenset[str] | None
-                        ) -> Callable[[ThreadRow], None] | None:
-    """`_check_resume`'s rules as a check of the thread's row that the creating transaction
-    reads anyway (a read of the row fewer); None when the body is no resume. A thread
-    without open interrupts (an edited one may still take the answer) raises `_NeedsMore`:
-    the caller judges that one as `_check_resume` does. The approvers are read first (the
-    saver's pending interrupts), so the check itself waits for nothing."""
+def _resume_check(thread_id: str, body: RunCreateStateless, by: str | None,
+                  member_of: frozenset[str] | None) -> ResumeCheck | None:
+    """The run's check when the body is a resume (None otherwise)."""
     if body.command is None or "resume" not in body.command.model_fields_set:
         return None
-    resume = body.command.resume
-    refused = await approver_refusal(rt.saver, rt.checkpoint_thread(tenant, thread_id),
-                                     thread_id, resume, by, member_of)
-
-    def check(thread: ThreadRow) -> None:
-        if thread.status == "busy":
-            return
-        if not thread.interrupts:
-            raise _NeedsMore
-        refusal = answer_refusal(thread_id, thread.interrupts, resume)
-        if refusal is not None:
-            raise HTTPException(422, refusal)
-        if refused is not None:
-            raise HTTPException(403, refused)
-    return check
+    return ResumeCheck(thread_id, body.command.resume, by, member_of)
 
 
 async def _edited_last(rt: Runtime, tenant: str, thread_id: str) -> bool:
@@ -223,7 +194,7 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
     elif create or named:  # (their checks come in this order, before the transaction)
         await _check_resume(rt, tenant, thread_id, body, by, member_of)
     else:
-        check = await _resume_check(rt, tenant, thread_id, body, by, member_of)
+        check = _resume_check(thread_id, body, by, member_of)
     strategy = body.multitask_strategy if isinstance(body, RunCreate) else "enqueue"
     if isinstance(body, RunCreate) and not stateless:
         await _check_checkpoint(rt, tenant, thread_id, body, create)
@@ -233,24 +204,38 @@ async def create_run(rt: Runtime, tenant: str, body: RunCreateStateless,
                  temporary=stateless, on_completion=body.on_completion,
                  assistant_metadata=assistant.metadata, check=check)
     try:
-        return await _queue(rt, new, create, here)
-    except _NeedsMore:  # (nothing was written: judged as before, then queued unchecked)
+        return await _queue(rt, new, create, here, check)
+    except NeedsMore:  # (nothing was written: judged as before, then queued unchecked)
         await _check_resume(rt, tenant, thread_id, body, by, member_of)
-        return await _queue(rt, replace(new, check=None), create, here)
+        return await _queue(rt, replace(new, check=None), create, here, None)
 
 
 async def _queue(rt: Runtime, new: NewRun, create: bool,
-                 here: Literal["wait", "stream"] | None) -> RunRow:
+                 here: Literal["wait", "stream"] | None, check: ResumeCheck | None
+                 ) -> RunRow:
     """Queue the run; with `here` (a client waits on this process for it), claim it in the
     same transaction when it is free to start and a slot is free, and execute it on this
-    process at once (see server/_worker_inline)."""
+    process at once (see server/_worker_inline). `check` (the run's own) is given the
+    thread's open interrupts first: for a run claimed so, in the creating transaction,
+    with the claim's fence, read and start point, where the backend can (see
+    server/_worker_fence.create_run_here); otherwise read before it."""
     runner = rt.here if here and rt.here is not None and rt.here.take() else None
     lease = None if runner is None else (runner.worker_id, rt.settings.lease_seconds)
+    metadata = {"graph_id": new.graph_id, "assistant_id": new.assistant_id}
     row: RunRow | None = None
+    started = None
     try:
-        row = await rt.store.create_run(new, create_thread=create, lease=lease,
-                                        thread_metadata={"graph_id": new.graph_id,
-                                                         "assistant_id": new.assistant_id})
+        made = None if lease is None else await create_run_here(
+            rt, new, create_thread=create, thread_metadata=metadata, lease=lease,
+            waiting=None if check is None else check.given)
+        if made is not None:
+            row, started = made
+        else:
+            if check is not None:
+                check.given(await read_waiting(
+                    rt.saver, rt.checkpoint_thread(new.tenant, new.thread_id)))
+            row = await rt.store.create_run(new, create_thread=create, lease=lease,
+                                            thread_metadata=metadata)
     except ThreadBusyError as exc:
         raise HTTPException(409, str(exc)) from None
     finally:
@@ -261,7 +246,7 @@ async def _queue(rt: Runtime, new: NewRun, create: bool,
                             "/threads), or send if_not_exists 'create'.")
     if runner is not None and row.status == "running":
         runner.start(Claim(run=row, fencing=row.fencing, worker_id=runner.worker_id),
-                     followed=here == "stream")
+                     followed=here == "stream", started=started)
     else:
         rt.signals.notify("queue")
     return row

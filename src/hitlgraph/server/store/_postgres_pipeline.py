@@ -48,7 +48,8 @@ from hitlgraph.server.store._ops import Op, Rows, Statement
 from hitlgraph.server.store._postgres_sql import POSTGRES
 from hitlgraph.server.store._threads import lock_quietly
 
-__all__ = ["THREAD_LOCK", "DiedIdle", "FirstTrip", "answers_nothing", "pipelined_write"]
+__all__ = ["THREAD_LOCK", "DiedIdle", "FirstTrip", "answers_nothing", "heard_while_idle",
+           "pipelined_write"]
 
 _T = TypeVar("_T")
 
@@ -196,7 +197,7 @@ def _only_reads(sql: str) -> bool:
             and " FOR UPDATE" not in upper and " FOR SHARE" not in upper)
 
 
-def _heard_while_idle(conn: AsyncConnection[Any]) -> bool:
+def heard_while_idle(conn: AsyncConnection[Any]) -> bool:
     """Whether the server sent something to the idle `conn`: a terminated connection's
     last words (or a rare notice; the connection is replaced all the same). One poll of the
     socket, no round trip."""
@@ -217,7 +218,7 @@ async def pipelined_write(trip: FirstTrip, conn: AsyncConnection[Any], limit: fl
     """
     # The first round trip carries the COMMIT when the operation reads nothing before it.
     commits = trip.done or isinstance(trip.statements[-1], Last)
-    if commits and _heard_while_idle(conn):
+    if commits and heard_while_idle(conn):
         await conn.close()  # (the pool replaces a closed connection)
         raise DiedIdle("the connection heard from the server while idle")
     txn = _Transaction(conn)

@@ -23,7 +23,8 @@ from hitlgraph.server.store._records import ACTIVE, CancelAction, NewRun, RunRow
 from hitlgraph.server.store._rows import RUN_COLUMNS, dumps, now_iso, run_row, thread_row
 from hitlgraph.server.store._rules import on_busy_thread, queued_metadata
 
-__all__ = ["active_of_assistant", "cancel", "create", "delete", "get", "list_of_thread"]
+__all__ = ["active_of_assistant", "cancel", "claims", "create", "delete", "get",
+           "list_of_thread"]
 
 _ACTIVE = "status IN ('pending', 'running')"
 
@@ -71,8 +72,7 @@ def create(d: Dialect, run: NewRun, create_thread: bool, thread_metadata: Mappin
         yield from notify(d, QUEUED)
     if claimed and lease is not None:
         params.update(worker=lease[0], lease=float(lease[1]), now=time.time())
-        (made_row,) = yield Last(_insert(d, "'running', :worker, " + d.lease_end + ", 1, 1"),
-                                 params)
+        (made_row,) = yield Last(_insert(d, f"{_CLAIMED}, {d.lease_end}, 1, 1"), params)
     else:
         (made_row,) = yield Last(_insert(d, "'pending', NULL, NULL, 0, 0"), params)
     made = run_row(made_row)
@@ -97,6 +97,15 @@ def _thread_and_active(d: Dialect, key: dict[str, str]
         return None
     runs = sorted(json.loads(rows[0][-1]), key=lambda r: (r[2], r[3]))  # (oldest_first)
     return thread_row(rows[0][:-1]), [(run_id, status) for run_id, status, *_ in runs]
+
+
+_CLAIMED = "'running', :worker"
+"""How the INSERT of a run claimed as it is made begins its status and lease owner."""
+
+
+def claims(sql: str) -> bool:
+    """Whether `sql` (a statement of `create`) inserts the run claimed."""
+    return sql.startswith("INSERT INTO hg_runs") and _CLAIMED in sql
 
 
 def _insert(d: Dialect, held: str) -> str:

@@ -34,8 +34,17 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Protocol, TypeVar, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Literal,
+    Protocol,
+    TypeVar,
+    runtime_checkable,
+)
 
 import hitlgraph.server.store._assistant_ops as assistants
 import hitlgraph.server.store._crons_ops as crons
@@ -68,6 +77,9 @@ from hitlgraph.server.store._records import (
     ThreadRow,
     ThreadStatus,
 )
+
+if TYPE_CHECKING:  # (needs psycopg)
+    from hitlgraph.server.store._postgres_shared import Pipe
 
 __all__ = [
     "TERMINAL",
@@ -121,6 +133,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Release connections."""
+
+    def shares_database(self, saver: object) -> bool:
+        """Whether the checkpointer `saver` keeps its tables in this store's database, so
+        that one transaction of `pipe` can hold the writes of both (PostgreSQL's)."""
+        return False
+
+    def pipe(self) -> AbstractAsyncContextManager[Pipe]:
+        """One transaction that the store's operations and the checkpointer's join (see
+        `_postgres_shared`): only where `shares_database`."""
+        raise NotImplementedError(f"{type(self).__name__} has no pipe")
 
     async def setup(self) -> None:
         """Create or migrate the tables; safe from several processes at once."""

@@ -19,6 +19,7 @@ try:
     import psycopg
     from psycopg import AsyncConnection
     from psycopg import sql as pgsql
+    from psycopg.pq import TransactionStatus
     from psycopg_pool import AsyncConnectionPool
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise missing_extra("hitlgraph's PostgreSQL server store", "psycopg 3 and psycopg-pool",
@@ -26,7 +27,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
@@ -35,7 +37,13 @@ from hitlgraph.server._timeouts import within
 from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._notify import CHANNELS, wake_key
 from hitlgraph.server.store._ops import Op, Rows
-from hitlgraph.server.store._postgres_pipeline import DiedIdle, FirstTrip, pipelined_write
+from hitlgraph.server.store._postgres_pipeline import (
+    DiedIdle,
+    FirstTrip,
+    heard_while_idle,
+    pipelined_write,
+)
+from hitlgraph.server.store._postgres_shared import Pipe
 from hitlgraph.server.store._postgres_sql import POSTGRES
 from hitlgraph.server.store._records import StoreUnavailable
 from hitlgraph.server.store.base import Store
@@ -188,6 +196,38 @@ class PostgresStore(Store):
                 if not isinstance(exc.__cause__, DiedIdle) or tries_left <= 0:
                     raise
                 tries_left -= 1
+
+    def shares_database(self, saver: object) -> bool:
+        """Whether `saver` is an AsyncPostgresSaver on a pool to this store's database."""
+        from hitlgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+        return (isinstance(saver, AsyncPostgresSaver)
+                and isinstance(saver.conn, AsyncConnectionPool)
+                and saver.conn.conninfo == self.pool.conninfo)
+
+    @asynccontextmanager
+    async def pipe(self) -> AsyncIterator[Pipe]:
+        """One transaction on a pooled connection that the caller's operations join and
+        its round trips drive, the last with the COMMIT (see `_postgres_shared`); rolled
+        back when the block raises. A connection found dead while idle is replaced before
+        anything is sent; a lost connection or a first round trip past OP_SECONDS is
+        StoreUnavailable."""
+        tries_left = self.pool.max_size
+        while True:
+            async with self.pool.connection() as conn:
+                if tries_left > 0 and heard_while_idle(conn):
+                    tries_left -= 1
+                    await conn.close()  # (the pool replaces a closed connection)
+                    continue
+                try:
+                    yield Pipe(conn, self._limit)
+                except (psycopg.OperationalError, asyncio.TimeoutError) as exc:
+                    raise StoreUnavailable(f"The database did not answer ({type(exc).__name__}"
+                                           f": {exc}).") from exc
+                finally:
+                    if not conn.broken and conn.info.transaction_status != (
+                            TransactionStatus.IDLE):
+                        await conn.rollback()
+                return
 
     async def close(self) -> None:
         if self._owns_pool:

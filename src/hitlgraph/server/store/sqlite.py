@@ -31,7 +31,7 @@ from hitlgraph.server.store._sqlite_sql import SQLITE
 from hitlgraph.server.store._watch import WATCH_SECONDS, ChangeWatcher
 from hitlgraph.server.store.base import Store
 
-__all__ = ["SqliteStore"]
+__all__ = ["SqliteStore", "unavailable"]
 
 _T = TypeVar("_T")
 _BUSY_TIMEOUT_S = 30.0
@@ -61,7 +61,7 @@ class _Lane:
         try:
             return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
         except sqlite3.OperationalError as exc:
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
 
     async def close(self) -> None:
         def _close() -> None:
@@ -160,11 +160,11 @@ class SqliteStore(Store):
         except sqlite3.OperationalError as exc:
             if any(word in str(exc).lower() for word in _LOCKED):
                 raise _FileLocked from exc
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
         try:
             result = _finish(conn, op)
         except sqlite3.OperationalError as exc:
-            raise _unavailable(exc) from exc
+            raise unavailable(exc) from exc
         loop.wal.committed()
         return result
 
@@ -209,7 +209,7 @@ class _FileLocked(Exception):
     """Another connection held the file's write lock: for the write thread."""
 
 
-def _unavailable(exc: sqlite3.OperationalError) -> Exception:
+def unavailable(exc: sqlite3.OperationalError) -> Exception:
     """StoreUnavailable for a file that cannot be used now; `exc` itself otherwise."""
     if any(word in str(exc).lower() for word in _UNAVAILABLE):
         return StoreUnavailable(f"The database file cannot be used now ({exc}).")
