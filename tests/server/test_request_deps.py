@@ -39,17 +39,30 @@ def _app(calls: list[str]) -> FastAPI:
                         again: Annotated[str, Depends(who)], q: int = 0) -> dict[str, object]:
         return {"item_id": item_id, "n": body.n, "by": by, "again": again, "q": q}
 
+    @router.get("/items/{item_id}")
+    async def get_item(item_id: str, request: Request, by: Annotated[str, Depends(who)],
+                       q: int = 0) -> dict[str, object]:
+        return {"item_id": item_id, "by": by, "q": q, "path": request.url.path}
+
     app = FastAPI()
     add_routes(app, router)
     return app
 
 
 def _post(app: FastAPI, path: str, json: object) -> httpx.Response:
-    async def post() -> httpx.Response:
+    return _send(app, "POST", path, json)
+
+
+def _get(app: FastAPI, path: str) -> httpx.Response:
+    return _send(app, "GET", path, None)
+
+
+def _send(app: FastAPI, method: str, path: str, json: object) -> httpx.Response:
+    async def send() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
-            return await http.post(path, json=json, headers={"x-who": "ann"})
-    return asyncio.run(post())
+            return await http.request(method, path, json=json, headers={"x-who": "ann"})
+    return asyncio.run(send())
 
 
 def test_request_only_dependencies_give_their_values_each_solved_once() -> None:
@@ -73,9 +86,21 @@ def test_invalid_parameters_are_refused_after_the_dependencies_ran() -> None:
     assert calls == ["checked_id", "who"]
 
 
+def test_a_route_without_a_body_gets_the_values_and_its_own_request() -> None:
+    calls: list[str] = []
+    answer = _get(_app(calls), "/items/a1?q=4")
+    assert answer.json() == {"item_id": "a1", "by": "ann", "q": 4, "path": "/items/a1"}
+    assert calls == ["checked_id", "who"]
+
+
+def test_without_a_body_a_dependency_refusal_still_comes_before_parameter_errors() -> None:
+    assert _get(_app([]), "/items/bad?q=x").json() == {"detail": "bad id"}
+    assert _get(_app([]), "/items/a1?q=x").json()["detail"][0]["loc"] == ["query", "q"]
+
+
 def test_dependency_overrides_are_honoured() -> None:
     app = _app([])
-    route = app.routes[-1]
+    route = app.routes[-2]
     assert isinstance(route, APIRoute)
     route_who = next(d.call for d in route.dependant.dependencies if d.name == "by")
     assert route_who is not None

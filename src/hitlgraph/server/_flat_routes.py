@@ -43,19 +43,21 @@ class _QuickRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         general = super().get_route_handler()
-        quick = request_only(self.dependant)
+        quick = request_only(self.dependant, has_body=self.body_field is not None)
         if quick is None:
             return general
-        dependant, self.dependant = self.dependant, quick
+        dependant, self.dependant = self.dependant, quick.dependant
         try:  # (FastAPI's handler, built on the quick dependant; self.dependant stays)
             handler = super().get_route_handler()
         finally:
             self.dependant = dependant
-        provider = self.dependency_overrides_provider
+        provider, before = self.dependency_overrides_provider, quick.before
 
         async def handle(request: Request) -> Response:
             if provider is not None and provider.dependency_overrides:
                 return await general(request)
+            if before is not None:
+                await before(request)
             return await handler(request)
         return handle
 

@@ -26,10 +26,13 @@ import fastapi.routing
 from fastapi.dependencies.models import Dependant
 from starlette.requests import Request
 
-__all__ = ["request_only"]
+__all__ = ["Quick", "request_only"]
 
 _VALUES = "_hitlgraph_request_deps"
-"""The name the one dependency's values are passed to the endpoint under."""
+"""The name the one dependency's values are passed to the endpoint under (and their key
+in the request's scope, for a route without a body)."""
+_REQUEST = "_hitlgraph_request"
+"""The name the request is passed to the endpoint under, when the endpoint takes none."""
 
 Lookup = Callable[[Request], Awaitable[Any]]
 
@@ -73,12 +76,21 @@ def _solver(steps: list[tuple[str | None, Any, Lookup]]
     return solve
 
 
-def _endpoint(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    @functools.wraps(call)
-    async def endpoint(**values: Any) -> Any:
-        values.update(values.pop(_VALUES))
-        return await call(**values)
-
+def _endpoint(call: Callable[..., Awaitable[Any]], request_name: str | None
+              ) -> Callable[..., Awaitable[Any]]:
+    """`call`, taking the lookups' values from the one dependency's (`request_name` None),
+    else from the request's scope (where `Quick.before` left them), the request being
+    passed as `request_name` (and kept when the endpoint takes it)."""
+    if request_name is None:
+        async def endpoint(**values: Any) -> Any:
+            values.update(values.pop(_VALUES))
+            return await call(**values)
+    else:
+        async def endpoint(**values: Any) -> Any:
+            request = values.pop(_REQUEST) if request_name == _REQUEST else values[request_name]
+            values.update(request.scope.pop(_VALUES))
+            return await call(**values)
+    endpoint = functools.wraps(call)(endpoint)
     # FastAPI names the endpoint's file and line in its validation errors' text (logs):
     # the endpoint's, not this wrapper's.
     contexts = getattr(fastapi.routing, "_endpoint_context_cache", None)
@@ -88,7 +100,20 @@ def _endpoint(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[An
     return endpoint
 
 
-def request_only(dependant: Dependant) -> Dependant | None:
+@dataclasses.dataclass(frozen=True, slots=True)
+class Quick:
+    """What a route's handler is built on instead of its dependant."""
+
+    dependant: Dependant
+    """For FastAPI's handler: the route's, with the lookups taken out."""
+    before: Callable[[Request], Awaitable[None]] | None
+    """For a route without a body: solves the lookups (into the request's scope), to be
+    awaited before FastAPI's handler, which does nothing before them for such a route. None:
+    the dependant holds them as one dependency (a route with a body: FastAPI parses it
+    first, and its JSON errors come before theirs)."""
+
+
+def request_only(dependant: Dependant, *, has_body: bool) -> Quick | None:
     """`dependant` (a route's) with its request-only dependencies solved as one (see the
     module docstring), or None when it has none or has any other kind."""
     call = dependant.call
@@ -100,6 +125,16 @@ def request_only(dependant: Dependant) -> Dependant | None:
         if lookup is None:
             return None
         steps.append((sub.name, sub.call, lookup))  # (FastAPI's cache key, scopes aside)
-    one = Dependant(call=_solver(steps), name=_VALUES, request_param_name="request",
-                    path=dependant.path, use_cache=False)
-    return dataclasses.replace(dependant, dependencies=[one], call=_endpoint(call))
+    solve = _solver(steps)
+    if has_body:
+        one = Dependant(call=solve, name=_VALUES, request_param_name="request",
+                        path=dependant.path, use_cache=False)
+        return Quick(dataclasses.replace(dependant, dependencies=[one],
+                                         call=_endpoint(call, None)), None)
+
+    async def before(request: Request) -> None:
+        request.scope[_VALUES] = await solve(request)
+
+    name = dependant.request_param_name or _REQUEST
+    return Quick(dataclasses.replace(dependant, dependencies=[], request_param_name=name,
+                                     call=_endpoint(call, name)), before)
