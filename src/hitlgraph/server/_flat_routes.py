@@ -11,16 +11,24 @@ tried in and every answer stay as they were.
 
 Most routes tried do not match: `_QuickRoute` answers those after one look at its regular
 expression, before FastAPI's and Starlette's layers of `matches` (which would come to the
-same answer after that same look).
+same answer after that same look). Its dependencies that only look at the request are
+solved as one (`_request_deps.py`), unless the app overrides dependencies (tests may).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from starlette._utils import get_route_path
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Scope
+
+from hitlgraph.server._request_deps import request_only
 
 __all__ = ["add_routes"]
 
@@ -32,6 +40,26 @@ class _QuickRoute(APIRoute):
         if scope["type"] == "http" and self.path_regex.match(get_route_path(scope)) is None:
             return Match.NONE, {}
         return super().matches(scope)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        general = super().get_route_handler()
+        quick = request_only(self.dependant, has_body=self.body_field is not None)
+        if quick is None:
+            return general
+        dependant, self.dependant = self.dependant, quick.dependant
+        try:  # (FastAPI's handler, built on the quick dependant; self.dependant stays)
+            handler = super().get_route_handler()
+        finally:
+            self.dependant = dependant
+        provider, before = self.dependency_overrides_provider, quick.before
+
+        async def handle(request: Request) -> Response:
+            if provider is not None and provider.dependency_overrides:
+                return await general(request)
+            if before is not None:
+                await before(request)
+            return await handler(request)
+        return handle
 
 
 def add_routes(app: FastAPI, router: APIRouter) -> None:
