@@ -43,7 +43,10 @@ class _QuickRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         general = super().get_route_handler()
-        quick = request_only(self.dependant, has_body=self.body_field is not None)
+        try:
+            quick = request_only(self.dependant, has_body=self.body_field is not None)
+        except (AttributeError, TypeError):  # a FastAPI whose Dependant differs: its own way
+            quick = None
         if quick is None:
             return general
         dependant, self.dependant = self.dependant, quick.dependant
