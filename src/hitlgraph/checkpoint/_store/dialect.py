@@ -146,9 +146,11 @@ class Dialect(ABC):
     open_pending: ClassVar[str]
     """Index an interrupt unless its thread has it already (a subgraph's, recorded where it
     was raised); parameters as `pending._open_rows` makes them, the last three naming the
-    checkpoint whose metadata gives graph_id."""
+    checkpoint whose metadata gives graph_id. Returns the (interrupt_id, graph_id) it
+    stored (no row when the thread had it)."""
     close_task_pending: ClassVar[str]
-    """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced."""
+    """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced.
+    Returns the interrupt_id of each dropped."""
     answer_pending: ClassVar[str]
     """Mark an entry answered or not: (answered, thread_id, interrupt_id)."""
     count_given: ClassVar[str]
