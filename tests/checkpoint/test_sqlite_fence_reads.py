@@ -133,9 +133,10 @@ def test_fenced_writes_without_a_latest_read_no_token(saver: SqliteSaver) -> Non
     fence = Fence("run-1", saver.advance_fence("run-1"))
     seen = _traced(saver)
     saver.put_writes(WriteRules(fence=fence).on(first), [("a", 1)], "task-1")
+    assert _reads(seen) == []  # the insert checked the fence
     saver.put_writes(WriteRules(fence=fence).on(first), [("a", 1), ("b", 2)],
                      "task-1")  # merged into the task's row: "b" is new
-    assert _reads(seen) == []  # the inserts check the fence and return the task's row
+    assert len(_reads(seen)) == 2  # inserted nothing: the token, then the row to merge into
     saved = saver.get_tuple(_config())
     assert saved is not None and [w[1:] for w in saved.pending_writes] == [("a", 1), ("b", 2)]
 
