@@ -126,3 +126,97 @@ def test_a_step_with_a_stale_fence_stores_none_of_its_writes(saver: SqliteSaver)
     saved = saver.get_tuple(_config())
     assert saved is not None and saved.checkpoint["id"] == "1ef0000-0001"
     assert saved.pending_writes == []
+
+
+def test_fenced_writes_without_a_latest_read_no_token(saver: SqliteSaver) -> None:
+    first = saver.put(_config(), _checkpoint(1), {"step": -1}, {})
+    fence = Fence("run-1", saver.advance_fence("run-1"))
+    seen = _traced(saver)
+    saver.put_writes(WriteRules(fence=fence).on(first), [("a", 1)], "task-1")
+    assert _reads(seen) == []  # the insert checked the fence
+    saver.put_writes(WriteRules(fence=fence).on(first), [("a", 1), ("b", 2)],
+                     "task-1")  # merged into the task's row: "b" is new
+    assert len(_reads(seen)) == 2  # inserted nothing: the token, then the row to merge into
+    saved = saver.get_tuple(_config())
+    assert saved is not None and [w[1:] for w in saved.pending_writes] == [("a", 1), ("b", 2)]
+
+
+@pytest.mark.parametrize("stored_before", [False, True])
+def test_fenced_writes_without_a_latest_are_refused_as_before(saver: SqliteSaver,
+                                                              stored_before: bool) -> None:
+    first = saver.put(_config(), _checkpoint(1), {"step": -1}, {})
+    fence = Fence("run-1", saver.advance_fence("run-1"))
+    if stored_before:
+        saver.put_writes(WriteRules(fence=fence).on(first), [("a", 1)], "task-1")
+    saver.advance_fence("run-1")
+    with pytest.raises(FencedWriteError) as refused:
+        saver.put_writes(WriteRules(fence=fence).on(first), [("b", 2)], "task-1")
+    assert (refused.value.token, refused.value.current) == (fence.token, fence.token + 1)
+    with pytest.raises(FencedWriteError):  # a key never advanced: no token stored
+        saver.put_writes(WriteRules(fence=Fence("run-2", 1)).on(first), [("b", 2)], "task-1")
+    saved = saver.get_tuple(_config())
+    assert saved is not None
+    assert [w[1:] for w in saved.pending_writes] == ([("a", 1)] if stored_before else [])
+
+
+def test_a_stale_fence_is_refused_before_a_taken_answer(saver: SqliteSaver) -> None:
+    first = saver.put(_config(), _checkpoint(1), {"step": -1}, {})
+    fence = Fence("run-1", saver.advance_fence("run-1"))
+    saver.put_writes(WriteRules(fence=fence).on(first), [("__resume__", ["yes"])], "task-1")
+    with pytest.raises(CheckpointConflictError):  # the answer slot is taken
+        saver.put_writes(WriteRules(fence=fence).on(first), [("__resume__", ["no"])],
+                         "task-1")
+    saver.advance_fence("run-1")
+    with pytest.raises(FencedWriteError):
+        saver.put_writes(WriteRules(fence=fence).on(first), [("__resume__", ["no"])],
+                         "task-1")
+
+
+def _decide(saver: SqliteSaver, fence: Fence, answers: list[tuple[str, str]]) -> list[str]:
+    """Answer interrupts asked at the latest checkpoint under `fence`, as the server's
+    resume does (fence and expected latest); the statements of that put_writes."""
+    from hitlgraph.checkpoint._decisions import DecisionNote
+
+    at = saver.get_tuple(_config())
+    assert at is not None
+    ruled = WriteRules(expected_latest=at.config["configurable"]["checkpoint_id"],
+                       fence=fence).on(at.config)
+    seen = _traced(saver)
+    try:
+        saver.put_writes(DecisionNote("answered", tuple(answers), by="carol").on(ruled),
+                         [("__resume__", [[iid, answer, True] for iid, answer in answers])],
+                         "task-1", "n")
+    finally:
+        saver.conn.set_trace_callback(None)
+    return seen
+
+
+def test_a_decision_reads_fence_latest_and_chain_head_in_one_statement(
+        saver: SqliteSaver) -> None:
+    from hitlgraph.types import Interrupt
+
+    first = saver.put(_config(), _checkpoint(1), {"step": -1}, {})
+    saver.put_writes(first, [("__interrupt__", [Interrupt("q", id="i1")])], "task-1", "n")
+    fence = Fence("run-1", saver.advance_fence("run-1"))
+    seen = _decide(saver, fence, [("i1", "yes")])
+    assert len([s for s in _reads(seen) if "fences" in s or "decisions_head" in s]) == 1
+    assert [(d.seq, d.interrupt_id, d.answer) for d in saver.list_decisions()] == [
+        (1, "i1", "yes")]
+    assert saver.verify_decisions() is None
+
+
+def test_a_decision_under_a_stale_fence_logs_nothing(saver: SqliteSaver) -> None:
+    from hitlgraph.types import Interrupt
+
+    first = saver.put(_config(), _checkpoint(1), {"step": -1}, {})
+    saver.put_writes(first, [("__interrupt__", [Interrupt("q", id="i1")])], "task-1", "n")
+    fence = Fence("run-1", saver.advance_fence("run-1"))
+    saver.advance_fence("run-1")
+    with pytest.raises(FencedWriteError):
+        _decide(saver, fence, [("i1", "yes")])
+    assert list(saver.list_decisions()) == []
+    _decide(saver, Fence("run-1", fence.token + 1), [("i1", "no")])
+    with pytest.raises(CheckpointConflictError):  # another answer to the same interrupt
+        _decide(saver, Fence("run-1", fence.token + 1), [("i1", "yes")])
+    assert [(d.seq, d.answer) for d in saver.list_decisions()] == [(1, "no")]
+    assert saver.verify_decisions() is None

@@ -109,12 +109,29 @@ def put_writes_deciding(dialect: Dialect, encoded: EncodedWrites, note: Decision
     ids = [iid for iid, _ in note.answers]
     heads = events.head_statements(dialect)
     lead = [*heads, *(_asked_statement(dialect, encoded.thread_id, iid) for iid in ids)]
-    replies = yield from gather([*lead, *writes.guards(dialect, encoded)])
+    checks, with_head = _guards(dialect, encoded, locking=bool(heads))
+    replies = yield from gather([*lead, *checks])
     asked, graphs = _asked(encoded, ids, replies[len(heads):len(lead)])
     yield from writes.store_guarded(dialect, encoded, replies[len(lead):])
-    head = (int(replies[0][0][0]), replies[0][0][1]) if heads else None
+    head = None
+    if heads or with_head:
+        row = replies[0][0] if heads else replies[len(lead)][0][2:]
+        head = (int(row[0]), row[1])
     yield from append(dialect, rows_of(note, encoded.thread_id, encoded.ns,
                                        node_of(task_path), now(), asked), graphs, head)
+
+
+def _guards(dialect: Dialect, encoded: EncodedWrites, *, locking: bool
+            ) -> tuple[list[Statement], bool]:
+    """writes.guards() of a decision's writes, and whether they read the chain's head too:
+    where the dialect reads the fence and the latest in one statement and the head needs no
+    lock (`locking`: head_statements lock and read it), that statement reads the head."""
+    if (locking or dialect.fence_latest_and_chain is None
+            or not writes.fence_and_latest(dialect, encoded)):
+        return writes.guards(dialect, encoded), False
+    assert encoded.fence is not None  # (fence_and_latest)
+    return [Statement(dialect.fence_latest_and_chain,
+                      (encoded.fence.key, encoded.thread_id, encoded.ns))], True
 
 
 def put_resolving(dialect: Dialect, encoded: EncodedPut) -> Ops[RunnableConfig]:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from hitlgraph.checkpoint._delta import DeltaEncoder
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Ops, Statement
-from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple
+from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, Fence
 from hitlgraph.checkpoint.serde import SerializerProtocol
 
 __all__ = ["PAGE_ROWS", "Dialect", "InterruptWrite", "Migration", "PutOutcome"]
@@ -68,6 +68,10 @@ class Dialect(ABC):
     fence_and_latest_id: ClassVar[str | None] = None
     """fence_token and select_latest_id as one statement of one row (key, thread, ns), where
     the database has no thread lock to take between them (None: two statements)."""
+    fence_latest_and_chain: ClassVar[str | None] = None
+    """fence_and_latest_id's columns, then the decision log's head (seq, hash): a decision's
+    guards and the chain's head in one statement (key, thread, ns), where reading the head
+    takes no lock (`head_lock` empty). None: the head is read on its own."""
     advance_fence: ClassVar[str]
     after_clause: ClassVar[str]
     """list()'s keyset condition: (checkpoint_id, thread_id, checkpoint_ns) below the last."""
@@ -78,6 +82,9 @@ class Dialect(ABC):
     fence_read_once: ClassVar[bool] = False
     """A fence token read in a write transaction is its key's latest until the transaction
     ends (SQLite's write transaction holds the whole file), so put_step() reads it once."""
+    fence_in_writes: ClassVar[bool] = False
+    """store_writes(fence=...) checks a fence in the statement that stores the writes, so
+    put_writes() of writes without an expected latest reads no token of its own."""
 
     @abstractmethod
     def version_key(self, version: Any) -> Any:
@@ -128,11 +135,12 @@ class Dialect(ABC):
         when `steps_in_one_batch`)."""
 
     @abstractmethod
-    def store_writes(self, writes: EncodedWrites) -> Ops[bool]:
-        """Store a task's writes by their slots' modes (rules checked already); a "claim" of a
-        taken slot raises CheckpointConflictError(answered=True). Returns True when they were
-        surely the task's first (False when unknown): the index of open interrupts then has
-        none of the task's to replace."""
+    def store_writes(self, writes: EncodedWrites, *, fence: Fence | None = None) -> Ops[bool]:
+        """Store a task's writes by their slots' modes (rules checked already, but for
+        `fence`: given only where `fence_in_writes`, it is checked here, before a claim);
+        a "claim" of a taken slot raises CheckpointConflictError(answered=True). Returns True
+        when they were surely the task's first (False when unknown): the index of open
+        interrupts then has none of the task's to replace."""
 
     def link_writes(self, writes: Sequence[EncodedWrites], put: EncodedPut
                     ) -> Sequence[EncodedWrites]:
@@ -146,9 +154,11 @@ class Dialect(ABC):
     open_pending: ClassVar[str]
     """Index an interrupt unless its thread has it already (a subgraph's, recorded where it
     was raised); parameters as `pending._open_rows` makes them, the last three naming the
-    checkpoint whose metadata gives graph_id."""
+    checkpoint whose metadata gives graph_id. Returns the (interrupt_id, graph_id) it
+    stored (no row when the thread had it)."""
     close_task_pending: ClassVar[str]
-    """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced."""
+    """Drop a task's entries (thread, ns, checkpoint, task): its interrupts were replaced.
+    Returns the interrupt_id of each dropped."""
     answer_pending: ClassVar[str]
     """Mark an entry answered or not: (answered, thread_id, interrupt_id)."""
     count_given: ClassVar[str]

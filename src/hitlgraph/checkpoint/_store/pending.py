@@ -25,7 +25,7 @@ from hitlgraph.checkpoint._pending_policy import policy_columns
 from hitlgraph.checkpoint._rows import matches
 from hitlgraph.checkpoint._store import events
 from hitlgraph.checkpoint._store.encode import EncodedWrites
-from hitlgraph.checkpoint._store.ops import Ops, Statement, queue
+from hitlgraph.checkpoint._store.ops import Ops, Statement, gather, queue
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.constants import INTERRUPT
 from hitlgraph.review import PendingInterrupt
@@ -45,26 +45,34 @@ def _open_rows(thread_id: str, ns: str, checkpoint_id: str, task_id: str, change
             for opened in change.opened or ()]
 
 
-def _task_entries(dialect: Dialect, key: tuple[str, str, str, str]
-                  ) -> Ops[dict[str, str | None]]:
-    """interrupt id -> graph id of the entries a task (thread, ns, checkpoint, task) holds."""
-    mark = dialect.pending_param
-    rows = yield Statement(
-        f"SELECT interrupt_id, graph_id FROM {dialect.pending_table} WHERE thread_id = {mark} "
-        f"AND checkpoint_ns = {mark} AND checkpoint_id = {mark} AND task_id = {mark}", key)
-    return {row[0]: row[1] for row in rows or ()}
-
-
 def _announce(dialect: Dialect, key: tuple[str, str, str, str], change: Change,
-              before: dict[str, str | None]) -> Ops[None]:
-    """The "interrupt.created" events of the entries the task holds now and did not before
-    (a task asking again what it asked keeps its entries' events; a subgraph's interrupt its
-    parent's task records again was announced where it was raised)."""
-    held = yield from _task_entries(dialect, key)
+              before: set[str], held: Sequence[Sequence[Any]]) -> Ops[None]:
+    """The "interrupt.created" events of the entries the task holds now (`held`: the
+    (interrupt id, graph id) open_pending stored) and did not before (a task asking again
+    what it asked keeps its entries' events; a subgraph's interrupt its parent's task records
+    again was announced where it was raised, so open_pending stored no row for it)."""
     data = {opened.interrupt_id: opened.event_data for opened in change.opened or ()}
     yield from events.emit(dialect, [
         NewEvent("interrupt.created", change.created_at, key[0], key[1], iid, graph, data[iid])
-        for iid, graph in held.items() if iid not in before and iid in data])
+        for iid, graph in held if iid not in before and iid in data])
+
+
+def _reopen(dialect: Dialect, key: tuple[str, str, str, str], change: Change, *,
+            first: bool, live: bool) -> Ops[None]:
+    """Replace the task's entries by those `change` opens: one batch, whose replies tell
+    which entries the task held before (close_task_pending's) and which it holds now
+    (open_pending's), so the entries need no read of their own. `first` and `live` as in
+    _changes."""
+    opens = [Statement(dialect.open_pending, row) for row in _open_rows(*key, change)]
+    statements = opens if first else [Statement(dialect.close_task_pending, key), *opens]
+    if not live or not change.opened:
+        yield from queue(statements)
+        return
+    replies = yield from gather(statements)
+    before = set() if first else {row[0] for row in replies[0] or ()}
+    held = [row for reply in replies[len(statements) - len(opens):] for row in reply or ()]
+    yield from _set_policies(dialect, key, change)
+    yield from _announce(dialect, key, change, before, held)
 
 
 def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task_id: str,
@@ -73,18 +81,8 @@ def _changes(dialect: Dialect, thread_id: str, ns: str, checkpoint_id: str, task
     the schema is the current one, so the entries' policies are stored and their events
     appended (not in the migration that builds the index, which comes before both)."""
     if change.opened is not None:
-        key = (thread_id, ns, checkpoint_id, task_id)
-        before: dict[str, str | None] = {}
-        if not first:
-            if live:
-                before = yield from _task_entries(dialect, key)
-            yield from queue([Statement(dialect.close_task_pending, key)])
-        if change.opened:
-            yield from queue([Statement(dialect.open_pending, row) for row in
-                              _open_rows(thread_id, ns, checkpoint_id, task_id, change)])
-            if live:
-                yield from _set_policies(dialect, key, change)
-                yield from _announce(dialect, key, change, before)
+        yield from _reopen(dialect, (thread_id, ns, checkpoint_id, task_id), change,
+                           first=first, live=live)
     yield from queue([Statement(dialect.answer_pending, (answered, thread_id, iid))
                       for iid, answered in change.answers or ()])
     if live:

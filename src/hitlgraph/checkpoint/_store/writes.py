@@ -13,8 +13,8 @@ from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedWrites
 from hitlgraph.checkpoint._store.ops import Batch, Ops, Statement, collect, gather
 from hitlgraph.checkpoint.base import Fence, RunnableConfig
 
-__all__ = ["advance_fence", "check_fence", "guards", "one_transaction", "put", "put_step",
-           "put_writes", "store_guarded"]
+__all__ = ["advance_fence", "check_fence", "fence_and_latest", "guards", "one_transaction",
+           "put", "put_step", "put_writes", "store_guarded"]
 
 
 def check_fence(dialect: Dialect, thread_id: str, fence: Fence | None) -> Ops[None]:
@@ -84,10 +84,11 @@ def guards(dialect: Dialect, encoded: EncodedWrites) -> list[Statement]:
     """What put_writes() reads and locks before it stores, none needing another's rows: the
     fence's token, the thread's lock and then its latest checkpoint (in a batch they run in
     order, so the read comes after the lock). None for writes with no slot and no expected
-    latest, which store nothing and check nothing."""
-    if not encoded.slots and encoded.expected is None:
+    latest, which store nothing and check nothing, and for those whose fence the insert
+    checks (_fence_in_store)."""
+    if (not encoded.slots and encoded.expected is None) or _fence_in_store(dialect, encoded):
         return []
-    if _fence_and_latest(dialect, encoded):
+    if fence_and_latest(dialect, encoded):
         assert encoded.fence is not None and dialect.fence_and_latest_id is not None
         return [Statement(dialect.fence_and_latest_id,
                           (encoded.fence.key, encoded.thread_id, encoded.ns))]
@@ -100,8 +101,16 @@ def guards(dialect: Dialect, encoded: EncodedWrites) -> list[Statement]:
     return statements
 
 
-def _fence_and_latest(dialect: Dialect, encoded: EncodedWrites) -> bool:
-    """Whether guards() reads the fence and the latest checkpoint in one statement."""
+def _fence_in_store(dialect: Dialect, encoded: EncodedWrites) -> bool:
+    """Whether the dialect's store_writes checks the writes' fence, as their only rule (no
+    expected latest to check after it), so guards() reads nothing."""
+    return (dialect.fence_in_writes and encoded.fence is not None and encoded.expected is None
+            and bool(encoded.slots))
+
+
+def fence_and_latest(dialect: Dialect, encoded: EncodedWrites) -> bool:
+    """Whether guards() reads the fence and the latest checkpoint in one statement (its
+    first reply row starts with the token and the latest id)."""
     return (dialect.fence_and_latest_id is not None and encoded.fence is not None
             and encoded.expected is not None)
 
@@ -110,8 +119,8 @@ def _guarded(dialect: Dialect, encoded: EncodedWrites, replies: Sequence[Any]
              ) -> tuple[int | None, str | None]:
     """The fence's token and the latest checkpoint id in the replies of guards() (None for
     what it did not read, or found no row of)."""
-    if _fence_and_latest(dialect, encoded):
-        token, latest = replies[0][0]
+    if fence_and_latest(dialect, encoded):
+        token, latest = replies[0][0][:2]  # (a decision's read has the chain's head after)
         return (None if token is None else int(token)), latest
     token = None
     if encoded.fence is not None and replies and replies[0]:
@@ -132,7 +141,8 @@ def store_guarded(dialect: Dialect, encoded: EncodedWrites, replies: Sequence[An
     if encoded.expected is not None:
         rules.check_writes_latest(encoded.thread_id, encoded.checkpoint_id, latest)
     if encoded.slots:
-        first = yield from dialect.store_writes(encoded)
+        fence = encoded.fence if _fence_in_store(dialect, encoded) else None
+        first = yield from dialect.store_writes(encoded, fence=fence)
         yield from pending.index_writes(dialect, encoded, first=first)
 
 

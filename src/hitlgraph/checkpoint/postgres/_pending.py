@@ -34,11 +34,12 @@ OPEN: Final = (
     "SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
     f"(SELECT COALESCE({_graph('graph_id')}, {_graph('hitlgraph_graph')}) FROM {CHECKPOINTS} "
     "WHERE thread_id = %s AND checkpoint_ns = %s AND checkpoint_id = %s) "
-    "ON CONFLICT (thread_id, interrupt_id) DO NOTHING"
+    "ON CONFLICT (thread_id, interrupt_id) DO NOTHING "
+    "RETURNING interrupt_id, graph_id"
 )
 CLOSE_TASK: Final = (
     f"DELETE FROM {PENDING} WHERE thread_id = %s AND checkpoint_ns = %s "
-    "AND checkpoint_id = %s AND task_id = %s"
+    "AND checkpoint_id = %s AND task_id = %s RETURNING interrupt_id"
 )
 ANSWER: Final = f"UPDATE {PENDING} SET answered = %s WHERE thread_id = %s AND interrupt_id = %s"
 COUNT_GIVEN: Final = (

@@ -25,6 +25,7 @@ from hitlgraph.checkpoint.base import (
     ChannelVersions,
     CheckpointMetadata,
     CheckpointTuple,
+    Fence,
     PendingWrite,
     WriteMode,
 )
@@ -400,7 +401,7 @@ class PostgresDialect(Dialect):
         latest, missing, stored, token = results[len(statements) - 1][0]
         return latest, missing, stored, token
 
-    def store_writes(self, encoded: EncodedWrites) -> Ops[bool]:
+    def store_writes(self, encoded: EncodedWrites, *, fence: Fence | None = None) -> Ops[bool]:
         """One insert per run of one mode, in one batch; a "claim" that found its slot taken
         returns fewer rows than it inserts. (Whether they were the task's first is not known
         without another read.)"""

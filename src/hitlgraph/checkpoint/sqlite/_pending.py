@@ -29,11 +29,12 @@ OPEN: Final = (
     f"SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE({_graph('graph_id')}, "
     f"{_graph('hitlgraph_graph')}) FROM checkpoints "
     "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?) "
-    "WHERE true ON CONFLICT (thread_id, interrupt_id) DO NOTHING"
+    "WHERE true ON CONFLICT (thread_id, interrupt_id) DO NOTHING "
+    "RETURNING interrupt_id, graph_id"
 )
 CLOSE_TASK: Final = (
     "DELETE FROM pending_interrupts WHERE thread_id = ? AND checkpoint_ns = ? "
-    "AND checkpoint_id = ? AND task_id = ?"
+    "AND checkpoint_id = ? AND task_id = ? RETURNING interrupt_id"
 )
 CLOSE_OLDER: Final = (
     "DELETE FROM pending_interrupts WHERE thread_id = ? AND (? = '' OR checkpoint_ns = ?) "

@@ -37,7 +37,7 @@ from hitlgraph.checkpoint._store import rules, writes
 from hitlgraph.checkpoint._store.dialect import PAGE_ROWS, Dialect, PutOutcome
 from hitlgraph.checkpoint._store.encode import EncodedPut, EncodedValue, EncodedWrites, Slot
 from hitlgraph.checkpoint._store.ops import Many, Ops, Statement, nothing
-from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, PendingWrite
+from hitlgraph.checkpoint.base import CheckpointMetadata, CheckpointTuple, Fence, PendingWrite
 from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.checkpoint.sqlite._filters import INT64, filter_clause
 from hitlgraph.checkpoint.sqlite._json_text import load_json
@@ -75,10 +75,6 @@ _SELECT_WRITES: Final = (
     f"SELECT task_id, {_WRITES_VALUE} FROM writes "
     "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ? ORDER BY seq"
 )
-_SELECT_TASK_WRITES: Final = (
-    f"SELECT seq, {_WRITES_VALUE} FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
-    "AND checkpoint_id = ? AND task_id = ?"
-)
 _INSERT_BLOB: Final = (
     "INSERT INTO blobs (thread_id, checkpoint_ns, channel, version, type, blob, data_id) "
     "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id, checkpoint_ns, channel, version) "
@@ -93,6 +89,18 @@ _INSERT_NEW_TASK_WRITES: Final = (
     "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
     "writes, data_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id) DO NOTHING"
+)
+_INSERT_NEW_FENCED_TASK_WRITES: Final = (
+    "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
+    "writes, data_id) SELECT ?, ?, ?, ?, ?, ?, ?, ? "
+    "WHERE (SELECT token FROM fences WHERE key = ?) IS ? "
+    "ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id) DO NOTHING"
+)
+"""_INSERT_NEW_TASK_WRITES only while a fence (key, token) holds. (No RETURNING here or
+there: it costs more instructions than the read it would save, measured.)"""
+_SELECT_TASK_WRITES: Final = (
+    f"SELECT seq, {_WRITES_VALUE} FROM writes WHERE thread_id = ? AND checkpoint_ns = ? "
+    "AND checkpoint_id = ? AND task_id = ?"
 )
 _UPSERT_TASK_WRITES: Final = (
     "INSERT INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, seq, task_path, "
@@ -252,12 +260,18 @@ class SqliteDialect(Dialect):
         "SELECT (SELECT token FROM fences WHERE key = ?), (SELECT checkpoint_id FROM "
         "checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
         "ORDER BY checkpoint_id DESC LIMIT 1)")
+    fence_latest_and_chain = (
+        "SELECT (SELECT token FROM fences WHERE key = ?), (SELECT checkpoint_id FROM "
+        "checkpoints WHERE thread_id = ? AND checkpoint_ns = ? "
+        "ORDER BY checkpoint_id DESC LIMIT 1), "
+        "(SELECT seq FROM decisions_head), (SELECT hash FROM decisions_head)")
     advance_fence = (
         "INSERT INTO fences (key, token) VALUES (?, 1) "
         "ON CONFLICT (key) DO UPDATE SET token = token + 1 RETURNING token")
     after_clause = "(checkpoint_id, thread_id, checkpoint_ns) < (?, ?, ?)"
     everything = "1"
     fence_read_once = True
+    fence_in_writes = True
 
     def version_key(self, version: Any) -> Any:
         return version  # the column has no type: versions keep theirs
@@ -426,22 +440,26 @@ class SqliteDialect(Dialect):
             yield Many(_INSERT_BLOB, rows)
         return None, 0, True, None
 
-    def store_writes(self, encoded: EncodedWrites) -> Ops[bool]:
+    def store_writes(self, encoded: EncodedWrites, *, fence: Fence | None = None) -> Ops[bool]:
         """Merge a task's writes into its one row (`seq` orders a checkpoint's tasks as their
-        writes first came; an update in place keeps a write's position)."""
+        writes first came; an update in place keeps a write's position). The statement that
+        inserts the row checks `fence`: the token is read only when it inserted nothing."""
         key = (encoded.thread_id, encoded.ns, encoded.checkpoint_id, encoded.task_id)
         entries: list[list[Any]] = []
         _merge(entries, encoded.slots, encoded.thread_id, encoded.checkpoint_id)
         packed = ormsgpack.packb(entries)
         inline, data_id = ((packed, None) if len(packed) <= INLINE_MAX
                            else (yield from self._spill(packed)))
-        if (yield Statement(_INSERT_NEW_TASK_WRITES,
-                            (*key, _next_seq(), encoded.task_path, inline, data_id))):
+        row = (*key, _next_seq(), encoded.task_path, inline, data_id)
+        if (yield (Statement(_INSERT_NEW_TASK_WRITES, row) if fence is None else
+                   Statement(_INSERT_NEW_FENCED_TASK_WRITES, (*row, fence.key, fence.token)))):
             return True  # the task's first writes (a finished task's, usually): one statement
+        if fence is not None:  # the fence refused them, or the task has its row already
+            yield from writes.check_fence(self, encoded.thread_id, fence)
         if data_id is not None:
             yield Statement("DELETE FROM blob_data WHERE id = ?", (data_id,))
-        seq, packed = (yield Statement(_SELECT_TASK_WRITES, key))[0]
-        entries = ormsgpack.unpackb(packed)
+        seq, stored = (yield Statement(_SELECT_TASK_WRITES, key))[0]
+        entries = ormsgpack.unpackb(stored)
         if _merge(entries, encoded.slots, encoded.thread_id, encoded.checkpoint_id):
             placed = yield from self._place(ormsgpack.packb(entries))
             yield Statement(_UPSERT_TASK_WRITES, (*key, seq, encoded.task_path, *placed))
