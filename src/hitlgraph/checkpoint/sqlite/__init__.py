@@ -37,6 +37,11 @@ BUSY_TIMEOUT_MS: Final = 30_000
 """How long a connection waits for another writer's lock before giving up."""
 
 
+STATEMENT_CACHE: Final = 512
+"""Prepared statements a connection keeps (sqlite3's default, 128, is about what a server's
+shared connection uses: its store's, checkpointer's and review statements together)."""
+
+
 def connect(path: str) -> sqlite3.Connection:
     """A connection as the savers want it: usable from any thread, autocommit (the savers open
     their own transactions), waiting up to the busy timeout for another writer."""
@@ -45,6 +50,7 @@ def connect(path: str) -> sqlite3.Connection:
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
         isolation_level=None,
+        cached_statements=STATEMENT_CACHE,
     )
 
 

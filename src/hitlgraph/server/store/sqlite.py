@@ -23,6 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from hitlgraph.checkpoint.sqlite import STATEMENT_CACHE
 from hitlgraph.server.store._dialect import Params
 from hitlgraph.server.store._loop_conn import LoopConnection
 from hitlgraph.server.store._ops import Op, Rows, drive
@@ -188,7 +189,7 @@ def _connect(path: str, timeout: float, origin: str) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit), usable from any thread
     (one at a time), whose writes are stamped with `origin` (see `listen`)."""
     conn = sqlite3.connect(path, timeout=timeout, check_same_thread=False,
-                           isolation_level=None)
+                           isolation_level=None, cached_statements=STATEMENT_CACHE)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.create_function("hg_origin", 0, lambda: origin)
     return conn
