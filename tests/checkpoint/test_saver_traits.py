@@ -17,7 +17,7 @@ class _Plain(BaseCheckpointSaver):
 def test_a_saver_with_langgraphs_interface_only_has_no_extra_traits() -> None:
     traits = traits_of(_Plain())
     assert not (traits.step_writes or traits.async_step_writes or traits.batches
-                or traits.in_process or traits.fences or traits.async_saves)
+                or traits.in_process or traits.fences)
 
 
 def test_memory_saver_is_in_process_with_steps_and_fences() -> None:

@@ -361,9 +361,6 @@ class SaverTraits(NamedTuple):
     """aput_step(...), the same without blocking the event loop."""
     batches: bool
     """batch(): a context manager that makes the writes inside it one transaction."""
-    async_saves: bool
-    """aput_saves([...]): several steps (aput_step's arguments each) written in order, in as
-    few transactions as the database makes cheapest."""
     in_process: bool
     """Everything stays in this process's memory: writing in the background gains nothing."""
     fences: bool
@@ -385,7 +382,6 @@ def traits_of(saver: BaseCheckpointSaver) -> SaverTraits:
             step_writes=callable(getattr(kind, "put_step", None)),
             async_step_writes=callable(getattr(kind, "aput_step", None)),
             batches=callable(getattr(kind, "batch", None)),
-            async_saves=callable(getattr(kind, "aput_saves", None)),
             in_process=bool(getattr(kind, "in_process", False)),
             fences=getattr(kind, "advance_fence", None) is not BaseCheckpointSaver.advance_fence,
             fence_reads=callable(getattr(kind, "aadvance_fence_and_get_tuple", None)),

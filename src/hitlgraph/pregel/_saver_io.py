@@ -176,15 +176,13 @@ class _Writer:
 
 
 class AsyncSaverIO:
-    """The async driver's saver calls; background saves are written in order by one asyncio
-    task at a time, which writes the saves that queued up while it was busy in one call
-    (aput_saves) when the saver has it."""
+    """The async driver's saver calls; background saves are written in order by a chain of
+    asyncio tasks, each awaiting the one before."""
 
     def __init__(self, saver: BaseCheckpointSaver) -> None:
         self.saver = saver
         self.traits = traits_of(saver)
-        self._queued: list[Save] = []
-        self._writer: asyncio.Future[None] | None = None
+        self._last: asyncio.Future[None] | None = None
         self._error: BaseException | None = None
         self.seen = SEEN.get()
         """Told of each save and write stored (see _saves_seen), when the run's caller asked."""
@@ -192,39 +190,17 @@ class AsyncSaverIO:
     async def carry(self, effect: StorageEffect) -> Any:
         """Carry `effect` out; its reply."""
         if in_background(effect, self.traits):
-            assert isinstance(effect, Save)
-            self._queued.append(effect)
-            if self._writer is None:
-                import asyncio  # on its loop, so loaded already; not with the engine
+            import asyncio  # on its loop, so loaded already; not with the engine
 
-                self._writer = asyncio.ensure_future(self._write_queued())
+            self._last = asyncio.ensure_future(self._after(self._last, effect))
             if self.seen is not None:  # (written in order; a failure fails the run)
-                self.seen.saw(effect)
+                self.seen.saw(effect)  # type: ignore[arg-type]
             return None
         await self.drain()
         reply = await self._call(effect)
         if self.seen is not None and type(effect) is not Load:
             self.seen.saw(effect)  # type: ignore[arg-type]
         return reply
-
-    async def _write_queued(self) -> None:
-        """Write the queued saves, those queued meanwhile included, until none is left."""
-        try:
-            while self._queued:
-                batch, self._queued = self._queued, []
-                if self._error is not None:
-                    continue  # (the run fails with the first error: nothing more is written)
-                try:
-                    if len(batch) > 1 and self.traits.async_saves:
-                        await self.saver.aput_saves(  # type: ignore[attr-defined]
-                            [_save_call(effect) for effect in batch])
-                    else:
-                        for effect in batch:
-                            await self._call(effect)
-                except BaseException as exc:
-                    self._error = exc
-        finally:
-            self._writer = None
 
     async def _call(self, effect: StorageEffect) -> Any:
         reply = None
@@ -233,16 +209,21 @@ class AsyncSaverIO:
             reply = await method(*args)
         return reply
 
+    async def _after(self, before: asyncio.Future[None] | None, effect: StorageEffect) -> None:
+        if before is not None:
+            await before
+        if self._error is not None:
+            return
+        try:
+            await self._call(effect)
+        except BaseException as exc:
+            self._error = exc
+
     async def drain(self) -> None:
         """Wait until every background save is written; raise the first error one had."""
-        if self._writer is not None:
-            await self._writer  # (it writes what is queued, and what queues while it runs)
+        if self._last is not None:
+            last, self._last = self._last, None
+            await last
         if self._error is not None:
             error, self._error = self._error, None
             raise error
-
-
-def _save_call(effect: Save) -> tuple[Any, ...]:
-    """aput_step()'s arguments for a Save (no writes: a put)."""
-    return ([(w.config, w.writes, w.task_id, w.task_path) for w in effect.before],
-            effect.config, effect.checkpoint, effect.metadata, effect.new_versions)

@@ -34,7 +34,7 @@ from hitlgraph.checkpoint.serde import SerializerProtocol
 from hitlgraph.review import ChainBreak, Decision, PendingInterrupt
 from hitlgraph.review._events import ReviewEvent
 
-__all__ = ["Call", "SaveCall", "StoreSaver"]
+__all__ = ["Call", "StoreSaver"]
 
 _T = TypeVar("_T")
 
@@ -49,19 +49,6 @@ class Call(NamedTuple, Generic[_T]):
     """Its batches marked `transaction` bring their own BEGIN and COMMIT (see
     writes.one_transaction); a driver on an autocommit connection opens none around it. A
     read marked so is one statement, which needs no transaction around it either."""
-
-
-SaveCall = tuple[Sequence[PendingWritesCall], RunnableConfig, Checkpoint, CheckpointMetadata,
-                 ChannelVersions]
-"""put_step()'s arguments: a step's writes (none: a put), then its checkpoint."""
-
-
-def _in_turn(operations: Sequence[Ops[_T]]) -> Ops[list[_T]]:
-    """The operations one after the other (in one transaction when run as one call)."""
-    results = []
-    for operation in operations:
-        results.append((yield from operation))
-    return results
 
 
 class StoreSaver(BaseCheckpointSaver):
@@ -103,13 +90,6 @@ class StoreSaver(BaseCheckpointSaver):
                              new_versions, self.deltas)
         return Call(writes.put_step(self.dialect, encoded_writes, encoded), write=True,
                     standalone=writes.one_transaction(self.dialect, encoded_writes, encoded))
-
-    def _saves_call(self, saves: Sequence[SaveCall]) -> Call[list[RunnableConfig]]:
-        """Several steps' saves (put_step's arguments; no writes: a put), in order, in one
-        transaction."""
-        return Call(_in_turn([
-            (self._step_call(*save) if save[0] else self._put_call(*save[1:])).ops
-            for save in saves]), write=True)
 
     def _writes_call(self, config: RunnableConfig, task_writes: Sequence[tuple[str, Any]],
                      task_id: str, task_path: str) -> Call[None] | None:

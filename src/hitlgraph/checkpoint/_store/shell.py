@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from hitlgraph import _faults
 from hitlgraph.checkpoint._rows import ListCursor
-from hitlgraph.checkpoint._store.calls import Call, SaveCall
+from hitlgraph.checkpoint._store.calls import Call
 from hitlgraph.checkpoint._store.review_shell import AsyncReview, SyncReview
 from hitlgraph.checkpoint.base import (
     ChannelVersions,
@@ -301,14 +301,6 @@ class AsyncStore(AsyncReview):
         """A finished step's writes and checkpoint in one transaction."""
         return await self._arun(self._step_call(writes, config, checkpoint, metadata,
                                                 new_versions))
-
-    async def aput_saves(self, saves: Sequence[SaveCall]) -> list[RunnableConfig]:
-        """Several finished steps (aput_step's arguments each), in order: one transaction
-        where the database commits apart what it sends together (SQLite); each its own where
-        a step is one round trip already (PostgreSQL: one call would add round trips)."""
-        if self.dialect.steps_in_one_batch:
-            return [await self.aput_step(*save) for save in saves]
-        return await self._arun(self._saves_call(saves))
 
     async def aput_writes(self, config: RunnableConfig, writes: Sequence[tuple[str, Any]],
                           task_id: str, task_path: str = "") -> None:
