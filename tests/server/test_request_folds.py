@@ -351,6 +351,44 @@ def test_postgres_creates_claims_fences_and_starts_a_runs_wait_in_one_transactio
     asyncio.run(main())
 
 
+def test_postgres_reads_every_page_of_open_interrupts_before_the_commit(pg_url: str) -> None:
+    # A resume on a thread whose row says busy (its check needs no answer from the open
+    # interrupts) and whose index holds pages of them: the creating transaction reads them
+    # all before its COMMIT (it once sent the COMMIT first, then failed with a 500).
+    import psycopg
+
+    app = create_app(ServerSettings(graphs={"review": _builder()}, db=pg_url,
+                                    read_env=False))
+
+    async def main() -> tuple[int, str, list[str]]:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                         base_url="http://127.0.0.1") as http:
+                tid = (await http.post("/threads", json={})).json()["thread_id"]
+                await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "input": {"payload": "x"}})
+                async with await psycopg.AsyncConnection.connect(pg_url,
+                                                                 autocommit=True) as conn:
+                    cols = [r[0] for r in await (await conn.execute(
+                        "SELECT column_name FROM information_schema.columns WHERE "
+                        "table_name = 'hitlgraph_pending_interrupts' "
+                        "AND table_schema = current_schema()")).fetchall()]
+                    rest = ", ".join(c for c in cols if c != "interrupt_id")
+                    await conn.execute(
+                        f"INSERT INTO hitlgraph_pending_interrupts (interrupt_id, {rest}) "
+                        f"SELECT interrupt_id || '-' || n, {rest} FROM "
+                        "hitlgraph_pending_interrupts, generate_series(1, 450) n")
+                    await conn.execute("UPDATE hg_threads SET status = 'busy'")
+                answer = await http.post(f"/threads/{tid}/runs/wait", json={
+                    "assistant_id": "review", "command": {"resume": {"ok": True}}})
+                runs = (await http.get(f"/threads/{tid}/runs")).json()
+                return answer.status_code, answer.text[:300], [r["status"] for r in runs]
+
+    status, text, statuses = asyncio.run(main())
+    assert status == 200, text
+    assert statuses == ["success", "success"]
+
+
 def test_postgres_reads_the_thread_and_its_runs_in_the_first_trip() -> None:
     from hitlgraph.server.store._postgres_pipeline import FirstTrip, answers_nothing
     from hitlgraph.server.store._postgres_sql import POSTGRES

@@ -176,20 +176,23 @@ async def _piped(rt: Runtime, new: NewRun, create_thread: bool,
     assert isinstance(saver, StoreSaver)
     thread_key = rt.checkpoint_thread(new.tenant, new.thread_id)
     async with store.pipe() as pipe:
-        if waiting is not None:
-            pipe.saver(_given(_pending_steps(saver, thread_key), waiting))
+        # (the open interrupts may take a round trip a page: all read before the COMMIT)
+        reading = None if waiting is None else pipe.saver(
+            _given(_pending_steps(saver, thread_key), waiting))
         made = pipe.store(runs.create(store.dialect, new, create_thread, thread_metadata,
                                       lease))
         await pipe.trip()
         while not made.done and not pipe.waits_on(made).startswith("INSERT INTO hg_runs"):
             await pipe.trip()
         if made.done or not runs.claims(pipe.waits_on(made)) or not traits_of(saver).fences:
+            await pipe.until(reading)
             await pipe.trip(commit=True)
             return made.result, None
         # The fence first: a worker that held the run before can write nothing after this read.
         fenced = pipe.saver(_fence_get_steps(saver, new.run_id, thread_key))
         row: RunRow = await pipe.until(made)
         token, latest = await pipe.until(fenced)
+        await pipe.until(reading)
         recording = pipe.store(leases.record_start(store.dialect, row.run_id, row.fencing,
                                                    start_point(latest)))
         await pipe.trip(commit=True)

@@ -33,6 +33,9 @@ from hitlgraph.server.store._postgres_sql import POSTGRES
 
 __all__ = ["Part", "Pipe"]
 
+_TRIPS_MAX = 64
+"""Round trips one part may take (its reads are bounded: this only stops a runaway loop)."""
+
 _Reply = list[Any]
 """The replies of one part's statements in a round trip, in order."""
 
@@ -137,11 +140,15 @@ class Pipe:
         if commit and (self.queued or any(not part.done for part in self.parts)):
             raise RuntimeError("an operation went on after its transaction committed")
 
-    async def until(self, part: Part) -> Any:
-        """`part`'s result, after as many round trips as it needs."""
-        while not part.done:
+    async def until(self, part: Part | None) -> Any:
+        """`part`'s result, after as many round trips as it needs (None: nothing)."""
+        if part is None:
+            return None
+        for _ in range(_TRIPS_MAX):
+            if part.done:
+                return part.result
             await self.trip()
-        return part.result
+        raise RuntimeError(f"an operation in a pipe took more than {_TRIPS_MAX} round trips")
 
     def waits_on(self, part: Part) -> str:
         """The store statement `part` waits on now ('' for none)."""
