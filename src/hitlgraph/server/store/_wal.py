@@ -14,7 +14,7 @@ SQLite starts the log over (writes from its beginning again) only when a write t
 begins on a log that a checkpoint has copied in full. Under a steady load the loop commits
 while the thread's checkpoint runs, so that never happens by itself: the log would grow by a
 round's pages for ever (200 MB after 20,000 commits), and the file's size would call for a
-checkpoint every CHECK_EVERY commits. So once the thread's checkpoint has ended, the
+checkpoint every CHECK_EVERY commits. So once the thread's checkpoint has copied the log it found, the
 committing connection copies the few frames committed meanwhile itself (between two of its
 transactions: nothing can commit in between on this process's loop), and its next write
 transaction starts the log over; `journal_size_limit=0` then cuts the file back, so that its
@@ -64,7 +64,7 @@ class WalCheckpoints:
         self._commits = 0
         self._conn: sqlite3.Connection | None = None
         self._executor: ThreadPoolExecutor | None = None
-        self._running: Future[None] | None = None
+        self._running: Future[bool] | None = None
 
     def committed(self) -> None:
         """Count a commit; start a checkpoint when the log has grown past LOG_LIMIT."""
@@ -72,7 +72,8 @@ class WalCheckpoints:
         running = self._running
         if running is not None and running.done():
             self._running = None
-            self._catch_up()
+            if running.result():  # (after a checkpoint that failed, the next one, later)
+                self._catch_up()
         if self._commits < CHECK_EVERY or self.path == ":memory:":
             return
         self._commits = 0
@@ -88,14 +89,19 @@ class WalCheckpoints:
                                                     thread_name_prefix=self.name)
             self._running = self._executor.submit(self._checkpoint)
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self) -> bool:
+        """Run the checkpoint; whether it copied the whole log as it found it (only then is
+        what was committed meanwhile few enough frames to copy on the loop)."""
         try:
             if self._conn is None:
                 self._conn = sqlite3.connect(self.path, timeout=0, isolation_level=None,
                                              check_same_thread=False)
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            ((busy, frames, copied),) = self._conn.execute(
+                "PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as exc:  # (the next look tries again)
             log.debug("WAL checkpoint of %s failed: %s", self.path, exc)
+            return False
+        return not busy and frames == copied
 
     def _catch_up(self) -> None:
         """Copy, on the committing connection, the frames committed since the thread's
