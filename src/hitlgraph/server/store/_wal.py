@@ -14,10 +14,10 @@ SQLite starts the log over (writes from its beginning again) only when a write t
 begins on a log that a checkpoint has copied in full. Under a steady load the loop commits
 while the thread's checkpoint runs, so that never happens by itself: the log would grow by a
 round's pages for ever (200 MB after 20,000 commits), and the file's size would call for a
-checkpoint every CHECK_EVERY commits. So once the thread's checkpoint has copied the log it found, the
-committing connection copies the few frames committed meanwhile itself (between two of its
-transactions: nothing can commit in between on this process's loop), and its next write
-transaction starts the log over; `journal_size_limit=0` then cuts the file back, so that its
+checkpoint every CHECK_EVERY commits. So once the thread's checkpoint has copied the log it
+found, the committing connection copies the few frames committed meanwhile itself (between
+two of its transactions: nothing can commit in between on this process's loop), and its next
+write transaction starts the log over; `journal_size_limit=0` then cuts the file back, so that its
 size again tells how much the log holds.
 """
 
