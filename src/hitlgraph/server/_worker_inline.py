@@ -13,7 +13,7 @@ At most `count` such runs go at once (the server's --workers, again): past that,
 the thread has another active run, the run is queued as before.
 
 The creating transaction may also have done the claim's first work (its fence, the thread's
-latest checkpoint, its start point: _worker_fence.create_run_here): `start` keeps that for
+latest checkpoint, its start point: _create_here.create_run_here): `start` keeps that for
 the worker, which takes it (`started`) instead of a transaction of its own.
 
 The request that waits for such a run (runs/wait) also takes its end from here (`expect`):

@@ -19,8 +19,8 @@ from hitlgraph.server._runtime import Runtime
 from hitlgraph.server.store.base import RunRow
 from hitlgraph.types import Command, Send
 
-__all__ = ["build_command", "conflict_error", "error_json", "graph_modes", "run_config",
-           "state_config"]
+__all__ = ["build_command", "conflict_error", "error_json", "graph_modes", "latest_config",
+           "run_config", "state_config"]
 
 _CONFLICTS = (ResumeError, CheckpointConflictError, EmptyInputError)
 
@@ -94,4 +94,9 @@ def run_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
 
 def state_config(rt: Runtime, run: RunRow) -> dict[str, Any]:
     """The config that reads the run's thread as it stands now (its latest checkpoint)."""
-    return {"configurable": {"thread_id": rt.checkpoint_thread(run.tenant, run.thread_id)}}
+    return latest_config(rt.checkpoint_thread(run.tenant, run.thread_id))
+
+
+def latest_config(thread_key: str) -> dict[str, Any]:
+    """The config that reads the checkpointer's thread `thread_key` as it stands now."""
+    return {"configurable": {"thread_id": thread_key}}

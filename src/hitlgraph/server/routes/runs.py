@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from hitlgraph.server._create_here import create_run_here
 from hitlgraph.server._ids import canonical_uuid
 from hitlgraph.server._json import dumps
 from hitlgraph.server._more_schemas import RunBatch, RunBatchItem
@@ -21,7 +22,6 @@ from hitlgraph.server._store_items_nodes import run_context
 from hitlgraph.server._time_ids import uuid7
 from hitlgraph.server._typed_answers import NeedsMore, ResumeCheck, read_waiting
 from hitlgraph.server._webhooks import WebhookRefusedError, check
-from hitlgraph.server._worker_fence import create_run_here
 from hitlgraph.server.routes._deps import (
     CallerDep,
     DeciderDep,
@@ -218,7 +218,7 @@ async def _queue(rt: Runtime, new: NewRun, create: bool,
     process at once (see server/_worker_inline). `check` (the run's own) is given the
     thread's open interrupts first: for a run claimed so, in the creating transaction,
     with the claim's fence, read and start point, where the backend can (see
-    server/_worker_fence.create_run_here); otherwise read before it."""
+    server/_create_here.py); otherwise read before it."""
     runner = rt.here if here and rt.here is not None and rt.here.take() else None
     lease = None if runner is None else (runner.worker_id, rt.settings.lease_seconds)
     metadata = {"graph_id": new.graph_id, "assistant_id": new.assistant_id}

@@ -1,6 +1,6 @@
 """One PostgreSQL transaction holding the store's operations and the checkpointer's.
 
-A run a server process claims as it creates it (server/_worker_fence.create_run_here) makes
+A run a server process claims as it creates it (server/_create_here.create_run_here) makes
 three writes in a row: the store's (the run, claimed), the checkpointer's (the run's fence,
 then the thread's latest checkpoint read after it) and the store's again (the run's start
 point). Each in its own transaction, on its own pooled connection, they took four round
