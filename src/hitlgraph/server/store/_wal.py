@@ -72,7 +72,8 @@ class WalCheckpoints:
         running = self._running
         if running is not None and running.done():
             self._running = None
-            if running.result():  # (after a checkpoint that failed, the next one, later)
+            # (after a checkpoint that failed, the next one, later)
+            if running.exception() is None and running.result():
                 self._catch_up()
         if self._commits < CHECK_EVERY or self.path == ":memory:":
             return
