@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from hitlgraph.checkpoint.base import BaseCheckpointSaver, SaverTraits, traits_of
+from hitlgraph.checkpoint.serde._errors import SerializationError
 from hitlgraph.pregel._effects import Load, Save, SaveWrites, unknown
 from hitlgraph.pregel._saves_seen import SEEN
 
@@ -155,10 +156,13 @@ class _Writer:
 
     def _write_batch(self, batch: list[Save]) -> None:
         if len(batch) > 1 and self._batches:
-            with self._saver.batch():  # type: ignore[attr-defined]
-                for effect in batch:
-                    self._call(effect)
-            return
+            try:
+                with self._saver.batch():  # type: ignore[attr-defined]
+                    for effect in batch:
+                        self._call(effect)
+                return
+            except SerializationError:  # (rolled back) each apart: the good saves before
+                pass  # the one whose values cannot be stored stay
         for effect in batch:
             self._call(effect)
 
